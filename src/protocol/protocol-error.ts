@@ -22,6 +22,8 @@ export const ErrorKind = {
   InvalidCloseCode: 13,
   InvalidCloseReasonUtf8: 14,
   TooManyFragments: 15,
+  /** Not a protocol rule: the server's memory budget could not lend a buffer for this peer. */
+  MemoryBudgetExceeded: 16,
 } as const;
 
 export type ErrorKindValue = (typeof ErrorKind)[keyof typeof ErrorKind];
@@ -49,6 +51,7 @@ const INFO: Readonly<Record<number, ErrorInfo>> = {
   [ErrorKind.InvalidCloseLength]: { name: 'InvalidCloseLength', closeCode: CloseCode.ProtocolError, message: 'close frame payload of 1 byte', section: '5.5.1' },
   [ErrorKind.InvalidCloseCode]: { name: 'InvalidCloseCode', closeCode: CloseCode.ProtocolError, message: 'invalid close code', section: '7.4.1' },
   [ErrorKind.InvalidCloseReasonUtf8]: { name: 'InvalidCloseReasonUtf8', closeCode: CloseCode.InvalidFramePayloadData, message: 'close reason is not valid UTF-8', section: '5.5.1' },
+  [ErrorKind.MemoryBudgetExceeded]: { name: 'MemoryBudgetExceeded', closeCode: CloseCode.TryAgainLater, message: 'server memory budget exceeded', section: '7.4.1' },
   [ErrorKind.TooManyFragments]: { name: 'TooManyFragments', closeCode: CloseCode.MessageTooBig, message: 'message has more fragments than maxFragments', section: '10.4' },
 };
 

@@ -1,0 +1,247 @@
+/**
+ * A pool of Buffers in power-of-two size classes, 1 KiB to 1 MiB.
+ *
+ * An idle connection holds no buffer: one is borrowed only while a partial
+ * frame is assembled or a write is pending, and released right after. The
+ * pool keeps released buffers for reuse up to `maxRetainedBytes`, and can
+ * refuse peer-driven allocations past `maxLentBytes` (`tryBorrow`/`tryGrow`)
+ * so the server sheds load instead of growing without bound.
+ */
+
+export const MIN_CLASS = 1024;
+export const MAX_CLASS = 1 << 20;
+
+const MIN_SHIFT = 10; // log2(MIN_CLASS)
+const CLASS_COUNT = 11; // 1 KiB, 2 KiB, ..., 1 MiB
+
+/** Written over a buffer released in debug mode, so a use after release shows up as garbage. */
+const POISON = 0xdd;
+const BAD_RELEASE = 'buffer released twice or not from this pool';
+
+export interface BufferPoolOptions {
+  /** Bytes kept on the free lists for reuse; beyond this a released buffer is left to the GC. Default 64 MiB. */
+  maxRetainedBytes?: number;
+  /** Budget for all bytes lent out at once, enforced by `tryBorrow`/`tryGrow` only. Default Infinity. */
+  maxLentBytes?: number;
+  /** Track lent buffers and throw on a bad release. Default: true when env LIGHTWS_POOL_DEBUG=1. */
+  debug?: boolean;
+}
+
+export interface PoolStats {
+  lentBuffers: number;
+  lentBytes: number;
+  peakLentBytes: number;
+  retainedBuffers: number;
+  retainedBytes: number;
+  borrows: number;
+  releases: number;
+  /** Borrows that had to allocate (oversize ones included). */
+  misses: number;
+  /** Exact allocations larger than MAX_CLASS. */
+  oversize: number;
+  /** `tryBorrow`/`tryGrow` calls that returned null on the budget. */
+  refusals: number;
+  /** Releases ignored because the buffer cannot have come from a pool (non-debug mode only). */
+  foreignReleases: number;
+}
+
+/**
+ * The number of bytes `borrow(size)` lends: the smallest class >= max(size, MIN_CLASS),
+ * or exactly `size` above MAX_CLASS.
+ */
+export function classFor(size: number): number {
+  if (!Number.isInteger(size) || size < 0) throw new RangeError(`invalid buffer size: ${size}`);
+  if (size <= MIN_CLASS) return MIN_CLASS;
+  if (size > MAX_CLASS) return size;
+  return 2 ** (32 - Math.clz32(size - 1));
+}
+
+/** Free-list index of a class size (a power of two within [MIN_CLASS, MAX_CLASS]). */
+function indexOf(cls: number): number {
+  return 31 - Math.clz32(cls) - MIN_SHIFT;
+}
+
+export class BufferPool {
+  readonly maxRetainedBytes: number;
+  readonly maxLentBytes: number;
+  readonly debug: boolean;
+
+  // Free lists are stacks with a depth counter: a pop nulls the slot instead of
+  // shrinking the array, so steady-state borrow/release never reallocates.
+  private readonly free: (Buffer | null)[][] = Array.from({ length: CLASS_COUNT }, () => []);
+  private readonly depth = new Uint32Array(CLASS_COUNT);
+  /** Buffers currently lent; only in debug mode, so it costs nothing otherwise. */
+  private readonly lent: Set<Buffer> | null;
+
+  private lentBuffers = 0;
+  private lentBytes = 0;
+  private peakLentBytes = 0;
+  private retainedBuffers = 0;
+  private retainedBytes = 0;
+  private borrows = 0;
+  private releases = 0;
+  private misses = 0;
+  private oversize = 0;
+  private refusals = 0;
+  private foreignReleases = 0;
+
+  constructor(options: BufferPoolOptions = {}) {
+    const { maxRetainedBytes = 64 * MAX_CLASS, maxLentBytes = Infinity } = options;
+    if (!(maxRetainedBytes >= 0)) throw new RangeError(`invalid maxRetainedBytes: ${maxRetainedBytes}`);
+    if (!(maxLentBytes >= 0)) throw new RangeError(`invalid maxLentBytes: ${maxLentBytes}`);
+    this.maxRetainedBytes = maxRetainedBytes;
+    this.maxLentBytes = maxLentBytes;
+    this.debug = options.debug ?? process.env['LIGHTWS_POOL_DEBUG'] === '1';
+    this.lent = this.debug ? new Set() : null;
+  }
+
+  /** A buffer of at least `size` bytes (its `.length` is the class size). Ignores the budget. */
+  borrow(size: number): Buffer {
+    return this.lend(classFor(size));
+  }
+
+  /** Like `borrow`, but null if lending would exceed `maxLentBytes`. For peer-driven sizes. */
+  tryBorrow(size: number): Buffer | null {
+    const bytes = classFor(size);
+    if (this.lentBytes + bytes > this.maxLentBytes) {
+      this.refusals++;
+      return null;
+    }
+    return this.lend(bytes);
+  }
+
+  /** Give a buffer back. In debug mode a double or foreign release throws. */
+  release(buf: Buffer): void {
+    if (!this.accepts(buf)) return;
+    this.unlend(buf);
+    this.retain(buf);
+  }
+
+  /**
+   * A buffer of at least `newSize` bytes holding `buf[0, used)`; `buf` is released.
+   * Returns `buf` itself when it is already big enough. Ignores the budget.
+   */
+  grow(buf: Buffer, used: number, newSize: number): Buffer {
+    return this.regrow(buf, used, newSize, false) as Buffer; // null only when budgeted
+  }
+
+  /**
+   * Like `grow`, but null (`buf` stays lent) if the net size, old buffer
+   * released, would exceed `maxLentBytes`: both are held only during the copy.
+   */
+  tryGrow(buf: Buffer, used: number, newSize: number): Buffer | null {
+    return this.regrow(buf, used, newSize, true);
+  }
+
+  /** Drop every retained buffer, e.g. after a load spike or under memory pressure. */
+  trim(): void {
+    for (let i = 0; i < CLASS_COUNT; i++) {
+      this.free[i] = []; // rare, so releasing the arrays' capacity too is fine
+      this.depth[i] = 0;
+    }
+    this.retainedBuffers = 0;
+    this.retainedBytes = 0;
+  }
+
+  stats(): PoolStats {
+    return {
+      lentBuffers: this.lentBuffers,
+      lentBytes: this.lentBytes,
+      peakLentBytes: this.peakLentBytes,
+      retainedBuffers: this.retainedBuffers,
+      retainedBytes: this.retainedBytes,
+      borrows: this.borrows,
+      releases: this.releases,
+      misses: this.misses,
+      oversize: this.oversize,
+      refusals: this.refusals,
+      foreignReleases: this.foreignReleases,
+    };
+  }
+
+  /** Lend a buffer of exactly `bytes` (a class size, or an oversize length). */
+  private lend(bytes: number): Buffer {
+    let buf: Buffer | null = null;
+    if (bytes <= MAX_CLASS) {
+      const i = indexOf(bytes);
+      const d = this.depth[i];
+      if (d > 0) {
+        buf = this.free[i][d - 1] ?? null;
+        this.free[i][d - 1] = null; // the pool must not keep a lent buffer alive
+        this.depth[i] = d - 1;
+        this.retainedBuffers--;
+        this.retainedBytes -= bytes;
+      }
+    } else this.oversize++;
+    if (buf === null) {
+      // allocUnsafeSlow: its own ArrayBuffer, never a slice of Node's shared
+      // 8 KiB pool, so release can recognise it and it pins nothing else.
+      buf = Buffer.allocUnsafeSlow(bytes);
+      this.misses++;
+    }
+    this.borrows++;
+    this.lentBuffers++;
+    this.lentBytes += bytes;
+    if (this.lentBytes > this.peakLentBytes) this.peakLentBytes = this.lentBytes;
+    this.lent?.add(buf);
+    return buf;
+  }
+
+  /**
+   * May `buf` go back to the pool? Debug mode: it must be lent now, else throw.
+   * Otherwise only reject what cannot be ours, so the free lists stay sound.
+   */
+  private accepts(buf: Buffer): boolean {
+    if (this.lent !== null) {
+      if (!this.lent.delete(buf)) throw new Error(BAD_RELEASE);
+      return true;
+    }
+    const len = buf.length;
+    // Something is lent, it owns its whole ArrayBuffer, and it is a class or oversize length.
+    const ours = this.lentBuffers > 0 && buf.byteOffset === 0 && buf.buffer.byteLength === len &&
+      (len > MAX_CLASS || (len >= MIN_CLASS && (len & (len - 1)) === 0));
+    if (!ours) this.foreignReleases++;
+    return ours;
+  }
+
+  /** The counter side of a release. */
+  private unlend(buf: Buffer): void {
+    this.lentBuffers--;
+    this.lentBytes -= buf.length;
+    this.releases++;
+  }
+
+  /** Keep a released buffer for reuse if it is a class size and the cap allows. */
+  private retain(buf: Buffer): void {
+    const len = buf.length;
+    // Oversize buffers are one-offs; retaining them would let one huge message pin memory.
+    if (len > MAX_CLASS || this.retainedBytes + len > this.maxRetainedBytes) return;
+    if (this.debug) buf.fill(POISON);
+    const i = indexOf(len);
+    this.free[i][this.depth[i]++] = buf;
+    this.retainedBuffers++;
+    this.retainedBytes += len;
+  }
+
+  private regrow(buf: Buffer, used: number, newSize: number, budgeted: boolean): Buffer | null {
+    if (!Number.isInteger(used) || used < 0 || used > buf.length || used > newSize) {
+      throw new RangeError(`invalid used: ${used} (buffer ${buf.length}, new size ${newSize})`);
+    }
+    // Check ownership first, so a bad buffer throws in debug even when no growth or a refusal follows.
+    if (this.lent !== null && !this.lent.has(buf)) throw new Error(BAD_RELEASE);
+    if (newSize <= buf.length) return buf;
+    const bytes = classFor(newSize);
+    if (budgeted && this.lentBytes - buf.length + bytes > this.maxLentBytes) {
+      this.refusals++;
+      return null;
+    }
+    // Count the release before the borrow so the peak reflects the net size;
+    // retain `buf` only after copying out of it (debug mode poisons it).
+    const ours = this.accepts(buf);
+    if (ours) this.unlend(buf);
+    const next = this.lend(bytes);
+    buf.copy(next, 0, 0, used);
+    if (ours) this.retain(buf);
+    return next;
+  }
+}

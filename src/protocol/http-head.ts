@@ -1,0 +1,346 @@
+/**
+ * The HTTP/1.1 message head (RFC 7230 §3): finding where it ends in a byte
+ * stream, and splitting it into a start line and header fields.
+ *
+ * Pure code over a caller-owned byte range: no sockets, no timers, no copies
+ * of the bytes until the head is complete (then one latin1 decode). Nothing in
+ * here throws on peer-supplied bytes; malformed input becomes a
+ * {@link HandshakeFailure} with the HTTP status to answer with.
+ *
+ * Deliberately strict, because a WebSocket handshake is the only message this
+ * server accepts and every real client sends a tidy head:
+ * - lines end in CRLF only; a bare LF or bare CR is a 400 (RFC 7230 §3.5
+ *   allows, but does not require, accepting a bare LF);
+ * - obs-fold (a header line starting with SP/HTAB) is a 400 (RFC 7230 §3.2.4);
+ * - no whitespace between a field name and its colon (RFC 7230 §3.2.4);
+ * - control characters other than HTAB inside a field value are a 400;
+ * - no empty lines before the request line (RFC 7230 §3.5 SHOULD ignore one,
+ *   but a fresh WebSocket connection never starts with one).
+ */
+
+/** Default bound on the size of a request head, request line included. Bigger heads get a 431. */
+export const DEFAULT_MAX_HEADER_SIZE = 8192;
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const COLON = 0x3a;
+
+/** Why a handshake was refused: the HTTP status to answer with and a short reason for the body. */
+export interface HandshakeFailure {
+  readonly ok: false;
+  readonly status: number;
+  readonly message: string;
+  /** Headers the error response must carry, e.g. `Sec-WebSocket-Version: 13` on a 426 (RFC 6455 §4.4). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Build a failure; `headers` is omitted from the object when not given. */
+export function failure(status: number, message: string, headers?: Readonly<Record<string, string>>): HandshakeFailure {
+  return headers === undefined ? { ok: false, status, message } : { ok: false, status, message, headers };
+}
+
+/**
+ * tchar, RFC 7230 §3.2.6: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-"
+ * / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. A lookup table, so
+ * token checks are one array read per character.
+ */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+
+/** Is this char code a tchar (RFC 7230 §3.2.6)? */
+export function isTokenChar(code: number): boolean {
+  return code < 128 && TCHAR[code] === 1;
+}
+
+/** Is `s` a non-empty token (RFC 7230 §3.2.6)? */
+export function isToken(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    if (!isTokenChar(s.charCodeAt(i))) return false;
+  }
+  return true;
+}
+
+/**
+ * Find the end of the head: the index just past the first CRLFCRLF in
+ * `buf[start, end)`, or -1 if the head is not complete yet.
+ *
+ * `scanFrom` is where the previous call stopped (its `end`; pass `start` on
+ * the first call). It is an index into `buf` like `start` and `end`: if the
+ * caller moves the pending bytes, it moves `scanFrom` by the same amount (or
+ * passes `start` to rescan). Terminators that end before `scanFrom` were
+ * already ruled out, so only bytes from `scanFrom - 3` on are read again: a
+ * head that arrives one byte at a time costs linear work in total.
+ *
+ * The loop skips ahead by the length of the terminator when the current byte
+ * cannot be part of one, so header text is read about one byte in four.
+ */
+export function findHeadEnd(buf: Uint8Array, start: number, end: number, scanFrom: number): number {
+  if (end > buf.length) end = buf.length;
+  // `i` is the candidate position of the terminator's last byte (the second LF).
+  let i = scanFrom > start + 3 ? scanFrom : start + 3;
+  while (i < end) {
+    const c = buf[i];
+    if (c === LF) {
+      if (buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
+      // This LF could still be the terminator's first LF, ending two bytes on.
+      i += 2;
+    } else if (c === CR) {
+      // A CR is the terminator's byte 0 or 2: the next possible end is one byte on.
+      i += 1;
+    } else {
+      // Not CR or LF: no terminator contains this byte, so none ends before i + 4.
+      i += 4;
+    }
+  }
+  return -1;
+}
+
+/**
+ * With no head end found in `buf[start, end)`, has the head outgrown `max`
+ * bytes? Then the request is answered with 431 (RFC 6585 §5).
+ */
+export function isHeadTooLarge(start: number, end: number, max: number = DEFAULT_MAX_HEADER_SIZE): boolean {
+  return end - start > max;
+}
+
+/** The request line, RFC 7230 §3.1.1. */
+export interface RequestLine {
+  readonly method: string;
+  /** The request-target (RFC 7230 §5.3) exactly as sent. */
+  readonly target: string;
+  /** `'1.1'`, as Node's `IncomingMessage.httpVersion`. */
+  readonly httpVersion: string;
+  readonly versionMajor: number;
+  readonly versionMinor: number;
+}
+
+/** The status line, RFC 7230 §3.1.2. */
+export interface StatusLine {
+  readonly httpVersion: string;
+  readonly versionMajor: number;
+  readonly versionMinor: number;
+  readonly statusCode: number;
+  readonly reason: string;
+}
+
+export interface ParsedRequestHead extends RequestLine {
+  readonly ok: true;
+  /** Lower-case field names; repeated fields joined with `', '` (RFC 7230 §3.2.2). */
+  readonly headers: Map<string, string>;
+}
+
+export interface ParsedResponseHead extends StatusLine {
+  readonly ok: true;
+  /** Lower-case field names; repeated fields joined with `', '` (RFC 7230 §3.2.2). */
+  readonly headers: Map<string, string>;
+}
+
+const EMPTY_SET: ReadonlySet<string> = new Set();
+
+/**
+ * Decode `buf[start, headEnd)` as latin1 (RFC 7230 §3.2.4: field values are
+ * historically ISO-8859-1; the one-byte string V8 builds is cheap to slice).
+ * Returns undefined if the range is not a complete head ending in CRLFCRLF.
+ */
+function decodeHead(buf: Uint8Array, start: number, headEnd: number): string | undefined {
+  if (!Number.isInteger(start) || !Number.isInteger(headEnd)) return undefined;
+  if (start < 0 || headEnd > buf.length || headEnd - start < 4) return undefined;
+  if (buf[headEnd - 4] !== CR || buf[headEnd - 3] !== LF || buf[headEnd - 2] !== CR || buf[headEnd - 1] !== LF) return undefined;
+  const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return view.toString('latin1', start, headEnd);
+}
+
+/**
+ * Index of the CR of the CRLF that ends the line starting at `from`, or -1 if
+ * the line holds a bare CR or bare LF first. The head always ends in CRLFCRLF,
+ * so a CRLF is always found before the end of `s`.
+ */
+function findLineEnd(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === CR) return s.charCodeAt(i + 1) === LF ? i : -1;
+    if (c === LF) return -1;
+  }
+  return -1;
+}
+
+/** Parse `HTTP/` DIGIT `.` DIGIT (RFC 7230 §2.6) in s[from, to); returns major*10+minor or -1. */
+function parseHttpVersion(s: string, from: number, to: number): number {
+  if (to - from !== 8 || !s.startsWith('HTTP/', from) || s.charCodeAt(from + 6) !== 0x2e) return -1;
+  const major = s.charCodeAt(from + 5) - 0x30;
+  const minor = s.charCodeAt(from + 7) - 0x30;
+  if (major < 0 || major > 9 || minor < 0 || minor > 9) return -1;
+  return major * 10 + minor;
+}
+
+/**
+ * Parse the header fields from `pos` (the start of the first field line) to
+ * the final empty line, into `headers`. A repeated name listed in
+ * `singletons` is a 400: some fields must not be merged (RFC 6455 §11.3.1
+ * Sec-WebSocket-Key, RFC 7230 §5.4 Host).
+ */
+function parseHeaderFields(s: string, pos: number, headers: Map<string, string>, singletons: ReadonlySet<string>): HandshakeFailure | undefined {
+  const last = s.length - 2; // where the final empty line's CRLF starts
+  while (pos < last) {
+    const first = s.charCodeAt(pos);
+    // RFC 7230 §3.2.4: obs-fold is deprecated; a server must reject it or unfold it.
+    if (first === SP || first === HTAB) return failure(400, 'obsolete line folding in header (RFC 7230 §3.2.4)');
+    let i = pos;
+    while (i < last && isTokenChar(s.charCodeAt(i))) i++;
+    if (s.charCodeAt(i) !== COLON) {
+      const c = s.charCodeAt(i);
+      if (c === SP || c === HTAB) return failure(400, 'whitespace between header field name and colon (RFC 7230 §3.2.4)');
+      if (c === CR || c === LF) return failure(400, 'header line without a colon (RFC 7230 §3.2)');
+      return failure(400, 'invalid character in header field name (RFC 7230 §3.2.6)');
+    }
+    if (i === pos) return failure(400, 'empty header field name (RFC 7230 §3.2)');
+    const nameEnd = i;
+    i++;
+    // OWS before the value (RFC 7230 §3.2.3).
+    while (true) {
+      const c = s.charCodeAt(i);
+      if (c !== SP && c !== HTAB) break;
+      i++;
+    }
+    const valueStart = i;
+    let valueEnd = i;
+    // field-content: VCHAR / obs-text with SP / HTAB inside (RFC 7230 §3.2).
+    while (true) {
+      const c = s.charCodeAt(i);
+      if (c === CR) {
+        if (s.charCodeAt(i + 1) !== LF) return failure(400, 'bare CR in header (RFC 7230 §3.5)');
+        break;
+      }
+      if (c > SP && c !== 0x7f) valueEnd = i + 1;
+      else if (c !== SP && c !== HTAB) {
+        return c === LF
+          ? failure(400, 'bare LF in header; lines must end in CRLF (RFC 7230 §3.5)')
+          : failure(400, 'control character in header field value (RFC 7230 §3.2)');
+      }
+      i++;
+    }
+    const name = s.slice(pos, nameEnd).toLowerCase();
+    const value = s.slice(valueStart, valueEnd);
+    const previous = headers.get(name);
+    if (previous === undefined) headers.set(name, value);
+    else if (singletons.has(name)) return failure(400, `repeated ${name} header`);
+    else headers.set(name, `${previous}, ${value}`);
+    pos = i + 2;
+  }
+  return undefined;
+}
+
+/**
+ * Parse a request head: `method SP request-target SP HTTP-version CRLF`, then
+ * header fields (RFC 7230 §3). `headEnd` is what {@link findHeadEnd} returned.
+ * Only syntax is checked here, plus the HTTP version (major 1 only: others get
+ * 505). Never throws.
+ */
+export function parseRequestHead(buf: Uint8Array, start: number, headEnd: number, singletons: ReadonlySet<string> = EMPTY_SET): ParsedRequestHead | HandshakeFailure {
+  const s = decodeHead(buf, start, headEnd);
+  if (s === undefined) return failure(400, 'incomplete request head');
+  const lineEnd = findLineEnd(s, 0);
+  if (lineEnd < 0) return failure(400, 'request line must end in CRLF (RFC 7230 §3.5)');
+  // method = token, then exactly one SP (RFC 7230 §3.1.1).
+  let i = 0;
+  while (i < lineEnd && isTokenChar(s.charCodeAt(i))) i++;
+  if (i === 0 || s.charCodeAt(i) !== SP) return failure(400, 'malformed request line (RFC 7230 §3.1.1)');
+  const method = s.slice(0, i);
+  // request-target: visible US-ASCII only (RFC 3986 has no room for more).
+  const targetStart = ++i;
+  while (i < lineEnd) {
+    const c = s.charCodeAt(i);
+    if (c <= SP || c >= 0x7f) break;
+    i++;
+  }
+  if (i === targetStart || s.charCodeAt(i) !== SP) return failure(400, 'malformed request target (RFC 7230 §3.1.1)');
+  const target = s.slice(targetStart, i);
+  const version = parseHttpVersion(s, i + 1, lineEnd);
+  if (version < 0) return failure(400, 'malformed HTTP version (RFC 7230 §2.6)');
+  const versionMajor = (version / 10) | 0;
+  const versionMinor = version % 10;
+  if (versionMajor !== 1) return failure(505, 'only HTTP/1.1 is supported (RFC 7230 §2.6)');
+  const headers = new Map<string, string>();
+  const bad = parseHeaderFields(s, lineEnd + 2, headers, singletons);
+  if (bad !== undefined) return bad;
+  return { ok: true, method, target, httpVersion: `${versionMajor}.${versionMinor}`, versionMajor, versionMinor, headers };
+}
+
+/**
+ * Parse a response head: `HTTP-version SP status-code SP reason-phrase CRLF`,
+ * then header fields (RFC 7230 §3.1.2). Used by the client role. A missing
+ * reason phrase (and its SP) is tolerated: some servers send `HTTP/1.1 101`.
+ */
+export function parseResponseHead(buf: Uint8Array, start: number, headEnd: number, singletons: ReadonlySet<string> = EMPTY_SET): ParsedResponseHead | HandshakeFailure {
+  const s = decodeHead(buf, start, headEnd);
+  if (s === undefined) return failure(400, 'incomplete response head');
+  const lineEnd = findLineEnd(s, 0);
+  if (lineEnd < 0) return failure(400, 'status line must end in CRLF (RFC 7230 §3.5)');
+  const version = parseHttpVersion(s, 0, 8);
+  if (version < 0 || s.charCodeAt(8) !== SP) return failure(400, 'malformed status line (RFC 7230 §3.1.2)');
+  let statusCode = 0;
+  for (let i = 9; i < 12; i++) {
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return failure(400, 'malformed status code (RFC 7230 §3.1.2)');
+    statusCode = statusCode * 10 + d;
+  }
+  if (lineEnd !== 12 && s.charCodeAt(12) !== SP) return failure(400, 'malformed status line (RFC 7230 §3.1.2)');
+  let reason = '';
+  if (lineEnd > 13) {
+    // reason-phrase = *( HTAB / SP / VCHAR / obs-text )
+    for (let i = 13; i < lineEnd; i++) {
+      const c = s.charCodeAt(i);
+      if ((c < SP && c !== HTAB) || c === 0x7f) return failure(400, 'control character in reason phrase (RFC 7230 §3.1.2)');
+    }
+    reason = s.slice(13, lineEnd);
+  }
+  const headers = new Map<string, string>();
+  const bad = parseHeaderFields(s, lineEnd + 2, headers, singletons);
+  if (bad !== undefined) return bad;
+  const versionMajor = (version / 10) | 0;
+  const versionMinor = version % 10;
+  return { ok: true, httpVersion: `${versionMajor}.${versionMinor}`, versionMajor, versionMinor, statusCode, reason, headers };
+}
+
+/**
+ * Does a comma-separated header list (RFC 7230 §7 `#token`) contain `wanted`,
+ * compared ASCII case-insensitively? Empty list elements and OWS are allowed.
+ * `wanted` must be lower case. No allocation.
+ */
+export function listContainsToken(value: string, wanted: string): boolean {
+  const n = value.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n) {
+      const c = value.charCodeAt(i);
+      if (c !== SP && c !== HTAB && c !== 0x2c) break;
+      i++;
+    }
+    const from = i;
+    while (i < n && value.charCodeAt(i) !== 0x2c) i++;
+    let to = i;
+    while (to > from) {
+      const c = value.charCodeAt(to - 1);
+      if (c !== SP && c !== HTAB) break;
+      to--;
+    }
+    if (to - from === wanted.length && equalsLowerAscii(value, from, wanted)) return true;
+  }
+  return false;
+}
+
+/** Does value[from, from + lower.length) equal `lower` with ASCII letters folded to lower case? */
+export function equalsLowerAscii(value: string, from: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    let c = value.charCodeAt(from + k);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,197 @@
+/**
+ * Payload masking, RFC 6455 §5.3: byte i of the payload is XORed with byte (i mod 4) of the
+ * 4-byte masking key. Unmasking a client frame and masking a frame we send are the same operation,
+ * since XOR is its own inverse.
+ *
+ * This is one of the two loops that touch every payload byte, so it is written for speed:
+ * - Small payloads (the common chat-sized message) take a plain byte loop that allocates nothing.
+ * - Larger ones are XORed 8 bytes at a time through a BigUint64Array over the same memory. On
+ *   V8 ≥ 11 optimised code keeps 64-bit BigInt arithmetic in registers, so this runs at about twice
+ *   the speed of 32-bit lanes (see bench/unmask.ts). Lanes must be 8-byte aligned, so a byte head
+ *   runs up to the first aligned address and a byte tail finishes the rest.
+ * - Reaching the memory behind `buf` is the costly part for mid sizes: on V8 11 (Node 20) the
+ *   `buffer` and `byteOffset` getters are calls of ~15–30 ns each, and a new typed-array view is
+ *   ~50 ns, more than XORing a few hundred bytes. So the lane view, and the byteOffset of the last
+ *   Uint8Array seen, are cached: the receiver unmasks in place inside the one shared read slab (or
+ *   a pooled buffer), so the same object comes back call after call and a hit costs one compare.
+ */
+
+/**
+ * Below this many bytes the byte loop wins: the lane path's fixed cost (alignment head, view
+ * lookup, building the 64-bit key) is not yet paid back. Measured with bench/unmask.ts.
+ */
+const LANE_THRESHOLD = 64;
+
+/**
+ * A view over an ArrayBuffer larger than this is not kept after the call, so that one huge,
+ * otherwise dead message buffer is not held alive by the cache. Masking that much costs far more
+ * than making a view.
+ */
+const CACHE_MAX_BYTES = 16 * 1024 * 1024;
+
+const NO_LANES: BigUint64Array<ArrayBufferLike> = new BigUint64Array(0);
+/** The last Uint8Array seen by maskLanes, its byteOffset, and a lane view over its whole ArrayBuffer. */
+let cachedView: Uint8Array | null = null;
+let cachedBase = 0;
+let cachedBuffer: ArrayBufferLike | null = null;
+let cachedLanes = NO_LANES;
+let cachedLaneCount = 0;
+/**
+ * Lanes below this index may be rewritten whole when the range covers only part of them. Their
+ * bytes outside the range are XORed with 0, i.e. read and written back unchanged: invisible to
+ * single-threaded JS, but in a SharedArrayBuffer that could undo another thread's concurrent
+ * write, so there it is 0 and partial lanes go byte by byte.
+ */
+let cachedPartialLanes = 0;
+
+/** Points the cache at `buf` (a miss: the slow getters are read here, and only here). */
+function cacheLanesOf(buf: Uint8Array): void {
+  const ab = buf.buffer;
+  cachedBase = buf.byteOffset;
+  // A resizable ArrayBuffer may have grown since its view was made: then make a new one.
+  if (ab !== cachedBuffer || cachedLaneCount !== Math.floor(ab.byteLength / 8)) {
+    cachedLanes = new BigUint64Array(ab, 0, Math.floor(ab.byteLength / 8));
+    cachedLaneCount = cachedLanes.length;
+    cachedBuffer = ab;
+    const shared = typeof SharedArrayBuffer !== 'undefined' && ab instanceof SharedArrayBuffer;
+    cachedPartialLanes = shared ? 0 : cachedLaneCount;
+  }
+  cachedView = buf;
+}
+
+/** Drops a cached view of a huge ArrayBuffer once the call is done with it. */
+function releaseHugeLanes(): void {
+  if (cachedLaneCount > CACHE_MAX_BYTES / 8) {
+    cachedView = null;
+    cachedBuffer = null;
+    cachedLanes = NO_LANES;
+    cachedLaneCount = 0;
+    cachedPartialLanes = 0;
+  }
+}
+
+/**
+ * For a lane partly in the range: HEAD_BYTES[r] selects lane bytes r..7, TAIL_BYTES[t] bytes
+ * 0..t-1 (lanes are little-endian: byte n is bits 8n..8n+7).
+ */
+const HEAD_BYTES = new BigUint64Array(8);
+const TAIL_BYTES = new BigUint64Array(8);
+for (let n = 0; n < 8; n++) {
+  HEAD_BYTES[n] = BigInt.asUintN(64, -1n << BigInt(8 * n));
+  TAIL_BYTES[n] = (1n << BigInt(8 * n)) - 1n;
+}
+
+/**
+ * The four masking-key bytes at `buf[pos..pos+4)` as a big-endian uint32 — the `key` argument of
+ * {@link applyMask}. Same value as `Buffer#readUInt32BE(pos)`, for any Uint8Array.
+ */
+export function readMaskKey(buf: Uint8Array, pos: number): number {
+  return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
+}
+
+/** The key rotated left by `keyOffset` bytes: its top byte is then key byte `keyOffset`. */
+function rotateKey(key: number, keyOffset: number): number {
+  // `& 3` also maps a negative offset to the right byte (-1 → 3).
+  const shift = (keyOffset & 3) << 3;
+  return shift === 0 ? key >>> 0 : ((key << shift) | (key >>> (32 - shift))) >>> 0;
+}
+
+/** XORs `buf[start..end)` with a key already rotated so that its top byte goes with `buf[start]`. */
+function xorBytes(buf: Uint8Array, start: number, end: number, rotated: number): void {
+  const k0 = rotated >>> 24;
+  const k1 = (rotated >>> 16) & 0xff;
+  const k2 = (rotated >>> 8) & 0xff;
+  const k3 = rotated & 0xff;
+  let i = start;
+  // Unrolled by four so that each key byte is a constant in its slot: no `i & 3` per byte.
+  for (const last = end - 3; i < last; i += 4) {
+    buf[i] ^= k0;
+    buf[i + 1] ^= k1;
+    buf[i + 2] ^= k2;
+    buf[i + 3] ^= k3;
+  }
+  if (i < end) {
+    buf[i] ^= k0;
+    if (++i < end) {
+      buf[i] ^= k1;
+      if (++i < end) buf[i] ^= k2;
+    }
+  }
+}
+
+/**
+ * XORs `buf[start..end)` in place with a masking key (RFC 6455 §5.3).
+ *
+ * @param key The four key bytes as a big-endian uint32, see {@link readMaskKey}.
+ * @param keyOffset 0..3: which key byte goes with `buf[start]`. A payload that arrives in several
+ *   reads is unmasked piece by piece: each call after the first passes
+ *   `(previousKeyOffset + previousLength) & 3`.
+ */
+export function applyMask(buf: Uint8Array, start: number, end: number, key: number, keyOffset: number): void {
+  if (end - start < LANE_THRESHOLD) xorBytes(buf, start, end, rotateKey(key, keyOffset));
+  else maskLanes(buf, start, end, key, keyOffset);
+}
+
+/** {@link applyMask} always by bytes: allocation-free at any size. Exported for benchmarks. */
+export function maskBytes(buf: Uint8Array, start: number, end: number, key: number, keyOffset: number): void {
+  xorBytes(buf, start, end, rotateKey(key, keyOffset));
+}
+
+/**
+ * {@link applyMask} always through 64-bit lanes (with a byte head and tail), whatever the length.
+ * Exported for benchmarks, which use it to find LANE_THRESHOLD.
+ */
+export function maskLanes(buf: Uint8Array, start: number, end: number, key: number, keyOffset: number): void {
+  if (buf !== cachedView) cacheLanesOf(buf);
+  const base = cachedBase;
+  // Lanes are indexed by aligned address / 8 in the whole ArrayBuffer. The lane holding the first
+  // byte is `head`, from its byte `headSkip`; the lane holding the byte after the last is `tail`,
+  // of which `tailKeep` bytes are in the range.
+  const headSkip = (base + start) & 7;
+  const tailKeep = (base + end) & 7;
+  const head = (base + start) >>> 3;
+  const tail = (base + end) >>> 3;
+  // Only a length-tracking view over a resizable ArrayBuffer that grew can outrun the cached view.
+  if (tail > cachedLaneCount) cacheLanesOf(buf);
+  // The byte loop for a range inside one lane, and for an address past 4 GiB (possible in a huge
+  // ArrayBuffer on newer V8), where the 32-bit shifts above would wrap.
+  if (head === tail || base + end > 0xffffffff || tail > cachedLaneCount) {
+    xorBytes(buf, start, end, rotateKey(key, keyOffset));
+    return;
+  }
+
+  // The key as it lines up with the lane grid: lane byte 0 sits `headSkip` bytes before `start`,
+  // and since 8 is a multiple of 4, every lane starts on that same key byte. A lane loads its
+  // bytes little-endian, so the big-endian key is byte-swapped, then repeated in both halves.
+  const rotated = rotateKey(key, keyOffset - headSkip);
+  const le = ((rotated >>> 24) | ((rotated >>> 8) & 0xff00) | ((rotated << 8) & 0xff0000) | (rotated << 24)) >>> 0;
+  // asUintN(64) tells TurboFan the value fits 64 bits, so it keeps it in a register instead of
+  // allocating a BigInt for each of these operations (~35 ns a call without it).
+  const half = BigInt(le);
+  const laneKey = BigInt.asUintN(64, (half << 32n) | half);
+  const lanes = cachedLanes;
+
+  // Whole lanes, unrolled by four: measurably faster than one lane per iteration on V8 11.
+  let j = headSkip === 0 ? head : head + 1;
+  for (const last = tail - 3; j < last; j += 4) {
+    lanes[j] ^= laneKey;
+    lanes[j + 1] ^= laneKey;
+    lanes[j + 2] ^= laneKey;
+    lanes[j + 3] ^= laneKey;
+  }
+  for (; j < tail; j++) lanes[j] ^= laneKey;
+
+  // The partial lanes at either end, as one masked XOR each instead of up to 7 byte XORs (each
+  // byte costs ~1 ns). They come after the loop: placed before it, they made V8 compile the loop
+  // ~10% slower.
+  if (headSkip !== 0) {
+    if (head < cachedPartialLanes) lanes[head] ^= laneKey & HEAD_BYTES[headSkip]!;
+    else xorBytes(buf, start, start + 8 - headSkip, rotateKey(rotated, headSkip));
+  }
+  if (tailKeep !== 0) {
+    // The last lane of an ArrayBuffer whose length is not a multiple of 8 is not in the view.
+    if (tail < cachedPartialLanes) lanes[tail] ^= laneKey & TAIL_BYTES[tailKeep]!;
+    else xorBytes(buf, end - tailKeep, end, rotated);
+  }
+  releaseHugeLanes();
+}

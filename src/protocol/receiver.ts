@@ -1,0 +1,356 @@
+import { decodeClosePayload } from './close-payload.js';
+import { createFrameHeader, decodeFrameHeader, HEADER_INCOMPLETE, type HeaderRules } from './frame-header.js';
+import { applyMask } from './mask.js';
+import { Opcode } from './opcode.js';
+import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
+import { isValidUtf8, utf8Step, UTF8_REJECT } from './utf8.js';
+
+/**
+ * The receiving half of RFC 6455 for one connection: frames → messages.
+ *
+ * Complete frames are parsed where they lie (in the reactor's shared read
+ * slab) and unmasked in place. Only an incomplete frame is copied out, into a
+ * buffer lent by the pool, and the pieces of a fragmented message (§5.4) are
+ * gathered into another; both go back as soon as they complete. An idle
+ * connection therefore holds no buffer and no progress object at all.
+ */
+
+/** Where borrowed buffers come from: the reactor's pool (structural, so this layer imports no pool). */
+export interface BufferLender {
+  /** A buffer of at least `size` bytes, or null when the memory budget says no. */
+  tryBorrow(size: number): Buffer | null;
+  /** A buffer of at least `size` bytes holding `buf[0..used)`; `buf` goes back. Null on budget. */
+  tryGrow(buf: Buffer, used: number, size: number): Buffer | null;
+  release(buf: Buffer): void;
+}
+
+export interface ReceiverConfig extends HeaderRules {
+  /** Most fragments one message may have (ws added this after the 2026 advisory on fragment floods). */
+  readonly maxFragments: number;
+  readonly lender: BufferLender;
+}
+
+/** What a receiving connection must hold. `receiving` turns false once the reactor stops reading it. */
+export interface ReceiverState {
+  readonly receiving: boolean;
+  progress: ReceiveProgress | null;
+}
+
+/** Called for each complete message and control frame. `data` is only valid until the call returns. */
+export interface ReceiverSink<C> {
+  onMessage(conn: C, data: Buffer, isBinary: boolean): void;
+  onPing(conn: C, data: Buffer): void;
+  onPong(conn: C, data: Buffer): void;
+  /** A valid Close frame arrived (§5.5.1). Nothing after it is read. */
+  onClose(conn: C, code: number, reason: string): void;
+  /** The peer broke a rule; the connection must be failed with the kind's close code (§7.1.7). */
+  onError(conn: C, kind: ErrorKindValue): void;
+}
+
+/** A connection's incomplete frame and/or fragmented message. Exists only while something is incomplete. */
+export class ReceiveProgress {
+  /** An incomplete frame: its raw header, then its payload, unmasked as it arrives. */
+  frame: Buffer | null = null;
+  frameLength = 0;
+  /** 0 until the header is whole. */
+  frameHeaderLength = 0;
+  frameTotalLength = 0;
+  /** The unmasked payloads of the fragments so far. */
+  message: Buffer | null = null;
+  /** Text or Binary while a fragmented message is open, else 0 (Continuation is never a message opcode). */
+  messageOpcode = 0;
+  messageLength = 0;
+  messageFragments = 0;
+  utf8State = 0;
+}
+
+/** An incomplete frame starts in a buffer of this size and doubles as bytes actually arrive. */
+const FIRST_FRAME_BUFFER = 16 * 1024;
+const spareProgress: ReceiveProgress[] = [];
+const MAX_SPARE_PROGRESS = 1024;
+// One scratch header for all connections: decoding is synchronous and its fields
+// are copied to locals before any handler runs, so re-entry cannot clobber them.
+const header = createFrameHeader();
+
+/** Feeds `buf[start..end)` (bytes just read) to the connection's receiver. */
+export function receive<C extends ReceiverState>(
+  conn: C,
+  buf: Buffer,
+  start: number,
+  end: number,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): void {
+  let pos = start;
+  const progress = conn.progress;
+  if (progress !== null && progress.frame !== null) {
+    pos = continueFrame(conn, progress, buf, pos, end, config, sink);
+    if (pos < 0) return;
+  }
+  while (pos < end && conn.receiving) {
+    const headerLength = decodeFrameHeader(buf, pos, end, header, config);
+    if (headerLength < 0) return fail(conn, -headerLength as ErrorKindValue, config, sink);
+    if (headerLength === HEADER_INCOMPLETE || end - pos - headerLength < header.payloadLength) {
+      startFrame(conn, buf, pos, end, headerLength, config, sink);
+      return;
+    }
+    const fin = header.fin;
+    const opcode = header.opcode;
+    const payloadStart = pos + headerLength;
+    const payloadEnd = payloadStart + header.payloadLength;
+    const error = checkSequence(conn.progress, opcode, header.payloadLength, config);
+    if (error !== 0) return fail(conn, error, config, sink);
+    if (header.masked) applyMask(buf, payloadStart, payloadEnd, header.maskKey, 0);
+    pos = payloadEnd;
+    if (!dispatch(conn, fin, opcode, buf, payloadStart, payloadEnd, config, sink)) return;
+  }
+}
+
+/** Returns every borrowed buffer of a connection that is going away. */
+export function releaseProgress(conn: ReceiverState, config: ReceiverConfig): void {
+  const progress = conn.progress;
+  if (progress === null) return;
+  conn.progress = null;
+  if (progress.frame !== null) config.lender.release(progress.frame);
+  if (progress.message !== null) config.lender.release(progress.message);
+  recycle(progress);
+}
+
+/** §5.4 ordering rules and the message limits, checked as soon as a header is known. */
+function checkSequence(
+  progress: ReceiveProgress | null,
+  opcode: number,
+  payloadLength: number,
+  config: ReceiverConfig,
+): ErrorKindValue | 0 {
+  if (opcode >= Opcode.Close) return 0; // control frames may interleave with fragments
+  const open = progress !== null && progress.messageOpcode !== 0;
+  if (opcode !== Opcode.Continuation) return open ? ErrorKind.ExpectedContinuation : 0;
+  if (!open) return ErrorKind.UnexpectedContinuation;
+  if (progress.messageLength + payloadLength > config.maxPayloadLength) return ErrorKind.MessageTooBig;
+  if (progress.messageFragments >= config.maxFragments) return ErrorKind.TooManyFragments;
+  return 0;
+}
+
+/** Copies out the start of a frame that the read did not complete. */
+function startFrame<C extends ReceiverState>(
+  conn: C,
+  buf: Buffer,
+  pos: number,
+  end: number,
+  headerLength: number,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): void {
+  let total = 0;
+  if (headerLength !== HEADER_INCOMPLETE) {
+    const error = checkSequence(conn.progress, header.opcode, header.payloadLength, config);
+    if (error !== 0) return fail(conn, error, config, sink);
+    total = headerLength + header.payloadLength;
+  }
+  const available = end - pos;
+  const frame = config.lender.tryBorrow(total === 0 ? available : Math.min(total, Math.max(FIRST_FRAME_BUFFER, available)));
+  if (frame === null) return fail(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
+  buf.copy(frame, 0, pos, end);
+  const progress = conn.progress ?? (conn.progress = acquire());
+  progress.frame = frame;
+  progress.frameLength = available;
+  progress.frameHeaderLength = headerLength;
+  progress.frameTotalLength = total;
+  if (headerLength !== HEADER_INCOMPLETE && header.masked) applyMask(frame, headerLength, available, header.maskKey, 0);
+}
+
+/**
+ * Adds newly read bytes to the incomplete frame. Returns where the next frame
+ * starts in `buf`, or -1 when everything was consumed or the connection failed.
+ */
+function continueFrame<C extends ReceiverState>(
+  conn: C,
+  progress: ReceiveProgress,
+  buf: Buffer,
+  pos: number,
+  end: number,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): number {
+  let frame = progress.frame!;
+  // Header first, a few bytes at a time: copying more could swallow the next frame.
+  while (progress.frameHeaderLength === 0) {
+    const headerLength = decodeFrameHeader(frame, 0, progress.frameLength, header, config);
+    if (headerLength < 0) return failed(conn, -headerLength as ErrorKindValue, config, sink);
+    if (headerLength !== HEADER_INCOMPLETE) {
+      const error = checkSequence(progress, header.opcode, header.payloadLength, config);
+      if (error !== 0) return failed(conn, error, config, sink);
+      progress.frameHeaderLength = headerLength;
+      progress.frameTotalLength = headerLength + header.payloadLength;
+      break;
+    }
+    if (pos === end) return -1;
+    const take = Math.min(header.headerLength - progress.frameLength, end - pos);
+    buf.copy(frame, progress.frameLength, pos, pos + take);
+    progress.frameLength += take;
+    pos += take;
+  }
+  const headerLength = progress.frameHeaderLength;
+  const total = progress.frameTotalLength;
+  const take = Math.min(total - progress.frameLength, end - pos);
+  if (progress.frameLength + take > frame.length) {
+    const grown = config.lender.tryGrow(frame, progress.frameLength, Math.min(total, 2 * (progress.frameLength + take)));
+    if (grown === null) return failed(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
+    frame = progress.frame = grown;
+  }
+  buf.copy(frame, progress.frameLength, pos, pos + take);
+  pos += take;
+  // Unmask as the bytes arrive, rotating the key by how much payload came before.
+  decodeFrameHeader(frame, 0, headerLength, header, config);
+  if (header.masked) {
+    applyMask(frame, progress.frameLength, progress.frameLength + take, header.maskKey, (progress.frameLength - headerLength) & 3);
+  }
+  progress.frameLength += take;
+  if (progress.frameLength < total) return -1;
+
+  const fin = header.fin;
+  const opcode = header.opcode;
+  progress.frame = null;
+  const ok = dispatch(conn, fin, opcode, frame, headerLength, total, config, sink);
+  config.lender.release(frame);
+  if (!ok) return -1;
+  if (progress.messageOpcode === 0 && conn.progress === progress) {
+    conn.progress = null;
+    recycle(progress);
+  }
+  return pos;
+}
+
+/** Acts on one complete, unmasked frame. Returns false when reading must stop. */
+function dispatch<C extends ReceiverState>(
+  conn: C,
+  fin: boolean,
+  opcode: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): boolean {
+  switch (opcode) {
+    case Opcode.Text:
+    case Opcode.Binary:
+      if (fin) {
+        if (opcode === Opcode.Text && !isValidUtf8(buf, start, end)) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
+        sink.onMessage(conn, buf.subarray(start, end), opcode === Opcode.Binary);
+        return conn.receiving;
+      }
+      return beginMessage(conn, opcode, buf, start, end, config, sink);
+    case Opcode.Continuation:
+      return continueMessage(conn, conn.progress!, fin, buf, start, end, config, sink);
+    case Opcode.Close: {
+      const close = decodeClosePayload(buf, start, end);
+      if (typeof close === 'number') return reject(conn, -close as ErrorKindValue, config, sink);
+      releaseProgress(conn, config);
+      sink.onClose(conn, close.code, close.reason);
+      return false;
+    }
+    case Opcode.Ping:
+      sink.onPing(conn, buf.subarray(start, end));
+      return conn.receiving;
+    default: // Pong: the header decoder admits no other opcode
+      sink.onPong(conn, buf.subarray(start, end));
+      return conn.receiving;
+  }
+}
+
+function beginMessage<C extends ReceiverState>(
+  conn: C,
+  opcode: number,
+  buf: Buffer,
+  start: number,
+  end: number,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): boolean {
+  const length = end - start;
+  const message = config.lender.tryBorrow(length);
+  if (message === null) return reject(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
+  buf.copy(message, 0, start, end);
+  const progress = conn.progress ?? (conn.progress = acquire());
+  progress.message = message;
+  progress.messageOpcode = opcode;
+  progress.messageLength = length;
+  progress.messageFragments = 1;
+  if (opcode === Opcode.Text) {
+    // Validate as fragments arrive, so bad text fails before the rest is buffered.
+    progress.utf8State = utf8Step(0, buf, start, end);
+    if (progress.utf8State === UTF8_REJECT) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
+  }
+  return true;
+}
+
+function continueMessage<C extends ReceiverState>(
+  conn: C,
+  progress: ReceiveProgress,
+  fin: boolean,
+  buf: Buffer,
+  start: number,
+  end: number,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): boolean {
+  const length = end - start;
+  let message = progress.message!;
+  const used = progress.messageLength;
+  if (used + length > message.length) {
+    const grown = config.lender.tryGrow(message, used, Math.min(config.maxPayloadLength, Math.max(2 * message.length, used + length)));
+    if (grown === null) return reject(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
+    message = progress.message = grown;
+  }
+  buf.copy(message, used, start, end);
+  progress.messageLength = used + length;
+  progress.messageFragments++;
+  const isText = progress.messageOpcode === Opcode.Text;
+  if (isText) {
+    progress.utf8State = utf8Step(progress.utf8State, buf, start, end);
+    if (progress.utf8State === UTF8_REJECT || (fin && progress.utf8State !== 0)) {
+      return reject(conn, ErrorKind.InvalidUtf8, config, sink);
+    }
+  }
+  if (!fin) return true;
+  progress.message = null;
+  progress.messageOpcode = 0;
+  if (progress.frame === null && conn.progress === progress) {
+    conn.progress = null;
+    recycle(progress);
+  }
+  sink.onMessage(conn, message.subarray(0, used + length), !isText);
+  config.lender.release(message);
+  return conn.receiving;
+}
+
+function fail<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: ReceiverConfig, sink: ReceiverSink<C>): void {
+  releaseProgress(conn, config);
+  sink.onError(conn, kind);
+}
+
+/** `fail` for paths that return a position: -1, "stop here". */
+function failed<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: ReceiverConfig, sink: ReceiverSink<C>): -1 {
+  fail(conn, kind, config, sink);
+  return -1;
+}
+
+/** `fail` for paths that return whether to go on reading. */
+function reject<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: ReceiverConfig, sink: ReceiverSink<C>): false {
+  fail(conn, kind, config, sink);
+  return false;
+}
+
+function acquire(): ReceiveProgress {
+  return spareProgress.pop() ?? new ReceiveProgress();
+}
+
+function recycle(progress: ReceiveProgress): void {
+  progress.frame = null;
+  progress.message = null;
+  progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
+  progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
+  if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);
+}

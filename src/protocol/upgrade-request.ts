@@ -1,0 +1,174 @@
+import { isValidKey } from './accept-key.js';
+import { parseExtensions, type ParsedExtension } from './extensions.js';
+import { DEFAULT_MAX_HEADER_SIZE, failure, listContainsToken, parseRequestHead, type HandshakeFailure } from './http-head.js';
+import { parseSubprotocols } from './subprotocol.js';
+
+export type { HandshakeFailure } from './http-head.js';
+
+/**
+ * The server side of the opening handshake: is this HTTP request a valid
+ * WebSocket upgrade (RFC 6455 §4.2.1)? Checks run in this order, and the first
+ * failure is the answer:
+ *
+ *   head over maxHeaderSize ............................ 431
+ *   malformed request line ............................. 400
+ *   HTTP major version other than 1 .................... 505
+ *   malformed header fields; Host, Origin,
+ *     Sec-WebSocket-Key or -Version repeated ........... 400
+ *   method other than GET (§4.2.1 item 1) .............. 405 + Allow: GET
+ *   HTTP/1.0 (§4.2.1 item 1: "HTTP/1.1 or higher") ..... 400
+ *   request target not origin-form or absolute-form .... 400
+ *   a body (Content-Length ≠ 0, Transfer-Encoding) ..... 400
+ *   Host missing or empty (item 2) ..................... 400
+ *   Upgrade without websocket (item 3) ................. 400
+ *   Connection without upgrade (item 4) ................ 400
+ *   Sec-WebSocket-Version not 13 or missing (item 6) ... 426 + Sec-WebSocket-Version: 13
+ *   Sec-WebSocket-Key missing/not 16 bytes (item 5) .... 400
+ *   Sec-WebSocket-Protocol malformed (item 8) .......... 400
+ *   Sec-WebSocket-Extensions malformed (item 9) ........ 400
+ *
+ * The version is checked before the key so that a client speaking another
+ * draft, whose key may look different, still learns which version to speak
+ * (§4.4). Origin (item 7) is a policy decision: see origin.ts.
+ */
+
+/** A valid upgrade request, ready for policy checks and the 101 response. */
+export interface UpgradeRequest {
+  readonly ok: true;
+  /** Always `'GET'`. */
+  readonly method: string;
+  /** The request-target exactly as sent: `/chat?room=1`, or absolute-form. */
+  readonly url: string;
+  /** `'1.1'` (or a later 1.x), as Node's `IncomingMessage.httpVersion`. */
+  readonly httpVersion: string;
+  /** Lower-case names; repeated fields joined with `', '` (RFC 7230 §3.2.2). */
+  readonly headers: ReadonlyMap<string, string>;
+  /** Sec-WebSocket-Key, validated to be 16 bytes of base64. */
+  readonly key: string;
+  /** Sec-WebSocket-Version, always 13. */
+  readonly version: number;
+  readonly host: string;
+  /** The Origin header, undefined when absent (a non-browser client, §4.2.1 item 7). */
+  readonly origin: string | undefined;
+  /** Sec-WebSocket-Protocol, in the client's order; empty when absent. */
+  readonly protocols: string[];
+  /** Sec-WebSocket-Extensions, in the client's order; empty when absent. */
+  readonly extensions: ParsedExtension[];
+}
+
+export interface UpgradeRequestOptions {
+  /** Largest head accepted, request line and final CRLFCRLF included. Default {@link DEFAULT_MAX_HEADER_SIZE}. */
+  readonly maxHeaderSize?: number;
+}
+
+/**
+ * Fields that must not appear twice: merging them would hide an ambiguity
+ * (RFC 7230 §5.4 Host; RFC 6455 §11.3.1 Sec-WebSocket-Key and §11.3.5
+ * Sec-WebSocket-Version "MUST NOT appear more than once in an HTTP request";
+ * RFC 6454 §7.3 Origin; RFC 7230 §3.3.2 Content-Length).
+ */
+const SINGLETONS: ReadonlySet<string> = new Set(['host', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'content-length']);
+
+const ALLOW_GET: Readonly<Record<string, string>> = Object.freeze({ Allow: 'GET' });
+const VERSION_13: Readonly<Record<string, string>> = Object.freeze({ 'Sec-WebSocket-Version': '13' });
+
+/**
+ * Is the request-target origin-form (`/path?query`, RFC 7230 §5.3.1) or
+ * absolute-form (`scheme://...`, §5.3.2)? Asterisk- and authority-form are
+ * for OPTIONS and CONNECT only.
+ */
+function isUpgradeTarget(target: string): boolean {
+  if (target.charCodeAt(0) === 0x2f) return true;
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://"
+  let i = 0;
+  while (i < target.length) {
+    const c = target.charCodeAt(i) | 0x20;
+    const alpha = c >= 0x61 && c <= 0x7a;
+    if (!alpha && (i === 0 || !((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e))) break;
+    i++;
+  }
+  return i > 0 && target.startsWith('://', i);
+}
+
+/** Does the value hold SP, HTAB or a comma (a list, or a joined repeat)? */
+function hasSpaceOrComma(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x20 || c === 0x09 || c === 0x2c) return true;
+  }
+  return false;
+}
+
+/**
+ * Validate the request head `buf[start, headEnd)`, where `headEnd` is what
+ * findHeadEnd returned. Bytes from `headEnd` on (frames the client sent
+ * without waiting) are not touched. Never throws, whatever the bytes.
+ */
+export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: number, options?: UpgradeRequestOptions): UpgradeRequest | HandshakeFailure {
+  const maxHeaderSize = options?.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+  if (headEnd - start > maxHeaderSize) return failure(431, 'request header fields too large (RFC 6585 §5)');
+  const head = parseRequestHead(buf, start, headEnd, SINGLETONS);
+  if (!head.ok) return head;
+  if (head.method !== 'GET') return failure(405, 'the opening handshake must be a GET request (RFC 6455 §4.2.1 item 1)', ALLOW_GET);
+  if (head.versionMinor < 1) return failure(400, 'the opening handshake needs HTTP/1.1 or higher (RFC 6455 §4.2.1 item 1)');
+  if (!isUpgradeTarget(head.target)) return failure(400, 'invalid request target (RFC 7230 §5.3)');
+  const headers = head.headers;
+
+  // A GET body would be indistinguishable from the first frames (request
+  // smuggling); no WebSocket client sends one.
+  const contentLength = headers.get('content-length');
+  if (headers.has('transfer-encoding') || (contentLength !== undefined && contentLength !== '0')) {
+    return failure(400, 'an upgrade request must not have a body (RFC 7230 §3.3)');
+  }
+
+  const host = headers.get('host');
+  if (host === undefined || host.length === 0) return failure(400, 'missing Host header (RFC 6455 §4.2.1 item 2)');
+  if (hasSpaceOrComma(host)) return failure(400, 'invalid Host header (RFC 7230 §5.4)');
+
+  const upgrade = headers.get('upgrade');
+  if (upgrade === undefined || !listContainsToken(upgrade, 'websocket')) {
+    return failure(400, 'missing or invalid Upgrade header, expected "websocket" (RFC 6455 §4.2.1 item 3)');
+  }
+  const connection = headers.get('connection');
+  if (connection === undefined || !listContainsToken(connection, 'upgrade')) {
+    return failure(400, 'missing or invalid Connection header, expected "Upgrade" (RFC 6455 §4.2.1 item 4)');
+  }
+
+  if (headers.get('sec-websocket-version') !== '13') {
+    return failure(426, 'unsupported or missing Sec-WebSocket-Version, expected 13 (RFC 6455 §4.2.1 item 6, §4.4)', VERSION_13);
+  }
+
+  const key = headers.get('sec-websocket-key');
+  if (key === undefined) return failure(400, 'missing Sec-WebSocket-Key header (RFC 6455 §4.2.1 item 5)');
+  if (!isValidKey(key)) return failure(400, 'Sec-WebSocket-Key must be 16 bytes, base64-encoded (RFC 6455 §4.2.1 item 5)');
+
+  let protocols: string[] = [];
+  const protocolHeader = headers.get('sec-websocket-protocol');
+  if (protocolHeader !== undefined) {
+    const parsed = parseSubprotocols(protocolHeader);
+    if (!parsed.ok) return failure(400, parsed.message);
+    protocols = parsed.protocols;
+  }
+
+  let extensions: ParsedExtension[] = [];
+  const extensionHeader = headers.get('sec-websocket-extensions');
+  if (extensionHeader !== undefined) {
+    const parsed = parseExtensions(extensionHeader);
+    if (!parsed.ok) return failure(400, parsed.message);
+    extensions = parsed.extensions;
+  }
+
+  return {
+    ok: true,
+    method: head.method,
+    url: head.target,
+    httpVersion: head.httpVersion,
+    headers,
+    key,
+    version: 13,
+    host,
+    origin: headers.get('origin'),
+    protocols,
+    extensions,
+  };
+}

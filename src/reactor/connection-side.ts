@@ -1,0 +1,47 @@
+import type { SharedFrame } from './shared-frame.js';
+
+/**
+ * The parts of a connection that most connections, most of the time, do not
+ * need: the bytes of an unfinished handshake, writes the kernel has not
+ * taken, topics, the subprotocol. Allocated on first need and dropped when
+ * empty, so an idle connection carries a single null instead.
+ */
+export class ConnectionSide {
+  /** Bytes of the HTTP upgrade request so far (pooled), while it is incomplete. */
+  head: Buffer | null = null;
+  headLength = 0;
+  /** Where the next scan for CRLFCRLF starts, so a request trickling in is not rescanned. */
+  headScan = 0;
+
+  /** The buffer a write in flight came from: pooled, or a shared broadcast frame. */
+  inflight: Buffer | null = null;
+  inflightShared: SharedFrame | null = null;
+  /** Bytes of the in-flight write that the kernel has not taken yet. */
+  inflightPending = 0;
+  /** Frames sent while a write was in flight, gathered for the next write (pooled). */
+  outbox: Buffer | null = null;
+  outboxLength = 0;
+
+  topics: Set<string> | null = null;
+  protocol = '';
+  /** The code and reason to report to the close handler. */
+  closeCode = 0;
+  closeReason = '';
+
+  bufferedAmount(): number {
+    return this.inflightPending + this.outboxLength;
+  }
+
+  /** Nothing left worth keeping: the connection can drop this object. */
+  isEmpty(): boolean {
+    return (
+      this.head === null &&
+      this.inflight === null &&
+      this.inflightShared === null &&
+      this.outbox === null &&
+      this.topics === null &&
+      this.protocol === '' &&
+      this.closeCode === 0
+    );
+  }
+}

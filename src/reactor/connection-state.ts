@@ -1,0 +1,24 @@
+/**
+ * Bits of `Connection.flags`. One small integer instead of a field per
+ * boolean keeps an idle connection a few words long.
+ */
+export const State = {
+  /** Accepted; the HTTP upgrade request is not complete yet. */
+  Handshaking: 1 << 0,
+  /** 101 sent: messages flow. */
+  Open: 1 << 1,
+  /** We sent a Close frame (§5.5.1): no more data frames go out. */
+  CloseSent: 1 << 2,
+  /** The peer's Close frame arrived: nothing more is read. */
+  CloseReceived: 1 << 3,
+  /** The socket is gone; the close handler has run or is running. */
+  Closed: 1 << 4,
+  /** Reads are stopped (paused by backpressure or done reading). */
+  Paused: 1 << 5,
+  /** Shut down (FIN) once the pending writes are out. */
+  EndAfterFlush: 1 << 6,
+  /** A write is in flight in the transport. */
+  Writing: 1 << 7,
+  /** The upgrade hook is still deciding (async). */
+  Upgrading: 1 << 8,
+} as const;

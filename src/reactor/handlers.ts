@@ -1,0 +1,50 @@
+import type { ExtraHeaders } from '../protocol/http-response.js';
+import type { UpgradeRequest } from '../protocol/upgrade-request.js';
+import type { Connection } from './connection.js';
+
+/** The upgrade request as handlers see it: the parsed head plus where it came from. */
+export interface HandshakeRequest extends UpgradeRequest {
+  readonly remoteAddress: string;
+}
+
+/** Refuse the upgrade with an HTTP status (401, 403, 429, 503, ...). */
+export interface UpgradeRefusal {
+  readonly reject: number;
+  readonly message?: string;
+  readonly headers?: ExtraHeaders;
+}
+
+/** Accept the upgrade, optionally with user data, a subprotocol and extra response headers. */
+export interface UpgradeAcceptance<UserData> {
+  readonly reject?: undefined;
+  readonly data?: UserData;
+  /** Must be one the client offered; overrides the `protocols` option's choice. */
+  readonly protocol?: string;
+  readonly headers?: ExtraHeaders;
+}
+
+export type UpgradeDecision<UserData> = UpgradeAcceptance<UserData> | UpgradeRefusal | void;
+
+/**
+ * Handlers shared by every connection: plain functions, no per-connection
+ * listeners. `data` buffers are BORROWED: they point into the shared read
+ * slab or a pooled buffer and are valid only until the handler returns. Copy
+ * what you keep (`Buffer.from(data)`) — as with uWebSockets.js.
+ */
+export interface Handlers<UserData = unknown> {
+  /** Decide on an upgrade before the 101 is sent. May return a promise (reading waits). */
+  upgrade?(request: HandshakeRequest): UpgradeDecision<UserData> | Promise<UpgradeDecision<UserData>>;
+  open?(conn: Connection<UserData>, request: HandshakeRequest): void;
+  /** `data` is valid only until this returns. */
+  message?(conn: Connection<UserData>, data: Buffer, isBinary: boolean): void;
+  /** Once per connection, after the socket is gone. `code` is the peer's close code, ours when we failed it, or 1006. */
+  close?(conn: Connection<UserData>, code: number, reason: string): void;
+  /** A Ping arrived; the Pong has already been sent (§5.5.2). `data` is borrowed. */
+  ping?(conn: Connection<UserData>, data: Buffer): void;
+  /** `data` is borrowed. */
+  pong?(conn: Connection<UserData>, data: Buffer): void;
+  /** Everything buffered by `send` has gone to the kernel. */
+  drain?(conn: Connection<UserData>): void;
+  /** A handler threw, or a connection failed: reported here, never thrown into your process. */
+  error?(error: Error, conn: Connection<UserData> | undefined): void;
+}

@@ -1,0 +1,99 @@
+import type { OriginPolicy } from '../protocol/origin.js';
+
+export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
+
+/** Server options. Every one has a default; see README "Options". */
+export interface ReactorOptions {
+  /** Largest message, in bytes, across all its fragments. Larger → close 1009. Default 16 MiB. */
+  maxMessageSize?: number;
+  /** Most fragments in one message. Default 1024. */
+  maxFragments?: number;
+  /** Largest HTTP upgrade request head. Larger → 431. Default 8 KiB. */
+  maxHeaderSize?: number;
+  /** The shared read slab every socket reads into. Default 64 KiB. */
+  readSlabSize?: number;
+  /** Close a connection whose upgrade request is not complete by then. Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Close (1001) a connection that sent nothing for this long; 0 = never. Default 0. */
+  idleTimeoutMs?: number;
+  /** After we send Close, wait this long for the peer's Close before dropping it. Default 5 s. */
+  closeTimeoutMs?: number;
+  /** TCP keep-alive probe delay; 0 = off. Default 0. */
+  keepAliveMs?: number;
+  /** TCP_NODELAY: send small frames at once instead of coalescing (Nagle). Default true. */
+  noDelay?: boolean;
+  /** Accepted origins: undefined = same host as Host only, a list, '*' in a list, or a function. */
+  checkOrigin?: OriginPolicy;
+  /** Subprotocols the server speaks, most preferred first (§4.2.2). Default none. */
+  protocols?: readonly string[];
+  /** Bytes the pool keeps for reuse after they are returned. Default 64 MiB. */
+  poolRetainedBytes?: number;
+  logLevel?: LogLevel;
+  /** Where log lines go. Default: process.stderr. */
+  logger?: (level: LogLevel, message: string) => void;
+}
+
+export type ResolvedOptions = Required<Omit<ReactorOptions, 'checkOrigin' | 'logger'>> &
+  Pick<ReactorOptions, 'checkOrigin'> & { logger: (level: LogLevel, message: string) => void };
+
+export const DEFAULTS = {
+  maxMessageSize: 16 * 1024 * 1024,
+  maxFragments: 1024,
+  maxHeaderSize: 8 * 1024,
+  readSlabSize: 64 * 1024,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 0,
+  closeTimeoutMs: 5_000,
+  keepAliveMs: 0,
+  noDelay: true,
+  protocols: [] as readonly string[],
+  poolRetainedBytes: 64 * 1024 * 1024,
+  logLevel: 'warn' as LogLevel,
+} as const;
+
+const LEVELS: Readonly<Record<LogLevel, number>> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
+
+/** Does `level` pass the configured threshold? */
+export function logs(configured: LogLevel, level: LogLevel): boolean {
+  return LEVELS[level] <= LEVELS[configured];
+}
+
+function writeToStderr(level: LogLevel, message: string): void {
+  process.stderr.write(`lightws ${level}: ${message}\n`);
+}
+
+/** Fills defaults and rejects nonsense early, with the option's name in the error. */
+export function resolveOptions(options: ReactorOptions = {}): ResolvedOptions {
+  const resolved: ResolvedOptions = {
+    maxMessageSize: options.maxMessageSize ?? DEFAULTS.maxMessageSize,
+    maxFragments: options.maxFragments ?? DEFAULTS.maxFragments,
+    maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize,
+    readSlabSize: options.readSlabSize ?? DEFAULTS.readSlabSize,
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
+    closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+    keepAliveMs: options.keepAliveMs ?? DEFAULTS.keepAliveMs,
+    noDelay: options.noDelay ?? DEFAULTS.noDelay,
+    checkOrigin: options.checkOrigin,
+    protocols: options.protocols ?? DEFAULTS.protocols,
+    poolRetainedBytes: options.poolRetainedBytes ?? DEFAULTS.poolRetainedBytes,
+    logLevel: options.logLevel ?? DEFAULTS.logLevel,
+    logger: options.logger ?? writeToStderr,
+  };
+  positive('maxMessageSize', resolved.maxMessageSize, 2 ** 53 - 1);
+  positive('maxFragments', resolved.maxFragments, 2 ** 31 - 1);
+  positive('maxHeaderSize', resolved.maxHeaderSize, 1 << 20);
+  positive('readSlabSize', resolved.readSlabSize, 1 << 26);
+  if (resolved.readSlabSize < 1024) throw new RangeError('readSlabSize must be at least 1024 bytes');
+  for (const name of ['handshakeTimeoutMs', 'idleTimeoutMs', 'closeTimeoutMs', 'keepAliveMs', 'poolRetainedBytes'] as const) {
+    positive(name, resolved[name], 2 ** 31 - 1, true);
+  }
+  if (!(resolved.logLevel in LEVELS)) throw new RangeError(`logLevel must be one of ${Object.keys(LEVELS).join(', ')}`);
+  return resolved;
+}
+
+function positive(name: string, value: number, max: number, zeroAllowed = false): void {
+  if (!Number.isInteger(value) || value < (zeroAllowed ? 0 : 1) || value > max) {
+    throw new RangeError(`${name} must be an integer from ${zeroAllowed ? 0 : 1} to ${max}, not ${value}`);
+  }
+}

@@ -1,0 +1,86 @@
+import type { PoolStats } from '../pool/buffer-pool.js';
+import { State } from './connection-state.js';
+import type { Connection } from './connection.js';
+import type { Writer } from './writer.js';
+
+/** What `server.stats()` returns: a plain object, safe to JSON.stringify or send over IPC. */
+export interface StatsSnapshot {
+  /** Open WebSocket connections (101 sent, not yet closed). */
+  connections: number;
+  /** TCP connections still in the HTTP upgrade. */
+  handshaking: number;
+  /** Connections with a partial frame or message in a pooled buffer right now. */
+  readingNow: number;
+  /** Connections with a write in flight (the kernel did not take everything at once). */
+  writingNow: number;
+  /** Bytes accepted by send() and not yet taken by the kernel, over all connections. */
+  bufferedBytes: number;
+  accepted: number;
+  opened: number;
+  closed: number;
+  handshakesRefused: number;
+  handshakeTimeouts: number;
+  idleTimeouts: number;
+  protocolErrors: number;
+  handlerErrors: number;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  framesOut: number;
+  topics: number;
+  pool: PoolStats;
+}
+
+/** Counters the reactor bumps as things happen; the rest is counted when asked. */
+export class ReactorStats {
+  accepted = 0;
+  opened = 0;
+  closed = 0;
+  handshakesRefused = 0;
+  handshakeTimeouts = 0;
+  idleTimeouts = 0;
+  protocolErrors = 0;
+  handlerErrors = 0;
+  bytesIn = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+
+  /** Walks the registry: O(connections), which is fine for a stats call and costs nothing per event. */
+  snapshot(connections: readonly Connection[], writer: Writer, pool: PoolStats, topics: number): StatsSnapshot {
+    let open = 0;
+    let handshaking = 0;
+    let readingNow = 0;
+    let writingNow = 0;
+    let bufferedBytes = 0;
+    for (const conn of connections) {
+      if ((conn.flags & State.Open) !== 0) open++;
+      else if ((conn.flags & State.Handshaking) !== 0) handshaking++;
+      if (conn.progress !== null) readingNow++;
+      if ((conn.flags & State.Writing) !== 0) writingNow++;
+      bufferedBytes += conn.bufferedAmount;
+    }
+    return {
+      connections: open,
+      handshaking,
+      readingNow,
+      writingNow,
+      bufferedBytes,
+      accepted: this.accepted,
+      opened: this.opened,
+      closed: this.closed,
+      handshakesRefused: this.handshakesRefused,
+      handshakeTimeouts: this.handshakeTimeouts,
+      idleTimeouts: this.idleTimeouts,
+      protocolErrors: this.protocolErrors,
+      handlerErrors: this.handlerErrors,
+      bytesIn: this.bytesIn,
+      bytesOut: writer.bytesOut,
+      messagesIn: this.messagesIn,
+      messagesOut: this.messagesOut,
+      framesOut: writer.framesOut,
+      topics,
+      pool,
+    };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * One timer structure for every connection: a hashed wheel with coarse ticks.
+ *
+ * A connection is an entry with two plain number fields, so timers cost no
+ * closure and no setTimeout per connection. Re-arming is lazy: moving a
+ * deadline later (the common case: every read pushes the idle deadline out)
+ * is one store; the entry stays in its bucket and is re-filed when that
+ * bucket comes round. Only a deadline moved earlier is filed again, and the
+ * stale copy is recognised and skipped by its tick.
+ */
+export interface WheelEntry {
+  /** Tick at which the entry expires; 0 = no timer. */
+  deadline: number;
+  /** Tick of the bucket the entry is filed in; 0 = not filed. */
+  wheelTick: number;
+}
+
+export class TimerWheel<E extends WheelEntry> {
+  /** The current tick. Starts at 1 so that 0 can mean "none" in the entry fields. */
+  now = 1;
+  private readonly buckets: E[][];
+  private readonly mask: number;
+  private spare: E[] = [];
+
+  /**
+   * `slots` (a power of two) bounds how far ahead an entry is filed; a
+   * deadline further out is re-filed each time round, so a 120-tick idle
+   * timeout on a 64-slot wheel costs two visits.
+   */
+  constructor(
+    slots: number,
+    private readonly onExpire: (entry: E) => void,
+  ) {
+    if (slots < 2 || (slots & (slots - 1)) !== 0) throw new RangeError('slots must be a power of two ≥ 2');
+    this.mask = slots - 1;
+    this.buckets = Array.from({ length: slots }, () => []);
+  }
+
+  /** Arms (or re-arms) `entry` to expire `ticks` from now (at least 1). */
+  schedule(entry: E, ticks: number): void {
+    const deadline = this.now + Math.max(1, Math.ceil(ticks));
+    entry.deadline = deadline;
+    if (entry.wheelTick !== 0 && entry.wheelTick <= deadline) return;
+    this.file(entry, deadline);
+  }
+
+  /** Disarms `entry`; its bucket copy is dropped when the bucket comes round. */
+  cancel(entry: E): void {
+    entry.deadline = 0;
+  }
+
+  /** Moves time forward one tick and expires what is due. */
+  tick(): void {
+    const now = ++this.now;
+    const index = now & this.mask;
+    const due = this.buckets[index]!;
+    if (due.length === 0) return;
+    this.buckets[index] = this.spare;
+    for (let i = 0; i < due.length; i++) {
+      const entry = due[i]!;
+      if (entry.wheelTick !== now) continue; // stale copy of a re-filed entry
+      entry.wheelTick = 0;
+      const deadline = entry.deadline;
+      if (deadline === 0) continue;
+      if (deadline <= now) {
+        entry.deadline = 0;
+        this.onExpire(entry);
+      } else {
+        this.file(entry, deadline);
+      }
+    }
+    due.length = 0;
+    this.spare = due;
+  }
+
+  private file(entry: E, deadline: number): void {
+    const target = Math.min(deadline, this.now + this.mask);
+    entry.wheelTick = target;
+    this.buckets[target & this.mask]!.push(entry);
+  }
+}

@@ -1,0 +1,56 @@
+import type { Connection } from './connection.js';
+import { sideOf } from './writer.js';
+
+/**
+ * Publish/subscribe: topic → subscribers, and on each subscribed connection
+ * the set of its topics, so leaving is O(its topics). Connections that never
+ * subscribe pay nothing.
+ */
+export class Topics {
+  private readonly subscribers = new Map<string, Set<Connection>>();
+
+  subscribe(conn: Connection, topic: string): void {
+    if (typeof topic !== 'string') throw new TypeError('topic must be a string');
+    if (!conn.isOpen) return;
+    const side = sideOf(conn);
+    (side.topics ??= new Set()).add(topic);
+    let set = this.subscribers.get(topic);
+    if (set === undefined) this.subscribers.set(topic, (set = new Set()));
+    set.add(conn);
+  }
+
+  unsubscribe(conn: Connection, topic: string): void {
+    const topics = conn.side?.topics;
+    if (topics == null || !topics.delete(topic)) return;
+    if (topics.size === 0) conn.side!.topics = null;
+    this.leave(conn, topic);
+  }
+
+  /** Removes a closing connection from every topic it joined. */
+  unsubscribeAll(conn: Connection): void {
+    const topics = conn.side?.topics;
+    if (topics == null) return;
+    for (const topic of topics) this.leave(conn, topic);
+    conn.side!.topics = null;
+  }
+
+  /** The subscribers of `topic`, or undefined when it has none. */
+  get(topic: string): ReadonlySet<Connection> | undefined {
+    return this.subscribers.get(topic);
+  }
+
+  count(topic: string): number {
+    return this.subscribers.get(topic)?.size ?? 0;
+  }
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  private leave(conn: Connection, topic: string): void {
+    const set = this.subscribers.get(topic);
+    if (set === undefined) return;
+    set.delete(conn);
+    if (set.size === 0) this.subscribers.delete(topic);
+  }
+}

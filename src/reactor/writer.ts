@@ -1,0 +1,196 @@
+import type { BufferPool } from '../pool/buffer-pool.js';
+import { frameHeaderLength, writeFrameHeader } from '../protocol/frame-encoder.js';
+import { State } from './connection-state.js';
+import { ConnectionSide } from './connection-side.js';
+import type { Connection } from './connection.js';
+import { SharedFrame } from './shared-frame.js';
+
+/** Anything `send` takes. A string goes as UTF-8. */
+export type SendData = string | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** What `send` did with a message. */
+export const SendResult = {
+  /** Not sent: the connection is closed or closing. */
+  Dropped: 0,
+  /** The kernel took the whole frame. */
+  Written: 1,
+  /** Kept in a pooled buffer until the kernel takes it (see bufferedAmount, drain). */
+  Queued: 2,
+} as const;
+export type SendResultValue = (typeof SendResult)[keyof typeof SendResult];
+
+/** What the writer reports back to the reactor. */
+export interface WriterEvents {
+  /** A write failed (EPIPE, ECONNRESET, ...): the connection is dead. */
+  writeFailed(conn: Connection, errno: number): void;
+  /** Everything queued has been written. */
+  flushed(conn: Connection): void;
+}
+
+/**
+ * Frames go out by the shortest road: framed into one pooled buffer (header
+ * and payload together, one write), written at once, and the buffer is back
+ * in the pool before `send` returns when the kernel took it all. Only when
+ * it did not is anything kept: the in-flight buffer until the transport
+ * reports completion, and frames sent meanwhile in one outbox per connection,
+ * written as one when the in-flight write completes. So a connection has at
+ * most one write in flight and at most two buffers, whatever the sender does.
+ */
+export class Writer {
+  bytesOut = 0;
+  framesOut = 0;
+
+  constructor(
+    private readonly pool: BufferPool,
+    private readonly events: WriterEvents,
+  ) {}
+
+  /** Frames `payload` with `opcode` and writes or queues it. */
+  writeFrame(conn: Connection, opcode: number, payload: SendData): SendResultValue {
+    const isString = typeof payload === 'string';
+    const bytes = isString ? null : toBytes(payload);
+    const length = isString ? Buffer.byteLength(payload) : bytes!.length;
+    const total = frameHeaderLength(length, false) + length;
+    const side = conn.side;
+    const queued = side !== null && (conn.flags & State.Writing) !== 0;
+    const buf = queued ? this.reserveOutbox(side, total) : this.pool.borrow(total);
+    const at = queued ? side.outboxLength : 0;
+    const headerLength = writeFrameHeader(buf, at, true, opcode, length);
+    if (isString) buf.write(payload, at + headerLength, 'utf8');
+    else buf.set(bytes!, at + headerLength);
+    this.framesOut++;
+    if (!queued) return this.writeOwned(conn, buf, total);
+    side.outboxLength += total;
+    return SendResult.Queued;
+  }
+
+  /** Writes bytes that are already framed (the 101 response, a shared frame's copy). */
+  writeRaw(conn: Connection, data: Buffer, length: number): SendResultValue {
+    const side = conn.side;
+    if (side !== null && (conn.flags & State.Writing) !== 0) {
+      const buf = this.reserveOutbox(side, length);
+      data.copy(buf, side.outboxLength, 0, length);
+      side.outboxLength += length;
+      return SendResult.Queued;
+    }
+    const buf = this.pool.borrow(length);
+    data.copy(buf, 0, 0, length);
+    return this.writeOwned(conn, buf, length);
+  }
+
+  /** Builds a frame to send to many connections. The caller calls `release()` when its loop ends. */
+  frameShared(opcode: number, payload: SendData): SharedFrame {
+    const isString = typeof payload === 'string';
+    const bytes = isString ? null : toBytes(payload);
+    const length = isString ? Buffer.byteLength(payload) : bytes!.length;
+    const total = frameHeaderLength(length, false) + length;
+    const buf = this.pool.borrow(total);
+    const headerLength = writeFrameHeader(buf, 0, true, opcode, length);
+    if (isString) buf.write(payload, headerLength, 'utf8');
+    else buf.set(bytes!, headerLength);
+    return new SharedFrame(buf, total, this.pool);
+  }
+
+  /** Writes a shared frame: the same bytes for every receiver, copied only into a busy connection's outbox. */
+  writeShared(conn: Connection, frame: SharedFrame): SendResultValue {
+    this.framesOut++;
+    if ((conn.flags & State.Writing) !== 0) return this.writeRaw(conn, frame.buffer, frame.length);
+    const pending = conn.link.write(conn, frame.buffer, frame.length);
+    if (pending === 0) {
+      this.bytesOut += frame.length;
+      return SendResult.Written;
+    }
+    if (pending < 0) {
+      this.events.writeFailed(conn, pending);
+      return SendResult.Dropped;
+    }
+    frame.retain();
+    const side = sideOf(conn);
+    side.inflightShared = frame;
+    side.inflightPending = pending;
+    this.bytesOut += frame.length - pending;
+    conn.flags |= State.Writing;
+    return SendResult.Queued;
+  }
+
+  /** The transport finished the in-flight write (status < 0: it failed or was cancelled). */
+  complete(conn: Connection, status: number): void {
+    const side = conn.side!;
+    this.bytesOut += side.inflightPending;
+    this.releaseInflight(side);
+    conn.flags &= ~State.Writing;
+    if (status < 0 || (conn.flags & State.Closed) !== 0) {
+      this.discard(conn);
+      if ((conn.flags & State.Closed) === 0) this.events.writeFailed(conn, status);
+      return;
+    }
+    const outbox = side.outbox;
+    if (outbox !== null) {
+      const length = side.outboxLength;
+      side.outbox = null;
+      side.outboxLength = 0;
+      if (this.writeOwned(conn, outbox, length) !== SendResult.Written) return;
+    }
+    this.events.flushed(conn);
+  }
+
+  /** Returns every buffer a dead connection holds that no transport still uses. */
+  discard(conn: Connection): void {
+    const side = conn.side;
+    if (side === null) return;
+    if (side.outbox !== null) {
+      this.pool.release(side.outbox);
+      side.outbox = null;
+      side.outboxLength = 0;
+    }
+  }
+
+  /** A write owns `buf` (pooled): release now if done, else hold it as in flight. */
+  private writeOwned(conn: Connection, buf: Buffer, length: number): SendResultValue {
+    const pending = conn.link.write(conn, buf, length);
+    if (pending === 0) {
+      this.pool.release(buf);
+      this.bytesOut += length;
+      return SendResult.Written;
+    }
+    if (pending < 0) {
+      this.pool.release(buf);
+      this.events.writeFailed(conn, pending);
+      return SendResult.Dropped;
+    }
+    const side = sideOf(conn);
+    side.inflight = buf;
+    side.inflightPending = pending;
+    this.bytesOut += length - pending;
+    conn.flags |= State.Writing;
+    return SendResult.Queued;
+  }
+
+  private releaseInflight(side: ConnectionSide): void {
+    if (side.inflight !== null) this.pool.release(side.inflight);
+    else if (side.inflightShared !== null) side.inflightShared.release();
+    side.inflight = null;
+    side.inflightShared = null;
+    side.inflightPending = 0;
+  }
+
+  /** Makes room for `more` bytes at the end of the outbox. */
+  private reserveOutbox(side: ConnectionSide, more: number): Buffer {
+    const needed = side.outboxLength + more;
+    if (side.outbox === null) side.outbox = this.pool.borrow(needed);
+    else if (needed > side.outbox.length) side.outbox = this.pool.grow(side.outbox, side.outboxLength, Math.max(needed, 2 * side.outbox.length));
+    return side.outbox;
+  }
+}
+
+/** The connection's side object, created on first need. */
+export function sideOf(conn: Connection): ConnectionSide {
+  return conn.side ?? (conn.side = new ConnectionSide());
+}
+
+function toBytes(data: Exclude<SendData, string>): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError('send() takes a string, Buffer, TypedArray, DataView or ArrayBuffer');
+}

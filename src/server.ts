@@ -1,0 +1,149 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TlsOptions } from 'node:tls';
+import type { Handlers } from './reactor/handlers.js';
+import type { ReactorOptions } from './reactor/options.js';
+import { Reactor } from './reactor/reactor.js';
+import type { StatsSnapshot } from './reactor/stats.js';
+import type { SendData } from './reactor/writer.js';
+import { HandleTransport } from './transport/handle-transport.js';
+import type { ListenAddress } from './transport/listen-address.js';
+import { loadRawBindings, pendingDeprecationEnabled } from './transport/raw-bindings.js';
+import { SocketTransport } from './transport/socket-transport.js';
+
+export type TransportChoice = 'auto' | 'handle' | 'socket';
+
+export interface ServerOptions<UserData = unknown> extends ReactorOptions, Handlers<UserData> {
+  /** 'handle' (raw libuv handles, densest), 'socket' (net/tls), or 'auto' (handle when available). Default 'auto'. */
+  transport?: TransportChoice;
+  /** Serve wss:// with these node:tls options (cert, key, ...). Implies the socket transport. */
+  tls?: TlsOptions;
+}
+
+export interface CloseResult {
+  /** Connections that finished the closing handshake (or were handshaking and dropped) in time. */
+  closed: number;
+  /** Connections still open at the timeout, dropped without a handshake. */
+  terminated: number;
+}
+
+const HANDLER_NAMES = ['upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
+let warnedFallback = false;
+
+/**
+ * A WebSocket server: one reactor, one or two transports. `listen` serves
+ * its own port; `handleUpgrade` serves upgrades of an existing http(s)
+ * server. Both can be used at once.
+ */
+export class Server<UserData = unknown> {
+  readonly reactor: Reactor;
+  /** The transport `listen` uses: 'handle' or 'socket'. */
+  readonly transport: 'handle' | 'socket';
+  private readonly tls: TlsOptions | undefined;
+  private handleTransport: HandleTransport | undefined;
+  private socketTransport: SocketTransport | undefined;
+
+  constructor(options: ServerOptions<UserData> = {}) {
+    const handlers: Handlers<UserData> = {};
+    for (const name of HANDLER_NAMES) {
+      const handler = options[name];
+      if (handler !== undefined && typeof handler !== 'function') throw new TypeError(`${name} must be a function`);
+      (handlers as Record<string, unknown>)[name] = handler;
+    }
+    this.reactor = new Reactor(options, handlers);
+    this.tls = options.tls;
+    this.transport = this.chooseTransport(options.transport ?? 'auto');
+  }
+
+  /** Listens on `port` (0 = any free port). Resolves with the bound address. */
+  async listen(port: number, host?: string): Promise<ListenAddress> {
+    this.reactor.start();
+    if (this.transport === 'handle') {
+      if (this.handleTransport === undefined) {
+        const loaded = loadRawBindings();
+        if (!loaded.ok) throw new Error(`raw handles unavailable: ${loaded.reason}`); // chooseTransport checked this
+        this.handleTransport = new HandleTransport(this.reactor, loaded.bindings);
+      }
+      return this.handleTransport.listen(port, host);
+    }
+    return this.sockets().listen(port, host, this.tls);
+  }
+
+  /** Takes over an upgrade request from a node:http/https server's 'upgrade' event. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.reactor.start();
+    this.sockets().handleUpgrade(request, socket, head);
+  }
+
+  /** Sends to every open connection; framed once. Returns how many it went to. */
+  broadcast(data: SendData, isBinary?: boolean): number {
+    return this.reactor.broadcast(data, isBinary ?? typeof data !== 'string');
+  }
+
+  /** Sends to every subscriber of `topic`; framed once. Returns how many it went to. */
+  publish(topic: string, data: SendData, isBinary?: boolean): number {
+    return this.reactor.publish(topic, data, isBinary ?? typeof data !== 'string');
+  }
+
+  /** How many connections subscribe to `topic`. */
+  subscribers(topic: string): number {
+    return this.reactor.topics.count(topic);
+  }
+
+  stats(): StatsSnapshot & { transport: string } {
+    return { ...this.reactor.snapshot(), transport: this.transport };
+  }
+
+  get connections(): number {
+    return this.reactor.connectionCount;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, send 1001 to every connection, wait up
+   * to `timeoutMs` (default closeTimeoutMs) for them to close, then drop the rest.
+   */
+  async close(options: { timeoutMs?: number; code?: number; reason?: string } = {}): Promise<CloseResult> {
+    this.handleTransport?.stopListening();
+    this.socketTransport?.stopListening();
+    const before = this.reactor.connectionCount;
+    this.reactor.closeAll(options.code, options.reason);
+    const timeoutMs = options.timeoutMs ?? this.reactor.options.closeTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.reactor.whenEmpty(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    const terminated = this.reactor.connectionCount;
+    this.reactor.terminateAll();
+    this.reactor.stop();
+    return { closed: before - terminated, terminated };
+  }
+
+  private sockets(): SocketTransport {
+    return (this.socketTransport ??= new SocketTransport(this.reactor));
+  }
+
+  private chooseTransport(choice: TransportChoice): 'handle' | 'socket' {
+    if (choice !== 'auto' && choice !== 'handle' && choice !== 'socket') {
+      throw new TypeError(`transport must be 'auto', 'handle' or 'socket', not ${String(choice)}`);
+    }
+    if (choice === 'socket') return 'socket';
+    if (this.tls !== undefined) {
+      if (choice === 'handle') throw new TypeError("TLS needs transport 'socket' (or 'auto')");
+      return 'socket';
+    }
+    if (choice === 'auto' && pendingDeprecationEnabled()) return 'socket';
+    const loaded = loadRawBindings();
+    if (loaded.ok) return 'handle';
+    if (!warnedFallback) {
+      warnedFallback = true;
+      process.emitWarning(`lightws: raw libuv handles unavailable (${loaded.reason}); using the net transport`, { code: 'LIGHTWS_TRANSPORT_FALLBACK' });
+    }
+    return 'socket';
+  }
+}
+
+export function createServer<UserData = unknown>(options: ServerOptions<UserData> = {}): Server<UserData> {
+  return new Server(options);
+}

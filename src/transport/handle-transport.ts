@@ -1,0 +1,192 @@
+import { getSystemErrorName } from 'node:util';
+import type { Connection } from '../reactor/connection.js';
+import type { Link } from '../reactor/link.js';
+import type { Reactor } from '../reactor/reactor.js';
+import { checkPort, resolveHost, type ListenAddress } from './listen-address.js';
+import type { RawBindings, RawShutdownReq, RawTcpHandle, RawWriteReq } from './raw-bindings.js';
+
+/** libuv's end-of-file "error" for a read. */
+const UV_EOF = -4095;
+/** The one property a handle carries: its connection. */
+const kConn = Symbol('lightws.connection');
+type OwnedHandle = RawTcpHandle & { [kConn]?: Connection };
+
+/**
+ * The dense transport: raw libuv TCP handles, no net.Socket, no stream.
+ *
+ * Every handle reads into the reactor's one slab (useUserBuffer) and calls
+ * the same `onread`, whose `this` is the handle; the handle's single extra
+ * property leads to its connection. Writes go through one shared WriteWrap:
+ * a write the kernel finishes at once never completes asynchronously, so
+ * the request can be used again; only a write that goes async keeps its
+ * request, and a fresh one takes its place.
+ */
+export class HandleTransport implements Link {
+  readonly name = 'handle';
+  private readonly Conn: new (handle: unknown) => Connection;
+  private readonly server: RawTcpHandle[] = [];
+  private req: RawWriteReq;
+  private readonly onRead: (this: RawTcpHandle) => void;
+  private readonly onWriteDone: (this: RawWriteReq, status: number, handle: RawTcpHandle) => void;
+  private readonly onShutdownDone = (): void => {};
+  private lastAcceptWarning = 0;
+  acceptErrors = 0;
+
+  constructor(
+    private readonly reactor: Reactor,
+    private readonly raw: RawBindings,
+  ) {
+    this.Conn = reactor.connectionClass(this);
+    const state = raw.streamBaseState;
+    const kRead = raw.kReadBytesOrError;
+    const slab = reactor.slab;
+    // Must return undefined, whatever happens: anything else aborts the process.
+    this.onRead = function onRead(this: OwnedHandle): void {
+      const conn = this[kConn];
+      if (conn === undefined) return;
+      const nread = state[kRead]!;
+      try {
+        if (nread > 0) reactor.onData(conn, slab, 0, nread);
+        else if (nread < 0) reactor.onEnd(conn, nread === UV_EOF ? 0 : nread);
+      } catch (error) {
+        reactor.report(error, conn);
+        reactor.terminate(conn);
+      }
+    };
+    this.onWriteDone = function onWriteDone(this: RawWriteReq, status: number, handle: RawTcpHandle): void {
+      const conn = (handle as OwnedHandle)[kConn];
+      if (conn === undefined) return;
+      try {
+        reactor.onWriteComplete(conn, status);
+      } catch (error) {
+        reactor.report(error, conn);
+      }
+    };
+    this.req = this.newWriteReq();
+  }
+
+  /** Binds and listens. Resolves with the bound address (the real port when `port` is 0). */
+  async listen(port: number, host?: string, backlog = 511): Promise<ListenAddress> {
+    checkPort(port);
+    const resolved = await resolveHost(host);
+    const handle = new this.raw.TCP(this.raw.SERVER);
+    let err: number;
+    if (resolved === undefined) {
+      // All interfaces: dual-stack IPv6 if the machine has it, else IPv4 (as net.Server does).
+      err = handle.bind6('::', port, 0);
+      if (err !== 0) err = handle.bind('0.0.0.0', port);
+    } else if (resolved.family === 6) {
+      err = handle.bind6(resolved.address, port, 0);
+    } else {
+      err = handle.bind(resolved.address, port);
+    }
+    if (err === 0) err = handle.listen(backlog);
+    if (err !== 0) {
+      handle.close();
+      throw uvError(err, `listen ${host ?? '*'}:${port}`);
+    }
+    const transport = this;
+    handle.onconnection = function onConnection(status: number, client: RawTcpHandle | undefined): void {
+      try {
+        transport.accepted(status, client);
+      } catch (error) {
+        transport.reactor.report(error, undefined);
+      }
+    };
+    this.server.push(handle);
+    const out: Record<string, unknown> = {};
+    handle.getsockname(out);
+    return { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+  }
+
+  /** Stops accepting; open connections are left to the reactor. */
+  stopListening(): void {
+    for (const handle of this.server.splice(0)) handle.close();
+  }
+
+  write(conn: Connection, buf: Buffer, length: number): number {
+    const handle = conn.handle as RawTcpHandle;
+    const req = this.req;
+    req.handle = handle;
+    const err = handle.writeBuffer(req, length === buf.length ? buf : buf.subarray(0, length));
+    if (err !== 0) return err;
+    if (this.raw.streamBaseState[this.raw.kLastWriteWasAsync] === 0) return 0;
+    this.req = this.newWriteReq(); // that one now belongs to the write in flight
+    return Math.max(1, handle.writeQueueSize);
+  }
+
+  pause(conn: Connection): void {
+    (conn.handle as RawTcpHandle).readStop();
+  }
+
+  resume(conn: Connection): void {
+    (conn.handle as RawTcpHandle).readStart();
+  }
+
+  shutdown(conn: Connection): void {
+    const handle = conn.handle as RawTcpHandle;
+    const req: RawShutdownReq = new this.raw.ShutdownWrap();
+    req.handle = handle;
+    req.oncomplete = this.onShutdownDone;
+    const err = handle.shutdown(req);
+    if (err !== 0) this.reactor.onEnd(conn, err); // not connected any more: nothing to wait for
+  }
+
+  destroy(conn: Connection): void {
+    (conn.handle as RawTcpHandle).close();
+  }
+
+  remoteAddress(conn: Connection): string {
+    const out: Record<string, unknown> = {};
+    if ((conn.handle as RawTcpHandle).getpeername(out) !== 0) return 'unknown';
+    return out.family === 'IPv6' ? `[${String(out.address)}]:${String(out.port)}` : `${String(out.address)}:${String(out.port)}`;
+  }
+
+  private accepted(status: number, client: RawTcpHandle | undefined): void {
+    if (status !== 0 || client === undefined) {
+      // EMFILE/ENFILE: libuv has already accepted-and-closed the waiting peer with its
+      // reserve descriptor and keeps listening, so accepting resumes by itself when
+      // descriptors free up. Count it; warn at most once a second.
+      this.acceptErrors++;
+      const now = Date.now();
+      if (now - this.lastAcceptWarning >= 1000) {
+        this.lastAcceptWarning = now;
+        this.reactor.log('warn', `accept failed: ${errorName(status)} (${this.acceptErrors} so far); still listening`);
+      }
+      return;
+    }
+    const options = this.reactor.options;
+    if (options.noDelay) client.setNoDelay(true);
+    if (options.keepAliveMs > 0) client.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));
+    const conn = new this.Conn(client);
+    (client as OwnedHandle)[kConn] = conn;
+    client.onread = this.onRead;
+    client.useUserBuffer(this.reactor.slab);
+    const err = client.readStart();
+    if (err !== 0) {
+      client.close();
+      return;
+    }
+    this.reactor.accept(conn);
+  }
+
+  private newWriteReq(): RawWriteReq {
+    const req = new this.raw.WriteWrap();
+    req.oncomplete = this.onWriteDone;
+    req.async = false;
+    return req;
+  }
+}
+
+function errorName(errno: number): string {
+  try {
+    return getSystemErrorName(errno);
+  } catch {
+    return `errno ${errno}`;
+  }
+}
+
+function uvError(errno: number, syscall: string): Error {
+  const name = errorName(errno);
+  return Object.assign(new Error(`${syscall}: ${name}`), { code: name, errno, syscall });
+}

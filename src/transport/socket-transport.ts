@@ -1,0 +1,152 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Connection } from '../reactor/connection.js';
+import type { Link } from '../reactor/link.js';
+import type { Reactor } from '../reactor/reactor.js';
+import { checkPort, type ListenAddress } from './listen-address.js';
+
+const kConn = Symbol('lightws.connection');
+type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: Connection };
+const EMPTY = Buffer.alloc(0);
+const EPIPE = -32;
+
+/**
+ * The portable transport: the public net/tls API. It carries TLS, lives
+ * inside an existing http(s) server through `handleUpgrade`, and is the
+ * fallback where raw handles are unavailable. Listeners are shared functions
+ * whose `this` is the socket; the socket's one extra property leads to its
+ * connection.
+ */
+export class SocketTransport implements Link {
+  readonly name = 'socket';
+  private readonly Conn: new (handle: unknown) => Connection;
+  private servers: net.Server[] = [];
+  private readonly onData: (this: OwnedSocket, chunk: Buffer) => void;
+  private readonly onEnd: (this: OwnedSocket) => void;
+  private readonly onError: (this: OwnedSocket, error: Error) => void;
+
+  constructor(private readonly reactor: Reactor) {
+    this.Conn = reactor.connectionClass(this);
+    this.onData = function onData(this: OwnedSocket, chunk: Buffer): void {
+      const conn = this[kConn];
+      if (conn === undefined) return;
+      try {
+        reactor.onData(conn, chunk, 0, chunk.length);
+      } catch (error) {
+        reactor.report(error, conn);
+        reactor.terminate(conn);
+      }
+    };
+    this.onEnd = function onEnd(this: OwnedSocket): void {
+      const conn = this[kConn];
+      if (conn !== undefined) reactor.onEnd(conn);
+    };
+    this.onError = function onError(this: OwnedSocket, error: Error): void {
+      const conn = this[kConn];
+      reactor.log('debug', `socket error: ${error.message}`);
+      if (conn !== undefined) reactor.onEnd(conn, -1);
+    };
+  }
+
+  /** Listens with net, or tls when `tlsOptions` is given. */
+  listen(port: number, host?: string, tlsOptions?: tls.TlsOptions, backlog = 511): Promise<ListenAddress> {
+    checkPort(port);
+    const onSocket = (socket: net.Socket): void => this.adoptSocket(socket);
+    const server = tlsOptions
+      ? tls.createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
+      : net.createServer({ allowHalfOpen: true, noDelay: this.reactor.options.noDelay }, onSocket);
+    if (tlsOptions) {
+      server.on('tlsClientError', (error: Error) => this.reactor.log('info', `TLS handshake failed: ${error.message}`));
+    }
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port, host, backlog }, () => {
+        server.off('error', reject);
+        server.on('error', (error) => this.reactor.report(error, undefined));
+        this.servers.push(server);
+        const address = server.address() as net.AddressInfo;
+        resolve({ address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' });
+      });
+    });
+  }
+
+  stopListening(): void {
+    for (const server of this.servers.splice(0)) server.close();
+  }
+
+  /**
+   * Takes over a socket whose upgrade request an http(s) server already
+   * parsed. The request head is replayed through the same handshake code as
+   * a raw connection, so validation, the upgrade hook and the 101 are the same.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const conn = this.adopt(socket as OwnedSocket);
+    if (conn === undefined) return;
+    const raw = requestHead(request);
+    this.reactor.onData(conn, raw, 0, raw.length);
+    if (head.length > 0) this.reactor.onData(conn, head, 0, head.length);
+  }
+
+  write(conn: Connection, buf: Buffer, length: number): number {
+    const socket = conn.handle as net.Socket;
+    if (socket.destroyed || !socket.writable) return EPIPE;
+    socket.write(length === buf.length ? buf : buf.subarray(0, length));
+    const pending = socket.writableLength;
+    if (pending === 0) return 0;
+    // The kernel did not take it all. An empty write queues behind it and calls
+    // back once everything before it is out: only slow writers pay this closure.
+    socket.write(EMPTY, (error) => this.reactor.onWriteComplete(conn, error ? EPIPE : 0));
+    return pending;
+  }
+
+  pause(conn: Connection): void {
+    (conn.handle as net.Socket).pause();
+  }
+
+  resume(conn: Connection): void {
+    (conn.handle as net.Socket).resume();
+  }
+
+  shutdown(conn: Connection): void {
+    (conn.handle as net.Socket).end();
+  }
+
+  destroy(conn: Connection): void {
+    (conn.handle as net.Socket).destroy();
+  }
+
+  remoteAddress(conn: Connection): string {
+    const socket = conn.handle as net.Socket;
+    const address = socket.remoteAddress;
+    if (address === undefined) return 'unknown';
+    return socket.remoteFamily === 'IPv6' ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
+  }
+
+  private adoptSocket(socket: net.Socket): void {
+    const conn = this.adopt(socket as OwnedSocket);
+    if (conn !== undefined && this.reactor.options.keepAliveMs > 0) socket.setKeepAlive(true, this.reactor.options.keepAliveMs);
+  }
+
+  private adopt(socket: OwnedSocket): Connection | undefined {
+    if (socket.destroyed) return undefined;
+    const conn = new this.Conn(socket);
+    socket[kConn] = conn;
+    if (this.reactor.options.noDelay) socket.setNoDelay?.(true);
+    socket.on('data', this.onData);
+    socket.on('end', this.onEnd);
+    socket.on('close', this.onEnd);
+    socket.on('error', this.onError);
+    this.reactor.accept(conn);
+    return conn;
+  }
+}
+
+/** Rebuilds the raw request head from what node:http parsed (rawHeaders keeps names, order and repeats). */
+function requestHead(request: IncomingMessage): Buffer {
+  let head = `${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/${request.httpVersion}\r\n`;
+  const raw = request.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}

@@ -1,0 +1,97 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { checkOrigin } from '../../src/protocol/origin.js';
+import { parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
+
+function upgradeRequest(origin: string): UpgradeRequest {
+  const buf = Buffer.from(
+    `GET /chat HTTP/1.1\r\nHost: app.example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: ${origin}\r\n\r\n`,
+    'latin1',
+  );
+  const r = parseUpgradeRequest(buf, 0, findHeadEnd(buf, 0, buf.length, 0));
+  assert.equal(r.ok, true);
+  return r as UpgradeRequest;
+}
+
+test('RFC 6455 §10.2: default policy allows same-origin requests', () => {
+  assert.equal(checkOrigin('https://app.example.com', 'app.example.com', undefined), true);
+  assert.equal(checkOrigin('http://localhost:9001', 'localhost:9001', undefined), true);
+  assert.equal(checkOrigin('http://127.0.0.1:8080', '127.0.0.1:8080', undefined), true);
+  assert.equal(checkOrigin('http://[::1]:8080', '[::1]:8080', undefined), true);
+  assert.equal(checkOrigin('chrome-extension://abcdef', 'abcdef', undefined), true);
+});
+
+test('RFC 6454 §6.2: default policy compares host case-insensitively', () => {
+  assert.equal(checkOrigin('HTTPS://App.Example.COM', 'app.EXAMPLE.com', undefined), true);
+});
+
+test('RFC 6454 §4: default policy ignores the scheme\'s default port on either side', () => {
+  assert.equal(checkOrigin('https://app.example.com', 'app.example.com:443', undefined), true);
+  assert.equal(checkOrigin('https://app.example.com:443', 'app.example.com', undefined), true);
+  assert.equal(checkOrigin('http://app.example.com', 'app.example.com:80', undefined), true);
+  // 443 is not http's default port.
+  assert.equal(checkOrigin('http://app.example.com', 'app.example.com:443', undefined), false);
+});
+
+test('RFC 6455 §10.2: default policy refuses cross-origin requests (403)', () => {
+  assert.equal(checkOrigin('https://evil.example', 'app.example.com', undefined), false);
+  assert.equal(checkOrigin('https://app.example.com.evil.example', 'app.example.com', undefined), false);
+  assert.equal(checkOrigin('http://localhost:9002', 'localhost:9001', undefined), false);
+  assert.equal(checkOrigin('http://localhost', 'localhost:9001', undefined), false);
+  assert.equal(checkOrigin('https://app.example.com', undefined, undefined), false);
+});
+
+test('RFC 6454 §7.3: default policy refuses the null origin and malformed origins', () => {
+  for (const origin of ['null', 'NULL', '', 'app.example.com', 'https://', 'https://app.example.com/', 'https://app.example.com/path', 'https://user@app.example.com', 'https://app.example.com:', 'https://app.example.com:99999', 'https://app.example.com:8a', 'https://app.example.com https://evil.example', '://app.example.com', '1http://app.example.com', 'https://[::1', 'https://[]']) {
+    assert.equal(checkOrigin(origin, 'app.example.com', undefined), false, JSON.stringify(origin));
+  }
+});
+
+test('RFC 6455 §4.2.1 item 7: absent Origin (non-browser client) is allowed by the default and list policies', () => {
+  assert.equal(checkOrigin(undefined, 'app.example.com', undefined), true);
+  assert.equal(checkOrigin(undefined, 'app.example.com', ['https://app.example.com']), true);
+});
+
+test('RFC 6454 §6.2: list policy matches exact origins, case-insensitive on scheme and host', () => {
+  const allowed = ['https://example.com', 'http://localhost:3000'];
+  assert.equal(checkOrigin('https://example.com', 'api.example.com', allowed), true);
+  assert.equal(checkOrigin('HTTPS://EXAMPLE.COM', 'api.example.com', allowed), true);
+  assert.equal(checkOrigin('https://example.com:443', 'api.example.com', allowed), true);
+  assert.equal(checkOrigin('http://localhost:3000', 'api.example.com', allowed), true);
+  assert.equal(checkOrigin('http://example.com', 'api.example.com', allowed), false);
+  assert.equal(checkOrigin('https://sub.example.com', 'api.example.com', allowed), false);
+  assert.equal(checkOrigin('http://localhost:3001', 'api.example.com', allowed), false);
+  assert.equal(checkOrigin('https://example.com.evil', 'api.example.com', allowed), false);
+  assert.equal(checkOrigin('null', 'api.example.com', allowed), false);
+  // The list replaces the same-origin rule.
+  assert.equal(checkOrigin('https://api.example.com', 'api.example.com', allowed), false);
+  assert.equal(checkOrigin('https://example.com', 'api.example.com', []), false);
+});
+
+test('RFC 6454 §7.3: list policy allows null only when listed', () => {
+  assert.equal(checkOrigin('null', 'a', ['null']), true);
+  assert.equal(checkOrigin('null', 'a', ['https://a']), false);
+});
+
+test('RFC 6455 §10.2: list policy "*" allows every origin', () => {
+  assert.equal(checkOrigin('https://anything.example', 'a', ['*']), true);
+  assert.equal(checkOrigin('null', 'a', ['*']), true);
+  assert.equal(checkOrigin('garbage', 'a', ['https://x', '*']), true);
+});
+
+test('RFC 6455 §4.2.1 item 7: function policy decides, and sees the whole request', () => {
+  const request = upgradeRequest('https://partner.example');
+  const seen: [string | undefined, string][] = [];
+  const policy = (origin: string | undefined, req: UpgradeRequest): boolean => {
+    seen.push([origin, req.url]);
+    return origin === 'https://partner.example' && req.host === 'app.example.com';
+  };
+  assert.equal(checkOrigin(request.origin, request.host, policy, request), true);
+  assert.equal(checkOrigin('https://other.example', request.host, policy, request), false);
+  assert.equal(checkOrigin(undefined, request.host, policy, request), false);
+  assert.deepEqual(seen, [['https://partner.example', '/chat'], ['https://other.example', '/chat'], [undefined, '/chat']]);
+  // Only a literal true allows.
+  const truthy = (() => 1) as unknown as (o: string | undefined, r: UpgradeRequest) => boolean;
+  assert.equal(checkOrigin(request.origin, request.host, truthy, request), false);
+});

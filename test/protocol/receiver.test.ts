@@ -1,0 +1,147 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Opcode } from '../../src/protocol/opcode.js';
+import { closeCodeFor, ErrorKind } from '../../src/protocol/protocol-error.js';
+import { frame, rawFrame, run } from '../support/receiver-harness.js';
+
+const close = (code: number, reason = '') => {
+  const body = Buffer.alloc(2 + Buffer.byteLength(reason));
+  body.writeUInt16BE(code, 0);
+  body.write(reason, 2);
+  return frame(Opcode.Close, body);
+};
+
+test('§5.6: single-frame text and binary messages are delivered in order', () => {
+  const { events, lender } = run([Buffer.concat([frame(1, 'hello'), frame(2, Buffer.from([1, 2, 3])), frame(1, '')])]);
+  assert.deepEqual(events, [['text', 'hello'], ['binary', '010203'], ['text', '']]);
+  assert.equal(lender.out.size, 0, 'complete frames borrow nothing');
+});
+
+test('§5.4: a fragmented message is reassembled, with control frames interleaved', () => {
+  const stream = Buffer.concat([
+    frame(1, 'Hel', false),
+    frame(Opcode.Ping, 'p1'),
+    frame(0, 'lo, ', false),
+    frame(Opcode.Pong, 'p2'),
+    frame(0, 'wörld'),
+  ]);
+  const { events, lender } = run([stream]);
+  assert.deepEqual(events, [['ping', Buffer.from('p1').toString('hex')], ['pong', Buffer.from('p2').toString('hex')], ['text', 'Hello, wörld']]);
+  assert.equal(lender.out.size, 0);
+});
+
+test('§5.4: continuation without a started message fails with 1002', () => {
+  const { events } = run([frame(0, 'orphan')]);
+  assert.deepEqual(events, [['error', 'UnexpectedContinuation', ErrorKind.UnexpectedContinuation]]);
+  assert.equal(closeCodeFor(ErrorKind.UnexpectedContinuation), 1002);
+});
+
+test('§5.4: a new data frame inside a fragmented message fails with 1002', () => {
+  const { events, lender } = run([Buffer.concat([frame(2, 'a', false), frame(2, 'b')])]);
+  assert.deepEqual(events, [['error', 'ExpectedContinuation', ErrorKind.ExpectedContinuation]]);
+  assert.equal(closeCodeFor(ErrorKind.ExpectedContinuation), 1002);
+  assert.equal(lender.out.size, 0, 'the failed message buffer went back');
+});
+
+test('§5.1: an unmasked frame from a client fails the connection with 1002', () => {
+  const { events } = run([rawFrame(0x81, 0x02, [], Buffer.from('hi'))]);
+  assert.deepEqual(events, [['error', 'UnmaskedClientFrame', ErrorKind.UnmaskedClientFrame]]);
+});
+
+test('§5.5: frames after a protocol error are not read', () => {
+  const { events } = run([Buffer.concat([frame(1, 'ok'), rawFrame(0x83, 0x80, [0, 0, 0, 0]), frame(1, 'never')])]);
+  assert.deepEqual(events, [['text', 'ok'], ['error', 'ReservedOpcode', ErrorKind.ReservedOpcode]]);
+});
+
+test('§10.4: a message over maxMessageSize fails with 1009, single frame or across fragments', () => {
+  const single = run([frame(2, Buffer.alloc(101))], { maxPayloadLength: 100 });
+  assert.deepEqual(single.events, [['error', 'MessageTooBig', ErrorKind.MessageTooBig]]);
+  const fragmented = run([Buffer.concat([frame(2, Buffer.alloc(60), false), frame(0, Buffer.alloc(41))])], { maxPayloadLength: 100 });
+  assert.deepEqual(fragmented.events, [['error', 'MessageTooBig', ErrorKind.MessageTooBig]]);
+  assert.equal(closeCodeFor(ErrorKind.MessageTooBig), 1009);
+  const exact = run([Buffer.concat([frame(2, Buffer.alloc(60), false), frame(0, Buffer.alloc(40))])], { maxPayloadLength: 100 });
+  assert.equal(exact.events.length, 1);
+  assert.equal(exact.events[0]![0], 'binary');
+});
+
+test('§10.4: an oversized frame is refused from its header, before its payload is buffered', () => {
+  const header = frame(2, Buffer.alloc(5000)).subarray(0, 8);
+  const { events, lender } = run([header], { maxPayloadLength: 4096 });
+  assert.deepEqual(events, [['error', 'MessageTooBig', ErrorKind.MessageTooBig]]);
+  assert.equal(lender.lent, 0);
+});
+
+test('§10.4: more fragments than maxFragments fails with 1009', () => {
+  const parts = [frame(2, 'a', false), frame(0, 'b', false), frame(0, 'c', false), frame(0, 'd')];
+  assert.deepEqual(run([Buffer.concat(parts)], { maxFragments: 3 }).events, [['error', 'TooManyFragments', ErrorKind.TooManyFragments]]);
+  assert.equal(run([Buffer.concat(parts)], { maxFragments: 4 }).events.length, 1);
+});
+
+test('§8.1: invalid UTF-8 in a text message fails with 1007', () => {
+  const { events } = run([frame(1, Buffer.from([0xce, 0xba, 0xed, 0xa0, 0x80]))]);
+  assert.deepEqual(events, [['error', 'InvalidUtf8', ErrorKind.InvalidUtf8]]);
+  assert.equal(closeCodeFor(ErrorKind.InvalidUtf8), 1007);
+});
+
+test('§8.1: a text message split inside a code point across fragments is valid', () => {
+  const euro = Buffer.from('€uro'); // e2 82 ac ...
+  const { events } = run([Buffer.concat([frame(1, euro.subarray(0, 1), false), frame(0, euro.subarray(1, 2), false), frame(0, euro.subarray(2))])]);
+  assert.deepEqual(events, [['text', '€uro']]);
+});
+
+test('§8.1: invalid UTF-8 fails on the fragment that carries it, before the message completes', () => {
+  const { events } = run([Buffer.concat([frame(1, 'ok', false), frame(0, Buffer.from([0xc0, 0xaf]), false)])]);
+  assert.deepEqual(events, [['error', 'InvalidUtf8', ErrorKind.InvalidUtf8]]);
+});
+
+test('§8.1: a text message that ends inside a code point fails with 1007', () => {
+  const { events } = run([Buffer.concat([frame(1, 'ok', false), frame(0, Buffer.from([0xe2, 0x82]))])]);
+  assert.deepEqual(events, [['error', 'InvalidUtf8', ErrorKind.InvalidUtf8]]);
+});
+
+test('§5.5.1: a close frame is reported with its code and reason, and nothing after it is read', () => {
+  const { events } = run([Buffer.concat([close(1000, 'bye'), frame(1, 'after')])]);
+  assert.deepEqual(events, [['close', 1000, 'bye']]);
+});
+
+test('§5.5.1: an empty close reports 1005; a 1-byte close and bad codes fail with 1002', () => {
+  assert.deepEqual(run([frame(Opcode.Close, Buffer.alloc(0))]).events, [['close', 1005, '']]);
+  assert.deepEqual(run([frame(Opcode.Close, Buffer.from([3]))]).events, [['error', 'InvalidCloseLength', ErrorKind.InvalidCloseLength]]);
+  for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000]) {
+    assert.deepEqual(run([close(code)]).events, [['error', 'InvalidCloseCode', ErrorKind.InvalidCloseCode]], `${code}`);
+  }
+  assert.deepEqual(run([close(4999)]).events, [['close', 4999, '']]);
+});
+
+test('§5.5.1: a close reason that is not UTF-8 fails with 1007', () => {
+  const body = Buffer.from([0x03, 0xe8, 0xff]);
+  assert.deepEqual(run([frame(Opcode.Close, body)]).events, [['error', 'InvalidCloseReasonUtf8', ErrorKind.InvalidCloseReasonUtf8]]);
+});
+
+test('§5.5: a close frame inside a fragmented message ends it and returns its buffer', () => {
+  const { events, lender } = run([Buffer.concat([frame(2, 'part', false), close(1001)])]);
+  assert.deepEqual(events, [['close', 1001, '']]);
+  assert.equal(lender.out.size, 0);
+});
+
+test('§5.2: a partial frame borrows one buffer, which goes back when the frame completes', () => {
+  const whole = frame(2, Buffer.alloc(3000, 7));
+  const lender = run([whole.subarray(0, 1000)]).lender;
+  assert.equal(lender.lent, 0, 'released by releaseProgress at the end of run');
+  const done = run([whole.subarray(0, 1000), whole.subarray(1000)]);
+  assert.deepEqual(done.events, [['binary', Buffer.alloc(3000, 7).toString('hex')]]);
+  assert.equal(done.conn.progress, null, 'an idle connection keeps no progress object');
+});
+
+test('memory budget: a peer that needs a buffer the budget will not lend is failed with 1013', () => {
+  const whole = frame(2, Buffer.alloc(3000, 7));
+  const result = run([whole.subarray(0, 100)], {
+    lender: Object.assign(Object.create(null), {
+      tryBorrow: () => null,
+      tryGrow: () => null,
+      release: () => { throw new Error('nothing was lent'); },
+    }),
+  });
+  assert.deepEqual(result.events, [['error', 'MemoryBudgetExceeded', ErrorKind.MemoryBudgetExceeded]]);
+  assert.equal(closeCodeFor(ErrorKind.MemoryBudgetExceeded), 1013);
+});
