@@ -17,10 +17,19 @@
  */
 
 /**
- * Below this many bytes the byte loop wins: the lane path's fixed cost (alignment head, view
- * lookup, building the 64-bit key) is not yet paid back. Measured with bench/unmask.ts.
+ * Below this many bytes the byte loop wins: the lane path's fixed cost (view lookup, building the
+ * 64-bit key, masking partial lanes) is not yet paid back. Measured with bench/unmask.ts: lanes
+ * break even at 16 B and win by 1.3× at 32 B, 2× at 64 B.
  */
-const LANE_THRESHOLD = 64;
+const LANE_THRESHOLD = 24;
+
+/**
+ * The same for a Uint8Array other than the last one seen, where the lane path must first read
+ * the slow getters and make a view: ~100–150 ns more, paid back from about 160 B. A buffer seen
+ * twice in a row takes the lanes anyway: it is likely to keep coming (the read slab after a
+ * large message in a pooled buffer took the cache), and would otherwise never win it back.
+ */
+const COLD_LANE_THRESHOLD = 160;
 
 /**
  * A view over an ArrayBuffer larger than this is not kept after the call, so that one huge,
@@ -43,6 +52,8 @@ let cachedLaneCount = 0;
  * write, so there it is 0 and partial lanes go byte by byte.
  */
 let cachedPartialLanes = 0;
+/** The last Uint8Array sent to the byte loop only for being new (held only for an identity check). */
+let lastColdView: Uint8Array | null = null;
 
 /** Points the cache at `buf` (a miss: the slow getters are read here, and only here). */
 function cacheLanesOf(buf: Uint8Array): void {
@@ -57,6 +68,7 @@ function cacheLanesOf(buf: Uint8Array): void {
     cachedPartialLanes = shared ? 0 : cachedLaneCount;
   }
   cachedView = buf;
+  lastColdView = null;
 }
 
 /** Drops a cached view of a huge ArrayBuffer once the call is done with it. */
@@ -128,8 +140,15 @@ function xorBytes(buf: Uint8Array, start: number, end: number, rotated: number):
  *   `(previousKeyOffset + previousLength) & 3`.
  */
 export function applyMask(buf: Uint8Array, start: number, end: number, key: number, keyOffset: number): void {
-  if (end - start < LANE_THRESHOLD) xorBytes(buf, start, end, rotateKey(key, keyOffset));
-  else maskLanes(buf, start, end, key, keyOffset);
+  const length = end - start;
+  if (length < LANE_THRESHOLD) {
+    xorBytes(buf, start, end, rotateKey(key, keyOffset));
+  } else if (buf === cachedView || length >= COLD_LANE_THRESHOLD || buf === lastColdView) {
+    maskLanes(buf, start, end, key, keyOffset);
+  } else {
+    lastColdView = buf;
+    xorBytes(buf, start, end, rotateKey(key, keyOffset));
+  }
 }
 
 /** {@link applyMask} always by bytes: allocation-free at any size. Exported for benchmarks. */
