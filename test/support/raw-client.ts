@@ -128,6 +128,7 @@ export class RawClient {
       }
       this.buffer = this.buffer.subarray(headEnd);
     }
+    if (!this.response.startsWith('HTTP/1.1 101')) return; // an error response: its body is not frames
     const header = createFrameHeader();
     const rules = { expectMasked: false, allowedRsv: 0, maxPayloadLength: 2 ** 40 };
     for (;;) {

@@ -1,0 +1,186 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { SendResult, type Connection } from '../../src/index.js';
+import { RawClient } from '../support/raw-client.js';
+import { echo, start, TRANSPORTS, until } from '../support/servers.js';
+
+function openWs(url: string, protocols?: string[]): Promise<WebSocket> {
+  const ws = new WebSocket(url, protocols);
+  return new Promise((resolve, reject) => ws.once('open', () => resolve(ws)).once('error', reject));
+}
+
+function wsClosed(ws: WebSocket): Promise<[number, string]> {
+  return new Promise((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
+}
+
+for (const transport of TRANSPORTS) {
+  describe(`lifecycle over ${transport}`, () => {
+    test('§7.1.2: client-initiated close is echoed and reported once', async () => {
+      const closes: [number, string][] = [];
+      const s = await start(transport, { close: (_c, code, reason) => void closes.push([code, reason]) });
+      const ws = await openWs(s.url);
+      const closed = wsClosed(ws);
+      ws.close(4001, 'client done');
+      assert.deepEqual(await closed, [4001, '']);
+      await until(() => closes.length === 1, 3000, 'the close handler');
+      assert.deepEqual(closes, [[4001, 'client done']]);
+      await s.server.close();
+    });
+
+    test('§7.1.2: server-initiated close completes the handshake', async () => {
+      let conn: Connection | undefined;
+      const closes: number[] = [];
+      const s = await start(transport, { open: (c) => { conn = c; }, close: (_c, code) => void closes.push(code) });
+      const ws = await openWs(s.url);
+      await until(() => conn !== undefined);
+      const closed = wsClosed(ws);
+      conn!.close(4002, 'server done');
+      assert.deepEqual(await closed, [4002, 'server done']);
+      assert.equal(conn!.send('late'), SendResult.Dropped, 'nothing is sent after Close');
+      await until(() => closes.length === 1);
+      assert.deepEqual(closes, [4002]);
+      await s.server.close();
+    });
+
+    test('terminate drops at once; the close handler sees 1006', async () => {
+      const closes: number[] = [];
+      const s = await start(transport, { open: (c) => c.terminate(), close: (_c, code) => void closes.push(code) });
+      const ws = new WebSocket(s.url);
+      ws.on('error', () => {});
+      const [code] = await wsClosed(ws);
+      assert.equal(code, 1006);
+      await until(() => closes.length === 1);
+      assert.deepEqual(closes, [1006]);
+      await s.server.close();
+    });
+
+    test('server.close() sends 1001 to everyone and resolves with counts', async () => {
+      const s = await start(transport, echo);
+      const clients = await Promise.all([1, 2, 3].map(() => openWs(s.url)));
+      const codes = clients.map(wsClosed);
+      const result = await s.server.close({ timeoutMs: 3000 });
+      assert.deepEqual((await Promise.all(codes)).map(([c]) => c), [1001, 1001, 1001]);
+      assert.deepEqual(result, { closed: 3, terminated: 0 });
+    });
+
+    test('a throwing message handler closes that connection with 1011 and is reported, nothing escapes', async () => {
+      const s = await start(transport, {
+        message(conn, data) {
+          if (data.toString() === 'boom') throw new Error('handler bug');
+          conn.send(data);
+        },
+      });
+      const good = await openWs(s.url);
+      const bad = await openWs(s.url);
+      const closed = wsClosed(bad);
+      bad.send('boom');
+      assert.equal((await closed)[0], 1011);
+      assert.equal(s.errors[0]?.message, 'handler bug');
+      const reply = new Promise((resolve) => good.once('message', (d) => resolve(d.toString())));
+      good.send('fine');
+      assert.equal(await reply, 'fine');
+      good.close();
+      await s.server.close();
+    });
+
+    test('throwing open/close/error handlers never escape into the process', async () => {
+      const s = await start(transport, {
+        open() { throw new Error('open bug'); },
+        close() { throw new Error('close bug'); },
+        error() { throw new Error('error handler bug'); },
+        logger: () => {},
+        logLevel: 'error',
+      });
+      const ws = await openWs(s.url);
+      const [code] = await wsClosed(ws);
+      assert.equal(code, 1011);
+      await until(() => s.server.connections === 0);
+      await s.server.close();
+    });
+
+    test('upgrade hook: refuse with a status, accept with data and a subprotocol, async too', async () => {
+      const seen: unknown[] = [];
+      const s = await start<{ user: string }>(transport, {
+        protocols: ['chat.v2', 'chat.v1'],
+        async upgrade(request) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          if (request.url === '/private') return { reject: 401, message: 'who are you?' };
+          return { data: { user: request.url.slice(1) }, headers: { 'X-Hello': 'yes' } };
+        },
+        open(conn, request) {
+          seen.push([conn.data, conn.protocol, request.remoteAddress.startsWith('127.0.0.1:')]);
+        },
+      });
+      const refused = new WebSocket(`${s.url}/private`);
+      const status = await new Promise((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode)));
+      assert.equal(status, 401);
+      const ws = await openWs(`${s.url}/alice`, ['chat.v1', 'chat.v2']);
+      assert.equal(ws.protocol, 'chat.v2', "the server's preference wins");
+      await until(() => seen.length === 1);
+      assert.deepEqual(seen, [[{ user: 'alice' }, 'chat.v2', true]]);
+      ws.close();
+      await s.server.close();
+    });
+
+    test('frames sent right behind the request wait for an async upgrade hook', async () => {
+      const s = await start(transport, { ...echo, upgrade: () => new Promise<void>((resolve) => setTimeout(resolve, 30)) });
+      const client = await RawClient.connect(s.port);
+      client.write(Buffer.concat([Buffer.from(client.request()), client.frame(1, 'early')]));
+      const frames = await client.frameCount(1);
+      assert.equal(frames[0]!.payload.toString(), 'early');
+      client.destroy();
+      await s.server.close();
+    });
+
+    test('broadcast and publish frame once and reach exactly their receivers', async () => {
+      const s = await start(transport, {
+        message(conn, data) {
+          const text = data.toString();
+          if (text.startsWith('join ')) conn.subscribe(text.slice(5));
+          conn.send('ok');
+        },
+      });
+      const clients = await Promise.all([0, 1, 2].map(() => openWs(s.url)));
+      const acks = clients.map((ws) => new Promise((r) => ws.once('message', r)));
+      clients[0]!.send('join red');
+      clients[1]!.send('join red');
+      clients[2]!.send('join blue');
+      await Promise.all(acks);
+      const inbox = clients.map(() => [] as string[]);
+      clients.forEach((ws, i) => ws.on('message', (d) => inbox[i]!.push(d.toString())));
+      assert.equal(s.server.publish('red', 'to red'), 2);
+      assert.equal(s.server.broadcast('to all'), 3);
+      assert.equal(s.server.subscribers('red'), 2);
+      await until(() => inbox.flat().length === 5);
+      assert.deepEqual(inbox, [['to red', 'to all'], ['to red', 'to all'], ['to all']]);
+      for (const ws of clients) ws.close();
+      await until(() => s.server.connections === 0);
+      assert.equal(s.server.subscribers('red'), 0, 'closing connections leave their topics');
+      await s.server.close();
+    });
+
+    test('backpressure: a peer that does not read makes sends queue; drain fires when it reads again', async () => {
+      let conn: Connection | undefined;
+      let drains = 0;
+      const s = await start(transport, { open: (c) => { conn = c; }, drain: () => { drains++; } });
+      const client = await RawClient.open(s.port);
+      client.socket.pause();
+      await until(() => conn !== undefined);
+      const chunk = Buffer.alloc(256 * 1024, 7);
+      let queued = 0;
+      for (let i = 0; i < 200 && queued === 0; i++) if (conn!.send(chunk) === SendResult.Queued) queued = i + 1;
+      assert.ok(queued > 0, 'the kernel buffer filled and sends started queueing');
+      assert.ok(conn!.bufferedAmount > 0);
+      const more = conn!.send(chunk);
+      assert.equal(more, SendResult.Queued);
+      assert.equal(s.server.stats().writingNow, 1);
+      client.socket.resume();
+      await until(() => drains === 1, 10000, 'drain');
+      assert.equal(conn!.bufferedAmount, 0);
+      assert.equal(s.server.stats().pool.lentBuffers, 0, 'write buffers went back to the pool');
+      client.destroy();
+      await s.server.close();
+    });
+  });
+}
