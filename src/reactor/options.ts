@@ -1,4 +1,5 @@
 import type { OriginPolicy } from '../protocol/origin.js';
+import { connectionCapFromFdLimit } from './fd-limit.js';
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -26,6 +27,12 @@ export interface ReactorOptions {
   checkOrigin?: OriginPolicy;
   /** Subprotocols the server speaks, most preferred first (§4.2.2). Default none. */
   protocols?: readonly string[];
+  /**
+   * Most connections at once (handshaking included); more are answered 503 and
+   * closed before anything is read. Default: what the open-files limit allows
+   * (soft limit − open descriptors − 64), so accept never meets EMFILE.
+   */
+  maxConnections?: number;
   /** Bytes the pool keeps for reuse after they are returned. Default 64 MiB. */
   poolRetainedBytes?: number;
   logLevel?: LogLevel;
@@ -33,7 +40,7 @@ export interface ReactorOptions {
   logger?: (level: LogLevel, message: string) => void;
 }
 
-export type ResolvedOptions = Required<Omit<ReactorOptions, 'checkOrigin' | 'logger'>> &
+export type ResolvedOptions = Required<Omit<ReactorOptions, 'checkOrigin' | 'logger' | 'maxConnections'>> & { maxConnections: number } &
   Pick<ReactorOptions, 'checkOrigin'> & { logger: (level: LogLevel, message: string) => void };
 
 export const DEFAULTS = {
@@ -76,6 +83,7 @@ export function resolveOptions(options: ReactorOptions = {}): ResolvedOptions {
     noDelay: options.noDelay ?? DEFAULTS.noDelay,
     checkOrigin: options.checkOrigin,
     protocols: options.protocols ?? DEFAULTS.protocols,
+    maxConnections: options.maxConnections ?? connectionCapFromFdLimit() ?? Number.MAX_SAFE_INTEGER,
     poolRetainedBytes: options.poolRetainedBytes ?? DEFAULTS.poolRetainedBytes,
     logLevel: options.logLevel ?? DEFAULTS.logLevel,
     logger: options.logger ?? writeToStderr,
@@ -83,6 +91,7 @@ export function resolveOptions(options: ReactorOptions = {}): ResolvedOptions {
   positive('maxMessageSize', resolved.maxMessageSize, 2 ** 53 - 1);
   positive('maxFragments', resolved.maxFragments, 2 ** 31 - 1);
   positive('maxHeaderSize', resolved.maxHeaderSize, 1 << 20);
+  positive('maxConnections', resolved.maxConnections, Number.MAX_SAFE_INTEGER);
   positive('readSlabSize', resolved.readSlabSize, 1 << 26);
   if (resolved.readSlabSize < 1024) throw new RangeError('readSlabSize must be at least 1024 bytes');
   for (const name of ['handshakeTimeoutMs', 'idleTimeoutMs', 'closeTimeoutMs', 'keepAliveMs', 'poolRetainedBytes'] as const) {

@@ -1,6 +1,7 @@
 import { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { encodeClosePayload } from '../protocol/close-payload.js';
+import { buildErrorResponse } from '../protocol/http-response.js';
 import { Opcode } from '../protocol/opcode.js';
 import { closeCodeFor, ProtocolError, reasonFor, type ErrorKindValue } from '../protocol/protocol-error.js';
 import { receive, releaseProgress, type ReceiverConfig, type ReceiverSink } from '../protocol/receiver.js';
@@ -93,6 +94,19 @@ export class Reactor implements ReceiverSink<Connection> {
   }
 
   // ——— called by transports ———
+
+  /**
+   * May one more connection be accepted? When not, the transport writes
+   * `refusal` (a 503) and closes the socket before reading anything.
+   */
+  admit(): boolean {
+    if (this.connections.length < this.options.maxConnections) return true;
+    this.stats.connectionsRefused++;
+    return false;
+  }
+
+  /** The whole HTTP response for a connection over maxConnections. */
+  readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
   /** A new TCP connection: register it and give it handshakeTimeoutMs to upgrade. */
   accept(conn: Connection): void {

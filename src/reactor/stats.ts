@@ -19,6 +19,8 @@ export interface StatsSnapshot {
   opened: number;
   closed: number;
   handshakesRefused: number;
+  /** Connections answered 503 at accept because of maxConnections. */
+  connectionsRefused: number;
   handshakeTimeouts: number;
   idleTimeouts: number;
   protocolErrors: number;
@@ -38,6 +40,7 @@ export class ReactorStats {
   opened = 0;
   closed = 0;
   handshakesRefused = 0;
+  connectionsRefused = 0;
   handshakeTimeouts = 0;
   idleTimeouts = 0;
   protocolErrors = 0;
@@ -70,6 +73,7 @@ export class ReactorStats {
       opened: this.opened,
       closed: this.closed,
       handshakesRefused: this.handshakesRefused,
+      connectionsRefused: this.connectionsRefused,
       handshakeTimeouts: this.handshakeTimeouts,
       idleTimeouts: this.idleTimeouts,
       protocolErrors: this.protocolErrors,

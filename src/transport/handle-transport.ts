@@ -155,6 +155,15 @@ export class HandleTransport implements Link {
       }
       return;
     }
+    if (!this.reactor.admit()) {
+      // Over the cap: answer 503 and close before reading, so a flood cannot reach EMFILE.
+      const req = this.req;
+      req.handle = client;
+      client.writeLatin1String(req, this.reactor.refusal);
+      if (this.raw.streamBaseState[this.raw.kLastWriteWasAsync] !== 0) this.req = this.newWriteReq();
+      client.close();
+      return;
+    }
     const options = this.reactor.options;
     if (options.noDelay) client.setNoDelay(true);
     if (options.keepAliveMs > 0) client.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));

@@ -19,6 +19,7 @@ export interface RawTcpHandle {
   readStart(): number;
   readStop(): number;
   writeBuffer(req: RawWriteReq, buf: Uint8Array): number;
+  writeLatin1String(req: RawWriteReq, text: string): number;
   shutdown(req: RawShutdownReq): number;
   close(callback?: () => void): void;
   ref(): void;
@@ -66,7 +67,7 @@ export function pendingDeprecationEnabled(): boolean {
 
 const HANDLE_METHODS = [
   'bind', 'bind6', 'listen', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive',
-  'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'shutdown', 'close',
+  'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'writeLatin1String', 'shutdown', 'close',
 ] as const;
 
 let cached: BindingsResult | undefined;

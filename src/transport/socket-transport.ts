@@ -131,6 +131,11 @@ export class SocketTransport implements Link {
 
   private adopt(socket: OwnedSocket): Connection | undefined {
     if (socket.destroyed) return undefined;
+    if (!this.reactor.admit()) {
+      socket.on('error', this.onError); // the peer may reset before our 503 is out
+      socket.end(this.reactor.refusal, 'latin1');
+      return undefined;
+    }
     const conn = new this.Conn(socket);
     socket[kConn] = conn;
     if (this.reactor.options.noDelay) socket.setNoDelay?.(true);
