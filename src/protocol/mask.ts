@@ -6,9 +6,12 @@
  * This is one of the two loops that touch every payload byte, so it is written for speed:
  * - Small payloads (the common chat-sized message) take a plain byte loop that allocates nothing.
  * - Larger ones are XORed 8 bytes at a time through a BigUint64Array over the same memory. On
- *   V8 ≥ 11 optimised code keeps 64-bit BigInt arithmetic in registers, so this runs at about twice
- *   the speed of 32-bit lanes (see bench/unmask.ts). Lanes must be 8-byte aligned, so a byte head
- *   runs up to the first aligned address and a byte tail finishes the rest.
+ *   V8 ≥ 11 optimised code keeps 64-bit BigInt arithmetic in registers, so this runs several
+ *   times faster than 32-bit Int32Array lanes (see bench/unmask.ts). Lanes are 8-byte aligned
+ *   in the ArrayBuffer; the lanes that the range covers only in part get one XOR with a key
+ *   whose bytes outside the range are zero.
+ * - A JS byte loop costs about 1 ns per byte on V8 11 (every typed-array access is checked), so
+ *   the byte loop is only for small sizes and for the odd cases below.
  * - Reaching the memory behind `buf` is the costly part for mid sizes: on V8 11 (Node 20) the
  *   `buffer` and `byteOffset` getters are calls of ~15–30 ns each, and a new typed-array view is
  *   ~50 ns, more than XORing a few hundred bytes. So the lane view, and the byteOffset of the last
@@ -52,7 +55,10 @@ let cachedLaneCount = 0;
  * write, so there it is 0 and partial lanes go byte by byte.
  */
 let cachedPartialLanes = 0;
-/** The last Uint8Array sent to the byte loop only for being new (held only for an identity check). */
+/**
+ * The last Uint8Array sent to the byte loop only for being new. Only compared, but it does keep
+ * that one buffer reachable until the next such miss.
+ */
 let lastColdView: Uint8Array | null = null;
 
 /** Points the cache at `buf` (a miss: the slow getters are read here, and only here). */
@@ -157,8 +163,8 @@ export function maskBytes(buf: Uint8Array, start: number, end: number, key: numb
 }
 
 /**
- * {@link applyMask} always through 64-bit lanes (with a byte head and tail), whatever the length.
- * Exported for benchmarks, which use it to find LANE_THRESHOLD.
+ * {@link applyMask} always through 64-bit lanes, whatever the length. Exported for benchmarks,
+ * which use it to find LANE_THRESHOLD.
  */
 export function maskLanes(buf: Uint8Array, start: number, end: number, key: number, keyOffset: number): void {
   if (buf !== cachedView) cacheLanesOf(buf);
@@ -176,6 +182,7 @@ export function maskLanes(buf: Uint8Array, start: number, end: number, key: numb
   // ArrayBuffer on newer V8), where the 32-bit shifts above would wrap.
   if (head === tail || base + end > 0xffffffff || tail > cachedLaneCount) {
     xorBytes(buf, start, end, rotateKey(key, keyOffset));
+    releaseHugeLanes();
     return;
   }
 

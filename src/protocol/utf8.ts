@@ -19,9 +19,9 @@
  *
  * Speed, measured with bench/utf8.ts on Node 20:
  * - Node's `buffer.isUtf8` (simdutf, in C++) is far faster per byte than any JS loop (tens of
- *   GB/s on ASCII), but a call costs ~80 ns, plus ~50 ns for the view it needs of a range. So it
- *   takes long messages, and the pure decoder below takes short ones, and everything on a
- *   runtime without `isUtf8`.
+ *   GB/s), but a call costs ~60 ns, plus ~25 ns for the view it needs of a range. So it takes
+ *   long messages, and the pure decoder below takes short ones, and everything on a runtime
+ *   without `isUtf8`.
  * - In JS, a typed-array element read costs about a nanosecond on V8 11, so the decoder skips
  *   ASCII (most text, and all of JSON's syntax) 8 bytes per read through a BigUint64Array over
  *   the same memory, like mask.ts does; that view is cached for the last Uint8Array seen.
@@ -32,11 +32,16 @@ import * as nodeBuffer from 'node:buffer';
 export const UTF8_REJECT = -1;
 
 /**
- * From this many bytes on, `isUtf8` (with the view it needs) beats the pure decoder: on text
- * with many non-ASCII characters from ~48 B (the decoder runs at ~0.5 GB/s on those), on ASCII
- * from ~96 B (lanes reach 3–4 GB/s, simdutf 10–50).
+ * Where `isUtf8` (with the view it needs) starts to beat the pure decoder depends on the text:
+ * from ~48 B on text with many non-ASCII characters (the decoder runs at ~0.5 GB/s there), but
+ * only from ~400 B on ASCII (lanes reach 3–8 GB/s). So below NATIVE_THRESHOLD the pure decoder
+ * does it all; below ASCII_NATIVE_THRESHOLD it runs through the ASCII, and at the first
+ * non-ASCII character hands the rest to `isUtf8` if NATIVE_REST bytes or more remain; from
+ * there on `isUtf8` does it all.
  */
 const NATIVE_THRESHOLD = 64;
+const ASCII_NATIVE_THRESHOLD = 384;
+const NATIVE_REST = 48;
 
 /** ASCII runs shorter than this are checked byte by byte: not worth the lane setup. */
 const LANE_MIN = 16;
@@ -77,7 +82,10 @@ let cachedBase = 0;
 let cachedBuffer: ArrayBufferLike = new ArrayBuffer(0);
 let cachedLanes = NO_LANES;
 let cachedLaneCount = 0;
-/** The last Uint8Array left to the byte loop only for being new (held only for an identity check). */
+/**
+ * The last Uint8Array left to the byte loop only for being new. Only compared, but it does keep
+ * that one buffer reachable until the next such miss.
+ */
 let lastColdView: Uint8Array | null = null;
 
 /** Points the cache at `buf` (a miss: `buffer` and `byteOffset` are slow getters on V8 11). */
@@ -194,9 +202,12 @@ function stepBytes(state: number, buf: Uint8Array, start: number, end: number): 
 
 /**
  * The pure decoder: 0 if `buf[start..end)` is complete, valid UTF-8; UTF8_REJECT if invalid;
- * otherwise the state of the valid but unfinished sequence it ends with.
+ * otherwise the state of the valid but unfinished sequence it ends with. If it meets a
+ * non-ASCII byte at an index up to `nativeUpTo` (-1: never), it stops there and returns
+ * `-2 - index`, for the caller to hand the rest to `isUtf8`. (Calling `isUtf8` from in here, or
+ * comparing with a non-integer such as Infinity, made V8 compile the loop 10–15% slower.)
  */
-function scan(buf: Uint8Array, start: number, end: number): number {
+function scan(buf: Uint8Array, start: number, end: number, nativeUpTo: number): number {
   let i = start;
   while (i < end) {
     const b = buf[i]!;
@@ -209,6 +220,7 @@ function scan(buf: Uint8Array, start: number, end: number): number {
       if (i === probe && end - i >= LANE_MIN) i = skipAscii(buf, i, end);
       continue;
     }
+    if (i <= nativeUpTo) return -2 - i;
     if (b < 0xe0) {
       if (b < 0xc2) return UTF8_REJECT;
       if (i + 2 > end) return stepBytes(0, buf, i, end);
@@ -262,12 +274,18 @@ function view(buf: Uint8Array, start: number, end: number): Uint8Array {
  * {@link isValidUtf8} is faster on Node for long inputs; this is exported for tests and benchmarks.
  */
 export function isValidUtf8Js(buf: Uint8Array, start: number, end: number): boolean {
-  return scan(buf, start, end) === 0;
+  return scan(buf, start, end, -1) === 0;
 }
 
 /** True iff `buf[start..end)` is well-formed UTF-8 (RFC 3629), e.g. a whole text message. */
 export function isValidUtf8(buf: Uint8Array, start: number, end: number): boolean {
-  if (nativeIsUtf8 === undefined || end - start < NATIVE_THRESHOLD) return scan(buf, start, end) === 0;
+  const length = end - start;
+  if (nativeIsUtf8 === undefined || length < NATIVE_THRESHOLD) return scan(buf, start, end, -1) === 0;
+  if (length < ASCII_NATIVE_THRESHOLD) {
+    const result = scan(buf, start, end, end - NATIVE_REST);
+    if (result >= UTF8_REJECT) return result === 0;
+    start = -2 - result;
+  }
   return nativeIsUtf8(view(buf, start, end));
 }
 
@@ -288,7 +306,7 @@ export function utf8Step(state: number, buf: Uint8Array, start: number, end: num
     }
     if (state !== 0) return state;
   }
-  if (nativeIsUtf8 === undefined || end - i < NATIVE_THRESHOLD) return scan(buf, i, end);
+  if (nativeIsUtf8 === undefined || end - i < NATIVE_THRESHOLD) return scan(buf, i, end, -1);
 
   // isUtf8 rejects a piece that ends inside a character, so hand it only the part up to the
   // start of an unfinished last sequence, and run the state machine on that sequence's bytes.

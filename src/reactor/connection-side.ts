@@ -1,3 +1,4 @@
+import type { ReceiveProgress } from '../protocol/receiver.js';
 import type { SharedFrame } from './shared-frame.js';
 
 /**
@@ -7,6 +8,9 @@ import type { SharedFrame } from './shared-frame.js';
  * empty, so an idle connection carries a single null instead.
  */
 export class ConnectionSide {
+  /** The receiver's incomplete frame or fragmented message. */
+  progress: ReceiveProgress | null = null;
+
   /** Bytes of the HTTP upgrade request so far (pooled), while it is incomplete. */
   head: Buffer | null = null;
   headLength = 0;
@@ -36,6 +40,7 @@ export class ConnectionSide {
   isEmpty(): boolean {
     return (
       this.head === null &&
+      this.progress === null &&
       this.inflight === null &&
       this.inflightShared === null &&
       this.outbox === null &&

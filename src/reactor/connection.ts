@@ -1,6 +1,6 @@
 import type { ReceiveProgress, ReceiverState } from '../protocol/receiver.js';
 import { State } from './connection-state.js';
-import type { ConnectionSide } from './connection-side.js';
+import { ConnectionSide } from './connection-side.js';
 import type { Link } from './link.js';
 import type { Reactor, SendData } from './reactor.js';
 import type { WheelEntry } from './timer-wheel.js';
@@ -26,9 +26,10 @@ export class Connection<UserData = unknown> implements ReceiverState, WheelEntry
   index = -1;
   deadline = 0;
   wheelTick = 0;
-  /** The receiver's incomplete frame or message; null while idle. */
-  progress: ReceiveProgress | null = null;
-  /** Handshake bytes, pending writes, topics, subprotocol: null while idle and unused. */
+  /**
+   * Handshake bytes, a partial frame or message, pending writes, topics, the
+   * subprotocol: null while idle and unused.
+   */
   side: ConnectionSide | null = null;
   /** Yours: set it in `open` or return it from `upgrade`. */
   data: UserData;
@@ -36,6 +37,19 @@ export class Connection<UserData = unknown> implements ReceiverState, WheelEntry
   constructor(handle: unknown, data: UserData) {
     this.handle = handle;
     this.data = data;
+  }
+
+  /**
+   * The receiver's incomplete frame or message (receiver contract). It lives
+   * in the side object, so an idle connection pays no field for it.
+   */
+  get progress(): ReceiveProgress | null {
+    return this.side === null ? null : this.side.progress;
+  }
+
+  set progress(progress: ReceiveProgress | null) {
+    if (progress !== null) (this.side ??= new ConnectionSide()).progress = progress;
+    else if (this.side !== null) this.side.progress = null;
   }
 
   /** True while the reactor reads this connection (receiver contract). */

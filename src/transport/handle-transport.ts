@@ -7,9 +7,22 @@ import type { RawBindings, RawShutdownReq, RawTcpHandle, RawWriteReq } from './r
 
 /** libuv's end-of-file "error" for a read. */
 const UV_EOF = -4095;
-/** The one property a handle carries: its connection. */
-const kConn = Symbol('lightws.connection');
-type OwnedHandle = RawTcpHandle & { [kConn]?: Connection };
+/**
+ * The property that leads from a handle to its connection. Node creates every
+ * accepted TCP handle with an `owner_symbol` slot (net.Socket puts itself
+ * there), so using that slot costs nothing; a new property would grow every
+ * handle's property array by 24 bytes. Found on the first handle; our own
+ * symbol where a Node version has no such slot.
+ */
+let kConn: symbol = Symbol('lightws.connection');
+let ownerSlotChecked = false;
+type OwnedHandle = RawTcpHandle & Record<symbol, Connection | undefined>;
+
+function useOwnerSlot(handle: RawTcpHandle): void {
+  ownerSlotChecked = true;
+  const owner = Object.getOwnPropertySymbols(handle).find((symbol) => symbol.description === 'owner_symbol');
+  if (owner !== undefined && (handle as OwnedHandle)[owner] == null) kConn = owner;
+}
 
 /**
  * The dense transport: raw libuv TCP handles, no net.Socket, no stream.
@@ -26,7 +39,7 @@ export class HandleTransport implements Link {
   private readonly Conn: new (handle: unknown) => Connection;
   private readonly server: RawTcpHandle[] = [];
   private req: RawWriteReq;
-  private readonly onRead: (this: RawTcpHandle) => void;
+  private readonly onRead: (this: OwnedHandle) => void;
   private readonly onWriteDone: (this: RawWriteReq, status: number, handle: RawTcpHandle) => void;
   private readonly onShutdownDone = (): void => {};
   private lastAcceptWarning = 0;
@@ -168,8 +181,9 @@ export class HandleTransport implements Link {
     if (options.noDelay) client.setNoDelay(true);
     if (options.keepAliveMs > 0) client.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));
     const conn = new this.Conn(client);
+    if (!ownerSlotChecked) useOwnerSlot(client);
     (client as OwnedHandle)[kConn] = conn;
-    client.onread = this.onRead;
+    client.onread = this.onRead as unknown as RawTcpHandle["onread"];
     client.useUserBuffer(this.reactor.slab);
     const err = client.readStart();
     if (err !== 0) {
