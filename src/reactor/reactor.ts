@@ -166,7 +166,10 @@ export class Reactor implements ReceiverSink<Connection> {
   onPing(conn: Connection, data: Buffer): void {
     if (this.debug) this.log('debug', `in ping ${data.length} B from ${conn.remoteAddress}`);
     // §5.5.2: answer with a Pong carrying the same application data, as soon as practical.
-    if ((conn.flags & State.CloseSent) === 0) this.writer.writeFrame(conn, Opcode.Pong, data);
+    if ((conn.flags & State.CloseSent) === 0) {
+      if (this.debug) this.logOut(conn, 'pong', data);
+      this.writer.writeFrame(conn, Opcode.Pong, data);
+    }
     this.call(this.handlers.ping, conn, data);
   }
 
@@ -201,6 +204,7 @@ export class Reactor implements ReceiverSink<Connection> {
   send(conn: Connection, data: SendData, isBinary: boolean): SendResultValue {
     if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) return SendResult.Dropped;
     this.stats.messagesOut++;
+    if (this.debug) this.logOut(conn, isBinary ? 'binary' : 'text', data);
     return this.writer.writeFrame(conn, isBinary ? Opcode.Binary : Opcode.Text, data);
   }
 
@@ -208,6 +212,7 @@ export class Reactor implements ReceiverSink<Connection> {
     if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) return SendResult.Dropped;
     const length = typeof data === 'string' ? Buffer.byteLength(data) : (data as ArrayBufferView | ArrayBuffer).byteLength;
     if (length > 125) throw new RangeError('a control frame carries at most 125 bytes (RFC 6455 §5.5)');
+    if (this.debug) this.logOut(conn, opcode === Opcode.Ping ? 'ping' : 'pong', data);
     return this.writer.writeFrame(conn, opcode, data);
   }
 
@@ -235,6 +240,7 @@ export class Reactor implements ReceiverSink<Connection> {
     const side = sideOf(conn);
     side.closeCode = code;
     side.closeReason = reason;
+    if (this.debug) this.log('debug', `out close ${code} ${JSON.stringify(reason)} to ${conn.remoteAddress}`);
     this.writer.writeFrame(conn, Opcode.Close, payload);
     this.wheel.schedule(conn, ticks(this.options.closeTimeoutMs));
   }
@@ -353,7 +359,13 @@ export class Reactor implements ReceiverSink<Connection> {
       frame.release();
     }
     this.stats.messagesOut += count;
+    if (this.debug) this.log('debug', `out ${isBinary ? 'binary' : 'text'} ${frame.length} B frame to ${count} connections`);
     return count;
+  }
+
+  private logOut(conn: Connection, kind: string, data: SendData): void {
+    const length = typeof data === 'string' ? Buffer.byteLength(data) : (data as ArrayBufferView | ArrayBuffer).byteLength;
+    this.log('debug', `out ${kind} ${length} B to ${conn.remoteAddress}`);
   }
 
   /** Fails the connection (§7.1.7): Close with `code`, then end. */
@@ -365,6 +377,7 @@ export class Reactor implements ReceiverSink<Connection> {
       const side = sideOf(conn);
       side.closeCode = code;
       side.closeReason = reason;
+      if (this.debug) this.log('debug', `out close ${code} ${JSON.stringify(reason)} to ${conn.remoteAddress}`);
       this.writer.writeFrame(conn, Opcode.Close, encodeClosePayload(code, reason));
     }
     this.endAfterFlush(conn);

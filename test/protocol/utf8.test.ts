@@ -162,6 +162,50 @@ describe('UTF-8 validation (RFC 3629; RFC 6455 §8.1, §5.5.1)', () => {
     }
   });
 
+  it('§8.1: the 8-byte ASCII lanes find a non-ASCII byte at every position and alignment, ignoring bytes outside the range', () => {
+    // One buffer reused for every case, as the read slab is: the lane path (cached view) runs.
+    // Everything outside the range is 0xFF, which would fail the test if the lanes' partial
+    // masks let it in.
+    const slab = new Uint8Array(4096).fill(0xff);
+    for (let start = 0; start < 8; start++) {
+      for (let length = 16; length <= 90; length++) {
+        const end = start + length;
+        slab.fill(0x61, start, end);
+        assert.equal(isValidUtf8Js(slab, start, end), true, `ASCII at ${start}, length ${length}`);
+        assert.equal(isValidUtf8Js(slab, start, end), true, 'again, now through the cached lanes');
+        for (let p = start; p < end; p++) {
+          for (const bad of [0x80, 0xff]) {
+            slab[p] = bad;
+            if (isValidUtf8Js(slab, start, end) || isValidUtf8(slab, start, end) || utf8Step(0, slab, start, end) === 0) {
+              assert.fail(`0x${bad.toString(16)} at ${p - start} missed (start ${start}, length ${length})`);
+            }
+          }
+          slab[p] = 0x61;
+        }
+        slab.fill(0xff, start, end);
+      }
+    }
+  });
+
+  it('§8.1: medium messages that switch from the JS decoder to isUtf8 mid-way keep the right verdict', () => {
+    const slab = new Uint8Array(8192);
+    for (const length of [64, 65, 100, 200, 383, 384, 385, 600]) {
+      for (const prefix of [0, 7, 30, length - 60, length - 40, length - 10]) {
+        if (prefix < 0) continue;
+        // ASCII up to `prefix`, then 2-byte characters (and maybe one ASCII byte) to fill `length`.
+        const text = Buffer.concat([Buffer.alloc(prefix, 0x41), Buffer.from('é'.repeat(length))]).subarray(0, length);
+        const complete = (text[length - 1]! & 0xc0) !== 0xc0 && isUtf8(text);
+        slab.set(text, 5);
+        assert.equal(isValidUtf8(slab, 5, 5 + length), complete, `length ${length}, prefix ${prefix}`);
+        // A surrogate late in the rest must still be caught, whichever validator gets it.
+        if (length - prefix > 12) {
+          slab.set([0xed, 0xa0, 0x80], 5 + length - 4);
+          assert.equal(isValidUtf8(slab, 5, 5 + length), false, `surrogate: length ${length}, prefix ${prefix}`);
+        }
+      }
+    }
+  });
+
   it('§8.1: UTF8_REJECT is sticky and a truncated character stays pending', () => {
     assert.equal(utf8Step(UTF8_REJECT, Buffer.from('fine'), 0, 4), UTF8_REJECT);
     assert.equal(utf8Step(0, Buffer.from([0xc0]), 0, 1), UTF8_REJECT);
