@@ -9,7 +9,7 @@
  * exercised as in real traffic. 1 MiB does not fit the slab and uses its own buffer.
  */
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyMask, maskBytes, maskLanes } from '../src/protocol/mask.js';
 import { compare, formatBytes, formatGBps, formatRatio, printTable, writeResults } from './harness.js';
@@ -77,7 +77,7 @@ function loadBufferUtil(): { bu: BufferUtil; native: boolean; binding: string } 
   if (native) {
     try {
       const gyp = require('node-gyp-build') as { resolve(dir: string): string };
-      binding = gyp.resolve(dirname(require.resolve('bufferutil')));
+      binding = relative(process.cwd(), gyp.resolve(dirname(require.resolve('bufferutil'))));
     } catch {
       binding = 'native (path unknown)';
     }
