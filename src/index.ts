@@ -3,6 +3,8 @@
  * The public API; everything else is internal.
  */
 export { createServer, Server, type ServerOptions, type CloseResult, type TransportChoice } from './server.js';
+export { createClient, Client, type ClientOptions, type ClientHandlers, type ConnectOptions } from './client.js';
+export type { ClientResponse } from './reactor/client-handshake.js';
 export { Connection } from './reactor/connection.js';
 export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeRefusal } from './reactor/handlers.js';
 export type { ReactorOptions, LogLevel } from './reactor/options.js';

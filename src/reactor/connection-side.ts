@@ -26,6 +26,10 @@ export class ConnectionSide {
   outbox: Buffer | null = null;
   outboxLength = 0;
 
+  /** Client role, while the handshake runs: our Sec-WebSocket-Key and the protocols we offered. */
+  clientKey = '';
+  clientProtocols: readonly string[] = [];
+
   topics: Set<string> | null = null;
   protocol = '';
   /** The code and reason to report to the close handler. */
@@ -41,6 +45,7 @@ export class ConnectionSide {
     return (
       this.head === null &&
       this.progress === null &&
+      this.clientKey === '' &&
       this.inflight === null &&
       this.inflightShared === null &&
       this.outbox === null &&

@@ -7,6 +7,7 @@ import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
 import type { HandshakeRequest, UpgradeDecision } from './handlers.js';
 import type { Reactor } from './reactor.js';
+import { appendHead, releaseHead } from './head-buffer.js';
 import { sideOf } from './writer.js';
 
 /**
@@ -67,7 +68,7 @@ export class ServerHandshake {
   /** Answers an upgrade request that was not valid or not welcome, then closes. */
   refuse(conn: Connection, status: number, message: string, headers?: ExtraHeaders): void {
     this.reactor.stats.handshakesRefused++;
-    this.releaseHead(conn);
+    releaseHead(this.reactor.pool, conn);
     let response: string;
     try {
       response = buildErrorResponse(status, message, headers);
@@ -168,24 +169,8 @@ export class ServerHandshake {
     return true;
   }
 
-  /** Appends bytes to the connection's pooled head buffer. */
   private keep(conn: Connection, buf: Buffer, start: number, end: number): void {
-    if (start >= end) return;
-    const side = sideOf(conn);
-    const pool = this.reactor.pool;
-    const needed = side.headLength + (end - start);
-    if (side.head === null) side.head = pool.borrow(needed);
-    else if (needed > side.head.length) side.head = pool.grow(side.head, side.headLength, needed);
-    buf.copy(side.head, side.headLength, start, end);
-    side.headLength = needed;
-  }
-
-  private releaseHead(conn: Connection): void {
-    const side = conn.side;
-    if (side?.head == null) return;
-    this.reactor.pool.release(side.head);
-    side.head = null;
-    side.headLength = 0;
+    appendHead(this.reactor.pool, conn, buf, start, end);
   }
 }
 

@@ -2,12 +2,15 @@ import { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { encodeClosePayload } from '../protocol/close-payload.js';
 import { buildErrorResponse } from '../protocol/http-response.js';
+import { MaskKeySource } from '../protocol/mask-key.js';
 import { Opcode } from '../protocol/opcode.js';
 import { closeCodeFor, ProtocolError, reasonFor, type ErrorKindValue } from '../protocol/protocol-error.js';
 import { receive, releaseProgress, type ReceiverConfig, type ReceiverSink } from '../protocol/receiver.js';
 import { State } from './connection-state.js';
 import { Connection } from './connection.js';
 import type { Handlers, HandshakeRequest } from './handlers.js';
+import { ClientHandshake, type ClientRequest, type ClientResponse } from './client-handshake.js';
+import { errnoName } from './errno.js';
 import { ServerHandshake } from './handshake.js';
 import type { Link } from './link.js';
 import { logs, resolveOptions, type LogLevel, type ReactorOptions, type ResolvedOptions } from './options.js';
@@ -39,7 +42,12 @@ export class Reactor implements ReceiverSink<Connection> {
   readonly topics = new Topics();
   readonly writer: Writer;
   private readonly receiverConfig: ReceiverConfig;
-  private readonly handshake: ServerHandshake;
+  private readonly handshake: ServerHandshake | ClientHandshake;
+  /**
+   * Told when a connection ends before it opened (client role: the connect
+   * promise is rejected with `error`).
+   */
+  abandoned: ((conn: Connection, error: Error) => void) | undefined;
   private readonly wheel: TimerWheel<Connection>;
   private readonly connections: Connection[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -49,23 +57,26 @@ export class Reactor implements ReceiverSink<Connection> {
   constructor(
     options: ReactorOptions,
     readonly handlers: Handlers<any>,
+    /** 'client' masks what it sends, expects unmasked frames and runs the client handshake. */
+    readonly role: 'server' | 'client' = 'server',
   ) {
     this.options = resolveOptions(options);
     this.debug = logs(this.options.logLevel, 'debug');
     this.pool = new BufferPool({ maxRetainedBytes: this.options.poolRetainedBytes });
     this.slab = Buffer.allocUnsafeSlow(this.options.readSlabSize);
-    this.writer = new Writer(this.pool, {
-      writeFailed: (conn, errno) => this.lost(conn, errno),
-      flushed: (conn) => this.flushed(conn),
-    });
+    this.writer = new Writer(
+      this.pool,
+      { writeFailed: (conn, errno) => this.lost(conn, errno), flushed: (conn) => this.flushed(conn) },
+      role === 'client' ? new MaskKeySource() : null,
+    );
     this.receiverConfig = {
-      expectMasked: true,
+      expectMasked: role === 'server',
       allowedRsv: 0,
       maxPayloadLength: this.options.maxMessageSize,
       maxFragments: this.options.maxFragments,
       lender: this.pool,
     };
-    this.handshake = new ServerHandshake(this);
+    this.handshake = role === 'server' ? new ServerHandshake(this) : new ClientHandshake(this);
     this.wheel = new TimerWheel<Connection>(64, (conn) => this.expired(conn));
   }
 
@@ -116,10 +127,15 @@ export class Reactor implements ReceiverSink<Connection> {
     this.wheel.schedule(conn, ticks(this.options.handshakeTimeoutMs));
   }
 
-  /** A connection already upgraded elsewhere (handleUpgrade): register and open it. */
-  adopt(conn: Connection, request: HandshakeRequest): void {
+  /** Client role: a TCP connection is up; send the upgrade request. */
+  connected(conn: Connection, request: ClientRequest): void {
     this.accept(conn);
-    this.opened(conn, request);
+    (this.handshake as ClientHandshake).start(conn, request);
+  }
+
+  /** Ends a connection that failed before it opened, saying why. */
+  abandon(conn: Connection, error: Error): void {
+    this.finish(conn, error);
   }
 
   /** Bytes read into `buf[start..end)` for `conn`. */
@@ -140,7 +156,7 @@ export class Reactor implements ReceiverSink<Connection> {
   onEnd(conn: Connection, errno = 0): void {
     if ((conn.flags & State.Closed) !== 0) return;
     if (this.debug && errno !== 0) this.log('debug', `read error ${errno} on ${conn.remoteAddress}`);
-    this.finish(conn);
+    this.finish(conn, errno === 0 ? undefined : new Error(`read failed: ${errnoName(errno)}`));
   }
 
   /** The in-flight write finished (status < 0: failed or cancelled). */
@@ -295,8 +311,8 @@ export class Reactor implements ReceiverSink<Connection> {
     this.pool.release(buf);
   }
 
-  /** The 101 is on its way: the connection is open. */
-  opened(conn: Connection, request: HandshakeRequest): void {
+  /** The 101 is on its way (server) or has arrived (client): the connection is open. */
+  opened(conn: Connection, request: HandshakeRequest | ClientResponse): void {
     conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
     this.stats.opened++;
     if (this.options.idleTimeoutMs !== 0) this.wheel.schedule(conn, ticks(this.options.idleTimeoutMs));
@@ -305,7 +321,7 @@ export class Reactor implements ReceiverSink<Connection> {
     const handler = this.handlers.open;
     if (handler === undefined) return;
     try {
-      handler(conn, request);
+      handler(conn, request as HandshakeRequest);
     } catch (error) {
       this.handlerFailed(error, conn);
     }
@@ -401,7 +417,7 @@ export class Reactor implements ReceiverSink<Connection> {
   /** A write failed: the socket is gone. */
   private lost(conn: Connection, errno: number): void {
     if (this.debug) this.log('debug', `write error ${errno} on ${conn.remoteAddress}`);
-    this.finish(conn);
+    this.finish(conn, new Error(`write failed: ${errnoName(errno)}`));
   }
 
   private flushed(conn: Connection): void {
@@ -418,8 +434,9 @@ export class Reactor implements ReceiverSink<Connection> {
     const flags = conn.flags;
     if ((flags & State.Closed) !== 0) return;
     if ((flags & (State.Handshaking | State.CloseSent | State.EndAfterFlush)) !== 0) {
-      if ((flags & State.Handshaking) !== 0) this.stats.handshakeTimeouts++;
-      this.finish(conn);
+      const handshaking = (flags & State.Handshaking) !== 0;
+      if (handshaking) this.stats.handshakeTimeouts++;
+      this.finish(conn, handshaking ? new Error('handshake timed out') : undefined);
       return;
     }
     this.stats.idleTimeouts++;
@@ -427,7 +444,7 @@ export class Reactor implements ReceiverSink<Connection> {
   }
 
   /** The end of a connection: socket closed, buffers back, close handler called once. */
-  private finish(conn: Connection): void {
+  private finish(conn: Connection, error?: Error): void {
     if ((conn.flags & State.Closed) !== 0) return;
     const wasOpen = (conn.flags & State.Open) !== 0;
     conn.flags |= State.Closed;
@@ -443,7 +460,10 @@ export class Reactor implements ReceiverSink<Connection> {
     }
     conn.link.destroy(conn);
     this.stats.closed++;
-    if (!wasOpen) return;
+    if (!wasOpen) {
+      this.abandoned?.(conn, error ?? new Error('connection closed before the WebSocket handshake completed'));
+      return;
+    }
     const code = side !== null && side.closeCode !== 0 ? side.closeCode : CloseCode.AbnormalClosure;
     const reason = side !== null && side.closeCode !== 0 ? side.closeReason : '';
     const handler = this.handlers.close;

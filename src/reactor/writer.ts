@@ -1,5 +1,7 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
 import { frameHeaderLength, writeFrameHeader } from '../protocol/frame-encoder.js';
+import { applyMask } from '../protocol/mask.js';
+import type { MaskKeySource } from '../protocol/mask-key.js';
 import { State } from './connection-state.js';
 import { ConnectionSide } from './connection-side.js';
 import type { Connection } from './connection.js';
@@ -40,9 +42,14 @@ export class Writer {
   bytesOut = 0;
   framesOut = 0;
 
+  /**
+   * `maskKeys` is given in the client role: every frame is then masked with a
+   * fresh key (§5.3); servers never mask.
+   */
   constructor(
     private readonly pool: BufferPool,
     private readonly events: WriterEvents,
+    private readonly maskKeys: MaskKeySource | null = null,
   ) {}
 
   /** Frames `payload` with `opcode` and writes or queues it. */
@@ -50,14 +57,13 @@ export class Writer {
     const isString = typeof payload === 'string';
     const bytes = isString ? null : toBytes(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
-    const total = frameHeaderLength(length, false) + length;
+    const masked = this.maskKeys !== null;
+    const total = frameHeaderLength(length, masked) + length;
     const side = conn.side;
     const queued = side !== null && (conn.flags & State.Writing) !== 0;
     const buf = queued ? this.reserveOutbox(side, total) : this.pool.borrow(total);
     const at = queued ? side.outboxLength : 0;
-    const headerLength = writeFrameHeader(buf, at, true, opcode, length);
-    if (isString) buf.write(payload, at + headerLength, 'utf8');
-    else buf.set(bytes!, at + headerLength);
+    this.encode(buf, at, opcode, payload, bytes, length);
     this.framesOut++;
     if (!queued) return this.writeOwned(conn, buf, total);
     side.outboxLength += total;
@@ -83,11 +89,9 @@ export class Writer {
     const isString = typeof payload === 'string';
     const bytes = isString ? null : toBytes(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
-    const total = frameHeaderLength(length, false) + length;
+    const total = frameHeaderLength(length, this.maskKeys !== null) + length;
     const buf = this.pool.borrow(total);
-    const headerLength = writeFrameHeader(buf, 0, true, opcode, length);
-    if (isString) buf.write(payload, headerLength, 'utf8');
-    else buf.set(bytes!, headerLength);
+    this.encode(buf, 0, opcode, payload, bytes, length);
     return new SharedFrame(buf, total, this.pool);
   }
 
@@ -143,6 +147,16 @@ export class Writer {
       side.outbox = null;
       side.outboxLength = 0;
     }
+  }
+
+  /** Writes one whole frame at `buf[at]`: header, payload, and the mask in the client role. */
+  private encode(buf: Buffer, at: number, opcode: number, payload: SendData, bytes: Uint8Array | null, length: number): void {
+    const key = this.maskKeys === null ? 0 : this.maskKeys.next();
+    const headerLength = writeFrameHeader(buf, at, true, opcode, length, this.maskKeys !== null, key);
+    const start = at + headerLength;
+    if (bytes === null) buf.write(payload as string, start, 'utf8');
+    else buf.set(bytes, start);
+    if (this.maskKeys !== null) applyMask(buf, start, start + length, key, 0);
   }
 
   /** A write owns `buf` (pooled): release now if done, else hold it as in flight. */

@@ -1,4 +1,6 @@
-import { getSystemErrorName } from 'node:util';
+import { isIPv6 } from 'node:net';
+import type { ClientRequest } from '../reactor/client-handshake.js';
+import { errnoName, uvError } from '../reactor/errno.js';
 import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
@@ -164,7 +166,7 @@ export class HandleTransport implements Link {
       const now = Date.now();
       if (now - this.lastAcceptWarning >= 1000) {
         this.lastAcceptWarning = now;
-        this.reactor.log('warn', `accept failed: ${errorName(status)} (${this.acceptErrors} so far); still listening`);
+        this.reactor.log('warn', `accept failed: ${errnoName(status)} (${this.acceptErrors} so far); still listening`);
       }
       return;
     }
@@ -177,20 +179,65 @@ export class HandleTransport implements Link {
       client.close();
       return;
     }
-    const options = this.reactor.options;
-    if (options.noDelay) client.setNoDelay(true);
-    if (options.keepAliveMs > 0) client.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));
-    const conn = new this.Conn(client);
-    if (!ownerSlotChecked) useOwnerSlot(client);
-    (client as OwnedHandle)[kConn] = conn;
-    client.onread = this.onRead as unknown as RawTcpHandle["onread"];
-    client.useUserBuffer(this.reactor.slab);
-    const err = client.readStart();
-    if (err !== 0) {
-      client.close();
-      return;
+    const conn = this.attach(client);
+    if (conn !== undefined) this.reactor.accept(conn);
+  }
+
+  /**
+   * Client role: opens a TCP connection to `address` (an IP) from
+   * `localAddress` if given (spreading load generators over 127.0.0.0/8),
+   * then starts the WebSocket handshake. `failed` is called if TCP fails.
+   */
+  connect(
+    address: string,
+    port: number,
+    localAddress: string | undefined,
+    request: ClientRequest,
+    failed: (error: Error) => void,
+    track: (conn: Connection) => void,
+  ): void {
+    const handle = new this.raw.TCP(this.raw.SOCKET);
+    let err = 0;
+    if (localAddress !== undefined) err = isIPv6(localAddress) ? handle.bind6(localAddress, 0, 0) : handle.bind(localAddress, 0);
+    if (err === 0) {
+      const req = new this.raw.TCPConnectWrap();
+      req.oncomplete = (status: number): void => {
+        try {
+          const conn = status === 0 ? this.attach(handle) : undefined;
+          if (conn === undefined) {
+            handle.close();
+            failed(uvError(status === 0 ? -107 : status, 'connect'));
+            return;
+          }
+          track(conn);
+          this.reactor.connected(conn, request);
+        } catch (error) {
+          this.reactor.report(error, undefined);
+        }
+      };
+      err = isIPv6(address) ? handle.connect6(req, address, port) : handle.connect(req, address, port);
     }
-    this.reactor.accept(conn);
+    if (err !== 0) {
+      handle.close();
+      failed(uvError(err, 'connect'));
+    }
+  }
+
+  /** Makes a connected handle a connection: options, owner slot, the shared slab, reading. */
+  private attach(handle: RawTcpHandle): Connection | undefined {
+    const options = this.reactor.options;
+    if (options.noDelay) handle.setNoDelay(true);
+    if (options.keepAliveMs > 0) handle.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));
+    const conn = new this.Conn(handle);
+    if (!ownerSlotChecked) useOwnerSlot(handle);
+    (handle as OwnedHandle)[kConn] = conn;
+    handle.onread = this.onRead as unknown as RawTcpHandle['onread'];
+    handle.useUserBuffer(this.reactor.slab);
+    if (handle.readStart() !== 0) {
+      handle.close();
+      return undefined;
+    }
+    return conn;
   }
 
   private newWriteReq(): RawWriteReq {
@@ -201,15 +248,3 @@ export class HandleTransport implements Link {
   }
 }
 
-function errorName(errno: number): string {
-  try {
-    return getSystemErrorName(errno);
-  } catch {
-    return `errno ${errno}`;
-  }
-}
-
-function uvError(errno: number, syscall: string): Error {
-  const name = errorName(errno);
-  return Object.assign(new Error(`${syscall}: ${name}`), { code: name, errno, syscall });
-}

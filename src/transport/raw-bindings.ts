@@ -18,6 +18,8 @@ export interface RawTcpHandle {
   useUserBuffer(buf: Uint8Array): void;
   readStart(): number;
   readStop(): number;
+  connect(req: RawConnectReq, address: string, port: number): number;
+  connect6(req: RawConnectReq, address: string, port: number): number;
   writeBuffer(req: RawWriteReq, buf: Uint8Array): number;
   writeLatin1String(req: RawWriteReq, text: string): number;
   shutdown(req: RawShutdownReq): number;
@@ -36,6 +38,10 @@ export interface RawWriteReq {
   async: boolean;
 }
 
+export interface RawConnectReq {
+  oncomplete: (this: RawConnectReq, status: number, handle: RawTcpHandle) => void;
+}
+
 export interface RawShutdownReq {
   handle: RawTcpHandle | null;
   oncomplete: (this: RawShutdownReq, status: number) => void;
@@ -45,6 +51,7 @@ export interface RawBindings {
   readonly TCP: new (type: number) => RawTcpHandle;
   readonly WriteWrap: new () => RawWriteReq;
   readonly ShutdownWrap: new () => RawShutdownReq;
+  readonly TCPConnectWrap: new () => RawConnectReq;
   readonly SERVER: number;
   readonly SOCKET: number;
   /** Shared Int32Array through which stream_wrap reports a read's length and a write's result. */
@@ -66,7 +73,7 @@ export function pendingDeprecationEnabled(): boolean {
 }
 
 const HANDLE_METHODS = [
-  'bind', 'bind6', 'listen', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive',
+  'bind', 'bind6', 'listen', 'connect', 'connect6', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive',
   'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'writeLatin1String', 'shutdown', 'close',
 ] as const;
 
@@ -94,10 +101,10 @@ function load(): BindingsResult {
   } finally {
     process.noDeprecation = saved;
   }
-  const { TCP, constants } = tcpWrap;
+  const { TCP, TCPConnectWrap, constants } = tcpWrap;
   const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = streamWrap;
-  if (typeof TCP !== 'function' || typeof WriteWrap !== 'function' || typeof ShutdownWrap !== 'function') {
-    return { ok: false, reason: 'tcp_wrap.TCP, stream_wrap.WriteWrap or ShutdownWrap is missing' };
+  if (typeof TCP !== 'function' || typeof TCPConnectWrap !== 'function' || typeof WriteWrap !== 'function' || typeof ShutdownWrap !== 'function') {
+    return { ok: false, reason: 'tcp_wrap.TCP or TCPConnectWrap, stream_wrap.WriteWrap or ShutdownWrap is missing' };
   }
   if (!(streamBaseState instanceof Int32Array) || typeof kReadBytesOrError !== 'number' || typeof kLastWriteWasAsync !== 'number') {
     return { ok: false, reason: 'stream_wrap.streamBaseState is missing' };
@@ -110,7 +117,7 @@ function load(): BindingsResult {
   return {
     ok: true,
     bindings: {
-      TCP, WriteWrap, ShutdownWrap, SERVER: constants.SERVER, SOCKET: constants.SOCKET,
+      TCP, TCPConnectWrap, WriteWrap, ShutdownWrap, SERVER: constants.SERVER, SOCKET: constants.SOCKET,
       streamBaseState, kReadBytesOrError, kLastWriteWasAsync,
     },
   };

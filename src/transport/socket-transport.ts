@@ -2,6 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ClientRequest } from '../reactor/client-handshake.js';
 import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
@@ -124,6 +125,32 @@ export class SocketTransport implements Link {
     return socket.remoteFamily === 'IPv6' ? `[${address}]:${socket.remotePort}` : `${address}:${socket.remotePort}`;
   }
 
+  /**
+   * Client role: connects with net (or tls for wss), then starts the
+   * WebSocket handshake. `failed` is called if TCP or TLS fails.
+   */
+  connect(
+    host: string,
+    port: number,
+    localAddress: string | undefined,
+    tlsOptions: tls.ConnectionOptions | undefined,
+    request: ClientRequest,
+    failed: (error: Error) => void,
+    track: (conn: Connection) => void,
+  ): void {
+    const socket = tlsOptions
+      ? tls.connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}) })
+      : net.connect({ host, port, localAddress });
+    const onConnectError = (error: Error): void => failed(error);
+    socket.once('error', onConnectError);
+    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
+      socket.off('error', onConnectError);
+      const conn = this.attach(socket as OwnedSocket);
+      track(conn);
+      this.reactor.connected(conn, request);
+    });
+  }
+
   private adoptSocket(socket: net.Socket): void {
     const conn = this.adopt(socket as OwnedSocket);
     if (conn !== undefined && this.reactor.options.keepAliveMs > 0) socket.setKeepAlive(true, this.reactor.options.keepAliveMs);
@@ -136,6 +163,13 @@ export class SocketTransport implements Link {
       socket.end(this.reactor.refusal, 'latin1');
       return undefined;
     }
+    const conn = this.attach(socket);
+    this.reactor.accept(conn);
+    return conn;
+  }
+
+  /** Makes a connected socket a connection: shared listeners, the owner property. */
+  private attach(socket: OwnedSocket): Connection {
     const conn = new this.Conn(socket);
     socket[kConn] = conn;
     if (this.reactor.options.noDelay) socket.setNoDelay?.(true);
@@ -143,7 +177,6 @@ export class SocketTransport implements Link {
     socket.on('end', this.onEnd);
     socket.on('close', this.onEnd);
     socket.on('error', this.onError);
-    this.reactor.accept(conn);
     return conn;
   }
 }

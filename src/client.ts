@@ -1,0 +1,149 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import type { ClientResponse } from './reactor/client-handshake.js';
+import type { Connection } from './reactor/connection.js';
+import type { Handlers } from './reactor/handlers.js';
+import type { ReactorOptions } from './reactor/options.js';
+import { Reactor } from './reactor/reactor.js';
+import type { StatsSnapshot } from './reactor/stats.js';
+import { HandleTransport } from './transport/handle-transport.js';
+import { loadRawBindings, pendingDeprecationEnabled } from './transport/raw-bindings.js';
+import { SocketTransport } from './transport/socket-transport.js';
+
+/** Client handlers: the server's, but `open` gets the server's response instead of a request. */
+export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserData>, 'upgrade' | 'open'> {
+  open?(conn: Connection<UserData>, response: ClientResponse): void;
+}
+
+export interface ClientOptions<UserData = unknown> extends Omit<ReactorOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize'>, ClientHandlers<UserData> {
+  /** 'handle' (raw libuv handles), 'socket' (net/tls), or 'auto'. wss:// always uses 'socket'. */
+  transport?: 'auto' | 'handle' | 'socket';
+  /** node:tls options for wss:// (ca, rejectUnauthorized, ...). */
+  tls?: ConnectionOptions;
+}
+
+export interface ConnectOptions<UserData = unknown> {
+  /** Source address to connect from, e.g. '127.0.0.7': a load generator spreads over 127.0.0.0/8. */
+  localAddress?: string;
+  protocols?: readonly string[];
+  origin?: string;
+  headers?: Readonly<Record<string, string>>;
+  /** Initial `conn.data`. */
+  data?: UserData;
+}
+
+const HANDLER_NAMES = ['open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
+
+/**
+ * lightws in the client role: the same reactor, slab, receiver and writer
+ * as the server, masking what it sends (RFC 6455 §5.3). One client holds
+ * many connections; it is what our load generators and tests are built on.
+ */
+export class Client<UserData = unknown> {
+  readonly reactor: Reactor;
+  private readonly transport: 'handle' | 'socket';
+  private readonly tls: ConnectionOptions | undefined;
+  private handleTransport: HandleTransport | undefined;
+  private socketTransport: SocketTransport | undefined;
+  private readonly pending = new Map<Connection, { resolve: (conn: Connection<UserData>) => void; reject: (error: Error) => void }>();
+
+  constructor(options: ClientOptions<UserData> = {}) {
+    const user: Record<string, unknown> = {};
+    for (const name of HANDLER_NAMES) {
+      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${name} must be a function`);
+      user[name] = options[name];
+    }
+    const userOpen = options.open;
+    const handlers: Handlers<UserData> = {
+      ...(user as Handlers<UserData>),
+      open: (conn, response) => {
+        const waiter = this.pending.get(conn);
+        this.pending.delete(conn);
+        userOpen?.(conn, response as unknown as ClientResponse);
+        waiter?.resolve(conn);
+      },
+    };
+    this.reactor = new Reactor({ ...options, maxConnections: options.maxConnections ?? Number.MAX_SAFE_INTEGER }, handlers, 'client');
+    this.reactor.abandoned = (conn, error) => {
+      const waiter = this.pending.get(conn);
+      this.pending.delete(conn);
+      waiter?.reject(error);
+    };
+    this.tls = options.tls;
+    const choice = options.transport ?? 'auto';
+    const raw = choice !== 'socket' && !(choice === 'auto' && pendingDeprecationEnabled()) && loadRawBindings().ok;
+    this.transport = raw ? 'handle' : 'socket';
+  }
+
+  /** Opens a WebSocket to `url` (ws:// or wss://). Resolves when it is open, rejects if TCP, TLS or the handshake fails. */
+  async connect(url: string | URL, options: ConnectOptions<UserData> = {}): Promise<Connection<UserData>> {
+    const target = new URL(url);
+    if (target.protocol !== 'ws:' && target.protocol !== 'wss:') throw new TypeError(`not a WebSocket URL: ${String(url)}`);
+    const secure = target.protocol === 'wss:';
+    const port = Number(target.port || (secure ? 443 : 80));
+    const hostname = target.hostname.replace(/^\[|\]$/g, '');
+    const request = {
+      host: target.host,
+      path: `${target.pathname || '/'}${target.search}`,
+      protocols: options.protocols,
+      origin: options.origin,
+      headers: options.headers,
+    };
+    this.reactor.start();
+    return new Promise<Connection<UserData>>((resolve, reject) => {
+      const failed = (error: Error): void => reject(error);
+      const track = (conn: Connection): void => {
+        if (options.data !== undefined) conn.data = options.data;
+        this.pending.set(conn, { resolve, reject });
+      };
+      if (secure || this.transport === 'socket') {
+        this.sockets().connect(hostname, port, options.localAddress, secure ? { ...this.tls } : undefined, request, failed, track);
+        return;
+      }
+      resolveAddress(hostname).then(
+        (address) => this.handles().connect(address, port, options.localAddress, request, failed, track),
+        failed,
+      );
+    });
+  }
+
+  stats(): StatsSnapshot {
+    return this.reactor.snapshot();
+  }
+
+  get connections(): number {
+    return this.reactor.connectionCount;
+  }
+
+  /** Closes every connection (1000 by default), waits up to `timeoutMs`, then drops the rest. */
+  async close(options: { timeoutMs?: number; code?: number; reason?: string } = {}): Promise<void> {
+    this.reactor.closeAll(options.code ?? 1000, options.reason ?? '');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.reactor.whenEmpty(), new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 2000)))]);
+    clearTimeout(timer);
+    this.reactor.terminateAll();
+    this.reactor.stop();
+  }
+
+  private handles(): HandleTransport {
+    if (this.handleTransport === undefined) {
+      const loaded = loadRawBindings();
+      if (!loaded.ok) throw new Error(`raw handles unavailable: ${loaded.reason}`);
+      this.handleTransport = new HandleTransport(this.reactor, loaded.bindings);
+    }
+    return this.handleTransport;
+  }
+
+  private sockets(): SocketTransport {
+    return (this.socketTransport ??= new SocketTransport(this.reactor));
+  }
+}
+
+async function resolveAddress(hostname: string): Promise<string> {
+  return isIP(hostname) !== 0 ? hostname : (await lookup(hostname)).address;
+}
+
+export function createClient<UserData = unknown>(options: ClientOptions<UserData> = {}): Client<UserData> {
+  return new Client(options);
+}
