@@ -74,7 +74,7 @@ export class BufferPool {
   private readonly lent: Set<Buffer> | null;
 
   private lentBuffers = 0;
-  private lentBytes = 0;
+  private lentByteCount = 0;
   private peakLentBytes = 0;
   private retainedBuffers = 0;
   private retainedBytes = 0;
@@ -96,6 +96,11 @@ export class BufferPool {
   }
 
   /** A buffer of at least `size` bytes (its `.length` is the class size). Ignores the budget. */
+  /** Bytes lent out now (class sizes): cheaper than stats() for a hot check. */
+  get lentBytes(): number {
+    return this.lentByteCount;
+  }
+
   borrow(size: number): Buffer {
     return this.lend(classFor(size));
   }
@@ -103,7 +108,7 @@ export class BufferPool {
   /** Like `borrow`, but null if lending would exceed `maxLentBytes`. For peer-driven sizes. */
   tryBorrow(size: number): Buffer | null {
     const bytes = classFor(size);
-    if (this.lentBytes + bytes > this.maxLentBytes) {
+    if (this.lentByteCount + bytes > this.maxLentBytes) {
       this.refusals++;
       return null;
     }
@@ -146,7 +151,7 @@ export class BufferPool {
   stats(): PoolStats {
     return {
       lentBuffers: this.lentBuffers,
-      lentBytes: this.lentBytes,
+      lentBytes: this.lentByteCount,
       peakLentBytes: this.peakLentBytes,
       retainedBuffers: this.retainedBuffers,
       retainedBytes: this.retainedBytes,
@@ -181,8 +186,8 @@ export class BufferPool {
     }
     this.borrows++;
     this.lentBuffers++;
-    this.lentBytes += bytes;
-    if (this.lentBytes > this.peakLentBytes) this.peakLentBytes = this.lentBytes;
+    this.lentByteCount += bytes;
+    if (this.lentByteCount > this.peakLentBytes) this.peakLentBytes = this.lentByteCount;
     this.lent?.add(buf);
     return buf;
   }
@@ -207,7 +212,7 @@ export class BufferPool {
   /** The counter side of a release. */
   private unlend(buf: Buffer): void {
     this.lentBuffers--;
-    this.lentBytes -= buf.length;
+    this.lentByteCount -= buf.length;
     this.releases++;
   }
 
@@ -231,7 +236,7 @@ export class BufferPool {
     if (this.lent !== null && !this.lent.has(buf)) throw new Error(BAD_RELEASE);
     if (newSize <= buf.length) return buf;
     const bytes = classFor(newSize);
-    if (budgeted && this.lentBytes - buf.length + bytes > this.maxLentBytes) {
+    if (budgeted && this.lentByteCount - buf.length + bytes > this.maxLentBytes) {
       this.refusals++;
       return null;
     }

@@ -21,4 +21,8 @@ export const State = {
   Writing: 1 << 7,
   /** The upgrade hook is still deciding (async). */
   Upgrading: 1 << 8,
+  /** Reads stopped because this connection's queued writes are high (backpressure), until they drain. */
+  ReadBlocked: 1 << 9,
+  /** A heartbeat ping is out and nothing has come back since. */
+  Pinged: 1 << 10,
 } as const;

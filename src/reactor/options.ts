@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import type { OriginPolicy } from '../protocol/origin.js';
 import { connectionCapFromFdLimit } from './fd-limit.js';
 
@@ -17,6 +18,29 @@ export interface ReactorOptions {
   handshakeTimeoutMs?: number;
   /** Close (1001) a connection that sent nothing for this long; 0 = never. Default 0. */
   idleTimeoutMs?: number;
+  /**
+   * Send a Ping after this long without hearing from the peer; 0 = never.
+   * With idleTimeoutMs, a peer that stays silent that long after the Ping is
+   * dropped as dead. Default 0.
+   */
+  pingIntervalMs?: number;
+  /**
+   * Most bytes queued for one connection (sent but not yet taken by the
+   * kernel). A send beyond it is dropped or closes the connection (see
+   * `backpressure`). Reading from a connection pauses while its queue is
+   * above a quarter of this and resumes when it drains. Default 16 MiB
+   * (one maxMessageSize message always fits).
+   */
+  maxBufferedBytes?: number;
+  /** What a send over maxBufferedBytes does: 'close' (1008, default) or 'drop' (send returns Dropped). */
+  backpressure?: 'close' | 'drop';
+  /**
+   * Budget for all pooled memory lent out at once (partial frames, messages
+   * being assembled, queued writes), across all connections. Near it, new
+   * connections get 503; at it, the largest queued senders are shed and peers
+   * needing a buffer are closed with 1013. Default: a quarter of system memory.
+   */
+  maxMemoryBytes?: number;
   /** After we send Close, wait this long for the peer's Close before dropping it. Default 5 s. */
   closeTimeoutMs?: number;
   /** TCP keep-alive probe delay; 0 = off. Default 0. */
@@ -51,6 +75,9 @@ export const DEFAULTS = {
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 0,
   closeTimeoutMs: 5_000,
+  pingIntervalMs: 0,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  backpressure: 'close' as 'close' | 'drop',
   keepAliveMs: 0,
   noDelay: true,
   protocols: [] as readonly string[],
@@ -79,6 +106,10 @@ export function resolveOptions(options: ReactorOptions = {}): ResolvedOptions {
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
     closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
+    pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
+    maxBufferedBytes: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+    backpressure: options.backpressure ?? DEFAULTS.backpressure,
+    maxMemoryBytes: options.maxMemoryBytes ?? Math.floor(totalmem() / 4),
     keepAliveMs: options.keepAliveMs ?? DEFAULTS.keepAliveMs,
     noDelay: options.noDelay ?? DEFAULTS.noDelay,
     checkOrigin: options.checkOrigin,
@@ -94,8 +125,14 @@ export function resolveOptions(options: ReactorOptions = {}): ResolvedOptions {
   positive('maxConnections', resolved.maxConnections, Number.MAX_SAFE_INTEGER);
   positive('readSlabSize', resolved.readSlabSize, 1 << 26);
   if (resolved.readSlabSize < 1024) throw new RangeError('readSlabSize must be at least 1024 bytes');
-  for (const name of ['handshakeTimeoutMs', 'idleTimeoutMs', 'closeTimeoutMs', 'keepAliveMs', 'poolRetainedBytes'] as const) {
+  positive('maxBufferedBytes', resolved.maxBufferedBytes, Number.MAX_SAFE_INTEGER);
+  positive('maxMemoryBytes', resolved.maxMemoryBytes, Number.MAX_SAFE_INTEGER);
+  if (resolved.backpressure !== 'close' && resolved.backpressure !== 'drop') throw new RangeError("backpressure must be 'close' or 'drop'");
+  for (const name of ['handshakeTimeoutMs', 'idleTimeoutMs', 'closeTimeoutMs', 'pingIntervalMs', 'keepAliveMs', 'poolRetainedBytes'] as const) {
     positive(name, resolved[name], 2 ** 31 - 1, true);
+  }
+  if (resolved.pingIntervalMs !== 0 && resolved.idleTimeoutMs !== 0 && resolved.idleTimeoutMs <= resolved.pingIntervalMs) {
+    throw new RangeError('idleTimeoutMs must be longer than pingIntervalMs, so a ping can be answered before the connection is dropped');
   }
   if (!(resolved.logLevel in LEVELS)) throw new RangeError(`logLevel must be one of ${Object.keys(LEVELS).join(', ')}`);
   return resolved;

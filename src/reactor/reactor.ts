@@ -51,6 +51,8 @@ export class Reactor implements ReceiverSink<Connection> {
   private readonly wheel: TimerWheel<Connection>;
   private readonly connections: Connection[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Ticks from the last read to the next heartbeat event (ping or idle); 0 when neither is on. */
+  private readonly heartbeatTicks: number;
   private emptyWaiters: (() => void)[] = [];
   private readonly debug: boolean;
 
@@ -62,11 +64,18 @@ export class Reactor implements ReceiverSink<Connection> {
   ) {
     this.options = resolveOptions(options);
     this.debug = logs(this.options.logLevel, 'debug');
-    this.pool = new BufferPool({ maxRetainedBytes: this.options.poolRetainedBytes });
+    this.pool = new BufferPool({ maxRetainedBytes: this.options.poolRetainedBytes, maxLentBytes: this.options.maxMemoryBytes });
     this.slab = Buffer.allocUnsafeSlow(this.options.readSlabSize);
     this.writer = new Writer(
       this.pool,
-      { writeFailed: (conn, errno) => this.lost(conn, errno), flushed: (conn) => this.flushed(conn) },
+      {
+        writeFailed: (conn, errno) => this.lost(conn, errno),
+        flushed: (conn) => this.flushed(conn),
+        overflow: (conn) => this.overflow(conn),
+        congested: (conn) => this.congested(conn),
+        starved: (conn, bytes) => this.shed(conn, bytes),
+      },
+      { maxBufferedBytes: this.options.maxBufferedBytes, congestedBytes: Math.max(1, this.options.maxBufferedBytes >>> 2) },
       role === 'client' ? new MaskKeySource() : null,
     );
     this.receiverConfig = {
@@ -78,6 +87,8 @@ export class Reactor implements ReceiverSink<Connection> {
     };
     this.handshake = role === 'server' ? new ServerHandshake(this) : new ClientHandshake(this);
     this.wheel = new TimerWheel<Connection>(64, (conn) => this.expired(conn));
+    const { pingIntervalMs, idleTimeoutMs } = this.options;
+    this.heartbeatTicks = pingIntervalMs !== 0 ? ticks(pingIntervalMs) : idleTimeoutMs !== 0 ? ticks(idleTimeoutMs) : 0;
   }
 
   /** A connection class for one transport: the reactor and link sit on its prototype, not on each connection. */
@@ -111,7 +122,8 @@ export class Reactor implements ReceiverSink<Connection> {
    * `refusal` (a 503) and closes the socket before reading anything.
    */
   admit(): boolean {
-    if (this.connections.length < this.options.maxConnections) return true;
+    // Near the memory budget, a new connection would only take from the ones already served.
+    if (this.connections.length < this.options.maxConnections && this.pool.lentBytes < 0.9 * this.options.maxMemoryBytes) return true;
     this.stats.connectionsRefused++;
     return false;
   }
@@ -143,8 +155,10 @@ export class Reactor implements ReceiverSink<Connection> {
     this.stats.bytesIn += end - start;
     const flags = conn.flags;
     if ((flags & State.Open) !== 0) {
-      if (this.options.idleTimeoutMs !== 0 && (flags & State.CloseSent) === 0) {
-        this.wheel.schedule(conn, ticks(this.options.idleTimeoutMs));
+      if (this.heartbeatTicks !== 0 && (flags & State.CloseSent) === 0) {
+        // Anything from the peer proves it alive: push the heartbeat out (one store, lazily filed).
+        conn.flags = flags & ~State.Pinged;
+        this.wheel.schedule(conn, this.heartbeatTicks);
       }
       this.feed(conn, buf, start, end);
     } else if ((flags & State.Handshaking) !== 0) {
@@ -315,7 +329,7 @@ export class Reactor implements ReceiverSink<Connection> {
   opened(conn: Connection, request: HandshakeRequest | ClientResponse): void {
     conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
     this.stats.opened++;
-    if (this.options.idleTimeoutMs !== 0) this.wheel.schedule(conn, ticks(this.options.idleTimeoutMs));
+    if (this.heartbeatTicks !== 0) this.wheel.schedule(conn, this.heartbeatTicks);
     else this.wheel.cancel(conn);
     this.dropSideIfEmpty(conn);
     const handler = this.handlers.open;
@@ -425,11 +439,56 @@ export class Reactor implements ReceiverSink<Connection> {
       conn.link.shutdown(conn);
       return;
     }
+    if ((conn.flags & State.ReadBlocked) !== 0) {
+      conn.flags &= ~State.ReadBlocked;
+      if ((conn.flags & State.Paused) === 0) conn.link.resume(conn);
+    }
     this.dropSideIfEmpty(conn);
     this.call(this.handlers.drain as ((conn: Connection, data: Buffer) => void) | undefined, conn, EMPTY);
   }
 
-  /** A timeout from the wheel: handshake, close handshake, or idle. */
+  /** A send would pass maxBufferedBytes: drop it, or close the slow consumer (1008). */
+  private overflow(conn: Connection): SendResultValue {
+    if (this.options.backpressure === 'drop') {
+      this.stats.sendsDropped++;
+      return SendResult.Dropped;
+    }
+    this.stats.slowConsumersClosed++;
+    this.fail(conn, CloseCode.PolicyViolation, 'send buffer full');
+    return SendResult.Dropped;
+  }
+
+  /** Its queue is high: stop reading this peer (it is not reading us) until the queue drains. */
+  private congested(conn: Connection): void {
+    if ((conn.flags & (State.ReadBlocked | State.Closed)) !== 0) return;
+    conn.flags |= State.ReadBlocked;
+    this.stats.readPauses++;
+    if ((conn.flags & State.Paused) === 0) conn.link.pause(conn);
+  }
+
+  /**
+   * The memory budget refused a buffer. Shed the connection with the most
+   * queued (never `requester`, whose buffers are in use right now): its
+   * memory is the most a single drop can win back.
+   */
+  private shed(requester: Connection, bytes: number): void {
+    let largest: Connection | undefined;
+    let most = 0;
+    for (const conn of this.connections) {
+      const queued = conn.bufferedAmount;
+      if (queued > most && conn !== requester) {
+        most = queued;
+        largest = conn;
+      }
+    }
+    this.stats.memoryRefusals++;
+    if (largest === undefined) return;
+    this.stats.memoryShed++;
+    this.log('warn', `memory budget reached (${bytes} B wanted): dropping ${largest.remoteAddress}, the largest queue (${most} B)`);
+    this.finish(largest, new Error('shed: memory budget'));
+  }
+
+  /** A timeout from the wheel: handshake, close handshake, heartbeat, or idle. */
   private expired(conn: Connection): void {
     const flags = conn.flags;
     if ((flags & State.Closed) !== 0) return;
@@ -439,7 +498,21 @@ export class Reactor implements ReceiverSink<Connection> {
       this.finish(conn, handshaking ? new Error('handshake timed out') : undefined);
       return;
     }
+    const ping = this.options.pingIntervalMs;
+    const idle = this.options.idleTimeoutMs;
+    if (ping !== 0 && (idle === 0 || (flags & State.Pinged) === 0)) {
+      // Quiet for pingIntervalMs: ask. Anything that comes back clears Pinged.
+      conn.flags |= State.Pinged;
+      this.stats.pingsSent++;
+      this.writer.writeFrame(conn, Opcode.Ping, EMPTY);
+      this.wheel.schedule(conn, idle === 0 ? ticks(ping) : ticks(idle - ping));
+      return;
+    }
     this.stats.idleTimeouts++;
+    if ((flags & State.Pinged) !== 0) {
+      this.finish(conn, new Error('no answer to ping: peer gone')); // dead: no point in a closing handshake
+      return;
+    }
     this.close(conn, CloseCode.GoingAway, 'idle timeout');
   }
 

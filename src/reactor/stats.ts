@@ -25,6 +25,18 @@ export interface StatsSnapshot {
   idleTimeouts: number;
   protocolErrors: number;
   handlerErrors: number;
+  /** Heartbeat pings sent (pingIntervalMs). */
+  pingsSent: number;
+  /** Sends refused by maxBufferedBytes with backpressure 'drop'. */
+  sendsDropped: number;
+  /** Connections closed (1008) by maxBufferedBytes with backpressure 'close'. */
+  slowConsumersClosed: number;
+  /** Times reading a connection paused because its queue was high. */
+  readPauses: number;
+  /** Buffers the memory budget refused. */
+  memoryRefusals: number;
+  /** Connections dropped to get memory back under the budget. */
+  memoryShed: number;
   bytesIn: number;
   bytesOut: number;
   messagesIn: number;
@@ -45,6 +57,12 @@ export class ReactorStats {
   idleTimeouts = 0;
   protocolErrors = 0;
   handlerErrors = 0;
+  pingsSent = 0;
+  sendsDropped = 0;
+  slowConsumersClosed = 0;
+  readPauses = 0;
+  memoryRefusals = 0;
+  memoryShed = 0;
   bytesIn = 0;
   messagesIn = 0;
   messagesOut = 0;
@@ -78,6 +96,12 @@ export class ReactorStats {
       idleTimeouts: this.idleTimeouts,
       protocolErrors: this.protocolErrors,
       handlerErrors: this.handlerErrors,
+      pingsSent: this.pingsSent,
+      sendsDropped: this.sendsDropped,
+      slowConsumersClosed: this.slowConsumersClosed,
+      readPauses: this.readPauses,
+      memoryRefusals: this.memoryRefusals,
+      memoryShed: this.memoryShed,
       bytesIn: this.bytesIn,
       bytesOut: writer.bytesOut,
       messagesIn: this.messagesIn,

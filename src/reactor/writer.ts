@@ -27,6 +27,19 @@ export interface WriterEvents {
   writeFailed(conn: Connection, errno: number): void;
   /** Everything queued has been written. */
   flushed(conn: Connection): void;
+  /** A data frame would take the queue past maxBufferedBytes: apply the policy. */
+  overflow(conn: Connection): SendResultValue;
+  /** The queue passed the point where reading this connection should pause. */
+  congested(conn: Connection): void;
+  /** The memory budget refused `bytes`: free some (shed senders) if possible. */
+  starved(conn: Connection, bytes: number): void;
+}
+
+/** Limits the writer enforces per connection. */
+export interface WriterLimits {
+  readonly maxBufferedBytes: number;
+  /** Queue size above which `congested` is reported. */
+  readonly congestedBytes: number;
 }
 
 /**
@@ -49,6 +62,7 @@ export class Writer {
   constructor(
     private readonly pool: BufferPool,
     private readonly events: WriterEvents,
+    private readonly limits: WriterLimits,
     private readonly maskKeys: MaskKeySource | null = null,
   ) {}
 
@@ -61,25 +75,37 @@ export class Writer {
     const total = frameHeaderLength(length, masked) + length;
     const side = conn.side;
     const queued = side !== null && (conn.flags & State.Writing) !== 0;
-    const buf = queued ? this.reserveOutbox(side, total) : this.pool.borrow(total);
+    // Control frames (close, pong) are never refused: they are small and end or answer things.
+    if (queued && opcode < 0x8 && side.bufferedAmount() + total > this.limits.maxBufferedBytes) return this.events.overflow(conn);
+    const buf = queued ? this.reserveOutbox(conn, side, total) : this.borrow(conn, total);
+    if (buf === null) return SendResult.Dropped;
     const at = queued ? side.outboxLength : 0;
     this.encode(buf, at, opcode, payload, bytes, length);
     this.framesOut++;
     if (!queued) return this.writeOwned(conn, buf, total);
     side.outboxLength += total;
+    this.checkCongestion(conn, side);
     return SendResult.Queued;
   }
 
-  /** Writes bytes that are already framed (the 101 response, a shared frame's copy). */
-  writeRaw(conn: Connection, data: Buffer, length: number): SendResultValue {
+  /**
+   * Writes bytes that are already framed: the 101 response (`limited` false),
+   * or a shared frame's copy for a busy connection (`limited`: counts against
+   * maxBufferedBytes like any data frame).
+   */
+  writeRaw(conn: Connection, data: Buffer, length: number, limited = false): SendResultValue {
     const side = conn.side;
     if (side !== null && (conn.flags & State.Writing) !== 0) {
-      const buf = this.reserveOutbox(side, length);
+      if (limited && side.bufferedAmount() + length > this.limits.maxBufferedBytes) return this.events.overflow(conn);
+      const buf = this.reserveOutbox(conn, side, length);
+      if (buf === null) return SendResult.Dropped;
       data.copy(buf, side.outboxLength, 0, length);
       side.outboxLength += length;
+      this.checkCongestion(conn, side);
       return SendResult.Queued;
     }
-    const buf = this.pool.borrow(length);
+    const buf = this.borrow(conn, length);
+    if (buf === null) return SendResult.Dropped;
     data.copy(buf, 0, 0, length);
     return this.writeOwned(conn, buf, length);
   }
@@ -98,7 +124,7 @@ export class Writer {
   /** Writes a shared frame: the same bytes for every receiver, copied only into a busy connection's outbox. */
   writeShared(conn: Connection, frame: SharedFrame): SendResultValue {
     this.framesOut++;
-    if ((conn.flags & State.Writing) !== 0) return this.writeRaw(conn, frame.buffer, frame.length);
+    if ((conn.flags & State.Writing) !== 0) return this.writeRaw(conn, frame.buffer, frame.length, true);
     const pending = conn.link.write(conn, frame.buffer, frame.length);
     if (pending === 0) {
       this.bytesOut += frame.length;
@@ -114,6 +140,7 @@ export class Writer {
     side.inflightPending = pending;
     this.bytesOut += frame.length - pending;
     conn.flags |= State.Writing;
+    this.checkCongestion(conn, side);
     return SendResult.Queued;
   }
 
@@ -177,7 +204,20 @@ export class Writer {
     side.inflightPending = pending;
     this.bytesOut += length - pending;
     conn.flags |= State.Writing;
+    this.checkCongestion(conn, side);
     return SendResult.Queued;
+  }
+
+  private checkCongestion(conn: Connection, side: ConnectionSide): void {
+    if ((conn.flags & State.ReadBlocked) === 0 && side.bufferedAmount() >= this.limits.congestedBytes) this.events.congested(conn);
+  }
+
+  /** A pooled buffer within the memory budget; on refusal, ask for memory to be freed and try once more. */
+  private borrow(conn: Connection, size: number): Buffer | null {
+    const buf = this.pool.tryBorrow(size);
+    if (buf !== null) return buf;
+    this.events.starved(conn, size);
+    return this.pool.tryBorrow(size);
   }
 
   private releaseInflight(side: ConnectionSide): void {
@@ -188,11 +228,17 @@ export class Writer {
     side.inflightPending = 0;
   }
 
-  /** Makes room for `more` bytes at the end of the outbox. */
-  private reserveOutbox(side: ConnectionSide, more: number): Buffer {
+  /** Makes room for `more` bytes at the end of the outbox; null when the memory budget says no. */
+  private reserveOutbox(conn: Connection, side: ConnectionSide, more: number): Buffer | null {
     const needed = side.outboxLength + more;
-    if (side.outbox === null) side.outbox = this.pool.borrow(needed);
-    else if (needed > side.outbox.length) side.outbox = this.pool.grow(side.outbox, side.outboxLength, Math.max(needed, 2 * side.outbox.length));
+    if (side.outbox === null) {
+      side.outbox = this.borrow(conn, needed);
+    } else if (needed > side.outbox.length) {
+      const grown = this.pool.tryGrow(side.outbox, side.outboxLength, Math.max(needed, 2 * side.outbox.length)) ??
+        (this.events.starved(conn, needed), this.pool.tryGrow(side.outbox, side.outboxLength, needed));
+      if (grown === null) return null;
+      side.outbox = grown;
+    }
     return side.outbox;
   }
 }

@@ -1,0 +1,129 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import { SendResult, type Connection } from '../../src/index.js';
+import { RawClient } from '../support/raw-client.js';
+import { echo, start, TRANSPORTS, until } from '../support/servers.js';
+
+for (const transport of TRANSPORTS) {
+  describe(`heartbeats and overload over ${transport}`, () => {
+    test('heartbeats: a peer that answers pings stays; one that never answers is dropped as dead', async () => {
+      const closes: number[] = [];
+      const s = await start(transport, { pingIntervalMs: 1000, idleTimeoutMs: 2500, close: (_c, code) => void closes.push(code) });
+      const alive = new WebSocket(s.url); // ws answers pings by itself
+      await new Promise((resolve) => alive.once('open', resolve));
+      const silent = await RawClient.open(s.port); // reads, never answers
+      await silent.until(() => silent.frames.some((f) => f.opcode === 9), 'a heartbeat ping', 4000);
+      await silent.endOfStream(6000);
+      await until(() => closes.length === 1, 3000, 'the close handler');
+      assert.deepEqual(closes, [1006], 'dead peers are dropped, not asked to close');
+      assert.ok(s.server.stats().pingsSent >= 2);
+      assert.equal(alive.readyState, WebSocket.OPEN, 'the answering peer is still connected');
+      alive.close();
+      await s.server.close();
+    });
+
+    test('idleTimeoutMs without pings closes a silent connection with 1001', async () => {
+      const s = await start(transport, { idleTimeoutMs: 1500 });
+      const client = await RawClient.open(s.port);
+      assert.equal(await client.closeCode(5000), 1001);
+      assert.equal(s.server.stats().idleTimeouts, 1);
+      client.destroy();
+      await s.server.close();
+    });
+
+    test("backpressure 'drop': sends past maxBufferedBytes are refused and counted, memory stays bounded", async () => {
+      let conn: Connection | undefined;
+      const s = await start(transport, { maxBufferedBytes: 256 * 1024, backpressure: 'drop', open: (c) => { conn = c; } });
+      const client = await RawClient.open(s.port);
+      client.socket.pause();
+      await until(() => conn !== undefined);
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const results = Array.from({ length: 400 }, () => conn!.send(chunk));
+      assert.ok(results.includes(SendResult.Dropped), 'some sends were dropped');
+      assert.ok(conn!.bufferedAmount <= 256 * 1024 + chunk.length + 14, `bounded: ${conn!.bufferedAmount}`);
+      assert.ok(s.server.stats().sendsDropped > 0);
+      assert.ok(conn!.isOpen, "'drop' keeps the connection");
+      client.destroy();
+      await s.server.close();
+    });
+
+    test("backpressure 'close': a slow consumer past maxBufferedBytes is closed with 1008", async () => {
+      const closes: number[] = [];
+      let conn: Connection | undefined;
+      const s = await start(transport, {
+        maxBufferedBytes: 256 * 1024,
+        closeTimeoutMs: 1000,
+        open: (c) => { conn = c; },
+        close: (_c, code) => void closes.push(code),
+      });
+      const client = await RawClient.open(s.port);
+      client.socket.pause();
+      await until(() => conn !== undefined);
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      let result: number = SendResult.Written;
+      for (let i = 0; i < 400 && result !== SendResult.Dropped; i++) result = conn!.send(chunk);
+      assert.equal(result, SendResult.Dropped);
+      await until(() => closes.length === 1, 5000, 'the close');
+      assert.deepEqual(closes, [1008]);
+      assert.equal(s.server.stats().slowConsumersClosed, 1);
+      client.destroy();
+      await until(() => s.server.stats().pool.lentBuffers === 0, 3000, 'buffers back');
+      await s.server.close();
+    });
+
+    test('a peer that sends but does not read: reading pauses, memory stays bounded, nothing is lost', async () => {
+      const s = await start(transport, { ...echo, maxBufferedBytes: 1 << 20 });
+      const client = await RawClient.open(s.port);
+      client.socket.pause(); // we read nothing for now
+      const message = Buffer.alloc(16 * 1024, 7);
+      const count = 400; // 6.4 MB of echoes: far more than the kernel buffers and the 1 MiB cap
+      const frames = Buffer.concat(Array.from({ length: count }, () => client.frame(2, message)));
+      client.write(frames);
+      await until(() => s.server.stats().readPauses >= 1, 5000, 'reading to pause');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.ok(s.server.stats().bufferedBytes <= (1 << 20) + message.length + 16, `bounded: ${s.server.stats().bufferedBytes}`);
+      client.socket.resume();
+      await client.frameCount(count, 20000);
+      assert.ok(client.frames.slice(0, count).every((f) => f.opcode === 2 && f.payload.equals(message)), 'every echo, in order');
+      assert.equal(s.server.stats().slowConsumersClosed, 0, 'no one was closed: reading paused instead');
+      client.destroy();
+      await s.server.close();
+    });
+
+    test('memory budget: the largest queue is shed and the budget is never exceeded', async () => {
+      const budget = 2 * 1024 * 1024;
+      const conns: Connection[] = [];
+      const s = await start(transport, { maxMemoryBytes: budget, maxBufferedBytes: 16 << 20, open: (c) => void conns.push(c) });
+      const slow = await Promise.all([0, 1, 2].map(() => RawClient.open(s.port)));
+      for (const client of slow) client.socket.pause();
+      await until(() => conns.length === 3);
+      const chunk = Buffer.alloc(128 * 1024, 1);
+      for (let i = 0; i < 40; i++) for (const conn of conns) conn.send(chunk);
+      const stats = s.server.stats();
+      assert.ok(stats.pool.peakLentBytes <= budget, `peak ${stats.pool.peakLentBytes} within ${budget}`);
+      assert.ok(stats.memoryShed >= 1, 'a connection was shed');
+      for (const client of slow) client.destroy();
+      await until(() => s.server.stats().pool.lentBuffers === 0, 5000, 'buffers back');
+      await s.server.close();
+    });
+
+    test('memory budget: near it, new connections get 503 before anything is read', async () => {
+      // Three peers each hold most of a 900 KiB frame: partial frames stay in pooled 1 MiB buffers.
+      const budget = 3.3 * 1024 * 1024;
+      const s = await start(transport, { maxMemoryBytes: Math.floor(budget) });
+      const peers = await Promise.all([0, 1, 2].map(() => RawClient.open(s.port)));
+      for (const peer of peers) peer.write(peer.frame(2, Buffer.alloc(900 * 1024, 5)).subarray(0, 800 * 1024));
+      await until(() => s.server.stats().pool.lentBytes >= 3 * 1024 * 1024, 5000, 'three partial frames held');
+      assert.ok(s.server.stats().pool.lentBytes >= 0.9 * budget);
+      const late = await RawClient.connect(s.port);
+      late.write(late.request());
+      await late.until(() => late.response !== '' || late.ended, 'an answer');
+      assert.match(late.response, /^HTTP\/1.1 503 /);
+      assert.equal(s.server.stats().connectionsRefused, 1);
+      for (const peer of [...peers, late]) peer.destroy();
+      await until(() => s.server.stats().pool.lentBuffers === 0, 5000, 'buffers back');
+      await s.server.close();
+    });
+  });
+}
