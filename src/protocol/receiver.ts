@@ -62,6 +62,12 @@ export class ReceiveProgress {
   messageLength = 0;
   messageFragments = 0;
   utf8State = 0;
+  /**
+   * When this incomplete frame or message began, in the caller's clock (the
+   * reactor's wheel ticks); 0 until the caller stamps it. The receiver only
+   * clears it: it keeps no time itself.
+   */
+  startedAt = 0;
 }
 
 /** An incomplete frame starts in a buffer of this size and doubles as bytes actually arrive. */
@@ -352,5 +358,6 @@ function recycle(progress: ReceiveProgress): void {
   progress.message = null;
   progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
   progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
+  progress.startedAt = 0;
   if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);
 }

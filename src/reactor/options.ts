@@ -41,6 +41,14 @@ export interface ReactorOptions {
    * needing a buffer are closed with 1013. Default: a quarter of system memory.
    */
   maxMemoryBytes?: number;
+  /**
+   * Slow-message (slowloris) guard: a frame or fragmented message still
+   * incomplete after this long must have arrived at `minMessageRate` bytes/s
+   * or faster, else the connection is closed (1008). 0 = off. Default 10 s.
+   */
+  slowMessageTimeoutMs?: number;
+  /** Bytes per second a message in progress must average, after slowMessageTimeoutMs. Default 1024. */
+  minMessageRate?: number;
   /** After we send Close, wait this long for the peer's Close before dropping it. Default 5 s. */
   closeTimeoutMs?: number;
   /** TCP keep-alive probe delay; 0 = off. Default 0. */
@@ -76,6 +84,8 @@ export const DEFAULTS = {
   idleTimeoutMs: 0,
   closeTimeoutMs: 5_000,
   pingIntervalMs: 0,
+  slowMessageTimeoutMs: 10_000,
+  minMessageRate: 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
   backpressure: 'close' as 'close' | 'drop',
   keepAliveMs: 0,
@@ -107,6 +117,8 @@ export function resolveOptions(options: ReactorOptions = {}): ResolvedOptions {
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
     closeTimeoutMs: options.closeTimeoutMs ?? DEFAULTS.closeTimeoutMs,
     pingIntervalMs: options.pingIntervalMs ?? DEFAULTS.pingIntervalMs,
+    slowMessageTimeoutMs: options.slowMessageTimeoutMs ?? DEFAULTS.slowMessageTimeoutMs,
+    minMessageRate: options.minMessageRate ?? DEFAULTS.minMessageRate,
     maxBufferedBytes: options.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
     backpressure: options.backpressure ?? DEFAULTS.backpressure,
     maxMemoryBytes: options.maxMemoryBytes ?? Math.floor(totalmem() / 4),
@@ -128,7 +140,7 @@ export function resolveOptions(options: ReactorOptions = {}): ResolvedOptions {
   positive('maxBufferedBytes', resolved.maxBufferedBytes, Number.MAX_SAFE_INTEGER);
   positive('maxMemoryBytes', resolved.maxMemoryBytes, Number.MAX_SAFE_INTEGER);
   if (resolved.backpressure !== 'close' && resolved.backpressure !== 'drop') throw new RangeError("backpressure must be 'close' or 'drop'");
-  for (const name of ['handshakeTimeoutMs', 'idleTimeoutMs', 'closeTimeoutMs', 'pingIntervalMs', 'keepAliveMs', 'poolRetainedBytes'] as const) {
+  for (const name of ['handshakeTimeoutMs', 'idleTimeoutMs', 'closeTimeoutMs', 'pingIntervalMs', 'slowMessageTimeoutMs', 'minMessageRate', 'keepAliveMs', 'poolRetainedBytes'] as const) {
     positive(name, resolved[name], 2 ** 31 - 1, true);
   }
   if (resolved.pingIntervalMs !== 0 && resolved.idleTimeoutMs !== 0 && resolved.idleTimeoutMs <= resolved.pingIntervalMs) {

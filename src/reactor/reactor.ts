@@ -4,8 +4,7 @@ import { encodeClosePayload } from '../protocol/close-payload.js';
 import { buildErrorResponse } from '../protocol/http-response.js';
 import { MaskKeySource } from '../protocol/mask-key.js';
 import { Opcode } from '../protocol/opcode.js';
-import { closeCodeFor, ProtocolError, reasonFor, type ErrorKindValue } from '../protocol/protocol-error.js';
-import { receive, releaseProgress, type ReceiverConfig, type ReceiverSink } from '../protocol/receiver.js';
+import { receive, releaseProgress, type ReceiverConfig } from '../protocol/receiver.js';
 import { State } from './connection-state.js';
 import { Connection } from './connection.js';
 import type { Handlers, HandshakeRequest } from './handlers.js';
@@ -15,14 +14,14 @@ import { ServerHandshake } from './handshake.js';
 import type { Link } from './link.js';
 import { logs, resolveOptions, type LogLevel, type ReactorOptions, type ResolvedOptions } from './options.js';
 import { ReactorStats, type StatsSnapshot } from './stats.js';
-import { TimerWheel } from './timer-wheel.js';
+import { Dispatch } from './dispatch.js';
+import { FlowControl } from './flow-control.js';
+import { Timeouts } from './timeouts.js';
 import { Topics } from './topics.js';
 import { SendResult, sideOf, Writer, type SendData, type SendResultValue } from './writer.js';
 
 export type { SendData } from './writer.js';
 
-/** The wheel turns once a second: timeouts are coarse by design (one timer for all). */
-const TICK_MS = 1000;
 const EMPTY = Buffer.alloc(0);
 
 /**
@@ -33,7 +32,7 @@ const EMPTY = Buffer.alloc(0);
  * close code, a throwing handler closes its connection with 1011 and is
  * reported through the `error` handler or the log.
  */
-export class Reactor implements ReceiverSink<Connection> {
+export class Reactor {
   readonly options: ResolvedOptions;
   readonly pool: BufferPool;
   /** The one read buffer of every socket. Its contents are valid until the next read. */
@@ -48,11 +47,10 @@ export class Reactor implements ReceiverSink<Connection> {
    * promise is rejected with `error`).
    */
   abandoned: ((conn: Connection, error: Error) => void) | undefined;
-  private readonly wheel: TimerWheel<Connection>;
+  readonly timeouts: Timeouts;
+  private readonly flow: FlowControl;
+  private readonly dispatch: Dispatch;
   private readonly connections: Connection[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  /** Ticks from the last read to the next heartbeat event (ping or idle); 0 when neither is on. */
-  private readonly heartbeatTicks: number;
   private emptyWaiters: (() => void)[] = [];
   private readonly debug: boolean;
 
@@ -71,9 +69,9 @@ export class Reactor implements ReceiverSink<Connection> {
       {
         writeFailed: (conn, errno) => this.lost(conn, errno),
         flushed: (conn) => this.flushed(conn),
-        overflow: (conn) => this.overflow(conn),
-        congested: (conn) => this.congested(conn),
-        starved: (conn, bytes) => this.shed(conn, bytes),
+        overflow: (conn) => this.flow.overflow(conn),
+        congested: (conn) => this.flow.congested(conn),
+        starved: (conn, bytes) => this.flow.shed(conn, bytes),
       },
       { maxBufferedBytes: this.options.maxBufferedBytes, congestedBytes: Math.max(1, this.options.maxBufferedBytes >>> 2) },
       role === 'client' ? new MaskKeySource() : null,
@@ -86,9 +84,9 @@ export class Reactor implements ReceiverSink<Connection> {
       lender: this.pool,
     };
     this.handshake = role === 'server' ? new ServerHandshake(this) : new ClientHandshake(this);
-    this.wheel = new TimerWheel<Connection>(64, (conn) => this.expired(conn));
-    const { pingIntervalMs, idleTimeoutMs } = this.options;
-    this.heartbeatTicks = pingIntervalMs !== 0 ? ticks(pingIntervalMs) : idleTimeoutMs !== 0 ? ticks(idleTimeoutMs) : 0;
+    this.timeouts = new Timeouts(this);
+    this.flow = new FlowControl(this, this.connections);
+    this.dispatch = new Dispatch(this, this.debug);
   }
 
   /** A connection class for one transport: the reactor and link sit on its prototype, not on each connection. */
@@ -105,14 +103,11 @@ export class Reactor implements ReceiverSink<Connection> {
 
   /** Starts the one interval that drives every timeout. */
   start(): void {
-    if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.wheel.tick(), TICK_MS);
-    this.timer.unref();
+    this.timeouts.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.timeouts.stop();
   }
 
   // ——— called by transports ———
@@ -136,7 +131,7 @@ export class Reactor implements ReceiverSink<Connection> {
     conn.index = this.connections.length;
     this.connections.push(conn);
     this.stats.accepted++;
-    this.wheel.schedule(conn, ticks(this.options.handshakeTimeoutMs));
+    this.timeouts.handshaking(conn);
   }
 
   /** Client role: a TCP connection is up; send the upgrade request. */
@@ -155,11 +150,7 @@ export class Reactor implements ReceiverSink<Connection> {
     this.stats.bytesIn += end - start;
     const flags = conn.flags;
     if ((flags & State.Open) !== 0) {
-      if (this.heartbeatTicks !== 0 && (flags & State.CloseSent) === 0) {
-        // Anything from the peer proves it alive: push the heartbeat out (one store, lazily filed).
-        conn.flags = flags & ~State.Pinged;
-        this.wheel.schedule(conn, this.heartbeatTicks);
-      }
+      this.timeouts.heard(conn);
       this.feed(conn, buf, start, end);
     } else if ((flags & State.Handshaking) !== 0) {
       this.handshake.onData(conn, buf, start, end);
@@ -176,57 +167,6 @@ export class Reactor implements ReceiverSink<Connection> {
   /** The in-flight write finished (status < 0: failed or cancelled). */
   onWriteComplete(conn: Connection, status: number): void {
     this.writer.complete(conn, status);
-  }
-
-  // ——— the receiver's sink ———
-
-  onMessage(conn: Connection, data: Buffer, isBinary: boolean): void {
-    this.stats.messagesIn++;
-    if (this.debug) this.log('debug', `in ${isBinary ? 'binary' : 'text'} ${data.length} B from ${conn.remoteAddress}`);
-    if ((conn.flags & State.CloseSent) !== 0) return; // closing: §7.1.2 data after our Close is discarded
-    const handler = this.handlers.message;
-    if (handler === undefined) return;
-    try {
-      handler(conn, data, isBinary);
-    } catch (error) {
-      this.handlerFailed(error, conn);
-    }
-  }
-
-  onPing(conn: Connection, data: Buffer): void {
-    if (this.debug) this.log('debug', `in ping ${data.length} B from ${conn.remoteAddress}`);
-    // §5.5.2: answer with a Pong carrying the same application data, as soon as practical.
-    if ((conn.flags & State.CloseSent) === 0) {
-      if (this.debug) this.logOut(conn, 'pong', data);
-      this.writer.writeFrame(conn, Opcode.Pong, data);
-    }
-    this.call(this.handlers.ping, conn, data);
-  }
-
-  onPong(conn: Connection, data: Buffer): void {
-    if (this.debug) this.log('debug', `in pong ${data.length} B from ${conn.remoteAddress}`);
-    this.call(this.handlers.pong, conn, data);
-  }
-
-  onClose(conn: Connection, code: number, reason: string): void {
-    if (this.debug) this.log('debug', `in close ${code} ${JSON.stringify(reason)} from ${conn.remoteAddress}`);
-    conn.flags |= State.CloseReceived;
-    const side = sideOf(conn);
-    side.closeCode = code;
-    side.closeReason = reason;
-    // §5.5.1: echo the status code, then (§7.1.1) the server closes TCP first.
-    if ((conn.flags & State.CloseSent) === 0) {
-      conn.flags |= State.CloseSent;
-      this.writer.writeFrame(conn, Opcode.Close, code === CloseCode.NoStatusReceived ? EMPTY : encodeClosePayload(code));
-    }
-    this.endAfterFlush(conn);
-  }
-
-  onError(conn: Connection, kind: ErrorKindValue): void {
-    this.stats.protocolErrors++;
-    const code = closeCodeFor(kind);
-    if (logs(this.options.logLevel, 'info')) this.log('info', `${new ProtocolError(kind).message} from ${conn.remoteAddress}: closing with ${code}`);
-    this.fail(conn, code, reasonFor(kind));
   }
 
   // ——— used by connections and the server ———
@@ -272,7 +212,7 @@ export class Reactor implements ReceiverSink<Connection> {
     side.closeReason = reason;
     if (this.debug) this.log('debug', `out close ${code} ${JSON.stringify(reason)} to ${conn.remoteAddress}`);
     this.writer.writeFrame(conn, Opcode.Close, payload);
-    this.wheel.schedule(conn, ticks(this.options.closeTimeoutMs));
+    this.timeouts.closing(conn);
   }
 
   terminate(conn: Connection): void {
@@ -329,29 +269,29 @@ export class Reactor implements ReceiverSink<Connection> {
   opened(conn: Connection, request: HandshakeRequest | ClientResponse): void {
     conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
     this.stats.opened++;
-    if (this.heartbeatTicks !== 0) this.wheel.schedule(conn, this.heartbeatTicks);
-    else this.wheel.cancel(conn);
+    this.timeouts.opened(conn);
     this.dropSideIfEmpty(conn);
     const handler = this.handlers.open;
     if (handler === undefined) return;
     try {
       handler(conn, request as HandshakeRequest);
     } catch (error) {
-      this.handlerFailed(error, conn);
+      this.dispatch.handlerFailed(error, conn);
     }
   }
 
   /** Runs the receiver over bytes of an open connection. */
   feed(conn: Connection, buf: Buffer, start: number, end: number): void {
     if ((conn.flags & (State.Open | State.Closed | State.CloseReceived)) !== State.Open) return;
-    receive(conn, buf, start, end, this.receiverConfig, this);
+    receive(conn, buf, start, end, this.receiverConfig, this.dispatch);
+    this.timeouts.received(conn);
   }
 
   /** Once the queued writes are out: FIN, then wait (closeTimeoutMs) for the peer to close. */
   endAfterFlush(conn: Connection): void {
     if ((conn.flags & State.Closed) !== 0) return;
     conn.flags |= State.EndAfterFlush;
-    this.wheel.schedule(conn, ticks(this.options.closeTimeoutMs));
+    this.timeouts.closing(conn);
     if ((conn.flags & State.Writing) === 0) conn.link.shutdown(conn);
   }
 
@@ -377,19 +317,9 @@ export class Reactor implements ReceiverSink<Connection> {
   // ——— internals ———
 
   private writeToAll(receivers: Iterable<Connection>, data: SendData, isBinary: boolean): number {
-    const frame = this.writer.frameShared(isBinary ? Opcode.Binary : Opcode.Text, data);
-    let count = 0;
-    try {
-      for (const conn of receivers) {
-        if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) continue;
-        this.writer.writeShared(conn, frame);
-        count++;
-      }
-    } finally {
-      frame.release();
-    }
+    const count = this.writer.writeToMany(receivers, isBinary ? Opcode.Binary : Opcode.Text, data);
     this.stats.messagesOut += count;
-    if (this.debug) this.log('debug', `out ${isBinary ? 'binary' : 'text'} ${frame.length} B frame to ${count} connections`);
+    if (this.debug) this.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);
     return count;
   }
 
@@ -399,7 +329,7 @@ export class Reactor implements ReceiverSink<Connection> {
   }
 
   /** Fails the connection (§7.1.7): Close with `code`, then end. */
-  private fail(conn: Connection, code: number, reason: string): void {
+  fail(conn: Connection, code: number, reason: string): void {
     if ((conn.flags & State.Closed) !== 0) return;
     conn.flags |= State.CloseReceived; // read nothing more
     if ((conn.flags & State.CloseSent) === 0 && (conn.flags & State.Open) !== 0) {
@@ -413,21 +343,6 @@ export class Reactor implements ReceiverSink<Connection> {
     this.endAfterFlush(conn);
   }
 
-  private handlerFailed(error: unknown, conn: Connection): void {
-    this.stats.handlerErrors++;
-    this.report(error, conn);
-    this.fail(conn, CloseCode.InternalError, 'internal error');
-  }
-
-  private call(handler: ((conn: Connection, data: Buffer) => void) | undefined, conn: Connection, data: Buffer): void {
-    if (handler === undefined) return;
-    try {
-      handler(conn, data);
-    } catch (error) {
-      this.handlerFailed(error, conn);
-    }
-  }
-
   /** A write failed: the socket is gone. */
   private lost(conn: Connection, errno: number): void {
     if (this.debug) this.log('debug', `write error ${errno} on ${conn.remoteAddress}`);
@@ -439,90 +354,18 @@ export class Reactor implements ReceiverSink<Connection> {
       conn.link.shutdown(conn);
       return;
     }
-    if ((conn.flags & State.ReadBlocked) !== 0) {
-      conn.flags &= ~State.ReadBlocked;
-      if ((conn.flags & State.Paused) === 0) conn.link.resume(conn);
-    }
+    this.flow.drained(conn);
     this.dropSideIfEmpty(conn);
-    this.call(this.handlers.drain as ((conn: Connection, data: Buffer) => void) | undefined, conn, EMPTY);
-  }
-
-  /** A send would pass maxBufferedBytes: drop it, or close the slow consumer (1008). */
-  private overflow(conn: Connection): SendResultValue {
-    if (this.options.backpressure === 'drop') {
-      this.stats.sendsDropped++;
-      return SendResult.Dropped;
-    }
-    this.stats.slowConsumersClosed++;
-    this.fail(conn, CloseCode.PolicyViolation, 'send buffer full');
-    return SendResult.Dropped;
-  }
-
-  /** Its queue is high: stop reading this peer (it is not reading us) until the queue drains. */
-  private congested(conn: Connection): void {
-    if ((conn.flags & (State.ReadBlocked | State.Closed)) !== 0) return;
-    conn.flags |= State.ReadBlocked;
-    this.stats.readPauses++;
-    if ((conn.flags & State.Paused) === 0) conn.link.pause(conn);
-  }
-
-  /**
-   * The memory budget refused a buffer. Shed the connection with the most
-   * queued (never `requester`, whose buffers are in use right now): its
-   * memory is the most a single drop can win back.
-   */
-  private shed(requester: Connection, bytes: number): void {
-    let largest: Connection | undefined;
-    let most = 0;
-    for (const conn of this.connections) {
-      const queued = conn.bufferedAmount;
-      if (queued > most && conn !== requester) {
-        most = queued;
-        largest = conn;
-      }
-    }
-    this.stats.memoryRefusals++;
-    if (largest === undefined) return;
-    this.stats.memoryShed++;
-    this.log('warn', `memory budget reached (${bytes} B wanted): dropping ${largest.remoteAddress}, the largest queue (${most} B)`);
-    this.finish(largest, new Error('shed: memory budget'));
-  }
-
-  /** A timeout from the wheel: handshake, close handshake, heartbeat, or idle. */
-  private expired(conn: Connection): void {
-    const flags = conn.flags;
-    if ((flags & State.Closed) !== 0) return;
-    if ((flags & (State.Handshaking | State.CloseSent | State.EndAfterFlush)) !== 0) {
-      const handshaking = (flags & State.Handshaking) !== 0;
-      if (handshaking) this.stats.handshakeTimeouts++;
-      this.finish(conn, handshaking ? new Error('handshake timed out') : undefined);
-      return;
-    }
-    const ping = this.options.pingIntervalMs;
-    const idle = this.options.idleTimeoutMs;
-    if (ping !== 0 && (idle === 0 || (flags & State.Pinged) === 0)) {
-      // Quiet for pingIntervalMs: ask. Anything that comes back clears Pinged.
-      conn.flags |= State.Pinged;
-      this.stats.pingsSent++;
-      this.writer.writeFrame(conn, Opcode.Ping, EMPTY);
-      this.wheel.schedule(conn, idle === 0 ? ticks(ping) : ticks(idle - ping));
-      return;
-    }
-    this.stats.idleTimeouts++;
-    if ((flags & State.Pinged) !== 0) {
-      this.finish(conn, new Error('no answer to ping: peer gone')); // dead: no point in a closing handshake
-      return;
-    }
-    this.close(conn, CloseCode.GoingAway, 'idle timeout');
+    this.dispatch.call(this.handlers.drain as ((conn: Connection, data: Buffer) => void) | undefined, conn, EMPTY);
   }
 
   /** The end of a connection: socket closed, buffers back, close handler called once. */
-  private finish(conn: Connection, error?: Error): void {
+  finish(conn: Connection, error?: Error): void {
     if ((conn.flags & State.Closed) !== 0) return;
     const wasOpen = (conn.flags & State.Open) !== 0;
     conn.flags |= State.Closed;
     this.unregister(conn);
-    this.wheel.cancel(conn);
+    this.timeouts.cancel(conn);
     releaseProgress(conn, this.receiverConfig);
     this.topics.unsubscribeAll(conn);
     this.writer.discard(conn);
@@ -568,6 +411,3 @@ export class Reactor implements ReceiverSink<Connection> {
   }
 }
 
-function ticks(ms: number): number {
-  return Math.max(1, Math.ceil(ms / TICK_MS));
-}

@@ -33,6 +33,8 @@ export interface StatsSnapshot {
   slowConsumersClosed: number;
   /** Times reading a connection paused because its queue was high. */
   readPauses: number;
+  /** Connections closed (1008) for trickling a message below minMessageRate. */
+  slowMessagesClosed: number;
   /** Buffers the memory budget refused. */
   memoryRefusals: number;
   /** Connections dropped to get memory back under the budget. */
@@ -61,6 +63,7 @@ export class ReactorStats {
   sendsDropped = 0;
   slowConsumersClosed = 0;
   readPauses = 0;
+  slowMessagesClosed = 0;
   memoryRefusals = 0;
   memoryShed = 0;
   bytesIn = 0;
@@ -100,6 +103,7 @@ export class ReactorStats {
       sendsDropped: this.sendsDropped,
       slowConsumersClosed: this.slowConsumersClosed,
       readPauses: this.readPauses,
+      slowMessagesClosed: this.slowMessagesClosed,
       memoryRefusals: this.memoryRefusals,
       memoryShed: this.memoryShed,
       bytesIn: this.bytesIn,

@@ -121,6 +121,25 @@ export class Writer {
     return new SharedFrame(buf, total, this.pool);
   }
 
+  /**
+   * Frames once and writes the same bytes to every open receiver (broadcast,
+   * publish). Returns how many it went to.
+   */
+  writeToMany(receivers: Iterable<Connection>, opcode: number, data: SendData): number {
+    const frame = this.frameShared(opcode, data);
+    let count = 0;
+    try {
+      for (const conn of receivers) {
+        if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) continue;
+        this.writeShared(conn, frame);
+        count++;
+      }
+    } finally {
+      frame.release();
+    }
+    return count;
+  }
+
   /** Writes a shared frame: the same bytes for every receiver, copied only into a busy connection's outbox. */
   writeShared(conn: Connection, frame: SharedFrame): SendResultValue {
     this.framesOut++;

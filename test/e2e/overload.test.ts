@@ -127,3 +127,50 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
+
+for (const transport of TRANSPORTS) {
+  describe(`slowloris over ${transport}`, () => {
+    test('500 half-open handshakes are closed on time while other clients keep echoing', async () => {
+      const s = await start(transport, { ...echo, handshakeTimeoutMs: 1000 });
+      const worker = new WebSocket(s.url);
+      await new Promise((resolve) => worker.once('open', resolve));
+      const sockets = await Promise.all(Array.from({ length: 500 }, async () => {
+        const client = await RawClient.connect(s.port);
+        client.write('GET / HTTP/1.1\r\nHost: x\r\n'); // and never the rest
+        return client;
+      }));
+      await until(() => s.server.stats().handshaking === 500, 5000, 'all half-open');
+      const started = Date.now();
+      let echoes = 0;
+      worker.on('message', () => { echoes++; worker.send('ping'); });
+      worker.send('ping');
+      await until(() => sockets.every((c) => c.ended), 5000, 'every half-open connection closed');
+      const took = Date.now() - started;
+      assert.ok(took < 3500, `closed within the 1 s timeout plus one 1 s tick (took ${took} ms)`);
+      assert.equal(s.server.stats().handshakeTimeouts, 500);
+      assert.ok(echoes > 50, `the real client kept echoing meanwhile (${echoes})`);
+      assert.equal(s.server.stats().pool.lentBuffers, 0, 'the partial heads went back to the pool');
+      worker.close();
+      await s.server.close();
+    });
+
+    test('a frame trickled below minMessageRate is closed with 1008; a fast one passes', async () => {
+      const s = await start(transport, { ...echo, slowMessageTimeoutMs: 1000, minMessageRate: 1000 });
+      const slow = await RawClient.open(s.port);
+      const frame = slow.frame(2, Buffer.alloc(10000, 1));
+      slow.write(frame.subarray(0, 100)); // then nothing: 100 B in > 1 s is below 1000 B/s
+      assert.equal(await slow.closeCode(5000), 1008);
+      assert.equal(s.server.stats().slowMessagesClosed, 1);
+      const fast = await RawClient.open(s.port);
+      const message = fast.frame(2, Buffer.alloc(30000, 2));
+      for (let at = 0; at < message.length; at += 5000) {
+        fast.write(message.subarray(at, at + 5000)); // 5 kB every 300 ms: above the rate
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      assert.equal((await fast.frameCount(1, 5000))[0]!.payload.length, 30000);
+      assert.ok(!fast.ended);
+      for (const c of [slow, fast]) c.destroy();
+      await s.server.close();
+    });
+  });
+}

@@ -1,0 +1,139 @@
+import { CloseCode } from '../protocol/close-code.js';
+import { Opcode } from '../protocol/opcode.js';
+import { State } from './connection-state.js';
+import type { Connection } from './connection.js';
+import type { Reactor } from './reactor.js';
+import { TimerWheel } from './timer-wheel.js';
+
+/** The wheel turns once a second: timeouts are coarse by design (one timer for all). */
+export const TICK_MS = 1000;
+const EMPTY = Buffer.alloc(0);
+
+export function ticks(ms: number): number {
+  return Math.max(1, Math.ceil(ms / TICK_MS));
+}
+
+/**
+ * Every timeout of every connection, on one timer wheel driven by one
+ * interval: the handshake deadline, the closing-handshake deadline,
+ * heartbeats (ping after pingIntervalMs of silence, drop after
+ * idleTimeoutMs), and the slow-message guard. Each connection has a single
+ * deadline; what it means is read from the connection's state when it
+ * expires, so no connection ever has more than one entry or any closure.
+ */
+export class Timeouts {
+  private readonly wheel: TimerWheel<Connection>;
+  private timer: NodeJS.Timeout | undefined;
+  /** Ticks from the last read to the next heartbeat event (ping or idle); 0 when neither is on. */
+  private readonly heartbeatTicks: number;
+  /** The slow-message grace in ticks; 0 = guard off. */
+  private readonly slowTicks: number;
+
+  constructor(private readonly reactor: Reactor) {
+    this.wheel = new TimerWheel<Connection>(64, (conn) => this.expired(conn));
+    const { pingIntervalMs, idleTimeoutMs, slowMessageTimeoutMs } = reactor.options;
+    this.heartbeatTicks = pingIntervalMs !== 0 ? ticks(pingIntervalMs) : idleTimeoutMs !== 0 ? ticks(idleTimeoutMs) : 0;
+    this.slowTicks = slowMessageTimeoutMs === 0 ? 0 : ticks(slowMessageTimeoutMs);
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.wheel.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** A new TCP connection has handshakeTimeoutMs to upgrade. */
+  handshaking(conn: Connection): void {
+    this.wheel.schedule(conn, ticks(this.reactor.options.handshakeTimeoutMs));
+  }
+
+  /** Open: from now on only heartbeats (if any) watch it. */
+  opened(conn: Connection): void {
+    if (this.heartbeatTicks !== 0) this.wheel.schedule(conn, this.heartbeatTicks);
+    else this.wheel.cancel(conn);
+  }
+
+  /** Anything from the peer proves it alive: push the heartbeat out (one store, lazily filed). */
+  heard(conn: Connection): void {
+    if (this.heartbeatTicks === 0 || (conn.flags & State.CloseSent) !== 0) return;
+    conn.flags &= ~State.Pinged;
+    this.wheel.schedule(conn, this.heartbeatTicks);
+  }
+
+  /** After the receiver ran: stamp a message that just began, or check one in progress. */
+  received(conn: Connection): void {
+    const progress = conn.progress;
+    if (progress === null || this.slowTicks === 0) return;
+    if (progress.startedAt === 0) {
+      // Make sure the wheel looks at it when the grace ends, even if the peer goes silent.
+      progress.startedAt = this.wheel.now;
+      if (conn.deadline === 0 || conn.deadline > this.wheel.now + this.slowTicks) this.wheel.schedule(conn, this.slowTicks);
+    } else {
+      this.checkMessageRate(conn);
+    }
+  }
+
+  /** Closing: the peer has closeTimeoutMs to answer or hang up. */
+  closing(conn: Connection): void {
+    this.wheel.schedule(conn, ticks(this.reactor.options.closeTimeoutMs));
+  }
+
+  cancel(conn: Connection): void {
+    this.wheel.cancel(conn);
+  }
+
+  /**
+   * Slowloris guard: past the grace, a message in progress must have averaged
+   * minMessageRate. False (and the connection failed with 1008) when it has not.
+   */
+  private checkMessageRate(conn: Connection): boolean {
+    const progress = conn.progress;
+    if (progress === null || progress.startedAt === 0) return true;
+    const elapsed = this.wheel.now - progress.startedAt;
+    if (elapsed < this.slowTicks) return true;
+    const received = progress.frameLength + progress.messageLength;
+    if (received >= elapsed * (TICK_MS / 1000) * this.reactor.options.minMessageRate) return true;
+    this.reactor.stats.slowMessagesClosed++;
+    this.reactor.fail(conn, CloseCode.PolicyViolation, 'message arriving too slowly');
+    return false;
+  }
+
+  /** A deadline passed: what it means depends on where the connection is. */
+  private expired(conn: Connection): void {
+    const flags = conn.flags;
+    if ((flags & State.Closed) !== 0) return;
+    const reactor = this.reactor;
+    if ((flags & (State.Handshaking | State.CloseSent | State.EndAfterFlush)) !== 0) {
+      const handshaking = (flags & State.Handshaking) !== 0;
+      if (handshaking) reactor.stats.handshakeTimeouts++;
+      reactor.finish(conn, handshaking ? new Error('handshake timed out') : undefined);
+      return;
+    }
+    if (conn.progress !== null && this.slowTicks !== 0) {
+      // A message in progress is not idle: check its rate, and again in a second.
+      if (this.checkMessageRate(conn)) this.wheel.schedule(conn, 1);
+      return;
+    }
+    if (this.heartbeatTicks === 0) return; // a spent slow-message check: nothing else is armed
+    const { pingIntervalMs: ping, idleTimeoutMs: idle } = reactor.options;
+    if (ping !== 0 && (idle === 0 || (flags & State.Pinged) === 0)) {
+      // Quiet for pingIntervalMs: ask. Anything that comes back clears Pinged.
+      conn.flags |= State.Pinged;
+      reactor.stats.pingsSent++;
+      reactor.writer.writeFrame(conn, Opcode.Ping, EMPTY);
+      this.wheel.schedule(conn, idle === 0 ? ticks(ping) : ticks(idle - ping));
+      return;
+    }
+    reactor.stats.idleTimeouts++;
+    if ((flags & State.Pinged) !== 0) {
+      reactor.finish(conn, new Error('no answer to ping: peer gone')); // dead: no point in a closing handshake
+      return;
+    }
+    reactor.close(conn, CloseCode.GoingAway, 'idle timeout');
+  }
+}
