@@ -3,21 +3,11 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BufferPool, MAX_CLASS, MIN_CLASS, classFor } from '../../src/pool/buffer-pool.js';
+import { prng } from '../support/prng.js';
 
 const KiB = 1024;
 const MiB = 1 << 20;
 
-/** Deterministic PRNG (mulberry32) so a failing random sequence can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('class constants', () => {
   assert.equal(MIN_CLASS, 1024);

@@ -12,6 +12,7 @@ import {
   type ParsedResponseHead,
 } from '../../src/protocol/http-head.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
+import { prng } from '../support/prng.js';
 
 const REQUEST =
   'GET /chat HTTP/1.1\r\n' +
@@ -278,17 +279,6 @@ test('RFC 7230 §3.2.6: isToken', () => {
   for (const s of ['', 'a b', 'a,b', 'a"b', 'a/b', 'é', 'a\tb', 'a=b', 'a;b']) assert.equal(isToken(s), false, JSON.stringify(s));
 });
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function neverThrows(buf: Uint8Array, start: number, headEnd: number, label: string): void {
   let r: ReturnType<typeof parseUpgradeRequest>;

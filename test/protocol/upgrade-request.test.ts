@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findHeadEnd } from '../../src/protocol/http-head.js';
 import { parseUpgradeRequest, type HandshakeFailure, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
+import { prng } from '../support/prng.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -378,17 +379,6 @@ test('RFC 6585 §5: maxHeaderSize option', () => {
 
 // --- Robustness ---------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STATUSES = new Set([400, 405, 426, 431, 505]);
 

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isUtf8 } from 'node:buffer';
 import { isValidUtf8, isValidUtf8Js, utf8Step, UTF8_REJECT } from '../../src/protocol/utf8.js';
+import { prng } from '../support/prng.js';
 
 const hex = (bytes: readonly number[]): string => bytes.map((b) => b.toString(16).padStart(2, '0')).join(' ');
 
@@ -93,17 +94,6 @@ function stepInPieces(bytes: Uint8Array, cuts: readonly number[]): number {
   return state;
 }
 
-/** Deterministic PRNG (mulberry32) so a failure can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('UTF-8 validation (RFC 3629; RFC 6455 §8.1, §5.5.1)', () => {
   for (const [name, bytes] of VALID) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+export { prng } from './prng.js';
 import { encodeClientFrame } from '../../src/protocol/frame-encoder.js';
 import { ErrorKind, type ErrorKindValue } from '../../src/protocol/protocol-error.js';
 import {
@@ -99,13 +100,4 @@ export function rawFrame(b0: number, b1: number, extra: number[] = [], payload: 
 }
 
 /** A seeded PRNG (mulberry32), so property tests are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export 
