@@ -98,6 +98,3 @@ export function frame(opcode: number, payload: Buffer | string, fin = true): Buf
 export function rawFrame(b0: number, b1: number, extra: number[] = [], payload: Buffer = Buffer.alloc(0)): Buffer {
   return Buffer.concat([Buffer.from([b0, b1, ...extra]), payload]);
 }
-
-/** A seeded PRNG (mulberry32), so property tests are reproducible. */
-export 

@@ -1,0 +1,40 @@
+/**
+ * The fuzz target: an echo server in its own process, so that a crash shows
+ * up as a crash (exit code or signal) rather than a failed assertion. Argv:
+ * transport ('handle' | 'socket') and the server options as JSON. It reports
+ * over IPC: { type: 'ready', port } once listening, { type: 'error', ... } for
+ * every error the server reports through its `error` handler, and
+ * { type: 'stats', stats } in answer to { type: 'stats' }. { type: 'exit' }
+ * closes it. LIGHTWS_POOL_DEBUG=1 (set by the parent) makes the pool throw on
+ * a double release.
+ */
+import { createServer, type ServerOptions } from '../../src/index.js';
+
+const [transport, optionsJson] = process.argv.slice(2) as ['handle' | 'socket', string];
+const options = JSON.parse(optionsJson ?? '{}') as ServerOptions;
+const send = (message: unknown): void => {
+  if (process.connected) process.send!(message);
+};
+
+const server = createServer({
+  ...options,
+  transport,
+  logLevel: 'warn',
+  message(conn, data, isBinary) {
+    conn.send(data, isBinary);
+  },
+  error(error, conn) {
+    send({ type: 'error', message: error.message, stack: error.stack ?? '', remote: conn?.remoteAddress ?? '' });
+  },
+});
+
+const address = await server.listen(0, '127.0.0.1');
+process.on('message', (message: { type: string }) => {
+  if (message.type === 'stats') send({ type: 'stats', stats: server.stats() });
+  else if (message.type === 'exit') {
+    void server.close({ timeoutMs: 500 }).then(() => process.exit(0));
+  }
+});
+// The parent went away without saying goodbye: do not linger.
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready', port: address.port, transport: server.transport });
