@@ -1,0 +1,305 @@
+/**
+ * Memory per idle, handshaken WebSocket connection: lightws (raw handles),
+ * lightws (net sockets) and ws, in the same run.
+ *
+ *   npm run bench:idle -- [--connections 19900] [--runs 3] [--steps 0,5000,10000,...]
+ *                         [--in-flight 256] [--settle-ms 1000] [--kinds handle,socket,ws] [--snapshot]
+ *
+ * Each measurement is a fresh server process (idle-server.ts) and a fresh
+ * load process (load/idle-clients.ts): the server's RSS holds nothing but the
+ * server. Connections ramp in steps; at each step the server is GC'd and
+ * measured. Per-connection cost is the least-squares slope of bytes against
+ * connections over the steps >= 10k (one-time costs such as the read slab and
+ * code cancel out), medians over --runs. Kinds are interleaved run by run so
+ * that noise from the shared machine hits them alike. --snapshot adds one
+ * unmeasured round per kind with heap snapshots at 10k and the top, diffed
+ * into a per-connection object breakdown. --idle-wait-ms W measures the top
+ * once more after W ms of idling (V8's memory reducer gives back the heap
+ * pages the ramp's garbage grew, ~20 s in). Results: bench/results/idle.json.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatRatio, median, printTable, writeResults } from './harness.js';
+import type { BreakdownRow, ServerCommand, ServerKind, ServerReport, ServerSample } from './idle-server.js';
+import type { ClientCommand, ClientReport } from './load/idle-clients.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '19900' },
+    runs: { type: 'string', default: '3' },
+    steps: { type: 'string' },
+    'in-flight': { type: 'string', default: '256' },
+    'settle-ms': { type: 'string', default: '1000' },
+    kinds: { type: 'string', default: 'handle,socket,ws' },
+    snapshot: { type: 'boolean', default: false },
+    'idle-wait-ms': { type: 'string', default: '0' },
+  },
+});
+const N = Number(args.connections);
+const RUNS = Number(args.runs);
+const KINDS = args.kinds!.split(',') as ServerKind[];
+// One process cannot hold more: 20,000 open files each, minus Node's own and the IPC channel.
+if (!(N > 0 && N <= 19_900)) throw new RangeError('--connections must be 1..19900 (20,000 open files per process)');
+const STEPS = [...new Set((args.steps ?? `0,5000,10000,12500,15000,17500`).split(',').map(Number).filter((s) => s >= 0 && s < N)), N].sort((a, b) => a - b);
+/** The slope the issue asks for starts at ~10k; smaller runs use their upper half. */
+const SLOPE_FROM = STEPS.find((s) => s >= Math.min(10_000, N / 2))!;
+const PER_SOURCE = 20_000; // explicit source ports (see load/raw-client.ts): up to 64k per address
+// A fresh 127.A.round.x block per round: the previous round's TIME_WAITs hold their ports for 60 s.
+const IDLE_WAIT_MS = Number(args['idle-wait-ms']);
+const SOURCE_OCTET = 16 + Math.floor(Math.random() * 230);
+
+interface Kernel { slabKb: number; sUnreclaimKb: number; sockets: number; tcpMemPages: number }
+function readKernel(): Kernel {
+  const meminfo = readFileSync('/proc/meminfo', 'utf8');
+  const sockstat = readFileSync('/proc/net/sockstat', 'utf8');
+  const num = (text: string, re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    slabKb: num(meminfo, /^Slab:\s+(\d+)/m), sUnreclaimKb: num(meminfo, /^SUnreclaim:\s+(\d+)/m),
+    sockets: num(sockstat, /sockets: used (\d+)/), tcpMemPages: num(sockstat, /^TCP:.* mem (\d+)/m),
+  };
+}
+
+/** A forked child and its IPC replies, awaited by type with a deadline. Children are killed if we die. */
+const children = new Set<ChildProcess>();
+class Child<Cmd, Rep extends { type: string }> {
+  readonly proc: ChildProcess;
+  private inbox: Rep[] = [];
+  private waiters: { type: string; resolve: (r: Rep) => void; reject: (e: Error) => void }[] = [];
+  onProgress: ((r: Rep) => void) | undefined;
+  constructor(readonly name: string, script: string, argv: string[], execArgv: string[]) {
+    this.proc = fork(join(here, script), argv, { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    children.add(this.proc);
+    this.proc.on('message', (r: Rep) => {
+      if (r.type === 'progress') { this.onProgress?.(r); return; }
+      const i = this.waiters.findIndex((w) => w.type === r.type);
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
+    });
+    this.proc.on('exit', (code, signal) => {
+      children.delete(this.proc);
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`${name} exited (${code ?? signal}) while we waited for '${w.type}'`));
+    });
+  }
+  send(cmd: Cmd): void { if (this.proc.connected) this.proc.send(cmd as object); }
+  next<T extends Rep['type']>(type: T, timeoutMs: number): Promise<Extract<Rep, { type: T }>> {
+    const i = this.inbox.findIndex((r) => r.type === type);
+    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<Rep, { type: T }>);
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error(`${this.name} has exited`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r as Extract<Rep, { type: T }>); }, reject });
+    });
+  }
+  /** Waits for a clean exit, then kills. */
+  async stop(timeoutMs: number): Promise<void> {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+
+const tty = process.stderr.isTTY === true;
+function status(line: string, final: boolean): void {
+  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+  else if (final) process.stderr.write(`${line}\n`);
+}
+function bar(done: number, total: number, width = 24): string {
+  const n = Math.round((width * done) / Math.max(1, total));
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+}
+
+/** Least-squares slope of y against x. */
+function slope(points: readonly { x: number; y: number }[]): number {
+  const mx = points.reduce((s, p) => s + p.x, 0) / points.length;
+  const my = points.reduce((s, p) => s + p.y, 0) / points.length;
+  let num = 0, den = 0;
+  for (const p of points) { num += (p.x - mx) * (p.y - my); den += (p.x - mx) ** 2; }
+  return den === 0 ? NaN : num / den;
+}
+
+interface Point extends ServerSample { connections: number; kernel: Kernel }
+interface Round {
+  kind: ServerKind;
+  run: number;
+  points: Point[];
+  /** Bytes per connection: slope over steps >= SLOPE_FROM, and over all steps. */
+  rssPerConn: number; heapPerConn: number; externalPerConn: number;
+  /** Slope of RSS without V8's young generation (the ramp's scratch space, see ServerSample.rssYoung). */
+  rssNoYoungPerConn: number;
+  /** Slope of the main thread's malloc RSS (brk heap): the native part. */
+  mallocPerConn: number;
+  /** (RSS at the top after --idle-wait-ms − RSS empty) / N: whole range, one-time costs included. */
+  rssPerConnAfterIdle: number;
+  afterIdle: ServerSample | null;
+  rssPerConnAll: number; heapPerConnAll: number;
+  gcMsTop: number; gcMsEmpty: number;
+  /** Kernel memory per connection, top minus empty, both ends of each loopback connection included. */
+  kernelSlabPerConn: number; kernelUnreclaimablePerConn: number; tcpMemPerConn: number; socketsPerConn: number;
+  handshakesPerSec: number;
+  verified: { serverCount: number; clientsOpen: number; closedByPeer: number; failed: number; unexpectedBytes: number; lentBuffers: number | null; handshaking: number | null; ok: boolean };
+  shutdown: { closed: number; terminated: number; ms: number } | null;
+  breakdown?: { rows: BreakdownRow[]; heapBytesPerConn: number; nativeBytesPerConn: number };
+}
+
+async function round(kind: ServerKind, run: number, index: number, snapshot: boolean): Promise<Round> {
+  const label = `${kind.padEnd(6)} ${snapshot ? 'snapshot' : `run ${run}/${RUNS}`}`;
+  const server = new Child<ServerCommand, ServerReport>(`server ${kind}`, 'idle-server.js', ['--kind', kind], ['--expose-gc']);
+  let clients: Child<ClientCommand, ClientReport> | undefined;
+  const points: Point[] = [];
+  const snaps: string[] = [];
+  let rampMs = 0, rampOpened = 0, open = 0;
+  let last: Extract<ClientReport, { type: 'ramped' }> | undefined;
+  let shutdown: Round['shutdown'] = null;
+  let breakdown: Round['breakdown'];
+  let afterIdle: ServerSample | null = null;
+  try {
+    const { port } = await server.next('ready', 15_000);
+    const sources = Array.from({ length: Math.ceil(N / PER_SOURCE) }, (_, i) => `127.${SOURCE_OCTET}.${index % 256}.${1 + i}`);
+    clients = new Child<ClientCommand, ClientReport>('load generator', join('load', 'idle-clients.js'),
+      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight']!], []);
+    await clients.next('ready', 15_000);
+    let stepT0 = 0;
+    clients.onProgress = (r) => {
+      if (r.type !== 'progress') return;
+      const rate = (r.open - open) / ((performance.now() - stepT0) / 1000);
+      status(`${label} ${bar(r.open, N)} ${r.open}/${N} open, ${r.inFlight} in flight, ${r.failed} failed, ${rate.toFixed(0)}/s`, false);
+    };
+    for (const step of STEPS) {
+      if (step > open) {
+        stepT0 = performance.now();
+        clients.send({ type: 'ramp', to: step });
+        last = await clients.next('ramped', 120_000);
+        if (last.failed > 0) status(`${label}: ${last.failed} connections failed: ${JSON.stringify(last.errors)}`, true);
+        rampMs += last.elapsedMs; rampOpened += last.opened; open = last.open;
+      }
+      status(`${label} ${bar(open, N)} ${open}/${N} open: measuring`, false);
+      server.send({ type: 'measure', expect: step, settleMs: Number(args['settle-ms']), waitMs: 30_000, gcSamples: 5 });
+      const m = await server.next('measured', 90_000);
+      const { type: _, ...sample } = m;
+      points.push({ connections: step, ...sample, kernel: readKernel() });
+      status(`${label} ${String(step).padStart(6)} conns: server counts ${m.count}, rss ${(m.rss / 2 ** 20).toFixed(1)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB, gc ${m.gcMs.toFixed(1)} ms`, true);
+      if (snapshot && (step === SLOPE_FROM || step === N) && SLOPE_FROM < N) {
+        server.send({ type: 'snapshot' });
+        snaps.push((await server.next('snapshotted', 180_000)).file);
+      }
+    }
+    if (IDLE_WAIT_MS > 0) {
+      status(`${label}: idling ${IDLE_WAIT_MS} ms`, false);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
+      server.send({ type: 'measure', expect: N, settleMs: 0, waitMs: 1000, gcSamples: 5 });
+      const { type: _, ...sample } = await server.next('measured', 90_000);
+      afterIdle = sample;
+    }
+    if (snaps.length === 2) {
+      server.send({ type: 'breakdown', before: snaps[0]!, after: snaps[1]!, connections: N - SLOPE_FROM });
+      const { type: _, ...b } = await server.next('breakdown', 300_000);
+      breakdown = b;
+    }
+  } finally {
+    // Graceful: the server sends Close to everyone, the clients answer by closing; bounded throughout.
+    server.send({ type: 'close', timeoutMs: 2000 });
+    const closed = await server.next('closed', 15_000).catch(() => null);
+    if (closed !== null) shutdown = { closed: closed.closed, terminated: closed.terminated, ms: closed.ms };
+    clients?.send({ type: 'quit' });
+    await clients?.next('quitted', 15_000).catch(() => null);
+    await Promise.all([server.stop(5000), clients?.stop(5000)]);
+  }
+  const top = points.at(-1)!, empty = points[0]!;
+  const fit = (from: number, y: (p: Point) => number): number =>
+    slope(points.filter((p) => p.connections >= from).map((p) => ({ x: p.connections, y: y(p) })));
+  const perConn = (bytes: number): number => bytes / (top.connections - empty.connections);
+  const verified = {
+    serverCount: top.count, clientsOpen: last?.open ?? 0, closedByPeer: last?.closedByPeer ?? 0, failed: last?.failed ?? 0,
+    unexpectedBytes: last?.unexpectedBytes ?? 0, lentBuffers: top.lentBuffers, handshaking: top.handshaking, ok: false,
+  };
+  verified.ok = verified.serverCount === N && verified.clientsOpen === N && verified.closedByPeer === 0 && verified.unexpectedBytes === 0 &&
+    (top.lentBuffers ?? 0) === 0 && (top.handshaking ?? 0) === 0;
+  return {
+    kind, run, points,
+    mallocPerConn: fit(SLOPE_FROM, (p) => p.rssMalloc), afterIdle, rssNoYoungPerConn: fit(SLOPE_FROM, (p) => p.rss - p.rssYoung),
+    rssPerConnAfterIdle: afterIdle === null ? NaN : perConn(afterIdle.rss - empty.rss),
+    rssPerConn: fit(SLOPE_FROM, (p) => p.rss), heapPerConn: fit(SLOPE_FROM, (p) => p.heapUsed), externalPerConn: fit(SLOPE_FROM, (p) => p.external),
+    rssPerConnAll: fit(0, (p) => p.rss), heapPerConnAll: fit(0, (p) => p.heapUsed),
+    gcMsTop: top.gcMs, gcMsEmpty: empty.gcMs,
+    kernelSlabPerConn: perConn((top.kernel.slabKb - empty.kernel.slabKb) * 1024),
+    kernelUnreclaimablePerConn: perConn((top.kernel.sUnreclaimKb - empty.kernel.sUnreclaimKb) * 1024),
+    tcpMemPerConn: perConn((top.kernel.tcpMemPages - empty.kernel.tcpMemPages) * 4096),
+    socketsPerConn: perConn(top.kernel.sockets - empty.kernel.sockets),
+    handshakesPerSec: rampOpened / (rampMs / 1000),
+    verified, shutdown, ...(breakdown === undefined ? {} : { breakdown }),
+  };
+}
+
+const MEDIAN_FIELDS = ['rssPerConn', 'rssNoYoungPerConn', 'heapPerConn', 'externalPerConn', 'mallocPerConn', 'rssPerConnAfterIdle', 'rssPerConnAll', 'heapPerConnAll', 'gcMsTop', 'gcMsEmpty',
+  'kernelSlabPerConn', 'kernelUnreclaimablePerConn', 'tcpMemPerConn', 'socketsPerConn', 'handshakesPerSec'] as const;
+type Summary = Record<(typeof MEDIAN_FIELDS)[number], number>;
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const rounds: Round[] = [];
+  let index = 0;
+  for (let run = 1; run <= RUNS; run++) for (const kind of KINDS) rounds.push(await round(kind, run, index++, false));
+  const breakdowns: Partial<Record<ServerKind, Round['breakdown']>> = {};
+  if (args.snapshot) for (const kind of KINDS) breakdowns[kind] = (await round(kind, 0, index++, true)).breakdown;
+
+  const summary = {} as Record<ServerKind, Summary>;
+  for (const kind of KINDS) {
+    const mine = rounds.filter((r) => r.kind === kind);
+    summary[kind] = Object.fromEntries(MEDIAN_FIELDS.map((f) => [f, median(mine.map((r) => r[f]))])) as Summary;
+  }
+  const wsSummary = summary.ws as Summary | undefined;
+  const b = (x: number): string => x.toFixed(0);
+  console.log(`\nIdle connections: ${N} per server, ${RUNS} runs, medians. Per-connection = slope of bytes vs connections over steps ${STEPS.filter((s) => s >= SLOPE_FROM).join(', ')}.`);
+  console.log('RSS all-range: slope over every step. RSS−young: RSS without V8\'s young generation, which the ramp grows and V8 shrinks only');
+  console.log('after ~20 s idle. heap: V8 heapUsed. malloc: main-arena malloc RSS (native objects), part of RSS.');
+  console.log(`Kernel: slab (SUnreclaim) growth / connections, both ends of each loopback connection; not in RSS.${IDLE_WAIT_MS > 0 ? ` RSS after idle: (top after ${IDLE_WAIT_MS} ms idle − empty) / N.` : ''}\n`);
+  printTable(
+    ['kind', 'RSS B/conn', 'RSS all-range', 'RSS−young', ...(IDLE_WAIT_MS > 0 ? ['RSS after idle'] : []), 'heap B/conn', 'malloc B/conn', 'GC ms @top', 'kernel B/conn', 'handshakes/s', 'ws÷ RSS', 'ws÷ heap'],
+    KINDS.map((kind) => {
+      const s = summary[kind];
+      return [kind, b(s.rssPerConn), b(s.rssPerConnAll), b(s.rssNoYoungPerConn), ...(IDLE_WAIT_MS > 0 ? [b(s.rssPerConnAfterIdle)] : []), b(s.heapPerConn), b(s.mallocPerConn), s.gcMsTop.toFixed(2),
+        `${b(s.kernelSlabPerConn)} (${b(s.kernelUnreclaimablePerConn)})`, b(s.handshakesPerSec),
+        wsSummary ? formatRatio(wsSummary.rssPerConn / s.rssPerConn) : '-', wsSummary ? formatRatio(wsSummary.heapPerConn / s.heapPerConn) : '-'];
+    }),
+  );
+  console.log('\nAt the top of each round:');
+  for (const r of rounds) {
+    const v = r.verified;
+    console.log(`  ${r.kind.padEnd(6)} run ${r.run}: server counts ${v.serverCount}/${N}, clients hold ${v.clientsOpen}, closed by server ${v.closedByPeer}, ` +
+      `failed ${v.failed}` + (v.lentBuffers === null ? '' : `, pool lentBuffers ${v.lentBuffers}, handshaking ${v.handshaking}`) +
+      ` -> ${v.ok ? 'OK' : 'FAILED'}; shutdown ${r.shutdown ? `${r.shutdown.closed} closed, ${r.shutdown.terminated} terminated in ${r.shutdown.ms.toFixed(0)} ms` : 'timed out'}`);
+  }
+  for (const [kind, bd] of Object.entries(breakdowns)) {
+    if (bd === undefined) continue;
+    console.log(`\nPer connection, ${kind} (heap snapshot diff ${SLOPE_FROM}→${N}): JS heap ${bd.heapBytesPerConn.toFixed(0)} B, native objects Node reports ${bd.nativeBytesPerConn.toFixed(0)} B`);
+    printTable(['object', 'count/conn', 'B/conn'], bd.rows.slice(0, 15).map((r) => [r.what, r.countPerConn.toFixed(2), r.bytesPerConn.toFixed(1)]));
+  }
+  const wsVersion = (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', 'ws', 'package.json'), 'utf8')) as { version: string }).version;
+  writeResults(join(here, '..', '..', 'bench', 'results', 'idle.json'), {
+    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+    totalMemBytes: totalmem(),
+    config: { connections: N, runs: RUNS, steps: STEPS, slopeFrom: SLOPE_FROM, inFlight: Number(args['in-flight']), settleMs: Number(args['settle-ms']), kinds: KINDS, ws: wsVersion },
+    unit: 'bytes per connection (slopes), ms, connections/s; medians over runs',
+    summary,
+    ratios: wsSummary ? Object.fromEntries(KINDS.filter((k) => k !== 'ws').map((k) => [k, { rss: wsSummary.rssPerConn / summary[k].rssPerConn, heap: wsSummary.heapPerConn / summary[k].heapPerConn }])) : {},
+    allVerified: rounds.every((r) => r.verified.ok),
+    breakdowns,
+    rounds,
+    elapsedSec: (Date.now() - started) / 1000,
+  });
+  console.log(`\n${rounds.every((r) => r.verified.ok) ? 'All rounds verified.' : 'SOME ROUNDS FAILED VERIFICATION.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/idle.json`);
+  if (!rounds.every((r) => r.verified.ok)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`\nbench:idle failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
