@@ -192,13 +192,16 @@ export class HandleTransport implements Link {
     address: string,
     port: number,
     localAddress: string | undefined,
+    localPort: number | undefined,
     request: ClientRequest,
     failed: (error: Error) => void,
     track: (conn: Connection) => void,
   ): void {
     const handle = new this.raw.TCP(this.raw.SOCKET);
     let err = 0;
-    if (localAddress !== undefined) err = isIPv6(localAddress) ? handle.bind6(localAddress, 0, 0) : handle.bind(localAddress, 0);
+    if (localAddress !== undefined) {
+      err = isIPv6(localAddress) ? handle.bind6(localAddress, localPort ?? 0, 0) : handle.bind(localAddress, localPort ?? 0);
+    }
     if (err === 0) {
       const req = new this.raw.TCPConnectWrap();
       req.oncomplete = (status: number): void => {

@@ -133,14 +133,15 @@ export class SocketTransport implements Link {
     host: string,
     port: number,
     localAddress: string | undefined,
+    localPort: number | undefined,
     tlsOptions: tls.ConnectionOptions | undefined,
     request: ClientRequest,
     failed: (error: Error) => void,
     track: (conn: Connection) => void,
   ): void {
     const socket = tlsOptions
-      ? tls.connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}) })
-      : net.connect({ host, port, localAddress });
+      ? tls.connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) })
+      : net.connect({ host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) });
     const onConnectError = (error: Error): void => failed(error);
     socket.once('error', onConnectError);
     socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {

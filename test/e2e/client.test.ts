@@ -68,9 +68,9 @@ for (const clientTransport of TRANSPORTS) {
       let remote = '';
       const s = await start('handle', { open: (conn: Connection) => { remote = conn.remoteAddress; } });
       const { client } = collectingClient(clientTransport);
-      await client.connect(s.url, { localAddress: '127.0.0.9' });
+      await client.connect(s.url, { localAddress: '127.0.0.9', localPort: 23456 + (clientTransport === 'socket' ? 1 : 0) });
       await until(() => remote !== '');
-      assert.match(remote, /^127\.0\.0\.9:\d+$/);
+      assert.equal(remote, `127.0.0.9:${23456 + (clientTransport === 'socket' ? 1 : 0)}`);
       await client.close();
       await s.server.close();
     });
