@@ -1,0 +1,48 @@
+/**
+ * Renders the charts in docs/charts/ from the JSON in bench/results/:
+ *
+ *   npm run bench:charts
+ *
+ * Each chart is drawn only when its results file exists, so it can run after any subset of the
+ * benchmarks. Values are the medians the benchmarks recorded.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { barChart, type Bar } from './svg-chart.js';
+
+const LABELS: Record<string, string> = { handle: 'lightws (handle)', socket: 'lightws (socket)', ws: 'ws', uws: 'uWebSockets.js' };
+
+function read<T>(name: string): T | undefined {
+  const path = `bench/results/${name}.json`;
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
+}
+
+function bars(values: Record<string, number | undefined>): Bar[] {
+  return Object.entries(values)
+    .filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+    .map(([kind, value]) => ({ label: LABELS[kind] ?? kind, value, ours: kind === 'handle' || kind === 'socket' }));
+}
+
+function write(name: string, svg: string): void {
+  mkdirSync('docs/charts', { recursive: true });
+  writeFileSync(`docs/charts/${name}.svg`, svg);
+  process.stdout.write(`wrote docs/charts/${name}.svg\n`);
+}
+
+interface IdleSummary { rssPerConn: number; rssNoYoungPerConn: number; heapPerConn: number; gcMsTop: number }
+const idle = read<{ summary: Record<string, IdleSummary> }>('idle');
+if (idle) {
+  const kinds = Object.keys(idle.summary);
+  const pick = (field: keyof IdleSummary) => Object.fromEntries(kinds.map((k) => [k, idle.summary[k]![field]]));
+  write('memory-rss-per-connection', barChart({ title: 'Server RSS per idle connection (19.9k connections, lower is better)', unit: 'B', bars: bars(pick('rssPerConn')), target: { value: 800, label: 'target 800 B' } }));
+  write('memory-heap-per-connection', barChart({ title: 'V8 heap per idle connection (lower is better)', unit: 'B', bars: bars(pick('heapPerConn')), target: { value: 200, label: 'target 200 B' } }));
+  write('gc-pause', barChart({ title: 'Full-GC pause with 19.9k idle connections (lower is better)', unit: 'ms', bars: bars(pick('gcMsTop')), target: { value: 15, label: 'target 15 ms' } }));
+}
+
+interface EchoCase { scenario: string; servers: Record<string, { msgsPerCpuSecond?: number }> }
+const echo = read<{ cases?: EchoCase[] }>('echo');
+if (echo?.cases) {
+  for (const c of echo.cases) {
+    const values = Object.fromEntries(Object.entries(c.servers).map(([kind, r]) => [kind, r.msgsPerCpuSecond]));
+    write(`echo-${c.scenario}`, barChart({ title: `Echo ${c.scenario}: messages per server CPU-second (higher is better)`, unit: 'msg/CPU-s', bars: bars(values) }));
+  }
+}
