@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createServer, type TransportChoice } from './index.js';
+import { createServer, startCluster, type TransportChoice } from './index.js';
 import { VERSION } from './version.js';
 
 const USAGE = `lightws ${VERSION}
 
 Usage:
-  lightws echo [--port 9001] [--host HOST] [--transport auto|handle|socket]
+  lightws echo [--port 9001] [--host HOST] [--transport auto|handle|socket] [--workers N]
                [--max-message BYTES] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]
 
 echo: a WebSocket server that sends every text and binary message back.
+--workers N: N processes share the port (cluster mode), each with its own reactor.
 SIGINT/SIGTERM close it gracefully (1001 to every connection).`;
 
 function fail(message: string): never {
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
+        workers: { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -50,7 +52,9 @@ async function main(argv: string[]): Promise<void> {
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
   const tls = values['tls-cert'] !== undefined ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
 
-  const server = createServer({
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) fail('--workers must be a positive integer');
+  const echoServer = () => createServer({
     transport: values.transport as TransportChoice,
     maxMessageSize,
     tls,
@@ -59,6 +63,8 @@ async function main(argv: string[]): Promise<void> {
       conn.send(data, isBinary);
     },
   });
+  if (workers > 1) return runCluster(workers, port, values.host, echoServer);
+  const server = echoServer();
   const address = await server.listen(port, values.host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   process.stdout.write(`lightws echo listening on ${tls ? 'wss' : 'ws'}://${shown}:${address.port} (transport: ${server.transport})\n`);
@@ -68,6 +74,31 @@ async function main(argv: string[]): Promise<void> {
     stopping = true;
     process.stdout.write(`${signal}: closing ${server.connections} connections\n`);
     server.close().then((result) => {
+      process.stdout.write(`closed ${result.closed}, terminated ${result.terminated}\n`);
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `--workers N`: the primary binds and supervises; each worker runs the echo server on the shared socket. */
+async function runCluster(workers: number, port: number, host: string | undefined, echoServer: () => ReturnType<typeof createServer>): Promise<void> {
+  const node = await startCluster({
+    workers,
+    port,
+    host,
+    onWorkerExit: ({ worker, code, signal }) => process.stderr.write(`lightws: worker ${worker} exited (${signal ?? code}); restarting\n`),
+  }, echoServer);
+  if (node.role === 'worker') return;
+  const shown = node.address.family === 'IPv6' ? `[${node.address.address}]` : node.address.address;
+  process.stdout.write(`lightws echo listening on ws://${shown}:${node.address.port} (${workers} workers)\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write(`${signal}: closing all workers\n`);
+    node.close().then((result) => {
       process.stdout.write(`closed ${result.closed}, terminated ${result.terminated}\n`);
       process.exit(0);
     });

@@ -3,6 +3,7 @@
  * The public API; everything else is internal.
  */
 export { createServer, Server, type ServerOptions, type CloseResult, type TransportChoice } from './server.js';
+export { startCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker, type ClusterStats } from './cluster.js';
 export { createClient, Client, type ClientOptions, type ClientHandlers, type ConnectOptions } from './client.js';
 export type { ClientResponse } from './reactor/client-handshake.js';
 export { Connection } from './reactor/connection.js';

@@ -58,15 +58,17 @@ export class Server<UserData = unknown> {
   /** Listens on `port` (0 = any free port). Resolves with the bound address. */
   async listen(port: number, host?: string): Promise<ListenAddress> {
     this.reactor.start();
-    if (this.transport === 'handle') {
-      if (this.handleTransport === undefined) {
-        const loaded = loadRawBindings();
-        if (!loaded.ok) throw new Error(`raw handles unavailable: ${loaded.reason}`); // chooseTransport checked this
-        this.handleTransport = new HandleTransport(this.reactor, loaded.bindings);
-      }
-      return this.handleTransport.listen(port, host);
-    }
+    if (this.transport === 'handle') return this.handles().listen(port, host);
     return this.sockets().listen(port, host, this.tls);
+  }
+
+  /**
+   * Serves a listening socket passed from another process (cluster workers).
+   * `handle` is the raw TCP handle received over IPC.
+   */
+  serve(handle: unknown): ListenAddress {
+    this.reactor.start();
+    return this.handles().serve(handle as Parameters<HandleTransport['serve']>[0]);
   }
 
   /** Takes over an upgrade request from a node:http/https server's 'upgrade' event. */
@@ -118,6 +120,15 @@ export class Server<UserData = unknown> {
     this.reactor.terminateAll();
     this.reactor.stop();
     return { closed: before - terminated, terminated };
+  }
+
+  private handles(): HandleTransport {
+    if (this.handleTransport === undefined) {
+      const loaded = loadRawBindings();
+      if (!loaded.ok) throw new Error(`raw handles unavailable: ${loaded.reason}`);
+      this.handleTransport = new HandleTransport(this.reactor, loaded.bindings);
+    }
+    return this.handleTransport;
   }
 
   private sockets(): SocketTransport {

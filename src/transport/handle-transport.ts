@@ -82,24 +82,21 @@ export class HandleTransport implements Link {
 
   /** Binds and listens. Resolves with the bound address (the real port when `port` is 0). */
   async listen(port: number, host?: string, backlog = 511): Promise<ListenAddress> {
-    checkPort(port);
-    const resolved = await resolveHost(host);
-    const handle = new this.raw.TCP(this.raw.SERVER);
-    let err: number;
-    if (resolved === undefined) {
-      // All interfaces: dual-stack IPv6 if the machine has it, else IPv4 (as net.Server does).
-      err = handle.bind6('::', port, 0);
-      if (err !== 0) err = handle.bind('0.0.0.0', port);
-    } else if (resolved.family === 6) {
-      err = handle.bind6(resolved.address, port, 0);
-    } else {
-      err = handle.bind(resolved.address, port);
-    }
-    if (err === 0) err = handle.listen(backlog);
-    if (err !== 0) {
+    const handle = await bindServerHandle(this.raw, port, host);
+    try {
+      return this.serve(handle, backlog);
+    } catch (error) {
       handle.close();
-      throw uvError(err, `listen ${host ?? '*'}:${port}`);
+      throw error;
     }
+  }
+
+  /**
+   * Serves a listening socket another process bound (cluster mode): the
+   * primary passes the raw handle over IPC; each worker listens on its copy
+   * of the same socket and the kernel spreads the connections.
+   */
+  serve(handle: RawTcpHandle, backlog = 511): ListenAddress {
     const transport = this;
     handle.onconnection = function onConnection(status: number, client: RawTcpHandle | undefined): void {
       try {
@@ -108,6 +105,8 @@ export class HandleTransport implements Link {
         transport.reactor.report(error, undefined);
       }
     };
+    const err = handle.listen(backlog);
+    if (err !== 0) throw uvError(err, 'listen');
     this.server.push(handle);
     const out: Record<string, unknown> = {};
     handle.getsockname(out);
@@ -251,3 +250,26 @@ export class HandleTransport implements Link {
   }
 }
 
+/**
+ * Binds a raw TCP server handle without listening: what `listen` starts
+ * from, and the cluster primary's socket, on which only its workers listen
+ * and accept.
+ */
+export async function bindServerHandle(raw: RawBindings, port: number, host?: string): Promise<RawTcpHandle> {
+  checkPort(port);
+  const resolved = await resolveHost(host);
+  const handle = new raw.TCP(raw.SERVER);
+  let err: number;
+  if (resolved === undefined) {
+    // All interfaces: dual-stack IPv6 if the machine has it, else IPv4 (as net.Server does).
+    err = handle.bind6('::', port, 0);
+    if (err !== 0) err = handle.bind('0.0.0.0', port);
+  } else {
+    err = resolved.family === 6 ? handle.bind6(resolved.address, port, 0) : handle.bind(resolved.address, port);
+  }
+  if (err !== 0) {
+    handle.close();
+    throw uvError(err, `bind ${host ?? '*'}:${port}`);
+  }
+  return handle;
+}

@@ -1,0 +1,192 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { StatsSnapshot } from './reactor/stats.js';
+import type { CloseResult, Server } from './server.js';
+import { bindServerHandle } from './transport/handle-transport.js';
+import type { ListenAddress } from './transport/listen-address.js';
+import { loadRawBindings, type RawTcpHandle } from './transport/raw-bindings.js';
+
+/** Set in a worker's environment: its index. */
+const WORKER_ENV = 'LIGHTWS_CLUSTER_WORKER';
+
+export interface ClusterOptions {
+  /** Worker processes, each with its own reactor. */
+  workers: number;
+  port: number;
+  host?: string;
+  /** Restart a worker that dies after this long; 0 = do not. Default 1000. */
+  restartDelayMs?: number;
+  /** Told when a worker exits unexpectedly (and whether it is being restarted). */
+  onWorkerExit?(info: { worker: number; code: number | null; signal: string | null; restarting: boolean }): void;
+}
+
+/** Stats summed over the workers, plus each worker's connection count (how evenly the kernel spread them). */
+export interface ClusterStats extends StatsSnapshot {
+  workers: number;
+  connectionsPerWorker: number[];
+  restarts: number;
+}
+
+export interface ClusterPrimary {
+  readonly role: 'primary';
+  readonly address: ListenAddress;
+  stats(): Promise<ClusterStats>;
+  /** The live workers' process ids, by worker index (undefined while one restarts). */
+  pids(): (number | undefined)[];
+  /** Graceful shutdown of every worker (each closes with 1001 and waits up to timeoutMs). */
+  close(options?: { timeoutMs?: number }): Promise<CloseResult>;
+}
+
+export interface ClusterWorker<UserData> {
+  readonly role: 'worker';
+  readonly index: number;
+  readonly server: Server<UserData>;
+}
+
+type Message =
+  | { lightws: 'listen' }
+  | { lightws: 'listening'; address: ListenAddress }
+  | { lightws: 'stats'; id: number; stats?: StatsSnapshot }
+  | { lightws: 'close'; id: number; timeoutMs?: number; result?: CloseResult };
+
+/**
+ * Runs one port on N processes, node:cluster style: the same script runs as
+ * the primary and, re-executed, as each worker. The primary binds the socket
+ * once and passes the raw handle to every worker over IPC; each worker
+ * listens on its copy, so the kernel spreads connections among the workers'
+ * accept queues (Node 20 has no SO_REUSEPORT). The primary accepts nothing
+ * itself, restarts workers that die, sums their stats and shuts them down.
+ *
+ *   const node = await startCluster({ workers: 4, port: 9001 }, () => createServer({ message(c, d, b) { c.send(d, b); } }));
+ *   if (node.role === 'primary') process.on('SIGINT', () => node.close().then(() => process.exit(0)));
+ */
+export async function startCluster<UserData = unknown>(
+  options: ClusterOptions,
+  createWorkerServer: () => Server<UserData>,
+): Promise<ClusterPrimary | ClusterWorker<UserData>> {
+  const index = process.env[WORKER_ENV];
+  if (index !== undefined && process.send !== undefined) return startWorker(Number(index), createWorkerServer);
+  if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be a positive integer');
+  const loaded = loadRawBindings();
+  if (!loaded.ok) throw new Error(`cluster mode passes raw TCP handles between processes: ${loaded.reason}`);
+  const handle = await bindServerHandle(loaded.bindings, options.port, options.host);
+  const primary = new Primary(handle, options);
+  await primary.ready;
+  return primary;
+}
+
+function startWorker<UserData>(index: number, createWorkerServer: () => Server<UserData>): Promise<ClusterWorker<UserData>> {
+  const server = createWorkerServer();
+  // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
+  process.on('SIGINT', () => {});
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+  process.on('message', (message: Message, handle: unknown) => {
+    if (message?.lightws === 'listen') {
+      const address = server.serve(handle);
+      process.send!({ lightws: 'listening', address } satisfies Message);
+    } else if (message?.lightws === 'stats') {
+      process.send!({ lightws: 'stats', id: message.id, stats: server.stats() } satisfies Message);
+    } else if (message?.lightws === 'close') {
+      void server.close({ timeoutMs: message.timeoutMs }).then((result) => {
+        process.send!({ lightws: 'close', id: message.id, result } satisfies Message, () => process.exit(0));
+      });
+    }
+  });
+  return Promise.resolve({ role: 'worker', index, server });
+}
+
+class Primary implements ClusterPrimary {
+  readonly role = 'primary';
+  readonly address: ListenAddress;
+  private readonly workers: (ChildProcess | undefined)[];
+  private readonly replies = new Map<number, (message: Message) => void>();
+  private nextId = 1;
+  private closing = false;
+  private restarts = 0;
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly handle: RawTcpHandle,
+    private readonly options: ClusterOptions,
+  ) {
+    const out: Record<string, unknown> = {};
+    handle.getsockname(out);
+    this.address = { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.workers = new Array(options.workers).fill(undefined);
+    this.ready = Promise.all(this.workers.map((_, i) => this.spawn(i))).then(() => undefined);
+  }
+
+  async stats(): Promise<ClusterStats> {
+    const all = await this.ask((id) => ({ lightws: 'stats', id }));
+    const snapshots = all.map((m) => (m as { stats?: StatsSnapshot }).stats).filter((s): s is StatsSnapshot => s !== undefined);
+    const total = sum(snapshots) as unknown as StatsSnapshot;
+    return { ...total, workers: snapshots.length, connectionsPerWorker: snapshots.map((s) => s.connections), restarts: this.restarts };
+  }
+
+  pids(): (number | undefined)[] {
+    return this.workers.map((worker) => worker?.pid);
+  }
+
+  async close(options: { timeoutMs?: number } = {}): Promise<CloseResult> {
+    this.closing = true;
+    const replies = await this.ask((id) => ({ lightws: 'close', id, timeoutMs: options.timeoutMs }), (options.timeoutMs ?? 5000) + 5000);
+    this.handle.close();
+    for (const worker of this.workers) if (worker?.exitCode === null) worker.kill();
+    const results = replies.map((m) => (m as { result?: CloseResult }).result ?? { closed: 0, terminated: 0 });
+    return { closed: results.reduce((n, r) => n + r.closed, 0), terminated: results.reduce((n, r) => n + r.terminated, 0) };
+  }
+
+  private spawn(index: number): Promise<void> {
+    const worker = fork(process.argv[1]!, process.argv.slice(2), {
+      env: { ...process.env, [WORKER_ENV]: String(index) },
+      execArgv: process.execArgv,
+      stdio: 'inherit',
+    });
+    this.workers[index] = worker;
+    worker.on('message', (message: Message) => {
+      if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id)) this.replies.get(message.id)!(message);
+    });
+    worker.on('exit', (code, signal) => {
+      if (this.workers[index] === worker) this.workers[index] = undefined;
+      if (this.closing) return;
+      const delay = this.options.restartDelayMs ?? 1000;
+      const restarting = delay > 0;
+      this.options.onWorkerExit?.({ worker: index, code, signal, restarting });
+      if (restarting) {
+        this.restarts++;
+        setTimeout(() => void this.spawn(index).catch(() => {}), delay).unref();
+      }
+    });
+    return new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', () => reject(new Error(`worker ${index} exited before it listened`)));
+      worker.on('message', (message: Message) => {
+        if (message?.lightws === 'listening') resolve();
+      });
+      worker.send({ lightws: 'listen' } satisfies Message, this.handle as never);
+    });
+  }
+
+  /** Sends a request to every live worker and collects one reply from each (or what came by the timeout). */
+  private ask(make: (id: number) => Message, timeoutMs = 5000): Promise<Message[]> {
+    const live = this.workers.filter((w): w is ChildProcess => w !== undefined && w.connected);
+    return Promise.all(live.map((worker) => new Promise<Message | undefined>((resolve) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => { this.replies.delete(id); resolve(undefined); }, timeoutMs);
+      this.replies.set(id, (message) => { clearTimeout(timer); this.replies.delete(id); resolve(message); });
+      worker.send(make(id));
+    }))).then((all) => all.filter((m): m is Message => m !== undefined));
+  }
+}
+
+/** Adds up numeric fields (and nested objects of them) across snapshots. */
+function sum(snapshots: readonly object[]): Record<string, unknown> {
+  const total: Record<string, unknown> = {};
+  for (const snapshot of snapshots) {
+    for (const [key, value] of Object.entries(snapshot)) {
+      if (typeof value === 'number') total[key] = ((total[key] as number | undefined) ?? 0) + value;
+      else if (value !== null && typeof value === 'object') total[key] = sum([total[key] ?? {}, value].filter((v) => Object.keys(v as object).length > 0) as object[]);
+      else total[key] = value;
+    }
+  }
+  return total;
+}

@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createClient, type Connection } from '../../src/index.js';
+import { until } from '../support/servers.js';
+
+const script = fileURLToPath(new URL('../support/cluster-server.js', import.meta.url));
+
+async function startClusterProcess(workers: number) {
+  const child = spawn(process.execPath, [script, String(workers)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async <T>(): Promise<T> => JSON.parse((await lines.next()).value as string) as T;
+  const first = await next<{ port: number; pids: number[] }>();
+  const ask = async <T>(command: string): Promise<T> => { child.stdin!.write(`${command}\n`); return next<T>(); };
+  return { child, port: first.port, pids: first.pids, ask };
+}
+
+interface Stats { connections: number; connectionsPerWorker: number[]; workers: number; restarts: number; pool: { lentBuffers: number }; exits: unknown[] }
+
+test('cluster smoke: 3 workers × 5,000 connections established, held, echoing, closed cleanly (1001)', async () => {
+  const cluster = await startClusterProcess(3);
+  const closes: number[] = [];
+  const client = createClient({ transport: 'handle', logLevel: 'silent', close: (_c, code) => void closes.push(code) });
+  const total = 15000;
+  const conns: Connection[] = [];
+  for (let i = 0; i < total; i += 500) {
+    conns.push(...await Promise.all(Array.from({ length: 500 }, (_, k) => {
+      const n = i + k;
+      // Explicit source address and port: no ephemeral-port search, no TIME_WAIT clash with other tests.
+      return client.connect(`ws://127.0.0.1:${cluster.port}`, { localAddress: `127.3.${1 + (n >> 8)}.${n & 255}`, localPort: 10000 + (process.pid % 20000) });
+    })));
+  }
+  assert.equal(conns.length, total);
+  let stats = await cluster.ask<Stats>('stats');
+  for (let i = 0; i < 50 && stats.connections < total; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stats = await cluster.ask<Stats>('stats');
+  }
+  assert.equal(stats.connections, total, 'every connection established and held');
+  assert.equal(stats.workers, 3);
+  assert.ok(stats.connectionsPerWorker.every((n) => n > 0), `all workers serve: ${stats.connectionsPerWorker}`);
+  // A sample echoes through whichever worker holds it.
+  const inbox: string[] = [];
+  const sampler = createClient({ logLevel: 'silent', message: (_c, d) => void inbox.push(d.toString()) });
+  const sample = await Promise.all([0, 1, 2, 3, 4, 5].map(() => sampler.connect(`ws://127.0.0.1:${cluster.port}`)));
+  sample.forEach((c, i) => c.send(`sample ${i}`));
+  await until(() => inbox.length === 6, 5000, 'sample echoes');
+  await sampler.close();
+  const result = await cluster.ask<{ closed: number; terminated: number }>('close');
+  assert.equal(result.terminated, 0, 'nobody had to be terminated');
+  assert.ok(result.closed >= total, `closed ${result.closed}`);
+  await until(() => closes.length === total, 20000, 'every client saw the close');
+  assert.ok(closes.every((code) => code === 1001), 'each with 1001 going away');
+  await client.close();
+});
+
+test('a crashed worker is reported and restarted; the port keeps serving', async () => {
+  const cluster = await startClusterProcess(2);
+  process.kill(cluster.pids[0]!, 'SIGKILL');
+  let stats = await cluster.ask<Stats>('stats');
+  for (let i = 0; i < 50 && (stats.workers < 2 || stats.restarts < 1); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stats = await cluster.ask<Stats>('stats');
+  }
+  assert.equal(stats.restarts, 1);
+  assert.equal(stats.workers, 2, 'back to two workers');
+  assert.deepEqual(stats.exits, [{ worker: 0, code: null, signal: 'SIGKILL', restarting: true }]);
+  const pids = (await cluster.ask<{ pids: number[] }>('pids')).pids;
+  assert.notEqual(pids[0], cluster.pids[0], 'a new process');
+  const inbox: string[] = [];
+  const client = createClient({ logLevel: 'silent', message: (_c, d) => void inbox.push(d.toString()) });
+  const conns = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(() => client.connect(`ws://127.0.0.1:${cluster.port}`)));
+  conns.forEach((c) => c.send('after the crash'));
+  await until(() => inbox.length === 8, 5000, 'echoes');
+  await client.close();
+  await cluster.ask('close');
+});
