@@ -151,7 +151,12 @@ export class Reactor {
     const flags = conn.flags;
     if ((flags & State.Open) !== 0) {
       this.timeouts.heard(conn);
-      this.feed(conn, buf, start, end);
+      this.writer.cork(conn);
+      try {
+        this.feed(conn, buf, start, end);
+      } finally {
+        this.writer.uncork();
+      }
     } else if ((flags & State.Handshaking) !== 0) {
       this.handshake.onData(conn, buf, start, end);
     }
@@ -290,6 +295,7 @@ export class Reactor {
   /** Once the queued writes are out: FIN, then wait (closeTimeoutMs) for the peer to close. */
   endAfterFlush(conn: Connection): void {
     if ((conn.flags & State.Closed) !== 0) return;
+    this.writer.flushCork(conn); // the Close frame may still be gathered: it must go before FIN
     conn.flags |= State.EndAfterFlush;
     this.timeouts.closing(conn);
     if ((conn.flags & State.Writing) === 0) conn.link.shutdown(conn);

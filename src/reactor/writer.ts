@@ -51,9 +51,25 @@ export interface WriterLimits {
  * written as one when the in-flight write completes. So a connection has at
  * most one write in flight and at most two buffers, whatever the sender does.
  */
+/**
+ * Most bytes gathered for one corked connection before they are written
+ * anyway: enough for many small frames, small enough that a handler sending
+ * a lot to its own connection is still written as it goes.
+ */
+const CORK_LIMIT = 64 * 1024;
+
 export class Writer {
   bytesOut = 0;
   framesOut = 0;
+  /**
+   * The connection whose read is being handled, if any. Frames sent to it
+   * meanwhile are gathered in `corkBuf` and written in one write when the
+   * handling ends (`uncork`): one write(2) per read instead of one per
+   * message, as uWebSockets.js does.
+   */
+  private corked: Connection | null = null;
+  private corkBuf: Buffer | null = null;
+  private corkLength = 0;
 
   /**
    * `maskKeys` is given in the client role: every frame is then masked with a
@@ -73,6 +89,17 @@ export class Writer {
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
     const masked = this.maskKeys !== null;
     const total = frameHeaderLength(length, masked) + length;
+    if (conn === this.corked && (conn.flags & State.Writing) === 0) {
+      if (this.corkLength + total > CORK_LIMIT && this.corkLength > 0) this.flushCork();
+      if ((conn.flags & (State.Writing | State.Closed)) === 0 && total <= CORK_LIMIT) {
+        const buf = (this.corkBuf ??= this.borrow(conn, CORK_LIMIT));
+        if (buf === null) return SendResult.Dropped;
+        this.encode(buf, this.corkLength, opcode, payload, bytes, length);
+        this.corkLength += total;
+        this.framesOut++;
+        return SendResult.Written;
+      }
+    }
     const side = conn.side;
     const queued = side !== null && (conn.flags & State.Writing) !== 0;
     // Control frames (close, pong) are never refused: they are small and end or answer things.
@@ -94,6 +121,7 @@ export class Writer {
    * maxBufferedBytes like any data frame).
    */
   writeRaw(conn: Connection, data: Buffer, length: number, limited = false): SendResultValue {
+    if (conn === this.corked) this.flushCork(); // keep this connection's frames in order
     const side = conn.side;
     if (side !== null && (conn.flags & State.Writing) !== 0) {
       if (limited && side.bufferedAmount() + length > this.limits.maxBufferedBytes) return this.events.overflow(conn);
@@ -142,6 +170,7 @@ export class Writer {
 
   /** Writes a shared frame: the same bytes for every receiver, copied only into a busy connection's outbox. */
   writeShared(conn: Connection, frame: SharedFrame): SendResultValue {
+    if (conn === this.corked) this.flushCork(); // keep this connection's frames in order
     this.framesOut++;
     if ((conn.flags & State.Writing) !== 0) return this.writeRaw(conn, frame.buffer, frame.length, true);
     const pending = conn.link.write(conn, frame.buffer, frame.length);
@@ -184,8 +213,43 @@ export class Writer {
     this.events.flushed(conn);
   }
 
+  /** Starts gathering what is sent to `conn` while its read is handled. */
+  cork(conn: Connection): void {
+    this.corked = conn;
+  }
+
+  /** Ends the gathering: everything sent to the corked connection goes out in one write. */
+  uncork(): void {
+    if (this.corkLength > 0) this.flushCork();
+    if (this.corkBuf !== null) {
+      this.pool.release(this.corkBuf);
+      this.corkBuf = null;
+    }
+    this.corked = null;
+  }
+
+  /** Writes what is gathered for the corked connection now (before a shutdown, or when the cork is full). */
+  flushCork(conn?: Connection): void {
+    if (this.corkLength === 0 || (conn !== undefined && conn !== this.corked)) return;
+    const target = this.corked!;
+    const buf = this.corkBuf!;
+    const length = this.corkLength;
+    this.corkBuf = null;
+    this.corkLength = 0;
+    if ((target.flags & State.Closed) !== 0) {
+      this.pool.release(buf);
+      return;
+    }
+    this.writeOwned(target, buf, length);
+  }
+
   /** Returns every buffer a dead connection holds that no transport still uses. */
   discard(conn: Connection): void {
+    if (conn === this.corked && this.corkLength > 0) {
+      this.pool.release(this.corkBuf!);
+      this.corkBuf = null;
+      this.corkLength = 0;
+    }
     const side = conn.side;
     if (side === null) return;
     if (side.outbox !== null) {
