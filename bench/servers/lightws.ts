@@ -1,0 +1,33 @@
+/**
+ * lightws as a benchmark server process (see protocol.ts):
+ *
+ *   node dist/bench/servers/lightws.js --port 0 --mode echo|broadcast|idle [--transport handle|socket]
+ */
+import { createServer, type Server } from '../../src/index.js';
+import { type BenchServer, type Mode, isMain, runServerProcess } from './protocol.js';
+
+export async function startLightws(port: number, mode: Mode, transport: 'handle' | 'socket' = 'handle', host = '127.0.0.1'): Promise<BenchServer> {
+  if (transport !== 'handle' && transport !== 'socket') throw new RangeError(`--transport must be handle or socket, not ${String(transport)}`);
+  let server: Server;
+  server = createServer({
+    transport,
+    logLevel: 'warn',
+    message:
+      mode === 'echo' ? (conn, data, isBinary) => void conn.send(data, isBinary)
+      : mode === 'broadcast' ? (_conn, data, isBinary) => void server.broadcast(data, isBinary)
+      : undefined,
+  });
+  const address = await server.listen(port, host);
+  return {
+    port: address.port,
+    native: false, // no addon: lightws is plain JavaScript by design
+    info: { transport: server.transport },
+    connections: () => server.connections,
+    broadcast: (data, isBinary) => server.broadcast(data, isBinary),
+    close: async () => void (await server.close({ timeoutMs: 1_000 })),
+  };
+}
+
+if (isMain(import.meta.url)) {
+  void runServerProcess('lightws', ({ port, host, mode, transport }) => startLightws(port, mode, (transport ?? 'handle') as 'handle', host));
+}
