@@ -157,7 +157,10 @@ export class Reactor {
       } finally {
         this.writer.uncork();
       }
-    } else if ((flags & State.Handshaking) !== 0) {
+    } else if ((flags & (State.Handshaking | State.EndAfterFlush)) === State.Handshaking) {
+      // (After a refused handshake the rest is read and dropped until the peer hangs up:
+      // parsing it as another request would answer twice, and closing with unread data
+      // would reset the connection before the peer has read our answer.)
       this.handshake.onData(conn, buf, start, end);
     }
   }

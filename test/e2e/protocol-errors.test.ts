@@ -77,6 +77,25 @@ for (const transport of TRANSPORTS) {
       assert.equal(s.server.stats().pool.lentBuffers, 0);
     });
 
+    test('a refused handshake still gets its answer when the client keeps sending (found by the fuzzer)', async () => {
+      const refusedBefore = s.server.stats().handshakesRefused;
+      const client = await RawClient.connect(s.port);
+      client.write('GET / HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n'); // obs-fold → 400
+      for (let round = 0; round < 5; round++) {
+        client.write(Buffer.alloc(16384, 0x41)); // more, past maxHeaderSize, after the answer
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await client.until(() => client.response !== '', 'the 400', 5000);
+      assert.match(client.response, /^HTTP\/1.1 400 /);
+      client.socket.end();
+      await client.endOfStream();
+      assert.equal(client.error, undefined, 'no reset: the server reads and drops the rest until we hang up');
+      assert.equal(client.received.toString('latin1').split('HTTP/1.1 ').length - 1, 1, 'exactly one answer');
+      assert.equal(s.server.stats().handshakesRefused - refusedBefore, 1, 'what followed was not parsed as another request');
+      await until(() => s.server.stats().handshaking === 0, 5000, 'gone');
+      assert.equal(s.server.stats().pool.lentBuffers, 0);
+    });
+
     test('random bytes after the handshake never crash the server', async () => {
       let seed = 99;
       const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);

@@ -33,15 +33,21 @@ export interface Limits {
 
 export const LIMITS: Limits = { maxMessageSize: 64 * 1024, maxFragments: 16, maxHeaderSize: 8 * 1024 };
 
-/** The child's options: small limits so violations are cheap, short timeouts so silent peers end quickly. */
+/**
+ * The child's options: small limits so violations are cheap, short timeouts
+ * so silent peers end quickly. The timeouts are still long enough that the
+ * client's own event-loop lag (a loaded CI machine) cannot fire them while it
+ * is delivering: the wheel turns once a second, so idle 5 s fires 4-5 s after
+ * the last read.
+ */
 export const SERVER_OPTIONS = {
   ...LIMITS,
-  handshakeTimeoutMs: 4000,
-  idleTimeoutMs: 2000,
+  handshakeTimeoutMs: 6000,
+  idleTimeoutMs: 5000,
   closeTimeoutMs: 2000,
   // A frame or message still incomplete after the grace is failed (1008) at the first check: the
   // rate is far above anything a stalled peer reaches, so stalls end fast and deterministically.
-  slowMessageTimeoutMs: 4000,
+  slowMessageTimeoutMs: 6000,
   minMessageRate: 1 << 20,
   maxConnections: 4096,
   maxMemoryBytes: 1 << 30,
@@ -754,6 +760,11 @@ export interface Case {
   framesGenerated: number;
   /** Send the body only after the 101. */
   waitFor101: boolean;
+  /**
+   * Send the body even after a refusal: it holds a second, valid upgrade
+   * request, which a server that has refused the first must ignore.
+   */
+  sendAfterRefusal: boolean;
   delivery: Delivery;
   chunkSeed: number;
   ending: Ending;
@@ -779,10 +790,20 @@ export function generateCase(seed: number, index: number, pools: Pools, profile:
   let bodyKind: string;
   let expectCodes: readonly number[] | undefined;
   let terminal = true;
+  let sendAfterRefusal = false;
   if (headMutated) {
-    if (plan.mutation === 'truncate' || r.chance(0.5)) {
+    if (plan.mutation === 'truncate' || r.chance(0.45)) {
       bodyKind = 'empty';
       terminal = false;
+    } else if (r.chance(0.35)) {
+      // A second request after the refused one, sent once the refusal is in.
+      b.add(joinHead(requestLines(r, r.bytes(16).toString('base64'))), 0);
+      const n = r.int(4);
+      for (let i = 0; i < n; i++) b.validItem();
+      b.finishOpen();
+      b.closeFrame();
+      bodyKind = 'second-request';
+      sendAfterRefusal = true;
     } else {
       const n = r.int(6);
       for (let i = 0; i < n; i++) b.validItem();
@@ -834,7 +855,9 @@ export function generateCase(seed: number, index: number, pools: Pools, profile:
   }
   const body = Buffer.concat(b.parts);
   const total = plan.head.length + body.length;
-  const ending: Ending = terminal
+  const ending: Ending = sendAfterRefusal
+    ? 'wait'
+    : terminal
     ? r.weighted([['wait', 82], ['halfclose', 6], ['reset', 12]] as const)
     : r.weighted([['wait', profile === 'ci' ? 25 : 40], ['halfclose', 35], ['reset', 30]] as const);
   const resetAt =
@@ -850,7 +873,8 @@ export function generateCase(seed: number, index: number, pools: Pools, profile:
     body,
     bodyKind,
     framesGenerated: b.frames,
-    waitFor101: ending !== 'reset' && r.chance(0.25),
+    waitFor101: sendAfterRefusal || (ending !== 'reset' && r.chance(0.25)),
+    sendAfterRefusal,
     delivery,
     chunkSeed: r.u32(),
     ending,
@@ -1112,6 +1136,8 @@ export interface Observed {
   closeReason: string;
   badFrame: string | null;
   framesAfterClose: number;
+  /** Bytes after an HTTP error response and its Content-Length body (a second response?). */
+  bytesAfterRefusal: number;
   timedOut: boolean;
   bytesWritten: number;
   connectError: string | null;
@@ -1142,10 +1168,15 @@ export function runCase(port: number, c: Case, expect: ModelResult | null, bound
   const started = Date.now();
   const obs: Observed = {
     status: null, responseLine: '', acceptValid: null, replies: 0, mismatch: null, closeCode: null, closeReason: '',
-    badFrame: null, framesAfterClose: 0, timedOut: false, bytesWritten: 0, connectError: null, ms: 0,
+    badFrame: null, framesAfterClose: 0, bytesAfterRefusal: 0, timedOut: false, bytesWritten: 0, connectError: null, ms: 0,
   };
   return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+    // Half-open allowed, so a case can keep writing after the server's FIN (sendAfterRefusal);
+    // otherwise the client ends as soon as the server does, as by default.
+    const socket = net.connect({ port, host: '127.0.0.1', noDelay: true, allowHalfOpen: true });
+    let holdOpen = c.sendAfterRefusal;
+    let serverEnded = false;
+    let refusalBody = 0;
     let pending: Buffer = EMPTY;
     let phase: 'head' | 'frames' | 'http' = 'head';
     let stopWriting = false;
@@ -1208,12 +1239,22 @@ export function runCase(port: number, c: Case, expect: ModelResult | null, bound
         obs.responseLine = head.slice(0, head.indexOf('\r\n'));
         const m = /^HTTP\/1\.1 (\d{3}) /.exec(obs.responseLine);
         obs.status = m === null ? -1 : Number(m[1]);
+        const contentLength = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
+        refusalBody = contentLength === null ? 0 : Number(contentLength[1]);
         if (obs.status === 101) {
           const accept = /\r\nsec-websocket-accept:[ \t]*([^\r\n]*?)[ \t]*\r\n/i.exec(head);
           obs.acceptValid = accept !== null && accept[1] === expectedAccept(c.key);
           phase = 'frames';
         } else phase = 'http';
         statusWaiter?.();
+      }
+      if (phase === 'http') {
+        // The error body, then nothing: a second response would be a second request served.
+        const body = Math.min(refusalBody, pending.length);
+        refusalBody -= body;
+        obs.bytesAfterRefusal += pending.length - body;
+        pending = EMPTY;
+        return;
       }
       if (phase !== 'frames') return;
       for (;;) {
@@ -1239,11 +1280,11 @@ export function runCase(port: number, c: Case, expect: ModelResult | null, bound
 
     socket.on('data', (chunk: Buffer) => {
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      if (phase === 'http') {
-        pending = EMPTY; // the error body
-        return;
-      }
       parse();
+    });
+    socket.on('end', () => {
+      serverEnded = true;
+      if (!holdOpen && !socket.writableEnded) socket.end();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (obs.bytesWritten === 0 && error.code === 'ECONNREFUSED') obs.connectError = error.message;
@@ -1317,8 +1358,17 @@ export function runCase(port: number, c: Case, expect: ModelResult | null, bound
           if (!(await deliver(c.head))) return;
           if (c.body.length > 0) {
             if (obs.status === null && !closed) await new Promise<void>((done) => (statusWaiter = done));
-            if (obs.status !== 101 || closed) return;
-            if (!(await deliver(c.body))) return;
+            if (closed || obs.status === null || (obs.status !== 101 && !c.sendAfterRefusal)) {
+              holdOpen = false;
+              if (serverEnded && !socket.destroyed && !socket.writableEnded) socket.end();
+              return;
+            }
+            const delivered = await deliver(c.body);
+            if (holdOpen) {
+              holdOpen = false;
+              if (serverEnded && !socket.destroyed && !socket.writableEnded) socket.end();
+            }
+            if (!delivered) return;
           }
         } else if (!(await deliver(all))) return;
         if (c.ending === 'halfclose' && !socket.destroyed && !socket.writableEnded) socket.end();
@@ -1371,6 +1421,7 @@ export function judge(c: Case, e: Expectation, obs: Observed, limits: Limits = L
   if (obs.badFrame !== null) problems.push(`bad server output: ${obs.badFrame}`);
   if (obs.mismatch !== null) problems.push(`wrong reply: ${obs.mismatch}`);
   if (obs.framesAfterClose > 0) problems.push(`${obs.framesAfterClose} frame(s) after the server's Close`);
+  if (obs.bytesAfterRefusal > 0) problems.push(`${obs.bytesAfterRefusal} bytes after the HTTP error response (a second response?)`);
   const total = c.head.length + c.body.length;
   const sentAll = c.ending !== 'reset' || c.resetAt >= total;
   const sentEnd = c.ending === 'reset' ? c.resetAt : total;
@@ -1510,6 +1561,8 @@ export interface ServerStats {
   slowConsumersClosed: number;
   handshakesRefused: number;
   opened: number;
+  /** What the child's open/message/close handlers saw (fuzz-server.ts). */
+  app?: { open: number; opens: number; closes: number; errorCount: number; errors: string[] };
   pool: { lentBuffers: number; lentBytes: number; peakLentBytes: number };
   [key: string]: unknown;
 }
@@ -1582,6 +1635,8 @@ export interface FuzzSummary {
   bodyKinds: Record<string, number>;
   failures: Failure[];
   failureCount: number;
+  /** Every problem, numbers blanked out, counted: the shape of the failures at a glance. */
+  problemKinds: Record<string, number>;
   crashed: { code: number | null; signal: string | null; stderr: string } | null;
   serverErrors: ServerError[];
   checkpoints: Checkpoint[];
@@ -1589,6 +1644,8 @@ export interface FuzzSummary {
   alive: boolean;
   durationMs: number;
   slowestCaseMs: number;
+  /** The client's worst event-loop stall: timing failures (1001 instead of a code, no 101) near it may be the client's. */
+  maxClientLagMs: number;
 }
 
 function bump(h: Record<string, number>, key: string): void {
@@ -1625,17 +1682,26 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const maxFailures = o.maxFailures ?? 50;
   const summary: FuzzSummary = {
     seed: o.seed, transport: o.transport, profile: o.profile, cases: 0, frames: 0, framesGenerated: 0, bytesSent: 0,
-    closeCodes: {}, httpStatuses: {}, endings: {}, bodyKinds: {}, failures: [], failureCount: 0, crashed: null,
-    serverErrors: server.errors, checkpoints: [], finalStats: null, alive: true, durationMs: 0, slowestCaseMs: 0,
+    closeCodes: {}, httpStatuses: {}, endings: {}, bodyKinds: {}, failures: [], failureCount: 0, problemKinds: {}, crashed: null,
+    serverErrors: server.errors, checkpoints: [], finalStats: null, alive: true, durationMs: 0, slowestCaseMs: 0, maxClientLagMs: 0,
   };
+  let lastBeat = Date.now();
+  const lagMonitor = setInterval(() => {
+    const now = Date.now();
+    summary.maxClientLagMs = Math.max(summary.maxClientLagMs, now - lastBeat - 100);
+    lastBeat = now;
+  }, 100);
   const fail = (index: number, problems: string[], detail: Record<string, unknown>): void => {
     summary.failureCount++;
+    for (const p of problems) bump(summary.problemKinds, p.replace(/\(.*?\)/g, '').replace(/\d+/g, 'N').slice(0, 120));
     if (summary.failures.length < maxFailures) summary.failures.push({ index, problems, replay: replayCommand(o, index), detail });
   };
   let crashed = false;
   // Upper bounds for the server's counters: a connection is refused or opened at most once.
   let mayBeRefused = 0;
   let mayBeOpened = 0;
+  let appOpenReported = 0;
+  let appErrorsReported = 0;
   void server.whenExited().then(() => {
     if (server.stopping) return;
     crashed = true;
@@ -1666,7 +1732,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     if (problems.length > 0) fail(index, problems, caseDetail(c, e, obs));
   };
 
-  const checkpoint = async (): Promise<void> => {
+  const checkpoint = async (caseIndex = -1): Promise<void> => {
     if (crashed) return;
     // Every client socket is closed; give the server a moment to see the last EOFs.
     let stats: ServerStats | null = null;
@@ -1693,7 +1759,18 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     if (stats.accepted !== stats.closed) problems.push(`accepted ${stats.accepted} but closed ${stats.closed}`);
     if (stats.handshakesRefused > mayBeRefused) problems.push(`handshakesRefused ${stats.handshakesRefused} but at most ${mayBeRefused} connections can have been refused: some were refused more than once`);
     if (stats.opened > mayBeOpened) problems.push(`opened ${stats.opened} but at most ${mayBeOpened} connections got a 101 or no answer`);
-    if (problems.length > 0) fail(-1, problems, { checkpoint: cp });
+    const app = stats.app;
+    if (app !== undefined) {
+      if (app.open > appOpenReported) {
+        problems.push(`the open handler ran for ${app.open - appOpenReported} more connection(s) whose close handler never ran (the server holds none)`);
+        appOpenReported = app.open;
+      }
+      if (app.errorCount > appErrorsReported) {
+        problems.push(`handler lifecycle broken ${app.errorCount - appErrorsReported} time(s): ${app.errors.join('; ')}`);
+        appErrorsReported = app.errorCount;
+      }
+    }
+    if (problems.length > 0) fail(caseIndex, problems, { checkpoint: cp });
   };
 
   let lastProgress = Date.now();
@@ -1709,7 +1786,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     if (o.only !== undefined) {
       for (const index of o.only) {
         await runOne(index);
-        await checkpoint();
+        await checkpoint(index);
       }
     } else {
       let next = 0;
@@ -1731,6 +1808,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       }
     }
   } finally {
+    clearInterval(lagMonitor);
     summary.alive = server.alive && !crashed;
     await server.stop();
     summary.durationMs = Date.now() - started;
@@ -1750,7 +1828,7 @@ export function formatSummary(s: FuzzSummary): string {
   const last = s.finalStats;
   const lines = [
     `lightws fuzz — seed ${s.seed}, transport ${s.transport}, profile ${s.profile}`,
-    `  duration           ${(s.durationMs / 1000).toFixed(1)} s (slowest connection ${(s.slowestCaseMs / 1000).toFixed(1)} s)`,
+    `  duration           ${(s.durationMs / 1000).toFixed(1)} s (slowest connection ${(s.slowestCaseMs / 1000).toFixed(1)} s, worst client event-loop lag ${s.maxClientLagMs} ms)`,
     `  frames             ${s.frames.toLocaleString('en-US')} parsed by the server (${s.framesGenerated.toLocaleString('en-US')} generated), ${Math.round(s.frames / (s.durationMs / 1000)).toLocaleString('en-US')} frames/s`,
     `  bytes sent         ${(s.bytesSent / 1048576).toFixed(1)} MiB`,
     `  connections        ${s.cases.toLocaleString('en-US')} (bodies: ${sorted(s.bodyKinds)}; client endings: ${sorted(s.endings)})`,
@@ -1760,7 +1838,7 @@ export function formatSummary(s: FuzzSummary): string {
     `  server errors      ${s.serverErrors.length}`,
     `  pool checkpoints   ${s.checkpoints.length}, lentBuffers at each: ${s.checkpoints.map((c) => c.lentBuffers).join(',') || '-'}`,
     `  final server state ${last === null ? '-' : `connections ${last.connections}, handshaking ${last.handshaking}, pool.lentBuffers ${last.pool.lentBuffers}, pool.lentBytes ${last.pool.lentBytes}, peakLentBytes ${last.pool.peakLentBytes}, accepted ${last.accepted}, closed ${last.closed}, opened ${last.opened}, handshakesRefused ${last.handshakesRefused}, protocolErrors ${last.protocolErrors}`}`,
-    `  failures           ${s.failureCount}`,
+    `  failures           ${s.failureCount}${s.failureCount === 0 ? '' : ` — ${sorted(s.problemKinds)}`}`,
   ];
   for (const f of s.failures) {
     lines.push(`  ✗ case ${f.index}: ${f.problems.join('; ')}`);

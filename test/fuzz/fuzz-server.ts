@@ -4,11 +4,12 @@
  * transport ('handle' | 'socket') and the server options as JSON. It reports
  * over IPC: { type: 'ready', port } once listening, { type: 'error', ... } for
  * every error the server reports through its `error` handler, and
- * { type: 'stats', stats } in answer to { type: 'stats' }. { type: 'exit' }
+ * { type: 'stats', stats } in answer to { type: 'stats' } (server.stats() plus
+ * `app`: what the open/message/close handlers saw). { type: 'exit' }
  * closes it. LIGHTWS_POOL_DEBUG=1 (set by the parent) makes the pool throw on
  * a double release.
  */
-import { createServer, type ServerOptions } from '../../src/index.js';
+import { createServer, type Connection, type ServerOptions } from '../../src/index.js';
 
 const [transport, optionsJson] = process.argv.slice(2) as ['handle' | 'socket', string];
 const options = JSON.parse(optionsJson ?? '{}') as ServerOptions;
@@ -16,12 +17,31 @@ const send = (message: unknown): void => {
   if (process.connected) process.send!(message);
 };
 
+// The lifecycle the application sees: every `open` gets exactly one `close`, and
+// messages arrive only in between.
+const live = new Set<Connection>();
+const app = { open: 0, opens: 0, closes: 0, errorCount: 0, errors: [] as string[] };
+const lifecycleError = (what: string): void => {
+  app.errorCount++;
+  if (app.errors.length < 10) app.errors.push(what);
+};
+
 const server = createServer({
   ...options,
   transport,
   logLevel: 'warn',
+  open(conn) {
+    if (live.has(conn)) lifecycleError('open called twice for a connection');
+    live.add(conn);
+    app.opens++;
+  },
   message(conn, data, isBinary) {
+    if (!live.has(conn)) lifecycleError('message on a connection that is not open');
     conn.send(data, isBinary);
+  },
+  close(conn) {
+    if (!live.delete(conn)) lifecycleError('close without open');
+    app.closes++;
   },
   error(error, conn) {
     send({ type: 'error', message: error.message, stack: error.stack ?? '', remote: conn?.remoteAddress ?? '' });
@@ -30,7 +50,7 @@ const server = createServer({
 
 const address = await server.listen(0, '127.0.0.1');
 process.on('message', (message: { type: string }) => {
-  if (message.type === 'stats') send({ type: 'stats', stats: server.stats() });
+  if (message.type === 'stats') send({ type: 'stats', stats: { ...server.stats(), app: { ...app, open: live.size } } });
   else if (message.type === 'exit') {
     void server.close({ timeoutMs: 500 }).then(() => process.exit(0));
   }

@@ -100,7 +100,7 @@ describe('fuzz generator', () => {
   test('every injected violation is the first one the model finds, with the intended code', () => {
     const noServer: Observed = {
       status: null, responseLine: '', acceptValid: null, replies: 0, mismatch: null, closeCode: null, closeReason: '',
-      badFrame: null, framesAfterClose: 0, timedOut: false, bytesWritten: 0, connectError: null, ms: 0,
+      badFrame: null, framesAfterClose: 0, bytesAfterRefusal: 0, timedOut: false, bytesWritten: 0, connectError: null, ms: 0,
     };
     const kinds = new Set<string>();
     for (let index = 0; index < 3000; index++) {

@@ -23,6 +23,10 @@ export class RawClient {
   /** The HTTP response head (101 or an error), once received. */
   response = '';
   ended = false;
+  /** The socket error, if the connection failed (e.g. ECONNRESET: the peer reset it). */
+  error: (Error & { code?: string }) | undefined;
+  /** Every byte received, for tests that look at the raw stream. */
+  received = Buffer.alloc(0);
   private buffer = Buffer.alloc(0);
   private waiters: (() => void)[] = [];
   readonly key = generateKey();
@@ -30,13 +34,14 @@ export class RawClient {
   private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on('data', (chunk) => {
+      this.received = Buffer.concat([this.received, chunk]);
       this.buffer = Buffer.concat([this.buffer, chunk]);
       this.parse();
       this.wake();
     });
     socket.on('end', () => { this.ended = true; this.wake(); });
     socket.on('close', () => { this.ended = true; this.wake(); });
-    socket.on('error', () => { this.ended = true; this.wake(); });
+    socket.on('error', (error) => { this.error = error; this.ended = true; this.wake(); });
   }
 
   static async connect(port: number): Promise<RawClient> {
