@@ -275,6 +275,8 @@ export class Reactor {
 
   /** The 101 is on its way (server) or has arrived (client): the connection is open. */
   opened(conn: Connection, request: HandshakeRequest | ClientResponse): void {
+    // Writing the 101 can fail (the peer reset meanwhile): then the connection ended unopened.
+    if ((conn.flags & State.Closed) !== 0) return;
     conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
     this.stats.opened++;
     this.timeouts.opened(conn);
