@@ -68,6 +68,8 @@ export class ReceiveProgress {
    * clears it: it keeps no time itself.
    */
   startedAt = 0;
+  /** When the peer was last heard from while this was in progress (caller's clock). */
+  heardAt = 0;
 }
 
 /** An incomplete frame starts in a buffer of this size and doubles as bytes actually arrive. */
@@ -358,6 +360,6 @@ function recycle(progress: ReceiveProgress): void {
   progress.message = null;
   progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
   progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
-  progress.startedAt = 0;
+  progress.startedAt = progress.heardAt = 0;
   if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);
 }

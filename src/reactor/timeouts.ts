@@ -69,6 +69,7 @@ export class Timeouts {
   received(conn: Connection): void {
     const progress = conn.progress;
     if (progress === null || this.slowTicks === 0) return;
+    progress.heardAt = this.wheel.now;
     if (progress.startedAt === 0) {
       // Make sure the wheel looks at it when the grace ends, even if the peer goes silent.
       progress.startedAt = this.wheel.now;
@@ -114,10 +115,16 @@ export class Timeouts {
       reactor.finish(conn, handshaking ? new Error('handshake timed out') : undefined);
       return;
     }
-    if (conn.progress !== null && this.slowTicks !== 0) {
-      // A message in progress is not idle: check its rate, and again in a second.
-      if (this.checkMessageRate(conn)) this.wheel.schedule(conn, 1);
-      return;
+    const progress = conn.progress;
+    if (progress !== null && this.slowTicks !== 0) {
+      // A message in progress: check its rate every second, until the peer has been
+      // quiet for as long as the heartbeat allows; then the heartbeat decides, as for
+      // any silent peer (a half-sent frame must not hold its buffer past idleTimeoutMs).
+      if (!this.checkMessageRate(conn)) return;
+      if (this.heartbeatTicks === 0 || this.wheel.now - progress.heardAt < this.heartbeatTicks) {
+        this.wheel.schedule(conn, 1);
+        return;
+      }
     }
     if (this.heartbeatTicks === 0) return; // a spent slow-message check: nothing else is armed
     const { pingIntervalMs: ping, idleTimeoutMs: idle } = reactor.options;

@@ -23,6 +23,18 @@ for (const transport of TRANSPORTS) {
       await s.server.close();
     });
 
+    test('idleTimeoutMs also ends a peer that went silent in the middle of a frame (found by the fuzzer)', async () => {
+      const s = await start(transport, { idleTimeoutMs: 2000 });
+      const client = await RawClient.open(s.port);
+      client.write(client.frame(2, Buffer.alloc(60000, 1)).subarray(0, 40000)); // fast enough for minMessageRate, then nothing
+      const started = Date.now();
+      assert.equal(await client.closeCode(8000), 1001);
+      assert.ok(Date.now() - started < 4500, `closed at the idle timeout, not when the rate guard would (${Date.now() - started} ms)`);
+      client.destroy();
+      await until(() => s.server.stats().pool.lentBuffers === 0, 3000, 'the partial frame buffer back');
+      await s.server.close();
+    });
+
     test('idleTimeoutMs without pings closes a silent connection with 1001', async () => {
       const s = await start(transport, { idleTimeoutMs: 1500 });
       const client = await RawClient.open(s.port);

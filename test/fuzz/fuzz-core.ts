@@ -1284,6 +1284,7 @@ export function runCase(port: number, c: Case, expect: ModelResult | null, bound
     });
     socket.on('end', () => {
       serverEnded = true;
+      statusWaiter?.(); // the server ended without (or after) its response
       if (!holdOpen && !socket.writableEnded) socket.end();
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {

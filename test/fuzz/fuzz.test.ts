@@ -15,7 +15,7 @@ import {
 import { TRANSPORTS } from '../support/servers.js';
 
 const SEED = 20_260_601;
-const CASES = 900;
+const CASES = 700;
 
 const r = new Rng(1);
 const f = (opcode: number, payload: Buffer | string, extra: { fin?: boolean; rsv?: number; masked?: boolean; form?: 7 | 16 | 64; declared?: number; declaredHigh?: number } = {}): Buffer =>
