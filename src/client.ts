@@ -8,7 +8,7 @@ import type { ReactorOptions } from './reactor/options.js';
 import { Reactor } from './reactor/reactor.js';
 import type { StatsSnapshot } from './reactor/stats.js';
 import { HandleTransport } from './transport/handle-transport.js';
-import { loadRawBindings, pendingDeprecationEnabled } from './transport/raw-bindings.js';
+import { loadRawBindings, pendingDeprecationEnabled, requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
 
 /** Client handlers: the server's, but `open` gets the server's response instead of a request. */
@@ -124,21 +124,11 @@ export class Client<UserData = unknown> {
 
   /** Closes every connection (1000 by default), waits up to `timeoutMs`, then drops the rest. */
   async close(options: { timeoutMs?: number; code?: number; reason?: string } = {}): Promise<void> {
-    this.reactor.closeAll(options.code ?? 1000, options.reason ?? '');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.reactor.whenEmpty(), new Promise<void>((resolve) => (timer = setTimeout(resolve, options.timeoutMs ?? 2000)))]);
-    clearTimeout(timer);
-    this.reactor.terminateAll();
-    this.reactor.stop();
+    await this.reactor.shutdown(options.timeoutMs ?? 2000, options.code ?? 1000, options.reason ?? '');
   }
 
   private handles(): HandleTransport {
-    if (this.handleTransport === undefined) {
-      const loaded = loadRawBindings();
-      if (!loaded.ok) throw new Error(`raw handles unavailable: ${loaded.reason}`);
-      this.handleTransport = new HandleTransport(this.reactor, loaded.bindings);
-    }
-    return this.handleTransport;
+    return (this.handleTransport ??= new HandleTransport(this.reactor, requireRawBindings()));
   }
 
   private sockets(): SocketTransport {

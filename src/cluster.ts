@@ -3,7 +3,7 @@ import type { StatsSnapshot } from './reactor/stats.js';
 import type { CloseResult, Server } from './server.js';
 import { bindServerHandle } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
-import { loadRawBindings, type RawTcpHandle } from './transport/raw-bindings.js';
+import { requireRawBindings, type RawTcpHandle } from './transport/raw-bindings.js';
 
 /** Set in a worker's environment: its index. */
 const WORKER_ENV = 'LIGHTWS_CLUSTER_WORKER';
@@ -66,9 +66,7 @@ export async function startCluster<UserData = unknown>(
   const index = process.env[WORKER_ENV];
   if (index !== undefined && process.send !== undefined) return startWorker(Number(index), createWorkerServer);
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be a positive integer');
-  const loaded = loadRawBindings();
-  if (!loaded.ok) throw new Error(`cluster mode passes raw TCP handles between processes: ${loaded.reason}`);
-  const handle = await bindServerHandle(loaded.bindings, options.port, options.host);
+  const handle = await bindServerHandle(requireRawBindings(), options.port, options.host);
   const primary = new Primary(handle, options);
   await primary.ready;
   return primary;

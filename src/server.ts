@@ -8,7 +8,7 @@ import type { StatsSnapshot } from './reactor/stats.js';
 import type { SendData } from './reactor/writer.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
-import { loadRawBindings, pendingDeprecationEnabled } from './transport/raw-bindings.js';
+import { loadRawBindings, pendingDeprecationEnabled, requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
 
 export type TransportChoice = 'auto' | 'handle' | 'socket';
@@ -107,28 +107,11 @@ export class Server<UserData = unknown> {
   async close(options: { timeoutMs?: number; code?: number; reason?: string } = {}): Promise<CloseResult> {
     this.handleTransport?.stopListening();
     this.socketTransport?.stopListening();
-    const before = this.reactor.connectionCount;
-    this.reactor.closeAll(options.code, options.reason);
-    const timeoutMs = options.timeoutMs ?? this.reactor.options.closeTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.reactor.whenEmpty(),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
-    const terminated = this.reactor.connectionCount;
-    this.reactor.terminateAll();
-    this.reactor.stop();
-    return { closed: before - terminated, terminated };
+    return this.reactor.shutdown(options.timeoutMs ?? this.reactor.options.closeTimeoutMs, options.code, options.reason);
   }
 
   private handles(): HandleTransport {
-    if (this.handleTransport === undefined) {
-      const loaded = loadRawBindings();
-      if (!loaded.ok) throw new Error(`raw handles unavailable: ${loaded.reason}`);
-      this.handleTransport = new HandleTransport(this.reactor, loaded.bindings);
-    }
-    return this.handleTransport;
+    return (this.handleTransport ??= new HandleTransport(this.reactor, requireRawBindings()));
   }
 
   private sockets(): SocketTransport {

@@ -245,6 +245,23 @@ export class Reactor {
     for (const conn of this.connections.slice()) this.close(conn, code, reason);
   }
 
+  /**
+   * Graceful end of everything: Close (`code`) to every connection, wait up to
+   * `timeoutMs` for them to finish the closing handshake, drop the rest, stop
+   * the timers. Resolves with how many closed in time and how many were dropped.
+   */
+  async shutdown(timeoutMs: number, code?: number, reason?: string): Promise<{ closed: number; terminated: number }> {
+    const before = this.connections.length;
+    this.closeAll(code, reason);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.whenEmpty(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    const terminated = this.connections.length;
+    this.terminateAll();
+    this.stop();
+    return { closed: before - terminated, terminated };
+  }
+
   terminateAll(): void {
     for (const conn of this.connections.slice()) this.terminate(conn);
   }

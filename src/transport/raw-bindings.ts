@@ -84,6 +84,13 @@ export function loadRawBindings(): BindingsResult {
   return (cached ??= load());
 }
 
+/** The bindings, or an Error saying what is missing (for callers that already chose 'handle'). */
+export function requireRawBindings(): RawBindings {
+  const loaded = loadRawBindings();
+  if (!loaded.ok) throw new Error(`raw handles unavailable: ${loaded.reason}`);
+  return loaded.bindings;
+}
+
 function load(): BindingsResult {
   const binding = (process as unknown as { binding?: (name: string) => Record<string, any> }).binding;
   if (typeof binding !== 'function') return { ok: false, reason: 'process.binding is not available in this runtime' };

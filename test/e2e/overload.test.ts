@@ -29,7 +29,7 @@ for (const transport of TRANSPORTS) {
       client.write(client.frame(2, Buffer.alloc(60000, 1)).subarray(0, 40000)); // fast enough for minMessageRate, then nothing
       const started = Date.now();
       assert.equal(await client.closeCode(8000), 1001);
-      assert.ok(Date.now() - started < 4500, `closed at the idle timeout, not when the rate guard would (${Date.now() - started} ms)`);
+      assert.ok(Date.now() - started < 8000, `closed at the idle timeout (2 s + a tick), not when the rate guard would (~39 s) (${Date.now() - started} ms)`);
       client.destroy();
       await until(() => s.server.stats().pool.lentBuffers === 0, 3000, 'the partial frame buffer back');
       await s.server.close();
@@ -158,7 +158,7 @@ for (const transport of TRANSPORTS) {
       worker.send('ping');
       await until(() => sockets.every((c) => c.ended), 5000, 'every half-open connection closed');
       const took = Date.now() - started;
-      assert.ok(took < 3500, `closed within the 1 s timeout plus one 1 s tick (took ${took} ms)`);
+      assert.ok(took < 5000, `closed within the 1 s timeout plus one 1 s tick and scheduling slack (took ${took} ms)`);
       assert.equal(s.server.stats().handshakeTimeouts, 500);
       assert.ok(echoes > 50, `the real client kept echoing meanwhile (${echoes})`);
       assert.equal(s.server.stats().pool.lentBuffers, 0, 'the partial heads went back to the pool');
