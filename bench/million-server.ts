@@ -1,0 +1,175 @@
+/**
+ * The server side of bench/million.ts: a lightws cluster (handle transport,
+ * echo, heartbeats on). Run as the primary it prints one JSON line
+ * {"type":"ready","port","pids"} and answers stdin lines with JSON lines:
+ * 'stats' → {"type":"stats", ...ClusterStats}, 'pids' → {"type":"pids","pids"},
+ * 'close' → {"type":"closed","closed","terminated","ms"} (then exits).
+ * Re-executed by startCluster, the same script is each worker.
+ *
+ *   node dist/bench/million-server.js --workers 53 --ping-interval 30000 --idle-timeout 75000 [--fill 19500]
+ *
+ * --fill: a worker that holds this many connections stops accepting (closes
+ * its copy of the listening socket; the others keep theirs). The kernel
+ * spreads accepts over workers sharing one socket very unevenly (100k over 7
+ * workers: 6.7k..19.9k, the busiest at the open-files cap answering 503 and
+ * still winning the accept races), so without this the last connections of
+ * a run that fills every worker only get in after many retries, if at all.
+ * 0 = never stop. The workers' capacity (workers × fill) must cover N.
+ *
+ * --kind ws: the same for `ws` under node:cluster (round-robin: the primary
+ * accepts and hands each connection to a worker), echo, and the usual ws
+ * heartbeat (every --ping-interval: terminate who did not pong, ping the rest).
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { WebSocket } from 'ws';
+import { createServer, startCluster } from '../src/index.js';
+
+const { values } = parseArgs({
+  options: {
+    workers: { type: 'string', default: '1' },
+    'ping-interval': { type: 'string', default: '30000' },
+    'idle-timeout': { type: 'string', default: '0' },
+    fill: { type: 'string', default: '19500' },
+    kind: { type: 'string', default: 'lightws' },
+  },
+});
+const ping = Number(values['ping-interval']);
+const idle = Number(values['idle-timeout']) || (ping > 0 ? ping * 2 + 15_000 : 0);
+async function runLightws(): Promise<void> {
+  const fill = Number(values.fill);
+  const exits: unknown[] = [];
+  /** The server's HandleTransport (private field): stopListening() closes this worker's copy of the listening socket. */
+  type WithTransport = { handleTransport?: { stopListening(): void } };
+  let full = false;
+  const node = await startCluster(
+    { workers: Number(values.workers), port: 0, host: '127.0.0.1', restartDelayMs: 0, onWorkerExit: (info) => void exits.push(info) },
+    () => {
+      const server = createServer({
+        logLevel: 'silent', transport: 'handle', pingIntervalMs: ping, idleTimeoutMs: idle,
+        message: (conn, data, isBinary) => void conn.send(data, isBinary),
+        open: () => {
+          if (fill > 0 && !full && server.connections >= fill) {
+            full = true;
+            (server as unknown as WithTransport).handleTransport?.stopListening();
+          }
+        },
+      });
+      return server;
+    },
+  );
+  if (node.role === 'primary') {
+    const reply = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+    reply({ type: 'ready', port: node.address.port, pids: node.pids() });
+    process.on('SIGINT', () => {});
+    let closing = false;
+    const close = (): void => {
+      if (closing) return;
+      closing = true;
+      const t0 = performance.now();
+      void node.close({ timeoutMs: 5000 }).then((result) => {
+        reply({ type: 'closed', ...result, ms: performance.now() - t0 });
+        process.exit(0);
+      });
+    };
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      if (line === 'stats') void node.stats().then((stats) => reply({ type: 'stats', ...stats, exits }));
+      else if (line === 'pids') reply({ type: 'pids', pids: node.pids() });
+      else if (line === 'close') close();
+    }).on('close', close); // the orchestrator went away
+  }
+}
+
+const reply = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+
+type WsMessage = { ws: 'listening'; port: number } | { ws: 'stats'; id: number; stats?: Record<string, number> } | { ws: 'close'; id: number; result?: { closed: number } };
+
+async function runWs(): Promise<void> {
+  if (cluster.isWorker) {
+    // Loaded here only: lightws workers should not carry ws in their memory.
+    const { WebSocketServer } = await import('ws');
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', backlog: 511, perMessageDeflate: false, clientTracking: true });
+    const alive = new WeakSet<WebSocket>();
+    let pingsSent = 0, idleTimeouts = 0, opened = 0, messagesIn = 0;
+    wss.on('connection', (ws) => {
+      opened++;
+      alive.add(ws);
+      ws.on('pong', () => alive.add(ws));
+      ws.on('message', (data, isBinary) => { messagesIn++; ws.send(data, { binary: isBinary }); });
+      ws.on('error', () => {});
+    });
+    if (ping > 0) {
+      setInterval(() => {
+        for (const ws of wss.clients) {
+          if (!alive.has(ws)) { idleTimeouts++; ws.terminate(); continue; }
+          alive.delete(ws);
+          ws.ping();
+          pingsSent++;
+        }
+      }, ping).unref();
+    }
+    wss.on('listening', () => process.send!({ ws: 'listening', port: (wss.address() as { port: number }).port } satisfies WsMessage));
+    process.on('SIGINT', () => {});
+    process.on('disconnect', () => process.exit(0));
+    process.on('message', (m: WsMessage) => {
+      if (m.ws === 'stats') {
+        process.send!({ ws: 'stats', id: m.id, stats: { connections: wss.clients.size, handshaking: 0, opened, pingsSent, idleTimeouts, messagesIn, connectionsRefused: 0 } } satisfies WsMessage);
+      } else if (m.ws === 'close') {
+        const closed = wss.clients.size;
+        for (const ws of wss.clients) ws.close(1001);
+        const done = (): void => void process.send!({ ws: 'close', id: m.id, result: { closed } } satisfies WsMessage, () => process.exit(0));
+        const timer = setTimeout(() => { for (const ws of wss.clients) ws.terminate(); done(); }, 5000);
+        const poll = setInterval(() => { if (wss.clients.size === 0) { clearTimeout(timer); clearInterval(poll); done(); } }, 100);
+      }
+    });
+    return;
+  }
+  cluster.schedulingPolicy = cluster.SCHED_RR;
+  const workers: Worker[] = [];
+  let port = 0;
+  await Promise.all(Array.from({ length: Number(values.workers) }, () => new Promise<void>((resolve, reject) => {
+    const w = cluster.fork();
+    workers.push(w);
+    w.once('exit', () => reject(new Error('ws worker exited before it listened')));
+    w.on('message', (m: WsMessage) => { if (m.ws === 'listening') { port = m.port; resolve(); } });
+  })));
+  let nextId = 1;
+  const ask = (make: (id: number) => WsMessage, timeoutMs: number): Promise<WsMessage[]> => Promise.all(workers.filter((w) => w.isConnected()).map((w) => new Promise<WsMessage | undefined>((resolve) => {
+    const id = nextId++;
+    const timer = setTimeout(() => { w.off('message', on); resolve(undefined); }, timeoutMs);
+    const on = (m: WsMessage): void => { if ('id' in m && m.id === id) { clearTimeout(timer); w.off('message', on); resolve(m); } };
+    w.on('message', on);
+    w.send(make(id));
+  }))).then((all) => all.filter((m): m is WsMessage => m !== undefined));
+  const exits: unknown[] = [];
+  let closing = false;
+  for (const [i, w] of workers.entries()) w.on('exit', (code, signal) => { if (!closing) exits.push({ worker: i, code, signal }); });
+  reply({ type: 'ready', port, pids: workers.map((w) => w.process.pid) });
+  process.on('SIGINT', () => {});
+  const close = (): void => {
+    if (closing) return;
+    closing = true;
+    const t0 = performance.now();
+    void ask((id) => ({ ws: 'close', id }), 15_000).then((all) => {
+      const closed = all.reduce((n, m) => n + ((m as { result?: { closed: number } }).result?.closed ?? 0), 0);
+      for (const w of workers) if (w.isConnected()) w.kill();
+      reply({ type: 'closed', closed, terminated: 0, ms: performance.now() - t0 });
+      process.exit(0);
+    });
+  };
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'stats') {
+      void ask((id) => ({ ws: 'stats', id }), 5000).then((all) => {
+        const snaps = all.map((m) => (m as { stats?: Record<string, number> }).stats).filter((s): s is Record<string, number> => s !== undefined);
+        const total: Record<string, unknown> = {};
+        for (const snap of snaps) for (const [k, v] of Object.entries(snap)) total[k] = ((total[k] as number | undefined) ?? 0) + v;
+        reply({ type: 'stats', ...total, workers: snaps.length, connectionsPerWorker: snaps.map((s) => s.connections), restarts: 0, exits });
+      });
+    } else if (line === 'pids') reply({ type: 'pids', pids: workers.map((w) => w.process.pid) });
+    else if (line === 'close') close();
+  }).on('close', close);
+}
+
+if (values.kind === 'ws') await runWs();
+else await runLightws();

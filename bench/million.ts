@@ -1,0 +1,536 @@
+/**
+ * A million (or N) idle WebSocket connections on one box: a lightws cluster
+ * (bench/million-server.ts, ceil(N / 19,000) workers) against ceil(N / 19,000)
+ * lightws client processes (bench/load/million-clients.ts), all on loopback.
+ *
+ *   npm run bench:million -- --connections 1000000 [--hold 60] [--ping-interval 30]
+ *        [--idle-timeout S] [--min-available 3] [--tune-sysctls] [--in-flight K]
+ *        [--per-process 19000] [--sample 1000] [--label text]
+ *
+ * 1. Checks the limits it depends on (open files per process, fs.file-max,
+ *    fs.nr_open, somaxconn, tcp_max_syn_backlog, the port range) and, only
+ *    with --tune-sysctls, raises the writable sysctls (restored at exit).
+ * 2. Starts the cluster and the load processes, then ramps: every load
+ *    process keeps at most --in-flight connects outstanding (default: ~480
+ *    over all of them, so the shared accept queue of 511 never overflows),
+ *    one progress bar for the whole ramp (connections, rate, errors, MemAvailable).
+ * 3. Holds --hold seconds with server heartbeats flowing (--ping-interval),
+ *    measuring CPU; then checks every connection is still open on both sides
+ *    and that a sample (--sample, spread over every load process) echoes.
+ * 4. Reports server memory (RSS of all workers summed; Pss/private/shared
+ *    from /proc/PID/smaps_rollup), load-generator memory, kernel memory per
+ *    connection (/proc/meminfo Slab/SUnreclaim and /proc/net/sockstat deltas;
+ *    both ends of every loopback connection are on this box), ramp time and
+ *    rate, CPU during the hold; shuts everything down; appends the run to
+ *    bench/results/million.json.
+ *
+ * Stops early, saying why, if MemAvailable falls below --min-available GiB
+ * (default 3): the load processes stop connecting and everything is closed.
+ */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { environment, printTable } from './harness.js';
+import type { MillionCommand, MillionReport } from './load/million-clients.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '1000000' },
+    hold: { type: 'string', default: '60' },
+    'ping-interval': { type: 'string', default: '30' },
+    'idle-timeout': { type: 'string' },
+    'min-available': { type: 'string', default: '3' },
+    'tune-sysctls': { type: 'boolean', default: false },
+    'in-flight': { type: 'string' },
+    'per-process': { type: 'string', default: '19000' },
+    /** Connections planned per server worker: workers = ceil(N / this). */
+    'per-worker': { type: 'string', default: '19000' },
+    /**
+     * A worker holding this many stops accepting (see million-server.ts): the kernel spreads accepts
+     * over workers sharing one listening socket very unevenly. 0 = never (then raise the workers).
+     */
+    fill: { type: 'string', default: '19500' },
+    workers: { type: 'string' },
+    sample: { type: 'string', default: '1000' },
+    label: { type: 'string', default: '' },
+    /** The same run for `ws` under node:cluster (round-robin), for the contrast. */
+    ws: { type: 'boolean', default: false },
+    results: { type: 'string', default: 'bench/results/million.json' },
+  },
+});
+const N = Number(args.connections);
+const PER = Number(args['per-process']);
+const HOLD_S = Number(args.hold);
+const PING_MS = Number(args['ping-interval']) * 1000;
+const IDLE_MS = args['idle-timeout'] === undefined ? (PING_MS > 0 ? PING_MS * 2 + 15_000 : 0) : Number(args['idle-timeout']) * 1000;
+const MIN_AVAILABLE = Number(args['min-available']) * 2 ** 30;
+if (!(N > 0)) throw new RangeError('--connections must be positive');
+if (!(PER > 0 && PER <= 19_900)) throw new RangeError('--per-process must be 1..19900 (20,000 open files per process)');
+const WORKERS = Number(args.workers ?? Math.ceil(N / Number(args['per-worker'])));
+const LOADS = Math.ceil(N / PER);
+if (LOADS > 230) throw new RangeError('at most 230 load processes (one 127.x/16 address block each)');
+const KIND = args.ws ? 'ws' : 'lightws';
+const FILL = args.ws ? 0 : Number(args.fill);
+if (FILL > 0 && WORKERS * FILL < N) throw new RangeError(`${WORKERS} workers × --fill ${FILL} < ${N} connections`);
+const IN_FLIGHT = Number(args['in-flight'] ?? Math.min(64, Math.max(4, Math.floor(480 / LOADS))));
+const SALT = Math.floor(Math.random() * 250); // a fresh source-address block per run: earlier runs' TIME_WAITs
+
+const GiB = 2 ** 30;
+const gib = (b: number): string => `${(b / GiB).toFixed(2)} GiB`;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+// ---- /proc ------------------------------------------------------------------------------------
+
+const readText = (path: string): string => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
+const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+function memAvailable(): number { return field(readText('/proc/meminfo'), 'MemAvailable') * 1024; }
+
+interface Kernel { memAvailable: number; slab: number; sUnreclaim: number; sockets: number; tcpInuse: number; tcpOrphan: number; tcpTw: number; tcpMem: number }
+function kernel(): Kernel {
+  const meminfo = readText('/proc/meminfo');
+  const sockstat = readText('/proc/net/sockstat');
+  const num = (re: RegExp): number => Number(re.exec(sockstat)?.[1] ?? NaN);
+  return {
+    memAvailable: field(meminfo, 'MemAvailable') * 1024, slab: field(meminfo, 'Slab') * 1024, sUnreclaim: field(meminfo, 'SUnreclaim') * 1024,
+    sockets: num(/sockets: used (\d+)/), tcpInuse: num(/^TCP: inuse (\d+)/m), tcpOrphan: num(/^TCP:.* orphan (\d+)/m),
+    tcpTw: num(/^TCP:.* tw (\d+)/m), tcpMem: num(/^TCP:.* mem (\d+)/m) * 4096,
+  };
+}
+
+interface Mem { processes: number; rss: number; pss: number; private: number; shared: number; anonymous: number }
+function memoryOf(pids: readonly number[]): Mem {
+  const m: Mem = { processes: 0, rss: 0, pss: 0, private: 0, shared: 0, anonymous: 0 };
+  for (const pid of pids) {
+    const s = readText(`/proc/${pid}/smaps_rollup`);
+    if (s === '') continue;
+    m.processes++;
+    m.rss += field(s, 'Rss') * 1024;
+    m.pss += field(s, 'Pss') * 1024;
+    m.private += (field(s, 'Private_Clean') + field(s, 'Private_Dirty')) * 1024;
+    m.shared += (field(s, 'Shared_Clean') + field(s, 'Shared_Dirty')) * 1024;
+    m.anonymous += field(s, 'Anonymous') * 1024;
+  }
+  return m;
+}
+const minus = (a: Mem, b: Mem): Mem => ({ processes: a.processes, rss: a.rss - b.rss, pss: a.pss - b.pss, private: a.private - b.private, shared: a.shared - b.shared, anonymous: a.anonymous - b.anonymous });
+
+/** utime + stime of the processes, in ms (USER_HZ = 100). */
+function cpuMs(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readText(`/proc/${pid}/stat`);
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest.length > 13) ticks += Number(rest[11]) + Number(rest[12]);
+  }
+  return ticks * 10;
+}
+/** Busy and total jiffies of the whole machine. */
+function machineCpu(): { busy: number; total: number } {
+  const parts = readText('/proc/stat').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = parts.reduce((s, n) => s + n, 0);
+  return { busy: total - parts[3]! - (parts[4] ?? 0), total };
+}
+
+// ---- limits and sysctls -----------------------------------------------------------------------
+
+const SYSCTL = (name: string): string => `/proc/sys/${name.replaceAll('.', '/')}`;
+const readSysctl = (name: string): string => readText(SYSCTL(name)).trim();
+function openFilesLimit(): { soft: number; hard: number } {
+  const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readText('/proc/self/limits'));
+  const n = (s: string | undefined): number => (s === 'unlimited' ? Infinity : Number(s));
+  return { soft: n(line?.[1]), hard: n(line?.[2]) };
+}
+const restore: { name: string; value: string }[] = [];
+function setSysctl(name: string, value: string): void {
+  const before = readSysctl(name);
+  if (before === value) return;
+  writeFileSync(SYSCTL(name), value);
+  restore.push({ name, value: before });
+  log(`sysctl ${name}: ${before} -> ${value} (restored at exit)`);
+}
+function restoreSysctls(): void {
+  for (const { name, value } of restore.splice(0).reverse()) {
+    try { writeFileSync(SYSCTL(name), value); log(`sysctl ${name} restored to ${value}`); } catch (error) { log(`could not restore ${name}: ${String(error)}`); }
+  }
+}
+
+function checkLimits(): Record<string, unknown> {
+  const files = openFilesLimit();
+  const [lo, hi] = readSysctl('net.ipv4.ip_local_port_range').split(/\s+/).map(Number);
+  const limits = {
+    openFilesSoft: files.soft, openFilesHard: files.hard,
+    fileMax: Number(readSysctl('fs.file-max')), nrOpen: Number(readSysctl('fs.nr_open')), fileNr: readSysctl('fs.file-nr'),
+    somaxconn: Number(readSysctl('net.core.somaxconn')), tcpMaxSynBacklog: Number(readSysctl('net.ipv4.tcp_max_syn_backlog')),
+    ipLocalPortRange: `${lo} ${hi}`, tcpMem: readSysctl('net.ipv4.tcp_mem'),
+    memTotal: field(readText('/proc/meminfo'), 'MemTotal') * 1024, memAvailable: memAvailable(),
+  };
+  log(`limits: open files ${files.soft}/${files.hard} per process, fs.file-max ${limits.fileMax}, fs.nr_open ${limits.nrOpen}, ` +
+    `somaxconn ${limits.somaxconn}, tcp_max_syn_backlog ${limits.tcpMaxSynBacklog}, port range ${limits.ipLocalPortRange} ` +
+    `(sources are explicit: 127.${10}..${10 + LOADS - 1}.${SALT}.1-250 ports 10000-${10_000 + Math.ceil(PER / 250) - 1}), ` +
+    `MemAvailable ${gib(limits.memAvailable)} of ${gib(limits.memTotal)}`);
+  const problems: string[] = [];
+  if (files.soft < PER + 100) problems.push(`open files ${files.soft} < ${PER + 100}: lower --per-process`);
+  const filesNeeded = 2 * N + 50_000;
+  if (limits.fileMax < filesNeeded) {
+    if (args['tune-sysctls']) setSysctl('fs.file-max', String(filesNeeded * 2));
+    else problems.push(`fs.file-max ${limits.fileMax} < ${filesNeeded} (both ends of every connection): use --tune-sysctls`);
+  }
+  if (args['tune-sysctls']) {
+    // The listen backlog is 511 (the cluster's listen call) but the SYN queue and somaxconn cap it.
+    if (limits.somaxconn < 4096) setSysctl('net.core.somaxconn', '4096');
+    if (limits.tcpMaxSynBacklog < 8192) setSysctl('net.ipv4.tcp_max_syn_backlog', '8192');
+  } else if (limits.somaxconn < 511 || limits.tcpMaxSynBacklog < 512) {
+    log(`warning: somaxconn/tcp_max_syn_backlog below the listen backlog (511): connects may stall; --tune-sysctls raises them`);
+  }
+  if (problems.length > 0) throw new Error(`limits:\n  ${problems.join('\n  ')}`);
+  return limits;
+}
+
+// ---- children ---------------------------------------------------------------------------------
+
+const allPids = new Set<number>();
+const procs = new Set<ChildProcess>();
+function killAll(): void {
+  for (const p of procs) try { p.kill('SIGKILL'); } catch { /* gone */ }
+  for (const pid of allPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+}
+process.on('exit', () => { killAll(); restoreSysctls(); });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { log(`\n${sig}: stopping`); process.exit(130); });
+
+class Load {
+  readonly proc: ChildProcess;
+  pid = 0;
+  progress = { open: 0, failed: 0, inFlight: 0 };
+  private waiters: { type: string; resolve: (r: MillionReport) => void; reject: (e: Error) => void }[] = [];
+  private inbox: MillionReport[] = [];
+  constructor(readonly index: number, port: number, count: number) {
+    this.proc = fork(join(here, 'load', 'million-clients.js'),
+      ['--port', String(port), '--count', String(count), '--index', String(index), '--salt', String(SALT), '--in-flight', String(IN_FLIGHT)],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    procs.add(this.proc);
+    if (this.proc.pid !== undefined) allPids.add(this.proc.pid);
+    this.proc.on('message', (r: MillionReport) => {
+      if (r.type === 'progress') { this.progress = r; return; }
+      const i = this.waiters.findIndex((w) => w.type === r.type);
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
+    });
+    this.proc.on('exit', (code, signal) => {
+      procs.delete(this.proc);
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`load ${index} exited (${code ?? signal}) while we waited for '${w.type}'`));
+    });
+  }
+  send(cmd: MillionCommand): void { if (this.proc.connected) this.proc.send(cmd); }
+  next<T extends MillionReport['type']>(type: T, timeoutMs: number): Promise<Extract<MillionReport, { type: T }>> {
+    const i = this.inbox.findIndex((r) => r.type === type);
+    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<MillionReport, { type: T }>);
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error(`load ${this.index} has exited`));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`load ${this.index}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r as Extract<MillionReport, { type: T }>); }, reject: (e) => { clearTimeout(timer); reject(e); } });
+    });
+  }
+  async ask<T extends MillionReport['type']>(cmd: MillionCommand, type: T, timeoutMs: number): Promise<Extract<MillionReport, { type: T }>> {
+    const reply = this.next(type, timeoutMs);
+    this.send(cmd);
+    return reply;
+  }
+}
+
+class ServerProc {
+  readonly proc: ChildProcess;
+  private lines: Record<string, unknown>[] = [];
+  private waiters: { type: string; resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
+  constructor() {
+    this.proc = spawn(process.execPath, [join(here, 'million-server.js'), '--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    procs.add(this.proc);
+    if (this.proc.pid !== undefined) allPids.add(this.proc.pid);
+    createInterface({ input: this.proc.stdout! }).on('line', (line) => {
+      let r: Record<string, unknown>;
+      try { r = JSON.parse(line) as Record<string, unknown>; } catch { log(`server: ${line}`); return; }
+      const i = this.waiters.findIndex((w) => w.type === r.type);
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.lines.push(r);
+    });
+    this.proc.on('exit', (code, signal) => {
+      procs.delete(this.proc);
+      for (const w of this.waiters.splice(0)) w.reject(new Error(`server exited (${code ?? signal}) while we waited for '${w.type}'`));
+    });
+  }
+  ask(command: string | null, type: string, timeoutMs: number): Promise<Record<string, unknown>> {
+    const i = this.lines.findIndex((r) => r.type === type);
+    if (i >= 0) return Promise.resolve(this.lines.splice(i, 1)[0]!);
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error('server has exited'));
+    const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r); }, reject: (e) => { clearTimeout(timer); reject(e); } });
+    });
+    if (command !== null) this.proc.stdin!.write(`${command}\n`);
+    return reply;
+  }
+}
+
+async function stopProc(proc: ChildProcess, timeoutMs: number): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+// ---- memory guard and progress ----------------------------------------------------------------
+
+let abortReason: string | null = null;
+let lowestAvailable = Infinity;
+let onAbort: () => void = () => {};
+const guard = setInterval(() => {
+  const available = memAvailable();
+  lowestAvailable = Math.min(lowestAvailable, available);
+  if (available < MIN_AVAILABLE && abortReason === null) {
+    abortReason = `MemAvailable fell to ${gib(available)}, below the safety margin of ${gib(MIN_AVAILABLE)} (--min-available): stopping early`;
+    log(`\n*** ${abortReason}`);
+    onAbort();
+  }
+}, 250);
+guard.unref();
+const aborted = (): boolean => abortReason !== null;
+function checkAbort(): void { if (abortReason !== null) throw new Error(abortReason); }
+async function sleep(ms: number, tick?: () => void): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !aborted()) { await new Promise((r) => setTimeout(r, Math.min(1000, end - Date.now()))); tick?.(); }
+}
+
+const tty = process.stderr.isTTY === true;
+let lastPrinted = 0;
+function status(line: string, final = false): void {
+  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
+  else if (final || Date.now() - lastPrinted >= 5000) { process.stderr.write(`${line}\n`); lastPrinted = Date.now(); }
+}
+function bar(done: number, total: number, width = 30): string {
+  const n = Math.min(width, Math.round((width * done) / Math.max(1, total)));
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+}
+
+// ---- the run ----------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = new Date().toISOString();
+  log(`million (${KIND}): ${N} connections, ${WORKERS} server workers, ${LOADS} load processes (<= ${PER} each, ${IN_FLIGHT} connects in flight each), ` +
+    `heartbeat ping ${PING_MS / 1000} s / idle ${IDLE_MS / 1000} s, hold ${HOLD_S} s, safety margin ${gib(MIN_AVAILABLE)}`);
+  const limits = checkLimits();
+  const k0 = kernel();
+  if (k0.memAvailable < MIN_AVAILABLE + 1 * GiB) throw new Error(`MemAvailable is ${gib(k0.memAvailable)}: too close to the safety margin to start`);
+
+  const run: Record<string, unknown> = { kind: KIND, label: args.label, started, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
+    inFlightPerProcess: IN_FLIGHT, fillPerWorker: FILL, pingIntervalMs: PING_MS, idleTimeoutMs: IDLE_MS, holdSeconds: HOLD_S, minAvailable: MIN_AVAILABLE,
+    tunedSysctls: args['tune-sysctls'], limits, command: process.argv.slice(2).join(' ') };
+  const server = new ServerProc();
+  const loads: Load[] = [];
+  let workerPids: number[] = [];
+  let phase = 'start';
+  try {
+    // Cluster up.
+    let t = performance.now();
+    const readyP = server.ask(null, 'ready', 300_000);
+    while (!aborted()) {
+      const done = await Promise.race([readyP.then(() => true), sleep(1000).then(() => false)]);
+      if (done) break;
+      status(`starting ${WORKERS} workers... MemAvailable ${gib(memAvailable())}`);
+    }
+    checkAbort();
+    const ready = await readyP;
+    const port = Number(ready.port);
+    workerPids = (ready.pids as number[]).filter((p) => typeof p === 'number');
+    for (const pid of workerPids) allPids.add(pid);
+    run.clusterStartMs = performance.now() - t;
+    status(`cluster up: ${workerPids.length} workers on 127.0.0.1:${port} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
+
+    // Load processes up.
+    t = performance.now();
+    phase = 'spawn';
+    for (let i = 0; i < LOADS; i++) {
+      checkAbort();
+      const count = Math.min(PER, N - i * PER);
+      const load = new Load(i, port, count);
+      loads.push(load);
+      const r = await load.next('ready', 60_000);
+      load.pid = r.type === 'ready' ? r.pid : 0;
+      status(`load processes ${bar(i + 1, LOADS, 20)} ${i + 1}/${LOADS}, MemAvailable ${gib(memAvailable())}`);
+    }
+    status(`load processes up: ${LOADS} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
+    const loadPids = loads.map((l) => l.pid);
+    const primaryPid = server.proc.pid!;
+    await sleep(2000);
+    checkAbort();
+    const kEmpty = kernel();
+    const serverEmpty = memoryOf(workerPids);
+    const loadEmpty = memoryOf(loadPids);
+    run.before = { kernel: kEmpty, serverWorkers: serverEmpty, loadProcesses: loadEmpty, primary: memoryOf([primaryPid]) };
+
+    // Ramp.
+    phase = 'ramp';
+    onAbort = () => { for (const l of loads) l.send({ type: 'stopRamp' }); };
+    const rampT0 = performance.now();
+    const cpuRamp0 = { server: cpuMs(workerPids), load: cpuMs(loadPids), machine: machineCpu() };
+    const rampedP = Promise.all(loads.map((l) => l.ask({ type: 'ramp' }, 'ramped', 3_600_000)));
+    let prevOpen = 0, prevT = rampT0;
+    const ticker = setInterval(() => {
+      const open = loads.reduce((s, l) => s + l.progress.open, 0);
+      const failed = loads.reduce((s, l) => s + l.progress.failed, 0);
+      const inFlight = loads.reduce((s, l) => s + l.progress.inFlight, 0);
+      const now = performance.now();
+      const rate = ((open - prevOpen) * 1000) / (now - prevT);
+      prevOpen = open; prevT = now;
+      const elapsed = (now - rampT0) / 1000;
+      status(`ramp ${bar(open, N)} ${open.toLocaleString('en')}/${N.toLocaleString('en')} open ${(100 * open / N).toFixed(1)}%, ` +
+        `${rate.toFixed(0)}/s now, ${(open / elapsed).toFixed(0)}/s avg, ${inFlight} in flight, ${failed} failed, ` +
+        `MemAvailable ${gib(memAvailable())}, ${elapsed.toFixed(0)} s`);
+    }, 500);
+    let ramped: Extract<MillionReport, { type: 'ramped' }>[];
+    try { ramped = await rampedP; } finally { clearInterval(ticker); }
+    const rampMs = performance.now() - rampT0;
+    const cpuRamp1 = { server: cpuMs(workerPids), load: cpuMs(loadPids), machine: machineCpu() };
+    const opened = ramped.reduce((s, r) => s + r.open, 0);
+    const failed = ramped.reduce((s, r) => s + r.failed, 0);
+    const retried = ramped.reduce((s, r) => s + r.retried, 0);
+    const errors: Record<string, number> = {};
+    for (const r of ramped) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    status(`ramp ${bar(opened, N)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
+      `(${(opened / (rampMs / 1000)).toFixed(0)}/s), ${failed} failed, ${retried} attempts retried, errors ${JSON.stringify(errors)}, MemAvailable ${gib(memAvailable())}`, true);
+    run.ramp = { opened, failed, retried, errors, ms: rampMs, perSecond: opened / (rampMs / 1000),
+      serverCpuMs: cpuRamp1.server - cpuRamp0.server, loadCpuMs: cpuRamp1.load - cpuRamp0.load,
+      machineBusy: (cpuRamp1.machine.busy - cpuRamp0.machine.busy) / (cpuRamp1.machine.total - cpuRamp0.machine.total) };
+    checkAbort();
+
+    // Settle, measure at the top.
+    phase = 'measure';
+    await sleep(3000);
+    checkAbort();
+    const kTop = kernel();
+    const serverTop = memoryOf(workerPids);
+    const loadTop = memoryOf(loadPids);
+    const statsTop = await server.ask('stats', 'stats', 60_000);
+    const per = (b: number): number => b / Math.max(1, opened);
+    run.top = { kernel: kTop, serverWorkers: serverTop, loadProcesses: loadTop, primary: memoryOf([primaryPid]), serverConnections: statsTop.connections,
+      connectionsPerWorker: statsTop.connectionsPerWorker, pool: statsTop.pool };
+    const serverDelta = minus(serverTop, serverEmpty);
+    const loadDelta = minus(loadTop, loadEmpty);
+    run.memory = {
+      serverRss: serverTop.rss, serverRssPerConn: per(serverTop.rss), serverRssDeltaPerConn: per(serverDelta.rss),
+      serverPss: serverTop.pss, serverPrivate: serverTop.private, serverShared: serverTop.shared,
+      serverPrivatePerConn: per(serverTop.private), serverPrivateDeltaPerConn: per(serverDelta.private),
+      loadRss: loadTop.rss, loadRssPerConn: per(loadTop.rss), loadPrivate: loadTop.private, loadRssDeltaPerConn: per(loadDelta.rss),
+      kernelSlabPerConn: per(kTop.slab - kEmpty.slab), kernelSUnreclaimPerConn: per(kTop.sUnreclaim - kEmpty.sUnreclaim),
+      kernelTcpMemPerConn: per(kTop.tcpMem - kEmpty.tcpMem), socketsPerConn: per(kTop.sockets - kEmpty.sockets),
+      memAvailableUsedPerConn: per(kEmpty.memAvailable - kTop.memAvailable), memAvailableAtTop: kTop.memAvailable,
+    };
+    log(`top: server ${serverTop.processes} workers RSS ${gib(serverTop.rss)} (${per(serverTop.rss).toFixed(0)} B/conn; ` +
+      `+${per(serverDelta.rss).toFixed(0)} B/conn over the empty cluster), private ${gib(serverTop.private)}, shared ${gib(serverTop.shared)}, Pss ${gib(serverTop.pss)}; ` +
+      `load RSS ${gib(loadTop.rss)}; kernel slab +${gib(kTop.slab - kEmpty.slab)} (${per(kTop.slab - kEmpty.slab).toFixed(0)} B/conn, both ends), ` +
+      `sockets +${kTop.sockets - kEmpty.sockets}; MemAvailable ${gib(kTop.memAvailable)}`);
+
+    // Hold with heartbeats.
+    phase = 'hold';
+    const hold0 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), pings: Number(statsTop.pingsSent), t: performance.now() };
+    const holdT0 = Date.now();
+    await sleep(HOLD_S * 1000, () => status(`hold ${bar(Date.now() - holdT0, HOLD_S * 1000)} ${((Date.now() - holdT0) / 1000).toFixed(0)}/${HOLD_S} s, ` +
+      `MemAvailable ${gib(memAvailable())}`));
+    checkAbort();
+    const hold1 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), t: performance.now() };
+    const statsHold = await server.ask('stats', 'stats', 60_000);
+    const holdS = (hold1.t - hold0.t) / 1000;
+    run.hold = { seconds: holdS, pingsSent: Number(statsHold.pingsSent) - hold0.pings, pingsSentTotal: statsHold.pingsSent,
+      idleTimeouts: statsHold.idleTimeouts, serverCpuMs: hold1.server - hold0.server, serverCpuPerSecond: (hold1.server - hold0.server) / holdS,
+      primaryCpuMs: hold1.primary - hold0.primary, loadCpuMs: hold1.load - hold0.load, loadCpuPerSecond: (hold1.load - hold0.load) / holdS,
+      machineBusy: (hold1.machine.busy - hold0.machine.busy) / (hold1.machine.total - hold0.machine.total) };
+    status(`hold ${bar(1, 1)} ${holdS.toFixed(0)} s: ${Number(run.hold && (run.hold as { pingsSent: number }).pingsSent)} pings sent, ` +
+      `server CPU ${((hold1.server - hold0.server) / holdS).toFixed(0)} ms/s, load CPU ${((hold1.load - hold0.load) / holdS).toFixed(0)} ms/s`, true);
+
+    // Verify: every connection open on both sides, a sample echoes.
+    phase = 'verify';
+    const verified = await Promise.all(loads.map((l) => l.ask({ type: 'verify' }, 'verified', 60_000)));
+    const statsV = await server.ask('stats', 'stats', 60_000);
+    const sampleEach = Math.max(1, Math.ceil(Number(args.sample) / LOADS));
+    const echoed = await Promise.all(loads.map((l) => l.ask({ type: 'echo', sample: sampleEach, timeoutMs: 30_000 }, 'echoed', 60_000)));
+    const closeCodes: Record<string, number> = {};
+    for (const v of verified) for (const [k, n] of Object.entries(v.closeCodes)) closeCodes[k] = (closeCodes[k] ?? 0) + n;
+    const clientOpen = verified.reduce((s, v) => s + v.open, 0);
+    const echo = { sent: echoed.reduce((s, e) => s + e.sent, 0), ok: echoed.reduce((s, e) => s + e.ok, 0),
+      mismatched: echoed.reduce((s, e) => s + e.mismatched, 0), timedOut: echoed.reduce((s, e) => s + e.timedOut, 0), ms: Math.max(...echoed.map((e) => e.ms)) };
+    const perWorker = statsV.connectionsPerWorker as number[];
+    run.verify = {
+      clientOpen, clientClosedByPeer: verified.reduce((s, v) => s + v.closedByPeer, 0), closeCodes,
+      clientPings: verified.reduce((s, v) => s + v.pings, 0), unexpectedMessages: verified.reduce((s, v) => s + v.unexpected, 0),
+      serverConnections: statsV.connections, serverHandshaking: statsV.handshaking, connectionsRefused: statsV.connectionsRefused, idleTimeouts: statsV.idleTimeouts,
+      workerExits: statsV.exits, connectionsPerWorker: perWorker,
+      spread: { min: Math.min(...perWorker), max: Math.max(...perWorker), mean: perWorker.reduce((s, n) => s + n, 0) / perWorker.length,
+        stdev: Math.sqrt(perWorker.reduce((s, n, _, a) => s + (n - a.reduce((x, y) => x + y, 0) / a.length) ** 2, 0) / perWorker.length) },
+      echo, allOpen: clientOpen === opened && statsV.connections === opened, echoOk: echo.ok === echo.sent && echo.sent > 0,
+      loadProcessRss: verified.reduce((s, v) => s + v.rss, 0), loadProcessHeap: verified.reduce((s, v) => s + v.heapUsed, 0),
+    };
+    log(`verify: clients see ${clientOpen}/${opened} open (${JSON.stringify(closeCodes)} closed by the server), server counts ${String(statsV.connections)}; ` +
+      `client got ${(run.verify as { clientPings: number }).clientPings} pings; echo ${echo.ok}/${echo.sent} OK in ${echo.ms.toFixed(0)} ms; ` +
+      `per worker min ${Math.min(...perWorker)} max ${Math.max(...perWorker)}`);
+    run.completed = failed === 0 && opened === N;
+  } catch (error) {
+    run.error = `${phase}: ${(error as Error).message}`;
+    log(`\nstopped in phase '${phase}': ${(error as Error).message}`);
+  } finally {
+    // Shutdown: clients close theirs (Close handshake), then the cluster closes the rest and exits.
+    phase = 'shutdown';
+    onAbort = () => {};
+    const t = performance.now();
+    status(`shutdown: closing ${LOADS} load processes...`, true);
+    // Every load process and worker closes at once on 2 shared cores: 19k closes take ~3 s alone but
+    // > 20 s with 16+ processes doing it together, so the wait grows with N (1M: 120 s).
+    const quitMs = 20_000 + N / 10;
+    const quits = await Promise.all(loads.map((l) => l.ask({ type: 'quit' }, 'quitted', quitMs).catch(() => null)));
+    await Promise.all(loads.map((l) => stopProc(l.proc, 5000)));
+    const closed = await server.ask('close', 'closed', 30_000).catch(() => null);
+    server.proc.stdin?.end();
+    await stopProc(server.proc, 10_000);
+    // Workers exit on their own when the primary goes; make sure.
+    await new Promise((r) => setTimeout(r, 500));
+    for (const pid of workerPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    run.shutdown = { ms: performance.now() - t, clientsClosed: quits.reduce((s, q) => s + (q?.closed ?? 0), 0), quitFailures: quits.filter((q) => q === null).length, server: closed };
+    status(`shutdown in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
+  }
+  run.stoppedEarly = abortReason;
+  run.lowestMemAvailable = lowestAvailable;
+  run.finished = new Date().toISOString();
+  report(run);
+  restoreSysctls();
+  if (abortReason !== null) process.exitCode = 2;
+}
+
+function report(run: Record<string, unknown>): void {
+  const path = String(args.results);
+  let doc: { benchmark: string; environment: unknown; runs: unknown[] } = { benchmark: 'million', environment: environment(), runs: [] };
+  if (existsSync(path)) { try { doc = JSON.parse(readFileSync(path, 'utf8')) as typeof doc; doc.runs ??= []; } catch { /* start over */ } }
+  doc.environment = environment();
+  doc.runs.push(run);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+  const r = run as { ramp?: { opened: number; ms: number; perSecond: number; failed: number }; memory?: Record<string, number>; hold?: Record<string, number>; verify?: { allOpen: boolean; clientOpen: number; serverConnections: number; echo: { ok: number; sent: number }; spread: { min: number; max: number } } };
+  const kb = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 1024).toFixed(2)} KiB`);
+  printTable(['measure', 'value'], [
+    ['connections established / held', r.ramp === undefined ? '-' : `${r.ramp.opened} / ${r.verify?.clientOpen ?? '-'} (server ${r.verify?.serverConnections ?? '-'})`],
+    ['ramp', r.ramp === undefined ? '-' : `${(r.ramp.ms / 1000).toFixed(1)} s, ${r.ramp.perSecond.toFixed(0)}/s, ${r.ramp.failed} errors`],
+    ['server RSS (all workers)', r.memory === undefined ? '-' : `${gib(r.memory.serverRss!)}, ${kb(r.memory.serverRssPerConn)}/conn (+${kb(r.memory.serverRssDeltaPerConn)}/conn over empty)`],
+    ['server private / shared', r.memory === undefined ? '-' : `${gib(r.memory.serverPrivate!)} / ${gib(r.memory.serverShared!)}; private +${kb(r.memory.serverPrivateDeltaPerConn)}/conn over empty`],
+    ['kernel per connection (both ends)', r.memory === undefined ? '-' : `slab ${kb(r.memory.kernelSlabPerConn)}, SUnreclaim ${kb(r.memory.kernelSUnreclaimPerConn)}, tcp mem ${kb(r.memory.kernelTcpMemPerConn)}`],
+    ['load generator RSS', r.memory === undefined ? '-' : `${gib(r.memory.loadRss!)}, ${kb(r.memory.loadRssPerConn)}/conn`],
+    ['hold CPU (server / load)', r.hold === undefined ? '-' : `${r.hold.serverCpuPerSecond!.toFixed(0)} / ${r.hold.loadCpuPerSecond!.toFixed(0)} ms/s over ${r.hold.seconds!.toFixed(0)} s; machine ${(100 * r.hold.machineBusy!).toFixed(1)}% busy`],
+    ['heartbeat pings in hold', r.hold === undefined ? '-' : String(r.hold.pingsSent)],
+    ['all open / sample echo', r.verify === undefined ? '-' : `${r.verify.allOpen ? 'yes' : 'NO'} / ${r.verify.echo.ok}/${r.verify.echo.sent}`],
+    ['per worker min / max', r.verify === undefined ? '-' : `${r.verify.spread.min} / ${r.verify.spread.max}`],
+    ['stopped early', String(run.stoppedEarly ?? run.error ?? 'no')],
+  ]);
+  log(`appended to ${path}`);
+}
+
+await main();
+process.exit();
