@@ -72,7 +72,12 @@ export class ReceiveProgress {
   heardAt = 0;
 }
 
-/** An incomplete frame starts in a buffer of this size and doubles as bytes actually arrive. */
+/**
+ * A partial frame of known size up to this is borrowed whole (one copy, no
+ * regrowth). A larger one starts at FIRST_FRAME_BUFFER and doubles as bytes
+ * actually arrive, so a header that only claims a large size costs little.
+ */
+const WHOLE_FRAME_LIMIT = 64 * 1024;
 const FIRST_FRAME_BUFFER = 16 * 1024;
 const spareProgress: ReceiveProgress[] = [];
 const MAX_SPARE_PROGRESS = 1024;
@@ -157,7 +162,8 @@ function startFrame<C extends ReceiverState>(
     total = headerLength + header.payloadLength;
   }
   const available = end - pos;
-  const frame = config.lender.tryBorrow(total === 0 ? available : Math.min(total, Math.max(FIRST_FRAME_BUFFER, available)));
+  const size = total === 0 ? available : total <= WHOLE_FRAME_LIMIT ? total : Math.min(total, Math.max(FIRST_FRAME_BUFFER, available));
+  const frame = config.lender.tryBorrow(size);
   if (frame === null) return fail(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
   buf.copy(frame, 0, pos, end);
   const progress = conn.progress ?? (conn.progress = acquire());

@@ -9,12 +9,19 @@ import type { BufferPool } from '../pool/buffer-pool.js';
 export class SharedFrame {
   /** One reference is held by the broadcast loop itself until it ends. */
   refs = 1;
+  /**
+   * The frame's exact bytes: one view made once, so writing it to every
+   * receiver allocates nothing per receiver (the pooled buffer is longer).
+   */
+  readonly bytes: Buffer;
 
   constructor(
     readonly buffer: Buffer,
     readonly length: number,
     private readonly pool: BufferPool,
-  ) {}
+  ) {
+    this.bytes = buffer.subarray(0, length);
+  }
 
   retain(): void {
     this.refs++;

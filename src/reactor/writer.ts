@@ -172,8 +172,8 @@ export class Writer {
   writeShared(conn: Connection, frame: SharedFrame): SendResultValue {
     if (conn === this.corked) this.flushCork(); // keep this connection's frames in order
     this.framesOut++;
-    if ((conn.flags & State.Writing) !== 0) return this.writeRaw(conn, frame.buffer, frame.length, true);
-    const pending = conn.link.write(conn, frame.buffer, frame.length);
+    if ((conn.flags & State.Writing) !== 0) return this.writeRaw(conn, frame.bytes, frame.length, true);
+    const pending = conn.link.write(conn, frame.bytes, frame.length);
     if (pending === 0) {
       this.bytesOut += frame.length;
       return SendResult.Written;
