@@ -46,3 +46,18 @@ if (echo?.cases) {
     write(`echo-${c.scenario}`, barChart({ title: `Echo ${c.scenario}: messages per server CPU-second (higher is better)`, unit: 'msg/CPU-s', bars: bars(values) }));
   }
 }
+
+interface MillionRun { label: string; connections: number; error?: string; memory?: { serverRss: number; serverPrivate: number }; verify?: unknown }
+const million = read<{ runs: MillionRun[] }>('million');
+if (million) {
+  // The last completed run of each label: memory against connections.
+  const done = new Map<string, MillionRun>();
+  for (const run of million.runs) if (run.error === undefined && run.memory !== undefined) done.set(run.label, run);
+  const GiB = 1024 ** 3;
+  const runs = [...done.values()].sort((a, b) => a.connections - b.connections);
+  write('million-server-memory', barChart({
+    title: 'Server memory against connections (all workers, private pages)',
+    unit: 'GiB',
+    bars: runs.map((run) => ({ label: `${run.label.startsWith('ws') ? 'ws' : 'lightws'} ${(run.connections / 1000).toLocaleString('en-US')}k`, value: run.memory!.serverPrivate / GiB, ours: !run.label.startsWith('ws') })),
+  }));
+}
