@@ -40,8 +40,6 @@ const idle = Number(values['idle-timeout']) || (ping > 0 ? ping * 2 + 15_000 : 0
 async function runLightws(): Promise<void> {
   const fill = Number(values.fill);
   const exits: unknown[] = [];
-  /** The server's HandleTransport (private field): stopListening() closes this worker's copy of the listening socket. */
-  type WithTransport = { handleTransport?: { stopListening(): void } };
   let full = false;
   const node = await startCluster(
     { workers: Number(values.workers), port: 0, host: '127.0.0.1', restartDelayMs: 0, onWorkerExit: (info) => void exits.push(info) },
@@ -52,7 +50,7 @@ async function runLightws(): Promise<void> {
         open: () => {
           if (fill > 0 && !full && server.connections >= fill) {
             full = true;
-            (server as unknown as WithTransport).handleTransport?.stopListening();
+            server.stopAccepting();
           }
         },
       });

@@ -101,12 +101,21 @@ export class Server<UserData = unknown> {
   }
 
   /**
+   * Stops accepting new connections; open ones carry on. In cluster mode a
+   * full worker can do this so the kernel sends new connections to the
+   * others (it spreads accepts unevenly among processes sharing a socket).
+   */
+  stopAccepting(): void {
+    this.handleTransport?.stopListening();
+    this.socketTransport?.stopListening();
+  }
+
+  /**
    * Graceful shutdown: stop accepting, send 1001 to every connection, wait up
    * to `timeoutMs` (default closeTimeoutMs) for them to close, then drop the rest.
    */
   async close(options: { timeoutMs?: number; code?: number; reason?: string } = {}): Promise<CloseResult> {
-    this.handleTransport?.stopListening();
-    this.socketTransport?.stopListening();
+    this.stopAccepting();
     return this.reactor.shutdown(options.timeoutMs ?? this.reactor.options.closeTimeoutMs, options.code, options.reason);
   }
 

@@ -55,6 +55,20 @@ for (const transport of TRANSPORTS) {
       await s.server.close();
     });
 
+    test('stopAccepting(): open connections carry on, new ones are refused', async () => {
+      const s = await start(transport, echo);
+      const ws = await openWs(s.url);
+      s.server.stopAccepting();
+      const reply = new Promise((resolve) => ws.once('message', (d) => resolve(d.toString())));
+      ws.send('still served');
+      assert.equal(await reply, 'still served');
+      const refused = new WebSocket(s.url);
+      const error = await new Promise<Error>((resolve) => refused.once('error', resolve));
+      assert.match(error.message, /ECONNREFUSED/);
+      ws.close();
+      await s.server.close();
+    });
+
     test('server.close() sends 1001 to everyone and resolves with counts', async () => {
       const s = await start(transport, echo);
       const clients = await Promise.all([1, 2, 3].map(() => openWs(s.url)));
