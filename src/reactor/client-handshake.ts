@@ -77,7 +77,10 @@ export class ClientHandshake {
       return;
     }
     if (result.protocol !== undefined) side.protocol = result.protocol;
-    const response: ClientResponse = { protocol: result.protocol ?? '', headers: result.headers, remoteAddress: conn.remoteAddress };
+    const response: ClientResponse = Object.defineProperty({ protocol: result.protocol ?? '', headers: result.headers } as ClientResponse, 'remoteAddress', {
+      get: () => conn.remoteAddress, // lazy: a syscall most callers never need
+      enumerable: true,
+    });
     const held = head === buf ? null : side.head;
     side.head = null;
     side.headLength = 0;

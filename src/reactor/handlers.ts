@@ -4,6 +4,7 @@ import type { Connection } from './connection.js';
 
 /** The upgrade request as handlers see it: the parsed head plus where it came from. */
 export interface HandshakeRequest extends UpgradeRequest {
+  /** `ip:port` of the peer, looked up when first read: read it while the connection is open. */
   readonly remoteAddress: string;
 }
 

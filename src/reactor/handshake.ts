@@ -85,7 +85,8 @@ export class ServerHandshake {
     const result = parseUpgradeRequest(buf, start, headEnd, { maxHeaderSize: this.reactor.options.maxHeaderSize });
     if (!result.ok) return this.refuse(conn, result.status, result.message, result.headers);
     const request = result as UpgradeRequest & { remoteAddress: string };
-    request.remoteAddress = conn.remoteAddress;
+    // Lazy: a getpeername syscall per upgrade is measurable, and most handlers never ask.
+    Object.defineProperty(request, 'remoteAddress', { get: () => conn.remoteAddress, enumerable: true });
     const options = this.reactor.options;
     let allowed = false;
     try {
