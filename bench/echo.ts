@@ -1,0 +1,232 @@
+/**
+ * Echo throughput, latency and server CPU: lightws (raw handles), lightws (net sockets), ws and
+ * uWebSockets.js, each its own server process, on the same load, in the same run.
+ *
+ *   npm run bench:echo -- [--runs 3] [--seconds 4] [--warmup 2] [--load 2] [--rate 20000]
+ *                         [--window 10] [--big 10000] [--big-window 2]
+ *                         [--kinds handle,socket,ws,uws] [--scenarios rate100,flat100,flat10k]
+ *                         [--server-node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof]
+ *
+ * Scenarios, all with the classic 22-byte text message `hello world!!13212312!`:
+ *   rate100  100 connections, a fixed offered rate (--rate msgs/s in total): latency and CPU at a
+ *            load every server carries
+ *   flat100  100 connections flat out, --window messages in flight on each (pipelining)
+ *   flat10k  --big connections flat out, --big-window in flight on each
+ *
+ * The load is lightws's own client role (masked frames) in --load processes
+ * (load/echo-clients.ts), connections split between them. Each round is a
+ * fresh server and fresh load processes: connect, start, --warmup s, then a
+ * measured window of --seconds s. Servers are interleaved round by round
+ * (A B C D, the order rotated each run) and medians over --runs reported, so
+ * that noise from the shared machine hits them alike.
+ *
+ * The machine has 2 cores for server AND load (and other people's work), so
+ * flat-out msgs/s is a bound set by the whole machine, not by the server
+ * alone: the fair headline is messages per server CPU-second (echoes counted
+ * by the load over the window ÷ the server process's user+system CPU in that
+ * window, from its `stats`). Load-process CPU is reported beside it.
+ * Results: bench/results/echo.json.
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatRatio, median, printTable, writeResults } from './harness.js';
+import { LoadChild, mergeHists, pairedRatio, percentile, probeUws, SERVERS, ServerChild, serverScript, sleep, sourceBlock, status } from './load/control.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '2' },
+    load: { type: 'string', default: '2' },
+    rate: { type: 'string', default: '20000' },
+    window: { type: 'string', default: '10' },
+    big: { type: 'string', default: '10000' },
+    'big-window': { type: 'string', default: '2' },
+    kinds: { type: 'string', default: 'handle,socket,ws,uws' },
+    scenarios: { type: 'string', default: 'rate100,flat100,flat10k' },
+    'server-node-args': { type: 'string', default: '' },
+  },
+});
+const RUNS = Number(args.runs);
+const SECONDS = Number(args.seconds);
+const WARMUP = Number(args.warmup);
+const K = Number(args.load);
+const nodeArgs = args['server-node-args']!.split(',').filter(Boolean);
+
+interface Scenario { name: string; connections: number; mode: 'rate' | 'flat'; rate: number; window: number; describe: string }
+const SCENARIOS: Record<string, Scenario> = {
+  rate100: { name: 'rate100', connections: 100, mode: 'rate', rate: Number(args.rate), window: 0, describe: `100 conns, ${args.rate} msgs/s offered` },
+  flat100: { name: 'flat100', connections: 100, mode: 'flat', rate: 0, window: Number(args.window), describe: `100 conns flat out, window ${args.window}` },
+  flat10k: { name: 'flat10k', connections: Number(args.big), mode: 'flat', rate: 0, window: Number(args['big-window']), describe: `${args.big} conns flat out, window ${args['big-window']}` },
+};
+const scenarios = args.scenarios!.split(',').map((s) => SCENARIOS[s] ?? (() => { throw new RangeError(`unknown scenario ${s}`); })());
+let kinds = args.kinds!.split(',').filter((k) => { if (!SERVERS[k]) throw new RangeError(`unknown kind ${k}`); return true; });
+if (scenarios.some((s) => s.connections / K > 19_000)) throw new RangeError('more than 19,000 connections per load process (20,000 open files each): raise --load');
+
+interface Round {
+  scenario: string; kind: string; run: number;
+  msgsPerSec: number; p50us: number; p99us: number;
+  serverCpuSec: number; msgsPerServerCpuSec: number; serverCores: number;
+  loadCpuSec: number; loadCores: number; windowSec: number;
+  /** Kernel (system) share of server and load CPU; the machine's 1-min load average at the window's end. */
+  serverSysShare: number; loadSysShare: number; loadAvg1: number;
+  offered: number; skipped: number;
+  /** Phases: spawn to ready, connecting, stop to both gone. */
+  setupMs: number; connectMs: number; teardownMs: number;
+  verified: { serverConnections: number; open: number; failed: number; closedEarly: number; unexpected: number; badLength: number; ok: boolean };
+  errors: Record<string, number>;
+}
+
+async function round(sc: Scenario, kind: string, run: number, index: number): Promise<Round> {
+  const label = `${sc.name} ${SERVERS[kind]!.label} run ${run}/${RUNS}`;
+  const s = SERVERS[kind]!;
+  const server = new ServerChild(kind, serverScript(kind), ['--port', '0', '--mode', 'echo', ...s.argv], nodeArgs);
+  const loads: LoadChild[] = [];
+  const tSpawn = performance.now();
+  let tStop = 0;
+  let r: Round | undefined;
+  try {
+    const { port } = await server.ready();
+    for (let i = 0; i < K; i++) {
+      const n = Math.floor(sc.connections / K) + (i < sc.connections % K ? 1 : 0);
+      loads.push(new LoadChild(`load ${i}`, join(here, 'load', 'echo-clients.js'), [
+        '--port', String(port), '--connections', String(n), '--source', sourceBlock(index * K + i), '--mode', sc.mode,
+        '--rate', String((sc.rate * n) / sc.connections), '--window', String(sc.window),
+      ]));
+    }
+    await Promise.all(loads.map((l) => l.ask(null, 'ready', 15_000)));
+    const setupMs = performance.now() - tSpawn;
+    status(`${label}: connecting ${sc.connections}`);
+    const connected = await Promise.all(loads.map((l) => l.ask({ type: 'connect' }, 'connected', 180_000)));
+    const errors: Record<string, number> = {};
+    for (const c of connected) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
+    await Promise.all(loads.map((l) => l.ask({ type: 'start' }, 'started', 10_000)));
+    status(`${label}: warm-up ${WARMUP} s`);
+    await sleep(WARMUP * 1000);
+    status(`${label}: measuring ${SECONDS} s`);
+    // Server CPU from /proc at the two instants the window opens and closes (ServerChild.cpu);
+    // each load process counts over its own window: both are turned into rates before combining.
+    const c0 = await server.cpu();
+    const t0 = performance.now();
+    const [s0] = await Promise.all([server.stats(), ...loads.map((l) => l.ask({ type: 'mark' }, 'marked', 10_000))]);
+    await sleep(SECONDS * 1000);
+    const c1 = await server.cpu();
+    const loadAvg1 = loadavg()[0]!;
+    const wallSec = (performance.now() - t0) / 1000;
+    const reports = await Promise.all(loads.map((l) => l.ask({ type: 'report' }, 'report', 10_000)));
+    tStop = performance.now();
+    const stopped = await Promise.all(loads.map((l) => l.ask({ type: 'stop' }, 'stopped', 20_000)));
+    const msgsPerSec = reports.reduce((sum, r) => sum + r.count / (r.ms / 1000), 0);
+    const serverCpuSec = (c1.user + c1.system - c0.user - c0.system) / 1e6;
+    const serverSysShare = (c1.system - c0.system) / 1e6 / serverCpuSec;
+    const loadSysShare = reports.reduce((a, x) => a + x.cpuSystem, 0) / reports.reduce((a, x) => a + x.cpuUser + x.cpuSystem, 0);
+    const loadCores = reports.reduce((sum, r) => sum + (r.cpuUser + r.cpuSystem) / 1e3 / r.ms, 0);
+    const hist = mergeHists(reports.map((r) => r.hist));
+    const sum = (key: string): number => stopped.reduce((acc, r) => acc + (r.extra[key] ?? 0), 0);
+    const verified = {
+      serverConnections: s0.connections, open: connected.reduce((a, c) => a + c.open, 0), failed: connected.reduce((a, c) => a + c.failed, 0),
+      closedEarly: sum('closedEarly'), unexpected: sum('unexpected'), badLength: sum('badLength'), ok: false,
+    };
+    verified.ok = verified.serverConnections === sc.connections && verified.open === sc.connections && verified.failed === 0 &&
+      verified.closedEarly === 0 && verified.unexpected === 0 && verified.badLength === 0;
+    r = {
+      scenario: sc.name, kind, run, msgsPerSec, p50us: percentile(hist, 50), p99us: percentile(hist, 99),
+      serverCpuSec, msgsPerServerCpuSec: msgsPerSec / (serverCpuSec / wallSec), serverCores: serverCpuSec / wallSec,
+      loadCpuSec: loadCores * wallSec, loadCores, windowSec: wallSec, serverSysShare, loadSysShare, loadAvg1,
+      offered: sc.rate, skipped: reports.reduce((a, x) => a + (x.extra['skipped'] ?? 0), 0), verified, errors,
+      setupMs, connectMs: Math.max(...connected.map((c) => c.ms)), teardownMs: 0,
+    };
+    status(`${label}: ${r.msgsPerSec.toFixed(0)} msgs/s, p50 ${r.p50us.toFixed(0)} µs, p99 ${r.p99us.toFixed(0)} µs, ` +
+      `server ${r.serverCores.toFixed(2)} cores, ${r.msgsPerServerCpuSec.toFixed(0)} msgs/CPU-s, load ${r.loadCores.toFixed(2)} cores${verified.ok ? '' : ` VERIFY FAILED ${JSON.stringify(verified)} ${JSON.stringify(errors)}`}`, true);
+  } finally {
+    await Promise.all(loads.map((l) => l.stop(10_000)));
+    await server.stop();
+  }
+  r.teardownMs = performance.now() - tStop;
+  return r;
+}
+
+const FIELDS = ['msgsPerSec', 'p50us', 'p99us', 'serverCpuSec', 'msgsPerServerCpuSec', 'serverCores', 'loadCpuSec', 'loadCores', 'serverSysShare', 'loadSysShare'] as const;
+type Summary = Record<(typeof FIELDS)[number], number>;
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  let uws: { native: boolean; note: string } | null = null;
+  if (kinds.includes('uws')) {
+    uws = await probeUws();
+    status(uws.note, true);
+    if (!uws.native) kinds = kinds.filter((k) => k !== 'uws');
+  }
+  const rounds: Round[] = [];
+  let index = 0;
+  for (let run = 1; run <= RUNS; run++) {
+    for (const sc of scenarios) {
+      // Rotate the order each run: no server always goes first (or right after the 10k round).
+      const order = kinds.map((_, i) => kinds[(i + run - 1) % kinds.length]!);
+      for (const kind of order) rounds.push(await round(sc, kind, run, index++));
+    }
+  }
+  const summary: Record<string, Record<string, Summary>> = {};
+  for (const sc of scenarios) {
+    summary[sc.name] = {};
+    for (const kind of kinds) {
+      const mine = rounds.filter((r) => r.scenario === sc.name && r.kind === kind);
+      summary[sc.name]![kind] = Object.fromEntries(FIELDS.map((f) => [f, median(mine.map((r) => r[f]))])) as Summary;
+    }
+  }
+  // Ratios are paired run by run (see pairedRatio), >1 = better than the reference.
+  const ratios = (sc: string, k: string): { perCpuVsWs: number; perCpuVsUws: number; msgsPerSecVsWs: number } => {
+    const mine = rounds.filter((r) => r.scenario === sc);
+    return {
+      perCpuVsWs: pairedRatio(mine, k, 'ws', (r) => r.msgsPerServerCpuSec),
+      perCpuVsUws: pairedRatio(mine, k, 'uws', (r) => r.msgsPerServerCpuSec),
+      msgsPerSecVsWs: pairedRatio(mine, k, 'ws', (r) => r.msgsPerSec),
+    };
+  };
+  const ratio = (x: number): string => (Number.isFinite(x) ? formatRatio(x) : '-');
+  console.log(`\nEcho, 22-byte text messages; ${RUNS} runs × ${SECONDS} s measured (after ${WARMUP} s warm-up), medians; load: lightws client in ${K} processes.`);
+  console.log('msgs/CPU-s = echoes ÷ server CPU seconds (user+sys), the fair headline: server and load share 2 cores, so msgs/s is a machine bound.');
+  console.log(`×ws, ×uWS: msgs per server CPU-second ÷ ws's / uWS.js's in the same run, median over runs (>1 = cheaper per message). ${uws?.note ?? 'uWS.js not requested.'}`);
+  const avgs = rounds.map((r) => r.loadAvg1);
+  console.log(`Machine 1-min load average during the rounds: ${Math.min(...avgs).toFixed(1)}–${Math.max(...avgs).toFixed(1)} (median ${median(avgs).toFixed(1)}) on 2 cores.\n`);
+  const rows: (string | number)[][] = [];
+  for (const sc of scenarios) {
+    for (const kind of kinds) {
+      const s = summary[sc.name]![kind]!;
+      const x = ratios(sc.name, kind);
+      rows.push([SCENARIOS[sc.name]!.describe, SERVERS[kind]!.label, s.msgsPerSec.toFixed(0), s.p50us.toFixed(0), s.p99us.toFixed(0),
+        `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`, s.msgsPerServerCpuSec.toFixed(0), ratio(x.perCpuVsWs),
+        ratio(x.perCpuVsUws), ratio(x.msgsPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`,
+        `${(100 * s.serverSysShare).toFixed(0)}/${(100 * s.loadSysShare).toFixed(0)}`]);
+    }
+  }
+  printTable(['scenario', 'server', 'msgs/s', 'p50 µs', 'p99 µs', 'srv CPU s (cores)', 'msgs/CPU-s', '×ws', '×uWS', 'msgs/s ×ws', 'load CPU s (cores)', 'sys% srv/load'], rows);
+  const failed = rounds.filter((r) => !r.verified.ok);
+  const skipped = rounds.filter((r) => r.skipped > 0);
+  for (const r of failed) console.log(`  VERIFY FAILED: ${r.scenario} ${r.kind} run ${r.run}: ${JSON.stringify(r.verified)} ${JSON.stringify(r.errors)}`);
+  for (const r of skipped) console.log(`  ${r.scenario} ${r.kind} run ${r.run}: ${r.skipped} sends skipped (a connection had its max in flight: offered rate not met)`);
+  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  writeResults(join(here, '..', '..', 'bench', 'results', 'echo.json'), {
+    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+    config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loadProcesses: K, scenarios, kinds, serverNodeArgs: nodeArgs,
+      payload: 'hello world!!13212312! (22 B, text)', ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+    uws,
+    unit: 'msgs/s; µs; CPU seconds over the measured window; msgs per server CPU-second; medians over runs; ratios paired run by run, then median',
+    summary,
+    ratios: Object.fromEntries(scenarios.map((sc) => [sc.name, Object.fromEntries(kinds.map((k) => [k, ratios(sc.name, k)]))])),
+    allVerified: failed.length === 0,
+    rounds,
+    elapsedSec: (Date.now() - started) / 1000,
+  });
+  console.log(`\n${failed.length === 0 ? 'All rounds verified' : `${failed.length} ROUNDS FAILED VERIFICATION`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/echo.json`);
+  if (failed.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`\nbench:echo failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
