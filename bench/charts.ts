@@ -38,12 +38,13 @@ if (idle) {
   write('gc-pause', barChart({ title: 'Full-GC pause with 19.9k idle connections (lower is better)', unit: 'ms', bars: bars(pick('gcMsTop')), target: { value: 15, label: 'target 15 ms' } }));
 }
 
-interface EchoCase { scenario: string; servers: Record<string, { msgsPerCpuSecond?: number }> }
-const echo = read<{ cases?: EchoCase[] }>('echo');
-if (echo?.cases) {
-  for (const c of echo.cases) {
-    const values = Object.fromEntries(Object.entries(c.servers).map(([kind, r]) => [kind, r.msgsPerCpuSecond]));
-    write(`echo-${c.scenario}`, barChart({ title: `Echo ${c.scenario}: messages per server CPU-second (higher is better)`, unit: 'msg/CPU-s', bars: bars(values) }));
+type EchoSummary = Record<string, Record<string, { msgsPerServerCpuSec?: number }>>;
+const SCENARIOS: Record<string, string> = { rate100: '100 connections, 20k msg/s offered', flat100: '100 connections flat out', flat10k: '10,000 connections flat out' };
+const echo = read<{ summary?: EchoSummary }>('echo');
+if (echo?.summary) {
+  for (const [scenario, servers] of Object.entries(echo.summary)) {
+    const values = Object.fromEntries(Object.entries(servers).map(([kind, r]) => [kind, r.msgsPerServerCpuSec]));
+    write(`echo-${scenario}`, barChart({ title: `Echo, ${SCENARIOS[scenario] ?? scenario}: messages per server CPU-second`, unit: 'msg/CPU-s', bars: bars(values) }));
   }
 }
 
