@@ -1,0 +1,18 @@
+/**
+ * The third piece of native-free evidence: our pure-TypeScript masking and
+ * UTF-8 validation measured against the native addons ws can use
+ * (bufferutil, utf-8-validate), each benchmark in its own process.
+ *
+ *   npm run native-free:bench          (QUICK=1 for a rougher, faster run)
+ *
+ * The benchmarks themselves are bench/unmask.ts and bench/utf8.ts; results in
+ * bench/results/{unmask,utf8}.json and docs/benchmarks.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+for (const name of ['unmask', 'utf8']) {
+  const script = fileURLToPath(new URL(`../bench/${name}.js`, import.meta.url));
+  process.stdout.write(`\n== ${name}: pure TypeScript vs native addon ==\n`);
+  execFileSync(process.execPath, [script], { stdio: 'inherit' });
+}
