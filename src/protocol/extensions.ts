@@ -1,4 +1,4 @@
-import { isToken, isTokenChar } from './http-head.js';
+import { isToken, isTokenChar, skipListSeparators, skipOws } from './http-head.js';
 
 /**
  * The |Sec-WebSocket-Extensions| header field, RFC 6455 §9.1:
@@ -49,15 +49,6 @@ function bad(message: string, at: number): ExtensionsParseResult {
   return { ok: false, message: `invalid Sec-WebSocket-Extensions: ${message} at index ${at} (RFC 6455 §9.1)` };
 }
 
-/** Skip OWS (SP / HTAB) from `i`. */
-function skipOws(s: string, i: number): number {
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c !== SP && c !== HTAB) break;
-    i++;
-  }
-  return i;
-}
 
 /** End of the token starting at `i` (== i when there is none). */
 function scanToken(s: string, i: number): number {
@@ -76,11 +67,7 @@ export function parseExtensions(value: string): ExtensionsParseResult {
   // State: expecting an extension-token (start of a list element).
   while (true) {
     // Empty list elements and OWS between elements (RFC 7230 §7).
-    while (i < n) {
-      const c = value.charCodeAt(i);
-      if (c !== SP && c !== HTAB && c !== COMMA) break;
-      i++;
-    }
+    i = skipListSeparators(value, i);
     if (i === n) break;
     const nameEnd = scanToken(value, i);
     if (nameEnd === i) return bad('expected an extension name', i);

@@ -57,6 +57,26 @@ export function isTokenChar(code: number): boolean {
   return code < 128 && TCHAR[code] === 1;
 }
 
+/** Skips OWS (SP / HTAB, RFC 7230 §3.2.3) from `i`; returns the index after it. */
+export function skipOws(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c !== SP && c !== HTAB) break;
+    i++;
+  }
+  return i;
+}
+
+/** Skips OWS and commas from `i`: a list may hold empty elements (RFC 7230 §7). */
+export function skipListSeparators(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c !== SP && c !== HTAB && c !== 0x2c) break;
+    i++;
+  }
+  return i;
+}
+
 /** Is `s` a non-empty token (RFC 7230 §3.2.6)? */
 export function isToken(s: string): boolean {
   if (s.length === 0) return false;

@@ -1,4 +1,4 @@
-import { isTokenChar } from './http-head.js';
+import { isTokenChar, skipListSeparators, skipOws } from './http-head.js';
 
 /**
  * The |Sec-WebSocket-Protocol| header field (RFC 6455 §4.1 item 10, §11.3.4):
@@ -11,8 +11,6 @@ export type SubprotocolsParseResult =
   | { readonly ok: true; readonly protocols: string[] }
   | { readonly ok: false; readonly message: string };
 
-const SP = 0x20;
-const HTAB = 0x09;
 const COMMA = 0x2c;
 
 function bad(message: string): SubprotocolsParseResult {
@@ -31,21 +29,13 @@ export function parseSubprotocols(value: string): SubprotocolsParseResult {
   let seen: Set<string> | undefined;
   let i = 0;
   while (true) {
-    while (i < n) {
-      const c = value.charCodeAt(i);
-      if (c !== SP && c !== HTAB && c !== COMMA) break;
-      i++;
-    }
+    i = skipListSeparators(value, i);
     if (i === n) break;
     const start = i;
     while (i < n && isTokenChar(value.charCodeAt(i))) i++;
     if (i === start) return bad(`unexpected character at index ${i}`);
     const name = value.slice(start, i);
-    while (i < n) {
-      const c = value.charCodeAt(i);
-      if (c !== SP && c !== HTAB) break;
-      i++;
-    }
+    i = skipOws(value, i);
     if (i < n && value.charCodeAt(i) !== COMMA) return bad(`unexpected character at index ${i}`);
     // §4.1 item 10: "each value ... MUST be unique".
     if (seen === undefined && protocols.length >= 16) seen = new Set(protocols);

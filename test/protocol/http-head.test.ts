@@ -13,17 +13,8 @@ import {
 } from '../../src/protocol/http-head.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
 import { prng } from '../support/prng.js';
+import { RFC_SAMPLE_REQUEST as REQUEST } from '../support/rfc-sample.js';
 
-const REQUEST =
-  'GET /chat HTTP/1.1\r\n' +
-  'Host: server.example.com\r\n' +
-  'Upgrade: websocket\r\n' +
-  'Connection: Upgrade\r\n' +
-  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
-  'Origin: http://example.com\r\n' +
-  'Sec-WebSocket-Protocol: chat, superchat\r\n' +
-  'Sec-WebSocket-Version: 13\r\n' +
-  '\r\n';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { findHeadEnd } from '../../src/protocol/http-head.js';
 import { parseUpgradeRequest, type HandshakeFailure, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
 import { prng } from '../support/prng.js';
+import { RFC_SAMPLE_REQUEST as RFC_SAMPLE } from '../support/rfc-sample.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -43,16 +44,6 @@ function request(overrides: Record<string, string | null> = {}, requestLine = 'G
 
 // --- Real requests, written out as captured -------------------------------
 
-const RFC_SAMPLE =
-  'GET /chat HTTP/1.1\r\n' +
-  'Host: server.example.com\r\n' +
-  'Upgrade: websocket\r\n' +
-  'Connection: Upgrade\r\n' +
-  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
-  'Origin: http://example.com\r\n' +
-  'Sec-WebSocket-Protocol: chat, superchat\r\n' +
-  'Sec-WebSocket-Version: 13\r\n' +
-  '\r\n';
 
 const CHROME =
   'GET /echo?room=1 HTTP/1.1\r\n' +
