@@ -284,10 +284,7 @@ export class Reactor {
 
   /** Writes the 101 or error response (latin1). */
   writeHead(conn: Connection, head: string): void {
-    const buf = this.pool.borrow(head.length);
-    const length = buf.write(head, 0, 'latin1');
-    this.writer.writeRaw(conn, buf, length);
-    this.pool.release(buf);
+    this.writer.writeHead(conn, head);
   }
 
   /** The 101 is on its way (server) or has arrived (client): the connection is open. */

@@ -116,26 +116,21 @@ export class Writer {
   }
 
   /**
-   * Writes bytes that are already framed: the 101 response (`limited` false),
-   * or a shared frame's copy for a busy connection (`limited`: counts against
-   * maxBufferedBytes like any data frame).
+   * Writes an HTTP head (the 101 or an error response), encoded as latin1
+   * straight into the buffer that is written (or queued).
    */
-  writeRaw(conn: Connection, data: Buffer, length: number, limited = false): SendResultValue {
-    if (conn === this.corked) this.flushCork(); // keep this connection's frames in order
+  writeHead(conn: Connection, head: string): SendResultValue {
+    if (conn === this.corked) this.flushCork(); // keep this connection's bytes in order
+    const length = head.length; // latin1: one byte per character
     const side = conn.side;
-    if (side !== null && (conn.flags & State.Writing) !== 0) {
-      if (limited && side.bufferedAmount() + length > this.limits.maxBufferedBytes) return this.events.overflow(conn);
-      const buf = this.reserveOutbox(conn, side, length);
-      if (buf === null) return SendResult.Dropped;
-      data.copy(buf, side.outboxLength, 0, length);
-      side.outboxLength += length;
-      this.checkCongestion(conn, side);
-      return SendResult.Queued;
-    }
-    const buf = this.borrow(conn, length);
+    const queued = side !== null && (conn.flags & State.Writing) !== 0;
+    const buf = queued ? this.reserveOutbox(conn, side, length) : this.borrow(conn, length);
     if (buf === null) return SendResult.Dropped;
-    data.copy(buf, 0, 0, length);
-    return this.writeOwned(conn, buf, length);
+    const at = queued ? side.outboxLength : 0;
+    buf.write(head, at, length, 'latin1');
+    if (!queued) return this.writeOwned(conn, buf, length);
+    side.outboxLength += length;
+    return SendResult.Queued;
   }
 
   /** Builds a frame to send to many connections. The caller calls `release()` when its loop ends. */
@@ -172,7 +167,7 @@ export class Writer {
   writeShared(conn: Connection, frame: SharedFrame): SendResultValue {
     if (conn === this.corked) this.flushCork(); // keep this connection's frames in order
     this.framesOut++;
-    if ((conn.flags & State.Writing) !== 0) return this.writeRaw(conn, frame.bytes, frame.length, true);
+    if ((conn.flags & State.Writing) !== 0) return this.queueShared(conn, conn.side!, frame);
     const pending = conn.link.write(conn, frame.bytes, frame.length);
     if (pending === 0) {
       this.bytesOut += frame.length;
@@ -287,6 +282,17 @@ export class Writer {
     side.inflightPending = pending;
     this.bytesOut += length - pending;
     conn.flags |= State.Writing;
+    this.checkCongestion(conn, side);
+    return SendResult.Queued;
+  }
+
+  /** A shared frame for a connection with a write in flight: copied into its outbox, within maxBufferedBytes. */
+  private queueShared(conn: Connection, side: ConnectionSide, frame: SharedFrame): SendResultValue {
+    if (side.bufferedAmount() + frame.length > this.limits.maxBufferedBytes) return this.events.overflow(conn);
+    const buf = this.reserveOutbox(conn, side, frame.length);
+    if (buf === null) return SendResult.Dropped;
+    frame.bytes.copy(buf, side.outboxLength);
+    side.outboxLength += frame.length;
     this.checkCongestion(conn, side);
     return SendResult.Queued;
   }
