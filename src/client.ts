@@ -1,10 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import type { ClientResponse } from './reactor/client-handshake.js';
+import type { ClientResponse } from './reactor/client-request.js';
 import type { Connection } from './reactor/connection.js';
 import type { Handlers } from './reactor/handlers.js';
-import type { ReactorOptions } from './reactor/options.js';
+import type { EndpointOptions } from './reactor/options.js';
 import { Reactor } from './reactor/reactor.js';
 import type { StatsSnapshot } from './reactor/stats.js';
 import { HandleTransport } from './transport/handle-transport.js';
@@ -16,7 +16,7 @@ export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserDa
   open?(conn: Connection<UserData>, response: ClientResponse): void;
 }
 
-export interface ClientOptions<UserData = unknown> extends Omit<ReactorOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize'>, ClientHandlers<UserData> {
+export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize'>, ClientHandlers<UserData> {
   /** 'handle' (raw libuv handles), 'socket' (net/tls), or 'auto'. wss:// always uses 'socket'. */
   transport?: 'auto' | 'handle' | 'socket';
   /** node:tls options for wss:// (ca, rejectUnauthorized, ...). */
@@ -71,7 +71,7 @@ export class Client<UserData = unknown> {
       },
     };
     this.reactor = new Reactor({ ...options, maxConnections: options.maxConnections ?? Number.MAX_SAFE_INTEGER }, handlers, 'client');
-    this.reactor.abandoned = (conn, error) => {
+    this.reactor.lifecycle.abandoned = (conn, error) => {
       const waiter = this.pending.get(conn);
       this.pending.delete(conn);
       waiter?.reject(error);

@@ -5,13 +5,13 @@
 export { createServer, Server, type ServerOptions, type CloseResult, type TransportChoice } from './server.js';
 export { startCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker, type ClusterStats } from './cluster.js';
 export { createClient, Client, type ClientOptions, type ClientHandlers, type ConnectOptions } from './client.js';
-export type { ClientResponse } from './reactor/client-handshake.js';
+export type { ClientRequest, ClientResponse } from './reactor/client-request.js';
 export { Connection } from './reactor/connection.js';
 export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeRefusal } from './reactor/handlers.js';
-export type { ReactorOptions, LogLevel } from './reactor/options.js';
+export type { EndpointOptions, LogLevel } from './reactor/options.js';
 export { DEFAULTS } from './reactor/options.js';
 export type { StatsSnapshot } from './reactor/stats.js';
-export { SendResult, type SendData, type SendResultValue } from './reactor/writer.js';
+export { SendResult, type SendData } from './reactor/send-result.js';
 export type { ListenAddress } from './transport/listen-address.js';
 export { CloseCode, closeCodeName } from './protocol/close-code.js';
 export { ProtocolError, ErrorKind } from './protocol/protocol-error.js';

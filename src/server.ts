@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import type { Handlers } from './reactor/handlers.js';
-import type { ReactorOptions } from './reactor/options.js';
+import type { EndpointOptions } from './reactor/options.js';
 import { Reactor } from './reactor/reactor.js';
 import type { StatsSnapshot } from './reactor/stats.js';
-import type { SendData } from './reactor/writer.js';
+import type { SendData } from './reactor/send-result.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
 import { loadRawBindings, pendingDeprecationEnabled, requireRawBindings } from './transport/raw-bindings.js';
@@ -13,7 +13,7 @@ import { SocketTransport } from './transport/socket-transport.js';
 
 export type TransportChoice = 'auto' | 'handle' | 'socket';
 
-export interface ServerOptions<UserData = unknown> extends ReactorOptions, Handlers<UserData> {
+export interface ServerOptions<UserData = unknown> extends EndpointOptions, Handlers<UserData> {
   /** 'handle' (raw libuv handles, densest), 'socket' (net/tls), or 'auto' (handle when available). Default 'auto'. */
   transport?: TransportChoice;
   /** Serve wss:// with these node:tls options (cert, key, ...). Implies the socket transport. */

@@ -120,12 +120,12 @@ export function receive<C extends ReceiverState>(
 }
 
 /** Returns every borrowed buffer of a connection that is going away. */
-export function releaseProgress(conn: ReceiverState, config: ReceiverConfig): void {
+export function releaseProgress(conn: ReceiverState, lender: BufferLender): void {
   const progress = conn.progress;
   if (progress === null) return;
   conn.progress = null;
-  if (progress.frame !== null) config.lender.release(progress.frame);
-  if (progress.message !== null) config.lender.release(progress.message);
+  if (progress.frame !== null) lender.release(progress.frame);
+  if (progress.message !== null) lender.release(progress.message);
   recycle(progress);
 }
 
@@ -261,7 +261,7 @@ function dispatch<C extends ReceiverState>(
     case Opcode.Close: {
       const close = decodeClosePayload(buf, start, end);
       if (typeof close === 'number') return reject(conn, -close as ErrorKindValue, config, sink);
-      releaseProgress(conn, config);
+      releaseProgress(conn, config.lender);
       sink.onClose(conn, close.code, close.reason);
       return false;
     }
@@ -341,7 +341,7 @@ function continueMessage<C extends ReceiverState>(
 }
 
 function fail<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: ReceiverConfig, sink: ReceiverSink<C>): void {
-  releaseProgress(conn, config);
+  releaseProgress(conn, config.lender);
   sink.onError(conn, kind);
 }
 

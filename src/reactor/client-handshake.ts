@@ -1,31 +1,18 @@
+import type { BufferPool } from '../pool/buffer-pool.js';
 import { generateKey } from '../protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../protocol/client-handshake.js';
 import { findHeadEnd } from '../protocol/http-head.js';
+import type { ClientRequest, ClientResponse } from './client-request.js';
+import { extrasOf } from './connection-extras.js';
 import type { Connection } from './connection.js';
-import { appendHead, releaseHead } from './head-buffer.js';
-import type { Reactor } from './reactor.js';
-import { sideOf } from './writer.js';
-
-/** What a client asks for in its opening handshake (RFC 6455 §4.1). */
-export interface ClientRequest {
-  /** Host header value: `host[:port]`. */
-  readonly host: string;
-  /** Request target: path and query. */
-  readonly path: string;
-  readonly protocols?: readonly string[];
-  readonly origin?: string;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-/** The server's answer, as the client's `open` handler sees it. */
-export interface ClientResponse {
-  readonly protocol: string;
-  readonly headers: ReadonlyMap<string, string>;
-  readonly remoteAddress: string;
-}
+import { appendHead, releaseHead, takeHead } from './head-buffer.js';
+import type { Inbound } from './inbound.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Writer } from './writer.js';
 
 /** The response head may not be larger than this: a WebSocket 101 is a few hundred bytes. */
 const MAX_RESPONSE_HEAD = 16 * 1024;
+const NO_PROTOCOLS: readonly string[] = [];
 
 /**
  * The client side of the opening handshake on the reactor: send the
@@ -33,65 +20,64 @@ const MAX_RESPONSE_HEAD = 16 * 1024;
  * Sec-WebSocket-Accept, then open. Bytes after the head are frames.
  */
 export class ClientHandshake {
-  constructor(private readonly reactor: Reactor) {}
+  constructor(
+    private readonly pool: BufferPool,
+    private readonly writer: Writer,
+    private readonly lifecycle: Lifecycle,
+    private readonly inbound: Inbound,
+  ) {}
 
   start(conn: Connection, request: ClientRequest): void {
-    const side = sideOf(conn);
-    side.clientKey = generateKey();
-    side.clientProtocols = request.protocols ?? [];
+    const extras = extrasOf(conn);
+    extras.clientKey = generateKey();
+    extras.clientProtocols = request.protocols ?? NO_PROTOCOLS;
     const head = buildClientRequest({
       host: request.host,
       path: request.path,
-      key: side.clientKey,
+      key: extras.clientKey,
       protocols: request.protocols ? [...request.protocols] : undefined,
       origin: request.origin,
       headers: request.headers,
     });
-    this.reactor.writeHead(conn, head);
+    this.writer.writeHead(conn, head);
   }
 
   onData(conn: Connection, buf: Buffer, start: number, end: number): void {
-    const side = sideOf(conn);
-    const pool = this.reactor.pool;
+    const extras = extrasOf(conn);
     let head = buf;
     let from = start;
     let to = end;
-    if (side.head !== null || findHeadEnd(buf, start, end, start) < 0) {
-      appendHead(pool, conn, buf, start, end);
-      head = side.head!;
+    if (extras.head !== null || findHeadEnd(buf, start, end, start) < 0) {
+      appendHead(this.pool, conn, buf, start, end);
+      head = extras.head!;
       from = 0;
-      to = side.headLength;
+      to = extras.headLength;
     }
-    const headEnd = findHeadEnd(head, from, to, from === 0 ? side.headScan : from);
+    const headEnd = findHeadEnd(head, from, to, from === 0 ? extras.headScan : from);
     if (headEnd < 0) {
-      side.headScan = side.headLength;
-      if (side.headLength > MAX_RESPONSE_HEAD) this.reactor.abandon(conn, new Error('handshake response head too large'));
+      extras.headScan = extras.headLength;
+      if (extras.headLength > MAX_RESPONSE_HEAD) this.lifecycle.finish(conn, new Error('handshake response head too large'));
       return;
     }
-    const result = validateServerResponse(head, from, headEnd, { key: side.clientKey, protocols: side.clientProtocols });
-    side.clientKey = '';
-    side.clientProtocols = NO_PROTOCOLS;
+    const result = validateServerResponse(head, from, headEnd, { key: extras.clientKey, protocols: extras.clientProtocols });
+    extras.clientKey = '';
+    extras.clientProtocols = NO_PROTOCOLS;
     if (!result.ok) {
-      releaseHead(pool, conn);
-      this.reactor.abandon(conn, result.error);
+      releaseHead(this.pool, conn);
+      this.lifecycle.finish(conn, result.error);
       return;
     }
-    if (result.protocol !== undefined) side.protocol = result.protocol;
+    if (result.protocol !== undefined) extras.protocol = result.protocol;
     const response: ClientResponse = Object.defineProperty({ protocol: result.protocol ?? '', headers: result.headers } as ClientResponse, 'remoteAddress', {
       get: () => conn.remoteAddress, // lazy: a syscall most callers never need
       enumerable: true,
     });
-    const held = head === buf ? null : side.head;
-    side.head = null;
-    side.headLength = 0;
-    side.headScan = 0;
-    this.reactor.opened(conn, response);
+    const held = head === buf ? null : takeHead(conn);
+    this.inbound.opened(conn, response);
     try {
-      if (headEnd < to) this.reactor.feed(conn, head, headEnd, to);
+      if (headEnd < to) this.inbound.read(conn, head, headEnd, to);
     } finally {
-      if (held !== null) pool.release(held);
+      if (held !== null) this.pool.release(held.buf);
     }
   }
 }
-
-const NO_PROTOCOLS: readonly string[] = [];

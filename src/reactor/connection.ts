@@ -1,22 +1,38 @@
+import { Opcode } from '../protocol/opcode.js';
 import type { ReceiveProgress, ReceiverState } from '../protocol/receiver.js';
+import { ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
-import { ConnectionSide } from './connection-side.js';
 import type { Link } from './link.js';
-import type { Reactor, SendData } from './reactor.js';
+import type { SendData, SendResult } from './send-result.js';
 import type { WheelEntry } from './timer-wheel.js';
+
+/**
+ * What a connection's public methods are carried out by: the reactor
+ * (structural, so that this file does not import the reactor).
+ */
+export interface ConnectionOps {
+  send(conn: Connection, data: SendData, isBinary: boolean): SendResult;
+  sendControl(conn: Connection, opcode: number, data: SendData | undefined): SendResult;
+  close(conn: Connection, code: number | undefined, reason: string | undefined): void;
+  terminate(conn: Connection): void;
+  subscribe(conn: Connection, topic: string): void;
+  unsubscribe(conn: Connection, topic: string): void;
+  pause(conn: Connection): void;
+  resume(conn: Connection): void;
+}
 
 /**
  * One WebSocket connection, as handlers see it.
  *
  * It holds only plain fields: the transport's handle, a flags word, its
- * place in the reactor's registry, two timer-wheel numbers, and two
- * references that stay null while the connection is idle. The reactor and
- * the link live on the prototype of a per-server subclass, so they cost
+ * place in the reactor's registry, two timer-wheel numbers, and one reference
+ * that stays null while the connection is idle. The reactor (`ops`) and the
+ * link live on the prototype of a per-transport subclass, so they cost
  * nothing per connection.
  */
 export class Connection<UserData = unknown> implements ReceiverState, WheelEntry {
-  declare readonly reactor: Reactor;
-  declare readonly link: Link;
+  declare readonly ops: ConnectionOps;
+  declare readonly link: Link<Connection>;
 
   /** The transport's handle: a libuv TCP handle or a net/tls socket. */
   handle: unknown;
@@ -30,7 +46,7 @@ export class Connection<UserData = unknown> implements ReceiverState, WheelEntry
    * Handshake bytes, a partial frame or message, pending writes, topics, the
    * subprotocol: null while idle and unused.
    */
-  side: ConnectionSide | null = null;
+  extras: ConnectionExtras | null = null;
   /** Yours: set it in `open` or return it from `upgrade`. */
   data: UserData;
 
@@ -41,15 +57,15 @@ export class Connection<UserData = unknown> implements ReceiverState, WheelEntry
 
   /**
    * The receiver's incomplete frame or message (receiver contract). It lives
-   * in the side object, so an idle connection pays no field for it.
+   * in the extras, so an idle connection pays no field for it.
    */
   get progress(): ReceiveProgress | null {
-    return this.side === null ? null : this.side.progress;
+    return this.extras === null ? null : this.extras.progress;
   }
 
   set progress(progress: ReceiveProgress | null) {
-    if (progress !== null) (this.side ??= new ConnectionSide()).progress = progress;
-    else if (this.side !== null) this.side.progress = null;
+    if (progress !== null) (this.extras ??= new ConnectionExtras()).progress = progress;
+    else if (this.extras !== null) this.extras.progress = null;
   }
 
   /** True while the reactor reads this connection (receiver contract). */
@@ -64,12 +80,12 @@ export class Connection<UserData = unknown> implements ReceiverState, WheelEntry
 
   /** Bytes accepted by `send` that the kernel has not taken yet. */
   get bufferedAmount(): number {
-    return this.side === null ? 0 : this.side.bufferedAmount();
+    return this.extras === null ? 0 : this.extras.bufferedAmount();
   }
 
   /** The subprotocol agreed in the handshake, or '' (§4.2.2). */
   get protocol(): string {
-    return this.side?.protocol ?? '';
+    return this.extras?.protocol ?? '';
   }
 
   get remoteAddress(): string {
@@ -81,48 +97,48 @@ export class Connection<UserData = unknown> implements ReceiverState, WheelEntry
    * is false. Returns {@link SendResult}: written at once, queued behind
    * earlier data, or dropped (closed or over the buffer limit).
    */
-  send(data: SendData, isBinary?: boolean): number {
-    return this.reactor.send(this, data, isBinary ?? typeof data !== 'string');
+  send(data: SendData, isBinary?: boolean): SendResult {
+    return this.ops.send(this, data, isBinary ?? typeof data !== 'string');
   }
 
   /** Sends a Ping (§5.5.2); at most 125 bytes. */
-  ping(data?: SendData): number {
-    return this.reactor.sendControl(this, 0x9, data);
+  ping(data?: SendData): SendResult {
+    return this.ops.sendControl(this, Opcode.Ping, data);
   }
 
   /** Sends an unsolicited Pong (§5.5.3), a one-way heartbeat. */
-  pong(data?: SendData): number {
-    return this.reactor.sendControl(this, 0xa, data);
+  pong(data?: SendData): SendResult {
+    return this.ops.sendControl(this, Opcode.Pong, data);
   }
 
   /** Starts the closing handshake (§7.1.2); the socket closes when the peer answers or after closeTimeoutMs. */
   close(code?: number, reason?: string): void {
-    this.reactor.close(this, code, reason);
+    this.ops.close(this, code, reason);
   }
 
   /** Drops the connection at once, without a closing handshake. */
   terminate(): void {
-    this.reactor.terminate(this);
+    this.ops.terminate(this);
   }
 
   subscribe(topic: string): void {
-    this.reactor.topics.subscribe(this, topic);
+    this.ops.subscribe(this, topic);
   }
 
   unsubscribe(topic: string): void {
-    this.reactor.topics.unsubscribe(this, topic);
+    this.ops.unsubscribe(this, topic);
   }
 
   isSubscribed(topic: string): boolean {
-    return this.side?.topics?.has(topic) ?? false;
+    return this.extras?.topics?.has(topic) ?? false;
   }
 
   /** Stops reading this connection until `resume` (flow control in the handler's hands). */
   pause(): void {
-    this.reactor.pause(this);
+    this.ops.pause(this);
   }
 
   resume(): void {
-    this.reactor.resume(this);
+    this.ops.resume(this);
   }
 }

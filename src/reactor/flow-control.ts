@@ -1,29 +1,52 @@
 import { CloseCode } from '../protocol/close-code.js';
+import { dropExtrasIfEmpty } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
-import type { Reactor } from './reactor.js';
-import { SendResult, type SendResultValue } from './writer.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { ConnectionRegistry } from './registry.js';
+import type { Reporter } from './reporter.js';
+import { SendResult } from './send-result.js';
+import type { ReactorStats } from './stats.js';
 
 /**
- * What happens when writing outpaces a peer, or pooled memory runs short:
- * the maxBufferedBytes policy, pausing reads of a congested connection, and
- * shedding under the global memory budget. The writer reports; this decides.
+ * Reading and writing kept in step: the application's pause and resume,
+ * what happens when writing outpaces a peer (the maxBufferedBytes policy,
+ * pausing reads of a congested connection until its queue drains, then the
+ * drain handler), and shedding under the global memory budget. The writer
+ * reports; this decides.
  */
 export class FlowControl {
   constructor(
-    private readonly reactor: Reactor,
-    private readonly connections: readonly Connection[],
+    private readonly registry: ConnectionRegistry,
+    private readonly lifecycle: Lifecycle,
+    private readonly stats: ReactorStats,
+    private readonly reporter: Reporter,
+    private readonly backpressure: 'close' | 'drop',
+    private readonly drainHandler: ((conn: Connection) => void) | undefined,
   ) {}
 
+  /** The application stops reading this connection (or the async upgrade hook runs). */
+  pause(conn: Connection): void {
+    if ((conn.flags & (State.Paused | State.Closed)) !== 0) return;
+    conn.flags |= State.Paused;
+    // Already stopped for backpressure: resume must still wait for both reasons to go.
+    if ((conn.flags & State.ReadBlocked) === 0) conn.link.pause(conn);
+  }
+
+  resume(conn: Connection): void {
+    if ((conn.flags & (State.Paused | State.Closed)) !== State.Paused) return;
+    conn.flags &= ~State.Paused;
+    if ((conn.flags & State.ReadBlocked) === 0) conn.link.resume(conn);
+  }
+
   /** A send would pass maxBufferedBytes: drop it, or close the slow consumer (1008). */
-  overflow(conn: Connection): SendResultValue {
-    const reactor = this.reactor;
-    if (reactor.options.backpressure === 'drop') {
-      reactor.stats.sendsDropped++;
+  overflow(conn: Connection): SendResult {
+    if (this.backpressure === 'drop') {
+      this.stats.sendsDropped++;
       return SendResult.Dropped;
     }
-    reactor.stats.slowConsumersClosed++;
-    reactor.fail(conn, CloseCode.PolicyViolation, 'send buffer full');
+    this.stats.slowConsumersClosed++;
+    this.lifecycle.fail(conn, CloseCode.PolicyViolation, 'send buffer full');
     return SendResult.Dropped;
   }
 
@@ -31,15 +54,31 @@ export class FlowControl {
   congested(conn: Connection): void {
     if ((conn.flags & (State.ReadBlocked | State.Closed)) !== 0) return;
     conn.flags |= State.ReadBlocked;
-    this.reactor.stats.readPauses++;
+    this.stats.readPauses++;
     if ((conn.flags & State.Paused) === 0) conn.link.pause(conn);
   }
 
-  /** Its queue drained: read it again, unless the application paused it. */
-  drained(conn: Connection): void {
-    if ((conn.flags & State.ReadBlocked) === 0) return;
-    conn.flags &= ~State.ReadBlocked;
-    if ((conn.flags & State.Paused) === 0) conn.link.resume(conn);
+  /**
+   * Everything queued went to the kernel: FIN if the connection was ending;
+   * else read it again (unless the application paused it) and tell `drain`.
+   */
+  flushed(conn: Connection): void {
+    if ((conn.flags & State.EndAfterFlush) !== 0) {
+      this.lifecycle.flushedForEnd(conn);
+      return;
+    }
+    if ((conn.flags & State.ReadBlocked) !== 0) {
+      conn.flags &= ~State.ReadBlocked;
+      if ((conn.flags & State.Paused) === 0) conn.link.resume(conn);
+    }
+    dropExtrasIfEmpty(conn);
+    const handler = this.drainHandler;
+    if (handler === undefined) return;
+    try {
+      handler(conn);
+    } catch (error) {
+      this.lifecycle.handlerFailed(error, conn);
+    }
   }
 
   /**
@@ -50,18 +89,17 @@ export class FlowControl {
   shed(requester: Connection, bytes: number): void {
     let largest: Connection | undefined;
     let most = 0;
-    for (const conn of this.connections) {
+    for (const conn of this.registry.all) {
       const queued = conn.bufferedAmount;
       if (queued > most && conn !== requester) {
         most = queued;
         largest = conn;
       }
     }
-    const reactor = this.reactor;
-    reactor.stats.memoryRefusals++;
+    this.stats.memoryRefusals++;
     if (largest === undefined) return;
-    reactor.stats.memoryShed++;
-    reactor.log('warn', `memory budget reached (${bytes} B wanted): dropping ${largest.remoteAddress}, the largest queue (${most} B)`);
-    reactor.finish(largest, new Error('shed: memory budget'));
+    this.stats.memoryShed++;
+    this.reporter.log('warn', `memory budget reached (${bytes} B wanted): dropping ${largest.remoteAddress}, the largest queue (${most} B)`);
+    this.lifecycle.finish(largest, new Error('shed: memory budget'));
   }
 }

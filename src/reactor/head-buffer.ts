@@ -1,28 +1,38 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
+import { extrasOf } from './connection-extras.js';
 import type { Connection } from './connection.js';
-import { sideOf } from './writer.js';
 
 /**
  * Appends bytes of an HTTP head that arrived in pieces to the connection's
- * pooled head buffer (`side.head[0..headLength)`), growing it as needed.
+ * pooled head buffer (`extras.head[0..headLength)`), growing it as needed.
  * Used by both handshakes; the caller bounds how much it appends.
  */
 export function appendHead(pool: BufferPool, conn: Connection, buf: Buffer, start: number, end: number): void {
   if (start >= end) return;
-  const side = sideOf(conn);
-  const needed = side.headLength + (end - start);
-  if (side.head === null) side.head = pool.borrow(needed);
-  else if (needed > side.head.length) side.head = pool.grow(side.head, side.headLength, needed);
-  buf.copy(side.head, side.headLength, start, end);
-  side.headLength = needed;
+  const extras = extrasOf(conn);
+  const needed = extras.headLength + (end - start);
+  if (extras.head === null) extras.head = pool.borrow(needed);
+  else if (needed > extras.head.length) extras.head = pool.grow(extras.head, extras.headLength, needed);
+  buf.copy(extras.head, extras.headLength, start, end);
+  extras.headLength = needed;
+}
+
+/**
+ * Takes the gathered head bytes out of the connection: the caller now owns
+ * the pooled buffer (and releases it). Null when nothing was gathered.
+ */
+export function takeHead(conn: Connection): { buf: Buffer; length: number } | null {
+  const extras = conn.extras;
+  if (extras === null || extras.head === null) return null;
+  const taken = { buf: extras.head, length: extras.headLength };
+  extras.head = null;
+  extras.headLength = 0;
+  extras.headScan = 0;
+  return taken;
 }
 
 /** Gives the head buffer back (refused, failed or finished connection). */
 export function releaseHead(pool: BufferPool, conn: Connection): void {
-  const side = conn.side;
-  if (side?.head == null) return;
-  pool.release(side.head);
-  side.head = null;
-  side.headLength = 0;
-  side.headScan = 0;
+  const taken = takeHead(conn);
+  if (taken !== null) pool.release(taken.buf);
 }

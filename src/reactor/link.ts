@@ -1,28 +1,29 @@
-import type { Connection } from './connection.js';
-
 /**
  * What the reactor needs from a transport, per connection. Transports (raw
  * libuv handles, or net/tls sockets) implement it once for all their
  * connections and call back into the reactor (`Reactor.onData`, `onEnd`,
- * `onWriteComplete`, ...). The reactor never touches a socket directly.
+ * `writer.complete`, ...). The reactor never touches a socket directly.
+ *
+ * Generic over the connection type so that this file imports nothing: the
+ * connection holds its link, and the link takes connections.
  */
-export interface Link {
+export interface Link<C> {
   /** 'handle' or 'socket', for stats and logs. */
-  readonly name: string;
+  readonly name: 'handle' | 'socket';
   /**
    * Writes `buf[0..length)`. Returns how many bytes the kernel did not take at
    * once: 0 means all written and `buf` is free again; a positive count means
-   * the transport holds `buf` until it calls `reactor.onWriteComplete(conn, status)`.
+   * the transport holds `buf` until it calls `reactor.writer.complete(conn, status)`.
    * A negative number is a libuv error code and nothing is pending.
    */
-  write(conn: Connection, buf: Buffer, length: number): number;
+  write(conn: C, buf: Buffer, length: number): number;
   /** Stops reading this connection (backpressure, or after a close handshake ends). */
-  pause(conn: Connection): void;
-  resume(conn: Connection): void;
+  pause(conn: C): void;
+  resume(conn: C): void;
   /** Sends FIN once pending writes are out; reading goes on until EOF or destroy. */
-  shutdown(conn: Connection): void;
+  shutdown(conn: C): void;
   /** Closes the socket now. Pending writes complete later with an error status. */
-  destroy(conn: Connection): void;
+  destroy(conn: C): void;
   /** The peer's address, `ip:port`, for logs and the upgrade request. */
-  remoteAddress(conn: Connection): string;
+  remoteAddress(conn: C): string;
 }

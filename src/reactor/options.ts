@@ -4,8 +4,11 @@ import { connectionCapFromFdLimit } from './fd-limit.js';
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
 
-/** Server options. Every one has a default; see README "Options". */
-export interface ReactorOptions {
+/**
+ * The settings both endpoints (RFC 6455 §1.2: server and client) share:
+ * limits, timeouts, logging. Every one has a default; see README "Options".
+ */
+export interface EndpointOptions {
   /** Largest message, in bytes, across all its fragments. Larger → close 1009. Default 16 MiB. */
   maxMessageSize?: number;
   /** Most fragments in one message. Default 1024. */
@@ -72,8 +75,8 @@ export interface ReactorOptions {
   logger?: (level: LogLevel, message: string) => void;
 }
 
-export type ResolvedOptions = Required<Omit<ReactorOptions, 'checkOrigin' | 'logger' | 'maxConnections'>> & { maxConnections: number } &
-  Pick<ReactorOptions, 'checkOrigin'> & { logger: (level: LogLevel, message: string) => void };
+export type ResolvedOptions = Required<Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections'>> & { maxConnections: number } &
+  Pick<EndpointOptions, 'checkOrigin'> & { logger: (level: LogLevel, message: string) => void };
 
 export const DEFAULTS = {
   maxMessageSize: 16 * 1024 * 1024,
@@ -107,7 +110,7 @@ function writeToStderr(level: LogLevel, message: string): void {
 }
 
 /** Fills defaults and rejects nonsense early, with the option's name in the error. */
-export function resolveOptions(options: ReactorOptions = {}): ResolvedOptions {
+export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
   const resolved: ResolvedOptions = {
     maxMessageSize: options.maxMessageSize ?? DEFAULTS.maxMessageSize,
     maxFragments: options.maxFragments ?? DEFAULTS.maxFragments,

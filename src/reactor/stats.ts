@@ -1,7 +1,6 @@
 import type { PoolStats } from '../pool/buffer-pool.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
-import type { Writer } from './writer.js';
 
 /** What `server.stats()` returns: a plain object, safe to JSON.stringify or send over IPC. */
 export interface StatsSnapshot {
@@ -71,7 +70,12 @@ export class ReactorStats {
   messagesOut = 0;
 
   /** Walks the registry: O(connections), which is fine for a stats call and costs nothing per event. */
-  snapshot(connections: readonly Connection[], writer: Writer, pool: PoolStats, topics: number): StatsSnapshot {
+  snapshot(
+    connections: readonly Connection[],
+    writer: { readonly bytesOut: number; readonly framesOut: number },
+    pool: PoolStats,
+    topics: number,
+  ): StatsSnapshot {
     let open = 0;
     let handshaking = 0;
     let readingNow = 0;

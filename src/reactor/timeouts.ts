@@ -2,36 +2,47 @@ import { CloseCode } from '../protocol/close-code.js';
 import { Opcode } from '../protocol/opcode.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
-import type { Reactor } from './reactor.js';
-import { TimerWheel } from './timer-wheel.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { ReactorStats } from './stats.js';
+import { TICK_MS, ticks, type TimerWheel } from './timer-wheel.js';
+import type { Writer } from './writer.js';
 
-/** The wheel turns once a second: timeouts are coarse by design (one timer for all). */
-export const TICK_MS = 1000;
 const EMPTY = Buffer.alloc(0);
 
-export function ticks(ms: number): number {
-  return Math.max(1, Math.ceil(ms / TICK_MS));
+/** The options that set the deadlines. */
+export interface TimeoutSettings {
+  readonly handshakeTimeoutMs: number;
+  readonly pingIntervalMs: number;
+  readonly idleTimeoutMs: number;
+  readonly slowMessageTimeoutMs: number;
+  readonly minMessageRate: number;
 }
 
 /**
- * Every timeout of every connection, on one timer wheel driven by one
- * interval: the handshake deadline, the closing-handshake deadline,
+ * Every timeout of every connection but the closing one (the lifecycle sets
+ * that), on one timer wheel driven by one interval: the handshake deadline,
  * heartbeats (ping after pingIntervalMs of silence, drop after
  * idleTimeoutMs), and the slow-message guard. Each connection has a single
  * deadline; what it means is read from the connection's state when it
  * expires, so no connection ever has more than one entry or any closure.
  */
 export class Timeouts {
-  private readonly wheel: TimerWheel<Connection>;
   private timer: NodeJS.Timeout | undefined;
+  private readonly handshakeTicks: number;
   /** Ticks from the last read to the next heartbeat event (ping or idle); 0 when neither is on. */
   private readonly heartbeatTicks: number;
   /** The slow-message grace in ticks; 0 = guard off. */
   private readonly slowTicks: number;
 
-  constructor(private readonly reactor: Reactor) {
-    this.wheel = new TimerWheel<Connection>(64, (conn) => this.expired(conn));
-    const { pingIntervalMs, idleTimeoutMs, slowMessageTimeoutMs } = reactor.options;
+  constructor(
+    private readonly wheel: TimerWheel<Connection>,
+    private readonly lifecycle: Lifecycle,
+    private readonly writer: Writer,
+    private readonly stats: ReactorStats,
+    private readonly settings: TimeoutSettings,
+  ) {
+    const { handshakeTimeoutMs, pingIntervalMs, idleTimeoutMs, slowMessageTimeoutMs } = settings;
+    this.handshakeTicks = ticks(handshakeTimeoutMs);
     this.heartbeatTicks = pingIntervalMs !== 0 ? ticks(pingIntervalMs) : idleTimeoutMs !== 0 ? ticks(idleTimeoutMs) : 0;
     this.slowTicks = slowMessageTimeoutMs === 0 ? 0 : ticks(slowMessageTimeoutMs);
   }
@@ -49,7 +60,7 @@ export class Timeouts {
 
   /** A new TCP connection has handshakeTimeoutMs to upgrade. */
   handshaking(conn: Connection): void {
-    this.wheel.schedule(conn, ticks(this.reactor.options.handshakeTimeoutMs));
+    this.wheel.schedule(conn, this.handshakeTicks);
   }
 
   /** Open: from now on only heartbeats (if any) watch it. */
@@ -79,40 +90,14 @@ export class Timeouts {
     }
   }
 
-  /** Closing: the peer has closeTimeoutMs to answer or hang up. */
-  closing(conn: Connection): void {
-    this.wheel.schedule(conn, ticks(this.reactor.options.closeTimeoutMs));
-  }
-
-  cancel(conn: Connection): void {
-    this.wheel.cancel(conn);
-  }
-
-  /**
-   * Slowloris guard: past the grace, a message in progress must have averaged
-   * minMessageRate. False (and the connection failed with 1008) when it has not.
-   */
-  private checkMessageRate(conn: Connection): boolean {
-    const progress = conn.progress;
-    if (progress === null || progress.startedAt === 0) return true;
-    const elapsed = this.wheel.now - progress.startedAt;
-    if (elapsed < this.slowTicks) return true;
-    const received = progress.frameLength + progress.messageLength;
-    if (received >= elapsed * (TICK_MS / 1000) * this.reactor.options.minMessageRate) return true;
-    this.reactor.stats.slowMessagesClosed++;
-    this.reactor.fail(conn, CloseCode.PolicyViolation, 'message arriving too slowly');
-    return false;
-  }
-
-  /** A deadline passed: what it means depends on where the connection is. */
-  private expired(conn: Connection): void {
+  /** A deadline passed (the wheel calls this): what it means depends on where the connection is. */
+  expired(conn: Connection): void {
     const flags = conn.flags;
     if ((flags & State.Closed) !== 0) return;
-    const reactor = this.reactor;
     if ((flags & (State.Handshaking | State.CloseSent | State.EndAfterFlush)) !== 0) {
       const handshaking = (flags & State.Handshaking) !== 0;
-      if (handshaking) reactor.stats.handshakeTimeouts++;
-      reactor.finish(conn, handshaking ? new Error('handshake timed out') : undefined);
+      if (handshaking) this.stats.handshakeTimeouts++;
+      this.lifecycle.finish(conn, handshaking ? new Error('handshake timed out') : undefined);
       return;
     }
     const progress = conn.progress;
@@ -127,20 +112,36 @@ export class Timeouts {
       }
     }
     if (this.heartbeatTicks === 0) return; // a spent slow-message check: nothing else is armed
-    const { pingIntervalMs: ping, idleTimeoutMs: idle } = reactor.options;
+    const { pingIntervalMs: ping, idleTimeoutMs: idle } = this.settings;
     if (ping !== 0 && (idle === 0 || (flags & State.Pinged) === 0)) {
       // Quiet for pingIntervalMs: ask. Anything that comes back clears Pinged.
       conn.flags |= State.Pinged;
-      reactor.stats.pingsSent++;
-      reactor.writer.writeFrame(conn, Opcode.Ping, EMPTY);
+      this.stats.pingsSent++;
+      this.writer.writeFrame(conn, Opcode.Ping, EMPTY);
       this.wheel.schedule(conn, idle === 0 ? ticks(ping) : ticks(idle - ping));
       return;
     }
-    reactor.stats.idleTimeouts++;
+    this.stats.idleTimeouts++;
     if ((flags & State.Pinged) !== 0) {
-      reactor.finish(conn, new Error('no answer to ping: peer gone')); // dead: no point in a closing handshake
+      this.lifecycle.finish(conn, new Error('no answer to ping: peer gone')); // dead: no point in a closing handshake
       return;
     }
-    reactor.close(conn, CloseCode.GoingAway, 'idle timeout');
+    this.lifecycle.close(conn, CloseCode.GoingAway, 'idle timeout');
+  }
+
+  /**
+   * Slowloris guard: past the grace, a message in progress must have averaged
+   * minMessageRate. False (and the connection failed with 1008) when it has not.
+   */
+  private checkMessageRate(conn: Connection): boolean {
+    const progress = conn.progress;
+    if (progress === null || progress.startedAt === 0) return true;
+    const elapsed = this.wheel.now - progress.startedAt;
+    if (elapsed < this.slowTicks) return true;
+    const received = progress.frameLength + progress.messageLength;
+    if (received >= elapsed * (TICK_MS / 1000) * this.settings.minMessageRate) return true;
+    this.stats.slowMessagesClosed++;
+    this.lifecycle.fail(conn, CloseCode.PolicyViolation, 'message arriving too slowly');
+    return false;
   }
 }

@@ -8,6 +8,14 @@
  * bucket comes round. Only a deadline moved earlier is filed again, and the
  * stale copy is recognised and skipped by its tick.
  */
+/** The reactor's wheel turns once a second: timeouts are coarse by design (one timer for all). */
+export const TICK_MS = 1000;
+
+/** Whole ticks for a duration, at least one. */
+export function ticks(ms: number): number {
+  return Math.max(1, Math.ceil(ms / TICK_MS));
+}
+
 export interface WheelEntry {
   /** Tick at which the entry expires; 0 = no timer. */
   deadline: number;

@@ -1,5 +1,5 @@
 import type { Connection } from './connection.js';
-import { sideOf } from './writer.js';
+import { extrasOf } from './connection-extras.js';
 
 /**
  * Publish/subscribe: topic → subscribers, and on each subscribed connection
@@ -12,26 +12,25 @@ export class Topics {
   subscribe(conn: Connection, topic: string): void {
     if (typeof topic !== 'string') throw new TypeError('topic must be a string');
     if (!conn.isOpen) return;
-    const side = sideOf(conn);
-    (side.topics ??= new Set()).add(topic);
+    (extrasOf(conn).topics ??= new Set()).add(topic);
     let set = this.subscribers.get(topic);
     if (set === undefined) this.subscribers.set(topic, (set = new Set()));
     set.add(conn);
   }
 
   unsubscribe(conn: Connection, topic: string): void {
-    const topics = conn.side?.topics;
+    const topics = conn.extras?.topics;
     if (topics == null || !topics.delete(topic)) return;
-    if (topics.size === 0) conn.side!.topics = null;
+    if (topics.size === 0) conn.extras!.topics = null;
     this.leave(conn, topic);
   }
 
   /** Removes a closing connection from every topic it joined. */
   unsubscribeAll(conn: Connection): void {
-    const topics = conn.side?.topics;
+    const topics = conn.extras?.topics;
     if (topics == null) return;
     for (const topic of topics) this.leave(conn, topic);
-    conn.side!.topics = null;
+    conn.extras!.topics = null;
   }
 
   /** The subscribers of `topic`, or undefined when it has none. */

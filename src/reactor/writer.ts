@@ -2,33 +2,21 @@ import type { BufferPool } from '../pool/buffer-pool.js';
 import { frameHeaderLength, writeFrameHeader } from '../protocol/frame-encoder.js';
 import { applyMask } from '../protocol/mask.js';
 import type { MaskKeySource } from '../protocol/mask-key.js';
+import { isControlOpcode } from '../protocol/opcode.js';
+import { extrasOf, type ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
-import { ConnectionSide } from './connection-side.js';
 import type { Connection } from './connection.js';
+import { SendResult, type SendData } from './send-result.js';
 import { SharedFrame } from './shared-frame.js';
 
-/** Anything `send` takes. A string goes as UTF-8. */
-export type SendData = string | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView;
-
-/** What `send` did with a message. */
-export const SendResult = {
-  /** Not sent: the connection is closed or closing. */
-  Dropped: 0,
-  /** The kernel took the whole frame. */
-  Written: 1,
-  /** Kept in a pooled buffer until the kernel takes it (see bufferedAmount, drain). */
-  Queued: 2,
-} as const;
-export type SendResultValue = (typeof SendResult)[keyof typeof SendResult];
-
-/** What the writer reports back to the reactor. */
+/** What the writer reports back (to the lifecycle and flow control, wired by the reactor). */
 export interface WriterEvents {
   /** A write failed (EPIPE, ECONNRESET, ...): the connection is dead. */
   writeFailed(conn: Connection, errno: number): void;
   /** Everything queued has been written. */
   flushed(conn: Connection): void;
   /** A data frame would take the queue past maxBufferedBytes: apply the policy. */
-  overflow(conn: Connection): SendResultValue;
+  overflow(conn: Connection): SendResult;
   /** The queue passed the point where reading this connection should pause. */
   congested(conn: Connection): void;
   /** The memory budget refused `bytes`: free some (shed senders) if possible. */
@@ -43,6 +31,13 @@ export interface WriterLimits {
 }
 
 /**
+ * Most bytes gathered for one corked connection before they are written
+ * anyway: enough for many small frames, small enough that a handler sending
+ * a lot to its own connection is still written as it goes.
+ */
+const CORK_LIMIT = 64 * 1024;
+
+/**
  * Frames go out by the shortest road: framed into one pooled buffer (header
  * and payload together, one write), written at once, and the buffer is back
  * in the pool before `send` returns when the kernel took it all. Only when
@@ -51,13 +46,6 @@ export interface WriterLimits {
  * written as one when the in-flight write completes. So a connection has at
  * most one write in flight and at most two buffers, whatever the sender does.
  */
-/**
- * Most bytes gathered for one corked connection before they are written
- * anyway: enough for many small frames, small enough that a handler sending
- * a lot to its own connection is still written as it goes.
- */
-const CORK_LIMIT = 64 * 1024;
-
 export class Writer {
   bytesOut = 0;
   framesOut = 0;
@@ -83,7 +71,7 @@ export class Writer {
   ) {}
 
   /** Frames `payload` with `opcode` and writes or queues it. */
-  writeFrame(conn: Connection, opcode: number, payload: SendData): SendResultValue {
+  writeFrame(conn: Connection, opcode: number, payload: SendData): SendResult {
     const isString = typeof payload === 'string';
     const bytes = isString ? null : toBytes(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
@@ -100,18 +88,18 @@ export class Writer {
         return SendResult.Written;
       }
     }
-    const side = conn.side;
-    const queued = side !== null && (conn.flags & State.Writing) !== 0;
+    const extras = conn.extras;
+    const queued = extras !== null && (conn.flags & State.Writing) !== 0;
     // Control frames (close, pong) are never refused: they are small and end or answer things.
-    if (queued && opcode < 0x8 && side.bufferedAmount() + total > this.limits.maxBufferedBytes) return this.events.overflow(conn);
-    const buf = queued ? this.reserveOutbox(conn, side, total) : this.borrow(conn, total);
+    if (queued && !isControlOpcode(opcode) && extras.bufferedAmount() + total > this.limits.maxBufferedBytes) return this.events.overflow(conn);
+    const buf = queued ? this.reserveOutbox(conn, extras, total) : this.borrow(conn, total);
     if (buf === null) return SendResult.Dropped;
-    const at = queued ? side.outboxLength : 0;
+    const at = queued ? extras.outboxLength : 0;
     this.encode(buf, at, opcode, payload, bytes, length);
     this.framesOut++;
     if (!queued) return this.writeOwned(conn, buf, total);
-    side.outboxLength += total;
-    this.checkCongestion(conn, side);
+    extras.outboxLength += total;
+    this.checkCongestion(conn, extras);
     return SendResult.Queued;
   }
 
@@ -119,17 +107,17 @@ export class Writer {
    * Writes an HTTP head (the 101 or an error response), encoded as latin1
    * straight into the buffer that is written (or queued).
    */
-  writeHead(conn: Connection, head: string): SendResultValue {
+  writeHead(conn: Connection, head: string): SendResult {
     if (conn === this.corked) this.flushCork(); // keep this connection's bytes in order
     const length = head.length; // latin1: one byte per character
-    const side = conn.side;
-    const queued = side !== null && (conn.flags & State.Writing) !== 0;
-    const buf = queued ? this.reserveOutbox(conn, side, length) : this.borrow(conn, length);
+    const extras = conn.extras;
+    const queued = extras !== null && (conn.flags & State.Writing) !== 0;
+    const buf = queued ? this.reserveOutbox(conn, extras, length) : this.borrow(conn, length);
     if (buf === null) return SendResult.Dropped;
-    const at = queued ? side.outboxLength : 0;
+    const at = queued ? extras.outboxLength : 0;
     buf.write(head, at, length, 'latin1');
     if (!queued) return this.writeOwned(conn, buf, length);
-    side.outboxLength += length;
+    extras.outboxLength += length;
     return SendResult.Queued;
   }
 
@@ -164,10 +152,10 @@ export class Writer {
   }
 
   /** Writes a shared frame: the same bytes for every receiver, copied only into a busy connection's outbox. */
-  writeShared(conn: Connection, frame: SharedFrame): SendResultValue {
+  writeShared(conn: Connection, frame: SharedFrame): SendResult {
     if (conn === this.corked) this.flushCork(); // keep this connection's frames in order
     this.framesOut++;
-    if ((conn.flags & State.Writing) !== 0) return this.queueShared(conn, conn.side!, frame);
+    if ((conn.flags & State.Writing) !== 0) return this.queueShared(conn, conn.extras!, frame);
     const pending = conn.link.write(conn, frame.bytes, frame.length);
     if (pending === 0) {
       this.bytesOut += frame.length;
@@ -178,31 +166,31 @@ export class Writer {
       return SendResult.Dropped;
     }
     frame.retain();
-    const side = sideOf(conn);
-    side.inflightShared = frame;
-    side.inflightPending = pending;
+    const extras = extrasOf(conn);
+    extras.inflightShared = frame;
+    extras.inflightPending = pending;
     this.bytesOut += frame.length - pending;
     conn.flags |= State.Writing;
-    this.checkCongestion(conn, side);
+    this.checkCongestion(conn, extras);
     return SendResult.Queued;
   }
 
   /** The transport finished the in-flight write (status < 0: it failed or was cancelled). */
   complete(conn: Connection, status: number): void {
-    const side = conn.side!;
-    this.bytesOut += side.inflightPending;
-    this.releaseInflight(side);
+    const extras = conn.extras!;
+    this.bytesOut += extras.inflightPending;
+    this.releaseInflight(extras);
     conn.flags &= ~State.Writing;
     if (status < 0 || (conn.flags & State.Closed) !== 0) {
       this.discard(conn);
       if ((conn.flags & State.Closed) === 0) this.events.writeFailed(conn, status);
       return;
     }
-    const outbox = side.outbox;
+    const outbox = extras.outbox;
     if (outbox !== null) {
-      const length = side.outboxLength;
-      side.outbox = null;
-      side.outboxLength = 0;
+      const length = extras.outboxLength;
+      extras.outbox = null;
+      extras.outboxLength = 0;
       if (this.writeOwned(conn, outbox, length) !== SendResult.Written) return;
     }
     this.events.flushed(conn);
@@ -245,12 +233,12 @@ export class Writer {
       this.corkBuf = null;
       this.corkLength = 0;
     }
-    const side = conn.side;
-    if (side === null) return;
-    if (side.outbox !== null) {
-      this.pool.release(side.outbox);
-      side.outbox = null;
-      side.outboxLength = 0;
+    const extras = conn.extras;
+    if (extras === null) return;
+    if (extras.outbox !== null) {
+      this.pool.release(extras.outbox);
+      extras.outbox = null;
+      extras.outboxLength = 0;
     }
   }
 
@@ -265,7 +253,7 @@ export class Writer {
   }
 
   /** A write owns `buf` (pooled): release now if done, else hold it as in flight. */
-  private writeOwned(conn: Connection, buf: Buffer, length: number): SendResultValue {
+  private writeOwned(conn: Connection, buf: Buffer, length: number): SendResult {
     const pending = conn.link.write(conn, buf, length);
     if (pending === 0) {
       this.pool.release(buf);
@@ -277,28 +265,28 @@ export class Writer {
       this.events.writeFailed(conn, pending);
       return SendResult.Dropped;
     }
-    const side = sideOf(conn);
-    side.inflight = buf;
-    side.inflightPending = pending;
+    const extras = extrasOf(conn);
+    extras.inflight = buf;
+    extras.inflightPending = pending;
     this.bytesOut += length - pending;
     conn.flags |= State.Writing;
-    this.checkCongestion(conn, side);
+    this.checkCongestion(conn, extras);
     return SendResult.Queued;
   }
 
   /** A shared frame for a connection with a write in flight: copied into its outbox, within maxBufferedBytes. */
-  private queueShared(conn: Connection, side: ConnectionSide, frame: SharedFrame): SendResultValue {
-    if (side.bufferedAmount() + frame.length > this.limits.maxBufferedBytes) return this.events.overflow(conn);
-    const buf = this.reserveOutbox(conn, side, frame.length);
+  private queueShared(conn: Connection, extras: ConnectionExtras, frame: SharedFrame): SendResult {
+    if (extras.bufferedAmount() + frame.length > this.limits.maxBufferedBytes) return this.events.overflow(conn);
+    const buf = this.reserveOutbox(conn, extras, frame.length);
     if (buf === null) return SendResult.Dropped;
-    frame.bytes.copy(buf, side.outboxLength);
-    side.outboxLength += frame.length;
-    this.checkCongestion(conn, side);
+    frame.bytes.copy(buf, extras.outboxLength);
+    extras.outboxLength += frame.length;
+    this.checkCongestion(conn, extras);
     return SendResult.Queued;
   }
 
-  private checkCongestion(conn: Connection, side: ConnectionSide): void {
-    if ((conn.flags & State.ReadBlocked) === 0 && side.bufferedAmount() >= this.limits.congestedBytes) this.events.congested(conn);
+  private checkCongestion(conn: Connection, extras: ConnectionExtras): void {
+    if ((conn.flags & State.ReadBlocked) === 0 && extras.bufferedAmount() >= this.limits.congestedBytes) this.events.congested(conn);
   }
 
   /** A pooled buffer within the memory budget; on refusal, ask for memory to be freed and try once more. */
@@ -309,32 +297,27 @@ export class Writer {
     return this.pool.tryBorrow(size);
   }
 
-  private releaseInflight(side: ConnectionSide): void {
-    if (side.inflight !== null) this.pool.release(side.inflight);
-    else if (side.inflightShared !== null) side.inflightShared.release();
-    side.inflight = null;
-    side.inflightShared = null;
-    side.inflightPending = 0;
+  private releaseInflight(extras: ConnectionExtras): void {
+    if (extras.inflight !== null) this.pool.release(extras.inflight);
+    else if (extras.inflightShared !== null) extras.inflightShared.release();
+    extras.inflight = null;
+    extras.inflightShared = null;
+    extras.inflightPending = 0;
   }
 
   /** Makes room for `more` bytes at the end of the outbox; null when the memory budget says no. */
-  private reserveOutbox(conn: Connection, side: ConnectionSide, more: number): Buffer | null {
-    const needed = side.outboxLength + more;
-    if (side.outbox === null) {
-      side.outbox = this.borrow(conn, needed);
-    } else if (needed > side.outbox.length) {
-      const grown = this.pool.tryGrow(side.outbox, side.outboxLength, Math.max(needed, 2 * side.outbox.length)) ??
-        (this.events.starved(conn, needed), this.pool.tryGrow(side.outbox, side.outboxLength, needed));
+  private reserveOutbox(conn: Connection, extras: ConnectionExtras, more: number): Buffer | null {
+    const needed = extras.outboxLength + more;
+    if (extras.outbox === null) {
+      extras.outbox = this.borrow(conn, needed);
+    } else if (needed > extras.outbox.length) {
+      const grown = this.pool.tryGrow(extras.outbox, extras.outboxLength, Math.max(needed, 2 * extras.outbox.length)) ??
+        (this.events.starved(conn, needed), this.pool.tryGrow(extras.outbox, extras.outboxLength, needed));
       if (grown === null) return null;
-      side.outbox = grown;
+      extras.outbox = grown;
     }
-    return side.outbox;
+    return extras.outbox;
   }
-}
-
-/** The connection's side object, created on first need. */
-export function sideOf(conn: Connection): ConnectionSide {
-  return conn.side ?? (conn.side = new ConnectionSide());
 }
 
 function toBytes(data: Exclude<SendData, string>): Uint8Array {

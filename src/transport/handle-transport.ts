@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import type { ClientRequest } from '../reactor/client-handshake.js';
+import type { ClientRequest } from '../reactor/client-request.js';
 import { errnoName, uvError } from '../reactor/errno.js';
 import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
@@ -36,7 +36,7 @@ function useOwnerSlot(handle: RawTcpHandle): void {
  * the request can be used again; only a write that goes async keeps its
  * request, and a fresh one takes its place.
  */
-export class HandleTransport implements Link {
+export class HandleTransport implements Link<Connection> {
   readonly name = 'handle';
   private readonly Conn: new (handle: unknown) => Connection;
   private readonly server: RawTcpHandle[] = [];
@@ -64,7 +64,7 @@ export class HandleTransport implements Link {
         if (nread > 0) reactor.onData(conn, slab, 0, nread);
         else if (nread < 0) reactor.onEnd(conn, nread === UV_EOF ? 0 : nread);
       } catch (error) {
-        reactor.report(error, conn);
+        reactor.reporter.report(error, conn);
         reactor.terminate(conn);
       }
     };
@@ -72,9 +72,9 @@ export class HandleTransport implements Link {
       const conn = (handle as OwnedHandle)[kConn];
       if (conn === undefined) return;
       try {
-        reactor.onWriteComplete(conn, status);
+        reactor.writer.complete(conn, status);
       } catch (error) {
-        reactor.report(error, conn);
+        reactor.reporter.report(error, conn);
       }
     };
     this.req = this.newWriteReq();
@@ -102,7 +102,7 @@ export class HandleTransport implements Link {
       try {
         transport.accepted(status, client);
       } catch (error) {
-        transport.reactor.report(error, undefined);
+        transport.reactor.reporter.report(error, undefined);
       }
     };
     const err = handle.listen(backlog);
@@ -165,7 +165,7 @@ export class HandleTransport implements Link {
       const now = Date.now();
       if (now - this.lastAcceptWarning >= 1000) {
         this.lastAcceptWarning = now;
-        this.reactor.log('warn', `accept failed: ${errnoName(status)} (${this.acceptErrors} so far); still listening`);
+        this.reactor.reporter.log('warn', `accept failed: ${errnoName(status)} (${this.acceptErrors} so far); still listening`);
       }
       return;
     }
@@ -214,7 +214,7 @@ export class HandleTransport implements Link {
           track(conn);
           this.reactor.connected(conn, request);
         } catch (error) {
-          this.reactor.report(error, undefined);
+          this.reactor.reporter.report(error, undefined);
         }
       };
       err = isIPv6(address) ? handle.connect6(req, address, port) : handle.connect(req, address, port);

@@ -2,7 +2,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ClientRequest } from '../reactor/client-handshake.js';
+import type { ClientRequest } from '../reactor/client-request.js';
 import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
@@ -20,7 +20,7 @@ const EPIPE = -32;
  * whose `this` is the socket; the socket's one extra property leads to its
  * connection.
  */
-export class SocketTransport implements Link {
+export class SocketTransport implements Link<Connection> {
   readonly name = 'socket';
   private readonly Conn: new (handle: unknown) => Connection;
   private servers: net.Server[] = [];
@@ -36,7 +36,7 @@ export class SocketTransport implements Link {
       try {
         reactor.onData(conn, chunk, 0, chunk.length);
       } catch (error) {
-        reactor.report(error, conn);
+        reactor.reporter.report(error, conn);
         reactor.terminate(conn);
       }
     };
@@ -46,7 +46,7 @@ export class SocketTransport implements Link {
     };
     this.onError = function onError(this: OwnedSocket, error: Error): void {
       const conn = this[kConn];
-      reactor.log('debug', `socket error: ${error.message}`);
+      reactor.reporter.log('debug', `socket error: ${error.message}`);
       if (conn !== undefined) reactor.onEnd(conn, -1);
     };
   }
@@ -59,13 +59,13 @@ export class SocketTransport implements Link {
       ? tls.createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
       : net.createServer({ allowHalfOpen: true, noDelay: this.reactor.options.noDelay }, onSocket);
     if (tlsOptions) {
-      server.on('tlsClientError', (error: Error) => this.reactor.log('info', `TLS handshake failed: ${error.message}`));
+      server.on('tlsClientError', (error: Error) => this.reactor.reporter.log('info', `TLS handshake failed: ${error.message}`));
     }
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host, backlog }, () => {
         server.off('error', reject);
-        server.on('error', (error) => this.reactor.report(error, undefined));
+        server.on('error', (error) => this.reactor.reporter.report(error, undefined));
         this.servers.push(server);
         const address = server.address() as net.AddressInfo;
         resolve({ address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' });
@@ -98,7 +98,7 @@ export class SocketTransport implements Link {
     if (pending === 0) return 0;
     // The kernel did not take it all. An empty write queues behind it and calls
     // back once everything before it is out: only slow writers pay this closure.
-    socket.write(EMPTY, (error) => this.reactor.onWriteComplete(conn, error ? EPIPE : 0));
+    socket.write(EMPTY, (error) => this.reactor.writer.complete(conn, error ? EPIPE : 0));
     return pending;
   }
 

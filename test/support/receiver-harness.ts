@@ -84,7 +84,7 @@ export function run(chunks: Buffer[], config?: Partial<ReceiverConfig>): { event
     chunk.copy(slab, 3);
     receive(conn, slab, 3, 3 + chunk.length, cfg, sink);
   }
-  releaseProgress(conn, cfg);
+  releaseProgress(conn, cfg.lender);
   return { events: conn.events, lender, conn };
 }
 

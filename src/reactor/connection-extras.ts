@@ -4,10 +4,10 @@ import type { SharedFrame } from './shared-frame.js';
 /**
  * The parts of a connection that most connections, most of the time, do not
  * need: the bytes of an unfinished handshake, writes the kernel has not
- * taken, topics, the subprotocol. Allocated on first need and dropped when
- * empty, so an idle connection carries a single null instead.
+ * taken, topics, the subprotocol, the close code. Allocated on first need and
+ * dropped when empty, so an idle connection carries a single null instead.
  */
-export class ConnectionSide {
+export class ConnectionExtras {
   /** The receiver's incomplete frame or fragmented message. */
   progress: ReceiveProgress | null = null;
 
@@ -54,4 +54,19 @@ export class ConnectionSide {
       this.closeCode === 0
     );
   }
+}
+
+/** What holds extras: a connection (structural, so this file does not import the connection). */
+interface ExtrasHolder {
+  extras: ConnectionExtras | null;
+}
+
+/** The connection's extras, created on first need. */
+export function extrasOf(conn: ExtrasHolder): ConnectionExtras {
+  return conn.extras ?? (conn.extras = new ConnectionExtras());
+}
+
+/** Lets an idle connection go back to holding a single null. */
+export function dropExtrasIfEmpty(conn: ExtrasHolder): void {
+  if (conn.extras !== null && conn.extras.isEmpty()) conn.extras = null;
 }

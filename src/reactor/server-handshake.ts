@@ -1,14 +1,27 @@
+import type { BufferPool } from '../pool/buffer-pool.js';
 import { findHeadEnd } from '../protocol/http-head.js';
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../protocol/http-response.js';
-import { checkOrigin } from '../protocol/origin.js';
+import { checkOrigin, type OriginPolicy } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
+import { extrasOf } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
-import type { HandshakeRequest, UpgradeDecision } from './handlers.js';
-import type { Reactor } from './reactor.js';
-import { appendHead, releaseHead } from './head-buffer.js';
-import { sideOf } from './writer.js';
+import type { FlowControl } from './flow-control.js';
+import type { Handlers, HandshakeRequest, UpgradeDecision } from './handlers.js';
+import { appendHead, releaseHead, takeHead } from './head-buffer.js';
+import type { Inbound } from './inbound.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Reporter } from './reporter.js';
+import type { ReactorStats } from './stats.js';
+import type { Writer } from './writer.js';
+
+/** The options the server handshake applies. */
+export interface ServerHandshakeSettings {
+  readonly maxHeaderSize: number;
+  readonly checkOrigin?: OriginPolicy | undefined;
+  readonly protocols: readonly string[];
+}
 
 /**
  * The server side of the opening handshake (RFC 6455 §4.2) on the reactor.
@@ -20,16 +33,26 @@ import { sideOf } from './writer.js';
  * the 101) go straight to the receiver once the connection is open.
  */
 export class ServerHandshake {
-  constructor(private readonly reactor: Reactor) {}
+  constructor(
+    private readonly settings: ServerHandshakeSettings,
+    private readonly pool: BufferPool,
+    private readonly writer: Writer,
+    private readonly lifecycle: Lifecycle,
+    private readonly flow: FlowControl,
+    private readonly inbound: Inbound,
+    private readonly stats: ReactorStats,
+    private readonly reporter: Reporter,
+    private readonly upgradeHook: Handlers['upgrade'],
+  ) {}
 
   onData(conn: Connection, buf: Buffer, start: number, end: number): void {
-    const side = sideOf(conn);
-    const max = this.reactor.options.maxHeaderSize;
+    const extras = extrasOf(conn);
+    const max = this.settings.maxHeaderSize;
     if ((conn.flags & State.Upgrading) !== 0) {
       this.keep(conn, buf, start, end); // read before the pause took effect: hold for the receiver
       return;
     }
-    if (side.head === null) {
+    if (extras.head === null) {
       const headEnd = findHeadEnd(buf, start, end, start);
       if (headEnd >= 0) {
         if (headEnd - start > max) return this.refuse(conn, 431, 'request header fields too large');
@@ -38,71 +61,67 @@ export class ServerHandshake {
       }
       if (end - start >= max) return this.refuse(conn, 431, 'request header fields too large');
       this.keep(conn, buf, start, end);
-      side.headScan = side.headLength;
+      extras.headScan = extras.headLength;
       return;
     }
     // Continue a head that arrived in pieces: copy no more than the bound allows.
-    const take = Math.min(end - start, max - side.headLength);
+    const take = Math.min(end - start, max - extras.headLength);
     this.keep(conn, buf, start, start + take);
-    const head = side.head;
-    const headEnd = findHeadEnd(head, 0, side.headLength, side.headScan);
+    const headEnd = findHeadEnd(extras.head, 0, extras.headLength, extras.headScan);
     if (headEnd < 0) {
-      if (side.headLength >= max) return this.refuse(conn, 431, 'request header fields too large');
-      side.headScan = side.headLength;
+      if (extras.headLength >= max) return this.refuse(conn, 431, 'request header fields too large');
+      extras.headScan = extras.headLength;
       return;
     }
     // The head is complete. Whatever followed it is the start of the frame
     // stream: gather it behind the head so it is one range, in order.
     if (start + take < end) this.keep(conn, buf, start + take, end);
-    const whole = side.head;
-    const length = side.headLength;
-    side.head = null;
-    side.headLength = 0;
+    const whole = takeHead(conn)!;
     try {
-      this.process(conn, whole, 0, headEnd, length);
+      this.process(conn, whole.buf, 0, headEnd, whole.length);
     } finally {
-      this.reactor.pool.release(whole);
+      this.pool.release(whole.buf);
     }
   }
 
   /** Answers an upgrade request that was not valid or not welcome, then closes. */
   refuse(conn: Connection, status: number, message: string, headers?: ExtraHeaders): void {
-    this.reactor.stats.handshakesRefused++;
-    releaseHead(this.reactor.pool, conn);
+    this.stats.handshakesRefused++;
+    releaseHead(this.pool, conn);
     let response: string;
     try {
       response = buildErrorResponse(status, message, headers);
     } catch (error) {
-      this.reactor.report(error, conn); // bad headers from the upgrade hook
+      this.reporter.report(error, conn); // bad headers from the upgrade hook
       response = buildErrorResponse(500, 'internal error');
     }
-    this.reactor.writeHead(conn, response);
-    this.reactor.endAfterFlush(conn);
+    this.writer.writeHead(conn, response);
+    this.lifecycle.endAfterFlush(conn);
   }
 
   /** Parses the head `buf[start..headEnd)` and decides; `buf[headEnd..end)` is what followed it. */
   private process(conn: Connection, buf: Buffer, start: number, headEnd: number, end: number): void {
-    const result = parseUpgradeRequest(buf, start, headEnd, { maxHeaderSize: this.reactor.options.maxHeaderSize });
+    const settings = this.settings;
+    const result = parseUpgradeRequest(buf, start, headEnd, { maxHeaderSize: settings.maxHeaderSize });
     if (!result.ok) return this.refuse(conn, result.status, result.message, result.headers);
     const request = result as UpgradeRequest & { remoteAddress: string };
     // Lazy: a getpeername syscall per upgrade is measurable, and most handlers never ask.
     Object.defineProperty(request, 'remoteAddress', { get: () => conn.remoteAddress, enumerable: true });
-    const options = this.reactor.options;
     let allowed = false;
     try {
-      allowed = checkOrigin(request.origin, request.host, options.checkOrigin, request);
+      allowed = checkOrigin(request.origin, request.host, settings.checkOrigin, request);
     } catch (error) {
-      this.reactor.report(error, conn);
+      this.reporter.report(error, conn);
     }
     if (!allowed) return this.refuse(conn, 403, 'origin not allowed');
-    const protocol = selectSubprotocol(options.protocols, request.protocols);
-    const hook = this.reactor.handlers.upgrade;
+    const protocol = selectSubprotocol(settings.protocols, request.protocols);
+    const hook = this.upgradeHook;
     let decision: UpgradeDecision<unknown> | Promise<UpgradeDecision<unknown>> = undefined;
     if (hook !== undefined) {
       try {
         decision = hook(request);
       } catch (error) {
-        this.reactor.report(error, conn);
+        this.reporter.report(error, conn);
         return this.refuse(conn, 500, 'internal error');
       }
     }
@@ -110,18 +129,18 @@ export class ServerHandshake {
       // Hold what followed the head, stop reading, and decide when the hook does.
       this.keep(conn, buf, headEnd, end);
       conn.flags |= State.Upgrading;
-      this.reactor.pause(conn);
+      this.flow.pause(conn);
       decision.then(
         (settled) => this.decide(conn, request, settled, protocol),
         (error: unknown) => {
-          this.reactor.report(error, conn);
+          this.reporter.report(error, conn);
           if ((conn.flags & State.Closed) === 0) this.refuse(conn, 500, 'internal error');
         },
       );
       return;
     }
     if (!this.accept(conn, request, decision, protocol)) return;
-    if (headEnd < end) this.reactor.feed(conn, buf, headEnd, end);
+    if (headEnd < end) this.inbound.read(conn, buf, headEnd, end);
   }
 
   /** The async upgrade hook settled: accept or refuse, then replay what was read meanwhile. */
@@ -129,17 +148,13 @@ export class ServerHandshake {
     if ((conn.flags & State.Closed) !== 0) return; // timed out or gone while the hook ran
     conn.flags &= ~State.Upgrading;
     if (!this.accept(conn, request, decision, protocol)) return;
-    const side = conn.side!;
-    const held = side.head;
-    const length = side.headLength;
-    side.head = null;
-    side.headLength = 0;
-    this.reactor.resume(conn);
+    const held = takeHead(conn);
+    this.flow.resume(conn);
     if (held === null) return;
     try {
-      this.reactor.feed(conn, held, 0, length);
+      this.inbound.read(conn, held.buf, 0, held.length);
     } finally {
-      this.reactor.pool.release(held);
+      this.pool.release(held.buf);
     }
   }
 
@@ -151,7 +166,7 @@ export class ServerHandshake {
     }
     const protocol = decision?.protocol ?? fallback;
     if (protocol !== undefined && !request.protocols.includes(protocol)) {
-      this.reactor.report(new Error(`upgrade hook chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer`), conn);
+      this.reporter.report(new Error(`upgrade hook chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer`), conn);
       this.refuse(conn, 500, 'internal error');
       return false;
     }
@@ -159,19 +174,19 @@ export class ServerHandshake {
     try {
       response = buildSwitchingProtocols({ key: request.key, protocol, headers: decision?.headers });
     } catch (error) {
-      this.reactor.report(error, conn);
+      this.reporter.report(error, conn);
       this.refuse(conn, 500, 'internal error');
       return false;
     }
-    if (protocol !== undefined) sideOf(conn).protocol = protocol;
+    if (protocol !== undefined) extrasOf(conn).protocol = protocol;
     if (decision?.data !== undefined) conn.data = decision.data;
-    this.reactor.writeHead(conn, response);
-    this.reactor.opened(conn, request);
+    this.writer.writeHead(conn, response);
+    this.inbound.opened(conn, request);
     return true;
   }
 
   private keep(conn: Connection, buf: Buffer, start: number, end: number): void {
-    appendHead(this.reactor.pool, conn, buf, start, end);
+    appendHead(this.pool, conn, buf, start, end);
   }
 }
 

@@ -1,0 +1,110 @@
+import { closeCodeFor, ProtocolError, reasonFor, type ErrorKindValue } from '../protocol/protocol-error.js';
+import { receive, type ReceiverConfig, type ReceiverSink } from '../protocol/receiver.js';
+import { Opcode } from '../protocol/opcode.js';
+import { dropExtrasIfEmpty } from './connection-extras.js';
+import { State } from './connection-state.js';
+import type { ClientResponse } from './client-request.js';
+import type { Connection } from './connection.js';
+import type { Handlers, HandshakeRequest } from './handlers.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Reporter } from './reporter.js';
+import type { ReactorStats } from './stats.js';
+import type { Timeouts } from './timeouts.js';
+import type { Writer } from './writer.js';
+
+/** The handlers an open connection's traffic reaches. */
+type InboundHandlers = Pick<Handlers, 'open' | 'message' | 'ping' | 'pong'>;
+
+/**
+ * An open connection's incoming side. The handshake hands it the connection
+ * (`opened`) and every byte after the head (`read`); it runs the receiver
+ * over them in place and acts on what completes: counted, logged at debug,
+ * answered where the RFC says so (Pong, the Close echo), and handed to the
+ * shared handlers, whose exceptions end their own connection (1011) and
+ * nothing else.
+ */
+export class Inbound implements ReceiverSink<Connection> {
+  constructor(
+    private readonly config: ReceiverConfig,
+    private readonly lifecycle: Lifecycle,
+    private readonly timeouts: Timeouts,
+    private readonly writer: Writer,
+    private readonly stats: ReactorStats,
+    private readonly reporter: Reporter,
+    private readonly handlers: InboundHandlers,
+  ) {}
+
+  /** The 101 is on its way (server) or has arrived (client): the connection is open. */
+  opened(conn: Connection, request: HandshakeRequest | ClientResponse): void {
+    // Writing the 101 can fail (the peer reset meanwhile): then the connection ended unopened.
+    if ((conn.flags & State.Closed) !== 0) return;
+    conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
+    this.stats.opened++;
+    this.timeouts.opened(conn);
+    dropExtrasIfEmpty(conn);
+    const handler = this.handlers.open;
+    if (handler === undefined) return;
+    try {
+      handler(conn, request as HandshakeRequest); // the client's open handler takes the ClientResponse
+    } catch (error) {
+      this.lifecycle.handlerFailed(error, conn);
+    }
+  }
+
+  /** Runs the receiver over `buf[start..end)`, bytes of an open connection. */
+  read(conn: Connection, buf: Buffer, start: number, end: number): void {
+    if ((conn.flags & (State.Open | State.Closed | State.CloseReceived)) !== State.Open) return;
+    receive(conn, buf, start, end, this.config, this);
+    this.timeouts.received(conn);
+  }
+
+  onMessage(conn: Connection, data: Buffer, isBinary: boolean): void {
+    this.stats.messagesIn++;
+    if (this.reporter.debug) this.reporter.log('debug', `in ${isBinary ? 'binary' : 'text'} ${data.length} B from ${conn.remoteAddress}`);
+    if ((conn.flags & State.CloseSent) !== 0) return; // closing: §7.1.2 data after our Close is discarded
+    const handler = this.handlers.message;
+    if (handler === undefined) return;
+    try {
+      handler(conn, data, isBinary);
+    } catch (error) {
+      this.lifecycle.handlerFailed(error, conn);
+    }
+  }
+
+  onPing(conn: Connection, data: Buffer): void {
+    if (this.reporter.debug) this.reporter.log('debug', `in ping ${data.length} B from ${conn.remoteAddress}`);
+    // §5.5.2: answer with a Pong carrying the same application data, as soon as practical.
+    if ((conn.flags & State.CloseSent) === 0) {
+      if (this.reporter.debug) this.reporter.log('debug', `out pong ${data.length} B to ${conn.remoteAddress}`);
+      this.writer.writeFrame(conn, Opcode.Pong, data);
+    }
+    this.control(this.handlers.ping, conn, data);
+  }
+
+  onPong(conn: Connection, data: Buffer): void {
+    if (this.reporter.debug) this.reporter.log('debug', `in pong ${data.length} B from ${conn.remoteAddress}`);
+    this.control(this.handlers.pong, conn, data);
+  }
+
+  onClose(conn: Connection, code: number, reason: string): void {
+    if (this.reporter.debug) this.reporter.log('debug', `in close ${code} ${JSON.stringify(reason)} from ${conn.remoteAddress}`);
+    this.lifecycle.closeReceived(conn, code, reason);
+  }
+
+  onError(conn: Connection, kind: ErrorKindValue): void {
+    this.stats.protocolErrors++;
+    const code = closeCodeFor(kind);
+    if (this.reporter.logs('info')) this.reporter.log('info', `${new ProtocolError(kind).message} from ${conn.remoteAddress}: closing with ${code}`);
+    this.lifecycle.fail(conn, code, reasonFor(kind));
+  }
+
+  /** Runs a ping or pong handler; a throw closes that connection with 1011. */
+  private control(handler: ((conn: Connection, data: Buffer) => void) | undefined, conn: Connection, data: Buffer): void {
+    if (handler === undefined) return;
+    try {
+      handler(conn, data);
+    } catch (error) {
+      this.lifecycle.handlerFailed(error, conn);
+    }
+  }
+}

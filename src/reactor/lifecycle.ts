@@ -1,0 +1,161 @@
+import type { BufferPool } from '../pool/buffer-pool.js';
+import { CloseCode } from '../protocol/close-code.js';
+import { encodeClosePayload } from '../protocol/close-payload.js';
+import { Opcode } from '../protocol/opcode.js';
+import { releaseProgress, type BufferLender } from '../protocol/receiver.js';
+import { extrasOf } from './connection-extras.js';
+import { State } from './connection-state.js';
+import type { Connection } from './connection.js';
+import { errnoName } from './errno.js';
+import { releaseHead } from './head-buffer.js';
+import type { ConnectionRegistry } from './registry.js';
+import type { Reporter } from './reporter.js';
+import type { ReactorStats } from './stats.js';
+import type { TimerWheel } from './timer-wheel.js';
+import type { Topics } from './topics.js';
+import type { Writer } from './writer.js';
+
+/** The close handler (Handlers.close), as the lifecycle calls it. */
+type CloseHandler = ((conn: Connection, code: number, reason: string) => void) | undefined;
+
+/**
+ * How a connection ends, every way it can: the closing handshake we start
+ * (§7.1.2) or answer, failing the connection (§7.1.7), FIN once the queued
+ * writes are out, a dead socket, a drop. Every road leads to `finish`, which
+ * runs once per connection: socket closed, buffers back to the pool, timers
+ * and topics left, and the close handler called exactly once.
+ *
+ * The one place a Close frame is sent from is `sendClose`.
+ */
+export class Lifecycle {
+  /**
+   * Told when a connection ends before it opened (client role: the connect
+   * promise is rejected with `error`).
+   */
+  abandoned: ((conn: Connection, error: Error) => void) | undefined;
+
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly writer: Writer,
+    private readonly wheel: TimerWheel<Connection>,
+    private readonly topics: Topics,
+    private readonly stats: ReactorStats,
+    private readonly reporter: Reporter,
+    private readonly pool: BufferPool & BufferLender,
+    private readonly closeHandler: CloseHandler,
+    /** Ticks the peer has to answer our Close (closeTimeoutMs). */
+    private readonly closeTicks: number,
+  ) {}
+
+  /**
+   * Starts the closing handshake (§7.1.2) on the user's request. Throws on a
+   * code or reason that may not be sent: that is a bug in the caller.
+   */
+  close(conn: Connection, code: number = CloseCode.NormalClosure, reason = ''): void {
+    const payload = encodeClosePayload(code, reason);
+    const flags = conn.flags;
+    if ((flags & (State.Closed | State.CloseSent)) !== 0) return;
+    if ((flags & State.Open) === 0) {
+      this.finish(conn); // no WebSocket yet: nothing to close politely
+      return;
+    }
+    this.sendClose(conn, code, reason, payload);
+    this.wheel.schedule(conn, this.closeTicks);
+  }
+
+  /** Fails the connection (§7.1.7): Close with `code` unless one went already, read nothing more, end. */
+  fail(conn: Connection, code: number, reason: string): void {
+    if ((conn.flags & State.Closed) !== 0) return;
+    conn.flags |= State.CloseReceived; // read nothing more
+    if ((conn.flags & (State.CloseSent | State.Open)) === State.Open) this.sendClose(conn, code, reason, encodeClosePayload(code, reason));
+    this.endAfterFlush(conn);
+  }
+
+  /**
+   * The peer's Close arrived (§5.5.1): echo its status code unless ours went
+   * first; then (§7.1.1) the server closes TCP first, once the echo is out.
+   */
+  closeReceived(conn: Connection, code: number, reason: string): void {
+    conn.flags |= State.CloseReceived;
+    if ((conn.flags & State.CloseSent) === 0) {
+      this.sendClose(conn, code, reason, encodeClosePayload(code));
+    } else {
+      // Ours went first: report the peer's answer.
+      const extras = extrasOf(conn);
+      extras.closeCode = code;
+      extras.closeReason = reason;
+    }
+    this.endAfterFlush(conn);
+  }
+
+  /** The one place a Close frame goes out: no data frame may follow it (§5.5.1). */
+  private sendClose(conn: Connection, code: number, reason: string, payload: Buffer): void {
+    conn.flags |= State.CloseSent;
+    const extras = extrasOf(conn);
+    extras.closeCode = code;
+    extras.closeReason = reason;
+    if (this.reporter.debug) this.reporter.log('debug', `out close ${code} ${JSON.stringify(reason)} to ${conn.remoteAddress}`);
+    this.writer.writeFrame(conn, Opcode.Close, payload);
+  }
+
+  /** Once the queued writes are out: FIN, then wait (closeTimeoutMs) for the peer to close. */
+  endAfterFlush(conn: Connection): void {
+    if ((conn.flags & State.Closed) !== 0) return;
+    this.writer.flushCork(conn); // the Close frame may still be gathered: it must go before FIN
+    conn.flags |= State.EndAfterFlush;
+    this.wheel.schedule(conn, this.closeTicks);
+    if ((conn.flags & State.Writing) === 0) conn.link.shutdown(conn);
+  }
+
+  /** Everything queued went out after an `endAfterFlush`: send the FIN now. */
+  flushedForEnd(conn: Connection): void {
+    conn.link.shutdown(conn);
+  }
+
+  terminate(conn: Connection): void {
+    this.finish(conn);
+  }
+
+  /** A read or write failed: the socket is gone. */
+  lost(conn: Connection, errno: number, syscall: 'read' | 'write'): void {
+    if ((conn.flags & State.Closed) !== 0) return;
+    if (this.reporter.debug) this.reporter.log('debug', `${syscall} error ${errno} on ${conn.remoteAddress}`);
+    this.finish(conn, new Error(`${syscall} failed: ${errnoName(errno)}`));
+  }
+
+  /** A handler threw: report it and close its connection with 1011. */
+  handlerFailed(error: unknown, conn: Connection): void {
+    this.stats.handlerErrors++;
+    this.reporter.report(error, conn);
+    this.fail(conn, CloseCode.InternalError, 'internal error');
+  }
+
+  /** The end of a connection: socket closed, buffers back, close handler called once. */
+  finish(conn: Connection, error?: Error): void {
+    if ((conn.flags & State.Closed) !== 0) return;
+    const wasOpen = (conn.flags & State.Open) !== 0;
+    conn.flags |= State.Closed;
+    this.registry.remove(conn);
+    this.wheel.cancel(conn);
+    releaseProgress(conn, this.pool);
+    this.topics.unsubscribeAll(conn);
+    this.writer.discard(conn);
+    releaseHead(this.pool, conn);
+    conn.link.destroy(conn);
+    this.stats.closed++;
+    if (!wasOpen) {
+      this.abandoned?.(conn, error ?? new Error('connection closed before the WebSocket handshake completed'));
+      return;
+    }
+    const extras = conn.extras;
+    const reported = extras !== null && extras.closeCode !== 0;
+    const handler = this.closeHandler;
+    if (handler === undefined) return;
+    try {
+      handler(conn, reported ? extras.closeCode : CloseCode.AbnormalClosure, reported ? extras.closeReason : '');
+    } catch (thrown) {
+      this.stats.handlerErrors++;
+      this.reporter.report(thrown, conn);
+    }
+  }
+}

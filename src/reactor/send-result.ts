@@ -1,0 +1,18 @@
+/** Anything `send` takes. A string goes as UTF-8. */
+export type SendData = string | Buffer | Uint8Array | ArrayBuffer | ArrayBufferView;
+
+/** What `send` did with a message. */
+export const SendResult = {
+  /** Not sent: the connection is closed or closing. */
+  Dropped: 0,
+  /** The kernel took the whole frame. */
+  Written: 1,
+  /** Kept in a pooled buffer until the kernel takes it (see bufferedAmount, drain). */
+  Queued: 2,
+} as const;
+export type SendResult = (typeof SendResult)[keyof typeof SendResult];
+
+/** The byte length of what `send` was given, without encoding a string. */
+export function byteLengthOf(data: SendData): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : (data as ArrayBufferView | ArrayBuffer).byteLength;
+}
