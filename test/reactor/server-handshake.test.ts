@@ -69,6 +69,19 @@ test('an async upgrade hook: reads pause while it decides, then resume, and what
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
+test('a pause() in the open handler after an async upgrade holds', async () => {
+  const upgrade = deferredUpgrade();
+  const h = fakeReactor({}, { upgrade: upgrade.hook, open: (conn) => conn.pause() });
+  const conn = h.link.connect();
+  h.link.feed(conn, upgradeRequest());
+  upgrade.settle();
+  await settled();
+  assert.equal(conn.isOpen, true);
+  assert.equal(h.link.socket(conn).paused, true, 'the application paused it: the end of the upgrade must not resume it');
+  conn.resume();
+  assert.equal(h.link.socket(conn).paused, false);
+});
+
 test('a refusal writes the status, then FIN once it is out; what the peer sends next is dropped', () => {
   const h = fakeReactor({}, { upgrade: () => ({ reject: 401, message: 'who are you', headers: { 'WWW-Authenticate': 'Basic' } }) });
   const conn = h.link.connect();
@@ -88,6 +101,19 @@ test('a refusal writes the status, then FIN once it is out; what the peer sends 
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
+test('an async refusal resumes reading, so the peer hanging up is seen', async () => {
+  const upgrade = deferredUpgrade();
+  const h = fakeReactor({}, { upgrade: upgrade.hook });
+  const conn = h.link.connect();
+  h.link.feed(conn, upgradeRequest());
+  upgrade.settle({ reject: 429 });
+  await settled();
+  const s = h.link.socket(conn);
+  assert.match(s.head(), /^HTTP\/1\.1 429 /);
+  assert.equal(s.shutdowns, 1);
+  assert.equal(s.paused, false, 'paused, the FIN of the peer would never be read');
+});
+
 for (const [how, upgrade, status] of [
   ['throws', () => { throw new Error('hook broke'); }, 500],
   ['rejects', () => Promise.reject(new Error('hook broke')), 500],
@@ -102,6 +128,7 @@ for (const [how, upgrade, status] of [
     assert.match(s.head(), new RegExp(`^HTTP/1\\.1 ${status} `));
     assert.equal(s.shutdowns, 1);
     assert.equal(h.seen.errors.length, 1);
+    assert.equal(s.paused, false, 'reading again, so the peer hanging up is seen');
   });
 }
 
