@@ -101,6 +101,30 @@ test('a failed write ends the connection with 1006', () => {
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
+test('a cork flush that fails ends the connection, and nothing more is written to it', () => {
+  const results: number[] = [];
+  const h = fakeReactor({}, {
+    message(conn, data) {
+      if (data.toString() === 'burst') for (let i = 0; i < 3; i++) results.push(conn.send(Buffer.alloc(30_000)));
+      else {
+        conn.send('gathered');
+        h.reactor.broadcast('to all', false);
+      }
+    },
+  });
+  const [bursting, broadcasting, bystander] = [h.link.open(), h.link.open(), h.link.open()];
+  // The third send flushes the first two, gathered in the cork: that write fails.
+  h.link.socket(bursting).failWith = EPIPE;
+  h.link.feed(bursting, frame(Opcode.Text, 'burst'));
+  assert.deepEqual(results, [SendResult.Written, SendResult.Written, SendResult.Dropped]);
+  // A broadcast flushes what its sender gathered first: that write fails.
+  h.link.socket(broadcasting).failWith = EPIPE;
+  h.link.feed(broadcasting, frame(Opcode.Text, 'broadcast'));
+  assert.deepEqual(h.seen.closes.map((c) => [c.conn, c.code]), [[bursting, 1006], [broadcasting, 1006]]);
+  assert.deepEqual(h.link.socket(bystander).frames().map((f) => f.payload.toString()), ['to all']);
+  assert.deepEqual(leftovers(h), CLEAN, 'no write after destroy');
+});
+
 test('a write that fails when it completes ends the connection and frees its outbox', () => {
   const h = fakeReactor();
   const conn = h.link.open();
