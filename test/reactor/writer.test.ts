@@ -125,6 +125,15 @@ test('a cork flush that fails ends the connection, and nothing more is written t
   assert.deepEqual(leftovers(h), CLEAN, 'no write after destroy');
 });
 
+test('a receiver whose write fails during a broadcast makes it skip no other', () => {
+  const h = fakeReactor();
+  const conns = [h.link.open(), h.link.open(), h.link.open(), h.link.open()];
+  h.link.socket(conns[1]!).failWith = EPIPE;
+  h.reactor.broadcast('to all', false);
+  assert.deepEqual(h.seen.closes.map((c) => c.conn), [conns[1]]);
+  for (const conn of [conns[0]!, conns[2]!, conns[3]!]) assert.deepEqual(h.link.socket(conn).frames().map((f) => f.payload.toString()), ['to all']);
+});
+
 test('a write that fails when it completes ends the connection and frees its outbox', () => {
   const h = fakeReactor();
   const conn = h.link.open();
