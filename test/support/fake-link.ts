@@ -10,10 +10,10 @@ import type { Link } from '../../src/reactor/link.js';
 import type { EndpointOptions, LogLevel } from '../../src/reactor/options.js';
 import { Reactor } from '../../src/reactor/reactor.js';
 import { frame } from './receiver-harness.js';
-import { decodeServerFrames, type ServerFrame } from './server-frames.js';
+import { decodeFrames, type WireFrame } from './wire-frames.js';
 
 export { frame, rawFrame } from './receiver-harness.js';
-export { closeOf, type ServerFrame } from './server-frames.js';
+export { closeOf, type WireFrame } from './wire-frames.js';
 
 /** libuv error codes (negative errno on Linux) a transport reports. */
 export const EPIPE = -32;
@@ -52,19 +52,24 @@ export class FakeSocket {
     return end < 0 ? '' : all.toString('latin1', 0, end);
   }
 
-  /** The frames written after a 101, decoded; throws if the stream ends inside a frame (writes carry whole frames). */
-  frames(): ServerFrame[] {
+  /**
+   * The frames written after a 101 (server role) or an upgrade request (client
+   * role: masked, and unmasked here), decoded; throws if the stream ends inside
+   * a frame, as writes carry whole frames.
+   */
+  frames(): WireFrame[] {
     const all = this.bytes();
     const head = this.head();
-    if (!head.startsWith('HTTP/1.1 101')) return [];
+    const client = head.startsWith('GET ');
+    if (!client && !head.startsWith('HTTP/1.1 101')) return [];
     const rest = all.subarray(head.length);
-    const frames: ServerFrame[] = [];
-    const used = decodeServerFrames(rest, frames);
+    const frames: WireFrame[] = [];
+    const used = decodeFrames(rest, frames, client);
     if (used !== rest.length) throw new Error(`${rest.length - used} bytes of an incomplete frame written`);
     return frames;
   }
 
-  /** Opcodes of the frames written after the 101, for compact assertions. */
+  /** Opcodes of the frames written, for compact assertions. */
   opcodes(): number[] {
     return this.frames().map((f) => f.opcode);
   }

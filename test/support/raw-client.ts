@@ -4,9 +4,8 @@ import { generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
 import { encodeClientFrame } from '../../src/protocol/frame-encoder.js';
 import { findHeadEnd } from '../../src/protocol/http-head.js';
-import { closeOf, decodeServerFrames, type ServerFrame } from './server-frames.js';
+import { closeOf, decodeFrames, type WireFrame } from './wire-frames.js';
 
-export type { ServerFrame } from './server-frames.js';
 
 /**
  * A byte-level WebSocket client for tests: it sends exactly the bytes a test
@@ -15,7 +14,7 @@ export type { ServerFrame } from './server-frames.js';
  */
 export class RawClient {
   readonly socket: net.Socket;
-  readonly frames: ServerFrame[] = [];
+  readonly frames: WireFrame[] = [];
   /** The HTTP response head (101 or an error), once received. */
   response = '';
   ended = false;
@@ -82,7 +81,7 @@ export class RawClient {
   }
 
   /** Waits until `count` frames have arrived. */
-  async frameCount(count: number, ms = 5000): Promise<ServerFrame[]> {
+  async frameCount(count: number, ms = 5000): Promise<WireFrame[]> {
     await this.until(() => this.frames.length >= count, `${count} frames`, ms);
     return this.frames;
   }
@@ -129,6 +128,6 @@ export class RawClient {
       this.buffer = this.buffer.subarray(headEnd);
     }
     if (!this.response.startsWith('HTTP/1.1 101')) return; // an error response: its body is not frames
-    this.buffer = this.buffer.subarray(decodeServerFrames(this.buffer, this.frames));
+    this.buffer = this.buffer.subarray(decodeFrames(this.buffer, this.frames));
   }
 }
