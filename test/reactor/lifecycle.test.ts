@@ -7,12 +7,14 @@ import type { EndpointOptions } from '../../src/reactor/options.js';
 import {
   CLEAN,
   closeFrame,
+  deferredUpgrade,
   ECANCELED,
   ECONNRESET,
   EPIPE,
   fakeReactor,
   frame,
   leftovers,
+  settled,
   upgradeRequest,
   type FakeReactor,
 } from '../support/fake-link.js';
@@ -189,15 +191,6 @@ test('client role: a connection that ends before the 101 is abandoned, with the 
   assert.equal(h.reactor.connectionCount, 0);
   assert.deepEqual(leftovers(h), CLEAN);
 });
-
-/** An upgrade hook that decides when the test says so. */
-function deferredUpgrade() {
-  let settle!: (decision: object | undefined) => void;
-  const hook = () => new Promise<object | undefined>((resolve) => (settle = resolve));
-  return { hook, settle: (decision?: object) => settle(decision) };
-}
-
-const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 for (const [how, end] of [
   ['close()', (_h: FakeReactor, conn: Connection) => conn.close()],

@@ -2,10 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Opcode } from '../../src/protocol/opcode.js';
 import { SendResult } from '../../src/reactor/send-result.js';
-import { closeFrame, closeOf, fakeReactor, frame } from '../support/fake-link.js';
+import { closeFrame, closeOf, fakeReactor, frame, settled } from '../support/fake-link.js';
 import { echo } from '../support/servers.js';
-
-const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 test('admit: within maxConnections (handshaking ones count) and under 90% of the memory budget', () => {
   const h = fakeReactor({ maxConnections: 2 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Connection } from '../../src/reactor/connection.js';
 import { ConnectionRegistry } from '../../src/reactor/registry.js';
+import { settled } from '../support/fake-link.js';
 
 /** The registry only reads and writes `index`. */
 const entry = (name: string) => ({ name, index: -1 }) as unknown as Connection & { name: string };
@@ -40,9 +41,9 @@ test('whenEmpty resolves at once when empty, else when the last one goes', async
   void r.whenEmpty().then(() => woken.push('first'));
   void r.whenEmpty().then(() => woken.push('second'));
   r.remove(a);
-  await new Promise((resolve) => setImmediate(resolve));
+  await settled();
   assert.deepEqual(woken, []);
   r.remove(b);
-  await new Promise((resolve) => setImmediate(resolve));
+  await settled();
   assert.deepEqual(woken, ['first', 'second']);
 });

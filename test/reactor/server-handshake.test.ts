@@ -2,22 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Opcode } from '../../src/protocol/opcode.js';
 import type { Connection } from '../../src/reactor/connection.js';
-import type { UpgradeDecision } from '../../src/reactor/handlers.js';
-import { CLEAN, fakeReactor, frame, leftovers, upgradeRequest } from '../support/fake-link.js';
+import { CLEAN, deferredUpgrade, fakeReactor, frame, leftovers, settled, upgradeRequest } from '../support/fake-link.js';
 import { echo } from '../support/servers.js';
 
-/** An upgrade hook that decides when the test says so, and counts its calls. */
-function deferredUpgrade() {
-  const calls: string[] = [];
-  let settle: (decision: UpgradeDecision<unknown>) => void = () => {};
-  const hook = (request: { url: string }) => {
-    calls.push(request.url);
-    return new Promise<UpgradeDecision<unknown>>((resolve) => (settle = resolve));
-  };
-  return { hook, calls, settle: (decision?: UpgradeDecision<unknown>) => settle(decision) };
-}
-
-const settled = () => new Promise((resolve) => setImmediate(resolve));
 const texts = (messages: { data: Buffer }[]) => messages.map((m) => m.data.toString());
 
 test('a request arriving a byte at a time is gathered and parsed once', () => {

@@ -5,7 +5,7 @@ import { findHeadEnd } from '../../src/protocol/http-head.js';
 import { Opcode } from '../../src/protocol/opcode.js';
 import type { ClientRequest } from '../../src/reactor/client-request.js';
 import type { Connection } from '../../src/reactor/connection.js';
-import type { Handlers } from '../../src/reactor/handlers.js';
+import type { Handlers, UpgradeDecision } from '../../src/reactor/handlers.js';
 import type { Link } from '../../src/reactor/link.js';
 import type { EndpointOptions, LogLevel } from '../../src/reactor/options.js';
 import { Reactor } from '../../src/reactor/reactor.js';
@@ -228,6 +228,20 @@ export function upgradeRequest(extras: RequestExtras = {}, key = generateKey()):
 export function closeFrame(code: number, reason = ''): Buffer {
   return frame(Opcode.Close, encodeClosePayload(code, reason));
 }
+
+/** An upgrade hook that decides when the test says so; `calls` has the request URL of each call. */
+export function deferredUpgrade() {
+  const calls: string[] = [];
+  let settle: (decision: UpgradeDecision<unknown>) => void = () => {};
+  const hook = (request: { url: string }): Promise<UpgradeDecision<unknown>> => {
+    calls.push(request.url);
+    return new Promise((resolve) => (settle = resolve));
+  };
+  return { hook, calls, settle: (decision?: UpgradeDecision<unknown>) => settle(decision) };
+}
+
+/** Resolves once the promise callbacks queued so far have run. */
+export const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** What the handlers of a {@link fakeReactor} saw, in order per kind; data copied (handlers get borrowed buffers). */
 export interface Seen {
