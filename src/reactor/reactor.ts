@@ -217,7 +217,9 @@ export class Reactor implements ConnectionOps {
 
   /** Frames once, writes the same bytes to every open connection. Returns how many it went to. */
   broadcast(data: SendData, isBinary: boolean): number {
-    return this.writeToAll(this.registry.all, data, isBinary);
+    // A copy: a receiver whose write fails (or that is shed) leaves the registry
+    // mid-loop, and the swap-remove would move one not yet written to behind the loop.
+    return this.writeToAll(this.registry.snapshot(), data, isBinary);
   }
 
   /** Frames once, writes to every subscriber of `topic`. Returns how many it went to. */

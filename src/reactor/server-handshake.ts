@@ -134,7 +134,9 @@ export class ServerHandshake {
         (settled) => this.decide(conn, request, settled, protocol),
         (error: unknown) => {
           this.reporter.report(error, conn);
-          if ((conn.flags & State.Closed) === 0) this.refuse(conn, 500, 'internal error');
+          if ((conn.flags & State.Closed) !== 0) return;
+          this.settled(conn);
+          this.refuse(conn, 500, 'internal error');
         },
       );
       return;
@@ -146,16 +148,25 @@ export class ServerHandshake {
   /** The async upgrade hook settled: accept or refuse, then replay what was read meanwhile. */
   private decide(conn: Connection, request: HandshakeRequest, decision: UpgradeDecision<unknown>, protocol: string | undefined): void {
     if ((conn.flags & State.Closed) !== 0) return; // timed out or gone while the hook ran
-    conn.flags &= ~State.Upgrading;
+    this.settled(conn);
     if (!this.accept(conn, request, decision, protocol)) return;
     const held = takeHead(conn);
-    this.flow.resume(conn);
     if (held === null) return;
     try {
       this.inbound.read(conn, held.buf, 0, held.length);
     } finally {
       this.pool.release(held.buf);
     }
+  }
+
+  /**
+   * The hook has settled: read again before its decision is carried out. The
+   * open handler may pause the connection, which must hold; a refused peer's
+   * FIN must be read, or the connection waits out closeTimeoutMs.
+   */
+  private settled(conn: Connection): void {
+    conn.flags &= ~State.Upgrading;
+    this.flow.resume(conn);
   }
 
   /** Sends the 101 and opens the connection; false when the decision was a refusal. */

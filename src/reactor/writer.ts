@@ -79,7 +79,8 @@ export class Writer {
     const total = frameHeaderLength(length, masked) + length;
     if (conn === this.corked && (conn.flags & State.Writing) === 0) {
       if (this.corkLength + total > CORK_LIMIT && this.corkLength > 0) this.flushCork();
-      if ((conn.flags & (State.Writing | State.Closed)) === 0 && total <= CORK_LIMIT) {
+      if ((conn.flags & State.Closed) !== 0) return SendResult.Dropped; // that write failed: the socket is gone
+      if ((conn.flags & State.Writing) === 0 && total <= CORK_LIMIT) {
         const buf = (this.corkBuf ??= this.borrow(conn, CORK_LIMIT));
         if (buf === null) return SendResult.Dropped;
         this.encode(buf, this.corkLength, opcode, payload, bytes, length);
@@ -109,6 +110,7 @@ export class Writer {
    */
   writeHead(conn: Connection, head: string): SendResult {
     if (conn === this.corked) this.flushCork(); // keep this connection's bytes in order
+    if ((conn.flags & State.Closed) !== 0) return SendResult.Dropped; // that write failed: the socket is gone
     const length = head.length; // latin1: one byte per character
     const extras = conn.extras;
     const queued = extras !== null && (conn.flags & State.Writing) !== 0;
@@ -154,6 +156,7 @@ export class Writer {
   /** Writes a shared frame: the same bytes for every receiver, copied only into a busy connection's outbox. */
   writeShared(conn: Connection, frame: SharedFrame): SendResult {
     if (conn === this.corked) this.flushCork(); // keep this connection's frames in order
+    if ((conn.flags & State.Closed) !== 0) return SendResult.Dropped; // that write failed: the socket is gone
     this.framesOut++;
     if ((conn.flags & State.Writing) !== 0) return this.queueShared(conn, conn.extras!, frame);
     const pending = conn.link.write(conn, frame.bytes, frame.length);

@@ -3,14 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
 import { encodeClientFrame } from '../../src/protocol/frame-encoder.js';
-import { createFrameHeader, decodeFrameHeader } from '../../src/protocol/frame-header.js';
 import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { closeOf, decodeFrames, type WireFrame } from './wire-frames.js';
 
-export interface ServerFrame {
-  fin: boolean;
-  opcode: number;
-  payload: Buffer;
-}
 
 /**
  * A byte-level WebSocket client for tests: it sends exactly the bytes a test
@@ -19,7 +14,7 @@ export interface ServerFrame {
  */
 export class RawClient {
   readonly socket: net.Socket;
-  readonly frames: ServerFrame[] = [];
+  readonly frames: WireFrame[] = [];
   /** The HTTP response head (101 or an error), once received. */
   response = '';
   ended = false;
@@ -86,7 +81,7 @@ export class RawClient {
   }
 
   /** Waits until `count` frames have arrived. */
-  async frameCount(count: number, ms = 5000): Promise<ServerFrame[]> {
+  async frameCount(count: number, ms = 5000): Promise<WireFrame[]> {
     await this.until(() => this.frames.length >= count, `${count} frames`, ms);
     return this.frames;
   }
@@ -94,8 +89,7 @@ export class RawClient {
   /** The close code the server sent, waiting for its Close frame. */
   async closeCode(ms = 5000): Promise<number> {
     await this.until(() => this.frames.some((f) => f.opcode === 8), 'a Close frame', ms);
-    const close = this.frames.find((f) => f.opcode === 8)!;
-    return close.payload.length >= 2 ? close.payload.readUInt16BE(0) : 1005;
+    return closeOf(this.frames.find((f) => f.opcode === 8)!).code;
   }
 
   async endOfStream(ms = 5000): Promise<void> {
@@ -134,14 +128,6 @@ export class RawClient {
       this.buffer = this.buffer.subarray(headEnd);
     }
     if (!this.response.startsWith('HTTP/1.1 101')) return; // an error response: its body is not frames
-    const header = createFrameHeader();
-    const rules = { expectMasked: false, allowedRsv: 0, maxPayloadLength: 2 ** 40 };
-    for (;;) {
-      const n = decodeFrameHeader(this.buffer, 0, this.buffer.length, header, rules);
-      if (n < 0) throw new Error(`server sent a bad frame (error ${-n})`);
-      if (n === 0 || this.buffer.length < n + header.payloadLength) return;
-      this.frames.push({ fin: header.fin, opcode: header.opcode, payload: Buffer.from(this.buffer.subarray(n, n + header.payloadLength)) });
-      this.buffer = this.buffer.subarray(n + header.payloadLength);
-    }
+    this.buffer = this.buffer.subarray(decodeFrames(this.buffer, this.frames));
   }
 }

@@ -1,0 +1,314 @@
+import { generateKey } from '../../src/protocol/accept-key.js';
+import { buildClientRequest, validateServerResponse, type ClientRequestOptions } from '../../src/protocol/client-handshake.js';
+import { encodeClosePayload } from '../../src/protocol/close-payload.js';
+import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { Opcode } from '../../src/protocol/opcode.js';
+import type { ClientRequest } from '../../src/reactor/client-request.js';
+import type { Connection } from '../../src/reactor/connection.js';
+import type { Handlers, UpgradeDecision } from '../../src/reactor/handlers.js';
+import type { Link } from '../../src/reactor/link.js';
+import type { EndpointOptions, LogLevel } from '../../src/reactor/options.js';
+import { Reactor } from '../../src/reactor/reactor.js';
+import { frame } from './receiver-harness.js';
+import { decodeFrames, type WireFrame } from './wire-frames.js';
+
+export { frame, rawFrame } from './receiver-harness.js';
+export { closeOf, type WireFrame } from './wire-frames.js';
+
+/** libuv error codes (negative errno on Linux) a transport reports. */
+export const EPIPE = -32;
+export const ECONNRESET = -104;
+export const ECANCELED = -125;
+
+/**
+ * The handle of one connection on a {@link FakeLink}: everything the reactor
+ * did to this "socket", for tests to assert on, and how the next writes go.
+ */
+export class FakeSocket {
+  /** Copies of the bytes of every write the kernel took or holds, in order (the writer reuses its buffers). */
+  readonly writes: Buffer[] = [];
+  /** How many bytes each of the next writes takes at once; the rest stays pending. Empty: every write is taken whole. */
+  readonly takes: number[] = [];
+  /** An errno (< 0) the next write fails with, then cleared. */
+  failWith = 0;
+  failedWrites = 0;
+  /** The write in flight: the transport owns `buf` until it completes. */
+  held: { buf: Buffer; length: number; copy: Buffer } | null = null;
+  paused = false;
+  pauses = 0;
+  resumes = 0;
+  shutdowns = 0;
+  destroys = 0;
+
+  /** Everything written, as one stream. */
+  bytes(): Buffer {
+    return Buffer.concat(this.writes);
+  }
+
+  /** The HTTP head written first (the 101, an error response or the client's request), or ''. */
+  head(): string {
+    const all = this.bytes();
+    const end = findHeadEnd(all, 0, all.length, 0);
+    return end < 0 ? '' : all.toString('latin1', 0, end);
+  }
+
+  /**
+   * The frames written after a 101 (server role) or an upgrade request (client
+   * role: masked, and unmasked here), decoded; throws if the stream ends inside
+   * a frame, as writes carry whole frames.
+   */
+  frames(): WireFrame[] {
+    const all = this.bytes();
+    const head = this.head();
+    const client = head.startsWith('GET ');
+    if (!client && !head.startsWith('HTTP/1.1 101')) return [];
+    const rest = all.subarray(head.length);
+    const frames: WireFrame[] = [];
+    const used = decodeFrames(rest, frames, client);
+    if (used !== rest.length) throw new Error(`${rest.length - used} bytes of an incomplete frame written`);
+    return frames;
+  }
+
+  /** Opcodes of the frames written, for compact assertions. */
+  opcodes(): number[] {
+    return this.frames().map((f) => f.opcode);
+  }
+}
+
+/**
+ * An in-memory transport for a Reactor, per the Link contract: it records
+ * writes (copies), takes only part of a write when told (the rest is pending
+ * until the test calls `complete`), fails writes with an errno, and counts
+ * pause/resume/shutdown/destroy. As with a real transport, destroying a
+ * socket does not finish its write in flight: that completes later, when the
+ * test calls `complete(conn, ECANCELED)`. What the contract forbids (a second write
+ * while one is in flight, a write after destroy, a held buffer changed before
+ * its write completed) is collected in `violations` rather than thrown, so
+ * that it cannot be mistaken for a handler error inside the reactor.
+ */
+export class FakeLink implements Link<Connection> {
+  readonly name = 'socket';
+  readonly Conn: new (handle: unknown) => Connection;
+  readonly violations: string[] = [];
+  /** Every connection made on this link. */
+  readonly connections: Connection[] = [];
+  address = '203.0.113.7:40001';
+
+  constructor(readonly reactor: Reactor) {
+    this.Conn = reactor.connectionClass(this);
+  }
+
+  write(conn: Connection, buf: Buffer, length: number): number {
+    const s = socketOf(conn);
+    if (s.destroys > 0) {
+      this.violations.push('write after destroy');
+      return EPIPE;
+    }
+    if (s.held !== null) this.violations.push('a second write while one is in flight');
+    if (s.failWith !== 0) {
+      const errno = s.failWith;
+      s.failWith = 0;
+      s.failedWrites++;
+      return errno;
+    }
+    const copy = Buffer.from(buf.subarray(0, length));
+    s.writes.push(copy);
+    const take = s.takes.length > 0 ? s.takes.shift()! : length;
+    if (take >= length) return 0;
+    s.held = { buf, length, copy };
+    return length - take;
+  }
+
+  pause(conn: Connection): void {
+    const s = socketOf(conn);
+    s.pauses++;
+    s.paused = true;
+  }
+
+  resume(conn: Connection): void {
+    const s = socketOf(conn);
+    s.resumes++;
+    s.paused = false;
+  }
+
+  shutdown(conn: Connection): void {
+    socketOf(conn).shutdowns++;
+  }
+
+  destroy(conn: Connection): void {
+    socketOf(conn).destroys++;
+  }
+
+  remoteAddress(): string {
+    return this.address;
+  }
+
+  /** The transport finishes `conn`'s write in flight (status < 0: failed or cancelled). */
+  complete(conn: Connection, status = 0): void {
+    const s = socketOf(conn);
+    const held = s.held;
+    if (held === null) throw new Error('no write in flight');
+    if (!held.buf.subarray(0, held.length).equals(held.copy)) this.violations.push('a held write buffer changed before its write completed');
+    s.held = null;
+    this.reactor.writer.complete(conn, status);
+  }
+
+  /** Completes every write in flight now (not the ones the completions start). */
+  completeAll(status = 0): void {
+    for (const conn of this.connections.filter((c) => socketOf(c).held !== null)) this.complete(conn, status);
+  }
+
+  /** A new TCP connection, accepted by the reactor. */
+  connect(): Connection {
+    const conn = this.make();
+    this.reactor.accept(conn);
+    return conn;
+  }
+
+  /** Client role: a TCP connection is up; the reactor writes the upgrade request. */
+  connectClient(request: ClientRequest = { host: 'fake.test', path: '/' }): Connection {
+    const conn = this.make();
+    this.reactor.connected(conn, request);
+    return conn;
+  }
+
+  /** A connection opened by a real upgrade request; its 101 is the first write (the open handler may have closed it since). */
+  open(extras: RequestExtras = {}): Connection {
+    const conn = this.connect();
+    const key = generateKey();
+    this.feed(conn, upgradeRequest(extras, key));
+    const all = socketOf(conn).bytes();
+    const headEnd = findHeadEnd(all, 0, all.length, 0);
+    const valid = headEnd < 0 ? { ok: false } : validateServerResponse(all, 0, headEnd, { key, protocols: extras.protocols });
+    if (!valid.ok) throw new Error(`upgrade failed: ${JSON.stringify(all.toString('latin1').split('\r\n')[0])}`);
+    return conn;
+  }
+
+  /**
+   * Each chunk is one read, copied into the reactor's slab as the real
+   * transports read (the receiver unmasks in place). A chunk larger than the
+   * slab becomes several reads.
+   */
+  feed(conn: Connection, ...chunks: (Buffer | string)[]): void {
+    const slab = this.reactor.slab;
+    for (const chunk of chunks) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+      for (let at = 0; at < bytes.length; at += slab.length) {
+        const n = bytes.copy(slab, 0, at, Math.min(bytes.length, at + slab.length));
+        this.reactor.onData(conn, slab, 0, n);
+      }
+    }
+  }
+
+  socket(conn: Connection): FakeSocket {
+    return socketOf(conn);
+  }
+
+  private make(): Connection {
+    const s = new FakeSocket();
+    const conn = new this.Conn(s);
+    this.connections.push(conn);
+    return conn;
+  }
+}
+
+function socketOf(conn: Connection): FakeSocket {
+  return conn.handle as FakeSocket;
+}
+
+/** What a test may add to the upgrade request. */
+export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers'>;
+
+/** A valid upgrade request for /chat (no Origin unless given, so the default same-origin policy lets it in). */
+export function upgradeRequest(extras: RequestExtras = {}, key = generateKey()): string {
+  return buildClientRequest({ host: 'fake.test', path: '/chat', key, ...extras });
+}
+
+/** A masked Close frame from the peer. */
+export function closeFrame(code: number, reason = ''): Buffer {
+  return frame(Opcode.Close, encodeClosePayload(code, reason));
+}
+
+/** An upgrade hook that decides when the test says so; `calls` has the request URL of each call. */
+export function deferredUpgrade() {
+  const calls: string[] = [];
+  let settle: (decision: UpgradeDecision<unknown>) => void = () => {};
+  const hook = (request: { url: string }): Promise<UpgradeDecision<unknown>> => {
+    calls.push(request.url);
+    return new Promise((resolve) => (settle = resolve));
+  };
+  return { hook, calls, settle: (decision?: UpgradeDecision<unknown>) => settle(decision) };
+}
+
+/** Resolves once the promise callbacks queued so far have run. */
+export const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** What the handlers of a {@link fakeReactor} saw, in order per kind; data copied (handlers get borrowed buffers). */
+export interface Seen {
+  opens: Connection[];
+  messages: { conn: Connection; data: Buffer; isBinary: boolean }[];
+  pings: { conn: Connection; data: Buffer }[];
+  pongs: { conn: Connection; data: Buffer }[];
+  drains: Connection[];
+  closes: { conn: Connection; code: number; reason: string }[];
+  errors: { error: Error; conn: Connection | undefined }[];
+  logs: { level: LogLevel; message: string }[];
+}
+
+export interface FakeReactor {
+  reactor: Reactor;
+  link: FakeLink;
+  seen: Seen;
+}
+
+/**
+ * A reactor on a fake link whose handlers record what they see and then
+ * call the test's own (which may throw). Pool debugging is on, so a buffer
+ * released twice throws and a released buffer is poisoned.
+ */
+export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = {}, role: 'server' | 'client' = 'server'): FakeReactor {
+  process.env['LIGHTWS_POOL_DEBUG'] = '1';
+  const seen: Seen = { opens: [], messages: [], pings: [], pongs: [], drains: [], closes: [], errors: [], logs: [] };
+  const recording: Handlers = {
+    upgrade: handlers.upgrade,
+    open(conn, request) {
+      seen.opens.push(conn);
+      handlers.open?.(conn, request);
+    },
+    message(conn, data, isBinary) {
+      seen.messages.push({ conn, data: Buffer.from(data), isBinary });
+      handlers.message?.(conn, data, isBinary);
+    },
+    ping(conn, data) {
+      seen.pings.push({ conn, data: Buffer.from(data) });
+      handlers.ping?.(conn, data);
+    },
+    pong(conn, data) {
+      seen.pongs.push({ conn, data: Buffer.from(data) });
+      handlers.pong?.(conn, data);
+    },
+    drain(conn) {
+      seen.drains.push(conn);
+      handlers.drain?.(conn);
+    },
+    close(conn, code, reason) {
+      seen.closes.push({ conn, code, reason });
+      handlers.close?.(conn, code, reason);
+    },
+    error(error, conn) {
+      seen.errors.push({ error, conn });
+      handlers.error?.(error, conn);
+    },
+  };
+  const logger = (level: LogLevel, message: string): void => void seen.logs.push({ level, message });
+  const reactor = new Reactor({ logLevel: 'warn', logger, ...options }, recording, role);
+  return { reactor, link: new FakeLink(reactor), seen };
+}
+
+/** Nothing lent from the pool and nothing the link contract forbids: what every ended test should leave. */
+export function leftovers({ reactor, link }: FakeReactor): { lentBuffers: number; lentBytes: number; violations: string[] } {
+  const { lentBuffers, lentBytes } = reactor.snapshot().pool;
+  return { lentBuffers, lentBytes, violations: link.violations };
+}
+
+export const CLEAN = { lentBuffers: 0, lentBytes: 0, violations: [] };
