@@ -22,12 +22,15 @@
  * Results: bench/results/broadcast.json.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatBytes, formatRatio, median, printTable, writeResults } from './harness.js';
+import { formatBytes, formatRatio, printTable } from './lib/format.js';
+import { packageVersion, writeResults } from './lib/results.js';
+import { median, percentile } from './lib/stats.js';
+import { status } from './lib/status.js';
+import { clock, sleep } from './lib/time.js';
 import type { BroadcastCommand, BroadcastReport, RoundReport } from './load/broadcast-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -61,8 +64,6 @@ const SERVERS: Record<string, { script: string; argv: string[] }> = {
 for (const k of KINDS) if (!(k in SERVERS)) throw new RangeError(`unknown kind ${k}: ${Object.keys(SERVERS).join(', ')}`);
 /** A fresh 127.<octet>.*.* region per run: an earlier run's TIME_WAITs keep their ports for 60 s. */
 const OCTET = 16 + Math.floor(Math.random() * 224);
-const clock = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- children: killed if we die --------------------------------------------------------------
 const children = new Set<ChildProcess>();
@@ -164,12 +165,6 @@ class Load {
 interface Sample { kind: string; n: number; size: number; ttlMs: number; firstMs: number; sendMs: number; cpuMs: number; userMs: number; deliveries: number; sent: number; badSize: number }
 interface Held { kind: string; server: Server; loads: Load[]; native: boolean; info: Record<string, unknown>; statsCpuUs: number }
 
-const tty = process.stderr.isTTY === true;
-function status(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${line}\n`);
-}
-
 let blockIndex = 0;
 /** Starts one server and its load processes, holding n connections. Null when uWS is not native. */
 async function hold(kind: string, n: number, notes: string[]): Promise<Held | null> {
@@ -234,8 +229,6 @@ async function broadcastOnce(h: Held, n: number, size: number, id: number): Prom
   };
 }
 
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
-
 async function main(): Promise<void> {
   const started = Date.now();
   const notes: string[] = [];
@@ -279,7 +272,7 @@ async function main(): Promise<void> {
     const ttl = mine.map((s) => s.ttlMs);
     rows.push({
       kind, n, size, runs: mine.length,
-      deliveriesPerSec: median(ttl.map((t) => n / (t / 1000))), ttlP50Ms: median(ttl), ttlP90Ms: pct(ttl, 90),
+      deliveriesPerSec: median(ttl.map((t) => n / (t / 1000))), ttlP50Ms: median(ttl), ttlP90Ms: percentile(ttl, 90),
       firstP50Ms: median(mine.map((s) => s.firstMs)), cpuMsPerBroadcast: median(mine.map((s) => s.cpuMs)), userMsPerBroadcast: median(mine.map((s) => s.userMs)), sendCallMs: median(mine.map((s) => s.sendMs)),
       ok: mine.every((s) => s.deliveries === n && s.sent === n && s.badSize === 0),
     });
@@ -306,10 +299,9 @@ async function main(): Promise<void> {
   );
   for (const note of notes) console.log(`\n${note}`);
   const allOk = rows.every((r) => r.ok);
-  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', ...pkg.split('/'), 'package.json'), 'utf8')) as { version: string }).version;
   writeResults(join(here, '..', '..', 'bench', 'results', 'broadcast.json'), {
     command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
-    config: { connections: NS, sizes: SIZES, broadcasts: M, warmup: WARMUP, gapMs: GAP_MS, loadProcesses: K, kinds, ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+    config: { connections: NS, sizes: SIZES, broadcasts: M, warmup: WARMUP, gapMs: GAP_MS, loadProcesses: K, kinds, ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     unit: 'deliveries/s; ms (medians over broadcasts)',
     method: 'time to last delivery = latest delivery reported by the load processes − t0 just before the broadcast command is written to the server stdin; one clock (timeOrigin + now), per-process offset by IPC ping-pong. cpu = server process CPU between stats before and after the last delivery, minus a stats round alone.',
     servers, notes, allVerified: allOk,

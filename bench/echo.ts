@@ -27,13 +27,17 @@
  * window, from its `stats`). Load-process CPU is reported beside it.
  * Results: bench/results/echo.json.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRatio, median, printTable, writeResults } from './harness.js';
-import { LoadChild, mergeHists, pairedRatio, percentile, probeUws, SERVERS, ServerChild, serverScript, sleep, sourceBlock, status } from './load/control.js';
+import { formatRatio, printTable } from './lib/format.js';
+import { histPercentile, mergeHists } from './lib/histogram.js';
+import { packageVersion, writeResults } from './lib/results.js';
+import { median, medians, pairedRatio } from './lib/stats.js';
+import { status } from './lib/status.js';
+import { sleep } from './lib/time.js';
+import { LoadChild, probeUws, SERVERS, ServerChild, serverScript, sourceBlock } from './load/control.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -134,7 +138,7 @@ async function round(sc: Scenario, kind: string, run: number, index: number): Pr
     verified.ok = verified.serverConnections === sc.connections && verified.open === sc.connections && verified.failed === 0 &&
       verified.closedEarly === 0 && verified.unexpected === 0 && verified.badLength === 0;
     r = {
-      scenario: sc.name, kind, run, msgsPerSec, p50us: percentile(hist, 50), p99us: percentile(hist, 99),
+      scenario: sc.name, kind, run, msgsPerSec, p50us: histPercentile(hist, 50), p99us: histPercentile(hist, 99),
       serverCpuSec, msgsPerServerCpuSec: msgsPerSec / (serverCpuSec / wallSec), serverCores: serverCpuSec / wallSec,
       loadCpuSec: loadCores * wallSec, loadCores, windowSec: wallSec, serverSysShare, loadSysShare, loadAvg1,
       offered: sc.rate, skipped: reports.reduce((a, x) => a + (x.extra['skipped'] ?? 0), 0), verified, errors,
@@ -175,7 +179,7 @@ async function main(): Promise<void> {
     summary[sc.name] = {};
     for (const kind of kinds) {
       const mine = rounds.filter((r) => r.scenario === sc.name && r.kind === kind);
-      summary[sc.name]![kind] = Object.fromEntries(FIELDS.map((f) => [f, median(mine.map((r) => r[f]))])) as Summary;
+      summary[sc.name]![kind] = medians(mine, FIELDS);
     }
   }
   // Ratios are paired run by run (see pairedRatio), >1 = better than the reference.
@@ -187,7 +191,6 @@ async function main(): Promise<void> {
       msgsPerSecVsWs: pairedRatio(mine, k, 'ws', (r) => r.msgsPerSec),
     };
   };
-  const ratio = (x: number): string => (Number.isFinite(x) ? formatRatio(x) : '-');
   console.log(`\nEcho, 22-byte text messages; ${RUNS} runs × ${SECONDS} s measured (after ${WARMUP} s warm-up), medians; load: lightws client in ${K} processes.`);
   console.log('msgs/CPU-s = echoes ÷ server CPU seconds (user+sys), the fair headline: server and load share 2 cores, so msgs/s is a machine bound.');
   console.log(`×ws, ×uWS: msgs per server CPU-second ÷ ws's / uWS.js's in the same run, median over runs (>1 = cheaper per message). ${uws?.note ?? 'uWS.js not requested.'}`);
@@ -199,8 +202,8 @@ async function main(): Promise<void> {
       const s = summary[sc.name]![kind]!;
       const x = ratios(sc.name, kind);
       rows.push([SCENARIOS[sc.name]!.describe, SERVERS[kind]!.label, s.msgsPerSec.toFixed(0), s.p50us.toFixed(0), s.p99us.toFixed(0),
-        `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`, s.msgsPerServerCpuSec.toFixed(0), ratio(x.perCpuVsWs),
-        ratio(x.perCpuVsUws), ratio(x.msgsPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`,
+        `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`, s.msgsPerServerCpuSec.toFixed(0), formatRatio(x.perCpuVsWs),
+        formatRatio(x.perCpuVsUws), formatRatio(x.msgsPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`,
         `${(100 * s.serverSysShare).toFixed(0)}/${(100 * s.loadSysShare).toFixed(0)}`]);
     }
   }
@@ -209,11 +212,10 @@ async function main(): Promise<void> {
   const skipped = rounds.filter((r) => r.skipped > 0);
   for (const r of failed) console.log(`  VERIFY FAILED: ${r.scenario} ${r.kind} run ${r.run}: ${JSON.stringify(r.verified)} ${JSON.stringify(r.errors)}`);
   for (const r of skipped) console.log(`  ${r.scenario} ${r.kind} run ${r.run}: ${r.skipped} sends skipped (a connection had its max in flight: offered rate not met)`);
-  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
   writeResults(join(here, '..', '..', 'bench', 'results', 'echo.json'), {
     command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
     config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loadProcesses: K, scenarios, kinds, serverNodeArgs: nodeArgs,
-      payload: 'hello world!!13212312! (22 B, text)', ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+      payload: 'hello world!!13212312! (22 B, text)', ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     uws,
     unit: 'msgs/s; µs; CPU seconds over the measured window; msgs per server CPU-second; medians over runs; ratios paired run by run, then median',
     summary,

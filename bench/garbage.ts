@@ -26,11 +26,14 @@
  * Results: bench/results/garbage.json.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatBytes, formatRatio, median, printTable, writeResults } from './harness.js';
+import { formatBytes, formatRatio, printTable } from './lib/format.js';
+import { packageVersion, writeResults } from './lib/results.js';
+import { median } from './lib/stats.js';
+import { status } from './lib/status.js';
+import { sleep } from './lib/time.js';
 import type { BroadcastCommand, BroadcastReport } from './load/broadcast-clients.js';
 import type { GarbageCommand, GarbageReport } from './load/garbage-clients.js';
 import type { AllocationSite, ObserverCommand, ObserverReport, WindowStats } from './servers/gc-observer.js';
@@ -107,12 +110,6 @@ class Child<Cmd, Rep extends { type: string }> {
 type Server = Child<ObserverCommand, ObserverReport>;
 type Clients = Child<GarbageCommand, GarbageReport>;
 
-const tty = process.stderr.isTTY === true;
-function status(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${line}\n`);
-}
-
 /** Echoes `messages` messages; fails loudly if any went missing or came back the wrong size. */
 async function echo(clients: Clients, size: number, messages: number): Promise<Extract<GarbageReport, { type: 'ran' }>> {
   const ran = await clients.ask({ type: 'run', size, messages, pipeline: PIPELINE }, 'ran', 600_000);
@@ -182,7 +179,7 @@ async function broadcastSession(kind: string, run: number, out: BroadcastWindow[
     await clients.ask(null, 'ready', 15_000);
     const connected = await clients.ask({ type: 'connect' }, 'connected', 60_000);
     if (connected.open !== BC_N) throw new Error(`${kind}: ${connected.open}/${BC_N} connections opened`);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the server counts a connection after the client does
+    await sleep(200); // the server counts a connection after the client does
     let id = 0;
     const once = async (size: number): Promise<number> => {
       const c = clients!;
@@ -277,10 +274,9 @@ async function main(): Promise<void> {
     printTable(['B/msg', 'site', 'called from'], s.sites.slice(0, 8).map((x) => [x.bytesPerMessage.toFixed(2), x.site, x.stack]));
   }
   for (const note of notes) console.log(`\n${note}`);
-  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', ...pkg.split('/'), 'package.json'), 'utf8')) as { version: string }).version;
   writeResults(join(here, '..', '..', 'bench', 'results', 'garbage.json'), {
     command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
-    config: { messages: MESSAGES, sizes: SIZES, kinds, connections: Number(args.connections), pipeline: PIPELINE, warmup: WARMUP, runs: RUNS, ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+    config: { messages: MESSAGES, sizes: SIZES, kinds, connections: Number(args.connections), pipeline: PIPELINE, warmup: WARMUP, runs: RUNS, ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     unit: 'per echoed message (one message in, one out) or per 100k messages; bytes; ms',
     method: 'see bench/servers/gc-observer.ts: GC count/time from a PerformanceObserver; JS-heap bytes allocated = used-heap growth + Σ(used before − used after) over every GC in the window (v8.GCProfiler); external bytes the same over externalMemory, exact under --no-concurrent-array-buffer-sweeping',
     servers, notes,

@@ -16,13 +16,17 @@
  * window ÷ upgrades the load completed in it) is the fair comparison. Load CPU is reported too.
  * Results: bench/results/handshake.json.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRatio, median, printTable, writeResults } from './harness.js';
-import { LoadChild, mergeHists, pairedRatio, percentile, probeUws, SERVERS, ServerChild, serverScript, sleep, sourceBlock, status } from './load/control.js';
+import { formatRatio, printTable } from './lib/format.js';
+import { histPercentile, mergeHists } from './lib/histogram.js';
+import { packageVersion, writeResults } from './lib/results.js';
+import { median, medians, pairedRatio } from './lib/stats.js';
+import { status } from './lib/status.js';
+import { sleep } from './lib/time.js';
+import { LoadChild, probeUws, SERVERS, ServerChild, serverScript, sourceBlock } from './load/control.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -92,7 +96,7 @@ async function round(kind: string, run: number, index: number): Promise<Round> {
     const failed = stopped.reduce((a, s) => a + (s.extra['failed'] ?? 0), 0);
     const r: Round = {
       kind, run, upgradesPerSec,
-      p50ms: percentile(hist, 50) / 1000, p99ms: percentile(hist, 99) / 1000,
+      p50ms: histPercentile(hist, 50) / 1000, p99ms: histPercentile(hist, 99) / 1000,
       serverCpuSec, serverCpuUsPerUpgrade: (serverCores * 1e6) / upgradesPerSec, serverCores,
       loadCpuSec: loadCores * wallSec, loadCores, loadCpuUsPerUpgrade: (loadCores * 1e6) / upgradesPerSec, windowSec: wallSec,
       serverSysShare, loadSysShare, loadAvg1,
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
   const summary: Record<string, Summary> = {};
   for (const kind of kinds) {
     const mine = rounds.filter((r) => r.kind === kind);
-    summary[kind] = Object.fromEntries(FIELDS.map((f) => [f, median(mine.map((r) => r[f]))])) as Summary;
+    summary[kind] = medians(mine, FIELDS);
   }
   // Paired run by run (see pairedRatio); CPU per upgrade inverted so that >1 always means better.
   const ratios = (k: string): { cpuVsWs: number; cpuVsUws: number; upgradesPerSecVsWs: number } => ({
@@ -136,7 +140,6 @@ async function main(): Promise<void> {
     cpuVsUws: 1 / pairedRatio(rounds, k, 'uws', (r) => r.serverCpuUsPerUpgrade),
     upgradesPerSecVsWs: pairedRatio(rounds, k, 'ws', (r) => r.upgradesPerSec),
   });
-  const ratio = (x: number): string => (Number.isFinite(x) ? formatRatio(x) : '-');
   console.log(`\nUpgrades to saturation: ${K} load processes × ${IN_FLIGHT} in flight, connect → 101 → terminate; ${RUNS} runs × ${SECONDS} s (after ${WARMUP} s warm-up), medians.`);
   console.log('Server µs/upgrade = server CPU (user+sys) ÷ upgrades: the fair headline (server and load share 2 cores, so upgrades/s is a machine bound).');
   console.log(`×ws, ×uWS: server CPU per upgrade of ws / uWS.js ÷ this server's, in the same run, median over runs (>1 = cheaper). ${uws?.note ?? 'uWS.js not requested.'}`);
@@ -147,16 +150,15 @@ async function main(): Promise<void> {
       const s = summary[kind]!;
       const x = ratios(kind);
       return [SERVERS[kind]!.label, s.upgradesPerSec.toFixed(0), s.p50ms.toFixed(2), s.p99ms.toFixed(2), `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`,
-        s.serverCpuUsPerUpgrade.toFixed(1), ratio(x.cpuVsWs), ratio(x.cpuVsUws), ratio(x.upgradesPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`, s.loadCpuUsPerUpgrade.toFixed(1),
+        s.serverCpuUsPerUpgrade.toFixed(1), formatRatio(x.cpuVsWs), formatRatio(x.cpuVsUws), formatRatio(x.upgradesPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`, s.loadCpuUsPerUpgrade.toFixed(1),
         `${(100 * s.serverSysShare).toFixed(0)}/${(100 * s.loadSysShare).toFixed(0)}`];
     }));
   const bad = rounds.filter((r) => !r.ok);
   for (const r of bad) console.log(`  ${r.kind} run ${r.run}: ${r.failed} upgrades failed ${JSON.stringify(r.errors)}`);
-  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
   writeResults(join(here, '..', '..', 'bench', 'results', 'handshake.json'), {
     command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
     config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loadProcesses: K, inFlightPerProcess: IN_FLIGHT, kinds, serverNodeArgs: nodeArgs,
-      end: 'terminate right after the 101', ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+      end: 'terminate right after the 101', ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     uws,
     unit: 'upgrades/s; ms (connect → open, client side); CPU seconds over the measured window; server CPU µs per upgrade; medians over runs; ratios paired run by run, then median (>1 = better)',
     summary,

@@ -12,7 +12,9 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient, createServer } from '../src/index.js';
-import { environment, printTable, writeResults } from './harness.js';
+import { printTable } from './lib/format.js';
+import { writeResults } from './lib/results.js';
+import { sleep } from './lib/time.js';
 
 const self = fileURLToPath(import.meta.url);
 const { values } = parseArgs({
@@ -62,11 +64,11 @@ if (values.role === 'server') {
     const clients = fork(self, ['--role', 'clients', '--port', String(port), '--connections', String(n)], { stdio: 'inherit' });
     const open = ((await once(clients, 'message')) as [Message])[0].open!;
     const sample = async (child: ChildProcess): Promise<Message> => { child.send('stats'); return ((await once(child, 'message')) as [Message])[0]; };
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // let the ramp's work settle
+    await sleep(3000); // let the ramp's work settle
     const before = await sample(server);
     const seconds = Number(values.seconds);
     process.stderr.write(`heartbeats ${ping === 0 ? 'off' : `every ${ping} ms`}: ${open} connections, measuring ${seconds} s\n`);
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    await sleep(seconds * 1000);
     const after = await sample(server);
     const cpuMs = (after.cpu! - before.cpu!) / 1000;
     const pings = after.pings! - before.pings!;
@@ -78,5 +80,5 @@ if (values.role === 'server') {
     await once(server, 'exit');
   }
   printTable(['heartbeat (ping / idle)', 'connections', 'pings sent', 'server CPU ms/s', 'CPU of one core'], rows);
-  writeResults('bench/results/heartbeat.json', { benchmark: 'heartbeat', environment: environment(), command: process.argv.slice(1).join(' '), results });
+  writeResults('bench/results/heartbeat.json', { benchmark: 'heartbeat', command: process.argv.slice(1).join(' '), results });
 }

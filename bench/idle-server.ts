@@ -15,6 +15,8 @@ import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { createServer } from '../src/index.js';
+import { median } from './lib/stats.js';
+import { sleep } from './lib/time.js';
 
 export type ServerKind = 'handle' | 'socket' | 'ws';
 
@@ -116,16 +118,6 @@ async function start(): Promise<Subject> {
     pool: () => { const s = server.stats(); return { lentBuffers: s.pool.lentBuffers, handshaking: s.handshaking }; },
     close: (timeoutMs) => server.close({ timeoutMs }),
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 async function measure(subject: Subject, cmd: Extract<ServerCommand, { type: 'measure' }>): Promise<ServerSample> {

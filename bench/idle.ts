@@ -18,12 +18,16 @@
  * pages the ramp's garbage grew, ~20 s in). Results: bench/results/idle.json.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRatio, median, printTable, writeResults } from './harness.js';
+import { formatRatio, printTable } from './lib/format.js';
+import { kernel, type Kernel } from './lib/proc.js';
+import { packageVersion, writeResults } from './lib/results.js';
+import { medians, slope } from './lib/stats.js';
+import { bar, status } from './lib/status.js';
+import { sleep } from './lib/time.js';
 import type { BreakdownRow, ServerCommand, ServerKind, ServerReport, ServerSample } from './idle-server.js';
 import type { ClientCommand, ClientReport } from './load/idle-clients.js';
 
@@ -52,17 +56,6 @@ const PER_SOURCE = 20_000; // explicit source ports (see load/raw-client.ts): up
 // A fresh 127.A.round.x block per round: the previous round's TIME_WAITs hold their ports for 60 s.
 const IDLE_WAIT_MS = Number(args['idle-wait-ms']);
 const SOURCE_OCTET = 16 + Math.floor(Math.random() * 230);
-
-interface Kernel { slabKb: number; sUnreclaimKb: number; sockets: number; tcpMemPages: number }
-function readKernel(): Kernel {
-  const meminfo = readFileSync('/proc/meminfo', 'utf8');
-  const sockstat = readFileSync('/proc/net/sockstat', 'utf8');
-  const num = (text: string, re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
-  return {
-    slabKb: num(meminfo, /^Slab:\s+(\d+)/m), sUnreclaimKb: num(meminfo, /^SUnreclaim:\s+(\d+)/m),
-    sockets: num(sockstat, /sockets: used (\d+)/), tcpMemPages: num(sockstat, /^TCP:.* mem (\d+)/m),
-  };
-}
 
 /** A forked child and its IPC replies, awaited by type with a deadline. Children are killed if we die. */
 const children = new Set<ChildProcess>();
@@ -105,25 +98,6 @@ class Child<Cmd, Rep extends { type: string }> {
 }
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-
-const tty = process.stderr.isTTY === true;
-function status(line: string, final: boolean): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${line}\n`);
-}
-function bar(done: number, total: number, width = 24): string {
-  const n = Math.round((width * done) / Math.max(1, total));
-  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
-}
-
-/** Least-squares slope of y against x. */
-function slope(points: readonly { x: number; y: number }[]): number {
-  const mx = points.reduce((s, p) => s + p.x, 0) / points.length;
-  const my = points.reduce((s, p) => s + p.y, 0) / points.length;
-  let num = 0, den = 0;
-  for (const p of points) { num += (p.x - mx) * (p.y - my); den += (p.x - mx) ** 2; }
-  return den === 0 ? NaN : num / den;
-}
 
 interface Point extends ServerSample { connections: number; kernel: Kernel }
 interface Round {
@@ -184,7 +158,7 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
       server.send({ type: 'measure', expect: step, settleMs: Number(args['settle-ms']), waitMs: 30_000, gcSamples: 5 });
       const m = await server.next('measured', 90_000);
       const { type: _, ...sample } = m;
-      points.push({ connections: step, ...sample, kernel: readKernel() });
+      points.push({ connections: step, ...sample, kernel: kernel() });
       status(`${label} ${String(step).padStart(6)} conns: server counts ${m.count}, rss ${(m.rss / 2 ** 20).toFixed(1)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB, gc ${m.gcMs.toFixed(1)} ms`, true);
       if (snapshot && (step === SLOPE_FROM || step === N) && SLOPE_FROM < N) {
         server.send({ type: 'snapshot' });
@@ -193,7 +167,7 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     }
     if (IDLE_WAIT_MS > 0) {
       status(`${label}: idling ${IDLE_WAIT_MS} ms`, false);
-      await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
+      await sleep(IDLE_WAIT_MS);
       server.send({ type: 'measure', expect: N, settleMs: 0, waitMs: 1000, gcSamples: 5 });
       const { type: _, ...sample } = await server.next('measured', 90_000);
       afterIdle = sample;
@@ -229,9 +203,9 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     rssPerConn: fit(SLOPE_FROM, (p) => p.rss), heapPerConn: fit(SLOPE_FROM, (p) => p.heapUsed), externalPerConn: fit(SLOPE_FROM, (p) => p.external),
     rssPerConnAll: fit(0, (p) => p.rss), heapPerConnAll: fit(0, (p) => p.heapUsed),
     gcMsTop: top.gcMs, gcMsEmpty: empty.gcMs,
-    kernelSlabPerConn: perConn((top.kernel.slabKb - empty.kernel.slabKb) * 1024),
-    kernelUnreclaimablePerConn: perConn((top.kernel.sUnreclaimKb - empty.kernel.sUnreclaimKb) * 1024),
-    tcpMemPerConn: perConn((top.kernel.tcpMemPages - empty.kernel.tcpMemPages) * 4096),
+    kernelSlabPerConn: perConn(top.kernel.slab - empty.kernel.slab),
+    kernelUnreclaimablePerConn: perConn(top.kernel.sUnreclaim - empty.kernel.sUnreclaim),
+    tcpMemPerConn: perConn(top.kernel.tcpMem - empty.kernel.tcpMem),
     socketsPerConn: perConn(top.kernel.sockets - empty.kernel.sockets),
     handshakesPerSec: rampOpened / (rampMs / 1000),
     verified, shutdown, ...(breakdown === undefined ? {} : { breakdown }),
@@ -253,7 +227,7 @@ async function main(): Promise<void> {
   const summary = {} as Record<ServerKind, Summary>;
   for (const kind of KINDS) {
     const mine = rounds.filter((r) => r.kind === kind);
-    summary[kind] = Object.fromEntries(MEDIAN_FIELDS.map((f) => [f, median(mine.map((r) => r[f]))])) as Summary;
+    summary[kind] = medians(mine, MEDIAN_FIELDS);
   }
   const wsSummary = summary.ws as Summary | undefined;
   const b = (x: number): string => x.toFixed(0);
@@ -282,11 +256,10 @@ async function main(): Promise<void> {
     console.log(`\nPer connection, ${kind} (heap snapshot diff ${SLOPE_FROM}→${N}): JS heap ${bd.heapBytesPerConn.toFixed(0)} B, native objects Node reports ${bd.nativeBytesPerConn.toFixed(0)} B`);
     printTable(['object', 'count/conn', 'B/conn'], bd.rows.slice(0, 15).map((r) => [r.what, r.countPerConn.toFixed(2), r.bytesPerConn.toFixed(1)]));
   }
-  const wsVersion = (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', 'ws', 'package.json'), 'utf8')) as { version: string }).version;
   writeResults(join(here, '..', '..', 'bench', 'results', 'idle.json'), {
     command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
     totalMemBytes: totalmem(),
-    config: { connections: N, runs: RUNS, steps: STEPS, slopeFrom: SLOPE_FROM, inFlight: Number(args['in-flight']), settleMs: Number(args['settle-ms']), kinds: KINDS, ws: wsVersion },
+    config: { connections: N, runs: RUNS, steps: STEPS, slopeFrom: SLOPE_FROM, inFlight: Number(args['in-flight']), settleMs: Number(args['settle-ms']), kinds: KINDS, ws: packageVersion('ws') },
     unit: 'bytes per connection (slopes), ms, connections/s; medians over runs',
     summary,
     ratios: wsSummary ? Object.fromEntries(KINDS.filter((k) => k !== 'ws').map((k) => [k, { rss: wsSummary.rssPerConn / summary[k].rssPerConn, heap: wsSummary.heapPerConn / summary[k].heapPerConn }])) : {},

@@ -33,9 +33,14 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { environment, printTable } from './harness.js';
+import { formatGiB as gib, printTable } from './lib/format.js';
+import { checkLimits, restoreSysctls } from './lib/limits.js';
+import { cpuMs, kernel, machineCpu, memAvailable, memoryOf, minus } from './lib/proc.js';
+import { environment } from './lib/results.js';
+import { mean, stdev } from './lib/stats.js';
+import { bar, status, statusEvery } from './lib/status.js';
+import { sleep } from './lib/time.js';
 import type { MillionCommand, MillionReport } from './load/million-clients.js';
-import { checkLimits, cpuMs, kernel, machineCpu, memAvailable, memoryOf, minus, restoreSysctls } from './million-system.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -81,8 +86,9 @@ const IN_FLIGHT = Number(args['in-flight'] ?? Math.min(64, Math.max(4, Math.floo
 const SALT = Math.floor(Math.random() * 250); // a fresh source-address block per run: earlier runs' TIME_WAITs
 
 const GiB = 2 ** 30;
-const gib = (b: number): string => `${(b / GiB).toFixed(2)} GiB`;
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
+// Off a terminal, a progress line every 5 s: a million-connection ramp takes minutes.
+statusEvery(5000);
+const log = (line: string): void => status(line, true);
 
 
 // ---- children ---------------------------------------------------------------------------------
@@ -193,20 +199,10 @@ const guard = setInterval(() => {
 guard.unref();
 const aborted = (): boolean => abortReason !== null;
 function checkAbort(): void { if (abortReason !== null) throw new Error(abortReason); }
-async function sleep(ms: number, tick?: () => void): Promise<void> {
+/** Waits `ms`, calling `tick` every second, and returns early if the memory guard stopped the run. */
+async function waitUnlessAborted(ms: number, tick?: () => void): Promise<void> {
   const end = Date.now() + ms;
-  while (Date.now() < end && !aborted()) { await new Promise((r) => setTimeout(r, Math.min(1000, end - Date.now()))); tick?.(); }
-}
-
-const tty = process.stderr.isTTY === true;
-let lastPrinted = 0;
-function status(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final || Date.now() - lastPrinted >= 5000) { process.stderr.write(`${line}\n`); lastPrinted = Date.now(); }
-}
-function bar(done: number, total: number, width = 30): string {
-  const n = Math.min(width, Math.round((width * done) / Math.max(1, total)));
-  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+  while (Date.now() < end && !aborted()) { await sleep(Math.min(1000, end - Date.now())); tick?.(); }
 }
 
 // ---- the run ----------------------------------------------------------------------------------
@@ -231,7 +227,7 @@ async function main(): Promise<void> {
     let t = performance.now();
     const readyP = server.ask(null, 'ready', 300_000);
     while (!aborted()) {
-      const done = await Promise.race([readyP.then(() => true), sleep(1000).then(() => false)]);
+      const done = await Promise.race([readyP.then(() => true), waitUnlessAborted(1000).then(() => false)]);
       if (done) break;
       status(`starting ${WORKERS} workers... MemAvailable ${gib(memAvailable())}`);
     }
@@ -258,7 +254,7 @@ async function main(): Promise<void> {
     status(`load processes up: ${LOADS} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
     const loadPids = loads.map((l) => l.pid);
     const primaryPid = server.proc.pid!;
-    await sleep(2000);
+    await waitUnlessAborted(2000);
     checkAbort();
     const kEmpty = kernel();
     const serverEmpty = memoryOf(workerPids);
@@ -280,7 +276,7 @@ async function main(): Promise<void> {
       const rate = ((open - prevOpen) * 1000) / (now - prevT);
       prevOpen = open; prevT = now;
       const elapsed = (now - rampT0) / 1000;
-      status(`ramp ${bar(open, N)} ${open.toLocaleString('en')}/${N.toLocaleString('en')} open ${(100 * open / N).toFixed(1)}%, ` +
+      status(`ramp ${bar(open, N, 30)} ${open.toLocaleString('en')}/${N.toLocaleString('en')} open ${(100 * open / N).toFixed(1)}%, ` +
         `${rate.toFixed(0)}/s now, ${(open / elapsed).toFixed(0)}/s avg, ${inFlight} in flight, ${failed} failed, ` +
         `MemAvailable ${gib(memAvailable())}, ${elapsed.toFixed(0)} s`);
     }, 500);
@@ -293,7 +289,7 @@ async function main(): Promise<void> {
     const retried = ramped.reduce((s, r) => s + r.retried, 0);
     const errors: Record<string, number> = {};
     for (const r of ramped) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-    status(`ramp ${bar(opened, N)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
+    status(`ramp ${bar(opened, N, 30)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
       `(${(opened / (rampMs / 1000)).toFixed(0)}/s), ${failed} failed, ${retried} attempts retried, errors ${JSON.stringify(errors)}, MemAvailable ${gib(memAvailable())}`, true);
     run.ramp = { opened, failed, retried, errors, ms: rampMs, perSecond: opened / (rampMs / 1000),
       serverCpuMs: cpuRamp1.server - cpuRamp0.server, loadCpuMs: cpuRamp1.load - cpuRamp0.load,
@@ -302,7 +298,7 @@ async function main(): Promise<void> {
 
     // Settle, measure at the top.
     phase = 'measure';
-    await sleep(3000);
+    await waitUnlessAborted(3000);
     checkAbort();
     const kTop = kernel();
     const serverTop = memoryOf(workerPids);
@@ -331,7 +327,7 @@ async function main(): Promise<void> {
     phase = 'hold';
     const hold0 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), pings: Number(statsTop.pingsSent), t: performance.now() };
     const holdT0 = Date.now();
-    await sleep(HOLD_S * 1000, () => status(`hold ${bar(Date.now() - holdT0, HOLD_S * 1000)} ${((Date.now() - holdT0) / 1000).toFixed(0)}/${HOLD_S} s, ` +
+    await waitUnlessAborted(HOLD_S * 1000, () => status(`hold ${bar(Date.now() - holdT0, HOLD_S * 1000, 30)} ${((Date.now() - holdT0) / 1000).toFixed(0)}/${HOLD_S} s, ` +
       `MemAvailable ${gib(memAvailable())}`));
     checkAbort();
     const hold1 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), t: performance.now() };
@@ -341,7 +337,7 @@ async function main(): Promise<void> {
       idleTimeouts: statsHold.idleTimeouts, serverCpuMs: hold1.server - hold0.server, serverCpuPerSecond: (hold1.server - hold0.server) / holdS,
       primaryCpuMs: hold1.primary - hold0.primary, loadCpuMs: hold1.load - hold0.load, loadCpuPerSecond: (hold1.load - hold0.load) / holdS,
       machineBusy: (hold1.machine.busy - hold0.machine.busy) / (hold1.machine.total - hold0.machine.total) };
-    status(`hold ${bar(1, 1)} ${holdS.toFixed(0)} s: ${Number(run.hold && (run.hold as { pingsSent: number }).pingsSent)} pings sent, ` +
+    status(`hold ${bar(1, 1, 30)} ${holdS.toFixed(0)} s: ${Number(run.hold && (run.hold as { pingsSent: number }).pingsSent)} pings sent, ` +
       `server CPU ${((hold1.server - hold0.server) / holdS).toFixed(0)} ms/s, load CPU ${((hold1.load - hold0.load) / holdS).toFixed(0)} ms/s`, true);
 
     // Verify: every connection open on both sides, a sample echoes.
@@ -361,8 +357,7 @@ async function main(): Promise<void> {
       clientPings: verified.reduce((s, v) => s + v.pings, 0), unexpectedMessages: verified.reduce((s, v) => s + v.unexpected, 0),
       serverConnections: statsV.connections, serverHandshaking: statsV.handshaking, connectionsRefused: statsV.connectionsRefused, idleTimeouts: statsV.idleTimeouts,
       workerExits: statsV.exits, connectionsPerWorker: perWorker,
-      spread: { min: Math.min(...perWorker), max: Math.max(...perWorker), mean: perWorker.reduce((s, n) => s + n, 0) / perWorker.length,
-        stdev: Math.sqrt(perWorker.reduce((s, n, _, a) => s + (n - a.reduce((x, y) => x + y, 0) / a.length) ** 2, 0) / perWorker.length) },
+      spread: { min: Math.min(...perWorker), max: Math.max(...perWorker), mean: mean(perWorker), stdev: stdev(perWorker) },
       echo, allOpen: clientOpen === opened && statsV.connections === opened, echoOk: echo.ok === echo.sent && echo.sent > 0,
       loadProcessRss: verified.reduce((s, v) => s + v.rss, 0), loadProcessHeap: verified.reduce((s, v) => s + v.heapUsed, 0),
     };
@@ -388,7 +383,7 @@ async function main(): Promise<void> {
     server.proc.stdin?.end();
     await stopProc(server.proc, 10_000);
     // Workers exit on their own when the primary goes; make sure.
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     for (const pid of workerPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     run.shutdown = { ms: performance.now() - t, clientsClosed: quits.reduce((s, q) => s + (q?.closed ?? 0), 0), quitFailures: quits.filter((q) => q === null).length, server: closed };
     status(`shutdown in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);

@@ -12,7 +12,9 @@ import { createRequire } from 'node:module';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyMask, maskBytes, maskLanes } from '../src/protocol/mask.js';
-import { compare, formatBytes, formatGBps, formatRatio, printTable, writeResults } from './harness.js';
+import { formatBytes, formatGBps, formatRatio, printTable } from './lib/format.js';
+import { compare } from './lib/measure.js';
+import { writeResults } from './lib/results.js';
 
 const quick = process.env['QUICK'] === '1';
 const options = quick ? { minTimeMs: 30, runs: 5 } : { minTimeMs: 100, runs: 7 };

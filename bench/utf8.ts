@@ -12,7 +12,9 @@ import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isValidUtf8, isValidUtf8Js, utf8Step } from '../src/protocol/utf8.js';
-import { compare, formatBytes, formatGBps, formatRatio, printTable, writeResults } from './harness.js';
+import { formatBytes, formatGBps, formatRatio, printTable } from './lib/format.js';
+import { compare } from './lib/measure.js';
+import { writeResults } from './lib/results.js';
 
 const quick = process.env['QUICK'] === '1';
 const options = quick ? { minTimeMs: 30, runs: 5 } : { minTimeMs: 100, runs: 7 };

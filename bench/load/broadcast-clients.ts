@@ -16,6 +16,7 @@
  * by ping-pong (see `ping`) and corrects for it.
  */
 import { parseArgs } from 'node:util';
+import { clock } from '../lib/time.js';
 import { isMain } from '../servers/protocol.js';
 import { RawClientPool, type RawConnection } from './raw-client.js';
 
@@ -108,8 +109,6 @@ export type BroadcastReport =
   | ({ type: 'done' } & RoundReport)
   | ({ type: 'report' } & RoundReport)
   | { type: 'quitted'; closedByPeer: number };
-
-const clock = (): number => performance.timeOrigin + performance.now();
 
 function main(): void {
   const { values } = parseArgs({

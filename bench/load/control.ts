@@ -4,8 +4,7 @@
  *
  * - the IPC protocol: connect → start → mark → report → stop, every command
  *   answered by a report of the same name;
- * - a log-scale latency histogram, so that the load processes' latencies
- *   merge exactly (percentiles of percentiles would not);
+ * - the latency histogram they fill (lib/histogram.ts);
  * - source addresses and ports: every connection of a run gets an (address,
  *   port) never used before in that run, so TIME_WAITs left by earlier rounds
  *   never collide, and the kernel's slow port-0 search is never used;
@@ -14,11 +13,10 @@
  *   processes (IPC). Every child is killed if the orchestrator dies.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { median } from '../harness.js';
+import { processCpuUs } from '../lib/proc.js';
 
 /** Orchestrator → load process. */
 export type LoadCommand =
@@ -54,53 +52,6 @@ export type LoadReport =
   | { type: 'marked' }
   | WindowReport
   | { type: 'stopped'; extra: Record<string, number>; errors: Record<string, number> };
-
-// ---- latency histogram ------------------------------------------------------------------------
-
-/** 32 buckets per doubling: ~2.2% wide, plenty for p50/p99 on a noisy machine. */
-const PER_OCTAVE = 32;
-/** Up to 2^26 µs (67 s); anything slower lands in the last bucket. */
-export const HIST_SIZE = 26 * PER_OCTAVE;
-
-export function bucketOf(us: number): number {
-  if (!(us > 1)) return 0;
-  const i = Math.floor(Math.log2(us) * PER_OCTAVE);
-  return i < HIST_SIZE ? i : HIST_SIZE - 1;
-}
-
-export function mergeHists(hists: readonly (readonly number[])[]): number[] {
-  const out = new Array<number>(HIST_SIZE).fill(0);
-  for (const h of hists) for (let i = 0; i < HIST_SIZE; i++) out[i]! += h[i] ?? 0;
-  return out;
-}
-
-/** The p-th percentile (0..100) in µs: the geometric middle of its bucket. NaN when empty. */
-export function percentile(hist: readonly number[], p: number): number {
-  const total = hist.reduce((s, n) => s + n, 0);
-  if (total === 0) return NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * total));
-  let seen = 0;
-  for (let i = 0; i < hist.length; i++) {
-    seen += hist[i]!;
-    if (seen >= rank) return 2 ** ((i + 0.5) / PER_OCTAVE);
-  }
-  return NaN;
-}
-
-/**
- * A ratio between two servers taken run by run, then the median over runs: each run's rounds of
- * the two ran minutes apart at most, so slow drift in the shared machine's load cancels, which a
- * ratio of two medians (possibly from different runs) does not do. NaN when they never met.
- */
-export function pairedRatio<R extends { kind: string; run: number }>(rounds: readonly R[], kind: string, ref: string, value: (r: R) => number): number {
-  const ratios: number[] = [];
-  for (const a of rounds) {
-    if (a.kind !== kind) continue;
-    const b = rounds.find((r) => r.kind === ref && r.run === a.run);
-    if (b !== undefined) ratios.push(value(a) / value(b));
-  }
-  return ratios.length === 0 ? NaN : median(ratios);
-}
 
 // ---- source addresses -------------------------------------------------------------------------
 
@@ -229,17 +180,13 @@ export class ServerChild {
    * The process's user+system CPU in µs, read from /proc by us rather than asked for: the answer
    * is the CPU at this instant, not whenever a busy server gets round to a `stats` line (seconds
    * late on an overloaded machine, which skewed its window against the load's). Falls back to
-   * `stats` off Linux. /proc counts in USER_HZ ticks: 100 per second on Linux x86 and arm.
+   * `stats` off Linux.
    */
   async cpu(): Promise<{ user: number; system: number }> {
-    try {
-      const stat = readFileSync(`/proc/${this.proc.pid}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the name may hold spaces
-      return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 }; // utime, stime (fields 14, 15)
-    } catch {
-      const s = await this.stats();
-      return { user: s.cpuUser, system: s.cpuSystem };
-    }
+    const cpu = processCpuUs(this.proc.pid ?? 0);
+    if (cpu !== null) return cpu;
+    const s = await this.stats();
+    return { user: s.cpuUser, system: s.cpuSystem };
   }
   /** `close`, then a bounded wait for the exit. */
   async stop(): Promise<void> {
@@ -273,15 +220,6 @@ export async function probeUws(): Promise<{ native: boolean; note: string }> {
   } finally {
     await server.stop();
   }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-const tty = process.stderr.isTTY === true;
-/** Progress on stderr: one rewritten line on a terminal, final lines only otherwise. */
-export function status(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${line}\n`);
 }
 
 /** Counts an error by its code (EADDRINUSE, ECONNREFUSED, ...) or message. */

@@ -21,7 +21,9 @@
  */
 import { parseArgs } from 'node:util';
 import { type Connection, createClient, SendResult } from '../../src/index.js';
-import { bucketOf, countError, HIST_SIZE, type LoadCommand, report, SourcePorts } from './control.js';
+import { bucketOf, HIST_SIZE } from '../lib/histogram.js';
+import { sleep } from '../lib/time.js';
+import { countError, type LoadCommand, report, SourcePorts } from './control.js';
 
 const { values } = parseArgs({
   options: {
@@ -168,7 +170,7 @@ async function stop(): Promise<void> {
   // Let the echoes in flight come back (bounded), then close politely.
   const deadline = performance.now() + 3_000;
   const outstanding = (): number => conns.reduce((s, c) => s + (c.isOpen ? c.data.count : 0), 0);
-  while (outstanding() > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (outstanding() > 0 && performance.now() < deadline) await sleep(20);
   const left = outstanding();
   stopping = true;
   await client.close({ timeoutMs: 2_000 });

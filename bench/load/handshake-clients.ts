@@ -14,7 +14,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createClient } from '../../src/index.js';
-import { bucketOf, countError, HIST_SIZE, type LoadCommand, report, SourcePorts } from './control.js';
+import { bucketOf, HIST_SIZE } from '../lib/histogram.js';
+import { countError, type LoadCommand, report, SourcePorts } from './control.js';
 
 const { values } = parseArgs({
   options: {

@@ -16,6 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { sleep } from '../lib/time.js';
 
 export interface LoadOptions {
   port: number;
@@ -50,8 +51,6 @@ function connect(url: string): Promise<WebSocket> {
     ws.once('error', reject);
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Connects, loads for options.seconds, waits for the last echoes; resolves with the numbers and a

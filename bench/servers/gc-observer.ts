@@ -30,6 +30,7 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
+import { sleep } from '../lib/time.js';
 import { startLightws } from './lightws.js';
 import type { BenchServer } from './protocol.js';
 import { startUws } from './uws.js';
@@ -73,7 +74,6 @@ const gc = globalThis.gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 const send = (r: ObserverReport): Promise<void> =>
   new Promise((resolve) => (process.send === undefined ? resolve() : process.send(r, undefined, {}, () => resolve())));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 const KIND_NAMES: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
