@@ -35,9 +35,12 @@ import { formatRatio, printTable } from './lib/format.js';
 import { histPercentile, mergeHists } from './lib/histogram.js';
 import { packageVersion, writeResults } from './lib/results.js';
 import { median, medians, pairedRatio } from './lib/stats.js';
-import { status } from './lib/status.js';
+import { die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
-import { LoadChild, probeUws, SERVERS, ServerChild, serverScript, sourceBlock } from './load/control.js';
+import { IpcChild } from './lib/children.js';
+import type { LoadCommand, LoadReport } from './load/control.js';
+import { sourceBlock } from './load/sources.js';
+import { parseKinds, probeUws, ProtocolServer, SERVERS } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -68,7 +71,7 @@ const SCENARIOS: Record<string, Scenario> = {
   flat10k: { name: 'flat10k', connections: Number(args.big), mode: 'flat', rate: 0, window: Number(args['big-window']), describe: `${args.big} conns flat out, window ${args['big-window']}` },
 };
 const scenarios = args.scenarios!.split(',').map((s) => SCENARIOS[s] ?? (() => { throw new RangeError(`unknown scenario ${s}`); })());
-let kinds = args.kinds!.split(',').filter((k) => { if (!SERVERS[k]) throw new RangeError(`unknown kind ${k}`); return true; });
+let kinds = parseKinds(args.kinds!);
 if (scenarios.some((s) => s.connections / K > 19_000)) throw new RangeError('more than 19,000 connections per load process (20,000 open files each): raise --load');
 
 interface Round {
@@ -87,9 +90,8 @@ interface Round {
 
 async function round(sc: Scenario, kind: string, run: number, index: number): Promise<Round> {
   const label = `${sc.name} ${SERVERS[kind]!.label} run ${run}/${RUNS}`;
-  const s = SERVERS[kind]!;
-  const server = new ServerChild(kind, serverScript(kind), ['--port', '0', '--mode', 'echo', ...s.argv], nodeArgs);
-  const loads: LoadChild[] = [];
+  const server = new ProtocolServer(kind, 'echo', nodeArgs);
+  const loads: IpcChild<LoadCommand, LoadReport>[] = [];
   const tSpawn = performance.now();
   let tStop = 0;
   let r: Round | undefined;
@@ -97,7 +99,7 @@ async function round(sc: Scenario, kind: string, run: number, index: number): Pr
     const { port } = await server.ready();
     for (let i = 0; i < K; i++) {
       const n = Math.floor(sc.connections / K) + (i < sc.connections % K ? 1 : 0);
-      loads.push(new LoadChild(`load ${i}`, join(here, 'load', 'echo-clients.js'), [
+      loads.push(new IpcChild<LoadCommand, LoadReport>(`load ${i}`, join(here, 'load', 'echo-clients.js'), [
         '--port', String(port), '--connections', String(n), '--source', sourceBlock(index * K + i), '--mode', sc.mode,
         '--rate', String((sc.rate * n) / sc.connections), '--window', String(sc.window),
       ]));
@@ -112,7 +114,7 @@ async function round(sc: Scenario, kind: string, run: number, index: number): Pr
     status(`${label}: warm-up ${WARMUP} s`);
     await sleep(WARMUP * 1000);
     status(`${label}: measuring ${SECONDS} s`);
-    // Server CPU from /proc at the two instants the window opens and closes (ServerChild.cpu);
+    // Server CPU from /proc at the two instants the window opens and closes (ProtocolServer.cpu);
     // each load process counts over its own window: both are turned into rates before combining.
     const c0 = await server.cpu();
     const t0 = performance.now();
@@ -148,7 +150,7 @@ async function round(sc: Scenario, kind: string, run: number, index: number): Pr
       `server ${r.serverCores.toFixed(2)} cores, ${r.msgsPerServerCpuSec.toFixed(0)} msgs/CPU-s, load ${r.loadCores.toFixed(2)} cores${verified.ok ? '' : ` VERIFY FAILED ${JSON.stringify(verified)} ${JSON.stringify(errors)}`}`, true);
   } finally {
     await Promise.all(loads.map((l) => l.stop(10_000)));
-    await server.stop();
+    await server.close();
   }
   r.teardownMs = performance.now() - tStop;
   return r;
@@ -228,7 +230,4 @@ async function main(): Promise<void> {
   if (failed.length > 0) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:echo failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:echo failed', error));

@@ -25,17 +25,18 @@
  * and the profiler slows the server, so this pass is not measured.
  * Results: bench/results/garbage.json.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { IpcChild } from './lib/children.js';
 import { formatBytes, formatRatio, printTable } from './lib/format.js';
 import { packageVersion, writeResults } from './lib/results.js';
 import { median } from './lib/stats.js';
-import { status } from './lib/status.js';
+import { die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
 import type { BroadcastCommand, BroadcastReport } from './load/broadcast-clients.js';
 import type { GarbageCommand, GarbageReport } from './load/garbage-clients.js';
+import { sourceBlock } from './load/sources.js';
 import type { AllocationSite, ObserverCommand, ObserverReport, WindowStats } from './servers/gc-observer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -65,50 +66,17 @@ const PROFILE = args.profile!.split(',').filter((k) => k !== '');
 const PROFILE_MESSAGES = Number(args['profile-messages']);
 const BC_N = Number(args['broadcast-connections']);
 const BROADCASTS = Number(args.broadcasts);
-const OCTET = 16 + Math.floor(Math.random() * 224);
+type Server = IpcChild<ObserverCommand, ObserverReport>;
+type Clients = IpcChild<GarbageCommand, GarbageReport>;
 
-// ---- forked children: replies awaited by type, killed if we die ------------------------------
-const children = new Set<ChildProcess>();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-class Child<Cmd, Rep extends { type: string }> {
-  readonly proc: ChildProcess;
-  private inbox: Rep[] = [];
-  private waiters: { type: string; resolve: (r: Rep) => void; reject: (e: Error) => void }[] = [];
-  constructor(readonly name: string, script: string, argv: string[], execArgv: string[]) {
-    this.proc = fork(join(here, script), argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    children.add(this.proc);
-    this.proc.on('message', (r: Rep) => {
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
-    });
-    this.proc.on('exit', (code, signal) => {
-      children.delete(this.proc);
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`${name} exited (${code ?? signal}) while we waited for '${w.type}'`));
-    });
-  }
-  /** Sends `cmd` (unless null) and waits for the reply of type `type`. */
-  ask<T extends Rep['type']>(cmd: Cmd | null, type: T, ms: number): Promise<Extract<Rep, { type: T }>> {
-    if (cmd !== null && this.proc.connected) this.proc.send(cmd as object);
-    const i = this.inbox.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<Rep, { type: T }>);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error(`${this.name} has exited`));
-    return new Promise((resolve, reject) => {
-      const w = { type, resolve: (r: Rep) => { clearTimeout(timer); resolve(r as Extract<Rep, { type: T }>); }, reject };
-      const timer = setTimeout(() => { this.waiters.splice(this.waiters.indexOf(w), 1); reject(new Error(`${this.name}: no '${type}' within ${ms} ms`)); }, ms);
-      this.waiters.push(w);
-    });
-  }
-  async stop(ms: number): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), ms);
-    await exited;
-    clearTimeout(timer);
-  }
+/**
+ * A server measuring its own garbage. --no-concurrent-array-buffer-sweeping makes its off-heap
+ * sums exact (see servers/gc-observer.ts).
+ */
+function observer(kind: string, mode: 'echo' | 'broadcast'): Server {
+  return new IpcChild(`${kind} ${mode} server`, join(here, 'servers', 'gc-observer.js'), ['--kind', kind, '--mode', mode],
+    { execArgv: ['--expose-gc', '--no-concurrent-array-buffer-sweeping'] });
 }
-type Server = Child<ObserverCommand, ObserverReport>;
-type Clients = Child<GarbageCommand, GarbageReport>;
 
 /** Echoes `messages` messages; fails loudly if any went missing or came back the wrong size. */
 async function echo(clients: Clients, size: number, messages: number): Promise<Extract<GarbageReport, { type: 'ran' }>> {
@@ -122,7 +90,7 @@ interface Sampled { kind: string; size: number; messages: number; totalBytesPerM
 
 let block = 0;
 async function session(kind: string, run: number, notes: string[], out: Measured[], sampled: Sampled[]): Promise<{ native: boolean; info: Record<string, unknown> } | null> {
-  const server: Server = new Child(`${kind} server`, join('servers', 'gc-observer.js'), ['--kind', kind], ['--expose-gc', '--no-concurrent-array-buffer-sweeping']);
+  const server = observer(kind, 'echo');
   let clients: Clients | undefined;
   try {
     const ready = await server.ask(null, 'ready', 15_000);
@@ -130,9 +98,8 @@ async function session(kind: string, run: number, notes: string[], out: Measured
       notes.push(`uWS skipped: the native binary did not load (${String(ready.info['nativeError'])}); the package's JS fallback is not uWS.`);
       return null;
     }
-    const b = block++;
-    clients = new Child(`${kind} load`, join('load', 'garbage-clients.js'),
-      ['--port', String(ready.port), '--connections', args.connections!, '--sources', `127.${(OCTET + (b >> 8)) % 256}.${b & 255}.1`], []);
+    clients = new IpcChild(`${kind} load`, join(here, 'load', 'garbage-clients.js'),
+      ['--port', String(ready.port), '--connections', args.connections!, '--sources', `${sourceBlock(block++)}.1`]);
     await clients.ask(null, 'ready', 15_000);
     const connected = await clients.ask({ type: 'connect' }, 'connected', 30_000);
     if (connected.open !== Number(args.connections)) throw new Error(`${kind}: ${connected.open} connections opened: ${JSON.stringify(connected.errors)}`);
@@ -169,13 +136,12 @@ interface BroadcastWindow extends WindowStats { kind: string; size: number; run:
 
 /** Heap bytes per broadcast delivery: a broadcast-mode server, BC_N connections, BROADCASTS broadcasts per size. */
 async function broadcastSession(kind: string, run: number, out: BroadcastWindow[]): Promise<void> {
-  const server: Server = new Child(`${kind} broadcast server`, join('servers', 'gc-observer.js'), ['--kind', kind, '--mode', 'broadcast'], ['--expose-gc', '--no-concurrent-array-buffer-sweeping']);
-  let clients: Child<BroadcastCommand, BroadcastReport> | undefined;
+  const server = observer(kind, 'broadcast');
+  let clients: IpcChild<BroadcastCommand, BroadcastReport> | undefined;
   try {
     const ready = await server.ask(null, 'ready', 15_000);
-    const b = block++;
-    clients = new Child(`${kind} broadcast load`, join('load', 'broadcast-clients.js'),
-      ['--port', String(ready.port), '--connections', String(BC_N), '--sources', `127.${(OCTET + (b >> 8)) % 256}.${b & 255}.1`], []);
+    clients = new IpcChild(`${kind} broadcast load`, join(here, 'load', 'broadcast-clients.js'),
+      ['--port', String(ready.port), '--connections', String(BC_N), '--sources', `${sourceBlock(block++)}.1`]);
     await clients.ask(null, 'ready', 15_000);
     const connected = await clients.ask({ type: 'connect' }, 'connected', 60_000);
     if (connected.open !== BC_N) throw new Error(`${kind}: ${connected.open}/${BC_N} connections opened`);
@@ -289,7 +255,4 @@ async function main(): Promise<void> {
   console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/garbage.json`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:garbage failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:garbage failed', error));

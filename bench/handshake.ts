@@ -24,9 +24,12 @@ import { formatRatio, printTable } from './lib/format.js';
 import { histPercentile, mergeHists } from './lib/histogram.js';
 import { packageVersion, writeResults } from './lib/results.js';
 import { median, medians, pairedRatio } from './lib/stats.js';
-import { status } from './lib/status.js';
+import { die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
-import { LoadChild, probeUws, SERVERS, ServerChild, serverScript, sourceBlock } from './load/control.js';
+import { IpcChild } from './lib/children.js';
+import type { LoadCommand, LoadReport } from './load/control.js';
+import { sourceBlock } from './load/sources.js';
+import { parseKinds, probeUws, ProtocolServer, SERVERS } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -46,7 +49,7 @@ const WARMUP = Number(args.warmup);
 const K = Number(args.load);
 const IN_FLIGHT = Number(args['in-flight']);
 const nodeArgs = args['server-node-args']!.split(',').filter(Boolean);
-let kinds = args.kinds!.split(',').filter((k) => { if (!SERVERS[k]) throw new RangeError(`unknown kind ${k}`); return true; });
+let kinds = parseKinds(args.kinds!);
 
 interface Round {
   kind: string; run: number;
@@ -60,12 +63,12 @@ interface Round {
 
 async function round(kind: string, run: number, index: number): Promise<Round> {
   const label = `${SERVERS[kind]!.label} run ${run}/${RUNS}`;
-  const server = new ServerChild(kind, serverScript(kind), ['--port', '0', '--mode', 'echo', ...SERVERS[kind]!.argv], nodeArgs);
-  const loads: LoadChild[] = [];
+  const server = new ProtocolServer(kind, 'echo', nodeArgs);
+  const loads: IpcChild<LoadCommand, LoadReport>[] = [];
   try {
     const { port } = await server.ready();
     for (let i = 0; i < K; i++) {
-      loads.push(new LoadChild(`load ${i}`, join(here, 'load', 'handshake-clients.js'),
+      loads.push(new IpcChild<LoadCommand, LoadReport>(`load ${i}`, join(here, 'load', 'handshake-clients.js'),
         ['--port', String(port), '--source', sourceBlock(index * K + i), '--in-flight', String(IN_FLIGHT)]));
     }
     await Promise.all(loads.map((l) => l.ask(null, 'ready', 15_000)));
@@ -73,7 +76,7 @@ async function round(kind: string, run: number, index: number): Promise<Round> {
     status(`${label}: warm-up ${WARMUP} s`);
     await sleep(WARMUP * 1000);
     status(`${label}: measuring ${SECONDS} s`);
-    // Server CPU from /proc at the two instants the window opens and closes (ServerChild.cpu);
+    // Server CPU from /proc at the two instants the window opens and closes (ProtocolServer.cpu);
     // each load process counts over its own window: both are turned into rates before combining.
     const c0 = await server.cpu();
     const t0 = performance.now();
@@ -108,7 +111,7 @@ async function round(kind: string, run: number, index: number): Promise<Round> {
     return r;
   } finally {
     await Promise.all(loads.map((l) => l.stop(10_000)));
-    await server.stop();
+    await server.close();
   }
 }
 
@@ -171,7 +174,4 @@ async function main(): Promise<void> {
   if (bad.length > 0) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:handshake failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:handshake failed', error));

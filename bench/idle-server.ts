@@ -15,7 +15,9 @@ import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { createServer } from '../src/index.js';
+import { exitWithParent, toParent } from './lib/ipc.js';
 import { median } from './lib/stats.js';
+import { die } from './lib/status.js';
 import { sleep } from './lib/time.js';
 
 export type ServerKind = 'handle' | 'socket' | 'ws';
@@ -217,19 +219,12 @@ function breakdown(before: string, after: string, connections: number): { rows: 
   return { rows: rows.slice(0, 30), heapBytesPerConn: heap, nativeBytesPerConn: native };
 }
 
-const send = (report: ServerReport): Promise<void> =>
-  new Promise((resolve) => {
-    if (process.send === undefined) resolve();
-    else process.send(report, undefined, {}, () => resolve());
-  });
+const send = (report: ServerReport): Promise<void> => toParent(report);
 
 async function main(): Promise<void> {
   const subject = await start();
   process.on('message', (cmd: ServerCommand) => {
-    handle(cmd).catch((error: unknown) => {
-      process.stderr.write(`idle-server (${kind}): ${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
-    });
+    handle(cmd).catch((error: unknown) => die(`idle-server (${kind})`, error));
   });
 
   async function handle(cmd: ServerCommand): Promise<void> {
@@ -257,9 +252,5 @@ async function main(): Promise<void> {
   await send({ type: 'ready', port: subject.port, pid: process.pid });
 }
 
-// Never outlive the orchestrator.
-process.on('disconnect', () => process.exit(0));
-main().catch((error: unknown) => {
-  process.stderr.write(`idle-server (${kind}): ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+exitWithParent();
+main().catch((error: unknown) => die(`idle-server (${kind})`, error));

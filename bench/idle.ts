@@ -17,19 +17,20 @@
  * once more after W ms of idling (V8's memory reducer gives back the heap
  * pages the ramp's garbage grew, ~20 s in). Results: bench/results/idle.json.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { IpcChild } from './lib/children.js';
 import { formatRatio, printTable } from './lib/format.js';
 import { kernel, type Kernel } from './lib/proc.js';
 import { packageVersion, writeResults } from './lib/results.js';
 import { medians, slope } from './lib/stats.js';
-import { bar, status } from './lib/status.js';
+import { bar, die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
 import type { BreakdownRow, ServerCommand, ServerKind, ServerReport, ServerSample } from './idle-server.js';
 import type { ClientCommand, ClientReport } from './load/idle-clients.js';
+import { sourceBlock } from './load/sources.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -52,52 +53,10 @@ if (!(N > 0 && N <= 19_900)) throw new RangeError('--connections must be 1..1990
 const STEPS = [...new Set((args.steps ?? `0,5000,10000,12500,15000,17500`).split(',').map(Number).filter((s) => s >= 0 && s < N)), N].sort((a, b) => a - b);
 /** The slope the issue asks for starts at ~10k; smaller runs use their upper half. */
 const SLOPE_FROM = STEPS.find((s) => s >= Math.min(10_000, N / 2))!;
-const PER_SOURCE = 20_000; // explicit source ports (see load/raw-client.ts): up to 64k per address
-// A fresh 127.A.round.x block per round: the previous round's TIME_WAITs hold their ports for 60 s.
+// Explicit source ports (see load/raw-client.ts), up to 64k per address, from a fresh block per
+// round (load/sources.ts): the previous round's TIME_WAITs hold their ports for 60 s.
+const PER_SOURCE = 20_000;
 const IDLE_WAIT_MS = Number(args['idle-wait-ms']);
-const SOURCE_OCTET = 16 + Math.floor(Math.random() * 230);
-
-/** A forked child and its IPC replies, awaited by type with a deadline. Children are killed if we die. */
-const children = new Set<ChildProcess>();
-class Child<Cmd, Rep extends { type: string }> {
-  readonly proc: ChildProcess;
-  private inbox: Rep[] = [];
-  private waiters: { type: string; resolve: (r: Rep) => void; reject: (e: Error) => void }[] = [];
-  onProgress: ((r: Rep) => void) | undefined;
-  constructor(readonly name: string, script: string, argv: string[], execArgv: string[]) {
-    this.proc = fork(join(here, script), argv, { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    children.add(this.proc);
-    this.proc.on('message', (r: Rep) => {
-      if (r.type === 'progress') { this.onProgress?.(r); return; }
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
-    });
-    this.proc.on('exit', (code, signal) => {
-      children.delete(this.proc);
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`${name} exited (${code ?? signal}) while we waited for '${w.type}'`));
-    });
-  }
-  send(cmd: Cmd): void { if (this.proc.connected) this.proc.send(cmd as object); }
-  next<T extends Rep['type']>(type: T, timeoutMs: number): Promise<Extract<Rep, { type: T }>> {
-    const i = this.inbox.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<Rep, { type: T }>);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error(`${this.name} has exited`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r as Extract<Rep, { type: T }>); }, reject });
-    });
-  }
-  /** Waits for a clean exit, then kills. */
-  async stop(timeoutMs: number): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 interface Point extends ServerSample { connections: number; kernel: Kernel }
 interface Round {
@@ -125,8 +84,8 @@ interface Round {
 
 async function round(kind: ServerKind, run: number, index: number, snapshot: boolean): Promise<Round> {
   const label = `${kind.padEnd(6)} ${snapshot ? 'snapshot' : `run ${run}/${RUNS}`}`;
-  const server = new Child<ServerCommand, ServerReport>(`server ${kind}`, 'idle-server.js', ['--kind', kind], ['--expose-gc']);
-  let clients: Child<ClientCommand, ClientReport> | undefined;
+  const server = new IpcChild<ServerCommand, ServerReport>(`server ${kind}`, join(here, 'idle-server.js'), ['--kind', kind], { execArgv: ['--expose-gc'] });
+  let clients: IpcChild<ClientCommand, ClientReport> | undefined;
   const points: Point[] = [];
   const snaps: string[] = [];
   let rampMs = 0, rampOpened = 0, open = 0;
@@ -136,54 +95,46 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
   let afterIdle: ServerSample | null = null;
   try {
     const { port } = await server.next('ready', 15_000);
-    const sources = Array.from({ length: Math.ceil(N / PER_SOURCE) }, (_, i) => `127.${SOURCE_OCTET}.${index % 256}.${1 + i}`);
-    clients = new Child<ClientCommand, ClientReport>('load generator', join('load', 'idle-clients.js'),
-      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight']!], []);
-    await clients.next('ready', 15_000);
+    const sources = Array.from({ length: Math.ceil(N / PER_SOURCE) }, (_, i) => `${sourceBlock(index)}.${1 + i}`);
+    clients = new IpcChild<ClientCommand, ClientReport>('load generator', join(here, 'load', 'idle-clients.js'),
+      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight']!]);
     let stepT0 = 0;
-    clients.onProgress = (r) => {
-      if (r.type !== 'progress') return;
+    clients.onEach('progress', (r) => {
       const rate = (r.open - open) / ((performance.now() - stepT0) / 1000);
       status(`${label} ${bar(r.open, N)} ${r.open}/${N} open, ${r.inFlight} in flight, ${r.failed} failed, ${rate.toFixed(0)}/s`, false);
-    };
+    });
+    await clients.next('ready', 15_000);
     for (const step of STEPS) {
       if (step > open) {
         stepT0 = performance.now();
-        clients.send({ type: 'ramp', to: step });
-        last = await clients.next('ramped', 120_000);
+        last = await clients.ask({ type: 'ramp', to: step }, 'ramped', 120_000);
         if (last.failed > 0) status(`${label}: ${last.failed} connections failed: ${JSON.stringify(last.errors)}`, true);
         rampMs += last.elapsedMs; rampOpened += last.opened; open = last.open;
       }
       status(`${label} ${bar(open, N)} ${open}/${N} open: measuring`, false);
-      server.send({ type: 'measure', expect: step, settleMs: Number(args['settle-ms']), waitMs: 30_000, gcSamples: 5 });
-      const m = await server.next('measured', 90_000);
+      const m = await server.ask({ type: 'measure', expect: step, settleMs: Number(args['settle-ms']), waitMs: 30_000, gcSamples: 5 }, 'measured', 90_000);
       const { type: _, ...sample } = m;
       points.push({ connections: step, ...sample, kernel: kernel() });
       status(`${label} ${String(step).padStart(6)} conns: server counts ${m.count}, rss ${(m.rss / 2 ** 20).toFixed(1)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB, gc ${m.gcMs.toFixed(1)} ms`, true);
       if (snapshot && (step === SLOPE_FROM || step === N) && SLOPE_FROM < N) {
-        server.send({ type: 'snapshot' });
-        snaps.push((await server.next('snapshotted', 180_000)).file);
+        snaps.push((await server.ask({ type: 'snapshot' }, 'snapshotted', 180_000)).file);
       }
     }
     if (IDLE_WAIT_MS > 0) {
       status(`${label}: idling ${IDLE_WAIT_MS} ms`, false);
       await sleep(IDLE_WAIT_MS);
-      server.send({ type: 'measure', expect: N, settleMs: 0, waitMs: 1000, gcSamples: 5 });
-      const { type: _, ...sample } = await server.next('measured', 90_000);
+      const { type: _, ...sample } = await server.ask({ type: 'measure', expect: N, settleMs: 0, waitMs: 1000, gcSamples: 5 }, 'measured', 90_000);
       afterIdle = sample;
     }
     if (snaps.length === 2) {
-      server.send({ type: 'breakdown', before: snaps[0]!, after: snaps[1]!, connections: N - SLOPE_FROM });
-      const { type: _, ...b } = await server.next('breakdown', 300_000);
+      const { type: _, ...b } = await server.ask({ type: 'breakdown', before: snaps[0]!, after: snaps[1]!, connections: N - SLOPE_FROM }, 'breakdown', 300_000);
       breakdown = b;
     }
   } finally {
     // Graceful: the server sends Close to everyone, the clients answer by closing; bounded throughout.
-    server.send({ type: 'close', timeoutMs: 2000 });
-    const closed = await server.next('closed', 15_000).catch(() => null);
+    const closed = await server.ask({ type: 'close', timeoutMs: 2000 }, 'closed', 15_000).catch(() => null);
     if (closed !== null) shutdown = { closed: closed.closed, terminated: closed.terminated, ms: closed.ms };
-    clients?.send({ type: 'quit' });
-    await clients?.next('quitted', 15_000).catch(() => null);
+    await clients?.ask({ type: 'quit' }, 'quitted', 15_000).catch(() => null);
     await Promise.all([server.stop(5000), clients?.stop(5000)]);
   }
   const top = points.at(-1)!, empty = points[0]!;
@@ -272,7 +223,4 @@ async function main(): Promise<void> {
   if (!rounds.every((r) => r.verified.ok)) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:idle failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:idle failed', error));

@@ -27,12 +27,11 @@
  * Stops early, saying why, if MemAvailable falls below --min-available GiB
  * (default 3): the load processes stop connecting and everything is closed.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { IpcChild, JsonLinesChild, killChildrenOnExit, killOnExit } from './lib/children.js';
 import { formatGiB as gib, printTable } from './lib/format.js';
 import { checkLimits, restoreSysctls } from './lib/limits.js';
 import { cpuMs, kernel, machineCpu, memAvailable, memoryOf, minus } from './lib/proc.js';
@@ -93,93 +92,26 @@ const log = (line: string): void => status(line, true);
 
 // ---- children ---------------------------------------------------------------------------------
 
-const allPids = new Set<number>();
-const procs = new Set<ChildProcess>();
-function killAll(): void {
-  for (const p of procs) try { p.kill('SIGKILL'); } catch { /* gone */ }
-  for (const pid of allPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-}
-process.on('exit', () => { killAll(); restoreSysctls(); });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { log(`\n${sig}: stopping`); process.exit(130); });
+// Every child is killed if we exit (lib/children.ts), the cluster's workers too (adopted once
+// known); installed now, so that the sysctls are restored even after a signal that comes first.
+killChildrenOnExit();
+process.on('exit', restoreSysctls);
 
-class Load {
-  readonly proc: ChildProcess;
-  pid = 0;
+/** A load process; its latest progress report is kept for the ramp's progress bar. */
+class Load extends IpcChild<MillionCommand, MillionReport> {
   progress = { open: 0, failed: 0, inFlight: 0 };
-  private waiters: { type: string; resolve: (r: MillionReport) => void; reject: (e: Error) => void }[] = [];
-  private inbox: MillionReport[] = [];
-  constructor(readonly index: number, port: number, count: number) {
-    this.proc = fork(join(here, 'load', 'million-clients.js'),
-      ['--port', String(port), '--count', String(count), '--index', String(index), '--salt', String(SALT), '--in-flight', String(IN_FLIGHT)],
-      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    procs.add(this.proc);
-    if (this.proc.pid !== undefined) allPids.add(this.proc.pid);
-    this.proc.on('message', (r: MillionReport) => {
-      if (r.type === 'progress') { this.progress = r; return; }
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
-    });
-    this.proc.on('exit', (code, signal) => {
-      procs.delete(this.proc);
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`load ${index} exited (${code ?? signal}) while we waited for '${w.type}'`));
-    });
-  }
-  send(cmd: MillionCommand): void { if (this.proc.connected) this.proc.send(cmd); }
-  next<T extends MillionReport['type']>(type: T, timeoutMs: number): Promise<Extract<MillionReport, { type: T }>> {
-    const i = this.inbox.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<MillionReport, { type: T }>);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error(`load ${this.index} has exited`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`load ${this.index}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r as Extract<MillionReport, { type: T }>); }, reject: (e) => { clearTimeout(timer); reject(e); } });
-    });
-  }
-  async ask<T extends MillionReport['type']>(cmd: MillionCommand, type: T, timeoutMs: number): Promise<Extract<MillionReport, { type: T }>> {
-    const reply = this.next(type, timeoutMs);
-    this.send(cmd);
-    return reply;
+  constructor(index: number, port: number, count: number) {
+    super(`load ${index}`, join(here, 'load', 'million-clients.js'),
+      ['--port', String(port), '--count', String(count), '--index', String(index), '--salt', String(SALT), '--in-flight', String(IN_FLIGHT)]);
+    this.onEach('progress', (r) => void (this.progress = r));
   }
 }
 
-class ServerProc {
-  readonly proc: ChildProcess;
-  private lines: Record<string, unknown>[] = [];
-  private waiters: { type: string; resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
-  constructor() {
-    this.proc = spawn(process.execPath, [join(here, 'million-server.js'), '--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND],
-      { stdio: ['pipe', 'pipe', 'inherit'] });
-    procs.add(this.proc);
-    if (this.proc.pid !== undefined) allPids.add(this.proc.pid);
-    createInterface({ input: this.proc.stdout! }).on('line', (line) => {
-      let r: Record<string, unknown>;
-      try { r = JSON.parse(line) as Record<string, unknown>; } catch { log(`server: ${line}`); return; }
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.lines.push(r);
-    });
-    this.proc.on('exit', (code, signal) => {
-      procs.delete(this.proc);
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`server exited (${code ?? signal}) while we waited for '${w.type}'`));
-    });
-  }
-  ask(command: string | null, type: string, timeoutMs: number): Promise<Record<string, unknown>> {
-    const i = this.lines.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.lines.splice(i, 1)[0]!);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error('server has exited'));
-    const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r); }, reject: (e) => { clearTimeout(timer); reject(e); } });
-    });
-    if (command !== null) this.proc.stdin!.write(`${command}\n`);
-    return reply;
-  }
-}
-
-async function stopProc(proc: ChildProcess, timeoutMs: number): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
+/** The cluster's primary (servers/million-cluster.ts) answers each command with a line of that `type`. */
+type Line = Record<string, unknown>;
+function ask(server: JsonLinesChild, command: string | null, type: string, timeoutMs: number): Promise<Line> {
+  if (command !== null) server.write(command);
+  return server.nextWhere((line) => line['type'] === type, timeoutMs, `'${type}'`);
 }
 
 // ---- memory guard and progress ----------------------------------------------------------------
@@ -218,14 +150,15 @@ async function main(): Promise<void> {
   const run: Record<string, unknown> = { kind: KIND, label: args.label, started, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
     inFlightPerProcess: IN_FLIGHT, fillPerWorker: FILL, pingIntervalMs: PING_MS, idleTimeoutMs: IDLE_MS, holdSeconds: HOLD_S, minAvailable: MIN_AVAILABLE,
     tunedSysctls: args['tune-sysctls'], limits, command: process.argv.slice(2).join(' ') };
-  const server = new ServerProc();
+  const server = new JsonLinesChild('server', join(here, 'million-server.js'),
+    ['--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND]);
   const loads: Load[] = [];
   let workerPids: number[] = [];
   let phase = 'start';
   try {
     // Cluster up.
     let t = performance.now();
-    const readyP = server.ask(null, 'ready', 300_000);
+    const readyP = ask(server, null, 'ready', 300_000);
     while (!aborted()) {
       const done = await Promise.race([readyP.then(() => true), waitUnlessAborted(1000).then(() => false)]);
       if (done) break;
@@ -235,7 +168,7 @@ async function main(): Promise<void> {
     const ready = await readyP;
     const port = Number(ready.port);
     workerPids = (ready.pids as number[]).filter((p) => typeof p === 'number');
-    for (const pid of workerPids) allPids.add(pid);
+    for (const pid of workerPids) killOnExit(pid);
     run.clusterStartMs = performance.now() - t;
     status(`cluster up: ${workerPids.length} workers on 127.0.0.1:${port} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
 
@@ -247,13 +180,12 @@ async function main(): Promise<void> {
       const count = Math.min(PER, N - i * PER);
       const load = new Load(i, port, count);
       loads.push(load);
-      const r = await load.next('ready', 60_000);
-      load.pid = r.type === 'ready' ? r.pid : 0;
+      await load.next('ready', 60_000);
       status(`load processes ${bar(i + 1, LOADS, 20)} ${i + 1}/${LOADS}, MemAvailable ${gib(memAvailable())}`);
     }
     status(`load processes up: ${LOADS} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
     const loadPids = loads.map((l) => l.pid);
-    const primaryPid = server.proc.pid!;
+    const primaryPid = server.pid;
     await waitUnlessAborted(2000);
     checkAbort();
     const kEmpty = kernel();
@@ -303,7 +235,7 @@ async function main(): Promise<void> {
     const kTop = kernel();
     const serverTop = memoryOf(workerPids);
     const loadTop = memoryOf(loadPids);
-    const statsTop = await server.ask('stats', 'stats', 60_000);
+    const statsTop = await ask(server, 'stats', 'stats', 60_000);
     const per = (b: number): number => b / Math.max(1, opened);
     run.top = { kernel: kTop, serverWorkers: serverTop, loadProcesses: loadTop, primary: memoryOf([primaryPid]), serverConnections: statsTop.connections,
       connectionsPerWorker: statsTop.connectionsPerWorker, pool: statsTop.pool };
@@ -331,7 +263,7 @@ async function main(): Promise<void> {
       `MemAvailable ${gib(memAvailable())}`));
     checkAbort();
     const hold1 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), t: performance.now() };
-    const statsHold = await server.ask('stats', 'stats', 60_000);
+    const statsHold = await ask(server, 'stats', 'stats', 60_000);
     const holdS = (hold1.t - hold0.t) / 1000;
     run.hold = { seconds: holdS, pingsSent: Number(statsHold.pingsSent) - hold0.pings, pingsSentTotal: statsHold.pingsSent,
       idleTimeouts: statsHold.idleTimeouts, serverCpuMs: hold1.server - hold0.server, serverCpuPerSecond: (hold1.server - hold0.server) / holdS,
@@ -343,7 +275,7 @@ async function main(): Promise<void> {
     // Verify: every connection open on both sides, a sample echoes.
     phase = 'verify';
     const verified = await Promise.all(loads.map((l) => l.ask({ type: 'verify' }, 'verified', 60_000)));
-    const statsV = await server.ask('stats', 'stats', 60_000);
+    const statsV = await ask(server, 'stats', 'stats', 60_000);
     const sampleEach = Math.max(1, Math.ceil(Number(args.sample) / LOADS));
     const echoed = await Promise.all(loads.map((l) => l.ask({ type: 'echo', sample: sampleEach, timeoutMs: 30_000 }, 'echoed', 60_000)));
     const closeCodes: Record<string, number> = {};
@@ -378,10 +310,10 @@ async function main(): Promise<void> {
     // > 20 s with 16+ processes doing it together, so the wait grows with N (1M: 120 s).
     const quitMs = 20_000 + N / 10;
     const quits = await Promise.all(loads.map((l) => l.ask({ type: 'quit' }, 'quitted', quitMs).catch(() => null)));
-    await Promise.all(loads.map((l) => stopProc(l.proc, 5000)));
-    const closed = await server.ask('close', 'closed', 30_000).catch(() => null);
-    server.proc.stdin?.end();
-    await stopProc(server.proc, 10_000);
+    await Promise.all(loads.map((l) => l.stop(5000)));
+    const closed = await ask(server, 'close', 'closed', 30_000).catch(() => null);
+    server.endInput();
+    await server.stop(10_000);
     // Workers exit on their own when the primary goes; make sure.
     await sleep(500);
     for (const pid of workerPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }

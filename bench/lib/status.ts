@@ -26,3 +26,9 @@ export function bar(done: number, total: number, width = 24): string {
   const n = Math.max(0, Math.min(width, Math.round((width * done) / Math.max(1, total))));
   return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
 }
+
+/** Exits 1 after printing who failed and the stack, on a line of its own. */
+export function die(who: string, error: unknown): never {
+  process.stderr.write(`${tty ? '\r\x1b[K' : ''}${who}: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+}

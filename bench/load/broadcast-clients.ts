@@ -16,6 +16,7 @@
  * by ping-pong (see `ping`) and corrects for it.
  */
 import { parseArgs } from 'node:util';
+import { exitWithParent, toParent } from '../lib/ipc.js';
 import { clock } from '../lib/time.js';
 import { isMain } from '../servers/protocol.js';
 import { RawClientPool, type RawConnection } from './raw-client.js';
@@ -121,8 +122,7 @@ function main(): void {
       'in-flight': { type: 'string', default: '256' },
     },
   });
-  const send = (r: BroadcastReport): Promise<void> =>
-    new Promise((resolve) => (process.send === undefined ? resolve() : process.send(r, undefined, {}, () => resolve())));
+  const send = (r: BroadcastReport): Promise<void> => toParent(r);
 
   const round: RoundReport & { size: number } = { id: -1, size: 0, deliveries: 0, expected: 0, badSize: 0, firstAt: NaN, lastAt: NaN };
   const delivered = (conn: RawConnection) => (opcode: number, length: number, fin: boolean): void => {
@@ -171,8 +171,7 @@ function main(): void {
         return;
     }
   });
-  // The orchestrator died or let go: never outlive it holding thousands of sockets.
-  process.on('disconnect', () => process.exit(0));
+  exitWithParent();
   void send({ type: 'ready' });
 }
 

@@ -22,8 +22,11 @@
 import { parseArgs } from 'node:util';
 import { type Connection, createClient, SendResult } from '../../src/index.js';
 import { bucketOf, HIST_SIZE } from '../lib/histogram.js';
+import { die } from '../lib/status.js';
 import { sleep } from '../lib/time.js';
-import { countError, type LoadCommand, report, SourcePorts } from './control.js';
+import { exitWithParent } from '../lib/ipc.js';
+import { countError, type LoadCommand, report } from './control.js';
+import { SourcePorts } from './sources.js';
 
 const { values } = parseArgs({
   options: {
@@ -186,11 +189,7 @@ process.on('message', (cmd: LoadCommand) => {
     else if (cmd.type === 'report') windowReport();
     else if (cmd.type === 'stop') await stop();
   };
-  run().catch((error: unknown) => {
-    process.stderr.write(`echo-clients: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+  run().catch((error: unknown) => die('echo-clients', error));
 });
-// Never outlive the orchestrator while holding thousands of sockets.
-process.on('disconnect', () => process.exit(0));
+exitWithParent();
 void report({ type: 'ready' });

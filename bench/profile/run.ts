@@ -21,13 +21,14 @@
  *   (1001) and exits by itself, which lets every profiler finish.
  * Reports go to .clinic/ (clinic) and profiles/<pid>.0x/ (0x), both git-ignored.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { killOnExit, track, waitOutSigint } from '../lib/children.js';
 
 const TOOLS = ['doctor', 'flame', 'heap', '0x'] as const;
 type Tool = (typeof TOOLS)[number];
@@ -81,7 +82,7 @@ function main(): void {
   process.stdout.write(`profile: ${tool}, lightws echo (${transport} transport), ${values.connections} connections, ${seconds} s\n`);
   process.stdout.write(`profile: ${[process.execPath, ...toolArgs].map((arg) => quote(relative(root, arg).startsWith('..') ? arg : relative(root, arg) || arg)).join(' ')}\n`);
   // NO_INSIGHT: without a terminal, clinic would ask for analytics consent and exit 0 doing nothing.
-  const child = spawn(process.execPath, toolArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_INSIGHT: '1' } });
+  const child = track(spawn(process.execPath, toolArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_INSIGHT: '1' } }));
   let report: string | undefined;
   let serverPid: number | undefined;
   let loadFailed = false;
@@ -96,6 +97,7 @@ function main(): void {
     if (onPort || serverPid !== undefined || !text.startsWith('{"ready":true')) return;
     const ready = JSON.parse(text) as { port: number; pid: number };
     serverPid = ready.pid;
+    killOnExit(serverPid); // the profiler's child: if we die first, it must not stay listening
     runLoad(ready.port, loadArgs).then((ok) => {
       loadFailed = !ok;
       process.stdout.write('profile: load done, stopping the server (SIGINT) with its connections open\n');
@@ -109,7 +111,7 @@ function main(): void {
   });
 
   // Ctrl+C reaches the whole process group (the profiler and the server handle it); stay to print the report.
-  process.on('SIGINT', () => {});
+  waitOutSigint();
   const deadline = setTimeout(() => {
     process.stderr.write('profile: the profiler did not finish in time; stopping it\n');
     if (serverPid !== undefined) signal(serverPid, 'SIGKILL');
@@ -143,7 +145,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  */
 function runLoad(port: number, loadArgs: string[]): Promise<boolean> {
   return new Promise((resolve) => {
-    const load: ChildProcess = spawn(process.execPath, [loadScript, '--port', String(port), '--hold', '5', ...loadArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const load = track(spawn(process.execPath, [loadScript, '--port', String(port), '--hold', '5', ...loadArgs], { stdio: ['ignore', 'pipe', 'inherit'] }));
     createInterface({ input: load.stdout! }).on('line', (text) => {
       process.stdout.write(`${text}\n`);
       if (text.startsWith('load: ')) resolve(true);
