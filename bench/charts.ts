@@ -7,7 +7,7 @@
  * benchmarks. Values are the medians the benchmarks recorded.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { barChart, type Bar } from './svg-chart.js';
+import { barChart, type Bar } from './lib/svg-chart.js';
 
 const LABELS: Record<string, string> = { handle: 'lightws (handle)', socket: 'lightws (socket)', ws: 'ws', uws: 'uWebSockets.js' };
 

@@ -5,7 +5,7 @@
  *   npm run bench:idle -- [--connections 19900] [--runs 3] [--steps 0,5000,10000,...]
  *                         [--in-flight 256] [--settle-ms 1000] [--kinds handle,socket,ws] [--snapshot]
  *
- * Each measurement is a fresh server process (idle-server.ts) and a fresh
+ * Each measurement is a fresh server process (servers/idle-server.ts) and a fresh
  * load process (load/idle-clients.ts): the server's RSS holds nothing but the
  * server. Connections ramp in steps; at each step the server is GC'd and
  * measured. Per-connection cost is the least-squares slope of bytes against
@@ -28,7 +28,7 @@ import { packageVersion, writeResults } from './lib/results.js';
 import { medians, slope } from './lib/stats.js';
 import { bar, die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
-import type { BreakdownRow, ServerCommand, ServerKind, ServerReport, ServerSample } from './idle-server.js';
+import type { BreakdownRow, ServerCommand, ServerKind, ServerReport, ServerSample } from './servers/idle-server.js';
 import type { ClientCommand, ClientReport } from './load/idle-clients.js';
 import { sourceBlock } from './load/sources.js';
 
@@ -84,7 +84,7 @@ interface Round {
 
 async function round(kind: ServerKind, run: number, index: number, snapshot: boolean): Promise<Round> {
   const label = `${kind.padEnd(6)} ${snapshot ? 'snapshot' : `run ${run}/${RUNS}`}`;
-  const server = new IpcChild<ServerCommand, ServerReport>(`server ${kind}`, join(here, 'idle-server.js'), ['--kind', kind], { execArgv: ['--expose-gc'] });
+  const server = new IpcChild<ServerCommand, ServerReport>(`server ${kind}`, join(here, 'servers', 'idle-server.js'), ['--kind', kind], { execArgv: ['--expose-gc'] });
   let clients: IpcChild<ClientCommand, ClientReport> | undefined;
   const points: Point[] = [];
   const snaps: string[] = [];

@@ -1,7 +1,7 @@
 /**
  * A million (or N) idle WebSocket connections on one box: a lightws cluster
- * (bench/million-server.ts, ceil(N / 19,000) workers) against ceil(N / 19,000)
- * lightws client processes (bench/load/million-clients.ts), all on loopback.
+ * (servers/million-cluster.ts, ceil(N / 19,000) workers) against ceil(N / 19,000)
+ * lightws client processes (load/million-clients.ts), all on loopback.
  *
  *   npm run bench:million -- --connections 1000000 [--hold 60] [--ping-interval 30]
  *        [--idle-timeout S] [--min-available 3] [--tune-sysctls] [--in-flight K]
@@ -55,7 +55,7 @@ const { values: args } = parseArgs({
     /** Connections planned per server worker: workers = ceil(N / this). */
     'per-worker': { type: 'string', default: '19000' },
     /**
-     * A worker holding this many stops accepting (see million-server.ts): the kernel spreads accepts
+     * A worker holding this many stops accepting (see servers/million-cluster.ts): the kernel spreads accepts
      * over workers sharing one listening socket very unevenly. 0 = never (then raise the workers).
      */
     fill: { type: 'string', default: '19500' },
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   const run: Record<string, unknown> = { kind: KIND, label: args.label, started, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
     inFlightPerProcess: IN_FLIGHT, fillPerWorker: FILL, pingIntervalMs: PING_MS, idleTimeoutMs: IDLE_MS, holdSeconds: HOLD_S, minAvailable: MIN_AVAILABLE,
     tunedSysctls: args['tune-sysctls'], limits, command: process.argv.slice(2).join(' ') };
-  const server = new JsonLinesChild('server', join(here, 'million-server.js'),
+  const server = new JsonLinesChild('server', join(here, 'servers', 'million-cluster.js'),
     ['--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND]);
   const loads: Load[] = [];
   let workerPids: number[] = [];

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { exitWithParent, toParent } from '../lib/ipc.js';
-import { FrameCounter } from './broadcast-clients.js';
+import { FrameCounter } from './frame-counter.js';
 import { RawClientPool, type RawConnection } from './raw-client.js';
 
 /** Orchestrator → load process. */

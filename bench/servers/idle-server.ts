@@ -3,7 +3,7 @@
  * handles, lightws over net sockets, or ws), measured from inside on
  * command. Run by bench/idle.ts through fork(), with --expose-gc:
  *
- *   node --expose-gc dist/bench/idle-server.js --kind handle|socket|ws
+ *   node --expose-gc dist/bench/servers/idle-server.js --kind handle|socket|ws
  *
  * It is its own process so that its RSS holds the server and nothing else
  * (no client sockets, no orchestrator state).
@@ -14,11 +14,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
-import { createServer } from '../src/index.js';
-import { exitWithParent, toParent } from './lib/ipc.js';
-import { median } from './lib/stats.js';
-import { die } from './lib/status.js';
-import { sleep } from './lib/time.js';
+import { createServer } from '../../src/index.js';
+import { exitWithParent, toParent } from '../lib/ipc.js';
+import { median } from '../lib/stats.js';
+import { die } from '../lib/status.js';
+import { sleep } from '../lib/time.js';
 
 export type ServerKind = 'handle' | 'socket' | 'ws';
 

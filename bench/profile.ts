@@ -2,12 +2,12 @@
  * Profiles the lightws echo server under a real WebSocket load and prints where the HTML report is.
  * What `npm run profile:doctor|profile:flame|profile:heap|profile:0x` call (after a build):
  *
- *   node dist/bench/profile/run.js doctor|flame|heap|0x [--transport handle|socket]
+ *   node dist/bench/profile.js doctor|flame|heap|0x [--transport handle|socket]
  *        [--seconds 10] [--connections 200] [--size 32] [--pipeline 1] [--rate 0]
  *
  * The server is dist/bench/servers/lightws.js --mode echo (the server the benchmarks measure; its
  * echo handler is `lightws echo`'s), on port 0, under `clinic doctor|flame|heapprofiler` or `0x`.
- * The load is dist/bench/profile/load.js (the `ws` client, N connections, small text messages).
+ * The load is dist/bench/load/profile-clients.js (the `ws` client, N connections, small text messages).
  *
  * Two ways to start the load when the server listens and to stop the server after it:
  * - --transport socket: the profilers' own `--on-port` (clinic) / `-P` (0x): they find the port
@@ -28,22 +28,22 @@ import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { killOnExit, track, waitOutSigint } from '../lib/children.js';
+import { killOnExit, track, waitOutSigint } from './lib/children.js';
 
 const TOOLS = ['doctor', 'flame', 'heap', '0x'] as const;
 type Tool = (typeof TOOLS)[number];
 
 const require = createRequire(import.meta.url);
-const here = dirname(fileURLToPath(import.meta.url)); // dist/bench/profile
-const root = join(here, '..', '..', '..');
-const serverScript = join(here, '..', 'servers', 'lightws.js');
-const loadScript = join(here, 'load.js');
+const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
+const root = join(here, '..', '..');
+const serverScript = join(here, 'servers', 'lightws.js');
+const loadScript = join(here, 'load', 'profile-clients.js');
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 function usage(message: string): never {
-  process.stderr.write(`profile: ${message}\n\nUsage: node dist/bench/profile/run.js ${TOOLS.join('|')} [--transport handle|socket] ` +
+  process.stderr.write(`profile: ${message}\n\nUsage: node dist/bench/profile.js ${TOOLS.join('|')} [--transport handle|socket] ` +
     '[--seconds 10] [--connections 200] [--size 32] [--pipeline 1] [--rate 0]\n');
   process.exit(2);
 }
