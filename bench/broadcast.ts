@@ -19,14 +19,14 @@
  * the stdin pipe hop (~0.1 ms, the same for every server). Deliveries/s = N / that time. Server CPU
  * per broadcast = user+system CPU between the `stats` before and after (after the last delivery,
  * so the kernel-side writes the server pays for are in), minus the cost of a `stats` alone.
- * Results: bench/results/broadcast.json.
+ * Results: bench/out/broadcast.json (--publish: bench/results/, see lib/results.ts).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IpcChild } from './lib/children.js';
 import { formatBytes, formatRatio, printTable } from './lib/format.js';
-import { packageVersion, writeResults } from './lib/results.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { median, percentile } from './lib/stats.js';
 import { die, status } from './lib/status.js';
 import { clock, sleep } from './lib/time.js';
@@ -37,6 +37,7 @@ import { parseKinds, ProtocolServer } from './servers/launch.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '1000,10000' },
     sizes: { type: 'string', default: '16,1024,16384' },
     broadcasts: { type: 'string', default: '20' },
@@ -211,8 +212,7 @@ async function main(): Promise<void> {
   );
   for (const note of notes) console.log(`\n${note}`);
   const allOk = rows.every((r) => r.ok);
-  writeResults(join(here, '..', '..', 'bench', 'results', 'broadcast.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+  const written = writeResults('broadcast', {
     config: { connections: NS, sizes: SIZES, broadcasts: M, warmup: WARMUP, gapMs: GAP_MS, loadProcesses: K, kinds, ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     unit: 'deliveries/s; ms (medians over broadcasts)',
     method: 'time to last delivery = latest delivery reported by the load processes − t0 just before the broadcast command is written to the server stdin; one clock (timeOrigin + now), per-process offset by IPC ping-pong. cpu = server process CPU between stats before and after the last delivery, minus a stats round alone.',
@@ -220,8 +220,8 @@ async function main(): Promise<void> {
     summary: rows.map((r) => ({ ...r, vsWs: ratios(r, 'ws'), vsUws: ratios(r, 'uws') })),
     samples,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${allOk ? 'Every broadcast reached all N connections with the right size.' : 'SOME BROADCASTS WERE NOT FULLY DELIVERED.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/broadcast.json`);
+  }, args);
+  console.log(`\n${allOk ? 'Every broadcast reached all N connections with the right size.' : 'SOME BROADCASTS WERE NOT FULLY DELIVERED.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
   if (!allOk) process.exitCode = 1;
 }
 

@@ -1,20 +1,26 @@
 /**
- * Renders the charts in docs/charts/ from the JSON in bench/results/:
+ * Renders the charts in docs/charts/ from the committed results in bench/results/:
  *
- *   npm run bench:charts
+ *   npm run bench:charts -- [--from bench/out] [--to DIR]
  *
- * Each chart is drawn only when its results file exists, so it can run after any subset of the
- * benchmarks. Values are the medians the benchmarks recorded.
+ * --from reads another folder (say the bench/out/ of a run not published yet); --to writes the
+ * SVGs elsewhere (default docs/charts/, which docs/benchmarks.md shows). Each chart is drawn only
+ * when its results file exists, so it can run after any subset of the benchmarks. Values are the
+ * medians the benchmarks recorded.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readResults, ROOT } from './lib/results.js';
 import { barChart, type Bar } from './lib/svg-chart.js';
+
+const { values: args } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } } });
+const from = args.from === undefined ? join(ROOT, 'bench', 'results') : resolve(args.from);
+const to = args.to === undefined ? join(ROOT, 'docs', 'charts') : resolve(args.to);
 
 const LABELS: Record<string, string> = { handle: 'lightws (handle)', socket: 'lightws (socket)', ws: 'ws', uws: 'uWebSockets.js' };
 
-function read<T>(name: string): T | undefined {
-  const path = `bench/results/${name}.json`;
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
-}
+const read = <T>(name: string): T | undefined => readResults<T>(from, name);
 
 function bars(values: Record<string, number | undefined>): Bar[] {
   return Object.entries(values)
@@ -23,9 +29,10 @@ function bars(values: Record<string, number | undefined>): Bar[] {
 }
 
 function write(name: string, svg: string): void {
-  mkdirSync('docs/charts', { recursive: true });
-  writeFileSync(`docs/charts/${name}.svg`, svg);
-  process.stdout.write(`wrote docs/charts/${name}.svg\n`);
+  mkdirSync(to, { recursive: true });
+  const path = join(to, `${name}.svg`);
+  writeFileSync(path, svg);
+  process.stdout.write(`wrote ${relative(ROOT, path)}\n`);
 }
 
 interface IdleSummary { rssPerConn: number; rssNoYoungPerConn: number; heapPerConn: number; gcMsTop: number }

@@ -25,7 +25,7 @@
  * alone: the fair headline is messages per server CPU-second (echoes counted
  * by the load over the window ÷ the server process's user+system CPU in that
  * window, from its `stats`). Load-process CPU is reported beside it.
- * Results: bench/results/echo.json.
+ * Results: bench/out/echo.json (--publish: bench/results/, see lib/results.ts).
  */
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRatio, printTable } from './lib/format.js';
 import { histPercentile, mergeHists } from './lib/histogram.js';
-import { packageVersion, writeResults } from './lib/results.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { median, medians, pairedRatio } from './lib/stats.js';
 import { die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
@@ -45,6 +45,7 @@ import { parseKinds, probeUws, ProtocolServer, SERVERS } from './servers/launch.
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '2' },
@@ -214,8 +215,7 @@ async function main(): Promise<void> {
   const skipped = rounds.filter((r) => r.skipped > 0);
   for (const r of failed) console.log(`  VERIFY FAILED: ${r.scenario} ${r.kind} run ${r.run}: ${JSON.stringify(r.verified)} ${JSON.stringify(r.errors)}`);
   for (const r of skipped) console.log(`  ${r.scenario} ${r.kind} run ${r.run}: ${r.skipped} sends skipped (a connection had its max in flight: offered rate not met)`);
-  writeResults(join(here, '..', '..', 'bench', 'results', 'echo.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+  const written = writeResults('echo', {
     config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loadProcesses: K, scenarios, kinds, serverNodeArgs: nodeArgs,
       payload: 'hello world!!13212312! (22 B, text)', ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     uws,
@@ -225,8 +225,8 @@ async function main(): Promise<void> {
     allVerified: failed.length === 0,
     rounds,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${failed.length === 0 ? 'All rounds verified' : `${failed.length} ROUNDS FAILED VERIFICATION`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/echo.json`);
+  }, args);
+  console.log(`\n${failed.length === 0 ? 'All rounds verified' : `${failed.length} ROUNDS FAILED VERIFICATION`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
   if (failed.length > 0) process.exitCode = 1;
 }
 

@@ -23,14 +23,14 @@
  * --profile <kinds> (default handle; '' for none): after the measured runs, one more pass per size with V8's sampling heap
  * profiler (keeping collected objects), to name the allocation sites; its bytes are estimates,
  * and the profiler slows the server, so this pass is not measured.
- * Results: bench/results/garbage.json.
+ * Results: bench/out/garbage.json (--publish: bench/results/, see lib/results.ts).
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IpcChild } from './lib/children.js';
 import { formatBytes, formatRatio, printTable } from './lib/format.js';
-import { packageVersion, writeResults } from './lib/results.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { median } from './lib/stats.js';
 import { die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
@@ -42,6 +42,7 @@ import type { AllocationSite, ObserverCommand, ObserverReport, WindowStats } fro
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     messages: { type: 'string', default: '1000000' },
     sizes: { type: 'string', default: '16,1024,16384' },
     kinds: { type: 'string', default: 'handle,socket,ws,uws' },
@@ -240,8 +241,7 @@ async function main(): Promise<void> {
     printTable(['B/msg', 'site', 'called from'], s.sites.slice(0, 8).map((x) => [x.bytesPerMessage.toFixed(2), x.site, x.stack]));
   }
   for (const note of notes) console.log(`\n${note}`);
-  writeResults(join(here, '..', '..', 'bench', 'results', 'garbage.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+  const written = writeResults('garbage', {
     config: { messages: MESSAGES, sizes: SIZES, kinds, connections: Number(args.connections), pipeline: PIPELINE, warmup: WARMUP, runs: RUNS, ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     unit: 'per echoed message (one message in, one out) or per 100k messages; bytes; ms',
     method: 'see bench/servers/gc-observer.ts: GC count/time from a PerformanceObserver; JS-heap bytes allocated = used-heap growth + Σ(used before − used after) over every GC in the window (v8.GCProfiler); external bytes the same over externalMemory, exact under --no-concurrent-array-buffer-sweeping',
@@ -251,8 +251,8 @@ async function main(): Promise<void> {
     allocationSites: sampled,
     windows: measured,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/garbage.json`);
+  }, args);
+  console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
 }
 
 main().catch((error: unknown) => die('bench:garbage failed', error));

@@ -14,7 +14,7 @@
  * Server and load share the machine's 2 cores (and other people's work): upgrades/s is a bound
  * set by the whole machine; server CPU per upgrade (the server's user+system CPU over the
  * window ÷ upgrades the load completed in it) is the fair comparison. Load CPU is reported too.
- * Results: bench/results/handshake.json.
+ * Results: bench/out/handshake.json (--publish: bench/results/, see lib/results.ts).
  */
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRatio, printTable } from './lib/format.js';
 import { histPercentile, mergeHists } from './lib/histogram.js';
-import { packageVersion, writeResults } from './lib/results.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { median, medians, pairedRatio } from './lib/stats.js';
 import { die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
@@ -34,6 +34,7 @@ import { parseKinds, probeUws, ProtocolServer, SERVERS } from './servers/launch.
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '2' },
@@ -158,8 +159,7 @@ async function main(): Promise<void> {
     }));
   const bad = rounds.filter((r) => !r.ok);
   for (const r of bad) console.log(`  ${r.kind} run ${r.run}: ${r.failed} upgrades failed ${JSON.stringify(r.errors)}`);
-  writeResults(join(here, '..', '..', 'bench', 'results', 'handshake.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+  const written = writeResults('handshake', {
     config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loadProcesses: K, inFlightPerProcess: IN_FLIGHT, kinds, serverNodeArgs: nodeArgs,
       end: 'terminate right after the 101', ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     uws,
@@ -169,8 +169,8 @@ async function main(): Promise<void> {
     allOk: bad.length === 0,
     rounds,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${bad.length === 0 ? 'No failed upgrades' : `${bad.length} ROUNDS HAD FAILED UPGRADES`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/handshake.json`);
+  }, args);
+  console.log(`\n${bad.length === 0 ? 'No failed upgrades' : `${bad.length} ROUNDS HAD FAILED UPGRADES`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
   if (bad.length > 0) process.exitCode = 1;
 }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IpcChild } from './lib/children.js';
 import { printTable } from './lib/format.js';
-import { writeResults } from './lib/results.js';
+import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
 import type { HeartbeatClientsCommand, HeartbeatClientsReport } from './load/heartbeat-clients.js';
@@ -22,6 +22,7 @@ import type { HeartbeatServerCommand, HeartbeatServerReport } from './servers/he
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '19900' },
     ping: { type: 'string', default: '10000' },
     idle: { type: 'string', default: '25000' },
@@ -62,7 +63,8 @@ async function round(ping: number, index: number): Promise<{ row: (string | numb
 async function main(): Promise<void> {
   const rounds = [await round(Number(values.ping), 0), await round(0, 1)];
   printTable(['heartbeat (ping / idle)', 'connections', 'pings sent', 'server CPU ms/s', 'CPU of one core'], rounds.map((r) => r.row));
-  writeResults('bench/results/heartbeat.json', { benchmark: 'heartbeat', results: rounds.map((r) => r.result) });
+  const written = writeResults('heartbeat', { benchmark: 'heartbeat', results: rounds.map((r) => r.result) }, values);
+  console.log(`\nresults in ${written}`);
 }
 
 main().catch((error: unknown) => die('bench:heartbeat failed', error));

@@ -15,7 +15,8 @@
  * unmeasured round per kind with heap snapshots at 10k and the top, diffed
  * into a per-connection object breakdown. --idle-wait-ms W measures the top
  * once more after W ms of idling (V8's memory reducer gives back the heap
- * pages the ramp's garbage grew, ~20 s in). Results: bench/results/idle.json.
+ * pages the ramp's garbage grew, ~20 s in). Results: bench/out/idle.json (--publish:
+ * bench/results/, see lib/results.ts).
  */
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { IpcChild } from './lib/children.js';
 import { formatRatio, printTable } from './lib/format.js';
 import { kernel, type Kernel } from './lib/proc.js';
-import { packageVersion, writeResults } from './lib/results.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { medians, slope } from './lib/stats.js';
 import { bar, die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
@@ -35,6 +36,7 @@ import { sourceBlock } from './load/sources.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '19900' },
     runs: { type: 'string', default: '3' },
     steps: { type: 'string' },
@@ -207,8 +209,7 @@ async function main(): Promise<void> {
     console.log(`\nPer connection, ${kind} (heap snapshot diff ${SLOPE_FROM}→${N}): JS heap ${bd.heapBytesPerConn.toFixed(0)} B, native objects Node reports ${bd.nativeBytesPerConn.toFixed(0)} B`);
     printTable(['object', 'count/conn', 'B/conn'], bd.rows.slice(0, 15).map((r) => [r.what, r.countPerConn.toFixed(2), r.bytesPerConn.toFixed(1)]));
   }
-  writeResults(join(here, '..', '..', 'bench', 'results', 'idle.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+  const written = writeResults('idle', {
     totalMemBytes: totalmem(),
     config: { connections: N, runs: RUNS, steps: STEPS, slopeFrom: SLOPE_FROM, inFlight: Number(args['in-flight']), settleMs: Number(args['settle-ms']), kinds: KINDS, ws: packageVersion('ws') },
     unit: 'bytes per connection (slopes), ms, connections/s; medians over runs',
@@ -218,8 +219,8 @@ async function main(): Promise<void> {
     breakdowns,
     rounds,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${rounds.every((r) => r.verified.ok) ? 'All rounds verified.' : 'SOME ROUNDS FAILED VERIFICATION.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/idle.json`);
+  }, args);
+  console.log(`\n${rounds.every((r) => r.verified.ok) ? 'All rounds verified.' : 'SOME ROUNDS FAILED VERIFICATION.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
   if (!rounds.every((r) => r.verified.ok)) process.exitCode = 1;
 }
 

@@ -22,12 +22,11 @@
  *    connection (/proc/meminfo Slab/SUnreclaim and /proc/net/sockstat deltas;
  *    both ends of every loopback connection are on this box), ramp time and
  *    rate, CPU during the hold; shuts everything down; appends the run to
- *    bench/results/million.json.
+ *    million.json (see lib/results.ts for where).
  *
  * Stops early, saying why, if MemAvailable falls below --min-available GiB
  * (default 3): the load processes stop connecting and everything is closed.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,7 +34,7 @@ import { IpcChild, JsonLinesChild, killChildrenOnExit, killOnExit } from './lib/
 import { formatGiB as gib, printTable } from './lib/format.js';
 import { checkLimits, restoreSysctls } from './lib/limits.js';
 import { cpuMs, kernel, machineCpu, memAvailable, memoryOf, minus } from './lib/proc.js';
-import { environment } from './lib/results.js';
+import { appendRun, RESULTS_OPTIONS } from './lib/results.js';
 import { mean, stdev } from './lib/stats.js';
 import { bar, status, statusEvery } from './lib/status.js';
 import { sleep } from './lib/time.js';
@@ -44,6 +43,7 @@ import type { MillionCommand, MillionReport } from './load/million-clients.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '1000000' },
     hold: { type: 'string', default: '60' },
     'ping-interval': { type: 'string', default: '30' },
@@ -64,7 +64,6 @@ const { values: args } = parseArgs({
     label: { type: 'string', default: '' },
     /** The same run for `ws` under node:cluster (round-robin), for the contrast. */
     ws: { type: 'boolean', default: false },
-    results: { type: 'string', default: 'bench/results/million.json' },
   },
 });
 const N = Number(args.connections);
@@ -329,13 +328,7 @@ async function main(): Promise<void> {
 }
 
 function report(run: Record<string, unknown>): void {
-  const path = String(args.results);
-  let doc: { benchmark: string; environment: unknown; runs: unknown[] } = { benchmark: 'million', environment: environment(), runs: [] };
-  if (existsSync(path)) { try { doc = JSON.parse(readFileSync(path, 'utf8')) as typeof doc; doc.runs ??= []; } catch { /* start over */ } }
-  doc.environment = environment();
-  doc.runs.push(run);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+  const path = appendRun('million', run, args);
   const r = run as { ramp?: { opened: number; ms: number; perSecond: number; failed: number }; memory?: Record<string, number>; hold?: Record<string, number>; verify?: { allOpen: boolean; clientOpen: number; serverConnections: number; echo: { ok: number; sent: number }; spread: { min: number; max: number } } };
   const kb = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 1024).toFixed(2)} KiB`);
   printTable(['measure', 'value'], [
