@@ -9,9 +9,9 @@
  * medians the benchmarks recorded.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readResults, ROOT } from './lib/results.js';
+import { readResults, ROOT, shown } from './lib/results.js';
 import { barChart, type Bar } from './lib/svg-chart.js';
 
 const { values: args } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } } });
@@ -32,7 +32,7 @@ function write(name: string, svg: string): void {
   mkdirSync(to, { recursive: true });
   const path = join(to, `${name}.svg`);
   writeFileSync(path, svg);
-  process.stdout.write(`wrote ${relative(ROOT, path)}\n`);
+  process.stdout.write(`wrote ${shown(path)}\n`);
 }
 
 interface IdleSummary { rssPerConn: number; rssNoYoungPerConn: number; heapPerConn: number; gcMsTop: number }

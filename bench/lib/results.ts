@@ -36,7 +36,7 @@ export function resultsDir(args: ResultsArgs = {}): string {
 }
 
 /** A path as people type it: relative to the repository root when inside it. */
-function shown(path: string): string {
+export function shown(path: string): string {
   const rel = relative(ROOT, path);
   return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
