@@ -24,46 +24,35 @@
  * flat-out msgs/s is a bound set by the whole machine, not by the server
  * alone: the fair headline is messages per server CPU-second (echoes counted
  * by the load over the window ÷ the server process's user+system CPU in that
- * window, from its `stats`). Load-process CPU is reported beside it.
+ * window, read from /proc: load/window.ts). Load-process CPU is reported beside it.
  * Results: bench/out/echo.json (--publish: bench/results/, see lib/results.ts).
  */
-import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRatio, printTable } from './lib/format.js';
-import { histPercentile, mergeHists } from './lib/histogram.js';
+import { histPercentile } from './lib/histogram.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
-import { median, medians, pairedRatio } from './lib/stats.js';
+import { medians, pairedRatio } from './lib/stats.js';
 import { die, status } from './lib/status.js';
-import { sleep } from './lib/time.js';
-import { IpcChild } from './lib/children.js';
-import type { LoadCommand, LoadReport } from './load/control.js';
 import { sourceBlock } from './load/sources.js';
-import { parseKinds, probeUws, ProtocolServer, SERVERS } from './servers/launch.js';
+import { interleaved, loadAverageLine, ROUND_OPTIONS, roundsConfig, runRound } from './load/window.js';
+import { SERVERS } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     ...RESULTS_OPTIONS,
-    runs: { type: 'string', default: '3' },
+    ...ROUND_OPTIONS,
     seconds: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '2' },
-    load: { type: 'string', default: '2' },
     rate: { type: 'string', default: '20000' },
     window: { type: 'string', default: '10' },
     big: { type: 'string', default: '10000' },
     'big-window': { type: 'string', default: '2' },
-    kinds: { type: 'string', default: 'handle,socket,ws,uws' },
     scenarios: { type: 'string', default: 'rate100,flat100,flat10k' },
-    'server-node-args': { type: 'string', default: '' },
   },
 });
-const RUNS = Number(args.runs);
-const SECONDS = Number(args.seconds);
-const WARMUP = Number(args.warmup);
-const K = Number(args.load);
-const nodeArgs = args['server-node-args']!.split(',').filter(Boolean);
+const { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loads: K, nodeArgs, ...config } = roundsConfig(args);
 
 interface Scenario { name: string; connections: number; mode: 'rate' | 'flat'; rate: number; window: number; describe: string }
 const SCENARIOS: Record<string, Scenario> = {
@@ -72,7 +61,6 @@ const SCENARIOS: Record<string, Scenario> = {
   flat10k: { name: 'flat10k', connections: Number(args.big), mode: 'flat', rate: 0, window: Number(args['big-window']), describe: `${args.big} conns flat out, window ${args['big-window']}` },
 };
 const scenarios = args.scenarios!.split(',').map((s) => SCENARIOS[s] ?? (() => { throw new RangeError(`unknown scenario ${s}`); })());
-let kinds = parseKinds(args.kinds!);
 if (scenarios.some((s) => s.connections / K > 19_000)) throw new RangeError('more than 19,000 connections per load process (20,000 open files each): raise --load');
 
 interface Round {
@@ -91,69 +79,31 @@ interface Round {
 
 async function round(sc: Scenario, kind: string, run: number, index: number): Promise<Round> {
   const label = `${sc.name} ${SERVERS[kind]!.label} run ${run}/${RUNS}`;
-  const server = new ProtocolServer(kind, 'echo', nodeArgs);
-  const loads: IpcChild<LoadCommand, LoadReport>[] = [];
-  const tSpawn = performance.now();
-  let tStop = 0;
-  let r: Round | undefined;
-  try {
-    const { port } = await server.ready();
-    for (let i = 0; i < K; i++) {
-      const n = Math.floor(sc.connections / K) + (i < sc.connections % K ? 1 : 0);
-      loads.push(new IpcChild<LoadCommand, LoadReport>(`load ${i}`, join(here, 'load', 'echo-clients.js'), [
-        '--port', String(port), '--connections', String(n), '--source', sourceBlock(index * K + i), '--mode', sc.mode,
-        '--rate', String((sc.rate * n) / sc.connections), '--window', String(sc.window),
-      ]));
-    }
-    await Promise.all(loads.map((l) => l.ask(null, 'ready', 15_000)));
-    const setupMs = performance.now() - tSpawn;
-    status(`${label}: connecting ${sc.connections}`);
-    const connected = await Promise.all(loads.map((l) => l.ask({ type: 'connect' }, 'connected', 180_000)));
-    const errors: Record<string, number> = {};
-    for (const c of connected) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
-    await Promise.all(loads.map((l) => l.ask({ type: 'start' }, 'started', 10_000)));
-    status(`${label}: warm-up ${WARMUP} s`);
-    await sleep(WARMUP * 1000);
-    status(`${label}: measuring ${SECONDS} s`);
-    // Server CPU from /proc at the two instants the window opens and closes (ProtocolServer.cpu);
-    // each load process counts over its own window: both are turned into rates before combining.
-    const c0 = await server.cpu();
-    const t0 = performance.now();
-    const [s0] = await Promise.all([server.stats(), ...loads.map((l) => l.ask({ type: 'mark' }, 'marked', 10_000))]);
-    await sleep(SECONDS * 1000);
-    const c1 = await server.cpu();
-    const loadAvg1 = loadavg()[0]!;
-    const wallSec = (performance.now() - t0) / 1000;
-    const reports = await Promise.all(loads.map((l) => l.ask({ type: 'report' }, 'report', 10_000)));
-    tStop = performance.now();
-    const stopped = await Promise.all(loads.map((l) => l.ask({ type: 'stop' }, 'stopped', 20_000)));
-    const msgsPerSec = reports.reduce((sum, r) => sum + r.count / (r.ms / 1000), 0);
-    const serverCpuSec = (c1.user + c1.system - c0.user - c0.system) / 1e6;
-    const serverSysShare = (c1.system - c0.system) / 1e6 / serverCpuSec;
-    const loadSysShare = reports.reduce((a, x) => a + x.cpuSystem, 0) / reports.reduce((a, x) => a + x.cpuUser + x.cpuSystem, 0);
-    const loadCores = reports.reduce((sum, r) => sum + (r.cpuUser + r.cpuSystem) / 1e3 / r.ms, 0);
-    const hist = mergeHists(reports.map((r) => r.hist));
-    const sum = (key: string): number => stopped.reduce((acc, r) => acc + (r.extra[key] ?? 0), 0);
-    const verified = {
-      serverConnections: s0.connections, open: connected.reduce((a, c) => a + c.open, 0), failed: connected.reduce((a, c) => a + c.failed, 0),
-      closedEarly: sum('closedEarly'), unexpected: sum('unexpected'), badLength: sum('badLength'), ok: false,
-    };
-    verified.ok = verified.serverConnections === sc.connections && verified.open === sc.connections && verified.failed === 0 &&
-      verified.closedEarly === 0 && verified.unexpected === 0 && verified.badLength === 0;
-    r = {
-      scenario: sc.name, kind, run, msgsPerSec, p50us: histPercentile(hist, 50), p99us: histPercentile(hist, 99),
-      serverCpuSec, msgsPerServerCpuSec: msgsPerSec / (serverCpuSec / wallSec), serverCores: serverCpuSec / wallSec,
-      loadCpuSec: loadCores * wallSec, loadCores, windowSec: wallSec, serverSysShare, loadSysShare, loadAvg1,
-      offered: sc.rate, skipped: reports.reduce((a, x) => a + (x.extra['skipped'] ?? 0), 0), verified, errors,
-      setupMs, connectMs: Math.max(...connected.map((c) => c.ms)), teardownMs: 0,
-    };
-    status(`${label}: ${r.msgsPerSec.toFixed(0)} msgs/s, p50 ${r.p50us.toFixed(0)} µs, p99 ${r.p99us.toFixed(0)} µs, ` +
-      `server ${r.serverCores.toFixed(2)} cores, ${r.msgsPerServerCpuSec.toFixed(0)} msgs/CPU-s, load ${r.loadCores.toFixed(2)} cores${verified.ok ? '' : ` VERIFY FAILED ${JSON.stringify(verified)} ${JSON.stringify(errors)}`}`, true);
-  } finally {
-    await Promise.all(loads.map((l) => l.stop(10_000)));
-    await server.close();
-  }
-  r.teardownMs = performance.now() - tStop;
+  const share = (i: number): number => Math.floor(sc.connections / K) + (i < sc.connections % K ? 1 : 0);
+  const w = await runRound({
+    kind, label, nodeArgs, script: join(here, 'load', 'echo-clients.js'), loads: K, connections: sc.connections,
+    argv: (port, i) => ['--port', String(port), '--connections', String(share(i)), '--source', sourceBlock(index * K + i), '--mode', sc.mode,
+      '--rate', String((sc.rate * share(i)) / sc.connections), '--window', String(sc.window)],
+    warmupSec: WARMUP, seconds: SECONDS, statsAtMark: true,
+  });
+  const errors: Record<string, number> = {};
+  for (const c of w.connected) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const sum = (key: string): number => w.stopped.reduce((acc, r) => acc + (r.extra[key] ?? 0), 0);
+  const verified = {
+    serverConnections: w.atMark?.connections ?? 0, open: w.connected.reduce((a, c) => a + c.open, 0), failed: w.connected.reduce((a, c) => a + c.failed, 0),
+    closedEarly: sum('closedEarly'), unexpected: sum('unexpected'), badLength: sum('badLength'), ok: false,
+  };
+  verified.ok = verified.serverConnections === sc.connections && verified.open === sc.connections && verified.failed === 0 &&
+    verified.closedEarly === 0 && verified.unexpected === 0 && verified.badLength === 0;
+  const r: Round = {
+    scenario: sc.name, kind, run, msgsPerSec: w.perSec, p50us: histPercentile(w.hist, 50), p99us: histPercentile(w.hist, 99),
+    serverCpuSec: w.serverCpuSec, msgsPerServerCpuSec: w.perSec / w.serverCores, serverCores: w.serverCores,
+    loadCpuSec: w.loadCpuSec, loadCores: w.loadCores, windowSec: w.windowSec, serverSysShare: w.serverSysShare, loadSysShare: w.loadSysShare, loadAvg1: w.loadAvg1,
+    offered: sc.rate, skipped: w.reports.reduce((a, x) => a + (x.extra['skipped'] ?? 0), 0), verified, errors,
+    setupMs: w.setupMs, connectMs: w.connectMs, teardownMs: w.teardownMs,
+  };
+  status(`${label}: ${r.msgsPerSec.toFixed(0)} msgs/s, p50 ${r.p50us.toFixed(0)} µs, p99 ${r.p99us.toFixed(0)} µs, ` +
+    `server ${r.serverCores.toFixed(2)} cores, ${r.msgsPerServerCpuSec.toFixed(0)} msgs/CPU-s, load ${r.loadCores.toFixed(2)} cores${verified.ok ? '' : ` VERIFY FAILED ${JSON.stringify(verified)} ${JSON.stringify(errors)}`}`, true);
   return r;
 }
 
@@ -162,21 +112,7 @@ type Summary = Record<(typeof FIELDS)[number], number>;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  let uws: { native: boolean; note: string } | null = null;
-  if (kinds.includes('uws')) {
-    uws = await probeUws();
-    status(uws.note, true);
-    if (!uws.native) kinds = kinds.filter((k) => k !== 'uws');
-  }
-  const rounds: Round[] = [];
-  let index = 0;
-  for (let run = 1; run <= RUNS; run++) {
-    for (const sc of scenarios) {
-      // Rotate the order each run: no server always goes first (or right after the 10k round).
-      const order = kinds.map((_, i) => kinds[(i + run - 1) % kinds.length]!);
-      for (const kind of order) rounds.push(await round(sc, kind, run, index++));
-    }
-  }
+  const { kinds, uws, rounds } = await interleaved(config.kinds, RUNS, scenarios, round);
   const summary: Record<string, Record<string, Summary>> = {};
   for (const sc of scenarios) {
     summary[sc.name] = {};
@@ -197,8 +133,7 @@ async function main(): Promise<void> {
   console.log(`\nEcho, 22-byte text messages; ${RUNS} runs × ${SECONDS} s measured (after ${WARMUP} s warm-up), medians; load: lightws client in ${K} processes.`);
   console.log('msgs/CPU-s = echoes ÷ server CPU seconds (user+sys), the fair headline: server and load share 2 cores, so msgs/s is a machine bound.');
   console.log(`×ws, ×uWS: msgs per server CPU-second ÷ ws's / uWS.js's in the same run, median over runs (>1 = cheaper per message). ${uws?.note ?? 'uWS.js not requested.'}`);
-  const avgs = rounds.map((r) => r.loadAvg1);
-  console.log(`Machine 1-min load average during the rounds: ${Math.min(...avgs).toFixed(1)}–${Math.max(...avgs).toFixed(1)} (median ${median(avgs).toFixed(1)}) on 2 cores.\n`);
+  console.log(`${loadAverageLine(rounds)}\n`);
   const rows: (string | number)[][] = [];
   for (const sc of scenarios) {
     for (const kind of kinds) {

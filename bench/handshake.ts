@@ -16,41 +16,29 @@
  * window ÷ upgrades the load completed in it) is the fair comparison. Load CPU is reported too.
  * Results: bench/out/handshake.json (--publish: bench/results/, see lib/results.ts).
  */
-import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatRatio, printTable } from './lib/format.js';
-import { histPercentile, mergeHists } from './lib/histogram.js';
+import { histPercentile } from './lib/histogram.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
-import { median, medians, pairedRatio } from './lib/stats.js';
+import { medians, pairedRatio } from './lib/stats.js';
 import { die, status } from './lib/status.js';
-import { sleep } from './lib/time.js';
-import { IpcChild } from './lib/children.js';
-import type { LoadCommand, LoadReport } from './load/control.js';
 import { sourceBlock } from './load/sources.js';
-import { parseKinds, probeUws, ProtocolServer, SERVERS } from './servers/launch.js';
+import { interleaved, loadAverageLine, ROUND_OPTIONS, roundsConfig, runRound } from './load/window.js';
+import { SERVERS } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
     ...RESULTS_OPTIONS,
-    runs: { type: 'string', default: '3' },
+    ...ROUND_OPTIONS,
     seconds: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
-    load: { type: 'string', default: '2' },
     'in-flight': { type: 'string', default: '64' },
-    kinds: { type: 'string', default: 'handle,socket,ws,uws' },
-    'server-node-args': { type: 'string', default: '' },
   },
 });
-const RUNS = Number(args.runs);
-const SECONDS = Number(args.seconds);
-const WARMUP = Number(args.warmup);
-const K = Number(args.load);
+const { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loads: K, nodeArgs, ...config } = roundsConfig(args);
 const IN_FLIGHT = Number(args['in-flight']);
-const nodeArgs = args['server-node-args']!.split(',').filter(Boolean);
-let kinds = parseKinds(args.kinds!);
 
 interface Round {
   kind: string; run: number;
@@ -64,56 +52,27 @@ interface Round {
 
 async function round(kind: string, run: number, index: number): Promise<Round> {
   const label = `${SERVERS[kind]!.label} run ${run}/${RUNS}`;
-  const server = new ProtocolServer(kind, 'echo', nodeArgs);
-  const loads: IpcChild<LoadCommand, LoadReport>[] = [];
-  try {
-    const { port } = await server.ready();
-    for (let i = 0; i < K; i++) {
-      loads.push(new IpcChild<LoadCommand, LoadReport>(`load ${i}`, join(here, 'load', 'handshake-clients.js'),
-        ['--port', String(port), '--source', sourceBlock(index * K + i), '--in-flight', String(IN_FLIGHT)]));
-    }
-    await Promise.all(loads.map((l) => l.ask(null, 'ready', 15_000)));
-    await Promise.all(loads.map((l) => l.ask({ type: 'start' }, 'started', 10_000)));
-    status(`${label}: warm-up ${WARMUP} s`);
-    await sleep(WARMUP * 1000);
-    status(`${label}: measuring ${SECONDS} s`);
-    // Server CPU from /proc at the two instants the window opens and closes (ProtocolServer.cpu);
-    // each load process counts over its own window: both are turned into rates before combining.
-    const c0 = await server.cpu();
-    const t0 = performance.now();
-    await Promise.all(loads.map((l) => l.ask({ type: 'mark' }, 'marked', 10_000)));
-    await sleep(SECONDS * 1000);
-    const c1 = await server.cpu();
-    const loadAvg1 = loadavg()[0]!;
-    const wallSec = (performance.now() - t0) / 1000;
-    const reports = await Promise.all(loads.map((l) => l.ask({ type: 'report' }, 'report', 10_000)));
-    const stopped = await Promise.all(loads.map((l) => l.ask({ type: 'stop' }, 'stopped', 20_000)));
-    const upgradesPerSec = reports.reduce((sum, x) => sum + x.count / (x.ms / 1000), 0);
-    const serverCpuSec = (c1.user + c1.system - c0.user - c0.system) / 1e6;
-    const serverCores = serverCpuSec / wallSec;
-    const serverSysShare = (c1.system - c0.system) / 1e6 / serverCpuSec;
-    const loadSysShare = reports.reduce((a, x) => a + x.cpuSystem, 0) / reports.reduce((a, x) => a + x.cpuUser + x.cpuSystem, 0);
-    const loadCores = reports.reduce((sum, r) => sum + (r.cpuUser + r.cpuSystem) / 1e3 / r.ms, 0);
-    const hist = mergeHists(reports.map((r) => r.hist));
-    const errors: Record<string, number> = {};
-    for (const s of stopped) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
-    const failed = stopped.reduce((a, s) => a + (s.extra['failed'] ?? 0), 0);
-    const r: Round = {
-      kind, run, upgradesPerSec,
-      p50ms: histPercentile(hist, 50) / 1000, p99ms: histPercentile(hist, 99) / 1000,
-      serverCpuSec, serverCpuUsPerUpgrade: (serverCores * 1e6) / upgradesPerSec, serverCores,
-      loadCpuSec: loadCores * wallSec, loadCores, loadCpuUsPerUpgrade: (loadCores * 1e6) / upgradesPerSec, windowSec: wallSec,
-      serverSysShare, loadSysShare, loadAvg1,
-      failed, retries: stopped.reduce((a, s) => a + (s.extra['retries'] ?? 0), 0), errors, ok: failed === 0 && upgradesPerSec > 0,
-    };
-    status(`${label}: ${r.upgradesPerSec.toFixed(0)} upgrades/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ` +
-      `server ${r.serverCpuUsPerUpgrade.toFixed(1)} µs CPU/upgrade (${r.serverCores.toFixed(2)} cores), load ${r.loadCores.toFixed(2)} cores` +
-      (r.ok ? '' : `, ${failed} FAILED ${JSON.stringify(errors)}`), true);
-    return r;
-  } finally {
-    await Promise.all(loads.map((l) => l.stop(10_000)));
-    await server.close();
-  }
+  const w = await runRound({
+    kind, label, nodeArgs, script: join(here, 'load', 'handshake-clients.js'), loads: K,
+    argv: (port, i) => ['--port', String(port), '--source', sourceBlock(index * K + i), '--in-flight', String(IN_FLIGHT)],
+    warmupSec: WARMUP, seconds: SECONDS,
+  });
+  const errors: Record<string, number> = {};
+  for (const s of w.stopped) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const failed = w.stopped.reduce((a, s) => a + (s.extra['failed'] ?? 0), 0);
+  const upgradesPerSec = w.perSec;
+  const r: Round = {
+    kind, run, upgradesPerSec,
+    p50ms: histPercentile(w.hist, 50) / 1000, p99ms: histPercentile(w.hist, 99) / 1000,
+    serverCpuSec: w.serverCpuSec, serverCpuUsPerUpgrade: (w.serverCores * 1e6) / upgradesPerSec, serverCores: w.serverCores,
+    loadCpuSec: w.loadCpuSec, loadCores: w.loadCores, loadCpuUsPerUpgrade: (w.loadCores * 1e6) / upgradesPerSec, windowSec: w.windowSec,
+    serverSysShare: w.serverSysShare, loadSysShare: w.loadSysShare, loadAvg1: w.loadAvg1,
+    failed, retries: w.stopped.reduce((a, s) => a + (s.extra['retries'] ?? 0), 0), errors, ok: failed === 0 && upgradesPerSec > 0,
+  };
+  status(`${label}: ${r.upgradesPerSec.toFixed(0)} upgrades/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ` +
+    `server ${r.serverCpuUsPerUpgrade.toFixed(1)} µs CPU/upgrade (${r.serverCores.toFixed(2)} cores), load ${r.loadCores.toFixed(2)} cores` +
+    (r.ok ? '' : `, ${failed} FAILED ${JSON.stringify(errors)}`), true);
+  return r;
 }
 
 const FIELDS = ['upgradesPerSec', 'p50ms', 'p99ms', 'serverCpuSec', 'serverCpuUsPerUpgrade', 'serverCores', 'loadCpuSec', 'loadCores', 'loadCpuUsPerUpgrade', 'serverSysShare', 'loadSysShare'] as const;
@@ -121,18 +80,7 @@ type Summary = Record<(typeof FIELDS)[number], number>;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  let uws: { native: boolean; note: string } | null = null;
-  if (kinds.includes('uws')) {
-    uws = await probeUws();
-    status(uws.note, true);
-    if (!uws.native) kinds = kinds.filter((k) => k !== 'uws');
-  }
-  const rounds: Round[] = [];
-  let index = 0;
-  for (let run = 1; run <= RUNS; run++) {
-    const order = kinds.map((_, i) => kinds[(i + run - 1) % kinds.length]!); // no server always first
-    for (const kind of order) rounds.push(await round(kind, run, index++));
-  }
+  const { kinds, uws, rounds } = await interleaved(config.kinds, RUNS, [null], (_, kind, run, index) => round(kind, run, index));
   const summary: Record<string, Summary> = {};
   for (const kind of kinds) {
     const mine = rounds.filter((r) => r.kind === kind);
@@ -147,8 +95,7 @@ async function main(): Promise<void> {
   console.log(`\nUpgrades to saturation: ${K} load processes × ${IN_FLIGHT} in flight, connect → 101 → terminate; ${RUNS} runs × ${SECONDS} s (after ${WARMUP} s warm-up), medians.`);
   console.log('Server µs/upgrade = server CPU (user+sys) ÷ upgrades: the fair headline (server and load share 2 cores, so upgrades/s is a machine bound).');
   console.log(`×ws, ×uWS: server CPU per upgrade of ws / uWS.js ÷ this server's, in the same run, median over runs (>1 = cheaper). ${uws?.note ?? 'uWS.js not requested.'}`);
-  const avgs = rounds.map((r) => r.loadAvg1);
-  console.log(`Machine 1-min load average during the rounds: ${Math.min(...avgs).toFixed(1)}–${Math.max(...avgs).toFixed(1)} (median ${median(avgs).toFixed(1)}) on 2 cores.\n`);
+  console.log(`${loadAverageLine(rounds)}\n`);
   printTable(['server', 'upgrades/s', 'p50 ms', 'p99 ms', 'srv CPU s (cores)', 'srv µs/upgrade', '×ws', '×uWS', 'upgrades/s ×ws', 'load CPU s (cores)', 'load µs/upgrade', 'sys% srv/load'],
     kinds.map((kind) => {
       const s = summary[kind]!;
