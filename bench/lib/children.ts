@@ -70,7 +70,7 @@ export function waitOutSigint(): void {
   waitedOut.add('SIGINT');
 }
 
-/** Kills `proc` too when this process exits: for a child started some other way (not a node script). */
+/** Kills `proc` too when this process exits: for a child spawned directly (a profiler, whose output is text). */
 export function track<P extends ChildProcess>(proc: P): P {
   killChildrenOnExit();
   live.add(proc);
