@@ -19,20 +19,25 @@
  * the stdin pipe hop (~0.1 ms, the same for every server). Deliveries/s = N / that time. Server CPU
  * per broadcast = user+system CPU between the `stats` before and after (after the last delivery,
  * so the kernel-side writes the server pays for are in), minus the cost of a `stats` alone.
- * Results: bench/results/broadcast.json.
+ * Results: bench/out/broadcast.json (--publish: bench/results/, see lib/results.ts).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatBytes, formatRatio, median, printTable, writeResults } from './harness.js';
+import { IpcChild } from './lib/children.js';
+import { formatBytes, formatRatio, printTable } from './lib/format.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
+import { median, percentile } from './lib/stats.js';
+import { die, status } from './lib/status.js';
+import { clock, sleep } from './lib/time.js';
 import type { BroadcastCommand, BroadcastReport, RoundReport } from './load/broadcast-clients.js';
+import { sourceBlock } from './load/sources.js';
+import { parseKinds, ProtocolServer } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '1000,10000' },
     sizes: { type: 'string', default: '16,1024,16384' },
     broadcasts: { type: 'string', default: '20' },
@@ -49,169 +54,74 @@ const M = Number(args.broadcasts);
 const WARMUP = Number(args.warmup);
 const GAP_MS = Number(args['gap-ms']);
 const K = Number(args.processes);
-const KINDS = args.kinds!.split(',');
+const KINDS = parseKinds(args.kinds!);
 // 20,000 open files per process: a load process holds at most ~19.9k connections.
 for (const n of NS) if (!(n > 0 && n / K <= 19_900)) throw new RangeError(`--connections ${n} needs more --processes (≤ 19,900 per process)`);
-const SERVERS: Record<string, { script: string; argv: string[] }> = {
-  handle: { script: 'lightws.js', argv: ['--transport', 'handle'] },
-  socket: { script: 'lightws.js', argv: ['--transport', 'socket'] },
-  ws: { script: 'ws.js', argv: [] },
-  uws: { script: 'uws.js', argv: [] },
-};
-for (const k of KINDS) if (!(k in SERVERS)) throw new RangeError(`unknown kind ${k}: ${Object.keys(SERVERS).join(', ')}`);
-/** A fresh 127.<octet>.*.* region per run: an earlier run's TIME_WAITs keep their ports for 60 s. */
-const OCTET = 16 + Math.floor(Math.random() * 224);
-const clock = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-// ---- children: killed if we die --------------------------------------------------------------
-const children = new Set<ChildProcess>();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-const gone = (p: ChildProcess): boolean => p.exitCode !== null || p.signalCode !== null;
-async function reap(p: ChildProcess, ms: number): Promise<void> {
-  if (gone(p)) return;
-  const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-  const timer = setTimeout(() => p.kill('SIGKILL'), ms);
-  await exited;
-  clearTimeout(timer);
-}
-function deadline<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms); })])
-    .finally(() => clearTimeout(timer));
+/** A load process, and its clock minus ours in ms (see calibrate). */
+type Load = IpcChild<BroadcastCommand, BroadcastReport> & { offset: number };
+
+/** Clock offset from the ping-pong with the smallest round trip (NTP's idea, over IPC). */
+async function calibrate(load: Load, pings = 15): Promise<{ offset: number; rttMs: number }> {
+  let best = { offset: 0, rttMs: Infinity };
+  for (let i = 0; i < pings; i++) {
+    const t0 = clock();
+    const { at } = await load.ask({ type: 'ping' }, 'pong', 5_000);
+    const t1 = clock();
+    if (t1 - t0 < best.rttMs) best = { offset: at - (t0 + t1) / 2, rttMs: t1 - t0 };
+  }
+  load.offset = best.offset;
+  return best;
 }
 
-/** A benchmark server process (servers/protocol.ts): one JSON line answers each stdin command, in order. */
-class Server {
-  readonly proc: ChildProcess;
-  private lines: string[] = [];
-  private waiters: ((line: string) => void)[] = [];
-  constructor(readonly kind: string) {
-    const { script, argv } = SERVERS[kind]!;
-    this.proc = spawn(process.execPath, [join(here, 'servers', script), '--port', '0', '--mode', 'broadcast', ...argv], { stdio: ['pipe', 'pipe', 'inherit'] });
-    children.add(this.proc);
-    this.proc.on('exit', () => children.delete(this.proc));
-    createInterface({ input: this.proc.stdout! }).on('line', (line) => {
-      const w = this.waiters.shift();
-      if (w) w(line); else this.lines.push(line);
-    });
-  }
-  next<T>(ms = 30_000): Promise<T> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(JSON.parse(line) as T);
-    if (gone(this.proc)) return Promise.reject(new Error(`${this.kind} server has exited`));
-    return deadline(`${this.kind} server`, ms, new Promise<string>((resolve) => this.waiters.push(resolve))).then((l) => JSON.parse(l) as T);
-  }
-  ask<T>(command: string, ms?: number): Promise<T> {
-    this.proc.stdin!.write(`${command}\n`);
-    return this.next<T>(ms);
-  }
-  async cpuUs(): Promise<{ cpu: number; user: number; connections: number }> {
-    const s = await this.ask<{ cpuUser: number; cpuSystem: number; connections: number }>('stats');
-    return { cpu: s.cpuUser + s.cpuSystem, user: s.cpuUser, connections: s.connections };
-  }
-  async stop(): Promise<void> {
-    if (!gone(this.proc) && this.proc.stdin!.writable) this.proc.stdin!.end('close\n');
-    await reap(this.proc, 8_000);
-  }
-}
-
-/** A forked load process (IPC): replies awaited by type. */
-class Load {
-  readonly proc: ChildProcess;
-  private inbox: BroadcastReport[] = [];
-  private waiters: { type: string; resolve: (r: BroadcastReport) => void }[] = [];
-  /** Its clock minus ours, ms (see calibrate). */
-  offset = 0;
-  constructor(readonly name: string, argv: string[]) {
-    this.proc = fork(join(here, 'load', 'broadcast-clients.js'), argv, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    children.add(this.proc);
-    this.proc.on('exit', () => children.delete(this.proc));
-    this.proc.on('message', (r: BroadcastReport) => {
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
-    });
-  }
-  send(cmd: BroadcastCommand): void { if (this.proc.connected) this.proc.send(cmd); }
-  next<T extends BroadcastReport['type']>(type: T, ms: number): Promise<Extract<BroadcastReport, { type: T }>> {
-    const i = this.inbox.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<BroadcastReport, { type: T }>);
-    if (gone(this.proc)) return Promise.reject(new Error(`${this.name} has exited`));
-    const waiter = { type, resolve: (_: BroadcastReport) => {} };
-    const p = new Promise<BroadcastReport>((resolve) => (waiter.resolve = resolve));
-    this.waiters.push(waiter);
-    return deadline(`${this.name} '${type}'`, ms, p).catch((e: unknown) => {
-      this.waiters.splice(this.waiters.indexOf(waiter), 1);
-      throw e;
-    }) as Promise<Extract<BroadcastReport, { type: T }>>;
-  }
-  /** Clock offset from the ping-pong with the smallest round trip (NTP's idea, over IPC). */
-  async calibrate(pings = 15): Promise<{ offset: number; rttMs: number }> {
-    let best = { offset: 0, rttMs: Infinity };
-    for (let i = 0; i < pings; i++) {
-      const t0 = clock();
-      this.send({ type: 'ping' });
-      const { at } = await this.next('pong', 5_000);
-      const t1 = clock();
-      if (t1 - t0 < best.rttMs) best = { offset: at - (t0 + t1) / 2, rttMs: t1 - t0 };
-    }
-    this.offset = best.offset;
-    return best;
-  }
+/** Server CPU (user+system, and user alone) as the server reports it in `stats`, µs; and its connections. */
+async function serverCpu(server: ProtocolServer): Promise<{ cpu: number; user: number; connections: number }> {
+  const s = await server.stats();
+  return { cpu: s.cpuUser + s.cpuSystem, user: s.cpuUser, connections: s.connections };
 }
 
 interface Sample { kind: string; n: number; size: number; ttlMs: number; firstMs: number; sendMs: number; cpuMs: number; userMs: number; deliveries: number; sent: number; badSize: number }
-interface Held { kind: string; server: Server; loads: Load[]; native: boolean; info: Record<string, unknown>; statsCpuUs: number }
-
-const tty = process.stderr.isTTY === true;
-function status(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${line}\n`);
-}
+interface Held { kind: string; server: ProtocolServer; loads: Load[]; native: boolean; info: Record<string, unknown>; statsCpuUs: number }
 
 let blockIndex = 0;
 /** Starts one server and its load processes, holding n connections. Null when uWS is not native. */
 async function hold(kind: string, n: number, notes: string[]): Promise<Held | null> {
-  const server = new Server(kind);
-  const ready = await server.next<{ port: number; native: boolean } & Record<string, unknown>>(15_000);
+  const server = new ProtocolServer(kind, 'broadcast');
+  const ready = await server.ready();
   if (kind === 'uws' && !ready.native) {
     notes.push(`uWS skipped: the native binary did not load (${String(ready['nativeError'])}); the package's JS fallback is not uWS.`);
-    await server.stop();
+    await server.close();
     return null;
   }
   const loads: Load[] = [];
   for (let k = 0; k < K; k++) {
     const count = Math.floor(n / K) + (k < n % K ? 1 : 0);
-    const b = blockIndex++;
-    const sources = `127.${(OCTET + (b >> 8)) % 256}.${b & 255}.1`;
-    loads.push(new Load(`${kind} load ${k}`, ['--port', String(ready.port), '--connections', String(count), '--sources', sources, '--in-flight', args['in-flight']!]));
+    const sources = `${sourceBlock(blockIndex++)}.1`;
+    const argv = ['--port', String(ready.port), '--connections', String(count), '--sources', sources, '--in-flight', args['in-flight']!];
+    loads.push(Object.assign(new IpcChild<BroadcastCommand, BroadcastReport>(`${kind} load ${k}`, join(here, 'load', 'broadcast-clients.js'), argv), { offset: 0 }));
   }
   await Promise.all(loads.map((l) => l.next('ready', 15_000)));
-  for (const l of loads) l.send({ type: 'connect' });
-  const connected = await Promise.all(loads.map((l) => l.next('connected', 180_000)));
+  const connected = await Promise.all(loads.map((l) => l.ask({ type: 'connect' }, 'connected', 180_000)));
   const open = connected.reduce((s, c) => s + c.open, 0);
   if (open !== n) throw new Error(`${kind}: ${open}/${n} connections opened: ${JSON.stringify(connected.map((c) => c.errors))}`);
   // The server counts a connection once its 101 is written; the client may see it a moment earlier.
   let seen = 0;
-  for (let t = 0; t < 100 && (seen = (await server.cpuUs()).connections) !== n; t++) await sleep(50);
+  for (let t = 0; t < 100 && (seen = (await server.stats()).connections) !== n; t++) await sleep(50);
   if (seen !== n) throw new Error(`${kind}: the server counts ${seen} connections, expected ${n}`);
-  const clocks = await Promise.all(loads.map((l) => l.calibrate()));
+  const clocks = await Promise.all(loads.map((l) => calibrate(l)));
   // What a `stats` round costs the server on its own: subtracted from every CPU measurement.
   const idle: number[] = [];
-  for (let i = 0; i < 9; i++) idle.push(-(await server.cpuUs()).cpu + (await server.cpuUs()).cpu);
+  for (let i = 0; i < 9; i++) idle.push(-(await serverCpu(server)).cpu + (await serverCpu(server)).cpu);
   const { port: _, ready: _r, ...info } = ready as Record<string, unknown>;
   status(`${kind}: ${n} connections in ${(Math.max(...connected.map((c) => c.ms)) / 1000).toFixed(1)} s; clock offsets ${clocks.map((c) => `${c.offset.toFixed(3)}±${(c.rttMs / 2).toFixed(3)}`).join(', ')} ms`, true);
   return { kind, server, loads, native: ready.native, info, statsCpuUs: median(idle) };
 }
 
 async function broadcastOnce(h: Held, n: number, size: number, id: number): Promise<Sample> {
-  for (const l of h.loads) l.send({ type: 'expect', id, size });
-  await Promise.all(h.loads.map((l) => l.next('armed', 10_000)));
-  const before = await h.server.cpuUs();
+  await Promise.all(h.loads.map((l) => l.ask({ type: 'expect', id, size }, 'armed', 10_000)));
+  const before = await serverCpu(h.server);
   const t0 = clock();
-  const reply = await h.server.ask<{ sent: number; ms: number; error?: string }>(`broadcast ${size} binary`, 60_000);
-  if (reply.error !== undefined) throw new Error(`${h.kind}: ${reply.error}`);
+  const reply = await h.server.command<{ sent: number; ms: number }>(`broadcast ${size} binary`, 60_000);
   const rounds: RoundReport[] = await Promise.all(h.loads.map(async (l) => {
     try {
       for (;;) {
@@ -219,11 +129,10 @@ async function broadcastOnce(h: Held, n: number, size: number, id: number): Prom
         if (r.id === id) return r; // else a late one from an earlier, timed-out round
       }
     } catch {
-      l.send({ type: 'report', id });
-      return l.next('report', 5_000); // late: count what did arrive
+      return l.ask({ type: 'report', id }, 'report', 5_000); // late: count what did arrive
     }
   }));
-  const after = await h.server.cpuUs();
+  const after = await serverCpu(h.server);
   const last = Math.max(...rounds.map((r, i) => r.lastAt - h.loads[i]!.offset));
   const first = Math.min(...rounds.map((r, i) => r.firstAt - h.loads[i]!.offset));
   const deliveries = rounds.reduce((s, r) => s + r.deliveries, 0);
@@ -233,8 +142,6 @@ async function broadcastOnce(h: Held, n: number, size: number, id: number): Prom
     cpuMs: (after.cpu - before.cpu - h.statsCpuUs) / 1000, userMs: (after.user - before.user) / 1000, deliveries, sent: reply.sent, badSize: rounds.reduce((s, r) => s + r.badSize, 0),
   };
 }
-
-const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!; };
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -264,9 +171,8 @@ async function main(): Promise<void> {
         }
       }
     } finally {
-      for (const h of held) for (const l of h.loads) l.send({ type: 'quit' });
-      await Promise.all(held.flatMap((h) => h.loads.map((l) => l.next('quitted', 30_000).catch(() => null))));
-      await Promise.all(held.flatMap((h) => [h.server.stop(), ...h.loads.map((l) => reap(l.proc, 5_000))]));
+      await Promise.all(held.flatMap((h) => h.loads.map((l) => l.ask({ type: 'quit' }, 'quitted', 30_000).catch(() => null))));
+      await Promise.all(held.flatMap((h) => [h.server.close(), ...h.loads.map((l) => l.stop(5_000))]));
     }
   }
   status('', false);
@@ -279,7 +185,7 @@ async function main(): Promise<void> {
     const ttl = mine.map((s) => s.ttlMs);
     rows.push({
       kind, n, size, runs: mine.length,
-      deliveriesPerSec: median(ttl.map((t) => n / (t / 1000))), ttlP50Ms: median(ttl), ttlP90Ms: pct(ttl, 90),
+      deliveriesPerSec: median(ttl.map((t) => n / (t / 1000))), ttlP50Ms: median(ttl), ttlP90Ms: percentile(ttl, 90),
       firstP50Ms: median(mine.map((s) => s.firstMs)), cpuMsPerBroadcast: median(mine.map((s) => s.cpuMs)), userMsPerBroadcast: median(mine.map((s) => s.userMs)), sendCallMs: median(mine.map((s) => s.sendMs)),
       ok: mine.every((s) => s.deliveries === n && s.sent === n && s.badSize === 0),
     });
@@ -306,22 +212,17 @@ async function main(): Promise<void> {
   );
   for (const note of notes) console.log(`\n${note}`);
   const allOk = rows.every((r) => r.ok);
-  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', ...pkg.split('/'), 'package.json'), 'utf8')) as { version: string }).version;
-  writeResults(join(here, '..', '..', 'bench', 'results', 'broadcast.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
-    config: { connections: NS, sizes: SIZES, broadcasts: M, warmup: WARMUP, gapMs: GAP_MS, loadProcesses: K, kinds, ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+  const written = writeResults('broadcast', {
+    config: { connections: NS, sizes: SIZES, broadcasts: M, warmup: WARMUP, gapMs: GAP_MS, loadProcesses: K, kinds, ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     unit: 'deliveries/s; ms (medians over broadcasts)',
     method: 'time to last delivery = latest delivery reported by the load processes − t0 just before the broadcast command is written to the server stdin; one clock (timeOrigin + now), per-process offset by IPC ping-pong. cpu = server process CPU between stats before and after the last delivery, minus a stats round alone.',
     servers, notes, allVerified: allOk,
     summary: rows.map((r) => ({ ...r, vsWs: ratios(r, 'ws'), vsUws: ratios(r, 'uws') })),
     samples,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${allOk ? 'Every broadcast reached all N connections with the right size.' : 'SOME BROADCASTS WERE NOT FULLY DELIVERED.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/broadcast.json`);
+  }, args);
+  console.log(`\n${allOk ? 'Every broadcast reached all N connections with the right size.' : 'SOME BROADCASTS WERE NOT FULLY DELIVERED.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
   if (!allOk) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:broadcast failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:broadcast failed', error));

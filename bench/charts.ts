@@ -1,20 +1,26 @@
 /**
- * Renders the charts in docs/charts/ from the JSON in bench/results/:
+ * Renders the charts in docs/charts/ from the committed results in bench/results/:
  *
- *   npm run bench:charts
+ *   npm run bench:charts -- [--from bench/out] [--to DIR]
  *
- * Each chart is drawn only when its results file exists, so it can run after any subset of the
- * benchmarks. Values are the medians the benchmarks recorded.
+ * --from reads another folder (say the bench/out/ of a run not published yet); --to writes the
+ * SVGs elsewhere (default docs/charts/, which docs/benchmarks.md shows). Each chart is drawn only
+ * when its results file exists, so it can run after any subset of the benchmarks. Values are the
+ * medians the benchmarks recorded.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { barChart, type Bar } from './svg-chart.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readResults, ROOT, shown } from './lib/results.js';
+import { barChart, type Bar } from './lib/svg-chart.js';
+
+const { values: args } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } } });
+const from = args.from === undefined ? join(ROOT, 'bench', 'results') : resolve(args.from);
+const to = args.to === undefined ? join(ROOT, 'docs', 'charts') : resolve(args.to);
 
 const LABELS: Record<string, string> = { handle: 'lightws (handle)', socket: 'lightws (socket)', ws: 'ws', uws: 'uWebSockets.js' };
 
-function read<T>(name: string): T | undefined {
-  const path = `bench/results/${name}.json`;
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as T) : undefined;
-}
+const read = <T>(name: string): T | undefined => readResults<T>(from, name);
 
 function bars(values: Record<string, number | undefined>): Bar[] {
   return Object.entries(values)
@@ -23,28 +29,36 @@ function bars(values: Record<string, number | undefined>): Bar[] {
 }
 
 function write(name: string, svg: string): void {
-  mkdirSync('docs/charts', { recursive: true });
-  writeFileSync(`docs/charts/${name}.svg`, svg);
-  process.stdout.write(`wrote docs/charts/${name}.svg\n`);
+  mkdirSync(to, { recursive: true });
+  const path = join(to, `${name}.svg`);
+  writeFileSync(path, svg);
+  process.stdout.write(`wrote ${shown(path)}\n`);
 }
 
 interface IdleSummary { rssPerConn: number; rssNoYoungPerConn: number; heapPerConn: number; gcMsTop: number }
-const idle = read<{ summary: Record<string, IdleSummary> }>('idle');
+// Titles say what the run measured, from its own config: a --from folder may hold a smaller run.
+const thousands = (n: number): string => `${Number((n / 1000).toFixed(1))}k`;
+const idle = read<{ summary: Record<string, IdleSummary>; config?: { connections?: number } }>('idle');
 if (idle) {
   const kinds = Object.keys(idle.summary);
+  const n = thousands(idle.config?.connections ?? 19_900);
   const pick = (field: keyof IdleSummary) => Object.fromEntries(kinds.map((k) => [k, idle.summary[k]![field]]));
-  write('memory-rss-per-connection', barChart({ title: 'Server RSS per idle connection (19.9k connections, lower is better)', unit: 'B', bars: bars(pick('rssPerConn')), target: { value: 800, label: 'target 800 B' } }));
+  write('memory-rss-per-connection', barChart({ title: `Server RSS per idle connection (${n} connections, lower is better)`, unit: 'B', bars: bars(pick('rssPerConn')), target: { value: 800, label: 'target 800 B' } }));
   write('memory-heap-per-connection', barChart({ title: 'V8 heap per idle connection (lower is better)', unit: 'B', bars: bars(pick('heapPerConn')), target: { value: 200, label: 'target 200 B' } }));
-  write('gc-pause', barChart({ title: 'Full-GC pause with 19.9k idle connections (lower is better)', unit: 'ms', bars: bars(pick('gcMsTop')), target: { value: 15, label: 'target 15 ms' } }));
+  write('gc-pause', barChart({ title: `Full-GC pause with ${n} idle connections (lower is better)`, unit: 'ms', bars: bars(pick('gcMsTop')), target: { value: 15, label: 'target 15 ms' } }));
 }
 
 type EchoSummary = Record<string, Record<string, { msgsPerServerCpuSec?: number }>>;
-const SCENARIOS: Record<string, string> = { rate100: '100 connections, 20k msg/s offered', flat100: '100 connections flat out', flat10k: '10,000 connections flat out' };
-const echo = read<{ summary?: EchoSummary }>('echo');
+interface EchoScenario { name: string; connections: number; mode: string; rate: number }
+const echo = read<{ summary?: EchoSummary; config?: { scenarios?: EchoScenario[] } }>('echo');
+const describe = (sc: EchoScenario | undefined, name: string): string =>
+  sc === undefined ? name
+  : `${sc.connections.toLocaleString('en-US')} connections${sc.mode === 'rate' ? `, ${thousands(sc.rate)} msg/s offered` : ' flat out'}`;
 if (echo?.summary) {
   for (const [scenario, servers] of Object.entries(echo.summary)) {
     const values = Object.fromEntries(Object.entries(servers).map(([kind, r]) => [kind, r.msgsPerServerCpuSec]));
-    write(`echo-${scenario}`, barChart({ title: `Echo, ${SCENARIOS[scenario] ?? scenario}: messages per server CPU-second`, unit: 'msg/CPU-s', bars: bars(values) }));
+    const title = `Echo, ${describe(echo.config?.scenarios?.find((s) => s.name === scenario), scenario)}: messages per server CPU-second`;
+    write(`echo-${scenario}`, barChart({ title, unit: 'msg/CPU-s', bars: bars(values) }));
   }
 }
 

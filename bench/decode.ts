@@ -13,11 +13,15 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { encodeClientFrame } from '../src/protocol/frame-encoder.js';
 import { receive, ReceiveProgress, type ReceiverConfig, type ReceiverSink } from '../src/protocol/receiver.js';
 import { BufferPool } from '../src/pool/buffer-pool.js';
-import { compare, environment, formatRatio, printTable, writeResults } from './harness.js';
+import { formatRatio, printTable } from './lib/format.js';
+import { compare } from './lib/measure.js';
+import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 
+const { values: args } = parseArgs({ options: RESULTS_OPTIONS });
 const quick = process.env['QUICK'] === '1';
 const options = quick ? { minTimeMs: 50, runs: 5 } : { minTimeMs: 200, runs: 9 };
 const require = createRequire(import.meta.url);
@@ -80,4 +84,4 @@ for (const [name, size, text] of cases) {
   results.push({ case: name, payloadBytes: size, framesPerSlab: frames, lightwsFramesPerSec: ours, wsFramesPerSec: theirs, ratio: ours / theirs, spread: { lightws: measured['lightws']!.spread, ws: measured['ws']!.spread } });
 }
 printTable(['frames', 'lightws Mframes/s', 'lightws GB/s', 'ws Mframes/s', 'lightws / ws'], rows);
-writeResults('bench/results/decode.json', { benchmark: 'decode', environment: environment(), options, results });
+console.log(`\nresults in ${writeResults('decode', { benchmark: 'decode', options, results }, args)}`);

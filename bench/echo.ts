@@ -24,38 +24,35 @@
  * flat-out msgs/s is a bound set by the whole machine, not by the server
  * alone: the fair headline is messages per server CPU-second (echoes counted
  * by the load over the window ÷ the server process's user+system CPU in that
- * window, from its `stats`). Load-process CPU is reported beside it.
- * Results: bench/results/echo.json.
+ * window, read from /proc: load/window.ts). Load-process CPU is reported beside it.
+ * Results: bench/out/echo.json (--publish: bench/results/, see lib/results.ts).
  */
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRatio, median, printTable, writeResults } from './harness.js';
-import { LoadChild, mergeHists, pairedRatio, percentile, probeUws, SERVERS, ServerChild, serverScript, sleep, sourceBlock, status } from './load/control.js';
+import { formatRatio, printTable } from './lib/format.js';
+import { histPercentile } from './lib/histogram.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
+import { medians, pairedRatio } from './lib/stats.js';
+import { die, status } from './lib/status.js';
+import { sourceBlock } from './load/sources.js';
+import { interleaved, loadAverageLine, ROUND_OPTIONS, roundsConfig, runRound } from './load/window.js';
+import { SERVERS } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' },
+    ...RESULTS_OPTIONS,
+    ...ROUND_OPTIONS,
     seconds: { type: 'string', default: '4' },
-    warmup: { type: 'string', default: '2' },
-    load: { type: 'string', default: '2' },
     rate: { type: 'string', default: '20000' },
     window: { type: 'string', default: '10' },
     big: { type: 'string', default: '10000' },
     'big-window': { type: 'string', default: '2' },
-    kinds: { type: 'string', default: 'handle,socket,ws,uws' },
     scenarios: { type: 'string', default: 'rate100,flat100,flat10k' },
-    'server-node-args': { type: 'string', default: '' },
   },
 });
-const RUNS = Number(args.runs);
-const SECONDS = Number(args.seconds);
-const WARMUP = Number(args.warmup);
-const K = Number(args.load);
-const nodeArgs = args['server-node-args']!.split(',').filter(Boolean);
+const { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loads: K, nodeArgs, ...config } = roundsConfig(args);
 
 interface Scenario { name: string; connections: number; mode: 'rate' | 'flat'; rate: number; window: number; describe: string }
 const SCENARIOS: Record<string, Scenario> = {
@@ -64,7 +61,6 @@ const SCENARIOS: Record<string, Scenario> = {
   flat10k: { name: 'flat10k', connections: Number(args.big), mode: 'flat', rate: 0, window: Number(args['big-window']), describe: `${args.big} conns flat out, window ${args['big-window']}` },
 };
 const scenarios = args.scenarios!.split(',').map((s) => SCENARIOS[s] ?? (() => { throw new RangeError(`unknown scenario ${s}`); })());
-let kinds = args.kinds!.split(',').filter((k) => { if (!SERVERS[k]) throw new RangeError(`unknown kind ${k}`); return true; });
 if (scenarios.some((s) => s.connections / K > 19_000)) throw new RangeError('more than 19,000 connections per load process (20,000 open files each): raise --load');
 
 interface Round {
@@ -83,70 +79,31 @@ interface Round {
 
 async function round(sc: Scenario, kind: string, run: number, index: number): Promise<Round> {
   const label = `${sc.name} ${SERVERS[kind]!.label} run ${run}/${RUNS}`;
-  const s = SERVERS[kind]!;
-  const server = new ServerChild(kind, serverScript(kind), ['--port', '0', '--mode', 'echo', ...s.argv], nodeArgs);
-  const loads: LoadChild[] = [];
-  const tSpawn = performance.now();
-  let tStop = 0;
-  let r: Round | undefined;
-  try {
-    const { port } = await server.ready();
-    for (let i = 0; i < K; i++) {
-      const n = Math.floor(sc.connections / K) + (i < sc.connections % K ? 1 : 0);
-      loads.push(new LoadChild(`load ${i}`, join(here, 'load', 'echo-clients.js'), [
-        '--port', String(port), '--connections', String(n), '--source', sourceBlock(index * K + i), '--mode', sc.mode,
-        '--rate', String((sc.rate * n) / sc.connections), '--window', String(sc.window),
-      ]));
-    }
-    await Promise.all(loads.map((l) => l.ask(null, 'ready', 15_000)));
-    const setupMs = performance.now() - tSpawn;
-    status(`${label}: connecting ${sc.connections}`);
-    const connected = await Promise.all(loads.map((l) => l.ask({ type: 'connect' }, 'connected', 180_000)));
-    const errors: Record<string, number> = {};
-    for (const c of connected) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
-    await Promise.all(loads.map((l) => l.ask({ type: 'start' }, 'started', 10_000)));
-    status(`${label}: warm-up ${WARMUP} s`);
-    await sleep(WARMUP * 1000);
-    status(`${label}: measuring ${SECONDS} s`);
-    // Server CPU from /proc at the two instants the window opens and closes (ServerChild.cpu);
-    // each load process counts over its own window: both are turned into rates before combining.
-    const c0 = await server.cpu();
-    const t0 = performance.now();
-    const [s0] = await Promise.all([server.stats(), ...loads.map((l) => l.ask({ type: 'mark' }, 'marked', 10_000))]);
-    await sleep(SECONDS * 1000);
-    const c1 = await server.cpu();
-    const loadAvg1 = loadavg()[0]!;
-    const wallSec = (performance.now() - t0) / 1000;
-    const reports = await Promise.all(loads.map((l) => l.ask({ type: 'report' }, 'report', 10_000)));
-    tStop = performance.now();
-    const stopped = await Promise.all(loads.map((l) => l.ask({ type: 'stop' }, 'stopped', 20_000)));
-    const msgsPerSec = reports.reduce((sum, r) => sum + r.count / (r.ms / 1000), 0);
-    const serverCpuSec = (c1.user + c1.system - c0.user - c0.system) / 1e6;
-    const serverSysShare = (c1.system - c0.system) / 1e6 / serverCpuSec;
-    const loadSysShare = reports.reduce((a, x) => a + x.cpuSystem, 0) / reports.reduce((a, x) => a + x.cpuUser + x.cpuSystem, 0);
-    const loadCores = reports.reduce((sum, r) => sum + (r.cpuUser + r.cpuSystem) / 1e3 / r.ms, 0);
-    const hist = mergeHists(reports.map((r) => r.hist));
-    const sum = (key: string): number => stopped.reduce((acc, r) => acc + (r.extra[key] ?? 0), 0);
-    const verified = {
-      serverConnections: s0.connections, open: connected.reduce((a, c) => a + c.open, 0), failed: connected.reduce((a, c) => a + c.failed, 0),
-      closedEarly: sum('closedEarly'), unexpected: sum('unexpected'), badLength: sum('badLength'), ok: false,
-    };
-    verified.ok = verified.serverConnections === sc.connections && verified.open === sc.connections && verified.failed === 0 &&
-      verified.closedEarly === 0 && verified.unexpected === 0 && verified.badLength === 0;
-    r = {
-      scenario: sc.name, kind, run, msgsPerSec, p50us: percentile(hist, 50), p99us: percentile(hist, 99),
-      serverCpuSec, msgsPerServerCpuSec: msgsPerSec / (serverCpuSec / wallSec), serverCores: serverCpuSec / wallSec,
-      loadCpuSec: loadCores * wallSec, loadCores, windowSec: wallSec, serverSysShare, loadSysShare, loadAvg1,
-      offered: sc.rate, skipped: reports.reduce((a, x) => a + (x.extra['skipped'] ?? 0), 0), verified, errors,
-      setupMs, connectMs: Math.max(...connected.map((c) => c.ms)), teardownMs: 0,
-    };
-    status(`${label}: ${r.msgsPerSec.toFixed(0)} msgs/s, p50 ${r.p50us.toFixed(0)} µs, p99 ${r.p99us.toFixed(0)} µs, ` +
-      `server ${r.serverCores.toFixed(2)} cores, ${r.msgsPerServerCpuSec.toFixed(0)} msgs/CPU-s, load ${r.loadCores.toFixed(2)} cores${verified.ok ? '' : ` VERIFY FAILED ${JSON.stringify(verified)} ${JSON.stringify(errors)}`}`, true);
-  } finally {
-    await Promise.all(loads.map((l) => l.stop(10_000)));
-    await server.stop();
-  }
-  r.teardownMs = performance.now() - tStop;
+  const share = (i: number): number => Math.floor(sc.connections / K) + (i < sc.connections % K ? 1 : 0);
+  const w = await runRound({
+    kind, label, nodeArgs, script: join(here, 'load', 'echo-clients.js'), loads: K, connections: sc.connections,
+    argv: (port, i) => ['--port', String(port), '--connections', String(share(i)), '--source', sourceBlock(index * K + i), '--mode', sc.mode,
+      '--rate', String((sc.rate * share(i)) / sc.connections), '--window', String(sc.window)],
+    warmupSec: WARMUP, seconds: SECONDS, statsAtMark: true,
+  });
+  const errors: Record<string, number> = {};
+  for (const c of w.connected) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const sum = (key: string): number => w.stopped.reduce((acc, r) => acc + (r.extra[key] ?? 0), 0);
+  const verified = {
+    serverConnections: w.atMark?.connections ?? 0, open: w.connected.reduce((a, c) => a + c.open, 0), failed: w.connected.reduce((a, c) => a + c.failed, 0),
+    closedEarly: sum('closedEarly'), unexpected: sum('unexpected'), badLength: sum('badLength'), ok: false,
+  };
+  verified.ok = verified.serverConnections === sc.connections && verified.open === sc.connections && verified.failed === 0 &&
+    verified.closedEarly === 0 && verified.unexpected === 0 && verified.badLength === 0;
+  const r: Round = {
+    scenario: sc.name, kind, run, msgsPerSec: w.perSec, p50us: histPercentile(w.hist, 50), p99us: histPercentile(w.hist, 99),
+    serverCpuSec: w.serverCpuSec, msgsPerServerCpuSec: w.perSec / w.serverCores, serverCores: w.serverCores,
+    loadCpuSec: w.loadCpuSec, loadCores: w.loadCores, windowSec: w.windowSec, serverSysShare: w.serverSysShare, loadSysShare: w.loadSysShare, loadAvg1: w.loadAvg1,
+    offered: sc.rate, skipped: w.reports.reduce((a, x) => a + (x.extra['skipped'] ?? 0), 0), verified, errors,
+    setupMs: w.setupMs, connectMs: w.connectMs, teardownMs: w.teardownMs,
+  };
+  status(`${label}: ${r.msgsPerSec.toFixed(0)} msgs/s, p50 ${r.p50us.toFixed(0)} µs, p99 ${r.p99us.toFixed(0)} µs, ` +
+    `server ${r.serverCores.toFixed(2)} cores, ${r.msgsPerServerCpuSec.toFixed(0)} msgs/CPU-s, load ${r.loadCores.toFixed(2)} cores${verified.ok ? '' : ` VERIFY FAILED ${JSON.stringify(verified)} ${JSON.stringify(errors)}`}`, true);
   return r;
 }
 
@@ -155,27 +112,13 @@ type Summary = Record<(typeof FIELDS)[number], number>;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  let uws: { native: boolean; note: string } | null = null;
-  if (kinds.includes('uws')) {
-    uws = await probeUws();
-    status(uws.note, true);
-    if (!uws.native) kinds = kinds.filter((k) => k !== 'uws');
-  }
-  const rounds: Round[] = [];
-  let index = 0;
-  for (let run = 1; run <= RUNS; run++) {
-    for (const sc of scenarios) {
-      // Rotate the order each run: no server always goes first (or right after the 10k round).
-      const order = kinds.map((_, i) => kinds[(i + run - 1) % kinds.length]!);
-      for (const kind of order) rounds.push(await round(sc, kind, run, index++));
-    }
-  }
+  const { kinds, uws, rounds } = await interleaved(config.kinds, RUNS, scenarios, round);
   const summary: Record<string, Record<string, Summary>> = {};
   for (const sc of scenarios) {
     summary[sc.name] = {};
     for (const kind of kinds) {
       const mine = rounds.filter((r) => r.scenario === sc.name && r.kind === kind);
-      summary[sc.name]![kind] = Object.fromEntries(FIELDS.map((f) => [f, median(mine.map((r) => r[f]))])) as Summary;
+      summary[sc.name]![kind] = medians(mine, FIELDS);
     }
   }
   // Ratios are paired run by run (see pairedRatio), >1 = better than the reference.
@@ -187,20 +130,18 @@ async function main(): Promise<void> {
       msgsPerSecVsWs: pairedRatio(mine, k, 'ws', (r) => r.msgsPerSec),
     };
   };
-  const ratio = (x: number): string => (Number.isFinite(x) ? formatRatio(x) : '-');
   console.log(`\nEcho, 22-byte text messages; ${RUNS} runs × ${SECONDS} s measured (after ${WARMUP} s warm-up), medians; load: lightws client in ${K} processes.`);
   console.log('msgs/CPU-s = echoes ÷ server CPU seconds (user+sys), the fair headline: server and load share 2 cores, so msgs/s is a machine bound.');
   console.log(`×ws, ×uWS: msgs per server CPU-second ÷ ws's / uWS.js's in the same run, median over runs (>1 = cheaper per message). ${uws?.note ?? 'uWS.js not requested.'}`);
-  const avgs = rounds.map((r) => r.loadAvg1);
-  console.log(`Machine 1-min load average during the rounds: ${Math.min(...avgs).toFixed(1)}–${Math.max(...avgs).toFixed(1)} (median ${median(avgs).toFixed(1)}) on 2 cores.\n`);
+  console.log(`${loadAverageLine(rounds)}\n`);
   const rows: (string | number)[][] = [];
   for (const sc of scenarios) {
     for (const kind of kinds) {
       const s = summary[sc.name]![kind]!;
       const x = ratios(sc.name, kind);
       rows.push([SCENARIOS[sc.name]!.describe, SERVERS[kind]!.label, s.msgsPerSec.toFixed(0), s.p50us.toFixed(0), s.p99us.toFixed(0),
-        `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`, s.msgsPerServerCpuSec.toFixed(0), ratio(x.perCpuVsWs),
-        ratio(x.perCpuVsUws), ratio(x.msgsPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`,
+        `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`, s.msgsPerServerCpuSec.toFixed(0), formatRatio(x.perCpuVsWs),
+        formatRatio(x.perCpuVsUws), formatRatio(x.msgsPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`,
         `${(100 * s.serverSysShare).toFixed(0)}/${(100 * s.loadSysShare).toFixed(0)}`]);
     }
   }
@@ -209,11 +150,9 @@ async function main(): Promise<void> {
   const skipped = rounds.filter((r) => r.skipped > 0);
   for (const r of failed) console.log(`  VERIFY FAILED: ${r.scenario} ${r.kind} run ${r.run}: ${JSON.stringify(r.verified)} ${JSON.stringify(r.errors)}`);
   for (const r of skipped) console.log(`  ${r.scenario} ${r.kind} run ${r.run}: ${r.skipped} sends skipped (a connection had its max in flight: offered rate not met)`);
-  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-  writeResults(join(here, '..', '..', 'bench', 'results', 'echo.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+  const written = writeResults('echo', {
     config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loadProcesses: K, scenarios, kinds, serverNodeArgs: nodeArgs,
-      payload: 'hello world!!13212312! (22 B, text)', ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+      payload: 'hello world!!13212312! (22 B, text)', ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     uws,
     unit: 'msgs/s; µs; CPU seconds over the measured window; msgs per server CPU-second; medians over runs; ratios paired run by run, then median',
     summary,
@@ -221,12 +160,9 @@ async function main(): Promise<void> {
     allVerified: failed.length === 0,
     rounds,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${failed.length === 0 ? 'All rounds verified' : `${failed.length} ROUNDS FAILED VERIFICATION`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/echo.json`);
+  }, args);
+  console.log(`\n${failed.length === 0 ? 'All rounds verified' : `${failed.length} ROUNDS FAILED VERIFICATION`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
   if (failed.length > 0) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:echo failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:echo failed', error));

@@ -23,21 +23,26 @@
  * --profile <kinds> (default handle; '' for none): after the measured runs, one more pass per size with V8's sampling heap
  * profiler (keeping collected objects), to name the allocation sites; its bytes are estimates,
  * and the profiler slows the server, so this pass is not measured.
- * Results: bench/results/garbage.json.
+ * Results: bench/out/garbage.json (--publish: bench/results/, see lib/results.ts).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatBytes, formatRatio, median, printTable, writeResults } from './harness.js';
+import { IpcChild } from './lib/children.js';
+import { formatBytes, formatRatio, printTable } from './lib/format.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
+import { median } from './lib/stats.js';
+import { die, status } from './lib/status.js';
+import { sleep } from './lib/time.js';
 import type { BroadcastCommand, BroadcastReport } from './load/broadcast-clients.js';
 import type { GarbageCommand, GarbageReport } from './load/garbage-clients.js';
+import { sourceBlock } from './load/sources.js';
 import type { AllocationSite, ObserverCommand, ObserverReport, WindowStats } from './servers/gc-observer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     messages: { type: 'string', default: '1000000' },
     sizes: { type: 'string', default: '16,1024,16384' },
     kinds: { type: 'string', default: 'handle,socket,ws,uws' },
@@ -62,55 +67,16 @@ const PROFILE = args.profile!.split(',').filter((k) => k !== '');
 const PROFILE_MESSAGES = Number(args['profile-messages']);
 const BC_N = Number(args['broadcast-connections']);
 const BROADCASTS = Number(args.broadcasts);
-const OCTET = 16 + Math.floor(Math.random() * 224);
+type Server = IpcChild<ObserverCommand, ObserverReport>;
+type Clients = IpcChild<GarbageCommand, GarbageReport>;
 
-// ---- forked children: replies awaited by type, killed if we die ------------------------------
-const children = new Set<ChildProcess>();
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-class Child<Cmd, Rep extends { type: string }> {
-  readonly proc: ChildProcess;
-  private inbox: Rep[] = [];
-  private waiters: { type: string; resolve: (r: Rep) => void; reject: (e: Error) => void }[] = [];
-  constructor(readonly name: string, script: string, argv: string[], execArgv: string[]) {
-    this.proc = fork(join(here, script), argv, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    children.add(this.proc);
-    this.proc.on('message', (r: Rep) => {
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
-    });
-    this.proc.on('exit', (code, signal) => {
-      children.delete(this.proc);
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`${name} exited (${code ?? signal}) while we waited for '${w.type}'`));
-    });
-  }
-  /** Sends `cmd` (unless null) and waits for the reply of type `type`. */
-  ask<T extends Rep['type']>(cmd: Cmd | null, type: T, ms: number): Promise<Extract<Rep, { type: T }>> {
-    if (cmd !== null && this.proc.connected) this.proc.send(cmd as object);
-    const i = this.inbox.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<Rep, { type: T }>);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error(`${this.name} has exited`));
-    return new Promise((resolve, reject) => {
-      const w = { type, resolve: (r: Rep) => { clearTimeout(timer); resolve(r as Extract<Rep, { type: T }>); }, reject };
-      const timer = setTimeout(() => { this.waiters.splice(this.waiters.indexOf(w), 1); reject(new Error(`${this.name}: no '${type}' within ${ms} ms`)); }, ms);
-      this.waiters.push(w);
-    });
-  }
-  async stop(ms: number): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), ms);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-type Server = Child<ObserverCommand, ObserverReport>;
-type Clients = Child<GarbageCommand, GarbageReport>;
-
-const tty = process.stderr.isTTY === true;
-function status(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${line}\n`);
+/**
+ * A server measuring its own garbage. --no-concurrent-array-buffer-sweeping makes its off-heap
+ * sums exact (see servers/gc-observer.ts).
+ */
+function observer(kind: string, mode: 'echo' | 'broadcast'): Server {
+  return new IpcChild(`${kind} ${mode} server`, join(here, 'servers', 'gc-observer.js'), ['--kind', kind, '--mode', mode],
+    { execArgv: ['--expose-gc', '--no-concurrent-array-buffer-sweeping'] });
 }
 
 /** Echoes `messages` messages; fails loudly if any went missing or came back the wrong size. */
@@ -125,7 +91,7 @@ interface Sampled { kind: string; size: number; messages: number; totalBytesPerM
 
 let block = 0;
 async function session(kind: string, run: number, notes: string[], out: Measured[], sampled: Sampled[]): Promise<{ native: boolean; info: Record<string, unknown> } | null> {
-  const server: Server = new Child(`${kind} server`, join('servers', 'gc-observer.js'), ['--kind', kind], ['--expose-gc', '--no-concurrent-array-buffer-sweeping']);
+  const server = observer(kind, 'echo');
   let clients: Clients | undefined;
   try {
     const ready = await server.ask(null, 'ready', 15_000);
@@ -133,9 +99,8 @@ async function session(kind: string, run: number, notes: string[], out: Measured
       notes.push(`uWS skipped: the native binary did not load (${String(ready.info['nativeError'])}); the package's JS fallback is not uWS.`);
       return null;
     }
-    const b = block++;
-    clients = new Child(`${kind} load`, join('load', 'garbage-clients.js'),
-      ['--port', String(ready.port), '--connections', args.connections!, '--sources', `127.${(OCTET + (b >> 8)) % 256}.${b & 255}.1`], []);
+    clients = new IpcChild(`${kind} load`, join(here, 'load', 'garbage-clients.js'),
+      ['--port', String(ready.port), '--connections', args.connections!, '--sources', `${sourceBlock(block++)}.1`]);
     await clients.ask(null, 'ready', 15_000);
     const connected = await clients.ask({ type: 'connect' }, 'connected', 30_000);
     if (connected.open !== Number(args.connections)) throw new Error(`${kind}: ${connected.open} connections opened: ${JSON.stringify(connected.errors)}`);
@@ -172,17 +137,16 @@ interface BroadcastWindow extends WindowStats { kind: string; size: number; run:
 
 /** Heap bytes per broadcast delivery: a broadcast-mode server, BC_N connections, BROADCASTS broadcasts per size. */
 async function broadcastSession(kind: string, run: number, out: BroadcastWindow[]): Promise<void> {
-  const server: Server = new Child(`${kind} broadcast server`, join('servers', 'gc-observer.js'), ['--kind', kind, '--mode', 'broadcast'], ['--expose-gc', '--no-concurrent-array-buffer-sweeping']);
-  let clients: Child<BroadcastCommand, BroadcastReport> | undefined;
+  const server = observer(kind, 'broadcast');
+  let clients: IpcChild<BroadcastCommand, BroadcastReport> | undefined;
   try {
     const ready = await server.ask(null, 'ready', 15_000);
-    const b = block++;
-    clients = new Child(`${kind} broadcast load`, join('load', 'broadcast-clients.js'),
-      ['--port', String(ready.port), '--connections', String(BC_N), '--sources', `127.${(OCTET + (b >> 8)) % 256}.${b & 255}.1`], []);
+    clients = new IpcChild(`${kind} broadcast load`, join(here, 'load', 'broadcast-clients.js'),
+      ['--port', String(ready.port), '--connections', String(BC_N), '--sources', `${sourceBlock(block++)}.1`]);
     await clients.ask(null, 'ready', 15_000);
     const connected = await clients.ask({ type: 'connect' }, 'connected', 60_000);
     if (connected.open !== BC_N) throw new Error(`${kind}: ${connected.open}/${BC_N} connections opened`);
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the server counts a connection after the client does
+    await sleep(200); // the server counts a connection after the client does
     let id = 0;
     const once = async (size: number): Promise<number> => {
       const c = clients!;
@@ -277,10 +241,8 @@ async function main(): Promise<void> {
     printTable(['B/msg', 'site', 'called from'], s.sites.slice(0, 8).map((x) => [x.bytesPerMessage.toFixed(2), x.site, x.stack]));
   }
   for (const note of notes) console.log(`\n${note}`);
-  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', ...pkg.split('/'), 'package.json'), 'utf8')) as { version: string }).version;
-  writeResults(join(here, '..', '..', 'bench', 'results', 'garbage.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
-    config: { messages: MESSAGES, sizes: SIZES, kinds, connections: Number(args.connections), pipeline: PIPELINE, warmup: WARMUP, runs: RUNS, ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+  const written = writeResults('garbage', {
+    config: { messages: MESSAGES, sizes: SIZES, kinds, connections: Number(args.connections), pipeline: PIPELINE, warmup: WARMUP, runs: RUNS, ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     unit: 'per echoed message (one message in, one out) or per 100k messages; bytes; ms',
     method: 'see bench/servers/gc-observer.ts: GC count/time from a PerformanceObserver; JS-heap bytes allocated = used-heap growth + Σ(used before − used after) over every GC in the window (v8.GCProfiler); external bytes the same over externalMemory, exact under --no-concurrent-array-buffer-sweeping',
     servers, notes,
@@ -289,11 +251,8 @@ async function main(): Promise<void> {
     allocationSites: sampled,
     windows: measured,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/garbage.json`);
+  }, args);
+  console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:garbage failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:garbage failed', error));

@@ -14,35 +14,31 @@
  * Server and load share the machine's 2 cores (and other people's work): upgrades/s is a bound
  * set by the whole machine; server CPU per upgrade (the server's user+system CPU over the
  * window ÷ upgrades the load completed in it) is the fair comparison. Load CPU is reported too.
- * Results: bench/results/handshake.json.
+ * Results: bench/out/handshake.json (--publish: bench/results/, see lib/results.ts).
  */
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRatio, median, printTable, writeResults } from './harness.js';
-import { LoadChild, mergeHists, pairedRatio, percentile, probeUws, SERVERS, ServerChild, serverScript, sleep, sourceBlock, status } from './load/control.js';
+import { formatRatio, printTable } from './lib/format.js';
+import { histPercentile } from './lib/histogram.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
+import { medians, pairedRatio } from './lib/stats.js';
+import { die, status } from './lib/status.js';
+import { sourceBlock } from './load/sources.js';
+import { interleaved, loadAverageLine, ROUND_OPTIONS, roundsConfig, runRound } from './load/window.js';
+import { SERVERS } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
-    runs: { type: 'string', default: '3' },
+    ...RESULTS_OPTIONS,
+    ...ROUND_OPTIONS,
     seconds: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2' },
-    load: { type: 'string', default: '2' },
     'in-flight': { type: 'string', default: '64' },
-    kinds: { type: 'string', default: 'handle,socket,ws,uws' },
-    'server-node-args': { type: 'string', default: '' },
   },
 });
-const RUNS = Number(args.runs);
-const SECONDS = Number(args.seconds);
-const WARMUP = Number(args.warmup);
-const K = Number(args.load);
+const { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loads: K, nodeArgs, ...config } = roundsConfig(args);
 const IN_FLIGHT = Number(args['in-flight']);
-const nodeArgs = args['server-node-args']!.split(',').filter(Boolean);
-let kinds = args.kinds!.split(',').filter((k) => { if (!SERVERS[k]) throw new RangeError(`unknown kind ${k}`); return true; });
 
 interface Round {
   kind: string; run: number;
@@ -56,56 +52,27 @@ interface Round {
 
 async function round(kind: string, run: number, index: number): Promise<Round> {
   const label = `${SERVERS[kind]!.label} run ${run}/${RUNS}`;
-  const server = new ServerChild(kind, serverScript(kind), ['--port', '0', '--mode', 'echo', ...SERVERS[kind]!.argv], nodeArgs);
-  const loads: LoadChild[] = [];
-  try {
-    const { port } = await server.ready();
-    for (let i = 0; i < K; i++) {
-      loads.push(new LoadChild(`load ${i}`, join(here, 'load', 'handshake-clients.js'),
-        ['--port', String(port), '--source', sourceBlock(index * K + i), '--in-flight', String(IN_FLIGHT)]));
-    }
-    await Promise.all(loads.map((l) => l.ask(null, 'ready', 15_000)));
-    await Promise.all(loads.map((l) => l.ask({ type: 'start' }, 'started', 10_000)));
-    status(`${label}: warm-up ${WARMUP} s`);
-    await sleep(WARMUP * 1000);
-    status(`${label}: measuring ${SECONDS} s`);
-    // Server CPU from /proc at the two instants the window opens and closes (ServerChild.cpu);
-    // each load process counts over its own window: both are turned into rates before combining.
-    const c0 = await server.cpu();
-    const t0 = performance.now();
-    await Promise.all(loads.map((l) => l.ask({ type: 'mark' }, 'marked', 10_000)));
-    await sleep(SECONDS * 1000);
-    const c1 = await server.cpu();
-    const loadAvg1 = loadavg()[0]!;
-    const wallSec = (performance.now() - t0) / 1000;
-    const reports = await Promise.all(loads.map((l) => l.ask({ type: 'report' }, 'report', 10_000)));
-    const stopped = await Promise.all(loads.map((l) => l.ask({ type: 'stop' }, 'stopped', 20_000)));
-    const upgradesPerSec = reports.reduce((sum, x) => sum + x.count / (x.ms / 1000), 0);
-    const serverCpuSec = (c1.user + c1.system - c0.user - c0.system) / 1e6;
-    const serverCores = serverCpuSec / wallSec;
-    const serverSysShare = (c1.system - c0.system) / 1e6 / serverCpuSec;
-    const loadSysShare = reports.reduce((a, x) => a + x.cpuSystem, 0) / reports.reduce((a, x) => a + x.cpuUser + x.cpuSystem, 0);
-    const loadCores = reports.reduce((sum, r) => sum + (r.cpuUser + r.cpuSystem) / 1e3 / r.ms, 0);
-    const hist = mergeHists(reports.map((r) => r.hist));
-    const errors: Record<string, number> = {};
-    for (const s of stopped) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
-    const failed = stopped.reduce((a, s) => a + (s.extra['failed'] ?? 0), 0);
-    const r: Round = {
-      kind, run, upgradesPerSec,
-      p50ms: percentile(hist, 50) / 1000, p99ms: percentile(hist, 99) / 1000,
-      serverCpuSec, serverCpuUsPerUpgrade: (serverCores * 1e6) / upgradesPerSec, serverCores,
-      loadCpuSec: loadCores * wallSec, loadCores, loadCpuUsPerUpgrade: (loadCores * 1e6) / upgradesPerSec, windowSec: wallSec,
-      serverSysShare, loadSysShare, loadAvg1,
-      failed, retries: stopped.reduce((a, s) => a + (s.extra['retries'] ?? 0), 0), errors, ok: failed === 0 && upgradesPerSec > 0,
-    };
-    status(`${label}: ${r.upgradesPerSec.toFixed(0)} upgrades/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ` +
-      `server ${r.serverCpuUsPerUpgrade.toFixed(1)} µs CPU/upgrade (${r.serverCores.toFixed(2)} cores), load ${r.loadCores.toFixed(2)} cores` +
-      (r.ok ? '' : `, ${failed} FAILED ${JSON.stringify(errors)}`), true);
-    return r;
-  } finally {
-    await Promise.all(loads.map((l) => l.stop(10_000)));
-    await server.stop();
-  }
+  const w = await runRound({
+    kind, label, nodeArgs, script: join(here, 'load', 'handshake-clients.js'), loads: K,
+    argv: (port, i) => ['--port', String(port), '--source', sourceBlock(index * K + i), '--in-flight', String(IN_FLIGHT)],
+    warmupSec: WARMUP, seconds: SECONDS,
+  });
+  const errors: Record<string, number> = {};
+  for (const s of w.stopped) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
+  const failed = w.stopped.reduce((a, s) => a + (s.extra['failed'] ?? 0), 0);
+  const upgradesPerSec = w.perSec;
+  const r: Round = {
+    kind, run, upgradesPerSec,
+    p50ms: histPercentile(w.hist, 50) / 1000, p99ms: histPercentile(w.hist, 99) / 1000,
+    serverCpuSec: w.serverCpuSec, serverCpuUsPerUpgrade: (w.serverCores * 1e6) / upgradesPerSec, serverCores: w.serverCores,
+    loadCpuSec: w.loadCpuSec, loadCores: w.loadCores, loadCpuUsPerUpgrade: (w.loadCores * 1e6) / upgradesPerSec, windowSec: w.windowSec,
+    serverSysShare: w.serverSysShare, loadSysShare: w.loadSysShare, loadAvg1: w.loadAvg1,
+    failed, retries: w.stopped.reduce((a, s) => a + (s.extra['retries'] ?? 0), 0), errors, ok: failed === 0 && upgradesPerSec > 0,
+  };
+  status(`${label}: ${r.upgradesPerSec.toFixed(0)} upgrades/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ` +
+    `server ${r.serverCpuUsPerUpgrade.toFixed(1)} µs CPU/upgrade (${r.serverCores.toFixed(2)} cores), load ${r.loadCores.toFixed(2)} cores` +
+    (r.ok ? '' : `, ${failed} FAILED ${JSON.stringify(errors)}`), true);
+  return r;
 }
 
 const FIELDS = ['upgradesPerSec', 'p50ms', 'p99ms', 'serverCpuSec', 'serverCpuUsPerUpgrade', 'serverCores', 'loadCpuSec', 'loadCores', 'loadCpuUsPerUpgrade', 'serverSysShare', 'loadSysShare'] as const;
@@ -113,22 +80,11 @@ type Summary = Record<(typeof FIELDS)[number], number>;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  let uws: { native: boolean; note: string } | null = null;
-  if (kinds.includes('uws')) {
-    uws = await probeUws();
-    status(uws.note, true);
-    if (!uws.native) kinds = kinds.filter((k) => k !== 'uws');
-  }
-  const rounds: Round[] = [];
-  let index = 0;
-  for (let run = 1; run <= RUNS; run++) {
-    const order = kinds.map((_, i) => kinds[(i + run - 1) % kinds.length]!); // no server always first
-    for (const kind of order) rounds.push(await round(kind, run, index++));
-  }
+  const { kinds, uws, rounds } = await interleaved(config.kinds, RUNS, [null], (_, kind, run, index) => round(kind, run, index));
   const summary: Record<string, Summary> = {};
   for (const kind of kinds) {
     const mine = rounds.filter((r) => r.kind === kind);
-    summary[kind] = Object.fromEntries(FIELDS.map((f) => [f, median(mine.map((r) => r[f]))])) as Summary;
+    summary[kind] = medians(mine, FIELDS);
   }
   // Paired run by run (see pairedRatio); CPU per upgrade inverted so that >1 always means better.
   const ratios = (k: string): { cpuVsWs: number; cpuVsUws: number; upgradesPerSecVsWs: number } => ({
@@ -136,27 +92,23 @@ async function main(): Promise<void> {
     cpuVsUws: 1 / pairedRatio(rounds, k, 'uws', (r) => r.serverCpuUsPerUpgrade),
     upgradesPerSecVsWs: pairedRatio(rounds, k, 'ws', (r) => r.upgradesPerSec),
   });
-  const ratio = (x: number): string => (Number.isFinite(x) ? formatRatio(x) : '-');
   console.log(`\nUpgrades to saturation: ${K} load processes × ${IN_FLIGHT} in flight, connect → 101 → terminate; ${RUNS} runs × ${SECONDS} s (after ${WARMUP} s warm-up), medians.`);
   console.log('Server µs/upgrade = server CPU (user+sys) ÷ upgrades: the fair headline (server and load share 2 cores, so upgrades/s is a machine bound).');
   console.log(`×ws, ×uWS: server CPU per upgrade of ws / uWS.js ÷ this server's, in the same run, median over runs (>1 = cheaper). ${uws?.note ?? 'uWS.js not requested.'}`);
-  const avgs = rounds.map((r) => r.loadAvg1);
-  console.log(`Machine 1-min load average during the rounds: ${Math.min(...avgs).toFixed(1)}–${Math.max(...avgs).toFixed(1)} (median ${median(avgs).toFixed(1)}) on 2 cores.\n`);
+  console.log(`${loadAverageLine(rounds)}\n`);
   printTable(['server', 'upgrades/s', 'p50 ms', 'p99 ms', 'srv CPU s (cores)', 'srv µs/upgrade', '×ws', '×uWS', 'upgrades/s ×ws', 'load CPU s (cores)', 'load µs/upgrade', 'sys% srv/load'],
     kinds.map((kind) => {
       const s = summary[kind]!;
       const x = ratios(kind);
       return [SERVERS[kind]!.label, s.upgradesPerSec.toFixed(0), s.p50ms.toFixed(2), s.p99ms.toFixed(2), `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`,
-        s.serverCpuUsPerUpgrade.toFixed(1), ratio(x.cpuVsWs), ratio(x.cpuVsUws), ratio(x.upgradesPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`, s.loadCpuUsPerUpgrade.toFixed(1),
+        s.serverCpuUsPerUpgrade.toFixed(1), formatRatio(x.cpuVsWs), formatRatio(x.cpuVsUws), formatRatio(x.upgradesPerSecVsWs), `${s.loadCpuSec.toFixed(2)} (${s.loadCores.toFixed(2)})`, s.loadCpuUsPerUpgrade.toFixed(1),
         `${(100 * s.serverSysShare).toFixed(0)}/${(100 * s.loadSysShare).toFixed(0)}`];
     }));
   const bad = rounds.filter((r) => !r.ok);
   for (const r of bad) console.log(`  ${r.kind} run ${r.run}: ${r.failed} upgrades failed ${JSON.stringify(r.errors)}`);
-  const version = (pkg: string): string => (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
-  writeResults(join(here, '..', '..', 'bench', 'results', 'handshake.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+  const written = writeResults('handshake', {
     config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loadProcesses: K, inFlightPerProcess: IN_FLIGHT, kinds, serverNodeArgs: nodeArgs,
-      end: 'terminate right after the 101', ws: version('ws'), uws: version('@trufflesuite/uws-js-unofficial') },
+      end: 'terminate right after the 101', ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     uws,
     unit: 'upgrades/s; ms (connect → open, client side); CPU seconds over the measured window; server CPU µs per upgrade; medians over runs; ratios paired run by run, then median (>1 = better)',
     summary,
@@ -164,12 +116,9 @@ async function main(): Promise<void> {
     allOk: bad.length === 0,
     rounds,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${bad.length === 0 ? 'No failed upgrades' : `${bad.length} ROUNDS HAD FAILED UPGRADES`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/handshake.json`);
+  }, args);
+  console.log(`\n${bad.length === 0 ? 'No failed upgrades' : `${bad.length} ROUNDS HAD FAILED UPGRADES`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
   if (bad.length > 0) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:handshake failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:handshake failed', error));

@@ -5,7 +5,7 @@
  *   npm run bench:idle -- [--connections 19900] [--runs 3] [--steps 0,5000,10000,...]
  *                         [--in-flight 256] [--settle-ms 1000] [--kinds handle,socket,ws] [--snapshot]
  *
- * Each measurement is a fresh server process (idle-server.ts) and a fresh
+ * Each measurement is a fresh server process (servers/idle-server.ts) and a fresh
  * load process (load/idle-clients.ts): the server's RSS holds nothing but the
  * server. Connections ramp in steps; at each step the server is GC'd and
  * measured. Per-connection cost is the least-squares slope of bytes against
@@ -15,21 +15,28 @@
  * unmeasured round per kind with heap snapshots at 10k and the top, diffed
  * into a per-connection object breakdown. --idle-wait-ms W measures the top
  * once more after W ms of idling (V8's memory reducer gives back the heap
- * pages the ramp's garbage grew, ~20 s in). Results: bench/results/idle.json.
+ * pages the ramp's garbage grew, ~20 s in). Results: bench/out/idle.json (--publish:
+ * bench/results/, see lib/results.ts).
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatRatio, median, printTable, writeResults } from './harness.js';
-import type { BreakdownRow, ServerCommand, ServerKind, ServerReport, ServerSample } from './idle-server.js';
+import { IpcChild } from './lib/children.js';
+import { formatRatio, printTable } from './lib/format.js';
+import { kernel, type Kernel } from './lib/proc.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
+import { medians, slope } from './lib/stats.js';
+import { bar, die, status } from './lib/status.js';
+import { sleep } from './lib/time.js';
+import type { BreakdownRow, ServerCommand, ServerKind, ServerReport, ServerSample } from './servers/idle-server.js';
 import type { ClientCommand, ClientReport } from './load/idle-clients.js';
+import { sourceBlock } from './load/sources.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '19900' },
     runs: { type: 'string', default: '3' },
     steps: { type: 'string' },
@@ -48,82 +55,10 @@ if (!(N > 0 && N <= 19_900)) throw new RangeError('--connections must be 1..1990
 const STEPS = [...new Set((args.steps ?? `0,5000,10000,12500,15000,17500`).split(',').map(Number).filter((s) => s >= 0 && s < N)), N].sort((a, b) => a - b);
 /** The slope the issue asks for starts at ~10k; smaller runs use their upper half. */
 const SLOPE_FROM = STEPS.find((s) => s >= Math.min(10_000, N / 2))!;
-const PER_SOURCE = 20_000; // explicit source ports (see load/raw-client.ts): up to 64k per address
-// A fresh 127.A.round.x block per round: the previous round's TIME_WAITs hold their ports for 60 s.
+// Explicit source ports (see load/raw-client.ts), up to 64k per address, from a fresh block per
+// round (load/sources.ts): the previous round's TIME_WAITs hold their ports for 60 s.
+const PER_SOURCE = 20_000;
 const IDLE_WAIT_MS = Number(args['idle-wait-ms']);
-const SOURCE_OCTET = 16 + Math.floor(Math.random() * 230);
-
-interface Kernel { slabKb: number; sUnreclaimKb: number; sockets: number; tcpMemPages: number }
-function readKernel(): Kernel {
-  const meminfo = readFileSync('/proc/meminfo', 'utf8');
-  const sockstat = readFileSync('/proc/net/sockstat', 'utf8');
-  const num = (text: string, re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
-  return {
-    slabKb: num(meminfo, /^Slab:\s+(\d+)/m), sUnreclaimKb: num(meminfo, /^SUnreclaim:\s+(\d+)/m),
-    sockets: num(sockstat, /sockets: used (\d+)/), tcpMemPages: num(sockstat, /^TCP:.* mem (\d+)/m),
-  };
-}
-
-/** A forked child and its IPC replies, awaited by type with a deadline. Children are killed if we die. */
-const children = new Set<ChildProcess>();
-class Child<Cmd, Rep extends { type: string }> {
-  readonly proc: ChildProcess;
-  private inbox: Rep[] = [];
-  private waiters: { type: string; resolve: (r: Rep) => void; reject: (e: Error) => void }[] = [];
-  onProgress: ((r: Rep) => void) | undefined;
-  constructor(readonly name: string, script: string, argv: string[], execArgv: string[]) {
-    this.proc = fork(join(here, script), argv, { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    children.add(this.proc);
-    this.proc.on('message', (r: Rep) => {
-      if (r.type === 'progress') { this.onProgress?.(r); return; }
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
-    });
-    this.proc.on('exit', (code, signal) => {
-      children.delete(this.proc);
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`${name} exited (${code ?? signal}) while we waited for '${w.type}'`));
-    });
-  }
-  send(cmd: Cmd): void { if (this.proc.connected) this.proc.send(cmd as object); }
-  next<T extends Rep['type']>(type: T, timeoutMs: number): Promise<Extract<Rep, { type: T }>> {
-    const i = this.inbox.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<Rep, { type: T }>);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error(`${this.name} has exited`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.name}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r as Extract<Rep, { type: T }>); }, reject });
-    });
-  }
-  /** Waits for a clean exit, then kills. */
-  async stop(timeoutMs: number): Promise<void> {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.proc.once('exit', () => resolve()));
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-process.on('exit', () => { for (const c of children) c.kill('SIGKILL'); });
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
-
-const tty = process.stderr.isTTY === true;
-function status(line: string, final: boolean): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final) process.stderr.write(`${line}\n`);
-}
-function bar(done: number, total: number, width = 24): string {
-  const n = Math.round((width * done) / Math.max(1, total));
-  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
-}
-
-/** Least-squares slope of y against x. */
-function slope(points: readonly { x: number; y: number }[]): number {
-  const mx = points.reduce((s, p) => s + p.x, 0) / points.length;
-  const my = points.reduce((s, p) => s + p.y, 0) / points.length;
-  let num = 0, den = 0;
-  for (const p of points) { num += (p.x - mx) * (p.y - my); den += (p.x - mx) ** 2; }
-  return den === 0 ? NaN : num / den;
-}
 
 interface Point extends ServerSample { connections: number; kernel: Kernel }
 interface Round {
@@ -151,8 +86,8 @@ interface Round {
 
 async function round(kind: ServerKind, run: number, index: number, snapshot: boolean): Promise<Round> {
   const label = `${kind.padEnd(6)} ${snapshot ? 'snapshot' : `run ${run}/${RUNS}`}`;
-  const server = new Child<ServerCommand, ServerReport>(`server ${kind}`, 'idle-server.js', ['--kind', kind], ['--expose-gc']);
-  let clients: Child<ClientCommand, ClientReport> | undefined;
+  const server = new IpcChild<ServerCommand, ServerReport>(`server ${kind}`, join(here, 'servers', 'idle-server.js'), ['--kind', kind], { execArgv: ['--expose-gc'] });
+  let clients: IpcChild<ClientCommand, ClientReport> | undefined;
   const points: Point[] = [];
   const snaps: string[] = [];
   let rampMs = 0, rampOpened = 0, open = 0;
@@ -162,54 +97,46 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
   let afterIdle: ServerSample | null = null;
   try {
     const { port } = await server.next('ready', 15_000);
-    const sources = Array.from({ length: Math.ceil(N / PER_SOURCE) }, (_, i) => `127.${SOURCE_OCTET}.${index % 256}.${1 + i}`);
-    clients = new Child<ClientCommand, ClientReport>('load generator', join('load', 'idle-clients.js'),
-      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight']!], []);
-    await clients.next('ready', 15_000);
+    const sources = Array.from({ length: Math.ceil(N / PER_SOURCE) }, (_, i) => `${sourceBlock(index)}.${1 + i}`);
+    clients = new IpcChild<ClientCommand, ClientReport>('load generator', join(here, 'load', 'idle-clients.js'),
+      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight']!]);
     let stepT0 = 0;
-    clients.onProgress = (r) => {
-      if (r.type !== 'progress') return;
+    clients.onEach('progress', (r) => {
       const rate = (r.open - open) / ((performance.now() - stepT0) / 1000);
       status(`${label} ${bar(r.open, N)} ${r.open}/${N} open, ${r.inFlight} in flight, ${r.failed} failed, ${rate.toFixed(0)}/s`, false);
-    };
+    });
+    await clients.next('ready', 15_000);
     for (const step of STEPS) {
       if (step > open) {
         stepT0 = performance.now();
-        clients.send({ type: 'ramp', to: step });
-        last = await clients.next('ramped', 120_000);
+        last = await clients.ask({ type: 'ramp', to: step }, 'ramped', 120_000);
         if (last.failed > 0) status(`${label}: ${last.failed} connections failed: ${JSON.stringify(last.errors)}`, true);
         rampMs += last.elapsedMs; rampOpened += last.opened; open = last.open;
       }
       status(`${label} ${bar(open, N)} ${open}/${N} open: measuring`, false);
-      server.send({ type: 'measure', expect: step, settleMs: Number(args['settle-ms']), waitMs: 30_000, gcSamples: 5 });
-      const m = await server.next('measured', 90_000);
+      const m = await server.ask({ type: 'measure', expect: step, settleMs: Number(args['settle-ms']), waitMs: 30_000, gcSamples: 5 }, 'measured', 90_000);
       const { type: _, ...sample } = m;
-      points.push({ connections: step, ...sample, kernel: readKernel() });
+      points.push({ connections: step, ...sample, kernel: kernel() });
       status(`${label} ${String(step).padStart(6)} conns: server counts ${m.count}, rss ${(m.rss / 2 ** 20).toFixed(1)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB, gc ${m.gcMs.toFixed(1)} ms`, true);
       if (snapshot && (step === SLOPE_FROM || step === N) && SLOPE_FROM < N) {
-        server.send({ type: 'snapshot' });
-        snaps.push((await server.next('snapshotted', 180_000)).file);
+        snaps.push((await server.ask({ type: 'snapshot' }, 'snapshotted', 180_000)).file);
       }
     }
     if (IDLE_WAIT_MS > 0) {
       status(`${label}: idling ${IDLE_WAIT_MS} ms`, false);
-      await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
-      server.send({ type: 'measure', expect: N, settleMs: 0, waitMs: 1000, gcSamples: 5 });
-      const { type: _, ...sample } = await server.next('measured', 90_000);
+      await sleep(IDLE_WAIT_MS);
+      const { type: _, ...sample } = await server.ask({ type: 'measure', expect: N, settleMs: 0, waitMs: 1000, gcSamples: 5 }, 'measured', 90_000);
       afterIdle = sample;
     }
     if (snaps.length === 2) {
-      server.send({ type: 'breakdown', before: snaps[0]!, after: snaps[1]!, connections: N - SLOPE_FROM });
-      const { type: _, ...b } = await server.next('breakdown', 300_000);
+      const { type: _, ...b } = await server.ask({ type: 'breakdown', before: snaps[0]!, after: snaps[1]!, connections: N - SLOPE_FROM }, 'breakdown', 300_000);
       breakdown = b;
     }
   } finally {
     // Graceful: the server sends Close to everyone, the clients answer by closing; bounded throughout.
-    server.send({ type: 'close', timeoutMs: 2000 });
-    const closed = await server.next('closed', 15_000).catch(() => null);
+    const closed = await server.ask({ type: 'close', timeoutMs: 2000 }, 'closed', 15_000).catch(() => null);
     if (closed !== null) shutdown = { closed: closed.closed, terminated: closed.terminated, ms: closed.ms };
-    clients?.send({ type: 'quit' });
-    await clients?.next('quitted', 15_000).catch(() => null);
+    await clients?.ask({ type: 'quit' }, 'quitted', 15_000).catch(() => null);
     await Promise.all([server.stop(5000), clients?.stop(5000)]);
   }
   const top = points.at(-1)!, empty = points[0]!;
@@ -229,9 +156,9 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     rssPerConn: fit(SLOPE_FROM, (p) => p.rss), heapPerConn: fit(SLOPE_FROM, (p) => p.heapUsed), externalPerConn: fit(SLOPE_FROM, (p) => p.external),
     rssPerConnAll: fit(0, (p) => p.rss), heapPerConnAll: fit(0, (p) => p.heapUsed),
     gcMsTop: top.gcMs, gcMsEmpty: empty.gcMs,
-    kernelSlabPerConn: perConn((top.kernel.slabKb - empty.kernel.slabKb) * 1024),
-    kernelUnreclaimablePerConn: perConn((top.kernel.sUnreclaimKb - empty.kernel.sUnreclaimKb) * 1024),
-    tcpMemPerConn: perConn((top.kernel.tcpMemPages - empty.kernel.tcpMemPages) * 4096),
+    kernelSlabPerConn: perConn(top.kernel.slab - empty.kernel.slab),
+    kernelUnreclaimablePerConn: perConn(top.kernel.sUnreclaim - empty.kernel.sUnreclaim),
+    tcpMemPerConn: perConn(top.kernel.tcpMem - empty.kernel.tcpMem),
     socketsPerConn: perConn(top.kernel.sockets - empty.kernel.sockets),
     handshakesPerSec: rampOpened / (rampMs / 1000),
     verified, shutdown, ...(breakdown === undefined ? {} : { breakdown }),
@@ -253,7 +180,7 @@ async function main(): Promise<void> {
   const summary = {} as Record<ServerKind, Summary>;
   for (const kind of KINDS) {
     const mine = rounds.filter((r) => r.kind === kind);
-    summary[kind] = Object.fromEntries(MEDIAN_FIELDS.map((f) => [f, median(mine.map((r) => r[f]))])) as Summary;
+    summary[kind] = medians(mine, MEDIAN_FIELDS);
   }
   const wsSummary = summary.ws as Summary | undefined;
   const b = (x: number): string => x.toFixed(0);
@@ -282,11 +209,9 @@ async function main(): Promise<void> {
     console.log(`\nPer connection, ${kind} (heap snapshot diff ${SLOPE_FROM}→${N}): JS heap ${bd.heapBytesPerConn.toFixed(0)} B, native objects Node reports ${bd.nativeBytesPerConn.toFixed(0)} B`);
     printTable(['object', 'count/conn', 'B/conn'], bd.rows.slice(0, 15).map((r) => [r.what, r.countPerConn.toFixed(2), r.bytesPerConn.toFixed(1)]));
   }
-  const wsVersion = (JSON.parse(readFileSync(join(here, '..', '..', 'node_modules', 'ws', 'package.json'), 'utf8')) as { version: string }).version;
-  writeResults(join(here, '..', '..', 'bench', 'results', 'idle.json'), {
-    command: [process.argv0, ...process.execArgv, ...process.argv.slice(1)].join(' '),
+  const written = writeResults('idle', {
     totalMemBytes: totalmem(),
-    config: { connections: N, runs: RUNS, steps: STEPS, slopeFrom: SLOPE_FROM, inFlight: Number(args['in-flight']), settleMs: Number(args['settle-ms']), kinds: KINDS, ws: wsVersion },
+    config: { connections: N, runs: RUNS, steps: STEPS, slopeFrom: SLOPE_FROM, inFlight: Number(args['in-flight']), settleMs: Number(args['settle-ms']), kinds: KINDS, ws: packageVersion('ws') },
     unit: 'bytes per connection (slopes), ms, connections/s; medians over runs',
     summary,
     ratios: wsSummary ? Object.fromEntries(KINDS.filter((k) => k !== 'ws').map((k) => [k, { rss: wsSummary.rssPerConn / summary[k].rssPerConn, heap: wsSummary.heapPerConn / summary[k].heapPerConn }])) : {},
@@ -294,12 +219,9 @@ async function main(): Promise<void> {
     breakdowns,
     rounds,
     elapsedSec: (Date.now() - started) / 1000,
-  });
-  console.log(`\n${rounds.every((r) => r.verified.ok) ? 'All rounds verified.' : 'SOME ROUNDS FAILED VERIFICATION.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in bench/results/idle.json`);
+  }, args);
+  console.log(`\n${rounds.every((r) => r.verified.ok) ? 'All rounds verified.' : 'SOME ROUNDS FAILED VERIFICATION.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
   if (!rounds.every((r) => r.verified.ok)) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`\nbench:idle failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => die('bench:idle failed', error));

@@ -1,7 +1,7 @@
 /**
  * A million (or N) idle WebSocket connections on one box: a lightws cluster
- * (bench/million-server.ts, ceil(N / 19,000) workers) against ceil(N / 19,000)
- * lightws client processes (bench/load/million-clients.ts), all on loopback.
+ * (servers/million-cluster.ts, ceil(N / 19,000) workers) against ceil(N / 19,000)
+ * lightws client processes (load/million-clients.ts), all on loopback.
  *
  *   npm run bench:million -- --connections 1000000 [--hold 60] [--ping-interval 30]
  *        [--idle-timeout S] [--min-available 3] [--tune-sysctls] [--in-flight K]
@@ -22,24 +22,28 @@
  *    connection (/proc/meminfo Slab/SUnreclaim and /proc/net/sockstat deltas;
  *    both ends of every loopback connection are on this box), ramp time and
  *    rate, CPU during the hold; shuts everything down; appends the run to
- *    bench/results/million.json.
+ *    million.json (see lib/results.ts for where).
  *
  * Stops early, saying why, if MemAvailable falls below --min-available GiB
  * (default 3): the load processes stop connecting and everything is closed.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { environment, printTable } from './harness.js';
+import { IpcChild, JsonLinesChild, killChildrenOnExit, killOnExit } from './lib/children.js';
+import { formatGiB as gib, printTable } from './lib/format.js';
+import { checkLimits, restoreSysctls } from './lib/limits.js';
+import { cpuMs, kernel, machineCpu, memAvailable, memoryOf, minus } from './lib/proc.js';
+import { appendRun, RESULTS_OPTIONS } from './lib/results.js';
+import { mean, stdev } from './lib/stats.js';
+import { bar, status, statusEvery } from './lib/status.js';
+import { sleep } from './lib/time.js';
 import type { MillionCommand, MillionReport } from './load/million-clients.js';
-import { checkLimits, cpuMs, kernel, machineCpu, memAvailable, memoryOf, minus, restoreSysctls } from './million-system.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   options: {
+    ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '1000000' },
     hold: { type: 'string', default: '60' },
     'ping-interval': { type: 'string', default: '30' },
@@ -51,7 +55,7 @@ const { values: args } = parseArgs({
     /** Connections planned per server worker: workers = ceil(N / this). */
     'per-worker': { type: 'string', default: '19000' },
     /**
-     * A worker holding this many stops accepting (see million-server.ts): the kernel spreads accepts
+     * A worker holding this many stops accepting (see servers/million-cluster.ts): the kernel spreads accepts
      * over workers sharing one listening socket very unevenly. 0 = never (then raise the workers).
      */
     fill: { type: 'string', default: '19500' },
@@ -60,7 +64,6 @@ const { values: args } = parseArgs({
     label: { type: 'string', default: '' },
     /** The same run for `ws` under node:cluster (round-robin), for the contrast. */
     ws: { type: 'boolean', default: false },
-    results: { type: 'string', default: 'bench/results/million.json' },
   },
 });
 const N = Number(args.connections);
@@ -81,99 +84,33 @@ const IN_FLIGHT = Number(args['in-flight'] ?? Math.min(64, Math.max(4, Math.floo
 const SALT = Math.floor(Math.random() * 250); // a fresh source-address block per run: earlier runs' TIME_WAITs
 
 const GiB = 2 ** 30;
-const gib = (b: number): string => `${(b / GiB).toFixed(2)} GiB`;
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
+// Off a terminal, a progress line every 5 s: a million-connection ramp takes minutes.
+statusEvery(5000);
+const log = (line: string): void => status(line, true);
 
 
 // ---- children ---------------------------------------------------------------------------------
 
-const allPids = new Set<number>();
-const procs = new Set<ChildProcess>();
-function killAll(): void {
-  for (const p of procs) try { p.kill('SIGKILL'); } catch { /* gone */ }
-  for (const pid of allPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-}
-process.on('exit', () => { killAll(); restoreSysctls(); });
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => { log(`\n${sig}: stopping`); process.exit(130); });
+// Every child is killed if we exit (lib/children.ts), the cluster's workers too (adopted once
+// known); installed now, so that the sysctls are restored even after a signal that comes first.
+killChildrenOnExit();
+process.on('exit', restoreSysctls);
 
-class Load {
-  readonly proc: ChildProcess;
-  pid = 0;
+/** A load process; its latest progress report is kept for the ramp's progress bar. */
+class Load extends IpcChild<MillionCommand, MillionReport> {
   progress = { open: 0, failed: 0, inFlight: 0 };
-  private waiters: { type: string; resolve: (r: MillionReport) => void; reject: (e: Error) => void }[] = [];
-  private inbox: MillionReport[] = [];
-  constructor(readonly index: number, port: number, count: number) {
-    this.proc = fork(join(here, 'load', 'million-clients.js'),
-      ['--port', String(port), '--count', String(count), '--index', String(index), '--salt', String(SALT), '--in-flight', String(IN_FLIGHT)],
-      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    procs.add(this.proc);
-    if (this.proc.pid !== undefined) allPids.add(this.proc.pid);
-    this.proc.on('message', (r: MillionReport) => {
-      if (r.type === 'progress') { this.progress = r; return; }
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.inbox.push(r);
-    });
-    this.proc.on('exit', (code, signal) => {
-      procs.delete(this.proc);
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`load ${index} exited (${code ?? signal}) while we waited for '${w.type}'`));
-    });
-  }
-  send(cmd: MillionCommand): void { if (this.proc.connected) this.proc.send(cmd); }
-  next<T extends MillionReport['type']>(type: T, timeoutMs: number): Promise<Extract<MillionReport, { type: T }>> {
-    const i = this.inbox.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0] as Extract<MillionReport, { type: T }>);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error(`load ${this.index} has exited`));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`load ${this.index}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r as Extract<MillionReport, { type: T }>); }, reject: (e) => { clearTimeout(timer); reject(e); } });
-    });
-  }
-  async ask<T extends MillionReport['type']>(cmd: MillionCommand, type: T, timeoutMs: number): Promise<Extract<MillionReport, { type: T }>> {
-    const reply = this.next(type, timeoutMs);
-    this.send(cmd);
-    return reply;
+  constructor(index: number, port: number, count: number) {
+    super(`load ${index}`, join(here, 'load', 'million-clients.js'),
+      ['--port', String(port), '--count', String(count), '--index', String(index), '--salt', String(SALT), '--in-flight', String(IN_FLIGHT)]);
+    this.onEach('progress', (r) => void (this.progress = r));
   }
 }
 
-class ServerProc {
-  readonly proc: ChildProcess;
-  private lines: Record<string, unknown>[] = [];
-  private waiters: { type: string; resolve: (r: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
-  constructor() {
-    this.proc = spawn(process.execPath, [join(here, 'million-server.js'), '--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND],
-      { stdio: ['pipe', 'pipe', 'inherit'] });
-    procs.add(this.proc);
-    if (this.proc.pid !== undefined) allPids.add(this.proc.pid);
-    createInterface({ input: this.proc.stdout! }).on('line', (line) => {
-      let r: Record<string, unknown>;
-      try { r = JSON.parse(line) as Record<string, unknown>; } catch { log(`server: ${line}`); return; }
-      const i = this.waiters.findIndex((w) => w.type === r.type);
-      if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(r); else this.lines.push(r);
-    });
-    this.proc.on('exit', (code, signal) => {
-      procs.delete(this.proc);
-      for (const w of this.waiters.splice(0)) w.reject(new Error(`server exited (${code ?? signal}) while we waited for '${w.type}'`));
-    });
-  }
-  ask(command: string | null, type: string, timeoutMs: number): Promise<Record<string, unknown>> {
-    const i = this.lines.findIndex((r) => r.type === type);
-    if (i >= 0) return Promise.resolve(this.lines.splice(i, 1)[0]!);
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.reject(new Error('server has exited'));
-    const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ type, resolve: (r) => { clearTimeout(timer); resolve(r); }, reject: (e) => { clearTimeout(timer); reject(e); } });
-    });
-    if (command !== null) this.proc.stdin!.write(`${command}\n`);
-    return reply;
-  }
-}
-
-async function stopProc(proc: ChildProcess, timeoutMs: number): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-  await exited;
-  clearTimeout(timer);
+/** The cluster's primary (servers/million-cluster.ts) answers each command with a line of that `type`. */
+type Line = Record<string, unknown>;
+function ask(server: JsonLinesChild, command: string | null, type: string, timeoutMs: number): Promise<Line> {
+  if (command !== null) server.write(command);
+  return server.nextWhere((line) => line['type'] === type, timeoutMs, `'${type}'`);
 }
 
 // ---- memory guard and progress ----------------------------------------------------------------
@@ -193,20 +130,10 @@ const guard = setInterval(() => {
 guard.unref();
 const aborted = (): boolean => abortReason !== null;
 function checkAbort(): void { if (abortReason !== null) throw new Error(abortReason); }
-async function sleep(ms: number, tick?: () => void): Promise<void> {
+/** Waits `ms`, calling `tick` every second, and returns early if the memory guard stopped the run. */
+async function waitUnlessAborted(ms: number, tick?: () => void): Promise<void> {
   const end = Date.now() + ms;
-  while (Date.now() < end && !aborted()) { await new Promise((r) => setTimeout(r, Math.min(1000, end - Date.now()))); tick?.(); }
-}
-
-const tty = process.stderr.isTTY === true;
-let lastPrinted = 0;
-function status(line: string, final = false): void {
-  if (tty) process.stderr.write(`\r\x1b[K${line}${final ? '\n' : ''}`);
-  else if (final || Date.now() - lastPrinted >= 5000) { process.stderr.write(`${line}\n`); lastPrinted = Date.now(); }
-}
-function bar(done: number, total: number, width = 30): string {
-  const n = Math.min(width, Math.round((width * done) / Math.max(1, total)));
-  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+  while (Date.now() < end && !aborted()) { await sleep(Math.min(1000, end - Date.now())); tick?.(); }
 }
 
 // ---- the run ----------------------------------------------------------------------------------
@@ -222,16 +149,17 @@ async function main(): Promise<void> {
   const run: Record<string, unknown> = { kind: KIND, label: args.label, started, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
     inFlightPerProcess: IN_FLIGHT, fillPerWorker: FILL, pingIntervalMs: PING_MS, idleTimeoutMs: IDLE_MS, holdSeconds: HOLD_S, minAvailable: MIN_AVAILABLE,
     tunedSysctls: args['tune-sysctls'], limits, command: process.argv.slice(2).join(' ') };
-  const server = new ServerProc();
+  const server = new JsonLinesChild('server', join(here, 'servers', 'million-cluster.js'),
+    ['--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND]);
   const loads: Load[] = [];
   let workerPids: number[] = [];
   let phase = 'start';
   try {
     // Cluster up.
     let t = performance.now();
-    const readyP = server.ask(null, 'ready', 300_000);
+    const readyP = ask(server, null, 'ready', 300_000);
     while (!aborted()) {
-      const done = await Promise.race([readyP.then(() => true), sleep(1000).then(() => false)]);
+      const done = await Promise.race([readyP.then(() => true), waitUnlessAborted(1000).then(() => false)]);
       if (done) break;
       status(`starting ${WORKERS} workers... MemAvailable ${gib(memAvailable())}`);
     }
@@ -239,7 +167,7 @@ async function main(): Promise<void> {
     const ready = await readyP;
     const port = Number(ready.port);
     workerPids = (ready.pids as number[]).filter((p) => typeof p === 'number');
-    for (const pid of workerPids) allPids.add(pid);
+    for (const pid of workerPids) killOnExit(pid);
     run.clusterStartMs = performance.now() - t;
     status(`cluster up: ${workerPids.length} workers on 127.0.0.1:${port} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
 
@@ -251,14 +179,13 @@ async function main(): Promise<void> {
       const count = Math.min(PER, N - i * PER);
       const load = new Load(i, port, count);
       loads.push(load);
-      const r = await load.next('ready', 60_000);
-      load.pid = r.type === 'ready' ? r.pid : 0;
+      await load.next('ready', 60_000);
       status(`load processes ${bar(i + 1, LOADS, 20)} ${i + 1}/${LOADS}, MemAvailable ${gib(memAvailable())}`);
     }
     status(`load processes up: ${LOADS} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
     const loadPids = loads.map((l) => l.pid);
-    const primaryPid = server.proc.pid!;
-    await sleep(2000);
+    const primaryPid = server.pid;
+    await waitUnlessAborted(2000);
     checkAbort();
     const kEmpty = kernel();
     const serverEmpty = memoryOf(workerPids);
@@ -280,7 +207,7 @@ async function main(): Promise<void> {
       const rate = ((open - prevOpen) * 1000) / (now - prevT);
       prevOpen = open; prevT = now;
       const elapsed = (now - rampT0) / 1000;
-      status(`ramp ${bar(open, N)} ${open.toLocaleString('en')}/${N.toLocaleString('en')} open ${(100 * open / N).toFixed(1)}%, ` +
+      status(`ramp ${bar(open, N, 30)} ${open.toLocaleString('en')}/${N.toLocaleString('en')} open ${(100 * open / N).toFixed(1)}%, ` +
         `${rate.toFixed(0)}/s now, ${(open / elapsed).toFixed(0)}/s avg, ${inFlight} in flight, ${failed} failed, ` +
         `MemAvailable ${gib(memAvailable())}, ${elapsed.toFixed(0)} s`);
     }, 500);
@@ -293,7 +220,7 @@ async function main(): Promise<void> {
     const retried = ramped.reduce((s, r) => s + r.retried, 0);
     const errors: Record<string, number> = {};
     for (const r of ramped) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
-    status(`ramp ${bar(opened, N)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
+    status(`ramp ${bar(opened, N, 30)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
       `(${(opened / (rampMs / 1000)).toFixed(0)}/s), ${failed} failed, ${retried} attempts retried, errors ${JSON.stringify(errors)}, MemAvailable ${gib(memAvailable())}`, true);
     run.ramp = { opened, failed, retried, errors, ms: rampMs, perSecond: opened / (rampMs / 1000),
       serverCpuMs: cpuRamp1.server - cpuRamp0.server, loadCpuMs: cpuRamp1.load - cpuRamp0.load,
@@ -302,12 +229,12 @@ async function main(): Promise<void> {
 
     // Settle, measure at the top.
     phase = 'measure';
-    await sleep(3000);
+    await waitUnlessAborted(3000);
     checkAbort();
     const kTop = kernel();
     const serverTop = memoryOf(workerPids);
     const loadTop = memoryOf(loadPids);
-    const statsTop = await server.ask('stats', 'stats', 60_000);
+    const statsTop = await ask(server, 'stats', 'stats', 60_000);
     const per = (b: number): number => b / Math.max(1, opened);
     run.top = { kernel: kTop, serverWorkers: serverTop, loadProcesses: loadTop, primary: memoryOf([primaryPid]), serverConnections: statsTop.connections,
       connectionsPerWorker: statsTop.connectionsPerWorker, pool: statsTop.pool };
@@ -331,23 +258,23 @@ async function main(): Promise<void> {
     phase = 'hold';
     const hold0 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), pings: Number(statsTop.pingsSent), t: performance.now() };
     const holdT0 = Date.now();
-    await sleep(HOLD_S * 1000, () => status(`hold ${bar(Date.now() - holdT0, HOLD_S * 1000)} ${((Date.now() - holdT0) / 1000).toFixed(0)}/${HOLD_S} s, ` +
+    await waitUnlessAborted(HOLD_S * 1000, () => status(`hold ${bar(Date.now() - holdT0, HOLD_S * 1000, 30)} ${((Date.now() - holdT0) / 1000).toFixed(0)}/${HOLD_S} s, ` +
       `MemAvailable ${gib(memAvailable())}`));
     checkAbort();
     const hold1 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), t: performance.now() };
-    const statsHold = await server.ask('stats', 'stats', 60_000);
+    const statsHold = await ask(server, 'stats', 'stats', 60_000);
     const holdS = (hold1.t - hold0.t) / 1000;
     run.hold = { seconds: holdS, pingsSent: Number(statsHold.pingsSent) - hold0.pings, pingsSentTotal: statsHold.pingsSent,
       idleTimeouts: statsHold.idleTimeouts, serverCpuMs: hold1.server - hold0.server, serverCpuPerSecond: (hold1.server - hold0.server) / holdS,
       primaryCpuMs: hold1.primary - hold0.primary, loadCpuMs: hold1.load - hold0.load, loadCpuPerSecond: (hold1.load - hold0.load) / holdS,
       machineBusy: (hold1.machine.busy - hold0.machine.busy) / (hold1.machine.total - hold0.machine.total) };
-    status(`hold ${bar(1, 1)} ${holdS.toFixed(0)} s: ${Number(run.hold && (run.hold as { pingsSent: number }).pingsSent)} pings sent, ` +
+    status(`hold ${bar(1, 1, 30)} ${holdS.toFixed(0)} s: ${Number(run.hold && (run.hold as { pingsSent: number }).pingsSent)} pings sent, ` +
       `server CPU ${((hold1.server - hold0.server) / holdS).toFixed(0)} ms/s, load CPU ${((hold1.load - hold0.load) / holdS).toFixed(0)} ms/s`, true);
 
     // Verify: every connection open on both sides, a sample echoes.
     phase = 'verify';
     const verified = await Promise.all(loads.map((l) => l.ask({ type: 'verify' }, 'verified', 60_000)));
-    const statsV = await server.ask('stats', 'stats', 60_000);
+    const statsV = await ask(server, 'stats', 'stats', 60_000);
     const sampleEach = Math.max(1, Math.ceil(Number(args.sample) / LOADS));
     const echoed = await Promise.all(loads.map((l) => l.ask({ type: 'echo', sample: sampleEach, timeoutMs: 30_000 }, 'echoed', 60_000)));
     const closeCodes: Record<string, number> = {};
@@ -361,8 +288,7 @@ async function main(): Promise<void> {
       clientPings: verified.reduce((s, v) => s + v.pings, 0), unexpectedMessages: verified.reduce((s, v) => s + v.unexpected, 0),
       serverConnections: statsV.connections, serverHandshaking: statsV.handshaking, connectionsRefused: statsV.connectionsRefused, idleTimeouts: statsV.idleTimeouts,
       workerExits: statsV.exits, connectionsPerWorker: perWorker,
-      spread: { min: Math.min(...perWorker), max: Math.max(...perWorker), mean: perWorker.reduce((s, n) => s + n, 0) / perWorker.length,
-        stdev: Math.sqrt(perWorker.reduce((s, n, _, a) => s + (n - a.reduce((x, y) => x + y, 0) / a.length) ** 2, 0) / perWorker.length) },
+      spread: { min: Math.min(...perWorker), max: Math.max(...perWorker), mean: mean(perWorker), stdev: stdev(perWorker) },
       echo, allOpen: clientOpen === opened && statsV.connections === opened, echoOk: echo.ok === echo.sent && echo.sent > 0,
       loadProcessRss: verified.reduce((s, v) => s + v.rss, 0), loadProcessHeap: verified.reduce((s, v) => s + v.heapUsed, 0),
     };
@@ -383,12 +309,12 @@ async function main(): Promise<void> {
     // > 20 s with 16+ processes doing it together, so the wait grows with N (1M: 120 s).
     const quitMs = 20_000 + N / 10;
     const quits = await Promise.all(loads.map((l) => l.ask({ type: 'quit' }, 'quitted', quitMs).catch(() => null)));
-    await Promise.all(loads.map((l) => stopProc(l.proc, 5000)));
-    const closed = await server.ask('close', 'closed', 30_000).catch(() => null);
-    server.proc.stdin?.end();
-    await stopProc(server.proc, 10_000);
+    await Promise.all(loads.map((l) => l.stop(5000)));
+    const closed = await ask(server, 'close', 'closed', 30_000).catch(() => null);
+    server.endInput();
+    await server.stop(10_000);
     // Workers exit on their own when the primary goes; make sure.
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     for (const pid of workerPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     run.shutdown = { ms: performance.now() - t, clientsClosed: quits.reduce((s, q) => s + (q?.closed ?? 0), 0), quitFailures: quits.filter((q) => q === null).length, server: closed };
     status(`shutdown in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
@@ -402,13 +328,7 @@ async function main(): Promise<void> {
 }
 
 function report(run: Record<string, unknown>): void {
-  const path = String(args.results);
-  let doc: { benchmark: string; environment: unknown; runs: unknown[] } = { benchmark: 'million', environment: environment(), runs: [] };
-  if (existsSync(path)) { try { doc = JSON.parse(readFileSync(path, 'utf8')) as typeof doc; doc.runs ??= []; } catch { /* start over */ } }
-  doc.environment = environment();
-  doc.runs.push(run);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(doc, null, 2)}\n`);
+  const path = appendRun('million', run, args);
   const r = run as { ramp?: { opened: number; ms: number; perSecond: number; failed: number }; memory?: Record<string, number>; hold?: Record<string, number>; verify?: { allOpen: boolean; clientOpen: number; serverConnections: number; echo: { ok: number; sent: number }; spread: { min: number; max: number } } };
   const kb = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 1024).toFixed(2)} KiB`);
   printTable(['measure', 'value'], [

@@ -9,9 +9,11 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { createClient, createServer } from '../src/index.js';
-import { environment, printTable, writeResults } from './harness.js';
+import { printTable } from './lib/format.js';
+import { sleep } from './lib/time.js';
+import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '5000' }, 'timeout-ms': { type: 'string', default: '2000' }, transport: { type: 'string', default: 'handle' } } });
+const { values } = parseArgs({ options: { ...RESULTS_OPTIONS, connections: { type: 'string', default: '5000' }, 'timeout-ms': { type: 'string', default: '2000' }, transport: { type: 'string', default: 'handle' } } });
 const n = Number(values.connections);
 const timeoutMs = Number(values['timeout-ms']);
 const transport = values.transport as 'handle' | 'socket';
@@ -35,17 +37,17 @@ for (let i = 0; i < n; i++) {
 }
 for (let i = 0; server.stats().handshaking < n; i++) {
   if (i % 100 === 99) process.stderr.write(`half-open so far: ${server.stats().handshaking} (closed ${closed})\n`);
-  await new Promise((resolve) => setTimeout(resolve, 20));
+  await sleep(20);
 }
 const started = performance.now();
 sentAt = started;
 worker.send('ping');
-while (closed < n && performance.now() - started < timeoutMs + 10000) await new Promise((resolve) => setTimeout(resolve, 10));
+while (closed < n && performance.now() - started < timeoutMs + 10000) await sleep(10);
 const tookMs = performance.now() - started;
 const stats = server.stats();
 const row = { transport, halfOpen: n, handshakeTimeoutMs: timeoutMs, allClosed: closed === n, closedWithinMs: Math.round(tookMs), handshakeTimeouts: stats.handshakeTimeouts, echoesMeanwhile: echoes, worstEchoMs: Math.round(worst), poolLentBuffers: stats.pool.lentBuffers };
 printTable(['transport', 'half-open', 'timeout', 'all closed', 'closed within', 'echoes meanwhile', 'worst echo', 'pool lent'], [[transport, n, `${timeoutMs} ms`, String(row.allClosed), `${row.closedWithinMs} ms`, echoes, `${row.worstEchoMs} ms`, row.poolLentBuffers]]);
-writeResults(`bench/results/slowloris-${transport}.json`, { benchmark: 'slowloris', environment: environment(), command: process.argv.slice(1).join(' '), result: row });
+console.log(`\nresults in ${writeResults(`slowloris-${transport}`, { benchmark: 'slowloris', result: row }, values)}`);
 await client.close();
 await server.close();
 process.exit(0);

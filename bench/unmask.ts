@@ -10,10 +10,13 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { applyMask, maskBytes, maskLanes } from '../src/protocol/mask.js';
-import { compare, formatBytes, formatGBps, formatRatio, printTable, writeResults } from './harness.js';
+import { formatBytes, formatGBps, formatRatio, printTable } from './lib/format.js';
+import { compare } from './lib/measure.js';
+import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 
+const { values: args } = parseArgs({ options: RESULTS_OPTIONS });
 const quick = process.env['QUICK'] === '1';
 const options = quick ? { minTimeMs: 30, runs: 5 } : { minTimeMs: 100, runs: 7 };
 
@@ -170,14 +173,12 @@ for (const size of [8, 16, 24, 32, 48, 64, 96, 128, 192, 256]) {
 console.log('\ncrossover: maskBytes vs maskLanes, same buffer each call / two ArrayBuffers alternating');
 printTable(['size', 'bytes', 'lanes', 'bytes (alt.)', 'lanes (alt.)', 'lanes/bytes', 'alt. lanes/bytes'], crossRows);
 
-// From dist/bench/unmask.js up to the repository's bench/results.
-const out = fileURLToPath(new URL('../../bench/results/unmask.json', import.meta.url));
-writeResults(out, {
+const written = writeResults('unmask', {
   unit: 'GB/s (1e9 bytes/s), median of runs',
   options,
   payloadOffset: PAYLOAD_OFFSET,
   bufferutil: bufferUtil === null ? 'not installed' : { native: bufferUtil.native, binding: bufferUtil.binding },
   results,
   crossover,
-});
-console.log(`\nwrote ${out}`);
+}, args);
+console.log(`\nresults in ${written}`);

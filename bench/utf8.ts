@@ -10,10 +10,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { isValidUtf8, isValidUtf8Js, utf8Step } from '../src/protocol/utf8.js';
-import { compare, formatBytes, formatGBps, formatRatio, printTable, writeResults } from './harness.js';
+import { formatBytes, formatGBps, formatRatio, printTable } from './lib/format.js';
+import { compare } from './lib/measure.js';
+import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 
+const { values: args } = parseArgs({ options: RESULTS_OPTIONS });
 const quick = process.env['QUICK'] === '1';
 const options = quick ? { minTimeMs: 30, runs: 5 } : { minTimeMs: 100, runs: 7 };
 const OFFSET = 6;
@@ -133,14 +136,12 @@ for (const [kind, sample] of Object.entries(TEXTS)) {
 console.log('\ncrossover: pure JS vs isUtf8 on a view made per call, and isValidUtf8 choosing between them');
 printTable(['text', 'size', 'pure JS', 'isUtf8 + view', 'isValidUtf8', 'isUtf8/pure', 'ours/best'], crossRows);
 
-// From dist/bench/utf8.js up to the repository's bench/results.
-const out = fileURLToPath(new URL('../../bench/results/utf8.json', import.meta.url));
-writeResults(out, {
+const written = writeResults('utf8', {
   unit: 'GB/s (1e9 bytes/s), median of runs',
   options,
   messageOffset: OFFSET,
   utf8Validate: utf8Validate === null ? 'not installed' : { native: utf8Validate.native },
   results,
   crossover,
-});
-console.log(`\nwrote ${out}`);
+}, args);
+console.log(`\nresults in ${written}`);

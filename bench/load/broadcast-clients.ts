@@ -9,74 +9,17 @@
  * The connections are raw libuv handles (load/raw-client.ts), not a WebSocket library: this
  * process shares 2 cores with the server it measures, so it does the least work that proves a
  * delivery. Server frames are unmasked, so a delivery is found by reading frame headers and
- * skipping payload lengths (FrameCounter below), never copying or decoding a payload.
+ * skipping payload lengths (load/frame-counter.ts), never copying or decoding a payload.
  *
  * Times are `performance.timeOrigin + performance.now()`: monotonic within the process and on the
  * same wall-clock origin in every process. The orchestrator also measures each process's offset
  * by ping-pong (see `ping`) and corrects for it.
  */
 import { parseArgs } from 'node:util';
-import { isMain } from '../servers/protocol.js';
+import { exitWithParent, toParent } from '../lib/ipc.js';
+import { clock } from '../lib/time.js';
+import { FrameCounter } from './frame-counter.js';
 import { RawClientPool, type RawConnection } from './raw-client.js';
-
-/**
- * Finds the frames in a server→client byte stream, one per connection, across reads: a header
- * split over two reads (rare: it happens only after a frame that ended mid-read) is gathered in a
- * small buffer allocated for that connection the first time it happens.
- */
-export class FrameCounter {
-  /** Payload bytes of the current frame still to come. */
-  private remaining = 0;
-  private fin = false;
-  private opcode = 0;
-  private length = 0;
-  private partial: Buffer | null = null;
-  private have = 0;
-
-  /** Feeds buf[start, end); calls onFrame(opcode, payloadLength, fin) for every frame completed. */
-  feed(buf: Buffer, start: number, end: number, onFrame: (opcode: number, length: number, fin: boolean) => void): void {
-    let i = start;
-    while (i < end) {
-      if (this.remaining > 0) {
-        const take = Math.min(this.remaining, end - i);
-        this.remaining -= take;
-        i += take;
-        if (this.remaining === 0) onFrame(this.opcode, this.length, this.fin);
-        continue;
-      }
-      // A header starts here: 2 bytes, then 0, 2 or 8 bytes of length (servers send no mask).
-      if (this.have === 0 && end - i >= 2) {
-        const size = headerSize(buf[i + 1]!);
-        if (end - i >= size) {
-          this.begin(buf, i);
-          i += size;
-          if (this.remaining === 0) onFrame(this.opcode, this.length, this.fin);
-          continue;
-        }
-      }
-      const partial = (this.partial ??= Buffer.alloc(10));
-      partial[this.have++] = buf[i++]!;
-      if (this.have >= 2 && this.have === headerSize(partial[1]!)) {
-        this.have = 0;
-        this.begin(partial, 0);
-        if (this.remaining === 0) onFrame(this.opcode, this.length, this.fin);
-      }
-    }
-  }
-
-  private begin(h: Buffer, at: number): void {
-    this.fin = (h[at]! & 0x80) !== 0;
-    this.opcode = h[at]! & 0x0f;
-    const len7 = h[at + 1]! & 0x7f;
-    this.length = len7 === 126 ? h.readUInt16BE(at + 2) : len7 === 127 ? Number(h.readBigUInt64BE(at + 2)) : len7;
-    this.remaining = this.length;
-  }
-}
-
-function headerSize(byte1: number): number {
-  const len7 = byte1 & 0x7f;
-  return len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
-}
 
 /** Orchestrator → load process. */
 export type BroadcastCommand =
@@ -109,8 +52,6 @@ export type BroadcastReport =
   | ({ type: 'report' } & RoundReport)
   | { type: 'quitted'; closedByPeer: number };
 
-const clock = (): number => performance.timeOrigin + performance.now();
-
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -122,8 +63,7 @@ function main(): void {
       'in-flight': { type: 'string', default: '256' },
     },
   });
-  const send = (r: BroadcastReport): Promise<void> =>
-    new Promise((resolve) => (process.send === undefined ? resolve() : process.send(r, undefined, {}, () => resolve())));
+  const send = (r: BroadcastReport): Promise<void> => toParent(r);
 
   const round: RoundReport & { size: number } = { id: -1, size: 0, deliveries: 0, expected: 0, badSize: 0, firstAt: NaN, lastAt: NaN };
   const delivered = (conn: RawConnection) => (opcode: number, length: number, fin: boolean): void => {
@@ -172,8 +112,7 @@ function main(): void {
         return;
     }
   });
-  // The orchestrator died or let go: never outlive it holding thousands of sockets.
-  process.on('disconnect', () => process.exit(0));
+  exitWithParent();
   void send({ type: 'ready' });
 }
 
@@ -181,4 +120,4 @@ function stripSize({ size: _, ...rest }: RoundReport & { size: number }): RoundR
   return rest;
 }
 
-if (isMain(import.meta.url)) main();
+main();

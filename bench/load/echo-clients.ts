@@ -21,7 +21,12 @@
  */
 import { parseArgs } from 'node:util';
 import { type Connection, createClient, SendResult } from '../../src/index.js';
-import { bucketOf, countError, HIST_SIZE, type LoadCommand, report, SourcePorts } from './control.js';
+import { bucketOf, HIST_SIZE } from '../lib/histogram.js';
+import { die } from '../lib/status.js';
+import { sleep } from '../lib/time.js';
+import { exitWithParent } from '../lib/ipc.js';
+import { countError, type LoadCommand, report } from './control.js';
+import { SourcePorts } from './sources.js';
 
 const { values } = parseArgs({
   options: {
@@ -168,7 +173,7 @@ async function stop(): Promise<void> {
   // Let the echoes in flight come back (bounded), then close politely.
   const deadline = performance.now() + 3_000;
   const outstanding = (): number => conns.reduce((s, c) => s + (c.isOpen ? c.data.count : 0), 0);
-  while (outstanding() > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (outstanding() > 0 && performance.now() < deadline) await sleep(20);
   const left = outstanding();
   stopping = true;
   await client.close({ timeoutMs: 2_000 });
@@ -184,11 +189,7 @@ process.on('message', (cmd: LoadCommand) => {
     else if (cmd.type === 'report') windowReport();
     else if (cmd.type === 'stop') await stop();
   };
-  run().catch((error: unknown) => {
-    process.stderr.write(`echo-clients: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+  run().catch((error: unknown) => die('echo-clients', error));
 });
-// Never outlive the orchestrator while holding thousands of sockets.
-process.on('disconnect', () => process.exit(0));
+exitWithParent();
 void report({ type: 'ready' });

@@ -14,7 +14,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { FrameCounter } from './broadcast-clients.js';
+import { exitWithParent, toParent } from '../lib/ipc.js';
+import { FrameCounter } from './frame-counter.js';
 import { RawClientPool, type RawConnection } from './raw-client.js';
 
 /** Orchestrator → load process. */
@@ -39,8 +40,7 @@ const { values } = parseArgs({
     sources: { type: 'string', default: '127.0.0.2' },
   },
 });
-const send = (r: GarbageReport): Promise<void> =>
-  new Promise((resolve) => (process.send === undefined ? resolve() : process.send(r, undefined, {}, () => resolve())));
+const send = (r: GarbageReport): Promise<void> => toParent(r);
 
 /** A client frame: FIN + binary, MASK bit, length, 4-byte key, masked payload of 'a's. */
 function maskedFrame(size: number): Buffer {
@@ -131,5 +131,5 @@ process.on('message', (cmd: GarbageCommand) => {
       return;
   }
 });
-process.on('disconnect', () => process.exit(0));
+exitWithParent();
 void send({ type: 'ready' });

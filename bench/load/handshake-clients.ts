@@ -8,13 +8,17 @@
  * upgrade request, 101 validated (RFC 6455 §4.1), then the connection is
  * terminated at once (TCP closed, no closing handshake) and the next one
  * launched. Every connection has a source (address, port) not used before
- * in this run (control.ts SourcePorts), so the TIME_WAITs our closes leave
+ * in this run (load/sources.ts), so the TIME_WAITs our closes leave
  * behind never get in the way, and the kernel never searches for a port.
  * Latency is connect() to open: TCP handshake + upgrade, as the client sees it.
  */
 import { parseArgs } from 'node:util';
 import { createClient } from '../../src/index.js';
-import { bucketOf, countError, HIST_SIZE, type LoadCommand, report, SourcePorts } from './control.js';
+import { bucketOf, HIST_SIZE } from '../lib/histogram.js';
+import { exitWithParent } from '../lib/ipc.js';
+import { die } from '../lib/status.js';
+import { countError, type LoadCommand, report } from './control.js';
+import { SourcePorts } from './sources.js';
 
 const { values } = parseArgs({
   options: {
@@ -108,14 +112,10 @@ process.on('message', (cmd: LoadCommand) => {
   } else if (cmd.type === 'report') {
     windowReport();
   } else if (cmd.type === 'stop') {
-    stop().catch((error: unknown) => {
-      process.stderr.write(`handshake-clients: ${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
-    });
+    stop().catch((error: unknown) => die('handshake-clients', error));
   } else if (cmd.type === 'connect') {
     void report({ type: 'connected', open: 0, failed: 0, ms: 0, errors: {} }); // nothing to open up front
   }
 });
-// Never outlive the orchestrator.
-process.on('disconnect', () => process.exit(0));
+exitWithParent();
 void report({ type: 'ready' });

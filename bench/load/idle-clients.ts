@@ -8,6 +8,8 @@
  *        --sources 127.9.1.1,127.9.1.2 [--per-source 20000] [--in-flight 256]
  */
 import { parseArgs } from 'node:util';
+import { exitWithParent, toParent } from '../lib/ipc.js';
+import { die } from '../lib/status.js';
 import { RawClientPool, type RawConnection } from './raw-client.js';
 
 /** Orchestrator → load process. */
@@ -42,12 +44,7 @@ const { values } = parseArgs({
   },
 });
 
-/** Resolves once the message is handed to the IPC channel, so exiting right after does not lose it. */
-const send = (report: ClientReport): Promise<void> =>
-  new Promise((resolve) => {
-    if (process.send === undefined) resolve();
-    else process.send(report, undefined, {}, () => resolve());
-  });
+const send = (report: ClientReport): Promise<void> => toParent(report);
 
 let closeFrames = 0;
 let unexpectedBytes = 0;
@@ -92,11 +89,7 @@ async function quit(): Promise<void> {
 
 process.on('message', (message: ClientCommand) => {
   const done = message.type === 'ramp' ? ramp(message.to) : quit();
-  done.catch((error: unknown) => {
-    process.stderr.write(`idle-clients: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+  done.catch((error: unknown) => die('idle-clients', error));
 });
-// The orchestrator died or let go: never outlive it, holding 20k sockets.
-process.on('disconnect', () => process.exit(0));
+exitWithParent();
 void send({ type: 'ready' });

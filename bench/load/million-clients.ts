@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createClient, type Connection } from '../../src/index.js';
+import { exitWithParent, toParent } from '../lib/ipc.js';
 
 export type MillionCommand =
   | { type: 'ramp' }
@@ -51,7 +52,7 @@ const IN_FLIGHT = Number(values['in-flight']);
 if (!(COUNT > 0 && COUNT <= 19_900)) throw new RangeError('--count must be 1..19900');
 if (!(INDEX >= 0 && INDEX < 240)) throw new RangeError('--index must be 0..239');
 
-const send = (report: MillionReport): void => void process.send?.(report);
+const send = (report: MillionReport): void => void toParent(report);
 /** 250 source addresses per process, ≤ 80 ports each per attempt (up to 10000..10719 with retries): far below the ephemeral range. */
 function source(i: number): { localAddress: string; localPort: number } {
   return { localAddress: `127.${10 + INDEX}.${SALT}.${1 + (i % 250)}`, localPort: 10_000 + Math.floor(i / 250) };
@@ -150,5 +151,5 @@ process.on('message', (cmd: MillionCommand) => {
     });
   }
 });
-process.on('disconnect', () => process.exit(0));
+exitWithParent();
 send({ type: 'ready', pid: process.pid });

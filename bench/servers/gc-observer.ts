@@ -30,6 +30,9 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { GCProfiler, getHeapStatistics } from 'node:v8';
+import { exitWithParent, toParent } from '../lib/ipc.js';
+import { die } from '../lib/status.js';
+import { sleep } from '../lib/time.js';
 import { startLightws } from './lightws.js';
 import type { BenchServer } from './protocol.js';
 import { startUws } from './uws.js';
@@ -71,9 +74,7 @@ export type ObserverReport =
 const { values } = parseArgs({ options: { kind: { type: 'string', default: 'handle' }, mode: { type: 'string', default: 'echo' } } });
 const gc = globalThis.gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
-const send = (r: ObserverReport): Promise<void> =>
-  new Promise((resolve) => (process.send === undefined ? resolve() : process.send(r, undefined, {}, () => resolve())));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const send = (r: ObserverReport): Promise<void> => toParent(r);
 
 const KIND_NAMES: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -221,12 +222,9 @@ async function main(): Promise<void> {
           process.exit(0);
       }
     })();
-    done.catch((error: unknown) => {
-      process.stderr.write(`gc-observer: ${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
-    });
+    done.catch((error: unknown) => die('gc-observer', error));
   });
-  process.on('disconnect', () => process.exit(0));
+  exitWithParent();
   await send({ type: 'ready', port: server.port, native: server.native, info: server.info ?? {} });
 }
 

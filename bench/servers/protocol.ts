@@ -1,6 +1,7 @@
 /**
- * The one process protocol every benchmark server speaks (lightws, ws, uWebSockets.js), so an
- * orchestrator spawns and drives them all the same way:
+ * The process protocol of the three library servers, lightws.ts, ws.ts and uws.ts, so that an
+ * orchestrator spawns and drives them all the same way (servers/launch.ts: bench:echo,
+ * bench:handshake, bench:broadcast; bench/profile.ts runs lightws.js under a profiler):
  *
  *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket]
  *
@@ -17,6 +18,17 @@
  * Anything else answers {"error":"..."}. The process closes the server and exits 0 on stdin end,
  * `close`, SIGINT or SIGTERM (within 3 s of the close). Diagnostics go to stderr, never stdout.
  * Commands are read only from a piped stdin: run from a terminal, it serves until Ctrl+C.
+ *
+ * The other servers in this folder do not speak it, because they measure themselves from inside
+ * and answer with structured reports that a line of `stats` cannot carry. Their commands and
+ * reports are typed in their own files; the first three are forked with an IPC channel
+ * (lib/children.ts IpcChild):
+ * - gc-observer.ts (bench:garbage): GC and allocation windows, the sampling heap profiler; it
+ *   runs the same three servers (startLightws, startWs, startUws) inside;
+ * - idle-server.ts (bench:idle): forced GCs, /proc/self/smaps, heap snapshots and their diff;
+ * - heartbeat-server.ts (bench:heartbeat): heartbeat counters of lightws's stats();
+ * - million-cluster.ts (bench:million): a cluster; JSON lines like this protocol, but each
+ *   answer is typed (`{"type":"stats",...}`) and summed over the workers by the primary.
  */
 import { type Stats, fstatSync, realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';

@@ -15,6 +15,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as Uws from '@trufflesuite/uws-js-unofficial';
+import { sleep } from '../lib/time.js';
 import { type BenchServer, type Mode, isMain, runServerProcess } from './protocol.js';
 
 const require = createRequire(import.meta.url);
@@ -100,7 +101,7 @@ export async function startUws(port: number, handlers: Mode, host = '127.0.0.1')
       uws.us_listen_socket_close(listenSocket);
       for (const ws of [...sockets]) ws.end(1001);
       const deadline = Date.now() + 1_000;
-      while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (sockets.size > 0 && Date.now() < deadline) await sleep(20);
       for (const ws of [...sockets]) ws.close();
     },
   };

@@ -1,65 +1,14 @@
 /**
- * What the million-connection benchmark reads from the machine: memory and CPU
- * of processes and of the kernel from /proc, the limits it depends on, and the
- * sysctls it may raise (only with --tune-sysctls) and always restores.
+ * The machine limits bench:million depends on (open files per process and in all, the listen
+ * queues, the port range, memory), and the sysctls it may raise (only with --tune-sysctls) and
+ * always restores.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { formatGiB as gib } from './format.js';
+import { field, memAvailable, readText } from './proc.js';
+import { status } from './status.js';
 
-const log = (line: string): void => void process.stderr.write(`${line}\n`);
-
-// ---- /proc ------------------------------------------------------------------------------------
-
-export const readText = (path: string): string => { try { return readFileSync(path, 'utf8'); } catch { return ''; } };
-export const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-export function memAvailable(): number { return field(readText('/proc/meminfo'), 'MemAvailable') * 1024; }
-
-export interface Kernel { memAvailable: number; slab: number; sUnreclaim: number; sockets: number; tcpInuse: number; tcpOrphan: number; tcpTw: number; tcpMem: number }
-export function kernel(): Kernel {
-  const meminfo = readText('/proc/meminfo');
-  const sockstat = readText('/proc/net/sockstat');
-  const num = (re: RegExp): number => Number(re.exec(sockstat)?.[1] ?? NaN);
-  return {
-    memAvailable: field(meminfo, 'MemAvailable') * 1024, slab: field(meminfo, 'Slab') * 1024, sUnreclaim: field(meminfo, 'SUnreclaim') * 1024,
-    sockets: num(/sockets: used (\d+)/), tcpInuse: num(/^TCP: inuse (\d+)/m), tcpOrphan: num(/^TCP:.* orphan (\d+)/m),
-    tcpTw: num(/^TCP:.* tw (\d+)/m), tcpMem: num(/^TCP:.* mem (\d+)/m) * 4096,
-  };
-}
-
-export interface Mem { processes: number; rss: number; pss: number; private: number; shared: number; anonymous: number }
-export function memoryOf(pids: readonly number[]): Mem {
-  const m: Mem = { processes: 0, rss: 0, pss: 0, private: 0, shared: 0, anonymous: 0 };
-  for (const pid of pids) {
-    const s = readText(`/proc/${pid}/smaps_rollup`);
-    if (s === '') continue;
-    m.processes++;
-    m.rss += field(s, 'Rss') * 1024;
-    m.pss += field(s, 'Pss') * 1024;
-    m.private += (field(s, 'Private_Clean') + field(s, 'Private_Dirty')) * 1024;
-    m.shared += (field(s, 'Shared_Clean') + field(s, 'Shared_Dirty')) * 1024;
-    m.anonymous += field(s, 'Anonymous') * 1024;
-  }
-  return m;
-}
-export const minus = (a: Mem, b: Mem): Mem => ({ processes: a.processes, rss: a.rss - b.rss, pss: a.pss - b.pss, private: a.private - b.private, shared: a.shared - b.shared, anonymous: a.anonymous - b.anonymous });
-
-/** utime + stime of the processes, in ms (USER_HZ = 100). */
-export function cpuMs(pids: readonly number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = readText(`/proc/${pid}/stat`);
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (rest.length > 13) ticks += Number(rest[11]) + Number(rest[12]);
-  }
-  return ticks * 10;
-}
-/** Busy and total jiffies of the whole machine. */
-export function machineCpu(): { busy: number; total: number } {
-  const parts = readText('/proc/stat').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = parts.reduce((s, n) => s + n, 0);
-  return { busy: total - parts[3]! - (parts[4] ?? 0), total };
-}
-
-// ---- limits and sysctls -----------------------------------------------------------------------
+const log = (line: string): void => status(line, true);
 
 export const SYSCTL = (name: string): string => `/proc/sys/${name.replaceAll('.', '/')}`;
 export const readSysctl = (name: string): string => readText(SYSCTL(name)).trim();
@@ -81,8 +30,6 @@ export function restoreSysctls(): void {
     try { writeFileSync(SYSCTL(name), value); log(`sysctl ${name} restored to ${value}`); } catch (error) { log(`could not restore ${name}: ${String(error)}`); }
   }
 }
-
-const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
 
 /** Reports the limits a run of `n` connections depends on; raises sysctls only when `tune` is set. */
 export function checkLimits(n: number, perProcess: number, loads: number, salt: number, tune: boolean): Record<string, unknown> {

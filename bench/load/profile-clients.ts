@@ -4,7 +4,7 @@
  * close and print the echo rate. Bounded: it connects, loads for --seconds, closes, and exits by
  * itself (a hard deadline exits anyway).
  *
- *   node dist/bench/profile/load.js --port 9001 [--host 127.0.0.1] [--connections 200]
+ *   node dist/bench/load/profile-clients.js --port 9001 [--host 127.0.0.1] [--connections 200]
  *        [--seconds 10] [--size 32] [--pipeline 1] [--rate 0] [--hold 0] [--json]
  *
  * --rate 0 (default): flat out: each connection keeps --pipeline messages in flight and sends the
@@ -16,6 +16,7 @@
  */
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { sleep } from '../lib/time.js';
 
 export interface LoadOptions {
   port: number;
@@ -50,8 +51,6 @@ function connect(url: string): Promise<WebSocket> {
     ws.once('error', reject);
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Connects, loads for options.seconds, waits for the last echoes; resolves with the numbers and a

@@ -3,7 +3,7 @@
  * handles, lightws over net sockets, or ws), measured from inside on
  * command. Run by bench/idle.ts through fork(), with --expose-gc:
  *
- *   node --expose-gc dist/bench/idle-server.js --kind handle|socket|ws
+ *   node --expose-gc dist/bench/servers/idle-server.js --kind handle|socket|ws
  *
  * It is its own process so that its RSS holds the server and nothing else
  * (no client sockets, no orchestrator state).
@@ -14,7 +14,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
-import { createServer } from '../src/index.js';
+import { createServer } from '../../src/index.js';
+import { exitWithParent, toParent } from '../lib/ipc.js';
+import { median } from '../lib/stats.js';
+import { die } from '../lib/status.js';
+import { sleep } from '../lib/time.js';
 
 export type ServerKind = 'handle' | 'socket' | 'ws';
 
@@ -118,16 +122,6 @@ async function start(): Promise<Subject> {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 async function measure(subject: Subject, cmd: Extract<ServerCommand, { type: 'measure' }>): Promise<ServerSample> {
   const t0 = performance.now();
   while (subject.count() !== cmd.expect && performance.now() - t0 < cmd.waitMs) await sleep(20);
@@ -225,19 +219,12 @@ function breakdown(before: string, after: string, connections: number): { rows: 
   return { rows: rows.slice(0, 30), heapBytesPerConn: heap, nativeBytesPerConn: native };
 }
 
-const send = (report: ServerReport): Promise<void> =>
-  new Promise((resolve) => {
-    if (process.send === undefined) resolve();
-    else process.send(report, undefined, {}, () => resolve());
-  });
+const send = (report: ServerReport): Promise<void> => toParent(report);
 
 async function main(): Promise<void> {
   const subject = await start();
   process.on('message', (cmd: ServerCommand) => {
-    handle(cmd).catch((error: unknown) => {
-      process.stderr.write(`idle-server (${kind}): ${(error as Error).stack ?? String(error)}\n`);
-      process.exit(1);
-    });
+    handle(cmd).catch((error: unknown) => die(`idle-server (${kind})`, error));
   });
 
   async function handle(cmd: ServerCommand): Promise<void> {
@@ -265,9 +252,5 @@ async function main(): Promise<void> {
   await send({ type: 'ready', port: subject.port, pid: process.pid });
 }
 
-// Never outlive the orchestrator.
-process.on('disconnect', () => process.exit(0));
-main().catch((error: unknown) => {
-  process.stderr.write(`idle-server (${kind}): ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+exitWithParent();
+main().catch((error: unknown) => die(`idle-server (${kind})`, error));

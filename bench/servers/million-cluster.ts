@@ -6,7 +6,7 @@
  * 'close' → {"type":"closed","closed","terminated","ms"} (then exits).
  * Re-executed by startCluster, the same script is each worker.
  *
- *   node dist/bench/million-server.js --workers 53 --ping-interval 30000 --idle-timeout 75000 [--fill 19500]
+ *   node dist/bench/servers/million-cluster.js --workers 53 --ping-interval 30000 --idle-timeout 75000 [--fill 19500]
  *
  * --fill: a worker that holds this many connections stops accepting (closes
  * its copy of the listening socket; the others keep theirs). The kernel
@@ -24,7 +24,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { WebSocket } from 'ws';
-import { createServer, startCluster } from '../src/index.js';
+import { createServer, startCluster } from '../../src/index.js';
+import { exitWithParent } from '../lib/ipc.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,6 +38,8 @@ const { values } = parseArgs({
 });
 const ping = Number(values['ping-interval']);
 const idle = Number(values['idle-timeout']) || (ping > 0 ? ping * 2 + 15_000 : 0);
+/** One JSON line on stdout, to the orchestrator. */
+const reply = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 async function runLightws(): Promise<void> {
   const fill = Number(values.fill);
   const exits: unknown[] = [];
@@ -58,7 +61,6 @@ async function runLightws(): Promise<void> {
     },
   );
   if (node.role === 'primary') {
-    const reply = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
     reply({ type: 'ready', port: node.address.port, pids: node.pids() });
     process.on('SIGINT', () => {});
     let closing = false;
@@ -79,7 +81,6 @@ async function runLightws(): Promise<void> {
   }
 }
 
-const reply = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 
 type WsMessage = { ws: 'listening'; port: number } | { ws: 'stats'; id: number; stats?: Record<string, number> } | { ws: 'close'; id: number; result?: { closed: number } };
 
@@ -109,7 +110,7 @@ async function runWs(): Promise<void> {
     }
     wss.on('listening', () => process.send!({ ws: 'listening', port: (wss.address() as { port: number }).port } satisfies WsMessage));
     process.on('SIGINT', () => {});
-    process.on('disconnect', () => process.exit(0));
+    exitWithParent();
     process.on('message', (m: WsMessage) => {
       if (m.ws === 'stats') {
         process.send!({ ws: 'stats', id: m.id, stats: { connections: wss.clients.size, handshaking: 0, opened, pingsSent, idleTimeouts, messagesIn, connectionsRefused: 0 } } satisfies WsMessage);

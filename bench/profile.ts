@@ -2,12 +2,12 @@
  * Profiles the lightws echo server under a real WebSocket load and prints where the HTML report is.
  * What `npm run profile:doctor|profile:flame|profile:heap|profile:0x` call (after a build):
  *
- *   node dist/bench/profile/run.js doctor|flame|heap|0x [--transport handle|socket]
+ *   node dist/bench/profile.js doctor|flame|heap|0x [--transport handle|socket]
  *        [--seconds 10] [--connections 200] [--size 32] [--pipeline 1] [--rate 0]
  *
  * The server is dist/bench/servers/lightws.js --mode echo (the server the benchmarks measure; its
  * echo handler is `lightws echo`'s), on port 0, under `clinic doctor|flame|heapprofiler` or `0x`.
- * The load is dist/bench/profile/load.js (the `ws` client, N connections, small text messages).
+ * The load is dist/bench/load/profile-clients.js (the `ws` client, N connections, small text messages).
  *
  * Two ways to start the load when the server listens and to stop the server after it:
  * - --transport socket: the profilers' own `--on-port` (clinic) / `-P` (0x): they find the port
@@ -21,28 +21,29 @@
  *   (1001) and exits by itself, which lets every profiler finish.
  * Reports go to .clinic/ (clinic) and profiles/<pid>.0x/ (0x), both git-ignored.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { killOnExit, track, waitOutSigint } from './lib/children.js';
 
 const TOOLS = ['doctor', 'flame', 'heap', '0x'] as const;
 type Tool = (typeof TOOLS)[number];
 
 const require = createRequire(import.meta.url);
-const here = dirname(fileURLToPath(import.meta.url)); // dist/bench/profile
-const root = join(here, '..', '..', '..');
-const serverScript = join(here, '..', 'servers', 'lightws.js');
-const loadScript = join(here, 'load.js');
+const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
+const root = join(here, '..', '..');
+const serverScript = join(here, 'servers', 'lightws.js');
+const loadScript = join(here, 'load', 'profile-clients.js');
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 function usage(message: string): never {
-  process.stderr.write(`profile: ${message}\n\nUsage: node dist/bench/profile/run.js ${TOOLS.join('|')} [--transport handle|socket] ` +
+  process.stderr.write(`profile: ${message}\n\nUsage: node dist/bench/profile.js ${TOOLS.join('|')} [--transport handle|socket] ` +
     '[--seconds 10] [--connections 200] [--size 32] [--pipeline 1] [--rate 0]\n');
   process.exit(2);
 }
@@ -81,7 +82,7 @@ function main(): void {
   process.stdout.write(`profile: ${tool}, lightws echo (${transport} transport), ${values.connections} connections, ${seconds} s\n`);
   process.stdout.write(`profile: ${[process.execPath, ...toolArgs].map((arg) => quote(relative(root, arg).startsWith('..') ? arg : relative(root, arg) || arg)).join(' ')}\n`);
   // NO_INSIGHT: without a terminal, clinic would ask for analytics consent and exit 0 doing nothing.
-  const child = spawn(process.execPath, toolArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_INSIGHT: '1' } });
+  const child = track(spawn(process.execPath, toolArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_INSIGHT: '1' } }));
   let report: string | undefined;
   let serverPid: number | undefined;
   let loadFailed = false;
@@ -96,6 +97,7 @@ function main(): void {
     if (onPort || serverPid !== undefined || !text.startsWith('{"ready":true')) return;
     const ready = JSON.parse(text) as { port: number; pid: number };
     serverPid = ready.pid;
+    killOnExit(serverPid); // the profiler's child: if we die first, it must not stay listening
     runLoad(ready.port, loadArgs).then((ok) => {
       loadFailed = !ok;
       process.stdout.write('profile: load done, stopping the server (SIGINT) with its connections open\n');
@@ -109,7 +111,7 @@ function main(): void {
   });
 
   // Ctrl+C reaches the whole process group (the profiler and the server handle it); stay to print the report.
-  process.on('SIGINT', () => {});
+  waitOutSigint();
   const deadline = setTimeout(() => {
     process.stderr.write('profile: the profiler did not finish in time; stopping it\n');
     if (serverPid !== undefined) signal(serverPid, 'SIGKILL');
@@ -143,7 +145,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  */
 function runLoad(port: number, loadArgs: string[]): Promise<boolean> {
   return new Promise((resolve) => {
-    const load: ChildProcess = spawn(process.execPath, [loadScript, '--port', String(port), '--hold', '5', ...loadArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const load = track(spawn(process.execPath, [loadScript, '--port', String(port), '--hold', '5', ...loadArgs], { stdio: ['ignore', 'pipe', 'inherit'] }));
     createInterface({ input: load.stdout! }).on('line', (text) => {
       process.stdout.write(`${text}\n`);
       if (text.startsWith('load: ')) resolve(true);

@@ -1,0 +1,92 @@
+/**
+ * The orchestrator's side of servers/protocol.ts: the benchmark servers there are, and a child
+ * process speaking the protocol (used by bench:echo, bench:handshake and bench:broadcast; the
+ * profile:* scripts start lightws.js under a profiler and read only its ready line).
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JsonLinesChild } from '../lib/children.js';
+import { processCpuUs } from '../lib/proc.js';
+import type { Mode } from './protocol.js';
+
+/** The library servers, by the kind names the benchmarks take in --kinds. */
+export const SERVERS: Record<string, { script: string; argv: string[]; label: string }> = {
+  handle: { script: 'lightws.js', argv: ['--transport', 'handle'], label: 'lightws handle' },
+  socket: { script: 'lightws.js', argv: ['--transport', 'socket'], label: 'lightws socket' },
+  ws: { script: 'ws.js', argv: [], label: 'ws' },
+  uws: { script: 'uws.js', argv: [], label: 'uWS.js' },
+};
+
+/** The kinds named in a --kinds list, checked. */
+export function parseKinds(list: string): string[] {
+  const kinds = list.split(',').filter((k) => k !== '');
+  for (const k of kinds) if (SERVERS[k] === undefined) throw new RangeError(`unknown kind ${k}: ${Object.keys(SERVERS).join(', ')}`);
+  return kinds;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface ServerReady { ready: true; port: number; native: boolean; pid: number; [key: string]: unknown }
+export interface ServerStats { connections: number; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; cpuUser: number; cpuSystem: number }
+
+/** One benchmark server process: `node [nodeArgs] servers/<kind>.js --port 0 --mode <mode>`. */
+export class ProtocolServer extends JsonLinesChild {
+  constructor(readonly kind: string, mode: Mode, nodeArgs: readonly string[] = []) {
+    const server = SERVERS[kind];
+    if (server === undefined) throw new RangeError(`unknown server kind ${kind}`);
+    super(`${server.label} server`, join(here, server.script), ['--port', '0', '--mode', mode, ...server.argv], nodeArgs);
+  }
+
+  /** The first line: port, whether native code loaded, and the server's own details. */
+  async ready(timeoutMs = 15_000): Promise<ServerReady> {
+    const line = await this.next(timeoutMs);
+    if (line['ready'] !== true) throw new Error(`${this.name}: expected the ready line, got ${JSON.stringify(line)}`);
+    return line as ServerReady;
+  }
+
+  /** One command line and its answer (the protocol answers each command in order, with one line). */
+  async command<T>(line: string, timeoutMs = 30_000): Promise<T> {
+    this.write(line);
+    const answer = await this.next(timeoutMs);
+    if (typeof answer['error'] === 'string') throw new Error(`${this.name}: ${line}: ${answer['error']}`);
+    return answer as T;
+  }
+
+  stats(timeoutMs?: number): Promise<ServerStats> {
+    return this.command<ServerStats>('stats', timeoutMs);
+  }
+
+  /**
+   * The process's user+system CPU in µs, read from /proc by us rather than asked for: the answer
+   * is the CPU at this instant, not whenever a busy server gets round to a `stats` line (seconds
+   * late on an overloaded machine, which skewed its window against the load's). Falls back to
+   * `stats` off Linux.
+   */
+  async cpu(): Promise<{ user: number; system: number }> {
+    const cpu = processCpuUs(this.pid);
+    if (cpu !== null) return cpu;
+    const s = await this.stats();
+    return { user: s.cpuUser, system: s.cpuSystem };
+  }
+
+  /** `close`, then a bounded wait for the exit (SIGKILL after timeoutMs). */
+  async close(timeoutMs = 8_000): Promise<void> {
+    this.endInput('close');
+    await this.stop(timeoutMs);
+  }
+}
+
+/** Is uWS's native binary there? If not, uWS is left out, loudly: the package's JS fallback is not uWS. */
+export async function probeUws(): Promise<{ native: boolean; note: string }> {
+  const server = new ProtocolServer('uws', 'echo');
+  try {
+    const ready = await server.ready();
+    return ready.native
+      ? { native: true, note: `uWS.js native binary loaded (${String(ready['binary']).replace(/.*node_modules[\\/]/, '')})` }
+      : { native: false, note: `uWS.js SKIPPED: its native binary did not load (${String(ready['nativeError'])}); the package's JS fallback is not uWS` };
+  } catch (error) {
+    return { native: false, note: `uWS.js SKIPPED: the server failed to start (${(error as Error).message})` };
+  } finally {
+    await server.close();
+  }
+}
