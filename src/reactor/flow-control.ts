@@ -87,15 +87,15 @@ export class FlowControl {
    * memory is the most a single drop can win back.
    */
   shed(requester: Connection, bytes: number): void {
-    let largest: Connection | undefined;
+    let largest = undefined as Connection | undefined;
     let most = 0;
-    for (const conn of this.registry.all) {
+    this.registry.forEach((conn) => {
       const queued = conn.bufferedAmount;
       if (queued > most && conn !== requester) {
         most = queued;
         largest = conn;
       }
-    }
+    });
     this.stats.memoryRefusals++;
     if (largest === undefined) return;
     this.stats.memoryShed++;

@@ -22,7 +22,7 @@ import { ReactorStats, type StatsSnapshot } from './stats.js';
 import { Timeouts } from './timeouts.js';
 import { ticks, TimerWheel } from './timer-wheel.js';
 import { Topics } from './topics.js';
-import { Writer } from './writer.js';
+import { Writer, type Receivers } from './writer.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Frames a connection can be sent from the public API: open, and no Close sent or received. */
@@ -217,9 +217,7 @@ export class Reactor implements ConnectionOps {
 
   /** Frames once, writes the same bytes to every open connection. Returns how many it went to. */
   broadcast(data: SendData, isBinary: boolean): number {
-    // A copy: a receiver whose write fails (or that is shed) leaves the registry
-    // mid-loop, and the swap-remove would move one not yet written to behind the loop.
-    return this.writeToAll(this.registry.snapshot(), data, isBinary);
+    return this.writeToAll(this.registry, data, isBinary);
   }
 
   /** Frames once, writes to every subscriber of `topic`. Returns how many it went to. */
@@ -236,12 +234,12 @@ export class Reactor implements ConnectionOps {
    */
   async shutdown(timeoutMs: number, code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<{ closed: number; terminated: number }> {
     const before = this.registry.size;
-    for (const conn of this.registry.snapshot()) this.lifecycle.close(conn, code, reason);
+    this.registry.forEach((conn) => this.lifecycle.close(conn, code, reason));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.registry.whenEmpty(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
     clearTimeout(timer);
     const terminated = this.registry.size;
-    for (const conn of this.registry.snapshot()) this.lifecycle.terminate(conn);
+    this.registry.forEach((conn) => this.lifecycle.terminate(conn));
     this.stop();
     return { closed: before - terminated, terminated };
   }
@@ -251,10 +249,10 @@ export class Reactor implements ConnectionOps {
   }
 
   snapshot(): StatsSnapshot {
-    return this.stats.snapshot(this.registry.all, this.writer, this.pool.stats(), this.topics.size);
+    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size);
   }
 
-  private writeToAll(receivers: Iterable<Connection>, data: SendData, isBinary: boolean): number {
+  private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean): number {
     const count = this.writer.writeToMany(receivers, isBinary ? Opcode.Binary : Opcode.Text, data);
     this.stats.messagesOut += count;
     if (this.reporter.debug) this.reporter.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);

@@ -71,7 +71,7 @@ export class ReactorStats {
 
   /** Walks the registry: O(connections), which is fine for a stats call and costs nothing per event. */
   snapshot(
-    connections: readonly Connection[],
+    connections: Iterable<Connection>,
     writer: { readonly bytesOut: number; readonly framesOut: number },
     pool: PoolStats,
     topics: number,

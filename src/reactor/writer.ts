@@ -23,6 +23,11 @@ export interface WriterEvents {
   starved(conn: Connection, bytes: number): void;
 }
 
+/** Who a shared frame goes to: the registry, or a topic's subscriber set (both walk safely while receivers leave). */
+export interface Receivers {
+  forEach(visit: (conn: Connection) => void): void;
+}
+
 /** Limits the writer enforces per connection. */
 export interface WriterLimits {
   readonly maxBufferedBytes: number;
@@ -138,15 +143,15 @@ export class Writer {
    * Frames once and writes the same bytes to every open receiver (broadcast,
    * publish). Returns how many it went to.
    */
-  writeToMany(receivers: Iterable<Connection>, opcode: number, data: SendData): number {
+  writeToMany(receivers: Receivers, opcode: number, data: SendData): number {
     const frame = this.frameShared(opcode, data);
     let count = 0;
     try {
-      for (const conn of receivers) {
-        if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) continue;
+      receivers.forEach((conn) => {
+        if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) return;
         this.writeShared(conn, frame);
         count++;
-      }
+      });
     } finally {
       frame.release();
     }
