@@ -52,8 +52,9 @@ export class SocketTransport implements Link<Connection> {
   }
 
   /** Listens with net, or tls when `tlsOptions` is given. */
-  listen(port: number, host?: string, tlsOptions?: tls.TlsOptions, backlog = 511): Promise<ListenAddress> {
+  async listen(port: number, host?: string, tlsOptions?: tls.TlsOptions, backlog = 511): Promise<ListenAddress> {
     checkPort(port);
+    checkNetPermission('listen');
     const onSocket = (socket: net.Socket): void => this.adoptSocket(socket);
     const server = tlsOptions
       ? tls.createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
@@ -139,6 +140,12 @@ export class SocketTransport implements Link<Connection> {
     failed: (error: Error) => void,
     track: (conn: Connection) => void,
   ): void {
+    try {
+      checkNetPermission('connect');
+    } catch (error) {
+      failed(error as Error);
+      return;
+    }
     const socket = tlsOptions
       ? tls.connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) })
       : net.connect({ host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) });
@@ -180,6 +187,29 @@ export class SocketTransport implements Link<Connection> {
     socket.on('error', this.onError);
     return conn;
   }
+}
+
+/**
+ * Node's permission model (`--permission`) without `--allow-net` makes
+ * node:net throw ERR_ACCESS_DENIED from inside its own listen/connect, on a
+ * later tick where no caller can catch it (seen on Node 26): the process
+ * would die. Ask first, and fail with what is refused and which flag allows it.
+ */
+function checkNetPermission(what: 'listen' | 'connect'): void {
+  const permission = (process as { permission?: { has(scope: string): boolean } }).permission;
+  // Before --allow-net existed (Node < 25) the permission model did not cover the network,
+  // and has('net') answers false there all the same.
+  if (permission === undefined || !process.allowedNodeEnvironmentFlags.has('--allow-net')) return;
+  let allowed = false;
+  try {
+    allowed = permission.has('net');
+  } catch {
+    allowed = true; // no 'net' scope to ask about: nothing restricts it
+  }
+  if (allowed) return;
+  throw Object.assign(new Error(`${what} refused by Node's permission model: network access is not granted (run with --allow-net)`), {
+    code: 'ERR_ACCESS_DENIED',
+  });
 }
 
 /** Rebuilds the raw request head from what node:http parsed (rawHeaders keeps names, order and repeats). */
