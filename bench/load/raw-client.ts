@@ -163,7 +163,7 @@ export class RawClientPool {
 
   /** Writes bytes on an open connection; returns 0 or a negative errno. Copies nothing: `buf` must stay untouched until written. */
   write(conn: RawConnection, buf: Uint8Array): number {
-    const err = conn.handle.writeBuffer(this.writeReq, buf);
+    const err = conn.handle.writeBuffer(this.writeReq, buf) as number; // our own request: a number (see raw-bindings.ts)
     if (err === 0 && this.raw.state[this.raw.kAsync] !== 0) {
       (this.writeReq as RawWriteReq & { buffer?: Uint8Array }).buffer = buf; // keep alive until libuv is done
       this.writeReq = new this.raw.WriteWrap(); // a req in flight must not be reused (CHEATSHEET §4)

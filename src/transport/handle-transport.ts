@@ -122,8 +122,14 @@ export class HandleTransport implements Link<Connection> {
     const handle = conn.handle as RawTcpHandle;
     const req = this.req;
     req.handle = handle;
-    const err = handle.writeBuffer(req, length === buf.length ? buf : buf.subarray(0, length));
-    if (err !== 0) return err;
+    const result: number | RawWriteReq = handle.writeBuffer(req, length === buf.length ? buf : buf.subarray(0, length));
+    if (typeof result === 'object' && result !== null) {
+      // Node 24.22+ may answer with a request object of its own making (nodejs/node#64455):
+      // that object is the write in flight and completes through its oncomplete.
+      result.oncomplete = this.onWriteDone;
+      return Math.max(1, handle.writeQueueSize);
+    }
+    if (result !== 0) return result;
     if (this.raw.streamBaseState[this.raw.kLastWriteWasAsync] === 0) return 0;
     this.req = this.newWriteReq(); // that one now belongs to the write in flight
     return Math.max(1, handle.writeQueueSize);

@@ -20,7 +20,11 @@ export interface RawTcpHandle {
   readStop(): number;
   connect(req: RawConnectReq, address: string, port: number): number;
   connect6(req: RawConnectReq, address: string, port: number): number;
-  writeBuffer(req: RawWriteReq, buf: Uint8Array): number;
+  /**
+   * 0 or a negative libuv error when `req` is ours; Node 24.22+ may also
+   * answer with a request object it made (when the write went async).
+   */
+  writeBuffer(req: RawWriteReq | null, buf: Uint8Array): number | RawWriteReq;
   writeLatin1String(req: RawWriteReq, text: string): number;
   shutdown(req: RawShutdownReq): number;
   close(callback?: () => void): void;
@@ -74,7 +78,7 @@ export function pendingDeprecationEnabled(): boolean {
 
 const HANDLE_METHODS = [
   'bind', 'bind6', 'listen', 'connect', 'connect6', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive',
-  'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'writeLatin1String', 'shutdown', 'close',
+  'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'writeLatin1String', 'shutdown', 'close', 'ref', 'unref',
 ] as const;
 
 let cached: BindingsResult | undefined;
@@ -108,19 +112,41 @@ function load(): BindingsResult {
   } finally {
     process.noDeprecation = saved;
   }
+  return checkRawBindings(tcpWrap, streamWrap);
+}
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+const isNumber = (value: unknown): boolean => typeof value === 'number';
+
+/**
+ * Checks every internal the handle transport relies on, at start-up rather
+ * than at the first connection, so that a Node version that changed one
+ * falls back to the socket transport with a warning naming what is missing.
+ * Beyond the names, it makes one unconnected handle and one write request
+ * and checks the fields that are only visible on instances (writeQueueSize,
+ * fd, onread; a write request's handle, oncomplete and async slots).
+ */
+export function checkRawBindings(tcpWrap: Record<string, any>, streamWrap: Record<string, any>): BindingsResult {
   const { TCP, TCPConnectWrap, constants } = tcpWrap;
   const { WriteWrap, ShutdownWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = streamWrap;
-  if (typeof TCP !== 'function' || typeof TCPConnectWrap !== 'function' || typeof WriteWrap !== 'function' || typeof ShutdownWrap !== 'function') {
-    return { ok: false, reason: 'tcp_wrap.TCP or TCPConnectWrap, stream_wrap.WriteWrap or ShutdownWrap is missing' };
+  const missing: string[] = [];
+  const need = (ok: boolean, name: string): void => {
+    if (!ok) missing.push(name);
+  };
+  need(isFunction(TCP), 'tcp_wrap.TCP');
+  need(isFunction(TCPConnectWrap), 'tcp_wrap.TCPConnectWrap');
+  need(isNumber(constants?.SERVER), 'tcp_wrap.constants.SERVER');
+  need(isNumber(constants?.SOCKET), 'tcp_wrap.constants.SOCKET');
+  need(isFunction(WriteWrap), 'stream_wrap.WriteWrap');
+  need(isFunction(ShutdownWrap), 'stream_wrap.ShutdownWrap');
+  need(streamBaseState instanceof Int32Array, 'stream_wrap.streamBaseState');
+  need(isNumber(kReadBytesOrError), 'stream_wrap.kReadBytesOrError');
+  need(isNumber(kLastWriteWasAsync), 'stream_wrap.kLastWriteWasAsync');
+  if (isFunction(TCP)) {
+    for (const name of HANDLE_METHODS) need(isFunction(TCP.prototype?.[name]), `TCP.prototype.${name}`);
   }
-  if (!(streamBaseState instanceof Int32Array) || typeof kReadBytesOrError !== 'number' || typeof kLastWriteWasAsync !== 'number') {
-    return { ok: false, reason: 'stream_wrap.streamBaseState is missing' };
-  }
-  if (typeof constants?.SERVER !== 'number' || typeof constants?.SOCKET !== 'number') {
-    return { ok: false, reason: 'tcp_wrap.constants is missing' };
-  }
-  const missing = HANDLE_METHODS.filter((name) => typeof TCP.prototype[name] !== 'function');
-  if (missing.length > 0) return { ok: false, reason: `TCP handles lack ${missing.join(', ')}` };
+  if (missing.length === 0) missing.push(...probeInstances(TCP, WriteWrap, constants.SOCKET));
+  if (missing.length > 0) return { ok: false, reason: `Node's internals lack ${missing.join(', ')}` };
   return {
     ok: true,
     bindings: {
@@ -128,4 +154,33 @@ function load(): BindingsResult {
       streamBaseState, kReadBytesOrError, kLastWriteWasAsync,
     },
   };
+}
+
+/** What only an instance shows: a handle's accessors, a write request's slots. */
+function probeInstances(TCP: new (type: number) => RawTcpHandle, WriteWrap: new () => RawWriteReq, socketType: number): string[] {
+  const missing: string[] = [];
+  let handle: RawTcpHandle | undefined;
+  try {
+    handle = new TCP(socketType);
+    if (typeof handle.writeQueueSize !== 'number') missing.push('TCP handle.writeQueueSize');
+    if (typeof handle.fd !== 'number') missing.push('TCP handle.fd');
+    const onread = function onread(): void {};
+    handle.onread = onread;
+    if (handle.onread !== onread) missing.push('TCP handle.onread');
+  } catch (error) {
+    missing.push(`a TCP handle (${(error as Error).message})`);
+  } finally {
+    handle?.close();
+  }
+  try {
+    const req = new WriteWrap();
+    const oncomplete = (): void => {};
+    req.oncomplete = oncomplete;
+    req.handle = null;
+    req.async = false;
+    if (req.oncomplete !== oncomplete || req.async !== false) missing.push('WriteWrap slots');
+  } catch (error) {
+    missing.push(`a WriteWrap (${(error as Error).message})`);
+  }
+  return missing;
 }
