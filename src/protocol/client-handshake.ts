@@ -1,6 +1,7 @@
 import { acceptKey, isValidKey } from './accept-key.js';
 import { parseExtensions, type ParsedExtension } from './extensions.js';
-import { isToken, listContainsToken, parseResponseHead } from './http-head.js';
+import { parseResponseHead } from './http-head.js';
+import { isToken, listContainsToken } from './http-token.js';
 
 /**
  * The client role of the opening handshake (RFC 6455 §4.1), for our load

@@ -1,4 +1,4 @@
-import { isToken, isTokenChar, skipListSeparators, skipOws } from './http-head.js';
+import { isToken, isTokenChar, skipListSeparators, skipOws } from './http-token.js';
 
 /**
  * The |Sec-WebSocket-Extensions| header field, RFC 6455 §9.1:

@@ -1,5 +1,6 @@
 import { acceptKey } from './accept-key.js';
-import { isToken, type HandshakeFailure } from './http-head.js';
+import type { HandshakeFailure } from './handshake-failure.js';
+import { isToken } from './http-token.js';
 
 /**
  * The server's answers to an opening handshake, as latin1 strings ready for

@@ -1,6 +1,6 @@
 import { generateKey } from '../protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../protocol/client-handshake.js';
-import { findHeadEnd } from '../protocol/http-head.js';
+import { findHeadEnd } from '../protocol/http-head-end.js';
 import type { Connection } from './connection.js';
 import { appendHead, releaseHead } from './head-buffer.js';
 import type { Reactor } from './reactor.js';

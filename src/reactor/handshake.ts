@@ -1,4 +1,4 @@
-import { findHeadEnd } from '../protocol/http-head.js';
+import { findHeadEnd } from '../protocol/http-head-end.js';
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../protocol/http-response.js';
 import { checkOrigin } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findHeadEnd, parseResponseHead, type ParsedResponseHead } from '../../src/protocol/http-head.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
+import { parseResponseHead, type ParsedResponseHead } from '../../src/protocol/http-head.js';
 import { buildErrorResponse, buildFailureResponse, buildSwitchingProtocols, reasonPhrase, toLatin1Buffer } from '../../src/protocol/http-response.js';
 import { parseUpgradeRequest, type HandshakeFailure } from '../../src/protocol/upgrade-request.js';
 

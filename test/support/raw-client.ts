@@ -4,7 +4,7 @@ import { generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
 import { encodeClientFrame } from '../../src/protocol/frame-encoder.js';
 import { createFrameHeader, decodeFrameHeader } from '../../src/protocol/frame-header.js';
-import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 
 export interface ServerFrame {
   fin: boolean;
