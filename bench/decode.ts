@@ -13,9 +13,9 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { encodeClientFrame } from '../src/protocol/frame-encoder.js';
 import { receive, ReceiveProgress, type ReceiverConfig, type ReceiverSink } from '../src/protocol/receiver.js';
 import { BufferPool } from '../src/pool/buffer-pool.js';
+import { encodeClientFrame } from '../test/support/frames.js';
 import { compare, environment, formatRatio, printTable, writeResults } from './harness.js';
 
 const quick = process.env['QUICK'] === '1';

@@ -2,9 +2,9 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
-import { encodeClientFrame } from '../../src/protocol/frame-encoder.js';
 import { createFrameHeader, decodeFrameHeader } from '../../src/protocol/frame-header.js';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
+import { encodeClientFrame } from './frames.js';
 
 export interface ServerFrame {
   fin: boolean;
