@@ -1,10 +1,19 @@
 /**
- * Whole frames in one new Buffer, for tests and benchmarks that need frame
- * bytes to feed a receiver or a socket. The reactor never builds a frame this
- * way: it writes the header in front of the payload (frame-header.ts).
+ * Frame bytes for tests and benchmarks: whole frames in one new Buffer, to
+ * feed a receiver or a socket, and the masking key read back out of them. The
+ * reactor never builds a frame this way: it writes the header in front of the
+ * payload (frame-header.ts), and the decoder reads the key.
  */
 import { frameHeaderLength, writeFrameHeader } from '../../src/protocol/frame-header.js';
 import { applyMask } from '../../src/protocol/mask.js';
+
+/**
+ * The four masking-key bytes at `buf[pos..pos+4)` as a big-endian uint32 — the `key` argument of
+ * applyMask. Same value as `Buffer#readUInt32BE(pos)`, for any Uint8Array.
+ */
+export function readMaskKey(buf: Uint8Array, pos: number): number {
+  return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
+}
 
 /** A whole server frame (header + payload), unmasked (RFC 6455 §5.1). */
 export function encodeServerFrame(opcode: number, payload: Uint8Array, fin = true): Buffer {
