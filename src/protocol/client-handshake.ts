@@ -17,7 +17,7 @@ export interface ClientRequestOptions {
   readonly key: string;
   /** Offered subprotocols, most preferred first (item 10). */
   readonly protocols?: readonly string[] | undefined;
-  /** An already-serialized Sec-WebSocket-Extensions value (item 11; see formatExtensions). */
+  /** An already-serialized Sec-WebSocket-Extensions value (item 11, syntax of RFC 6455 §9.1). */
   readonly extensions?: string | undefined;
   /** Sent as Origin when given (item 8). */
   readonly origin?: string | undefined;

@@ -17,7 +17,7 @@ export interface SwitchingProtocolsOptions {
   readonly key: string;
   /** The selected subprotocol (§4.2.2 item 5.4); omitted when undefined. */
   readonly protocol?: string | undefined;
-  /** The accepted extensions, already serialized (see formatExtensions); omitted when undefined or empty. */
+  /** The accepted extensions, already serialized (RFC 6455 §9.1); omitted when undefined or empty. */
   readonly extensions?: string | undefined;
   readonly headers?: ExtraHeaders | undefined;
 }
