@@ -1,7 +1,7 @@
 import { decodeClosePayload } from './close-payload.js';
 import { createFrameHeader, decodeFrameHeader, HEADER_INCOMPLETE, type HeaderRules } from './frame-header.js';
 import { applyMask } from './mask.js';
-import { Opcode } from './opcode.js';
+import { isControlOpcode, Opcode } from './opcode.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
 import { isValidUtf8, utf8Step, UTF8_REJECT } from './utf8.js';
 
@@ -136,7 +136,7 @@ function checkSequence(
   payloadLength: number,
   config: ReceiverConfig,
 ): ErrorKindValue | 0 {
-  if (opcode >= Opcode.Close) return 0; // control frames may interleave with fragments
+  if (isControlOpcode(opcode)) return 0; // control frames may interleave with fragments (§5.4)
   const open = progress !== null && progress.messageOpcode !== 0;
   if (opcode !== Opcode.Continuation) return open ? ErrorKind.ExpectedContinuation : 0;
   if (!open) return ErrorKind.UnexpectedContinuation;
