@@ -115,7 +115,7 @@ export function receive<C extends ReceiverState>(
     if (error !== 0) return fail(conn, error, config, sink);
     if (header.masked) applyMask(buf, payloadStart, payloadEnd, header.maskKey, 0);
     pos = payloadEnd;
-    if (!dispatch(conn, fin, opcode, buf, payloadStart, payloadEnd, config, sink)) return;
+    if (!actOnFrame(conn, fin, opcode, buf, payloadStart, payloadEnd, config, sink)) return;
   }
 }
 
@@ -226,7 +226,7 @@ function continueFrame<C extends ReceiverState>(
   const fin = header.fin;
   const opcode = header.opcode;
   progress.frame = null;
-  const ok = dispatch(conn, fin, opcode, frame, headerLength, total, config, sink);
+  const ok = actOnFrame(conn, fin, opcode, frame, headerLength, total, config, sink);
   config.lender.release(frame);
   if (!ok) return -1;
   if (progress.messageOpcode === 0 && conn.progress === progress) {
@@ -237,7 +237,7 @@ function continueFrame<C extends ReceiverState>(
 }
 
 /** Acts on one complete, unmasked frame. Returns false when reading must stop. */
-function dispatch<C extends ReceiverState>(
+function actOnFrame<C extends ReceiverState>(
   conn: C,
   fin: boolean,
   opcode: number,
