@@ -13,7 +13,8 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { receive, ReceiveProgress, type ReceiverConfig, type ReceiverSink } from '../src/protocol/receiver.js';
+import type { ReceiveProgress } from '../src/protocol/receive-progress.js';
+import { receive, type ReceiverConfig, type ReceiverSink } from '../src/protocol/receiver.js';
 import { BufferPool } from '../src/pool/buffer-pool.js';
 import { encodeClientFrame } from '../test/support/frames.js';
 import { compare, environment, formatRatio, printTable, writeResults } from './harness.js';

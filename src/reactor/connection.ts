@@ -1,4 +1,5 @@
-import type { ReceiveProgress, ReceiverState } from '../protocol/receiver.js';
+import type { ReceiveProgress } from '../protocol/receive-progress.js';
+import type { ReceiverState } from '../protocol/receiver.js';
 import { State } from './connection-state.js';
 import { ConnectionSide } from './connection-side.js';
 import type { Link } from './link.js';
