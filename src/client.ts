@@ -8,8 +8,9 @@ import type { ReactorOptions } from './reactor/options.js';
 import { Reactor } from './reactor/reactor.js';
 import type { StatsSnapshot } from './reactor/stats.js';
 import { HandleTransport } from './transport/handle-transport.js';
-import { loadRawBindings, pendingDeprecationEnabled, requireRawBindings } from './transport/raw-bindings.js';
+import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
+import { chooseTransport } from './transport/transport-choice.js';
 
 /** Client handlers: the server's, but `open` gets the server's response instead of a request. */
 export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserData>, 'upgrade' | 'open'> {
@@ -77,9 +78,8 @@ export class Client<UserData = unknown> {
       waiter?.reject(error);
     };
     this.tls = options.tls;
-    const choice = options.transport ?? 'auto';
-    const raw = choice !== 'socket' && !(choice === 'auto' && pendingDeprecationEnabled()) && loadRawBindings().ok;
-    this.transport = raw ? 'handle' : 'socket';
+    // wss:// connections take the socket transport whatever this chooses.
+    this.transport = chooseTransport(options.transport ?? 'auto', false);
   }
 
   /** Opens a WebSocket to `url` (ws:// or wss://). Resolves when it is open, rejects if TCP, TLS or the handshake fails. */
