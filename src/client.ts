@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import { pickHandlers } from './handler-options.js';
 import type { ClientResponse } from './reactor/client-handshake.js';
 import type { Connection } from './reactor/connection.js';
 import type { Handlers } from './reactor/handlers.js';
@@ -56,11 +57,7 @@ export class Client<UserData = unknown> {
   private readonly pending = new Map<Connection, { resolve: (conn: Connection<UserData>) => void; reject: (error: Error) => void }>();
 
   constructor(options: ClientOptions<UserData> = {}) {
-    const user: Record<string, unknown> = {};
-    for (const name of HANDLER_NAMES) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${name} must be a function`);
-      user[name] = options[name];
-    }
+    const user = pickHandlers(options, HANDLER_NAMES);
     const userOpen = options.open;
     const handlers: Handlers<UserData> = {
       ...(user as Handlers<UserData>),

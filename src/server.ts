@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
+import { pickHandlers } from './handler-options.js';
 import type { Handlers } from './reactor/handlers.js';
 import type { ReactorOptions } from './reactor/options.js';
 import { Reactor } from './reactor/reactor.js';
@@ -44,12 +45,7 @@ export class Server<UserData = unknown> {
   private socketTransport: SocketTransport | undefined;
 
   constructor(options: ServerOptions<UserData> = {}) {
-    const handlers: Handlers<UserData> = {};
-    for (const name of HANDLER_NAMES) {
-      const handler = options[name];
-      if (handler !== undefined && typeof handler !== 'function') throw new TypeError(`${name} must be a function`);
-      (handlers as Record<string, unknown>)[name] = handler;
-    }
+    const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
     this.reactor = new Reactor(options, handlers);
     this.tls = options.tls;
     this.transport = chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
