@@ -14,9 +14,10 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { encodeClientFrame } from '../src/protocol/frame-encoder.js';
-import { receive, ReceiveProgress, type ReceiverConfig, type ReceiverSink } from '../src/protocol/receiver.js';
+import type { ReceiveProgress } from '../src/protocol/receive-progress.js';
+import { receive, type ReceiverConfig, type ReceiverSink } from '../src/protocol/receiver.js';
 import { BufferPool } from '../src/pool/buffer-pool.js';
+import { encodeClientFrame } from '../test/support/frames.js';
 import { formatRatio, printTable } from './lib/format.js';
 import { compare } from './lib/measure.js';
 import { RESULTS_OPTIONS, writeResults } from './lib/results.js';

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import { pickHandlers } from './handler-options.js';
 import type { ClientResponse } from './reactor/client-request.js';
 import type { Connection } from './reactor/connection.js';
 import type { Handlers } from './reactor/handlers.js';
@@ -8,8 +9,9 @@ import type { EndpointOptions } from './reactor/options.js';
 import { Reactor } from './reactor/reactor.js';
 import type { StatsSnapshot } from './reactor/stats.js';
 import { HandleTransport } from './transport/handle-transport.js';
-import { loadRawBindings, pendingDeprecationEnabled, requireRawBindings } from './transport/raw-bindings.js';
+import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
+import { chooseTransport } from './transport/transport-choice.js';
 
 /** Client handlers: the server's, but `open` gets the server's response instead of a request. */
 export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserData>, 'upgrade' | 'open'> {
@@ -55,11 +57,7 @@ export class Client<UserData = unknown> {
   private readonly pending = new Map<Connection, { resolve: (conn: Connection<UserData>) => void; reject: (error: Error) => void }>();
 
   constructor(options: ClientOptions<UserData> = {}) {
-    const user: Record<string, unknown> = {};
-    for (const name of HANDLER_NAMES) {
-      if (options[name] !== undefined && typeof options[name] !== 'function') throw new TypeError(`${name} must be a function`);
-      user[name] = options[name];
-    }
+    const user = pickHandlers(options, HANDLER_NAMES);
     const userOpen = options.open;
     const handlers: Handlers<UserData> = {
       ...(user as Handlers<UserData>),
@@ -77,9 +75,8 @@ export class Client<UserData = unknown> {
       waiter?.reject(error);
     };
     this.tls = options.tls;
-    const choice = options.transport ?? 'auto';
-    const raw = choice !== 'socket' && !(choice === 'auto' && pendingDeprecationEnabled()) && loadRawBindings().ok;
-    this.transport = raw ? 'handle' : 'socket';
+    // wss:// connections take the socket transport whatever this chooses.
+    this.transport = chooseTransport(options.transport ?? 'auto', false);
   }
 
   /** Opens a WebSocket to `url` (ws:// or wss://). Resolves when it is open, rejects if TCP, TLS or the handshake fails. */

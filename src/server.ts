@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
+import { pickHandlers } from './handler-options.js';
 import type { Handlers } from './reactor/handlers.js';
 import type { EndpointOptions } from './reactor/options.js';
 import { Reactor } from './reactor/reactor.js';
@@ -8,10 +9,11 @@ import type { StatsSnapshot } from './reactor/stats.js';
 import type { SendData } from './reactor/send-result.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
-import { loadRawBindings, pendingDeprecationEnabled, requireRawBindings } from './transport/raw-bindings.js';
+import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
+import { chooseTransport, type TransportChoice } from './transport/transport-choice.js';
 
-export type TransportChoice = 'auto' | 'handle' | 'socket';
+export type { TransportChoice } from './transport/transport-choice.js';
 
 export interface ServerOptions<UserData = unknown> extends EndpointOptions, Handlers<UserData> {
   /** 'handle' (raw libuv handles, densest), 'socket' (net/tls), or 'auto' (handle when available). Default 'auto'. */
@@ -28,7 +30,6 @@ export interface CloseResult {
 }
 
 const HANDLER_NAMES = ['upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
-let warnedFallback = false;
 
 /**
  * A WebSocket server: one reactor, one or two transports. `listen` serves
@@ -44,15 +45,10 @@ export class Server<UserData = unknown> {
   private socketTransport: SocketTransport | undefined;
 
   constructor(options: ServerOptions<UserData> = {}) {
-    const handlers: Handlers<UserData> = {};
-    for (const name of HANDLER_NAMES) {
-      const handler = options[name];
-      if (handler !== undefined && typeof handler !== 'function') throw new TypeError(`${name} must be a function`);
-      (handlers as Record<string, unknown>)[name] = handler;
-    }
+    const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
     this.reactor = new Reactor(options, handlers);
     this.tls = options.tls;
-    this.transport = this.chooseTransport(options.transport ?? 'auto');
+    this.transport = chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
   }
 
   /** Listens on `port` (0 = any free port). Resolves with the bound address. */
@@ -125,25 +121,6 @@ export class Server<UserData = unknown> {
 
   private sockets(): SocketTransport {
     return (this.socketTransport ??= new SocketTransport(this.reactor));
-  }
-
-  private chooseTransport(choice: TransportChoice): 'handle' | 'socket' {
-    if (choice !== 'auto' && choice !== 'handle' && choice !== 'socket') {
-      throw new TypeError(`transport must be 'auto', 'handle' or 'socket', not ${String(choice)}`);
-    }
-    if (choice === 'socket') return 'socket';
-    if (this.tls !== undefined) {
-      if (choice === 'handle') throw new TypeError("TLS needs transport 'socket' (or 'auto')");
-      return 'socket';
-    }
-    if (choice === 'auto' && pendingDeprecationEnabled()) return 'socket';
-    const loaded = loadRawBindings();
-    if (loaded.ok) return 'handle';
-    if (!warnedFallback) {
-      warnedFallback = true;
-      process.emitWarning(`lightws: raw libuv handles unavailable (${loaded.reason}); using the net transport`, { code: 'LIGHTWS_TRANSPORT_FALLBACK' });
-    }
-    return 'socket';
   }
 }
 

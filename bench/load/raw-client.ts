@@ -19,7 +19,7 @@
 import { getSystemErrorName } from 'node:util';
 import { generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
-import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { loadRawBindings, type RawTcpHandle, type RawWriteReq } from '../../src/transport/raw-bindings.js';
 
 const UV_EOF = -4095;

@@ -1,6 +1,7 @@
 import { acceptKey, isValidKey } from './accept-key.js';
 import { parseExtensions, type ParsedExtension } from './extensions.js';
-import { isToken, listContainsToken, parseResponseHead } from './http-head.js';
+import { parseResponseHead } from './http-head.js';
+import { isToken, listContainsToken } from './http-token.js';
 
 /**
  * The client role of the opening handshake (RFC 6455 §4.1), for our load
@@ -16,7 +17,7 @@ export interface ClientRequestOptions {
   readonly key: string;
   /** Offered subprotocols, most preferred first (item 10). */
   readonly protocols?: readonly string[] | undefined;
-  /** An already-serialized Sec-WebSocket-Extensions value (item 11; see formatExtensions). */
+  /** An already-serialized Sec-WebSocket-Extensions value (item 11, syntax of RFC 6455 §9.1). */
   readonly extensions?: string | undefined;
   /** Sent as Origin when given (item 8). */
   readonly origin?: string | undefined;

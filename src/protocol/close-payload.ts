@@ -3,7 +3,7 @@ import { ErrorKind } from './protocol-error.js';
 import { isValidUtf8 } from './utf8.js';
 
 /** §5.5: a control payload is at most 125 bytes, so a reason is at most 123 after the code. */
-export const MAX_CLOSE_REASON_BYTES = 123;
+const MAX_CLOSE_REASON_BYTES = 123;
 
 /**
  * The body of a Close frame, §5.5.1: an optional 2-byte code then a UTF-8

@@ -2,8 +2,15 @@ import { isControlOpcode, isKnownOpcode } from './opcode.js';
 import { ErrorKind } from './protocol-error.js';
 
 /**
- * One decoded frame header, RFC 6455 §5.2. Decoding writes into a caller-owned
- * object so the hot path allocates nothing.
+ * The frame header, RFC 6455 §5.2, in both directions: decoding what a peer
+ * sent (validated as far as the header alone allows) and writing the header
+ * of a frame we send. Servers send unmasked frames; clients mask every frame
+ * (§5.3).
+ */
+
+/**
+ * One decoded frame header. Decoding writes into a caller-owned object so the
+ * hot path allocates nothing.
  */
 export interface FrameHeader {
   fin: boolean;
@@ -113,6 +120,57 @@ export function decodeFrameHeader(
   return headerLength;
 }
 
+/** Header size for a payload: 2, 4 or 10 bytes, plus 4 when masked. */
+export function frameHeaderLength(payloadLength: number, masked: boolean): number {
+  const base = payloadLength < 126 ? 2 : payloadLength < 0x10000 ? 4 : 10;
+  return masked ? base + 4 : base;
+}
+
+/**
+ * Writes a frame header at `dst[offset]` and returns its length. `maskKey`
+ * (a big-endian uint32) is written only when `masked` is true. The header is
+ * written into a caller-supplied buffer so the reactor can put it in front of
+ * the payload (one writev) or frame a broadcast once for every receiver.
+ */
+export function writeFrameHeader(
+  dst: Uint8Array,
+  offset: number,
+  fin: boolean,
+  opcode: number,
+  payloadLength: number,
+  masked = false,
+  maskKey = 0,
+): number {
+  dst[offset] = (fin ? 0x80 : 0) | opcode;
+  const maskBit = masked ? 0x80 : 0;
+  let at = offset + 2;
+  if (payloadLength < 126) {
+    dst[offset + 1] = maskBit | payloadLength;
+  } else if (payloadLength < 0x10000) {
+    dst[offset + 1] = maskBit | 126;
+    dst[at++] = payloadLength >>> 8;
+    dst[at++] = payloadLength & 0xff;
+  } else {
+    dst[offset + 1] = maskBit | 127;
+    const high = Math.floor(payloadLength / 0x100000000);
+    writeUint32(dst, at, high);
+    writeUint32(dst, at + 4, payloadLength >>> 0);
+    at += 8;
+  }
+  if (masked) {
+    writeUint32(dst, at, maskKey);
+    at += 4;
+  }
+  return at - offset;
+}
+
 function readUint32(buf: Uint8Array, at: number): number {
   return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
+function writeUint32(dst: Uint8Array, at: number, value: number): void {
+  dst[at] = value >>> 24;
+  dst[at + 1] = (value >>> 16) & 0xff;
+  dst[at + 2] = (value >>> 8) & 0xff;
+  dst[at + 3] = value & 0xff;
 }

@@ -1,11 +1,15 @@
+import { failure, type HandshakeFailure } from './handshake-failure.js';
+import { isTokenChar } from './http-token.js';
+
 /**
- * The HTTP/1.1 message head (RFC 7230 §3): finding where it ends in a byte
- * stream, and splitting it into a start line and header fields.
+ * The HTTP/1.1 message head (RFC 7230 §3) once its end is known (see
+ * http-head-end.ts): the start line (a request line or a status line) and the
+ * header fields.
  *
- * Pure code over a caller-owned byte range: no sockets, no timers, no copies
- * of the bytes until the head is complete (then one latin1 decode). Nothing in
- * here throws on peer-supplied bytes; malformed input becomes a
- * {@link HandshakeFailure} with the HTTP status to answer with.
+ * Pure code over a caller-owned byte range: no sockets, no timers, one latin1
+ * decode of the whole head. Nothing in here throws on peer-supplied bytes;
+ * malformed input becomes a {@link HandshakeFailure} with the HTTP status to
+ * answer with.
  *
  * Deliberately strict, because a WebSocket handshake is the only message this
  * server accepts and every real client sends a tidy head:
@@ -18,116 +22,11 @@
  *   but a fresh WebSocket connection never starts with one).
  */
 
-/** Default bound on the size of a request head, request line included. Bigger heads get a 431. */
-export const DEFAULT_MAX_HEADER_SIZE = 8192;
-
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
-
-/** Why a handshake was refused: the HTTP status to answer with and a short reason for the body. */
-export interface HandshakeFailure {
-  readonly ok: false;
-  readonly status: number;
-  readonly message: string;
-  /** Headers the error response must carry, e.g. `Sec-WebSocket-Version: 13` on a 426 (RFC 6455 §4.4). */
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-/** Build a failure; `headers` is omitted from the object when not given. */
-export function failure(status: number, message: string, headers?: Readonly<Record<string, string>>): HandshakeFailure {
-  return headers === undefined ? { ok: false, status, message } : { ok: false, status, message, headers };
-}
-
-/**
- * tchar, RFC 7230 §3.2.6: "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-"
- * / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA. A lookup table, so
- * token checks are one array read per character.
- */
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
-
-/** Is this char code a tchar (RFC 7230 §3.2.6)? */
-export function isTokenChar(code: number): boolean {
-  return code < 128 && TCHAR[code] === 1;
-}
-
-/** Skips OWS (SP / HTAB, RFC 7230 §3.2.3) from `i`; returns the index after it. */
-export function skipOws(s: string, i: number): number {
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c !== SP && c !== HTAB) break;
-    i++;
-  }
-  return i;
-}
-
-/** Skips OWS and commas from `i`: a list may hold empty elements (RFC 7230 §7). */
-export function skipListSeparators(s: string, i: number): number {
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c !== SP && c !== HTAB && c !== 0x2c) break;
-    i++;
-  }
-  return i;
-}
-
-/** Is `s` a non-empty token (RFC 7230 §3.2.6)? */
-export function isToken(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    if (!isTokenChar(s.charCodeAt(i))) return false;
-  }
-  return true;
-}
-
-/**
- * Find the end of the head: the index just past the first CRLFCRLF in
- * `buf[start, end)`, or -1 if the head is not complete yet.
- *
- * `scanFrom` is where the previous call stopped (its `end`; pass `start` on
- * the first call). It is an index into `buf` like `start` and `end`: if the
- * caller moves the pending bytes, it moves `scanFrom` by the same amount (or
- * passes `start` to rescan). Terminators that end before `scanFrom` were
- * already ruled out, so only bytes from `scanFrom - 3` on are read again: a
- * head that arrives one byte at a time costs linear work in total.
- *
- * The loop skips ahead by the length of the terminator when the current byte
- * cannot be part of one, so header text is read about one byte in four.
- */
-export function findHeadEnd(buf: Uint8Array, start: number, end: number, scanFrom: number): number {
-  if (end > buf.length) end = buf.length;
-  // `i` is the candidate position of the terminator's last byte (the second LF).
-  let i = scanFrom > start + 3 ? scanFrom : start + 3;
-  while (i < end) {
-    const c = buf[i];
-    if (c === LF) {
-      if (buf[i - 1] === CR && buf[i - 2] === LF && buf[i - 3] === CR) return i + 1;
-      // This LF could still be the terminator's first LF, ending two bytes on.
-      i += 2;
-    } else if (c === CR) {
-      // A CR is the terminator's byte 0 or 2: the next possible end is one byte on.
-      i += 1;
-    } else {
-      // Not CR or LF: no terminator contains this byte, so none ends before i + 4.
-      i += 4;
-    }
-  }
-  return -1;
-}
-
-/**
- * With no head end found in `buf[start, end)`, has the head outgrown `max`
- * bytes? Then the request is answered with 431 (RFC 6585 §5).
- */
-export function isHeadTooLarge(start: number, end: number, max: number = DEFAULT_MAX_HEADER_SIZE): boolean {
-  return end - start > max;
-}
 
 /** The request line, RFC 7230 §3.1.1. */
 export interface RequestLine {
@@ -258,7 +157,8 @@ function parseHeaderFields(s: string, pos: number, headers: Map<string, string>,
 
 /**
  * Parse a request head: `method SP request-target SP HTTP-version CRLF`, then
- * header fields (RFC 7230 §3). `headEnd` is what {@link findHeadEnd} returned.
+ * header fields (RFC 7230 §3). `headEnd` is what findHeadEnd
+ * (http-head-end.ts) returned.
  * Only syntax is checked here, plus the HTTP version (major 1 only: others get
  * 505). Never throws.
  */
@@ -326,41 +226,4 @@ export function parseResponseHead(buf: Uint8Array, start: number, headEnd: numbe
   const versionMajor = (version / 10) | 0;
   const versionMinor = version % 10;
   return { ok: true, httpVersion: `${versionMajor}.${versionMinor}`, versionMajor, versionMinor, statusCode, reason, headers };
-}
-
-/**
- * Does a comma-separated header list (RFC 7230 §7 `#token`) contain `wanted`,
- * compared ASCII case-insensitively? Empty list elements and OWS are allowed.
- * `wanted` must be lower case. No allocation.
- */
-export function listContainsToken(value: string, wanted: string): boolean {
-  const n = value.length;
-  let i = 0;
-  while (i < n) {
-    while (i < n) {
-      const c = value.charCodeAt(i);
-      if (c !== SP && c !== HTAB && c !== 0x2c) break;
-      i++;
-    }
-    const from = i;
-    while (i < n && value.charCodeAt(i) !== 0x2c) i++;
-    let to = i;
-    while (to > from) {
-      const c = value.charCodeAt(to - 1);
-      if (c !== SP && c !== HTAB) break;
-      to--;
-    }
-    if (to - from === wanted.length && equalsLowerAscii(value, from, wanted)) return true;
-  }
-  return false;
-}
-
-/** Does value[from, from + lower.length) equal `lower` with ASCII letters folded to lower case? */
-export function equalsLowerAscii(value: string, from: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++) {
-    let c = value.charCodeAt(from + k);
-    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
-    if (c !== lower.charCodeAt(k)) return false;
-  }
-  return true;
 }

@@ -1,11 +1,11 @@
 import { acceptKey } from './accept-key.js';
-import { isToken, type HandshakeFailure } from './http-head.js';
+import { isToken } from './http-token.js';
 
 /**
- * The server's answers to an opening handshake, as latin1 strings ready for
- * `socket.write(head, 'latin1')` (or {@link toLatin1Buffer}): the 101 that
- * completes it (RFC 6455 §4.2.2 item 5) and the error responses that refuse it
- * (§4.2.2 item 4, RFC 7231 §6). Every value written is checked, so a header
+ * The server's answers to an opening handshake, as latin1 strings (one byte
+ * per character, so the writer encodes them straight into its buffer): the
+ * 101 that completes it (RFC 6455 §4.2.2 item 5) and the error responses that
+ * refuse it (§4.2.2 item 4, RFC 7231 §6). Every value written is checked, so a header
  * from configuration cannot split the response.
  */
 
@@ -17,7 +17,7 @@ export interface SwitchingProtocolsOptions {
   readonly key: string;
   /** The selected subprotocol (§4.2.2 item 5.4); omitted when undefined. */
   readonly protocol?: string | undefined;
-  /** The accepted extensions, already serialized (see formatExtensions); omitted when undefined or empty. */
+  /** The accepted extensions, already serialized (RFC 6455 §9.1); omitted when undefined or empty. */
   readonly extensions?: string | undefined;
   readonly headers?: ExtraHeaders | undefined;
 }
@@ -142,14 +142,4 @@ export function buildErrorResponse(status: number, message?: string, extraHeader
   if (status === 426 && !seen.has('sec-websocket-version')) head += 'Sec-WebSocket-Version: 13\r\n';
   if (status === 405 && !seen.has('allow')) head += 'Allow: GET\r\n';
   return `${head}\r\n${body}`;
-}
-
-/** The error response for a refused handshake, as parseUpgradeRequest reported it. */
-export function buildFailureResponse(failure: HandshakeFailure): string {
-  return buildErrorResponse(failure.status, failure.message, failure.headers);
-}
-
-/** Encode a head built here for writing; every character is ≤ 0xFF by construction. */
-export function toLatin1Buffer(head: string): Buffer {
-  return Buffer.from(head, 'latin1');
 }

@@ -99,14 +99,6 @@ for (let n = 0; n < 8; n++) {
   TAIL_BYTES[n] = (1n << BigInt(8 * n)) - 1n;
 }
 
-/**
- * The four masking-key bytes at `buf[pos..pos+4)` as a big-endian uint32 — the `key` argument of
- * {@link applyMask}. Same value as `Buffer#readUInt32BE(pos)`, for any Uint8Array.
- */
-export function readMaskKey(buf: Uint8Array, pos: number): number {
-  return ((buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!) >>> 0;
-}
-
 /** The key rotated left by `keyOffset` bytes: its top byte is then key byte `keyOffset`. */
 function rotateKey(key: number, keyOffset: number): number {
   // `& 3` also maps a negative offset to the right byte (-1 → 3).
@@ -140,7 +132,7 @@ function xorBytes(buf: Uint8Array, start: number, end: number, rotated: number):
 /**
  * XORs `buf[start..end)` in place with a masking key (RFC 6455 §5.3).
  *
- * @param key The four key bytes as a big-endian uint32, see {@link readMaskKey}.
+ * @param key The four key bytes as a big-endian uint32, as decodeFrameHeader reports it.
  * @param keyOffset 0..3: which key byte goes with `buf[start]`. A payload that arrives in several
  *   reads is unmasked piece by piece: each call after the first passes
  *   `(previousKeyOffset + previousLength) & 3`.

@@ -21,5 +21,5 @@ export function isControlOpcode(opcode: number): boolean {
 
 /** True for the six opcodes RFC 6455 defines; false for the reserved ones. */
 export function isKnownOpcode(opcode: number): boolean {
-  return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xa);
+  return opcode <= Opcode.Binary || (opcode >= Opcode.Close && opcode <= Opcode.Pong);
 }

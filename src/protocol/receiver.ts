@@ -1,8 +1,9 @@
 import { decodeClosePayload } from './close-payload.js';
 import { createFrameHeader, decodeFrameHeader, HEADER_INCOMPLETE, type HeaderRules } from './frame-header.js';
 import { applyMask } from './mask.js';
-import { Opcode } from './opcode.js';
+import { isControlOpcode, Opcode } from './opcode.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
+import { acquireProgress, recycleProgress, type ReceiveProgress } from './receive-progress.js';
 import { isValidUtf8, utf8Step, UTF8_REJECT } from './utf8.js';
 
 /**
@@ -47,31 +48,6 @@ export interface ReceiverSink<C> {
   onError(conn: C, kind: ErrorKindValue): void;
 }
 
-/** A connection's incomplete frame and/or fragmented message. Exists only while something is incomplete. */
-export class ReceiveProgress {
-  /** An incomplete frame: its raw header, then its payload, unmasked as it arrives. */
-  frame: Buffer | null = null;
-  frameLength = 0;
-  /** 0 until the header is whole. */
-  frameHeaderLength = 0;
-  frameTotalLength = 0;
-  /** The unmasked payloads of the fragments so far. */
-  message: Buffer | null = null;
-  /** Text or Binary while a fragmented message is open, else 0 (Continuation is never a message opcode). */
-  messageOpcode = 0;
-  messageLength = 0;
-  messageFragments = 0;
-  utf8State = 0;
-  /**
-   * When this incomplete frame or message began, in the caller's clock (the
-   * reactor's wheel ticks); 0 until the caller stamps it. The receiver only
-   * clears it: it keeps no time itself.
-   */
-  startedAt = 0;
-  /** When the peer was last heard from while this was in progress (caller's clock). */
-  heardAt = 0;
-}
-
 /**
  * A partial frame of known size up to this is borrowed whole (one copy, no
  * regrowth). A larger one starts at FIRST_FRAME_BUFFER and doubles as bytes
@@ -79,8 +55,6 @@ export class ReceiveProgress {
  */
 const WHOLE_FRAME_LIMIT = 64 * 1024;
 const FIRST_FRAME_BUFFER = 16 * 1024;
-const spareProgress: ReceiveProgress[] = [];
-const MAX_SPARE_PROGRESS = 1024;
 // One scratch header for all connections: decoding is synchronous and its fields
 // are copied to locals before any handler runs, so re-entry cannot clobber them.
 const header = createFrameHeader();
@@ -115,7 +89,7 @@ export function receive<C extends ReceiverState>(
     if (error !== 0) return fail(conn, error, config, sink);
     if (header.masked) applyMask(buf, payloadStart, payloadEnd, header.maskKey, 0);
     pos = payloadEnd;
-    if (!dispatch(conn, fin, opcode, buf, payloadStart, payloadEnd, config, sink)) return;
+    if (!actOnFrame(conn, fin, opcode, buf, payloadStart, payloadEnd, config, sink)) return;
   }
 }
 
@@ -126,7 +100,7 @@ export function releaseProgress(conn: ReceiverState, lender: BufferLender): void
   conn.progress = null;
   if (progress.frame !== null) lender.release(progress.frame);
   if (progress.message !== null) lender.release(progress.message);
-  recycle(progress);
+  recycleProgress(progress);
 }
 
 /** §5.4 ordering rules and the message limits, checked as soon as a header is known. */
@@ -136,7 +110,7 @@ function checkSequence(
   payloadLength: number,
   config: ReceiverConfig,
 ): ErrorKindValue | 0 {
-  if (opcode >= Opcode.Close) return 0; // control frames may interleave with fragments
+  if (isControlOpcode(opcode)) return 0; // control frames may interleave with fragments (§5.4)
   const open = progress !== null && progress.messageOpcode !== 0;
   if (opcode !== Opcode.Continuation) return open ? ErrorKind.ExpectedContinuation : 0;
   if (!open) return ErrorKind.UnexpectedContinuation;
@@ -166,7 +140,7 @@ function startFrame<C extends ReceiverState>(
   const frame = config.lender.tryBorrow(size);
   if (frame === null) return fail(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
   buf.copy(frame, 0, pos, end);
-  const progress = conn.progress ?? (conn.progress = acquire());
+  const progress = conn.progress ?? (conn.progress = acquireProgress());
   progress.frame = frame;
   progress.frameLength = available;
   progress.frameHeaderLength = headerLength;
@@ -226,18 +200,18 @@ function continueFrame<C extends ReceiverState>(
   const fin = header.fin;
   const opcode = header.opcode;
   progress.frame = null;
-  const ok = dispatch(conn, fin, opcode, frame, headerLength, total, config, sink);
+  const ok = actOnFrame(conn, fin, opcode, frame, headerLength, total, config, sink);
   config.lender.release(frame);
   if (!ok) return -1;
   if (progress.messageOpcode === 0 && conn.progress === progress) {
     conn.progress = null;
-    recycle(progress);
+    recycleProgress(progress);
   }
   return pos;
 }
 
 /** Acts on one complete, unmasked frame. Returns false when reading must stop. */
-function dispatch<C extends ReceiverState>(
+function actOnFrame<C extends ReceiverState>(
   conn: C,
   fin: boolean,
   opcode: number,
@@ -287,7 +261,7 @@ function beginMessage<C extends ReceiverState>(
   const message = config.lender.tryBorrow(length);
   if (message === null) return reject(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
   buf.copy(message, 0, start, end);
-  const progress = conn.progress ?? (conn.progress = acquire());
+  const progress = conn.progress ?? (conn.progress = acquireProgress());
   progress.message = message;
   progress.messageOpcode = opcode;
   progress.messageLength = length;
@@ -333,7 +307,7 @@ function continueMessage<C extends ReceiverState>(
   progress.messageOpcode = 0;
   if (progress.frame === null && conn.progress === progress) {
     conn.progress = null;
-    recycle(progress);
+    recycleProgress(progress);
   }
   sink.onMessage(conn, message.subarray(0, used + length), !isText);
   config.lender.release(message);
@@ -355,17 +329,4 @@ function failed<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: 
 function reject<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: ReceiverConfig, sink: ReceiverSink<C>): false {
   fail(conn, kind, config, sink);
   return false;
-}
-
-function acquire(): ReceiveProgress {
-  return spareProgress.pop() ?? new ReceiveProgress();
-}
-
-function recycle(progress: ReceiveProgress): void {
-  progress.frame = null;
-  progress.message = null;
-  progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
-  progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
-  progress.startedAt = progress.heardAt = 0;
-  if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);
 }

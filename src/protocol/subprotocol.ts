@@ -1,4 +1,4 @@
-import { isTokenChar, skipListSeparators, skipOws } from './http-head.js';
+import { isTokenChar, skipListSeparators, skipOws } from './http-token.js';
 
 /**
  * The |Sec-WebSocket-Protocol| header field (RFC 6455 §4.1 item 10, §11.3.4):

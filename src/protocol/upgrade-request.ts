@@ -1,9 +1,11 @@
 import { isValidKey } from './accept-key.js';
 import { parseExtensions, type ParsedExtension } from './extensions.js';
-import { DEFAULT_MAX_HEADER_SIZE, failure, listContainsToken, parseRequestHead, type HandshakeFailure } from './http-head.js';
+import { failure, type HandshakeFailure } from './handshake-failure.js';
+import { parseRequestHead } from './http-head.js';
+import { listContainsToken } from './http-token.js';
 import { parseSubprotocols } from './subprotocol.js';
 
-export type { HandshakeFailure } from './http-head.js';
+export type { HandshakeFailure } from './handshake-failure.js';
 
 /**
  * The server side of the opening handshake: is this HTTP request a valid
@@ -31,6 +33,9 @@ export type { HandshakeFailure } from './http-head.js';
  * draft, whose key may look different, still learns which version to speak
  * (§4.4). Origin (item 7) is a policy decision: see origin.ts.
  */
+
+/** Default bound on the size of a request head, request line included. Bigger heads get a 431. */
+export const DEFAULT_MAX_HEADER_SIZE = 8192;
 
 /** A valid upgrade request, ready for policy checks and the 101 response. */
 export interface UpgradeRequest {

@@ -1,7 +1,7 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
 import { generateKey } from '../protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../protocol/client-handshake.js';
-import { findHeadEnd } from '../protocol/http-head.js';
+import { findHeadEnd } from '../protocol/http-head-end.js';
 import type { ClientRequest, ClientResponse } from './client-request.js';
 import { extrasOf } from './connection-extras.js';
 import type { Connection } from './connection.js';

@@ -1,4 +1,4 @@
-import type { ReceiveProgress } from '../protocol/receiver.js';
+import type { ReceiveProgress } from '../protocol/receive-progress.js';
 import type { SharedFrame } from './shared-frame.js';
 
 /**

@@ -1,5 +1,6 @@
 import { Opcode } from '../protocol/opcode.js';
-import type { ReceiveProgress, ReceiverState } from '../protocol/receiver.js';
+import type { ReceiveProgress } from '../protocol/receive-progress.js';
+import type { ReceiverState } from '../protocol/receiver.js';
 import { ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Link } from './link.js';

@@ -1,5 +1,5 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
-import { findHeadEnd } from '../protocol/http-head.js';
+import { findHeadEnd } from '../protocol/http-head-end.js';
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../protocol/http-response.js';
 import { checkOrigin, type OriginPolicy } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';

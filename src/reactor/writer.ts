@@ -1,5 +1,5 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
-import { frameHeaderLength, writeFrameHeader } from '../protocol/frame-encoder.js';
+import { frameHeaderLength, writeFrameHeader } from '../protocol/frame-header.js';
 import { applyMask } from '../protocol/mask.js';
 import type { MaskKeySource } from '../protocol/mask-key.js';
 import { isControlOpcode } from '../protocol/opcode.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, ClientHandshakeError, validateServerResponse, type ClientHandshakeExpectation, type ClientHandshakeResult } from '../../src/protocol/client-handshake.js';
-import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { buildErrorResponse, buildSwitchingProtocols } from '../../src/protocol/http-response.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
 

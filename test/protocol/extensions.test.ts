@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatExtension, formatExtensions, parseExtensions, type ParsedExtension } from '../../src/protocol/extensions.js';
+import { parseExtensions, type ParsedExtension } from '../../src/protocol/extensions.js';
+import { formatExtension, formatExtensions } from '../support/format-extensions.js';
 
 function ok(value: string): ParsedExtension[] {
   const r = parseExtensions(value);

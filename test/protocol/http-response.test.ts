@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findHeadEnd, parseResponseHead, type ParsedResponseHead } from '../../src/protocol/http-head.js';
-import { buildErrorResponse, buildFailureResponse, buildSwitchingProtocols, reasonPhrase, toLatin1Buffer } from '../../src/protocol/http-response.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
+import { parseResponseHead, type ParsedResponseHead } from '../../src/protocol/http-head.js';
+import { buildErrorResponse, buildSwitchingProtocols, reasonPhrase } from '../../src/protocol/http-response.js';
 import { parseUpgradeRequest, type HandshakeFailure } from '../../src/protocol/upgrade-request.js';
+import { buildFailureResponse, toLatin1Buffer } from '../support/http-heads.js';
 
 function parseHead(s: string): { head: ParsedResponseHead; body: string } {
   const buf = Buffer.from(s, 'latin1');

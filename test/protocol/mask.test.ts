@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyMask, readMaskKey } from '../../src/protocol/mask.js';
+import { applyMask } from '../../src/protocol/mask.js';
+import { readMaskKey } from '../support/frames.js';
 
 /** The definition in RFC 6455 §5.3, byte by byte: the oracle for everything below. */
 function referenceMask(buf: Uint8Array, start: number, end: number, keyBytes: readonly number[], keyOffset: number): void {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { checkOrigin } from '../../src/protocol/origin.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
 

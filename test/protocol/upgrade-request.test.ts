@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { parseUpgradeRequest, type HandshakeFailure, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
 import { prng } from '../support/prng.js';
 import { RFC_SAMPLE_REQUEST as RFC_SAMPLE } from '../support/rfc-sample.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeServerFrame } from '../../src/protocol/frame-encoder.js';
+import { encodeServerFrame } from '../support/frames.js';
 import { buildSwitchingProtocols } from '../../src/protocol/http-response.js';
 import { Opcode } from '../../src/protocol/opcode.js';
 import type { Connection } from '../../src/reactor/connection.js';

@@ -1,7 +1,7 @@
 import { generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse, type ClientRequestOptions } from '../../src/protocol/client-handshake.js';
 import { encodeClosePayload } from '../../src/protocol/close-payload.js';
-import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { Opcode } from '../../src/protocol/opcode.js';
 import type { ClientRequest } from '../../src/reactor/client-request.js';
 import type { Connection } from '../../src/reactor/connection.js';

@@ -2,8 +2,8 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
-import { encodeClientFrame } from '../../src/protocol/frame-encoder.js';
-import { findHeadEnd } from '../../src/protocol/http-head.js';
+import { findHeadEnd } from '../../src/protocol/http-head-end.js';
+import { encodeClientFrame } from './frames.js';
 import { closeOf, decodeFrames, type WireFrame } from './wire-frames.js';
 
 

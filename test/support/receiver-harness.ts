@@ -1,15 +1,9 @@
 import { randomBytes } from 'node:crypto';
 export { prng } from './prng.js';
-import { encodeClientFrame } from '../../src/protocol/frame-encoder.js';
 import { ErrorKind, type ErrorKindValue } from '../../src/protocol/protocol-error.js';
-import {
-  receive,
-  releaseProgress,
-  type BufferLender,
-  type ReceiveProgress,
-  type ReceiverConfig,
-  type ReceiverSink,
-} from '../../src/protocol/receiver.js';
+import type { ReceiveProgress } from '../../src/protocol/receive-progress.js';
+import { receive, releaseProgress, type BufferLender, type ReceiverConfig, type ReceiverSink } from '../../src/protocol/receiver.js';
+import { encodeClientFrame } from './frames.js';
 
 /** A lender that counts what is out, so tests can assert nothing leaks. */
 export class CountingLender implements BufferLender {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { createClient, createServer } from '../../src/index.js';
 
 const index = fileURLToPath(new URL('../../src/index.js', import.meta.url));
 
@@ -36,4 +37,20 @@ test("without process.binding (the permission model), 'auto' falls back to socke
     setTimeout(() => process.stdout.write(a.transport + ' ' + b.transport), 50);
   });`], { encoding: 'utf8' });
   assert.equal(out, 'LIGHTWS_TRANSPORT_FALLBACK socket socket');
+});
+
+test("without process.binding the client falls back to socket too, and the one warning is per process", () => {
+  const out = execFileSync(process.execPath, ['-e', `process.binding = undefined; import('${index}').then(({ createClient, createServer }) => {
+    process.on('warning', (w) => process.stdout.write(w.code + ' '));
+    const a = createClient({ logLevel: 'silent' }); const b = createClient({ transport: 'handle', logLevel: 'silent' });
+    const c = createServer({ logLevel: 'silent' });
+    setTimeout(() => process.stdout.write(a.transport + ' ' + b.transport + ' ' + c.transport), 50);
+  });`], { encoding: 'utf8' });
+  assert.equal(out, 'LIGHTWS_TRANSPORT_FALLBACK socket socket socket');
+});
+
+test('an invalid transport value is the same TypeError for the client as for the server', () => {
+  const message = "transport must be 'auto', 'handle' or 'socket', not tcp";
+  assert.throws(() => createClient({ transport: 'tcp' as never }), { name: 'TypeError', message });
+  assert.throws(() => createServer({ transport: 'tcp' as never }), { name: 'TypeError', message });
 });

@@ -1,0 +1,49 @@
+/**
+ * What one connection's receiver keeps between reads (see receiver.ts): only
+ * while a frame or a fragmented message is incomplete, and recycled as soon
+ * as it completes, so an idle connection holds none.
+ */
+
+/** A connection's incomplete frame and/or fragmented message. Exists only while something is incomplete. */
+export class ReceiveProgress {
+  /** An incomplete frame: its raw header, then its payload, unmasked as it arrives. */
+  frame: Buffer | null = null;
+  frameLength = 0;
+  /** 0 until the header is whole. */
+  frameHeaderLength = 0;
+  frameTotalLength = 0;
+  /** The unmasked payloads of the fragments so far. */
+  message: Buffer | null = null;
+  /** Text or Binary while a fragmented message is open, else 0 (Continuation is never a message opcode). */
+  messageOpcode = 0;
+  messageLength = 0;
+  messageFragments = 0;
+  utf8State = 0;
+  /**
+   * When this incomplete frame or message began, in the caller's clock (the
+   * reactor's wheel ticks); 0 until the caller stamps it. The receiver only
+   * clears it: it keeps no time itself.
+   */
+  startedAt = 0;
+  /** When the peer was last heard from while this was in progress (caller's clock). */
+  heardAt = 0;
+}
+
+/** Spares kept for reuse, up to a bound: enough for bursts, not a leak after one. */
+const spareProgress: ReceiveProgress[] = [];
+const MAX_SPARE_PROGRESS = 1024;
+
+/** A cleared progress object, a spare one when there is one: connections start and finish frames all the time. */
+export function acquireProgress(): ReceiveProgress {
+  return spareProgress.pop() ?? new ReceiveProgress();
+}
+
+/** Clears `progress` (it holds no buffer any more) and keeps it as a spare. */
+export function recycleProgress(progress: ReceiveProgress): void {
+  progress.frame = null;
+  progress.message = null;
+  progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
+  progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
+  progress.startedAt = progress.heardAt = 0;
+  if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);
+}
