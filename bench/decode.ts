@@ -52,7 +52,7 @@ const sink: ReceiverSink<Conn> = {
   onClose() {},
   onError(_conn, kind) { throw new Error(`unexpected protocol error ${kind}`); },
 };
-const config: ReceiverConfig = { expectMasked: true, allowedRsv: 0, maxPayloadLength: 1 << 26, maxFragments: 1024, lender: new BufferPool() };
+const config: ReceiverConfig = { expectMasked: true, allowedRsv: 0, maxPayloadLength: 1 << 26, minFragmentSize: 16, lender: new BufferPool() };
 
 const cases: [string, number, boolean][] = [
   ['text 16 B', 16, true],
@@ -85,4 +85,35 @@ for (const [name, size, text] of cases) {
   results.push({ case: name, payloadBytes: size, framesPerSlab: frames, lightwsFramesPerSec: ours, wsFramesPerSec: theirs, ratio: ours / theirs, spread: { lightws: measured['lightws']!.spread, ws: measured['ws']!.spread } });
 }
 printTable(['frames', 'lightws Mframes/s', 'lightws GB/s', 'ws Mframes/s', 'lightws / ws'], rows);
-console.log(`\nresults in ${writeResults('decode', { benchmark: 'decode', options, results }, args)}`);
+
+// What fragmentation costs: one 4 MiB text message as one frame, and as 64 B fragments (65,536
+// frames, Autobahn 9.3.1's worst case), decoded from one buffer each pass. The fragmented
+// message is gathered into a pooled buffer; the single frame is delivered where it lies.
+const MESSAGE = 4 << 20;
+const messageRows: (string | number)[][] = [];
+const fragmentation: Record<string, unknown>[] = [];
+for (const fragment of [MESSAGE, 4096, 64]) {
+  const count = MESSAGE / fragment;
+  const piece = Buffer.from('x'.repeat(fragment));
+  const wire = Buffer.concat(Array.from({ length: count }, (_, i) => encodeClientFrame(i === 0 ? 1 : 0, piece, 0x21212121, i === count - 1)));
+  const conn = new Conn();
+  const ws = new WsReceiver({ isServer: true, maxPayload: 1 << 26, binaryType: 'nodebuffer' });
+  let wsMessages = 0;
+  ws.on('message', () => { wsMessages++; });
+  ws.on('error', (error) => { throw error; });
+  receive(conn, wire, 0, wire.length, config, sink);
+  ws.write(wire);
+  if (conn.messages !== 1 || wsMessages !== 1) throw new Error(`fragments of ${fragment}: decoded ${conn.messages} / ws ${wsMessages}`);
+  const measured = compare({
+    lightws: () => receive(conn, wire, 0, wire.length, config, sink),
+    ws: () => ws.write(wire),
+  }, { minTimeMs: options.minTimeMs * 2, runs: options.runs });
+  const ours = measured['lightws']!.opsPerSec;
+  const theirs = measured['ws']!.opsPerSec;
+  const name = fragment === MESSAGE ? '4 MiB, 1 frame' : `4 MiB, ${count} × ${fragment} B`;
+  messageRows.push([name, (1e9 / ours / MESSAGE).toFixed(3), (1e9 / ours / count).toFixed(0), (1e9 / theirs / MESSAGE).toFixed(3), formatRatio(ours / theirs)]);
+  fragmentation.push({ case: name, fragmentBytes: fragment, frames: count, lightwsMessagesPerSec: ours, wsMessagesPerSec: theirs, lightwsNsPerByte: 1e9 / ours / MESSAGE, spread: { lightws: measured['lightws']!.spread, ws: measured['ws']!.spread } });
+}
+console.log('');
+printTable(['message', 'lightws ns/B', 'lightws ns/frame', 'ws ns/B', 'lightws / ws'], messageRows);
+console.log(`\nresults in ${writeResults('decode', { benchmark: 'decode', options, results, fragmentation }, args)}`);

@@ -21,7 +21,7 @@ export const ErrorKind = {
   InvalidCloseLength: 12,
   InvalidCloseCode: 13,
   InvalidCloseReasonUtf8: 14,
-  TooManyFragments: 15,
+  FragmentsTooSmall: 15,
   /** Not a protocol rule: the server's memory budget could not lend a buffer for this peer. */
   MemoryBudgetExceeded: 16,
 } as const;
@@ -52,7 +52,7 @@ const INFO: Readonly<Record<number, ErrorInfo>> = {
   [ErrorKind.InvalidCloseCode]: { name: 'InvalidCloseCode', closeCode: CloseCode.ProtocolError, message: 'invalid close code', section: '7.4.1' },
   [ErrorKind.InvalidCloseReasonUtf8]: { name: 'InvalidCloseReasonUtf8', closeCode: CloseCode.InvalidFramePayloadData, message: 'close reason is not valid UTF-8', section: '5.5.1' },
   [ErrorKind.MemoryBudgetExceeded]: { name: 'MemoryBudgetExceeded', closeCode: CloseCode.TryAgainLater, message: 'server memory budget exceeded', section: '7.4.1' },
-  [ErrorKind.TooManyFragments]: { name: 'TooManyFragments', closeCode: CloseCode.MessageTooBig, message: 'message has more fragments than maxFragments', section: '10.4' },
+  [ErrorKind.FragmentsTooSmall]: { name: 'FragmentsTooSmall', closeCode: CloseCode.PolicyViolation, message: 'message fragments average under minFragmentSize bytes', section: '10.4' },
 };
 
 /** Why a connection was failed: a named rule, its close code and the RFC section. */

@@ -4,6 +4,9 @@
  * as it completes, so an idle connection holds none.
  */
 
+/** `frameUtf8` of a frame that is not text (or whose header is not known yet). */
+export const NOT_TEXT = -2;
+
 /** A connection's incomplete frame and/or fragmented message. Exists only while something is incomplete. */
 export class ReceiveProgress {
   /** An incomplete frame: its raw header, then its payload, unmasked as it arrives. */
@@ -19,6 +22,13 @@ export class ReceiveProgress {
   messageLength = 0;
   messageFragments = 0;
   utf8State = 0;
+  /**
+   * UTF-8 state over the incomplete frame's payload received so far, when it
+   * is text (a Text frame, or a Continuation of a text message): checked as
+   * each read arrives, so that bad text fails at once and not when the frame
+   * completes (RFC 6455 §8.1 "fail fast"). NOT_TEXT otherwise.
+   */
+  frameUtf8 = NOT_TEXT;
   /**
    * When this incomplete frame or message began, in the caller's clock (the
    * reactor's wheel ticks); 0 until the caller stamps it. The receiver only
@@ -44,6 +54,7 @@ export function recycleProgress(progress: ReceiveProgress): void {
   progress.message = null;
   progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
   progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
+  progress.frameUtf8 = NOT_TEXT;
   progress.startedAt = progress.heardAt = 0;
   if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);
 }

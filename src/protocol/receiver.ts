@@ -3,7 +3,7 @@ import { createFrameHeader, decodeFrameHeader, HEADER_INCOMPLETE, type HeaderRul
 import { applyMask } from './mask.js';
 import { isControlOpcode, Opcode } from './opcode.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
-import { acquireProgress, recycleProgress, type ReceiveProgress } from './receive-progress.js';
+import { acquireProgress, NOT_TEXT, recycleProgress, type ReceiveProgress } from './receive-progress.js';
 import { isValidUtf8, utf8Step, UTF8_REJECT } from './utf8.js';
 
 /**
@@ -26,10 +26,19 @@ export interface BufferLender {
 }
 
 export interface ReceiverConfig extends HeaderRules {
-  /** Most fragments one message may have (ws added this after the 2026 advisory on fragment floods). */
-  readonly maxFragments: number;
+  /**
+   * Past the first FREE_FRAGMENTS, a message's fragments must average at
+   * least this many payload bytes (0 = no rule). Every frame costs the same
+   * fixed work whatever it carries, so this bounds the work per message to
+   * O(its length) without refusing any reasonable fragmentation; see
+   * docs/reliability.md.
+   */
+  readonly minFragmentSize: number;
   readonly lender: BufferLender;
 }
+
+/** Fragments any message may have before minFragmentSize applies. */
+export const FREE_FRAGMENTS = 1024;
 
 /** What a receiving connection must hold. `receiving` turns false once the reactor stops reading it. */
 export interface ReceiverState {
@@ -89,7 +98,7 @@ export function receive<C extends ReceiverState>(
     if (error !== 0) return fail(conn, error, config, sink);
     if (header.masked) applyMask(buf, payloadStart, payloadEnd, header.maskKey, 0);
     pos = payloadEnd;
-    if (!actOnFrame(conn, fin, opcode, buf, payloadStart, payloadEnd, config, sink)) return;
+    if (!actOnFrame(conn, fin, opcode, buf, payloadStart, payloadEnd, config, sink, NOT_TEXT)) return;
   }
 }
 
@@ -114,8 +123,12 @@ function checkSequence(
   const open = progress !== null && progress.messageOpcode !== 0;
   if (opcode !== Opcode.Continuation) return open ? ErrorKind.ExpectedContinuation : 0;
   if (!open) return ErrorKind.UnexpectedContinuation;
-  if (progress.messageLength + payloadLength > config.maxPayloadLength) return ErrorKind.MessageTooBig;
-  if (progress.messageFragments >= config.maxFragments) return ErrorKind.TooManyFragments;
+  const length = progress.messageLength + payloadLength;
+  if (length > config.maxPayloadLength) return ErrorKind.MessageTooBig;
+  const fragments = progress.messageFragments + 1;
+  if (fragments > FREE_FRAGMENTS && config.minFragmentSize > 0 && (fragments - FREE_FRAGMENTS) * config.minFragmentSize > length) {
+    return ErrorKind.FragmentsTooSmall;
+  }
   return 0;
 }
 
@@ -145,7 +158,23 @@ function startFrame<C extends ReceiverState>(
   progress.frameLength = available;
   progress.frameHeaderLength = headerLength;
   progress.frameTotalLength = total;
-  if (headerLength !== HEADER_INCOMPLETE && header.masked) applyMask(frame, headerLength, available, header.maskKey, 0);
+  if (headerLength === HEADER_INCOMPLETE) return;
+  if (header.masked) applyMask(frame, headerLength, available, header.maskKey, 0);
+  progress.frameUtf8 = textStateAtStart(progress, header.opcode);
+  if (!checkFrameText(progress, frame, headerLength, available)) fail(conn, ErrorKind.InvalidUtf8, config, sink);
+}
+
+/** Where UTF-8 checking starts for a frame with `opcode`: 0 for Text, the message's state for its continuation. */
+function textStateAtStart(progress: ReceiveProgress, opcode: number): number {
+  if (opcode === Opcode.Text) return 0;
+  return opcode === Opcode.Continuation && progress.messageOpcode === Opcode.Text ? progress.utf8State : NOT_TEXT;
+}
+
+/** Checks newly unmasked text bytes of the incomplete frame; false once they cannot be UTF-8. */
+function checkFrameText(progress: ReceiveProgress, frame: Buffer, from: number, to: number): boolean {
+  if (progress.frameUtf8 === NOT_TEXT || from === to) return true;
+  progress.frameUtf8 = utf8Step(progress.frameUtf8, frame, from, to);
+  return progress.frameUtf8 !== UTF8_REJECT;
 }
 
 /**
@@ -171,6 +200,7 @@ function continueFrame<C extends ReceiverState>(
       if (error !== 0) return failed(conn, error, config, sink);
       progress.frameHeaderLength = headerLength;
       progress.frameTotalLength = headerLength + header.payloadLength;
+      progress.frameUtf8 = textStateAtStart(progress, header.opcode);
       break;
     }
     if (pos === end) return -1;
@@ -194,13 +224,16 @@ function continueFrame<C extends ReceiverState>(
   if (header.masked) {
     applyMask(frame, progress.frameLength, progress.frameLength + take, header.maskKey, (progress.frameLength - headerLength) & 3);
   }
+  if (!checkFrameText(progress, frame, progress.frameLength, progress.frameLength + take)) return failed(conn, ErrorKind.InvalidUtf8, config, sink);
   progress.frameLength += take;
   if (progress.frameLength < total) return -1;
 
   const fin = header.fin;
   const opcode = header.opcode;
+  const checked = progress.frameUtf8;
   progress.frame = null;
-  const ok = actOnFrame(conn, fin, opcode, frame, headerLength, total, config, sink);
+  progress.frameUtf8 = NOT_TEXT;
+  const ok = actOnFrame(conn, fin, opcode, frame, headerLength, total, config, sink, checked);
   config.lender.release(frame);
   if (!ok) return -1;
   if (progress.messageOpcode === 0 && conn.progress === progress) {
@@ -210,7 +243,11 @@ function continueFrame<C extends ReceiverState>(
   return pos;
 }
 
-/** Acts on one complete, unmasked frame. Returns false when reading must stop. */
+/**
+ * Acts on one complete, unmasked frame. Returns false when reading must stop.
+ * `utf8`: the UTF-8 state after the payload when it was already checked as it
+ * arrived (a frame that came in pieces), else NOT_TEXT and it is checked here.
+ */
 function actOnFrame<C extends ReceiverState>(
   conn: C,
   fin: boolean,
@@ -220,18 +257,19 @@ function actOnFrame<C extends ReceiverState>(
   end: number,
   config: ReceiverConfig,
   sink: ReceiverSink<C>,
+  utf8: number,
 ): boolean {
   switch (opcode) {
     case Opcode.Text:
     case Opcode.Binary:
       if (fin) {
-        if (opcode === Opcode.Text && !isValidUtf8(buf, start, end)) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
+        if (opcode === Opcode.Text && (utf8 === NOT_TEXT ? !isValidUtf8(buf, start, end) : utf8 !== 0)) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
         sink.onMessage(conn, buf.subarray(start, end), opcode === Opcode.Binary);
         return conn.receiving;
       }
-      return beginMessage(conn, opcode, buf, start, end, config, sink);
+      return beginMessage(conn, opcode, buf, start, end, config, sink, utf8);
     case Opcode.Continuation:
-      return continueMessage(conn, conn.progress!, fin, buf, start, end, config, sink);
+      return continueMessage(conn, conn.progress!, fin, buf, start, end, config, sink, utf8);
     case Opcode.Close: {
       const close = decodeClosePayload(buf, start, end);
       if (typeof close === 'number') return reject(conn, -close as ErrorKindValue, config, sink);
@@ -256,6 +294,7 @@ function beginMessage<C extends ReceiverState>(
   end: number,
   config: ReceiverConfig,
   sink: ReceiverSink<C>,
+  utf8: number,
 ): boolean {
   const length = end - start;
   const message = config.lender.tryBorrow(length);
@@ -268,7 +307,7 @@ function beginMessage<C extends ReceiverState>(
   progress.messageFragments = 1;
   if (opcode === Opcode.Text) {
     // Validate as fragments arrive, so bad text fails before the rest is buffered.
-    progress.utf8State = utf8Step(0, buf, start, end);
+    progress.utf8State = utf8 === NOT_TEXT ? utf8Step(0, buf, start, end) : utf8;
     if (progress.utf8State === UTF8_REJECT) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
   }
   return true;
@@ -283,6 +322,7 @@ function continueMessage<C extends ReceiverState>(
   end: number,
   config: ReceiverConfig,
   sink: ReceiverSink<C>,
+  utf8: number,
 ): boolean {
   const length = end - start;
   let message = progress.message!;
@@ -297,7 +337,7 @@ function continueMessage<C extends ReceiverState>(
   progress.messageFragments++;
   const isText = progress.messageOpcode === Opcode.Text;
   if (isText) {
-    progress.utf8State = utf8Step(progress.utf8State, buf, start, end);
+    progress.utf8State = utf8 === NOT_TEXT ? utf8Step(progress.utf8State, buf, start, end) : utf8;
     if (progress.utf8State === UTF8_REJECT || (fin && progress.utf8State !== 0)) {
       return reject(conn, ErrorKind.InvalidUtf8, config, sink);
     }

@@ -16,6 +16,8 @@ export class ConnectionExtras {
   headLength = 0;
   /** Where the next scan for CRLFCRLF starts, so a request trickling in is not rescanned. */
   headScan = 0;
+  /** How far the bytes so far fit the request grammar (http-request-prefix.ts), so garbage is refused at once. */
+  headSyntax = 0;
 
   /** The buffer a write in flight came from: pooled, or a shared broadcast frame. */
   inflight: Buffer | null = null;

@@ -28,6 +28,7 @@ export function takeHead(conn: Connection): { buf: Buffer; length: number } | nu
   extras.head = null;
   extras.headLength = 0;
   extras.headScan = 0;
+  extras.headSyntax = 0;
   return taken;
 }
 

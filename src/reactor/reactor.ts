@@ -92,7 +92,7 @@ export class Reactor implements ConnectionOps {
       expectMasked: role === 'server',
       allowedRsv: 0,
       maxPayloadLength: o.maxMessageSize,
-      maxFragments: o.maxFragments,
+      minFragmentSize: o.minFragmentSize,
       lender: this.pool,
     };
     this.inbound = new Inbound(receiverConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers);

@@ -1,10 +1,11 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
 import { findHeadEnd } from '../protocol/http-head-end.js';
+import { REQUEST_PREFIX_INVALID, scanRequestPrefix } from '../protocol/http-request-prefix.js';
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../protocol/http-response.js';
 import { checkOrigin, type OriginPolicy } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
-import { extrasOf } from './connection-extras.js';
+import { extrasOf, type ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
 import type { FlowControl } from './flow-control.js';
@@ -15,6 +16,9 @@ import type { Lifecycle } from './lifecycle.js';
 import type { Reporter } from './reporter.js';
 import type { ReactorStats } from './stats.js';
 import type { Writer } from './writer.js';
+
+/** The answer to bytes that no HTTP request can begin with. */
+const NOT_HTTP = 'not an HTTP request (RFC 7230 §3)';
 
 /** The options the server handshake applies. */
 export interface ServerHandshakeSettings {
@@ -59,6 +63,7 @@ export class ServerHandshake {
         this.process(conn, buf, start, headEnd, end);
         return;
       }
+      if (!this.mayBeHttp(extras, buf, start, end)) return this.refuse(conn, 400, NOT_HTTP);
       if (end - start >= max) return this.refuse(conn, 431, 'request header fields too large');
       this.keep(conn, buf, start, end);
       extras.headScan = extras.headLength;
@@ -69,6 +74,7 @@ export class ServerHandshake {
     this.keep(conn, buf, start, start + take);
     const headEnd = findHeadEnd(extras.head, 0, extras.headLength, extras.headScan);
     if (headEnd < 0) {
+      if (!this.mayBeHttp(extras, buf, start, start + take)) return this.refuse(conn, 400, NOT_HTTP);
       if (extras.headLength >= max) return this.refuse(conn, 431, 'request header fields too large');
       extras.headScan = extras.headLength;
       return;
@@ -194,6 +200,16 @@ export class ServerHandshake {
     this.writer.writeHead(conn, response);
     this.inbound.opened(conn, request);
     return true;
+  }
+
+  /**
+   * Can the head so far, plus `buf[start..end)`, still become a valid
+   * request? Only asked while the head is incomplete (a whole one is parsed
+   * at once); each byte is looked at once, however the head trickles in.
+   */
+  private mayBeHttp(extras: ConnectionExtras, buf: Buffer, start: number, end: number): boolean {
+    extras.headSyntax = scanRequestPrefix(buf, start, end, extras.headSyntax);
+    return extras.headSyntax !== REQUEST_PREFIX_INVALID;
   }
 
   private keep(conn: Connection, buf: Buffer, start: number, end: number): void {

@@ -77,6 +77,29 @@ for (const transport of TRANSPORTS) {
       assert.equal(s.server.stats().pool.lentBuffers, 0);
     });
 
+    test('bytes that cannot begin an HTTP request get 400 at once, not at the head limit or the timeout; a trickled request still opens', async () => {
+      const garbage = [Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]), Buffer.from('SSH-2.0-OpenSSH_9.2\r\n'), Buffer.from('GET /\x01 HTTP/1.1')];
+      for (const bytes of garbage) {
+        const started = Date.now();
+        const client = await RawClient.connect(s.port);
+        client.write(bytes);
+        await client.until(() => client.response !== '', 'the 400', 3000);
+        assert.match(client.response, /^HTTP\/1.1 400 /);
+        assert.match(client.received.toString('latin1'), /not an HTTP request/);
+        assert.ok(Date.now() - started < 2000, 'answered at once (the handshake timeout is 10 s)');
+        client.socket.end();
+        await client.endOfStream();
+      }
+      // A valid request one byte per read is never refused along the way.
+      const slow = await RawClient.connect(s.port);
+      await slow.trickle(Buffer.from(slow.request(), 'latin1'));
+      await slow.until(() => slow.response !== '', 'the 101');
+      assert.match(slow.response, /^HTTP\/1.1 101 /);
+      slow.destroy();
+      await until(() => s.server.connections === 0, 5000, 'all gone');
+      assert.equal(s.server.stats().pool.lentBuffers, 0);
+    });
+
     test('a refused handshake still gets its answer when the client keeps sending (found by the fuzzer)', async () => {
       const refusedBefore = s.server.stats().handshakesRefused;
       const client = await RawClient.connect(s.port);

@@ -6,11 +6,17 @@
 
 export interface Limits {
   maxMessageSize: number;
-  maxFragments: number;
+  /** Past FREE_FRAGMENTS, a message's fragments must average this many bytes. */
+  minFragmentSize: number;
   maxHeaderSize: number;
+  /** Not a server limit: the most fragments the generator cuts one message into. */
+  fragmentsPerMessage: number;
 }
 
-export const LIMITS: Limits = { maxMessageSize: 64 * 1024, maxFragments: 16, maxHeaderSize: 8 * 1024 };
+/** Fragments any message may have before minFragmentSize applies (the server's rule, restated). */
+export const FREE_FRAGMENTS = 1024;
+
+export const LIMITS: Limits = { maxMessageSize: 64 * 1024, minFragmentSize: 16, maxHeaderSize: 8 * 1024, fragmentsPerMessage: 16 };
 
 /**
  * The child's options: small limits so violations are cheap, short timeouts
@@ -20,7 +26,9 @@ export const LIMITS: Limits = { maxMessageSize: 64 * 1024, maxFragments: 16, max
  * the last read.
  */
 export const SERVER_OPTIONS = {
-  ...LIMITS,
+  maxMessageSize: LIMITS.maxMessageSize,
+  minFragmentSize: LIMITS.minFragmentSize,
+  maxHeaderSize: LIMITS.maxHeaderSize,
   handshakeTimeoutMs: 6000,
   idleTimeoutMs: 5000,
   closeTimeoutMs: 2000,

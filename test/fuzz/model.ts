@@ -4,7 +4,7 @@
  * the bytes the client sends and predicts every reply (echoes, pongs) and how
  * the connection must end.
  */
-import { LIMITS, type Limits } from './limits.js';
+import { FREE_FRAGMENTS, LIMITS, type Limits } from './limits.js';
 
 export interface Reply {
   opcode: number;
@@ -141,12 +141,21 @@ export function model(s: Uint8Array, limits: Limits = LIMITS): ModelResult {
         if (openOpcode === 0) add(1002, 'unexpected-continuation');
         else {
           if (openLength + length > limits.maxMessageSize) add(1009, 'message-too-big');
-          if (openFragments >= limits.maxFragments) add(1009, 'too-many-fragments');
+          const fragments = openFragments + 1;
+          if (fragments > FREE_FRAGMENTS && (fragments - FREE_FRAGMENTS) * limits.minFragmentSize > openLength + length) add(1008, 'fragments-too-small');
         }
       } else if (openOpcode !== 0) add(1002, 'expected-continuation');
     }
     if (codes !== null) return violation(codes, rules);
-    if (avail < headerLength || avail - headerLength < length) return { replies, end: { kind: 'incomplete', inProgress: true }, frames };
+    if (avail < headerLength || avail - headerLength < length) {
+      // Text the server has already seen part of is checked as it arrives (§8.1 fail fast).
+      const text = opcode === 1 || (opcode === 0 && openOpcode === 1);
+      if (text && avail > headerLength) {
+        const state = utf8Scan(opcode === 1 ? UTF8_ACCEPT : openUtf8, unmask(s, pos + headerLength, avail - headerLength), 0, avail - headerLength);
+        if (state === UTF8_FAIL) return violation(new Set([1007]), ['invalid-utf8']);
+      }
+      return { replies, end: { kind: 'incomplete', inProgress: true }, frames };
+    }
     // A whole frame: unmask it.
     const start = pos + headerLength;
     const payload = unmask(s, start, length);

@@ -4,7 +4,7 @@
  * mutations whose effect only the model works out from the bytes.
  */
 import { encodeFrame, type FrameSpec } from './encode.js';
-import type { Limits } from './limits.js';
+import { FREE_FRAGMENTS, type Limits } from './limits.js';
 import { binSlice, payloadSize, textSlice, textUpTo, TRUNCATED_UTF8, withInvalidUtf8, type Pools } from './pools.js';
 import type { Rng } from './rng.js';
 
@@ -22,7 +22,7 @@ export const KNOWN_VIOLATIONS = {
   'msb-length': [1002, 1009],
   'oversize-frame': [1009],
   'oversize-message': [1009],
-  'too-many-fragments': [1009],
+  'fragments-too-small': [1008],
   'bad-utf8-text': [1007],
   'bad-utf8-fragment': [1007],
   'truncated-utf8-end': [1007],
@@ -96,13 +96,13 @@ export class StreamBuilder {
     this.frame({ opcode: r.chance(0.7) ? 9 : 10, payload });
   }
 
-  /** Opens a fragmented message: the whole message, cut into 2..maxFragments pieces at any byte. */
+  /** Opens a fragmented message: the whole message, cut into 2..fragmentsPerMessage pieces at any byte. */
   startFragmented(opcode: number, fragments?: number): void {
     const r = this.r;
     const max = this.limits.maxMessageSize;
     const size = Math.min(max - 3, r.chance(0.9) ? payloadSize(r) * 2 : r.range(max / 2, max - 3));
     const message = opcode === 1 ? textSlice(r, this.pools, size) : binSlice(r, this.pools, size);
-    const count = fragments ?? r.range(2, this.limits.maxFragments);
+    const count = fragments ?? r.range(2, this.limits.fragmentsPerMessage);
     const cuts: number[] = [];
     for (let i = 1; i < count; i++) cuts.push(r.int(message.length + 1));
     cuts.sort((a, b) => a - b);
@@ -209,11 +209,11 @@ export class StreamBuilder {
       case 'oversize-message': {
         // Binary, so that filler fragments cannot break UTF-8 first.
         if (this.pending !== null && this.pending.opcode === 1) this.finishOpen();
-        if (this.pending === null) this.startFragmented(2, r.range(3, this.limits.maxFragments));
+        if (this.pending === null) this.startFragmented(2, r.range(3, this.limits.fragmentsPerMessage));
         if (this.pending === null) this.frame({ opcode: 2, payload: Buffer.alloc(1), fin: false });
         // Fill up to near the limit, then one continuation over it.
         let room = max - this.openLength;
-        if (room > 5000 && this.openFragments < this.limits.maxFragments - 2) {
+        if (room > 5000 && this.openFragments < this.limits.fragmentsPerMessage - 2) {
           const n = room - r.range(1, 4000);
           this.frame({ opcode: 0, payload: binSlice(r, pools, n), fin: false });
           this.openFragments++;
@@ -224,17 +224,15 @@ export class StreamBuilder {
         else this.add(encodeFrame(r, { opcode: 0, payload: Buffer.alloc(0), declared: over, fin: r.chance(0.5) }));
         break;
       }
-      case 'too-many-fragments': {
-        if (this.pending !== null && this.pending.opcode === 1) this.finishOpen(); // binary: no UTF-8 in the way
-        let sent = this.openFragments;
-        if (this.pending === null) {
-          this.frame({ opcode: 2, payload: binSlice(r, pools, r.int(20)), fin: false });
-          sent = 1;
-        }
+      case 'fragments-too-small': {
+        // An empty-fragment flood: past the free fragments, they average under minFragmentSize.
+        this.finishOpen(); // a fresh message, so no earlier bytes raise its average
+        this.frame({ opcode: 2, payload: Buffer.alloc(0), fin: false });
         this.pending = null;
-        for (let i = sent; i < this.limits.maxFragments; i++) {
-          if (r.chance(0.2)) this.control();
-          this.frame({ opcode: 0, payload: binSlice(r, pools, r.int(20)), fin: false });
+        const count = FREE_FRAGMENTS + r.range(1, 40);
+        for (let i = 0; i < count; i++) {
+          if (r.chance(0.002)) this.control();
+          this.frame({ opcode: 0, payload: Buffer.alloc(0), fin: false });
         }
         this.frame({ opcode: 0, payload: binSlice(r, pools, r.int(20)), fin: r.chance(0.5) });
         break;

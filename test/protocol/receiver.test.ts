@@ -71,10 +71,21 @@ test('§10.4: an oversized frame is refused from its header, before its payload 
   assert.equal(lender.lent, 0);
 });
 
-test('§10.4: more fragments than maxFragments fails with 1009', () => {
-  const parts = [frame(2, 'a', false), frame(0, 'b', false), frame(0, 'c', false), frame(0, 'd')];
-  assert.deepEqual(run([Buffer.concat(parts)], { maxFragments: 3 }).events, [['error', 'TooManyFragments', ErrorKind.TooManyFragments]]);
-  assert.equal(run([Buffer.concat(parts)], { maxFragments: 4 }).events.length, 1);
+test('§10.4: past 1024 fragments, fragments averaging under minFragmentSize fail with 1008; larger ones pass', () => {
+  const empty = [frame(0x2, '', false), ...Array.from({ length: 1100 }, () => frame(0x0, '', false)), frame(0x0, 'end')];
+  const events = run([Buffer.concat(empty)]).events;
+  assert.deepEqual(events, [['error', 'FragmentsTooSmall', ErrorKind.FragmentsTooSmall]]);
+  // The 1025th empty fragment is the first refused: 1024 are free.
+  assert.deepEqual(run([Buffer.concat(empty.slice(0, 1024))]).events, []);
+  assert.equal(run([Buffer.concat(empty.slice(0, 1025))]).events.length, 1);
+  // 4 MiB in 64 B fragments, as Autobahn 9.3.1 sends it, is one message.
+  const piece = Buffer.alloc(64, 0x61);
+  const parts = [frame(0x1, piece, false), ...Array.from({ length: 65534 }, () => frame(0x0, piece, false)), frame(0x0, piece)];
+  const big = run([Buffer.concat(parts)]).events;
+  assert.equal(big.length, 1);
+  assert.deepEqual([big[0]![0], (big[0]![1] as string).length], ['text', 4 * 1024 * 1024]);
+  // 0 turns the rule off.
+  assert.deepEqual(run([Buffer.concat(empty)], { minFragmentSize: 0 }).events, [['binary', Buffer.from('end').toString('hex')]]);
 });
 
 test('§8.1: invalid UTF-8 in a text message fails with 1007', () => {
@@ -92,6 +103,28 @@ test('§8.1: a text message split inside a code point across fragments is valid'
 test('§8.1: invalid UTF-8 fails on the fragment that carries it, before the message completes', () => {
   const { events } = run([Buffer.concat([frame(1, 'ok', false), frame(0, Buffer.from([0xc0, 0xaf]), false)])]);
   assert.deepEqual(events, [['error', 'InvalidUtf8', ErrorKind.InvalidUtf8]]);
+});
+
+test('§8.1: invalid UTF-8 inside one frame fails as soon as the read that carries it arrives (fail fast)', () => {
+  // One text frame in three reads, the bad bytes in the second (Autobahn 6.4.3/6.4.4).
+  const payload = Buffer.concat([Buffer.from('κόσμε'), Buffer.from([0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4, 0x90, 0x80, 0x80]), Buffer.from('edited')]);
+  const wire = frame(0x1, payload);
+  const header = wire.length - payload.length;
+  const chops = [wire.subarray(0, header + 10), wire.subarray(header + 10, header + 30), wire.subarray(header + 30)];
+  assert.deepEqual(run(chops.slice(0, 1)).events, []);
+  assert.deepEqual(run(chops.slice(0, 2)).events, [['error', 'InvalidUtf8', ErrorKind.InvalidUtf8]]);
+  // The same inside a continuation of a text message, and when the frame's first read held only its header.
+  const start = frame(0x1, 'ab', false);
+  const cont = frame(0x0, payload);
+  const contHeader = cont.length - payload.length;
+  assert.deepEqual(run([start, cont.subarray(0, contHeader), cont.subarray(contHeader, contHeader + 30)]).events, [['error', 'InvalidUtf8', ErrorKind.InvalidUtf8]]);
+  // Valid text cut inside a code point at every read boundary is still one good message.
+  const good = Buffer.from('héllo €𝄞 wörld');
+  const goodWire = frame(0x1, good);
+  assert.deepEqual(run([...goodWire].map((b) => Buffer.from([b]))).events, [['text', good.toString()]]);
+  // Binary frames are never checked.
+  const binary = frame(0x2, payload);
+  assert.deepEqual(run([binary.subarray(0, 20), binary.subarray(20)]).events, [['binary', payload.toString('hex')]]);
 });
 
 test('§8.1: a text message that ends inside a code point fails with 1007', () => {

@@ -63,7 +63,7 @@ export const sink: ReceiverSink<TestConn> = {
 };
 
 export function serverConfig(lender: BufferLender, overrides: Partial<ReceiverConfig> = {}): ReceiverConfig {
-  return { expectMasked: true, allowedRsv: 0, maxPayloadLength: 16 * 1024 * 1024, maxFragments: 1 << 20, lender, ...overrides };
+  return { expectMasked: true, allowedRsv: 0, maxPayloadLength: 16 * 1024 * 1024, minFragmentSize: 16, lender, ...overrides };
 }
 
 /** Runs `chunks` through a fresh connection; each chunk is copied first because unmasking is in place. */
