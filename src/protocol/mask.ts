@@ -1,3 +1,5 @@
+import { LaneCache } from './lanes.js';
+
 /**
  * Payload masking, RFC 6455 §5.3: byte i of the payload is XORed with byte (i mod 4) of the
  * 4-byte masking key. Unmasking a client frame and masking a frame we send are the same operation,
@@ -5,18 +7,11 @@
  *
  * This is one of the two loops that touch every payload byte, so it is written for speed:
  * - Small payloads (the common chat-sized message) take a plain byte loop that allocates nothing.
- * - Larger ones are XORed 8 bytes at a time through a BigUint64Array over the same memory. On
- *   V8 ≥ 11 optimised code keeps 64-bit BigInt arithmetic in registers, so this runs several
- *   times faster than 32-bit Int32Array lanes (see bench/unmask.ts). Lanes are 8-byte aligned
- *   in the ArrayBuffer; the lanes that the range covers only in part get one XOR with a key
- *   whose bytes outside the range are zero.
+ * - Larger ones are XORed 8 bytes at a time through 64-bit lanes over the same memory (lanes.ts),
+ *   several times faster than 32-bit Int32Array lanes (see bench/unmask.ts). The lanes that the
+ *   range covers only in part get one XOR with a key whose bytes outside the range are zero.
  * - A JS byte loop costs about 1 ns per byte on V8 11 (every typed-array access is checked), so
  *   the byte loop is only for small sizes and for the odd cases below.
- * - Reaching the memory behind `buf` is the costly part for mid sizes: on V8 11 (Node 20) the
- *   `buffer` and `byteOffset` getters are calls of ~15–30 ns each, and a new typed-array view is
- *   ~50 ns, more than XORing a few hundred bytes. So the lane view, and the byteOffset of the last
- *   Uint8Array seen, are cached: the receiver unmasks in place inside the one shared read slab (or
- *   a pooled buffer), so the same object comes back call after call and a hit costs one compare.
  */
 
 /**
@@ -28,65 +23,12 @@ const LANE_THRESHOLD = 24;
 
 /**
  * The same for a Uint8Array other than the last one seen, where the lane path must first read
- * the slow getters and make a view: ~100–150 ns more, paid back from about 160 B. A buffer seen
- * twice in a row takes the lanes anyway: it is likely to keep coming (the read slab after a
- * large message in a pooled buffer took the cache), and would otherwise never win it back.
+ * the slow getters and make a view: ~100–150 ns more, paid back from about 160 B (a buffer seen
+ * twice in a row takes the lanes anyway, see LaneCache.worthLanes).
  */
 const COLD_LANE_THRESHOLD = 160;
 
-/**
- * A view over an ArrayBuffer larger than this is not kept after the call, so that one huge,
- * otherwise dead message buffer is not held alive by the cache. Masking that much costs far more
- * than making a view.
- */
-const CACHE_MAX_BYTES = 16 * 1024 * 1024;
-
-const NO_LANES: BigUint64Array<ArrayBufferLike> = new BigUint64Array(0);
-/** The last Uint8Array seen by maskLanes, its byteOffset, and a lane view over its whole ArrayBuffer. */
-let cachedView: Uint8Array | null = null;
-let cachedBase = 0;
-let cachedBuffer: ArrayBufferLike | null = null;
-let cachedLanes = NO_LANES;
-let cachedLaneCount = 0;
-/**
- * Lanes below this index may be rewritten whole when the range covers only part of them. Their
- * bytes outside the range are XORed with 0, i.e. read and written back unchanged: invisible to
- * single-threaded JS, but in a SharedArrayBuffer that could undo another thread's concurrent
- * write, so there it is 0 and partial lanes go byte by byte.
- */
-let cachedPartialLanes = 0;
-/**
- * The last Uint8Array sent to the byte loop only for being new. Only compared, but it does keep
- * that one buffer reachable until the next such miss.
- */
-let lastColdView: Uint8Array | null = null;
-
-/** Points the cache at `buf` (a miss: the slow getters are read here, and only here). */
-function cacheLanesOf(buf: Uint8Array): void {
-  const ab = buf.buffer;
-  cachedBase = buf.byteOffset;
-  // A resizable ArrayBuffer may have grown since its view was made: then make a new one.
-  if (ab !== cachedBuffer || cachedLaneCount !== Math.floor(ab.byteLength / 8)) {
-    cachedLanes = new BigUint64Array(ab, 0, Math.floor(ab.byteLength / 8));
-    cachedLaneCount = cachedLanes.length;
-    cachedBuffer = ab;
-    const shared = typeof SharedArrayBuffer !== 'undefined' && ab instanceof SharedArrayBuffer;
-    cachedPartialLanes = shared ? 0 : cachedLaneCount;
-  }
-  cachedView = buf;
-  lastColdView = null;
-}
-
-/** Drops a cached view of a huge ArrayBuffer once the call is done with it. */
-function releaseHugeLanes(): void {
-  if (cachedLaneCount > CACHE_MAX_BYTES / 8) {
-    cachedView = null;
-    cachedBuffer = null;
-    cachedLanes = NO_LANES;
-    cachedLaneCount = 0;
-    cachedPartialLanes = 0;
-  }
-}
+const cache = new LaneCache();
 
 /**
  * For a lane partly in the range: HEAD_BYTES[r] selects lane bytes r..7, TAIL_BYTES[t] bytes
@@ -139,12 +81,9 @@ function xorBytes(buf: Uint8Array, start: number, end: number, rotated: number):
  */
 export function applyMask(buf: Uint8Array, start: number, end: number, key: number, keyOffset: number): void {
   const length = end - start;
-  if (length < LANE_THRESHOLD) {
-    xorBytes(buf, start, end, rotateKey(key, keyOffset));
-  } else if (buf === cachedView || length >= COLD_LANE_THRESHOLD || buf === lastColdView) {
+  if (length >= LANE_THRESHOLD && cache.worthLanes(buf, length, COLD_LANE_THRESHOLD)) {
     maskLanes(buf, start, end, key, keyOffset);
   } else {
-    lastColdView = buf;
     xorBytes(buf, start, end, rotateKey(key, keyOffset));
   }
 }
@@ -159,8 +98,8 @@ export function maskBytes(buf: Uint8Array, start: number, end: number, key: numb
  * which use it to find LANE_THRESHOLD.
  */
 export function maskLanes(buf: Uint8Array, start: number, end: number, key: number, keyOffset: number): void {
-  if (buf !== cachedView) cacheLanesOf(buf);
-  const base = cachedBase;
+  if (buf !== cache.view) cache.pointAt(buf);
+  const base = cache.base;
   // Lanes are indexed by aligned address / 8 in the whole ArrayBuffer. The lane holding the first
   // byte is `head`, from its byte `headSkip`; the lane holding the byte after the last is `tail`,
   // of which `tailKeep` bytes are in the range.
@@ -169,12 +108,12 @@ export function maskLanes(buf: Uint8Array, start: number, end: number, key: numb
   const head = (base + start) >>> 3;
   const tail = (base + end) >>> 3;
   // Only a length-tracking view over a resizable ArrayBuffer that grew can outrun the cached view.
-  if (tail > cachedLaneCount) cacheLanesOf(buf);
+  if (tail > cache.laneCount) cache.pointAt(buf);
   // The byte loop for a range inside one lane, and for an address past 4 GiB (possible in a huge
   // ArrayBuffer on newer V8), where the 32-bit shifts above would wrap.
-  if (head === tail || base + end > 0xffffffff || tail > cachedLaneCount) {
+  if (head === tail || base + end > 0xffffffff || tail > cache.laneCount) {
     xorBytes(buf, start, end, rotateKey(key, keyOffset));
-    releaseHugeLanes();
+    cache.releaseHuge();
     return;
   }
 
@@ -187,7 +126,7 @@ export function maskLanes(buf: Uint8Array, start: number, end: number, key: numb
   // allocating a BigInt for each of these operations (~35 ns a call without it).
   const half = BigInt(le);
   const laneKey = BigInt.asUintN(64, (half << 32n) | half);
-  const lanes = cachedLanes;
+  const lanes = cache.lanes;
 
   // Whole lanes. V8 does not unroll loops, so it is done here: 16 lanes per iteration run ~40%
   // faster than 4 on large payloads, and the 4-lane loop keeps short remainders quick.
@@ -222,13 +161,13 @@ export function maskLanes(buf: Uint8Array, start: number, end: number, key: numb
   // byte costs ~1 ns). They come after the loop: placed before it, they made V8 compile the loop
   // ~10% slower.
   if (headSkip !== 0) {
-    if (head < cachedPartialLanes) lanes[head] ^= laneKey & HEAD_BYTES[headSkip]!;
+    if (head < cache.partialLanes) lanes[head] ^= laneKey & HEAD_BYTES[headSkip]!;
     else xorBytes(buf, start, start + 8 - headSkip, rotateKey(rotated, headSkip));
   }
   if (tailKeep !== 0) {
     // The last lane of an ArrayBuffer whose length is not a multiple of 8 is not in the view.
-    if (tail < cachedPartialLanes) lanes[tail] ^= laneKey & TAIL_BYTES[tailKeep]!;
+    if (tail < cache.partialLanes) lanes[tail] ^= laneKey & TAIL_BYTES[tailKeep]!;
     else xorBytes(buf, end - tailKeep, end, rotated);
   }
-  releaseHugeLanes();
+  cache.releaseHuge();
 }

@@ -23,10 +23,11 @@
  *   long messages, and the pure decoder below takes short ones, and everything on a runtime
  *   without `isUtf8`.
  * - In JS, a typed-array element read costs about a nanosecond on V8 11, so the decoder skips
- *   ASCII (most text, and all of JSON's syntax) 8 bytes per read through a BigUint64Array over
- *   the same memory, like mask.ts does; that view is cached for the last Uint8Array seen.
+ *   ASCII (most text, and all of JSON's syntax) 8 bytes per read through 64-bit lanes over the
+ *   same memory, like mask.ts does (lanes.ts).
  */
 import * as nodeBuffer from 'node:buffer';
+import { LaneCache } from './lanes.js';
 
 /** The sticky "invalid" state of {@link utf8Step}. */
 export const UTF8_REJECT = -1;
@@ -48,12 +49,9 @@ const LANE_MIN = 16;
 
 /**
  * Lanes for a Uint8Array other than the last one seen (slow getters, maybe a new view) only from
- * here, or when it is seen twice in a row: it is then likely to keep coming (see mask.ts).
+ * here, or when it is seen twice in a row (see LaneCache.worthLanes).
  */
 const COLD_LANE_MIN = 256;
-
-/** A lane view over an ArrayBuffer larger than this is not kept after the call (see mask.ts). */
-const CACHE_MAX_BYTES = 16 * 1024 * 1024;
 
 type Utf8Validator = (input: Uint8Array) => boolean;
 
@@ -75,60 +73,23 @@ for (let n = 0; n < 8; n++) {
   HIGH_UPTO[n] = HIGH_BITS >> BigInt(8 * (7 - n));
 }
 
-const NO_LANES: BigUint64Array<ArrayBufferLike> = new BigUint64Array(0);
-/** The last Uint8Array seen, its byteOffset and ArrayBuffer, and a lane view over that whole buffer. */
-let cachedView: Uint8Array | null = null;
-let cachedBase = 0;
-let cachedBuffer: ArrayBufferLike = new ArrayBuffer(0);
-let cachedLanes = NO_LANES;
-let cachedLaneCount = 0;
-/**
- * The last Uint8Array left to the byte loop only for being new. Only compared, but it does keep
- * that one buffer reachable until the next such miss.
- */
-let lastColdView: Uint8Array | null = null;
-
-/** Points the cache at `buf` (a miss: `buffer` and `byteOffset` are slow getters on V8 11). */
-function cacheLanesOf(buf: Uint8Array): void {
-  const ab = buf.buffer;
-  cachedBase = buf.byteOffset;
-  // A resizable ArrayBuffer may have grown since its view was made: then make a new one.
-  if (ab !== cachedBuffer || cachedLaneCount !== Math.floor(ab.byteLength / 8)) {
-    cachedLanes = new BigUint64Array(ab, 0, Math.floor(ab.byteLength / 8));
-    cachedLaneCount = cachedLanes.length;
-    cachedBuffer = ab;
-  }
-  cachedView = buf;
-  lastColdView = null;
-}
-
-/** Drops a cached view of a huge ArrayBuffer, so that the cache does not keep it alive. */
-function releaseHugeLanes(): void {
-  if (cachedLaneCount > CACHE_MAX_BYTES / 8) {
-    cachedView = null;
-    cachedBuffer = new ArrayBuffer(0);
-    cachedLanes = NO_LANES;
-    cachedLaneCount = 0;
-  }
-}
+const cache = new LaneCache();
 
 /** The index of the first byte ≥ 0x80 in `buf[i..end)`, or `end`. */
 function skipAscii(buf: Uint8Array, i: number, end: number): number {
   const length = end - i;
-  if (length >= LANE_MIN && buf !== cachedView && length < COLD_LANE_MIN && buf !== lastColdView) {
-    lastColdView = buf;
-  } else if (length >= LANE_MIN) {
-    if (buf !== cachedView) cacheLanesOf(buf);
-    const base = cachedBase;
+  if (length >= LANE_MIN && cache.worthLanes(buf, length, COLD_LANE_MIN)) {
+    if (buf !== cache.view) cache.pointAt(buf);
+    const base = cache.base;
     // The lanes holding the first and the last byte; they differ, as LANE_MIN > 8.
     const first = (base + i) >>> 3;
     const last = (base + end - 1) >>> 3;
     // Only a length-tracking view of a resizable ArrayBuffer that grew can outrun the cached view.
-    if (last >= cachedLaneCount) cacheLanesOf(buf);
+    if (last >= cache.laneCount) cache.pointAt(buf);
     // Lane indexes use 32-bit shifts, so addresses past 4 GiB are left to the byte loop; so is
     // the last lane of an ArrayBuffer whose length is not a multiple of 8 (it is not in the view).
-    if (base + end <= 0xffffffff && last < cachedLaneCount) {
-      const lanes = cachedLanes;
+    if (base + end <= 0xffffffff && last < cache.laneCount) {
+      const lanes = cache.lanes;
       let j = first;
       // asUintN(64) lets TurboFan keep these values in registers; without it each operation
       // would allocate a BigInt (~30× slower).
@@ -138,13 +99,13 @@ function skipAscii(buf: Uint8Array, i: number, end: number): number {
         }
         while (j < last && BigInt.asUintN(64, lanes[j]! & HIGH_BITS) === 0n) j++;
         if (j === last && BigInt.asUintN(64, lanes[last]! & HIGH_UPTO[(base + end - 1) & 7]!) === 0n) {
-          releaseHugeLanes();
+          cache.releaseHuge();
           return end;
         }
         // Lane j holds a non-ASCII byte in the range: the byte loop below finds which.
         i = j * 8 - base;
       }
-      releaseHugeLanes();
+      cache.releaseHuge();
     }
   }
   while (i < end && buf[i]! < 0x80) i++;
@@ -263,9 +224,9 @@ function view(buf: Uint8Array, start: number, end: number): Uint8Array {
   if (start === 0 && end === buf.length) return buf;
   // A plain Uint8Array is several times cheaper to make than Buffer#subarray, and the cache
   // spares the slow `buffer`/`byteOffset` getters when `buf` is the read slab again.
-  if (buf !== cachedView) cacheLanesOf(buf);
-  const result = new Uint8Array(cachedBuffer, cachedBase + start, end - start);
-  releaseHugeLanes();
+  if (buf !== cache.view) cache.pointAt(buf);
+  const result = new Uint8Array(cache.buffer, cache.base + start, end - start);
+  cache.releaseHuge();
   return result;
 }
 
