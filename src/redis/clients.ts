@@ -17,11 +17,13 @@
  *   always listens.
  */
 
-/** The part of an EventEmitter the bridge uses. */
+/** The part of an EventEmitter the bridge uses (`any`: so that both libraries' own signatures fit). */
 interface Emitter {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
 }
+
+type Listener = (...args: any[]) => void;
 
 /** node-redis (v4 and later), as far as the bridge uses it. */
 export interface NodeRedisClient extends Emitter {
@@ -95,8 +97,6 @@ export function linkOf(client: unknown, role: string): RedisLink {
   throw new TypeError(`${role} must be a client of 'redis' (node-redis ≥ 4, createClient()) or of 'ioredis' (new Redis()), not ${client === null ? 'null' : typeof client}`);
 }
 
-type Listener = (...args: never[]) => void;
-
 /** The listeners a link added, to take off again in `dispose`. */
 abstract class ListenedLink {
   private readonly added: [string, Listener][] = [];
@@ -148,7 +148,7 @@ class NodeRedisLink extends ListenedLink implements RedisLink {
     this.listen('ready', () => events.up());
     this.listen('reconnecting', () => events.down());
     this.listen('end', () => events.down());
-    this.listen('error', ((error: Error) => events.error(error)) as Listener);
+    this.listen('error', ((error: Error) => events.error(error)));
   }
 
   override dispose(): void {
@@ -202,8 +202,8 @@ class IoRedisLink extends ListenedLink implements RedisLink {
   watch(events: Parameters<RedisLink['watch']>[0]): void {
     this.listen('ready', () => events.up());
     this.listen('close', () => events.down());
-    this.listen('error', ((error: Error) => events.error(error)) as Listener);
-    if (events.message !== undefined) this.listen('messageBuffer', events.message as Listener);
+    this.listen('error', ((error: Error) => events.error(error)));
+    if (events.message !== undefined) this.listen('messageBuffer', events.message);
   }
 
   duplicate(): RedisLink {

@@ -24,7 +24,7 @@ export function redisClient(library: Library, url: string, options: { retryMs?: 
     const client = new Redis(url, { retryStrategy: () => retryMs, maxRetriesPerRequest: null, autoResubscribe: options.autoResubscribe ?? true });
     client.on('error', (error: Error) => void errors.push(error));
     return {
-      client: client as unknown as RedisClient,
+      client,
       errors,
       quit: async () => {
         if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
@@ -35,7 +35,7 @@ export function redisClient(library: Library, url: string, options: { retryMs?: 
   const client = createClient({ url, socket: { reconnectStrategy: () => retryMs } });
   client.on('error', (error: Error) => void errors.push(error));
   return {
-    client: client as unknown as RedisClient,
+    client,
     errors,
     quit: async () => {
       if (!client.isOpen) return;
