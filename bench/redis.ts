@@ -2,7 +2,7 @@
  * Topics across servers through Redis: lightws (lightws/redis) against socket.io with
  * @socket.io/redis-adapter, in the same run, on one real redis-server.
  *
- *   npm run bench:redis -- [--subscribers 10000] [--rate 2] [--window 4] [--seconds 10]
+ *   npm run bench:redis -- [--subscribers 10000] [--rate 1] [--window 1] [--seconds 10]
  *        [--runs 3] [--size 64] [--kinds lightws,socketio]
  *
  * Per system: 2 server processes (servers/redis-rooms.ts), each with --subscribers subscribers
@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import { startRedis } from '../test/support/redis-server.js';
 import { IpcChild, killOnExit } from './lib/children.js';
 import { formatRatio, printTable } from './lib/format.js';
-import { cpuMs } from './lib/proc.js';
+import { cpuMs, processCpuUs } from './lib/proc.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { median, percentile } from './lib/stats.js';
 import { die, status } from './lib/status.js';
@@ -39,8 +39,8 @@ const { values: args } = parseArgs({
   options: {
     ...RESULTS_OPTIONS,
     subscribers: { type: 'string', default: '10000' },
-    rate: { type: 'string', default: '2' },
-    window: { type: 'string', default: '4' },
+    rate: { type: 'string', default: '1' },
+    window: { type: 'string', default: '1' },
     seconds: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
     size: { type: 'string', default: '64' },
@@ -80,7 +80,12 @@ async function hold(kind: string, redisUrl: string): Promise<System> {
   return system;
 }
 
-interface Sample { kind: string; mode: 'rate' | 'flat'; run: number; seconds: number; messages: number; delivered: number; lost: number; deliveriesPerSec: number; p50Ms: number; p99Ms: number; serverCpuMs: number; cpuUsPerDelivery: number; deliveriesPerCpuSec: number; redisCpuMsPerSec: number; redisUsPerMessage: number }
+interface Sample { kind: string; mode: 'rate' | 'flat'; run: number; seconds: number; messages: number; delivered: number; lost: number; deliveriesPerSec: number; p50Ms: number; p99Ms: number; serverCpuMs: number; cpuUsPerDelivery: number; userUsPerDelivery: number; deliveriesPerCpuSec: number; redisCpuMsPerSec: number; redisUsPerMessage: number }
+
+/** User CPU alone (JavaScript, framing; the rest is the kernel's write path), ms. */
+function userMs(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (processCpuUs(pid)?.user ?? 0), 0) / 1000;
+}
 
 async function window(sys: System, mode: 'rate' | 'flat', run: number, redisPid: number): Promise<Sample> {
   const lastAt = new Map<number, { n: number; at: number }>();
@@ -93,12 +98,12 @@ async function window(sys: System, mode: 'rate' | 'flat', run: number, redisPid:
   };
   await Promise.all([...sys.subs, sys.pub].map((l) => l.ask({ type: 'mark' }, 'marked', 10_000)));
   const serverPids = sys.servers.map((s) => s.pid);
-  const [cpu0, redis0, t0] = [cpuMs(serverPids), cpuMs([redisPid]), performance.now()];
+  const [cpu0, user0, redis0, t0] = [cpuMs(serverPids), userMs(serverPids), cpuMs([redisPid]), performance.now()];
   await sys.pub.ask(mode === 'rate' ? { type: 'rate', perSec: RATE, seconds: SECONDS } : { type: 'flat', window: WINDOW, seconds: SECONDS }, 'published', SECONDS * 1000 + 60_000);
   const sent = await sys.pub.ask({ type: 'report' }, 'report', 10_000);
   // What is still on its way gets up to 5 s to arrive; the window ends when the last has.
   for (let t = 0; t < 500 && sent.keys.some((k) => (lastAt.get(k)?.n ?? 0) < sys.subs.length); t++) await sleep(10);
-  const [cpu1, redis1, t1] = [cpuMs(serverPids), cpuMs([redisPid]), performance.now()];
+  const [cpu1, user1, redis1, t1] = [cpuMs(serverPids), userMs(serverPids), cpuMs([redisPid]), performance.now()];
   sys.onDone = null;
   const reports = await Promise.all(sys.subs.map((s) => s.ask({ type: 'report' }, 'report', 10_000)));
   const seconds = (t1 - t0) / 1000;
@@ -114,7 +119,7 @@ async function window(sys: System, mode: 'rate' | 'flat', run: number, redisPid:
   return {
     kind: sys.kind, mode, run, seconds, messages: sent.keys.length, delivered, lost,
     deliveriesPerSec: delivered / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99),
-    serverCpuMs, cpuUsPerDelivery: (serverCpuMs * 1000) / delivered, deliveriesPerCpuSec: delivered / (serverCpuMs / 1000),
+    serverCpuMs, cpuUsPerDelivery: (serverCpuMs * 1000) / delivered, userUsPerDelivery: ((user1 - user0) * 1000) / delivered, deliveriesPerCpuSec: delivered / (serverCpuMs / 1000),
     redisCpuMsPerSec: (redis1 - redis0) / seconds, redisUsPerMessage: ((redis1 - redis0) * 1000) / Math.max(1, sent.keys.length),
   };
 }
@@ -152,7 +157,7 @@ async function main(): Promise<void> {
   }
   status('', false);
 
-  const FIELDS = ['deliveriesPerSec', 'p50Ms', 'p99Ms', 'cpuUsPerDelivery', 'deliveriesPerCpuSec', 'redisCpuMsPerSec', 'redisUsPerMessage'] as const;
+  const FIELDS = ['deliveriesPerSec', 'p50Ms', 'p99Ms', 'cpuUsPerDelivery', 'userUsPerDelivery', 'deliveriesPerCpuSec', 'redisCpuMsPerSec', 'redisUsPerMessage'] as const;
   const summary = KINDS.flatMap((kind) => (['rate', 'flat'] as const).map((mode) => {
     const mine = samples.filter((s) => s.kind === kind && s.mode === mode);
     return { kind, mode, runs: mine.length, lost: mine.reduce((n, s) => n + s.lost, 0), ...Object.fromEntries(FIELDS.map((f) => [f, median(mine.map((s) => s[f]))])) as Record<(typeof FIELDS)[number], number> };
@@ -160,14 +165,15 @@ async function main(): Promise<void> {
   const ref = (mode: string) => summary.find((r) => r.kind === 'socketio' && r.mode === mode);
   console.log(`\nTopics across 2 servers through one redis-server: ${SUBS} subscribers per server, ${SIZE} B text messages, 2 publishers (one per server).`);
   console.log(`rate = ${RATE} messages/s per publisher; flat = ${WINDOW} in flight per publisher, the next when one has reached everyone. ${SECONDS} s windows, medians of ${RUNS} runs.`);
-  console.log('latency = publish → last delivery anywhere (a remote one). CPU = both server processes, /proc. ÷sio = ratio to socket.io (higher is better for lightws).\n');
+  console.log('latency = publish → last delivery anywhere (a remote one). CPU = both server processes, /proc (10 ms ticks: Redis CPU is coarse).');
+  console.log('user = the user-space part (JavaScript, framing); the rest is the kernel, mostly one write(2) per delivery. ÷sio = ratio to socket.io (higher is better for lightws).\n');
   printTable(
-    ['system', 'phase', 'deliveries/s', 'p50 ms', 'p99 ms', 'server µs/delivery', 'deliveries/server CPU-s', 'Redis CPU ms/s', 'Redis µs/msg', 'lost', '÷sio deliv/CPU-s', '÷sio p99'],
+    ['system', 'phase', 'deliveries/s', 'p50 ms', 'p99 ms', 'server µs/delivery', 'of which user', 'deliveries/server CPU-s', 'Redis CPU ms/s', 'lost', '÷sio deliv/CPU-s', '÷sio p99'],
     summary.map((r) => {
       const s = ref(r.mode);
       const mine = r.kind === 'socketio' || s === undefined;
-      return [LABEL[r.kind]!, r.mode, r.deliveriesPerSec.toFixed(0), r.p50Ms.toFixed(2), r.p99Ms.toFixed(2), r.cpuUsPerDelivery.toFixed(2), r.deliveriesPerCpuSec.toFixed(0),
-        r.redisCpuMsPerSec.toFixed(1), r.redisUsPerMessage.toFixed(1), String(r.lost), mine ? '-' : formatRatio(r.deliveriesPerCpuSec / s.deliveriesPerCpuSec), mine ? '-' : formatRatio(s.p99Ms / r.p99Ms)];
+      return [LABEL[r.kind]!, r.mode, r.deliveriesPerSec.toFixed(0), r.p50Ms.toFixed(1), r.p99Ms.toFixed(1), r.cpuUsPerDelivery.toFixed(2), r.userUsPerDelivery.toFixed(2), r.deliveriesPerCpuSec.toFixed(0),
+        r.redisCpuMsPerSec.toFixed(1), String(r.lost), mine ? '-' : formatRatio(r.deliveriesPerCpuSec / s.deliveriesPerCpuSec), mine ? '-' : formatRatio(s.p99Ms / r.p99Ms)];
     }),
   );
   const written = writeResults('redis', {
