@@ -44,7 +44,10 @@ export interface RedisTopics {
   ready(): Promise<void>;
   /** The counters also in `server.stats().remote`. */
   stats(): RemoteStats;
-  /** Detaches from the server (publishes stay local), leaves every channel, closes the subscriber if lightws made it. Your clients stay open. */
+  /**
+   * Detaches from the server (publishes stay local), leaves every channel, closes the subscriber
+   * if lightws made it. Your clients stay open, and their 'error' events are yours again.
+   */
   close(): Promise<void>;
 }
 
@@ -59,7 +62,7 @@ export function redisTopics(server: Pick<Server, 'attachBridge' | 'detachBridge'
   const prefix = options.prefix ?? REDIS_DEFAULTS.prefix;
   if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
   const maxBufferedBytes = options.maxBufferedBytes ?? REDIS_DEFAULTS.maxBufferedBytes;
-  if (!Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 0) throw new RangeError(`maxBufferedBytes must be a non-negative integer, not ${String(maxBufferedBytes)}`);
+  if (!Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 1) throw new RangeError(`maxBufferedBytes must be a positive integer (bytes), not ${String(maxBufferedBytes)}`);
   if (options.subscriber !== undefined && options.subscriber === options.publisher) {
     throw new TypeError('publisher and subscriber must be two connections (a subscribed connection can only subscribe): pass publisher.duplicate(), or no subscriber');
   }

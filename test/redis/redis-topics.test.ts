@@ -41,6 +41,8 @@ for (const library of LIBRARIES) {
       await Promise.all([a1.waitFor(2), a2.waitFor(2), b1.waitFor(2)]);
       for (const p of [a1, a2, b1, b2]) assert.deepEqual(p.texts(), ['from a', 'from b']);
       assert.deepEqual(other.inbox, []);
+      // `sent` counts what Redis acknowledged, on the publisher's connection: it may come a moment later.
+      await until(() => a.server.stats().remote.sent === 1 && b.server.stats().remote.sent === 1, 5000, 'the acknowledgements');
       const [sa, sb] = [a.server.stats().remote, b.server.stats().remote];
       assert.deepEqual([sa.sent, sa.received, sa.sentBytes, sa.receivedBytes], [1, 1, 6, 6]);
       assert.deepEqual([sb.sent, sb.received], [1, 1], "framed once for both of b's subscribers: one delivery");
@@ -186,7 +188,7 @@ test('bad input to redisTopics and to publish gets a clear error', async () => {
     assert.throws(() => redisTopics(server, { publisher: {} as never }), /publisher must be a client of 'redis'.*or of 'ioredis'/);
     assert.throws(() => redisTopics(server, { publisher: client.client, subscriber: client.client }), /two connections/);
     assert.throws(() => redisTopics(server, { publisher: client.client, prefix: 7 as never }), /prefix must be a string/);
-    assert.throws(() => redisTopics(server, { publisher: client.client, maxBufferedBytes: -1 }), /maxBufferedBytes must be a non-negative integer/);
+    assert.throws(() => redisTopics(server, { publisher: client.client, maxBufferedBytes: 0 }), /maxBufferedBytes must be a positive integer/);
     assert.throws(() => redisTopics(server, { publisher: client.client, subscriber: other.client }), /use one library for both/);
     const topics = redisTopics(server, { publisher: client.client });
     assert.throws(() => redisTopics(server, { publisher: client.client }), /already attached/);
