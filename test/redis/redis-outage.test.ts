@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LIBRARIES, type TestClient } from '../support/redis-clients.js';
+import { inspector, LIBRARIES, type TestClient } from '../support/redis-clients.js';
 import { startRedis, type RedisProcess } from '../support/redis-server.js';
 import { until } from '../support/servers.js';
+import { tcpGate } from '../support/tcp-gate.js';
 import { peers, rooms, subscribed, topicNode, type TopicNode } from '../support/topic-nodes.js';
 
 let redis: RedisProcess;
@@ -27,10 +28,13 @@ for (const { library, autoResubscribe } of CASES) {
   test(`${library}${autoResubscribe ? '' : ' (autoResubscribe off)'}: Redis killed mid-stream and restarted: local delivery goes on, remote publishes are buffered to the bound then dropped and counted, subscriptions come back, the buffered ones go out in order`, async () => {
     const clients = peers();
     const nodes: TopicNode[] = [];
+    // a's publisher reaches Redis through a gate, so that it comes back only once b listens again:
+    // pub/sub keeps nothing, what a flushed before b resubscribed would be lost to b.
+    const gate = await tcpGate(redis.port);
+    const look = inspector(redis.url);
     try {
-      // 10 envelopes of 10 + 100 bytes fit the bound. a's publisher comes back after b's
-      // subscriber (700 ms against 50 ms), so that b is listening when a's buffer goes out.
-      const a = await topicNode(library, redis.url, { server: rooms, publisherRetryMs: 700, autoResubscribe, bridge: { maxBufferedBytes: 10 * 110 } });
+      // 10 envelopes of 10 + 100 bytes fit the bound.
+      const a = await topicNode(library, redis.url, { server: rooms, publisherUrl: `redis://127.0.0.1:${gate.port}`, autoResubscribe, bridge: { maxBufferedBytes: 10 * 110 } });
       const b = await topicNode(library, redis.url, { server: rooms, autoResubscribe });
       nodes.push(a, b);
       const [a1, b1] = await Promise.all([clients.connect(`${a.url}/live`), clients.connect(`${b.url}/live`)]);
@@ -39,6 +43,7 @@ for (const { library, autoResubscribe } of CASES) {
       a.server.publish('live', 'before');
       await b1.waitFor(1);
 
+      gate.hold();
       await redis.kill();
       await until(() => !isReady(a.publisher) && !isReady(b.subscriber!), 5000, 'the clients to notice');
       await until(() => a.server.stats().remote.connected === 0 && b.server.stats().remote.connected === 0, 5000, 'the bridges to notice');
@@ -51,6 +56,11 @@ for (const { library, autoResubscribe } of CASES) {
       await until(() => a.server.stats().remote.errors > 0, 5000, 'the failed reconnects counted (and handled)');
 
       await redis.restart();
+      // Both subscribers back on the channel (a's and b's, restored by the library or the bridge), then a's publisher.
+      for (let i = 0; i < 500 && (await look.numsub('lightws:t:live').catch(() => 0)) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await look.numsub('lightws:t:live'), 2, 'the subscriptions are restored');
+      assert.equal(a.server.stats().remote.buffered, 10, 'still kept while the publisher is away');
+      gate.release();
       await until(() => b1.inbox.length >= 1 + 10, 15_000, "the buffered publishes at b's subscriber");
       assert.deepEqual(b1.texts(), ['before', ...during.slice(0, 10)], 'the ten that fitted, in order, once');
       await until(() => a.server.stats().remote.sent === 1 + 10, 5000, 'the acknowledgements of the ten');
@@ -58,7 +68,6 @@ for (const { library, autoResubscribe } of CASES) {
       assert.deepEqual([up.buffered, up.bufferedBytes, up.connected, up.dropped], [0, 0, 1, 5]);
       // a's own subscriptions were restored too: b's publish reaches it.
       await until(() => b.server.stats().remote.connected === 1, 5000, 'b reconnected');
-      await a.topics.ready();
       b1.conn.send('after');
       await a1.waitFor(1 + 15 + 1);
       assert.equal(a1.texts().at(-1), 'after');
@@ -66,6 +75,8 @@ for (const { library, autoResubscribe } of CASES) {
     } finally {
       await clients.close();
       for (const n of nodes) await n.close();
+      await look.close();
+      await gate.close();
     }
   });
 }

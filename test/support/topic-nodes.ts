@@ -21,6 +21,8 @@ export interface NodeOptions {
   /** Let the bridge make its own subscriber (publisher.duplicate()). */
   ownSubscriber?: boolean;
   publisherRetryMs?: number;
+  /** Where the publisher connects, if not to `url` (e.g. through a test/support/tcp-gate.ts). */
+  publisherUrl?: string;
   subscriberRetryMs?: number;
   autoResubscribe?: boolean;
 }
@@ -28,7 +30,7 @@ export interface NodeOptions {
 /** A server on a free port, bridged to Redis at `url` with `library`'s clients; ready when it resolves. */
 export async function topicNode(library: Library, url: string, options: NodeOptions = {}): Promise<TopicNode> {
   const started = await start('handle', options.server ?? {});
-  const publisher = redisClient(library, url, { retryMs: options.publisherRetryMs });
+  const publisher = redisClient(library, options.publisherUrl ?? url, { retryMs: options.publisherRetryMs });
   const subscriber = options.ownSubscriber === true ? undefined : redisClient(library, url, { retryMs: options.subscriberRetryMs, autoResubscribe: options.autoResubscribe });
   const topics = redisTopics(started.server, { ...options.bridge, publisher: publisher.client, ...(subscriber ? { subscriber: subscriber.client } : {}) });
   await topics.ready();
