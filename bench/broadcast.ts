@@ -29,7 +29,7 @@ import { formatBytes, formatRatio, printTable } from './lib/format.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { median, percentile } from './lib/stats.js';
 import { die, status } from './lib/status.js';
-import { clock, sleep } from './lib/time.js';
+import { clock, clockOffset, sleep } from './lib/time.js';
 import type { BroadcastCommand, BroadcastReport, RoundReport } from './load/broadcast-clients.js';
 import { sourceBlock } from './load/sources.js';
 import { parseKinds, ProtocolServer } from './servers/launch.js';
@@ -61,15 +61,9 @@ for (const n of NS) if (!(n > 0 && n / K <= 19_900)) throw new RangeError(`--con
 /** A load process, and its clock minus ours in ms (see calibrate). */
 type Load = IpcChild<BroadcastCommand, BroadcastReport> & { offset: number };
 
-/** Clock offset from the ping-pong with the smallest round trip (NTP's idea, over IPC). */
-async function calibrate(load: Load, pings = 15): Promise<{ offset: number; rttMs: number }> {
-  let best = { offset: 0, rttMs: Infinity };
-  for (let i = 0; i < pings; i++) {
-    const t0 = clock();
-    const { at } = await load.ask({ type: 'ping' }, 'pong', 5_000);
-    const t1 = clock();
-    if (t1 - t0 < best.rttMs) best = { offset: at - (t0 + t1) / 2, rttMs: t1 - t0 };
-  }
+/** Measures and keeps the load process's clock offset. */
+async function calibrate(load: Load): Promise<{ offset: number; rttMs: number }> {
+  const best = await clockOffset(async () => (await load.ask({ type: 'ping' }, 'pong', 5_000)).at);
   load.offset = best.offset;
   return best;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createServer, startCluster, type TransportChoice } from './index.js';
+import { createServer, startCluster, type Server, type ServerOptions, type TransportChoice } from './index.js';
+import { redisTopics, type RedisTopics } from './redis/index.js';
+import { loadRedisLibrary, REDIS_LIBRARY_MISSING, type RedisLibrary } from './redis/load-library.js';
 import { VERSION } from './version.js';
 
 const USAGE = `lightws ${VERSION}
@@ -9,10 +11,18 @@ const USAGE = `lightws ${VERSION}
 Usage:
   lightws echo [--port 9001] [--host HOST] [--transport auto|handle|socket] [--workers N]
                [--max-message BYTES] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]
+               [--redis redis://HOST:PORT]
 
 echo: a WebSocket server that sends every text and binary message back.
 --workers N: N processes share the port (cluster mode), each with its own reactor.
+--redis URL: rooms instead of echo, shared by every server on that Redis: each connection joins
+  the topic named by its request path, and what it sends goes to everyone else in the room, on
+  this server and the others (not back to the sender). Uses the 'redis' or 'ioredis' package
+  installed next to your application.
 SIGINT/SIGTERM close it gracefully (1001 to every connection).`;
+
+/** The settings the command line gives every server it makes. */
+type ServerSettings = Pick<ServerOptions, 'transport' | 'maxMessageSize' | 'tls' | 'logLevel'>;
 
 function fail(message: string): never {
   process.stderr.write(`lightws: ${message}\n\n${USAGE}\n`);
@@ -34,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
         'tls-key': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         workers: { type: 'string', default: '1' },
+        redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -54,32 +65,64 @@ async function main(argv: string[]): Promise<void> {
 
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) fail('--workers must be a positive integer');
-  const echoServer = () => createServer({
-    transport: values.transport as TransportChoice,
-    maxMessageSize,
-    tls,
-    logLevel: values['log-level'] as 'info',
+  const redisUrl = values.redis;
+  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) fail(`--redis must be a redis:// or rediss:// URL, not ${redisUrl}`);
+  const library = redisUrl === undefined ? undefined : (await loadRedisLibrary()) ?? fail(REDIS_LIBRARY_MISSING);
+  const options: ServerSettings = { transport: values.transport as TransportChoice, maxMessageSize, tls, logLevel: values['log-level'] as 'info' };
+  const echoServer = (): Server => (library === undefined ? createServer({
+    ...options,
     message(conn, data, isBinary) {
       conn.send(data, isBinary);
     },
-  });
+  }) : roomServer(options, library, redisUrl!).server);
   if (workers > 1) return runCluster(workers, port, values.host, echoServer);
-  const server = echoServer();
+  const rooms = library === undefined ? undefined : roomServer(options, library, redisUrl!);
+  const server = rooms?.server ?? echoServer();
   const address = await server.listen(port, values.host);
   const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  process.stdout.write(`lightws echo listening on ${tls ? 'wss' : 'ws'}://${shown}:${address.port} (transport: ${server.transport})\n`);
+  const mode = rooms === undefined ? '' : `, rooms through Redis at ${redisUrl} (${library!.name})`;
+  process.stdout.write(`lightws echo listening on ${tls ? 'wss' : 'ws'}://${shown}:${address.port} (transport: ${server.transport}${mode})\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(130); // a second signal: leave now
     stopping = true;
     process.stdout.write(`${signal}: closing ${server.connections} connections\n`);
-    server.close().then((result) => {
+    server.close().then(async (result) => {
       process.stdout.write(`closed ${result.closed}, terminated ${result.terminated}\n`);
+      await rooms?.close();
       process.exit(0);
     });
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * `--redis`: each connection joins the topic named by its request path (without the query), and
+ * what it sends is published there with conn.publish: everyone else in the room gets it, on every
+ * server on that Redis, and the sender does not.
+ */
+function roomServer(options: ServerSettings, library: RedisLibrary, url: string): { server: Server; close(): Promise<void> } {
+  const server: Server<string> = createServer<string>({
+    ...options,
+    open(conn, request) {
+      const query = request.url.indexOf('?');
+      conn.data = query < 0 ? request.url : request.url.slice(0, query);
+      conn.subscribe(conn.data);
+    },
+    message(conn, data, isBinary) {
+      conn.publish(conn.data, data, isBinary);
+    },
+  });
+  const publisher = library.connect(url);
+  const topics: RedisTopics = redisTopics(server, { publisher });
+  return {
+    server: server as Server,
+    close: async () => {
+      await topics.close();
+      await (publisher as { quit(): Promise<unknown> }).quit().catch(() => {});
+    },
+  };
 }
 
 /** `--workers N`: the primary binds and supervises; each worker runs the echo server on the shared socket. */

@@ -11,6 +11,7 @@ export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, Up
 export type { EndpointOptions, LogLevel } from './reactor/options.js';
 export { DEFAULTS } from './reactor/options.js';
 export type { StatsSnapshot } from './reactor/stats.js';
+export type { TopicBridge, BridgeHost, RemoteStats } from './reactor/topic-bridge.js';
 export { SendResult, type SendData } from './reactor/send-result.js';
 export type { ListenAddress } from './transport/listen-address.js';
 export { CloseCode, closeCodeName } from './protocol/close-code.js';

@@ -7,6 +7,7 @@ import type { EndpointOptions } from './reactor/options.js';
 import { Reactor } from './reactor/reactor.js';
 import type { StatsSnapshot } from './reactor/stats.js';
 import type { SendData } from './reactor/send-result.js';
+import type { TopicBridge } from './reactor/topic-bridge.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
@@ -73,14 +74,35 @@ export class Server<UserData = unknown> {
     this.sockets().handleUpgrade(request, socket, head);
   }
 
-  /** Sends to every open connection; framed once. Returns how many it went to. */
-  broadcast(data: SendData, isBinary?: boolean): number {
-    return this.reactor.broadcast(data, isBinary ?? typeof data !== 'string');
+  /**
+   * Sends to every open connection of this server; framed once. With
+   * `{ remote: true }`, also to every connection of the other servers a topic
+   * bridge reaches. Returns how many local connections it went to.
+   */
+  broadcast(data: SendData, isBinary?: boolean, options?: { remote?: boolean }): number {
+    const binary = isBinary ?? typeof data !== 'string';
+    return options?.remote === true ? this.reactor.broadcastEverywhere(data, binary) : this.reactor.broadcast(data, binary);
   }
 
-  /** Sends to every subscriber of `topic`; framed once. Returns how many it went to. */
+  /**
+   * Sends to every subscriber of `topic`, here (framed once) and on every
+   * other server a topic bridge reaches. Returns how many local subscribers
+   * it went to.
+   */
   publish(topic: string, data: SendData, isBinary?: boolean): number {
     return this.reactor.publish(topic, data, isBinary ?? typeof data !== 'string');
+  }
+
+  /**
+   * Plugs in a topic bridge (`redisTopics` from 'lightws/redis' does it for
+   * you): publishes then reach the subscribers of other servers too. One at a time.
+   */
+  attachBridge(bridge: TopicBridge): void {
+    this.reactor.attachBridge(bridge);
+  }
+
+  detachBridge(bridge: TopicBridge): void {
+    this.reactor.detachBridge(bridge);
   }
 
   /** How many connections subscribe to `topic`. */

@@ -18,6 +18,7 @@ export interface ConnectionOps {
   terminate(conn: Connection): void;
   subscribe(conn: Connection, topic: string): void;
   unsubscribe(conn: Connection, topic: string): void;
+  publish(topic: string, data: SendData, isBinary: boolean, except: Connection | null): number;
   pause(conn: Connection): void;
   resume(conn: Connection): void;
 }
@@ -128,6 +129,15 @@ export class Connection<UserData = unknown> implements ReceiverState, WheelEntry
 
   unsubscribe(topic: string): void {
     this.ops.unsubscribe(this, topic);
+  }
+
+  /**
+   * Sends to every subscriber of `topic` but this connection, here and on
+   * every other server a topic bridge reaches (as uWebSockets.js's
+   * `ws.publish`). Returns how many local subscribers it went to.
+   */
+  publish(topic: string, data: SendData, isBinary?: boolean): number {
+    return this.ops.publish(topic, data, isBinary ?? typeof data !== 'string', this);
   }
 
   isSubscribed(topic: string): boolean {

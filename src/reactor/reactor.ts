@@ -21,6 +21,7 @@ import { ServerHandshake } from './server-handshake.js';
 import { ReactorStats, type StatsSnapshot } from './stats.js';
 import { Timeouts } from './timeouts.js';
 import { ticks, TimerWheel } from './timer-wheel.js';
+import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from './topic-bridge.js';
 import { Topics } from './topics.js';
 import { Writer, type Receivers } from './writer.js';
 
@@ -58,6 +59,8 @@ export class Reactor implements ConnectionOps {
   private readonly flow: FlowControl;
   private readonly inbound: Inbound;
   private readonly handshake: ServerHandshake | ClientHandshake;
+  /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
+  private bridge: TopicBridge | null = null;
   /** The whole HTTP response for a connection over maxConnections. */
   readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
@@ -220,10 +223,55 @@ export class Reactor implements ConnectionOps {
     return this.writeToAll(this.registry, data, isBinary);
   }
 
-  /** Frames once, writes to every subscriber of `topic`. Returns how many it went to. */
-  publish(topic: string, data: SendData, isBinary: boolean): number {
+  /**
+   * Frames once, writes to every local subscriber of `topic` but `except`,
+   * then hands the publish to the bridge, if any. Returns how many local
+   * subscribers it went to.
+   */
+  publish(topic: string, data: SendData, isBinary: boolean, except: Connection | null = null): number {
+    if (typeof topic !== 'string') throw new TypeError('topic must be a string');
     const subscribers = this.topics.get(topic);
-    return subscribers === undefined ? 0 : this.writeToAll(subscribers, data, isBinary);
+    const count = subscribers === undefined ? 0 : this.writeToAll(subscribers, data, isBinary, except);
+    this.bridge?.published(topic, data, isBinary);
+    return count;
+  }
+
+  /** A broadcast to every open connection here, then through the bridge to every other server's. */
+  broadcastEverywhere(data: SendData, isBinary: boolean): number {
+    const count = this.broadcast(data, isBinary);
+    this.bridge?.broadcast(data, isBinary);
+    return count;
+  }
+
+  /**
+   * Plugs in a topic bridge: it hears of every topic gaining its first
+   * subscriber and losing its last (those already subscribed at once), and
+   * of every publish. One bridge at a time.
+   */
+  attachBridge(bridge: TopicBridge): void {
+    if (this.bridge !== null) throw new Error('a topic bridge is already attached to this server; detach it first');
+    const topics = this.topics;
+    const host: BridgeHost = {
+      deliver: (topic, data, isBinary) => {
+        const subscribers = topics.get(topic);
+        return subscribers === undefined ? 0 : this.writeToAll(subscribers, data, isBinary);
+      },
+      deliverToAll: (data, isBinary) => this.broadcast(data, isBinary),
+      topics: () => topics.names(),
+      log: (level, message) => this.reporter.log(level, message),
+    };
+    this.bridge = bridge;
+    topics.events = { opened: (topic) => bridge.topicOpened(topic), closed: (topic) => bridge.topicClosed(topic) };
+    bridge.attached(host);
+    for (const topic of topics.names()) bridge.topicOpened(topic);
+  }
+
+  /** Unplugs `bridge` (if it is the one attached); publishes stay local from then on. */
+  detachBridge(bridge: TopicBridge): void {
+    if (this.bridge !== bridge) return;
+    this.bridge = null;
+    this.topics.events = null;
+    bridge.detached();
   }
 
   /**
@@ -249,11 +297,11 @@ export class Reactor implements ConnectionOps {
   }
 
   snapshot(): StatsSnapshot {
-    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size);
+    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS });
   }
 
-  private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean): number {
-    const count = this.writer.writeToMany(receivers, isBinary ? Opcode.Binary : Opcode.Text, data);
+  private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: Connection | null = null): number {
+    const count = this.writer.writeToMany(receivers, isBinary ? Opcode.Binary : Opcode.Text, data, except);
     this.stats.messagesOut += count;
     if (this.reporter.debug) this.reporter.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);
     return count;

@@ -1,6 +1,7 @@
 import type { PoolStats } from '../pool/buffer-pool.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
+import type { RemoteStats } from './topic-bridge.js';
 
 /** What `server.stats()` returns: a plain object, safe to JSON.stringify or send over IPC. */
 export interface StatsSnapshot {
@@ -45,6 +46,8 @@ export interface StatsSnapshot {
   framesOut: number;
   topics: number;
   pool: PoolStats;
+  /** What a topic bridge (e.g. lightws/redis) carried to and from other servers; zeros without one. */
+  remote: RemoteStats;
 }
 
 /** Counters the reactor bumps as things happen; the rest is counted when asked. */
@@ -75,6 +78,7 @@ export class ReactorStats {
     writer: { readonly bytesOut: number; readonly framesOut: number },
     pool: PoolStats,
     topics: number,
+    remote: RemoteStats,
   ): StatsSnapshot {
     let open = 0;
     let handshaking = 0;
@@ -117,6 +121,7 @@ export class ReactorStats {
       framesOut: writer.framesOut,
       topics,
       pool,
+      remote,
     };
   }
 }

@@ -1,20 +1,33 @@
 import type { Connection } from './connection.js';
 import { extrasOf } from './connection-extras.js';
 
+/** Told when a topic starts and stops having local subscribers (a topic bridge). */
+export interface TopicEvents {
+  opened(topic: string): void;
+  closed(topic: string): void;
+}
+
 /**
  * Publish/subscribe: topic → subscribers, and on each subscribed connection
  * the set of its topics, so leaving is O(its topics). Connections that never
- * subscribe pay nothing.
+ * subscribe pay nothing. `events` hears of a topic's first subscriber and of
+ * its last one leaving, never of the ones between.
  */
 export class Topics {
   private readonly subscribers = new Map<string, Set<Connection>>();
+  events: TopicEvents | null = null;
 
   subscribe(conn: Connection, topic: string): void {
     if (typeof topic !== 'string') throw new TypeError('topic must be a string');
     if (!conn.isOpen) return;
     (extrasOf(conn).topics ??= new Set()).add(topic);
     let set = this.subscribers.get(topic);
-    if (set === undefined) this.subscribers.set(topic, (set = new Set()));
+    if (set === undefined) {
+      this.subscribers.set(topic, (set = new Set()));
+      set.add(conn);
+      this.events?.opened(topic);
+      return;
+    }
     set.add(conn);
   }
 
@@ -46,10 +59,17 @@ export class Topics {
     return this.subscribers.size;
   }
 
+  /** The topics with at least one subscriber. */
+  names(): IterableIterator<string> {
+    return this.subscribers.keys();
+  }
+
   private leave(conn: Connection, topic: string): void {
     const set = this.subscribers.get(topic);
     if (set === undefined) return;
     set.delete(conn);
-    if (set.size === 0) this.subscribers.delete(topic);
+    if (set.size !== 0) return;
+    this.subscribers.delete(topic);
+    this.events?.closed(topic);
   }
 }

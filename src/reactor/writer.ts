@@ -6,7 +6,7 @@ import { isControlOpcode } from '../protocol/opcode.js';
 import { extrasOf, type ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
-import { SendResult, type SendData } from './send-result.js';
+import { bytesOf, SendResult, type SendData } from './send-result.js';
 import { SharedFrame } from './shared-frame.js';
 
 /** What the writer reports back (to the lifecycle and flow control, wired by the reactor). */
@@ -78,7 +78,7 @@ export class Writer {
   /** Frames `payload` with `opcode` and writes or queues it. */
   writeFrame(conn: Connection, opcode: number, payload: SendData): SendResult {
     const isString = typeof payload === 'string';
-    const bytes = isString ? null : toBytes(payload);
+    const bytes = isString ? null : bytesOf(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
     const masked = this.maskKeys !== null;
     const total = frameHeaderLength(length, masked) + length;
@@ -131,7 +131,7 @@ export class Writer {
   /** Builds a frame to send to many connections. The caller calls `release()` when its loop ends. */
   frameShared(opcode: number, payload: SendData): SharedFrame {
     const isString = typeof payload === 'string';
-    const bytes = isString ? null : toBytes(payload);
+    const bytes = isString ? null : bytesOf(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
     const total = frameHeaderLength(length, this.maskKeys !== null) + length;
     const buf = this.pool.borrow(total);
@@ -141,14 +141,14 @@ export class Writer {
 
   /**
    * Frames once and writes the same bytes to every open receiver (broadcast,
-   * publish). Returns how many it went to.
+   * publish) but `except` (the sender of `conn.publish`). Returns how many it went to.
    */
-  writeToMany(receivers: Receivers, opcode: number, data: SendData): number {
+  writeToMany(receivers: Receivers, opcode: number, data: SendData, except: Connection | null = null): number {
     const frame = this.frameShared(opcode, data);
     let count = 0;
     try {
       receivers.forEach((conn) => {
-        if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) return;
+        if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open || conn === except) return;
         this.writeShared(conn, frame);
         count++;
       });
@@ -326,11 +326,4 @@ export class Writer {
     }
     return extras.outbox;
   }
-}
-
-function toBytes(data: Exclude<SendData, string>): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError('send() takes a string, Buffer, TypedArray, DataView or ArrayBuffer');
 }

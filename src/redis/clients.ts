@@ -1,0 +1,218 @@
+/**
+ * The two Redis clients people use, node-redis (`redis` ≥ 4) and ioredis,
+ * behind one small interface, recognised by their shape: lightws imports
+ * neither (zero runtime dependencies), it is handed the user's clients.
+ *
+ * What each library does by itself, and what is left to us:
+ * - both reconnect by themselves, and both restore their subscriptions on
+ *   reconnect (node-redis always, from its listener map; ioredis when
+ *   `autoResubscribe` is on, its default). With ioredis's autoResubscribe or
+ *   offline queue turned off, the bridge subscribes its topics again itself
+ *   on every `ready` after the first (`resubscribes`).
+ * - both queue commands while disconnected, without a bound: the bridge never
+ *   hands them a publish while they are not ready, it keeps its own bounded
+ *   buffer instead.
+ * - both emit 'error' (node-redis: an EventEmitter, so an error without a
+ *   listener would be thrown into the process; ioredis prints it): the bridge
+ *   always listens.
+ */
+
+/** The part of an EventEmitter the bridge uses (`any`: so that both libraries' own signatures fit). */
+interface Emitter {
+  on(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+}
+
+type Listener = (...args: any[]) => void;
+
+/** node-redis (v4 and later), as far as the bridge uses it. */
+export interface NodeRedisClient extends Emitter {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  publish(channel: string, message: Buffer): Promise<unknown>;
+  subscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<unknown>;
+  unsubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<unknown>;
+  duplicate(): NodeRedisClient;
+  /** v5 and later: close() and destroy(); v4: quit() and disconnect(). */
+  close?(): Promise<unknown>;
+  destroy?(): void;
+  quit?(): Promise<unknown>;
+  disconnect?(): Promise<unknown>;
+}
+
+/** ioredis, as far as the bridge uses it. */
+export interface IoRedisClient extends Emitter {
+  readonly status: string;
+  readonly options?: { autoResubscribe?: boolean; enableOfflineQueue?: boolean; lazyConnect?: boolean };
+  connect(): Promise<unknown>;
+  publish(channel: string, message: Buffer): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  duplicate(): IoRedisClient;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+
+/** Either client. */
+export type RedisClient = NodeRedisClient | IoRedisClient;
+
+/** What the bridge needs of a client: state, the commands, and events it can stop listening to. */
+export interface RedisLink {
+  readonly library: 'node-redis' | 'ioredis';
+  /** Connected and ready for commands. */
+  ready(): boolean;
+  /** Restores subscriptions by itself on reconnect. */
+  readonly resubscribes: boolean;
+  publish(channel: string, message: Buffer): Promise<unknown>;
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  /** Starts connecting if the client was not told to yet (node-redis needs `connect()`; a lazy ioredis too). */
+  start(): void;
+  /** Calls `up` on every ready, `down` when the connection is lost, `error` for every error; until `dispose`. */
+  watch(events: { up(): void; down(): void; error(error: Error): void; message?(channel: Buffer, message: Buffer): void }): void;
+  dispose(): void;
+  /** A second connection of the same configuration (for a subscriber not given). */
+  duplicate(): RedisLink;
+  /** Closes the connection: politely when it is up, at once when it is not. */
+  quit(): Promise<void>;
+}
+
+function isNodeRedis(client: object): client is NodeRedisClient {
+  const c = client as Partial<NodeRedisClient>;
+  return typeof c.isOpen === 'boolean' && typeof c.isReady === 'boolean' && typeof c.subscribe === 'function';
+}
+
+function isIoRedis(client: object): client is IoRedisClient {
+  const c = client as Partial<IoRedisClient>;
+  return typeof c.status === 'string' && typeof c.subscribe === 'function' && typeof c.on === 'function';
+}
+
+/** Wraps a user's client; a clear TypeError for anything else. */
+export function linkOf(client: unknown, role: string): RedisLink {
+  if (client !== null && typeof client === 'object') {
+    if (isNodeRedis(client)) return new NodeRedisLink(client);
+    if (isIoRedis(client)) return new IoRedisLink(client);
+  }
+  throw new TypeError(`${role} must be a client of 'redis' (node-redis ≥ 4, createClient()) or of 'ioredis' (new Redis()), not ${client === null ? 'null' : typeof client}`);
+}
+
+/** The listeners a link added, to take off again in `dispose`. */
+abstract class ListenedLink {
+  private readonly added: [string, Listener][] = [];
+  constructor(protected readonly emitter: Emitter) {}
+
+  protected listen(event: string, listener: Listener): void {
+    this.emitter.on(event, listener);
+    this.added.push([event, listener]);
+  }
+
+  dispose(): void {
+    for (const [event, listener] of this.added.splice(0)) this.emitter.off(event, listener);
+  }
+}
+
+class NodeRedisLink extends ListenedLink implements RedisLink {
+  readonly library = 'node-redis';
+  readonly resubscribes = true;
+  private onMessage: ((message: Buffer, channel: Buffer) => void) | undefined;
+  /** The one listener node-redis calls for every channel (its listener sets are per channel). */
+  private readonly listener = (message: Buffer, channel: Buffer): void => this.onMessage?.(channel, message);
+
+  constructor(private readonly client: NodeRedisClient) {
+    super(client);
+  }
+
+  ready(): boolean {
+    return this.client.isReady;
+  }
+
+  publish(channel: string, message: Buffer): Promise<unknown> {
+    return this.client.publish(channel, message);
+  }
+
+  subscribe(channel: string): Promise<unknown> {
+    return this.client.subscribe(channel, this.listener, true);
+  }
+
+  unsubscribe(channel: string): Promise<unknown> {
+    return this.client.unsubscribe(channel, this.listener, true);
+  }
+
+  start(): void {
+    if (!this.client.isOpen) this.client.connect().catch(() => {}); // failures arrive as 'error' events too
+  }
+
+  watch(events: Parameters<RedisLink['watch']>[0]): void {
+    this.onMessage = events.message === undefined ? undefined : (channel, message) => events.message!(channel, message);
+    this.listen('ready', () => events.up());
+    this.listen('reconnecting', () => events.down());
+    this.listen('end', () => events.down());
+    this.listen('error', ((error: Error) => events.error(error)));
+  }
+
+  override dispose(): void {
+    super.dispose();
+    this.onMessage = undefined;
+  }
+
+  duplicate(): RedisLink {
+    return new NodeRedisLink(this.client.duplicate());
+  }
+
+  async quit(): Promise<void> {
+    const c = this.client;
+    if (!c.isOpen) return;
+    if (c.isReady) await (c.close ?? c.quit)!.call(c);
+    else if (c.destroy !== undefined) c.destroy();
+    else await c.disconnect?.();
+  }
+}
+
+class IoRedisLink extends ListenedLink implements RedisLink {
+  readonly library = 'ioredis';
+  readonly resubscribes: boolean;
+
+  constructor(private readonly client: IoRedisClient) {
+    super(client);
+    const options = client.options ?? {};
+    this.resubscribes = options.autoResubscribe !== false && options.enableOfflineQueue !== false;
+  }
+
+  ready(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  publish(channel: string, message: Buffer): Promise<unknown> {
+    return this.client.publish(channel, message);
+  }
+
+  subscribe(channel: string): Promise<unknown> {
+    return this.client.subscribe(channel);
+  }
+
+  unsubscribe(channel: string): Promise<unknown> {
+    return this.client.unsubscribe(channel);
+  }
+
+  start(): void {
+    if (this.client.status === 'wait') this.client.connect().catch(() => {}); // lazyConnect; failures arrive as 'error' too
+  }
+
+  watch(events: Parameters<RedisLink['watch']>[0]): void {
+    this.listen('ready', () => events.up());
+    this.listen('close', () => events.down());
+    this.listen('error', ((error: Error) => events.error(error)));
+    if (events.message !== undefined) this.listen('messageBuffer', events.message);
+  }
+
+  duplicate(): RedisLink {
+    return new IoRedisLink(this.client.duplicate());
+  }
+
+  async quit(): Promise<void> {
+    if (this.client.status === 'end') return;
+    if (this.client.status === 'ready') await this.client.quit();
+    else this.client.disconnect(); // not connected: quit would wait for a reconnect
+  }
+}

@@ -1,0 +1,82 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { inspector, LIBRARIES, type TestClient } from '../support/redis-clients.js';
+import { startRedis, type RedisProcess } from '../support/redis-server.js';
+import { until } from '../support/servers.js';
+import { tcpGate } from '../support/tcp-gate.js';
+import { peers, rooms, subscribed, topicNode, type TopicNode } from '../support/topic-nodes.js';
+
+let redis: RedisProcess;
+before(async () => { redis = await startRedis(); });
+after(async () => { await redis.stop(); });
+
+const isReady = (c: TestClient): boolean => {
+  const client = c.client as { isReady?: boolean; status?: string };
+  return client.isReady === true || client.status === 'ready';
+};
+
+/**
+ * Each library as it comes, and ioredis with autoResubscribe off (the bridge then restores the
+ * subscriptions itself).
+ */
+const CASES = [
+  ...LIBRARIES.map((library) => ({ library, autoResubscribe: true })),
+  { library: 'ioredis' as const, autoResubscribe: false },
+];
+
+for (const { library, autoResubscribe } of CASES) {
+  test(`${library}${autoResubscribe ? '' : ' (autoResubscribe off)'}: Redis killed mid-stream and restarted: local delivery goes on, remote publishes are buffered to the bound then dropped and counted, subscriptions come back, the buffered ones go out in order`, async () => {
+    const clients = peers();
+    const nodes: TopicNode[] = [];
+    // a's publisher reaches Redis through a gate, so that it comes back only once b listens again:
+    // pub/sub keeps nothing, what a flushed before b resubscribed would be lost to b.
+    const gate = await tcpGate(redis.port);
+    const look = inspector(redis.url);
+    try {
+      // 10 envelopes of 10 + 100 bytes fit the bound.
+      const a = await topicNode(library, redis.url, { server: rooms, publisherUrl: `redis://127.0.0.1:${gate.port}`, autoResubscribe, bridge: { maxBufferedBytes: 10 * 110 } });
+      const b = await topicNode(library, redis.url, { server: rooms, autoResubscribe });
+      nodes.push(a, b);
+      const [a1, b1] = await Promise.all([clients.connect(`${a.url}/live`), clients.connect(`${b.url}/live`)]);
+      await Promise.all([subscribed(a, 'live', 1), subscribed(b, 'live', 1)]);
+      await Promise.all([a.topics.ready(), b.topics.ready()]);
+      a.server.publish('live', 'before');
+      await b1.waitFor(1);
+
+      gate.hold();
+      await redis.kill();
+      await until(() => !isReady(a.publisher) && !isReady(b.subscriber!), 5000, 'the clients to notice');
+      await until(() => a.server.stats().remote.connected === 0 && b.server.stats().remote.connected === 0, 5000, 'the bridges to notice');
+      const during = Array.from({ length: 15 }, (_, i) => `${String(i).padStart(2, '0')}${'.'.repeat(98)}`);
+      for (const m of during) assert.equal(a.server.publish('live', m), 1, 'local delivery goes on');
+      await a1.waitFor(1 + 15);
+      assert.deepEqual(a1.texts().slice(1), during);
+      const down = a.server.stats().remote;
+      assert.deepEqual([down.buffered, down.bufferedBytes, down.dropped, down.droppedBytes], [10, 1100, 5, 500], 'ten kept, five dropped');
+      await until(() => a.server.stats().remote.errors > 0, 5000, 'the failed reconnects counted (and handled)');
+
+      await redis.restart();
+      // Both subscribers back on the channel (a's and b's, restored by the library or the bridge), then a's publisher.
+      for (let i = 0; i < 500 && (await look.numsub('lightws:t:live').catch(() => 0)) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await look.numsub('lightws:t:live'), 2, 'the subscriptions are restored');
+      assert.equal(a.server.stats().remote.buffered, 10, 'still kept while the publisher is away');
+      gate.release();
+      await until(() => b1.inbox.length >= 1 + 10, 15_000, "the buffered publishes at b's subscriber");
+      assert.deepEqual(b1.texts(), ['before', ...during.slice(0, 10)], 'the ten that fitted, in order, once');
+      await until(() => a.server.stats().remote.sent === 1 + 10, 5000, 'the acknowledgements of the ten');
+      const up = a.server.stats().remote;
+      assert.deepEqual([up.buffered, up.bufferedBytes, up.connected, up.dropped], [0, 0, 1, 5]);
+      // a's own subscriptions were restored too: b's publish reaches it.
+      await until(() => b.server.stats().remote.connected === 1, 5000, 'b reconnected');
+      b1.conn.send('after');
+      await a1.waitFor(1 + 15 + 1);
+      assert.equal(a1.texts().at(-1), 'after');
+      assert.equal(b1.inbox.length, 11, 'the sender did not get its own');
+    } finally {
+      await clients.close();
+      for (const n of nodes) await n.close();
+      await look.close();
+      await gate.close();
+    }
+  });
+}
