@@ -1,18 +1,28 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createServer, startCluster, type TransportChoice } from './index.js';
+import { createServer, DEFAULTS, startCluster, type ListenAddress, type LogLevel, type TransportChoice } from './index.js';
 import { VERSION } from './version.js';
+
+const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+const TRANSPORTS: readonly TransportChoice[] = ['auto', 'handle', 'socket'];
+/** The CLI is a server you watch: it says when it listens and who fails. The library stays quieter (warn). */
+const CLI_LOG_LEVEL: LogLevel = 'info';
 
 const USAGE = `lightws ${VERSION}
 
 Usage:
   lightws echo [--port 9001] [--host HOST] [--transport auto|handle|socket] [--workers N]
-               [--max-message BYTES] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]
+               [--max-message BYTES] [--tls-cert FILE --tls-key FILE]
+               [--log-level ${LOG_LEVELS.join('|')}]
 
 echo: a WebSocket server that sends every text and binary message back.
---workers N: N processes share the port (cluster mode), each with its own reactor.
-SIGINT/SIGTERM close it gracefully (1001 to every connection).`;
+--host HOST: the address to bind; without it, all interfaces (IPv6 and IPv4).
+--workers N: N processes share the port (cluster mode), each with its own reactor;
+             cluster mode uses the handle transport and serves no TLS.
+--log-level LEVEL: default ${CLI_LOG_LEVEL} here; the library's default (logLevel) is ${DEFAULTS.logLevel}.
+SIGINT/SIGTERM close it gracefully (1001 to every connection).
+Exit status: 0 after a graceful close, 2 for a usage mistake, 1 when the server cannot start.`;
 
 function fail(message: string): never {
   process.stderr.write(`lightws: ${message}\n\n${USAGE}\n`);
@@ -32,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
         'max-message': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
-        'log-level': { type: 'string', default: 'info' },
+        'log-level': { type: 'string', default: CLI_LOG_LEVEL },
         workers: { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -50,15 +60,24 @@ async function main(argv: string[]): Promise<void> {
   const maxMessageSize = values['max-message'] === undefined ? undefined : Number(values['max-message']);
   if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) fail('--max-message must be a positive integer');
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
-  const tls = values['tls-cert'] !== undefined ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
-
+  const wantsTls = values['tls-cert'] !== undefined;
+  const transport = values.transport as TransportChoice;
+  if (!TRANSPORTS.includes(transport)) fail(`--transport must be ${TRANSPORTS.join(', ')}, not ${values.transport}`);
+  const logLevel = values['log-level'] as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be ${LOG_LEVELS.join(', ')}, not ${values['log-level']}`);
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) fail('--workers must be a positive integer');
+  // The cluster's primary hands raw TCP handles to its workers: no TLS, no net sockets.
+  if (wantsTls && transport === 'handle') fail('--tls-cert/--tls-key need --transport socket or auto (TLS runs on net sockets)');
+  if (workers > 1 && wantsTls) fail('--workers cannot be combined with --tls-cert/--tls-key (cluster mode serves plain ws://)');
+  if (workers > 1 && transport === 'socket') fail('--workers needs the handle transport (cluster mode passes raw handles)');
+  // Past this point a failure is not a usage mistake: unreadable files, a port in use (exit 1).
+  const tls = wantsTls ? { cert: readFileSync(values['tls-cert']!), key: readFileSync(values['tls-key']!) } : undefined;
   const echoServer = () => createServer({
-    transport: values.transport as TransportChoice,
+    transport,
     maxMessageSize,
     tls,
-    logLevel: values['log-level'] as 'info',
+    logLevel,
     message(conn, data, isBinary) {
       conn.send(data, isBinary);
     },
@@ -66,8 +85,7 @@ async function main(argv: string[]): Promise<void> {
   if (workers > 1) return runCluster(workers, port, values.host, echoServer);
   const server = echoServer();
   const address = await server.listen(port, values.host);
-  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  process.stdout.write(`lightws echo listening on ${tls ? 'wss' : 'ws'}://${shown}:${address.port} (transport: ${server.transport})\n`);
+  process.stdout.write(`lightws echo listening on ${reachableUrl(tls ? 'wss' : 'ws', address)} (transport: ${server.transport})\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(130); // a second signal: leave now
@@ -91,8 +109,7 @@ async function runCluster(workers: number, port: number, host: string | undefine
     onWorkerExit: ({ worker, code, signal }) => process.stderr.write(`lightws: worker ${worker} exited (${signal ?? code}); restarting\n`),
   }, echoServer);
   if (node.role === 'worker') return;
-  const shown = node.address.family === 'IPv6' ? `[${node.address.address}]` : node.address.address;
-  process.stdout.write(`lightws echo listening on ws://${shown}:${node.address.port} (${workers} workers)\n`);
+  process.stdout.write(`lightws echo listening on ${reachableUrl('ws', node.address)} (${workers} workers)\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(130);
@@ -105,6 +122,17 @@ async function runCluster(workers: number, port: number, host: string | undefine
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * A URL a client on this machine can open. Bound to all interfaces (`::` or
+ * `0.0.0.0`), the address itself is no place to connect to: show loopback,
+ * which both a dual-stack and an IPv4-only wildcard socket answer, and say so.
+ */
+function reachableUrl(scheme: 'ws' | 'wss', address: ListenAddress): string {
+  if (address.address === '::' || address.address === '0.0.0.0') return `${scheme}://127.0.0.1:${address.port} on all interfaces`;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${scheme}://${host}:${address.port}`;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
