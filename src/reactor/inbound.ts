@@ -51,6 +51,20 @@ export class Inbound implements ReceiverSink<Connection> {
     }
   }
 
+  /**
+   * A caller's own "it is open" (handleUpgrade's callback), after the open
+   * handler and before any message; skipped when that handler closed it. A
+   * throw is a handler's: 1011 for this connection only.
+   */
+  afterOpen(conn: Connection, callback: (conn: Connection) => void): void {
+    if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) return;
+    try {
+      callback(conn);
+    } catch (error) {
+      this.lifecycle.handlerFailed(error, conn);
+    }
+  }
+
   /** Runs the receiver over `buf[start..end)`, bytes of an open connection. */
   read(conn: Connection, buf: Buffer, start: number, end: number): void {
     if ((conn.flags & (State.Open | State.Closed | State.CloseReceived)) !== State.Open) return;

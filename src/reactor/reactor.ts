@@ -22,6 +22,7 @@ import { ReactorStats, type StatsSnapshot } from './stats.js';
 import { Timeouts } from './timeouts.js';
 import { ticks, TimerWheel } from './timer-wheel.js';
 import { Topics } from './topics.js';
+import type { UpgradeRequest } from '../protocol/upgrade-request.js';
 import { Writer, type Receivers } from './writer.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -165,6 +166,19 @@ export class Reactor implements ConnectionOps {
       // would reset the connection before the peer has read our answer.)
       this.handshake.onData(conn, buf, start, end);
     }
+  }
+
+  /**
+   * A request node:http already parsed (handleUpgrade): decided like one read
+   * from the socket; `head` is what followed it; `opened` is told when it opens.
+   */
+  upgradeParsed(conn: Connection, request: UpgradeRequest, head: Buffer, opened: ((conn: Connection) => void) | undefined): void {
+    (this.handshake as ServerHandshake).upgrade(conn, request, head, 0, head.length, opened);
+  }
+
+  /** Answers an upgrade request that was not valid (handleUpgrade's own checks), then closes. */
+  refuseUpgrade(conn: Connection, status: number, message: string, headers?: Readonly<Record<string, string>>): void {
+    (this.handshake as ServerHandshake).refuse(conn, status, message, headers);
   }
 
   /** The peer closed its side (EOF, errno 0) or the read failed. */

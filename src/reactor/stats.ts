@@ -6,6 +6,8 @@ import type { Connection } from './connection.js';
 export interface StatsSnapshot {
   /** Open WebSocket connections (101 sent, not yet closed). */
   connections: number;
+  /** The open connections by what carries them: `listen` uses one transport, `handleUpgrade` always 'socket'. */
+  transports: { handle: number; socket: number };
   /** TCP connections still in the HTTP upgrade. */
   handshaking: number;
   /** Connections with a partial frame or message in a pooled buffer right now. */
@@ -77,19 +79,23 @@ export class ReactorStats {
     topics: number,
   ): StatsSnapshot {
     let open = 0;
+    let overHandles = 0;
     let handshaking = 0;
     let readingNow = 0;
     let writingNow = 0;
     let bufferedBytes = 0;
     for (const conn of connections) {
-      if ((conn.flags & State.Open) !== 0) open++;
-      else if ((conn.flags & State.Handshaking) !== 0) handshaking++;
+      if ((conn.flags & State.Open) !== 0) {
+        open++;
+        if (conn.transport === 'handle') overHandles++;
+      } else if ((conn.flags & State.Handshaking) !== 0) handshaking++;
       if (conn.progress !== null) readingNow++;
       if ((conn.flags & State.Writing) !== 0) writingNow++;
       bufferedBytes += conn.bufferedAmount;
     }
     return {
       connections: open,
+      transports: { handle: overHandles, socket: open - overHandles },
       handshaking,
       readingNow,
       writingNow,

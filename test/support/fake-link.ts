@@ -5,6 +5,7 @@ import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { Opcode } from '../../src/protocol/opcode.js';
 import type { ClientRequest } from '../../src/reactor/client-request.js';
 import type { Connection } from '../../src/reactor/connection.js';
+import type { Connection as PublicConnection } from '../../src/reactor/public-connection.js';
 import type { Handlers, UpgradeDecision } from '../../src/reactor/handlers.js';
 import type { Link } from '../../src/reactor/link.js';
 import type { EndpointOptions, LogLevel } from '../../src/reactor/options.js';
@@ -217,11 +218,11 @@ function socketOf(conn: Connection): FakeSocket {
 }
 
 /** What a test may add to the upgrade request. */
-export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers'>;
+export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers'> & { path?: string };
 
-/** A valid upgrade request for /chat (no Origin unless given, so the default same-origin policy lets it in). */
+/** A valid upgrade request, for /chat unless `path` says otherwise (no Origin unless given, so the default same-origin policy lets it in). */
 export function upgradeRequest(extras: RequestExtras = {}, key = generateKey()): string {
-  return buildClientRequest({ host: 'fake.test', path: '/chat', key, ...extras });
+  return buildClientRequest({ host: 'fake.test', key, ...extras, path: extras.path ?? '/chat' });
 }
 
 /** A masked Close frame from the peer. */
@@ -261,6 +262,11 @@ export interface FakeReactor {
   seen: Seen;
 }
 
+/** Every connection the reactor hands a handler is its own Connection, seen through the public interface. */
+function own(conn: PublicConnection): Connection {
+  return conn as Connection;
+}
+
 /**
  * A reactor on a fake link whose handlers record what they see and then
  * call the test's own (which may throw). Pool debugging is on, so a buffer
@@ -272,31 +278,31 @@ export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = 
   const recording: Handlers = {
     upgrade: handlers.upgrade,
     open(conn, request) {
-      seen.opens.push(conn);
+      seen.opens.push(own(conn));
       handlers.open?.(conn, request);
     },
     message(conn, data, isBinary) {
-      seen.messages.push({ conn, data: Buffer.from(data), isBinary });
+      seen.messages.push({ conn: own(conn), data: Buffer.from(data), isBinary });
       handlers.message?.(conn, data, isBinary);
     },
     ping(conn, data) {
-      seen.pings.push({ conn, data: Buffer.from(data) });
+      seen.pings.push({ conn: own(conn), data: Buffer.from(data) });
       handlers.ping?.(conn, data);
     },
     pong(conn, data) {
-      seen.pongs.push({ conn, data: Buffer.from(data) });
+      seen.pongs.push({ conn: own(conn), data: Buffer.from(data) });
       handlers.pong?.(conn, data);
     },
     drain(conn) {
-      seen.drains.push(conn);
+      seen.drains.push(own(conn));
       handlers.drain?.(conn);
     },
     close(conn, code, reason) {
-      seen.closes.push({ conn, code, reason });
+      seen.closes.push({ conn: own(conn), code, reason });
       handlers.close?.(conn, code, reason);
     },
     error(error, conn) {
-      seen.errors.push({ error, conn });
+      seen.errors.push({ error, conn: conn === undefined ? undefined : own(conn) });
       handlers.error?.(error, conn);
     },
   };
