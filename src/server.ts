@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import { pickHandlers } from './handler-options.js';
 import type { DataUpgradeDecision, Handlers, HandshakeRequest } from './reactor/handlers.js';
+import type { OpenConnections } from './reactor/open-connections.js';
 import type { EndpointOptions } from './reactor/options.js';
 import type { Connection } from './reactor/public-connection.js';
 import { Reactor } from './reactor/reactor.js';
@@ -61,6 +62,8 @@ const HANDLER_NAMES = ['upgrade', 'open', 'message', 'close', 'ping', 'pong', 'd
 export class Server<UserData = unknown> {
   /** The transport `listen` uses: 'handle' or 'socket'. (`handleUpgrade` always uses 'socket'; see `conn.transport`.) */
   readonly transport: 'handle' | 'socket';
+  /** The open connections (ws: `wss.clients`): `size`, `forEach`, `for…of`. Closing ones included, handshaking ones not. */
+  readonly clients: Pick<OpenConnections<UserData>, 'size' | 'forEach' | typeof Symbol.iterator>;
   private readonly reactor: Reactor;
   private readonly tls: TlsOptions | undefined;
   private handleTransport: HandleTransport | undefined;
@@ -69,6 +72,7 @@ export class Server<UserData = unknown> {
   constructor(options: ServerOptions<UserData> = {}) {
     const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
     this.reactor = new Reactor(options, handlers as Handlers);
+    this.clients = this.reactor.openConnections as OpenConnections as OpenConnections<UserData>;
     this.tls = options.tls;
     this.transport = chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
   }
@@ -127,7 +131,7 @@ export class Server<UserData = unknown> {
     return this.reactor.snapshot();
   }
 
-  /** Connections held, handshaking ones included. */
+  /** Connections held, handshaking ones included (`clients.size` counts the open ones). */
   get connections(): number {
     return this.reactor.connectionCount;
   }

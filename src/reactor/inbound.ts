@@ -40,6 +40,7 @@ export class Inbound implements ReceiverSink<Connection> {
     if ((conn.flags & State.Closed) !== 0) return;
     conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
     this.stats.opened++;
+    this.stats.openNow++;
     this.timeouts.opened(conn);
     dropExtrasIfEmpty(conn);
     const handler = this.handlers.open;

@@ -146,6 +146,7 @@ export class Lifecycle {
     releaseHead(this.pool, conn);
     conn.link.destroy(conn);
     this.stats.closed++;
+    if (wasOpen) this.stats.openNow--;
     if (!wasOpen) {
       this.abandoned?.(conn, error ?? new Error('connection closed before the WebSocket handshake completed'));
       return;

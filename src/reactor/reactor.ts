@@ -13,6 +13,7 @@ import type { Handlers } from './handlers.js';
 import { Inbound } from './inbound.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Link } from './link.js';
+import { OpenConnections } from './open-connections.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import { ConnectionRegistry } from './registry.js';
 import { Reporter } from './reporter.js';
@@ -54,6 +55,8 @@ export class Reactor implements ConnectionOps {
   readonly reporter: Reporter;
   readonly lifecycle: Lifecycle;
   private readonly registry = new ConnectionRegistry();
+  /** The open connections, as `server.clients`. */
+  readonly openConnections = new OpenConnections(this.registry, this.stats);
   private readonly wheel: TimerWheel<Connection>;
   private readonly timeouts: Timeouts;
   private readonly flow: FlowControl;

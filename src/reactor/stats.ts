@@ -70,6 +70,8 @@ export class ReactorStats {
   bytesIn = 0;
   messagesIn = 0;
   messagesOut = 0;
+  /** Connections opened and not yet finished (closing ones included), for `server.clients.size`. */
+  openNow = 0;
 
   /** Walks the registry: O(connections), which is fine for a stats call and costs nothing per event. */
   snapshot(
