@@ -3,6 +3,8 @@
  * The public API; everything else is internal.
  */
 export { createServer, type Server, type ServerOptions, type ServerOptionsWithData, type ServerSettings, type HandleUpgradeOptions, type CloseResult, type TransportChoice } from './server.js';
+export { route, type Route, type RouteHandlersWithData } from './route.js';
+export type { RouteHandlers } from './reactor/route-table.js';
 export { startCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker, type ClusterStats } from './cluster.js';
 export { createClient, type Client, type ClientOptions, type ClientHandlers, type ConnectOptions, type ConnectSettings } from './client.js';
 export type { ClientRequest, ClientResponse } from './reactor/client-request.js';

@@ -2,11 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import { pickHandlers } from './handler-options.js';
+import type { Route } from './route.js';
 import type { DataUpgradeDecision, Handlers, HandshakeRequest } from './reactor/handlers.js';
 import type { OpenConnections } from './reactor/open-connections.js';
 import type { EndpointOptions } from './reactor/options.js';
 import type { Connection } from './reactor/public-connection.js';
 import { Reactor } from './reactor/reactor.js';
+import { RouteTable } from './reactor/route-table.js';
 import type { StatsSnapshot } from './reactor/stats.js';
 import type { SendData } from './reactor/send-result.js';
 import { HandleTransport } from './transport/handle-transport.js';
@@ -23,6 +25,12 @@ export interface ServerSettings extends EndpointOptions {
   transport?: TransportChoice;
   /** Serve wss:// with these node:tls options (cert, key, ...). Implies the socket transport. */
   tls?: TlsOptions;
+  /**
+   * Handler sets chosen by the request path (`route('/chat', {...})`): exact
+   * paths first, then the longest `/prefix/*`; no match is answered 404. A
+   * server with routes takes no handlers of its own but `error`.
+   */
+  routes?: readonly Route[];
 }
 
 export interface ServerOptions<UserData = unknown> extends ServerSettings, Handlers<UserData> {}
@@ -71,7 +79,14 @@ export class Server<UserData = unknown> {
 
   constructor(options: ServerOptions<UserData> = {}) {
     const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
-    this.reactor = new Reactor(options, handlers as Handlers);
+    if (options.routes === undefined) {
+      this.reactor = new Reactor(options, handlers as Handlers);
+    } else {
+      const own = HANDLER_NAMES.filter((name) => name !== 'error' && handlers[name] !== undefined);
+      if (own.length > 0) throw new TypeError(`a server with routes takes its handlers per route, not ${own.join(', ')}`);
+      const table = new RouteTable(options.routes);
+      this.reactor = new Reactor(options, { ...table.dispatchers(), error: handlers.error as Handlers['error'] }, 'server', table);
+    }
     this.clients = this.reactor.openConnections as OpenConnections as OpenConnections<UserData>;
     this.tls = options.tls;
     this.transport = chooseTransport(options.transport ?? 'auto', this.tls !== undefined);

@@ -17,6 +17,7 @@ import { OpenConnections } from './open-connections.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import { ConnectionRegistry } from './registry.js';
 import { Reporter } from './reporter.js';
+import type { RouteTable } from './route-table.js';
 import { byteLengthOf, SendResult, type SendData } from './send-result.js';
 import { ServerHandshake } from './server-handshake.js';
 import { ReactorStats, type StatsSnapshot } from './stats.js';
@@ -70,6 +71,8 @@ export class Reactor implements ConnectionOps {
     handlers: Handlers,
     /** 'client' masks what it sends, expects unmasked frames and runs the client handshake. */
     readonly role: 'server' | 'client' = 'server',
+    /** A server with routes: `handlers` are then the table's dispatchers. */
+    routes?: RouteTable,
   ) {
     const o = (this.options = resolveOptions(options));
     this.reporter = new Reporter(o.logLevel, o.logger, handlers.error);
@@ -101,7 +104,7 @@ export class Reactor implements ConnectionOps {
     };
     this.inbound = new Inbound(receiverConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers);
     this.handshake = role === 'server'
-      ? new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade)
+      ? new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes)
       : new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound);
   }
 

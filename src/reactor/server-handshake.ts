@@ -14,6 +14,7 @@ import { appendHead, releaseHead, takeHead } from './head-buffer.js';
 import type { Inbound } from './inbound.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Reporter } from './reporter.js';
+import type { RouteTable } from './route-table.js';
 import type { ReactorStats } from './stats.js';
 import type { Writer } from './writer.js';
 
@@ -47,6 +48,8 @@ export class ServerHandshake {
     private readonly stats: ReactorStats,
     private readonly reporter: Reporter,
     private readonly upgradeHook: Handlers['upgrade'],
+    /** A server with routes: the request path picks the handlers, and the upgrade hook is the route's. */
+    private readonly routes: RouteTable | undefined,
   ) {}
 
   onData(conn: Connection, buf: Buffer, start: number, end: number): void {
@@ -113,7 +116,7 @@ export class ServerHandshake {
   }
 
   /**
-   * Decides on a valid upgrade request: origin, the upgrade hook, then
+   * Decides on a valid upgrade request: origin, route, the upgrade hook, then
    * the 101 or a refusal. `buf[start..end)` is what followed the head. Also
    * the entry for a request node:http already parsed (handleUpgrade), whose
    * caller may be told when it opens (`opened`, after the open handler).
@@ -130,8 +133,15 @@ export class ServerHandshake {
       this.reporter.report(error, conn);
     }
     if (!allowed) return this.refuse(conn, 403, 'origin not allowed');
+    let hook = this.upgradeHook;
+    const routes = this.routes;
+    if (routes !== undefined) {
+      const route = routes.select(request.url);
+      if (route < 0) return this.refuse(conn, 404, 'no WebSocket endpoint at this path');
+      routes.assign(conn, route);
+      hook = routes.upgradeHook(route);
+    }
     const protocol = selectSubprotocol(settings.protocols, request.protocols);
-    const hook = this.upgradeHook;
     let decision: UpgradeDecision<unknown> | Promise<UpgradeDecision<unknown>> = undefined;
     if (hook !== undefined) {
       try {

@@ -10,6 +10,7 @@ import type { Handlers, UpgradeDecision } from '../../src/reactor/handlers.js';
 import type { Link } from '../../src/reactor/link.js';
 import type { EndpointOptions, LogLevel } from '../../src/reactor/options.js';
 import { Reactor } from '../../src/reactor/reactor.js';
+import type { RouteTable } from '../../src/reactor/route-table.js';
 import { frame } from './receiver-harness.js';
 import { decodeFrames, type WireFrame } from './wire-frames.js';
 
@@ -272,7 +273,7 @@ function own(conn: PublicConnection): Connection {
  * call the test's own (which may throw). Pool debugging is on, so a buffer
  * released twice throws and a released buffer is poisoned.
  */
-export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = {}, role: 'server' | 'client' = 'server'): FakeReactor {
+export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = {}, role: 'server' | 'client' = 'server', routes?: RouteTable): FakeReactor {
   process.env['LIGHTWS_POOL_DEBUG'] = '1';
   const seen: Seen = { opens: [], messages: [], pings: [], pongs: [], drains: [], closes: [], errors: [], logs: [] };
   const recording: Handlers = {
@@ -307,7 +308,7 @@ export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = 
     },
   };
   const logger = (level: LogLevel, message: string): void => void seen.logs.push({ level, message });
-  const reactor = new Reactor({ logLevel: 'warn', logger, ...options }, recording, role);
+  const reactor = new Reactor({ logLevel: 'warn', logger, ...options }, recording, role, routes);
   return { reactor, link: new FakeLink(reactor), seen };
 }
 
