@@ -80,3 +80,12 @@ test('a route without a handler for an event is skipped; a handler no route has 
   const routes = new RouteTable([{ path: '/a', handlers: { message: () => {} } }, { path: '/b', handlers: {} }]);
   assert.deepEqual(Object.keys(routes.dispatchers()), ['message']);
 });
+
+test('a routed connection has exactly the fields of any other: the route costs no field', () => {
+  const routes = new RouteTable([{ path: '/a', handlers: { message: () => {} } }, { path: '/b', handlers: {} }]);
+  const routed = fakeReactor({}, routes.dispatchers(), 'server', routes).link.open({ path: '/b' });
+  const plain = fakeReactor().link.open();
+  assert.deepEqual(Object.getOwnPropertyNames(routed), Object.getOwnPropertyNames(plain));
+  assert.equal(routed.flags >>> ROUTE_SHIFT, 1, 'the route index is in the flags');
+  assert.equal(routed.flags & ((1 << ROUTE_SHIFT) - 1), plain.flags, 'and the State bits are the same');
+});
