@@ -8,7 +8,7 @@ import type { Handlers } from './reactor/handlers.js';
 import type { EndpointOptions } from './reactor/options.js';
 import type { Connection } from './reactor/public-connection.js';
 import { Reactor } from './reactor/reactor.js';
-import type { StatsSnapshot } from './reactor/stats.js';
+import type { StatsSnapshot } from './reactor/stats-snapshot.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';

@@ -4,15 +4,16 @@
  */
 export { createServer, type Server, type ServerOptions, type ServerOptionsWithData, type ServerSettings, type HandleUpgradeOptions, type CloseResult, type TransportChoice } from './server.js';
 export { route, type Route, type RouteHandlersWithData } from './route.js';
-export type { RouteHandlers } from './reactor/route-table.js';
+export type { RouteHandlers } from './reactor/route-spec.js';
 export { startCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker, type ClusterStats } from './cluster.js';
 export { createClient, type Client, type ClientOptions, type ClientHandlers, type ConnectOptions, type ConnectSettings } from './client.js';
 export type { ClientRequest, ClientResponse } from './reactor/client-request.js';
 export type { Connection } from './reactor/public-connection.js';
+export type { Clients } from './reactor/clients.js';
 export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeAcceptanceWithData, DataUpgradeDecision, UpgradeRefusal } from './reactor/handlers.js';
 export type { EndpointOptions, LogLevel } from './reactor/options.js';
 export { DEFAULTS } from './reactor/options.js';
-export type { StatsSnapshot } from './reactor/stats.js';
+export type { StatsSnapshot } from './reactor/stats-snapshot.js';
 export { SendResult, type SendData } from './reactor/send-result.js';
 export type { ListenAddress } from './transport/listen-address.js';
 export { CloseCode, closeCodeName } from './protocol/close-code.js';

@@ -4,12 +4,12 @@ import type { TlsOptions } from 'node:tls';
 import { pickHandlers } from './handler-options.js';
 import type { Route } from './route.js';
 import type { DataUpgradeDecision, Handlers, HandshakeRequest } from './reactor/handlers.js';
-import type { OpenConnections } from './reactor/open-connections.js';
+import type { Clients } from './reactor/clients.js';
 import type { EndpointOptions } from './reactor/options.js';
 import type { Connection } from './reactor/public-connection.js';
 import { Reactor } from './reactor/reactor.js';
 import { RouteTable } from './reactor/route-table.js';
-import type { StatsSnapshot } from './reactor/stats.js';
+import type { StatsSnapshot } from './reactor/stats-snapshot.js';
 import type { SendData } from './reactor/send-result.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
@@ -71,7 +71,7 @@ export class Server<UserData = unknown> {
   /** The transport `listen` uses: 'handle' or 'socket'. (`handleUpgrade` always uses 'socket'; see `conn.transport`.) */
   readonly transport: 'handle' | 'socket';
   /** The open connections (ws: `wss.clients`): `size`, `forEach`, `for…of`. Closing ones included, handshaking ones not. */
-  readonly clients: Pick<OpenConnections<UserData>, 'size' | 'forEach' | typeof Symbol.iterator>;
+  readonly clients: Clients<UserData>;
   private readonly reactor: Reactor;
   private readonly tls: TlsOptions | undefined;
   private handleTransport: HandleTransport | undefined;
@@ -87,7 +87,7 @@ export class Server<UserData = unknown> {
       const table = new RouteTable(options.routes);
       this.reactor = new Reactor(options, { ...table.dispatchers(), error: handlers.error as Handlers['error'] }, 'server', table);
     }
-    this.clients = this.reactor.openConnections as OpenConnections as OpenConnections<UserData>;
+    this.clients = this.reactor.openConnections as Clients as Clients<UserData>;
     this.tls = options.tls;
     this.transport = chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
   }

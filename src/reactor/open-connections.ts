@@ -1,3 +1,4 @@
+import type { Clients } from './clients.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
 import type { Connection as PublicConnection } from './public-connection.js';
@@ -12,7 +13,7 @@ import type { ReactorStats } from './stats.js';
  * handshaking ones are not. A walk is safe while connections leave (they are
  * skipped from then on); connections that open during a walk are not visited.
  */
-export class OpenConnections<UserData = unknown> implements Iterable<PublicConnection<UserData>> {
+export class OpenConnections<UserData = unknown> implements Clients<UserData> {
   constructor(
     private readonly registry: ConnectionRegistry,
     private readonly stats: ReactorStats,

@@ -1,16 +1,8 @@
 import { MAX_ROUTES, ROUTE_SHIFT } from './connection-state.js';
 import type { Connection } from './connection.js';
 import type { Handlers } from './handlers.js';
+import type { RouteHandlers, RouteSpec } from './route-spec.js';
 import type { Connection as PublicConnection } from './public-connection.js';
-
-/** A route's handlers: a server's, but `error`, which stays server-wide. */
-export type RouteHandlers<UserData = unknown> = Omit<Handlers<UserData>, 'error'>;
-
-/** One path pattern and its handlers: `/chat` (exact), `/feed/*` (`/feed` and below), `/*` (everything). */
-export interface RouteSpec {
-  readonly path: string;
-  readonly handlers: RouteHandlers;
-}
 
 const EVENT_NAMES = ['open', 'message', 'close', 'ping', 'pong', 'drain'] as const;
 

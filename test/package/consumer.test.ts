@@ -65,6 +65,20 @@ async function typescript5(): Promise<{ tsc: string } | { unreachable: string }>
   return { tsc };
 }
 
+/** The .d.ts files the public types are made of: those index.d.ts imports, and theirs. */
+function publicDeclarations(root: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const match of readFileSync(join(root, file), 'utf8').matchAll(/from '(\.[^']+)\.js'/g)) {
+      visit(join(dirname(file), `${match[1]!}.d.ts`));
+    }
+  };
+  visit('index.d.ts');
+  return [...seen];
+}
+
 function tsconfig(module: string, moduleResolution: string, files: string[], emit: boolean, skipLibCheck: boolean): string {
   return JSON.stringify({
     compilerOptions: {
@@ -114,6 +128,9 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   await sh(NPM, ['install', '--offline', ...npmQuiet], consumer);
   const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/lightws/package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
   assert.deepEqual(Object.keys(installed.exports['.']!), ['types', 'import', 'default']);
+  const reachable = publicDeclarations(join(consumer, 'node_modules/lightws/dist/src'));
+  assert.ok(reachable.includes('reactor/public-connection.d.ts'));
+  assert.deepEqual(reachable.filter((f) => /reactor\/(connection|connection-extras|reactor|registry|stats|route-table|open-connections)\.d\.ts$/.test(f)), [], 'no public type leads to the reactor\'s own classes');
   const help = await sh(join(consumer, 'node_modules/.bin/lightws'), ['--help'], consumer);
   assert.match(help.stdout, /lightws echo/, 'the bin is installed');
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_ROUTES, ROUTE_SHIFT, State } from '../../src/reactor/connection-state.js';
-import { RouteTable, type RouteHandlers } from '../../src/reactor/route-table.js';
+import type { RouteHandlers } from '../../src/reactor/route-spec.js';
+import { RouteTable } from '../../src/reactor/route-table.js';
 import { Opcode } from '../../src/protocol/opcode.js';
 import { closeFrame, fakeReactor, frame, upgradeRequest } from '../support/fake-link.js';
 
