@@ -1,6 +1,8 @@
 /**
  * Evidence that lightws needs no native code: what `npm pack` would publish
- * holds no compiled addon (.node), no gyp build file, no install-time script,
+ * holds no compiled addon (.node), no gyp build file, no install-time script
+ * (a `prepare` that compiles TypeScript for git installs is not one: npm never
+ * runs it on a registry install, and it may not invoke a native toolchain),
  * and package.json declares no runtime dependency of any kind.
  *
  *   npm run check:native-free
@@ -17,9 +19,26 @@ interface PackEntry {
   files: { path: string; size: number }[];
 }
 
-/** Scripts npm runs on `npm install` of the package: none may exist (they are how addons get built). */
-const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare'];
+/** Scripts npm runs on every `npm install` of the package: none may exist (they are how addons get built). */
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall'];
+/**
+ * Scripts npm runs only when it builds the package from source (`npm pack`,
+ * a git or directory install, never a registry install): allowed to compile
+ * TypeScript, which is how a git install gets dist/, never to build native code.
+ */
+const BUILD_SCRIPTS = ['prepare', 'preprepare', 'postprepare', 'prepack'];
+const NATIVE_BUILD = /\b(node-gyp|node-pre-gyp|prebuild(-install)?|cmake-js|cmake|make|gcc|g\+\+|clang|cc|zig)\b/;
 const DEPENDENCY_FIELDS = ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies', 'bundledDependencies'];
+
+/** What is wrong with package.json's `scripts`: an install script, or a build script that compiles native code. */
+export function scriptProblems(scripts: Readonly<Record<string, string>>): string[] {
+  const problems: string[] = [];
+  for (const name of INSTALL_SCRIPTS) if (scripts[name] !== undefined) problems.push(`package.json has a "${name}" script`);
+  for (const name of BUILD_SCRIPTS) {
+    if (scripts[name] !== undefined && NATIVE_BUILD.test(scripts[name])) problems.push(`package.json "${name}" builds native code: ${scripts[name]}`);
+  }
+  return problems;
+}
 
 export function checkPackage(): { problems: string[]; files: string[] } {
   const problems: string[] = [];
@@ -29,8 +48,7 @@ export function checkPackage(): { problems: string[]; files: string[] } {
     const count = Array.isArray(value) ? value.length : value && typeof value === 'object' ? Object.keys(value).length : 0;
     if (count > 0) problems.push(`package.json ${field} is not empty (${count})`);
   }
-  const scripts = (pkg.scripts ?? {}) as Record<string, string>;
-  for (const name of INSTALL_SCRIPTS) if (scripts[name] !== undefined) problems.push(`package.json has a "${name}" script`);
+  problems.push(...scriptProblems((pkg.scripts ?? {}) as Record<string, string>));
   if (pkg.gypfile === true) problems.push('package.json sets "gypfile": true');
 
   const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -51,5 +69,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write(`native-free check FAILED:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
     process.exit(1);
   }
-  process.stdout.write(`native-free check passed: ${files.length} packed files, no .node/gyp/C sources/prebuilds, no install scripts, no runtime dependencies\n`);
+  process.stdout.write(`native-free check passed: ${files.length} packed files, no .node/gyp/C sources/prebuilds, no install scripts, no native build in prepare, no runtime dependencies\n`);
 }

@@ -1,25 +1,34 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createServer, startCluster, type Server, type ServerOptions, type TransportChoice } from './index.js';
+import { createServer, DEFAULTS, startCluster, type ListenAddress, type LogLevel, type Server, type ServerOptions, type TransportChoice } from './index.js';
 import { redisTopics, type RedisTopics } from './redis/index.js';
 import { loadRedisLibrary, REDIS_LIBRARY_MISSING, type RedisLibrary } from './redis/load-library.js';
 import { VERSION } from './version.js';
+
+const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+const TRANSPORTS: readonly TransportChoice[] = ['auto', 'handle', 'socket'];
+/** The CLI is a server you watch: it says when it listens and who fails. The library stays quieter (warn). */
+const CLI_LOG_LEVEL: LogLevel = 'info';
 
 const USAGE = `lightws ${VERSION}
 
 Usage:
   lightws echo [--port 9001] [--host HOST] [--transport auto|handle|socket] [--workers N]
-               [--max-message BYTES] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]
-               [--redis redis://HOST:PORT]
+               [--max-message BYTES] [--tls-cert FILE --tls-key FILE]
+               [--log-level ${LOG_LEVELS.join('|')}] [--redis redis://HOST:PORT]
 
 echo: a WebSocket server that sends every text and binary message back.
---workers N: N processes share the port (cluster mode), each with its own reactor.
+--host HOST: the address to bind; without it, all interfaces (IPv6 and IPv4).
+--workers N: N processes share the port (cluster mode), each with its own reactor;
+             cluster mode uses the handle transport and serves no TLS.
+--log-level LEVEL: default ${CLI_LOG_LEVEL} here; the library's default (logLevel) is ${DEFAULTS.logLevel}.
 --redis URL: rooms instead of echo, shared by every server on that Redis: each connection joins
   the topic named by its request path, and what it sends goes to everyone else in the room, on
   this server and the others (not back to the sender). Uses the 'redis' or 'ioredis' package
   installed next to your application.
-SIGINT/SIGTERM close it gracefully (1001 to every connection).`;
+SIGINT/SIGTERM close it gracefully (1001 to every connection).
+Exit status: 0 after a graceful close, 2 for a usage mistake, 1 when the server cannot start.`;
 
 /** The settings the command line gives every server it makes. */
 type ServerSettings = Pick<ServerOptions, 'transport' | 'maxMessageSize' | 'tls' | 'logLevel'>;
@@ -42,7 +51,7 @@ async function main(argv: string[]): Promise<void> {
         'max-message': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
-        'log-level': { type: 'string', default: 'info' },
+        'log-level': { type: 'string', default: CLI_LOG_LEVEL },
         workers: { type: 'string', default: '1' },
         redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -61,14 +70,23 @@ async function main(argv: string[]): Promise<void> {
   const maxMessageSize = values['max-message'] === undefined ? undefined : Number(values['max-message']);
   if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) fail('--max-message must be a positive integer');
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
-  const tls = values['tls-cert'] !== undefined ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
-
+  const wantsTls = values['tls-cert'] !== undefined;
+  const transport = values.transport as TransportChoice;
+  if (!TRANSPORTS.includes(transport)) fail(`--transport must be ${TRANSPORTS.join(', ')}, not ${values.transport}`);
+  const logLevel = values['log-level'] as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) fail(`--log-level must be ${LOG_LEVELS.join(', ')}, not ${values['log-level']}`);
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) fail('--workers must be a positive integer');
+  // The cluster's primary hands raw TCP handles to its workers: no TLS, no net sockets.
+  if (wantsTls && transport === 'handle') fail('--tls-cert/--tls-key need --transport socket or auto (TLS runs on net sockets)');
+  if (workers > 1 && wantsTls) fail('--workers cannot be combined with --tls-cert/--tls-key (cluster mode serves plain ws://)');
+  if (workers > 1 && transport === 'socket') fail('--workers needs the handle transport (cluster mode passes raw handles)');
   const redisUrl = values.redis;
   if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) fail(`--redis must be a redis:// or rediss:// URL, not ${redisUrl}`);
   const library = redisUrl === undefined ? undefined : (await loadRedisLibrary()) ?? fail(REDIS_LIBRARY_MISSING);
-  const options: ServerSettings = { transport: values.transport as TransportChoice, maxMessageSize, tls, logLevel: values['log-level'] as 'info' };
+  // Past this point a failure is not a usage mistake: unreadable files, a port in use (exit 1).
+  const tls = wantsTls ? { cert: readFileSync(values['tls-cert']!), key: readFileSync(values['tls-key']!) } : undefined;
+  const options: ServerSettings = { transport, maxMessageSize, tls, logLevel };
   const echoServer = (): Server => (library === undefined ? createServer({
     ...options,
     message(conn, data, isBinary) {
@@ -79,9 +97,8 @@ async function main(argv: string[]): Promise<void> {
   const rooms = library === undefined ? undefined : roomServer(options, library, redisUrl!);
   const server = rooms?.server ?? echoServer();
   const address = await server.listen(port, values.host);
-  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const mode = rooms === undefined ? '' : `, rooms through Redis at ${redisUrl} (${library!.name})`;
-  process.stdout.write(`lightws echo listening on ${tls ? 'wss' : 'ws'}://${shown}:${address.port} (transport: ${server.transport}${mode})\n`);
+  process.stdout.write(`lightws echo listening on ${reachableUrl(tls ? 'wss' : 'ws', address)} (transport: ${server.transport}${mode})\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(130); // a second signal: leave now
@@ -103,11 +120,13 @@ async function main(argv: string[]): Promise<void> {
  * server on that Redis, and the sender does not.
  */
 function roomServer(options: ServerSettings, library: RedisLibrary, url: string): { server: Server; close(): Promise<void> } {
-  const server: Server<string> = createServer<string>({
+  const server = createServer({
     ...options,
-    open(conn, request) {
+    upgrade(request) {
       const query = request.url.indexOf('?');
-      conn.data = query < 0 ? request.url : request.url.slice(0, query);
+      return { data: query < 0 ? request.url : request.url.slice(0, query) };
+    },
+    open(conn) {
       conn.subscribe(conn.data);
     },
     message(conn, data, isBinary) {
@@ -134,8 +153,7 @@ async function runCluster(workers: number, port: number, host: string | undefine
     onWorkerExit: ({ worker, code, signal }) => process.stderr.write(`lightws: worker ${worker} exited (${signal ?? code}); restarting\n`),
   }, echoServer);
   if (node.role === 'worker') return;
-  const shown = node.address.family === 'IPv6' ? `[${node.address.address}]` : node.address.address;
-  process.stdout.write(`lightws echo listening on ws://${shown}:${node.address.port} (${workers} workers)\n`);
+  process.stdout.write(`lightws echo listening on ${reachableUrl('ws', node.address)} (${workers} workers)\n`);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(130);
@@ -148,6 +166,17 @@ async function runCluster(workers: number, port: number, host: string | undefine
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * A URL a client on this machine can open. Bound to all interfaces (`::` or
+ * `0.0.0.0`), the address itself is no place to connect to: show loopback,
+ * which both a dual-stack and an IPv4-only wildcard socket answer, and say so.
+ */
+function reachableUrl(scheme: 'ws' | 'wss', address: ListenAddress): string {
+  if (address.address === '::' || address.address === '0.0.0.0') return `${scheme}://127.0.0.1:${address.port} on all interfaces`;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `${scheme}://${host}:${address.port}`;
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

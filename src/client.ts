@@ -3,11 +3,12 @@ import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { pickHandlers } from './handler-options.js';
 import type { ClientResponse } from './reactor/client-request.js';
-import type { Connection } from './reactor/connection.js';
+import type { Connection as ReactorConnection } from './reactor/connection.js';
 import type { Handlers } from './reactor/handlers.js';
 import type { EndpointOptions } from './reactor/options.js';
+import type { Connection } from './reactor/public-connection.js';
 import { Reactor } from './reactor/reactor.js';
-import type { StatsSnapshot } from './reactor/stats.js';
+import type { StatsSnapshot } from './reactor/stats-snapshot.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
@@ -20,25 +21,30 @@ export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserDa
 
 export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize'>, ClientHandlers<UserData> {
   /** 'handle' (raw libuv handles), 'socket' (net/tls), or 'auto'. wss:// always uses 'socket'. */
-  transport?: 'auto' | 'handle' | 'socket';
+  transport?: 'auto' | 'handle' | 'socket' | undefined;
   /** node:tls options for wss:// (ca, rejectUnauthorized, ...). */
-  tls?: ConnectionOptions;
+  tls?: ConnectionOptions | undefined;
 }
 
-export interface ConnectOptions<UserData = unknown> {
+/**
+ * `connect`'s options. `data` is the connection's `conn.data`; a client whose
+ * `UserData` does not include undefined must give it to every `connect`, so
+ * that its handlers can rely on it.
+ */
+export type ConnectOptions<UserData = unknown> = ConnectSettings & (undefined extends UserData ? { data?: UserData } : { data: UserData });
+
+export interface ConnectSettings {
   /** Source address to connect from, e.g. '127.0.0.7': a load generator spreads over 127.0.0.0/8. */
-  localAddress?: string;
+  localAddress?: string | undefined;
   /**
    * Source port, with localAddress. Letting the kernel pick (the default) slows down badly past
    * ~18k bound sockets on Linux, whose free-port search is global: a load generator that opens
    * tens of thousands of connections should choose ports itself.
    */
-  localPort?: number;
-  protocols?: readonly string[];
-  origin?: string;
-  headers?: Readonly<Record<string, string>>;
-  /** Initial `conn.data`. */
-  data?: UserData;
+  localPort?: number | undefined;
+  protocols?: readonly string[] | undefined;
+  origin?: string | undefined;
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 const HANDLER_NAMES = ['open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
@@ -49,12 +55,12 @@ const HANDLER_NAMES = ['open', 'message', 'close', 'ping', 'pong', 'drain', 'err
  * many connections; it is what our load generators and tests are built on.
  */
 export class Client<UserData = unknown> {
-  readonly reactor: Reactor;
+  private readonly reactor: Reactor;
   private readonly transport: 'handle' | 'socket';
   private readonly tls: ConnectionOptions | undefined;
   private handleTransport: HandleTransport | undefined;
   private socketTransport: SocketTransport | undefined;
-  private readonly pending = new Map<Connection, { resolve: (conn: Connection<UserData>) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<ReactorConnection, { resolve: (conn: Connection<UserData>) => void; reject: (error: Error) => void }>();
 
   constructor(options: ClientOptions<UserData> = {}) {
     const user = pickHandlers(options, HANDLER_NAMES);
@@ -62,8 +68,8 @@ export class Client<UserData = unknown> {
     const handlers: Handlers<UserData> = {
       ...(user as Handlers<UserData>),
       open: (conn, response) => {
-        const waiter = this.pending.get(conn);
-        this.pending.delete(conn);
+        const waiter = this.pending.get(conn as ReactorConnection);
+        this.pending.delete(conn as ReactorConnection);
         userOpen?.(conn, response as unknown as ClientResponse);
         waiter?.resolve(conn);
       },
@@ -80,7 +86,7 @@ export class Client<UserData = unknown> {
   }
 
   /** Opens a WebSocket to `url` (ws:// or wss://). Resolves when it is open, rejects if TCP, TLS or the handshake fails. */
-  async connect(url: string | URL, options: ConnectOptions<UserData> = {}): Promise<Connection<UserData>> {
+  async connect(url: string | URL, ...[options = {} as ConnectOptions<UserData>]: undefined extends UserData ? [options?: ConnectOptions<UserData>] : [options: ConnectOptions<UserData>]): Promise<Connection<UserData>> {
     const target = new URL(url);
     if (target.protocol !== 'ws:' && target.protocol !== 'wss:') throw new TypeError(`not a WebSocket URL: ${String(url)}`);
     const secure = target.protocol === 'wss:';
@@ -96,7 +102,7 @@ export class Client<UserData = unknown> {
     this.reactor.start();
     return new Promise<Connection<UserData>>((resolve, reject) => {
       const failed = (error: Error): void => reject(error);
-      const track = (conn: Connection): void => {
+      const track = (conn: ReactorConnection): void => {
         if (options.data !== undefined) conn.data = options.data;
         this.pending.set(conn, { resolve, reject });
       };

@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { StatsSnapshot } from './reactor/stats.js';
+import type { StatsSnapshot } from './reactor/stats-snapshot.js';
 import type { CloseResult, Server } from './server.js';
 import { bindServerHandle } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';

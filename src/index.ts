@@ -2,15 +2,18 @@
  * lightws: a WebSocket server built to hold a million idle connections.
  * The public API; everything else is internal.
  */
-export { createServer, Server, type ServerOptions, type CloseResult, type TransportChoice } from './server.js';
+export { createServer, type Server, type ServerOptions, type ServerOptionsWithData, type ServerSettings, type HandleUpgradeOptions, type CloseResult, type TransportChoice } from './server.js';
+export { route, type Route, type RouteHandlersWithData } from './route.js';
+export type { RouteHandlers } from './reactor/route-spec.js';
 export { startCluster, type ClusterOptions, type ClusterPrimary, type ClusterWorker, type ClusterStats } from './cluster.js';
-export { createClient, Client, type ClientOptions, type ClientHandlers, type ConnectOptions } from './client.js';
+export { createClient, type Client, type ClientOptions, type ClientHandlers, type ConnectOptions, type ConnectSettings } from './client.js';
 export type { ClientRequest, ClientResponse } from './reactor/client-request.js';
-export { Connection } from './reactor/connection.js';
-export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeRefusal } from './reactor/handlers.js';
+export type { Connection } from './reactor/public-connection.js';
+export type { Clients } from './reactor/clients.js';
+export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeAcceptanceWithData, DataUpgradeDecision, UpgradeRefusal } from './reactor/handlers.js';
 export type { EndpointOptions, LogLevel } from './reactor/options.js';
 export { DEFAULTS } from './reactor/options.js';
-export type { StatsSnapshot } from './reactor/stats.js';
+export type { StatsSnapshot } from './reactor/stats-snapshot.js';
 export type { TopicBridge, BridgeHost, RemoteStats } from './reactor/topic-bridge.js';
 export { SendResult, type SendData } from './reactor/send-result.js';
 export type { ListenAddress } from './transport/listen-address.js';

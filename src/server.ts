@@ -2,25 +2,55 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TlsOptions } from 'node:tls';
 import { pickHandlers } from './handler-options.js';
-import type { Handlers } from './reactor/handlers.js';
+import type { Route } from './route.js';
+import type { DataUpgradeDecision, Handlers, HandshakeRequest } from './reactor/handlers.js';
+import type { Clients } from './reactor/clients.js';
 import type { EndpointOptions } from './reactor/options.js';
+import type { Connection } from './reactor/public-connection.js';
 import { Reactor } from './reactor/reactor.js';
-import type { StatsSnapshot } from './reactor/stats.js';
+import { RouteTable } from './reactor/route-table.js';
+import type { StatsSnapshot } from './reactor/stats-snapshot.js';
 import type { SendData } from './reactor/send-result.js';
 import type { TopicBridge } from './reactor/topic-bridge.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
-import { SocketTransport } from './transport/socket-transport.js';
+import { SocketTransport, type UpgradeOpened } from './transport/socket-transport.js';
 import { chooseTransport, type TransportChoice } from './transport/transport-choice.js';
 
 export type { TransportChoice } from './transport/transport-choice.js';
 
-export interface ServerOptions<UserData = unknown> extends EndpointOptions, Handlers<UserData> {
+/** Everything a server takes but its handlers. */
+export interface ServerSettings extends EndpointOptions {
   /** 'handle' (raw libuv handles, densest), 'socket' (net/tls), or 'auto' (handle when available). Default 'auto'. */
   transport?: TransportChoice;
   /** Serve wss:// with these node:tls options (cert, key, ...). Implies the socket transport. */
   tls?: TlsOptions;
+  /**
+   * Handler sets chosen by the request path (`route('/chat', {...})`): exact
+   * paths first, then the longest `/prefix/*`; no match is answered 404. A
+   * server with routes takes no handlers of its own but `error`.
+   */
+  routes?: readonly Route[];
+}
+
+export interface ServerOptions<UserData = unknown> extends ServerSettings, Handlers<UserData> {}
+
+/**
+ * The options of a server whose `upgrade` hook gives every connection it
+ * accepts its data (it returns `{ data }` or a refusal, never nothing): its
+ * handlers see `conn.data` as `UserData`, never undefined.
+ */
+export interface ServerOptionsWithData<UserData> extends ServerSettings, Omit<Handlers<UserData>, 'upgrade'> {
+  upgrade(request: HandshakeRequest): DataUpgradeDecision<UserData> | Promise<DataUpgradeDecision<UserData>>;
+}
+
+/** handleUpgrade's last argument, beyond ws's callback: the connection's first `data`, and the callback. */
+export interface HandleUpgradeOptions<UserData> {
+  /** `conn.data` from the start; an upgrade hook that returns data replaces it. */
+  data?: UserData;
+  /** Called once the connection is open, after the `open` handler (ws's handleUpgrade callback). */
+  onOpen?: (conn: Connection<UserData>, request: IncomingMessage) => void;
 }
 
 export interface CloseResult {
@@ -35,19 +65,30 @@ const HANDLER_NAMES = ['upgrade', 'open', 'message', 'close', 'ping', 'pong', 'd
 /**
  * A WebSocket server: one reactor, one or two transports. `listen` serves
  * its own port; `handleUpgrade` serves upgrades of an existing http(s)
- * server. Both can be used at once.
+ * server. Both can be used at once. Made by `createServer`, which types
+ * `conn.data` (the package exports this class as a type only).
  */
 export class Server<UserData = unknown> {
-  readonly reactor: Reactor;
-  /** The transport `listen` uses: 'handle' or 'socket'. */
+  /** The transport `listen` uses: 'handle' or 'socket'. (`handleUpgrade` always uses 'socket'; see `conn.transport`.) */
   readonly transport: 'handle' | 'socket';
+  /** The open connections (ws: `wss.clients`): `size`, `forEach`, `for…of`. Closing ones included, handshaking ones not. */
+  readonly clients: Clients<UserData>;
+  private readonly reactor: Reactor;
   private readonly tls: TlsOptions | undefined;
   private handleTransport: HandleTransport | undefined;
   private socketTransport: SocketTransport | undefined;
 
   constructor(options: ServerOptions<UserData> = {}) {
     const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
-    this.reactor = new Reactor(options, handlers);
+    if (options.routes === undefined) {
+      this.reactor = new Reactor(options, handlers as Handlers);
+    } else {
+      const own = HANDLER_NAMES.filter((name) => name !== 'error' && handlers[name] !== undefined);
+      if (own.length > 0) throw new TypeError(`a server with routes takes its handlers per route, not ${own.join(', ')}`);
+      const table = new RouteTable(options.routes);
+      this.reactor = new Reactor(options, { ...table.dispatchers(), error: handlers.error as Handlers['error'] }, 'server', table);
+    }
+    this.clients = this.reactor.openConnections as Clients as Clients<UserData>;
     this.tls = options.tls;
     this.transport = chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
   }
@@ -68,10 +109,23 @@ export class Server<UserData = unknown> {
     return this.handles().serve(handle as Parameters<HandleTransport['serve']>[0]);
   }
 
-  /** Takes over an upgrade request from a node:http/https server's 'upgrade' event. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Takes over an upgrade request from a node:http/https server's 'upgrade'
+   * event (Express, Fastify, ... included). The request is used as node:http
+   * parsed it, and reaches the upgrade hook and `open` as
+   * `request.httpRequest`, with whatever your middleware put on it. The last
+   * argument is ws's callback (called with the connection once it is open),
+   * or `{ data, onOpen }`.
+   */
+  handleUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    callbackOrOptions?: ((conn: Connection<UserData>, request: IncomingMessage) => void) | HandleUpgradeOptions<UserData>,
+  ): void {
     this.reactor.start();
-    this.sockets().handleUpgrade(request, socket, head);
+    const options = typeof callbackOrOptions === 'function' ? { onOpen: callbackOrOptions } : callbackOrOptions;
+    this.sockets().handleUpgrade(request, socket, head, options?.data, options?.onOpen as UpgradeOpened | undefined);
   }
 
   /**
@@ -110,10 +164,11 @@ export class Server<UserData = unknown> {
     return this.reactor.topics.count(topic);
   }
 
-  stats(): StatsSnapshot & { transport: string } {
-    return { ...this.reactor.snapshot(), transport: this.transport };
+  stats(): StatsSnapshot {
+    return this.reactor.snapshot();
   }
 
+  /** Connections held, handshaking ones included (`clients.size` counts the open ones). */
   get connections(): number {
     return this.reactor.connectionCount;
   }
@@ -146,6 +201,13 @@ export class Server<UserData = unknown> {
   }
 }
 
-export function createServer<UserData = unknown>(options: ServerOptions<UserData> = {}): Server<UserData> {
+/**
+ * Makes a server. `conn.data` is typed `UserData` when the `upgrade` hook
+ * returns data for every connection it accepts, else `UserData | undefined`
+ * (it is undefined at run time until something sets it).
+ */
+export function createServer<UserData>(options: ServerOptionsWithData<UserData>): Server<UserData>;
+export function createServer<UserData = unknown>(options?: ServerOptions<UserData | undefined>): Server<UserData | undefined>;
+export function createServer(options: ServerOptions = {}): Server {
   return new Server(options);
 }

@@ -114,6 +114,59 @@ export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: num
   if (headEnd - start > maxHeaderSize) return failure(431, 'request header fields too large (RFC 6585 §5)');
   const head = parseRequestHead(buf, start, headEnd, SINGLETONS);
   if (!head.ok) return head;
+  return checkUpgrade(head);
+}
+
+/** A request head someone else parsed: node:http's `IncomingMessage` fields. */
+export interface ParsedRequestFields {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly httpVersionMajor: number;
+  readonly httpVersionMinor: number;
+  /** Names and values in turn, as sent (`IncomingMessage.rawHeaders`). */
+  readonly rawHeaders: readonly string[];
+}
+
+/**
+ * The same checks, in the same order, over a head node:http already parsed
+ * (`handleUpgrade`): no bytes to rebuild and parse again. node:http has
+ * checked the syntax (token names, CRLF, no obs-fold); what is left is the
+ * size bound, repeated singletons and the WebSocket rules.
+ */
+export function checkParsedUpgradeRequest(fields: ParsedRequestFields, options?: UpgradeRequestOptions): UpgradeRequest | HandshakeFailure {
+  const maxHeaderSize = options?.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
+  const method = fields.method ?? '';
+  const target = fields.url ?? '';
+  const raw = fields.rawHeaders;
+  // The head's size as sent: request line, "name: value\r\n" per field, the final CRLF.
+  let size = method.length + target.length + 12; // "GET /path HTTP/1.1\r\n"
+  for (let i = 0; i + 1 < raw.length; i += 2) size += raw[i]!.length + raw[i + 1]!.length + 4;
+  if (size + 2 > maxHeaderSize) return failure(431, 'request header fields too large (RFC 6585 §5)');
+  if (fields.httpVersionMajor !== 1) return failure(505, 'only HTTP/1.1 is supported (RFC 7230 §2.6)');
+  const headers = new Map<string, string>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const previous = headers.get(name);
+    if (previous === undefined) headers.set(name, value);
+    else if (SINGLETONS.has(name)) return failure(400, `repeated ${name} header`);
+    else headers.set(name, `${previous}, ${value}`);
+  }
+  const versionMinor = fields.httpVersionMinor;
+  return checkUpgrade({ method, target, httpVersion: `1.${versionMinor}`, versionMinor, headers });
+}
+
+/** The request line and fields the WebSocket rules look at, however they were parsed. */
+interface RequestHead {
+  readonly method: string;
+  readonly target: string;
+  readonly httpVersion: string;
+  readonly versionMinor: number;
+  readonly headers: Map<string, string>;
+}
+
+/** RFC 6455 §4.2.1 over a syntactically valid head, in the order of the table above. */
+function checkUpgrade(head: RequestHead): UpgradeRequest | HandshakeFailure {
   if (head.method !== 'GET') return failure(405, 'the opening handshake must be a GET request (RFC 6455 §4.2.1 item 1)', ALLOW_GET);
   if (head.versionMinor < 1) return failure(400, 'the opening handshake needs HTTP/1.1 or higher (RFC 6455 §4.2.1 item 1)');
   if (!isUpgradeTarget(head.target)) return failure(400, 'invalid request target (RFC 7230 §5.3)');

@@ -26,3 +26,12 @@ export const State = {
   /** A heartbeat ping is out and nothing has come back since. */
   Pinged: 1 << 10,
 } as const;
+
+/**
+ * Bits 20–29 of `Connection.flags` hold the index of the connection's route
+ * (route-table.ts) on a server with routes: which handlers it belongs to
+ * costs no field. State bits stay below bit 20; bit 29 is the highest that
+ * keeps flags a positive small integer (Smi) under pointer compression.
+ */
+export const ROUTE_SHIFT = 20;
+export const MAX_ROUTES = 1 << 10;

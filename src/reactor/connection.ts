@@ -4,6 +4,7 @@ import type { ReceiverState } from '../protocol/receiver.js';
 import { ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Link } from './link.js';
+import type { Connection as PublicConnection } from './public-connection.js';
 import type { SendData, SendResult } from './send-result.js';
 import type { WheelEntry } from './timer-wheel.js';
 
@@ -24,7 +25,9 @@ export interface ConnectionOps {
 }
 
 /**
- * One WebSocket connection, as handlers see it.
+ * One WebSocket connection: the reactor's object, which handlers see through
+ * the public interface (public-connection.ts) and nothing more. Not exported
+ * from the package: its fields are the reactor's to write.
  *
  * It holds only plain fields: the transport's handle, a flags word, its
  * place in the reactor's registry, two timer-wheel numbers, and one reference
@@ -32,7 +35,7 @@ export interface ConnectionOps {
  * link live on the prototype of a per-transport subclass, so they cost
  * nothing per connection.
  */
-export class Connection<UserData = unknown> implements ReceiverState, WheelEntry {
+export class Connection<UserData = unknown> implements PublicConnection<UserData>, ReceiverState, WheelEntry {
   declare readonly ops: ConnectionOps;
   declare readonly link: Link<Connection>;
 
@@ -92,6 +95,11 @@ export class Connection<UserData = unknown> implements ReceiverState, WheelEntry
 
   get remoteAddress(): string {
     return this.link.remoteAddress(this);
+  }
+
+  /** From the link on the prototype: which transport carries it costs no field. */
+  get transport(): 'handle' | 'socket' {
+    return this.link.name;
   }
 
   /**

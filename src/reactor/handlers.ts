@@ -1,18 +1,25 @@
+import type { IncomingMessage } from 'node:http';
 import type { ExtraHeaders } from '../protocol/http-response.js';
 import type { UpgradeRequest } from '../protocol/upgrade-request.js';
-import type { Connection } from './connection.js';
+import type { Connection } from './public-connection.js';
 
 /** The upgrade request as handlers see it: the parsed head plus where it came from. */
 export interface HandshakeRequest extends UpgradeRequest {
   /** `ip:port` of the peer, looked up when first read: read it while the connection is open. */
   readonly remoteAddress: string;
+  /**
+   * The node:http request given to `server.handleUpgrade`, as your framework
+   * left it (Express's `req`, a session, passport's `user`, ...): ws's `req`.
+   * Undefined for connections accepted by `listen`.
+   */
+  readonly httpRequest?: IncomingMessage | undefined;
 }
 
 /** Refuse the upgrade with an HTTP status (401, 403, 429, 503, ...). */
 export interface UpgradeRefusal {
   readonly reject: number;
-  readonly message?: string;
-  readonly headers?: ExtraHeaders;
+  readonly message?: string | undefined;
+  readonly headers?: ExtraHeaders | undefined;
 }
 
 /** Accept the upgrade, optionally with user data, a subprotocol and extra response headers. */
@@ -20,11 +27,19 @@ export interface UpgradeAcceptance<UserData> {
   readonly reject?: undefined;
   readonly data?: UserData;
   /** Must be one the client offered; overrides the `protocols` option's choice. */
-  readonly protocol?: string;
-  readonly headers?: ExtraHeaders;
+  readonly protocol?: string | undefined;
+  readonly headers?: ExtraHeaders | undefined;
 }
 
 export type UpgradeDecision<UserData> = UpgradeAcceptance<UserData> | UpgradeRefusal | void;
+
+/** Accept with data: what an upgrade hook that gives every connection its data returns. */
+export interface UpgradeAcceptanceWithData<UserData> extends UpgradeAcceptance<UserData> {
+  readonly data: UserData;
+}
+
+/** The decisions of an upgrade hook that never accepts without data, so that `conn.data` is never undefined. */
+export type DataUpgradeDecision<UserData> = UpgradeAcceptanceWithData<UserData> | UpgradeRefusal;
 
 /**
  * Handlers shared by every connection: plain functions, no per-connection

@@ -40,12 +40,27 @@ export class Inbound implements ReceiverSink<Connection> {
     if ((conn.flags & State.Closed) !== 0) return;
     conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
     this.stats.opened++;
+    this.stats.openNow++;
     this.timeouts.opened(conn);
     dropExtrasIfEmpty(conn);
     const handler = this.handlers.open;
     if (handler === undefined) return;
     try {
       handler(conn, request as HandshakeRequest); // the client's open handler takes the ClientResponse
+    } catch (error) {
+      this.lifecycle.handlerFailed(error, conn);
+    }
+  }
+
+  /**
+   * A caller's own "it is open" (handleUpgrade's callback), after the open
+   * handler and before any message; skipped when that handler closed it. A
+   * throw is a handler's: 1011 for this connection only.
+   */
+  afterOpen(conn: Connection, callback: (conn: Connection) => void): void {
+    if ((conn.flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open) return;
+    try {
+      callback(conn);
     } catch (error) {
       this.lifecycle.handlerFailed(error, conn);
     }

@@ -72,13 +72,16 @@ export class Lifecycle {
   }
 
   /**
-   * The peer's Close arrived (§5.5.1): echo its status code unless ours went
-   * first; then (§7.1.1) the server closes TCP first, once the echo is out.
+   * The peer's Close arrived (§5.5.1): echo its status code and reason unless
+   * ours went first (§5.5.1 "typically echoes the status code it received";
+   * ws echoes the reason too, and a peer that logs our answer should read its
+   * own words); then (§7.1.1) the server closes TCP first, once the echo is
+   * out. The reason came in a control frame, so it fits one (≤ 123 bytes).
    */
   closeReceived(conn: Connection, code: number, reason: string): void {
     conn.flags |= State.CloseReceived;
     if ((conn.flags & State.CloseSent) === 0) {
-      this.sendClose(conn, code, reason, encodeClosePayload(code));
+      this.sendClose(conn, code, reason, encodeClosePayload(code, reason));
     } else {
       // Ours went first: report the peer's answer.
       const extras = extrasOf(conn);
@@ -143,6 +146,7 @@ export class Lifecycle {
     releaseHead(this.pool, conn);
     conn.link.destroy(conn);
     this.stats.closed++;
+    if (wasOpen) this.stats.openNow--;
     if (!wasOpen) {
       this.abandoned?.(conn, error ?? new Error('connection closed before the WebSocket handshake completed'));
       return;

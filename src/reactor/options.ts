@@ -10,7 +10,7 @@ export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
  */
 export interface EndpointOptions {
   /** Largest message, in bytes, across all its fragments. Larger → close 1009. Default 16 MiB. */
-  maxMessageSize?: number;
+  maxMessageSize?: number | undefined;
   /**
    * Past its first 1024 fragments, a message's fragments must carry this many
    * payload bytes on average, else close 1008: a peer cannot make the server
@@ -18,21 +18,21 @@ export interface EndpointOptions {
    * fragmentation passes (Autobahn 9.3/9.4: 4 MiB in 64 B fragments). 0 = no
    * rule. Default 16.
    */
-  minFragmentSize?: number;
+  minFragmentSize?: number | undefined;
   /** Largest HTTP upgrade request head. Larger → 431. Default 8 KiB. */
-  maxHeaderSize?: number;
+  maxHeaderSize?: number | undefined;
   /** The shared read slab every socket reads into. Default 64 KiB. */
-  readSlabSize?: number;
+  readSlabSize?: number | undefined;
   /** Close a connection whose upgrade request is not complete by then. Default 10 s. */
-  handshakeTimeoutMs?: number;
+  handshakeTimeoutMs?: number | undefined;
   /** Close (1001) a connection that sent nothing for this long; 0 = never. Default 0. */
-  idleTimeoutMs?: number;
+  idleTimeoutMs?: number | undefined;
   /**
    * Send a Ping after this long without hearing from the peer; 0 = never.
    * With idleTimeoutMs, a peer that stays silent that long after the Ping is
    * dropped as dead. Default 0.
    */
-  pingIntervalMs?: number;
+  pingIntervalMs?: number | undefined;
   /**
    * Most bytes queued for one connection (sent but not yet taken by the
    * kernel). A send beyond it is dropped or closes the connection (see
@@ -40,45 +40,45 @@ export interface EndpointOptions {
    * above a quarter of this and resumes when it drains. Default 16 MiB
    * (one maxMessageSize message always fits).
    */
-  maxBufferedBytes?: number;
+  maxBufferedBytes?: number | undefined;
   /** What a send over maxBufferedBytes does: 'close' (1008, default) or 'drop' (send returns Dropped). */
-  backpressure?: 'close' | 'drop';
+  backpressure?: 'close' | 'drop' | undefined;
   /**
    * Budget for all pooled memory lent out at once (partial frames, messages
    * being assembled, queued writes), across all connections. Near it, new
    * connections get 503; at it, the largest queued senders are shed and peers
    * needing a buffer are closed with 1013. Default: a quarter of system memory.
    */
-  maxMemoryBytes?: number;
+  maxMemoryBytes?: number | undefined;
   /**
    * Slow-message (slowloris) guard: a frame or fragmented message still
    * incomplete after this long must have arrived at `minMessageRate` bytes/s
    * or faster, else the connection is closed (1008). 0 = off. Default 10 s.
    */
-  slowMessageTimeoutMs?: number;
+  slowMessageTimeoutMs?: number | undefined;
   /** Bytes per second a message in progress must average, after slowMessageTimeoutMs. Default 1024. */
-  minMessageRate?: number;
+  minMessageRate?: number | undefined;
   /** After we send Close, wait this long for the peer's Close before dropping it. Default 5 s. */
-  closeTimeoutMs?: number;
+  closeTimeoutMs?: number | undefined;
   /** TCP keep-alive probe delay; 0 = off. Default 0. */
-  keepAliveMs?: number;
+  keepAliveMs?: number | undefined;
   /** TCP_NODELAY: send small frames at once instead of coalescing (Nagle). Default true. */
-  noDelay?: boolean;
+  noDelay?: boolean | undefined;
   /** Accepted origins: undefined = same host as Host only, a list, '*' in a list, or a function. */
-  checkOrigin?: OriginPolicy;
+  checkOrigin?: OriginPolicy | undefined;
   /** Subprotocols the server speaks, most preferred first (§4.2.2). Default none. */
-  protocols?: readonly string[];
+  protocols?: readonly string[] | undefined;
   /**
    * Most connections at once (handshaking included); more are answered 503 and
    * closed before anything is read. Default: what the open-files limit allows
    * (soft limit − open descriptors − 64), so accept never meets EMFILE.
    */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /** Bytes the pool keeps for reuse after they are returned. Default 64 MiB. */
-  poolRetainedBytes?: number;
-  logLevel?: LogLevel;
+  poolRetainedBytes?: number | undefined;
+  logLevel?: LogLevel | undefined;
   /** Where log lines go. Default: process.stderr. */
-  logger?: (level: LogLevel, message: string) => void;
+  logger?: ((level: LogLevel, message: string) => void) | undefined;
 }
 
 export type ResolvedOptions = Required<Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections'>> & { maxConnections: number } &

@@ -13,16 +13,20 @@ import type { Handlers } from './handlers.js';
 import { Inbound } from './inbound.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Link } from './link.js';
+import { OpenConnections } from './open-connections.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import { ConnectionRegistry } from './registry.js';
 import { Reporter } from './reporter.js';
+import type { RouteTable } from './route-table.js';
 import { byteLengthOf, SendResult, type SendData } from './send-result.js';
 import { ServerHandshake } from './server-handshake.js';
-import { ReactorStats, type StatsSnapshot } from './stats.js';
+import type { StatsSnapshot } from './stats-snapshot.js';
+import { ReactorStats } from './stats.js';
 import { Timeouts } from './timeouts.js';
 import { ticks, TimerWheel } from './timer-wheel.js';
 import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from './topic-bridge.js';
 import { Topics } from './topics.js';
+import type { UpgradeRequest } from '../protocol/upgrade-request.js';
 import { Writer, type Receivers } from './writer.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -54,6 +58,8 @@ export class Reactor implements ConnectionOps {
   readonly reporter: Reporter;
   readonly lifecycle: Lifecycle;
   private readonly registry = new ConnectionRegistry();
+  /** The open connections, as `server.clients`. */
+  readonly openConnections = new OpenConnections(this.registry, this.stats);
   private readonly wheel: TimerWheel<Connection>;
   private readonly timeouts: Timeouts;
   private readonly flow: FlowControl;
@@ -69,6 +75,8 @@ export class Reactor implements ConnectionOps {
     handlers: Handlers,
     /** 'client' masks what it sends, expects unmasked frames and runs the client handshake. */
     readonly role: 'server' | 'client' = 'server',
+    /** A server with routes: `handlers` are then the table's dispatchers. */
+    routes?: RouteTable,
   ) {
     const o = (this.options = resolveOptions(options));
     this.reporter = new Reporter(o.logLevel, o.logger, handlers.error);
@@ -100,7 +108,7 @@ export class Reactor implements ConnectionOps {
     };
     this.inbound = new Inbound(receiverConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers);
     this.handshake = role === 'server'
-      ? new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade)
+      ? new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes)
       : new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound);
   }
 
@@ -168,6 +176,19 @@ export class Reactor implements ConnectionOps {
       // would reset the connection before the peer has read our answer.)
       this.handshake.onData(conn, buf, start, end);
     }
+  }
+
+  /**
+   * A request node:http already parsed (handleUpgrade): decided like one read
+   * from the socket; `head` is what followed it; `opened` is told when it opens.
+   */
+  upgradeParsed(conn: Connection, request: UpgradeRequest, head: Buffer, opened: ((conn: Connection) => void) | undefined): void {
+    (this.handshake as ServerHandshake).upgrade(conn, request, head, 0, head.length, opened);
+  }
+
+  /** Answers an upgrade request that was not valid (handleUpgrade's own checks), then closes. */
+  refuseUpgrade(conn: Connection, status: number, message: string, headers?: Readonly<Record<string, string>>): void {
+    (this.handshake as ServerHandshake).refuse(conn, status, message, headers);
   }
 
   /** The peer closed its side (EOF, errno 0) or the read failed. */

@@ -14,6 +14,7 @@ import { appendHead, releaseHead, takeHead } from './head-buffer.js';
 import type { Inbound } from './inbound.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Reporter } from './reporter.js';
+import type { RouteTable } from './route-table.js';
 import type { ReactorStats } from './stats.js';
 import type { Writer } from './writer.js';
 
@@ -47,6 +48,8 @@ export class ServerHandshake {
     private readonly stats: ReactorStats,
     private readonly reporter: Reporter,
     private readonly upgradeHook: Handlers['upgrade'],
+    /** A server with routes: the request path picks the handlers, and the upgrade hook is the route's. */
+    private readonly routes: RouteTable | undefined,
   ) {}
 
   onData(conn: Connection, buf: Buffer, start: number, end: number): void {
@@ -107,10 +110,20 @@ export class ServerHandshake {
 
   /** Parses the head `buf[start..headEnd)` and decides; `buf[headEnd..end)` is what followed it. */
   private process(conn: Connection, buf: Buffer, start: number, headEnd: number, end: number): void {
-    const settings = this.settings;
-    const result = parseUpgradeRequest(buf, start, headEnd, { maxHeaderSize: settings.maxHeaderSize });
+    const result = parseUpgradeRequest(buf, start, headEnd, { maxHeaderSize: this.settings.maxHeaderSize });
     if (!result.ok) return this.refuse(conn, result.status, result.message, result.headers);
-    const request = result as UpgradeRequest & { remoteAddress: string };
+    this.upgrade(conn, result, buf, headEnd, end, undefined);
+  }
+
+  /**
+   * Decides on a valid upgrade request: origin, route, the upgrade hook, then
+   * the 101 or a refusal. `buf[start..end)` is what followed the head. Also
+   * the entry for a request node:http already parsed (handleUpgrade), whose
+   * caller may be told when it opens (`opened`, after the open handler).
+   */
+  upgrade(conn: Connection, parsed: UpgradeRequest, buf: Buffer, start: number, end: number, opened: ((conn: Connection) => void) | undefined): void {
+    const settings = this.settings;
+    const request = parsed as UpgradeRequest & { remoteAddress: string };
     // Lazy: a getpeername syscall per upgrade is measurable, and most handlers never ask.
     Object.defineProperty(request, 'remoteAddress', { get: () => conn.remoteAddress, enumerable: true });
     let allowed = false;
@@ -120,8 +133,15 @@ export class ServerHandshake {
       this.reporter.report(error, conn);
     }
     if (!allowed) return this.refuse(conn, 403, 'origin not allowed');
+    let hook = this.upgradeHook;
+    const routes = this.routes;
+    if (routes !== undefined) {
+      const route = routes.select(request.url);
+      if (route < 0) return this.refuse(conn, 404, 'no WebSocket endpoint at this path');
+      routes.assign(conn, route);
+      hook = routes.upgradeHook(route);
+    }
     const protocol = selectSubprotocol(settings.protocols, request.protocols);
-    const hook = this.upgradeHook;
     let decision: UpgradeDecision<unknown> | Promise<UpgradeDecision<unknown>> = undefined;
     if (hook !== undefined) {
       try {
@@ -133,11 +153,11 @@ export class ServerHandshake {
     }
     if (isPromise(decision)) {
       // Hold what followed the head, stop reading, and decide when the hook does.
-      this.keep(conn, buf, headEnd, end);
+      this.keep(conn, buf, start, end);
       conn.flags |= State.Upgrading;
       this.flow.pause(conn);
       decision.then(
-        (settled) => this.decide(conn, request, settled, protocol),
+        (settled) => this.decide(conn, request, settled, protocol, opened),
         (error: unknown) => {
           this.reporter.report(error, conn);
           if ((conn.flags & State.Closed) !== 0) return;
@@ -148,14 +168,16 @@ export class ServerHandshake {
       return;
     }
     if (!this.accept(conn, request, decision, protocol)) return;
-    if (headEnd < end) this.inbound.read(conn, buf, headEnd, end);
+    if (opened !== undefined) this.inbound.afterOpen(conn, opened);
+    if (start < end) this.inbound.read(conn, buf, start, end);
   }
 
   /** The async upgrade hook settled: accept or refuse, then replay what was read meanwhile. */
-  private decide(conn: Connection, request: HandshakeRequest, decision: UpgradeDecision<unknown>, protocol: string | undefined): void {
+  private decide(conn: Connection, request: HandshakeRequest, decision: UpgradeDecision<unknown>, protocol: string | undefined, opened: ((conn: Connection) => void) | undefined): void {
     if ((conn.flags & State.Closed) !== 0) return; // timed out or gone while the hook ran
     this.settled(conn);
     if (!this.accept(conn, request, decision, protocol)) return;
+    if (opened !== undefined) this.inbound.afterOpen(conn, opened);
     const held = takeHead(conn);
     if (held === null) return;
     try {

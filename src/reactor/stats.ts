@@ -1,54 +1,8 @@
 import type { PoolStats } from '../pool/buffer-pool.js';
+import type { StatsSnapshot } from './stats-snapshot.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
 import type { RemoteStats } from './topic-bridge.js';
-
-/** What `server.stats()` returns: a plain object, safe to JSON.stringify or send over IPC. */
-export interface StatsSnapshot {
-  /** Open WebSocket connections (101 sent, not yet closed). */
-  connections: number;
-  /** TCP connections still in the HTTP upgrade. */
-  handshaking: number;
-  /** Connections with a partial frame or message in a pooled buffer right now. */
-  readingNow: number;
-  /** Connections with a write in flight (the kernel did not take everything at once). */
-  writingNow: number;
-  /** Bytes accepted by send() and not yet taken by the kernel, over all connections. */
-  bufferedBytes: number;
-  accepted: number;
-  opened: number;
-  closed: number;
-  handshakesRefused: number;
-  /** Connections answered 503 at accept because of maxConnections. */
-  connectionsRefused: number;
-  handshakeTimeouts: number;
-  idleTimeouts: number;
-  protocolErrors: number;
-  handlerErrors: number;
-  /** Heartbeat pings sent (pingIntervalMs). */
-  pingsSent: number;
-  /** Sends refused by maxBufferedBytes with backpressure 'drop'. */
-  sendsDropped: number;
-  /** Connections closed (1008) by maxBufferedBytes with backpressure 'close'. */
-  slowConsumersClosed: number;
-  /** Times reading a connection paused because its queue was high. */
-  readPauses: number;
-  /** Connections closed (1008) for trickling a message below minMessageRate. */
-  slowMessagesClosed: number;
-  /** Buffers the memory budget refused. */
-  memoryRefusals: number;
-  /** Connections dropped to get memory back under the budget. */
-  memoryShed: number;
-  bytesIn: number;
-  bytesOut: number;
-  messagesIn: number;
-  messagesOut: number;
-  framesOut: number;
-  topics: number;
-  pool: PoolStats;
-  /** What a topic bridge (e.g. lightws/redis) carried to and from other servers; zeros without one. */
-  remote: RemoteStats;
-}
 
 /** Counters the reactor bumps as things happen; the rest is counted when asked. */
 export class ReactorStats {
@@ -71,6 +25,8 @@ export class ReactorStats {
   bytesIn = 0;
   messagesIn = 0;
   messagesOut = 0;
+  /** Connections opened and not yet finished (closing ones included), for `server.clients.size`. */
+  openNow = 0;
 
   /** Walks the registry: O(connections), which is fine for a stats call and costs nothing per event. */
   snapshot(
@@ -81,19 +37,23 @@ export class ReactorStats {
     remote: RemoteStats,
   ): StatsSnapshot {
     let open = 0;
+    let overHandles = 0;
     let handshaking = 0;
     let readingNow = 0;
     let writingNow = 0;
     let bufferedBytes = 0;
     for (const conn of connections) {
-      if ((conn.flags & State.Open) !== 0) open++;
-      else if ((conn.flags & State.Handshaking) !== 0) handshaking++;
+      if ((conn.flags & State.Open) !== 0) {
+        open++;
+        if (conn.transport === 'handle') overHandles++;
+      } else if ((conn.flags & State.Handshaking) !== 0) handshaking++;
       if (conn.progress !== null) readingNow++;
       if ((conn.flags & State.Writing) !== 0) writingNow++;
       bufferedBytes += conn.bufferedAmount;
     }
     return {
       connections: open,
+      transports: { handle: overHandles, socket: open - overHandles },
       handshaking,
       readingNow,
       writingNow,

@@ -6,12 +6,16 @@ import type { ClientRequest } from '../reactor/client-request.js';
 import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
+import { checkParsedUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
 import { checkPort, type ListenAddress } from './listen-address.js';
 
 const kConn = Symbol('lightws.connection');
 type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: Connection };
 const EMPTY = Buffer.alloc(0);
 const EPIPE = -32;
+
+/** handleUpgrade's "it is open" callback (ws's), given the request as the caller passed it. */
+export type UpgradeOpened = (conn: Connection, request: IncomingMessage) => void;
 
 /**
  * The portable transport: the public net/tls API. It carries TLS, lives
@@ -80,15 +84,24 @@ export class SocketTransport implements Link<Connection> {
 
   /**
    * Takes over a socket whose upgrade request an http(s) server already
-   * parsed. The request head is replayed through the same handshake code as
-   * a raw connection, so validation, the upgrade hook and the 101 are the same.
+   * parsed. The request is checked as node:http parsed it, by the same rules
+   * as a request read from a socket (rebuilding its bytes to parse them again
+   * would cost more and lose the object), and reaches the upgrade hook and
+   * the open handler as `request.httpRequest`. `data` is the connection's
+   * first `conn.data`; `opened` is called once it is open.
    */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, data: unknown, opened: UpgradeOpened | undefined): void {
     const conn = this.adopt(socket as OwnedSocket);
     if (conn === undefined) return;
-    const raw = requestHead(request);
-    this.reactor.onData(conn, raw, 0, raw.length);
-    if (head.length > 0) this.reactor.onData(conn, head, 0, head.length);
+    if (data !== undefined) conn.data = data;
+    const checked = checkParsedUpgradeRequest(request, { maxHeaderSize: this.reactor.options.maxHeaderSize });
+    if (!checked.ok) {
+      this.reactor.refuseUpgrade(conn, checked.status, checked.message, checked.headers);
+      return;
+    }
+    const callback = opened === undefined ? undefined : (open: Connection) => opened(open, request);
+    const withRequest: UpgradeRequest & { httpRequest: IncomingMessage } = { ...checked, httpRequest: request };
+    this.reactor.upgradeParsed(conn, withRequest, head, callback);
   }
 
   write(conn: Connection, buf: Buffer, length: number): number {
@@ -210,12 +223,4 @@ function checkNetPermission(what: 'listen' | 'connect'): void {
   throw Object.assign(new Error(`${what} refused by Node's permission model: network access is not granted (run with --allow-net)`), {
     code: 'ERR_ACCESS_DENIED',
   });
-}
-
-/** Rebuilds the raw request head from what node:http parsed (rawHeaders keeps names, order and repeats). */
-function requestHead(request: IncomingMessage): Buffer {
-  let head = `${request.method ?? 'GET'} ${request.url ?? '/'} HTTP/${request.httpVersion}\r\n`;
-  const raw = request.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) head += `${raw[i]}: ${raw[i + 1]}\r\n`;
-  return Buffer.from(`${head}\r\n`, 'latin1');
 }

@@ -9,7 +9,7 @@ const run = promisify(execFile);
 /**
  * Node's own WebSocket client (undici, behind --experimental-websocket on
  * Node 20): a browser-grade peer written by someone else. Text, binary,
- * a 1 MiB message and a clean close with code and reason.
+ * a 1 MiB message and a clean close with code and reason, both echoed.
  */
 const CLIENT = `
 const ws = new WebSocket(process.argv[1], ['chat.v1']);
@@ -29,7 +29,7 @@ for (const transport of TRANSPORTS) {
     test("Node's built-in WebSocket client (undici): text, binary, 1 MiB, subprotocol, clean close", async () => {
       const s = await start(transport, { ...echo, protocols: ['chat.v1'] });
       const { stdout } = await run(process.execPath, ['--experimental-websocket', '--no-warnings', '-e', CLIENT, s.url], { timeout: 20000 });
-      assert.deepEqual(JSON.parse(stdout), { protocol: 'chat.v1', got: ['héllo', 'bin:1,2,3', `long:${1 << 20}`], code: 4000, reason: '', clean: true });
+      assert.deepEqual(JSON.parse(stdout), { protocol: 'chat.v1', got: ['héllo', 'bin:1,2,3', `long:${1 << 20}`], code: 4000, reason: 'done', clean: true }, 'the Close echo carries the reason back');
       await s.server.close();
     });
   });

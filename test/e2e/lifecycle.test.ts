@@ -16,13 +16,13 @@ function wsClosed(ws: WebSocket): Promise<[number, string]> {
 
 for (const transport of TRANSPORTS) {
   describe(`lifecycle over ${transport}`, () => {
-    test('§7.1.2: client-initiated close is echoed and reported once', async () => {
+    test('§7.1.2: client-initiated close is echoed with its code and reason (as ws does) and reported once', async () => {
       const closes: [number, string][] = [];
       const s = await start(transport, { close: (_c, code, reason) => void closes.push([code, reason]) });
       const ws = await openWs(s.url);
       const closed = wsClosed(ws);
       ws.close(4001, 'client done');
-      assert.deepEqual(await closed, [4001, '']);
+      assert.deepEqual(await closed, [4001, 'client done'], 'the echo carries the reason back');
       await until(() => closes.length === 1, 3000, 'the close handler');
       assert.deepEqual(closes, [[4001, 'client done']]);
       await s.server.close();

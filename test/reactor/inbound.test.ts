@@ -139,12 +139,12 @@ for (const c of PROTOCOL_ERRORS) {
   });
 }
 
-test("the peer's Close is echoed with its code, FIN follows, and nothing after it is read", () => {
+test("the peer's Close is echoed with its code and reason, FIN follows, and nothing after it is read", () => {
   const h = fakeReactor();
   const conn = h.link.open();
   h.link.feed(conn, Buffer.concat([closeFrame(4001, 'bye'), frame(Opcode.Text, 'too late')]));
   const s = h.link.socket(conn);
-  assert.deepEqual(s.frames().map((f) => [f.opcode, f.payload.toString('hex')]), [[Opcode.Close, '0fa1']], 'the code, not the reason');
+  assert.deepEqual(s.frames().map((f) => [f.opcode, f.payload.toString('hex')]), [[Opcode.Close, '0fa1' + Buffer.from('bye').toString('hex')]], 'the code and the reason, as ws echoes them');
   assert.equal(s.shutdowns, 1);
   assert.deepEqual(h.seen.messages, []);
   assert.equal(conn.isOpen, false);

@@ -4,6 +4,7 @@ import { encodeServerFrame } from '../support/frames.js';
 import { Opcode } from '../../src/protocol/opcode.js';
 import type { Connection } from '../../src/reactor/connection.js';
 import type { EndpointOptions } from '../../src/reactor/options.js';
+import { SendResult } from '../../src/reactor/send-result.js';
 import {
   CLEAN,
   closeFrame,
@@ -218,6 +219,6 @@ test('after the end, the connection reports closed and sends nothing', () => {
   h.link.feed(conn, frame(Opcode.Close, Buffer.alloc(0)));
   h.reactor.onEnd(conn);
   assert.deepEqual(h.seen.closes.map((c) => c.code), [1005], 'a Close without a code is reported as 1005');
-  assert.deepEqual([conn.isOpen, conn.send('x'), conn.ping()], [false, 0, 0]);
+  assert.deepEqual([conn.isOpen, conn.send('x'), conn.ping()], [false, SendResult.Dropped, SendResult.Dropped]);
   assert.equal(h.reactor.snapshot().closed, 1);
 });

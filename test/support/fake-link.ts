@@ -5,10 +5,12 @@ import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { Opcode } from '../../src/protocol/opcode.js';
 import type { ClientRequest } from '../../src/reactor/client-request.js';
 import type { Connection } from '../../src/reactor/connection.js';
+import type { Connection as PublicConnection } from '../../src/reactor/public-connection.js';
 import type { Handlers, UpgradeDecision } from '../../src/reactor/handlers.js';
 import type { Link } from '../../src/reactor/link.js';
 import type { EndpointOptions, LogLevel } from '../../src/reactor/options.js';
 import { Reactor } from '../../src/reactor/reactor.js';
+import type { RouteTable } from '../../src/reactor/route-table.js';
 import { frame } from './receiver-harness.js';
 import { decodeFrames, type WireFrame } from './wire-frames.js';
 
@@ -217,11 +219,11 @@ function socketOf(conn: Connection): FakeSocket {
 }
 
 /** What a test may add to the upgrade request. */
-export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers'>;
+export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers'> & { path?: string };
 
-/** A valid upgrade request for /chat (no Origin unless given, so the default same-origin policy lets it in). */
+/** A valid upgrade request, for /chat unless `path` says otherwise (no Origin unless given, so the default same-origin policy lets it in). */
 export function upgradeRequest(extras: RequestExtras = {}, key = generateKey()): string {
-  return buildClientRequest({ host: 'fake.test', path: '/chat', key, ...extras });
+  return buildClientRequest({ host: 'fake.test', key, ...extras, path: extras.path ?? '/chat' });
 }
 
 /** A masked Close frame from the peer. */
@@ -261,47 +263,52 @@ export interface FakeReactor {
   seen: Seen;
 }
 
+/** Every connection the reactor hands a handler is its own Connection, seen through the public interface. */
+function own(conn: PublicConnection): Connection {
+  return conn as Connection;
+}
+
 /**
  * A reactor on a fake link whose handlers record what they see and then
  * call the test's own (which may throw). Pool debugging is on, so a buffer
  * released twice throws and a released buffer is poisoned.
  */
-export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = {}, role: 'server' | 'client' = 'server'): FakeReactor {
+export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = {}, role: 'server' | 'client' = 'server', routes?: RouteTable): FakeReactor {
   process.env['LIGHTWS_POOL_DEBUG'] = '1';
   const seen: Seen = { opens: [], messages: [], pings: [], pongs: [], drains: [], closes: [], errors: [], logs: [] };
   const recording: Handlers = {
     upgrade: handlers.upgrade,
     open(conn, request) {
-      seen.opens.push(conn);
+      seen.opens.push(own(conn));
       handlers.open?.(conn, request);
     },
     message(conn, data, isBinary) {
-      seen.messages.push({ conn, data: Buffer.from(data), isBinary });
+      seen.messages.push({ conn: own(conn), data: Buffer.from(data), isBinary });
       handlers.message?.(conn, data, isBinary);
     },
     ping(conn, data) {
-      seen.pings.push({ conn, data: Buffer.from(data) });
+      seen.pings.push({ conn: own(conn), data: Buffer.from(data) });
       handlers.ping?.(conn, data);
     },
     pong(conn, data) {
-      seen.pongs.push({ conn, data: Buffer.from(data) });
+      seen.pongs.push({ conn: own(conn), data: Buffer.from(data) });
       handlers.pong?.(conn, data);
     },
     drain(conn) {
-      seen.drains.push(conn);
+      seen.drains.push(own(conn));
       handlers.drain?.(conn);
     },
     close(conn, code, reason) {
-      seen.closes.push({ conn, code, reason });
+      seen.closes.push({ conn: own(conn), code, reason });
       handlers.close?.(conn, code, reason);
     },
     error(error, conn) {
-      seen.errors.push({ error, conn });
+      seen.errors.push({ error, conn: conn === undefined ? undefined : own(conn) });
       handlers.error?.(error, conn);
     },
   };
   const logger = (level: LogLevel, message: string): void => void seen.logs.push({ level, message });
-  const reactor = new Reactor({ logLevel: 'warn', logger, ...options }, recording, role);
+  const reactor = new Reactor({ logLevel: 'warn', logger, ...options }, recording, role, routes);
   return { reactor, link: new FakeLink(reactor), seen };
 }
 

@@ -4,7 +4,11 @@
  * Prints its port and cap as JSON, then answers 'stats' lines on stdin.
  */
 import { createInterface } from 'node:readline';
-import { createServer } from '../../src/index.js';
+import { createServer, type Server } from '../../src/index.js';
+import type { Reactor } from '../../src/reactor/reactor.js';
+
+/** The cap the server computed from the fd limit is the reactor's, which the public API does not show. */
+const internals = (server: Server<unknown>): Reactor => (server as unknown as { reactor: Reactor }).reactor;
 
 const [transport, cap] = process.argv.slice(2) as ['handle' | 'socket', string];
 const server = createServer({
@@ -14,7 +18,7 @@ const server = createServer({
   message: (conn, data, isBinary) => void conn.send(data, isBinary),
 });
 const address = await server.listen(0, '127.0.0.1');
-process.stdout.write(`${JSON.stringify({ port: address.port, maxConnections: server.reactor.options.maxConnections })}\n`);
+process.stdout.write(`${JSON.stringify({ port: address.port, maxConnections: internals(server).options.maxConnections })}\n`);
 createInterface({ input: process.stdin }).on('line', () => {
   const stats = server.stats();
   process.stdout.write(`${JSON.stringify({ connections: stats.connections, refused: stats.connectionsRefused })}\n`);

@@ -5,7 +5,7 @@ export const TRANSPORTS = ['handle', 'socket'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
 export interface Started<U = unknown> {
-  server: Server<U>;
+  server: Server<U | undefined>;
   port: number;
   url: string;
   /** Errors the server reported through its `error` handler. */
@@ -13,7 +13,7 @@ export interface Started<U = unknown> {
 }
 
 /** Starts a server on a free loopback port with pool debugging on. */
-export async function start<U = unknown>(transport: Transport, options: ServerOptions<U> = {}): Promise<Started<U>> {
+export async function start<U = unknown>(transport: Transport, options: ServerOptions<U | undefined> = {}): Promise<Started<U>> {
   process.env.LIGHTWS_POOL_DEBUG = '1';
   const errors: Error[] = [];
   const server = createServer<U>({

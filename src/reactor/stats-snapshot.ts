@@ -1,0 +1,51 @@
+import type { PoolStats } from '../pool/buffer-pool.js';
+import type { RemoteStats } from './topic-bridge.js';
+
+/** What `server.stats()` returns: a plain object, safe to JSON.stringify or send over IPC. */
+export interface StatsSnapshot {
+  /** Open WebSocket connections (101 sent, not yet closed). */
+  connections: number;
+  /** The open connections by what carries them: `listen` uses one transport, `handleUpgrade` always 'socket'. */
+  transports: { handle: number; socket: number };
+  /** TCP connections still in the HTTP upgrade. */
+  handshaking: number;
+  /** Connections with a partial frame or message in a pooled buffer right now. */
+  readingNow: number;
+  /** Connections with a write in flight (the kernel did not take everything at once). */
+  writingNow: number;
+  /** Bytes accepted by send() and not yet taken by the kernel, over all connections. */
+  bufferedBytes: number;
+  accepted: number;
+  opened: number;
+  closed: number;
+  handshakesRefused: number;
+  /** Connections answered 503 at accept because of maxConnections. */
+  connectionsRefused: number;
+  handshakeTimeouts: number;
+  idleTimeouts: number;
+  protocolErrors: number;
+  handlerErrors: number;
+  /** Heartbeat pings sent (pingIntervalMs). */
+  pingsSent: number;
+  /** Sends refused by maxBufferedBytes with backpressure 'drop'. */
+  sendsDropped: number;
+  /** Connections closed (1008) by maxBufferedBytes with backpressure 'close'. */
+  slowConsumersClosed: number;
+  /** Times reading a connection paused because its queue was high. */
+  readPauses: number;
+  /** Connections closed (1008) for trickling a message below minMessageRate. */
+  slowMessagesClosed: number;
+  /** Buffers the memory budget refused. */
+  memoryRefusals: number;
+  /** Connections dropped to get memory back under the budget. */
+  memoryShed: number;
+  bytesIn: number;
+  bytesOut: number;
+  messagesIn: number;
+  messagesOut: number;
+  framesOut: number;
+  topics: number;
+  pool: PoolStats;
+  /** What a topic bridge (e.g. lightws/redis) carried to and from other servers; zeros without one. */
+  remote: RemoteStats;
+}
