@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createServer } from '../../src/index.js';
+import { startRedis, type RedisProcess } from '../support/redis-server.js';
 
 /**
  * The README's examples are programs: every ```js and ```ts block is written
@@ -23,6 +24,9 @@ const run = promisify(execFile);
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const readme = readFileSync(join(repo, 'README.md'), 'utf8');
 const tsc7 = join(repo, 'node_modules/typescript/bin/tsc');
+
+/** The Redis the README's examples name; the test points them at its own redis-server. */
+const README_REDIS = 'redis://127.0.0.1:6379';
 
 interface Example { language: 'js' | 'ts'; line: number; code: string }
 
@@ -68,8 +72,15 @@ describe('README', () => {
     mkdirSync(join(work, 'node_modules/@types'), { recursive: true });
     symlinkSync(repo, join(work, 'node_modules/lightws'), 'dir'); // the package by its name, as users import it
     symlinkSync(realpathSync(join(repo, 'node_modules/@types/node')), join(work, 'node_modules/@types/node'), 'dir');
+    // The "Several servers" examples talk to a real redis-server: ours, on a free port.
+    for (const client of ['redis', 'ioredis']) symlinkSync(realpathSync(join(repo, 'node_modules', client)), join(work, 'node_modules', client), 'dir');
+    let redis: RedisProcess | undefined;
+    if (all.some((example) => example.code.includes(README_REDIS))) {
+      redis = await startRedis();
+      t.after(() => redis?.stop());
+    }
     const files = all.map((example, i) => ({ example, file: `example-${i + 1}-line-${example.line}.${example.language}` }));
-    for (const { example, file } of files) writeFileSync(join(work, file), example.code);
+    for (const { example, file } of files) writeFileSync(join(work, file), example.code.replaceAll(README_REDIS, redis?.url ?? README_REDIS));
     const typescript = files.filter((f) => f.example.language === 'ts').map((f) => f.file);
     writeFileSync(join(work, 'tsconfig.json'), JSON.stringify({
       compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, types: ['node'], outDir: 'out' },
@@ -85,7 +96,7 @@ describe('README', () => {
     await Promise.all(files.map(async ({ example, file }) => {
       const script = example.language === 'ts' ? join('out', file.replace(/\.ts$/, '.js')) : file.replace(/\.js$/, '.mjs');
       if (example.language === 'js') {
-        writeFileSync(join(work, script), example.code);
+        writeFileSync(join(work, script), example.code.replaceAll(README_REDIS, redis?.url ?? README_REDIS));
         await node(['--check', script], work);
       }
       const stdout = await node([script], work);

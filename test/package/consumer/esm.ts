@@ -10,7 +10,7 @@ function expectType<T extends true>(): T | undefined {
 }
 
 // The public Connection: its members, and nothing of the reactor's.
-expectType<Equal<keyof Connection, 'data' | 'isOpen' | 'bufferedAmount' | 'protocol' | 'remoteAddress' | 'transport' | 'send' | 'ping' | 'pong' | 'close' | 'terminate' | 'subscribe' | 'unsubscribe' | 'isSubscribed' | 'pause' | 'resume'>>();
+expectType<Equal<keyof Connection, 'data' | 'isOpen' | 'bufferedAmount' | 'protocol' | 'remoteAddress' | 'transport' | 'send' | 'ping' | 'pong' | 'close' | 'terminate' | 'subscribe' | 'unsubscribe' | 'isSubscribed' | 'publish' | 'pause' | 'resume'>>();
 function internals(conn: Connection): void {
   // @ts-expect-error not public
   void conn.flags;
