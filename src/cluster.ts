@@ -7,6 +7,14 @@ import { bindServerHandle, reusePortSupported } from './transport/server-handle.
 
 /** Set in a worker's environment: its index. */
 const WORKER_ENV = 'LIGHTWS_CLUSTER_WORKER';
+/** A worker's semi-space (MiB) unless the flags say otherwise: see ClusterOptions.execArgv. */
+const WORKER_SEMI_SPACE = '--max-semi-space-size=1';
+
+/** The workers' Node flags: see ClusterOptions.execArgv. */
+export function workerExecArgv(given: readonly string[] | undefined, own: readonly string[]): string[] {
+  if (given !== undefined) return [...given];
+  return own.some((flag) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(flag)) ? [...own] : [...own, WORKER_SEMI_SPACE];
+}
 
 export interface ClusterOptions {
   /** Worker processes, each with its own reactor. */
@@ -22,7 +30,13 @@ export interface ClusterOptions {
    * (22.12+, 23.1+, on Linux and the BSDs); true where it does not throws.
    */
   reusePort?: boolean;
-  /** Node flags for the workers (see README "Cluster"). Default: the primary's own, process.execArgv. */
+  /**
+   * Node flags for the workers. Default: the primary's own (process.execArgv)
+   * and, unless they size it themselves, --max-semi-space-size=1: V8 grows
+   * the young generation to 16 MiB per semi-space under the handshakes'
+   * garbage and keeps it resident, ~2 KiB per idle connection at 17k per
+   * worker (docs/benchmarks.md, the million). Given, used as is.
+   */
   execArgv?: readonly string[];
   /** Restart a worker that dies after this long; 0 = do not. Default 1000. */
   restartDelayMs?: number;
@@ -158,7 +172,7 @@ class Primary implements ClusterPrimary {
   private spawn(index: number): Promise<void> {
     const worker = fork(process.argv[1]!, process.argv.slice(2), {
       env: { ...process.env, [WORKER_ENV]: String(index) },
-      execArgv: [...(this.options.execArgv ?? process.execArgv)],
+      execArgv: workerExecArgv(this.options.execArgv, process.execArgv),
       stdio: 'inherit',
     });
     this.workers[index] = worker;

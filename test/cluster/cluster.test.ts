@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { workerExecArgv } from '../../src/cluster.js';
 import { createClient, startCluster, type ClusterOptions, type Connection } from '../../src/index.js';
 import { reusePortSupported } from '../../src/transport/server-handle.js';
 import { requireRawBindings } from '../../src/transport/raw-bindings.js';
@@ -107,13 +108,24 @@ test('with SO_REUSEPORT the kernel spreads connections evenly over the workers',
   await cluster.ask('close');
 });
 
-test('execArgv sets the workers\' Node flags (default: the primary\'s)', async () => {
-  const cluster = await startClusterProcess(2, { execArgv: ['--max-semi-space-size=1', '--stack-size=900'] });
+test('execArgv sets the workers\' Node flags as given', async () => {
+  const cluster = await startClusterProcess(2, { execArgv: ['--stack-size=900'] });
   for (const pid of cluster.pids) {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
-    assert.ok(argv.includes('--max-semi-space-size=1') && argv.includes('--stack-size=900'), `worker ${pid}: ${argv.join(' ')}`);
+    assert.ok(argv.includes('--stack-size=900') && !argv.some((a) => a.startsWith('--max-semi-space-size')), `worker ${pid}: ${argv.join(' ')}`);
   }
   await cluster.ask('close');
+});
+
+test('by default the workers get the primary\'s flags and a 1 MiB semi-space, unless the primary sizes it', async () => {
+  const cluster = await startClusterProcess(1);
+  const argv = readFileSync(`/proc/${cluster.pids[0]!}/cmdline`, 'latin1').split('\0');
+  assert.ok(argv.includes('--max-semi-space-size=1'), argv.join(' '));
+  await cluster.ask('close');
+  assert.deepEqual(workerExecArgv(undefined, ['--trace-gc']), ['--trace-gc', '--max-semi-space-size=1']);
+  assert.deepEqual(workerExecArgv(undefined, ['--max-semi-space-size=8']), ['--max-semi-space-size=8']);
+  assert.deepEqual(workerExecArgv(undefined, ['--max_semi_space_size', '4']), ['--max_semi_space_size', '4']);
+  assert.deepEqual(workerExecArgv([], ['--trace-gc']), []);
 });
 
 test('a crashed worker is reported and restarted; the port keeps serving', async () => {
