@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tlsModule from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClientRequest } from '../reactor/client-request.js';
@@ -8,6 +9,14 @@ import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
 import { checkParsedUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
 import { checkPort, type ListenAddress } from './listen-address.js';
+
+/**
+ * node:tls, loaded on first use: it pulls in the TLS and crypto stack, ~1.1 MB
+ * per process, which a plain server or a cluster worker on the handle
+ * transport (53 of them at a million connections) never needs.
+ */
+let tlsLoaded: typeof tlsModule | undefined;
+const tls = (): typeof tlsModule => (tlsLoaded ??= createRequire(import.meta.url)('node:tls') as typeof tlsModule);
 
 const kConn = Symbol('lightws.connection');
 type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: Connection };
@@ -56,12 +65,12 @@ export class SocketTransport implements Link<Connection> {
   }
 
   /** Listens with net, or tls when `tlsOptions` is given. */
-  async listen(port: number, host?: string, tlsOptions?: tls.TlsOptions, backlog = 511): Promise<ListenAddress> {
+  async listen(port: number, host?: string, tlsOptions?: tlsModule.TlsOptions, backlog = 511): Promise<ListenAddress> {
     checkPort(port);
     checkNetPermission('listen');
     const onSocket = (socket: net.Socket): void => this.adoptSocket(socket);
     const server = tlsOptions
-      ? tls.createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
+      ? tls().createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
       : net.createServer({ allowHalfOpen: true, noDelay: this.reactor.options.noDelay }, onSocket);
     if (tlsOptions) {
       server.on('tlsClientError', (error: Error) => this.reactor.reporter.log('info', `TLS handshake failed: ${error.message}`));
@@ -148,7 +157,7 @@ export class SocketTransport implements Link<Connection> {
     port: number,
     localAddress: string | undefined,
     localPort: number | undefined,
-    tlsOptions: tls.ConnectionOptions | undefined,
+    tlsOptions: tlsModule.ConnectionOptions | undefined,
     request: ClientRequest,
     failed: (error: Error) => void,
     track: (conn: Connection) => void,
@@ -160,7 +169,7 @@ export class SocketTransport implements Link<Connection> {
       return;
     }
     const socket = tlsOptions
-      ? tls.connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) })
+      ? tls().connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) })
       : net.connect({ host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) });
     const onConnectError = (error: Error): void => failed(error);
     socket.once('error', onConnectError);
