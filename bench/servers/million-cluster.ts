@@ -30,7 +30,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { WebSocket } from 'ws';
-import { createServer, startCluster } from '../../src/index.js';
 import { exitWithParent } from '../lib/ipc.js';
 import { reportHeapOnSignal } from './heap-on-signal.js';
 
@@ -51,6 +50,8 @@ const idle = Number(values['idle-timeout']) || (ping > 0 ? ping * 2 + 15_000 : 0
 /** One JSON line on stdout, to the orchestrator. */
 const reply = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 async function runLightws(): Promise<void> {
+  // Loaded here only, as ws is in runWs: neither system's workers carry the other in their fixed memory.
+  const { createServer, startCluster } = await import('../../src/index.js');
   const fill = Number(values.fill);
   const exits: unknown[] = [];
   let full = false;
@@ -100,7 +101,6 @@ type WsMessage = { ws: 'listening'; port: number } | { ws: 'stats'; id: number; 
 
 async function runWs(): Promise<void> {
   if (cluster.isWorker) {
-    // Loaded here only: lightws workers should not carry ws in their memory.
     const { WebSocketServer } = await import('ws');
     reportHeapOnSignal();
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', backlog: 511, perMessageDeflate: false, clientTracking: true });
