@@ -10,6 +10,7 @@ export { createClient, type Client, type ClientOptions, type ClientHandlers, typ
 export type { ClientRequest, ClientResponse } from './reactor/client-request.js';
 export type { Connection } from './reactor/public-connection.js';
 export type { Clients } from './reactor/clients.js';
+export type { HttpRequest, HttpResponse, RequestHandler } from './reactor/request-handler.js';
 export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeAcceptanceWithData, DataUpgradeDecision, UpgradeRefusal } from './reactor/handlers.js';
 export type { EndpointOptions, LogLevel } from './reactor/options.js';
 export { DEFAULTS } from './reactor/options.js';

@@ -60,7 +60,7 @@ export interface CloseResult {
   terminated: number;
 }
 
-const HANDLER_NAMES = ['upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
+const HANDLER_NAMES = ['request', 'upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
 
 /**
  * A WebSocket server: one reactor, one or two transports. `listen` serves
@@ -166,6 +166,14 @@ export class Server<UserData = unknown> {
 
   stats(): StatsSnapshot {
     return this.reactor.snapshot();
+  }
+
+  /**
+   * `stats()` in the Prometheus text exposition format (0.0.4), what
+   * `metricsPath` serves: for your own HTTP server's `/metrics`.
+   */
+  metrics(): string {
+    return this.reactor.metrics();
   }
 
   /** Connections held, handshaking ones included (`clients.size` counts the open ones). */

@@ -10,17 +10,20 @@ import { State } from './connection-state.js';
 import { Connection, type ConnectionOps } from './connection.js';
 import { FlowControl } from './flow-control.js';
 import type { Handlers } from './handlers.js';
+import { HttpExchange } from './http-exchange.js';
 import { Inbound } from './inbound.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Link } from './link.js';
+import { renderMetrics } from './metrics.js';
 import { OpenConnections } from './open-connections.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import { ConnectionRegistry } from './registry.js';
 import { Reporter } from './reporter.js';
 import type { RouteTable } from './route-table.js';
 import { byteLengthOf, SendResult, type SendData } from './send-result.js';
-import { ServerHandshake } from './server-handshake.js';
+import { ServerHandshake, type RefusedRequest } from './server-handshake.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
+import { drainAndEnd } from './shutdown.js';
 import { ReactorStats } from './stats.js';
 import { Timeouts } from './timeouts.js';
 import { ticks, TimerWheel } from './timer-wheel.js';
@@ -65,6 +68,8 @@ export class Reactor implements ConnectionOps {
   private readonly flow: FlowControl;
   private readonly inbound: Inbound;
   private readonly handshake: ServerHandshake | ClientHandshake;
+  /** Plain HTTP requests on the server's port (server role only). */
+  readonly http: HttpExchange | undefined;
   /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
   private bridge: TopicBridge | null = null;
   /** The whole HTTP response for a connection over maxConnections. */
@@ -96,7 +101,7 @@ export class Reactor implements ConnectionOps {
       role === 'client' ? new MaskKeySource() : null,
     );
     this.wheel = new TimerWheel<Connection>(64, (conn) => this.timeouts.expired(conn));
-    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs));
+    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs), role);
     this.flow = new FlowControl(this.registry, this.lifecycle, this.stats, this.reporter, o.backpressure, handlers.drain);
     this.timeouts = new Timeouts(this.wheel, this.lifecycle, this.writer, this.stats, o);
     const receiverConfig: ReceiverConfig = {
@@ -106,10 +111,16 @@ export class Reactor implements ConnectionOps {
       minFragmentSize: o.minFragmentSize,
       lender: this.pool,
     };
-    this.inbound = new Inbound(receiverConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers);
-    this.handshake = role === 'server'
-      ? new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes)
-      : new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound);
+    this.inbound = new Inbound(receiverConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers, role);
+    if (role === 'server') {
+      const http = new HttpExchange(o, this.pool, this.writer, this.lifecycle, this.flow, this.timeouts, this.stats, this.reporter, handlers.request, routes, () => this.metrics());
+      const handshake = new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes, http);
+      http.readHeld = (conn) => handshake.readHeld(conn);
+      this.http = http;
+      this.handshake = handshake;
+    } else {
+      this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound);
+    }
   }
 
   /** A connection class for one transport: the reactor and link sit on its prototype, not on each connection. */
@@ -187,8 +198,8 @@ export class Reactor implements ConnectionOps {
   }
 
   /** Answers an upgrade request that was not valid (handleUpgrade's own checks), then closes. */
-  refuseUpgrade(conn: Connection, status: number, message: string, headers?: Readonly<Record<string, string>>): void {
-    (this.handshake as ServerHandshake).refuse(conn, status, message, headers);
+  refuseUpgrade(conn: Connection, status: number, message: string, headers?: Readonly<Record<string, string>>, request?: RefusedRequest): void {
+    (this.handshake as ServerHandshake).refuse(conn, status, message, headers, request);
   }
 
   /** The peer closed its side (EOF, errno 0) or the read failed. */
@@ -296,21 +307,20 @@ export class Reactor implements ConnectionOps {
   }
 
   /**
-   * Graceful end of everything: Close (`code`, 1001 by default) to every
-   * connection (those still handshaking are dropped), wait up to `timeoutMs`
-   * for them to finish the closing handshake, drop the rest, stop the
-   * timers. Resolves with how many closed in time and how many were dropped.
+   * Graceful end of everything (shutdown.ts): Close (`code`, 1001 by
+   * default) to every WebSocket, drop those still handshaking, wait up to
+   * `timeoutMs`, drop the rest, stop the timers. Resolves with how many
+   * closed in time and how many were dropped.
    */
   async shutdown(timeoutMs: number, code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<{ closed: number; terminated: number }> {
-    const before = this.registry.size;
-    this.registry.forEach((conn) => this.lifecycle.close(conn, code, reason));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.registry.whenEmpty(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-    const terminated = this.registry.size;
-    this.registry.forEach((conn) => this.lifecycle.terminate(conn));
+    const result = await drainAndEnd(this.registry, this.lifecycle, this.stats, this.http, timeoutMs, code, reason);
     this.stop();
-    return { closed: before - terminated, terminated };
+    return result;
+  }
+
+  /** This server's metrics in the Prometheus text format (0.0.4). */
+  metrics(): string {
+    return renderMetrics([{ labels: {}, stats: this.snapshot() }]);
   }
 
   get connectionCount(): number {
