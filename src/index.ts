@@ -15,6 +15,7 @@ export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, Up
 export type { EndpointOptions, LogLevel } from './reactor/options.js';
 export { DEFAULTS } from './reactor/options.js';
 export type { StatsSnapshot } from './reactor/stats-snapshot.js';
+export { DIAGNOSTICS_CHANNELS, type OpenMessage, type CloseMessage, type RefusedMessage, type ProtocolErrorMessage, type RequestMessage } from './reactor/diagnostics.js';
 export type { TopicBridge, BridgeHost, RemoteStats } from './reactor/topic-bridge.js';
 export { SendResult, type SendData } from './reactor/send-result.js';
 export type { ListenAddress } from './transport/listen-address.js';

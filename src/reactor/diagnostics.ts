@@ -53,7 +53,8 @@ export interface RequestMessage {
   readonly remoteAddress: string;
 }
 
-export const CHANNEL_NAMES = {
+/** The channels' names, for `diagnostics_channel.subscribe(DIAGNOSTICS_CHANNELS.open, fn)`. */
+export const DIAGNOSTICS_CHANNELS = {
   open: 'lightws:connection:open',
   close: 'lightws:connection:close',
   refused: 'lightws:handshake:refused',
@@ -63,9 +64,9 @@ export const CHANNEL_NAMES = {
 
 /** The channel objects, made once (Node keeps one per name; holding them saves the lookup). */
 export const channels = {
-  open: diagnostics_channel.channel(CHANNEL_NAMES.open),
-  close: diagnostics_channel.channel(CHANNEL_NAMES.close),
-  refused: diagnostics_channel.channel(CHANNEL_NAMES.refused),
-  protocolError: diagnostics_channel.channel(CHANNEL_NAMES.protocolError),
-  request: diagnostics_channel.channel(CHANNEL_NAMES.request),
+  open: diagnostics_channel.channel(DIAGNOSTICS_CHANNELS.open),
+  close: diagnostics_channel.channel(DIAGNOSTICS_CHANNELS.close),
+  refused: diagnostics_channel.channel(DIAGNOSTICS_CHANNELS.refused),
+  protocolError: diagnostics_channel.channel(DIAGNOSTICS_CHANNELS.protocolError),
+  request: diagnostics_channel.channel(DIAGNOSTICS_CHANNELS.request),
 } as const;

@@ -1,8 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnostics_channel from 'node:diagnostics_channel';
-import { createServer, type LogLevel } from '../../src/index.js';
-import { CHANNEL_NAMES } from '../../src/reactor/diagnostics.js';
+import { createServer, DIAGNOSTICS_CHANNELS, type LogLevel } from '../../src/index.js';
 import { HttpRawClient } from '../support/http-client.js';
 import { parseExposition, seriesKey, type ParsedFamily } from '../support/prometheus-parser.js';
 import { RawClient } from '../support/raw-client.js';
@@ -77,7 +76,7 @@ for (const transport of TRANSPORTS) {
 
     test('diagnostics_channel: open, close, refused, protocol error and request events, with what they are about', async (t) => {
       const events: [string, Record<string, unknown>][] = [];
-      const subscribers = Object.values(CHANNEL_NAMES).map((name) => {
+      const subscribers = Object.values(DIAGNOSTICS_CHANNELS).map((name) => {
         const fn = (message: unknown): void => void events.push([name, message as Record<string, unknown>]);
         diagnostics_channel.subscribe(name, fn);
         return () => diagnostics_channel.unsubscribe(name, fn);
@@ -90,20 +89,20 @@ for (const transport of TRANSPORTS) {
         health.send('GET', '/healthz');
         await health.next();
         health.destroy();
-        await until(() => events.filter(([name]) => name === CHANNEL_NAMES.close).length === 2, 3000, 'both closes');
+        await until(() => events.filter(([name]) => name === DIAGNOSTICS_CHANNELS.close).length === 2, 3000, 'both closes');
         const of = (name: string) => events.filter(([n]) => n === name).map(([, m]) => m);
-        assert.equal(of(CHANNEL_NAMES.open).length, 2);
-        assert.equal(of(CHANNEL_NAMES.open)[0]!.role, 'server');
-        assert.deepEqual(of(CHANNEL_NAMES.close).map((m) => m.code).sort(), [1007, 4001]);
-        assert.match(String(of(CHANNEL_NAMES.close)[0]!.remoteAddress), /^127\.0\.0\.1:\d+$/);
-        const [refused] = of(CHANNEL_NAMES.refused);
+        assert.equal(of(DIAGNOSTICS_CHANNELS.open).length, 2);
+        assert.equal(of(DIAGNOSTICS_CHANNELS.open)[0]!.role, 'server');
+        assert.deepEqual(of(DIAGNOSTICS_CHANNELS.close).map((m) => m.code).sort(), [1007, 4001]);
+        assert.match(String(of(DIAGNOSTICS_CHANNELS.close)[0]!.remoteAddress), /^127\.0\.0\.1:\d+$/);
+        const [refused] = of(DIAGNOSTICS_CHANNELS.refused);
         assert.equal(refused!.status, 403);
         assert.equal(refused!.origin, 'https://elsewhere.example');
         assert.equal(refused!.url, '/');
-        const [error] = of(CHANNEL_NAMES.protocolError);
+        const [error] = of(DIAGNOSTICS_CHANNELS.protocolError);
         assert.equal(error!.code, 1007);
         assert.equal((error!.error as Error).name, 'InvalidUtf8');
-        assert.deepEqual(of(CHANNEL_NAMES.request).map((m) => [m.method, m.url, m.status]), [['GET', '/healthz', 200]]);
+        assert.deepEqual(of(DIAGNOSTICS_CHANNELS.request).map((m) => [m.method, m.url, m.status]), [['GET', '/healthz', 200]]);
       } finally {
         for (const unsubscribe of subscribers) unsubscribe();
       }
