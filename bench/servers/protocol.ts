@@ -3,7 +3,11 @@
  * orchestrator spawns and drives them all the same way (servers/launch.ts: bench:echo,
  * bench:handshake, bench:broadcast; bench/profile.ts runs lightws.js under a profiler):
  *
- *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket]
+ *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--diagnostics]
+ *
+ * Every server also answers `GET /healthz` with 200 `ok` over plain HTTP on its port (bench:http),
+ * lightws with its built-in healthPath, ws through the node:http server it sits behind, uWS with
+ * `app.get`; other plain requests get 426 (lightws, ws) or 404 (uWS).
  *
  * stdout carries JSON lines only. The first is `{"ready":true,"port":N,"native":bool,"pid":P,...}`.
  * Then each line on stdin is a command, answered by one JSON line:
@@ -64,6 +68,8 @@ export interface ServerArgs {
   mode: Mode;
   /** lightws only: 'handle' or 'socket'. */
   transport: string | undefined;
+  /** lightws only: subscribe a no-op to every lightws diagnostics channel (what an APM agent does). */
+  diagnostics: boolean;
 }
 
 export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerArgs {
@@ -74,13 +80,14 @@ export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerA
       host: { type: 'string', default: '127.0.0.1' },
       mode: { type: 'string', default: 'echo' },
       transport: { type: 'string' },
+      diagnostics: { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0–65535, not ${values.port}`);
   const mode = values.mode as Mode;
   if (!MODES.includes(mode)) throw new RangeError(`--mode must be ${MODES.join('|')}, not ${values.mode}`);
-  return { port, host: values.host, mode, transport: values.transport };
+  return { port, host: values.host, mode, transport: values.transport, diagnostics: values.diagnostics === true };
 }
 
 function line(value: unknown): void {
