@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createServer, startCluster, type TransportChoice } from './index.js';
+import { createServer, startCluster, type DeflateMode, type TransportChoice } from './index.js';
 import { VERSION } from './version.js';
 
 const USAGE = `lightws ${VERSION}
 
 Usage:
   lightws echo [--port 9001] [--host HOST] [--transport auto|handle|socket] [--workers N]
-               [--max-message BYTES] [--tls-cert FILE --tls-key FILE] [--log-level LEVEL]
+               [--max-message BYTES] [--deflate off|shared|window] [--tls-cert FILE --tls-key FILE]
+               [--log-level LEVEL]
 
 echo: a WebSocket server that sends every text and binary message back.
+--deflate MODE: negotiate permessage-deflate (RFC 7692); see README "Compression".
 --workers N: N processes share the port (cluster mode), each with its own reactor.
 SIGINT/SIGTERM close it gracefully (1001 to every connection).`;
 
@@ -30,6 +32,7 @@ async function main(argv: string[]): Promise<void> {
         host: { type: 'string' },
         transport: { type: 'string', default: 'auto' },
         'max-message': { type: 'string' },
+        deflate: { type: 'string', default: 'off' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
@@ -49,6 +52,8 @@ async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535, not ${values.port}`);
   const maxMessageSize = values['max-message'] === undefined ? undefined : Number(values['max-message']);
   if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) fail('--max-message must be a positive integer');
+  const deflate = values.deflate as DeflateMode;
+  if (deflate !== 'off' && deflate !== 'shared' && deflate !== 'window') fail(`--deflate must be off, shared or window, not ${values.deflate}`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
   const tls = values['tls-cert'] !== undefined ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
 
@@ -57,6 +62,7 @@ async function main(argv: string[]): Promise<void> {
   const echoServer = () => createServer({
     transport: values.transport as TransportChoice,
     maxMessageSize,
+    deflate,
     tls,
     logLevel: values['log-level'] as 'info',
     message(conn, data, isBinary) {

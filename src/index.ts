@@ -8,9 +8,9 @@ export { createClient, Client, type ClientOptions, type ClientHandlers, type Con
 export type { ClientRequest, ClientResponse } from './reactor/client-request.js';
 export { Connection } from './reactor/connection.js';
 export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeRefusal } from './reactor/handlers.js';
-export type { EndpointOptions, LogLevel } from './reactor/options.js';
+export type { DeflateMode, EndpointOptions, LogLevel } from './reactor/options.js';
 export { DEFAULTS } from './reactor/options.js';
-export type { StatsSnapshot } from './reactor/stats.js';
+export type { DeflateStats, StatsSnapshot } from './reactor/stats.js';
 export { SendResult, type SendData } from './reactor/send-result.js';
 export type { ListenAddress } from './transport/listen-address.js';
 export { CloseCode, closeCodeName } from './protocol/close-code.js';

@@ -16,3 +16,11 @@ export type SendResult = (typeof SendResult)[keyof typeof SendResult];
 export function byteLengthOf(data: SendData): number {
   return typeof data === 'string' ? Buffer.byteLength(data) : (data as ArrayBufferView | ArrayBuffer).byteLength;
 }
+
+/** The bytes of what `send` was given, when it is not a string: a view, never a copy. */
+export function toBytes(data: Exclude<SendData, string>): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError('send() takes a string, Buffer, TypedArray, DataView or ArrayBuffer');
+}

@@ -5,6 +5,7 @@ import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '
 import { checkOrigin, type OriginPolicy } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
+import type { Compression } from './compression.js';
 import { extrasOf, type ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
@@ -47,6 +48,7 @@ export class ServerHandshake {
     private readonly stats: ReactorStats,
     private readonly reporter: Reporter,
     private readonly upgradeHook: Handlers['upgrade'],
+    private readonly compression: Compression | null = null,
   ) {}
 
   onData(conn: Connection, buf: Buffer, start: number, end: number): void {
@@ -187,9 +189,11 @@ export class ServerHandshake {
       this.refuse(conn, 500, 'internal error');
       return false;
     }
+    // An offer we decline never fails the handshake: the 101 then goes without the extension (RFC 7692 §5).
+    const extensions = this.compression?.negotiate(conn, request.extensions);
     let response: string;
     try {
-      response = buildSwitchingProtocols({ key: request.key, protocol, headers: decision?.headers });
+      response = buildSwitchingProtocols({ key: request.key, protocol, extensions, headers: decision?.headers });
     } catch (error) {
       this.reporter.report(error, conn);
       this.refuse(conn, 500, 'internal error');

@@ -1,3 +1,4 @@
+import type { DeflateEngine } from '../compression/deflate-engine.js';
 import type { PoolStats } from '../pool/buffer-pool.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
@@ -45,6 +46,30 @@ export interface StatsSnapshot {
   framesOut: number;
   topics: number;
   pool: PoolStats;
+  /** permessage-deflate; all zero when the `deflate` option is 'off'. */
+  deflate: DeflateStats;
+}
+
+/** permessage-deflate's part of stats(). */
+export interface DeflateStats {
+  /** Open connections that negotiated the extension. */
+  connections: number;
+  /** Of those, connections holding their own contexts (window mode). */
+  sessions: number;
+  /** zlib contexts alive now, the shared ones included. */
+  contexts: number;
+  /** Bytes reserved by connections' own contexts, against `maxBytes` (maxDeflateBytes). */
+  reservedBytes: number;
+  maxBytes: number;
+  /** Estimated bytes of the contexts every connection shares (a few per server). */
+  sharedBytes: number;
+  /** Connections accepted without the extension because the budget was full. */
+  declinedForBudget: number;
+  messagesCompressed: number;
+  bytesBeforeCompression: number;
+  bytesAfterCompression: number;
+  messagesInflated: number;
+  bytesInflated: number;
 }
 
 /** Counters the reactor bumps as things happen; the rest is counted when asked. */
@@ -75,8 +100,11 @@ export class ReactorStats {
     writer: { readonly bytesOut: number; readonly framesOut: number },
     pool: PoolStats,
     topics: number,
+    deflate: DeflateEngine | null,
   ): StatsSnapshot {
     let open = 0;
+    let deflating = 0;
+    let sessions = 0;
     let handshaking = 0;
     let readingNow = 0;
     let writingNow = 0;
@@ -86,6 +114,8 @@ export class ReactorStats {
       else if ((conn.flags & State.Handshaking) !== 0) handshaking++;
       if (conn.progress !== null) readingNow++;
       if ((conn.flags & State.Writing) !== 0) writingNow++;
+      if ((conn.flags & (State.Deflate | State.Open)) === (State.Deflate | State.Open)) deflating++;
+      if (conn.extras?.deflate != null) sessions++;
       bufferedBytes += conn.bufferedAmount;
     }
     return {
@@ -117,6 +147,20 @@ export class ReactorStats {
       framesOut: writer.framesOut,
       topics,
       pool,
+      deflate: {
+        connections: deflating,
+        sessions,
+        contexts: deflate?.contexts ?? 0,
+        reservedBytes: deflate?.budget.reserved ?? 0,
+        maxBytes: deflate?.budget.max ?? 0,
+        sharedBytes: deflate?.budget.shared ?? 0,
+        declinedForBudget: deflate?.budget.declined ?? 0,
+        messagesCompressed: deflate?.counters.messagesCompressed ?? 0,
+        bytesBeforeCompression: deflate?.counters.bytesBeforeCompression ?? 0,
+        bytesAfterCompression: deflate?.counters.bytesAfterCompression ?? 0,
+        messagesInflated: deflate?.counters.messagesInflated ?? 0,
+        bytesInflated: deflate?.counters.bytesInflated ?? 0,
+      },
     };
   }
 }
