@@ -69,3 +69,18 @@ export class Decompressor {
     this.ctx.close();
   }
 }
+
+/**
+ * A compressed message that refers back into an earlier message's window:
+ * valid only to a receiver that kept that window (context takeover), so the
+ * first message of a connection cannot be it.
+ */
+export function backReference(): Buffer {
+  const ctx = ZlibContext.deflate({ windowBits: 15, memLevel: 8, level: 6 });
+  const text = Buffer.from('a sentence long enough to be found again in the window');
+  const out = Buffer.alloc(1024);
+  ctx.process(zlib.constants.Z_SYNC_FLUSH, text, 0, text.length, out, 0, out.length);
+  const free = ctx.process(zlib.constants.Z_SYNC_FLUSH, text, 0, text.length, out, 0, out.length);
+  ctx.close();
+  return Buffer.from(out.subarray(0, out.length - free - 4));
+}
