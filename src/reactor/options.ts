@@ -97,7 +97,7 @@ export interface EndpointOptions {
   /**
    * Budget for the connections' own zlib contexts ('window' mode); when one
    * more connection's would pass it, that connection is accepted without the
-   * extension. Default 64 MiB.
+   * extension. Default 256 MiB.
    */
   maxDeflateBytes?: number;
   logLevel?: LogLevel;
@@ -130,7 +130,7 @@ export const DEFAULTS = {
   deflateWindowBits: 12,
   deflateMemLevel: 8,
   deflateLevel: 6,
-  maxDeflateBytes: 64 * 1024 * 1024,
+  maxDeflateBytes: 256 * 1024 * 1024,
   logLevel: 'warn' as LogLevel,
 } as const;
 
