@@ -47,8 +47,6 @@ export class Compression {
   private readonly out = new CodecOutput();
   private readonly inflated = new CodecOutput();
   private readonly policy: DeflatePolicy;
-  /** Per broadcast: the frame compressed for each shared window size, undefined until needed, null when it did not pay. */
-  private readonly packed: (SharedFrame | null | undefined)[] = new Array<SharedFrame | null | undefined>(16).fill(undefined);
 
   constructor(
     readonly engine: DeflateEngine,
@@ -139,7 +137,9 @@ export class Compression {
     if (length < this.threshold) return this.writer.writeToMany(receivers, opcode, data);
     let plain: SharedFrame | null = null;
     let count = 0;
-    const packed = this.packed;
+    // The frame compressed for each shared window size in use: undefined until needed, null when it
+    // did not pay. Local, not a field: a close handler run by a failed write may broadcast again.
+    const packed: (SharedFrame | null | undefined)[] = [];
     try {
       receivers.forEach((conn) => {
         const flags = conn.flags;
@@ -163,10 +163,7 @@ export class Compression {
       });
     } finally {
       (plain as SharedFrame | null)?.release(); // (assigned in the loop's closure)
-      for (let bits = 9; bits < packed.length; bits++) {
-        packed[bits]?.release();
-        packed[bits] = undefined;
-      }
+      for (const frame of packed) frame?.release();
     }
     return count;
   }
