@@ -70,7 +70,7 @@ if (deflate?.idle?.summary) {
   const n = thousands(Number(deflate.config?.['idle-connections'] ?? 19_900));
   const names: [string, string][] = [
     ['handle', 'lightws, no deflate'], ['handle-shared', 'lightws shared'], ['handle-window', 'lightws window (idle)'],
-    ['ws', 'ws, no deflate'], ['ws-deflate', 'ws perMessageDeflate'], ['uws', 'uWS.js, no deflate'], ['uws-shared', 'uWS.js SHARED_COMPRESSOR'],
+    ['ws', 'ws, no deflate'], ['ws-deflate', 'ws deflate'], ['uws', 'uWS.js, no deflate'], ['uws-shared', 'uWS.js shared'],
   ];
   write('deflate-memory-per-connection', barChart({
     title: `RSS per idle connection, permessage-deflate off and negotiated (${n} connections, lower is better)`,
