@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createServer, DEFAULTS, startCluster, type ListenAddress, type LogLevel, type Server, type ServerOptions, type TransportChoice } from './index.js';
+import { createServer, DEFAULTS, startCluster, type DeflateMode, type ListenAddress, type LogLevel, type Server, type ServerOptions, type TransportChoice } from './index.js';
 import { redisTopics, type RedisTopics } from './redis/index.js';
 import { loadRedisLibrary, REDIS_LIBRARY_MISSING, type RedisLibrary } from './redis/load-library.js';
 import { VERSION } from './version.js';
@@ -15,11 +15,12 @@ const USAGE = `lightws ${VERSION}
 
 Usage:
   lightws echo [--port 9001] [--host HOST] [--transport auto|handle|socket] [--workers N]
-               [--max-message BYTES] [--tls-cert FILE --tls-key FILE]
+               [--max-message BYTES] [--deflate off|shared|window] [--tls-cert FILE --tls-key FILE]
                [--log-level ${LOG_LEVELS.join('|')}] [--redis redis://HOST:PORT]
 
 echo: a WebSocket server that sends every text and binary message back.
 --host HOST: the address to bind; without it, all interfaces (IPv6 and IPv4).
+--deflate MODE: negotiate permessage-deflate (RFC 7692); see README "Compression".
 --workers N: N processes share the port (cluster mode), each with its own reactor;
              cluster mode uses the handle transport and serves no TLS.
 --log-level LEVEL: default ${CLI_LOG_LEVEL} here; the library's default (logLevel) is ${DEFAULTS.logLevel}.
@@ -31,7 +32,7 @@ SIGINT/SIGTERM close it gracefully (1001 to every connection).
 Exit status: 0 after a graceful close, 2 for a usage mistake, 1 when the server cannot start.`;
 
 /** The settings the command line gives every server it makes. */
-type ServerSettings = Pick<ServerOptions, 'transport' | 'maxMessageSize' | 'tls' | 'logLevel'>;
+type ServerSettings = Pick<ServerOptions, 'transport' | 'maxMessageSize' | 'deflate' | 'tls' | 'logLevel'>;
 
 function fail(message: string): never {
   process.stderr.write(`lightws: ${message}\n\n${USAGE}\n`);
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
         host: { type: 'string' },
         transport: { type: 'string', default: 'auto' },
         'max-message': { type: 'string' },
+        deflate: { type: 'string', default: 'off' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'log-level': { type: 'string', default: CLI_LOG_LEVEL },
@@ -69,6 +71,8 @@ async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535, not ${values.port}`);
   const maxMessageSize = values['max-message'] === undefined ? undefined : Number(values['max-message']);
   if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) fail('--max-message must be a positive integer');
+  const deflate = values.deflate as DeflateMode;
+  if (deflate !== 'off' && deflate !== 'shared' && deflate !== 'window') fail(`--deflate must be off, shared or window, not ${values.deflate}`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
   const wantsTls = values['tls-cert'] !== undefined;
   const transport = values.transport as TransportChoice;
@@ -86,7 +90,7 @@ async function main(argv: string[]): Promise<void> {
   const library = redisUrl === undefined ? undefined : (await loadRedisLibrary()) ?? fail(REDIS_LIBRARY_MISSING);
   // Past this point a failure is not a usage mistake: unreadable files, a port in use (exit 1).
   const tls = wantsTls ? { cert: readFileSync(values['tls-cert']!), key: readFileSync(values['tls-key']!) } : undefined;
-  const options: ServerSettings = { transport, maxMessageSize, tls, logLevel };
+  const options: ServerSettings = { transport, maxMessageSize, deflate, tls, logLevel };
   const echoServer = (): Server => (library === undefined ? createServer({
     ...options,
     message(conn, data, isBinary) {

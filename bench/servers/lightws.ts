@@ -3,14 +3,15 @@
  *
  *   node dist/bench/servers/lightws.js --port 0 --mode echo|broadcast|idle [--transport handle|socket]
  */
-import { createServer, type Server } from '../../src/index.js';
+import { createServer, type DeflateMode, type Server } from '../../src/index.js';
 import { type BenchServer, type Mode, isMain, runServerProcess } from './protocol.js';
 
-export async function startLightws(port: number, mode: Mode, transport: 'handle' | 'socket' = 'handle', host = '127.0.0.1'): Promise<BenchServer> {
+export async function startLightws(port: number, mode: Mode, transport: 'handle' | 'socket' = 'handle', host = '127.0.0.1', deflate: DeflateMode = 'off'): Promise<BenchServer> {
   if (transport !== 'handle' && transport !== 'socket') throw new RangeError(`--transport must be handle or socket, not ${String(transport)}`);
   let server: Server;
   server = createServer({
     transport,
+    deflate,
     logLevel: 'warn',
     message:
       mode === 'echo' ? (conn, data, isBinary) => void conn.send(data, isBinary)
@@ -21,7 +22,7 @@ export async function startLightws(port: number, mode: Mode, transport: 'handle'
   return {
     port: address.port,
     native: false, // no addon: lightws is plain JavaScript by design
-    info: { transport: server.transport },
+    info: { transport: server.transport, deflate },
     connections: () => server.connections,
     broadcast: (data, isBinary) => server.broadcast(data, isBinary),
     close: async () => void (await server.close({ timeoutMs: 1_000 })),
@@ -29,5 +30,8 @@ export async function startLightws(port: number, mode: Mode, transport: 'handle'
 }
 
 if (isMain(import.meta.url)) {
-  void runServerProcess('lightws', ({ port, host, mode, transport }) => startLightws(port, mode, (transport ?? 'handle') as 'handle', host));
+  void runServerProcess('lightws', ({ port, host, mode, transport, deflate }) => {
+    if (deflate === 'on') throw new RangeError("lightws's --deflate is shared or window");
+    return startLightws(port, mode, (transport ?? 'handle') as 'handle', host, deflate);
+  });
 }

@@ -22,9 +22,10 @@ function wsNativeMasking(): string | null {
   return addon ?? null;
 }
 
-export async function startWs(port: number, mode: Mode, host = '127.0.0.1'): Promise<BenchServer> {
-  // perMessageDeflate is off by default in ws 8; maxPayload matches lightws's 16 MiB default.
-  const wss = new WebSocketServer({ port, host, maxPayload: 16 * 1024 * 1024 });
+export async function startWs(port: number, mode: Mode, host = '127.0.0.1', deflate = false): Promise<BenchServer> {
+  // perMessageDeflate is off by default in ws 8 (deflate: on with its defaults: context takeover,
+  // a zlib context pair per connection, threshold 1024); maxPayload matches lightws's 16 MiB default.
+  const wss = new WebSocketServer({ port, host, maxPayload: 16 * 1024 * 1024, perMessageDeflate: deflate });
   const broadcast = (data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): number => {
     let sent = 0;
     for (const client of wss.clients) {
@@ -68,5 +69,5 @@ export async function startWs(port: number, mode: Mode, host = '127.0.0.1'): Pro
 }
 
 if (isMain(import.meta.url)) {
-  void runServerProcess('ws', ({ port, host, mode }) => startWs(port, mode, host));
+  void runServerProcess('ws', ({ port, host, mode, deflate }) => startWs(port, mode, host, deflate !== 'off'));
 }

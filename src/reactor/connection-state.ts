@@ -25,6 +25,12 @@ export const State = {
   ReadBlocked: 1 << 9,
   /** A heartbeat ping is out and nothing has come back since. */
   Pinged: 1 << 10,
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 may mark a message.
+   * Bits 12–14 hold the window of the shared compressor this connection needs
+   * (see compression.ts); a connection in `shared` mode needs nothing else.
+   */
+  Deflate: 1 << 11,
 } as const;
 
 /**

@@ -1,3 +1,4 @@
+import type { DeflateEngine } from '../compression/deflate-engine.js';
 import type { PoolStats } from '../pool/buffer-pool.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
 import { State } from './connection-state.js';
@@ -35,9 +36,12 @@ export class ReactorStats {
     pool: PoolStats,
     topics: number,
     remote: RemoteStats,
+    deflate: DeflateEngine | null,
   ): StatsSnapshot {
     let open = 0;
     let overHandles = 0;
+    let deflating = 0;
+    let sessions = 0;
     let handshaking = 0;
     let readingNow = 0;
     let writingNow = 0;
@@ -49,6 +53,8 @@ export class ReactorStats {
       } else if ((conn.flags & State.Handshaking) !== 0) handshaking++;
       if (conn.progress !== null) readingNow++;
       if ((conn.flags & State.Writing) !== 0) writingNow++;
+      if ((conn.flags & (State.Deflate | State.Open)) === (State.Deflate | State.Open)) deflating++;
+      if (conn.extras?.deflate != null) sessions++;
       bufferedBytes += conn.bufferedAmount;
     }
     return {
@@ -82,6 +88,20 @@ export class ReactorStats {
       topics,
       pool,
       remote,
+      deflate: {
+        connections: deflating,
+        sessions,
+        contexts: deflate?.contexts ?? 0,
+        reservedBytes: deflate?.budget.reserved ?? 0,
+        maxBytes: deflate?.budget.max ?? 0,
+        sharedBytes: deflate?.budget.shared ?? 0,
+        declinedForBudget: deflate?.budget.declined ?? 0,
+        messagesCompressed: deflate?.counters.messagesCompressed ?? 0,
+        bytesBeforeCompression: deflate?.counters.bytesBeforeCompression ?? 0,
+        bytesAfterCompression: deflate?.counters.bytesAfterCompression ?? 0,
+        messagesInflated: deflate?.counters.messagesInflated ?? 0,
+        bytesInflated: deflate?.counters.bytesInflated ?? 0,
+      },
     };
   }
 }
