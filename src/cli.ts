@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { LogLevel, TransportChoice } from './index.js';
+import type { DeflateMode, LogLevel, TransportChoice } from './index.js';
 import { chatCommand, echoCommand, type CliSettings, type RedisChoice } from './cli/commands.js';
 import { checkOrigin } from './protocol/origin.js';
 import { serveCluster, serveOne } from './cli/serve.js';
@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<void> {
         host: { type: 'string' },
         transport: { type: 'string', default: 'auto' },
         'max-message': { type: 'string' },
+        deflate: { type: 'string', default: 'off' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'log-level': { type: 'string', default: CLI_LOG_LEVEL },
@@ -65,6 +66,8 @@ async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535, not ${values.port}`);
   const maxMessageSize = values['max-message'] === undefined ? undefined : Number(values['max-message']);
   if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) fail('--max-message must be a positive integer');
+  const deflate = values.deflate as DeflateMode;
+  if (deflate !== 'off' && deflate !== 'shared' && deflate !== 'window') fail(`--deflate must be off, shared or window, not ${values.deflate}`);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
   const wantsTls = values['tls-cert'] !== undefined;
   const transport = values.transport as TransportChoice;
@@ -83,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
   const redis: RedisChoice | undefined = redisUrl === undefined ? undefined : { url: redisUrl, library: (await loadRedisLibrary()) ?? fail(REDIS_LIBRARY_MISSING) };
   // Past this point a failure is not a usage mistake: unreadable files, a port in use (exit 1).
   const tls = wantsTls ? { cert: readFileSync(values['tls-cert']!), key: readFileSync(values['tls-key']!) } : undefined;
-  const settings: CliSettings = { transport, maxMessageSize, tls, logLevel, checkOrigin };
+  const settings: CliSettings = { transport, maxMessageSize, deflate, tls, logLevel, checkOrigin };
   const served = COMMANDS[command](settings, redis);
   // Topics across workers: through Redis when given, else the chat's go through the primary.
   if (workers > 1) return serveCluster(served, workers, port, values.host, command === 'chat' && redis === undefined);

@@ -101,6 +101,8 @@ export interface RawClientOptions {
   maxInFlight?: number;
   /** Fail a connection whose 101 has not arrived by then. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** A Sec-WebSocket-Extensions offer to send (e.g. a browser's permessage-deflate offer); none by default. */
+  extensions?: string;
   /** Bytes the server sent after the handshake, in `buf[start, end)`. `buf` is the shared slab: consume synchronously. */
   onData?: (conn: RawConnection, buf: Buffer, start: number, end: number) => void;
   /** The server closed (or reset) an open connection; errno 0 for EOF. */
@@ -238,7 +240,7 @@ export class RawClientPool {
       const { host, port, path } = this.options;
       const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
       // Latin1 strings are copied by the binding, so the shared req only needs replacing if the write went async.
-      err = h.writeLatin1String(this.writeReq, buildClientRequest({ host: hostHeader, path: path ?? '/', key: conn.key }));
+      err = h.writeLatin1String(this.writeReq, buildClientRequest({ host: hostHeader, path: path ?? '/', key: conn.key, extensions: this.options.extensions }));
       if (err === 0 && this.raw.state[this.raw.kAsync] !== 0) this.writeReq = new this.raw.WriteWrap();
     }
     if (err !== 0) this.fail(conn, errnoName(err));
@@ -262,7 +264,7 @@ export class RawClientPool {
       else if (conn.head === null) conn.head = Buffer.from(this.slab.subarray(0, nread));
       return;
     }
-    const result = validateServerResponse(buf, 0, headEnd, { key: conn.key });
+    const result = validateServerResponse(buf, 0, headEnd, { key: conn.key, extensions: this.options.extensions });
     if (!result.ok) { this.fail(conn, result.error.kind); return; }
     this.pending.delete(conn);
     this.inFlight--;

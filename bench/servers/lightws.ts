@@ -1,21 +1,24 @@
 /**
  * lightws as a benchmark server process (see protocol.ts):
  *
- *   node dist/bench/servers/lightws.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--diagnostics]
+ *   node dist/bench/servers/lightws.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--deflate off|shared|window] [--diagnostics]
  *
  * --diagnostics subscribes a no-op to each of lightws's diagnostics_channel channels, as an APM
  * agent would: the kind `handle-dc` (launch.ts), to compare with `handle` in the same run.
  */
 import diagnostics_channel from 'node:diagnostics_channel';
-import { createServer, DIAGNOSTICS_CHANNELS, type Server } from '../../src/index.js';
+import { createServer, DIAGNOSTICS_CHANNELS, type DeflateMode, type Server } from '../../src/index.js';
 import { type BenchServer, type Mode, isMain, runServerProcess } from './protocol.js';
 
-export async function startLightws(port: number, mode: Mode, transport: 'handle' | 'socket' = 'handle', host = '127.0.0.1', diagnostics = false): Promise<BenchServer> {
+export async function startLightws(
+  port: number, mode: Mode, transport: 'handle' | 'socket' = 'handle', host = '127.0.0.1', deflate: DeflateMode = 'off', diagnostics = false,
+): Promise<BenchServer> {
   if (transport !== 'handle' && transport !== 'socket') throw new RangeError(`--transport must be handle or socket, not ${String(transport)}`);
   if (diagnostics) for (const name of Object.values(DIAGNOSTICS_CHANNELS)) diagnostics_channel.subscribe(name, () => {});
   let server: Server;
   server = createServer({
     transport,
+    deflate,
     logLevel: 'warn',
     healthPath: '/healthz',
     message:
@@ -27,7 +30,7 @@ export async function startLightws(port: number, mode: Mode, transport: 'handle'
   return {
     port: address.port,
     native: false, // no addon: lightws is plain JavaScript by design
-    info: { transport: server.transport, diagnostics },
+    info: { transport: server.transport, deflate, diagnostics },
     // WebSockets only (server.connections counts HTTP keep-alive connections too), as ws's clients.size.
     connections: () => server.clients.size,
     broadcast: (data, isBinary) => server.broadcast(data, isBinary),
@@ -36,5 +39,8 @@ export async function startLightws(port: number, mode: Mode, transport: 'handle'
 }
 
 if (isMain(import.meta.url)) {
-  void runServerProcess('lightws', ({ port, host, mode, transport, diagnostics }) => startLightws(port, mode, (transport ?? 'handle') as 'handle', host, diagnostics));
+  void runServerProcess('lightws', ({ port, host, mode, transport, deflate, diagnostics }) => {
+    if (deflate === 'on') throw new RangeError("lightws's --deflate is shared or window");
+    return startLightws(port, mode, (transport ?? 'handle') as 'handle', host, deflate, diagnostics);
+  });
 }

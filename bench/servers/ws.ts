@@ -33,12 +33,13 @@ function plainHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
   res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' }).end(body);
 }
 
-export async function startWs(port: number, mode: Mode, host = '127.0.0.1'): Promise<BenchServer> {
+export async function startWs(port: number, mode: Mode, host = '127.0.0.1', deflate = false): Promise<BenchServer> {
   // ws behind node:http, as an application that also serves HTTP runs it (what ws's `port`
-  // option does too, with our /healthz added). perMessageDeflate is off by default in ws 8;
-  // maxPayload matches lightws's 16 MiB default.
+  // option does too, with our /healthz added). perMessageDeflate is off by default in ws 8
+  // (deflate: on with its defaults: context takeover, a zlib context pair per connection,
+  // threshold 1024); maxPayload matches lightws's 16 MiB default.
   const httpServer = http.createServer(plainHttp);
-  const wss = new WebSocketServer({ server: httpServer, maxPayload: 16 * 1024 * 1024 });
+  const wss = new WebSocketServer({ server: httpServer, maxPayload: 16 * 1024 * 1024, perMessageDeflate: deflate });
   const broadcast = (data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): number => {
     let sent = 0;
     for (const client of wss.clients) {
@@ -83,5 +84,5 @@ export async function startWs(port: number, mode: Mode, host = '127.0.0.1'): Pro
 }
 
 if (isMain(import.meta.url)) {
-  void runServerProcess('ws', ({ port, host, mode }) => startWs(port, mode, host));
+  void runServerProcess('ws', ({ port, host, mode, deflate }) => startWs(port, mode, host, deflate !== 'off'));
 }

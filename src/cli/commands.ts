@@ -5,7 +5,7 @@ import type { RedisLibrary } from '../redis/load-library.js';
 import { reachable, type Served } from './serve.js';
 
 /** The settings the command line gives every server it makes. */
-export type CliSettings = Pick<ServerSettings, 'transport' | 'maxMessageSize' | 'tls' | 'logLevel' | 'checkOrigin'>;
+export type CliSettings = Pick<ServerSettings, 'transport' | 'maxMessageSize' | 'deflate' | 'tls' | 'logLevel' | 'checkOrigin'>;
 
 /** Where topics go beyond this process: a Redis (its URL and client library), or nowhere. */
 export interface RedisChoice {

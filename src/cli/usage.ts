@@ -10,8 +10,8 @@ export const USAGE = `lightws ${VERSION}
 
 Usage:
   lightws echo [--port 9001] [--host HOST] [--transport auto|handle|socket] [--workers N]
-               [--max-message BYTES] [--tls-cert FILE --tls-key FILE] [--allow-origin LIST|*]
-               [--log-level ${LOG_LEVELS.join('|')}] [--redis redis://HOST:PORT]
+               [--max-message BYTES] [--deflate off|shared|window] [--tls-cert FILE --tls-key FILE]
+               [--allow-origin LIST|*] [--log-level ${LOG_LEVELS.join('|')}] [--redis redis://HOST:PORT]
   lightws chat [the same options]
 
 echo: a WebSocket server that sends every text and binary message back.
@@ -19,6 +19,7 @@ chat: a chat for browsers on one port: the page at /, the WebSocket at /ws (room
   nicknames: /ws?room=NAME&nick=NAME), /benchmark sends "test message" to everyone, /healthz
   and /metrics (Prometheus). Open the printed http:// URL; ?room=..&nick=.. picks yours.
 --host HOST: the address to bind; without it, all interfaces (IPv6 and IPv4).
+--deflate MODE: negotiate permessage-deflate (RFC 7692); see README "Compression".
 --workers N: N processes share the port (cluster mode), each with its own reactor;
              cluster mode uses the handle transport and serves no TLS. The chat's rooms reach
              every worker through the primary (or through Redis with --redis).

@@ -25,7 +25,12 @@ export const State = {
   ReadBlocked: 1 << 9,
   /** A heartbeat ping is out and nothing has come back since. */
   Pinged: 1 << 10,
-  // (Bits 11–14 are left for permessage-deflate.)
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 may mark a message.
+   * Bits 12–14 hold the window of the shared compressor this connection needs
+   * (see compression.ts); a connection in `shared` mode needs nothing else.
+   */
+  Deflate: 1 << 11,
   /**
    * The connection carries plain HTTP requests (http-exchange.ts): kept open
    * between them (keep-alive) and through a drain, counted in `stats().http`.

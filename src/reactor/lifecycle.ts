@@ -1,3 +1,4 @@
+import type { DeflateEngine } from '../compression/deflate-engine.js';
 import type { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode, closeCodeClass } from '../protocol/close-code.js';
 import { encodeClosePayload } from '../protocol/close-payload.js';
@@ -50,6 +51,8 @@ export class Lifecycle {
     /** Ticks the peer has to answer our Close (closeTimeoutMs). */
     private readonly closeTicks: number,
     private readonly role: 'server' | 'client',
+    /** permessage-deflate, when enabled: a connection's own contexts are closed when it ends. */
+    private readonly deflate: DeflateEngine | null = null,
   ) {}
 
   /**
@@ -157,6 +160,11 @@ export class Lifecycle {
     this.topics.unsubscribeAll(conn);
     this.writer.discard(conn);
     releaseHead(this.pool, conn);
+    const session = conn.extras?.deflate;
+    if (session != null) {
+      this.deflate!.release(session);
+      conn.extras!.deflate = null;
+    }
     conn.link.destroy(conn);
     this.stats.closed++;
     if ((flags & State.Http) !== 0) this.stats.httpNow--;

@@ -3,6 +3,7 @@ import type { OriginPolicy } from '../protocol/origin.js';
 import { connectionCapFromFdLimit } from './fd-limit.js';
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
+export type DeflateMode = 'off' | 'shared' | 'window';
 
 /**
  * The settings both endpoints (RFC 6455 §1.2: server and client) share:
@@ -92,6 +93,29 @@ export interface EndpointOptions {
   maxConnections?: number | undefined;
   /** Bytes the pool keeps for reuse after they are returned. Default 64 MiB. */
   poolRetainedBytes?: number | undefined;
+  /**
+   * permessage-deflate (RFC 7692), offered by every browser. 'off' (default):
+   * never negotiated. 'shared': no context takeover in either direction, so one
+   * compressor and one decompressor serve every connection and a connection
+   * holds no zlib state at all. 'window': context takeover (better ratio on
+   * repetitive streams) with each connection's own contexts, created when
+   * first used, bounded by `deflateWindowBits` and counted in `maxDeflateBytes`.
+   */
+  deflate?: DeflateMode | undefined;
+  /** Messages shorter than this (bytes) are sent uncompressed. Default 1024. */
+  deflateThreshold?: number | undefined;
+  /** 'window' mode: the largest LZ77 window of a connection's own contexts, 9–15. Default 12 (4 KiB). */
+  deflateWindowBits?: number | undefined;
+  /** zlib memLevel of compressors, 1–9. Default 8. */
+  deflateMemLevel?: number | undefined;
+  /** zlib compression level, 0–9 (-1: zlib's default, 6). Default 6. */
+  deflateLevel?: number | undefined;
+  /**
+   * Budget for the connections' own zlib contexts ('window' mode); when one
+   * more connection's would pass it, that connection is accepted without the
+   * extension. Default 256 MiB.
+   */
+  maxDeflateBytes?: number | undefined;
   logLevel?: LogLevel | undefined;
   /** Where log lines go. Default: process.stderr. */
   logger?: ((level: LogLevel, message: string) => void) | undefined;
@@ -118,6 +142,12 @@ export const DEFAULTS = {
   noDelay: true,
   protocols: [] as readonly string[],
   poolRetainedBytes: 64 * 1024 * 1024,
+  deflate: 'off' as DeflateMode,
+  deflateThreshold: 1024,
+  deflateWindowBits: 12,
+  deflateMemLevel: 8,
+  deflateLevel: 6,
+  maxDeflateBytes: 256 * 1024 * 1024,
   logLevel: 'warn' as LogLevel,
 } as const;
 
@@ -157,6 +187,12 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
     protocols: options.protocols ?? DEFAULTS.protocols,
     maxConnections: options.maxConnections ?? connectionCapFromFdLimit() ?? Number.MAX_SAFE_INTEGER,
     poolRetainedBytes: options.poolRetainedBytes ?? DEFAULTS.poolRetainedBytes,
+    deflate: options.deflate ?? DEFAULTS.deflate,
+    deflateThreshold: options.deflateThreshold ?? DEFAULTS.deflateThreshold,
+    deflateWindowBits: options.deflateWindowBits ?? DEFAULTS.deflateWindowBits,
+    deflateMemLevel: options.deflateMemLevel ?? DEFAULTS.deflateMemLevel,
+    deflateLevel: options.deflateLevel ?? DEFAULTS.deflateLevel,
+    maxDeflateBytes: options.maxDeflateBytes ?? DEFAULTS.maxDeflateBytes,
     logLevel: options.logLevel ?? DEFAULTS.logLevel,
     logger: options.logger ?? writeToStderr,
   };
@@ -182,6 +218,12 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
   if (resolved.pingIntervalMs !== 0 && resolved.idleTimeoutMs !== 0 && resolved.idleTimeoutMs <= resolved.pingIntervalMs) {
     throw new RangeError('idleTimeoutMs must be longer than pingIntervalMs, so a ping can be answered before the connection is dropped');
   }
+  if (resolved.deflate !== 'off' && resolved.deflate !== 'shared' && resolved.deflate !== 'window') throw new RangeError("deflate must be 'off', 'shared' or 'window'");
+  positive('deflateThreshold', resolved.deflateThreshold, 2 ** 31 - 1, true);
+  within('deflateWindowBits', resolved.deflateWindowBits, 9, 15);
+  within('deflateMemLevel', resolved.deflateMemLevel, 1, 9);
+  within('deflateLevel', resolved.deflateLevel, -1, 9);
+  positive('maxDeflateBytes', resolved.maxDeflateBytes, Number.MAX_SAFE_INTEGER, true);
   if (!(resolved.logLevel in LEVELS)) throw new RangeError(`logLevel must be one of ${Object.keys(LEVELS).join(', ')}`);
   return resolved;
 }
@@ -190,4 +232,8 @@ function positive(name: string, value: number, max: number, zeroAllowed = false)
   if (!Number.isInteger(value) || value < (zeroAllowed ? 0 : 1) || value > max) {
     throw new RangeError(`${name} must be an integer from ${zeroAllowed ? 0 : 1} to ${max}, not ${value}`);
   }
+}
+
+function within(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}, not ${value}`);
 }

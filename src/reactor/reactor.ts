@@ -1,3 +1,5 @@
+import { DeflateEngine } from '../compression/deflate-engine.js';
+import { checkZlibInternals } from '../compression/zlib-context.js';
 import { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { buildErrorResponse } from '../protocol/http-response.js';
@@ -5,6 +7,7 @@ import { MaskKeySource } from '../protocol/mask-key.js';
 import { Opcode } from '../protocol/opcode.js';
 import type { ReceiverConfig } from '../protocol/receiver.js';
 import { ClientHandshake } from './client-handshake.js';
+import { Compression } from './compression.js';
 import type { ClientRequest } from './client-request.js';
 import { State } from './connection-state.js';
 import { Connection, type ConnectionOps } from './connection.js';
@@ -72,6 +75,8 @@ export class Reactor implements ConnectionOps {
   readonly http: HttpExchange | undefined;
   /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
   private bridge: TopicBridge | null = null;
+  /** permessage-deflate, when the `deflate` option is not 'off'. */
+  readonly compression: Compression | null = null;
   /** The whole HTTP response for a connection over maxConnections. */
   readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
@@ -101,7 +106,9 @@ export class Reactor implements ConnectionOps {
       role === 'client' ? new MaskKeySource() : null,
     );
     this.wheel = new TimerWheel<Connection>(64, (conn) => this.timeouts.expired(conn));
-    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs), role);
+    const engine = o.deflate === 'off' ? null : deflateEngine(o);
+    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs), role, engine);
+    if (engine !== null) this.compression = new Compression(engine, o.deflateThreshold, role, this.pool, this.writer, this.lifecycle);
     this.flow = new FlowControl(this.registry, this.lifecycle, this.stats, this.reporter, o.backpressure, handlers.drain);
     this.timeouts = new Timeouts(this.wheel, this.lifecycle, this.writer, this.stats, o);
     const receiverConfig: ReceiverConfig = {
@@ -111,15 +118,17 @@ export class Reactor implements ConnectionOps {
       minFragmentSize: o.minFragmentSize,
       lender: this.pool,
     };
-    this.inbound = new Inbound(receiverConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers, role);
+    // RSV1 is allowed only on connections that negotiated permessage-deflate (RFC 7692 §6).
+    const deflateConfig: ReceiverConfig = { ...receiverConfig, allowedRsv: 4 };
+    this.inbound = new Inbound(receiverConfig, deflateConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers, role, this.compression);
     if (role === 'server') {
       const http = new HttpExchange(o, this.pool, this.writer, this.lifecycle, this.flow, this.timeouts, this.stats, this.reporter, handlers.request, routes, () => this.metrics());
-      const handshake = new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes, http);
+      const handshake = new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes, http, this.compression);
       http.readHeld = (conn) => handshake.readHeld(conn);
       this.http = http;
       this.handshake = handshake;
     } else {
-      this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound);
+      this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound, this.compression);
     }
   }
 
@@ -214,7 +223,12 @@ export class Reactor implements ConnectionOps {
     if ((conn.flags & SENDABLE) !== State.Open) return SendResult.Dropped;
     this.stats.messagesOut++;
     if (this.reporter.debug) this.logOut(conn, isBinary ? 'binary' : 'text', data);
-    return this.writer.writeFrame(conn, isBinary ? Opcode.Binary : Opcode.Text, data);
+    const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+    if ((conn.flags & State.Deflate) !== 0) {
+      const sent = this.compression!.send(conn, opcode, data, byteLengthOf(data));
+      if (sent !== undefined) return sent;
+    }
+    return this.writer.writeFrame(conn, opcode, data);
   }
 
   sendControl(conn: Connection, opcode: number, data: SendData = EMPTY): SendResult {
@@ -315,6 +329,7 @@ export class Reactor implements ConnectionOps {
   async shutdown(timeoutMs: number, code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<{ closed: number; terminated: number }> {
     const result = await drainAndEnd(this.registry, this.lifecycle, this.stats, this.http, timeoutMs, code, reason);
     this.stop();
+    this.compression?.engine.close();
     return result;
   }
 
@@ -328,11 +343,12 @@ export class Reactor implements ConnectionOps {
   }
 
   snapshot(): StatsSnapshot {
-    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS });
+    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS }, this.compression?.engine ?? null);
   }
 
   private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: Connection | null = null): number {
-    const count = this.writer.writeToMany(receivers, isBinary ? Opcode.Binary : Opcode.Text, data, except);
+    const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+    const count = this.compression === null ? this.writer.writeToMany(receivers, opcode, data, except) : this.compression.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
     this.stats.messagesOut += count;
     if (this.reporter.debug) this.reporter.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);
     return count;
@@ -341,4 +357,18 @@ export class Reactor implements ConnectionOps {
   private logOut(conn: Connection, kind: string, data: SendData): void {
     this.reporter.log('debug', `out ${kind} ${byteLengthOf(data)} B to ${conn.remoteAddress}`);
   }
+}
+
+/** The zlib side of permessage-deflate, after checking that the Node internals it drives are there. */
+function deflateEngine(o: ResolvedOptions): DeflateEngine {
+  const missing = checkZlibInternals();
+  if (missing !== undefined) throw new Error(`deflate: '${o.deflate}' needs node:zlib internals this Node lacks (${missing}); use deflate: 'off'`);
+  return new DeflateEngine({
+    mode: o.deflate as 'shared' | 'window',
+    windowBits: o.deflateWindowBits,
+    memLevel: o.deflateMemLevel,
+    level: o.deflateLevel,
+    maxBytes: o.maxDeflateBytes,
+    maxMessageSize: o.maxMessageSize,
+  });
 }

@@ -6,6 +6,7 @@ import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '
 import { checkOrigin, type OriginPolicy } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';
 import { checkUpgradeHead, isUpgradeAttempt, REQUEST_SINGLETONS, type UpgradeRequest } from '../protocol/upgrade-request.js';
+import type { Compression } from './compression.js';
 import { extrasOf, type ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
@@ -61,6 +62,8 @@ export class ServerHandshake {
     private readonly routes: RouteTable | undefined,
     /** Plain HTTP requests (no upgrade) go here. */
     private readonly http: HttpExchange,
+    /** permessage-deflate's negotiation and sessions; null when the `deflate` option is 'off'. */
+    private readonly compression: Compression | null,
   ) {}
 
   onData(conn: Connection, buf: Buffer, start: number, end: number): void {
@@ -290,9 +293,11 @@ export class ServerHandshake {
       this.refuse(conn, 500, 'internal error', undefined, request);
       return false;
     }
+    // An offer we decline never fails the handshake: the 101 then goes without the extension (RFC 7692 §5).
+    const extensions = this.compression?.negotiate(conn, request.extensions);
     let response: string;
     try {
-      response = buildSwitchingProtocols({ key: request.key, protocol, headers: decision?.headers });
+      response = buildSwitchingProtocols({ key: request.key, protocol, extensions, headers: decision?.headers });
     } catch (error) {
       this.reporter.report(error, conn);
       this.refuse(conn, 500, 'internal error', undefined, request);

@@ -65,4 +65,28 @@ export interface StatsSnapshot {
   pool: PoolStats;
   /** What a topic bridge (e.g. lightws/redis) carried to and from other servers; zeros without one. */
   remote: RemoteStats;
+  /** permessage-deflate; all zero when the `deflate` option is 'off'. */
+  deflate: DeflateStats;
+}
+
+/** permessage-deflate's part of stats(). */
+export interface DeflateStats {
+  /** Open connections that negotiated the extension. */
+  connections: number;
+  /** Of those, connections holding their own contexts (window mode). */
+  sessions: number;
+  /** zlib contexts alive now, the shared ones included. */
+  contexts: number;
+  /** Bytes reserved by connections' own contexts, against `maxBytes` (maxDeflateBytes). */
+  reservedBytes: number;
+  maxBytes: number;
+  /** Estimated bytes of the contexts every connection shares (a few per server). */
+  sharedBytes: number;
+  /** Connections accepted without the extension because the budget was full. */
+  declinedForBudget: number;
+  messagesCompressed: number;
+  bytesBeforeCompression: number;
+  bytesAfterCompression: number;
+  messagesInflated: number;
+  bytesInflated: number;
 }

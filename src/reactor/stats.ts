@@ -1,3 +1,4 @@
+import type { DeflateEngine } from '../compression/deflate-engine.js';
 import type { PoolStats } from '../pool/buffer-pool.js';
 import { CLOSE_CODE_CLASSES } from '../protocol/close-code.js';
 import { ErrorKind, errorKindName, type ErrorKindValue } from '../protocol/protocol-error.js';
@@ -53,9 +54,12 @@ export class ReactorStats {
     pool: PoolStats,
     topics: number,
     remote: RemoteStats,
+    deflate: DeflateEngine | null,
   ): StatsSnapshot {
     let open = 0;
     let overHandles = 0;
+    let deflating = 0;
+    let sessions = 0;
     let handshaking = 0;
     let readingNow = 0;
     let writingNow = 0;
@@ -72,6 +76,8 @@ export class ReactorStats {
       if (conn.progress !== null) readingNow++;
       if ((flags & State.Writing) !== 0) writingNow++;
       if ((flags & State.ReadBlocked) !== 0) backpressured++;
+      if ((flags & (State.Deflate | State.Open)) === (State.Deflate | State.Open)) deflating++;
+      if (conn.extras?.deflate != null) sessions++;
       bufferedBytes += conn.bufferedAmount;
     }
     return {
@@ -114,6 +120,20 @@ export class ReactorStats {
       topics,
       pool,
       remote,
+      deflate: {
+        connections: deflating,
+        sessions,
+        contexts: deflate?.contexts ?? 0,
+        reservedBytes: deflate?.budget.reserved ?? 0,
+        maxBytes: deflate?.budget.max ?? 0,
+        sharedBytes: deflate?.budget.shared ?? 0,
+        declinedForBudget: deflate?.budget.declined ?? 0,
+        messagesCompressed: deflate?.counters.messagesCompressed ?? 0,
+        bytesBeforeCompression: deflate?.counters.bytesBeforeCompression ?? 0,
+        bytesAfterCompression: deflate?.counters.bytesAfterCompression ?? 0,
+        messagesInflated: deflate?.counters.messagesInflated ?? 0,
+        bytesInflated: deflate?.counters.bytesInflated ?? 0,
+      },
     };
   }
 }

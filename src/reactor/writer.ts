@@ -75,8 +75,8 @@ export class Writer {
     private readonly maskKeys: MaskKeySource | null = null,
   ) {}
 
-  /** Frames `payload` with `opcode` and writes or queues it. */
-  writeFrame(conn: Connection, opcode: number, payload: SendData): SendResult {
+  /** Frames `payload` with `opcode` (and `rsv`, RSV1 = 4 for a compressed message) and writes or queues it. */
+  writeFrame(conn: Connection, opcode: number, payload: SendData, rsv = 0): SendResult {
     const isString = typeof payload === 'string';
     const bytes = isString ? null : bytesOf(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
@@ -88,7 +88,7 @@ export class Writer {
       if ((conn.flags & State.Writing) === 0 && total <= CORK_LIMIT) {
         const buf = (this.corkBuf ??= this.borrow(conn, CORK_LIMIT));
         if (buf === null) return SendResult.Dropped;
-        this.encode(buf, this.corkLength, opcode, payload, bytes, length);
+        this.encode(buf, this.corkLength, opcode, payload, bytes, length, rsv);
         this.corkLength += total;
         this.framesOut++;
         return SendResult.Written;
@@ -101,7 +101,7 @@ export class Writer {
     const buf = queued ? this.reserveOutbox(conn, extras, total) : this.borrow(conn, total);
     if (buf === null) return SendResult.Dropped;
     const at = queued ? extras.outboxLength : 0;
-    this.encode(buf, at, opcode, payload, bytes, length);
+    this.encode(buf, at, opcode, payload, bytes, length, rsv);
     this.framesOut++;
     if (!queued) return this.writeOwned(conn, buf, total);
     extras.outboxLength += total;
@@ -132,13 +132,13 @@ export class Writer {
   }
 
   /** Builds a frame to send to many connections. The caller calls `release()` when its loop ends. */
-  frameShared(opcode: number, payload: SendData): SharedFrame {
+  frameShared(opcode: number, payload: SendData, rsv = 0): SharedFrame {
     const isString = typeof payload === 'string';
     const bytes = isString ? null : bytesOf(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
     const total = frameHeaderLength(length, this.maskKeys !== null) + length;
     const buf = this.pool.borrow(total);
-    this.encode(buf, 0, opcode, payload, bytes, length);
+    this.encode(buf, 0, opcode, payload, bytes, length, rsv);
     return new SharedFrame(buf, total, this.pool);
   }
 
@@ -254,9 +254,9 @@ export class Writer {
   }
 
   /** Writes one whole frame at `buf[at]`: header, payload, and the mask in the client role. */
-  private encode(buf: Buffer, at: number, opcode: number, payload: SendData, bytes: Uint8Array | null, length: number): void {
+  private encode(buf: Buffer, at: number, opcode: number, payload: SendData, bytes: Uint8Array | null, length: number, rsv: number): void {
     const key = this.maskKeys === null ? 0 : this.maskKeys.next();
-    const headerLength = writeFrameHeader(buf, at, true, opcode, length, this.maskKeys !== null, key);
+    const headerLength = writeFrameHeader(buf, at, true, opcode, length, this.maskKeys !== null, key, rsv);
     const start = at + headerLength;
     if (bytes === null) buf.write(payload as string, start, 'utf8');
     else buf.set(bytes, start);
