@@ -89,6 +89,26 @@ describe('lightws chat', () => {
     assert.equal(await upgradeStatus(any.port, 'https://third.example'), 101);
   });
 
+  test('--deflate shared: the chat negotiates permessage-deflate, as browsers offer it, and its lines arrive whole', async (t) => {
+    const { port } = await chat(t, ['--deflate', 'shared']);
+    let extensions = '';
+    const got: string[] = [];
+    const client = createClient({
+      logLevel: 'silent', deflate: 'shared',
+      open: (_conn, response) => void (extensions = response.headers.get('sec-websocket-extensions') ?? ''),
+      message: (_conn, data) => void got.push(String(data)),
+    });
+    t.after(() => client.close());
+    const conn = await client.connect(`ws://127.0.0.1:${port}/ws?room=z&nick=zip`);
+    assert.match(extensions, /^permessage-deflate/);
+    const long = 'compress me '.repeat(200);
+    conn.send(long);
+    await until(() => got.length === 1, 3000, 'the line back');
+    assert.equal(got[0], `zip: ${long.trim()}`);
+    const metrics = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    assert.equal(metrics.get('lightws_connections')!.samples.find((s) => s.labels.state === 'open')!.value, 1);
+  });
+
   test('--workers 2: messages reach users on every worker through the primary; /metrics per worker and summed', async (t) => {
     const { port, line } = await chat(t, ['--workers', '2']);
     assert.match(line, /\(2 workers\)/);
