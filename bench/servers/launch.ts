@@ -13,6 +13,7 @@ import type { Mode } from './protocol.js';
 export const SERVERS: Record<string, { script: string; argv: string[]; label: string }> = {
   handle: { script: 'lightws.js', argv: ['--transport', 'handle'], label: 'lightws handle' },
   socket: { script: 'lightws.js', argv: ['--transport', 'socket'], label: 'lightws socket' },
+  'handle-dc': { script: 'lightws.js', argv: ['--transport', 'handle', '--diagnostics'], label: 'lightws handle + diagnostics subscribers' },
   ws: { script: 'ws.js', argv: [], label: 'ws' },
   uws: { script: 'uws.js', argv: [], label: 'uWS.js' },
   // permessage-deflate negotiated (bench:deflate): each library's compressing configuration.

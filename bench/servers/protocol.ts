@@ -3,7 +3,11 @@
  * orchestrator spawns and drives them all the same way (servers/launch.ts: bench:echo,
  * bench:handshake, bench:broadcast; bench/profile.ts runs lightws.js under a profiler):
  *
- *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket]
+ *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--deflate off|shared|window|on] [--diagnostics]
+ *
+ * Every server also answers `GET /healthz` with 200 `ok` over plain HTTP on its port (bench:http),
+ * lightws with its built-in healthPath, ws through the node:http server it sits behind, uWS with
+ * `app.get`; other plain requests get 426 (lightws, ws) or 404 (uWS).
  *
  * stdout carries JSON lines only. The first is `{"ready":true,"port":N,"native":bool,"pid":P,...}`.
  * Then each line on stdin is a command, answered by one JSON line:
@@ -65,6 +69,8 @@ export interface ServerArgs {
   mode: Mode;
   /** lightws only: 'handle' or 'socket'. */
   transport: string | undefined;
+  /** lightws only: subscribe a no-op to every lightws diagnostics channel (what an APM agent does). */
+  diagnostics: boolean;
   /**
    * permessage-deflate: lightws 'shared' or 'window'; ws and uWS 'on' (ws's perMessageDeflate with
    * its defaults, uWS's SHARED_COMPRESSOR); 'off' for none.
@@ -83,6 +89,7 @@ export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerA
       mode: { type: 'string', default: 'echo' },
       deflate: { type: 'string', default: 'off' },
       transport: { type: 'string' },
+      diagnostics: { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port);
@@ -91,7 +98,7 @@ export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerA
   if (!MODES.includes(mode)) throw new RangeError(`--mode must be ${MODES.join('|')}, not ${values.mode}`);
   const deflate = values.deflate as DeflateChoice;
   if (!['off', 'shared', 'window', 'on'].includes(deflate)) throw new RangeError(`--deflate must be off|shared|window|on, not ${values.deflate}`);
-  return { port, host: values.host, mode, transport: values.transport, deflate };
+  return { port, host: values.host, mode, transport: values.transport, diagnostics: values.diagnostics === true, deflate };
 }
 
 function line(value: unknown): void {

@@ -82,6 +82,7 @@ export async function startUws(port: number, handlers: Mode, host = '127.0.0.1',
       : mode === 'broadcast' ? (_ws, message, isBinary) => void app.publish(ALL, message, isBinary, deflate)
       : undefined,
   });
+  app.get('/healthz', (res) => void res.writeHeader('Content-Type', 'text/plain; charset=utf-8').writeHeader('Cache-Control', 'no-store').end('ok\n'));
   const listenSocket = await new Promise<Uws.us_listen_socket>((resolve, reject) => {
     app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`uws could not listen on ${host}:${port}`))));
   });

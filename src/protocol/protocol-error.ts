@@ -87,3 +87,8 @@ export function closeCodeFor(kind: ErrorKindValue): number {
 export function reasonFor(kind: ErrorKindValue): string {
   return INFO[kind]!.message;
 }
+
+/** The rule's name ('InvalidUtf8', ...), for logs and metric labels, without building an Error. */
+export function errorKindName(kind: ErrorKindValue): string {
+  return INFO[kind]!.name;
+}

@@ -7,8 +7,10 @@ import { dropExtrasIfEmpty } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { ClientResponse } from './client-request.js';
 import type { Connection } from './connection.js';
+import { channels } from './diagnostics.js';
 import type { Handlers, HandshakeRequest } from './handlers.js';
 import type { Lifecycle } from './lifecycle.js';
+import { rememberPeer } from './peer-address.js';
 import type { Reporter } from './reporter.js';
 import type { ReactorStats } from './stats.js';
 import type { Timeouts } from './timeouts.js';
@@ -36,18 +38,29 @@ export class Inbound implements ReceiverSink<Connection> {
     private readonly stats: ReactorStats,
     private readonly reporter: Reporter,
     private readonly handlers: InboundHandlers,
+    private readonly role: 'server' | 'client',
     private readonly compression: Compression | null,
   ) {}
 
   /** The 101 is on its way (server) or has arrived (client): the connection is open. */
   opened(conn: Connection, request: HandshakeRequest | ClientResponse): void {
     // Writing the 101 can fail (the peer reset meanwhile): then the connection ended unopened.
-    if ((conn.flags & State.Closed) !== 0) return;
-    conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
+    const flags = conn.flags;
+    if ((flags & State.Closed) !== 0) return;
+    // A keep-alive connection that carried plain HTTP requests first is a WebSocket from now on.
+    if ((flags & State.Http) !== 0) this.stats.httpNow--;
+    conn.flags = (flags & ~(State.Handshaking | State.Upgrading | State.Http)) | State.Open;
     this.stats.opened++;
     this.stats.openNow++;
     this.timeouts.opened(conn);
     dropExtrasIfEmpty(conn);
+    if (this.reporter.debug || channels.close.hasSubscribers) {
+      const address = conn.remoteAddress;
+      rememberPeer(conn, address); // for the close line: by then the socket may not know
+      const what = this.role === 'server' ? `${(request as HandshakeRequest).url} from` : 'to';
+      if (this.reporter.debug) this.reporter.log('debug', `open ${what} ${address}${conn.protocol === '' ? '' : ` (${conn.protocol})`}`);
+    }
+    if (channels.open.hasSubscribers) channels.open.publish({ conn, request, role: this.role });
     const handler = this.handlers.open;
     if (handler === undefined) return;
     try {
@@ -133,8 +146,10 @@ export class Inbound implements ReceiverSink<Connection> {
 
   onError(conn: Connection, kind: ErrorKindValue): void {
     this.stats.protocolErrors++;
+    this.stats.protocolErrorsByKind[kind]++;
     const code = closeCodeFor(kind);
     if (this.reporter.logs('info')) this.reporter.log('info', `${new ProtocolError(kind).message} from ${conn.remoteAddress}: closing with ${code}`);
+    if (channels.protocolError.hasSubscribers) channels.protocolError.publish({ conn, error: new ProtocolError(kind), code });
     this.lifecycle.fail(conn, code, reasonFor(kind));
   }
 

@@ -20,8 +20,24 @@ export interface EndpointOptions {
    * rule. Default 16.
    */
   minFragmentSize?: number | undefined;
-  /** Largest HTTP upgrade request head. Larger → 431. Default 8 KiB. */
+  /** Largest HTTP request head (upgrade or plain). Larger → 431. Default 8 KiB. */
   maxHeaderSize?: number | undefined;
+  /**
+   * Largest body of a plain HTTP request (Content-Length; chunked bodies get
+   * 411). Larger → 413, answered from the header before any of it is read.
+   * Default 64 KiB.
+   */
+  maxRequestBodySize?: number | undefined;
+  /**
+   * Serve a health check at this path (e.g. '/healthz'): 200 while the server
+   * runs, 503 once `close()` has begun. GET and HEAD. Default: none.
+   */
+  healthPath?: string | undefined;
+  /**
+   * Serve `server.metrics()` at this path (e.g. '/metrics'), in the Prometheus
+   * text format 0.0.4. GET and HEAD. Default: none.
+   */
+  metricsPath?: string | undefined;
   /** The shared read slab every socket reads into. Default 64 KiB. */
   readSlabSize?: number | undefined;
   /** Close a connection whose upgrade request is not complete by then. Default 10 s. */
@@ -105,13 +121,14 @@ export interface EndpointOptions {
   logger?: ((level: LogLevel, message: string) => void) | undefined;
 }
 
-export type ResolvedOptions = Required<Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections'>> & { maxConnections: number } &
-  Pick<EndpointOptions, 'checkOrigin'> & { logger: (level: LogLevel, message: string) => void };
+export type ResolvedOptions = Required<Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections' | 'healthPath' | 'metricsPath'>> & { maxConnections: number } &
+  Pick<EndpointOptions, 'checkOrigin' | 'healthPath' | 'metricsPath'> & { logger: (level: LogLevel, message: string) => void };
 
 export const DEFAULTS = {
   maxMessageSize: 16 * 1024 * 1024,
   minFragmentSize: 16,
   maxHeaderSize: 8 * 1024,
+  maxRequestBodySize: 64 * 1024,
   readSlabSize: 64 * 1024,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 0,
@@ -151,6 +168,9 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
     maxMessageSize: options.maxMessageSize ?? DEFAULTS.maxMessageSize,
     minFragmentSize: options.minFragmentSize ?? DEFAULTS.minFragmentSize,
     maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize,
+    maxRequestBodySize: options.maxRequestBodySize ?? DEFAULTS.maxRequestBodySize,
+    healthPath: options.healthPath,
+    metricsPath: options.metricsPath,
     readSlabSize: options.readSlabSize ?? DEFAULTS.readSlabSize,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
@@ -178,6 +198,14 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
   };
   positive('maxMessageSize', resolved.maxMessageSize, 2 ** 53 - 1);
   positive('maxHeaderSize', resolved.maxHeaderSize, 1 << 20);
+  positive('maxRequestBodySize', resolved.maxRequestBodySize, 1 << 30, true);
+  for (const name of ['healthPath', 'metricsPath'] as const) {
+    const path = resolved[name];
+    if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path))) {
+      throw new TypeError(`${name} must be a path such as '/${name === 'healthPath' ? 'healthz' : 'metrics'}', not ${JSON.stringify(path)}`);
+    }
+  }
+  if (resolved.healthPath !== undefined && resolved.healthPath === resolved.metricsPath) throw new TypeError('healthPath and metricsPath must differ');
   positive('maxConnections', resolved.maxConnections, Number.MAX_SAFE_INTEGER);
   positive('readSlabSize', resolved.readSlabSize, 1 << 26);
   if (resolved.readSlabSize < 1024) throw new RangeError('readSlabSize must be at least 1024 bytes');

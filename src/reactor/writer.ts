@@ -110,19 +110,22 @@ export class Writer {
   }
 
   /**
-   * Writes an HTTP head (the 101 or an error response), encoded as latin1
-   * straight into the buffer that is written (or queued).
+   * Writes an HTTP head (the 101, an error, a plain response), encoded as
+   * latin1 straight into the buffer that is written (or queued), and the
+   * body of a plain response after it, in the same write.
    */
-  writeHead(conn: Connection, head: string): SendResult {
+  writeHead(conn: Connection, head: string, body?: Uint8Array): SendResult {
     if (conn === this.corked) this.flushCork(); // keep this connection's bytes in order
     if ((conn.flags & State.Closed) !== 0) return SendResult.Dropped; // that write failed: the socket is gone
-    const length = head.length; // latin1: one byte per character
+    const headLength = head.length; // latin1: one byte per character
+    const length = headLength + (body === undefined ? 0 : body.length);
     const extras = conn.extras;
     const queued = extras !== null && (conn.flags & State.Writing) !== 0;
     const buf = queued ? this.reserveOutbox(conn, extras, length) : this.borrow(conn, length);
     if (buf === null) return SendResult.Dropped;
     const at = queued ? extras.outboxLength : 0;
-    buf.write(head, at, length, 'latin1');
+    buf.write(head, at, headLength, 'latin1');
+    if (body !== undefined) buf.set(body, at + headLength);
     if (!queued) return this.writeOwned(conn, buf, length);
     extras.outboxLength += length;
     return SendResult.Queued;

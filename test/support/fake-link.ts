@@ -277,6 +277,7 @@ export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = 
   process.env['LIGHTWS_POOL_DEBUG'] = '1';
   const seen: Seen = { opens: [], messages: [], pings: [], pongs: [], drains: [], closes: [], errors: [], logs: [] };
   const recording: Handlers = {
+    request: handlers.request,
     upgrade: handlers.upgrade,
     open(conn, request) {
       seen.opens.push(own(conn));
