@@ -46,8 +46,13 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '2' },
     kinds: { type: 'string', default: 'handle,socket,ws,uws' },
     'in-flight': { type: 'string', default: '256' },
+    // bench:deflate: realistic JSON text instead of 'a' bytes, and a browser's permessage-deflate offer.
+    payload: { type: 'string', default: 'bytes' },
+    'offer-deflate': { type: 'boolean', default: false },
   },
 });
+/** A browser's offer (Chromium, Node's WebSocket): what the servers are measured answering. */
+const BROWSER_OFFER = 'permessage-deflate; client_max_window_bits';
 const NS = args.connections!.split(',').map(Number);
 const SIZES = args.sizes!.split(',').map(Number);
 const M = Number(args.broadcasts);
@@ -91,7 +96,8 @@ async function hold(kind: string, n: number, notes: string[]): Promise<Held | nu
   for (let k = 0; k < K; k++) {
     const count = Math.floor(n / K) + (k < n % K ? 1 : 0);
     const sources = `${sourceBlock(blockIndex++)}.1`;
-    const argv = ['--port', String(ready.port), '--connections', String(count), '--sources', sources, '--in-flight', args['in-flight']!];
+    const argv = ['--port', String(ready.port), '--connections', String(count), '--sources', sources, '--in-flight', args['in-flight']!,
+      ...(args['offer-deflate'] ? ['--extensions', BROWSER_OFFER] : [])];
     loads.push(Object.assign(new IpcChild<BroadcastCommand, BroadcastReport>(`${kind} load ${k}`, join(here, 'load', 'broadcast-clients.js'), argv), { offset: 0 }));
   }
   await Promise.all(loads.map((l) => l.next('ready', 15_000)));
@@ -115,7 +121,7 @@ async function broadcastOnce(h: Held, n: number, size: number, id: number): Prom
   await Promise.all(h.loads.map((l) => l.ask({ type: 'expect', id, size }, 'armed', 10_000)));
   const before = await serverCpu(h.server);
   const t0 = clock();
-  const reply = await h.server.command<{ sent: number; ms: number }>(`broadcast ${size} binary`, 60_000);
+  const reply = await h.server.command<{ sent: number; ms: number }>(`broadcast ${size} ${args.payload === 'json' ? 'text json' : 'binary'}`, 60_000);
   const rounds: RoundReport[] = await Promise.all(h.loads.map(async (l) => {
     try {
       for (;;) {

@@ -1,5 +1,6 @@
 /**
- * Renders the charts in docs/charts/ from the committed results in bench/results/:
+ * Renders the charts in docs/charts/ from the committed results in bench/results/ (idle, echo,
+ * deflate, million):
  *
  *   npm run bench:charts -- [--from bench/out] [--to DIR]
  *
@@ -60,6 +61,22 @@ if (echo?.summary) {
     const title = `Echo, ${describe(echo.config?.scenarios?.find((s) => s.name === scenario), scenario)}: messages per server CPU-second`;
     write(`echo-${scenario}`, barChart({ title, unit: 'msg/CPU-s', bars: bars(values) }));
   }
+}
+
+// bench:deflate: memory per idle connection with and without permessage-deflate, the three servers.
+const deflate = read<{ idle?: { summary?: Record<string, IdleSummary> }; config?: { 'idle-connections'?: string } }>('deflate');
+if (deflate?.idle?.summary) {
+  const summary = deflate.idle.summary;
+  const n = thousands(Number(deflate.config?.['idle-connections'] ?? 19_900));
+  const names: [string, string][] = [
+    ['handle', 'lightws, no deflate'], ['handle-shared', 'lightws shared'], ['handle-window', 'lightws window (idle)'],
+    ['ws', 'ws, no deflate'], ['ws-deflate', 'ws deflate'], ['uws', 'uWS.js, no deflate'], ['uws-shared', 'uWS.js shared'],
+  ];
+  write('deflate-memory-per-connection', barChart({
+    title: `RSS per idle connection, permessage-deflate off and negotiated (${n} connections, lower is better)`,
+    unit: 'B',
+    bars: names.filter(([kind]) => summary[kind] !== undefined).map(([kind, label]) => ({ label, value: summary[kind]!.rssPerConn, ours: kind.startsWith('handle') })),
+  }));
 }
 
 interface MillionRun { label: string; connections: number; error?: string; memory?: { serverRss: number; serverPrivate: number }; verify?: unknown }

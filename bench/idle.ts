@@ -45,6 +45,8 @@ const { values: args } = parseArgs({
     kinds: { type: 'string', default: 'handle,socket,ws' },
     snapshot: { type: 'boolean', default: false },
     'idle-wait-ms': { type: 'string', default: '0' },
+    // bench:deflate: every client offers permessage-deflate as a browser does, so the *-deflate kinds negotiate it.
+    'offer-deflate': { type: 'boolean', default: false },
   },
 });
 const N = Number(args.connections);
@@ -99,7 +101,8 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     const { port } = await server.next('ready', 15_000);
     const sources = Array.from({ length: Math.ceil(N / PER_SOURCE) }, (_, i) => `${sourceBlock(index)}.${1 + i}`);
     clients = new IpcChild<ClientCommand, ClientReport>('load generator', join(here, 'load', 'idle-clients.js'),
-      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight']!]);
+      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight']!,
+        ...(args['offer-deflate'] ? ['--extensions', 'permessage-deflate; client_max_window_bits'] : [])]);
     let stepT0 = 0;
     clients.onEach('progress', (r) => {
       const rate = (r.open - open) / ((performance.now() - stepT0) / 1000);

@@ -15,11 +15,11 @@ import { SocketTransport } from './transport/socket-transport.js';
 import { chooseTransport } from './transport/transport-choice.js';
 
 /** Client handlers: the server's, but `open` gets the server's response instead of a request. */
-export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserData>, 'upgrade' | 'open'> {
+export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserData>, 'upgrade' | 'open' | 'request'> {
   open?(conn: Connection<UserData>, response: ClientResponse): void;
 }
 
-export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize'>, ClientHandlers<UserData> {
+export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize' | 'maxRequestBodySize' | 'healthPath' | 'metricsPath'>, ClientHandlers<UserData> {
   /** 'handle' (raw libuv handles), 'socket' (net/tls), or 'auto'. wss:// always uses 'socket'. */
   transport?: 'auto' | 'handle' | 'socket' | undefined;
   /** node:tls options for wss:// (ca, rejectUnauthorized, ...). */

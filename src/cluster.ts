@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { ClusterTopicBridge, TopicRelay } from './cluster-bridge.js';
+import { renderMetrics } from './reactor/metrics.js';
 import type { StatsSnapshot } from './reactor/stats-snapshot.js';
-import type { CloseResult, Server } from './server.js';
+import { serveMetricsFrom, type CloseResult, type Server } from './server.js';
 import type { ListenAddress } from './transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from './transport/raw-bindings.js';
 import { bindServerHandle, reusePortSupported } from './transport/server-handle.js';
@@ -42,6 +44,13 @@ export interface ClusterOptions {
   restartDelayMs?: number;
   /** Told when a worker exits unexpectedly (and whether it is being restarted). */
   onWorkerExit?(info: { worker: number; code: number | null; signal: string | null; restarting: boolean }): void;
+  /**
+   * Carry topics across the workers through the primary (cluster-bridge.ts):
+   * a publish on one worker reaches the subscribers on every worker. Each
+   * worker's server gets this bridge, so it cannot have another (use
+   * `redisTopics` instead to reach other machines too). Default false.
+   */
+  relayTopics?: boolean;
 }
 
 /** Stats summed over the workers, plus each worker's connection count (how evenly the kernel spread them). */
@@ -61,6 +70,12 @@ export interface ClusterPrimary {
   pids(): (number | undefined)[];
   /** Graceful shutdown of every worker (each closes with 1001 and waits up to timeoutMs). */
   close(options?: { timeoutMs?: number }): Promise<CloseResult>;
+  /**
+   * Every worker's metrics in the Prometheus text format: each series per
+   * worker (`worker="0"`, ...) and summed (`worker="all"`). What a worker's
+   * `metricsPath` serves too, whichever worker the scrape lands on.
+   */
+  metrics(): Promise<string>;
 }
 
 export interface ClusterWorker<UserData> {
@@ -74,7 +89,9 @@ type Message =
   | { lightws: 'listen'; bind?: { address: string; port: number } }
   | { lightws: 'listening'; address?: ListenAddress; error?: string }
   | { lightws: 'stats'; id: number; stats?: StatsSnapshot }
-  | { lightws: 'close'; id: number; timeoutMs?: number; result?: CloseResult };
+  | { lightws: 'close'; id: number; timeoutMs?: number; result?: CloseResult }
+  /** A worker asks the primary for the cluster's metrics (its metricsPath was scraped); the primary answers with `text`. */
+  | { lightws: 'metrics'; id: number; text?: string };
 
 /**
  * Runs one port on N processes, node:cluster style: the same script runs as
@@ -94,7 +111,7 @@ export async function startCluster<UserData = unknown>(
   createWorkerServer: () => Server<UserData>,
 ): Promise<ClusterPrimary | ClusterWorker<UserData>> {
   const index = process.env[WORKER_ENV];
-  if (index !== undefined && process.send !== undefined) return startWorker(Number(index), createWorkerServer);
+  if (index !== undefined && process.send !== undefined) return startWorker(Number(index), createWorkerServer, options);
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be a positive integer');
   const raw = requireRawBindings();
   const reusePort = options.reusePort ?? reusePortSupported(raw);
@@ -105,8 +122,24 @@ export async function startCluster<UserData = unknown>(
   return primary;
 }
 
-function startWorker<UserData>(index: number, createWorkerServer: () => Server<UserData>): Promise<ClusterWorker<UserData>> {
+function startWorker<UserData>(index: number, createWorkerServer: () => Server<UserData>, options: ClusterOptions): Promise<ClusterWorker<UserData>> {
   const server = createWorkerServer();
+  if (options.relayTopics === true) {
+    try {
+      server.attachBridge(new ClusterTopicBridge());
+    } catch (error) {
+      throw new Error(`relayTopics: ${(error as Error).message} (the server factory attached one: use relayTopics or your own bridge, not both)`);
+    }
+  }
+  // A scrape of metricsPath, on whichever worker it lands, answers for the whole cluster.
+  let nextMetrics = 1;
+  const metricsWaiters = new Map<number, (text: string) => void>();
+  serveMetricsFrom(server, () => new Promise<string>((resolve, reject) => {
+    const id = nextMetrics++;
+    const timer = setTimeout(() => { metricsWaiters.delete(id); reject(new Error('the primary did not answer')); }, 5000);
+    metricsWaiters.set(id, (text) => { clearTimeout(timer); metricsWaiters.delete(id); resolve(text); });
+    process.send!({ lightws: 'metrics', id } satisfies Message);
+  }));
   // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
   process.on('SIGINT', () => {});
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
@@ -122,6 +155,8 @@ function startWorker<UserData>(index: number, createWorkerServer: () => Server<U
       void server.close({ timeoutMs: message.timeoutMs }).then((result) => {
         process.send!({ lightws: 'close', id: message.id, result } satisfies Message, () => process.exit(0));
       });
+    } else if (message?.lightws === 'metrics') {
+      metricsWaiters.get(message.id)?.(message.text ?? '');
     }
   });
   return Promise.resolve({ role: 'worker', index, server });
@@ -135,6 +170,7 @@ class Primary implements ClusterPrimary {
   private nextId = 1;
   private closing = false;
   private restarts = 0;
+  private readonly relay: TopicRelay;
   readonly ready: Promise<void>;
 
   constructor(
@@ -146,14 +182,32 @@ class Primary implements ClusterPrimary {
     handle.getsockname(out);
     this.address = { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
     this.workers = new Array(options.workers).fill(undefined);
+    this.relay = new TopicRelay(this.workers);
     this.ready = Promise.all(this.workers.map((_, i) => this.spawn(i))).then(() => undefined);
   }
 
   async stats(): Promise<ClusterStats> {
-    const all = await this.ask((id) => ({ lightws: 'stats', id }));
-    const snapshots = all.map((m) => (m as { stats?: StatsSnapshot }).stats).filter((s): s is StatsSnapshot => s !== undefined);
+    const snapshots = (await this.snapshots()).map((s) => s.stats);
     const total = sum(snapshots) as unknown as StatsSnapshot;
     return { ...total, workers: snapshots.length, connectionsPerWorker: snapshots.map((s) => s.connections), restarts: this.restarts };
+  }
+
+  async metrics(): Promise<string> {
+    const snapshots = await this.snapshots();
+    const total = sum(snapshots.map((s) => s.stats)) as unknown as StatsSnapshot;
+    return renderMetrics([
+      { labels: { worker: 'all' }, stats: total },
+      ...snapshots.map(({ worker, stats }) => ({ labels: { worker: String(worker) }, stats })),
+    ]);
+  }
+
+  /** Every live worker's stats, with its index. */
+  private async snapshots(): Promise<{ worker: number; stats: StatsSnapshot }[]> {
+    const all = await this.ask((id) => ({ lightws: 'stats', id }));
+    return all.flatMap(({ worker, message }) => {
+      const stats = (message as { stats?: StatsSnapshot }).stats;
+      return stats === undefined ? [] : [{ worker, stats }];
+    });
   }
 
   pids(): (number | undefined)[] {
@@ -165,7 +219,7 @@ class Primary implements ClusterPrimary {
     const replies = await this.ask((id) => ({ lightws: 'close', id, timeoutMs: options.timeoutMs }), (options.timeoutMs ?? 5000) + 5000);
     this.handle.close();
     for (const worker of this.workers) if (worker?.exitCode === null) worker.kill();
-    const results = replies.map((m) => (m as { result?: CloseResult }).result ?? { closed: 0, terminated: 0 });
+    const results = replies.map(({ message }) => (message as { result?: CloseResult }).result ?? { closed: 0, terminated: 0 });
     return { closed: results.reduce((n, r) => n + r.closed, 0), terminated: results.reduce((n, r) => n + r.terminated, 0) };
   }
 
@@ -177,10 +231,17 @@ class Primary implements ClusterPrimary {
     });
     this.workers[index] = worker;
     worker.on('message', (message: Message) => {
+      if (this.relay.handle(index, message)) return;
       if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id)) this.replies.get(message.id)!(message);
+      else if (message?.lightws === 'metrics') {
+        void this.metrics().then((text) => {
+          if (worker.connected) worker.send({ lightws: 'metrics', id: message.id, text } satisfies Message);
+        });
+      }
     });
     worker.on('exit', (code, signal) => {
       if (this.workers[index] === worker) this.workers[index] = undefined;
+      this.relay.forget(index);
       if (this.closing) return;
       const delay = this.options.restartDelayMs ?? 1000;
       const restarting = delay > 0;
@@ -203,15 +264,15 @@ class Primary implements ClusterPrimary {
     });
   }
 
-  /** Sends a request to every live worker and collects one reply from each (or what came by the timeout). */
-  private ask(make: (id: number) => Message, timeoutMs = 5000): Promise<Message[]> {
-    const live = this.workers.filter((w): w is ChildProcess => w !== undefined && w.connected);
-    return Promise.all(live.map((worker) => new Promise<Message | undefined>((resolve) => {
+  /** Sends a request to every live worker and collects one reply from each (or what came by the timeout), with the worker's index. */
+  private ask(make: (id: number) => Message, timeoutMs = 5000): Promise<{ worker: number; message: Message }[]> {
+    const live = [...this.workers.entries()].filter((entry): entry is [number, ChildProcess] => entry[1] !== undefined && entry[1].connected);
+    return Promise.all(live.map(([index, worker]) => new Promise<{ worker: number; message: Message } | undefined>((resolve) => {
       const id = this.nextId++;
       const timer = setTimeout(() => { this.replies.delete(id); resolve(undefined); }, timeoutMs);
-      this.replies.set(id, (message) => { clearTimeout(timer); this.replies.delete(id); resolve(message); });
+      this.replies.set(id, (message) => { clearTimeout(timer); this.replies.delete(id); resolve({ worker: index, message }); });
       worker.send(make(id));
-    }))).then((all) => all.filter((m): m is Message => m !== undefined));
+    }))).then((all) => all.filter((m) => m !== undefined));
   }
 }
 

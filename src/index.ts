@@ -10,10 +10,12 @@ export { createClient, type Client, type ClientOptions, type ClientHandlers, typ
 export type { ClientRequest, ClientResponse } from './reactor/client-request.js';
 export type { Connection } from './reactor/public-connection.js';
 export type { Clients } from './reactor/clients.js';
+export type { HttpRequest, HttpResponse, RequestHandler } from './reactor/request-handler.js';
 export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeAcceptanceWithData, DataUpgradeDecision, UpgradeRefusal } from './reactor/handlers.js';
-export type { EndpointOptions, LogLevel } from './reactor/options.js';
+export type { DeflateMode, EndpointOptions, LogLevel } from './reactor/options.js';
 export { DEFAULTS } from './reactor/options.js';
-export type { StatsSnapshot } from './reactor/stats-snapshot.js';
+export type { DeflateStats, StatsSnapshot } from './reactor/stats-snapshot.js';
+export { DIAGNOSTICS_CHANNELS, type OpenMessage, type CloseMessage, type RefusedMessage, type ProtocolErrorMessage, type RequestMessage } from './reactor/diagnostics.js';
 export type { TopicBridge, BridgeHost, RemoteStats } from './reactor/topic-bridge.js';
 export { SendResult, type SendData } from './reactor/send-result.js';
 export type { ListenAddress } from './transport/listen-address.js';

@@ -23,4 +23,4 @@ export function route(path: string, handlers: RouteHandlers): Route {
   return { path, handlers: pickHandlers(handlers, HANDLER_NAMES) };
 }
 
-const HANDLER_NAMES = ['upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain'] as const;
+const HANDLER_NAMES = ['request', 'upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain'] as const;

@@ -8,6 +8,7 @@ import type { Clients } from './reactor/clients.js';
 import type { EndpointOptions } from './reactor/options.js';
 import type { Connection } from './reactor/public-connection.js';
 import { Reactor } from './reactor/reactor.js';
+import type { MetricsText } from './reactor/builtin-routes.js';
 import { RouteTable } from './reactor/route-table.js';
 import type { StatsSnapshot } from './reactor/stats-snapshot.js';
 import type { SendData } from './reactor/send-result.js';
@@ -60,7 +61,20 @@ export interface CloseResult {
   terminated: number;
 }
 
-const HANDLER_NAMES = ['upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
+/** Each server's reactor, for the few callers inside lightws that reach past the public API (serveMetricsFrom). */
+const reactors = new WeakMap<object, Reactor>();
+
+/**
+ * What the server's `metricsPath` serves instead of its own metrics: in
+ * cluster mode, every worker's, asked of the primary (cluster.ts). Not
+ * exported from the package.
+ */
+export function serveMetricsFrom<UserData>(server: Server<UserData>, source: MetricsText): void {
+  const http = reactors.get(server)?.http;
+  if (http !== undefined) http.builtins.metrics = source;
+}
+
+const HANDLER_NAMES = ['request', 'upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
 
 /**
  * A WebSocket server: one reactor, one or two transports. `listen` serves
@@ -89,6 +103,7 @@ export class Server<UserData = unknown> {
       this.reactor = new Reactor(options, { ...table.dispatchers(), error: handlers.error as Handlers['error'] }, 'server', table);
     }
     this.clients = this.reactor.openConnections as Clients as Clients<UserData>;
+    reactors.set(this, this.reactor);
     this.tls = options.tls;
     this.transport = chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
   }
@@ -166,6 +181,14 @@ export class Server<UserData = unknown> {
 
   stats(): StatsSnapshot {
     return this.reactor.snapshot();
+  }
+
+  /**
+   * `stats()` in the Prometheus text exposition format (0.0.4), what
+   * `metricsPath` serves: for your own HTTP server's `/metrics`.
+   */
+  metrics(): string {
+    return this.reactor.metrics();
   }
 
   /** Connections held, handshaking ones included (`clients.size` counts the open ones). */

@@ -22,6 +22,7 @@
 import { parseArgs } from 'node:util';
 import { type Connection, createClient, SendResult } from '../../src/index.js';
 import { bucketOf, HIST_SIZE } from '../lib/histogram.js';
+import { jsonPayload } from '../lib/json-payload.js';
 import { die } from '../lib/status.js';
 import { sleep } from '../lib/time.js';
 import { exitWithParent } from '../lib/ipc.js';
@@ -40,6 +41,10 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string', default: '1024' },
     'connect-in-flight': { type: 'string', default: '128' },
     payload: { type: 'string', default: 'hello world!!13212312!' },
+    // bench:deflate: a JSON message of this many bytes instead of --payload, and permessage-deflate
+    // offered as a browser offers it (`permessage-deflate; client_max_window_bits`).
+    'payload-json': { type: 'string' },
+    deflate: { type: 'boolean', default: false },
   },
 });
 const URL_ = `ws://${values.host}:${Number(values.port)}/`;
@@ -47,7 +52,11 @@ const N = Number(values.connections);
 const FLAT = values.mode === 'flat';
 const RATE = Number(values.rate);
 const WINDOW = Math.max(1, Number(values.window));
-const PAYLOAD = Buffer.from(values.payload!);
+const PAYLOAD = Buffer.from(values['payload-json'] === undefined ? values.payload! : jsonPayload(Number(values['payload-json'])));
+// JSON messages differ from one another as a feed's do (same keys, other values), all of one length:
+// a compressor with context takeover must not see the same message again and again.
+const PAYLOADS = values['payload-json'] === undefined ? [PAYLOAD] : Array.from({ length: 1024 }, (_, i) => Buffer.from(jsonPayload(PAYLOAD.length, i + 1)));
+let nextPayload = 0;
 // Ring size: a power of two holding every message a connection may have in flight.
 const RING = 2 ** Math.ceil(Math.log2(FLAT ? WINDOW : Math.max(1, Number(values['max-in-flight']))));
 const MASK = RING - 1;
@@ -63,10 +72,14 @@ const total = { sent: 0, received: 0, skipped: 0, dropped: 0, unexpected: 0, bad
 let win = { sent: 0, received: 0, skipped: 0 };
 let markAt = 0;
 let markCpu = process.cpuUsage();
+/** Bytes read from the server since `mark`: the echoes as they crossed the wire (compressed or not). */
+let markBytes = 0;
 
 const client = createClient<Ring>({
   transport: 'handle',
   logLevel: 'silent',
+  // A browser's offer: context takeover, any window (deflateWindowBits 15 asks for no bound).
+  ...(values.deflate ? { deflate: 'window' as const, deflateWindowBits: 15 } : {}),
   message(conn, data) {
     const now = performance.now();
     const ring = conn.data;
@@ -91,7 +104,7 @@ function sendOn(conn: Connection<Ring>): boolean {
   const ring = conn.data;
   if (ring.count >= RING) { total.skipped++; win.skipped++; return false; }
   const t = performance.now();
-  if (conn.send(PAYLOAD, false) === SendResult.Dropped) { total.dropped++; return false; }
+  if (conn.send(PAYLOADS[nextPayload++ % PAYLOADS.length]!, false) === SendResult.Dropped) { total.dropped++; return false; }
   ring.times[(ring.head + ring.count) & MASK] = t;
   ring.count++;
   total.sent++;
@@ -152,6 +165,7 @@ function start(): void {
 function mark(): void {
   hist.fill(0);
   win = { sent: 0, received: 0, skipped: 0 };
+  markBytes = client.stats().bytesIn;
   markCpu = process.cpuUsage();
   markAt = performance.now();
   void report({ type: 'marked' });
@@ -163,7 +177,8 @@ function windowReport(): void {
   for (const conn of conns) outstanding += conn.data.count;
   void report({
     type: 'report', ms: performance.now() - markAt, count: win.received, hist: Array.from(hist),
-    cpuUser: cpu.user, cpuSystem: cpu.system, extra: { sent: win.sent, skipped: win.skipped, outstanding, open: client.connections },
+    cpuUser: cpu.user, cpuSystem: cpu.system,
+    extra: { sent: win.sent, skipped: win.skipped, outstanding, open: client.connections, bytesIn: client.stats().bytesIn - markBytes, deflated: client.stats().deflate.connections },
   });
 }
 

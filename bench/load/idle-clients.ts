@@ -41,6 +41,7 @@ const { values } = parseArgs({
     sources: { type: 'string', default: '127.0.0.2' },
     'per-source': { type: 'string', default: '20000' },
     'in-flight': { type: 'string', default: '256' },
+    extensions: { type: 'string' },
   },
 });
 
@@ -54,6 +55,7 @@ const pool = new RawClientPool({
   sources: values.sources!.split(','),
   perSource: Number(values['per-source']),
   maxInFlight: Number(values['in-flight']),
+  ...(values.extensions === undefined ? {} : { extensions: values.extensions }),
   // Idle connections hear from the server only when it shuts down: a Close
   // frame (0x88, FIN + opcode 8). Answer it by closing the TCP connection,
   // which the server reads as EOF and so finishes its close at once.

@@ -114,6 +114,8 @@ export interface RawClientOptions {
   keys?: 'each' | 'shared';
   /** Attempts started again after a failure (connect, reset, a 503...), each from the next source port. Default 0. */
   maxRetries?: number;
+  /** A Sec-WebSocket-Extensions offer to send (e.g. a browser's permessage-deflate offer); none by default. */
+  extensions?: string;
   /** Bytes the server sent after the handshake, in `buf[start, end)`. `buf` is the shared slab: consume synchronously. */
   onData?: (conn: RawConnection, buf: Buffer, start: number, end: number) => void;
   /** The server closed (or reset) an open connection; errno 0 for EOF. */
@@ -156,6 +158,8 @@ export class RawClientPool {
     if (options.sources.length === 0) throw new RangeError('sources must name at least one address');
     this.writeReq = new this.raw.WriteWrap();
     this.source.port = options.firstPort ?? 1024;
+    // The shared check reads the status line and the accept value only: it would pass an extension the offer did not make.
+    if (options.keys === 'shared' && options.extensions !== undefined) throw new RangeError("keys: 'shared' validates no extensions: offer none");
     if (options.keys === 'shared') {
       const key = generateKey();
       this.shared = { key, request: this.request(key), accept: Buffer.from(acceptKey(key), 'latin1') };
@@ -231,7 +235,7 @@ export class RawClientPool {
   private request(key: string): string {
     const { host, port, path } = this.options;
     const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    return buildClientRequest({ host: hostHeader, path: path ?? '/', key });
+    return buildClientRequest({ host: hostHeader, path: path ?? '/', key, extensions: this.options.extensions });
   }
 
   private launch(retries: number, attempt: number): void {
@@ -307,7 +311,7 @@ export class RawClientPool {
       const at = buf.indexOf(shared.accept, STATUS_101.length);
       if (at < 0 || at + shared.accept.length > headEnd) { this.fail(conn, 'InvalidAccept'); return; }
     } else {
-      const result = validateServerResponse(buf, 0, headEnd, { key: conn.key });
+      const result = validateServerResponse(buf, 0, headEnd, { key: conn.key, extensions: this.options.extensions });
       if (!result.ok) { this.fail(conn, result.error.kind); return; }
     }
     this.pending.delete(conn);

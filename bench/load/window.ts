@@ -14,6 +14,7 @@ import { median } from '../lib/stats.js';
 import { status } from '../lib/status.js';
 import { sleep } from '../lib/time.js';
 import { parseKinds, probeUws, ProtocolServer, type ServerStats } from '../servers/launch.js';
+import type { Mode } from '../servers/protocol.js';
 import type { LoadCommand, LoadReport, WindowReport } from './control.js';
 
 type Load = IpcChild<LoadCommand, LoadReport>;
@@ -52,6 +53,13 @@ export interface RoundSpec {
   seconds: number;
   /** Also read the server's own stats as the window opens (the echo round checks its connection count). */
   statsAtMark?: boolean;
+  /** The server's mode (servers/protocol.ts); default echo. */
+  mode?: Mode;
+  /**
+   * Run once the server is ready, before the loads start (bench:http opens its idle WebSocket
+   * connections here, from a process of their own); what it returns is undone at teardown.
+   */
+  prepare?: (port: number) => Promise<{ undo(): Promise<void> }>;
 }
 
 export interface RoundResult {
@@ -74,13 +82,15 @@ export interface RoundResult {
 
 /** One round, start to teardown; every process of it is gone when it resolves. */
 export async function runRound(spec: RoundSpec): Promise<RoundResult> {
-  const server = new ProtocolServer(spec.kind, 'echo', spec.nodeArgs);
+  const server = new ProtocolServer(spec.kind, spec.mode ?? 'echo', spec.nodeArgs);
   const loads: Load[] = [];
   const tSpawn = performance.now();
   let tStop = 0;
   let result: RoundResult;
+  let prepared: { undo(): Promise<void> } | undefined;
   try {
     const { port } = await server.ready();
+    prepared = await spec.prepare?.(port);
     for (let i = 0; i < spec.loads; i++) loads.push(new IpcChild<LoadCommand, LoadReport>(`load ${i}`, spec.script, spec.argv(port, i)));
     await Promise.all(loads.map((l) => l.next('ready', 15_000)));
     const setupMs = performance.now() - tSpawn;
@@ -115,6 +125,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
     };
   } finally {
     await Promise.all(loads.map((l) => l.stop(10_000)));
+    await prepared?.undo();
     await server.close();
   }
   result.teardownMs = performance.now() - tStop;

@@ -15,12 +15,18 @@ import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { createServer } from '../../src/index.js';
+import { startUws } from './uws.js';
 import { exitWithParent, toParent } from '../lib/ipc.js';
 import { median } from '../lib/stats.js';
 import { die } from '../lib/status.js';
 import { sleep } from '../lib/time.js';
 
-export type ServerKind = 'handle' | 'socket' | 'ws';
+/**
+ * The *-deflate and uws kinds are bench:deflate's: each library with permessage-deflate on (lightws
+ * `shared` and `window`, ws's perMessageDeflate, uWS's SHARED_COMPRESSOR), and uWS without it.
+ */
+export type ServerKind = 'handle' | 'socket' | 'ws' | 'handle-shared' | 'handle-window' | 'ws-deflate' | 'uws' | 'uws-shared';
+const KINDS: readonly ServerKind[] = ['handle', 'socket', 'ws', 'handle-shared', 'handle-window', 'ws-deflate', 'uws', 'uws-shared'];
 
 /** Orchestrator → server. */
 export type ServerCommand =
@@ -73,7 +79,7 @@ export type ServerReport =
 
 const { values } = parseArgs({ options: { kind: { type: 'string', default: 'handle' } } });
 const kind = values.kind as ServerKind;
-if (kind !== 'handle' && kind !== 'socket' && kind !== 'ws') throw new RangeError(`--kind must be handle, socket or ws, not ${kind}`);
+if (!KINDS.includes(kind)) throw new RangeError(`--kind must be one of ${KINDS.join(', ')}, not ${kind}`);
 const gc = globalThis.gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 
@@ -86,8 +92,13 @@ interface Subject {
 
 /** The same echo server in each kind; the connections stay idle, so only what a connection holds is measured. */
 async function start(): Promise<Subject> {
-  if (kind === 'ws') {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  if (kind === 'uws' || kind === 'uws-shared') {
+    const uws = await startUws(0, 'echo', '127.0.0.1', kind === 'uws-shared');
+    if (!uws.native) throw new Error('uWebSockets.js: the native binary did not load');
+    return { port: uws.port, count: () => uws.connections(), pool: () => null, async close() { const n = uws.connections(); await uws.close(); return { closed: n, terminated: 0 }; } };
+  }
+  if (kind === 'ws' || kind === 'ws-deflate') {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: kind === 'ws-deflate' });
     wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
     await new Promise<void>((resolve, reject) => { wss.once('listening', resolve); wss.once('error', reject); });
     const address = wss.address();
@@ -109,7 +120,8 @@ async function start(): Promise<Subject> {
     };
   }
   const server = createServer({
-    transport: kind,
+    transport: kind === 'socket' ? 'socket' : 'handle',
+    deflate: kind === 'handle-shared' ? 'shared' : kind === 'handle-window' ? 'window' : 'off',
     logLevel: 'warn',
     message(conn, data, isBinary) { conn.send(data, isBinary); },
   });

@@ -13,8 +13,14 @@ import type { Mode } from './protocol.js';
 export const SERVERS: Record<string, { script: string; argv: string[]; label: string }> = {
   handle: { script: 'lightws.js', argv: ['--transport', 'handle'], label: 'lightws handle' },
   socket: { script: 'lightws.js', argv: ['--transport', 'socket'], label: 'lightws socket' },
+  'handle-dc': { script: 'lightws.js', argv: ['--transport', 'handle', '--diagnostics'], label: 'lightws handle + diagnostics subscribers' },
   ws: { script: 'ws.js', argv: [], label: 'ws' },
   uws: { script: 'uws.js', argv: [], label: 'uWS.js' },
+  // permessage-deflate negotiated (bench:deflate): each library's compressing configuration.
+  'handle-shared': { script: 'lightws.js', argv: ['--transport', 'handle', '--deflate', 'shared'], label: 'lightws shared' },
+  'handle-window': { script: 'lightws.js', argv: ['--transport', 'handle', '--deflate', 'window'], label: 'lightws window' },
+  'ws-deflate': { script: 'ws.js', argv: ['--deflate', 'on'], label: 'ws deflate' },
+  'uws-shared': { script: 'uws.js', argv: ['--deflate', 'on'], label: 'uWS.js shared' },
 };
 
 /** The kinds named in a --kinds list, checked. */

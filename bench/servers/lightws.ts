@@ -1,17 +1,26 @@
 /**
  * lightws as a benchmark server process (see protocol.ts):
  *
- *   node dist/bench/servers/lightws.js --port 0 --mode echo|broadcast|idle [--transport handle|socket]
+ *   node dist/bench/servers/lightws.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--deflate off|shared|window] [--diagnostics]
+ *
+ * --diagnostics subscribes a no-op to each of lightws's diagnostics_channel channels, as an APM
+ * agent would: the kind `handle-dc` (launch.ts), to compare with `handle` in the same run.
  */
-import { createServer, type Server } from '../../src/index.js';
+import diagnostics_channel from 'node:diagnostics_channel';
+import { createServer, DIAGNOSTICS_CHANNELS, type DeflateMode, type Server } from '../../src/index.js';
 import { type BenchServer, type Mode, isMain, runServerProcess } from './protocol.js';
 
-export async function startLightws(port: number, mode: Mode, transport: 'handle' | 'socket' = 'handle', host = '127.0.0.1'): Promise<BenchServer> {
+export async function startLightws(
+  port: number, mode: Mode, transport: 'handle' | 'socket' = 'handle', host = '127.0.0.1', deflate: DeflateMode = 'off', diagnostics = false,
+): Promise<BenchServer> {
   if (transport !== 'handle' && transport !== 'socket') throw new RangeError(`--transport must be handle or socket, not ${String(transport)}`);
+  if (diagnostics) for (const name of Object.values(DIAGNOSTICS_CHANNELS)) diagnostics_channel.subscribe(name, () => {});
   let server: Server;
   server = createServer({
     transport,
+    deflate,
     logLevel: 'warn',
+    healthPath: '/healthz',
     message:
       mode === 'echo' ? (conn, data, isBinary) => void conn.send(data, isBinary)
       : mode === 'broadcast' ? (_conn, data, isBinary) => void server.broadcast(data, isBinary)
@@ -21,13 +30,17 @@ export async function startLightws(port: number, mode: Mode, transport: 'handle'
   return {
     port: address.port,
     native: false, // no addon: lightws is plain JavaScript by design
-    info: { transport: server.transport },
-    connections: () => server.connections,
+    info: { transport: server.transport, deflate, diagnostics },
+    // WebSockets only (server.connections counts HTTP keep-alive connections too), as ws's clients.size.
+    connections: () => server.clients.size,
     broadcast: (data, isBinary) => server.broadcast(data, isBinary),
     close: async () => void (await server.close({ timeoutMs: 1_000 })),
   };
 }
 
 if (isMain(import.meta.url)) {
-  void runServerProcess('lightws', ({ port, host, mode, transport }) => startLightws(port, mode, (transport ?? 'handle') as 'handle', host));
+  void runServerProcess('lightws', ({ port, host, mode, transport, deflate, diagnostics }) => {
+    if (deflate === 'on') throw new RangeError("lightws's --deflate is shared or window");
+    return startLightws(port, mode, (transport ?? 'handle') as 'handle', host, deflate, diagnostics);
+  });
 }

@@ -3,7 +3,11 @@
  * orchestrator spawns and drives them all the same way (servers/launch.ts: bench:echo,
  * bench:handshake, bench:broadcast; bench/profile.ts runs lightws.js under a profiler):
  *
- *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket]
+ *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--deflate off|shared|window|on] [--diagnostics]
+ *
+ * Every server also answers `GET /healthz` with 200 `ok` over plain HTTP on its port (bench:http),
+ * lightws with its built-in healthPath, ws through the node:http server it sits behind, uWS with
+ * `app.get`; other plain requests get 426 (lightws, ws) or 404 (uWS).
  *
  * stdout carries JSON lines only. The first is `{"ready":true,"port":N,"native":bool,"pid":P,...}`.
  * Then each line on stdin is a command, answered by one JSON line:
@@ -11,7 +15,7 @@
  *   stats                          → {"connections","rss","heapUsed","heapTotal","external","arrayBuffers","cpuUser","cpuSystem"}
  *                                    (memoryUsage() in bytes, cpuUsage() in µs since the process started)
  *   gc                             → {"ok":true} (a full GC; {"ok":false,"error"} without --expose-gc)
- *   broadcast <bytes> [binary|text] → {"sent":N,"ms":T}: one message of that size to every connection
+ *   broadcast <bytes> [binary|text] [json] → {"sent":N,"ms":T}: one message of that size to every connection
  *                                    (binary by default), N receivers, T ms spent in the send call(s)
  *   close                          → {"closed":true}, then the process exits 0
  *
@@ -34,6 +38,7 @@ import { type Stats, fstatSync, realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { jsonPayload } from '../lib/json-payload.js';
 
 export type Mode = 'echo' | 'broadcast' | 'idle';
 export const MODES: readonly Mode[] = ['echo', 'broadcast', 'idle'];
@@ -64,7 +69,16 @@ export interface ServerArgs {
   mode: Mode;
   /** lightws only: 'handle' or 'socket'. */
   transport: string | undefined;
+  /** lightws only: subscribe a no-op to every lightws diagnostics channel (what an APM agent does). */
+  diagnostics: boolean;
+  /**
+   * permessage-deflate: lightws 'shared' or 'window'; ws and uWS 'on' (ws's perMessageDeflate with
+   * its defaults, uWS's SHARED_COMPRESSOR); 'off' for none.
+   */
+  deflate: DeflateChoice;
 }
+
+export type DeflateChoice = 'off' | 'shared' | 'window' | 'on';
 
 export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerArgs {
   const { values } = parseArgs({
@@ -73,14 +87,18 @@ export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerA
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
       mode: { type: 'string', default: 'echo' },
+      deflate: { type: 'string', default: 'off' },
       transport: { type: 'string' },
+      diagnostics: { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0–65535, not ${values.port}`);
   const mode = values.mode as Mode;
   if (!MODES.includes(mode)) throw new RangeError(`--mode must be ${MODES.join('|')}, not ${values.mode}`);
-  return { port, host: values.host, mode, transport: values.transport };
+  const deflate = values.deflate as DeflateChoice;
+  if (!['off', 'shared', 'window', 'on'].includes(deflate)) throw new RangeError(`--deflate must be off|shared|window|on, not ${values.deflate}`);
+  return { port, host: values.host, mode, transport: values.transport, diagnostics: values.diagnostics === true, deflate };
 }
 
 function line(value: unknown): void {
@@ -116,7 +134,8 @@ export function answer(server: BenchServer, command: string): unknown {
       const kind = rest[1] ?? 'binary';
       if (!Number.isInteger(bytes) || bytes < 0) return { error: `broadcast needs a size in bytes, not ${rest[0]}` };
       if (kind !== 'binary' && kind !== 'text') return { error: `broadcast type must be binary or text, not ${kind}` };
-      const data = Buffer.alloc(bytes, 0x61); // 'a': valid UTF-8 either way
+      // 'json': realistic, compressible chat JSON (permessage-deflate); else 'a's, valid UTF-8 either way.
+      const data = rest[2] === 'json' ? Buffer.from(jsonPayload(bytes)) : Buffer.alloc(bytes, 0x61);
       const t0 = performance.now();
       const sent = server.broadcast(data, kind === 'binary');
       return { sent, ms: performance.now() - t0 };

@@ -59,14 +59,15 @@ export function loadUws(): UwsLoad {
   return (loaded = { uws, native, binary, nativeError });
 }
 
-export async function startUws(port: number, handlers: Mode, host = '127.0.0.1'): Promise<BenchServer> {
+export async function startUws(port: number, handlers: Mode, host = '127.0.0.1', deflate = false): Promise<BenchServer> {
   const { uws, native, binary, nativeError } = loadUws();
   const mode = handlers;
   const app = uws.App();
   const sockets = new Set<Uws.WebSocket<unknown>>();
   const ALL = 'all';
   app.ws<unknown>('/*', {
-    compression: uws.DISABLED,
+    // deflate: one compressor and one decompressor for all sockets, uWS's densest choice.
+    compression: deflate ? uws.SHARED_COMPRESSOR | uws.SHARED_DECOMPRESSOR : uws.DISABLED,
     maxPayloadLength: 16 * 1024 * 1024, // lightws's default maxMessageSize
     idleTimeout: 0, // lightws's default: no idle timeout (the idle benchmark holds connections)
     maxBackpressure: 64 * 1024 * 1024, // queue rather than skip slow receivers, as lightws does
@@ -76,10 +77,12 @@ export async function startUws(port: number, handlers: Mode, host = '127.0.0.1')
     },
     close: (ws) => void sockets.delete(ws),
     message:
-      mode === 'echo' ? (ws, message, isBinary) => void ws.send(message, isBinary)
-      : mode === 'broadcast' ? (_ws, message, isBinary) => void app.publish(ALL, message, isBinary)
+      // uWS compresses a message only when asked to (the third argument), once negotiated.
+      mode === 'echo' ? (ws, message, isBinary) => void ws.send(message, isBinary, deflate)
+      : mode === 'broadcast' ? (_ws, message, isBinary) => void app.publish(ALL, message, isBinary, deflate)
       : undefined,
   });
+  app.get('/healthz', (res) => void res.writeHeader('Content-Type', 'text/plain; charset=utf-8').writeHeader('Cache-Control', 'no-store').end('ok\n'));
   const listenSocket = await new Promise<Uws.us_listen_socket>((resolve, reject) => {
     app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`uws could not listen on ${host}:${port}`))));
   });
@@ -91,10 +94,10 @@ export async function startUws(port: number, handlers: Mode, host = '127.0.0.1')
     connections: () => sockets.size,
     broadcast: (data, isBinary) => {
       if (mode === 'broadcast') {
-        app.publish(ALL, data, isBinary); // uWS's own fan-out: every socket subscribes to ALL
+        app.publish(ALL, data, isBinary, deflate); // uWS's own fan-out: every socket subscribes to ALL
         return sockets.size;
       }
-      for (const ws of sockets) ws.send(data, isBinary);
+      for (const ws of sockets) ws.send(data, isBinary, deflate);
       return sockets.size;
     },
     close: async () => {
@@ -108,5 +111,5 @@ export async function startUws(port: number, handlers: Mode, host = '127.0.0.1')
 }
 
 if (isMain(import.meta.url)) {
-  void runServerProcess('uws', ({ port, host, mode }) => startUws(port, mode, host));
+  void runServerProcess('uws', ({ port, host, mode, deflate }) => startUws(port, mode, host, deflate !== 'off'));
 }

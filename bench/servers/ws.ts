@@ -22,9 +22,24 @@ function wsNativeMasking(): string | null {
   return addon ?? null;
 }
 
-export async function startWs(port: number, mode: Mode, host = '127.0.0.1'): Promise<BenchServer> {
-  // perMessageDeflate is off by default in ws 8; maxPayload matches lightws's 16 MiB default.
-  const wss = new WebSocketServer({ port, host, maxPayload: 16 * 1024 * 1024 });
+/** ws's own answer to a plain request (what `new WebSocketServer({ port })` sends), and /healthz. */
+function plainHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (req.url === '/healthz') {
+    // With its length, as lightws sends it (without, node:http would send it chunked).
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 3, 'Cache-Control': 'no-store' }).end('ok\n');
+    return;
+  }
+  const body = http.STATUS_CODES[426]!;
+  res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain' }).end(body);
+}
+
+export async function startWs(port: number, mode: Mode, host = '127.0.0.1', deflate = false): Promise<BenchServer> {
+  // ws behind node:http, as an application that also serves HTTP runs it (what ws's `port`
+  // option does too, with our /healthz added). perMessageDeflate is off by default in ws 8
+  // (deflate: on with its defaults: context takeover, a zlib context pair per connection,
+  // threshold 1024); maxPayload matches lightws's 16 MiB default.
+  const httpServer = http.createServer(plainHttp);
+  const wss = new WebSocketServer({ server: httpServer, maxPayload: 16 * 1024 * 1024, perMessageDeflate: deflate });
   const broadcast = (data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): number => {
     let sent = 0;
     for (const client of wss.clients) {
@@ -41,10 +56,10 @@ export async function startWs(port: number, mode: Mode, host = '127.0.0.1'): Pro
     // idle: no 'message' listener; ws still reads and parses, the data is dropped
   });
   await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => resolve());
   });
-  const address = wss.address();
+  const address = httpServer.address();
   if (address === null || typeof address === 'string') throw new Error(`unexpected address ${String(address)}`);
   const masking = wsNativeMasking();
   return {
@@ -61,12 +76,13 @@ export async function startWs(port: number, mode: Mode, host = '127.0.0.1'): Pro
         }, 1_000);
         wss.close(() => {
           clearTimeout(timer);
-          resolve();
+          httpServer.closeAllConnections();
+          httpServer.close(() => resolve());
         });
       }),
   };
 }
 
 if (isMain(import.meta.url)) {
-  void runServerProcess('ws', ({ port, host, mode }) => startWs(port, mode, host));
+  void runServerProcess('ws', ({ port, host, mode, deflate }) => startWs(port, mode, host, deflate !== 'off'));
 }

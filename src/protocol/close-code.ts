@@ -45,3 +45,24 @@ export function isValidWireCloseCode(code: number): boolean {
   if (code >= 1000 && code <= 1014) return code !== 1004 && code !== 1005 && code !== 1006;
   return code >= 3000 && code <= 4999;
 }
+
+/**
+ * The close codes counted one by one in metrics: the registered range
+ * 1000–1015 (§7.4.1 and the IANA registry), then one bucket per range
+ * (§7.4.2: 3000–3999 for libraries and frameworks, 4000–4999 private) and
+ * one for everything else. A fixed set, so counting costs an array slot each.
+ */
+export const CLOSE_CODE_CLASSES: readonly string[] = [
+  ...Array.from({ length: 16 }, (_, i) => String(1000 + i)),
+  '3000-3999',
+  '4000-4999',
+  'other',
+];
+
+/** The index in CLOSE_CODE_CLASSES of a close code's class. */
+export function closeCodeClass(code: number): number {
+  if (code >= 1000 && code <= 1015) return code - 1000;
+  if (code >= 3000 && code <= 3999) return 16;
+  if (code >= 4000 && code <= 4999) return 17;
+  return 18;
+}

@@ -136,3 +136,23 @@ export function parseExtensions(value: string): ExtensionsParseResult {
   if (extensions.length === 0) return { ok: false, message: 'invalid Sec-WebSocket-Extensions: empty list (RFC 6455 §9.1)' };
   return { ok: true, extensions };
 }
+
+/**
+ * Serializes one extension for a Sec-WebSocket-Extensions header, e.g.
+ * `permessage-deflate; server_no_context_takeover; client_max_window_bits=10`
+ * (RFC 6455 §9.1). Names and values come from our own code, so a non-token
+ * is a bug and throws a TypeError.
+ */
+export function formatExtension(name: string, params?: ReadonlyMap<string, string | true>): string {
+  if (!isToken(name)) throw new TypeError(`extension name is not a token: ${JSON.stringify(name)}`);
+  let out = name;
+  if (params !== undefined) {
+    for (const [param, v] of params) {
+      if (!isToken(param)) throw new TypeError(`extension parameter name is not a token: ${JSON.stringify(param)}`);
+      if (v === true) out += `; ${param}`;
+      else if (isToken(v)) out += `; ${param}=${v}`;
+      else throw new TypeError(`extension parameter value is not a token: ${JSON.stringify(v)}`);
+    }
+  }
+  return out;
+}

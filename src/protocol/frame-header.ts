@@ -140,8 +140,10 @@ export function writeFrameHeader(
   payloadLength: number,
   masked = false,
   maskKey = 0,
+  /** RSV1..RSV3 as a 3-bit number (RSV1 = 4): set by a negotiated extension (RFC 7692 §6). */
+  rsv = 0,
 ): number {
-  dst[offset] = (fin ? 0x80 : 0) | opcode;
+  dst[offset] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
   const maskBit = masked ? 0x80 : 0;
   let at = offset + 2;
   if (payloadLength < 126) {

@@ -9,8 +9,12 @@ import { isToken } from './http-token.js';
  * from configuration cannot split the response.
  */
 
-/** Extra headers: a record, or name/value pairs when a name must repeat. */
-export type ExtraHeaders = Readonly<Record<string, string>> | Iterable<readonly [string, string]>;
+/**
+ * Extra headers: a record, or name/value pairs when a name must repeat. A
+ * number is written as its digits; an undefined value writes no field (so
+ * that `{ 'Cache-Control': cached ? undefined : 'no-store' }` reads well).
+ */
+export type ExtraHeaders = Readonly<Record<string, string | number | undefined>> | Iterable<readonly [string, string]>;
 
 export interface SwitchingProtocolsOptions {
   /** The client's Sec-WebSocket-Key; the accept value is computed from it. */
@@ -22,9 +26,15 @@ export interface SwitchingProtocolsOptions {
   readonly headers?: ExtraHeaders | undefined;
 }
 
-/** Reason phrases (RFC 7231 §6.1, RFC 6585) for the statuses a handshake can end with. */
+/** Reason phrases (RFC 7231 §6.1, RFC 6585) for the statuses a handshake or a plain request (http-plain-response.ts) can end with. */
 const REASONS: ReadonlyMap<number, string> = new Map([
+  [100, 'Continue'],
   [101, 'Switching Protocols'],
+  [200, 'OK'],
+  [201, 'Created'],
+  [202, 'Accepted'],
+  [204, 'No Content'],
+  [304, 'Not Modified'],
   [301, 'Moved Permanently'],
   [302, 'Found'],
   [307, 'Temporary Redirect'],
@@ -35,13 +45,22 @@ const REASONS: ReadonlyMap<number, string> = new Map([
   [404, 'Not Found'],
   [405, 'Method Not Allowed'],
   [408, 'Request Timeout'],
+  [409, 'Conflict'],
+  [410, 'Gone'],
+  [411, 'Length Required'],
   [413, 'Payload Too Large'],
+  [414, 'URI Too Long'],
+  [415, 'Unsupported Media Type'],
+  [417, 'Expectation Failed'],
+  [422, 'Unprocessable Entity'],
   [426, 'Upgrade Required'],
   [429, 'Too Many Requests'],
   [431, 'Request Header Fields Too Large'],
   [500, 'Internal Server Error'],
   [501, 'Not Implemented'],
+  [502, 'Bad Gateway'],
   [503, 'Service Unavailable'],
+  [504, 'Gateway Timeout'],
   [505, 'HTTP Version Not Supported'],
 ]);
 
@@ -64,24 +83,25 @@ function isSafeFieldValue(v: string): boolean {
   return true;
 }
 
-function* entriesOf(headers: ExtraHeaders): Iterable<readonly [string, string]> {
+function* entriesOf(headers: ExtraHeaders): Iterable<readonly [string, string | number | undefined]> {
   if (Symbol.iterator in headers) yield* headers as Iterable<readonly [string, string]>;
-  else yield* Object.entries(headers as Readonly<Record<string, string>>);
+  else yield* Object.entries(headers as Readonly<Record<string, string | number | undefined>>);
 }
 
 /**
  * Serialize extra header lines, each ending in CRLF. Throws a TypeError on a
  * name that is not a token, a value that could split the response, or a name
  * the caller's response already writes: these come from the application, not
- * the peer, and are bugs.
+ * the peer, and are bugs. `seen` collects the lower-case names written.
  */
-function headerLines(headers: ExtraHeaders | undefined, owned: ReadonlySet<string>, seen?: Set<string>): string {
+export function headerLines(headers: ExtraHeaders | undefined, owned: ReadonlySet<string>, seen?: Set<string>): string {
   if (headers === undefined) return '';
   let out = '';
   for (const [name, value] of entriesOf(headers)) {
+    if (value === undefined) continue;
     if (!isToken(name)) throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
     const lower = name.toLowerCase();
-    if (owned.has(lower)) throw new TypeError(`header ${name} is written by the handshake itself`);
+    if (owned.has(lower)) throw new TypeError(`header ${name} is written by the server itself`);
     const text = String(value);
     if (!isSafeFieldValue(text)) throw new TypeError(`invalid value for header ${name}`);
     seen?.add(lower);
@@ -110,7 +130,7 @@ export function buildSwitchingProtocols(options: SwitchingProtocolsOptions): str
  * and body are written in one latin1 write and the length is the byte count.
  * Control characters become '?' so a message can never add a line.
  */
-function bodyBytes(text: string): string {
+export function bodyBytes(text: string): string {
   let safe = '';
   let run = 0;
   for (let i = 0; i < text.length; i++) {

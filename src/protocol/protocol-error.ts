@@ -24,6 +24,10 @@ export const ErrorKind = {
   FragmentsTooSmall: 15,
   /** Not a protocol rule: the server's memory budget could not lend a buffer for this peer. */
   MemoryBudgetExceeded: 16,
+  /** RSV1 ("Per-Message Compressed") on a control frame or a continuation frame (RFC 7692 §6). */
+  MisplacedRsv1: 17,
+  /** A compressed message that does not inflate (RFC 7692 §7.2.2). */
+  InvalidCompressedData: 18,
 } as const;
 
 export type ErrorKindValue = (typeof ErrorKind)[keyof typeof ErrorKind];
@@ -32,8 +36,9 @@ interface ErrorInfo {
   readonly name: string;
   readonly closeCode: number;
   readonly message: string;
-  /** The RFC 6455 section that the rule comes from. */
+  /** The section that the rule comes from: of RFC 6455 unless `rfc` says otherwise. */
   readonly section: string;
+  readonly rfc?: string;
 }
 
 const INFO: Readonly<Record<number, ErrorInfo>> = {
@@ -52,6 +57,8 @@ const INFO: Readonly<Record<number, ErrorInfo>> = {
   [ErrorKind.InvalidCloseCode]: { name: 'InvalidCloseCode', closeCode: CloseCode.ProtocolError, message: 'invalid close code', section: '7.4.1' },
   [ErrorKind.InvalidCloseReasonUtf8]: { name: 'InvalidCloseReasonUtf8', closeCode: CloseCode.InvalidFramePayloadData, message: 'close reason is not valid UTF-8', section: '5.5.1' },
   [ErrorKind.MemoryBudgetExceeded]: { name: 'MemoryBudgetExceeded', closeCode: CloseCode.TryAgainLater, message: 'server memory budget exceeded', section: '7.4.1' },
+  [ErrorKind.MisplacedRsv1]: { name: 'MisplacedRsv1', closeCode: CloseCode.ProtocolError, message: 'RSV1 set on a control or continuation frame', section: '6', rfc: 'RFC 7692' },
+  [ErrorKind.InvalidCompressedData]: { name: 'InvalidCompressedData', closeCode: CloseCode.InvalidFramePayloadData, message: 'compressed message does not inflate', section: '7.2.2', rfc: 'RFC 7692' },
   [ErrorKind.FragmentsTooSmall]: { name: 'FragmentsTooSmall', closeCode: CloseCode.PolicyViolation, message: 'message fragments average under minFragmentSize bytes', section: '10.4' },
 };
 
@@ -63,7 +70,7 @@ export class ProtocolError extends Error {
 
   constructor(kind: ErrorKindValue) {
     const info = INFO[kind]!;
-    super(`${info.message} (RFC 6455 §${info.section})`);
+    super(`${info.message} (${info.rfc ?? 'RFC 6455'} §${info.section})`);
     this.name = info.name;
     this.kind = kind;
     this.closeCode = info.closeCode;
@@ -79,4 +86,9 @@ export function closeCodeFor(kind: ErrorKindValue): number {
 /** The short reason text sent in the close frame (fits in 123 bytes). */
 export function reasonFor(kind: ErrorKindValue): string {
   return INFO[kind]!.message;
+}
+
+/** The rule's name ('InvalidUtf8', ...), for logs and metric labels, without building an Error. */
+export function errorKindName(kind: ErrorKindValue): string {
+  return INFO[kind]!.name;
 }

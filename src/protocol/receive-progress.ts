@@ -21,6 +21,8 @@ export class ReceiveProgress {
   messageOpcode = 0;
   messageLength = 0;
   messageFragments = 0;
+  /** The message's first frame had RSV1 set (RFC 7692 §6): its text is checked once inflated. */
+  messageCompressed = false;
   utf8State = 0;
   /**
    * UTF-8 state over the incomplete frame's payload received so far, when it
@@ -54,6 +56,7 @@ export function recycleProgress(progress: ReceiveProgress): void {
   progress.message = null;
   progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
   progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
+  progress.messageCompressed = false;
   progress.frameUtf8 = NOT_TEXT;
   progress.startedAt = progress.heardAt = 0;
   if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);

@@ -1,7 +1,8 @@
 import { decodeClosePayload } from './close-payload.js';
 import { createFrameHeader, decodeFrameHeader, HEADER_INCOMPLETE, type HeaderRules } from './frame-header.js';
 import { applyMask } from './mask.js';
-import { isControlOpcode, Opcode } from './opcode.js';
+import { Opcode } from './opcode.js';
+import { checkSequence, RSV1 } from './frame-sequence.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
 import { acquireProgress, NOT_TEXT, recycleProgress, type ReceiveProgress } from './receive-progress.js';
 import { isValidUtf8, utf8Step, UTF8_REJECT } from './utf8.js';
@@ -37,8 +38,7 @@ export interface ReceiverConfig extends HeaderRules {
   readonly lender: BufferLender;
 }
 
-/** Fragments any message may have before minFragmentSize applies. */
-export const FREE_FRAGMENTS = 1024;
+export { FREE_FRAGMENTS } from './frame-sequence.js';
 
 /** What a receiving connection must hold. `receiving` turns false once the reactor stops reading it. */
 export interface ReceiverState {
@@ -48,7 +48,11 @@ export interface ReceiverState {
 
 /** Called for each complete message and control frame. `data` is only valid until the call returns. */
 export interface ReceiverSink<C> {
-  onMessage(conn: C, data: Buffer, isBinary: boolean): void;
+  /**
+   * A whole message. `compressed`: its first frame had RSV1 set (RFC 7692 §6),
+   * so `data` is its compressed payload, not yet inflated nor UTF-8 checked.
+   */
+  onMessage(conn: C, data: Buffer, isBinary: boolean, compressed: boolean): void;
   onPing(conn: C, data: Buffer): void;
   onPong(conn: C, data: Buffer): void;
   /** A valid Close frame arrived (§5.5.1). Nothing after it is read. */
@@ -92,13 +96,14 @@ export function receive<C extends ReceiverState>(
     }
     const fin = header.fin;
     const opcode = header.opcode;
+    const rsv = header.rsv;
     const payloadStart = pos + headerLength;
     const payloadEnd = payloadStart + header.payloadLength;
-    const error = checkSequence(conn.progress, opcode, header.payloadLength, config);
+    const error = checkSequence(conn.progress, opcode, rsv, header.payloadLength, config);
     if (error !== 0) return fail(conn, error, config, sink);
     if (header.masked) applyMask(buf, payloadStart, payloadEnd, header.maskKey, 0);
     pos = payloadEnd;
-    if (!actOnFrame(conn, fin, opcode, buf, payloadStart, payloadEnd, config, sink, NOT_TEXT)) return;
+    if (!actOnFrame(conn, fin, opcode, rsv, buf, payloadStart, payloadEnd, config, sink, NOT_TEXT)) return;
   }
 }
 
@@ -110,26 +115,6 @@ export function releaseProgress(conn: ReceiverState, lender: BufferLender): void
   if (progress.frame !== null) lender.release(progress.frame);
   if (progress.message !== null) lender.release(progress.message);
   recycleProgress(progress);
-}
-
-/** §5.4 ordering rules and the message limits, checked as soon as a header is known. */
-function checkSequence(
-  progress: ReceiveProgress | null,
-  opcode: number,
-  payloadLength: number,
-  config: ReceiverConfig,
-): ErrorKindValue | 0 {
-  if (isControlOpcode(opcode)) return 0; // control frames may interleave with fragments (§5.4)
-  const open = progress !== null && progress.messageOpcode !== 0;
-  if (opcode !== Opcode.Continuation) return open ? ErrorKind.ExpectedContinuation : 0;
-  if (!open) return ErrorKind.UnexpectedContinuation;
-  const length = progress.messageLength + payloadLength;
-  if (length > config.maxPayloadLength) return ErrorKind.MessageTooBig;
-  const fragments = progress.messageFragments + 1;
-  if (fragments > FREE_FRAGMENTS && config.minFragmentSize > 0 && (fragments - FREE_FRAGMENTS) * config.minFragmentSize > length) {
-    return ErrorKind.FragmentsTooSmall;
-  }
-  return 0;
 }
 
 /** Copies out the start of a frame that the read did not complete. */
@@ -144,7 +129,7 @@ function startFrame<C extends ReceiverState>(
 ): void {
   let total = 0;
   if (headerLength !== HEADER_INCOMPLETE) {
-    const error = checkSequence(conn.progress, header.opcode, header.payloadLength, config);
+    const error = checkSequence(conn.progress, header.opcode, header.rsv, header.payloadLength, config);
     if (error !== 0) return fail(conn, error, config, sink);
     total = headerLength + header.payloadLength;
   }
@@ -160,14 +145,17 @@ function startFrame<C extends ReceiverState>(
   progress.frameTotalLength = total;
   if (headerLength === HEADER_INCOMPLETE) return;
   if (header.masked) applyMask(frame, headerLength, available, header.maskKey, 0);
-  progress.frameUtf8 = textStateAtStart(progress, header.opcode);
+  progress.frameUtf8 = textStateAtStart(progress, header.opcode, header.rsv);
   if (!checkFrameText(progress, frame, headerLength, available)) fail(conn, ErrorKind.InvalidUtf8, config, sink);
 }
 
-/** Where UTF-8 checking starts for a frame with `opcode`: 0 for Text, the message's state for its continuation. */
-function textStateAtStart(progress: ReceiveProgress, opcode: number): number {
-  if (opcode === Opcode.Text) return 0;
-  return opcode === Opcode.Continuation && progress.messageOpcode === Opcode.Text ? progress.utf8State : NOT_TEXT;
+/**
+ * Where UTF-8 checking starts for a frame with `opcode`: 0 for Text, the
+ * message's state for its continuation; compressed text is checked once inflated.
+ */
+function textStateAtStart(progress: ReceiveProgress, opcode: number, rsv: number): number {
+  if (opcode === Opcode.Text) return (rsv & RSV1) === 0 ? 0 : NOT_TEXT;
+  return opcode === Opcode.Continuation && progress.messageOpcode === Opcode.Text && !progress.messageCompressed ? progress.utf8State : NOT_TEXT;
 }
 
 /** Checks newly unmasked text bytes of the incomplete frame; false once they cannot be UTF-8. */
@@ -196,11 +184,11 @@ function continueFrame<C extends ReceiverState>(
     const headerLength = decodeFrameHeader(frame, 0, progress.frameLength, header, config);
     if (headerLength < 0) return failed(conn, -headerLength as ErrorKindValue, config, sink);
     if (headerLength !== HEADER_INCOMPLETE) {
-      const error = checkSequence(progress, header.opcode, header.payloadLength, config);
+      const error = checkSequence(progress, header.opcode, header.rsv, header.payloadLength, config);
       if (error !== 0) return failed(conn, error, config, sink);
       progress.frameHeaderLength = headerLength;
       progress.frameTotalLength = headerLength + header.payloadLength;
-      progress.frameUtf8 = textStateAtStart(progress, header.opcode);
+      progress.frameUtf8 = textStateAtStart(progress, header.opcode, header.rsv);
       break;
     }
     if (pos === end) return -1;
@@ -233,7 +221,7 @@ function continueFrame<C extends ReceiverState>(
   const checked = progress.frameUtf8;
   progress.frame = null;
   progress.frameUtf8 = NOT_TEXT;
-  const ok = actOnFrame(conn, fin, opcode, frame, headerLength, total, config, sink, checked);
+  const ok = actOnFrame(conn, fin, opcode, header.rsv, frame, headerLength, total, config, sink, checked);
   config.lender.release(frame);
   if (!ok) return -1;
   if (progress.messageOpcode === 0 && conn.progress === progress) {
@@ -252,6 +240,7 @@ function actOnFrame<C extends ReceiverState>(
   conn: C,
   fin: boolean,
   opcode: number,
+  rsv: number,
   buf: Buffer,
   start: number,
   end: number,
@@ -263,11 +252,12 @@ function actOnFrame<C extends ReceiverState>(
     case Opcode.Text:
     case Opcode.Binary:
       if (fin) {
-        if (opcode === Opcode.Text && (utf8 === NOT_TEXT ? !isValidUtf8(buf, start, end) : utf8 !== 0)) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
-        sink.onMessage(conn, buf.subarray(start, end), opcode === Opcode.Binary);
+        const compressed = (rsv & RSV1) !== 0;
+        if (opcode === Opcode.Text && !compressed && (utf8 === NOT_TEXT ? !isValidUtf8(buf, start, end) : utf8 !== 0)) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
+        sink.onMessage(conn, buf.subarray(start, end), opcode === Opcode.Binary, compressed);
         return conn.receiving;
       }
-      return beginMessage(conn, opcode, buf, start, end, config, sink, utf8);
+      return beginMessage(conn, opcode, (rsv & RSV1) !== 0, buf, start, end, config, sink, utf8);
     case Opcode.Continuation:
       return continueMessage(conn, conn.progress!, fin, buf, start, end, config, sink, utf8);
     case Opcode.Close: {
@@ -289,6 +279,7 @@ function actOnFrame<C extends ReceiverState>(
 function beginMessage<C extends ReceiverState>(
   conn: C,
   opcode: number,
+  compressed: boolean,
   buf: Buffer,
   start: number,
   end: number,
@@ -305,7 +296,8 @@ function beginMessage<C extends ReceiverState>(
   progress.messageOpcode = opcode;
   progress.messageLength = length;
   progress.messageFragments = 1;
-  if (opcode === Opcode.Text) {
+  progress.messageCompressed = compressed;
+  if (opcode === Opcode.Text && !compressed) {
     // Validate as fragments arrive, so bad text fails before the rest is buffered.
     progress.utf8State = utf8 === NOT_TEXT ? utf8Step(0, buf, start, end) : utf8;
     if (progress.utf8State === UTF8_REJECT) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
@@ -336,7 +328,8 @@ function continueMessage<C extends ReceiverState>(
   progress.messageLength = used + length;
   progress.messageFragments++;
   const isText = progress.messageOpcode === Opcode.Text;
-  if (isText) {
+  const compressed = progress.messageCompressed;
+  if (isText && !compressed) {
     progress.utf8State = utf8 === NOT_TEXT ? utf8Step(progress.utf8State, buf, start, end) : utf8;
     if (progress.utf8State === UTF8_REJECT || (fin && progress.utf8State !== 0)) {
       return reject(conn, ErrorKind.InvalidUtf8, config, sink);
@@ -345,11 +338,12 @@ function continueMessage<C extends ReceiverState>(
   if (!fin) return true;
   progress.message = null;
   progress.messageOpcode = 0;
+  progress.messageCompressed = false;
   if (progress.frame === null && conn.progress === progress) {
     conn.progress = null;
     recycleProgress(progress);
   }
-  sink.onMessage(conn, message.subarray(0, used + length), !isText);
+  sink.onMessage(conn, message.subarray(0, used + length), !isText, compressed);
   config.lender.release(message);
   return conn.receiving;
 }

@@ -72,7 +72,7 @@ export interface UpgradeRequestOptions {
  * Sec-WebSocket-Version "MUST NOT appear more than once in an HTTP request";
  * RFC 6454 §7.3 Origin; RFC 7230 §3.3.2 Content-Length).
  */
-const SINGLETONS: ReadonlySet<string> = new Set(['host', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'content-length']);
+export const REQUEST_SINGLETONS: ReadonlySet<string> = new Set(['host', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'content-length']);
 
 const ALLOW_GET: Readonly<Record<string, string>> = Object.freeze({ Allow: 'GET' });
 const VERSION_13: Readonly<Record<string, string>> = Object.freeze({ 'Sec-WebSocket-Version': '13' });
@@ -82,7 +82,7 @@ const VERSION_13: Readonly<Record<string, string>> = Object.freeze({ 'Sec-WebSoc
  * absolute-form (`scheme://...`, §5.3.2)? Asterisk- and authority-form are
  * for OPTIONS and CONNECT only.
  */
-function isUpgradeTarget(target: string): boolean {
+export function isOriginOrAbsoluteForm(target: string): boolean {
   if (target.charCodeAt(0) === 0x2f) return true;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then "://"
   let i = 0;
@@ -96,7 +96,7 @@ function isUpgradeTarget(target: string): boolean {
 }
 
 /** Does the value hold SP, HTAB or a comma (a list, or a joined repeat)? */
-function hasSpaceOrComma(s: string): boolean {
+export function hasSpaceOrComma(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c === 0x20 || c === 0x09 || c === 0x2c) return true;
@@ -112,9 +112,23 @@ function hasSpaceOrComma(s: string): boolean {
 export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: number, options?: UpgradeRequestOptions): UpgradeRequest | HandshakeFailure {
   const maxHeaderSize = options?.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
   if (headEnd - start > maxHeaderSize) return failure(431, 'request header fields too large (RFC 6585 §5)');
-  const head = parseRequestHead(buf, start, headEnd, SINGLETONS);
+  const head = parseRequestHead(buf, start, headEnd, REQUEST_SINGLETONS);
   if (!head.ok) return head;
-  return checkUpgrade(head);
+  return checkUpgradeHead(head);
+}
+
+/**
+ * Does this request try to open a WebSocket (so that it gets the upgrade's
+ * answers), or is it a plain HTTP request for the server's request handler?
+ * A request that names websocket in Upgrade, or carries Sec-WebSocket-Key or
+ * -Version, is an attempt, however malformed: it learns what is wrong with it
+ * (400, 405, 426). One without any of these (a browser loading a page, a
+ * health check, curl; `Upgrade: h2c`, which a server may ignore, RFC 7230
+ * §6.7) is plain HTTP.
+ */
+export function isUpgradeAttempt(headers: ReadonlyMap<string, string>): boolean {
+  const upgrade = headers.get('upgrade');
+  return (upgrade !== undefined && listContainsToken(upgrade, 'websocket')) || headers.has('sec-websocket-key') || headers.has('sec-websocket-version');
 }
 
 /** A request head someone else parsed: node:http's `IncomingMessage` fields. */
@@ -149,15 +163,15 @@ export function checkParsedUpgradeRequest(fields: ParsedRequestFields, options?:
     const value = raw[i + 1]!;
     const previous = headers.get(name);
     if (previous === undefined) headers.set(name, value);
-    else if (SINGLETONS.has(name)) return failure(400, `repeated ${name} header`);
+    else if (REQUEST_SINGLETONS.has(name)) return failure(400, `repeated ${name} header`);
     else headers.set(name, `${previous}, ${value}`);
   }
   const versionMinor = fields.httpVersionMinor;
-  return checkUpgrade({ method, target, httpVersion: `1.${versionMinor}`, versionMinor, headers });
+  return checkUpgradeHead({ method, target, httpVersion: `1.${versionMinor}`, versionMinor, headers });
 }
 
 /** The request line and fields the WebSocket rules look at, however they were parsed. */
-interface RequestHead {
+export interface RequestHead {
   readonly method: string;
   readonly target: string;
   readonly httpVersion: string;
@@ -166,10 +180,10 @@ interface RequestHead {
 }
 
 /** RFC 6455 §4.2.1 over a syntactically valid head, in the order of the table above. */
-function checkUpgrade(head: RequestHead): UpgradeRequest | HandshakeFailure {
+export function checkUpgradeHead(head: RequestHead): UpgradeRequest | HandshakeFailure {
   if (head.method !== 'GET') return failure(405, 'the opening handshake must be a GET request (RFC 6455 §4.2.1 item 1)', ALLOW_GET);
   if (head.versionMinor < 1) return failure(400, 'the opening handshake needs HTTP/1.1 or higher (RFC 6455 §4.2.1 item 1)');
-  if (!isUpgradeTarget(head.target)) return failure(400, 'invalid request target (RFC 7230 §5.3)');
+  if (!isOriginOrAbsoluteForm(head.target)) return failure(400, 'invalid request target (RFC 7230 §5.3)');
   const headers = head.headers;
 
   // A GET body would be indistinguishable from the first frames (request

@@ -1,8 +1,9 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
 import { generateKey } from '../protocol/accept-key.js';
-import { buildClientRequest, validateServerResponse } from '../protocol/client-handshake.js';
+import { buildClientRequest, ClientHandshakeError, validateServerResponse } from '../protocol/client-handshake.js';
 import { findHeadEnd } from '../protocol/http-head-end.js';
 import type { ClientRequest, ClientResponse } from './client-request.js';
+import type { Compression } from './compression.js';
 import { extrasOf } from './connection-extras.js';
 import type { Connection } from './connection.js';
 import { appendHead, releaseHead, takeHead } from './head-buffer.js';
@@ -25,18 +26,21 @@ export class ClientHandshake {
     private readonly writer: Writer,
     private readonly lifecycle: Lifecycle,
     private readonly inbound: Inbound,
+    private readonly compression: Compression | null = null,
   ) {}
 
   start(conn: Connection, request: ClientRequest): void {
     const extras = extrasOf(conn);
     extras.clientKey = generateKey();
     extras.clientProtocols = request.protocols ?? NO_PROTOCOLS;
+    extras.clientExtensions = this.compression?.offer() ?? '';
     const head = buildClientRequest({
       host: request.host,
       path: request.path,
       key: extras.clientKey,
       protocols: request.protocols ? [...request.protocols] : undefined,
       origin: request.origin,
+      extensions: extras.clientExtensions,
       headers: request.headers,
     });
     this.writer.writeHead(conn, head);
@@ -59,12 +63,15 @@ export class ClientHandshake {
       if (extras.headLength > MAX_RESPONSE_HEAD) this.lifecycle.finish(conn, new Error('handshake response head too large'));
       return;
     }
-    const result = validateServerResponse(head, from, headEnd, { key: extras.clientKey, protocols: extras.clientProtocols });
+    const result = validateServerResponse(head, from, headEnd, { key: extras.clientKey, protocols: extras.clientProtocols, extensions: extras.clientExtensions });
     extras.clientKey = '';
     extras.clientProtocols = NO_PROTOCOLS;
-    if (!result.ok) {
+    extras.clientExtensions = '';
+    // RFC 7692 §5, §7: a permessage-deflate answer we cannot accept fails the connection.
+    const refused = !result.ok || this.compression === null ? undefined : this.compression.accept(conn, result.extensions);
+    if (!result.ok || refused !== undefined) {
       releaseHead(this.pool, conn);
-      this.lifecycle.finish(conn, result.error);
+      this.lifecycle.finish(conn, result.ok ? new ClientHandshakeError('UnexpectedExtension', refused!, 101) : result.error);
       return;
     }
     if (result.protocol !== undefined) extras.protocol = result.protocol;

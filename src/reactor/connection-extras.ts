@@ -1,3 +1,4 @@
+import type { DeflateSession } from '../compression/deflate-session.js';
 import type { ReceiveProgress } from '../protocol/receive-progress.js';
 import type { SharedFrame } from './shared-frame.js';
 
@@ -31,6 +32,11 @@ export class ConnectionExtras {
   /** Client role, while the handshake runs: our Sec-WebSocket-Key and the protocols we offered. */
   clientKey = '';
   clientProtocols: readonly string[] = [];
+  /** Client role, while the handshake runs: the Sec-WebSocket-Extensions we offered ('' for none). */
+  clientExtensions = '';
+
+  /** permessage-deflate with context takeover (window mode): this connection's own zlib contexts. */
+  deflate: DeflateSession | null = null;
 
   topics: Set<string> | null = null;
   protocol = '';
@@ -53,6 +59,7 @@ export class ConnectionExtras {
       this.outbox === null &&
       this.topics === null &&
       this.protocol === '' &&
+      this.deflate === null &&
       this.closeCode === 0
     );
   }

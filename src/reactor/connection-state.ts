@@ -19,12 +19,28 @@ export const State = {
   EndAfterFlush: 1 << 6,
   /** A write is in flight in the transport. */
   Writing: 1 << 7,
-  /** The upgrade hook is still deciding (async). */
+  /** The upgrade hook or the request handler is still deciding (async): reads are paused, and held. */
   Upgrading: 1 << 8,
   /** Reads stopped because this connection's queued writes are high (backpressure), until they drain. */
   ReadBlocked: 1 << 9,
   /** A heartbeat ping is out and nothing has come back since. */
   Pinged: 1 << 10,
+  /**
+   * permessage-deflate was negotiated (RFC 7692): RSV1 may mark a message.
+   * Bits 12–14 hold the window of the shared compressor this connection needs
+   * (see compression.ts); a connection in `shared` mode needs nothing else.
+   */
+  Deflate: 1 << 11,
+  /**
+   * The connection carries plain HTTP requests (http-exchange.ts): kept open
+   * between them (keep-alive) and through a drain, counted in `stats().http`.
+   * Cleared if it upgrades.
+   */
+  Http: 1 << 15,
+  /** A plain request's head is in and its body is being gathered (extras.headScan holds how long head and body are together). */
+  HttpBody: 1 << 16,
+  /** Bytes read behind an answered plain request wait in the head buffer, to be read as the next request. */
+  Pipelined: 1 << 17,
 } as const;
 
 /**

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ExtraHeaders } from '../protocol/http-response.js';
 import type { UpgradeRequest } from '../protocol/upgrade-request.js';
 import type { Connection } from './public-connection.js';
+import type { RequestHandler } from './request-handler.js';
 
 /** The upgrade request as handlers see it: the parsed head plus where it came from. */
 export interface HandshakeRequest extends UpgradeRequest {
@@ -48,6 +49,12 @@ export type DataUpgradeDecision<UserData> = UpgradeAcceptanceWithData<UserData> 
  * what you keep (`Buffer.from(data)`) — as with uWebSockets.js.
  */
 export interface Handlers<UserData = unknown> {
+  /**
+   * A plain HTTP request on the WebSocket port (no `Upgrade: websocket`):
+   * answer it, or return nothing for a 404. Without this handler such a
+   * request gets 426 Upgrade Required. Server role only.
+   */
+  request?: RequestHandler;
   /** Decide on an upgrade before the 101 is sent. May return a promise (reading waits). */
   upgrade?(request: HandshakeRequest): UpgradeDecision<UserData> | Promise<UpgradeDecision<UserData>>;
   open?(conn: Connection<UserData>, request: HandshakeRequest): void;

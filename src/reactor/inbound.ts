@@ -1,12 +1,16 @@
-import { closeCodeFor, ProtocolError, reasonFor, type ErrorKindValue } from '../protocol/protocol-error.js';
+import { closeCodeFor, ErrorKind, ProtocolError, reasonFor, type ErrorKindValue } from '../protocol/protocol-error.js';
 import { receive, type ReceiverConfig, type ReceiverSink } from '../protocol/receiver.js';
 import { Opcode } from '../protocol/opcode.js';
+import { isValidUtf8 } from '../protocol/utf8.js';
+import type { Compression } from './compression.js';
 import { dropExtrasIfEmpty } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { ClientResponse } from './client-request.js';
 import type { Connection } from './connection.js';
+import { channels } from './diagnostics.js';
 import type { Handlers, HandshakeRequest } from './handlers.js';
 import type { Lifecycle } from './lifecycle.js';
+import { rememberPeer } from './peer-address.js';
 import type { Reporter } from './reporter.js';
 import type { ReactorStats } from './stats.js';
 import type { Timeouts } from './timeouts.js';
@@ -26,23 +30,37 @@ type InboundHandlers = Pick<Handlers, 'open' | 'message' | 'ping' | 'pong'>;
 export class Inbound implements ReceiverSink<Connection> {
   constructor(
     private readonly config: ReceiverConfig,
+    /** The same, RSV1 allowed: for connections that negotiated permessage-deflate. */
+    private readonly deflateConfig: ReceiverConfig,
     private readonly lifecycle: Lifecycle,
     private readonly timeouts: Timeouts,
     private readonly writer: Writer,
     private readonly stats: ReactorStats,
     private readonly reporter: Reporter,
     private readonly handlers: InboundHandlers,
+    private readonly role: 'server' | 'client',
+    private readonly compression: Compression | null,
   ) {}
 
   /** The 101 is on its way (server) or has arrived (client): the connection is open. */
   opened(conn: Connection, request: HandshakeRequest | ClientResponse): void {
     // Writing the 101 can fail (the peer reset meanwhile): then the connection ended unopened.
-    if ((conn.flags & State.Closed) !== 0) return;
-    conn.flags = (conn.flags & ~(State.Handshaking | State.Upgrading)) | State.Open;
+    const flags = conn.flags;
+    if ((flags & State.Closed) !== 0) return;
+    // A keep-alive connection that carried plain HTTP requests first is a WebSocket from now on.
+    if ((flags & State.Http) !== 0) this.stats.httpNow--;
+    conn.flags = (flags & ~(State.Handshaking | State.Upgrading | State.Http)) | State.Open;
     this.stats.opened++;
     this.stats.openNow++;
     this.timeouts.opened(conn);
     dropExtrasIfEmpty(conn);
+    if (this.reporter.debug || channels.close.hasSubscribers) {
+      const address = conn.remoteAddress;
+      rememberPeer(conn, address); // for the close line: by then the socket may not know
+      const what = this.role === 'server' ? `${(request as HandshakeRequest).url} from` : 'to';
+      if (this.reporter.debug) this.reporter.log('debug', `open ${what} ${address}${conn.protocol === '' ? '' : ` (${conn.protocol})`}`);
+    }
+    if (channels.open.hasSubscribers) channels.open.publish({ conn, request, role: this.role });
     const handler = this.handlers.open;
     if (handler === undefined) return;
     try {
@@ -69,11 +87,12 @@ export class Inbound implements ReceiverSink<Connection> {
   /** Runs the receiver over `buf[start..end)`, bytes of an open connection. */
   read(conn: Connection, buf: Buffer, start: number, end: number): void {
     if ((conn.flags & (State.Open | State.Closed | State.CloseReceived)) !== State.Open) return;
-    receive(conn, buf, start, end, this.config, this);
+    receive(conn, buf, start, end, (conn.flags & State.Deflate) === 0 ? this.config : this.deflateConfig, this);
     this.timeouts.received(conn);
   }
 
-  onMessage(conn: Connection, data: Buffer, isBinary: boolean): void {
+  onMessage(conn: Connection, data: Buffer, isBinary: boolean, compressed: boolean): void {
+    if (compressed) return this.onCompressed(conn, data, isBinary);
     this.stats.messagesIn++;
     if (this.reporter.debug) this.reporter.log('debug', `in ${isBinary ? 'binary' : 'text'} ${data.length} B from ${conn.remoteAddress}`);
     if ((conn.flags & State.CloseSent) !== 0) return; // closing: §7.1.2 data after our Close is discarded
@@ -83,6 +102,25 @@ export class Inbound implements ReceiverSink<Connection> {
       handler(conn, data, isBinary);
     } catch (error) {
       this.lifecycle.handlerFailed(error, conn);
+    }
+  }
+
+  /**
+   * A message with RSV1 set (RFC 7692 §6): inflated within maxMessageSize
+   * (a zip bomb fails with 1009 once that much came out), then, if text,
+   * checked as UTF-8 (1007), then delivered like any other.
+   */
+  private onCompressed(conn: Connection, data: Buffer, isBinary: boolean): void {
+    const inflated = this.compression!.inflate(conn, data);
+    if (typeof inflated === 'number') return this.onError(conn, inflated);
+    const buf = inflated.buf!;
+    const length = inflated.length;
+    inflated.buf = null;
+    try {
+      if (!isBinary && !isValidUtf8(buf, 0, length)) return this.onError(conn, ErrorKind.InvalidUtf8);
+      this.onMessage(conn, buf.subarray(0, length), isBinary, false);
+    } finally {
+      this.compression!.recycle(buf);
     }
   }
 
@@ -108,8 +146,10 @@ export class Inbound implements ReceiverSink<Connection> {
 
   onError(conn: Connection, kind: ErrorKindValue): void {
     this.stats.protocolErrors++;
+    this.stats.protocolErrorsByKind[kind]++;
     const code = closeCodeFor(kind);
     if (this.reporter.logs('info')) this.reporter.log('info', `${new ProtocolError(kind).message} from ${conn.remoteAddress}: closing with ${code}`);
+    if (channels.protocolError.hasSubscribers) channels.protocolError.publish({ conn, error: new ProtocolError(kind), code });
     this.lifecycle.fail(conn, code, reasonFor(kind));
   }
 

@@ -1,13 +1,16 @@
+import type { DeflateEngine } from '../compression/deflate-engine.js';
 import type { BufferPool } from '../pool/buffer-pool.js';
-import { CloseCode } from '../protocol/close-code.js';
+import { CloseCode, closeCodeClass } from '../protocol/close-code.js';
 import { encodeClosePayload } from '../protocol/close-payload.js';
 import { Opcode } from '../protocol/opcode.js';
 import { releaseProgress, type BufferLender } from '../protocol/receiver.js';
 import { extrasOf } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
+import { channels } from './diagnostics.js';
 import { errnoName } from './errno.js';
 import { releaseHead } from './head-buffer.js';
+import { peerAddress } from './peer-address.js';
 import type { ConnectionRegistry } from './registry.js';
 import type { Reporter } from './reporter.js';
 import type { ReactorStats } from './stats.js';
@@ -33,6 +36,8 @@ export class Lifecycle {
    * promise is rejected with `error`).
    */
   abandoned: ((conn: Connection, error: Error) => void) | undefined;
+  /** Told after every connection's end while set (the reactor's drain waits on it); null otherwise, one check per end. */
+  ended: (() => void) | null = null;
 
   constructor(
     private readonly registry: ConnectionRegistry,
@@ -45,6 +50,9 @@ export class Lifecycle {
     private readonly closeHandler: CloseHandler,
     /** Ticks the peer has to answer our Close (closeTimeoutMs). */
     private readonly closeTicks: number,
+    private readonly role: 'server' | 'client',
+    /** permessage-deflate, when enabled: a connection's own contexts are closed when it ends. */
+    private readonly deflate: DeflateEngine | null = null,
   ) {}
 
   /**
@@ -135,28 +143,44 @@ export class Lifecycle {
 
   /** The end of a connection: socket closed, buffers back, close handler called once. */
   finish(conn: Connection, error?: Error): void {
-    if ((conn.flags & State.Closed) !== 0) return;
-    const wasOpen = (conn.flags & State.Open) !== 0;
+    const flags = conn.flags;
+    if ((flags & State.Closed) !== 0) return;
+    const wasOpen = (flags & State.Open) !== 0;
     conn.flags |= State.Closed;
+    // What the close handler hears: read now, while the socket can still say who the peer was.
+    const extras = conn.extras;
+    const reported = extras !== null && extras.closeCode !== 0;
+    const code = reported ? extras.closeCode : CloseCode.AbnormalClosure;
+    const reason = reported ? extras.closeReason : '';
+    const observed = wasOpen && channels.close.hasSubscribers;
+    const remoteAddress = wasOpen && (this.reporter.debug || observed) ? peerAddress(conn) : '';
     this.registry.remove(conn);
     this.wheel.cancel(conn);
     releaseProgress(conn, this.pool);
     this.topics.unsubscribeAll(conn);
     this.writer.discard(conn);
     releaseHead(this.pool, conn);
+    const session = conn.extras?.deflate;
+    if (session != null) {
+      this.deflate!.release(session);
+      conn.extras!.deflate = null;
+    }
     conn.link.destroy(conn);
     this.stats.closed++;
+    if ((flags & State.Http) !== 0) this.stats.httpNow--;
     if (wasOpen) this.stats.openNow--;
+    this.ended?.();
     if (!wasOpen) {
       this.abandoned?.(conn, error ?? new Error('connection closed before the WebSocket handshake completed'));
       return;
     }
-    const extras = conn.extras;
-    const reported = extras !== null && extras.closeCode !== 0;
+    this.stats.closesByClass[closeCodeClass(code)]++;
+    if (this.reporter.debug) this.reporter.log('debug', `closed ${remoteAddress}: ${code} ${JSON.stringify(reason)}${error === undefined ? '' : ` (${error.message})`}`);
+    if (observed) channels.close.publish({ conn, code, reason, role: this.role, remoteAddress });
     const handler = this.closeHandler;
     if (handler === undefined) return;
     try {
-      handler(conn, reported ? extras.closeCode : CloseCode.AbnormalClosure, reported ? extras.closeReason : '');
+      handler(conn, code, reason);
     } catch (thrown) {
       this.stats.handlerErrors++;
       this.reporter.report(thrown, conn);

@@ -3,6 +3,7 @@ import type { OriginPolicy } from '../protocol/origin.js';
 import { connectionCapFromFdLimit } from './fd-limit.js';
 
 export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
+export type DeflateMode = 'off' | 'shared' | 'window';
 
 /**
  * The settings both endpoints (RFC 6455 §1.2: server and client) share:
@@ -19,8 +20,24 @@ export interface EndpointOptions {
    * rule. Default 16.
    */
   minFragmentSize?: number | undefined;
-  /** Largest HTTP upgrade request head. Larger → 431. Default 8 KiB. */
+  /** Largest HTTP request head (upgrade or plain). Larger → 431. Default 8 KiB. */
   maxHeaderSize?: number | undefined;
+  /**
+   * Largest body of a plain HTTP request (Content-Length; chunked bodies get
+   * 411). Larger → 413, answered from the header before any of it is read.
+   * Default 64 KiB.
+   */
+  maxRequestBodySize?: number | undefined;
+  /**
+   * Serve a health check at this path (e.g. '/healthz'): 200 while the server
+   * runs, 503 once `close()` has begun. GET and HEAD. Default: none.
+   */
+  healthPath?: string | undefined;
+  /**
+   * Serve `server.metrics()` at this path (e.g. '/metrics'), in the Prometheus
+   * text format 0.0.4. GET and HEAD. Default: none.
+   */
+  metricsPath?: string | undefined;
   /** The shared read slab every socket reads into. Default 64 KiB. */
   readSlabSize?: number | undefined;
   /** Close a connection whose upgrade request is not complete by then. Default 10 s. */
@@ -76,18 +93,42 @@ export interface EndpointOptions {
   maxConnections?: number | undefined;
   /** Bytes the pool keeps for reuse after they are returned. Default 64 MiB. */
   poolRetainedBytes?: number | undefined;
+  /**
+   * permessage-deflate (RFC 7692), offered by every browser. 'off' (default):
+   * never negotiated. 'shared': no context takeover in either direction, so one
+   * compressor and one decompressor serve every connection and a connection
+   * holds no zlib state at all. 'window': context takeover (better ratio on
+   * repetitive streams) with each connection's own contexts, created when
+   * first used, bounded by `deflateWindowBits` and counted in `maxDeflateBytes`.
+   */
+  deflate?: DeflateMode | undefined;
+  /** Messages shorter than this (bytes) are sent uncompressed. Default 1024. */
+  deflateThreshold?: number | undefined;
+  /** 'window' mode: the largest LZ77 window of a connection's own contexts, 9–15. Default 12 (4 KiB). */
+  deflateWindowBits?: number | undefined;
+  /** zlib memLevel of compressors, 1–9. Default 8. */
+  deflateMemLevel?: number | undefined;
+  /** zlib compression level, 0–9 (-1: zlib's default, 6). Default 6. */
+  deflateLevel?: number | undefined;
+  /**
+   * Budget for the connections' own zlib contexts ('window' mode); when one
+   * more connection's would pass it, that connection is accepted without the
+   * extension. Default 256 MiB.
+   */
+  maxDeflateBytes?: number | undefined;
   logLevel?: LogLevel | undefined;
   /** Where log lines go. Default: process.stderr. */
   logger?: ((level: LogLevel, message: string) => void) | undefined;
 }
 
-export type ResolvedOptions = Required<Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections'>> & { maxConnections: number } &
-  Pick<EndpointOptions, 'checkOrigin'> & { logger: (level: LogLevel, message: string) => void };
+export type ResolvedOptions = Required<Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections' | 'healthPath' | 'metricsPath'>> & { maxConnections: number } &
+  Pick<EndpointOptions, 'checkOrigin' | 'healthPath' | 'metricsPath'> & { logger: (level: LogLevel, message: string) => void };
 
 export const DEFAULTS = {
   maxMessageSize: 16 * 1024 * 1024,
   minFragmentSize: 16,
   maxHeaderSize: 8 * 1024,
+  maxRequestBodySize: 64 * 1024,
   readSlabSize: 64 * 1024,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 0,
@@ -101,6 +142,12 @@ export const DEFAULTS = {
   noDelay: true,
   protocols: [] as readonly string[],
   poolRetainedBytes: 64 * 1024 * 1024,
+  deflate: 'off' as DeflateMode,
+  deflateThreshold: 1024,
+  deflateWindowBits: 12,
+  deflateMemLevel: 8,
+  deflateLevel: 6,
+  maxDeflateBytes: 256 * 1024 * 1024,
   logLevel: 'warn' as LogLevel,
 } as const;
 
@@ -121,6 +168,9 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
     maxMessageSize: options.maxMessageSize ?? DEFAULTS.maxMessageSize,
     minFragmentSize: options.minFragmentSize ?? DEFAULTS.minFragmentSize,
     maxHeaderSize: options.maxHeaderSize ?? DEFAULTS.maxHeaderSize,
+    maxRequestBodySize: options.maxRequestBodySize ?? DEFAULTS.maxRequestBodySize,
+    healthPath: options.healthPath,
+    metricsPath: options.metricsPath,
     readSlabSize: options.readSlabSize ?? DEFAULTS.readSlabSize,
     handshakeTimeoutMs: options.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
@@ -137,11 +187,25 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
     protocols: options.protocols ?? DEFAULTS.protocols,
     maxConnections: options.maxConnections ?? connectionCapFromFdLimit() ?? Number.MAX_SAFE_INTEGER,
     poolRetainedBytes: options.poolRetainedBytes ?? DEFAULTS.poolRetainedBytes,
+    deflate: options.deflate ?? DEFAULTS.deflate,
+    deflateThreshold: options.deflateThreshold ?? DEFAULTS.deflateThreshold,
+    deflateWindowBits: options.deflateWindowBits ?? DEFAULTS.deflateWindowBits,
+    deflateMemLevel: options.deflateMemLevel ?? DEFAULTS.deflateMemLevel,
+    deflateLevel: options.deflateLevel ?? DEFAULTS.deflateLevel,
+    maxDeflateBytes: options.maxDeflateBytes ?? DEFAULTS.maxDeflateBytes,
     logLevel: options.logLevel ?? DEFAULTS.logLevel,
     logger: options.logger ?? writeToStderr,
   };
   positive('maxMessageSize', resolved.maxMessageSize, 2 ** 53 - 1);
   positive('maxHeaderSize', resolved.maxHeaderSize, 1 << 20);
+  positive('maxRequestBodySize', resolved.maxRequestBodySize, 1 << 30, true);
+  for (const name of ['healthPath', 'metricsPath'] as const) {
+    const path = resolved[name];
+    if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path))) {
+      throw new TypeError(`${name} must be a path such as '/${name === 'healthPath' ? 'healthz' : 'metrics'}', not ${JSON.stringify(path)}`);
+    }
+  }
+  if (resolved.healthPath !== undefined && resolved.healthPath === resolved.metricsPath) throw new TypeError('healthPath and metricsPath must differ');
   positive('maxConnections', resolved.maxConnections, Number.MAX_SAFE_INTEGER);
   positive('readSlabSize', resolved.readSlabSize, 1 << 26);
   if (resolved.readSlabSize < 1024) throw new RangeError('readSlabSize must be at least 1024 bytes');
@@ -154,6 +218,12 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
   if (resolved.pingIntervalMs !== 0 && resolved.idleTimeoutMs !== 0 && resolved.idleTimeoutMs <= resolved.pingIntervalMs) {
     throw new RangeError('idleTimeoutMs must be longer than pingIntervalMs, so a ping can be answered before the connection is dropped');
   }
+  if (resolved.deflate !== 'off' && resolved.deflate !== 'shared' && resolved.deflate !== 'window') throw new RangeError("deflate must be 'off', 'shared' or 'window'");
+  positive('deflateThreshold', resolved.deflateThreshold, 2 ** 31 - 1, true);
+  within('deflateWindowBits', resolved.deflateWindowBits, 9, 15);
+  within('deflateMemLevel', resolved.deflateMemLevel, 1, 9);
+  within('deflateLevel', resolved.deflateLevel, -1, 9);
+  positive('maxDeflateBytes', resolved.maxDeflateBytes, Number.MAX_SAFE_INTEGER, true);
   if (!(resolved.logLevel in LEVELS)) throw new RangeError(`logLevel must be one of ${Object.keys(LEVELS).join(', ')}`);
   return resolved;
 }
@@ -162,4 +232,8 @@ function positive(name: string, value: number, max: number, zeroAllowed = false)
   if (!Number.isInteger(value) || value < (zeroAllowed ? 0 : 1) || value > max) {
     throw new RangeError(`${name} must be an integer from ${zeroAllowed ? 0 : 1} to ${max}, not ${value}`);
   }
+}
+
+function within(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}, not ${value}`);
 }

@@ -1,3 +1,5 @@
+import { DeflateEngine } from '../compression/deflate-engine.js';
+import { checkZlibInternals } from '../compression/zlib-context.js';
 import { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { buildErrorResponse } from '../protocol/http-response.js';
@@ -5,22 +7,26 @@ import { MaskKeySource } from '../protocol/mask-key.js';
 import { Opcode } from '../protocol/opcode.js';
 import type { ReceiverConfig } from '../protocol/receiver.js';
 import { ClientHandshake } from './client-handshake.js';
+import { Compression } from './compression.js';
 import type { ClientRequest } from './client-request.js';
 import { State } from './connection-state.js';
 import { Connection, type ConnectionOps } from './connection.js';
 import { FlowControl } from './flow-control.js';
 import type { Handlers } from './handlers.js';
+import { HttpExchange } from './http-exchange.js';
 import { Inbound } from './inbound.js';
 import { Lifecycle } from './lifecycle.js';
 import type { Link } from './link.js';
+import { renderMetrics } from './metrics.js';
 import { OpenConnections } from './open-connections.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import { ConnectionRegistry } from './registry.js';
 import { Reporter } from './reporter.js';
 import type { RouteTable } from './route-table.js';
 import { byteLengthOf, SendResult, type SendData } from './send-result.js';
-import { ServerHandshake } from './server-handshake.js';
+import { ServerHandshake, type RefusedRequest } from './server-handshake.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
+import { drainAndEnd } from './shutdown.js';
 import { ReactorStats } from './stats.js';
 import { Timeouts } from './timeouts.js';
 import { ticks, TimerWheel } from './timer-wheel.js';
@@ -65,8 +71,12 @@ export class Reactor implements ConnectionOps {
   private readonly flow: FlowControl;
   private readonly inbound: Inbound;
   private readonly handshake: ServerHandshake | ClientHandshake;
+  /** Plain HTTP requests on the server's port (server role only). */
+  readonly http: HttpExchange | undefined;
   /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
   private bridge: TopicBridge | null = null;
+  /** permessage-deflate, when the `deflate` option is not 'off'. */
+  readonly compression: Compression | null = null;
   /** The whole HTTP response for a connection over maxConnections. */
   readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
@@ -96,7 +106,9 @@ export class Reactor implements ConnectionOps {
       role === 'client' ? new MaskKeySource() : null,
     );
     this.wheel = new TimerWheel<Connection>(64, (conn) => this.timeouts.expired(conn));
-    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs));
+    const engine = o.deflate === 'off' ? null : deflateEngine(o);
+    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs), role, engine);
+    if (engine !== null) this.compression = new Compression(engine, o.deflateThreshold, role, this.pool, this.writer, this.lifecycle);
     this.flow = new FlowControl(this.registry, this.lifecycle, this.stats, this.reporter, o.backpressure, handlers.drain);
     this.timeouts = new Timeouts(this.wheel, this.lifecycle, this.writer, this.stats, o);
     const receiverConfig: ReceiverConfig = {
@@ -106,10 +118,18 @@ export class Reactor implements ConnectionOps {
       minFragmentSize: o.minFragmentSize,
       lender: this.pool,
     };
-    this.inbound = new Inbound(receiverConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers);
-    this.handshake = role === 'server'
-      ? new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes)
-      : new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound);
+    // RSV1 is allowed only on connections that negotiated permessage-deflate (RFC 7692 §6).
+    const deflateConfig: ReceiverConfig = { ...receiverConfig, allowedRsv: 4 };
+    this.inbound = new Inbound(receiverConfig, deflateConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers, role, this.compression);
+    if (role === 'server') {
+      const http = new HttpExchange(o, this.pool, this.writer, this.lifecycle, this.flow, this.timeouts, this.stats, this.reporter, handlers.request, routes, () => this.metrics());
+      const handshake = new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes, http, this.compression);
+      http.readHeld = (conn) => handshake.readHeld(conn);
+      this.http = http;
+      this.handshake = handshake;
+    } else {
+      this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound, this.compression);
+    }
   }
 
   /** A connection class for one transport: the reactor and link sit on its prototype, not on each connection. */
@@ -187,8 +207,8 @@ export class Reactor implements ConnectionOps {
   }
 
   /** Answers an upgrade request that was not valid (handleUpgrade's own checks), then closes. */
-  refuseUpgrade(conn: Connection, status: number, message: string, headers?: Readonly<Record<string, string>>): void {
-    (this.handshake as ServerHandshake).refuse(conn, status, message, headers);
+  refuseUpgrade(conn: Connection, status: number, message: string, headers?: Readonly<Record<string, string>>, request?: RefusedRequest): void {
+    (this.handshake as ServerHandshake).refuse(conn, status, message, headers, request);
   }
 
   /** The peer closed its side (EOF, errno 0) or the read failed. */
@@ -203,7 +223,12 @@ export class Reactor implements ConnectionOps {
     if ((conn.flags & SENDABLE) !== State.Open) return SendResult.Dropped;
     this.stats.messagesOut++;
     if (this.reporter.debug) this.logOut(conn, isBinary ? 'binary' : 'text', data);
-    return this.writer.writeFrame(conn, isBinary ? Opcode.Binary : Opcode.Text, data);
+    const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+    if ((conn.flags & State.Deflate) !== 0) {
+      const sent = this.compression!.send(conn, opcode, data, byteLengthOf(data));
+      if (sent !== undefined) return sent;
+    }
+    return this.writer.writeFrame(conn, opcode, data);
   }
 
   sendControl(conn: Connection, opcode: number, data: SendData = EMPTY): SendResult {
@@ -296,21 +321,21 @@ export class Reactor implements ConnectionOps {
   }
 
   /**
-   * Graceful end of everything: Close (`code`, 1001 by default) to every
-   * connection (those still handshaking are dropped), wait up to `timeoutMs`
-   * for them to finish the closing handshake, drop the rest, stop the
-   * timers. Resolves with how many closed in time and how many were dropped.
+   * Graceful end of everything (shutdown.ts): Close (`code`, 1001 by
+   * default) to every WebSocket, drop those still handshaking, wait up to
+   * `timeoutMs`, drop the rest, stop the timers. Resolves with how many
+   * closed in time and how many were dropped.
    */
   async shutdown(timeoutMs: number, code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<{ closed: number; terminated: number }> {
-    const before = this.registry.size;
-    this.registry.forEach((conn) => this.lifecycle.close(conn, code, reason));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.registry.whenEmpty(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-    clearTimeout(timer);
-    const terminated = this.registry.size;
-    this.registry.forEach((conn) => this.lifecycle.terminate(conn));
+    const result = await drainAndEnd(this.registry, this.lifecycle, this.stats, this.http, timeoutMs, code, reason);
     this.stop();
-    return { closed: before - terminated, terminated };
+    this.compression?.engine.close();
+    return result;
+  }
+
+  /** This server's metrics in the Prometheus text format (0.0.4). */
+  metrics(): string {
+    return renderMetrics([{ labels: {}, stats: this.snapshot() }]);
   }
 
   get connectionCount(): number {
@@ -318,11 +343,12 @@ export class Reactor implements ConnectionOps {
   }
 
   snapshot(): StatsSnapshot {
-    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS });
+    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS }, this.compression?.engine ?? null);
   }
 
   private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: Connection | null = null): number {
-    const count = this.writer.writeToMany(receivers, isBinary ? Opcode.Binary : Opcode.Text, data, except);
+    const opcode = isBinary ? Opcode.Binary : Opcode.Text;
+    const count = this.compression === null ? this.writer.writeToMany(receivers, opcode, data, except) : this.compression.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
     this.stats.messagesOut += count;
     if (this.reporter.debug) this.reporter.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);
     return count;
@@ -331,4 +357,18 @@ export class Reactor implements ConnectionOps {
   private logOut(conn: Connection, kind: string, data: SendData): void {
     this.reporter.log('debug', `out ${kind} ${byteLengthOf(data)} B to ${conn.remoteAddress}`);
   }
+}
+
+/** The zlib side of permessage-deflate, after checking that the Node internals it drives are there. */
+function deflateEngine(o: ResolvedOptions): DeflateEngine {
+  const missing = checkZlibInternals();
+  if (missing !== undefined) throw new Error(`deflate: '${o.deflate}' needs node:zlib internals this Node lacks (${missing}); use deflate: 'off'`);
+  return new DeflateEngine({
+    mode: o.deflate as 'shared' | 'window',
+    windowBits: o.deflateWindowBits,
+    memLevel: o.deflateMemLevel,
+    level: o.deflateLevel,
+    maxBytes: o.maxDeflateBytes,
+    maxMessageSize: o.maxMessageSize,
+  });
 }

@@ -1,10 +1,13 @@
+import { requestPath } from '../protocol/http-request.js';
 import { MAX_ROUTES, ROUTE_SHIFT } from './connection-state.js';
 import type { Connection } from './connection.js';
 import type { Handlers } from './handlers.js';
 import type { RouteHandlers, RouteSpec } from './route-spec.js';
 import type { Connection as PublicConnection } from './public-connection.js';
+import type { RequestHandler } from './request-handler.js';
 
 const EVENT_NAMES = ['open', 'message', 'close', 'ping', 'pong', 'drain'] as const;
+const WEBSOCKET_HANDLERS = ['upgrade', ...EVENT_NAMES] as const;
 
 /**
  * The routes of a server, chosen by the request path at the upgrade (as
@@ -20,6 +23,8 @@ export class RouteTable {
   private readonly exact = new Map<string, number>();
   /** Prefix patterns, longest prefix first: `/feed/*` is stored as `/feed`, `/*` as ''. */
   private readonly prefixes: { prefix: string; index: number }[] = [];
+  /** Per route: an HTTP route (a request handler and no WebSocket handler), where an upgrade gets 404. */
+  private readonly httpOnly: boolean[] = [];
 
   constructor(specs: readonly RouteSpec[]) {
     if (specs.length === 0) throw new TypeError('routes must hold at least one route');
@@ -31,6 +36,7 @@ export class RouteTable {
       if (seen.has(path)) throw new TypeError(`route ${path} is declared twice`);
       seen.add(path);
       const index = this.routes.push(spec.handlers) - 1;
+      this.httpOnly.push(spec.handlers.request !== undefined && WEBSOCKET_HANDLERS.every((name) => spec.handlers[name] === undefined));
       if (path.endsWith('/*')) this.prefixes.push({ prefix: path.slice(0, -2), index });
       else this.exact.set(path, index);
     }
@@ -39,7 +45,7 @@ export class RouteTable {
 
   /** The route for a request target (origin- or absolute-form, query ignored), or -1: none, answer 404. */
   select(target: string): number {
-    const path = pathOf(target);
+    const path = requestPath(target);
     const exact = this.exact.get(path);
     if (exact !== undefined) return exact;
     for (const { prefix, index } of this.prefixes) {
@@ -55,6 +61,16 @@ export class RouteTable {
 
   upgradeHook(index: number): Handlers['upgrade'] {
     return this.routes[index]!.upgrade;
+  }
+
+  /** Does the route take WebSocket upgrades? All do but HTTP routes (only a `request` handler). */
+  takesUpgrades(index: number): boolean {
+    return !this.httpOnly[index]!;
+  }
+
+  /** The route's handler for plain HTTP requests, if it has one. */
+  requestHandler(index: number): RequestHandler | undefined {
+    return this.routes[index]!.request;
   }
 
   /** One handler per event that some route handles, passing it to the connection's route. */
@@ -78,21 +94,4 @@ function checkPattern(path: unknown): void {
   const valid = typeof path === 'string' && path.startsWith('/') && !path.includes('?') && !path.includes('#') &&
     (!path.includes('*') || (path.indexOf('*') === path.length - 1 && path.endsWith('/*')));
   if (!valid) throw new TypeError(`route path must be /exact or /prefix/* (a '*' only as the last segment), not ${JSON.stringify(path)}`);
-}
-
-/** The path of a request target: absolute-form loses scheme and authority, and the query goes. */
-function pathOf(target: string): string {
-  let start = 0;
-  if (target.charCodeAt(0) !== 0x2f) {
-    const authority = target.indexOf('://');
-    const slash = authority < 0 ? -1 : target.indexOf('/', authority + 3);
-    if (slash < 0) return '/';
-    start = slash;
-  }
-  let end = target.length;
-  for (let i = start; i < end; i++) {
-    const c = target.charCodeAt(i);
-    if (c === 0x3f || c === 0x23) end = i;
-  }
-  return start === 0 && end === target.length ? target : target.slice(start, end);
 }

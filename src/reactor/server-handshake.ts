@@ -1,16 +1,20 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
 import { findHeadEnd } from '../protocol/http-head-end.js';
+import { parseRequestHead } from '../protocol/http-head.js';
 import { REQUEST_PREFIX_INVALID, scanRequestPrefix } from '../protocol/http-request-prefix.js';
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../protocol/http-response.js';
 import { checkOrigin, type OriginPolicy } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';
-import { parseUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
+import { checkUpgradeHead, isUpgradeAttempt, REQUEST_SINGLETONS, type UpgradeRequest } from '../protocol/upgrade-request.js';
+import type { Compression } from './compression.js';
 import { extrasOf, type ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Connection } from './connection.js';
+import { channels } from './diagnostics.js';
 import type { FlowControl } from './flow-control.js';
 import type { Handlers, HandshakeRequest, UpgradeDecision } from './handlers.js';
 import { appendHead, releaseHead, takeHead } from './head-buffer.js';
+import type { HttpExchange } from './http-exchange.js';
 import type { Inbound } from './inbound.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Reporter } from './reporter.js';
@@ -20,6 +24,12 @@ import type { Writer } from './writer.js';
 
 /** The answer to bytes that no HTTP request can begin with. */
 const NOT_HTTP = 'not an HTTP request (RFC 7230 §3)';
+
+/** What a refusal is about, for the log and diagnostics: the request, when it got far enough to be parsed. */
+export interface RefusedRequest {
+  readonly url: string;
+  readonly origin: string | undefined;
+}
 
 /** The options the server handshake applies. */
 export interface ServerHandshakeSettings {
@@ -50,69 +60,141 @@ export class ServerHandshake {
     private readonly upgradeHook: Handlers['upgrade'],
     /** A server with routes: the request path picks the handlers, and the upgrade hook is the route's. */
     private readonly routes: RouteTable | undefined,
+    /** Plain HTTP requests (no upgrade) go here. */
+    private readonly http: HttpExchange,
+    /** permessage-deflate's negotiation and sessions; null when the `deflate` option is 'off'. */
+    private readonly compression: Compression | null,
   ) {}
 
   onData(conn: Connection, buf: Buffer, start: number, end: number): void {
+    this.read(conn, buf, start, end);
+    this.readHeld(conn);
+  }
+
+  /**
+   * Reads the requests that arrived behind a plain request and were held
+   * while it was answered: here, in a loop, rather than from inside the
+   * answer, so that any number of them costs no stack.
+   */
+  readHeld(conn: Connection): void {
+    while ((conn.flags & (State.Pipelined | State.Upgrading | State.HttpBody | State.Closed | State.EndAfterFlush)) === State.Pipelined) {
+      conn.flags &= ~State.Pipelined;
+      const held = takeHead(conn);
+      if (held === null) return;
+      try {
+        this.read(conn, held.buf, 0, held.length);
+      } finally {
+        this.pool.release(held.buf);
+      }
+    }
+  }
+
+  /** Request heads in `buf[start..end)`, one after another while each is a plain request answered at once. */
+  private read(conn: Connection, buf: Buffer, start: number, end: number): void {
+    while (start >= 0 && start < end) start = this.readHead(conn, buf, start, end);
+  }
+
+  /** One head (or part of one) from `buf[start..end)`. Returns where the next request begins in `buf`, or -1. */
+  private readHead(conn: Connection, buf: Buffer, start: number, end: number): number {
     const extras = extrasOf(conn);
     const max = this.settings.maxHeaderSize;
-    if ((conn.flags & State.Upgrading) !== 0) {
-      this.keep(conn, buf, start, end); // read before the pause took effect: hold for the receiver
-      return;
+    const flags = conn.flags;
+    if ((flags & State.Upgrading) !== 0) {
+      this.keep(conn, buf, start, end); // read before the pause took effect: hold for the receiver (or the next request)
+      return -1;
     }
+    if ((flags & (State.Handshaking | State.EndAfterFlush)) !== State.Handshaking) return -1; // answered and ending
+    if ((flags & State.HttpBody) !== 0) return this.http.body(conn, buf, start, end);
     if (extras.head === null) {
       const headEnd = findHeadEnd(buf, start, end, start);
       if (headEnd >= 0) {
-        if (headEnd - start > max) return this.refuse(conn, 431, 'request header fields too large');
-        this.process(conn, buf, start, headEnd, end);
-        return;
+        if (headEnd - start > max) return this.refused(conn, 431, 'request header fields too large');
+        return this.process(conn, buf, start, headEnd, end);
       }
-      if (!this.mayBeHttp(extras, buf, start, end)) return this.refuse(conn, 400, NOT_HTTP);
-      if (end - start >= max) return this.refuse(conn, 431, 'request header fields too large');
+      if (!this.mayBeHttp(extras, buf, start, end)) return this.refused(conn, 400, NOT_HTTP);
+      if (end - start >= max) return this.refused(conn, 431, 'request header fields too large');
       this.keep(conn, buf, start, end);
       extras.headScan = extras.headLength;
-      return;
+      return -1;
     }
     // Continue a head that arrived in pieces: copy no more than the bound allows.
     const take = Math.min(end - start, max - extras.headLength);
     this.keep(conn, buf, start, start + take);
     const headEnd = findHeadEnd(extras.head, 0, extras.headLength, extras.headScan);
     if (headEnd < 0) {
-      if (!this.mayBeHttp(extras, buf, start, start + take)) return this.refuse(conn, 400, NOT_HTTP);
-      if (extras.headLength >= max) return this.refuse(conn, 431, 'request header fields too large');
+      if (!this.mayBeHttp(extras, buf, start, start + take)) return this.refused(conn, 400, NOT_HTTP);
+      if (extras.headLength >= max) return this.refused(conn, 431, 'request header fields too large');
       extras.headScan = extras.headLength;
-      return;
+      return -1;
     }
     // The head is complete. Whatever followed it is the start of the frame
-    // stream: gather it behind the head so it is one range, in order.
+    // stream (or the body, or the next request): gather it behind the head so it is one range, in order.
     if (start + take < end) this.keep(conn, buf, start + take, end);
     const whole = takeHead(conn)!;
     try {
-      this.process(conn, whole.buf, 0, headEnd, whole.length);
+      const next = this.process(conn, whole.buf, 0, headEnd, whole.length);
+      // A plain request answered at once: what followed it is in `whole`, which goes back now. Hold it.
+      if (next >= 0 && next < whole.length) {
+        this.keep(conn, whole.buf, next, whole.length);
+        conn.flags |= State.Pipelined;
+      }
     } finally {
       this.pool.release(whole.buf);
     }
+    return -1;
   }
 
-  /** Answers an upgrade request that was not valid or not welcome, then closes. */
-  refuse(conn: Connection, status: number, message: string, headers?: ExtraHeaders): void {
+  /**
+   * Answers an upgrade request that was not valid or not welcome, then
+   * closes. Logged at info with what is known of the request.
+   */
+  refuse(conn: Connection, status: number, message: string, headers?: ExtraHeaders, request?: RefusedRequest): void {
     this.stats.handshakesRefused++;
     releaseHead(this.pool, conn);
     let response: string;
+    let sent = status;
     try {
       response = buildErrorResponse(status, message, headers);
     } catch (error) {
       this.reporter.report(error, conn); // bad headers from the upgrade hook
       response = buildErrorResponse(500, 'internal error');
+      sent = 500;
+    }
+    this.stats.refusalsByStatus[sent]++;
+    const observed = channels.refused.hasSubscribers;
+    if (observed || this.reporter.logs('info')) {
+      const remoteAddress = conn.remoteAddress;
+      const origin = request?.origin;
+      this.reporter.log('info', `refused ${request === undefined ? 'a request' : `upgrade to ${request.url}`} from ${remoteAddress}` +
+        `${origin === undefined ? '' : ` (Origin: ${origin})`}: ${sent} ${message}`);
+      if (observed) channels.refused.publish({ status: sent, reason: message, url: request?.url, origin, remoteAddress });
     }
     this.writer.writeHead(conn, response);
     this.lifecycle.endAfterFlush(conn);
   }
 
-  /** Parses the head `buf[start..headEnd)` and decides; `buf[headEnd..end)` is what followed it. */
-  private process(conn: Connection, buf: Buffer, start: number, headEnd: number, end: number): void {
-    const result = parseUpgradeRequest(buf, start, headEnd, { maxHeaderSize: this.settings.maxHeaderSize });
-    if (!result.ok) return this.refuse(conn, result.status, result.message, result.headers);
+  /** `refuse`, for the readers above: nothing more to read in this buffer. */
+  private refused(conn: Connection, status: number, message: string): number {
+    this.refuse(conn, status, message);
+    return -1;
+  }
+
+  /**
+   * Parses the head `buf[start..headEnd)` and decides; `buf[headEnd..end)`
+   * is what followed it. A plain request goes to the HTTP exchange; returns
+   * where the next request begins when that one was answered at once, else -1.
+   */
+  private process(conn: Connection, buf: Buffer, start: number, headEnd: number, end: number): number {
+    const head = parseRequestHead(buf, start, headEnd, REQUEST_SINGLETONS);
+    if (!head.ok) return this.refused(conn, head.status, head.message);
+    if (!isUpgradeAttempt(head.headers)) return this.http.request(conn, head, buf, start, headEnd, end);
+    const result = checkUpgradeHead(head);
+    if (!result.ok) {
+      this.refuse(conn, result.status, result.message, result.headers, { url: head.target, origin: head.headers.get('origin') });
+      return -1;
+    }
     this.upgrade(conn, result, buf, headEnd, end, undefined);
+    return -1;
   }
 
   /**
@@ -132,12 +214,14 @@ export class ServerHandshake {
     } catch (error) {
       this.reporter.report(error, conn);
     }
-    if (!allowed) return this.refuse(conn, 403, 'origin not allowed');
+    if (!allowed) return this.refuse(conn, 403, 'origin not allowed', undefined, request);
+    // Closing: a plain HTTP connection kept for the drain may still ask to upgrade.
+    if (this.http.draining) return this.refuse(conn, 503, 'server shutting down', { 'Retry-After': '5' }, request);
     let hook = this.upgradeHook;
     const routes = this.routes;
     if (routes !== undefined) {
       const route = routes.select(request.url);
-      if (route < 0) return this.refuse(conn, 404, 'no WebSocket endpoint at this path');
+      if (route < 0 || !routes.takesUpgrades(route)) return this.refuse(conn, 404, 'no WebSocket endpoint at this path', undefined, request);
       routes.assign(conn, route);
       hook = routes.upgradeHook(route);
     }
@@ -148,7 +232,7 @@ export class ServerHandshake {
         decision = hook(request);
       } catch (error) {
         this.reporter.report(error, conn);
-        return this.refuse(conn, 500, 'internal error');
+        return this.refuse(conn, 500, 'internal error', undefined, request);
       }
     }
     if (isPromise(decision)) {
@@ -162,7 +246,7 @@ export class ServerHandshake {
           this.reporter.report(error, conn);
           if ((conn.flags & State.Closed) !== 0) return;
           this.settled(conn);
-          this.refuse(conn, 500, 'internal error');
+          this.refuse(conn, 500, 'internal error', undefined, request);
         },
       );
       return;
@@ -200,21 +284,23 @@ export class ServerHandshake {
   /** Sends the 101 and opens the connection; false when the decision was a refusal. */
   private accept(conn: Connection, request: HandshakeRequest, decision: UpgradeDecision<unknown>, fallback: string | undefined): boolean {
     if (decision != null && decision.reject !== undefined) {
-      this.refuse(conn, decision.reject, decision.message ?? 'upgrade refused', decision.headers);
+      this.refuse(conn, decision.reject, decision.message ?? 'upgrade refused', decision.headers, request);
       return false;
     }
     const protocol = decision?.protocol ?? fallback;
     if (protocol !== undefined && !request.protocols.includes(protocol)) {
       this.reporter.report(new Error(`upgrade hook chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer`), conn);
-      this.refuse(conn, 500, 'internal error');
+      this.refuse(conn, 500, 'internal error', undefined, request);
       return false;
     }
+    // An offer we decline never fails the handshake: the 101 then goes without the extension (RFC 7692 §5).
+    const extensions = this.compression?.negotiate(conn, request.extensions);
     let response: string;
     try {
-      response = buildSwitchingProtocols({ key: request.key, protocol, headers: decision?.headers });
+      response = buildSwitchingProtocols({ key: request.key, protocol, extensions, headers: decision?.headers });
     } catch (error) {
       this.reporter.report(error, conn);
-      this.refuse(conn, 500, 'internal error');
+      this.refuse(conn, 500, 'internal error', undefined, request);
       return false;
     }
     if (protocol !== undefined) extrasOf(conn).protocol = protocol;

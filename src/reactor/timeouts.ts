@@ -95,9 +95,13 @@ export class Timeouts {
     const flags = conn.flags;
     if ((flags & State.Closed) !== 0) return;
     if ((flags & (State.Handshaking | State.CloseSent | State.EndAfterFlush)) !== 0) {
-      const handshaking = (flags & State.Handshaking) !== 0;
-      if (handshaking) this.stats.handshakeTimeouts++;
-      this.lifecycle.finish(conn, handshaking ? new Error('handshake timed out') : undefined);
+      // Ending (our Close or our answer is out, no word back), else still in the HTTP phase:
+      // a plain HTTP connection (a keep-alive gone quiet, a slow request) or an upgrade.
+      const ending = (flags & (State.CloseSent | State.EndAfterFlush)) !== 0;
+      if (ending) this.stats.closeTimeouts++;
+      else if ((flags & State.Http) !== 0) this.stats.httpTimeouts++;
+      else this.stats.handshakeTimeouts++;
+      this.lifecycle.finish(conn, (flags & State.Handshaking) !== 0 ? new Error('handshake timed out') : undefined);
       return;
     }
     const progress = conn.progress;

@@ -75,8 +75,8 @@ export class Writer {
     private readonly maskKeys: MaskKeySource | null = null,
   ) {}
 
-  /** Frames `payload` with `opcode` and writes or queues it. */
-  writeFrame(conn: Connection, opcode: number, payload: SendData): SendResult {
+  /** Frames `payload` with `opcode` (and `rsv`, RSV1 = 4 for a compressed message) and writes or queues it. */
+  writeFrame(conn: Connection, opcode: number, payload: SendData, rsv = 0): SendResult {
     const isString = typeof payload === 'string';
     const bytes = isString ? null : bytesOf(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
@@ -88,7 +88,7 @@ export class Writer {
       if ((conn.flags & State.Writing) === 0 && total <= CORK_LIMIT) {
         const buf = (this.corkBuf ??= this.borrow(conn, CORK_LIMIT));
         if (buf === null) return SendResult.Dropped;
-        this.encode(buf, this.corkLength, opcode, payload, bytes, length);
+        this.encode(buf, this.corkLength, opcode, payload, bytes, length, rsv);
         this.corkLength += total;
         this.framesOut++;
         return SendResult.Written;
@@ -101,7 +101,7 @@ export class Writer {
     const buf = queued ? this.reserveOutbox(conn, extras, total) : this.borrow(conn, total);
     if (buf === null) return SendResult.Dropped;
     const at = queued ? extras.outboxLength : 0;
-    this.encode(buf, at, opcode, payload, bytes, length);
+    this.encode(buf, at, opcode, payload, bytes, length, rsv);
     this.framesOut++;
     if (!queued) return this.writeOwned(conn, buf, total);
     extras.outboxLength += total;
@@ -110,32 +110,35 @@ export class Writer {
   }
 
   /**
-   * Writes an HTTP head (the 101 or an error response), encoded as latin1
-   * straight into the buffer that is written (or queued).
+   * Writes an HTTP head (the 101, an error, a plain response), encoded as
+   * latin1 straight into the buffer that is written (or queued), and the
+   * body of a plain response after it, in the same write.
    */
-  writeHead(conn: Connection, head: string): SendResult {
+  writeHead(conn: Connection, head: string, body?: Uint8Array): SendResult {
     if (conn === this.corked) this.flushCork(); // keep this connection's bytes in order
     if ((conn.flags & State.Closed) !== 0) return SendResult.Dropped; // that write failed: the socket is gone
-    const length = head.length; // latin1: one byte per character
+    const headLength = head.length; // latin1: one byte per character
+    const length = headLength + (body === undefined ? 0 : body.length);
     const extras = conn.extras;
     const queued = extras !== null && (conn.flags & State.Writing) !== 0;
     const buf = queued ? this.reserveOutbox(conn, extras, length) : this.borrow(conn, length);
     if (buf === null) return SendResult.Dropped;
     const at = queued ? extras.outboxLength : 0;
-    buf.write(head, at, length, 'latin1');
+    buf.write(head, at, headLength, 'latin1');
+    if (body !== undefined) buf.set(body, at + headLength);
     if (!queued) return this.writeOwned(conn, buf, length);
     extras.outboxLength += length;
     return SendResult.Queued;
   }
 
   /** Builds a frame to send to many connections. The caller calls `release()` when its loop ends. */
-  frameShared(opcode: number, payload: SendData): SharedFrame {
+  frameShared(opcode: number, payload: SendData, rsv = 0): SharedFrame {
     const isString = typeof payload === 'string';
     const bytes = isString ? null : bytesOf(payload);
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
     const total = frameHeaderLength(length, this.maskKeys !== null) + length;
     const buf = this.pool.borrow(total);
-    this.encode(buf, 0, opcode, payload, bytes, length);
+    this.encode(buf, 0, opcode, payload, bytes, length, rsv);
     return new SharedFrame(buf, total, this.pool);
   }
 
@@ -251,9 +254,9 @@ export class Writer {
   }
 
   /** Writes one whole frame at `buf[at]`: header, payload, and the mask in the client role. */
-  private encode(buf: Buffer, at: number, opcode: number, payload: SendData, bytes: Uint8Array | null, length: number): void {
+  private encode(buf: Buffer, at: number, opcode: number, payload: SendData, bytes: Uint8Array | null, length: number, rsv: number): void {
     const key = this.maskKeys === null ? 0 : this.maskKeys.next();
-    const headerLength = writeFrameHeader(buf, at, true, opcode, length, this.maskKeys !== null, key);
+    const headerLength = writeFrameHeader(buf, at, true, opcode, length, this.maskKeys !== null, key, rsv);
     const start = at + headerLength;
     if (bytes === null) buf.write(payload as string, start, 'utf8');
     else buf.set(bytes, start);

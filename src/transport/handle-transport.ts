@@ -85,7 +85,7 @@ export class HandleTransport implements Link<Connection> {
   async listen(port: number, host?: string, backlog = 511): Promise<ListenAddress> {
     const handle = await bindServerHandle(this.raw, port, host);
     try {
-      return this.serve(handle, backlog);
+      return this.serve(handle, backlog, `${host || '::'}:${port}`);
     } catch (error) {
       handle.close();
       throw error;
@@ -97,7 +97,7 @@ export class HandleTransport implements Link<Connection> {
    * primary passes the raw handle over IPC; each worker listens on its copy
    * of the same socket and the kernel spreads the connections.
    */
-  serve(handle: RawTcpHandle, backlog = 511): ListenAddress {
+  serve(handle: RawTcpHandle, backlog = 511, where?: string): ListenAddress {
     const transport = this;
     handle.onconnection = function onConnection(status: number, client: RawTcpHandle | undefined): void {
       try {
@@ -107,7 +107,8 @@ export class HandleTransport implements Link<Connection> {
       }
     };
     const err = handle.listen(backlog);
-    if (err !== 0) throw uvError(err, 'listen');
+    // Bound, but another socket listens there already (SO_REUSEADDR lets the bind pass): say where.
+    if (err !== 0) throw uvError(err, 'listen', where ?? 'the shared socket');
     this.server.push(handle);
     const out: Record<string, unknown> = {};
     handle.getsockname(out);

@@ -35,7 +35,7 @@ export async function bindServerHandle(raw: RawBindings, port: number, host?: st
   }
   if (err !== 0) {
     handle.close();
-    throw uvError(err, `bind ${host ?? '*'}:${port}${reusePort ? ' (SO_REUSEPORT)' : ''}`);
+    throw uvError(err, reusePort ? 'bind (SO_REUSEPORT)' : 'bind', `${resolved?.address ?? (host || '::')}:${port}`);
   }
   return handle;
 }

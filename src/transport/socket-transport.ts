@@ -105,7 +105,8 @@ export class SocketTransport implements Link<Connection> {
     if (data !== undefined) conn.data = data;
     const checked = checkParsedUpgradeRequest(request, { maxHeaderSize: this.reactor.options.maxHeaderSize });
     if (!checked.ok) {
-      this.reactor.refuseUpgrade(conn, checked.status, checked.message, checked.headers);
+      const origin = request.headers.origin;
+      this.reactor.refuseUpgrade(conn, checked.status, checked.message, checked.headers, { url: request.url ?? '', origin: typeof origin === 'string' ? origin : undefined });
       return;
     }
     const callback = opened === undefined ? undefined : (open: Connection) => opened(open, request);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const src = fileURLToPath(new URL('../../../src/', import.meta.url));
 
 /** Lower layers never import higher ones (docs/architecture.md). */
-const RANK: Record<string, number> = { protocol: 0, pool: 1, reactor: 2, transport: 3, '': 4 };
+const RANK: Record<string, number> = { protocol: 0, pool: 1, compression: 2, reactor: 3, transport: 4, '': 5 };
 
 function layerOf(path: string): string {
   const first = path.split('/')[0]!;

@@ -58,7 +58,8 @@ for (const transport of TRANSPORTS) {
 
     test('handshake errors: 400, 405, 426 and 431 answered over HTTP', async () => {
       const requests: [string, number][] = [
-        ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+        ['GET / HTTP/1.1\r\nHost: x\r\nSec-WebSocket-Version: 13\r\n\r\n', 400], // an upgrade attempt without Upgrade
+        ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 426], // a plain request, and no request handler
         ['POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n', 405],
         ['GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n', 426],
         ['GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\n\r\n', 400],
@@ -71,6 +72,7 @@ for (const transport of TRANSPORTS) {
         await client.until(() => client.response !== '', `the ${status}`);
         assert.match(client.response, new RegExp(`^HTTP/1.1 ${status} `), request.slice(0, 40));
         if (status === 426) assert.match(client.response, /\r\nSec-WebSocket-Version: 13\r\n/);
+        if (status === 426 && !request.includes('Sec-WebSocket')) assert.match(client.response, /\r\nUpgrade: websocket\r\n/, 'a plain request learns which protocol to speak');
         await client.endOfStream();
       }
       await until(() => s.server.stats().handshaking === 0, 5000, 'refused connections gone');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -109,11 +109,14 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   const packed = await sh(NPM, ['pack', '--json', '--pack-destination', work, ...npmQuiet], checkout);
   const [manifest] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
   const files = manifest!.files.map((f) => f.path);
-  for (const needed of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli.js', 'dist/src/reactor/public-connection.d.ts']) {
+  for (const needed of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli.js', 'dist/src/reactor/public-connection.d.ts',
+    'dist/src/chat/public/index.html', 'dist/src/chat/public/chat.js', 'dist/src/chat/public/chat.css']) {
     assert.ok(files.includes(needed), `the tarball holds ${needed}`);
   }
   assert.deepEqual(files.filter((f) => !f.startsWith('dist/src/') && f !== 'package.json' && f !== 'README.md'), [], 'nothing but dist/src, README and package.json');
   assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no sources or maps');
+  assert.deepEqual(files.filter((f) => f.startsWith('dist/src/chat/public/')).sort(),
+    ['dist/src/chat/public/chat.css', 'dist/src/chat/public/chat.js', 'dist/src/chat/public/index.html'], 'the chat page, copied by prepare');
 
   // The consumer: the tarball and @types/node (linked from ours), nothing from the registry.
   const consumer = join(work, 'consumer');
@@ -133,6 +136,20 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   assert.deepEqual(reachable.filter((f) => /reactor\/(connection|connection-extras|reactor|registry|stats|route-table|open-connections)\.d\.ts$/.test(f)), [], 'no public type leads to the reactor\'s own classes');
   const help = await sh(join(consumer, 'node_modules/.bin/lightws'), ['--help'], consumer);
   assert.match(help.stdout, /lightws echo/, 'the bin is installed');
+  assert.match(help.stdout, /lightws chat/);
+  // The installed chat finds its page: the files it reads sit where it looks for them.
+  const chat = spawn(join(consumer, 'node_modules/.bin/lightws'), ['chat', '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      chat.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()));
+      chat.once('exit', (code) => reject(new Error(`lightws chat exited (${code})`)));
+    });
+    const page = await fetch(`${/http:\/\/127\.0\.0\.1:\d+\//.exec(line)![0]}`);
+    assert.match(await page.text(), /<title>lightws chat<\/title>/);
+  } finally {
+    chat.kill('SIGTERM');
+    await new Promise((resolve) => chat.once('exit', resolve));
+  }
 
   // Compile: nodenext emits (and checks our .d.ts in full); node16 and bundler check resolution.
   writeFileSync(join(consumer, 'tsconfig.nodenext.json'), tsconfig('nodenext', 'nodenext', ['esm.ts', 'cjs.cts'], true, false));

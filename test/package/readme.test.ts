@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createServer } from '../../src/index.js';
+import { createChatServer } from '../../src/chat/chat-server.js';
 import { startRedis, type RedisProcess } from '../support/redis-server.js';
 
 /**
@@ -105,15 +105,15 @@ describe('README', () => {
     }));
   });
 
-  test('the shell one-liner that tries the demo server gets its echo', async () => {
+  test('the shell one-liner that tries the demo chat gets its line back', async () => {
     const command = /^node --experimental-websocket -e "(.*)"$/m.exec(readme);
     assert.ok(command, 'the one-liner is in the README');
-    const server = createServer({ logLevel: 'silent', message: (conn, data, isBinary) => void conn.send(data, isBinary) });
+    const server = createChatServer({ logLevel: 'silent' });
     const { port } = await server.listen(0, '127.0.0.1');
     try {
       const code = command[1]!.replaceAll('127.0.0.1:9001', `127.0.0.1:${port}`);
       assert.notEqual(code, command[1], 'the one-liner talks to the demo port');
-      assert.equal((await node(['--experimental-websocket', '--no-warnings', '-e', code], repo)).trim(), 'hi');
+      assert.equal((await node(['--experimental-websocket', '--no-warnings', '-e', code], repo)).trim(), 'cli: hi');
     } finally {
       await server.close();
     }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Opcode } from '../../src/protocol/opcode.js';
-import { fakeReactor, frame } from '../support/fake-link.js';
+import { fakeReactor, frame, upgradeRequest } from '../support/fake-link.js';
 
 test('an idle open connection holds no extras; what it needs for a while comes and goes', () => {
   const h = fakeReactor();
@@ -13,6 +13,21 @@ test('an idle open connection holds no extras; what it needs for a while comes a
   assert.notEqual(conn.progress, null, 'a partial frame');
   h.link.feed(conn, half.subarray(100));
   assert.equal(conn.progress, null);
+});
+
+/** What an idle connection costs is these seven fields and nothing else (the 80 B of docs/benchmarks.md). */
+const FIELDS = ['handle', 'flags', 'index', 'deadline', 'wheelTick', 'extras', 'data'];
+
+test('an open connection has exactly its seven fields, also after plain HTTP requests on it before the upgrade', () => {
+  const h = fakeReactor({ healthPath: '/healthz', metricsPath: '/metrics' }, { request: () => ({ body: 'page' }) });
+  assert.deepEqual(Object.getOwnPropertyNames(h.link.open()), FIELDS);
+  const conn = h.link.connect();
+  h.link.feed(conn, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match(h.link.socket(conn).bytes().toString('latin1'), /^HTTP\/1\.1 200 [^]*\r\n\r\nok\n[^]*\r\n\r\npage$/, 'both answered, kept alive');
+  h.link.feed(conn, upgradeRequest());
+  assert.match(h.link.socket(conn).bytes().toString('latin1'), /HTTP\/1\.1 101 /);
+  assert.deepEqual(Object.getOwnPropertyNames(conn), FIELDS, 'no field for the HTTP it served');
+  assert.equal(conn.extras, null, 'and nothing left in the extras');
 });
 
 test('remoteAddress comes from the link; isOpen and receiving follow the closing handshake', () => {

@@ -124,7 +124,7 @@ test('refused before any hook: a head over maxHeaderSize (431), a foreign Origin
   const cases: [string, RegExp][] = [
     [`GET / HTTP/1.1\r\nX-Long: ${'a'.repeat(1100)}`, /^HTTP\/1\.1 431 /],
     [upgradeRequest({ origin: 'https://elsewhere.example' }), /^HTTP\/1\.1 403 /],
-    ['GET / HTTP/1.1\r\nHost: fake.test\r\n\r\n', /^HTTP\/1\.1 400 /],
+    ['GET / HTTP/1.1\r\nHost: fake.test\r\nUpgrade: websocket\r\n\r\n', /^HTTP\/1\.1 400 /],
   ];
   for (const [request, status] of cases) {
     const conn = h.link.connect();

@@ -117,7 +117,7 @@ test('a peer that never answers our Close is dropped after closeTimeoutMs', (t) 
 test('a refused handshake waits closeTimeoutMs for the peer to hang up, then drops it', (t) => {
   const h = clocked(t, { closeTimeoutMs: 2000 });
   const conn = h.link.connect();
-  h.link.feed(conn, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  h.link.feed(conn, 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n');
   const s = h.link.socket(conn);
   assert.match(s.head(), /^HTTP\/1\.1 400 /);
   assert.equal(s.shutdowns, 1);

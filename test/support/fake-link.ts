@@ -66,7 +66,7 @@ export class FakeSocket {
     if (!client && !head.startsWith('HTTP/1.1 101')) return [];
     const rest = all.subarray(head.length);
     const frames: WireFrame[] = [];
-    const used = decodeFrames(rest, frames, client);
+    const used = decodeFrames(rest, frames, client, 4); // RSV1 (permessage-deflate) shows in each frame's rsv
     if (used !== rest.length) throw new Error(`${rest.length - used} bytes of an incomplete frame written`);
     return frames;
   }
@@ -181,7 +181,7 @@ export class FakeLink implements Link<Connection> {
     this.feed(conn, upgradeRequest(extras, key));
     const all = socketOf(conn).bytes();
     const headEnd = findHeadEnd(all, 0, all.length, 0);
-    const valid = headEnd < 0 ? { ok: false } : validateServerResponse(all, 0, headEnd, { key, protocols: extras.protocols });
+    const valid = headEnd < 0 ? { ok: false } : validateServerResponse(all, 0, headEnd, { key, protocols: extras.protocols, extensions: extras.extensions });
     if (!valid.ok) throw new Error(`upgrade failed: ${JSON.stringify(all.toString('latin1').split('\r\n')[0])}`);
     return conn;
   }
@@ -219,7 +219,7 @@ function socketOf(conn: Connection): FakeSocket {
 }
 
 /** What a test may add to the upgrade request. */
-export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers'> & { path?: string };
+export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers' | 'extensions'> & { path?: string };
 
 /** A valid upgrade request, for /chat unless `path` says otherwise (no Origin unless given, so the default same-origin policy lets it in). */
 export function upgradeRequest(extras: RequestExtras = {}, key = generateKey()): string {
@@ -277,6 +277,7 @@ export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = 
   process.env['LIGHTWS_POOL_DEBUG'] = '1';
   const seen: Seen = { opens: [], messages: [], pings: [], pongs: [], drains: [], closes: [], errors: [], logs: [] };
   const recording: Handlers = {
+    request: handlers.request,
     upgrade: handlers.upgrade,
     open(conn, request) {
       seen.opens.push(own(conn));

@@ -47,17 +47,23 @@ export class RawClient {
   }
 
   /** Connects and completes the opening handshake. */
-  static async open(port: number, extraHeaders: Record<string, string> = {}): Promise<RawClient> {
+  static async open(port: number, extraHeaders: Record<string, string> = {}, extensions?: string): Promise<RawClient> {
     const client = await RawClient.connect(port);
-    client.write(client.request(extraHeaders));
+    client.write(client.request(extraHeaders, extensions));
     await client.until(() => client.response !== '', 'the 101');
     if (!client.response.startsWith('HTTP/1.1 101')) throw new Error(`handshake refused: ${client.response.split('\r\n')[0]}`);
     return client;
   }
 
-  request(extraHeaders: Record<string, string> = {}): string {
-    return buildClientRequest({ host: '127.0.0.1', path: '/', key: this.key, headers: extraHeaders });
+  /** `extensions`: a Sec-WebSocket-Extensions offer; the server's answer is then in `extensions`. */
+  request(extraHeaders: Record<string, string> = {}, extensions?: string): string {
+    this.offered = extensions;
+    return buildClientRequest({ host: '127.0.0.1', path: '/', key: this.key, extensions, headers: extraHeaders });
   }
+
+  /** The Sec-WebSocket-Extensions of the 101, '' when none: RSV1 frames are decoded only then. */
+  extensions = '';
+  private offered: string | undefined;
 
   write(data: string | Buffer): void {
     this.socket.write(data);
@@ -122,12 +128,13 @@ export class RawClient {
       if (headEnd < 0) return;
       this.response = this.buffer.toString('latin1', 0, headEnd);
       if (this.response.startsWith('HTTP/1.1 101')) {
-        const valid = validateServerResponse(this.buffer, 0, headEnd, { key: this.key });
+        const valid = validateServerResponse(this.buffer, 0, headEnd, { key: this.key, extensions: this.offered });
         if (!valid.ok) throw valid.error;
+        this.extensions = valid.headers.get('sec-websocket-extensions') ?? '';
       }
       this.buffer = this.buffer.subarray(headEnd);
     }
     if (!this.response.startsWith('HTTP/1.1 101')) return; // an error response: its body is not frames
-    this.buffer = this.buffer.subarray(decodeFrames(this.buffer, this.frames));
+    this.buffer = this.buffer.subarray(decodeFrames(this.buffer, this.frames, false, this.extensions === '' ? 0 : 4));
   }
 }

@@ -34,6 +34,8 @@ export class CountingLender implements BufferLender {
 export type Event =
   | ['text', string]
   | ['binary', string]
+  /** A message whose first frame had RSV1 set (RFC 7692 §6): its payload as received, hex. */
+  | ['compressed', 'text' | 'binary', string]
   | ['ping', string]
   | ['pong', string]
   | ['close', number, string]
@@ -46,7 +48,8 @@ export class TestConn {
 }
 
 export const sink: ReceiverSink<TestConn> = {
-  onMessage(conn, data, isBinary) {
+  onMessage(conn, data, isBinary, compressed) {
+    if (compressed) return void conn.events.push(['compressed', isBinary ? 'binary' : 'text', data.toString('hex')]);
     conn.events.push(isBinary ? ['binary', data.toString('hex')] : ['text', data.toString('utf8')]);
   },
   onPing(conn, data) { conn.events.push(['ping', data.toString('hex')]); },

@@ -5,6 +5,8 @@ import { applyMask } from '../../src/protocol/mask.js';
 export interface WireFrame {
   fin: boolean;
   opcode: number;
+  /** RSV1..RSV3 as a 3-bit number: 4 is RSV1, a compressed message (RFC 7692 §6). */
+  rsv: number;
   payload: Buffer;
 }
 
@@ -14,8 +16,8 @@ export interface WireFrame {
  * default; `masked` for a client's, which must all be masked. Throws on a
  * header the sender may not send (masking wrong, reserved bits or opcode).
  */
-export function decodeFrames(buf: Buffer, into: WireFrame[], masked = false): number {
-  const rules = { expectMasked: masked, allowedRsv: 0, maxPayloadLength: 2 ** 40 };
+export function decodeFrames(buf: Buffer, into: WireFrame[], masked = false, allowedRsv = 0): number {
+  const rules = { expectMasked: masked, allowedRsv, maxPayloadLength: 2 ** 40 };
   const header = createFrameHeader();
   let at = 0;
   for (;;) {
@@ -25,7 +27,7 @@ export function decodeFrames(buf: Buffer, into: WireFrame[], masked = false): nu
     const start = at + n;
     const payload = Buffer.from(buf.subarray(start, start + header.payloadLength));
     if (masked) applyMask(payload, 0, payload.length, header.maskKey, 0);
-    into.push({ fin: header.fin, opcode: header.opcode, payload });
+    into.push({ fin: header.fin, opcode: header.opcode, rsv: header.rsv, payload });
     at = start + header.payloadLength;
   }
 }

@@ -1,0 +1,64 @@
+import { startCluster, type ListenAddress, type Server } from '../index.js';
+
+/** What the CLI runs: a server made by `make`, its start-up line, what to close after it. */
+export interface Served {
+  /** Makes the server (once here, once in each worker in cluster mode). */
+  make(): Server;
+  /** The line printed once it listens: where it is reachable, and `detail` ('transport: handle', '2 workers'). */
+  startup(address: ListenAddress, detail: string): string;
+  /** Extra to close after the server (a Redis client). */
+  close?(): Promise<void>;
+}
+
+/**
+ * A URL a client on this machine can open, and whether the server is bound
+ * to all interfaces: then the address itself is no place to connect to, and
+ * loopback (which both a dual-stack and an IPv4-only wildcard socket answer) is shown.
+ */
+export function reachable(scheme: string, address: ListenAddress): { url: string; everywhere: boolean } {
+  if (address.address === '::' || address.address === '0.0.0.0') return { url: `${scheme}://127.0.0.1:${address.port}`, everywhere: true };
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `${scheme}://${host}:${address.port}`, everywhere: false };
+}
+
+/** Closes on the first SIGINT/SIGTERM (a second one leaves at once), then exits 0. */
+function onSignals(what: string, close: () => Promise<{ closed: number; terminated: number }>): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write(`${signal}: closing ${what}\n`);
+    void close().then((result) => {
+      process.stdout.write(`closed ${result.closed}, terminated ${result.terminated}\n`);
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** One process: listen, print the start-up line, close gracefully on a signal. */
+export async function serveOne(served: Served, port: number, host: string | undefined): Promise<void> {
+  const server = served.make();
+  const address = await server.listen(port, host);
+  process.stdout.write(`${served.startup(address, `transport: ${server.transport}`)}\n`);
+  onSignals(`${server.connections} connections`, async () => {
+    const result = await server.close();
+    await served.close?.();
+    return result;
+  });
+}
+
+/** `--workers N`: the primary binds and supervises; each worker serves the same socket. */
+export async function serveCluster(served: Served, workers: number, port: number, host: string | undefined, relayTopics: boolean): Promise<void> {
+  const node = await startCluster({
+    workers,
+    port,
+    host,
+    relayTopics,
+    onWorkerExit: ({ worker, code, signal }) => process.stderr.write(`lightws: worker ${worker} exited (${signal ?? code}); restarting\n`),
+  }, () => served.make());
+  if (node.role === 'worker') return;
+  process.stdout.write(`${served.startup(node.address, `${workers} workers`)}\n`);
+  onSignals('all workers', () => node.close());
+}

@@ -1,0 +1,133 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { ClusterTopicBridge, TopicRelay, type RelayMessage } from '../../src/cluster-bridge.js';
+import type { SendData } from '../../src/reactor/send-result.js';
+import type { BridgeHost } from '../../src/reactor/topic-bridge.js';
+
+/**
+ * Both sides of relayTopics without processes: a worker's bridge over a fake
+ * IPC channel, and the primary's relay over fake workers. (The real thing,
+ * two worker processes and the chat, is test/chat/cli-chat.test.ts.)
+ */
+
+/** A worker's end of the IPC channel: what it sent, and a way to hand it what the primary sends. */
+class FakeChannel extends EventEmitter {
+  connected = true;
+  readonly sent: RelayMessage[] = [];
+  send = (message: unknown): boolean => {
+    this.sent.push(structuredClone(message) as RelayMessage); // IPC copies, as JSON does
+    return true;
+  };
+}
+
+/** A host that records deliveries as `topic|payload|binary`. */
+function recordingHost(topics: string[] = []): BridgeHost & { got: string[] } {
+  const got: string[] = [];
+  const show = (data: SendData, isBinary: boolean): string => (isBinary ? `bytes:${Buffer.from(data as Uint8Array).toString('hex')}` : String(data));
+  return {
+    got,
+    deliver: (topic, data, isBinary) => (got.push(`${topic}|${show(data, isBinary)}`), 1),
+    deliverToAll: (data, isBinary) => (got.push(`*|${show(data, isBinary)}`), 1),
+    topics: () => topics.values(),
+    log: () => {},
+  };
+}
+
+test('a worker tells the primary of its topics and sends every publish; text as text, binary as base64, copied from the caller', () => {
+  const channel = new FakeChannel();
+  const bridge = new ClusterTopicBridge(channel as unknown as NodeJS.Process);
+  bridge.attached(recordingHost());
+  bridge.topicOpened('room:a');
+  const slab = Buffer.from([1, 2, 3, 4]);
+  bridge.published('room:a', slab.subarray(1, 3), true);
+  slab.fill(0); // the read slab is reused: what was sent must not change
+  bridge.published('room:a', 'héllo', false);
+  bridge.broadcast('to all', false);
+  bridge.topicClosed('room:a');
+  assert.deepEqual(channel.sent, [
+    { lightws: 'topic', topic: 'room:a', subscribed: true },
+    { lightws: 'relay', topic: 'room:a', base64: Buffer.from([2, 3]).toString('base64') },
+    { lightws: 'relay', topic: 'room:a', text: 'héllo' },
+    { lightws: 'relay', topic: null, text: 'to all' },
+    { lightws: 'topic', topic: 'room:a', subscribed: false },
+  ]);
+  const stats = bridge.stats();
+  assert.deepEqual([stats.sent, stats.sentBytes, stats.channels, stats.connected], [3, 2 + 6 + 6, 0, 1]);
+});
+
+test('what the primary relays is delivered to the topic or to all; a malformed message is counted, others ignored', () => {
+  const channel = new FakeChannel();
+  const bridge = new ClusterTopicBridge(channel as unknown as NodeJS.Process);
+  const host = recordingHost();
+  bridge.attached(host);
+  channel.emit('message', { lightws: 'relay', topic: 'room:a', text: 'hi' });
+  channel.emit('message', { lightws: 'relay', topic: 'room:a', base64: Buffer.from([255, 0]).toString('base64') });
+  channel.emit('message', { lightws: 'relay', topic: null, text: 'everyone' });
+  channel.emit('message', { lightws: 'relay', topic: 'room:a', text: 42 });
+  channel.emit('message', { lightws: 'stats', id: 1 }); // the cluster's own messages are not the bridge's
+  assert.deepEqual(host.got, ['room:a|hi', 'room:a|bytes:ff00', '*|everyone']);
+  assert.deepEqual([bridge.stats().received, bridge.stats().receivedBytes, bridge.stats().malformed], [3, 2 + 2 + 8, 1]);
+  bridge.detached();
+  channel.emit('message', { lightws: 'relay', topic: 'room:a', text: 'after' });
+  assert.equal(host.got.length, 3, 'nothing after detach');
+});
+
+test('with the primary gone, publishes stay local and are counted as dropped; detach closes the topics it has', () => {
+  const channel = new FakeChannel();
+  const bridge = new ClusterTopicBridge(channel as unknown as NodeJS.Process);
+  bridge.attached(recordingHost(['room:a', 'room:b']));
+  bridge.topicOpened('room:a');
+  bridge.topicOpened('room:b');
+  channel.connected = false;
+  bridge.published('room:a', 'lost', false);
+  assert.deepEqual([bridge.stats().dropped, bridge.stats().droppedBytes, bridge.stats().connected], [1, 4, 0]);
+  channel.connected = true;
+  bridge.detached();
+  assert.deepEqual(channel.sent.slice(-2), [
+    { lightws: 'topic', topic: 'room:a', subscribed: false },
+    { lightws: 'topic', topic: 'room:b', subscribed: false },
+  ]);
+  assert.equal(bridge.stats().channels, 0);
+});
+
+/** Fake workers for the relay: what each was sent. */
+function workers(n: number): { list: (ChildProcess | undefined)[]; inbox: unknown[][] } {
+  const inbox: unknown[][] = Array.from({ length: n }, () => []);
+  const list = inbox.map((box) => ({ connected: true, send: (m: unknown) => void box.push(m) }) as unknown as ChildProcess);
+  return { list, inbox };
+}
+
+test('the primary passes a publish to the workers subscribed to its topic, never back to the sender; a broadcast to every other worker', () => {
+  const { list, inbox } = workers(3);
+  const relay = new TopicRelay(list);
+  assert.equal(relay.handle(0, { lightws: 'topic', topic: 't', subscribed: true }), true);
+  relay.handle(1, { lightws: 'topic', topic: 't', subscribed: true });
+  const publish = { lightws: 'relay', topic: 't', text: 'x' };
+  assert.equal(relay.handle(0, publish), true);
+  assert.deepEqual(inbox, [[], [publish], []], 'worker 2 has no subscriber of t');
+  relay.handle(2, publish);
+  assert.deepEqual(inbox, [[publish], [publish, publish], []]);
+  const all = { lightws: 'relay', topic: null, text: 'all' };
+  relay.handle(1, all);
+  assert.deepEqual(inbox.map((box) => box.at(-1)), [all, publish, all]);
+  assert.equal(relay.handle(0, { lightws: 'stats', id: 3 }), false, 'not the relay\'s');
+});
+
+test('a worker that unsubscribes, exits or is not connected gets no more of a topic', () => {
+  const { list, inbox } = workers(3);
+  const relay = new TopicRelay(list);
+  for (const w of [0, 1, 2]) relay.handle(w, { lightws: 'topic', topic: 't', subscribed: true });
+  relay.handle(1, { lightws: 'topic', topic: 't', subscribed: false });
+  relay.forget(2);
+  relay.handle(0, { lightws: 'relay', topic: 't', text: 'a' });
+  assert.deepEqual(inbox.map((box) => box.length), [0, 0, 0]);
+  relay.handle(2, { lightws: 'topic', topic: 't', subscribed: true }); // its replacement subscribes again
+  (list[2] as unknown as { connected: boolean }).connected = false;
+  relay.handle(0, { lightws: 'relay', topic: 't', text: 'b' });
+  assert.deepEqual(inbox.map((box) => box.length), [0, 0, 0], 'a disconnected worker is skipped, not written to');
+  (list[2] as unknown as { connected: boolean }).connected = true;
+  relay.handle(0, { lightws: 'relay', topic: 't', text: 'c' });
+  assert.deepEqual(inbox[2], [{ lightws: 'relay', topic: 't', text: 'c' }]);
+});
