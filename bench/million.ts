@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   const k0 = kernel();
   if (k0.memAvailable < MIN_AVAILABLE + 1 * GiB) throw new Error(`MemAvailable is ${gib(k0.memAvailable)}: too close to the safety margin to start`);
 
-  const run: Record<string, unknown> = { kind: KIND, label: args.label, started, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
+  const run: Record<string, unknown> = { kind: KIND, label: args.label, started, node: process.version, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
     active: ACTIVE, inFlightPerProcess: IN_FLIGHT, fillPerWorker: FILL, pingIntervalMs: PING_MS, idleTimeoutMs: IDLE_MS, holdSeconds: HOLD_S, minAvailable: MIN_AVAILABLE,
     tunedSysctls: args['tune-sysctls'], limits, command: process.argv.slice(2).join(' ') };
   const server = new JsonLinesChild('server', join(here, 'servers', 'million-cluster.js'),
