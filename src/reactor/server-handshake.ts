@@ -4,7 +4,7 @@ import { REQUEST_PREFIX_INVALID, scanRequestPrefix } from '../protocol/http-requ
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../protocol/http-response.js';
 import { checkOrigin, type OriginPolicy } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';
-import { parseUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
+import { parseUpgradeRequest } from '../protocol/upgrade-request.js';
 import type { Compression } from './compression.js';
 import { extrasOf, type ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
@@ -16,6 +16,7 @@ import type { Inbound } from './inbound.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Reporter } from './reporter.js';
 import type { RouteTable } from './route-table.js';
+import { ServerRequest } from './server-request.js';
 import type { ReactorStats } from './stats.js';
 import type { Writer } from './writer.js';
 
@@ -113,7 +114,7 @@ export class ServerHandshake {
 
   /** Parses the head `buf[start..headEnd)` and decides; `buf[headEnd..end)` is what followed it. */
   private process(conn: Connection, buf: Buffer, start: number, headEnd: number, end: number): void {
-    const result = parseUpgradeRequest(buf, start, headEnd, { maxHeaderSize: this.settings.maxHeaderSize });
+    const result = parseUpgradeRequest(buf, start, headEnd, this.settings, ServerRequest);
     if (!result.ok) return this.refuse(conn, result.status, result.message, result.headers);
     this.upgrade(conn, result, buf, headEnd, end, undefined);
   }
@@ -124,11 +125,9 @@ export class ServerHandshake {
    * the entry for a request node:http already parsed (handleUpgrade), whose
    * caller may be told when it opens (`opened`, after the open handler).
    */
-  upgrade(conn: Connection, parsed: UpgradeRequest, buf: Buffer, start: number, end: number, opened: ((conn: Connection) => void) | undefined): void {
+  upgrade(conn: Connection, parsed: ServerRequest, buf: Buffer, start: number, end: number, opened: ((conn: Connection) => void) | undefined): void {
     const settings = this.settings;
-    const request = parsed as UpgradeRequest & { remoteAddress: string };
-    // Lazy: a getpeername syscall per upgrade is measurable, and most handlers never ask.
-    Object.defineProperty(request, 'remoteAddress', { get: () => conn.remoteAddress, enumerable: true });
+    const request = ServerRequest.from(parsed, conn);
     let allowed = false;
     try {
       allowed = checkOrigin(request.origin, request.host, settings.checkOrigin, request);

@@ -6,7 +6,8 @@ import type { ClientRequest } from '../reactor/client-request.js';
 import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
-import { checkParsedUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
+import { checkParsedUpgradeRequest } from '../protocol/upgrade-request.js';
+import { ServerRequest } from '../reactor/server-request.js';
 import { checkPort, type ListenAddress } from './listen-address.js';
 
 const kConn = Symbol('lightws.connection');
@@ -94,14 +95,14 @@ export class SocketTransport implements Link<Connection> {
     const conn = this.adopt(socket as OwnedSocket);
     if (conn === undefined) return;
     if (data !== undefined) conn.data = data;
-    const checked = checkParsedUpgradeRequest(request, { maxHeaderSize: this.reactor.options.maxHeaderSize });
+    const checked = checkParsedUpgradeRequest(request, this.reactor.options, ServerRequest);
     if (!checked.ok) {
       this.reactor.refuseUpgrade(conn, checked.status, checked.message, checked.headers);
       return;
     }
     const callback = opened === undefined ? undefined : (open: Connection) => opened(open, request);
-    const withRequest: UpgradeRequest & { httpRequest: IncomingMessage } = { ...checked, httpRequest: request };
-    this.reactor.upgradeParsed(conn, withRequest, head, callback);
+    checked.httpRequest = request;
+    this.reactor.upgradeParsed(conn, checked, head, callback);
   }
 
   write(conn: Connection, buf: Buffer, length: number): number {
