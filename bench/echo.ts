@@ -4,7 +4,8 @@
  *
  *   npm run bench:echo -- [--runs 3] [--seconds 4] [--warmup 2] [--load 2] [--rate 20000]
  *                         [--window 10] [--big 10000] [--big-window 2]
- *                         [--kinds handle,socket,ws,uws] [--scenarios rate100,flat100,flat10k]
+ *                         [--kinds handle,socket,ws,uws] [--scenarios rate100,flat100,flat10k,big64k,big1m,big16m]
+ *                         [--big-connections 8]
  *                         [--server-node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof]
  *
  * Scenarios, all with the classic 22-byte text message `hello world!!13212312!`:
@@ -12,6 +13,11 @@
  *            load every server carries
  *   flat100  100 connections flat out, --window messages in flight on each (pipelining)
  *   flat10k  --big connections flat out, --big-window in flight on each
+ * and large binary messages, each connection flat out with one in flight (where copying a
+ * payload, or not, shows):
+ *   big64k   --big-connections connections, 64 KiB messages
+ *   big1m    --big-connections connections, 1 MiB messages
+ *   big16m   2 connections, 16 MiB messages (lightws's and the servers' maxMessageSize)
  *
  * The load is lightws's own client role (masked frames) in --load processes
  * (load/echo-clients.ts), connections split between them. Each round is a
@@ -49,16 +55,25 @@ const { values: args } = parseArgs({
     window: { type: 'string', default: '10' },
     big: { type: 'string', default: '10000' },
     'big-window': { type: 'string', default: '2' },
-    scenarios: { type: 'string', default: 'rate100,flat100,flat10k' },
+    'big-connections': { type: 'string', default: '8' },
+    scenarios: { type: 'string', default: 'rate100,flat100,flat10k,big64k,big1m,big16m' },
   },
 });
 const { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loads: K, nodeArgs, ...config } = roundsConfig(args);
 
-interface Scenario { name: string; connections: number; mode: 'rate' | 'flat'; rate: number; window: number; describe: string }
+interface Scenario {
+  name: string; connections: number; mode: 'rate' | 'flat'; rate: number; window: number; describe: string;
+  /** Bytes of a binary message; 0 for the 22-byte text message. */
+  payloadBytes: number;
+}
+const BIGC = Number(args['big-connections']);
 const SCENARIOS: Record<string, Scenario> = {
-  rate100: { name: 'rate100', connections: 100, mode: 'rate', rate: Number(args.rate), window: 0, describe: `100 conns, ${args.rate} msgs/s offered` },
-  flat100: { name: 'flat100', connections: 100, mode: 'flat', rate: 0, window: Number(args.window), describe: `100 conns flat out, window ${args.window}` },
-  flat10k: { name: 'flat10k', connections: Number(args.big), mode: 'flat', rate: 0, window: Number(args['big-window']), describe: `${args.big} conns flat out, window ${args['big-window']}` },
+  rate100: { name: 'rate100', connections: 100, mode: 'rate', rate: Number(args.rate), window: 0, describe: `100 conns, ${args.rate} msgs/s offered`, payloadBytes: 0 },
+  flat100: { name: 'flat100', connections: 100, mode: 'flat', rate: 0, window: Number(args.window), describe: `100 conns flat out, window ${args.window}`, payloadBytes: 0 },
+  flat10k: { name: 'flat10k', connections: Number(args.big), mode: 'flat', rate: 0, window: Number(args['big-window']), describe: `${args.big} conns flat out, window ${args['big-window']}`, payloadBytes: 0 },
+  big64k: { name: 'big64k', connections: BIGC, mode: 'flat', rate: 0, window: 1, describe: `${BIGC} conns, 64 KiB binary, window 1`, payloadBytes: 64 * 1024 },
+  big1m: { name: 'big1m', connections: BIGC, mode: 'flat', rate: 0, window: 1, describe: `${BIGC} conns, 1 MiB binary, window 1`, payloadBytes: 1024 * 1024 },
+  big16m: { name: 'big16m', connections: 2, mode: 'flat', rate: 0, window: 1, describe: '2 conns, 16 MiB binary, window 1', payloadBytes: 16 * 1024 * 1024 },
 };
 const scenarios = args.scenarios!.split(',').map((s) => SCENARIOS[s] ?? (() => { throw new RangeError(`unknown scenario ${s}`); })());
 if (scenarios.some((s) => s.connections / K > 19_000)) throw new RangeError('more than 19,000 connections per load process (20,000 open files each): raise --load');
@@ -83,7 +98,8 @@ async function round(sc: Scenario, kind: string, run: number, index: number): Pr
   const w = await runRound({
     kind, label, nodeArgs, script: join(here, 'load', 'echo-clients.js'), loads: K, connections: sc.connections,
     argv: (port, i) => ['--port', String(port), '--connections', String(share(i)), '--source', sourceBlock(index * K + i), '--mode', sc.mode,
-      '--rate', String((sc.rate * share(i)) / sc.connections), '--window', String(sc.window)],
+      '--rate', String((sc.rate * share(i)) / sc.connections), '--window', String(sc.window),
+      ...(sc.payloadBytes > 0 ? ['--payload-bytes', String(sc.payloadBytes)] : [])],
     warmupSec: WARMUP, seconds: SECONDS, statsAtMark: true,
   });
   const errors: Record<string, number> = {};
@@ -130,7 +146,7 @@ async function main(): Promise<void> {
       msgsPerSecVsWs: pairedRatio(mine, k, 'ws', (r) => r.msgsPerSec),
     };
   };
-  console.log(`\nEcho, 22-byte text messages; ${RUNS} runs × ${SECONDS} s measured (after ${WARMUP} s warm-up), medians; load: lightws client in ${K} processes.`);
+  console.log(`\nEcho, 22-byte text messages (big*: binary messages of the size shown); ${RUNS} runs × ${SECONDS} s measured (after ${WARMUP} s warm-up), medians; load: lightws client in ${K} processes.`);
   console.log('msgs/CPU-s = echoes ÷ server CPU seconds (user+sys), the fair headline: server and load share 2 cores, so msgs/s is a machine bound.');
   console.log(`×ws, ×uWS: msgs per server CPU-second ÷ ws's / uWS.js's in the same run, median over runs (>1 = cheaper per message). ${uws?.note ?? 'uWS.js not requested.'}`);
   console.log(`${loadAverageLine(rounds)}\n`);
@@ -152,7 +168,7 @@ async function main(): Promise<void> {
   for (const r of skipped) console.log(`  ${r.scenario} ${r.kind} run ${r.run}: ${r.skipped} sends skipped (a connection had its max in flight: offered rate not met)`);
   const written = writeResults('echo', {
     config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loadProcesses: K, scenarios, kinds, serverNodeArgs: nodeArgs,
-      payload: 'hello world!!13212312! (22 B, text)', ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
+      payload: 'hello world!!13212312! (22 B, text); big* scenarios: payloadBytes of binary', ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     uws,
     unit: 'msgs/s; µs; CPU seconds over the measured window; msgs per server CPU-second; medians over runs; ratios paired run by run, then median',
     summary,

@@ -17,7 +17,8 @@
  * Latency is from just before `send` to the echo's `message` call: echoes
  * come back in order on a connection, so a per-connection ring of send times
  * (FIFO) pairs them without touching the payload, which stays the classic
- * `hello world!!13212312!` (22 bytes, text).
+ * `hello world!!13212312!` (22 bytes, text), or --payload-bytes N of binary
+ * (the large-message scenarios).
  */
 import { parseArgs } from 'node:util';
 import { type Connection, createClient, SendResult } from '../../src/index.js';
@@ -44,6 +45,8 @@ const { values } = parseArgs({
     // bench:deflate: a JSON message of this many bytes instead of --payload, and permessage-deflate
     // offered as a browser offers it (`permessage-deflate; client_max_window_bits`).
     'payload-json': { type: 'string' },
+    // A binary message of this many bytes instead of --payload (bench:echo's large-message scenarios).
+    'payload-bytes': { type: 'string' },
     deflate: { type: 'boolean', default: false },
   },
 });
@@ -52,7 +55,9 @@ const N = Number(values.connections);
 const FLAT = values.mode === 'flat';
 const RATE = Number(values.rate);
 const WINDOW = Math.max(1, Number(values.window));
-const PAYLOAD = Buffer.from(values['payload-json'] === undefined ? values.payload! : jsonPayload(Number(values['payload-json'])));
+const BINARY = values['payload-bytes'] !== undefined;
+const PAYLOAD = BINARY ? Buffer.alloc(Number(values['payload-bytes']), 0x5a)
+  : Buffer.from(values['payload-json'] === undefined ? values.payload! : jsonPayload(Number(values['payload-json'])));
 // JSON messages differ from one another as a feed's do (same keys, other values), all of one length:
 // a compressor with context takeover must not see the same message again and again.
 const PAYLOADS = values['payload-json'] === undefined ? [PAYLOAD] : Array.from({ length: 1024 }, (_, i) => Buffer.from(jsonPayload(PAYLOAD.length, i + 1)));
@@ -104,7 +109,7 @@ function sendOn(conn: Connection<Ring>): boolean {
   const ring = conn.data;
   if (ring.count >= RING) { total.skipped++; win.skipped++; return false; }
   const t = performance.now();
-  if (conn.send(PAYLOADS[nextPayload++ % PAYLOADS.length]!, false) === SendResult.Dropped) { total.dropped++; return false; }
+  if (conn.send(PAYLOADS[nextPayload++ % PAYLOADS.length]!, BINARY) === SendResult.Dropped) { total.dropped++; return false; }
   ring.times[(ring.head + ring.count) & MASK] = t;
   ring.count++;
   total.sent++;

@@ -99,12 +99,40 @@ function parseHttpVersion(s: string, from: number, to: number): number {
 }
 
 /**
- * Parse the header fields from `pos` (the start of the first field line) to
- * the final empty line, into `headers`. A repeated name listed in
- * `singletons` is a 400: some fields must not be merged (RFC 6455 §11.3.1
- * Sec-WebSocket-Key, RFC 7230 §5.4 Host).
+ * Where the header fields go as they are scanned: a Map of every field
+ * (parseRequestHead, the lazy `headers` of an upgrade request), or only the
+ * few fields a caller reads (upgrade-fields.ts), so a head is validated
+ * without slicing and lower-casing the fields nobody asked for. `s[nameStart,
+ * nameEnd)` is a syntactically valid token, `s[valueStart, valueEnd)` the
+ * value without OWS. A failure stops the scan and is its answer.
  */
-function parseHeaderFields(s: string, pos: number, headers: Map<string, string>, singletons: ReadonlySet<string>): HandshakeFailure | undefined {
+export interface HeaderSink {
+  field(s: string, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): HandshakeFailure | undefined;
+}
+
+/** Every field, lower-case names, repeats joined with `', '` (RFC 7230 §3.2.2) unless the name is a singleton. */
+class MapSink implements HeaderSink {
+  readonly headers = new Map<string, string>();
+
+  constructor(private readonly singletons: ReadonlySet<string>) {}
+
+  field(s: string, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): HandshakeFailure | undefined {
+    const name = s.slice(nameStart, nameEnd).toLowerCase();
+    const value = s.slice(valueStart, valueEnd);
+    const headers = this.headers;
+    const previous = headers.get(name);
+    if (previous === undefined) headers.set(name, value);
+    else if (this.singletons.has(name)) return failure(400, `repeated ${name} header`);
+    else headers.set(name, `${previous}, ${value}`);
+    return undefined;
+  }
+}
+
+/**
+ * Scan the header fields from `pos` (the start of the first field line) to
+ * the final empty line, checking their syntax and handing each to `sink`.
+ */
+function scanHeaderFields(s: string, pos: number, sink: HeaderSink): HandshakeFailure | undefined {
   const last = s.length - 2; // where the final empty line's CRLF starts
   while (pos < last) {
     const first = s.charCodeAt(pos);
@@ -144,25 +172,40 @@ function parseHeaderFields(s: string, pos: number, headers: Map<string, string>,
       }
       i++;
     }
-    const name = s.slice(pos, nameEnd).toLowerCase();
-    const value = s.slice(valueStart, valueEnd);
-    const previous = headers.get(name);
-    if (previous === undefined) headers.set(name, value);
-    else if (singletons.has(name)) return failure(400, `repeated ${name} header`);
-    else headers.set(name, `${previous}, ${value}`);
+    const bad = sink.field(s, pos, nameEnd, valueStart, valueEnd);
+    if (bad !== undefined) return bad;
     pos = i + 2;
   }
   return undefined;
 }
 
 /**
- * Parse a request head: `method SP request-target SP HTTP-version CRLF`, then
- * header fields (RFC 7230 §3). `headEnd` is what findHeadEnd
- * (http-head-end.ts) returned.
- * Only syntax is checked here, plus the HTTP version (major 1 only: others get
- * 505). Never throws.
+ * The Map of a head already scanned without one: `source` is the decoded
+ * head, `fieldsAt` where its first field line starts. The head was valid
+ * then, so this cannot fail; it gives what parseRequestHead's Map held.
  */
-export function parseRequestHead(buf: Uint8Array, start: number, headEnd: number, singletons: ReadonlySet<string> = EMPTY_SET): ParsedRequestHead | HandshakeFailure {
+export function collectHeaderFields(source: string, fieldsAt: number): Map<string, string> {
+  const sink = new MapSink(EMPTY_SET);
+  scanHeaderFields(source, fieldsAt, sink);
+  return sink.headers;
+}
+
+/** A request head scanned into a sink: the request line, and where the fields are in `source`. */
+export interface ScannedRequestHead extends RequestLine {
+  readonly ok: true;
+  /** The whole head, decoded as latin1. */
+  readonly source: string;
+  /** Index in `source` of the first field line. */
+  readonly fieldsAt: number;
+}
+
+/**
+ * Scan a request head: `method SP request-target SP HTTP-version CRLF`, then
+ * header fields (RFC 7230 §3), each handed to `sink`. `headEnd` is what
+ * findHeadEnd (http-head-end.ts) returned. Only syntax is checked here, plus
+ * the HTTP version (major 1 only: others get 505). Never throws.
+ */
+export function scanRequestHead(buf: Uint8Array, start: number, headEnd: number, sink: HeaderSink): ScannedRequestHead | HandshakeFailure {
   const s = decodeHead(buf, start, headEnd);
   if (s === undefined) return failure(400, 'incomplete request head');
   const lineEnd = findLineEnd(s, 0);
@@ -171,7 +214,8 @@ export function parseRequestHead(buf: Uint8Array, start: number, headEnd: number
   let i = 0;
   while (i < lineEnd && isTokenChar(s.charCodeAt(i))) i++;
   if (i === 0 || s.charCodeAt(i) !== SP) return failure(400, 'malformed request line (RFC 7230 §3.1.1)');
-  const method = s.slice(0, i);
+  // The one method a WebSocket client sends, without a new string for it.
+  const method = i === 3 && s.startsWith('GET') ? 'GET' : s.slice(0, i);
   // request-target: visible US-ASCII only (RFC 3986 has no room for more).
   const targetStart = ++i;
   while (i < lineEnd) {
@@ -186,10 +230,19 @@ export function parseRequestHead(buf: Uint8Array, start: number, headEnd: number
   const versionMajor = (version / 10) | 0;
   const versionMinor = version % 10;
   if (versionMajor !== 1) return failure(505, 'only HTTP/1.1 is supported (RFC 7230 §2.6)');
-  const headers = new Map<string, string>();
-  const bad = parseHeaderFields(s, lineEnd + 2, headers, singletons);
+  const bad = scanHeaderFields(s, lineEnd + 2, sink);
   if (bad !== undefined) return bad;
-  return { ok: true, method, target, httpVersion: `${versionMajor}.${versionMinor}`, versionMajor, versionMinor, headers };
+  const httpVersion = version === 11 ? '1.1' : `${versionMajor}.${versionMinor}`;
+  return { ok: true, method, target, httpVersion, versionMajor, versionMinor, source: s, fieldsAt: lineEnd + 2 };
+}
+
+/** Parse a request head into a Map of its fields (scanRequestHead with every field kept). Never throws. */
+export function parseRequestHead(buf: Uint8Array, start: number, headEnd: number, singletons: ReadonlySet<string> = EMPTY_SET): ParsedRequestHead | HandshakeFailure {
+  const sink = new MapSink(singletons);
+  const head = scanRequestHead(buf, start, headEnd, sink);
+  if (!head.ok) return head;
+  const { method, target, httpVersion, versionMajor, versionMinor } = head;
+  return { ok: true, method, target, httpVersion, versionMajor, versionMinor, headers: sink.headers };
 }
 
 /**
@@ -220,10 +273,10 @@ export function parseResponseHead(buf: Uint8Array, start: number, headEnd: numbe
     }
     reason = s.slice(13, lineEnd);
   }
-  const headers = new Map<string, string>();
-  const bad = parseHeaderFields(s, lineEnd + 2, headers, singletons);
+  const sink = new MapSink(singletons);
+  const bad = scanHeaderFields(s, lineEnd + 2, sink);
   if (bad !== undefined) return bad;
   const versionMajor = (version / 10) | 0;
   const versionMinor = version % 10;
-  return { ok: true, httpVersion: `${versionMajor}.${versionMinor}`, versionMajor, versionMinor, statusCode, reason, headers };
+  return { ok: true, httpVersion: `${versionMajor}.${versionMinor}`, versionMajor, versionMinor, statusCode, reason, headers: sink.headers };
 }

@@ -201,7 +201,10 @@ function continueFrame<C extends ReceiverState>(
   const total = progress.frameTotalLength;
   const take = Math.min(total - progress.frameLength, end - pos);
   if (progress.frameLength + take > frame.length) {
-    const grown = config.lender.tryGrow(frame, progress.frameLength, Math.min(total, 2 * (progress.frameLength + take)));
+    // Doubling bounds what a header that only claims a size can cost; within an eighth of the
+    // whole, take the whole: a frame just over a size class is otherwise grown again for its last bytes.
+    const doubled = 2 * (progress.frameLength + take);
+    const grown = config.lender.tryGrow(frame, progress.frameLength, doubled + (doubled >>> 3) >= total ? total : doubled);
     if (grown === null) return failed(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
     frame = progress.frame = grown;
   }

@@ -1,9 +1,10 @@
 import { isValidKey } from './accept-key.js';
 import { parseExtensions, type ParsedExtension } from './extensions.js';
 import { failure, type HandshakeFailure } from './handshake-failure.js';
-import { parseRequestHead } from './http-head.js';
+import { collectHeaderFields, scanRequestHead } from './http-head.js';
 import { listContainsToken } from './http-token.js';
 import { parseSubprotocols } from './subprotocol.js';
+import { UpgradeFieldSink, upgradeFieldsOf, type UpgradeFieldValues } from './upgrade-fields.js';
 
 export type { HandshakeFailure } from './handshake-failure.js';
 
@@ -67,10 +68,58 @@ export interface UpgradeRequestOptions {
 }
 
 /**
+ * A valid upgrade request as the parsers return it. Its `headers` Map is
+ * built on first read from the decoded head the request keeps (one string):
+ * most upgrade hooks read a path, a cookie or nothing, and the Map of a
+ * browser's dozen fields was the largest object of a handshake. The data
+ * fields are plain own properties of one class, so every request has the
+ * same shape; subclasses (the reactor's) add where the request came from.
+ */
+export class UpgradeRequestHead implements UpgradeRequest {
+  readonly ok = true as const;
+  method = 'GET';
+  url = '';
+  httpVersion = '1.1';
+  key = '';
+  readonly version = 13;
+  host = '';
+  origin: string | undefined = undefined;
+  protocols: string[] = [];
+  extensions: ParsedExtension[] = [];
+  #source: string;
+  #fieldsAt: number;
+  #headers: Map<string, string> | null;
+
+  /** `source[fieldsAt..]`: the decoded head's field lines, parsed into `headers` when asked; or the Map itself. */
+  constructor(source: string, fieldsAt: number, headers: Map<string, string> | null) {
+    this.#source = source;
+    this.#fieldsAt = fieldsAt;
+    this.#headers = headers;
+  }
+
+  /** Lower-case names; repeated fields joined with `', '` (RFC 7230 §3.2.2). */
+  get headers(): ReadonlyMap<string, string> {
+    if (this.#headers === null) {
+      this.#headers = collectHeaderFields(this.#source, this.#fieldsAt);
+      this.#source = '';
+    }
+    return this.#headers;
+  }
+}
+
+/** What the parsers build a valid request as: UpgradeRequestHead or a subclass with the same constructor. */
+export type UpgradeRequestClass<T extends UpgradeRequestHead> = new (source: string, fieldsAt: number, headers: Map<string, string> | null) => T;
+
+/** The parse is synchronous and re-entered by nothing: one sink serves every head. */
+const FIELDS = new UpgradeFieldSink();
+
+/**
  * Fields that must not appear twice: merging them would hide an ambiguity
  * (RFC 7230 §5.4 Host; RFC 6455 §11.3.1 Sec-WebSocket-Key and §11.3.5
  * Sec-WebSocket-Version "MUST NOT appear more than once in an HTTP request";
- * RFC 6454 §7.3 Origin; RFC 7230 §3.3.2 Content-Length).
+ * RFC 6454 §7.3 Origin; RFC 7230 §3.3.2 Content-Length). The byte parser's
+ * sink (upgrade-fields.ts) refuses the same five; this set is for heads
+ * node:http parsed.
  */
 export const REQUEST_SINGLETONS: ReadonlySet<string> = new Set(['host', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'content-length']);
 
@@ -109,12 +158,15 @@ export function hasSpaceOrComma(s: string): boolean {
  * findHeadEnd returned. Bytes from `headEnd` on (frames the client sent
  * without waiting) are not touched. Never throws, whatever the bytes.
  */
-export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: number, options?: UpgradeRequestOptions): UpgradeRequest | HandshakeFailure {
+export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: number, options?: UpgradeRequestOptions): UpgradeRequestHead | HandshakeFailure;
+export function parseUpgradeRequest<T extends UpgradeRequestHead>(buf: Uint8Array, start: number, headEnd: number, options: UpgradeRequestOptions | undefined, as: UpgradeRequestClass<T>): T | HandshakeFailure;
+export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: number, options?: UpgradeRequestOptions, as: UpgradeRequestClass<UpgradeRequestHead> = UpgradeRequestHead): UpgradeRequestHead | HandshakeFailure {
   const maxHeaderSize = options?.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
   if (headEnd - start > maxHeaderSize) return failure(431, 'request header fields too large (RFC 6585 §5)');
-  const head = parseRequestHead(buf, start, headEnd, REQUEST_SINGLETONS);
+  const fields = FIELDS.reset();
+  const head = scanRequestHead(buf, start, headEnd, fields);
   if (!head.ok) return head;
-  return checkUpgradeHead(head);
+  return checkUpgrade(head, fields, new as(head.source, head.fieldsAt, null));
 }
 
 /**
@@ -147,7 +199,9 @@ export interface ParsedRequestFields {
  * checked the syntax (token names, CRLF, no obs-fold); what is left is the
  * size bound, repeated singletons and the WebSocket rules.
  */
-export function checkParsedUpgradeRequest(fields: ParsedRequestFields, options?: UpgradeRequestOptions): UpgradeRequest | HandshakeFailure {
+export function checkParsedUpgradeRequest(fields: ParsedRequestFields, options?: UpgradeRequestOptions): UpgradeRequestHead | HandshakeFailure;
+export function checkParsedUpgradeRequest<T extends UpgradeRequestHead>(fields: ParsedRequestFields, options: UpgradeRequestOptions | undefined, as: UpgradeRequestClass<T>): T | HandshakeFailure;
+export function checkParsedUpgradeRequest(fields: ParsedRequestFields, options?: UpgradeRequestOptions, as: UpgradeRequestClass<UpgradeRequestHead> = UpgradeRequestHead): UpgradeRequestHead | HandshakeFailure {
   const maxHeaderSize = options?.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
   const method = fields.method ?? '';
   const target = fields.url ?? '';
@@ -167,80 +221,71 @@ export function checkParsedUpgradeRequest(fields: ParsedRequestFields, options?:
     else headers.set(name, `${previous}, ${value}`);
   }
   const versionMinor = fields.httpVersionMinor;
-  return checkUpgradeHead({ method, target, httpVersion: `1.${versionMinor}`, versionMinor, headers });
+  const line = { method, target, httpVersion: `1.${versionMinor}`, versionMinor };
+  return checkUpgrade(line, upgradeFieldsOf(headers), new as('', 0, headers));
 }
 
-/** The request line and fields the WebSocket rules look at, however they were parsed. */
-export interface RequestHead {
+/** The request line the WebSocket rules look at, however it was parsed. */
+interface RequestLineFields {
   readonly method: string;
   readonly target: string;
   readonly httpVersion: string;
   readonly versionMinor: number;
-  readonly headers: Map<string, string>;
 }
 
-/** RFC 6455 §4.2.1 over a syntactically valid head, in the order of the table above. */
-export function checkUpgradeHead(head: RequestHead): UpgradeRequest | HandshakeFailure {
+/**
+ * RFC 6455 §4.2.1 over a syntactically valid head, in the order of the
+ * table above; fills `request` and returns it when the head is valid.
+ */
+function checkUpgrade<T extends UpgradeRequestHead>(head: RequestLineFields, fields: UpgradeFieldValues, request: T): T | HandshakeFailure {
   if (head.method !== 'GET') return failure(405, 'the opening handshake must be a GET request (RFC 6455 §4.2.1 item 1)', ALLOW_GET);
   if (head.versionMinor < 1) return failure(400, 'the opening handshake needs HTTP/1.1 or higher (RFC 6455 §4.2.1 item 1)');
   if (!isOriginOrAbsoluteForm(head.target)) return failure(400, 'invalid request target (RFC 7230 §5.3)');
-  const headers = head.headers;
 
   // A GET body would be indistinguishable from the first frames (request
   // smuggling); no WebSocket client sends one.
-  const contentLength = headers.get('content-length');
-  if (headers.has('transfer-encoding') || (contentLength !== undefined && contentLength !== '0')) {
-    return failure(400, 'an upgrade request must not have a body (RFC 7230 §3.3)');
-  }
+  if (fields.hasBody) return failure(400, 'an upgrade request must not have a body (RFC 7230 §3.3)');
 
-  const host = headers.get('host');
+  const host = fields.host;
   if (host === undefined || host.length === 0) return failure(400, 'missing Host header (RFC 6455 §4.2.1 item 2)');
   if (hasSpaceOrComma(host)) return failure(400, 'invalid Host header (RFC 7230 §5.4)');
 
-  const upgrade = headers.get('upgrade');
+  const upgrade = fields.upgrade;
   if (upgrade === undefined || !listContainsToken(upgrade, 'websocket')) {
     return failure(400, 'missing or invalid Upgrade header, expected "websocket" (RFC 6455 §4.2.1 item 3)');
   }
-  const connection = headers.get('connection');
+  const connection = fields.connection;
   if (connection === undefined || !listContainsToken(connection, 'upgrade')) {
     return failure(400, 'missing or invalid Connection header, expected "Upgrade" (RFC 6455 §4.2.1 item 4)');
   }
 
-  if (headers.get('sec-websocket-version') !== '13') {
+  if (!fields.version13) {
     return failure(426, 'unsupported or missing Sec-WebSocket-Version, expected 13 (RFC 6455 §4.2.1 item 6, §4.4)', VERSION_13);
   }
 
-  const key = headers.get('sec-websocket-key');
+  const key = fields.key;
   if (key === undefined) return failure(400, 'missing Sec-WebSocket-Key header (RFC 6455 §4.2.1 item 5)');
   if (!isValidKey(key)) return failure(400, 'Sec-WebSocket-Key must be 16 bytes, base64-encoded (RFC 6455 §4.2.1 item 5)');
 
-  let protocols: string[] = [];
-  const protocolHeader = headers.get('sec-websocket-protocol');
+  const protocolHeader = fields.protocol;
   if (protocolHeader !== undefined) {
     const parsed = parseSubprotocols(protocolHeader);
     if (!parsed.ok) return failure(400, parsed.message);
-    protocols = parsed.protocols;
+    request.protocols = parsed.protocols;
   }
 
-  let extensions: ParsedExtension[] = [];
-  const extensionHeader = headers.get('sec-websocket-extensions');
+  const extensionHeader = fields.extensions;
   if (extensionHeader !== undefined) {
     const parsed = parseExtensions(extensionHeader);
     if (!parsed.ok) return failure(400, parsed.message);
-    extensions = parsed.extensions;
+    request.extensions = parsed.extensions;
   }
 
-  return {
-    ok: true,
-    method: head.method,
-    url: head.target,
-    httpVersion: head.httpVersion,
-    headers,
-    key,
-    version: 13,
-    host,
-    origin: headers.get('origin'),
-    protocols,
-    extensions,
-  };
+  request.method = head.method;
+  request.url = head.target;
+  request.httpVersion = head.httpVersion;
+  request.key = key;
+  request.host = host;
+  request.origin = fields.origin;
+  return request;
 }

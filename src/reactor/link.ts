@@ -17,6 +17,15 @@ export interface Link<C> {
    * A negative number is a libuv error code and nothing is pending.
    */
   write(conn: C, buf: Buffer, length: number): number;
+  /**
+   * Writes `header` then `payload` now, as much of them as the kernel takes,
+   * and queues nothing: returns the bytes taken (0 when it takes none or the
+   * transport cannot write this way right now), or a negative errno when the
+   * socket is dead. Neither buffer is referenced once it returns, so a large
+   * payload can go out without first being copied (see the writer). Called
+   * only with no write in flight. Optional: a transport without it copies.
+   */
+  tryWrite?(conn: C, header: Buffer, payload: Uint8Array): number;
   /** Stops reading this connection (backpressure, or after a close handshake ends). */
   pause(conn: C): void;
   resume(conn: C): void;

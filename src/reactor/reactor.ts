@@ -25,6 +25,7 @@ import { Reporter } from './reporter.js';
 import type { RouteTable } from './route-table.js';
 import { byteLengthOf, SendResult, type SendData } from './send-result.js';
 import { ServerHandshake, type RefusedRequest } from './server-handshake.js';
+import type { ServerRequest } from './server-request.js';
 import type { StatsSnapshot } from './stats-snapshot.js';
 import { drainAndEnd } from './shutdown.js';
 import { ReactorStats } from './stats.js';
@@ -32,7 +33,6 @@ import { Timeouts } from './timeouts.js';
 import { ticks, TimerWheel } from './timer-wheel.js';
 import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from './topic-bridge.js';
 import { Topics } from './topics.js';
-import type { UpgradeRequest } from '../protocol/upgrade-request.js';
 import { Writer, type Receivers } from './writer.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -202,7 +202,7 @@ export class Reactor implements ConnectionOps {
    * A request node:http already parsed (handleUpgrade): decided like one read
    * from the socket; `head` is what followed it; `opened` is told when it opens.
    */
-  upgradeParsed(conn: Connection, request: UpgradeRequest, head: Buffer, opened: ((conn: Connection) => void) | undefined): void {
+  upgradeParsed(conn: Connection, request: ServerRequest, head: Buffer, opened: ((conn: Connection) => void) | undefined): void {
     (this.handshake as ServerHandshake).upgrade(conn, request, head, 0, head.length, opened);
   }
 

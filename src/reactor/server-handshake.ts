@@ -1,11 +1,11 @@
 import type { BufferPool } from '../pool/buffer-pool.js';
 import { findHeadEnd } from '../protocol/http-head-end.js';
 import { parseRequestHead } from '../protocol/http-head.js';
+import { isUpgradeAttempt, parseUpgradeRequest, REQUEST_SINGLETONS } from '../protocol/upgrade-request.js';
 import { REQUEST_PREFIX_INVALID, scanRequestPrefix } from '../protocol/http-request-prefix.js';
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../protocol/http-response.js';
 import { checkOrigin, type OriginPolicy } from '../protocol/origin.js';
 import { selectSubprotocol } from '../protocol/subprotocol.js';
-import { checkUpgradeHead, isUpgradeAttempt, REQUEST_SINGLETONS, type UpgradeRequest } from '../protocol/upgrade-request.js';
 import type { Compression } from './compression.js';
 import { extrasOf, type ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
@@ -19,6 +19,7 @@ import type { Inbound } from './inbound.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Reporter } from './reporter.js';
 import type { RouteTable } from './route-table.js';
+import { ServerRequest } from './server-request.js';
 import type { ReactorStats } from './stats.js';
 import type { Writer } from './writer.js';
 
@@ -185,11 +186,13 @@ export class ServerHandshake {
    * where the next request begins when that one was answered at once, else -1.
    */
   private process(conn: Connection, buf: Buffer, start: number, headEnd: number, end: number): number {
-    const head = parseRequestHead(buf, start, headEnd, REQUEST_SINGLETONS);
-    if (!head.ok) return this.refused(conn, head.status, head.message);
-    if (!isUpgradeAttempt(head.headers)) return this.http.request(conn, head, buf, start, headEnd, end);
-    const result = checkUpgradeHead(head);
+    // The upgrade, the common case, reads only the fields its rules need. Anything else (a plain
+    // request, or a refusal that is logged with its URL and Origin) is parsed again with every field.
+    const result = parseUpgradeRequest(buf, start, headEnd, this.settings, ServerRequest);
     if (!result.ok) {
+      const head = parseRequestHead(buf, start, headEnd, REQUEST_SINGLETONS);
+      if (!head.ok) return this.refused(conn, head.status, head.message);
+      if (!isUpgradeAttempt(head.headers)) return this.http.request(conn, head, buf, start, headEnd, end);
       this.refuse(conn, result.status, result.message, result.headers, { url: head.target, origin: head.headers.get('origin') });
       return -1;
     }
@@ -203,11 +206,9 @@ export class ServerHandshake {
    * the entry for a request node:http already parsed (handleUpgrade), whose
    * caller may be told when it opens (`opened`, after the open handler).
    */
-  upgrade(conn: Connection, parsed: UpgradeRequest, buf: Buffer, start: number, end: number, opened: ((conn: Connection) => void) | undefined): void {
+  upgrade(conn: Connection, parsed: ServerRequest, buf: Buffer, start: number, end: number, opened: ((conn: Connection) => void) | undefined): void {
     const settings = this.settings;
-    const request = parsed as UpgradeRequest & { remoteAddress: string };
-    // Lazy: a getpeername syscall per upgrade is measurable, and most handlers never ask.
-    Object.defineProperty(request, 'remoteAddress', { get: () => conn.remoteAddress, enumerable: true });
+    const request = ServerRequest.from(parsed, conn);
     let allowed = false;
     try {
       allowed = checkOrigin(request.origin, request.host, settings.checkOrigin, request);

@@ -43,6 +43,16 @@ export interface WriterLimits {
 const CORK_LIMIT = 64 * 1024;
 
 /**
+ * Smallest payload written straight from the caller's buffer (header and
+ * payload in one writev) instead of being copied into a pooled one: below
+ * it, copying costs less than the extra system call's overhead.
+ */
+export const DIRECT_WRITE_MIN = 32 * 1024;
+
+/** Largest frame header: 2 bytes, 8 of extended length, 4 of mask (RFC 6455 §5.2). */
+const MAX_HEADER = 14;
+
+/**
  * Frames go out by the shortest road: framed into one pooled buffer (header
  * and payload together, one write), written at once, and the buffer is back
  * in the pool before `send` returns when the kernel took it all. Only when
@@ -63,6 +73,11 @@ export class Writer {
   private corked: Connection | null = null;
   private corkBuf: Buffer | null = null;
   private corkLength = 0;
+  /** The header of a frame written straight from the caller's payload (writeDirect); the write is synchronous. */
+  private readonly header = Buffer.allocUnsafeSlow(MAX_HEADER);
+  /** Frames whose payload went out from the caller's buffer, and how many of their bytes the kernel took so. */
+  framesDirect = 0;
+  bytesDirect = 0;
 
   /**
    * `maskKeys` is given in the client role: every frame is then masked with a
@@ -96,6 +111,9 @@ export class Writer {
     }
     const extras = conn.extras;
     const queued = extras !== null && (conn.flags & State.Writing) !== 0;
+    if (!queued && bytes !== null && length >= DIRECT_WRITE_MIN && this.maskKeys === null && conn.link.tryWrite !== undefined) {
+      return this.writeDirect(conn, opcode, bytes, length, rsv);
+    }
     // Control frames (close, pong) are never refused: they are small and end or answer things.
     if (queued && !isControlOpcode(opcode) && extras.bufferedAmount() + total > this.limits.maxBufferedBytes) return this.events.overflow(conn);
     const buf = queued ? this.reserveOutbox(conn, extras, total) : this.borrow(conn, total);
@@ -261,6 +279,41 @@ export class Writer {
     if (bytes === null) buf.write(payload as string, start, 'utf8');
     else buf.set(bytes, start);
     if (this.maskKeys !== null) applyMask(buf, start, start + length, key, 0);
+  }
+
+  /**
+   * A large frame with nothing in flight: header and payload go to the
+   * kernel together from where they are (the payload is not copied), and
+   * only what the kernel does not take is copied into a pooled buffer and
+   * written as usual, because the caller may reuse its buffer (or it is the
+   * read slab) as soon as `send` returns.
+   */
+  private writeDirect(conn: Connection, opcode: number, payload: Uint8Array, length: number, rsv: number): SendResult {
+    const header = this.header;
+    const headerLength = writeFrameHeader(header, 0, true, opcode, length, false, 0, rsv);
+    const total = headerLength + length;
+    const taken = conn.link.tryWrite!(conn, header.subarray(0, headerLength), payload);
+    if (taken < 0) {
+      this.events.writeFailed(conn, taken);
+      return SendResult.Dropped;
+    }
+    const rest = total - taken;
+    // Nothing sent yet: the memory budget may still refuse the frame whole, as for any other.
+    // Part of it sent: the rest must follow whatever the budget says, or the stream is broken.
+    const buf = taken === 0 ? this.borrow(conn, rest) : rest === 0 ? null : this.pool.borrow(rest);
+    if (taken === 0 && buf === null) return SendResult.Dropped;
+    this.framesOut++;
+    this.framesDirect++;
+    this.bytesDirect += taken;
+    this.bytesOut += taken;
+    if (buf === null) return SendResult.Written;
+    if (taken < headerLength) {
+      header.copy(buf, 0, taken, headerLength);
+      buf.set(payload, headerLength - taken);
+    } else {
+      buf.set(taken === headerLength ? payload : payload.subarray(taken - headerLength), 0);
+    }
+    return this.writeOwned(conn, buf, rest);
   }
 
   /** A write owns `buf` (pooled): release now if done, else hold it as in flight. */

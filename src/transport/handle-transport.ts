@@ -4,6 +4,7 @@ import { errnoName, uvError } from '../reactor/errno.js';
 import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
+import { tryWritev } from './fd-write.js';
 import type { ListenAddress } from './listen-address.js';
 import type { RawBindings, RawShutdownReq, RawTcpHandle, RawWriteReq } from './raw-bindings.js';
 import { bindServerHandle } from './server-handle.js';
@@ -135,6 +136,14 @@ export class HandleTransport implements Link<Connection> {
     if (this.raw.streamBaseState[this.raw.kLastWriteWasAsync] === 0) return 0;
     this.req = this.newWriteReq(); // that one now belongs to the write in flight
     return Math.max(1, handle.writeQueueSize);
+  }
+
+  tryWrite(conn: Connection, header: Buffer, payload: Uint8Array): number {
+    const handle = conn.handle as RawTcpHandle;
+    // Behind a write libuv still holds (a 503, a Close racing), a direct one would overtake it.
+    if (handle.writeQueueSize !== 0) return 0;
+    const fd = handle.fd;
+    return fd < 0 ? 0 : tryWritev(fd, header, payload);
   }
 
   pause(conn: Connection): void {

@@ -7,7 +7,9 @@ import type { ClientRequest } from '../reactor/client-request.js';
 import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
-import { checkParsedUpgradeRequest, type UpgradeRequest } from '../protocol/upgrade-request.js';
+import { checkParsedUpgradeRequest } from '../protocol/upgrade-request.js';
+import { ServerRequest } from '../reactor/server-request.js';
+import { tryWritev } from './fd-write.js';
 import { checkPort, type ListenAddress } from './listen-address.js';
 
 /**
@@ -103,15 +105,15 @@ export class SocketTransport implements Link<Connection> {
     const conn = this.adopt(socket as OwnedSocket);
     if (conn === undefined) return;
     if (data !== undefined) conn.data = data;
-    const checked = checkParsedUpgradeRequest(request, { maxHeaderSize: this.reactor.options.maxHeaderSize });
+    const checked = checkParsedUpgradeRequest(request, this.reactor.options, ServerRequest);
     if (!checked.ok) {
       const origin = request.headers.origin;
       this.reactor.refuseUpgrade(conn, checked.status, checked.message, checked.headers, { url: request.url ?? '', origin: typeof origin === 'string' ? origin : undefined });
       return;
     }
     const callback = opened === undefined ? undefined : (open: Connection) => opened(open, request);
-    const withRequest: UpgradeRequest & { httpRequest: IncomingMessage } = { ...checked, httpRequest: request };
-    this.reactor.upgradeParsed(conn, withRequest, head, callback);
+    checked.httpRequest = request;
+    this.reactor.upgradeParsed(conn, checked, head, callback);
   }
 
   write(conn: Connection, buf: Buffer, length: number): number {
@@ -124,6 +126,21 @@ export class SocketTransport implements Link<Connection> {
     // back once everything before it is out: only slow writers pay this closure.
     socket.write(EMPTY, (error) => this.reactor.writer.complete(conn, error ? EPIPE : 0));
     return pending;
+  }
+
+  /**
+   * A plain TCP socket with nothing buffered, in the stream or in libuv,
+   * is written on its descriptor (fd-write.ts). Not TLS (the bytes must be
+   * encrypted), not a Duplex that is not a net.Socket: those copy.
+   */
+  tryWrite(conn: Connection, header: Buffer, payload: Uint8Array): number {
+    const socket = conn.handle as net.Socket & { encrypted?: unknown; _handle?: { fd?: unknown; writeQueueSize?: unknown } | null };
+    // A TLSSocket says so by `encrypted` (always true on one): no need to load node:tls to ask instanceof.
+    if (socket.encrypted === true || !(socket instanceof net.Socket) || socket.writableLength !== 0 || socket.destroyed || !socket.writable) return 0;
+    const handle = socket._handle;
+    const fd = handle?.fd;
+    if (typeof fd !== 'number' || fd < 0 || handle!.writeQueueSize !== 0) return 0;
+    return tryWritev(fd, header, payload);
   }
 
   pause(conn: Connection): void {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { acceptKey, generateKey, isValidKey, WEBSOCKET_GUID } from '../../src/protocol/accept-key.js';
+import { createHash, hash } from 'node:crypto';
+import { acceptKey, acceptKeyWith, generateKey, isValidKey, WEBSOCKET_GUID, type OneShotHash } from '../../src/protocol/accept-key.js';
 
 // RFC 6455 §1.3 and §4.2.2 print s3pPLMBiTxaQ9kYGzzhZRbK+xOo= for the sample
 // key (also MDN, and Python's hashlib). The value "s3pPLMBiTxaQ9kYGJzOo+xo0zLk="
@@ -49,4 +50,27 @@ test('RFC 6455 §4.2.1 item 5: isValidKey accepts exactly 16 base64-encoded byte
   ]) {
     assert.equal(isValidKey(key), false, JSON.stringify(key));
   }
+});
+
+test('acceptKey: crypto.hash where Node has it, createHash otherwise, the same value either way', () => {
+  const oneShot = hash as unknown as OneShotHash | undefined;
+  assert.equal(typeof oneShot, 'function', 'Node ≥ 20.12 has crypto.hash: the fast road is the one taken here');
+  let oneShotCalls = 0;
+  const counting: OneShotHash = (algorithm, data, encoding) => {
+    oneShotCalls++;
+    return oneShot!(algorithm, data, encoding);
+  };
+  for (let i = 0; i < 50; i++) {
+    const key = generateKey();
+    const expected = createHash('sha1').update(key + WEBSOCKET_GUID, 'latin1').digest('base64');
+    assert.equal(acceptKeyWith(undefined, key), expected, 'fallback');
+    assert.equal(acceptKeyWith(counting, key), expected, 'one-shot');
+    assert.equal(acceptKey(key), expected);
+  }
+  assert.equal(oneShotCalls, 50);
+  assert.equal(acceptKeyWith(undefined, 'dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+  // A non-ASCII key is hashed as latin1 bytes, as before: the one-shot hash (UTF-8) is not asked.
+  const odd = 'caf\u00e9';
+  assert.equal(acceptKeyWith(counting, odd), createHash('sha1').update(odd + WEBSOCKET_GUID, 'latin1').digest('base64'));
+  assert.equal(oneShotCalls, 50);
 });

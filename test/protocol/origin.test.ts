@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { checkOrigin } from '../../src/protocol/origin.js';
+import { prng } from '../support/prng.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
 
 function upgradeRequest(origin: string): UpgradeRequest {
@@ -94,4 +95,41 @@ test('RFC 6455 §4.2.1 item 7: function policy decides, and sees the whole reque
   // Only a literal true allows.
   const truthy = (() => 1) as unknown as (o: string | undefined, r: UpgradeRequest) => boolean;
   assert.equal(checkOrigin(request.origin, request.host, truthy, request), false);
+});
+
+/** The same-origin check as it was, with strings (parseOrigin and parseAuthority), as the reference. */
+function referenceSameOrigin(origin: string, host: string): boolean {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(origin);
+  if (m === null) return false;
+  const scheme = m[1]!.toLowerCase();
+  const def = scheme === 'http' || scheme === 'ws' ? '80' : scheme === 'https' || scheme === 'wss' ? '443' : undefined;
+  const authority = (s: string): string | undefined => {
+    const a = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(?::([0-9]*))?$/s.exec(s);
+    if (a === null) return undefined;
+    const port = a[2];
+    if (port === undefined) return a[1]!.toLowerCase();
+    if (port.length === 0 || port.length > 5 || Number(port) > 65535) return undefined;
+    return port !== def ? s.toLowerCase() : a[1]!.toLowerCase();
+  };
+  const o = authority(m[2]!);
+  const h = authority(host);
+  return o !== undefined && h !== undefined && o === h;
+}
+
+test('RFC 6454: the allocation-free same-origin check answers as the string-based one (seeded)', () => {
+  const schemes = ['http', 'HTTPS', 'ws', 'wss', 'Http', 'ftp', 'a+b', '1x', ''];
+  const hosts = ['example.com', 'EXAMPLE.com', 'a.b', '[::1]', '[::1', '127.0.0.1', 'exa mple', '', 'x_y~z%20', 'h\u00e9'];
+  const ports = ['', ':80', ':443', ':8080', ':080', ':', ':65535', ':65536', ':123456', ':8a'];
+  const random = prng(6454);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  let same = 0;
+  for (let i = 0; i < 5000; i++) {
+    const name = pick(hosts);
+    const origin = `${pick(schemes)}${random() < 0.95 ? '://' : ':/'}${name}${pick(ports)}${random() < 0.05 ? '/path' : ''}`;
+    const host = `${random() < 0.7 ? (random() < 0.5 ? name : name.toUpperCase()) : pick(hosts)}${pick(ports)}`;
+    const want = referenceSameOrigin(origin, host);
+    assert.equal(checkOrigin(origin, host, undefined), want, `${origin} vs ${host}`);
+    if (want) same++;
+  }
+  assert.ok(same > 50, `both answers were exercised (${same} same-origin)`);
 });

@@ -144,3 +144,29 @@ test('the subprotocol: the server\'s choice among those offered, unless the hook
   assert.deepEqual([plain.protocol, picked.protocol], ['chat', 'superchat']);
   assert.match(h.link.socket(picked).head(), /\r\nSec-WebSocket-Protocol: superchat\r\n/);
 });
+
+test('the request handlers see: headers built when read, the same Map in open, remoteAddress from the link when asked', () => {
+  const seen: { headers: [string, string][]; address: string; same: boolean }[] = [];
+  let upgraded: unknown;
+  const h = fakeReactor({}, {
+    upgrade: (request) => {
+      upgraded = request;
+      seen.push({ headers: [...request.headers], address: request.remoteAddress, same: request.headers === request.headers });
+    },
+    open: (_conn, request) => {
+      assert.equal(request, upgraded, 'open gets the object the upgrade hook got');
+      assert.equal(request.headers.get('x-trace'), 'a, b');
+    },
+  });
+  const conn = h.link.connect();
+  const head = upgradeRequest({ headers: { 'X-Trace': 'a' } }).replace('\r\n\r\n', '\r\nx-trace: b\r\n\r\n');
+  h.link.feed(conn, head);
+  assert.equal(h.seen.opens.length, 1);
+  const expected = head.slice(0, -4).split('\r\n').slice(1).map((line) => line.split(/:\s*/, 2) as [string, string]);
+  const merged = new Map<string, string>();
+  for (const [name, value] of expected) merged.set(name.toLowerCase(), merged.has(name.toLowerCase()) ? `${merged.get(name.toLowerCase())}, ${value}` : value);
+  assert.deepEqual(seen[0]!.headers, [...merged]);
+  assert.equal(seen[0]!.same, true);
+  assert.equal(seen[0]!.address, h.link.remoteAddress());
+  assert.ok(!Object.keys(upgraded as object).includes('remoteAddress'), 'a prototype getter, not an own accessor per request');
+});
