@@ -79,17 +79,18 @@ if (deflate?.idle?.summary) {
   }));
 }
 
-interface MillionRun { label: string; connections: number; error?: string; memory?: { serverRss: number; serverPrivate: number }; verify?: unknown }
+interface MillionRun { kind?: string; label: string; connections: number; error?: string; memory?: { serverRss: number; serverPss: number }; verify?: unknown }
 const million = read<{ runs: MillionRun[] }>('million');
 if (million) {
-  // The last completed run of each label: memory against connections.
+  // The last completed run of each system and size (older runs have no kind: their label says it): memory against connections.
   const done = new Map<string, MillionRun>();
-  for (const run of million.runs) if (run.error === undefined && run.memory !== undefined) done.set(run.label, run);
+  const system = (run: MillionRun): string => run.kind ?? (run.label.startsWith('ws') ? 'ws' : 'lightws');
+  for (const run of million.runs) if (run.error === undefined && run.memory !== undefined) done.set(`${system(run)} ${run.connections}`, run);
   const GiB = 1024 ** 3;
   const runs = [...done.values()].sort((a, b) => a.connections - b.connections);
   write('million-server-memory', barChart({
-    title: 'Server memory against connections (all workers, private pages)',
+    title: 'Server memory against connections (PSS summed over the workers)',
     unit: 'GiB',
-    bars: runs.map((run) => ({ label: `${run.label.startsWith('ws') ? 'ws' : 'lightws'} ${(run.connections / 1000).toLocaleString('en-US')}k`, value: run.memory!.serverPrivate / GiB, ours: !run.label.startsWith('ws') })),
+    bars: runs.map((run) => ({ label: `${system(run)} ${(run.connections / 1000).toLocaleString('en-US')}k`, value: run.memory!.serverPss / GiB, ours: system(run) === 'lightws' })),
   }));
 }

@@ -1,31 +1,38 @@
 /**
  * A million (or N) idle WebSocket connections on one box: a lightws cluster
  * (servers/million-cluster.ts, ceil(N / 19,000) workers) against ceil(N / 19,000)
- * lightws client processes (load/million-clients.ts), all on loopback.
+ * raw-handle client processes (load/million-clients.ts), all on loopback.
  *
  *   npm run bench:million -- --connections 1000000 [--hold 60] [--ping-interval 30]
- *        [--idle-timeout S] [--min-available 3] [--tune-sysctls] [--in-flight K]
- *        [--per-process 19000] [--sample 1000] [--label text]
+ *        [--idle-timeout S] [--min-available 3] [--tune-sysctls] [--active 8] [--in-flight 64]
+ *        [--per-process 19000] [--sample 1000] [--label text] [--ws] [--worker-flags="--flag ..."]
+ *        [--reuse-port auto|on|off]
  *
  * 1. Checks the limits it depends on (open files per process, fs.file-max,
  *    fs.nr_open, somaxconn, tcp_max_syn_backlog, the port range) and, only
  *    with --tune-sysctls, raises the writable sysctls (restored at exit).
- * 2. Starts the cluster and the load processes, then ramps: every load
- *    process keeps at most --in-flight connects outstanding (default: ~480
- *    over all of them, so the shared accept queue of 511 never overflows),
- *    one progress bar for the whole ramp (connections, rate, errors, MemAvailable).
- * 3. Holds --hold seconds with server heartbeats flowing (--ping-interval),
- *    measuring CPU; then checks every connection is still open on both sides
- *    and that a sample (--sample, spread over every load process) echoes.
- * 4. Reports server memory (RSS of all workers summed; Pss/private/shared
- *    from /proc/PID/smaps_rollup), load-generator memory, kernel memory per
- *    connection (/proc/meminfo Slab/SUnreclaim and /proc/net/sockstat deltas;
- *    both ends of every loopback connection are on this box), ramp time and
- *    rate, CPU during the hold; shuts everything down; appends the run to
- *    million.json (see lib/results.ts for where).
+ * 2. Starts the cluster and the load processes, measures the empty cluster
+ *    (each worker's fixed memory), then ramps: --active load processes at a
+ *    time, each with at most --in-flight connects outstanding (a few
+ *    processes with full event batches cost the 2 cores less than 53 with
+ *    one event each), one progress bar for the whole ramp.
+ * 3. Measures memory 3 s after the ramp ('top'), holds --hold seconds with
+ *    server heartbeats flowing (--ping-interval), measuring CPU, and
+ *    measures memory again ('after hold'): that reading, from /proc with no
+ *    GC forced, is the headline (server PSS summed over workers; RSS,
+ *    private, shared beside; per connection over the empty cluster). Then
+ *    checks every connection is open on both sides and that a sample
+ *    (--sample, spread over every load process) echoes.
+ * 4. Shuts down gracefully: the cluster closes every connection with 1001
+ *    and waits for the closing handshakes; each load process counts the
+ *    Close frames it received, by code. Appends the run to million.json
+ *    (see lib/results.ts for where).
  *
- * Stops early, saying why, if MemAvailable falls below --min-available GiB
- * (default 3): the load processes stop connecting and everything is closed.
+ * --worker-flags: Node flags for the server's workers, after an `=` (default:
+ * lightws as startCluster gives them, `ws` none); --reuse-port: lightws's cluster mode
+ * (auto: SO_REUSEPORT where Node has it). Stops early, saying why, if
+ * MemAvailable falls below --min-available GiB (default 3): the load
+ * processes stop connecting and everything is closed.
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,11 +40,12 @@ import { parseArgs } from 'node:util';
 import { IpcChild, JsonLinesChild, killChildrenOnExit, killOnExit } from './lib/children.js';
 import { formatGiB as gib, printTable } from './lib/format.js';
 import { checkLimits, restoreSysctls } from './lib/limits.js';
-import { cpuMs, kernel, machineCpu, memAvailable, memoryOf, minus } from './lib/proc.js';
+import { cpuMs, kernel, machineCpu, memAvailable, memoryOf } from './lib/proc.js';
 import { appendRun, RESULTS_OPTIONS } from './lib/results.js';
 import { mean, stdev } from './lib/stats.js';
 import { bar, status, statusEvery } from './lib/status.js';
 import { sleep } from './lib/time.js';
+import { insideMemory, memLine, serverMemory, type InsideMemory, type ServerMemory } from './lib/worker-memory.js';
 import type { MillionCommand, MillionReport } from './load/million-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -50,13 +58,15 @@ const { values: args } = parseArgs({
     'idle-timeout': { type: 'string' },
     'min-available': { type: 'string', default: '3' },
     'tune-sysctls': { type: 'boolean', default: false },
-    'in-flight': { type: 'string' },
+    /** Load processes ramping at once, and connects in flight in each. */
+    active: { type: 'string', default: '8' },
+    'in-flight': { type: 'string', default: '64' },
     'per-process': { type: 'string', default: '19000' },
     /** Connections planned per server worker: workers = ceil(N / this). */
     'per-worker': { type: 'string', default: '19000' },
     /**
-     * A worker holding this many stops accepting (see servers/million-cluster.ts): the kernel spreads accepts
-     * over workers sharing one listening socket very unevenly. 0 = never (then raise the workers).
+     * A worker holding this many stops accepting (see servers/million-cluster.ts), so that no
+     * worker reaches its open-files cap however the kernel spreads accepts. 0 = never.
      */
     fill: { type: 'string', default: '19500' },
     workers: { type: 'string' },
@@ -64,6 +74,8 @@ const { values: args } = parseArgs({
     label: { type: 'string', default: '' },
     /** The same run for `ws` under node:cluster (round-robin), for the contrast. */
     ws: { type: 'boolean', default: false },
+    'worker-flags': { type: 'string' },
+    'reuse-port': { type: 'string', default: 'auto' },
   },
 });
 const N = Number(args.connections);
@@ -80,14 +92,17 @@ if (LOADS > 230) throw new RangeError('at most 230 load processes (one 127.x/16 
 const KIND = args.ws ? 'ws' : 'lightws';
 const FILL = args.ws ? 0 : Number(args.fill);
 if (FILL > 0 && WORKERS * FILL < N) throw new RangeError(`${WORKERS} workers × --fill ${FILL} < ${N} connections`);
-const IN_FLIGHT = Number(args['in-flight'] ?? Math.min(64, Math.max(4, Math.floor(480 / LOADS))));
+const ACTIVE = Math.max(1, Math.min(LOADS, Number(args.active)));
+const IN_FLIGHT = Number(args['in-flight']);
+if (!['auto', 'on', 'off'].includes(args['reuse-port']!)) throw new RangeError('--reuse-port must be auto, on or off');
 const SALT = Math.floor(Math.random() * 250); // a fresh source-address block per run: earlier runs' TIME_WAITs
+/** How long the cluster gives the closing handshakes: 1M closes share 2 cores with 1M answers. */
+const CLOSE_MS = 30_000 + N * 0.15;
 
 const GiB = 2 ** 30;
 // Off a terminal, a progress line every 5 s: a million-connection ramp takes minutes.
 statusEvery(5000);
 const log = (line: string): void => status(line, true);
-
 
 // ---- children ---------------------------------------------------------------------------------
 
@@ -101,7 +116,7 @@ class Load extends IpcChild<MillionCommand, MillionReport> {
   progress = { open: 0, failed: 0, inFlight: 0 };
   constructor(index: number, port: number, count: number) {
     super(`load ${index}`, join(here, 'load', 'million-clients.js'),
-      ['--port', String(port), '--count', String(count), '--index', String(index), '--salt', String(SALT), '--in-flight', String(IN_FLIGHT)]);
+      ['--port', String(port), '--count', String(count), '--index', String(index), '--salt', String(SALT)]);
     this.onEach('progress', (r) => void (this.progress = r));
   }
 }
@@ -113,7 +128,7 @@ function ask(server: JsonLinesChild, command: string | null, type: string, timeo
   return server.nextWhere((line) => line['type'] === type, timeoutMs, `'${type}'`);
 }
 
-// ---- memory guard and progress ----------------------------------------------------------------
+// ---- memory guard -----------------------------------------------------------------------------
 
 let abortReason: string | null = null;
 let lowestAvailable = Infinity;
@@ -136,23 +151,38 @@ async function waitUnlessAborted(ms: number, tick?: () => void): Promise<void> {
   while (Date.now() < end && !aborted()) { await sleep(Math.min(1000, end - Date.now())); tick?.(); }
 }
 
+// ---- measuring --------------------------------------------------------------------------------
+
+/** Ramps every load process, ACTIVE at a time; resolves with their reports. */
+async function ramp(loads: readonly Load[]): Promise<Extract<MillionReport, { type: 'ramped' }>[]> {
+  const reports: Extract<MillionReport, { type: 'ramped' }>[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < loads.length && !aborted()) reports.push(await loads[next++]!.ask({ type: 'ramp', inFlight: IN_FLIGHT }, 'ramped', 3_600_000));
+  };
+  await Promise.all(Array.from({ length: ACTIVE }, lane));
+  return reports;
+}
+
 // ---- the run ----------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const started = new Date().toISOString();
-  log(`million (${KIND}): ${N} connections, ${WORKERS} server workers, ${LOADS} load processes (<= ${PER} each, ${IN_FLIGHT} connects in flight each), ` +
+  log(`million (${KIND}, ${process.version}): ${N} connections, ${WORKERS} server workers, ${LOADS} load processes (<= ${PER} each, ${ACTIVE} ramping at once with ${IN_FLIGHT} connects in flight each), ` +
     `heartbeat ping ${PING_MS / 1000} s / idle ${IDLE_MS / 1000} s, hold ${HOLD_S} s, safety margin ${gib(MIN_AVAILABLE)}`);
   const limits = checkLimits(N, PER, LOADS, SALT, Boolean(args['tune-sysctls']));
   const k0 = kernel();
   if (k0.memAvailable < MIN_AVAILABLE + 1 * GiB) throw new Error(`MemAvailable is ${gib(k0.memAvailable)}: too close to the safety margin to start`);
 
-  const run: Record<string, unknown> = { kind: KIND, label: args.label, started, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
-    inFlightPerProcess: IN_FLIGHT, fillPerWorker: FILL, pingIntervalMs: PING_MS, idleTimeoutMs: IDLE_MS, holdSeconds: HOLD_S, minAvailable: MIN_AVAILABLE,
+  const run: Record<string, unknown> = { kind: KIND, label: args.label, started, node: process.version, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
+    active: ACTIVE, inFlightPerProcess: IN_FLIGHT, fillPerWorker: FILL, pingIntervalMs: PING_MS, idleTimeoutMs: IDLE_MS, holdSeconds: HOLD_S, minAvailable: MIN_AVAILABLE,
     tunedSysctls: args['tune-sysctls'], limits, command: process.argv.slice(2).join(' ') };
   const server = new JsonLinesChild('server', join(here, 'servers', 'million-cluster.js'),
-    ['--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND]);
+    ['--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND,
+      '--reuse-port', args['reuse-port']!, ...(args['worker-flags'] === undefined ? [] : [`--worker-flags=${args['worker-flags']}`])]);
   const loads: Load[] = [];
   let workerPids: number[] = [];
+  let opened = 0;
   let phase = 'start';
   try {
     // Cluster up.
@@ -169,15 +199,15 @@ async function main(): Promise<void> {
     workerPids = (ready.pids as number[]).filter((p) => typeof p === 'number');
     for (const pid of workerPids) killOnExit(pid);
     run.clusterStartMs = performance.now() - t;
-    status(`cluster up: ${workerPids.length} workers on 127.0.0.1:${port} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
+    run.cluster = { mode: ready.mode, workerFlags: ready.workerFlags };
+    status(`cluster up: ${workerPids.length} workers on 127.0.0.1:${port} (${String(ready.mode)}, worker flags ${JSON.stringify(ready.workerFlags)}) in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
 
     // Load processes up.
     t = performance.now();
     phase = 'spawn';
     for (let i = 0; i < LOADS; i++) {
       checkAbort();
-      const count = Math.min(PER, N - i * PER);
-      const load = new Load(i, port, count);
+      const load = new Load(i, port, Math.min(PER, N - i * PER));
       loads.push(load);
       await load.next('ready', 60_000);
       status(`load processes ${bar(i + 1, LOADS, 20)} ${i + 1}/${LOADS}, MemAvailable ${gib(memAvailable())}`);
@@ -188,16 +218,18 @@ async function main(): Promise<void> {
     await waitUnlessAborted(2000);
     checkAbort();
     const kEmpty = kernel();
-    const serverEmpty = memoryOf(workerPids);
+    const empty = serverMemory(workerPids);
     const loadEmpty = memoryOf(loadPids);
-    run.before = { kernel: kEmpty, serverWorkers: serverEmpty, loadProcesses: loadEmpty, primary: memoryOf([primaryPid]) };
+    const insideEmpty = await insideMemory(server, workerPids);
+    run.before = { kernel: kEmpty, server: empty, inside: insideEmpty, loadProcesses: loadEmpty, primary: memoryOf([primaryPid]) };
+    log(`empty cluster: ${memLine(empty)}; per worker PSS ${(empty.perWorker.pss / 2 ** 20).toFixed(1)} MiB, RSS ${(empty.perWorker.rss / 2 ** 20).toFixed(1)} MiB, ` +
+      `private ${(empty.perWorker.private / 2 ** 20).toFixed(1)} MiB`);
 
     // Ramp.
     phase = 'ramp';
     onAbort = () => { for (const l of loads) l.send({ type: 'stopRamp' }); };
     const rampT0 = performance.now();
     const cpuRamp0 = { server: cpuMs(workerPids), load: cpuMs(loadPids), machine: machineCpu() };
-    const rampedP = Promise.all(loads.map((l) => l.ask({ type: 'ramp' }, 'ramped', 3_600_000)));
     let prevOpen = 0, prevT = rampT0;
     const ticker = setInterval(() => {
       const open = loads.reduce((s, l) => s + l.progress.open, 0);
@@ -212,18 +244,21 @@ async function main(): Promise<void> {
         `MemAvailable ${gib(memAvailable())}, ${elapsed.toFixed(0)} s`);
     }, 500);
     let ramped: Extract<MillionReport, { type: 'ramped' }>[];
-    try { ramped = await rampedP; } finally { clearInterval(ticker); }
+    try { ramped = await ramp(loads); } finally { clearInterval(ticker); }
     const rampMs = performance.now() - rampT0;
     const cpuRamp1 = { server: cpuMs(workerPids), load: cpuMs(loadPids), machine: machineCpu() };
-    const opened = ramped.reduce((s, r) => s + r.open, 0);
+    opened = ramped.reduce((s, r) => s + r.open, 0);
     const failed = ramped.reduce((s, r) => s + r.failed, 0);
     const retried = ramped.reduce((s, r) => s + r.retried, 0);
     const errors: Record<string, number> = {};
     for (const r of ramped) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    const us = (ms: number): number => (ms * 1000) / Math.max(1, opened);
     status(`ramp ${bar(opened, N, 30)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
-      `(${(opened / (rampMs / 1000)).toFixed(0)}/s), ${failed} failed, ${retried} attempts retried, errors ${JSON.stringify(errors)}, MemAvailable ${gib(memAvailable())}`, true);
+      `(${(opened / (rampMs / 1000)).toFixed(0)}/s), ${failed} failed, ${retried} attempts retried, errors ${JSON.stringify(errors)}; CPU per connection: ` +
+      `server ${us(cpuRamp1.server - cpuRamp0.server).toFixed(0)} µs, load ${us(cpuRamp1.load - cpuRamp0.load).toFixed(0)} µs; MemAvailable ${gib(memAvailable())}`, true);
     run.ramp = { opened, failed, retried, errors, ms: rampMs, perSecond: opened / (rampMs / 1000),
       serverCpuMs: cpuRamp1.server - cpuRamp0.server, loadCpuMs: cpuRamp1.load - cpuRamp0.load,
+      serverCpuUsPerConn: us(cpuRamp1.server - cpuRamp0.server), loadCpuUsPerConn: us(cpuRamp1.load - cpuRamp0.load),
       machineBusy: (cpuRamp1.machine.busy - cpuRamp0.machine.busy) / (cpuRamp1.machine.total - cpuRamp0.machine.total) };
     checkAbort();
 
@@ -232,27 +267,10 @@ async function main(): Promise<void> {
     await waitUnlessAborted(3000);
     checkAbort();
     const kTop = kernel();
-    const serverTop = memoryOf(workerPids);
+    const top = serverMemory(workerPids, empty, opened);
     const loadTop = memoryOf(loadPids);
     const statsTop = await ask(server, 'stats', 'stats', 60_000);
-    const per = (b: number): number => b / Math.max(1, opened);
-    run.top = { kernel: kTop, serverWorkers: serverTop, loadProcesses: loadTop, primary: memoryOf([primaryPid]), serverConnections: statsTop.connections,
-      connectionsPerWorker: statsTop.connectionsPerWorker, pool: statsTop.pool };
-    const serverDelta = minus(serverTop, serverEmpty);
-    const loadDelta = minus(loadTop, loadEmpty);
-    run.memory = {
-      serverRss: serverTop.rss, serverRssPerConn: per(serverTop.rss), serverRssDeltaPerConn: per(serverDelta.rss),
-      serverPss: serverTop.pss, serverPrivate: serverTop.private, serverShared: serverTop.shared,
-      serverPrivatePerConn: per(serverTop.private), serverPrivateDeltaPerConn: per(serverDelta.private),
-      loadRss: loadTop.rss, loadRssPerConn: per(loadTop.rss), loadPrivate: loadTop.private, loadRssDeltaPerConn: per(loadDelta.rss),
-      kernelSlabPerConn: per(kTop.slab - kEmpty.slab), kernelSUnreclaimPerConn: per(kTop.sUnreclaim - kEmpty.sUnreclaim),
-      kernelTcpMemPerConn: per(kTop.tcpMem - kEmpty.tcpMem), socketsPerConn: per(kTop.sockets - kEmpty.sockets),
-      memAvailableUsedPerConn: per(kEmpty.memAvailable - kTop.memAvailable), memAvailableAtTop: kTop.memAvailable,
-    };
-    log(`top: server ${serverTop.processes} workers RSS ${gib(serverTop.rss)} (${per(serverTop.rss).toFixed(0)} B/conn; ` +
-      `+${per(serverDelta.rss).toFixed(0)} B/conn over the empty cluster), private ${gib(serverTop.private)}, shared ${gib(serverTop.shared)}, Pss ${gib(serverTop.pss)}; ` +
-      `load RSS ${gib(loadTop.rss)}; kernel slab +${gib(kTop.slab - kEmpty.slab)} (${per(kTop.slab - kEmpty.slab).toFixed(0)} B/conn, both ends), ` +
-      `sockets +${kTop.sockets - kEmpty.sockets}; MemAvailable ${gib(kTop.memAvailable)}`);
+    log(`top (3 s after the ramp): ${memLine(top)}`);
 
     // Hold with heartbeats.
     phase = 'hold';
@@ -262,14 +280,36 @@ async function main(): Promise<void> {
       `MemAvailable ${gib(memAvailable())}`));
     checkAbort();
     const hold1 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), t: performance.now() };
+    const held = serverMemory(workerPids, empty, opened);
+    const kHeld = kernel();
     const statsHold = await ask(server, 'stats', 'stats', 60_000);
+    // Only now, the outside figure read: forced GCs in every worker, then /proc again.
+    const inside = await insideMemory(server, workerPids, insideEmpty, opened);
+    const afterGc = serverMemory(workerPids, empty, opened);
     const holdS = (hold1.t - hold0.t) / 1000;
     run.hold = { seconds: holdS, pingsSent: Number(statsHold.pingsSent) - hold0.pings, pingsSentTotal: statsHold.pingsSent,
       idleTimeouts: statsHold.idleTimeouts, serverCpuMs: hold1.server - hold0.server, serverCpuPerSecond: (hold1.server - hold0.server) / holdS,
       primaryCpuMs: hold1.primary - hold0.primary, loadCpuMs: hold1.load - hold0.load, loadCpuPerSecond: (hold1.load - hold0.load) / holdS,
       machineBusy: (hold1.machine.busy - hold0.machine.busy) / (hold1.machine.total - hold0.machine.total) };
+    const per = (b: number): number => b / Math.max(1, opened);
+    run.memory = {
+      empty, top, afterHold: held, primary: memoryOf([primaryPid]), loadProcesses: { empty: loadEmpty, top: loadTop },
+      // The headlines: after the hold, from /proc, no GC forced.
+      serverPss: held.workers.pss, serverRss: held.workers.rss, serverPrivate: held.workers.private, serverShared: held.workers.shared,
+      outsidePerConn: held.perConn, outsideIdleSeconds: holdS + 3, fixedPerWorker: empty.perWorker,
+      inside: { empty: insideEmpty, afterHold: inside }, insidePerConn: inside.perConn, afterForcedGc: afterGc,
+      kernel: { empty: kEmpty, top: kTop, afterHold: kHeld },
+      kernelSlabPerConn: per(kTop.slab - kEmpty.slab), kernelSUnreclaimPerConn: per(kTop.sUnreclaim - kEmpty.sUnreclaim),
+      kernelTcpMemPerConn: per(kTop.tcpMem - kEmpty.tcpMem), socketsPerConn: per(kTop.sockets - kEmpty.sockets),
+      loadRss: loadTop.rss, loadRssPerConn: per(loadTop.rss), memAvailableUsedPerConn: per(kEmpty.memAvailable - kTop.memAvailable), memAvailableAtTop: kTop.memAvailable,
+      pool: statsHold.pool, connectionsPerWorker: statsHold.connectionsPerWorker,
+    };
     status(`hold ${bar(1, 1, 30)} ${holdS.toFixed(0)} s: ${Number(run.hold && (run.hold as { pingsSent: number }).pingsSent)} pings sent, ` +
       `server CPU ${((hold1.server - hold0.server) / holdS).toFixed(0)} ms/s, load CPU ${((hold1.load - hold0.load) / holdS).toFixed(0)} ms/s`, true);
+    log(`after the hold: ${memLine(held)}; load RSS ${gib(loadTop.rss)}; kernel slab +${gib(kTop.slab - kEmpty.slab)} ` +
+      `(${per(kTop.slab - kEmpty.slab).toFixed(0)} B/conn, both ends); MemAvailable ${gib(kHeld.memAvailable)}`);
+    log(`inside, after forced GCs: heap +${inside.perConn!.heapUsed.toFixed(0)} B/conn, external +${inside.perConn!.external.toFixed(0)} B/conn; heap reserved ${gib(insideEmpty.heapTotal)} -> ${gib(inside.heapTotal)}; ` +
+      `then from /proc: ${memLine(afterGc)}`);
 
     // Verify: every connection open on both sides, a sample echoes.
     phase = 'verify';
@@ -280,8 +320,8 @@ async function main(): Promise<void> {
     const closeCodes: Record<string, number> = {};
     for (const v of verified) for (const [k, n] of Object.entries(v.closeCodes)) closeCodes[k] = (closeCodes[k] ?? 0) + n;
     const clientOpen = verified.reduce((s, v) => s + v.open, 0);
-    const echo = { sent: echoed.reduce((s, e) => s + e.sent, 0), ok: echoed.reduce((s, e) => s + e.ok, 0),
-      mismatched: echoed.reduce((s, e) => s + e.mismatched, 0), timedOut: echoed.reduce((s, e) => s + e.timedOut, 0), ms: Math.max(...echoed.map((e) => e.ms)) };
+    const sum = (f: (e: Extract<MillionReport, { type: 'echoed' }>) => number): number => echoed.reduce((s, e) => s + f(e), 0);
+    const echo = { sent: sum((e) => e.sent), ok: sum((e) => e.ok), mismatched: sum((e) => e.mismatched), timedOut: sum((e) => e.timedOut), ms: Math.max(...echoed.map((e) => e.ms)) };
     const perWorker = statsV.connectionsPerWorker as number[];
     run.verify = {
       clientOpen, clientClosedByPeer: verified.reduce((s, v) => s + v.closedByPeer, 0), closeCodes,
@@ -300,24 +340,9 @@ async function main(): Promise<void> {
     run.error = `${phase}: ${(error as Error).message}`;
     log(`\nstopped in phase '${phase}': ${(error as Error).message}`);
   } finally {
-    // Shutdown: clients close theirs (Close handshake), then the cluster closes the rest and exits.
     phase = 'shutdown';
     onAbort = () => {};
-    const t = performance.now();
-    status(`shutdown: closing ${LOADS} load processes...`, true);
-    // Every load process and worker closes at once on 2 shared cores: 19k closes take ~3 s alone but
-    // > 20 s with 16+ processes doing it together, so the wait grows with N (1M: 120 s).
-    const quitMs = 20_000 + N / 10;
-    const quits = await Promise.all(loads.map((l) => l.ask({ type: 'quit' }, 'quitted', quitMs).catch(() => null)));
-    await Promise.all(loads.map((l) => l.stop(5000)));
-    const closed = await ask(server, 'close', 'closed', 30_000).catch(() => null);
-    server.endInput();
-    await server.stop(10_000);
-    // Workers exit on their own when the primary goes; make sure.
-    await sleep(500);
-    for (const pid of workerPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
-    run.shutdown = { ms: performance.now() - t, clientsClosed: quits.reduce((s, q) => s + (q?.closed ?? 0), 0), quitFailures: quits.filter((q) => q === null).length, server: closed };
-    status(`shutdown in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
+    run.shutdown = await shutdown(server, loads, workerPids, opened);
   }
   run.stoppedEarly = abortReason;
   run.lowestMemAvailable = lowestAvailable;
@@ -327,21 +352,63 @@ async function main(): Promise<void> {
   if (abortReason !== null) process.exitCode = 2;
 }
 
+/**
+ * The cluster closes every connection (1001) and waits for the closing handshakes; then each
+ * load process reports the Close frames it received and closes whatever is left.
+ */
+async function shutdown(server: JsonLinesChild, loads: readonly Load[], workerPids: readonly number[], opened: number): Promise<Record<string, unknown>> {
+  const t = performance.now();
+  status(`shutdown: the cluster closes ${opened.toLocaleString('en')} connections (1001)...`, true);
+  const closed = await ask(server, `close ${Math.round(CLOSE_MS)}`, 'closed', CLOSE_MS + 30_000).catch(() => null);
+  const serverMs = performance.now() - t;
+  const quits = await Promise.all(loads.map((l) => l.ask({ type: 'quit', waitMs: 10_000 }, 'quitted', 60_000).catch(() => null)));
+  await Promise.all(loads.map((l) => l.stop(5000)));
+  server.endInput();
+  await server.stop(10_000);
+  // Workers exit on their own when the primary goes; make sure.
+  await sleep(500);
+  for (const pid of workerPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  const closeCodes: Record<string, number> = {};
+  for (const q of quits) for (const [k, n] of Object.entries(q?.closeCodes ?? {})) closeCodes[k] = (closeCodes[k] ?? 0) + n;
+  const goingAway = quits.map((q) => q?.closeCodes['1001'] ?? 0);
+  const received1001 = goingAway.reduce((s, n) => s + n, 0);
+  const closedHere = quits.reduce((s, q) => s + (q?.closedHere ?? 0), 0);
+  const result = {
+    ms: performance.now() - t, serverMs, server: closed, closeCodes, received1001, received1001PerProcess: goingAway,
+    closedByServer: quits.reduce((s, q) => s + (q?.closedByPeer ?? 0), 0), closedHere, quitFailures: quits.filter((q) => q === null).length,
+    graceful: opened > 0 && closed !== null && Number(closed.terminated) === 0 && received1001 === opened && closedHere === 0,
+  };
+  status(`shutdown in ${(result.ms / 1000).toFixed(1)} s (the cluster's part ${(serverMs / 1000).toFixed(1)} s): ${received1001.toLocaleString('en')} of ` +
+    `${opened.toLocaleString('en')} connections received 1001 ${JSON.stringify(closeCodes)}, server terminated ${String(closed?.terminated ?? '?')}, ` +
+    `${closedHere} left for the clients to close -> ${result.graceful ? 'graceful' : 'NOT graceful'}`, true);
+  return result;
+}
+
 function report(run: Record<string, unknown>): void {
   const path = appendRun('million', run, args);
-  const r = run as { ramp?: { opened: number; ms: number; perSecond: number; failed: number }; memory?: Record<string, number>; hold?: Record<string, number>; verify?: { allOpen: boolean; clientOpen: number; serverConnections: number; echo: { ok: number; sent: number }; spread: { min: number; max: number } } };
+  type R = { ramp?: { opened: number; ms: number; perSecond: number; failed: number; serverCpuUsPerConn: number; loadCpuUsPerConn: number };
+    memory?: { afterHold: ServerMemory; top: ServerMemory; empty: ServerMemory; afterForcedGc: ServerMemory; insidePerConn: InsideMemory['perConn']; outsideIdleSeconds: number; kernelSlabPerConn: number; kernelSUnreclaimPerConn: number; loadRss: number; loadRssPerConn: number };
+    hold?: Record<string, number>; verify?: { allOpen: boolean; clientOpen: number; serverConnections: number; echo: { ok: number; sent: number }; spread: { min: number; max: number } };
+    shutdown?: { graceful: boolean; received1001: number; ms: number } };
+  const r = run as R;
+  const m = r.memory;
   const kb = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 1024).toFixed(2)} KiB`);
+  const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
   printTable(['measure', 'value'], [
     ['connections established / held', r.ramp === undefined ? '-' : `${r.ramp.opened} / ${r.verify?.clientOpen ?? '-'} (server ${r.verify?.serverConnections ?? '-'})`],
-    ['ramp', r.ramp === undefined ? '-' : `${(r.ramp.ms / 1000).toFixed(1)} s, ${r.ramp.perSecond.toFixed(0)}/s, ${r.ramp.failed} errors`],
-    ['server RSS (all workers)', r.memory === undefined ? '-' : `${gib(r.memory.serverRss!)}, ${kb(r.memory.serverRssPerConn)}/conn (+${kb(r.memory.serverRssDeltaPerConn)}/conn over empty)`],
-    ['server private / shared', r.memory === undefined ? '-' : `${gib(r.memory.serverPrivate!)} / ${gib(r.memory.serverShared!)}; private +${kb(r.memory.serverPrivateDeltaPerConn)}/conn over empty`],
-    ['kernel per connection (both ends)', r.memory === undefined ? '-' : `slab ${kb(r.memory.kernelSlabPerConn)}, SUnreclaim ${kb(r.memory.kernelSUnreclaimPerConn)}, tcp mem ${kb(r.memory.kernelTcpMemPerConn)}`],
-    ['load generator RSS', r.memory === undefined ? '-' : `${gib(r.memory.loadRss!)}, ${kb(r.memory.loadRssPerConn)}/conn`],
+    ['ramp', r.ramp === undefined ? '-' : `${(r.ramp.ms / 1000).toFixed(1)} s, ${r.ramp.perSecond.toFixed(0)}/s, ${r.ramp.failed} errors; CPU/conn server ${r.ramp.serverCpuUsPerConn.toFixed(0)} µs, load ${r.ramp.loadCpuUsPerConn.toFixed(0)} µs`],
+    ['server PSS after the hold (all workers)', m === undefined ? '-' : `${gib(m.afterHold.workers.pss)} (+${kb(m.afterHold.perConn?.pss)}/conn over empty)`],
+    ['server RSS / private / shared', m === undefined ? '-' : `${gib(m.afterHold.workers.rss)} / ${gib(m.afterHold.workers.private)} / ${gib(m.afterHold.workers.shared)}`],
+    ['outside per connection after the hold', m === undefined ? '-' : `${m.outsideIdleSeconds.toFixed(0)} s idle: RSS +${kb(m.afterHold.perConn?.rss)}, private +${kb(m.afterHold.perConn?.private)} (3 s after the ramp: RSS +${kb(m.top.perConn?.rss)})`],
+    ['inside per connection (forced GCs)', m === undefined ? '-' : `heap +${m.insidePerConn!.heapUsed.toFixed(0)} B, external +${m.insidePerConn!.external.toFixed(0)} B; then RSS +${kb(m.afterForcedGc.perConn?.rss)}`],
+    ['fixed per worker (empty cluster)', m === undefined ? '-' : `PSS ${mib(m.empty.perWorker.pss)}, RSS ${mib(m.empty.perWorker.rss)}, private ${mib(m.empty.perWorker.private)}`],
+    ['kernel per connection (both ends)', m === undefined ? '-' : `slab ${kb(m.kernelSlabPerConn)}, SUnreclaim ${kb(m.kernelSUnreclaimPerConn)}`],
+    ['load generator RSS', m === undefined ? '-' : `${gib(m.loadRss)}, ${kb(m.loadRssPerConn)}/conn`],
     ['hold CPU (server / load)', r.hold === undefined ? '-' : `${r.hold.serverCpuPerSecond!.toFixed(0)} / ${r.hold.loadCpuPerSecond!.toFixed(0)} ms/s over ${r.hold.seconds!.toFixed(0)} s; machine ${(100 * r.hold.machineBusy!).toFixed(1)}% busy`],
     ['heartbeat pings in hold', r.hold === undefined ? '-' : String(r.hold.pingsSent)],
     ['all open / sample echo', r.verify === undefined ? '-' : `${r.verify.allOpen ? 'yes' : 'NO'} / ${r.verify.echo.ok}/${r.verify.echo.sent}`],
     ['per worker min / max', r.verify === undefined ? '-' : `${r.verify.spread.min} / ${r.verify.spread.max}`],
+    ['shutdown', r.shutdown === undefined ? '-' : `${r.shutdown.graceful ? 'graceful' : 'NOT graceful'}: ${r.shutdown.received1001} received 1001, ${(r.shutdown.ms / 1000).toFixed(1)} s`],
     ['stopped early', String(run.stoppedEarly ?? run.error ?? 'no')],
   ]);
   log(`appended to ${path}`);

@@ -3,18 +3,43 @@ import { ClusterTopicBridge, TopicRelay } from './cluster-bridge.js';
 import { renderMetrics } from './reactor/metrics.js';
 import type { StatsSnapshot } from './reactor/stats-snapshot.js';
 import { serveMetricsFrom, type CloseResult, type Server } from './server.js';
-import { bindServerHandle } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from './transport/raw-bindings.js';
+import { bindServerHandle, reusePortSupported } from './transport/server-handle.js';
 
 /** Set in a worker's environment: its index. */
 const WORKER_ENV = 'LIGHTWS_CLUSTER_WORKER';
+/** A worker's semi-space (MiB) unless the flags say otherwise: see ClusterOptions.execArgv. */
+const WORKER_SEMI_SPACE = '--max-semi-space-size=1';
+
+/** The workers' Node flags: see ClusterOptions.execArgv. */
+export function workerExecArgv(given: readonly string[] | undefined, own: readonly string[]): string[] {
+  if (given !== undefined) return [...given];
+  return own.some((flag) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(flag)) ? [...own] : [...own, WORKER_SEMI_SPACE];
+}
 
 export interface ClusterOptions {
   /** Worker processes, each with its own reactor. */
   workers: number;
   port: number;
   host?: string;
+  /**
+   * Each worker binds its own socket to the port with SO_REUSEPORT, and the
+   * kernel spreads connections evenly among them (by a hash of each
+   * connection's addresses). Otherwise the primary's one socket is passed to
+   * every worker: each connection wakes them all, the busiest wins most
+   * accepts, and the spread is uneven. Default: true where Node supports it
+   * (22.12+, 23.1+, on Linux and the BSDs); true where it does not throws.
+   */
+  reusePort?: boolean;
+  /**
+   * Node flags for the workers. Default: the primary's own (process.execArgv)
+   * and, unless they size it themselves, --max-semi-space-size=1: V8 grows
+   * the young generation to 16 MiB per semi-space under the handshakes'
+   * garbage and keeps it resident, ~2 KiB per idle connection at 17k per
+   * worker (docs/benchmarks.md, the million). Given, used as is.
+   */
+  execArgv?: readonly string[];
   /** Restart a worker that dies after this long; 0 = do not. Default 1000. */
   restartDelayMs?: number;
   /** Told when a worker exits unexpectedly (and whether it is being restarted). */
@@ -38,6 +63,8 @@ export interface ClusterStats extends StatsSnapshot {
 export interface ClusterPrimary {
   readonly role: 'primary';
   readonly address: ListenAddress;
+  /** Whether each worker has its own SO_REUSEPORT socket (else they share the primary's). */
+  readonly reusePort: boolean;
   stats(): Promise<ClusterStats>;
   /** The live workers' process ids, by worker index (undefined while one restarts). */
   pids(): (number | undefined)[];
@@ -58,8 +85,9 @@ export interface ClusterWorker<UserData> {
 }
 
 type Message =
-  | { lightws: 'listen' }
-  | { lightws: 'listening'; address: ListenAddress }
+  /** With `bind`, the worker binds its own SO_REUSEPORT socket there; else the primary's comes with the message. */
+  | { lightws: 'listen'; bind?: { address: string; port: number } }
+  | { lightws: 'listening'; address?: ListenAddress; error?: string }
   | { lightws: 'stats'; id: number; stats?: StatsSnapshot }
   | { lightws: 'close'; id: number; timeoutMs?: number; result?: CloseResult }
   /** A worker asks the primary for the cluster's metrics (its metricsPath was scraped); the primary answers with `text`. */
@@ -67,11 +95,13 @@ type Message =
 
 /**
  * Runs one port on N processes, node:cluster style: the same script runs as
- * the primary and, re-executed, as each worker. The primary binds the socket
- * once and passes the raw handle to every worker over IPC; each worker
- * listens on its copy, so the kernel spreads connections among the workers'
- * accept queues (Node 20 has no SO_REUSEPORT). The primary accepts nothing
- * itself, restarts workers that die, sums their stats and shuts them down.
+ * the primary and, re-executed, as each worker. The primary binds the port
+ * (holding it while workers come and go) but accepts nothing itself. With
+ * SO_REUSEPORT (`reusePort`) each worker binds and listens on a socket of
+ * its own and the kernel balances among them; without it (Node 20) the
+ * primary passes its raw handle to every worker over IPC and each listens
+ * on its copy. The primary restarts workers that die, sums their stats and
+ * shuts them down.
  *
  *   const node = await startCluster({ workers: 4, port: 9001 }, () => createServer({ message(c, d, b) { c.send(d, b); } }));
  *   if (node.role === 'primary') process.on('SIGINT', () => node.close().then(() => process.exit(0)));
@@ -83,8 +113,11 @@ export async function startCluster<UserData = unknown>(
   const index = process.env[WORKER_ENV];
   if (index !== undefined && process.send !== undefined) return startWorker(Number(index), createWorkerServer, options);
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be a positive integer');
-  const handle = await bindServerHandle(requireRawBindings(), options.port, options.host);
-  const primary = new Primary(handle, options);
+  const raw = requireRawBindings();
+  const reusePort = options.reusePort ?? reusePortSupported(raw);
+  // With reusePort the primary's socket is never listened on: it only keeps the port (port 0 picks it).
+  const handle = await bindServerHandle(raw, options.port, options.host, reusePort);
+  const primary = new Primary(handle, options, reusePort);
   await primary.ready;
   return primary;
 }
@@ -112,8 +145,10 @@ function startWorker<UserData>(index: number, createWorkerServer: () => Server<U
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
   process.on('message', (message: Message, handle: unknown) => {
     if (message?.lightws === 'listen') {
-      const address = server.serve(handle);
-      process.send!({ lightws: 'listening', address } satisfies Message);
+      const bind = message.bind;
+      const own = bind === undefined ? Promise.resolve(handle as RawTcpHandle) : bindServerHandle(requireRawBindings(), bind.port, bind.address, true);
+      own.then((h) => ({ address: server.serve(h) }), (error: Error) => ({ error: error.message }))
+        .then((reply) => process.send!({ lightws: 'listening', ...reply } satisfies Message));
     } else if (message?.lightws === 'stats') {
       process.send!({ lightws: 'stats', id: message.id, stats: server.stats() } satisfies Message);
     } else if (message?.lightws === 'close') {
@@ -141,6 +176,7 @@ class Primary implements ClusterPrimary {
   constructor(
     private readonly handle: RawTcpHandle,
     private readonly options: ClusterOptions,
+    readonly reusePort: boolean,
   ) {
     const out: Record<string, unknown> = {};
     handle.getsockname(out);
@@ -190,7 +226,7 @@ class Primary implements ClusterPrimary {
   private spawn(index: number): Promise<void> {
     const worker = fork(process.argv[1]!, process.argv.slice(2), {
       env: { ...process.env, [WORKER_ENV]: String(index) },
-      execArgv: process.execArgv,
+      execArgv: workerExecArgv(this.options.execArgv, process.execArgv),
       stdio: 'inherit',
     });
     this.workers[index] = worker;
@@ -219,9 +255,12 @@ class Primary implements ClusterPrimary {
       worker.once('error', reject);
       worker.once('exit', () => reject(new Error(`worker ${index} exited before it listened`)));
       worker.on('message', (message: Message) => {
-        if (message?.lightws === 'listening') resolve();
+        if (message?.lightws !== 'listening') return;
+        if (message.error === undefined) resolve();
+        else reject(new Error(`worker ${index} could not listen: ${message.error}`));
       });
-      worker.send({ lightws: 'listen' } satisfies Message, this.handle as never);
+      if (this.reusePort) worker.send({ lightws: 'listen', bind: { address: this.address.address, port: this.address.port } } satisfies Message);
+      else worker.send({ lightws: 'listen' } satisfies Message, this.handle as never);
     });
   }
 

@@ -1,7 +1,11 @@
 /**
- * One load process of bench/million.ts: holds up to ~19,800 lightws client
- * connections (one process cannot have more than 20,000 open files). Forked
- * with IPC; every command is answered by a report of the same name.
+ * One load process of bench/million.ts: holds up to ~19,800 WebSocket client
+ * connections (one process cannot have more than 20,000 open files) on raw
+ * libuv handles (load/raw-client.ts) with one shared key, so that a
+ * connection costs the load what the kernel makes it cost and little more:
+ * the 1M ramp is bound by the 2 cores, and every µs spent here is one the
+ * server measured does not get. Forked with IPC; every command is answered
+ * by a report of the same name.
  *
  *   ramp   → connects `count` connections, at most `inFlight` connects at a
  *            time, each from its own explicit (address, port): 127.A.B.x where
@@ -9,31 +13,38 @@
  *            no two processes or runs ever share a source. Progress reports
  *            every 250 ms; 'ramped' at the end.
  *   verify → how many of its connections are still open (and how many the
- *            server closed), pings received since the ramp.
+ *            server closed), pings received (each answered by a pong).
  *   echo   → sends a message on `sample` connections spread over the range
  *            and waits for every echo (byte-exact).
- *   quit   → closes every connection (Close handshake, bounded) and exits.
+ *   quit   → waits up to `waitMs` for the server to have closed every
+ *            connection, closes what is left, reports the Close frames
+ *            received by code, and exits.
+ *
+ * A server Close is answered with a Close carrying the same code (the closing
+ * handshake, RFC 6455 §5.5.1); the server then ends the TCP connection.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { createClient, type Connection } from '../../src/index.js';
 import { exitWithParent, toParent } from '../lib/ipc.js';
+import { die } from '../lib/status.js';
+import { RawClientPool, type RawConnection } from './raw-client.js';
 
 export type MillionCommand =
-  | { type: 'ramp' }
+  | { type: 'ramp'; inFlight: number }
   | { type: 'stopRamp' }
   | { type: 'verify' }
   | { type: 'echo'; sample: number; timeoutMs: number }
-  | { type: 'quit' };
+  | { type: 'quit'; waitMs: number };
 
 export type MillionReport =
   | { type: 'ready'; pid: number }
   | { type: 'progress'; open: number; failed: number; inFlight: number }
   /** failed: connections given up on; errors: every failed attempt, by cause; retried: attempts repeated. */
   | { type: 'ramped'; open: number; failed: number; retried: number; ms: number; errors: Record<string, number> }
-  | { type: 'verified'; open: number; tracked: number; closedByPeer: number; closeCodes: Record<string, number>; pings: number; unexpected: number; rss: number; heapUsed: number }
+  | { type: 'verified'; open: number; closedByPeer: number; closeCodes: Record<string, number>; pings: number; unexpected: number; rss: number; heapUsed: number }
   | { type: 'echoed'; sent: number; ok: number; mismatched: number; timedOut: number; ms: number }
-  | { type: 'quitted'; closed: number; ms: number };
+  /** closeCodes: Close frames received, by code; closedByPeer: connections the server ended; closedHere: what was left to us. */
+  | { type: 'quitted'; closeCodes: Record<string, number>; closedByPeer: number; closedHere: number; ms: number };
 
 const { values } = parseArgs({
   options: {
@@ -41,115 +52,144 @@ const { values } = parseArgs({
     count: { type: 'string' },
     index: { type: 'string' },
     salt: { type: 'string', default: '0' },
-    'in-flight': { type: 'string', default: '64' },
   },
 });
 const PORT = Number(values.port);
 const COUNT = Number(values.count);
 const INDEX = Number(values.index);
 const SALT = Number(values.salt);
-const IN_FLIGHT = Number(values['in-flight']);
 if (!(COUNT > 0 && COUNT <= 19_900)) throw new RangeError('--count must be 1..19900');
 if (!(INDEX >= 0 && INDEX < 240)) throw new RangeError('--index must be 0..239');
 
 const send = (report: MillionReport): void => void toParent(report);
-/** 250 source addresses per process, ≤ 80 ports each per attempt (up to 10000..10719 with retries): far below the ephemeral range. */
-function source(i: number): { localAddress: string; localPort: number } {
-  return { localAddress: `127.${10 + INDEX}.${SALT}.${1 + (i % 250)}`, localPort: 10_000 + Math.floor(i / 250) };
+
+/** 250 source addresses per process, ≤ 80 ports each (10000..10079, and on for retries): far below the ephemeral range. */
+const ADDRESSES = 250;
+const PER_ADDRESS = Math.ceil((COUNT * 1.05) / ADDRESSES);
+const sources = Array.from({ length: ADDRESSES }, (_, i) => `127.${10 + INDEX}.${SALT}.${1 + i}`);
+
+// ---- the frames a server sends an idle connection -------------------------------------------
+
+/** The RFC 6455 §5.7 example key: client frames must be masked (§5.3), the key's value is ours to pick. */
+const MASK = [0x37, 0xfa, 0x21, 0x3d] as const;
+function maskedFrame(opcode: number, payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(6 + payload.length);
+  frame[0] = 0x80 | opcode;
+  frame[1] = 0x80 | payload.length; // ≤ 125 here: control frames and the echo sample
+  for (let k = 0; k < 4; k++) frame[2 + k] = MASK[k]!;
+  for (let k = 0; k < payload.length; k++) frame[6 + k] = payload[k]! ^ MASK[k & 3]!;
+  return frame;
+}
+const EMPTY_PONG = maskedFrame(0xa, new Uint8Array(0));
+
+const closeCodes: Record<string, number> = {};
+let pings = 0, unexpected = 0;
+const echoWaiters = new Map<RawConnection, (payload: Buffer) => void>();
+/** A frame split over reads (rare on loopback): its first part, per connection. */
+const partial = new Map<RawConnection, Buffer>();
+
+function frame(conn: RawConnection, opcode: number, buf: Buffer, start: number, end: number): void {
+  if (opcode === 0x9) {
+    pings++;
+    pool.write(conn, end === start ? EMPTY_PONG : maskedFrame(0xa, buf.subarray(start, end)));
+  } else if (opcode === 0x8) {
+    const code = end - start >= 2 ? buf.readUInt16BE(start) : 1005;
+    closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+    // Echo the code (none for 1005, which is never sent: §7.4.1); the server then ends TCP.
+    pool.write(conn, maskedFrame(0x8, code === 1005 ? new Uint8Array(0) : buf.subarray(start, start + 2)));
+  } else if (opcode === 0x1 || opcode === 0x2) {
+    const waiter = echoWaiters.get(conn);
+    if (waiter === undefined) unexpected++;
+    else { echoWaiters.delete(conn); waiter(Buffer.from(buf.subarray(start, end))); }
+  } else {
+    unexpected++;
+  }
 }
 
-const conns: Connection[] = [];
-const closeCodes: Record<string, number> = {};
-let closedByPeer = 0, pings = 0, unexpected = 0, quitting = false;
-const echoWaiters = new Map<Connection, (data: Buffer) => void>();
-const client = createClient({
-  transport: 'handle', logLevel: 'silent',
-  ping: () => void pings++,
-  message: (conn, data) => {
-    const waiter = echoWaiters.get(conn);
-    if (waiter === undefined) { unexpected++; return; }
-    echoWaiters.delete(conn);
-    waiter(Buffer.from(data));
-  },
-  close: (_conn, code) => {
-    if (quitting) return;
-    closedByPeer++;
-    closeCodes[String(code)] = (closeCodes[String(code)] ?? 0) + 1;
-  },
+function onData(conn: RawConnection, slab: Buffer, start: number, end: number): void {
+  let buf = slab, i = start, e = end;
+  const before = partial.get(conn);
+  if (before !== undefined) {
+    partial.delete(conn);
+    buf = Buffer.concat([before, slab.subarray(start, end)]);
+    i = 0;
+    e = buf.length;
+  }
+  while (e - i >= 2) {
+    let length = buf[i + 1]! & 0x7f, header = 2;
+    if (length === 126) {
+      if (e - i < 4) break;
+      length = buf.readUInt16BE(i + 2);
+      header = 4;
+    } else if (length === 127) {
+      unexpected++; // nothing this large is ever sent to these connections
+      pool.close(conn);
+      return;
+    }
+    if (e - i < header + length) break;
+    frame(conn, buf[i]! & 0x0f, buf, i + header, i + header + length);
+    i += header + length;
+  }
+  if (i < e) partial.set(conn, Buffer.from(buf.subarray(i, e)));
+}
+
+const pool = new RawClientPool({
+  host: '127.0.0.1', port: PORT, sources, perSource: PER_ADDRESS, firstPort: 10_000,
+  keys: 'shared', maxRetries: 8, handshakeTimeoutMs: 60_000, onData,
+  onClose: (conn) => { partial.delete(conn); echoWaiters.delete(conn); },
 });
 
-let stopRamp = false, retried = 0;
-/**
- * One connection; a failed attempt (say a worker at its open-files cap answered 503) is retried from
- * a fresh source port (the kernel hands it to whichever worker accepts first), up to RETRIES times.
- */
-const RETRIES = 8;
-async function connectWithRetries(i: number, errors: Record<string, number>): Promise<Connection | null> {
-  for (let attempt = 0; attempt <= RETRIES; attempt++) {
-    try {
-      return await client.connect(`ws://127.0.0.1:${PORT}`, source(i + attempt * 20_000));
-    } catch (error) {
-      const e = error as Error & { code?: string };
-      const key = e.code ?? e.message.slice(0, 80);
-      errors[key] = (errors[key] ?? 0) + 1;
-      if (stopRamp) return null;
-      if (attempt < RETRIES) retried++;
-    }
-  }
-  return null;
-}
-async function ramp(): Promise<void> {
+// ---- commands -------------------------------------------------------------------------------
+
+let stopped = false;
+async function ramp(inFlight: number): Promise<void> {
   const t0 = performance.now();
-  const errors: Record<string, number> = {};
-  let next = 0, failed = 0, inFlight = 0;
-  const timer = setInterval(() => send({ type: 'progress', open: conns.length, failed, inFlight }), 250);
-  await new Promise<void>((resolve) => {
-    const pump = (): void => {
-      while (!stopRamp && inFlight < IN_FLIGHT && next < COUNT) {
-        const i = next++;
-        inFlight++;
-        void connectWithRetries(i, errors).then((conn) => { if (conn === null) failed++; else conns.push(conn); }).finally(() => { inFlight--; pump(); });
-      }
-      if (inFlight === 0 && (next >= COUNT || stopRamp)) resolve();
-    };
-    pump();
-  });
-  clearInterval(timer);
-  send({ type: 'progress', open: conns.length, failed, inFlight: 0 });
-  send({ type: 'ramped', open: conns.length, failed, retried, ms: performance.now() - t0, errors });
+  const progress = setInterval(() => send({ type: 'progress', open: pool.open.length, failed: pool.failed, inFlight: pool.inFlight }), 250);
+  const result = stopped ? { failed: 0, retried: 0, errors: {} } : await pool.connect(COUNT, inFlight);
+  clearInterval(progress);
+  send({ type: 'progress', open: pool.open.length, failed: pool.failed, inFlight: 0 });
+  send({ type: 'ramped', open: pool.open.length, failed: result.failed, retried: result.retried, ms: performance.now() - t0, errors: result.errors });
 }
 
 async function echo(sample: number, timeoutMs: number): Promise<void> {
   const t0 = performance.now();
-  const open = conns.filter((c) => c.isOpen);
+  const open = pool.open;
   const picked = Array.from({ length: Math.min(sample, open.length) }, (_, k) => open[Math.floor((k * open.length) / Math.max(1, sample))]!);
   let ok = 0, mismatched = 0, timedOut = 0;
   await Promise.all(picked.map((conn) => new Promise<void>((resolve) => {
     const payload = randomBytes(16 + Math.floor(Math.random() * 100));
     const timer = setTimeout(() => { echoWaiters.delete(conn); timedOut++; resolve(); }, timeoutMs);
     echoWaiters.set(conn, (data) => { clearTimeout(timer); if (data.equals(payload)) ok++; else mismatched++; resolve(); });
-    conn.send(payload, true);
+    pool.write(conn, maskedFrame(0x2, payload));
   })));
   send({ type: 'echoed', sent: picked.length, ok, mismatched, timedOut, ms: performance.now() - t0 });
 }
 
+async function quit(waitMs: number): Promise<void> {
+  const t0 = performance.now();
+  // The server's last EOFs may still be on their way when it reports itself closed.
+  while (pool.open.length > 0 && performance.now() - t0 < waitMs) await new Promise((resolve) => setTimeout(resolve, 50));
+  const closedHere = pool.open.length;
+  await pool.closeAll();
+  await toParent({ type: 'quitted', closeCodes, closedByPeer: pool.closedByPeer, closedHere, ms: performance.now() - t0 } satisfies MillionReport);
+  process.exit(0);
+}
+
 process.on('message', (cmd: MillionCommand) => {
-  if (cmd.type === 'ramp') void ramp();
-  else if (cmd.type === 'stopRamp') stopRamp = true;
-  else if (cmd.type === 'verify') {
-    const m = process.memoryUsage();
-    send({ type: 'verified', open: conns.filter((c) => c.isOpen).length, tracked: conns.length, closedByPeer, closeCodes, pings, unexpected, rss: m.rss, heapUsed: m.heapUsed });
-  } else if (cmd.type === 'echo') void echo(cmd.sample, cmd.timeoutMs);
-  else if (cmd.type === 'quit') {
-    quitting = true;
-    stopRamp = true;
-    const t0 = performance.now();
-    const n = client.connections;
-    void client.close({ timeoutMs: 3000 }).finally(() => {
-      send({ type: 'quitted', closed: n, ms: performance.now() - t0 });
-      setTimeout(() => process.exit(0), 50);
-    });
-  }
+  const run = (): Promise<void> | void => {
+    switch (cmd.type) {
+      case 'ramp': return ramp(cmd.inFlight);
+      case 'stopRamp': stopped = true; pool.stopConnecting(); return;
+      case 'verify': {
+        const m = process.memoryUsage();
+        send({ type: 'verified', open: pool.open.length, closedByPeer: pool.closedByPeer, closeCodes, pings, unexpected, rss: m.rss, heapUsed: m.heapUsed });
+        return;
+      }
+      case 'echo': return echo(cmd.sample, cmd.timeoutMs);
+      case 'quit': return quit(cmd.waitMs);
+    }
+  };
+  Promise.resolve(run()).catch((error: unknown) => die('million-clients', error));
 });
 exitWithParent();
 send({ type: 'ready', pid: process.pid });

@@ -15,9 +15,17 @@
  * - The upgrade request, the 101 validated (RFC 6455 §4.1), then the
  *   connection is held reading into one shared slab, which is how a server
  *   close is noticed. Bytes after the handshake go to `onData`.
+ * - `keys: 'shared'` (bench:million): one key for the pool, so the request
+ *   is built once and the 101 is checked by its status line and the accept
+ *   value that key gives, found by a native byte search: no random bytes,
+ *   SHA-1 or header parse per connection (see docs/benchmarks.md for what
+ *   that saves). The server cannot tell: it checks a key's form, not its
+ *   freshness.
+ * - `maxRetries`: a failed attempt is started again from the next source
+ *   port (bind clashes are retried in any case).
  */
 import { getSystemErrorName } from 'node:util';
-import { generateKey } from '../../src/protocol/accept-key.js';
+import { acceptKey, generateKey } from '../../src/protocol/accept-key.js';
 import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { loadRawBindings, type RawTcpHandle, type RawWriteReq } from '../../src/transport/raw-bindings.js';
@@ -30,6 +38,7 @@ const MAX_BIND_RETRIES = 32;
 /** A response head larger than this is not a server we want to benchmark. */
 const MAX_RESPONSE_HEAD = 16 * 1024;
 const kConn = Symbol('rawClient.conn');
+const STATUS_101 = Buffer.from('HTTP/1.1 101 ', 'latin1');
 
 interface ConnectReq {
   oncomplete: (this: ConnectReq, status: number, handle: ClientHandle) => void;
@@ -80,8 +89,8 @@ export class RawConnection {
   startedAt: number;
   /** Free for the caller (e.g. echo state). */
   data: unknown = undefined;
-  constructor(readonly handle: ClientHandle, now: number, readonly retries: number) {
-    this.key = generateKey();
+  constructor(readonly handle: ClientHandle, now: number, readonly retries: number, key: string | null, readonly attempt: number) {
+    this.key = key ?? generateKey();
     this.startedAt = now;
   }
   get isOpen(): boolean { return this.phase === Phase.Open; }
@@ -101,6 +110,10 @@ export interface RawClientOptions {
   maxInFlight?: number;
   /** Fail a connection whose 101 has not arrived by then. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** 'each' (default): a fresh key per connection and the whole 101 validated; 'shared': see the header. */
+  keys?: 'each' | 'shared';
+  /** Attempts started again after a failure (connect, reset, a 503...), each from the next source port. Default 0. */
+  maxRetries?: number;
   /** A Sec-WebSocket-Extensions offer to send (e.g. a browser's permessage-deflate offer); none by default. */
   extensions?: string;
   /** Bytes the server sent after the handshake, in `buf[start, end)`. `buf` is the shared slab: consume synchronously. */
@@ -111,9 +124,12 @@ export interface RawClientOptions {
 
 export interface BatchResult {
   opened: number;
+  /** Connections given up on (after maxRetries). */
   failed: number;
+  /** Attempts started again (maxRetries). */
+  retried: number;
   elapsedMs: number;
-  /** Failure reason → count (errno names or ClientHandshakeError kinds). */
+  /** Failure reason → count of failed attempts (errno names or ClientHandshakeError kinds). */
   errors: Record<string, number>;
 }
 
@@ -129,8 +145,12 @@ export class RawClientPool {
   private writeReq: RawWriteReq;
   /** The next source: index into sources, port, and connections started from that address. */
   private source = { index: 0, port: 0, used: 0 };
-  private batch: { remaining: number; opened: number; failed: number; t0: number; errors: Record<string, number>; done: (r: BatchResult) => void } | null = null;
+  private batch: { remaining: number; opened: number; failed: number; retried: number; t0: number; errors: Record<string, number>; done: (r: BatchResult) => void } | null = null;
+  /** keys: 'shared': the one key, its request, and the accept value a 101 must carry. */
+  private readonly shared: { key: string; request: string; accept: Buffer } | null;
   private sweeper: NodeJS.Timeout | undefined;
+  private maxInFlight = 256;
+  private stopped = false;
   private readonly onConnect: ConnectReq['oncomplete'];
   private readonly onRead: RawTcpHandle['onread'];
 
@@ -138,6 +158,14 @@ export class RawClientPool {
     if (options.sources.length === 0) throw new RangeError('sources must name at least one address');
     this.writeReq = new this.raw.WriteWrap();
     this.source.port = options.firstPort ?? 1024;
+    // The shared check reads the status line and the accept value only: it would pass an extension the offer did not make.
+    if (options.keys === 'shared' && options.extensions !== undefined) throw new RangeError("keys: 'shared' validates no extensions: offer none");
+    if (options.keys === 'shared') {
+      const key = generateKey();
+      this.shared = { key, request: this.request(key), accept: Buffer.from(acceptKey(key), 'latin1') };
+    } else {
+      this.shared = null;
+    }
     const pool = this;
     this.onConnect = function (status, handle) {
       const conn = handle[kConn];
@@ -154,13 +182,22 @@ export class RawClientPool {
   }
 
   /** Opens `count` more connections; resolves when every one is open or failed. One batch at a time. */
-  connect(count: number): Promise<BatchResult> {
+  connect(count: number, maxInFlight = this.options.maxInFlight ?? 256): Promise<BatchResult> {
     if (this.batch !== null) throw new Error('a connect batch is already running');
+    this.maxInFlight = maxInFlight;
     return new Promise((resolve) => {
-      this.batch = { remaining: count, opened: 0, failed: 0, t0: performance.now(), errors: {}, done: resolve };
+      this.batch = { remaining: count, opened: 0, failed: 0, retried: 0, t0: performance.now(), errors: {}, done: resolve };
       this.sweeper ??= setInterval(() => this.sweep(), 250).unref();
       this.pump();
     });
+  }
+
+  /** Starts no more connects: the batch ends once those in flight are done (failed attempts are not retried). */
+  stopConnecting(): void {
+    if (this.batch === null) return;
+    this.batch.remaining = 0;
+    this.stopped = true;
+    this.settle();
   }
 
   /** Writes bytes on an open connection; returns 0 or a negative errno. Copies nothing: `buf` must stay untouched until written. */
@@ -191,12 +228,17 @@ export class RawClientPool {
   private pump(): void {
     const batch = this.batch;
     if (batch === null) return;
-    const maxInFlight = this.options.maxInFlight ?? 256;
-    for (; this.inFlight < maxInFlight && batch.remaining > 0; batch.remaining--) this.launch(0);
+    for (; this.inFlight < this.maxInFlight && batch.remaining > 0; batch.remaining--) this.launch(0, 0);
     this.settle();
   }
 
-  private launch(retries: number): void {
+  private request(key: string): string {
+    const { host, port, path } = this.options;
+    const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+    return buildClientRequest({ host: hostHeader, path: path ?? '/', key, extensions: this.options.extensions });
+  }
+
+  private launch(retries: number, attempt: number): void {
     const { host, port, sources } = this.options;
     const src = this.source;
     if (src.used >= (this.options.perSource ?? 20_000) || src.port > 65_535) {
@@ -205,7 +247,7 @@ export class RawClientPool {
       src.used = 0;
     }
     const handle = new this.raw.TCP(this.raw.SOCKET);
-    const conn = new RawConnection(handle, performance.now(), retries);
+    const conn = new RawConnection(handle, performance.now(), retries, this.shared?.key ?? null, attempt);
     handle[kConn] = conn;
     this.inFlight++;
     this.pending.add(conn);
@@ -227,7 +269,7 @@ export class RawClientPool {
     if ((status === UV_EADDRINUSE || status === UV_EADDRNOTAVAIL) && conn.retries < MAX_BIND_RETRIES) {
       // That source port is taken (a listener on it, or a TIME_WAIT to this server): next port.
       this.close(conn);
-      this.launch(conn.retries + 1);
+      this.launch(conn.retries + 1, conn.attempt);
       return;
     }
     if (status !== 0) { this.fail(conn, errnoName(status)); return; }
@@ -237,10 +279,8 @@ export class RawClientPool {
     h.useUserBuffer(this.slab); // once per handle: a second call adds a second listener
     let err = h.readStart();
     if (err === 0) {
-      const { host, port, path } = this.options;
-      const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
       // Latin1 strings are copied by the binding, so the shared req only needs replacing if the write went async.
-      err = h.writeLatin1String(this.writeReq, buildClientRequest({ host: hostHeader, path: path ?? '/', key: conn.key, extensions: this.options.extensions }));
+      err = h.writeLatin1String(this.writeReq, this.shared?.request ?? this.request(conn.key));
       if (err === 0 && this.raw.state[this.raw.kAsync] !== 0) this.writeReq = new this.raw.WriteWrap();
     }
     if (err !== 0) this.fail(conn, errnoName(err));
@@ -264,8 +304,16 @@ export class RawClientPool {
       else if (conn.head === null) conn.head = Buffer.from(this.slab.subarray(0, nread));
       return;
     }
-    const result = validateServerResponse(buf, 0, headEnd, { key: conn.key, extensions: this.options.extensions });
-    if (!result.ok) { this.fail(conn, result.error.kind); return; }
+    const shared = this.shared;
+    if (shared !== null) {
+      // A 101 carrying the accept value of the key sent; both are searched natively.
+      if (buf.compare(STATUS_101, 0, STATUS_101.length, 0, STATUS_101.length) !== 0) { this.fail(conn, `status ${buf.toString('latin1', 9, 12)}`); return; }
+      const at = buf.indexOf(shared.accept, STATUS_101.length);
+      if (at < 0 || at + shared.accept.length > headEnd) { this.fail(conn, 'InvalidAccept'); return; }
+    } else {
+      const result = validateServerResponse(buf, 0, headEnd, { key: conn.key, extensions: this.options.extensions });
+      if (!result.ok) { this.fail(conn, result.error.kind); return; }
+    }
     this.pending.delete(conn);
     this.inFlight--;
     conn.phase = Phase.Open;
@@ -288,9 +336,15 @@ export class RawClientPool {
   private fail(conn: RawConnection, reason: string): void {
     if (conn.phase === Phase.Open || conn.phase === Phase.Closed) return;
     this.close(conn);
-    this.failed++;
     const batch = this.batch;
-    if (batch !== null) { batch.failed++; batch.errors[reason] = (batch.errors[reason] ?? 0) + 1; }
+    if (batch !== null) batch.errors[reason] = (batch.errors[reason] ?? 0) + 1;
+    if (batch !== null && !this.stopped && conn.attempt < (this.options.maxRetries ?? 0) && reason !== 'SourcesExhausted') {
+      batch.retried++;
+      this.launch(0, conn.attempt + 1);
+      return;
+    }
+    this.failed++;
+    if (batch !== null) batch.failed++;
     queueMicrotask(() => this.pump());
   }
 
@@ -315,6 +369,6 @@ export class RawClientPool {
     const batch = this.batch;
     if (batch === null || batch.remaining > 0 || this.inFlight > 0) return;
     this.batch = null;
-    batch.done({ opened: batch.opened, failed: batch.failed, elapsedMs: performance.now() - batch.t0, errors: batch.errors });
+    batch.done({ opened: batch.opened, failed: batch.failed, retried: batch.retried, elapsedMs: performance.now() - batch.t0, errors: batch.errors });
   }
 }

@@ -1,20 +1,26 @@
 /**
  * The server side of bench/million.ts: a lightws cluster (handle transport,
  * echo, heartbeats on). Run as the primary it prints one JSON line
- * {"type":"ready","port","pids"} and answers stdin lines with JSON lines:
+ * {"type":"ready","port","pids","mode","workerFlags"} and answers stdin lines with JSON lines:
  * 'stats' → {"type":"stats", ...ClusterStats}, 'pids' → {"type":"pids","pids"},
- * 'close' → {"type":"closed","closed","terminated","ms"} (then exits).
+ * 'close <ms>' → {"type":"closed","closed","terminated","ms"} (then exits): every
+ * connection gets 1001 and up to <ms> to finish its closing handshake. A worker sent
+ * SIGUSR2 prints {"type":"heap",...} after a forced GC (heap-on-signal.ts).
  * Re-executed by startCluster, the same script is each worker.
  *
- *   node dist/bench/servers/million-cluster.js --workers 53 --ping-interval 30000 --idle-timeout 75000 [--fill 19500]
+ *   node dist/bench/servers/million-cluster.js --workers 53 --ping-interval 30000 --idle-timeout 75000
+ *        [--fill 19500] [--reuse-port auto|on|off] [--worker-flags "--max-semi-space-size=1"]
  *
  * --fill: a worker that holds this many connections stops accepting (closes
- * its copy of the listening socket; the others keep theirs). The kernel
- * spreads accepts over workers sharing one socket very unevenly (100k over 7
- * workers: 6.7k..19.9k, the busiest at the open-files cap answering 503 and
- * still winning the accept races), so without this the last connections of
- * a run that fills every worker only get in after many retries, if at all.
- * 0 = never stop. The workers' capacity (workers × fill) must cover N.
+ * its listening socket, or its copy of the shared one). With one socket
+ * shared by every worker (Node 20) the kernel spreads accepts very unevenly
+ * (100k over 7 workers: 6.7k..19.9k, the busiest at the open-files cap
+ * answering 503 and still winning the accept races); with SO_REUSEPORT it
+ * spreads them by hash, evenly, and this is only a guard. 0 = never stop.
+ * The workers' capacity (workers × fill) must cover N.
+ *
+ * --worker-flags: Node flags for the workers (default: startCluster's, the
+ * primary's plus --max-semi-space-size=1; none for ws).
  *
  * --kind ws: the same for `ws` under node:cluster (round-robin: the primary
  * accepts and hands each connection to a worker), echo, and the usual ws
@@ -24,8 +30,8 @@ import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { WebSocket } from 'ws';
-import { createServer, startCluster } from '../../src/index.js';
 import { exitWithParent } from '../lib/ipc.js';
+import { reportHeapOnSignal } from './heap-on-signal.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,21 +40,30 @@ const { values } = parseArgs({
     'idle-timeout': { type: 'string', default: '0' },
     fill: { type: 'string', default: '19500' },
     kind: { type: 'string', default: 'lightws' },
+    'reuse-port': { type: 'string', default: 'auto' },
+    'worker-flags': { type: 'string' },
   },
 });
+const workerFlags = values['worker-flags'] === undefined ? undefined : values['worker-flags'].split(' ').filter((f) => f !== '');
 const ping = Number(values['ping-interval']);
 const idle = Number(values['idle-timeout']) || (ping > 0 ? ping * 2 + 15_000 : 0);
 /** One JSON line on stdout, to the orchestrator. */
 const reply = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 async function runLightws(): Promise<void> {
+  // Loaded here only, as ws is in runWs: neither system's workers carry the other in their fixed memory.
+  const { createServer, startCluster } = await import('../../src/index.js');
   const fill = Number(values.fill);
   const exits: unknown[] = [];
   let full = false;
+  const reusePort = values['reuse-port'] === 'auto' ? undefined : values['reuse-port'] === 'on';
   const node = await startCluster(
-    { workers: Number(values.workers), port: 0, host: '127.0.0.1', restartDelayMs: 0, onWorkerExit: (info) => void exits.push(info) },
+    { workers: Number(values.workers), port: 0, host: '127.0.0.1', restartDelayMs: 0, onWorkerExit: (info) => void exits.push(info),
+      ...(reusePort === undefined ? {} : { reusePort }), ...(workerFlags === undefined ? {} : { execArgv: workerFlags }) },
     () => {
+      reportHeapOnSignal();
       const server = createServer({
-        logLevel: 'silent', transport: 'handle', pingIntervalMs: ping, idleTimeoutMs: idle,
+        // closeTimeoutMs: the shutdown of a million waits for every closing handshake (the 'close' command bounds it).
+        logLevel: 'silent', transport: 'handle', pingIntervalMs: ping, idleTimeoutMs: idle, closeTimeoutMs: 600_000,
         message: (conn, data, isBinary) => void conn.send(data, isBinary),
         open: () => {
           if (fill > 0 && !full && server.connections >= fill) {
@@ -61,14 +76,14 @@ async function runLightws(): Promise<void> {
     },
   );
   if (node.role === 'primary') {
-    reply({ type: 'ready', port: node.address.port, pids: node.pids() });
+    reply({ type: 'ready', port: node.address.port, pids: node.pids(), mode: node.reusePort ? 'SO_REUSEPORT' : 'shared socket', workerFlags: workerFlags ?? 'default' });
     process.on('SIGINT', () => {});
     let closing = false;
-    const close = (): void => {
+    const close = (timeoutMs = 5000): void => {
       if (closing) return;
       closing = true;
       const t0 = performance.now();
-      void node.close({ timeoutMs: 5000 }).then((result) => {
+      void node.close({ timeoutMs }).then((result) => {
         reply({ type: 'closed', ...result, ms: performance.now() - t0 });
         process.exit(0);
       });
@@ -76,18 +91,18 @@ async function runLightws(): Promise<void> {
     createInterface({ input: process.stdin }).on('line', (line) => {
       if (line === 'stats') void node.stats().then((stats) => reply({ type: 'stats', ...stats, exits }));
       else if (line === 'pids') reply({ type: 'pids', pids: node.pids() });
-      else if (line === 'close') close();
-    }).on('close', close); // the orchestrator went away
+      else if (line.startsWith('close')) close(Number(line.split(' ')[1] ?? 5000));
+    }).on('close', () => close()); // the orchestrator went away
   }
 }
 
 
-type WsMessage = { ws: 'listening'; port: number } | { ws: 'stats'; id: number; stats?: Record<string, number> } | { ws: 'close'; id: number; result?: { closed: number } };
+type WsMessage = { ws: 'listening'; port: number } | { ws: 'stats'; id: number; stats?: Record<string, number> } | { ws: 'close'; id: number; timeoutMs?: number; result?: { closed: number; terminated: number } };
 
 async function runWs(): Promise<void> {
   if (cluster.isWorker) {
-    // Loaded here only: lightws workers should not carry ws in their memory.
     const { WebSocketServer } = await import('ws');
+    reportHeapOnSignal();
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', backlog: 511, perMessageDeflate: false, clientTracking: true });
     const alive = new WeakSet<WebSocket>();
     let pingsSent = 0, idleTimeouts = 0, opened = 0, messagesIn = 0;
@@ -115,16 +130,18 @@ async function runWs(): Promise<void> {
       if (m.ws === 'stats') {
         process.send!({ ws: 'stats', id: m.id, stats: { connections: wss.clients.size, handshaking: 0, opened, pingsSent, idleTimeouts, messagesIn, connectionsRefused: 0 } } satisfies WsMessage);
       } else if (m.ws === 'close') {
-        const closed = wss.clients.size;
+        const before = wss.clients.size;
         for (const ws of wss.clients) ws.close(1001);
-        const done = (): void => void process.send!({ ws: 'close', id: m.id, result: { closed } } satisfies WsMessage, () => process.exit(0));
-        const timer = setTimeout(() => { for (const ws of wss.clients) ws.terminate(); done(); }, 5000);
-        const poll = setInterval(() => { if (wss.clients.size === 0) { clearTimeout(timer); clearInterval(poll); done(); } }, 100);
+        const done = (terminated: number): void => void process.send!({ ws: 'close', id: m.id, result: { closed: before - terminated, terminated } } satisfies WsMessage, () => process.exit(0));
+        const timer = setTimeout(() => { const left = wss.clients.size; for (const ws of wss.clients) ws.terminate(); done(left); }, m.timeoutMs ?? 5000);
+        const poll = setInterval(() => { if (wss.clients.size === 0) { clearTimeout(timer); clearInterval(poll); done(0); } }, 100);
       }
     });
     return;
   }
   cluster.schedulingPolicy = cluster.SCHED_RR;
+  // ws's closing handshake waits 30 s for the peer's Close by default: that is enough here.
+  if (workerFlags !== undefined) cluster.setupPrimary({ execArgv: workerFlags });
   const workers: Worker[] = [];
   let port = 0;
   await Promise.all(Array.from({ length: Number(values.workers) }, () => new Promise<void>((resolve, reject) => {
@@ -144,16 +161,18 @@ async function runWs(): Promise<void> {
   const exits: unknown[] = [];
   let closing = false;
   for (const [i, w] of workers.entries()) w.on('exit', (code, signal) => { if (!closing) exits.push({ worker: i, code, signal }); });
-  reply({ type: 'ready', port, pids: workers.map((w) => w.process.pid) });
+  reply({ type: 'ready', port, pids: workers.map((w) => w.process.pid), mode: 'node:cluster round-robin', workerFlags: workerFlags ?? 'none' });
   process.on('SIGINT', () => {});
-  const close = (): void => {
+  const close = (timeoutMs = 5000): void => {
     if (closing) return;
     closing = true;
     const t0 = performance.now();
-    void ask((id) => ({ ws: 'close', id }), 15_000).then((all) => {
-      const closed = all.reduce((n, m) => n + ((m as { result?: { closed: number } }).result?.closed ?? 0), 0);
+    void ask((id) => ({ ws: 'close', id, timeoutMs }), timeoutMs + 10_000).then((all) => {
+      const result = (m: WsMessage): { closed: number; terminated: number } => (m as { result?: { closed: number; terminated: number } }).result ?? { closed: 0, terminated: 0 };
+      const closed = all.reduce((n, m) => n + result(m).closed, 0);
+      const terminated = all.reduce((n, m) => n + result(m).terminated, 0);
       for (const w of workers) if (w.isConnected()) w.kill();
-      reply({ type: 'closed', closed, terminated: 0, ms: performance.now() - t0 });
+      reply({ type: 'closed', closed, terminated, ms: performance.now() - t0 });
       process.exit(0);
     });
   };
@@ -166,8 +185,8 @@ async function runWs(): Promise<void> {
         reply({ type: 'stats', ...total, workers: snaps.length, connectionsPerWorker: snaps.map((s) => s.connections), restarts: 0, exits });
       });
     } else if (line === 'pids') reply({ type: 'pids', pids: workers.map((w) => w.process.pid) });
-    else if (line === 'close') close();
-  }).on('close', close);
+    else if (line.startsWith('close')) close(Number(line.split(' ')[1] ?? 5000));
+  }).on('close', () => close());
 }
 
 if (values.kind === 'ws') await runWs();

@@ -5,8 +5,9 @@ import type { Connection } from '../reactor/connection.js';
 import type { Link } from '../reactor/link.js';
 import type { Reactor } from '../reactor/reactor.js';
 import { tryWritev } from './fd-write.js';
-import { checkPort, resolveHost, type ListenAddress } from './listen-address.js';
+import type { ListenAddress } from './listen-address.js';
 import type { RawBindings, RawShutdownReq, RawTcpHandle, RawWriteReq } from './raw-bindings.js';
+import { bindServerHandle } from './server-handle.js';
 
 /** libuv's end-of-file "error" for a read. */
 const UV_EOF = -4095;
@@ -264,28 +265,4 @@ export class HandleTransport implements Link<Connection> {
     req.async = false;
     return req;
   }
-}
-
-/**
- * Binds a raw TCP server handle without listening: what `listen` starts
- * from, and the cluster primary's socket, on which only its workers listen
- * and accept.
- */
-export async function bindServerHandle(raw: RawBindings, port: number, host?: string): Promise<RawTcpHandle> {
-  checkPort(port);
-  const resolved = await resolveHost(host);
-  const handle = new raw.TCP(raw.SERVER);
-  let err: number;
-  if (resolved === undefined) {
-    // All interfaces: dual-stack IPv6 if the machine has it, else IPv4 (as net.Server does).
-    err = handle.bind6('::', port, 0);
-    if (err !== 0) err = handle.bind('0.0.0.0', port);
-  } else {
-    err = resolved.family === 6 ? handle.bind6(resolved.address, port, 0) : handle.bind(resolved.address, port);
-  }
-  if (err !== 0) {
-    handle.close();
-    throw uvError(err, 'bind', `${resolved?.address ?? (host || '::')}:${port}`);
-  }
-  return handle;
 }

@@ -8,7 +8,8 @@
 
 /** A libuv TCP handle as `tcp_wrap` exposes it (the subset we use). */
 export interface RawTcpHandle {
-  bind(address: string, port: number): number;
+  /** `flags`: UV_TCP_REUSEPORT where Node passes it on (see server-handle.ts); Node 20 ignores it. */
+  bind(address: string, port: number, flags?: number): number;
   bind6(address: string, port: number, flags: number): number;
   listen(backlog: number): number;
   getsockname(out: Record<string, unknown>): number;
@@ -58,6 +59,8 @@ export interface RawBindings {
   readonly TCPConnectWrap: new () => RawConnectReq;
   readonly SERVER: number;
   readonly SOCKET: number;
+  /** libuv's UV_TCP_REUSEPORT bind flag, where tcp_wrap exposes it (Node 22.12+, 23.1+). */
+  readonly REUSEPORT: number | undefined;
   /** Shared Int32Array through which stream_wrap reports a read's length and a write's result. */
   readonly streamBaseState: Int32Array;
   readonly kReadBytesOrError: number;
@@ -151,6 +154,7 @@ export function checkRawBindings(tcpWrap: Record<string, any>, streamWrap: Recor
     ok: true,
     bindings: {
       TCP, TCPConnectWrap, WriteWrap, ShutdownWrap, SERVER: constants.SERVER, SOCKET: constants.SOCKET,
+      REUSEPORT: isNumber(constants.UV_TCP_REUSEPORT) ? constants.UV_TCP_REUSEPORT : undefined,
       streamBaseState, kReadBytesOrError, kLastWriteWasAsync,
     },
   };

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import net from 'node:net';
-import tls from 'node:tls';
+import type tlsModule from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClientRequest } from '../reactor/client-request.js';
@@ -10,6 +11,14 @@ import { checkParsedUpgradeRequest } from '../protocol/upgrade-request.js';
 import { ServerRequest } from '../reactor/server-request.js';
 import { tryWritev } from './fd-write.js';
 import { checkPort, type ListenAddress } from './listen-address.js';
+
+/**
+ * node:tls, loaded on first use: it pulls in the TLS and crypto stack, ~1.1 MB
+ * per process, which a plain server or a cluster worker on the handle
+ * transport (53 of them at a million connections) never needs.
+ */
+let tlsLoaded: typeof tlsModule | undefined;
+const tls = (): typeof tlsModule => (tlsLoaded ??= createRequire(import.meta.url)('node:tls') as typeof tlsModule);
 
 const kConn = Symbol('lightws.connection');
 type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: Connection };
@@ -58,12 +67,12 @@ export class SocketTransport implements Link<Connection> {
   }
 
   /** Listens with net, or tls when `tlsOptions` is given. */
-  async listen(port: number, host?: string, tlsOptions?: tls.TlsOptions, backlog = 511): Promise<ListenAddress> {
+  async listen(port: number, host?: string, tlsOptions?: tlsModule.TlsOptions, backlog = 511): Promise<ListenAddress> {
     checkPort(port);
     checkNetPermission('listen');
     const onSocket = (socket: net.Socket): void => this.adoptSocket(socket);
     const server = tlsOptions
-      ? tls.createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
+      ? tls().createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
       : net.createServer({ allowHalfOpen: true, noDelay: this.reactor.options.noDelay }, onSocket);
     if (tlsOptions) {
       server.on('tlsClientError', (error: Error) => this.reactor.reporter.log('info', `TLS handshake failed: ${error.message}`));
@@ -125,8 +134,9 @@ export class SocketTransport implements Link<Connection> {
    * encrypted), not a Duplex that is not a net.Socket: those copy.
    */
   tryWrite(conn: Connection, header: Buffer, payload: Uint8Array): number {
-    const socket = conn.handle as net.Socket & { _handle?: { fd?: unknown; writeQueueSize?: unknown } | null };
-    if (socket instanceof tls.TLSSocket || !(socket instanceof net.Socket) || socket.writableLength !== 0 || socket.destroyed || !socket.writable) return 0;
+    const socket = conn.handle as net.Socket & { encrypted?: unknown; _handle?: { fd?: unknown; writeQueueSize?: unknown } | null };
+    // A TLSSocket says so by `encrypted` (always true on one): no need to load node:tls to ask instanceof.
+    if (socket.encrypted === true || !(socket instanceof net.Socket) || socket.writableLength !== 0 || socket.destroyed || !socket.writable) return 0;
     const handle = socket._handle;
     const fd = handle?.fd;
     if (typeof fd !== 'number' || fd < 0 || handle!.writeQueueSize !== 0) return 0;
@@ -165,7 +175,7 @@ export class SocketTransport implements Link<Connection> {
     port: number,
     localAddress: string | undefined,
     localPort: number | undefined,
-    tlsOptions: tls.ConnectionOptions | undefined,
+    tlsOptions: tlsModule.ConnectionOptions | undefined,
     request: ClientRequest,
     failed: (error: Error) => void,
     track: (conn: Connection) => void,
@@ -177,7 +187,7 @@ export class SocketTransport implements Link<Connection> {
       return;
     }
     const socket = tlsOptions
-      ? tls.connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) })
+      ? tls().connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) })
       : net.connect({ host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) });
     const onConnectError = (error: Error): void => failed(error);
     socket.once('error', onConnectError);

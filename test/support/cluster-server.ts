@@ -1,19 +1,22 @@
 /**
- * A cluster echo server for the cluster tests: argv = workers. The primary
- * prints {"port","pids"} and answers stdin lines: 'stats' → ClusterStats,
- * 'pids' → {"pids"}, 'close' → CloseResult (then exits). Workers print nothing.
+ * A cluster echo server for the cluster tests: argv = workers, then
+ * optionally a JSON object of ClusterOptions to add (reusePort, execArgv).
+ * The primary prints {"port","pids","reusePort"} and answers stdin lines:
+ * 'stats' → ClusterStats, 'pids' → {"pids"}, 'close' → CloseResult (then
+ * exits). Workers print nothing.
  */
 import { createInterface } from 'node:readline';
-import { createServer, startCluster } from '../../src/index.js';
+import { createServer, startCluster, type ClusterOptions } from '../../src/index.js';
 
 const exits: unknown[] = [];
+const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<ClusterOptions>;
 const node = await startCluster(
-  { workers: Number(process.argv[2] ?? 3), port: 0, host: '127.0.0.1', restartDelayMs: 200, onWorkerExit: (info) => void exits.push(info) },
+  { workers: Number(process.argv[2] ?? 3), port: 0, host: '127.0.0.1', restartDelayMs: 200, onWorkerExit: (info) => void exits.push(info), ...extra },
   () => createServer({ logLevel: 'silent', transport: 'handle', message: (conn, data, isBinary) => void conn.send(data, isBinary) }),
 );
 if (node.role === 'primary') {
   const reply = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
-  reply({ port: node.address.port, pids: node.pids() });
+  reply({ port: node.address.port, pids: node.pids(), reusePort: node.reusePort });
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line === 'stats') void node.stats().then((stats) => reply({ ...stats, exits }));
     else if (line === 'pids') reply({ pids: node.pids() });
