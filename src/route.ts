@@ -1,6 +1,6 @@
 import { pickHandlers } from './handler-options.js';
-import type { DataUpgradeDecision, HandshakeRequest } from './reactor/handlers.js';
-import type { RouteHandlers, RouteSpec } from './reactor/route-spec.js';
+import type { DataUpgradeDecision, HandshakeRequest } from './api/handlers.js';
+import type { RouteHandlers, RouteSpec } from './api/route-spec.js';
 
 /** A path pattern and its handlers, for `createServer({ routes: [...] })`; made by `route()`, which types the handlers. */
 export interface Route extends RouteSpec {}

@@ -26,7 +26,7 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { acceptKey, generateKey } from '../../src/protocol/accept-key.js';
-import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
+import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-upgrade.js';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { loadRawBindings, type RawTcpHandle, type RawWriteReq } from '../../src/transport/raw-bindings.js';
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { HttpRequest, HttpResponse } from '../reactor/request-handler.js';
+import type { HttpRequest, HttpResponse } from '../api/request-handler.js';
 import { route } from '../route.js';
 import { createServer, type Server, type ServerSettings } from '../server.js';
 

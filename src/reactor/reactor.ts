@@ -6,34 +6,35 @@ import { buildErrorResponse } from '../protocol/http-response.js';
 import { MaskKeySource } from '../protocol/mask-key.js';
 import { Opcode } from '../protocol/opcode.js';
 import type { ReceiverConfig } from '../protocol/receiver.js';
-import { ClientHandshake } from './client-handshake.js';
-import { Compression } from './compression.js';
-import type { ClientRequest } from './client-request.js';
-import { State } from './connection-state.js';
-import { Connection, type ConnectionOps } from './connection.js';
-import { FlowControl } from './flow-control.js';
-import type { Handlers } from './handlers.js';
-import { HttpExchange } from './http-exchange.js';
-import { Inbound } from './inbound.js';
-import { Lifecycle } from './lifecycle.js';
-import type { Link } from './link.js';
-import { renderMetrics } from './metrics.js';
-import { OpenConnections } from './open-connections.js';
-import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
-import { ConnectionRegistry } from './registry.js';
-import { Reporter } from './reporter.js';
-import type { RouteTable } from './route-table.js';
-import { byteLengthOf, SendResult, type SendData } from './send-result.js';
-import { ServerHandshake, type RefusedRequest } from './server-handshake.js';
-import type { ServerRequest } from './server-request.js';
-import type { StatsSnapshot } from './stats-snapshot.js';
-import { drainAndEnd } from './shutdown.js';
-import { ReactorStats } from './stats.js';
-import { Timeouts } from './timeouts.js';
-import { ticks, TimerWheel } from './timer-wheel.js';
-import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from './topic-bridge.js';
-import { Topics } from './topics.js';
-import { Writer, type Receivers } from './writer.js';
+import { ClientHandshake } from './handshake/client-handshake.js';
+import { Compression } from './extensions/deflate-extension.js';
+import type { ClientRequest } from '../api/client-request.js';
+import { State } from './connection/connection-state.js';
+import { ConnectionRecord, type ConnectionOps } from './connection/connection-record.js';
+import { FlowControl } from './write/flow-control.js';
+import type { Handlers } from '../api/handlers.js';
+import { HttpExchange } from './http/http-exchange.js';
+import { Inbound } from './read/inbound.js';
+import { Lifecycle } from './lifecycle/lifecycle.js';
+import type { Link } from './connection/link.js';
+import { renderMetrics } from './observe/metrics.js';
+import { OpenConnections } from './connection/open-connections.js';
+import type { EndpointOptions } from '../api/options.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { ConnectionRegistry } from './connection/registry.js';
+import { Reporter } from './observe/reporter.js';
+import type { RouteTable } from './http/route-table.js';
+import { byteLengthOf, SendResult, type SendData } from '../api/send-result.js';
+import { ServerHandshake, type RefusedRequest } from './handshake/server-handshake.js';
+import type { ServerRequest } from './handshake/server-request.js';
+import type { StatsSnapshot } from '../api/stats-snapshot.js';
+import { drainAndEnd } from './lifecycle/shutdown.js';
+import { ReactorStats } from './observe/stats.js';
+import { Timeouts } from './lifecycle/timeouts.js';
+import { ticks, TimerWheel } from './lifecycle/timer-wheel.js';
+import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from '../api/topic-bridge.js';
+import { Topics } from './topics/topics.js';
+import { Writer, type Receivers } from './write/writer.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Frames a connection can be sent from the public API: open, and no Close sent or received. */
@@ -66,7 +67,7 @@ export class Reactor implements ConnectionOps {
   private readonly registry = new ConnectionRegistry();
   /** The open connections, as `server.clients`. */
   readonly openConnections = new OpenConnections(this.registry, this.stats);
-  private readonly wheel: TimerWheel<Connection>;
+  private readonly wheel: TimerWheel<ConnectionRecord>;
   private readonly timeouts: Timeouts;
   private readonly flow: FlowControl;
   private readonly inbound: Inbound;
@@ -105,7 +106,7 @@ export class Reactor implements ConnectionOps {
       { maxBufferedBytes: o.maxBufferedBytes, congestedBytes: Math.max(1, o.maxBufferedBytes >>> 2) },
       role === 'client' ? new MaskKeySource() : null,
     );
-    this.wheel = new TimerWheel<Connection>(64, (conn) => this.timeouts.expired(conn));
+    this.wheel = new TimerWheel<ConnectionRecord>(64, (conn) => this.timeouts.expired(conn));
     const engine = o.deflate === 'off' ? null : deflateEngine(o);
     this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs), role, engine);
     if (engine !== null) this.compression = new Compression(engine, o.deflateThreshold, role, this.pool, this.writer, this.lifecycle);
@@ -133,8 +134,8 @@ export class Reactor implements ConnectionOps {
   }
 
   /** A connection class for one transport: the reactor and link sit on its prototype, not on each connection. */
-  connectionClass(link: Link<Connection>): new (handle: unknown) => Connection {
-    const Bound = class extends Connection {
+  connectionClass(link: Link<ConnectionRecord>): new (handle: unknown) => ConnectionRecord {
+    const Bound = class extends ConnectionRecord {
       constructor(handle: unknown) {
         super(handle, undefined);
       }
@@ -166,20 +167,20 @@ export class Reactor implements ConnectionOps {
   }
 
   /** A new TCP connection: register it and give it handshakeTimeoutMs to upgrade. */
-  accept(conn: Connection): void {
+  accept(conn: ConnectionRecord): void {
     this.registry.add(conn);
     this.stats.accepted++;
     this.timeouts.handshaking(conn);
   }
 
   /** Client role: a TCP connection is up; send the upgrade request. */
-  connected(conn: Connection, request: ClientRequest): void {
+  connected(conn: ConnectionRecord, request: ClientRequest): void {
     this.accept(conn);
     (this.handshake as ClientHandshake).start(conn, request);
   }
 
   /** Bytes read into `buf[start..end)` for `conn`. */
-  onData(conn: Connection, buf: Buffer, start: number, end: number): void {
+  onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void {
     this.stats.bytesIn += end - start;
     const flags = conn.flags;
     if ((flags & State.Open) !== 0) {
@@ -202,24 +203,24 @@ export class Reactor implements ConnectionOps {
    * A request node:http already parsed (handleUpgrade): decided like one read
    * from the socket; `head` is what followed it; `opened` is told when it opens.
    */
-  upgradeParsed(conn: Connection, request: ServerRequest, head: Buffer, opened: ((conn: Connection) => void) | undefined): void {
+  upgradeParsed(conn: ConnectionRecord, request: ServerRequest, head: Buffer, opened: ((conn: ConnectionRecord) => void) | undefined): void {
     (this.handshake as ServerHandshake).upgrade(conn, request, head, 0, head.length, opened);
   }
 
   /** Answers an upgrade request that was not valid (handleUpgrade's own checks), then closes. */
-  refuseUpgrade(conn: Connection, status: number, message: string, headers?: Readonly<Record<string, string>>, request?: RefusedRequest): void {
+  refuseUpgrade(conn: ConnectionRecord, status: number, message: string, headers?: Readonly<Record<string, string>>, request?: RefusedRequest): void {
     (this.handshake as ServerHandshake).refuse(conn, status, message, headers, request);
   }
 
   /** The peer closed its side (EOF, errno 0) or the read failed. */
-  onEnd(conn: Connection, errno = 0): void {
+  onEnd(conn: ConnectionRecord, errno = 0): void {
     if (errno === 0) this.lifecycle.finish(conn);
     else this.lifecycle.lost(conn, errno, 'read');
   }
 
   // ——— each connection's methods (ConnectionOps) ———
 
-  send(conn: Connection, data: SendData, isBinary: boolean): SendResult {
+  send(conn: ConnectionRecord, data: SendData, isBinary: boolean): SendResult {
     if ((conn.flags & SENDABLE) !== State.Open) return SendResult.Dropped;
     this.stats.messagesOut++;
     if (this.reporter.debug) this.logOut(conn, isBinary ? 'binary' : 'text', data);
@@ -231,34 +232,34 @@ export class Reactor implements ConnectionOps {
     return this.writer.writeFrame(conn, opcode, data);
   }
 
-  sendControl(conn: Connection, opcode: number, data: SendData = EMPTY): SendResult {
+  sendControl(conn: ConnectionRecord, opcode: number, data: SendData = EMPTY): SendResult {
     if ((conn.flags & SENDABLE) !== State.Open) return SendResult.Dropped;
     if (byteLengthOf(data) > 125) throw new RangeError('a control frame carries at most 125 bytes (RFC 6455 §5.5)');
     if (this.reporter.debug) this.logOut(conn, opcode === Opcode.Ping ? 'ping' : 'pong', data);
     return this.writer.writeFrame(conn, opcode, data);
   }
 
-  close(conn: Connection, code?: number, reason?: string): void {
+  close(conn: ConnectionRecord, code?: number, reason?: string): void {
     this.lifecycle.close(conn, code, reason);
   }
 
-  terminate(conn: Connection): void {
+  terminate(conn: ConnectionRecord): void {
     this.lifecycle.terminate(conn);
   }
 
-  subscribe(conn: Connection, topic: string): void {
+  subscribe(conn: ConnectionRecord, topic: string): void {
     this.topics.subscribe(conn, topic);
   }
 
-  unsubscribe(conn: Connection, topic: string): void {
+  unsubscribe(conn: ConnectionRecord, topic: string): void {
     this.topics.unsubscribe(conn, topic);
   }
 
-  pause(conn: Connection): void {
+  pause(conn: ConnectionRecord): void {
     this.flow.pause(conn);
   }
 
-  resume(conn: Connection): void {
+  resume(conn: ConnectionRecord): void {
     this.flow.resume(conn);
   }
 
@@ -274,7 +275,7 @@ export class Reactor implements ConnectionOps {
    * then hands the publish to the bridge, if any. Returns how many local
    * subscribers it went to.
    */
-  publish(topic: string, data: SendData, isBinary: boolean, except: Connection | null = null): number {
+  publish(topic: string, data: SendData, isBinary: boolean, except: ConnectionRecord | null = null): number {
     if (typeof topic !== 'string') throw new TypeError('topic must be a string');
     const subscribers = this.topics.get(topic);
     const count = subscribers === undefined ? 0 : this.writeToAll(subscribers, data, isBinary, except);
@@ -346,7 +347,7 @@ export class Reactor implements ConnectionOps {
     return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS }, this.compression?.engine ?? null);
   }
 
-  private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: Connection | null = null): number {
+  private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: ConnectionRecord | null = null): number {
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
     const count = this.compression === null ? this.writer.writeToMany(receivers, opcode, data, except) : this.compression.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
     this.stats.messagesOut += count;
@@ -354,7 +355,7 @@ export class Reactor implements ConnectionOps {
     return count;
   }
 
-  private logOut(conn: Connection, kind: string, data: SendData): void {
+  private logOut(conn: ConnectionRecord, kind: string, data: SendData): void {
     this.reporter.log('debug', `out ${kind} ${byteLengthOf(data)} B to ${conn.remoteAddress}`);
   }
 }

@@ -1,5 +1,5 @@
 import { isValidUtf8 } from '../protocol/utf8.js';
-import { bytesOf, type SendData } from '../reactor/send-result.js';
+import { bytesOf, type SendData } from '../api/send-result.js';
 
 /**
  * The wire format between servers, one Redis message per publish:

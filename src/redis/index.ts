@@ -7,7 +7,7 @@
  *   const topics = redisTopics(server, { publisher: createClient({ url }) });
  */
 import { randomBytes } from 'node:crypto';
-import type { RemoteStats } from '../reactor/topic-bridge.js';
+import type { RemoteStats } from '../api/topic-bridge.js';
 import type { Server } from '../server.js';
 import { linkOf, type RedisClient, type RedisLink } from './clients.js';
 import { OriginId } from './envelope.js';

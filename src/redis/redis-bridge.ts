@@ -1,5 +1,5 @@
-import type { BridgeHost, RemoteStats, TopicBridge } from '../reactor/topic-bridge.js';
-import type { SendData } from '../reactor/send-result.js';
+import type { BridgeHost, RemoteStats, TopicBridge } from '../api/topic-bridge.js';
+import type { SendData } from '../api/send-result.js';
 import type { RedisLink } from './clients.js';
 import { encodeEnvelope, HEADER_BYTES as HEADER, openEnvelope, type OriginId } from './envelope.js';
 import { Outbox } from './outbox.js';

@@ -1,8 +1,8 @@
 import { isIPv6 } from 'node:net';
-import type { ClientRequest } from '../reactor/client-request.js';
-import { errnoName, uvError } from '../reactor/errno.js';
-import type { Connection } from '../reactor/connection.js';
-import type { Link } from '../reactor/link.js';
+import type { ClientRequest } from '../api/client-request.js';
+import { errnoName, uvError } from '../reactor/connection/errno.js';
+import type { ConnectionRecord } from '../reactor/connection/connection-record.js';
+import type { Link } from '../reactor/connection/link.js';
 import type { Reactor } from '../reactor/reactor.js';
 import { tryWritev } from './fd-write.js';
 import type { ListenAddress } from './listen-address.js';
@@ -20,7 +20,7 @@ const UV_EOF = -4095;
  */
 let kConn: symbol = Symbol('lightws.connection');
 let ownerSlotChecked = false;
-type OwnedHandle = RawTcpHandle & Record<symbol, Connection | undefined>;
+type OwnedHandle = RawTcpHandle & Record<symbol, ConnectionRecord | undefined>;
 
 function useOwnerSlot(handle: RawTcpHandle): void {
   ownerSlotChecked = true;
@@ -38,9 +38,9 @@ function useOwnerSlot(handle: RawTcpHandle): void {
  * the request can be used again; only a write that goes async keeps its
  * request, and a fresh one takes its place.
  */
-export class HandleTransport implements Link<Connection> {
+export class HandleTransport implements Link<ConnectionRecord> {
   readonly name = 'handle';
-  private readonly Conn: new (handle: unknown) => Connection;
+  private readonly Conn: new (handle: unknown) => ConnectionRecord;
   private readonly server: RawTcpHandle[] = [];
   private req: RawWriteReq;
   private readonly onRead: (this: OwnedHandle) => void;
@@ -121,7 +121,7 @@ export class HandleTransport implements Link<Connection> {
     for (const handle of this.server.splice(0)) handle.close();
   }
 
-  write(conn: Connection, buf: Buffer, length: number): number {
+  write(conn: ConnectionRecord, buf: Buffer, length: number): number {
     const handle = conn.handle as RawTcpHandle;
     const req = this.req;
     req.handle = handle;
@@ -138,7 +138,7 @@ export class HandleTransport implements Link<Connection> {
     return Math.max(1, handle.writeQueueSize);
   }
 
-  tryWrite(conn: Connection, header: Buffer, payload: Uint8Array): number {
+  tryWrite(conn: ConnectionRecord, header: Buffer, payload: Uint8Array): number {
     const handle = conn.handle as RawTcpHandle;
     // Behind a write libuv still holds (a 503, a Close racing), a direct one would overtake it.
     if (handle.writeQueueSize !== 0) return 0;
@@ -146,15 +146,15 @@ export class HandleTransport implements Link<Connection> {
     return fd < 0 ? 0 : tryWritev(fd, header, payload);
   }
 
-  pause(conn: Connection): void {
+  pause(conn: ConnectionRecord): void {
     (conn.handle as RawTcpHandle).readStop();
   }
 
-  resume(conn: Connection): void {
+  resume(conn: ConnectionRecord): void {
     (conn.handle as RawTcpHandle).readStart();
   }
 
-  shutdown(conn: Connection): void {
+  shutdown(conn: ConnectionRecord): void {
     const handle = conn.handle as RawTcpHandle;
     const req: RawShutdownReq = new this.raw.ShutdownWrap();
     req.handle = handle;
@@ -163,11 +163,11 @@ export class HandleTransport implements Link<Connection> {
     if (err !== 0) this.reactor.onEnd(conn, err); // not connected any more: nothing to wait for
   }
 
-  destroy(conn: Connection): void {
+  destroy(conn: ConnectionRecord): void {
     (conn.handle as RawTcpHandle).close();
   }
 
-  remoteAddress(conn: Connection): string {
+  remoteAddress(conn: ConnectionRecord): string {
     const out: Record<string, unknown> = {};
     if ((conn.handle as RawTcpHandle).getpeername(out) !== 0) return 'unknown';
     return out.family === 'IPv6' ? `[${String(out.address)}]:${String(out.port)}` : `${String(out.address)}:${String(out.port)}`;
@@ -211,7 +211,7 @@ export class HandleTransport implements Link<Connection> {
     localPort: number | undefined,
     request: ClientRequest,
     failed: (error: Error) => void,
-    track: (conn: Connection) => void,
+    track: (conn: ConnectionRecord) => void,
   ): void {
     const handle = new this.raw.TCP(this.raw.SOCKET);
     let err = 0;
@@ -243,7 +243,7 @@ export class HandleTransport implements Link<Connection> {
   }
 
   /** Makes a connected handle a connection: options, owner slot, the shared slab, reading. */
-  private attach(handle: RawTcpHandle): Connection | undefined {
+  private attach(handle: RawTcpHandle): ConnectionRecord | undefined {
     const options = this.reactor.options;
     if (options.noDelay) handle.setNoDelay(true);
     if (options.keepAliveMs > 0) handle.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));

@@ -1,4 +1,4 @@
-import { uvError } from '../reactor/errno.js';
+import { uvError } from '../reactor/connection/errno.js';
 import { checkPort, resolveHost } from './listen-address.js';
 import type { RawBindings, RawTcpHandle } from './raw-bindings.js';
 

@@ -3,12 +3,12 @@ import net from 'node:net';
 import type tlsModule from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ClientRequest } from '../reactor/client-request.js';
-import type { Connection } from '../reactor/connection.js';
-import type { Link } from '../reactor/link.js';
+import type { ClientRequest } from '../api/client-request.js';
+import type { ConnectionRecord } from '../reactor/connection/connection-record.js';
+import type { Link } from '../reactor/connection/link.js';
 import type { Reactor } from '../reactor/reactor.js';
 import { checkParsedUpgradeRequest } from '../protocol/upgrade-request.js';
-import { ServerRequest } from '../reactor/server-request.js';
+import { ServerRequest } from '../reactor/handshake/server-request.js';
 import { tryWritev } from './fd-write.js';
 import { checkPort, type ListenAddress } from './listen-address.js';
 
@@ -21,12 +21,12 @@ let tlsLoaded: typeof tlsModule | undefined;
 const tls = (): typeof tlsModule => (tlsLoaded ??= createRequire(import.meta.url)('node:tls') as typeof tlsModule);
 
 const kConn = Symbol('lightws.connection');
-type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: Connection };
+type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: ConnectionRecord };
 const EMPTY = Buffer.alloc(0);
 const EPIPE = -32;
 
 /** handleUpgrade's "it is open" callback (ws's), given the request as the caller passed it. */
-export type UpgradeOpened = (conn: Connection, request: IncomingMessage) => void;
+export type UpgradeOpened = (conn: ConnectionRecord, request: IncomingMessage) => void;
 
 /**
  * The portable transport: the public net/tls API. It carries TLS, lives
@@ -35,9 +35,9 @@ export type UpgradeOpened = (conn: Connection, request: IncomingMessage) => void
  * whose `this` is the socket; the socket's one extra property leads to its
  * connection.
  */
-export class SocketTransport implements Link<Connection> {
+export class SocketTransport implements Link<ConnectionRecord> {
   readonly name = 'socket';
-  private readonly Conn: new (handle: unknown) => Connection;
+  private readonly Conn: new (handle: unknown) => ConnectionRecord;
   private servers: net.Server[] = [];
   private readonly onData: (this: OwnedSocket, chunk: Buffer) => void;
   private readonly onEnd: (this: OwnedSocket) => void;
@@ -111,12 +111,12 @@ export class SocketTransport implements Link<Connection> {
       this.reactor.refuseUpgrade(conn, checked.status, checked.message, checked.headers, { url: request.url ?? '', origin: typeof origin === 'string' ? origin : undefined });
       return;
     }
-    const callback = opened === undefined ? undefined : (open: Connection) => opened(open, request);
+    const callback = opened === undefined ? undefined : (open: ConnectionRecord) => opened(open, request);
     checked.httpRequest = request;
     this.reactor.upgradeParsed(conn, checked, head, callback);
   }
 
-  write(conn: Connection, buf: Buffer, length: number): number {
+  write(conn: ConnectionRecord, buf: Buffer, length: number): number {
     const socket = conn.handle as net.Socket;
     if (socket.destroyed || !socket.writable) return EPIPE;
     socket.write(length === buf.length ? buf : buf.subarray(0, length));
@@ -133,7 +133,7 @@ export class SocketTransport implements Link<Connection> {
    * is written on its descriptor (fd-write.ts). Not TLS (the bytes must be
    * encrypted), not a Duplex that is not a net.Socket: those copy.
    */
-  tryWrite(conn: Connection, header: Buffer, payload: Uint8Array): number {
+  tryWrite(conn: ConnectionRecord, header: Buffer, payload: Uint8Array): number {
     const socket = conn.handle as net.Socket & { encrypted?: unknown; _handle?: { fd?: unknown; writeQueueSize?: unknown } | null };
     // A TLSSocket says so by `encrypted` (always true on one): no need to load node:tls to ask instanceof.
     if (socket.encrypted === true || !(socket instanceof net.Socket) || socket.writableLength !== 0 || socket.destroyed || !socket.writable) return 0;
@@ -143,23 +143,23 @@ export class SocketTransport implements Link<Connection> {
     return tryWritev(fd, header, payload);
   }
 
-  pause(conn: Connection): void {
+  pause(conn: ConnectionRecord): void {
     (conn.handle as net.Socket).pause();
   }
 
-  resume(conn: Connection): void {
+  resume(conn: ConnectionRecord): void {
     (conn.handle as net.Socket).resume();
   }
 
-  shutdown(conn: Connection): void {
+  shutdown(conn: ConnectionRecord): void {
     (conn.handle as net.Socket).end();
   }
 
-  destroy(conn: Connection): void {
+  destroy(conn: ConnectionRecord): void {
     (conn.handle as net.Socket).destroy();
   }
 
-  remoteAddress(conn: Connection): string {
+  remoteAddress(conn: ConnectionRecord): string {
     const socket = conn.handle as net.Socket;
     const address = socket.remoteAddress;
     if (address === undefined) return 'unknown';
@@ -178,7 +178,7 @@ export class SocketTransport implements Link<Connection> {
     tlsOptions: tlsModule.ConnectionOptions | undefined,
     request: ClientRequest,
     failed: (error: Error) => void,
-    track: (conn: Connection) => void,
+    track: (conn: ConnectionRecord) => void,
   ): void {
     try {
       checkNetPermission('connect');
@@ -204,7 +204,7 @@ export class SocketTransport implements Link<Connection> {
     if (conn !== undefined && this.reactor.options.keepAliveMs > 0) socket.setKeepAlive(true, this.reactor.options.keepAliveMs);
   }
 
-  private adopt(socket: OwnedSocket): Connection | undefined {
+  private adopt(socket: OwnedSocket): ConnectionRecord | undefined {
     if (socket.destroyed) return undefined;
     if (!this.reactor.admit()) {
       socket.on('error', this.onError); // the peer may reset before our 503 is out
@@ -217,7 +217,7 @@ export class SocketTransport implements Link<Connection> {
   }
 
   /** Makes a connected socket a connection: shared listeners, the owner property. */
-  private attach(socket: OwnedSocket): Connection {
+  private attach(socket: OwnedSocket): ConnectionRecord {
     const conn = new this.Conn(socket);
     socket[kConn] = conn;
     if (this.reactor.options.noDelay) socket.setNoDelay?.(true);

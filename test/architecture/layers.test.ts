@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const src = fileURLToPath(new URL('../../../src/', import.meta.url));
 
 /** Lower layers never import higher ones (docs/architecture.md). */
-const RANK: Record<string, number> = { protocol: 0, pool: 1, compression: 2, reactor: 3, transport: 4, '': 5 };
+const RANK: Record<string, number> = { protocol: 0, pool: 1, compression: 2, api: 3, reactor: 4, transport: 5, '': 6 };
 
 function layerOf(path: string): string {
   const first = path.split('/')[0]!;

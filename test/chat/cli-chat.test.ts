@@ -8,8 +8,8 @@ import { createClient } from '../../src/index.js';
 import { parseExposition } from '../support/prometheus-parser.js';
 import { until } from '../support/servers.js';
 
-// dist/test/chat → dist/src/cli.js; the page's files as shipped, next to it.
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+// dist/test/chat → dist/src/cli/main.js; the page's files as shipped, next to it.
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PUBLIC = fileURLToPath(new URL('../../src/chat/public/', import.meta.url));
 
 interface Running { child: ChildProcess; line: string; port: number; exited: Promise<number | null> }

@@ -7,8 +7,8 @@ import WebSocket from 'ws';
 import { TRANSPORTS } from '../support/servers.js';
 
 const run = promisify(execFile);
-// dist/test/cli → dist/src/cli.js
-const CLI = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+// dist/test/cli → dist/src/cli/main.js
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /** Runs the CLI to its end; never rejects, so the exit code can be asserted. */
 async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { ClusterTopicBridge, TopicRelay, type RelayMessage } from '../../src/cluster-bridge.js';
-import type { SendData } from '../../src/reactor/send-result.js';
-import type { BridgeHost } from '../../src/reactor/topic-bridge.js';
+import { ClusterTopicBridge, TopicRelay, type RelayMessage } from '../../src/cluster/cluster-bridge.js';
+import type { SendData } from '../../src/api/send-result.js';
+import type { BridgeHost } from '../../src/api/topic-bridge.js';
 
 /**
  * Both sides of relayTopics without processes: a worker's bridge over a fake

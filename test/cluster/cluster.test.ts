@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { workerExecArgv } from '../../src/cluster.js';
+import { workerExecArgv } from '../../src/cluster/cluster.js';
 import { createClient, startCluster, type ClusterOptions, type Connection } from '../../src/index.js';
 import { reusePortSupported } from '../../src/transport/server-handle.js';
 import { requireRawBindings } from '../../src/transport/raw-bindings.js';

@@ -2,7 +2,7 @@ import { describe, test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, route, type HttpRequest } from '../../src/index.js';
 import { generateKey } from '../../src/protocol/accept-key.js';
-import { buildClientRequest } from '../../src/protocol/client-handshake.js';
+import { buildClientRequest } from '../../src/protocol/client-upgrade.js';
 import { HttpRawClient } from '../support/http-client.js';
 import { RawClient } from '../support/raw-client.js';
 import { echo, start, TRANSPORTS, until, type Started } from '../support/servers.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Opcode } from '../../src/protocol/opcode.js';
-import { SendResult } from '../../src/reactor/send-result.js';
+import { SendResult } from '../../src/api/send-result.js';
 import { closeFrame, closeOf, fakeReactor, frame, settled } from '../support/fake-link.js';
 import { echo } from '../support/servers.js';
 

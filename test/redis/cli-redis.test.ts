@@ -11,7 +11,7 @@ import { startRedis, type RedisProcess } from '../support/redis-server.js';
 import { peers } from '../support/topic-nodes.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(root, 'dist', 'src', 'cli.js');
+const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 
 let redis: RedisProcess;
 before(async () => { redis = await startRedis(); });
@@ -62,7 +62,7 @@ test('lightws echo --redis without redis or ioredis installed exits 2 and says w
     cpSync(join(root, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
     cpSync(join(root, 'package.json'), join(dir, 'package.json'));
     const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [join(dir, 'dist', 'src', 'cli.js'), 'echo', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [join(dir, 'dist', 'src', 'cli', 'main.js'), 'echo', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
       child.once('exit', (code) => resolve({ code, stderr }));

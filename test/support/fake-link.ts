@@ -1,16 +1,16 @@
 import { generateKey } from '../../src/protocol/accept-key.js';
-import { buildClientRequest, validateServerResponse, type ClientRequestOptions } from '../../src/protocol/client-handshake.js';
+import { buildClientRequest, validateServerResponse, type ClientRequestOptions } from '../../src/protocol/client-upgrade.js';
 import { encodeClosePayload } from '../../src/protocol/close-payload.js';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { Opcode } from '../../src/protocol/opcode.js';
-import type { ClientRequest } from '../../src/reactor/client-request.js';
-import type { Connection } from '../../src/reactor/connection.js';
-import type { Connection as PublicConnection } from '../../src/reactor/public-connection.js';
-import type { Handlers, UpgradeDecision } from '../../src/reactor/handlers.js';
-import type { Link } from '../../src/reactor/link.js';
-import type { EndpointOptions, LogLevel } from '../../src/reactor/options.js';
+import type { ClientRequest } from '../../src/api/client-request.js';
+import type { ConnectionRecord } from '../../src/reactor/connection/connection-record.js';
+import type { Connection as PublicConnection } from '../../src/api/connection.js';
+import type { Handlers, UpgradeDecision } from '../../src/api/handlers.js';
+import type { Link } from '../../src/reactor/connection/link.js';
+import type { EndpointOptions, LogLevel } from '../../src/api/options.js';
 import { Reactor } from '../../src/reactor/reactor.js';
-import type { RouteTable } from '../../src/reactor/route-table.js';
+import type { RouteTable } from '../../src/reactor/http/route-table.js';
 import { frame } from './receiver-harness.js';
 import { decodeFrames, type WireFrame } from './wire-frames.js';
 
@@ -88,19 +88,19 @@ export class FakeSocket {
  * its write completed) is collected in `violations` rather than thrown, so
  * that it cannot be mistaken for a handler error inside the reactor.
  */
-export class FakeLink implements Link<Connection> {
+export class FakeLink implements Link<ConnectionRecord> {
   readonly name = 'socket';
-  readonly Conn: new (handle: unknown) => Connection;
+  readonly Conn: new (handle: unknown) => ConnectionRecord;
   readonly violations: string[] = [];
   /** Every connection made on this link. */
-  readonly connections: Connection[] = [];
+  readonly connections: ConnectionRecord[] = [];
   address = '203.0.113.7:40001';
 
   constructor(readonly reactor: Reactor) {
     this.Conn = reactor.connectionClass(this);
   }
 
-  write(conn: Connection, buf: Buffer, length: number): number {
+  write(conn: ConnectionRecord, buf: Buffer, length: number): number {
     const s = socketOf(conn);
     if (s.destroys > 0) {
       this.violations.push('write after destroy');
@@ -121,23 +121,23 @@ export class FakeLink implements Link<Connection> {
     return length - take;
   }
 
-  pause(conn: Connection): void {
+  pause(conn: ConnectionRecord): void {
     const s = socketOf(conn);
     s.pauses++;
     s.paused = true;
   }
 
-  resume(conn: Connection): void {
+  resume(conn: ConnectionRecord): void {
     const s = socketOf(conn);
     s.resumes++;
     s.paused = false;
   }
 
-  shutdown(conn: Connection): void {
+  shutdown(conn: ConnectionRecord): void {
     socketOf(conn).shutdowns++;
   }
 
-  destroy(conn: Connection): void {
+  destroy(conn: ConnectionRecord): void {
     socketOf(conn).destroys++;
   }
 
@@ -146,7 +146,7 @@ export class FakeLink implements Link<Connection> {
   }
 
   /** The transport finishes `conn`'s write in flight (status < 0: failed or cancelled). */
-  complete(conn: Connection, status = 0): void {
+  complete(conn: ConnectionRecord, status = 0): void {
     const s = socketOf(conn);
     const held = s.held;
     if (held === null) throw new Error('no write in flight');
@@ -161,21 +161,21 @@ export class FakeLink implements Link<Connection> {
   }
 
   /** A new TCP connection, accepted by the reactor. */
-  connect(): Connection {
+  connect(): ConnectionRecord {
     const conn = this.make();
     this.reactor.accept(conn);
     return conn;
   }
 
   /** Client role: a TCP connection is up; the reactor writes the upgrade request. */
-  connectClient(request: ClientRequest = { host: 'fake.test', path: '/' }): Connection {
+  connectClient(request: ClientRequest = { host: 'fake.test', path: '/' }): ConnectionRecord {
     const conn = this.make();
     this.reactor.connected(conn, request);
     return conn;
   }
 
   /** A connection opened by a real upgrade request; its 101 is the first write (the open handler may have closed it since). */
-  open(extras: RequestExtras = {}): Connection {
+  open(extras: RequestExtras = {}): ConnectionRecord {
     const conn = this.connect();
     const key = generateKey();
     this.feed(conn, upgradeRequest(extras, key));
@@ -191,7 +191,7 @@ export class FakeLink implements Link<Connection> {
    * transports read (the receiver unmasks in place). A chunk larger than the
    * slab becomes several reads.
    */
-  feed(conn: Connection, ...chunks: (Buffer | string)[]): void {
+  feed(conn: ConnectionRecord, ...chunks: (Buffer | string)[]): void {
     const slab = this.reactor.slab;
     for (const chunk of chunks) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
@@ -202,11 +202,11 @@ export class FakeLink implements Link<Connection> {
     }
   }
 
-  socket(conn: Connection): FakeSocket {
+  socket(conn: ConnectionRecord): FakeSocket {
     return socketOf(conn);
   }
 
-  private make(): Connection {
+  private make(): ConnectionRecord {
     const s = new FakeSocket();
     const conn = new this.Conn(s);
     this.connections.push(conn);
@@ -214,7 +214,7 @@ export class FakeLink implements Link<Connection> {
   }
 }
 
-function socketOf(conn: Connection): FakeSocket {
+function socketOf(conn: ConnectionRecord): FakeSocket {
   return conn.handle as FakeSocket;
 }
 
@@ -247,13 +247,13 @@ export const settled = (): Promise<void> => new Promise((resolve) => setImmediat
 
 /** What the handlers of a {@link fakeReactor} saw, in order per kind; data copied (handlers get borrowed buffers). */
 export interface Seen {
-  opens: Connection[];
-  messages: { conn: Connection; data: Buffer; isBinary: boolean }[];
-  pings: { conn: Connection; data: Buffer }[];
-  pongs: { conn: Connection; data: Buffer }[];
-  drains: Connection[];
-  closes: { conn: Connection; code: number; reason: string }[];
-  errors: { error: Error; conn: Connection | undefined }[];
+  opens: ConnectionRecord[];
+  messages: { conn: ConnectionRecord; data: Buffer; isBinary: boolean }[];
+  pings: { conn: ConnectionRecord; data: Buffer }[];
+  pongs: { conn: ConnectionRecord; data: Buffer }[];
+  drains: ConnectionRecord[];
+  closes: { conn: ConnectionRecord; code: number; reason: string }[];
+  errors: { error: Error; conn: ConnectionRecord | undefined }[];
   logs: { level: LogLevel; message: string }[];
 }
 
@@ -263,9 +263,9 @@ export interface FakeReactor {
   seen: Seen;
 }
 
-/** Every connection the reactor hands a handler is its own Connection, seen through the public interface. */
-function own(conn: PublicConnection): Connection {
-  return conn as Connection;
+/** Every connection the reactor hands a handler is its own ConnectionRecord, seen through the public interface. */
+function own(conn: PublicConnection): ConnectionRecord {
+  return conn as ConnectionRecord;
 }
 
 /**

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { generateKey } from '../../src/protocol/accept-key.js';
-import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-handshake.js';
+import { buildClientRequest, validateServerResponse } from '../../src/protocol/client-upgrade.js';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { encodeClientFrame } from './frames.js';
 import { closeOf, decodeFrames, type WireFrame } from './wire-frames.js';

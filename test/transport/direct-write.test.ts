@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SendResult } from '../../src/index.js';
-import type { Writer } from '../../src/reactor/writer.js';
-import { DIRECT_WRITE_MIN } from '../../src/reactor/writer.js';
+import type { Writer } from '../../src/reactor/write/writer.js';
+import { DIRECT_WRITE_MIN } from '../../src/reactor/write/writer.js';
 import { RawClient } from '../support/raw-client.js';
 import { start, TRANSPORTS, until } from '../support/servers.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errnoName } from '../../src/reactor/errno.js';
+import { errnoName } from '../../src/reactor/connection/errno.js';
 import { requireRawBindings, type RawTcpHandle } from '../../src/transport/raw-bindings.js';
 import { bindServerHandle, reusePortSupported } from '../../src/transport/server-handle.js';
 

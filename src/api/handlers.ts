@@ -1,0 +1,73 @@
+import type { IncomingMessage } from 'node:http';
+import type { ExtraHeaders } from '../protocol/http-response.js';
+import type { UpgradeRequest } from '../protocol/upgrade-request.js';
+import type { Connection } from './connection.js';
+import type { RequestHandler } from './request-handler.js';
+
+/** The upgrade request as handlers see it: the parsed head plus where it came from. */
+export interface HandshakeRequest extends UpgradeRequest {
+  /** `ip:port` of the peer, looked up when first read: read it while the connection is open. */
+  readonly remoteAddress: string;
+  /**
+   * The node:http request given to `server.handleUpgrade`, as your framework
+   * left it (Express's `req`, a session, passport's `user`, ...): ws's `req`.
+   * Undefined for connections accepted by `listen`.
+   */
+  readonly httpRequest?: IncomingMessage | undefined;
+}
+
+/** Refuse the upgrade with an HTTP status (401, 403, 429, 503, ...). */
+export interface UpgradeRefusal {
+  readonly reject: number;
+  readonly message?: string | undefined;
+  readonly headers?: ExtraHeaders | undefined;
+}
+
+/** Accept the upgrade, optionally with user data, a subprotocol and extra response headers. */
+export interface UpgradeAcceptance<UserData> {
+  readonly reject?: undefined;
+  readonly data?: UserData;
+  /** Must be one the client offered; overrides the `protocols` option's choice. */
+  readonly protocol?: string | undefined;
+  readonly headers?: ExtraHeaders | undefined;
+}
+
+export type UpgradeDecision<UserData> = UpgradeAcceptance<UserData> | UpgradeRefusal | void;
+
+/** Accept with data: what an upgrade hook that gives every connection its data returns. */
+export interface UpgradeAcceptanceWithData<UserData> extends UpgradeAcceptance<UserData> {
+  readonly data: UserData;
+}
+
+/** The decisions of an upgrade hook that never accepts without data, so that `conn.data` is never undefined. */
+export type DataUpgradeDecision<UserData> = UpgradeAcceptanceWithData<UserData> | UpgradeRefusal;
+
+/**
+ * Handlers shared by every connection: plain functions, no per-connection
+ * listeners. `data` buffers are BORROWED: they point into the shared read
+ * slab or a pooled buffer and are valid only until the handler returns. Copy
+ * what you keep (`Buffer.from(data)`) — as with uWebSockets.js.
+ */
+export interface Handlers<UserData = unknown> {
+  /**
+   * A plain HTTP request on the WebSocket port (no `Upgrade: websocket`):
+   * answer it, or return nothing for a 404. Without this handler such a
+   * request gets 426 Upgrade Required. Server role only.
+   */
+  request?: RequestHandler;
+  /** Decide on an upgrade before the 101 is sent. May return a promise (reading waits). */
+  upgrade?(request: HandshakeRequest): UpgradeDecision<UserData> | Promise<UpgradeDecision<UserData>>;
+  open?(conn: Connection<UserData>, request: HandshakeRequest): void;
+  /** `data` is valid only until this returns. */
+  message?(conn: Connection<UserData>, data: Buffer, isBinary: boolean): void;
+  /** Once per connection, after the socket is gone. `code` is the peer's close code, ours when we failed it, or 1006. */
+  close?(conn: Connection<UserData>, code: number, reason: string): void;
+  /** A Ping arrived; the Pong has already been sent (§5.5.2). `data` is borrowed. */
+  ping?(conn: Connection<UserData>, data: Buffer): void;
+  /** `data` is borrowed. */
+  pong?(conn: Connection<UserData>, data: Buffer): void;
+  /** Everything buffered by `send` has gone to the kernel. */
+  drain?(conn: Connection<UserData>): void;
+  /** A handler threw, or a connection failed: reported here, never thrown into your process. */
+  error?(error: Error, conn: Connection<UserData> | undefined): void;
+}

@@ -1,0 +1,143 @@
+import type { ChildProcess } from 'node:child_process';
+import { bytesOf, type SendData } from '../api/send-result.js';
+import { NO_REMOTE_STATS, type BridgeHost, type RemoteStats, type TopicBridge } from '../api/topic-bridge.js';
+
+/**
+ * Topics across a cluster's workers through its primary, over the IPC
+ * channels `startCluster` already has (`relayTopics: true`): no Redis for
+ * one machine. A worker tells the primary when a topic gains its first local
+ * subscriber and loses its last, and sends it every publish; the primary
+ * passes each publish to the workers that subscribe to its topic, the sender
+ * not included (its own subscribers already have it), and a broadcast to
+ * every other worker. Order is kept per publishing worker: one IPC channel
+ * each way, in order.
+ *
+ * Payloads travel in Node's JSON IPC: text as a string, binary as base64
+ * (a third larger; the relay is for one machine's chat and fan-out, where
+ * the IPC hop, not the bytes, is the cost).
+ */
+
+/** What travels between a worker and the primary (both ways for 'relay'). */
+export type RelayMessage =
+  | { lightws: 'topic'; topic: string; subscribed: boolean }
+  | { lightws: 'relay'; topic: string | null; text?: string; base64?: string };
+
+/** The worker's side: a TopicBridge whose other servers are its sibling workers. */
+export class ClusterTopicBridge implements TopicBridge {
+  private host: BridgeHost | null = null;
+  private readonly counts = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, dropped: 0, droppedBytes: 0, malformed: 0 };
+  private channels = 0;
+  private readonly onMessage = (message: unknown): void => this.received(message);
+
+  constructor(private readonly channel: Pick<NodeJS.Process, 'send' | 'connected' | 'on' | 'off'> = process) {}
+
+  attached(host: BridgeHost): void {
+    this.host = host;
+    this.channel.on('message', this.onMessage);
+  }
+
+  detached(): void {
+    for (const topic of this.host?.topics() ?? []) this.topicClosed(topic);
+    this.channel.off('message', this.onMessage);
+    this.host = null;
+  }
+
+  topicOpened(topic: string): void {
+    this.channels++;
+    this.send({ lightws: 'topic', topic, subscribed: true });
+  }
+
+  topicClosed(topic: string): void {
+    this.channels--;
+    this.send({ lightws: 'topic', topic, subscribed: false });
+  }
+
+  published(topic: string, data: SendData, isBinary: boolean): void {
+    this.relay(topic, data, isBinary);
+  }
+
+  broadcast(data: SendData, isBinary: boolean): void {
+    this.relay(null, data, isBinary);
+  }
+
+  stats(): RemoteStats {
+    return { ...NO_REMOTE_STATS, ...this.counts, connected: this.channel.connected ? 1 : 0, channels: this.channels };
+  }
+
+  private relay(topic: string | null, data: SendData, isBinary: boolean): void {
+    // Encoded (so copied) here: `data` may be a view into the read slab.
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : bytesOf(data);
+    const message: RelayMessage = isBinary
+      ? { lightws: 'relay', topic, base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') }
+      : { lightws: 'relay', topic, text: typeof data === 'string' ? data : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') };
+    if (this.send(message)) {
+      this.counts.sent++;
+      this.counts.sentBytes += bytes.byteLength;
+    } else {
+      this.counts.dropped++;
+      this.counts.droppedBytes += bytes.byteLength;
+    }
+  }
+
+  private received(message: unknown): void {
+    const relayed = message as Partial<Extract<RelayMessage, { lightws: 'relay' }>> | null;
+    if (relayed?.lightws !== 'relay' || this.host === null) return;
+    const binary = typeof relayed.base64 === 'string';
+    if (!binary && typeof relayed.text !== 'string') {
+      this.counts.malformed++;
+      return;
+    }
+    const data = binary ? Buffer.from(relayed.base64!, 'base64') : relayed.text!;
+    this.counts.received++;
+    this.counts.receivedBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (typeof relayed.topic === 'string') this.host.deliver(relayed.topic, data, binary);
+    else this.host.deliverToAll(data, binary);
+  }
+
+  /** False when the channel to the primary is gone (the primary exited): the publish stays local. */
+  private send(message: RelayMessage): boolean {
+    if (!this.channel.connected || this.channel.send === undefined) return false;
+    this.channel.send(message);
+    return true;
+  }
+}
+
+/**
+ * The primary's side: which worker subscribes to which topic (per topic, a
+ * set of worker indexes: nothing per connection), and the passing on.
+ */
+export class TopicRelay {
+  private readonly subscribed = new Map<string, Set<number>>();
+
+  constructor(private readonly workers: readonly (ChildProcess | undefined)[]) {}
+
+  /** A worker's message; false when it was not the relay's. */
+  handle(from: number, message: unknown): boolean {
+    const m = message as Partial<RelayMessage> | null;
+    if (m?.lightws === 'topic') {
+      if (typeof m.topic !== 'string') return true;
+      let set = this.subscribed.get(m.topic);
+      if (m.subscribed === true) (set ??= this.subscribed.set(m.topic, new Set()).get(m.topic)!).add(from);
+      else if (set !== undefined) {
+        set.delete(from);
+        if (set.size === 0) this.subscribed.delete(m.topic);
+      }
+      return true;
+    }
+    if (m?.lightws !== 'relay') return false;
+    const to = typeof m.topic === 'string' ? this.subscribed.get(m.topic) ?? [] : this.workers.keys();
+    for (const index of to) {
+      const worker = this.workers[index];
+      if (index !== from && worker?.connected === true) worker.send(m);
+    }
+    return true;
+  }
+
+  /** A worker exited: it subscribes to nothing any more (its replacement reports its own topics). */
+  forget(index: number): void {
+    for (const [topic, set] of this.subscribed) {
+      set.delete(index);
+      if (set.size === 0) this.subscribed.delete(topic);
+    }
+  }
+}

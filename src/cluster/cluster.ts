@@ -1,0 +1,290 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { ClusterTopicBridge, TopicRelay } from './cluster-bridge.js';
+import { renderMetrics } from '../reactor/observe/metrics.js';
+import type { StatsSnapshot } from '../api/stats-snapshot.js';
+import { serveMetricsFrom, type CloseResult, type Server } from '../server.js';
+import type { ListenAddress } from '../transport/listen-address.js';
+import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings.js';
+import { bindServerHandle, reusePortSupported } from '../transport/server-handle.js';
+
+/** Set in a worker's environment: its index. */
+const WORKER_ENV = 'LIGHTWS_CLUSTER_WORKER';
+/** A worker's semi-space (MiB) unless the flags say otherwise: see ClusterOptions.execArgv. */
+const WORKER_SEMI_SPACE = '--max-semi-space-size=1';
+
+/** The workers' Node flags: see ClusterOptions.execArgv. */
+export function workerExecArgv(given: readonly string[] | undefined, own: readonly string[]): string[] {
+  if (given !== undefined) return [...given];
+  return own.some((flag) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(flag)) ? [...own] : [...own, WORKER_SEMI_SPACE];
+}
+
+export interface ClusterOptions {
+  /** Worker processes, each with its own reactor. */
+  workers: number;
+  port: number;
+  host?: string;
+  /**
+   * Each worker binds its own socket to the port with SO_REUSEPORT, and the
+   * kernel spreads connections evenly among them (by a hash of each
+   * connection's addresses). Otherwise the primary's one socket is passed to
+   * every worker: each connection wakes them all, the busiest wins most
+   * accepts, and the spread is uneven. Default: true where Node supports it
+   * (22.12+, 23.1+, on Linux and the BSDs); true where it does not throws.
+   */
+  reusePort?: boolean;
+  /**
+   * Node flags for the workers. Default: the primary's own (process.execArgv)
+   * and, unless they size it themselves, --max-semi-space-size=1: V8 grows
+   * the young generation to 16 MiB per semi-space under the handshakes'
+   * garbage and keeps it resident, ~2 KiB per idle connection at 17k per
+   * worker (docs/benchmarks.md, the million). Given, used as is.
+   */
+  execArgv?: readonly string[];
+  /** Restart a worker that dies after this long; 0 = do not. Default 1000. */
+  restartDelayMs?: number;
+  /** Told when a worker exits unexpectedly (and whether it is being restarted). */
+  onWorkerExit?(info: { worker: number; code: number | null; signal: string | null; restarting: boolean }): void;
+  /**
+   * Carry topics across the workers through the primary (cluster-bridge.ts):
+   * a publish on one worker reaches the subscribers on every worker. Each
+   * worker's server gets this bridge, so it cannot have another (use
+   * `redisTopics` instead to reach other machines too). Default false.
+   */
+  relayTopics?: boolean;
+}
+
+/** Stats summed over the workers, plus each worker's connection count (how evenly the kernel spread them). */
+export interface ClusterStats extends StatsSnapshot {
+  workers: number;
+  connectionsPerWorker: number[];
+  restarts: number;
+}
+
+export interface ClusterPrimary {
+  readonly role: 'primary';
+  readonly address: ListenAddress;
+  /** Whether each worker has its own SO_REUSEPORT socket (else they share the primary's). */
+  readonly reusePort: boolean;
+  stats(): Promise<ClusterStats>;
+  /** The live workers' process ids, by worker index (undefined while one restarts). */
+  pids(): (number | undefined)[];
+  /** Graceful shutdown of every worker (each closes with 1001 and waits up to timeoutMs). */
+  close(options?: { timeoutMs?: number }): Promise<CloseResult>;
+  /**
+   * Every worker's metrics in the Prometheus text format: each series per
+   * worker (`worker="0"`, ...) and summed (`worker="all"`). What a worker's
+   * `metricsPath` serves too, whichever worker the scrape lands on.
+   */
+  metrics(): Promise<string>;
+}
+
+export interface ClusterWorker<UserData> {
+  readonly role: 'worker';
+  readonly index: number;
+  readonly server: Server<UserData>;
+}
+
+type Message =
+  /** With `bind`, the worker binds its own SO_REUSEPORT socket there; else the primary's comes with the message. */
+  | { lightws: 'listen'; bind?: { address: string; port: number } }
+  | { lightws: 'listening'; address?: ListenAddress; error?: string }
+  | { lightws: 'stats'; id: number; stats?: StatsSnapshot }
+  | { lightws: 'close'; id: number; timeoutMs?: number; result?: CloseResult }
+  /** A worker asks the primary for the cluster's metrics (its metricsPath was scraped); the primary answers with `text`. */
+  | { lightws: 'metrics'; id: number; text?: string };
+
+/**
+ * Runs one port on N processes, node:cluster style: the same script runs as
+ * the primary and, re-executed, as each worker. The primary binds the port
+ * (holding it while workers come and go) but accepts nothing itself. With
+ * SO_REUSEPORT (`reusePort`) each worker binds and listens on a socket of
+ * its own and the kernel balances among them; without it (Node 20) the
+ * primary passes its raw handle to every worker over IPC and each listens
+ * on its copy. The primary restarts workers that die, sums their stats and
+ * shuts them down.
+ *
+ *   const node = await startCluster({ workers: 4, port: 9001 }, () => createServer({ message(c, d, b) { c.send(d, b); } }));
+ *   if (node.role === 'primary') process.on('SIGINT', () => node.close().then(() => process.exit(0)));
+ */
+export async function startCluster<UserData = unknown>(
+  options: ClusterOptions,
+  createWorkerServer: () => Server<UserData>,
+): Promise<ClusterPrimary | ClusterWorker<UserData>> {
+  const index = process.env[WORKER_ENV];
+  if (index !== undefined && process.send !== undefined) return startWorker(Number(index), createWorkerServer, options);
+  if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be a positive integer');
+  const raw = requireRawBindings();
+  const reusePort = options.reusePort ?? reusePortSupported(raw);
+  // With reusePort the primary's socket is never listened on: it only keeps the port (port 0 picks it).
+  const handle = await bindServerHandle(raw, options.port, options.host, reusePort);
+  const primary = new Primary(handle, options, reusePort);
+  await primary.ready;
+  return primary;
+}
+
+function startWorker<UserData>(index: number, createWorkerServer: () => Server<UserData>, options: ClusterOptions): Promise<ClusterWorker<UserData>> {
+  const server = createWorkerServer();
+  if (options.relayTopics === true) {
+    try {
+      server.attachBridge(new ClusterTopicBridge());
+    } catch (error) {
+      throw new Error(`relayTopics: ${(error as Error).message} (the server factory attached one: use relayTopics or your own bridge, not both)`);
+    }
+  }
+  // A scrape of metricsPath, on whichever worker it lands, answers for the whole cluster.
+  let nextMetrics = 1;
+  const metricsWaiters = new Map<number, (text: string) => void>();
+  serveMetricsFrom(server, () => new Promise<string>((resolve, reject) => {
+    const id = nextMetrics++;
+    const timer = setTimeout(() => { metricsWaiters.delete(id); reject(new Error('the primary did not answer')); }, 5000);
+    metricsWaiters.set(id, (text) => { clearTimeout(timer); metricsWaiters.delete(id); resolve(text); });
+    process.send!({ lightws: 'metrics', id } satisfies Message);
+  }));
+  // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
+  process.on('SIGINT', () => {});
+  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+  process.on('message', (message: Message, handle: unknown) => {
+    if (message?.lightws === 'listen') {
+      const bind = message.bind;
+      const own = bind === undefined ? Promise.resolve(handle as RawTcpHandle) : bindServerHandle(requireRawBindings(), bind.port, bind.address, true);
+      own.then((h) => ({ address: server.serve(h) }), (error: Error) => ({ error: error.message }))
+        .then((reply) => process.send!({ lightws: 'listening', ...reply } satisfies Message));
+    } else if (message?.lightws === 'stats') {
+      process.send!({ lightws: 'stats', id: message.id, stats: server.stats() } satisfies Message);
+    } else if (message?.lightws === 'close') {
+      void server.close({ timeoutMs: message.timeoutMs }).then((result) => {
+        process.send!({ lightws: 'close', id: message.id, result } satisfies Message, () => process.exit(0));
+      });
+    } else if (message?.lightws === 'metrics') {
+      metricsWaiters.get(message.id)?.(message.text ?? '');
+    }
+  });
+  return Promise.resolve({ role: 'worker', index, server });
+}
+
+class Primary implements ClusterPrimary {
+  readonly role = 'primary';
+  readonly address: ListenAddress;
+  private readonly workers: (ChildProcess | undefined)[];
+  private readonly replies = new Map<number, (message: Message) => void>();
+  private nextId = 1;
+  private closing = false;
+  private restarts = 0;
+  private readonly relay: TopicRelay;
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly handle: RawTcpHandle,
+    private readonly options: ClusterOptions,
+    readonly reusePort: boolean,
+  ) {
+    const out: Record<string, unknown> = {};
+    handle.getsockname(out);
+    this.address = { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.workers = new Array(options.workers).fill(undefined);
+    this.relay = new TopicRelay(this.workers);
+    this.ready = Promise.all(this.workers.map((_, i) => this.spawn(i))).then(() => undefined);
+  }
+
+  async stats(): Promise<ClusterStats> {
+    const snapshots = (await this.snapshots()).map((s) => s.stats);
+    const total = sum(snapshots) as unknown as StatsSnapshot;
+    return { ...total, workers: snapshots.length, connectionsPerWorker: snapshots.map((s) => s.connections), restarts: this.restarts };
+  }
+
+  async metrics(): Promise<string> {
+    const snapshots = await this.snapshots();
+    const total = sum(snapshots.map((s) => s.stats)) as unknown as StatsSnapshot;
+    return renderMetrics([
+      { labels: { worker: 'all' }, stats: total },
+      ...snapshots.map(({ worker, stats }) => ({ labels: { worker: String(worker) }, stats })),
+    ]);
+  }
+
+  /** Every live worker's stats, with its index. */
+  private async snapshots(): Promise<{ worker: number; stats: StatsSnapshot }[]> {
+    const all = await this.ask((id) => ({ lightws: 'stats', id }));
+    return all.flatMap(({ worker, message }) => {
+      const stats = (message as { stats?: StatsSnapshot }).stats;
+      return stats === undefined ? [] : [{ worker, stats }];
+    });
+  }
+
+  pids(): (number | undefined)[] {
+    return this.workers.map((worker) => worker?.pid);
+  }
+
+  async close(options: { timeoutMs?: number } = {}): Promise<CloseResult> {
+    this.closing = true;
+    const replies = await this.ask((id) => ({ lightws: 'close', id, timeoutMs: options.timeoutMs }), (options.timeoutMs ?? 5000) + 5000);
+    this.handle.close();
+    for (const worker of this.workers) if (worker?.exitCode === null) worker.kill();
+    const results = replies.map(({ message }) => (message as { result?: CloseResult }).result ?? { closed: 0, terminated: 0 });
+    return { closed: results.reduce((n, r) => n + r.closed, 0), terminated: results.reduce((n, r) => n + r.terminated, 0) };
+  }
+
+  private spawn(index: number): Promise<void> {
+    const worker = fork(process.argv[1]!, process.argv.slice(2), {
+      env: { ...process.env, [WORKER_ENV]: String(index) },
+      execArgv: workerExecArgv(this.options.execArgv, process.execArgv),
+      stdio: 'inherit',
+    });
+    this.workers[index] = worker;
+    worker.on('message', (message: Message) => {
+      if (this.relay.handle(index, message)) return;
+      if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id)) this.replies.get(message.id)!(message);
+      else if (message?.lightws === 'metrics') {
+        void this.metrics().then((text) => {
+          if (worker.connected) worker.send({ lightws: 'metrics', id: message.id, text } satisfies Message);
+        });
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      if (this.workers[index] === worker) this.workers[index] = undefined;
+      this.relay.forget(index);
+      if (this.closing) return;
+      const delay = this.options.restartDelayMs ?? 1000;
+      const restarting = delay > 0;
+      this.options.onWorkerExit?.({ worker: index, code, signal, restarting });
+      if (restarting) {
+        this.restarts++;
+        setTimeout(() => void this.spawn(index).catch(() => {}), delay).unref();
+      }
+    });
+    return new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.once('exit', () => reject(new Error(`worker ${index} exited before it listened`)));
+      worker.on('message', (message: Message) => {
+        if (message?.lightws !== 'listening') return;
+        if (message.error === undefined) resolve();
+        else reject(new Error(`worker ${index} could not listen: ${message.error}`));
+      });
+      if (this.reusePort) worker.send({ lightws: 'listen', bind: { address: this.address.address, port: this.address.port } } satisfies Message);
+      else worker.send({ lightws: 'listen' } satisfies Message, this.handle as never);
+    });
+  }
+
+  /** Sends a request to every live worker and collects one reply from each (or what came by the timeout), with the worker's index. */
+  private ask(make: (id: number) => Message, timeoutMs = 5000): Promise<{ worker: number; message: Message }[]> {
+    const live = [...this.workers.entries()].filter((entry): entry is [number, ChildProcess] => entry[1] !== undefined && entry[1].connected);
+    return Promise.all(live.map(([index, worker]) => new Promise<{ worker: number; message: Message } | undefined>((resolve) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => { this.replies.delete(id); resolve(undefined); }, timeoutMs);
+      this.replies.set(id, (message) => { clearTimeout(timer); this.replies.delete(id); resolve({ worker: index, message }); });
+      worker.send(make(id));
+    }))).then((all) => all.filter((m) => m !== undefined));
+  }
+}
+
+/** Adds up numeric fields (and nested objects of them) across snapshots. */
+function sum(snapshots: readonly object[]): Record<string, unknown> {
+  const total: Record<string, unknown> = {};
+  for (const snapshot of snapshots) {
+    for (const [key, value] of Object.entries(snapshot)) {
+      if (typeof value === 'number') total[key] = ((total[key] as number | undefined) ?? 0) + value;
+      else if (value !== null && typeof value === 'object') total[key] = sum([total[key] ?? {}, value].filter((v) => Object.keys(v as object).length > 0) as object[]);
+      else total[key] = value;
+    }
+  }
+  return total;
+}

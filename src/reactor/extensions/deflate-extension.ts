@@ -1,0 +1,217 @@
+import type { DeflateEngine } from '../../compression/deflate-engine.js';
+import type { DeflateSession } from '../../compression/deflate-session.js';
+import { CodecOutput } from '../../compression/message-codec.js';
+import type { BufferPool } from '../../pool/buffer-pool.js';
+import { CloseCode } from '../../protocol/close-code.js';
+import type { ParsedExtension } from '../../protocol/extensions.js';
+import { RSV1 } from '../../protocol/frame-sequence.js';
+import {
+  acceptDeflateOffer,
+  acceptDeflateResponse,
+  deflateOffer,
+  PERMESSAGE_DEFLATE,
+  type DeflateAgreement,
+  type DeflatePolicy,
+} from '../../protocol/permessage-deflate.js';
+import type { ErrorKindValue } from '../../protocol/protocol-error.js';
+import { extrasOf } from '../connection/connection-extras.js';
+import { State } from '../connection/connection-state.js';
+import type { ConnectionRecord } from '../connection/connection-record.js';
+import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import { SendResult, bytesOf, type SendData } from '../../api/send-result.js';
+import type { SharedFrame } from '../write/shared-frame.js';
+import type { Receivers, Writer } from '../write/writer.js';
+
+/** Where a connection's flags keep the window of the shared compressor it needs: 15 − bits, so 0 is the usual 15. */
+const WINDOW_SHIFT = 12;
+const WINDOW_MASK = 7 << WINDOW_SHIFT;
+
+/** The shared compressor's window for a connection (9–15). */
+function sendBitsOf(flags: number): number {
+  return 15 - ((flags & WINDOW_MASK) >>> WINDOW_SHIFT);
+}
+
+/**
+ * permessage-deflate (RFC 7692) on the reactor's connections: what the
+ * handshakes negotiate, compressing what a connection sends, inflating what
+ * it receives, and compressing a broadcast once for every receiver that
+ * shares a compressor.
+ *
+ * A connection that agreed to no context takeover in both directions (mode
+ * `shared`) holds nothing for it but two bits of `flags`: State.Deflate and
+ * the window of the shared compressor it needs (usually none: 15). One in
+ * `window` mode holds a DeflateSession in its extras, whose contexts appear
+ * when first used.
+ */
+export class Compression {
+  private readonly out = new CodecOutput();
+  private readonly inflated = new CodecOutput();
+  private readonly policy: DeflatePolicy;
+
+  constructor(
+    readonly engine: DeflateEngine,
+    /** Messages shorter than this go out uncompressed. */
+    readonly threshold: number,
+    private readonly role: 'server' | 'client',
+    private readonly pool: BufferPool,
+    private readonly writer: Writer,
+    private readonly lifecycle: Lifecycle,
+  ) {
+    const settings = engine.settings;
+    this.policy = { noContextTakeover: settings.mode === 'shared', windowBits: settings.windowBits };
+  }
+
+  // ——— the handshakes ———
+
+  /** Server: the Sec-WebSocket-Extensions answer to `offers`, the connection marked; undefined to answer without. */
+  negotiate(conn: ConnectionRecord, offers: readonly ParsedExtension[]): string | undefined {
+    const accepted = acceptDeflateOffer(offers, this.policy);
+    if (accepted === undefined || !this.adopt(conn, accepted.agreement)) return undefined;
+    return accepted.response;
+  }
+
+  /** Client: what to offer, or undefined when the budget could not take one more connection's contexts. */
+  offer(): string | undefined {
+    return this.engine.fitsWorstCase() ? deflateOffer(this.policy) : undefined;
+  }
+
+  /** Client: the server's accepted extensions (already checked to be ones we offered); an error message fails the connection. */
+  accept(conn: ConnectionRecord, extensions: readonly ParsedExtension[]): string | undefined {
+    const response = extensions.find((e) => e.name.toLowerCase() === PERMESSAGE_DEFLATE);
+    if (response === undefined) return undefined;
+    const agreement = acceptDeflateResponse(response, this.policy);
+    if (typeof agreement === 'string') return agreement;
+    return this.adopt(conn, agreement) ? undefined : 'the deflate memory budget (maxDeflateBytes) is exhausted';
+  }
+
+  /** Marks the connection with what was agreed, from our side of it; false when the budget said no. */
+  private adopt(conn: ConnectionRecord, a: DeflateAgreement): boolean {
+    const server = this.role === 'server';
+    const sendBits = server ? a.serverMaxWindowBits : a.clientMaxWindowBits;
+    const session = this.engine.session(
+      server ? a.serverNoContextTakeover : a.clientNoContextTakeover,
+      sendBits,
+      server ? a.clientNoContextTakeover : a.serverNoContextTakeover,
+      server ? a.clientMaxWindowBits : a.serverMaxWindowBits,
+    );
+    if (session === 'declined') return false;
+    if (session !== null) extrasOf(conn).deflate = session;
+    conn.flags |= State.Deflate | ((15 - Math.max(9, sendBits)) << WINDOW_SHIFT);
+    return true;
+  }
+
+  // ——— sending ———
+
+  /**
+   * Sends one data message compressed (RSV1 set), or returns undefined for
+   * the caller to send it as it is: below the threshold, or when compressing
+   * did not make it smaller and no context takeover lets us choose.
+   */
+  send(conn: ConnectionRecord, opcode: number, data: SendData, length: number): SendResult | undefined {
+    if (length < this.threshold) return undefined;
+    const session = conn.extras?.deflate ?? null;
+    if (!this.compress(session, conn.flags, data, length)) {
+      if (session === null || session.sendBits === 0) return undefined;
+      // Our own context may have taken part of the message: the peer's window would no longer match ours.
+      this.lifecycle.fail(conn, CloseCode.TryAgainLater, 'server memory budget exceeded');
+      return SendResult.Dropped;
+    }
+    const out = this.out;
+    const buf = out.buf!;
+    out.buf = null;
+    try {
+      if (out.length >= length && (session === null || session.sendBits === 0)) return undefined;
+      return this.writer.writeFrame(conn, opcode, buf.subarray(0, out.length), RSV1);
+    } finally {
+      this.pool.release(buf);
+    }
+  }
+
+  /**
+   * A broadcast or publish: each connection without the extension gets the
+   * plain frame, each that shares a compressor gets the frame compressed
+   * once for its window size (usually one compression for all), and each
+   * with its own context its own compression; never `except` (the sender of
+   * `conn.publish`). Returns how many it went to.
+   */
+  writeToMany(receivers: Receivers, opcode: number, data: SendData, length: number, except: ConnectionRecord | null = null): number {
+    if (length < this.threshold) return this.writer.writeToMany(receivers, opcode, data, except);
+    let plain: SharedFrame | null = null;
+    let count = 0;
+    // The frame compressed for each shared window size in use: undefined until needed, null when it
+    // did not pay. Local, not a field: a close handler run by a failed write may broadcast again.
+    const packed: (SharedFrame | null | undefined)[] = [];
+    try {
+      receivers.forEach((conn) => {
+        const flags = conn.flags;
+        if ((flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open || conn === except) return;
+        count++;
+        if ((flags & State.Deflate) !== 0) {
+          const session = conn.extras?.deflate ?? null;
+          if (session !== null && session.sendBits !== 0) {
+            this.send(conn, opcode, data, length);
+            return;
+          }
+          const bits = sendBitsOf(flags);
+          let frame = packed[bits];
+          if (frame === undefined) frame = packed[bits] = this.frameCompressed(opcode, data, length, flags);
+          if (frame !== null) {
+            this.writer.writeShared(conn, frame);
+            return;
+          }
+        }
+        this.writer.writeShared(conn, (plain ??= this.writer.frameShared(opcode, data)));
+      });
+    } finally {
+      (plain as SharedFrame | null)?.release(); // (assigned in the loop's closure)
+      for (const frame of packed) frame?.release();
+    }
+    return count;
+  }
+
+  /** The message compressed by the shared compressor for these flags' window, as one shared frame; null when it did not pay. */
+  private frameCompressed(opcode: number, data: SendData, length: number, flags: number): SharedFrame | null {
+    if (!this.compress(null, flags, data, length)) return null;
+    const out = this.out;
+    const buf = out.buf!;
+    out.buf = null;
+    try {
+      return out.length < length ? this.writer.frameShared(opcode, buf.subarray(0, out.length), RSV1) : null;
+    } finally {
+      this.pool.release(buf);
+    }
+  }
+
+  /** Compresses `data` into `this.out`. A string is encoded into a pooled buffer first. */
+  private compress(session: DeflateSession | null, flags: number, data: SendData, length: number): boolean {
+    const bits = sendBitsOf(flags);
+    if (typeof data !== 'string') {
+      const bytes = bytesOf(data);
+      return this.engine.deflate(session, bits, bytes, 0, bytes.length, this.pool, this.out);
+    }
+    const text = this.pool.tryBorrow(length);
+    if (text === null) return false;
+    try {
+      text.write(data, 0, 'utf8');
+      return this.engine.deflate(session, bits, text, 0, length, this.pool, this.out);
+    } finally {
+      this.pool.release(text);
+    }
+  }
+
+  // ——— receiving ———
+
+  /**
+   * Inflates a compressed message. Returns its bytes in a pooled buffer
+   * (`result.buf[0, result.length)`; give it back with `recycle`), or the
+   * error kind to fail the connection with.
+   */
+  inflate(conn: ConnectionRecord, data: Buffer): CodecOutput | ErrorKindValue {
+    const error = this.engine.inflate(conn.extras?.deflate ?? null, data, 0, data.length, this.pool, this.inflated);
+    return error === 0 ? this.inflated : error;
+  }
+
+  recycle(buf: Buffer): void {
+    this.pool.release(buf);
+  }
+}

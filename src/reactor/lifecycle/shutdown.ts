@@ -1,0 +1,52 @@
+import { State } from '../connection/connection-state.js';
+import type { HttpExchange } from '../http/http-exchange.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { ConnectionRegistry } from '../connection/registry.js';
+import type { ReactorStats } from '../observe/stats.js';
+
+/**
+ * The end of every connection, gracefully (`server.close()`): Close to each
+ * WebSocket, those still in their upgrade dropped, then a wait of up to
+ * `timeoutMs` for the closing handshakes, then whatever is left dropped.
+ *
+ * Plain HTTP connections stay while the WebSockets drain: a request on one
+ * (a load balancer's keep-alive health check) is still answered, health with
+ * 503, and `Connection: close` ends it; an upgrade on one gets 503. They are
+ * not waited for: once only they are left, they go too.
+ */
+export async function drainAndEnd(
+  registry: ConnectionRegistry,
+  lifecycle: Lifecycle,
+  stats: ReactorStats,
+  http: HttpExchange | undefined,
+  timeoutMs: number,
+  code: number,
+  reason: string,
+): Promise<{ closed: number; terminated: number }> {
+  const before = registry.size;
+  if (http !== undefined) http.draining = true;
+  registry.forEach((conn) => {
+    if ((conn.flags & (State.Http | State.Open)) !== State.Http) lifecycle.close(conn, code, reason);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([onlyHttpLeft(registry, lifecycle, stats), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
+  lifecycle.ended = null;
+  let terminated = 0;
+  registry.forEach((conn) => {
+    if ((conn.flags & State.Open) !== 0) terminated++;
+    lifecycle.terminate(conn);
+  });
+  return { closed: before - terminated, terminated };
+}
+
+/** Resolves once no connection is left but plain HTTP ones: checked at each connection's end, not polled. */
+function onlyHttpLeft(registry: ConnectionRegistry, lifecycle: Lifecycle, stats: ReactorStats): Promise<void> {
+  const done = (): boolean => registry.size <= stats.httpNow;
+  if (done()) return Promise.resolve();
+  return new Promise((resolve) => {
+    lifecycle.ended = () => {
+      if (done()) resolve();
+    };
+  });
+}

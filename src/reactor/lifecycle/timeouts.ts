@@ -1,0 +1,151 @@
+import { CloseCode } from '../../protocol/close-code.js';
+import { Opcode } from '../../protocol/opcode.js';
+import { State } from '../connection/connection-state.js';
+import type { ConnectionRecord } from '../connection/connection-record.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { ReactorStats } from '../observe/stats.js';
+import { TICK_MS, ticks, type TimerWheel } from './timer-wheel.js';
+import type { Writer } from '../write/writer.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** The options that set the deadlines. */
+export interface TimeoutSettings {
+  readonly handshakeTimeoutMs: number;
+  readonly pingIntervalMs: number;
+  readonly idleTimeoutMs: number;
+  readonly slowMessageTimeoutMs: number;
+  readonly minMessageRate: number;
+}
+
+/**
+ * Every timeout of every connection but the closing one (the lifecycle sets
+ * that), on one timer wheel driven by one interval: the handshake deadline,
+ * heartbeats (ping after pingIntervalMs of silence, drop after
+ * idleTimeoutMs), and the slow-message guard. Each connection has a single
+ * deadline; what it means is read from the connection's state when it
+ * expires, so no connection ever has more than one entry or any closure.
+ */
+export class Timeouts {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly handshakeTicks: number;
+  /** Ticks from the last read to the next heartbeat event (ping or idle); 0 when neither is on. */
+  private readonly heartbeatTicks: number;
+  /** The slow-message grace in ticks; 0 = guard off. */
+  private readonly slowTicks: number;
+
+  constructor(
+    private readonly wheel: TimerWheel<ConnectionRecord>,
+    private readonly lifecycle: Lifecycle,
+    private readonly writer: Writer,
+    private readonly stats: ReactorStats,
+    private readonly settings: TimeoutSettings,
+  ) {
+    const { handshakeTimeoutMs, pingIntervalMs, idleTimeoutMs, slowMessageTimeoutMs } = settings;
+    this.handshakeTicks = ticks(handshakeTimeoutMs);
+    this.heartbeatTicks = pingIntervalMs !== 0 ? ticks(pingIntervalMs) : idleTimeoutMs !== 0 ? ticks(idleTimeoutMs) : 0;
+    this.slowTicks = slowMessageTimeoutMs === 0 ? 0 : ticks(slowMessageTimeoutMs);
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => this.wheel.tick(), TICK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** A new TCP connection has handshakeTimeoutMs to upgrade. */
+  handshaking(conn: ConnectionRecord): void {
+    this.wheel.schedule(conn, this.handshakeTicks);
+  }
+
+  /** Open: from now on only heartbeats (if any) watch it. */
+  opened(conn: ConnectionRecord): void {
+    if (this.heartbeatTicks !== 0) this.wheel.schedule(conn, this.heartbeatTicks);
+    else this.wheel.cancel(conn);
+  }
+
+  /** Anything from the peer proves it alive: push the heartbeat out (one store, lazily filed). */
+  heard(conn: ConnectionRecord): void {
+    if (this.heartbeatTicks === 0 || (conn.flags & State.CloseSent) !== 0) return;
+    conn.flags &= ~State.Pinged;
+    this.wheel.schedule(conn, this.heartbeatTicks);
+  }
+
+  /** After the receiver ran: stamp a message that just began, or check one in progress. */
+  received(conn: ConnectionRecord): void {
+    const progress = conn.progress;
+    if (progress === null || this.slowTicks === 0) return;
+    progress.heardAt = this.wheel.now;
+    if (progress.startedAt === 0) {
+      // Make sure the wheel looks at it when the grace ends, even if the peer goes silent.
+      progress.startedAt = this.wheel.now;
+      if (conn.deadline === 0 || conn.deadline > this.wheel.now + this.slowTicks) this.wheel.schedule(conn, this.slowTicks);
+    } else {
+      this.checkMessageRate(conn);
+    }
+  }
+
+  /** A deadline passed (the wheel calls this): what it means depends on where the connection is. */
+  expired(conn: ConnectionRecord): void {
+    const flags = conn.flags;
+    if ((flags & State.Closed) !== 0) return;
+    if ((flags & (State.Handshaking | State.CloseSent | State.EndAfterFlush)) !== 0) {
+      // Ending (our Close or our answer is out, no word back), else still in the HTTP phase:
+      // a plain HTTP connection (a keep-alive gone quiet, a slow request) or an upgrade.
+      const ending = (flags & (State.CloseSent | State.EndAfterFlush)) !== 0;
+      if (ending) this.stats.closeTimeouts++;
+      else if ((flags & State.Http) !== 0) this.stats.httpTimeouts++;
+      else this.stats.handshakeTimeouts++;
+      this.lifecycle.finish(conn, (flags & State.Handshaking) !== 0 ? new Error('handshake timed out') : undefined);
+      return;
+    }
+    const progress = conn.progress;
+    if (progress !== null && this.slowTicks !== 0) {
+      // A message in progress: check its rate every second, until the peer has been
+      // quiet for as long as the heartbeat allows; then the heartbeat decides, as for
+      // any silent peer (a half-sent frame must not hold its buffer past idleTimeoutMs).
+      if (!this.checkMessageRate(conn)) return;
+      if (this.heartbeatTicks === 0 || this.wheel.now - progress.heardAt < this.heartbeatTicks) {
+        this.wheel.schedule(conn, 1);
+        return;
+      }
+    }
+    if (this.heartbeatTicks === 0) return; // a spent slow-message check: nothing else is armed
+    const { pingIntervalMs: ping, idleTimeoutMs: idle } = this.settings;
+    if (ping !== 0 && (idle === 0 || (flags & State.Pinged) === 0)) {
+      // Quiet for pingIntervalMs: ask. Anything that comes back clears Pinged.
+      conn.flags |= State.Pinged;
+      this.stats.pingsSent++;
+      this.writer.writeFrame(conn, Opcode.Ping, EMPTY);
+      this.wheel.schedule(conn, idle === 0 ? ticks(ping) : ticks(idle - ping));
+      return;
+    }
+    this.stats.idleTimeouts++;
+    if ((flags & State.Pinged) !== 0) {
+      this.lifecycle.finish(conn, new Error('no answer to ping: peer gone')); // dead: no point in a closing handshake
+      return;
+    }
+    this.lifecycle.close(conn, CloseCode.GoingAway, 'idle timeout');
+  }
+
+  /**
+   * Slowloris guard: past the grace, a message in progress must have averaged
+   * minMessageRate. False (and the connection failed with 1008) when it has not.
+   */
+  private checkMessageRate(conn: ConnectionRecord): boolean {
+    const progress = conn.progress;
+    if (progress === null || progress.startedAt === 0) return true;
+    const elapsed = this.wheel.now - progress.startedAt;
+    if (elapsed < this.slowTicks) return true;
+    const received = progress.frameLength + progress.messageLength;
+    if (received >= elapsed * (TICK_MS / 1000) * this.settings.minMessageRate) return true;
+    this.stats.slowMessagesClosed++;
+    this.lifecycle.fail(conn, CloseCode.PolicyViolation, 'message arriving too slowly');
+    return false;
+  }
+}

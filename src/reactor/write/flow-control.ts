@@ -1,0 +1,106 @@
+import type { BackpressurePolicy } from '../../api/options.js';
+import { CloseCode } from '../../protocol/close-code.js';
+import { dropExtrasIfEmpty } from '../connection/connection-extras.js';
+import { State } from '../connection/connection-state.js';
+import type { ConnectionRecord } from '../connection/connection-record.js';
+import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import type { ConnectionRegistry } from '../connection/registry.js';
+import type { Reporter } from '../observe/reporter.js';
+import { SendResult } from '../../api/send-result.js';
+import type { ReactorStats } from '../observe/stats.js';
+
+/**
+ * Reading and writing kept in step: the application's pause and resume,
+ * what happens when writing outpaces a peer (the maxBufferedBytes policy,
+ * pausing reads of a congested connection until its queue drains, then the
+ * drain handler), and shedding under the global memory budget. The writer
+ * reports; this decides.
+ */
+export class FlowControl {
+  constructor(
+    private readonly registry: ConnectionRegistry,
+    private readonly lifecycle: Lifecycle,
+    private readonly stats: ReactorStats,
+    private readonly reporter: Reporter,
+    private readonly backpressure: BackpressurePolicy,
+    private readonly drainHandler: ((conn: ConnectionRecord) => void) | undefined,
+  ) {}
+
+  /** The application stops reading this connection (or the async upgrade hook runs). */
+  pause(conn: ConnectionRecord): void {
+    if ((conn.flags & (State.Paused | State.Closed)) !== 0) return;
+    conn.flags |= State.Paused;
+    // Already stopped for backpressure: resume must still wait for both reasons to go.
+    if ((conn.flags & State.ReadBlocked) === 0) conn.link.pause(conn);
+  }
+
+  resume(conn: ConnectionRecord): void {
+    if ((conn.flags & (State.Paused | State.Closed)) !== State.Paused) return;
+    conn.flags &= ~State.Paused;
+    if ((conn.flags & State.ReadBlocked) === 0) conn.link.resume(conn);
+  }
+
+  /** A send would pass maxBufferedBytes: drop it, or close the slow consumer (1008). */
+  overflow(conn: ConnectionRecord): SendResult {
+    if (this.backpressure === 'drop') {
+      this.stats.sendsDropped++;
+      return SendResult.Dropped;
+    }
+    this.stats.slowConsumersClosed++;
+    this.lifecycle.fail(conn, CloseCode.PolicyViolation, 'send buffer full');
+    return SendResult.Dropped;
+  }
+
+  /** Its queue is high: stop reading this peer (it is not reading us) until the queue drains. */
+  congested(conn: ConnectionRecord): void {
+    if ((conn.flags & (State.ReadBlocked | State.Closed)) !== 0) return;
+    conn.flags |= State.ReadBlocked;
+    this.stats.readPauses++;
+    if ((conn.flags & State.Paused) === 0) conn.link.pause(conn);
+  }
+
+  /**
+   * Everything queued went to the kernel: FIN if the connection was ending;
+   * else read it again (unless the application paused it) and tell `drain`.
+   */
+  flushed(conn: ConnectionRecord): void {
+    if ((conn.flags & State.EndAfterFlush) !== 0) {
+      this.lifecycle.flushedForEnd(conn);
+      return;
+    }
+    if ((conn.flags & State.ReadBlocked) !== 0) {
+      conn.flags &= ~State.ReadBlocked;
+      if ((conn.flags & State.Paused) === 0) conn.link.resume(conn);
+    }
+    dropExtrasIfEmpty(conn);
+    const handler = this.drainHandler;
+    if (handler === undefined) return;
+    try {
+      handler(conn);
+    } catch (error) {
+      this.lifecycle.handlerFailed(error, conn);
+    }
+  }
+
+  /**
+   * The memory budget refused a buffer. Shed the connection with the most
+   * queued (never `requester`, whose buffers are in use right now): its
+   * memory is the most a single drop can win back.
+   */
+  shed(requester: ConnectionRecord, bytes: number): void {
+    let largest = undefined as ConnectionRecord | undefined;
+    let most = 0;
+    this.registry.forEach((conn) => {
+      const queued = conn.bufferedAmount;
+      if (queued > most && conn !== requester) {
+        most = queued;
+        largest = conn;
+      }
+    });
+    this.stats.memoryRefusals++;
+    if (largest === undefined) return;
+    this.stats.memoryShed++;
+    this.reporter.log('warn', `memory budget reached (${bytes} B wanted): dropping ${largest.remoteAddress}, the largest queue (${most} B)`);
+    this.lifecycle.finish(largest, new Error('shed: memory budget'));
+  }
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Opcode } from '../../../src/protocol/opcode.js';
+import { State } from '../../../src/reactor/connection/connection-state.js';
+import { chatJson, compress, decompress, RSV1 } from '../../support/deflate.js';
+import { CLEAN, fakeReactor, frame, leftovers } from '../../support/fake-link.js';
+
+const OFFER = 'permessage-deflate; client_max_window_bits';
+
+test('shared mode: a connection that negotiated permessage-deflate holds no zlib state, only a flag bit', () => {
+  const h = fakeReactor({ deflate: 'shared' });
+  const conn = h.link.open({ extensions: OFFER });
+  assert.match(h.link.socket(conn).head(), /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n/);
+  assert.notEqual(conn.flags & State.Deflate, 0);
+  assert.equal(conn.extras, null, 'no extras: nothing per connection');
+  // Traffic both ways leaves nothing behind either.
+  const json = chatJson(3000);
+  h.link.feed(conn, frame(Opcode.Text | RSV1, compress(json)));
+  assert.equal(h.seen.messages[0]!.data.toString(), json);
+  conn.send(json);
+  const sent = h.link.socket(conn).frames().at(-1)!;
+  assert.equal(sent.rsv, 4);
+  assert.equal(decompress(sent.payload).toString(), json);
+  assert.equal(conn.extras, null);
+  assert.equal(h.reactor.snapshot().deflate.contexts, 2, 'one shared compressor and one decompressor for the whole reactor');
+  assert.deepEqual(leftovers(h), CLEAN);
+});
+
+test('window mode: the session is in extras, its contexts appear when each direction is first used and go at the end', () => {
+  const h = fakeReactor({ deflate: 'window' });
+  const conn = h.link.open({ extensions: OFFER });
+  const session = conn.extras?.deflate;
+  assert.ok(session);
+  assert.deepEqual([session.sendBits, session.receiveBits, session.sendContext, session.receiveContext], [12, 12, null, null]);
+  const stats = h.reactor.snapshot().deflate;
+  assert.deepEqual([stats.sessions, stats.contexts, stats.reservedBytes > 0], [1, 0, true]);
+  conn.send(chatJson(2000));
+  assert.notEqual(session.sendContext, null);
+  assert.equal(session.receiveContext, null, 'nothing received yet');
+  conn.terminate();
+  assert.deepEqual([h.reactor.snapshot().deflate.contexts, h.reactor.snapshot().deflate.reservedBytes], [0, 0]);
+  assert.deepEqual(leftovers(h), CLEAN);
+});
+
+test('without an offer, or with deflate off, a connection is plain and RSV1 is a protocol error (RFC 6455 §5.2)', () => {
+  for (const h of [fakeReactor({ deflate: 'shared' }), fakeReactor()]) {
+    const conn = h.link.open(h.reactor.compression === null ? { extensions: OFFER } : {});
+    assert.doesNotMatch(h.link.socket(conn).head(), /Sec-WebSocket-Extensions/);
+    assert.equal(conn.flags & State.Deflate, 0);
+    h.link.feed(conn, frame(Opcode.Text | RSV1, compress('x')));
+    assert.equal(h.seen.closes.length + h.link.socket(conn).frames().filter((f) => f.opcode === Opcode.Close).length > 0, true);
+    assert.equal(h.link.socket(conn).frames().find((f) => f.opcode === Opcode.Close)!.payload.readUInt16BE(0), 1002);
+  }
+});

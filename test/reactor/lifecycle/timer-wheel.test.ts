@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TimerWheel, type WheelEntry } from '../../../src/reactor/lifecycle/timer-wheel.js';
+
+interface Entry extends WheelEntry { name: string; expiredAt: number }
+const entry = (name: string): Entry => ({ name, deadline: 0, wheelTick: 0, expiredAt: 0 });
+
+function wheel(slots = 8) {
+  const expired: Entry[] = [];
+  const w: TimerWheel<Entry> = new TimerWheel<Entry>(slots, (e) => { e.expiredAt = w.now; expired.push(e); });
+  return { w, expired };
+}
+
+test('an entry expires exactly at its deadline tick', () => {
+  const { w, expired } = wheel();
+  const a = entry('a');
+  w.schedule(a, 3);
+  w.tick(); w.tick();
+  assert.equal(expired.length, 0);
+  w.tick();
+  assert.deepEqual(expired.map((e) => [e.name, e.expiredAt]), [['a', 4]]);
+  assert.equal(a.deadline, 0);
+  assert.equal(a.wheelTick, 0);
+});
+
+test('deadlines beyond the wheel horizon are re-filed and still expire on time', () => {
+  const { w, expired } = wheel(8);
+  const a = entry('a');
+  w.schedule(a, 50);
+  for (let i = 0; i < 49; i++) w.tick();
+  assert.equal(expired.length, 0);
+  w.tick();
+  assert.equal(a.expiredAt, 51);
+});
+
+test('pushing a deadline later is lazy and the entry expires at the new deadline', () => {
+  const { w, expired } = wheel();
+  const a = entry('a');
+  w.schedule(a, 2);
+  w.tick();
+  w.schedule(a, 5); // activity: push out
+  for (let i = 0; i < 4; i++) w.tick();
+  assert.equal(expired.length, 0);
+  w.tick();
+  assert.equal(a.expiredAt, 7);
+});
+
+test('pulling a deadline earlier re-files it; the stale copy does not fire again', () => {
+  const { w, expired } = wheel();
+  const a = entry('a');
+  w.schedule(a, 7);
+  w.schedule(a, 2);
+  for (let i = 0; i < 10; i++) w.tick();
+  assert.deepEqual(expired.map((e) => e.expiredAt), [3]);
+});
+
+test('a cancelled entry never expires', () => {
+  const { w, expired } = wheel();
+  const a = entry('a');
+  w.schedule(a, 2);
+  w.cancel(a);
+  for (let i = 0; i < 20; i++) w.tick();
+  assert.equal(expired.length, 0);
+});
+
+test('an entry re-armed from inside onExpire is honoured', () => {
+  let fired = 0;
+  const w: TimerWheel<Entry> = new TimerWheel<Entry>(4, (e) => { fired++; if (fired < 3) w.schedule(e, 2); });
+  w.schedule(entry('a'), 1);
+  for (let i = 0; i < 10; i++) w.tick();
+  assert.equal(fired, 3);
+});
+
+test('10,000 entries with random deadlines each expire once, on their tick', () => {
+  const { w, expired } = wheel(64);
+  const entries = Array.from({ length: 10000 }, (_, i) => entry(String(i)));
+  const want = new Map<Entry, number>();
+  for (const e of entries) {
+    const ticks = 1 + ((Number(e.name) * 7919) % 300);
+    w.schedule(e, ticks);
+    want.set(e, w.now + ticks);
+  }
+  for (let i = 0; i < 310; i++) w.tick();
+  assert.equal(expired.length, 10000);
+  for (const e of expired) assert.equal(e.expiredAt, want.get(e));
+});
+
+test('slots must be a power of two', () => {
+  assert.throws(() => new TimerWheel(6, () => {}), RangeError);
+});
