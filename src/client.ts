@@ -4,20 +4,18 @@ import type { ConnectionOptions } from 'node:tls';
 import { pickHandlers } from './handler-options.js';
 import type { ClientResponse } from './api/client-request.js';
 import type { ConnectionRecord as ReactorConnection } from './reactor/connection/connection-record.js';
-import type { Handlers } from './api/handlers.js';
+import type { ConnectionHandlers } from './api/handlers.js';
+import { ClientReactor, type ClientReactorHandlers } from './reactor/client-reactor.js';
 import type { EndpointOptions } from './api/options.js';
 import type { Connection } from './api/connection.js';
-import { Reactor } from './reactor/reactor.js';
 import type { StatsSnapshot } from './api/stats-snapshot.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
 import { chooseTransport } from './transport/transport-choice.js';
 
-/** Client handlers: the server's, but `open` gets the server's response instead of a request. */
-export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserData>, 'upgrade' | 'open' | 'request'> {
-  open?(conn: Connection<UserData>, response: ClientResponse): void;
-}
+/** Client handlers: those of every connection, `open` given the server's response instead of a request. */
+export interface ClientHandlers<UserData = unknown> extends ConnectionHandlers<UserData, ClientResponse> {}
 
 export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize' | 'maxRequestBodySize' | 'healthPath' | 'metricsPath'>, ClientHandlers<UserData> {
   /** 'handle' (raw libuv handles), 'socket' (net/tls), or 'auto'. wss:// always uses 'socket'. */
@@ -55,31 +53,31 @@ const HANDLER_NAMES = ['open', 'message', 'close', 'ping', 'pong', 'drain', 'err
  * many connections; it is what our load generators and tests are built on.
  */
 export class Client<UserData = unknown> {
-  private readonly reactor: Reactor;
+  private readonly reactor: ClientReactor;
   private readonly transport: 'handle' | 'socket';
   private readonly tls: ConnectionOptions | undefined;
-  private handleTransport: HandleTransport | undefined;
-  private socketTransport: SocketTransport | undefined;
+  private handleTransport: HandleTransport<ClientReactor> | undefined;
+  private socketTransport: SocketTransport<ClientReactor> | undefined;
   private readonly pending = new Map<ReactorConnection, { resolve: (conn: Connection<UserData>) => void; reject: (error: Error) => void }>();
 
   constructor(options: ClientOptions<UserData> = {}) {
     const user = pickHandlers(options, HANDLER_NAMES);
     const userOpen = options.open;
-    const handlers: Handlers<UserData> = {
-      ...(user as Handlers<UserData>),
+    const handlers: ClientReactorHandlers = {
+      ...(user as ConnectionHandlers<unknown, ClientResponse>),
       open: (conn, response) => {
         const waiter = this.pending.get(conn as ReactorConnection);
         this.pending.delete(conn as ReactorConnection);
-        userOpen?.(conn, response as unknown as ClientResponse);
-        waiter?.resolve(conn);
+        userOpen?.(conn as Connection<UserData>, response);
+        waiter?.resolve(conn as Connection<UserData>);
+      },
+      abandoned: (conn, error) => {
+        const waiter = this.pending.get(conn);
+        this.pending.delete(conn);
+        waiter?.reject(error);
       },
     };
-    this.reactor = new Reactor({ ...options, maxConnections: options.maxConnections ?? Number.MAX_SAFE_INTEGER }, handlers, 'client');
-    this.reactor.lifecycle.abandoned = (conn, error) => {
-      const waiter = this.pending.get(conn);
-      this.pending.delete(conn);
-      waiter?.reject(error);
-    };
+    this.reactor = new ClientReactor({ ...options, maxConnections: options.maxConnections ?? Number.MAX_SAFE_INTEGER }, handlers);
     this.tls = options.tls;
     // wss:// connections take the socket transport whatever this chooses.
     this.transport = chooseTransport(options.transport ?? 'auto', false);
@@ -130,11 +128,11 @@ export class Client<UserData = unknown> {
     await this.reactor.shutdown(options.timeoutMs ?? 2000, options.code ?? 1000, options.reason ?? '');
   }
 
-  private handles(): HandleTransport {
+  private handles(): HandleTransport<ClientReactor> {
     return (this.handleTransport ??= new HandleTransport(this.reactor, requireRawBindings()));
   }
 
-  private sockets(): SocketTransport {
+  private sockets(): SocketTransport<ClientReactor> {
     return (this.socketTransport ??= new SocketTransport(this.reactor));
   }
 }

@@ -7,7 +7,7 @@ import type { DataUpgradeDecision, Handlers, HandshakeRequest } from './api/hand
 import type { Clients } from './api/clients.js';
 import type { EndpointOptions } from './api/options.js';
 import type { Connection } from './api/connection.js';
-import { Reactor } from './reactor/reactor.js';
+import { ServerReactor } from './reactor/server-reactor.js';
 import type { MetricsText } from './api/stats-snapshot.js';
 import { RouteTable } from './reactor/http/route-table.js';
 import type { StatsSnapshot } from './api/stats-snapshot.js';
@@ -62,7 +62,7 @@ export interface CloseResult {
 }
 
 /** Each server's reactor, for the few callers inside lightws that reach past the public API (serveMetricsFrom). */
-const reactors = new WeakMap<object, Reactor>();
+const reactors = new WeakMap<object, ServerReactor>();
 
 /**
  * What the server's `metricsPath` serves instead of its own metrics: in
@@ -70,8 +70,7 @@ const reactors = new WeakMap<object, Reactor>();
  * exported from the package.
  */
 export function serveMetricsFrom<UserData>(server: Server<UserData>, source: MetricsText): void {
-  const http = reactors.get(server)?.http;
-  if (http !== undefined) http.builtins.metrics = source;
+  reactors.get(server)?.serveMetricsFrom(source);
 }
 
 const HANDLER_NAMES = ['request', 'upgrade', 'open', 'message', 'close', 'ping', 'pong', 'drain', 'error'] as const;
@@ -87,20 +86,20 @@ export class Server<UserData = unknown> {
   readonly transport: 'handle' | 'socket';
   /** The open connections (ws: `wss.clients`): `size`, `forEach`, `for…of`. Closing ones included, handshaking ones not. */
   readonly clients: Clients<UserData>;
-  private readonly reactor: Reactor;
+  private readonly reactor: ServerReactor;
   private readonly tls: TlsOptions | undefined;
-  private handleTransport: HandleTransport | undefined;
-  private socketTransport: SocketTransport | undefined;
+  private handleTransport: HandleTransport<ServerReactor> | undefined;
+  private socketTransport: SocketTransport<ServerReactor> | undefined;
 
   constructor(options: ServerOptions<UserData> = {}) {
     const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
     if (options.routes === undefined) {
-      this.reactor = new Reactor(options, handlers as Handlers);
+      this.reactor = new ServerReactor(options, handlers as Handlers);
     } else {
       const own = HANDLER_NAMES.filter((name) => name !== 'error' && handlers[name] !== undefined);
       if (own.length > 0) throw new TypeError(`a server with routes takes its handlers per route, not ${own.join(', ')}`);
       const table = new RouteTable(options.routes);
-      this.reactor = new Reactor(options, { ...table.dispatchers(), error: handlers.error as Handlers['error'] }, 'server', table);
+      this.reactor = new ServerReactor(options, { ...table.dispatchers(), error: handlers.error as Handlers['error'] }, table);
     }
     this.clients = this.reactor.openConnections as Clients as Clients<UserData>;
     reactors.set(this, this.reactor);
@@ -215,11 +214,11 @@ export class Server<UserData = unknown> {
     return this.reactor.shutdown(options.timeoutMs ?? this.reactor.options.closeTimeoutMs, options.code, options.reason);
   }
 
-  private handles(): HandleTransport {
+  private handles(): HandleTransport<ServerReactor> {
     return (this.handleTransport ??= new HandleTransport(this.reactor, requireRawBindings()));
   }
 
-  private sockets(): SocketTransport {
+  private sockets(): SocketTransport<ServerReactor> {
     return (this.socketTransport ??= new SocketTransport(this.reactor));
   }
 }

@@ -43,21 +43,15 @@ export interface UpgradeAcceptanceWithData<UserData> extends UpgradeAcceptance<U
 export type DataUpgradeDecision<UserData> = UpgradeAcceptanceWithData<UserData> | UpgradeRefusal;
 
 /**
- * Handlers shared by every connection: plain functions, no per-connection
- * listeners. `data` buffers are BORROWED: they point into the shared read
- * slab or a pooled buffer and are valid only until the handler returns. Copy
- * what you keep (`Buffer.from(data)`) — as with uWebSockets.js.
+ * The handlers of an open connection's life, in either role: plain functions
+ * shared by every connection, no per-connection listeners. `open` is given
+ * `OpenInfo`: the upgrade request (server) or the server's response (client).
+ * `data` buffers are BORROWED: they point into the shared read slab or a
+ * pooled buffer and are valid only until the handler returns. Copy what you
+ * keep (`Buffer.from(data)`) — as with uWebSockets.js.
  */
-export interface Handlers<UserData = unknown> {
-  /**
-   * A plain HTTP request on the WebSocket port (no `Upgrade: websocket`):
-   * answer it, or return nothing for a 404. Without this handler such a
-   * request gets 426 Upgrade Required. Server role only.
-   */
-  request?: RequestHandler;
-  /** Decide on an upgrade before the 101 is sent. May return a promise (reading waits). */
-  upgrade?(request: HandshakeRequest): UpgradeDecision<UserData> | Promise<UpgradeDecision<UserData>>;
-  open?(conn: Connection<UserData>, request: HandshakeRequest): void;
+export interface ConnectionHandlers<UserData, OpenInfo> {
+  open?(conn: Connection<UserData>, info: OpenInfo): void;
   /** `data` is valid only until this returns. */
   message?(conn: Connection<UserData>, data: Buffer, isBinary: boolean): void;
   /** Once per connection, after the socket is gone. `code` is the peer's close code, ours when we failed it, or 1006. */
@@ -70,4 +64,16 @@ export interface Handlers<UserData = unknown> {
   drain?(conn: Connection<UserData>): void;
   /** A handler threw, or a connection failed: reported here, never thrown into your process. */
   error?(error: Error, conn: Connection<UserData> | undefined): void;
+}
+
+/** A server's handlers: those of every connection, `open` given the upgrade request, and the two that only a server has. */
+export interface Handlers<UserData = unknown> extends ConnectionHandlers<UserData, HandshakeRequest> {
+  /**
+   * A plain HTTP request on the WebSocket port (no `Upgrade: websocket`):
+   * answer it, or return nothing for a 404. Without this handler such a
+   * request gets 426 Upgrade Required. Server role only.
+   */
+  request?: RequestHandler;
+  /** Decide on an upgrade before the 101 is sent. May return a promise (reading waits). */
+  upgrade?(request: HandshakeRequest): UpgradeDecision<UserData> | Promise<UpgradeDecision<UserData>>;
 }

@@ -188,13 +188,13 @@ class Primary implements ClusterPrimary {
 
   async stats(): Promise<ClusterStats> {
     const snapshots = (await this.snapshots()).map((s) => s.stats);
-    const total = sum(snapshots) as unknown as StatsSnapshot;
+    const total = sum(snapshots);
     return { ...total, workers: snapshots.length, connectionsPerWorker: snapshots.map((s) => s.connections), restarts: this.restarts };
   }
 
   async metrics(): Promise<string> {
     const snapshots = await this.snapshots();
-    const total = sum(snapshots.map((s) => s.stats)) as unknown as StatsSnapshot;
+    const total = sum(snapshots.map((s) => s.stats));
     return renderMetrics([
       { labels: { worker: 'all' }, stats: total },
       ...snapshots.map(({ worker, stats }) => ({ labels: { worker: String(worker) }, stats })),
@@ -277,12 +277,16 @@ class Primary implements ClusterPrimary {
 }
 
 /** Adds up numeric fields (and nested objects of them) across snapshots. */
-function sum(snapshots: readonly object[]): Record<string, unknown> {
+function sum<Snapshot extends object>(snapshots: readonly Snapshot[]): Snapshot {
+  return sumFields(snapshots) as Snapshot; // every worker's snapshot has the same shape: so has their sum
+}
+
+function sumFields(snapshots: readonly object[]): Record<string, unknown> {
   const total: Record<string, unknown> = {};
   for (const snapshot of snapshots) {
     for (const [key, value] of Object.entries(snapshot)) {
       if (typeof value === 'number') total[key] = ((total[key] as number | undefined) ?? 0) + value;
-      else if (value !== null && typeof value === 'object') total[key] = sum([total[key] ?? {}, value].filter((v) => Object.keys(v as object).length > 0) as object[]);
+      else if (value !== null && typeof value === 'object') total[key] = sumFields([total[key] ?? {}, value].filter((v) => Object.keys(v as object).length > 0) as object[]);
       else total[key] = value;
     }
   }

@@ -3,38 +3,32 @@ import { checkZlibInternals } from '../compression/zlib-context.js';
 import { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { buildErrorResponse } from '../protocol/http-response.js';
-import { MaskKeySource } from '../protocol/mask-key.js';
 import { Opcode } from '../protocol/opcode.js';
-import type { ReceiverConfig } from '../protocol/receiver.js';
-import { ClientHandshake } from './handshake/client-handshake.js';
-import { Compression } from './extensions/deflate-extension.js';
-import type { ClientRequest } from '../api/client-request.js';
+import type { ClientResponse } from '../api/client-request.js';
+import type { ConnectionHandlers, HandshakeRequest } from '../api/handlers.js';
+import type { EndpointOptions } from '../api/options.js';
+import { byteLengthOf, SendResult, type SendData } from '../api/send-result.js';
+import type { StatsSnapshot } from '../api/stats-snapshot.js';
+import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from '../api/topic-bridge.js';
+import type { ReactorContext, Role } from './context.js';
 import { State } from './connection/connection-state.js';
 import { ConnectionRecord, type ConnectionOps } from './connection/connection-record.js';
-import { FlowControl } from './write/flow-control.js';
-import type { Handlers } from '../api/handlers.js';
-import { HttpExchange } from './http/http-exchange.js';
-import { Inbound } from './read/inbound.js';
-import { Lifecycle } from './lifecycle/lifecycle.js';
 import type { Link } from './connection/link.js';
-import { renderMetrics } from './observe/metrics.js';
 import { OpenConnections } from './connection/open-connections.js';
-import type { EndpointOptions } from '../api/options.js';
-import { resolveOptions, type ResolvedOptions } from './options.js';
 import { ConnectionRegistry } from './connection/registry.js';
-import { Reporter } from './observe/reporter.js';
-import type { RouteTable } from './http/route-table.js';
-import { byteLengthOf, SendResult, type SendData } from '../api/send-result.js';
-import { ServerHandshake, type RefusedRequest } from './handshake/server-handshake.js';
-import type { ServerRequest } from './handshake/server-request.js';
-import type { StatsSnapshot } from '../api/stats-snapshot.js';
+import { Compression } from './extensions/deflate-extension.js';
+import { Lifecycle, type EndHandlers } from './lifecycle/lifecycle.js';
 import { drainAndEnd } from './lifecycle/shutdown.js';
-import { ReactorStats } from './observe/stats.js';
 import { Timeouts } from './lifecycle/timeouts.js';
-import { ticks, TimerWheel } from './lifecycle/timer-wheel.js';
-import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from '../api/topic-bridge.js';
-import { Topics } from './topics/topics.js';
-import { Writer, type Receivers } from './write/writer.js';
+import { TimerWheel } from './lifecycle/timer-wheel.js';
+import { renderMetrics } from './observe/metrics.js';
+import { Reporter } from './observe/reporter.js';
+import { ReactorStats } from './observe/stats.js';
+import { resolveOptions, type ResolvedOptions } from './options.js';
+import { Inbound } from './read/inbound.js';
+import { Topics, type TopicEvents } from './topics/topics.js';
+import { FlowControl } from './write/flow-control.js';
+import { Writer, type Receivers, type WriterEvents } from './write/writer.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Frames a connection can be sent from the public API: open, and no Close sent or received. */
@@ -48,89 +42,73 @@ const SENDABLE = State.Open | State.CloseSent | State.Closed;
  * close code, a throwing handler closes its connection with 1011 and is
  * reported through the `error` handler or the log.
  *
- * This class wires the parts together and is what the outside calls: the
- * transports (`admit`, `accept`, `onData`, `onEnd`, `writer.complete`),
- * each connection's methods (`ConnectionOps`), and the server and client.
- * The parts depend one way: handshakes → inbound → timeouts → lifecycle →
- * writer; see docs/architecture.md.
+ * This class builds the parts, once and in order, on one context
+ * (context.ts), and is what the outside calls: the transports (`admit`,
+ * `accept`, `onData`, `onEnd`, `writer.complete`), each connection's methods
+ * (`ConnectionOps`), and the server and client. What the parts report up
+ * (WriterEvents, TopicEvents, a wheel entry expiring) comes back here and
+ * goes to the part that acts on it. The role's subclass adds its handshake:
+ * server-reactor.ts (and plain HTTP), client-reactor.ts. The parts depend
+ * one way: handshakes → inbound → timeouts → lifecycle → writer; see
+ * docs/architecture.md.
  */
-export class Reactor implements ConnectionOps {
+export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse = HandshakeRequest | ClientResponse> implements ConnectionOps, WriterEvents, TopicEvents {
+  /** What every part shares (context.ts): built first, never changed. */
+  readonly ctx: ReactorContext;
   readonly options: ResolvedOptions;
   readonly pool: BufferPool;
   /** The one read buffer of every socket. Its contents are valid until the next read. */
   readonly slab: Buffer;
-  readonly stats = new ReactorStats();
-  readonly topics = new Topics();
-  readonly writer: Writer;
+  readonly stats: ReactorStats;
+  readonly topics: Topics;
   readonly reporter: Reporter;
-  readonly lifecycle: Lifecycle;
-  private readonly registry = new ConnectionRegistry();
+  private readonly registry: ConnectionRegistry;
   /** The open connections, as `server.clients`. */
-  readonly openConnections = new OpenConnections(this.registry, this.stats);
-  private readonly wheel: TimerWheel<ConnectionRecord>;
-  private readonly timeouts: Timeouts;
-  private readonly flow: FlowControl;
-  private readonly inbound: Inbound;
-  private readonly handshake: ServerHandshake | ClientHandshake;
-  /** Plain HTTP requests on the server's port (server role only). */
-  readonly http: HttpExchange | undefined;
+  readonly openConnections: OpenConnections;
+  readonly writer: Writer;
+  readonly lifecycle: Lifecycle;
+  protected readonly flow: FlowControl;
+  protected readonly timeouts: Timeouts;
+  protected readonly inbound: Inbound<OpenInfo>;
+  /** Reads the opening handshake of a connection not yet open: the role's own. */
+  protected abstract readonly handshake: { onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void };
   /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
   private bridge: TopicBridge | null = null;
   /** permessage-deflate, when the `deflate` option is not 'off'. */
-  readonly compression: Compression | null = null;
+  readonly compression: Compression | null;
   /** The whole HTTP response for a connection over maxConnections. */
   readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
-  constructor(
-    options: EndpointOptions,
-    handlers: Handlers,
-    /** 'client' masks what it sends, expects unmasked frames and runs the client handshake. */
-    readonly role: 'server' | 'client' = 'server',
-    /** A server with routes: `handlers` are then the table's dispatchers. */
-    routes?: RouteTable,
-  ) {
+  /**
+   * Builds every part once, in the order they depend on each other: the
+   * context, the writer, the lifecycle, deflate, flow control, timeouts,
+   * inbound; the role's subclass then adds its handshake (and HTTP).
+   */
+  constructor(options: EndpointOptions, handlers: ConnectionHandlers<unknown, OpenInfo> & Pick<EndHandlers, 'abandoned'>, role: Role) {
     const o = (this.options = resolveOptions(options));
-    this.reporter = new Reporter(o.logLevel, o.logger, handlers.error);
-    this.pool = new BufferPool({ maxRetainedBytes: o.poolRetainedBytes, maxLentBytes: o.maxMemoryBytes });
     this.slab = Buffer.allocUnsafeSlow(o.readSlabSize);
-    // The writer reports to parts built after it; its events look them up when they happen.
-    this.writer = new Writer(
-      this.pool,
-      {
-        writeFailed: (conn, errno) => this.lifecycle.lost(conn, errno, 'write'),
-        flushed: (conn) => this.flow.flushed(conn),
-        overflow: (conn) => this.flow.overflow(conn),
-        congested: (conn) => this.flow.congested(conn),
-        starved: (conn, bytes) => this.flow.shed(conn, bytes),
-      },
-      { maxBufferedBytes: o.maxBufferedBytes, congestedBytes: Math.max(1, o.maxBufferedBytes >>> 2) },
-      role === 'client' ? new MaskKeySource() : null,
-    );
-    this.wheel = new TimerWheel<ConnectionRecord>(64, (conn) => this.timeouts.expired(conn));
-    const engine = o.deflate === 'off' ? null : deflateEngine(o);
-    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs), role, engine);
-    if (engine !== null) this.compression = new Compression(engine, o.deflateThreshold, role, this.pool, this.writer, this.lifecycle);
-    this.flow = new FlowControl(this.registry, this.lifecycle, this.stats, this.reporter, o.backpressure, handlers.drain);
-    this.timeouts = new Timeouts(this.wheel, this.lifecycle, this.writer, this.stats, o);
-    const receiverConfig: ReceiverConfig = {
-      expectMasked: role === 'server',
-      allowedRsv: 0,
-      maxPayloadLength: o.maxMessageSize,
-      minFragmentSize: o.minFragmentSize,
-      lender: this.pool,
+    this.ctx = {
+      role,
+      options: o,
+      pool: (this.pool = new BufferPool({ maxRetainedBytes: o.poolRetainedBytes, maxLentBytes: o.maxMemoryBytes })),
+      stats: (this.stats = new ReactorStats()),
+      registry: (this.registry = new ConnectionRegistry()),
+      reporter: (this.reporter = new Reporter(o.logLevel, o.logger, handlers.error)),
+      topics: (this.topics = new Topics(this)),
+      wheel: new TimerWheel<ConnectionRecord>(64, (conn) => this.timeouts.expired(conn)),
     };
-    // RSV1 is allowed only on connections that negotiated permessage-deflate (RFC 7692 §6).
-    const deflateConfig: ReceiverConfig = { ...receiverConfig, allowedRsv: 4 };
-    this.inbound = new Inbound(receiverConfig, deflateConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers, role, this.compression);
-    if (role === 'server') {
-      const http = new HttpExchange(o, this.pool, this.writer, this.lifecycle, this.flow, this.timeouts, this.stats, this.reporter, handlers.request, routes, () => this.metrics());
-      const handshake = new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes, http, this.compression);
-      http.readHeld = (conn) => handshake.readHeld(conn);
-      this.http = http;
-      this.handshake = handshake;
-    } else {
-      this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound, this.compression);
-    }
+    this.openConnections = new OpenConnections(this.registry, this.stats);
+    this.writer = new Writer(this.ctx, this);
+    const engine = o.deflate === 'off' ? null : deflateEngine(o);
+    this.lifecycle = new Lifecycle(this.ctx, this.writer, handlers, engine);
+    this.compression = engine === null ? null : new Compression(engine, o.deflateThreshold, role, this.pool, this.writer, this.lifecycle);
+    this.flow = new FlowControl(this.ctx, this.lifecycle, handlers.drain);
+    this.timeouts = new Timeouts(this.ctx, this.lifecycle, this.writer);
+    this.inbound = new Inbound(this.ctx, this.lifecycle, this.timeouts, this.writer, handlers, this.compression);
+  }
+
+  get role(): Role {
+    return this.ctx.role;
   }
 
   /** A connection class for one transport: the reactor and link sit on its prototype, not on each connection. */
@@ -173,12 +151,6 @@ export class Reactor implements ConnectionOps {
     this.timeouts.handshaking(conn);
   }
 
-  /** Client role: a TCP connection is up; send the upgrade request. */
-  connected(conn: ConnectionRecord, request: ClientRequest): void {
-    this.accept(conn);
-    (this.handshake as ClientHandshake).start(conn, request);
-  }
-
   /** Bytes read into `buf[start..end)` for `conn`. */
   onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void {
     this.stats.bytesIn += end - start;
@@ -197,19 +169,6 @@ export class Reactor implements ConnectionOps {
       // would reset the connection before the peer has read our answer.)
       this.handshake.onData(conn, buf, start, end);
     }
-  }
-
-  /**
-   * A request node:http already parsed (handleUpgrade): decided like one read
-   * from the socket; `head` is what followed it; `opened` is told when it opens.
-   */
-  upgradeParsed(conn: ConnectionRecord, request: ServerRequest, head: Buffer, opened: ((conn: ConnectionRecord) => void) | undefined): void {
-    (this.handshake as ServerHandshake).upgrade(conn, request, head, 0, head.length, opened);
-  }
-
-  /** Answers an upgrade request that was not valid (handleUpgrade's own checks), then closes. */
-  refuseUpgrade(conn: ConnectionRecord, status: number, message: string, headers?: Readonly<Record<string, string>>, request?: RefusedRequest): void {
-    (this.handshake as ServerHandshake).refuse(conn, status, message, headers, request);
   }
 
   /** The peer closed its side (EOF, errno 0) or the read failed. */
@@ -308,7 +267,6 @@ export class Reactor implements ConnectionOps {
       log: (level, message) => this.reporter.log(level, message),
     };
     this.bridge = bridge;
-    topics.events = { opened: (topic) => bridge.topicOpened(topic), closed: (topic) => bridge.topicClosed(topic) };
     bridge.attached(host);
     for (const topic of topics.names()) bridge.topicOpened(topic);
   }
@@ -317,7 +275,6 @@ export class Reactor implements ConnectionOps {
   detachBridge(bridge: TopicBridge): void {
     if (this.bridge !== bridge) return;
     this.bridge = null;
-    this.topics.events = null;
     bridge.detached();
   }
 
@@ -328,10 +285,43 @@ export class Reactor implements ConnectionOps {
    * closed in time and how many were dropped.
    */
   async shutdown(timeoutMs: number, code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<{ closed: number; terminated: number }> {
-    const result = await drainAndEnd(this.registry, this.lifecycle, this.stats, this.http, timeoutMs, code, reason);
+    const result = await drainAndEnd(this.registry, this.lifecycle, this.stats, () => this.beginDrain(), timeoutMs, code, reason);
     this.stop();
     this.compression?.engine.close();
     return result;
+  }
+
+  /** The first step of a shutdown, before the Close frames: the server stops serving plain HTTP as usual. */
+  protected beginDrain(): void {}
+
+  // ——— what the parts report up (WriterEvents, TopicEvents), handed to the part that acts on it ———
+
+  writeFailed(conn: ConnectionRecord, errno: number): void {
+    this.lifecycle.lost(conn, errno, 'write');
+  }
+
+  flushed(conn: ConnectionRecord): void {
+    this.flow.flushed(conn);
+  }
+
+  overflow(conn: ConnectionRecord): SendResult {
+    return this.flow.overflow(conn);
+  }
+
+  congested(conn: ConnectionRecord): void {
+    this.flow.congested(conn);
+  }
+
+  starved(conn: ConnectionRecord, bytes: number): void {
+    this.flow.shed(conn, bytes);
+  }
+
+  topicOpened(topic: string): void {
+    this.bridge?.topicOpened(topic);
+  }
+
+  topicClosed(topic: string): void {
+    this.bridge?.topicClosed(topic);
   }
 
   /** This server's metrics in the Prometheus text format (0.0.4). */

@@ -3,6 +3,7 @@ import type { ClientRequest } from '../api/client-request.js';
 import { errnoName, uvError } from '../reactor/connection/errno.js';
 import type { ConnectionRecord } from '../reactor/connection/connection-record.js';
 import type { Link } from '../reactor/connection/link.js';
+import type { ClientReactor } from '../reactor/client-reactor.js';
 import type { Reactor } from '../reactor/reactor.js';
 import { tryWritev } from './fd-write.js';
 import type { ListenAddress } from './listen-address.js';
@@ -38,7 +39,7 @@ function useOwnerSlot(handle: RawTcpHandle): void {
  * the request can be used again; only a write that goes async keeps its
  * request, and a fresh one takes its place.
  */
-export class HandleTransport implements Link<ConnectionRecord> {
+export class HandleTransport<R extends Reactor = Reactor> implements Link<ConnectionRecord> {
   readonly name = 'handle';
   private readonly Conn: new (handle: unknown) => ConnectionRecord;
   private readonly server: RawTcpHandle[] = [];
@@ -50,7 +51,7 @@ export class HandleTransport implements Link<ConnectionRecord> {
   acceptErrors = 0;
 
   constructor(
-    private readonly reactor: Reactor,
+    private readonly reactor: R,
     private readonly raw: RawBindings,
   ) {
     this.Conn = reactor.connectionClass(this);
@@ -205,6 +206,7 @@ export class HandleTransport implements Link<ConnectionRecord> {
    * then starts the WebSocket handshake. `failed` is called if TCP fails.
    */
   connect(
+    this: HandleTransport<ClientReactor>,
     address: string,
     port: number,
     localAddress: string | undefined,

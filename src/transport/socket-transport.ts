@@ -6,7 +6,9 @@ import type { Duplex } from 'node:stream';
 import type { ClientRequest } from '../api/client-request.js';
 import type { ConnectionRecord } from '../reactor/connection/connection-record.js';
 import type { Link } from '../reactor/connection/link.js';
+import type { ClientReactor } from '../reactor/client-reactor.js';
 import type { Reactor } from '../reactor/reactor.js';
+import type { ServerReactor } from '../reactor/server-reactor.js';
 import { checkParsedUpgradeRequest } from '../protocol/upgrade-request.js';
 import { ServerRequest } from '../reactor/handshake/server-request.js';
 import { tryWritev } from './fd-write.js';
@@ -35,7 +37,7 @@ export type UpgradeOpened = (conn: ConnectionRecord, request: IncomingMessage) =
  * whose `this` is the socket; the socket's one extra property leads to its
  * connection.
  */
-export class SocketTransport implements Link<ConnectionRecord> {
+export class SocketTransport<R extends Reactor = Reactor> implements Link<ConnectionRecord> {
   readonly name = 'socket';
   private readonly Conn: new (handle: unknown) => ConnectionRecord;
   private servers: net.Server[] = [];
@@ -43,7 +45,7 @@ export class SocketTransport implements Link<ConnectionRecord> {
   private readonly onEnd: (this: OwnedSocket) => void;
   private readonly onError: (this: OwnedSocket, error: Error) => void;
 
-  constructor(private readonly reactor: Reactor) {
+  constructor(private readonly reactor: R) {
     this.Conn = reactor.connectionClass(this);
     this.onData = function onData(this: OwnedSocket, chunk: Buffer): void {
       const conn = this[kConn];
@@ -101,7 +103,7 @@ export class SocketTransport implements Link<ConnectionRecord> {
    * the open handler as `request.httpRequest`. `data` is the connection's
    * first `conn.data`; `opened` is called once it is open.
    */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, data: unknown, opened: UpgradeOpened | undefined): void {
+  handleUpgrade(this: SocketTransport<ServerReactor>, request: IncomingMessage, socket: Duplex, head: Buffer, data: unknown, opened: UpgradeOpened | undefined): void {
     const conn = this.adopt(socket as OwnedSocket);
     if (conn === undefined) return;
     if (data !== undefined) conn.data = data;
@@ -171,6 +173,7 @@ export class SocketTransport implements Link<ConnectionRecord> {
    * WebSocket handshake. `failed` is called if TCP or TLS fails.
    */
   connect(
+    this: SocketTransport<ClientReactor>,
     host: string,
     port: number,
     localAddress: string | undefined,

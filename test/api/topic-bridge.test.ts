@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ConnectionRecord } from '../../src/reactor/connection/connection-record.js';
 import type { SendData } from '../../src/api/send-result.js';
 import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from '../../src/api/topic-bridge.js';
-import { fakeReactor } from '../support/fake-link.js';
+import { fakeReactor, type FakeReactor } from '../support/fake-link.js';
 
 /** A bridge that records what the reactor tells it. */
 function recordingBridge(): TopicBridge & { events: string[]; host: BridgeHost | null } {
@@ -22,7 +22,7 @@ function recordingBridge(): TopicBridge & { events: string[]; host: BridgeHost |
   return bridge;
 }
 
-const texts = (link: ReturnType<typeof fakeReactor>['link'], conn: ConnectionRecord): string[] => link.socket(conn).frames().map((f) => f.payload.toString());
+const texts = (link: FakeReactor['link'], conn: ConnectionRecord): string[] => link.socket(conn).frames().map((f) => f.payload.toString());
 
 test("the bridge hears of a topic's first subscriber and its last leaving, not of those between; topics already subscribed at attach", () => {
   const { reactor, link } = fakeReactor();

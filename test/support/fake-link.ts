@@ -9,7 +9,11 @@ import type { Connection as PublicConnection } from '../../src/api/connection.js
 import type { Handlers, UpgradeDecision } from '../../src/api/handlers.js';
 import type { Link } from '../../src/reactor/connection/link.js';
 import type { EndpointOptions, LogLevel } from '../../src/api/options.js';
-import { Reactor } from '../../src/reactor/reactor.js';
+import type { Reactor } from '../../src/reactor/reactor.js';
+import { ClientReactor } from '../../src/reactor/client-reactor.js';
+import { ServerReactor } from '../../src/reactor/server-reactor.js';
+import type { ClientResponse } from '../../src/api/client-request.js';
+import type { ConnectionHandlers } from '../../src/api/handlers.js';
 import type { RouteTable } from '../../src/reactor/http/route-table.js';
 import { frame } from './receiver-harness.js';
 import { decodeFrames, type WireFrame } from './wire-frames.js';
@@ -88,7 +92,7 @@ export class FakeSocket {
  * its write completed) is collected in `violations` rather than thrown, so
  * that it cannot be mistaken for a handler error inside the reactor.
  */
-export class FakeLink implements Link<ConnectionRecord> {
+export class FakeLink<R extends Reactor = Reactor> implements Link<ConnectionRecord> {
   readonly name = 'socket';
   readonly Conn: new (handle: unknown) => ConnectionRecord;
   readonly violations: string[] = [];
@@ -96,7 +100,7 @@ export class FakeLink implements Link<ConnectionRecord> {
   readonly connections: ConnectionRecord[] = [];
   address = '203.0.113.7:40001';
 
-  constructor(readonly reactor: Reactor) {
+  constructor(readonly reactor: R) {
     this.Conn = reactor.connectionClass(this);
   }
 
@@ -168,7 +172,7 @@ export class FakeLink implements Link<ConnectionRecord> {
   }
 
   /** Client role: a TCP connection is up; the reactor writes the upgrade request. */
-  connectClient(request: ClientRequest = { host: 'fake.test', path: '/' }): ConnectionRecord {
+  connectClient(this: FakeLink<ClientReactor>, request: ClientRequest = { host: 'fake.test', path: '/' }): ConnectionRecord {
     const conn = this.make();
     this.reactor.connected(conn, request);
     return conn;
@@ -255,11 +259,13 @@ export interface Seen {
   closes: { conn: ConnectionRecord; code: number; reason: string }[];
   errors: { error: Error; conn: ConnectionRecord | undefined }[];
   logs: { level: LogLevel; message: string }[];
+  /** Client role: connections that ended before they opened, and why. */
+  abandoned: { conn: ConnectionRecord; error: Error }[];
 }
 
-export interface FakeReactor {
-  reactor: Reactor;
-  link: FakeLink;
+export interface FakeReactor<R extends Reactor = Reactor> {
+  reactor: R;
+  link: FakeLink<R>;
   seen: Seen;
 }
 
@@ -273,9 +279,11 @@ function own(conn: PublicConnection): ConnectionRecord {
  * call the test's own (which may throw). Pool debugging is on, so a buffer
  * released twice throws and a released buffer is poisoned.
  */
-export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = {}, role: 'server' | 'client' = 'server', routes?: RouteTable): FakeReactor {
+export function fakeReactor(options?: EndpointOptions, handlers?: Handlers, role?: 'server', routes?: RouteTable): FakeReactor<ServerReactor>;
+export function fakeReactor(options: EndpointOptions, handlers: Handlers, role: 'client'): FakeReactor<ClientReactor>;
+export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = {}, role: 'server' | 'client' = 'server', routes?: RouteTable): FakeReactor<Reactor> {
   process.env['LIGHTWS_POOL_DEBUG'] = '1';
-  const seen: Seen = { opens: [], messages: [], pings: [], pongs: [], drains: [], closes: [], errors: [], logs: [] };
+  const seen: Seen = { opens: [], messages: [], pings: [], pongs: [], drains: [], closes: [], errors: [], logs: [], abandoned: [] };
   const recording: Handlers = {
     request: handlers.request,
     upgrade: handlers.upgrade,
@@ -309,12 +317,16 @@ export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = 
     },
   };
   const logger = (level: LogLevel, message: string): void => void seen.logs.push({ level, message });
-  const reactor = new Reactor({ logLevel: 'warn', logger, ...options }, recording, role, routes);
-  return { reactor, link: new FakeLink(reactor), seen };
+  const settings = { logLevel: 'warn' as const, logger, ...options };
+  // The client's open handler is given the server's response; the recording one passes on whatever it gets.
+  const reactor = role === 'client'
+    ? new ClientReactor(settings, { ...(recording as ConnectionHandlers<unknown, unknown> as ConnectionHandlers<unknown, ClientResponse>), abandoned: (conn, error) => void seen.abandoned.push({ conn, error }) })
+    : new ServerReactor(settings, recording, routes);
+  return { reactor, link: new FakeLink<Reactor>(reactor), seen };
 }
 
 /** Nothing lent from the pool and nothing the link contract forbids: what every ended test should leave. */
-export function leftovers({ reactor, link }: FakeReactor): { lentBuffers: number; lentBytes: number; violations: string[] } {
+export function leftovers({ reactor, link }: FakeReactor<Reactor>): { lentBuffers: number; lentBytes: number; violations: string[] } {
   const { lentBuffers, lentBytes } = reactor.snapshot().pool;
   return { lentBuffers, lentBytes, violations: link.violations };
 }

@@ -19,6 +19,8 @@ export class ConnectionExtras {
   headScan = 0;
   /** How far the bytes so far fit the request grammar (http-request-prefix.ts), so garbage is refused at once. */
   headSyntax = 0;
+  /** A plain request whose body is being gathered after its head (State.HttpBody): how long head and body are together. */
+  requestLength = 0;
 
   /** The buffer a write in flight came from: pooled, or a shared broadcast frame. */
   inflight: Buffer | null = null;

@@ -1,5 +1,5 @@
 /**
- * Bits of `Connection.flags`. One small integer instead of a field per
+ * Bits of `ConnectionRecord.flags`. One small integer instead of a field per
  * boolean keeps an idle connection a few words long.
  */
 export const State = {
@@ -19,8 +19,8 @@ export const State = {
   EndAfterFlush: 1 << 6,
   /** A write is in flight in the transport. */
   Writing: 1 << 7,
-  /** The upgrade hook or the request handler is still deciding (async): reads are paused, and held. */
-  Upgrading: 1 << 8,
+  /** The upgrade hook is still deciding (async): reads are paused, and what was read meanwhile is held. */
+  UpgradeDeciding: 1 << 8,
   /** Reads stopped because this connection's queued writes are high (backpressure), until they drain. */
   ReadBlocked: 1 << 9,
   /** A heartbeat ping is out and nothing has come back since. */
@@ -37,14 +37,19 @@ export const State = {
    * Cleared if it upgrades.
    */
   Http: 1 << 15,
-  /** A plain request's head is in and its body is being gathered (extras.headScan holds how long head and body are together). */
+  /** A plain request's head is in and its body is being gathered (extras.requestLength says how long head and body are together). */
   HttpBody: 1 << 16,
   /** Bytes read behind an answered plain request wait in the head buffer, to be read as the next request. */
   Pipelined: 1 << 17,
+  /** The request handler is still answering a plain request (async): reads are paused, and what was read meanwhile is held. */
+  HttpAnswering: 1 << 18,
 } as const;
 
+/** Someone else's answer is awaited (the upgrade hook's or the request handler's): nothing read is acted on until it comes. */
+export const AWAITING_ANSWER = State.UpgradeDeciding | State.HttpAnswering;
+
 /**
- * Bits 20–29 of `Connection.flags` hold the index of the connection's route
+ * Bits 20–29 of `ConnectionRecord.flags` hold the index of the connection's route
  * (route-table.ts) on a server with routes: which handlers it belongs to
  * costs no field. State bits stay below bit 20; bit 29 is the highest that
  * keeps flags a positive small integer (Smi) under pointer compression.

@@ -18,7 +18,8 @@ export class ConnectionRegistry implements Iterable<ConnectionRecord> {
   private live = 0;
   private walks = 0;
   private holes = 0;
-  private emptyWaiters: (() => void)[] = [];
+  /** Shutdowns waiting for the registry to shrink: checked at each removal, none at rest. */
+  private waiters: { bound: () => number; resolve: () => void }[] = [];
 
   get size(): number {
     return this.live;
@@ -45,9 +46,7 @@ export class ConnectionRegistry implements Iterable<ConnectionRecord> {
         last.index = index;
       }
     }
-    if (this.live === 0 && this.emptyWaiters.length > 0) {
-      for (const resolve of this.emptyWaiters.splice(0)) resolve();
-    }
+    if (this.waiters.length > 0) this.wake();
   }
 
   /** Calls `visit` for each connection registered when the walk began and still registered. */
@@ -79,8 +78,24 @@ export class ConnectionRegistry implements Iterable<ConnectionRecord> {
 
   /** Resolves when no connection is left. */
   whenEmpty(): Promise<void> {
-    if (this.live === 0) return Promise.resolve();
-    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+    return this.whenAtMost(() => 0);
+  }
+
+  /**
+   * Resolves once at most `bound()` connections are left, checked now and
+   * at each removal (a shutdown waits so for all but the plain HTTP ones).
+   */
+  whenAtMost(bound: () => number): Promise<void> {
+    if (this.live <= bound()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ bound, resolve }));
+  }
+
+  private wake(): void {
+    this.waiters = this.waiters.filter((waiter) => {
+      if (this.live > waiter.bound()) return true;
+      waiter.resolve();
+      return false;
+    });
   }
 
   private endWalk(): void {

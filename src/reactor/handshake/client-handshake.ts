@@ -25,8 +25,8 @@ export class ClientHandshake {
     private readonly pool: BufferPool,
     private readonly writer: Writer,
     private readonly lifecycle: Lifecycle,
-    private readonly inbound: Inbound,
-    private readonly compression: Compression | null = null,
+    private readonly inbound: Inbound<ClientResponse>,
+    private readonly compression: Compression | null,
   ) {}
 
   start(conn: ConnectionRecord, request: ClientRequest): void {

@@ -8,13 +8,13 @@ import { checkOrigin, type OriginPolicy } from '../../protocol/origin.js';
 import { selectSubprotocol } from '../../protocol/subprotocol.js';
 import type { Compression } from '../extensions/deflate-extension.js';
 import { extrasOf, type ConnectionExtras } from '../connection/connection-extras.js';
-import { State } from '../connection/connection-state.js';
+import { AWAITING_ANSWER, State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import { channels } from '../../api/diagnostics.js';
 import type { FlowControl } from '../write/flow-control.js';
 import type { Handlers, HandshakeRequest, UpgradeDecision } from '../../api/handlers.js';
 import { appendHead, releaseHead, takeHead } from '../http/head-buffer.js';
-import type { HttpExchange } from '../http/http-exchange.js';
+import type { HeldReads, HttpExchange } from '../http/http-exchange.js';
 import type { Inbound } from '../read/inbound.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { Reporter } from '../observe/reporter.js';
@@ -22,6 +22,7 @@ import type { RouteTable } from '../http/route-table.js';
 import { ServerRequest } from './server-request.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { Writer } from '../write/writer.js';
+import type { ReactorContext } from '../context.js';
 
 /** The answer to bytes that no HTTP request can begin with. */
 const NOT_HTTP = 'not an HTTP request (RFC 7230 §3)';
@@ -30,6 +31,16 @@ const NOT_HTTP = 'not an HTTP request (RFC 7230 §3)';
 export interface RefusedRequest {
   readonly url: string;
   readonly origin: string | undefined;
+}
+
+/** The parts an upgrade goes through. */
+export interface ServerHandshakeParts {
+  readonly writer: Writer;
+  readonly lifecycle: Lifecycle;
+  readonly flow: FlowControl;
+  readonly inbound: Inbound<HandshakeRequest>;
+  readonly http: HttpExchange;
+  readonly compression: Compression | null;
 }
 
 /** The options the server handshake applies. */
@@ -48,24 +59,30 @@ export interface ServerHandshakeSettings {
  * after the head (a client that sends its first frames without waiting for
  * the 101) go straight to the receiver once the connection is open.
  */
-export class ServerHandshake {
+export class ServerHandshake implements HeldReads {
+  private readonly settings: ServerHandshakeSettings;
+  private readonly pool: BufferPool;
+  private readonly stats: ReactorStats;
+  private readonly reporter: Reporter;
+  private readonly writer: Writer;
+  private readonly lifecycle: Lifecycle;
+  private readonly flow: FlowControl;
+  private readonly inbound: Inbound<HandshakeRequest>;
+  /** Plain HTTP requests (no upgrade) go here. */
+  private readonly http: HttpExchange;
+  /** permessage-deflate's negotiation and sessions; null when the `deflate` option is 'off'. */
+  private readonly compression: Compression | null;
+
   constructor(
-    private readonly settings: ServerHandshakeSettings,
-    private readonly pool: BufferPool,
-    private readonly writer: Writer,
-    private readonly lifecycle: Lifecycle,
-    private readonly flow: FlowControl,
-    private readonly inbound: Inbound,
-    private readonly stats: ReactorStats,
-    private readonly reporter: Reporter,
+    ctx: ReactorContext,
+    parts: ServerHandshakeParts,
     private readonly upgradeHook: Handlers['upgrade'],
     /** A server with routes: the request path picks the handlers, and the upgrade hook is the route's. */
     private readonly routes: RouteTable | undefined,
-    /** Plain HTTP requests (no upgrade) go here. */
-    private readonly http: HttpExchange,
-    /** permessage-deflate's negotiation and sessions; null when the `deflate` option is 'off'. */
-    private readonly compression: Compression | null,
-  ) {}
+  ) {
+    ({ options: this.settings, pool: this.pool, stats: this.stats, reporter: this.reporter } = ctx);
+    ({ writer: this.writer, lifecycle: this.lifecycle, flow: this.flow, inbound: this.inbound, http: this.http, compression: this.compression } = parts);
+  }
 
   onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void {
     this.read(conn, buf, start, end);
@@ -78,7 +95,7 @@ export class ServerHandshake {
    * answer, so that any number of them costs no stack.
    */
   readHeld(conn: ConnectionRecord): void {
-    while ((conn.flags & (State.Pipelined | State.Upgrading | State.HttpBody | State.Closed | State.EndAfterFlush)) === State.Pipelined) {
+    while ((conn.flags & (State.Pipelined | AWAITING_ANSWER | State.HttpBody | State.Closed | State.EndAfterFlush)) === State.Pipelined) {
       conn.flags &= ~State.Pipelined;
       const held = takeHead(conn);
       if (held === null) return;
@@ -100,12 +117,12 @@ export class ServerHandshake {
     const extras = extrasOf(conn);
     const max = this.settings.maxHeaderSize;
     const flags = conn.flags;
-    if ((flags & State.Upgrading) !== 0) {
+    if ((flags & AWAITING_ANSWER) !== 0) {
       this.keep(conn, buf, start, end); // read before the pause took effect: hold for the receiver (or the next request)
       return -1;
     }
     if ((flags & (State.Handshaking | State.EndAfterFlush)) !== State.Handshaking) return -1; // answered and ending
-    if ((flags & State.HttpBody) !== 0) return this.http.body(conn, buf, start, end);
+    if ((flags & State.HttpBody) !== 0) return this.http.body(conn, buf, start, end, this);
     if (extras.head === null) {
       const headEnd = findHeadEnd(buf, start, end, start);
       if (headEnd >= 0) {
@@ -192,7 +209,7 @@ export class ServerHandshake {
     if (!result.ok) {
       const head = parseRequestHead(buf, start, headEnd, REQUEST_SINGLETONS);
       if (!head.ok) return this.refused(conn, head.status, head.message);
-      if (!isUpgradeAttempt(head.headers)) return this.http.request(conn, head, buf, start, headEnd, end);
+      if (!isUpgradeAttempt(head.headers)) return this.http.request(conn, head, buf, start, headEnd, end, this);
       this.refuse(conn, result.status, result.message, result.headers, { url: head.target, origin: head.headers.get('origin') });
       return -1;
     }
@@ -239,7 +256,7 @@ export class ServerHandshake {
     if (isPromise(decision)) {
       // Hold what followed the head, stop reading, and decide when the hook does.
       this.keep(conn, buf, start, end);
-      conn.flags |= State.Upgrading;
+      conn.flags |= State.UpgradeDeciding;
       this.flow.pause(conn);
       decision.then(
         (settled) => this.decide(conn, request, settled, protocol, opened),
@@ -278,7 +295,7 @@ export class ServerHandshake {
    * FIN must be read, or the connection waits out closeTimeoutMs.
    */
   private settled(conn: ConnectionRecord): void {
-    conn.flags &= ~State.Upgrading;
+    conn.flags &= ~State.UpgradeDeciding;
     this.flow.resume(conn);
   }
 

@@ -29,6 +29,7 @@ export function takeHead(conn: ConnectionRecord): { buf: Buffer; length: number 
   extras.headLength = 0;
   extras.headScan = 0;
   extras.headSyntax = 0;
+  extras.requestLength = 0;
   return taken;
 }
 

@@ -21,6 +21,23 @@ import { bytesOf } from '../../api/send-result.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { Timeouts } from '../lifecycle/timeouts.js';
 import type { Writer } from '../write/writer.js';
+import type { ReactorContext } from '../context.js';
+
+/** The parts a plain request goes through. */
+export interface HttpParts {
+  readonly writer: Writer;
+  readonly lifecycle: Lifecycle;
+  readonly flow: FlowControl;
+  readonly timeouts: Timeouts;
+}
+
+/**
+ * Who reads the requests held behind one answered late (the server
+ * handshake): given with each request, so the exchange needs no link back.
+ */
+export interface HeldReads {
+  readHeld(conn: ConnectionRecord): void;
+}
 
 /** The options plain requests are served by. */
 export interface HttpSettings {
@@ -54,26 +71,29 @@ const UPGRADE_REQUIRED: HttpResponse = Object.freeze({ status: 426 });
 export class HttpExchange {
   /** Set when `close()` begins: health answers 503, and every response closes its connection. */
   draining = false;
-  /** Reads the requests held behind one answered late (the server handshake's readHeld, wired by the reactor). */
-  readHeld: (conn: ConnectionRecord) => void = () => {};
-  readonly builtins: BuiltinRoutes;
+  private readonly builtins: BuiltinRoutes;
+  private readonly settings: HttpSettings;
+  private readonly pool: BufferPool;
+  private readonly stats: ReactorStats;
+  private readonly reporter: Reporter;
+  private readonly writer: Writer;
+  private readonly lifecycle: Lifecycle;
+  private readonly flow: FlowControl;
+  private readonly timeouts: Timeouts;
   private dateSecond = -1;
   private dateText = '';
 
   constructor(
-    private readonly settings: HttpSettings,
-    private readonly pool: BufferPool,
-    private readonly writer: Writer,
-    private readonly lifecycle: Lifecycle,
-    private readonly flow: FlowControl,
-    private readonly timeouts: Timeouts,
-    private readonly stats: ReactorStats,
-    private readonly reporter: Reporter,
+    ctx: ReactorContext,
+    parts: HttpParts,
     private readonly handler: RequestHandler | undefined,
     private readonly routes: RouteTable | undefined,
+    /** What metricsPath serves: the reactor's own metrics, or the one it was told to serve instead (a cluster's). */
     metrics: MetricsText,
   ) {
-    this.builtins = new BuiltinRoutes(settings.healthPath, settings.metricsPath, metrics, () => this.draining);
+    ({ options: this.settings, pool: this.pool, stats: this.stats, reporter: this.reporter } = ctx);
+    ({ writer: this.writer, lifecycle: this.lifecycle, flow: this.flow, timeouts: this.timeouts } = parts);
+    this.builtins = new BuiltinRoutes(this.settings.healthPath, this.settings.metricsPath, metrics, () => this.draining);
   }
 
   /**
@@ -83,7 +103,7 @@ export class HttpExchange {
    * goes on, else -1 (answered and closing, waiting for the body, or the
    * handler is still at it).
    */
-  request(conn: ConnectionRecord, head: ParsedRequestHead, buf: Buffer, start: number, headEnd: number, end: number): number {
+  request(conn: ConnectionRecord, head: ParsedRequestHead, buf: Buffer, start: number, headEnd: number, end: number, held: HeldReads): number {
     if ((conn.flags & State.Http) === 0) {
       conn.flags |= State.Http;
       this.stats.httpNow++;
@@ -94,20 +114,20 @@ export class HttpExchange {
       return -1;
     }
     const bodyEnd = headEnd + checked.bodyLength;
-    if (bodyEnd <= end) return this.dispatch(conn, checked, copyOf(buf, headEnd, bodyEnd), buf, bodyEnd, end);
+    if (bodyEnd <= end) return this.dispatch(conn, checked, copyOf(buf, headEnd, bodyEnd), buf, bodyEnd, end, held);
     // The body is still on its way: gather head and body together in the head buffer
     // (bounded: maxHeaderSize + maxRequestBodySize), and remember how long they are.
     if (checked.expectContinue) this.writer.writeHead(conn, CONTINUE);
     appendHead(this.pool, conn, buf, start, end);
-    extrasOf(conn).headScan = bodyEnd - start;
+    extrasOf(conn).requestLength = bodyEnd - start;
     conn.flags |= State.HttpBody;
     return -1;
   }
 
   /** More of a body (State.HttpBody) in `buf[start..end)`. Returns where the next request begins in `buf`, or -1. */
-  body(conn: ConnectionRecord, buf: Buffer, start: number, end: number): number {
+  body(conn: ConnectionRecord, buf: Buffer, start: number, end: number, held: HeldReads): number {
     const extras = conn.extras!;
-    const total = extras.headScan;
+    const total = extras.requestLength;
     const take = Math.min(end - start, total - extras.headLength);
     appendHead(this.pool, conn, buf, start, start + take);
     if (extras.headLength < total) return -1;
@@ -119,14 +139,14 @@ export class HttpExchange {
       const headEnd = findHeadEnd(whole.buf, 0, total, 0);
       const head = parseRequestHead(whole.buf, 0, headEnd, REQUEST_SINGLETONS) as ParsedRequestHead;
       const checked = checkPlainRequest(head, this.settings.maxRequestBodySize) as PlainRequestHead;
-      return this.dispatch(conn, checked, copyOf(whole.buf, headEnd, total), buf, start + take, end);
+      return this.dispatch(conn, checked, copyOf(whole.buf, headEnd, total), buf, start + take, end, held);
     } finally {
       this.pool.release(whole.buf);
     }
   }
 
   /** Answers a whole request; `buf[next..end)` is what followed it. */
-  private dispatch(conn: ConnectionRecord, request: PlainRequestHead, body: Buffer, buf: Buffer, next: number, end: number): number {
+  private dispatch(conn: ConnectionRecord, request: PlainRequestHead, body: Buffer, buf: Buffer, next: number, end: number, held: HeldReads): number {
     const answer = this.answer(conn, request, body);
     if (!isPromise(answer)) return this.respond(conn, request, answer) ? next : -1;
     // Nothing more is read (or answered) until this one is: hold what followed, pause, wait.
@@ -134,14 +154,14 @@ export class HttpExchange {
       appendHead(this.pool, conn, buf, next, end);
       conn.flags |= State.Pipelined;
     }
-    conn.flags |= State.Upgrading;
+    conn.flags |= State.HttpAnswering;
     this.flow.pause(conn);
     answer.then((response) => {
       if ((conn.flags & State.Closed) !== 0) return; // timed out or gone meanwhile
-      conn.flags &= ~State.Upgrading;
+      conn.flags &= ~State.HttpAnswering;
       this.flow.resume(conn);
       if (conn.extras?.head != null) conn.flags |= State.Pipelined; // read before the pause took effect
-      if (this.respond(conn, request, response)) this.readHeld(conn);
+      if (this.respond(conn, request, response)) held.readHeld(conn);
     }).catch((error: unknown) => this.reporter.report(error, conn));
     return -1;
   }

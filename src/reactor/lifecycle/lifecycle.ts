@@ -14,12 +14,18 @@ import { peerAddress } from '../connection/peer-address.js';
 import type { ConnectionRegistry } from '../connection/registry.js';
 import type { Reporter } from '../observe/reporter.js';
 import type { ReactorStats } from '../observe/stats.js';
-import type { TimerWheel } from './timer-wheel.js';
+import { ticks, type TimerWheel } from './timer-wheel.js';
 import type { Topics } from '../topics/topics.js';
 import type { Writer } from '../write/writer.js';
+import type { ReactorContext, Role } from '../context.js';
 
-/** The close handler (Handlers.close), as the lifecycle calls it. */
-type CloseHandler = ((conn: ConnectionRecord, code: number, reason: string) => void) | undefined;
+/** Who hears of a connection's end: the close handler, and (client role) the connect that never opened. */
+export interface EndHandlers {
+  /** Handlers.close, once per connection that opened. */
+  readonly close?: ((conn: ConnectionRecord, code: number, reason: string) => void) | undefined;
+  /** A connection ended before it opened (client role: the connect promise is rejected with `error`). */
+  readonly abandoned?: ((conn: ConnectionRecord, error: Error) => void) | undefined;
+}
 
 /**
  * How a connection ends, every way it can: the closing handshake we start
@@ -31,29 +37,30 @@ type CloseHandler = ((conn: ConnectionRecord, code: number, reason: string) => v
  * The one place a Close frame is sent from is `sendClose`.
  */
 export class Lifecycle {
-  /**
-   * Told when a connection ends before it opened (client role: the connect
-   * promise is rejected with `error`).
-   */
-  abandoned: ((conn: ConnectionRecord, error: Error) => void) | undefined;
-  /** Told after every connection's end while set (the reactor's drain waits on it); null otherwise, one check per end. */
-  ended: (() => void) | null = null;
+  private readonly registry: ConnectionRegistry;
+  private readonly wheel: TimerWheel<ConnectionRecord>;
+  private readonly topics: Topics;
+  private readonly stats: ReactorStats;
+  private readonly reporter: Reporter;
+  private readonly pool: BufferPool & BufferLender;
+  private readonly role: Role;
+  /** Ticks the peer has to answer our Close (closeTimeoutMs). */
+  private readonly closeTicks: number;
+  private readonly closeHandler: EndHandlers['close'];
+  private readonly abandoned: EndHandlers['abandoned'];
 
   constructor(
-    private readonly registry: ConnectionRegistry,
+    ctx: ReactorContext,
     private readonly writer: Writer,
-    private readonly wheel: TimerWheel<ConnectionRecord>,
-    private readonly topics: Topics,
-    private readonly stats: ReactorStats,
-    private readonly reporter: Reporter,
-    private readonly pool: BufferPool & BufferLender,
-    private readonly closeHandler: CloseHandler,
-    /** Ticks the peer has to answer our Close (closeTimeoutMs). */
-    private readonly closeTicks: number,
-    private readonly role: 'server' | 'client',
+    handlers: EndHandlers,
     /** permessage-deflate, when enabled: a connection's own contexts are closed when it ends. */
-    private readonly deflate: DeflateEngine | null = null,
-  ) {}
+    private readonly deflate: DeflateEngine | null,
+  ) {
+    ({ registry: this.registry, wheel: this.wheel, topics: this.topics, stats: this.stats, reporter: this.reporter, pool: this.pool, role: this.role } = ctx);
+    this.closeTicks = ticks(ctx.options.closeTimeoutMs);
+    this.closeHandler = handlers.close;
+    this.abandoned = handlers.abandoned;
+  }
 
   /**
    * Starts the closing handshake (§7.1.2) on the user's request. Throws on a
@@ -154,6 +161,10 @@ export class Lifecycle {
     const reason = reported ? extras.closeReason : '';
     const observed = wasOpen && channels.close.hasSubscribers;
     const remoteAddress = wasOpen && (this.reporter.debug || observed) ? peerAddress(conn) : '';
+    // Counted before the registry lets go, so that a shutdown waiting on the registry (whenAtMost) sees them.
+    this.stats.closed++;
+    if ((flags & State.Http) !== 0) this.stats.httpNow--;
+    if (wasOpen) this.stats.openNow--;
     this.registry.remove(conn);
     this.wheel.cancel(conn);
     releaseProgress(conn, this.pool);
@@ -166,10 +177,6 @@ export class Lifecycle {
       conn.extras!.deflate = null;
     }
     conn.link.destroy(conn);
-    this.stats.closed++;
-    if ((flags & State.Http) !== 0) this.stats.httpNow--;
-    if (wasOpen) this.stats.openNow--;
-    this.ended?.();
     if (!wasOpen) {
       this.abandoned?.(conn, error ?? new Error('connection closed before the WebSocket handshake completed'));
       return;

@@ -1,5 +1,4 @@
 import { State } from '../connection/connection-state.js';
-import type { HttpExchange } from '../http/http-exchange.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { ConnectionRegistry } from '../connection/registry.js';
 import type { ReactorStats } from '../observe/stats.js';
@@ -18,35 +17,26 @@ export async function drainAndEnd(
   registry: ConnectionRegistry,
   lifecycle: Lifecycle,
   stats: ReactorStats,
-  http: HttpExchange | undefined,
+  /** Begins the drain of plain HTTP (server role): health answers 503, responses close. */
+  beginDrain: () => void,
   timeoutMs: number,
   code: number,
   reason: string,
 ): Promise<{ closed: number; terminated: number }> {
   const before = registry.size;
-  if (http !== undefined) http.draining = true;
+  beginDrain();
   registry.forEach((conn) => {
     if ((conn.flags & (State.Http | State.Open)) !== State.Http) lifecycle.close(conn, code, reason);
   });
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([onlyHttpLeft(registry, lifecycle, stats), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  // Only plain HTTP connections left: checked at each connection's end, not polled.
+  const onlyHttpLeft = registry.whenAtMost(() => stats.httpNow);
+  await Promise.race([onlyHttpLeft, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
   clearTimeout(timer);
-  lifecycle.ended = null;
   let terminated = 0;
   registry.forEach((conn) => {
     if ((conn.flags & State.Open) !== 0) terminated++;
     lifecycle.terminate(conn);
   });
   return { closed: before - terminated, terminated };
-}
-
-/** Resolves once no connection is left but plain HTTP ones: checked at each connection's end, not polled. */
-function onlyHttpLeft(registry: ConnectionRegistry, lifecycle: Lifecycle, stats: ReactorStats): Promise<void> {
-  const done = (): boolean => registry.size <= stats.httpNow;
-  if (done()) return Promise.resolve();
-  return new Promise((resolve) => {
-    lifecycle.ended = () => {
-      if (done()) resolve();
-    };
-  });
 }

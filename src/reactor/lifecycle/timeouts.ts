@@ -6,6 +6,7 @@ import type { Lifecycle } from './lifecycle.js';
 import type { ReactorStats } from '../observe/stats.js';
 import { TICK_MS, ticks, type TimerWheel } from './timer-wheel.js';
 import type { Writer } from '../write/writer.js';
+import type { ReactorContext } from '../context.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -34,14 +35,17 @@ export class Timeouts {
   /** The slow-message grace in ticks; 0 = guard off. */
   private readonly slowTicks: number;
 
+  private readonly wheel: TimerWheel<ConnectionRecord>;
+  private readonly stats: ReactorStats;
+  private readonly settings: TimeoutSettings;
+
   constructor(
-    private readonly wheel: TimerWheel<ConnectionRecord>,
+    ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
     private readonly writer: Writer,
-    private readonly stats: ReactorStats,
-    private readonly settings: TimeoutSettings,
   ) {
-    const { handshakeTimeoutMs, pingIntervalMs, idleTimeoutMs, slowMessageTimeoutMs } = settings;
+    ({ wheel: this.wheel, stats: this.stats, options: this.settings } = ctx);
+    const { handshakeTimeoutMs, pingIntervalMs, idleTimeoutMs, slowMessageTimeoutMs } = this.settings;
     this.handshakeTicks = ticks(handshakeTimeoutMs);
     this.heartbeatTicks = pingIntervalMs !== 0 ? ticks(pingIntervalMs) : idleTimeoutMs !== 0 ? ticks(idleTimeoutMs) : 0;
     this.slowTicks = slowMessageTimeoutMs === 0 ? 0 : ticks(slowMessageTimeoutMs);

@@ -8,16 +8,17 @@ import { State } from '../connection/connection-state.js';
 import type { ClientResponse } from '../../api/client-request.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import { channels } from '../../api/diagnostics.js';
-import type { Handlers, HandshakeRequest } from '../../api/handlers.js';
+import type { ConnectionHandlers, HandshakeRequest } from '../../api/handlers.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import { rememberPeer } from '../connection/peer-address.js';
 import type { Reporter } from '../observe/reporter.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { Timeouts } from '../lifecycle/timeouts.js';
 import type { Writer } from '../write/writer.js';
+import type { ReactorContext, Role } from '../context.js';
 
-/** The handlers an open connection's traffic reaches. */
-type InboundHandlers = Pick<Handlers, 'open' | 'message' | 'ping' | 'pong'>;
+/** The handlers an open connection's traffic reaches; `open` is given the request (server) or the response (client). */
+export type InboundHandlers<OpenInfo> = Pick<ConnectionHandlers<unknown, OpenInfo>, 'open' | 'message' | 'ping' | 'pong'>;
 
 /**
  * An open connection's incoming side. The handshake hands it the connection
@@ -27,29 +28,42 @@ type InboundHandlers = Pick<Handlers, 'open' | 'message' | 'ping' | 'pong'>;
  * shared handlers, whose exceptions end their own connection (1011) and
  * nothing else.
  */
-export class Inbound implements ReceiverSink<ConnectionRecord> {
+export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> implements ReceiverSink<ConnectionRecord> {
+  private readonly config: ReceiverConfig;
+  /** The same, RSV1 allowed: for connections that negotiated permessage-deflate. */
+  private readonly deflateConfig: ReceiverConfig;
+  private readonly stats: ReactorStats;
+  private readonly reporter: Reporter;
+  private readonly role: Role;
+
   constructor(
-    private readonly config: ReceiverConfig,
-    /** The same, RSV1 allowed: for connections that negotiated permessage-deflate. */
-    private readonly deflateConfig: ReceiverConfig,
+    ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
     private readonly timeouts: Timeouts,
     private readonly writer: Writer,
-    private readonly stats: ReactorStats,
-    private readonly reporter: Reporter,
-    private readonly handlers: InboundHandlers,
-    private readonly role: 'server' | 'client',
+    private readonly handlers: InboundHandlers<OpenInfo>,
     private readonly compression: Compression | null,
-  ) {}
+  ) {
+    ({ stats: this.stats, reporter: this.reporter, role: this.role } = ctx);
+    this.config = {
+      expectMasked: ctx.role === 'server',
+      allowedRsv: 0,
+      maxPayloadLength: ctx.options.maxMessageSize,
+      minFragmentSize: ctx.options.minFragmentSize,
+      lender: ctx.pool,
+    };
+    // RSV1 is allowed only on connections that negotiated permessage-deflate (RFC 7692 §6).
+    this.deflateConfig = { ...this.config, allowedRsv: 4 };
+  }
 
   /** The 101 is on its way (server) or has arrived (client): the connection is open. */
-  opened(conn: ConnectionRecord, request: HandshakeRequest | ClientResponse): void {
+  opened(conn: ConnectionRecord, request: OpenInfo): void {
     // Writing the 101 can fail (the peer reset meanwhile): then the connection ended unopened.
     const flags = conn.flags;
     if ((flags & State.Closed) !== 0) return;
     // A keep-alive connection that carried plain HTTP requests first is a WebSocket from now on.
     if ((flags & State.Http) !== 0) this.stats.httpNow--;
-    conn.flags = (flags & ~(State.Handshaking | State.Upgrading | State.Http)) | State.Open;
+    conn.flags = (flags & ~(State.Handshaking | State.UpgradeDeciding | State.Http)) | State.Open;
     this.stats.opened++;
     this.stats.openNow++;
     this.timeouts.opened(conn);
@@ -57,14 +71,15 @@ export class Inbound implements ReceiverSink<ConnectionRecord> {
     if (this.reporter.debug || channels.close.hasSubscribers) {
       const address = conn.remoteAddress;
       rememberPeer(conn, address); // for the close line: by then the socket may not know
-      const what = this.role === 'server' ? `${(request as HandshakeRequest).url} from` : 'to';
+      const info: HandshakeRequest | ClientResponse = request;
+      const what = 'url' in info ? `${info.url} from` : 'to';
       if (this.reporter.debug) this.reporter.log('debug', `open ${what} ${address}${conn.protocol === '' ? '' : ` (${conn.protocol})`}`);
     }
     if (channels.open.hasSubscribers) channels.open.publish({ conn, request, role: this.role });
     const handler = this.handlers.open;
     if (handler === undefined) return;
     try {
-      handler(conn, request as HandshakeRequest); // the client's open handler takes the ClientResponse
+      handler(conn, request);
     } catch (error) {
       this.lifecycle.handlerFailed(error, conn);
     }

@@ -1,10 +1,10 @@
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import { extrasOf } from '../connection/connection-extras.js';
 
-/** Told when a topic starts and stops having local subscribers (a topic bridge). */
+/** Told when a topic starts and stops having local subscribers (the reactor, for its topic bridge). */
 export interface TopicEvents {
-  opened(topic: string): void;
-  closed(topic: string): void;
+  topicOpened(topic: string): void;
+  topicClosed(topic: string): void;
 }
 
 /**
@@ -15,7 +15,8 @@ export interface TopicEvents {
  */
 export class Topics {
   private readonly subscribers = new Map<string, Set<ConnectionRecord>>();
-  events: TopicEvents | null = null;
+
+  constructor(private readonly events: TopicEvents) {}
 
   subscribe(conn: ConnectionRecord, topic: string): void {
     if (typeof topic !== 'string') throw new TypeError('topic must be a string');
@@ -25,7 +26,7 @@ export class Topics {
     if (set === undefined) {
       this.subscribers.set(topic, (set = new Set()));
       set.add(conn);
-      this.events?.opened(topic);
+      this.events.topicOpened(topic);
       return;
     }
     set.add(conn);
@@ -70,6 +71,6 @@ export class Topics {
     set.delete(conn);
     if (set.size !== 0) return;
     this.subscribers.delete(topic);
-    this.events?.closed(topic);
+    this.events.topicClosed(topic);
   }
 }

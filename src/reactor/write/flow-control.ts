@@ -8,6 +8,7 @@ import type { ConnectionRegistry } from '../connection/registry.js';
 import type { Reporter } from '../observe/reporter.js';
 import { SendResult } from '../../api/send-result.js';
 import type { ReactorStats } from '../observe/stats.js';
+import type { ReactorContext } from '../context.js';
 
 /**
  * Reading and writing kept in step: the application's pause and resume,
@@ -17,14 +18,19 @@ import type { ReactorStats } from '../observe/stats.js';
  * reports; this decides.
  */
 export class FlowControl {
+  private readonly registry: ConnectionRegistry;
+  private readonly stats: ReactorStats;
+  private readonly reporter: Reporter;
+  private readonly backpressure: BackpressurePolicy;
+
   constructor(
-    private readonly registry: ConnectionRegistry,
+    ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
-    private readonly stats: ReactorStats,
-    private readonly reporter: Reporter,
-    private readonly backpressure: BackpressurePolicy,
     private readonly drainHandler: ((conn: ConnectionRecord) => void) | undefined,
-  ) {}
+  ) {
+    ({ registry: this.registry, stats: this.stats, reporter: this.reporter } = ctx);
+    this.backpressure = ctx.options.backpressure;
+  }
 
   /** The application stops reading this connection (or the async upgrade hook runs). */
   pause(conn: ConnectionRecord): void {

@@ -1,15 +1,16 @@
 import type { BufferPool } from '../../pool/buffer-pool.js';
 import { frameHeaderLength, writeFrameHeader } from '../../protocol/frame-header.js';
 import { applyMask } from '../../protocol/mask.js';
-import type { MaskKeySource } from '../../protocol/mask-key.js';
+import { MaskKeySource } from '../../protocol/mask-key.js';
 import { isControlOpcode } from '../../protocol/opcode.js';
 import { extrasOf, type ConnectionExtras } from '../connection/connection-extras.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import { bytesOf, SendResult, type SendData } from '../../api/send-result.js';
 import { SharedFrame } from './shared-frame.js';
+import type { ReactorContext } from '../context.js';
 
-/** What the writer reports back (to the lifecycle and flow control, wired by the reactor). */
+/** What the writer reports back: to the reactor, which hands each event to the lifecycle or flow control. */
 export interface WriterEvents {
   /** A write failed (EPIPE, ECONNRESET, ...): the connection is dead. */
   writeFailed(conn: ConnectionRecord, errno: number): void;
@@ -79,16 +80,20 @@ export class Writer {
   framesDirect = 0;
   bytesDirect = 0;
 
-  /**
-   * `maskKeys` is given in the client role: every frame is then masked with a
-   * fresh key (§5.3); servers never mask.
-   */
+  private readonly pool: BufferPool;
+  private readonly limits: WriterLimits;
+  /** The client role's: every frame is masked with a fresh key (§5.3); servers never mask. */
+  private readonly maskKeys: MaskKeySource | null;
+
   constructor(
-    private readonly pool: BufferPool,
+    ctx: ReactorContext,
     private readonly events: WriterEvents,
-    private readonly limits: WriterLimits,
-    private readonly maskKeys: MaskKeySource | null = null,
-  ) {}
+  ) {
+    this.pool = ctx.pool;
+    const max = ctx.options.maxBufferedBytes;
+    this.limits = { maxBufferedBytes: max, congestedBytes: Math.max(1, max >>> 2) };
+    this.maskKeys = ctx.role === 'client' ? new MaskKeySource() : null;
+  }
 
   /** Frames `payload` with `opcode` (and `rsv`, RSV1 = 4 for a compressed message) and writes or queues it. */
   writeFrame(conn: ConnectionRecord, opcode: number, payload: SendData, rsv = 0): SendResult {

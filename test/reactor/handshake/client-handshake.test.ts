@@ -9,9 +9,7 @@ import { CLEAN, closeOf, fakeReactor, frame, leftovers, type FakeReactor } from 
 /** A client-role reactor that records the connections it abandons. */
 function client() {
   const h = fakeReactor({}, {}, 'client');
-  const abandoned: { conn: ConnectionRecord; error: Error }[] = [];
-  h.reactor.lifecycle.abandoned = (conn, error) => void abandoned.push({ conn, error });
-  return { ...h, abandoned };
+  return { ...h, abandoned: h.seen.abandoned };
 }
 
 /** The server's 101 for the request `conn` wrote. */

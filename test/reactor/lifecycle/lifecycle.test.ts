@@ -178,16 +178,15 @@ test('a handshake that never finished ends without the close handler', () => {
 
 test('client role: a connection that ends before the 101 is abandoned, with the reason', () => {
   const h = fakeReactor({}, {}, 'client');
-  const abandoned: [ConnectionRecord, string][] = [];
-  h.reactor.lifecycle.abandoned = (conn, error) => void abandoned.push([conn, error.message]);
+  const abandoned = h.seen.abandoned; // filled as connections end
   const eof = h.link.connectClient();
   assert.match(h.link.socket(eof).head(), /^GET \/ HTTP\/1\.1\r\n/);
   h.reactor.onEnd(eof);
   const refused = h.link.connectClient();
   h.link.feed(refused, 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
-  assert.deepEqual(abandoned.map(([conn]) => conn), [eof, refused]);
-  assert.equal(abandoned[0]![1], 'connection closed before the WebSocket handshake completed');
-  assert.match(abandoned[1]![1], /403/);
+  assert.deepEqual(abandoned.map(({ conn }) => conn), [eof, refused]);
+  assert.equal(abandoned[0]!.error.message, 'connection closed before the WebSocket handshake completed');
+  assert.match(abandoned[1]!.error.message, /403/);
   assert.deepEqual(h.seen.closes, []);
   assert.equal(h.reactor.connectionCount, 0);
   assert.deepEqual(leftovers(h), CLEAN);
