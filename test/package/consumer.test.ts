@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { publicDeclarations, typesEntries } from '../support/public-declarations.js';
 
 /**
  * The package as a user gets it: packed with `npm pack` from a checkout
@@ -65,20 +66,6 @@ async function typescript5(): Promise<{ tsc: string } | { unreachable: string }>
   return { tsc };
 }
 
-/** The .d.ts files the public types are made of: those index.d.ts imports, and theirs. */
-function publicDeclarations(root: string): string[] {
-  const seen = new Set<string>();
-  const visit = (file: string): void => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    for (const match of readFileSync(join(root, file), 'utf8').matchAll(/from '(\.[^']+)\.js'/g)) {
-      visit(join(dirname(file), `${match[1]!}.d.ts`));
-    }
-  };
-  visit('index.d.ts');
-  return [...seen];
-}
-
 function tsconfig(module: string, moduleResolution: string, files: string[], emit: boolean, skipLibCheck: boolean): string {
   return JSON.stringify({
     compilerOptions: {
@@ -131,8 +118,8 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   await sh(NPM, ['install', '--offline', ...npmQuiet], consumer);
   const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/lightws/package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
   assert.deepEqual(Object.keys(installed.exports['.']!), ['types', 'import', 'default']);
-  const reachable = publicDeclarations(join(consumer, 'node_modules/lightws/dist/src'));
-  assert.ok(reachable.includes('api/connection.d.ts'));
+  const reachable = publicDeclarations(join(consumer, 'node_modules/lightws/dist/src'), typesEntries(installed));
+  assert.ok(reachable.includes('api/connection.d.ts') && reachable.includes('redis/index.d.ts'), 'both entry points (. and ./redis) are walked');
   // The public types live in api/; of the engine, only the options a user passes (reactor/options) are reachable.
   assert.deepEqual(reachable.filter((f) => f.startsWith('reactor/') && f !== 'reactor/options.d.ts'), [], 'no public type leads to the reactor\'s own classes');
   const help = await sh(join(consumer, 'node_modules/.bin/lightws'), ['--help'], consumer);
