@@ -5,14 +5,14 @@ import { pickHandlers } from './handler-options.js';
 import type { ClientResponse } from './api/client-request.js';
 import type { ConnectionRecord as ReactorConnection } from './reactor/connection/connection-record.js';
 import type { Handlers } from './api/handlers.js';
-import type { EndpointOptions } from './api/options.js';
+import type { EndpointOptions, TransportName } from './api/options.js';
 import type { Connection } from './api/connection.js';
 import { Reactor } from './reactor/reactor.js';
 import type { StatsSnapshot } from './api/stats-snapshot.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
-import { chooseTransport } from './transport/transport-choice.js';
+import { chooseTransport, type TransportChoice } from './transport/transport-choice.js';
 
 /** Client handlers: the server's, but `open` gets the server's response instead of a request. */
 export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserData>, 'upgrade' | 'open' | 'request'> {
@@ -21,7 +21,7 @@ export interface ClientHandlers<UserData = unknown> extends Omit<Handlers<UserDa
 
 export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize' | 'maxRequestBodySize' | 'healthPath' | 'metricsPath'>, ClientHandlers<UserData> {
   /** 'handle' (raw libuv handles), 'socket' (net/tls), or 'auto'. wss:// always uses 'socket'. */
-  transport?: 'auto' | 'handle' | 'socket' | undefined;
+  transport?: TransportChoice | undefined;
   /** node:tls options for wss:// (ca, rejectUnauthorized, ...). */
   tls?: ConnectionOptions | undefined;
 }
@@ -56,7 +56,7 @@ const HANDLER_NAMES = ['open', 'message', 'close', 'ping', 'pong', 'drain', 'err
  */
 export class Client<UserData = unknown> {
   private readonly reactor: Reactor;
-  private readonly transport: 'handle' | 'socket';
+  private readonly transport: TransportName;
   private readonly tls: ConnectionOptions | undefined;
   private handleTransport: HandleTransport | undefined;
   private socketTransport: SocketTransport | undefined;
