@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';
-import { createClient, createServer } from '../src/index.js';
+import { createClient, createServer, type TransportName } from '../src/index.js';
 import { printTable } from './lib/format.js';
 import { sleep } from './lib/time.js';
 import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
@@ -16,7 +16,7 @@ import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 const { values } = parseArgs({ options: { ...RESULTS_OPTIONS, connections: { type: 'string', default: '5000' }, 'timeout-ms': { type: 'string', default: '2000' }, transport: { type: 'string', default: 'handle' } } });
 const n = Number(values.connections);
 const timeoutMs = Number(values['timeout-ms']);
-const transport = values.transport as 'handle' | 'socket';
+const transport = values.transport as TransportName;
 const server = createServer({ transport, logLevel: 'silent', handshakeTimeoutMs: timeoutMs, message: (c, d, b) => void c.send(d, b) });
 const { port } = await server.listen(0, '127.0.0.1');
 

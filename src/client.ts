@@ -6,20 +6,20 @@ import type { ClientResponse } from './api/client-request.js';
 import type { ConnectionRecord as ReactorConnection } from './reactor/connection/connection-record.js';
 import type { ConnectionHandlers } from './api/handlers.js';
 import { ClientReactor, type ClientReactorHandlers } from './reactor/client-reactor.js';
-import type { EndpointOptions } from './api/options.js';
+import type { EndpointOptions, TransportName } from './api/options.js';
 import type { Connection } from './api/connection.js';
 import type { StatsSnapshot } from './api/stats-snapshot.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport } from './transport/socket-transport.js';
-import { chooseTransport } from './transport/transport-choice.js';
+import { chooseTransport, type TransportChoice } from './transport/transport-choice.js';
 
 /** Client handlers: those of every connection, `open` given the server's response instead of a request. */
 export interface ClientHandlers<UserData = unknown> extends ConnectionHandlers<UserData, ClientResponse> {}
 
 export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize' | 'maxRequestBodySize' | 'healthPath' | 'metricsPath'>, ClientHandlers<UserData> {
   /** 'handle' (raw libuv handles), 'socket' (net/tls), or 'auto'. wss:// always uses 'socket'. */
-  transport?: 'auto' | 'handle' | 'socket' | undefined;
+  transport?: TransportChoice | undefined;
   /** node:tls options for wss:// (ca, rejectUnauthorized, ...). */
   tls?: ConnectionOptions | undefined;
 }
@@ -54,7 +54,7 @@ const HANDLER_NAMES = ['open', 'message', 'close', 'ping', 'pong', 'drain', 'err
  */
 export class Client<UserData = unknown> {
   private readonly reactor: ClientReactor;
-  private readonly transport: 'handle' | 'socket';
+  private readonly transport: TransportName;
   private readonly tls: ConnectionOptions | undefined;
   private handleTransport: HandleTransport<ClientReactor> | undefined;
   private socketTransport: SocketTransport<ClientReactor> | undefined;

@@ -12,7 +12,7 @@ export type { Connection } from './api/connection.js';
 export type { Clients } from './api/clients.js';
 export type { HttpRequest, HttpResponse, RequestHandler } from './api/request-handler.js';
 export type { Handlers, HandshakeRequest, UpgradeDecision, UpgradeAcceptance, UpgradeAcceptanceWithData, DataUpgradeDecision, UpgradeRefusal } from './api/handlers.js';
-export { DEFAULTS, type BackpressurePolicy, type DeflateMode, type EndpointOptions, type LogLevel } from './api/options.js';
+export { DEFAULTS, type BackpressurePolicy, type DeflateMode, type EndpointOptions, type LogLevel, type TransportName } from './api/options.js';
 export type { DeflateStats, StatsSnapshot } from './api/stats-snapshot.js';
 export { DIAGNOSTICS_CHANNELS, type OpenMessage, type CloseMessage, type RefusedMessage, type ProtocolErrorMessage, type RequestMessage } from './api/diagnostics.js';
 export type { TopicBridge, BridgeHost, RemoteStats } from './api/topic-bridge.js';

@@ -5,7 +5,7 @@ import { pickHandlers } from './handler-options.js';
 import type { Route } from './route.js';
 import type { DataUpgradeDecision, Handlers, HandshakeRequest } from './api/handlers.js';
 import type { Clients } from './api/clients.js';
-import type { EndpointOptions } from './api/options.js';
+import type { EndpointOptions, TransportName } from './api/options.js';
 import type { Connection } from './api/connection.js';
 import { ServerReactor } from './reactor/server-reactor.js';
 import type { MetricsText } from './api/stats-snapshot.js';
@@ -83,7 +83,7 @@ const HANDLER_NAMES = ['request', 'upgrade', 'open', 'message', 'close', 'ping',
  */
 export class Server<UserData = unknown> {
   /** The transport `listen` uses: 'handle' or 'socket'. (`handleUpgrade` always uses 'socket'; see `conn.transport`.) */
-  readonly transport: 'handle' | 'socket';
+  readonly transport: TransportName;
   /** The open connections (ws: `wss.clients`): `size`, `forEach`, `for…of`. Closing ones included, handshaking ones not. */
   readonly clients: Clients<UserData>;
   private readonly reactor: ServerReactor;

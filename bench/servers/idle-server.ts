@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
-import { createServer } from '../../src/index.js';
+import { createServer, type TransportName } from '../../src/index.js';
 import { startUws } from './uws.js';
 import { exitWithParent, toParent } from '../lib/ipc.js';
 import { median } from '../lib/stats.js';
@@ -25,7 +25,7 @@ import { sleep } from '../lib/time.js';
  * The *-deflate and uws kinds are bench:deflate's: each library with permessage-deflate on (lightws
  * `shared` and `window`, ws's perMessageDeflate, uWS's SHARED_COMPRESSOR), and uWS without it.
  */
-export type ServerKind = 'handle' | 'socket' | 'ws' | 'handle-shared' | 'handle-window' | 'ws-deflate' | 'uws' | 'uws-shared';
+export type ServerKind = TransportName | 'ws' | 'handle-shared' | 'handle-window' | 'ws-deflate' | 'uws' | 'uws-shared';
 const KINDS: readonly ServerKind[] = ['handle', 'socket', 'ws', 'handle-shared', 'handle-window', 'ws-deflate', 'uws', 'uws-shared'];
 
 /** Orchestrator → server. */

@@ -1,3 +1,4 @@
+import type { TransportName } from './options.js';
 import type { SendData, SendResult } from './send-result.js';
 
 /**
@@ -21,7 +22,7 @@ export interface Connection<UserData = unknown> {
   /** The peer's `ip:port` (`[ip]:port` for IPv6). */
   readonly remoteAddress: string;
   /** What carries this connection: 'handle' (raw libuv handle) or 'socket' (net/tls, and every handleUpgrade). */
-  readonly transport: 'handle' | 'socket';
+  readonly transport: TransportName;
   /**
    * Sends one message: a string as text, anything else as binary unless
    * `isBinary` says otherwise. Returns SendResult.Written (1), Queued (0,

@@ -4,6 +4,8 @@ export type LogLevel = 'silent' | 'error' | 'warn' | 'info' | 'debug';
 export type DeflateMode = 'off' | 'shared' | 'window';
 /** What a send does when a receiver already holds `maxBufferedBytes` unwritten: close it (1008), or drop the message. */
 export type BackpressurePolicy = 'close' | 'drop';
+/** What carries a connection: 'handle' (raw libuv TCP handles) or 'socket' (net/tls). `transport` option: these or 'auto'. */
+export type TransportName = 'handle' | 'socket';
 
 /**
  * The settings both endpoints (RFC 6455 §1.2: server and client) share:

@@ -1,4 +1,5 @@
 import type { PoolStats } from '../pool/buffer-pool.js';
+import type { TransportName } from './options.js';
 import type { RemoteStats } from './topic-bridge.js';
 
 /** What `server.stats()` returns: a plain object, safe to JSON.stringify or send over IPC. */
@@ -6,7 +7,7 @@ export interface StatsSnapshot {
   /** Open WebSocket connections (101 sent, not yet closed). */
   connections: number;
   /** The open connections by what carries them: `listen` uses one transport, `handleUpgrade` always 'socket'. */
-  transports: { handle: number; socket: number };
+  transports: Record<TransportName, number>;
   /** TCP connections still in the HTTP upgrade (or in their first plain request). */
   handshaking: number;
   /** Connections carrying plain HTTP requests now (keep-alive between them), not counted in `handshaking`. */

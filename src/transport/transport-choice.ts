@@ -1,3 +1,4 @@
+import type { TransportName } from '../api/options.js';
 import { loadRawBindings, pendingDeprecationEnabled } from './raw-bindings.js';
 
 /**
@@ -5,7 +6,7 @@ import { loadRawBindings, pendingDeprecationEnabled } from './raw-bindings.js';
  * (raw libuv TCP handles, the densest), 'socket' (net/tls), or 'auto'. One
  * decision for both roles, so they validate the option and fall back alike.
  */
-export type TransportChoice = 'auto' | 'handle' | 'socket';
+export type TransportChoice = 'auto' | TransportName;
 
 /** Warn about falling back once per process, not once per server or client. */
 let warnedFallback = false;
@@ -21,7 +22,7 @@ let warnedFallback = false;
  * without `process.binding`, the permission model), it falls back to the
  * socket transport with one LIGHTWS_TRANSPORT_FALLBACK warning.
  */
-export function chooseTransport(choice: TransportChoice, tls: boolean): 'handle' | 'socket' {
+export function chooseTransport(choice: TransportChoice, tls: boolean): TransportName {
   // Options may come from untyped code (JavaScript, a parsed config file).
   if (choice !== 'auto' && choice !== 'handle' && choice !== 'socket') {
     throw new TypeError(`transport must be 'auto', 'handle' or 'socket', not ${String(choice)}`);

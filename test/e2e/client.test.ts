@@ -4,13 +4,13 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
-import { createClient, type Connection } from '../../src/index.js';
+import { createClient, type Connection, type TransportName } from '../../src/index.js';
 import { echo, start, TRANSPORTS, until } from '../support/servers.js';
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
 
 /** A client whose every message lands in `inbox`. */
-function collectingClient(transport: 'handle' | 'socket') {
+function collectingClient(transport: TransportName) {
   const inbox: [string, boolean][] = [];
   const closes: number[] = [];
   const client = createClient({

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
-import { createServer, route, type Server } from '../../src/index.js';
+import { createServer, route, type Server, type TransportName } from '../../src/index.js';
 import type { Reactor } from '../../src/reactor/reactor.js';
 import { TRANSPORTS, until } from '../support/servers.js';
 
@@ -25,7 +25,7 @@ function refusal(url: string): Promise<number> {
   });
 }
 
-function routedServer(transport: 'handle' | 'socket', closes: string[]): Server<unknown> {
+function routedServer(transport: TransportName, closes: string[]): Server<unknown> {
   return createServer({
     transport,
     logLevel: 'silent',

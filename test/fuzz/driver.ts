@@ -2,6 +2,7 @@
  * The fuzz driver: runs many cases at once against a fresh server child,
  * judges each, and checks the pool and the process between rounds.
  */
+import type { TransportName } from '../../src/index.js';
 import { generateCase, type Case } from './cases.js';
 import { runCase, type Observed } from './client.js';
 import { describeEnd, expectationOf, judge, type Expectation } from './oracle.js';
@@ -12,7 +13,7 @@ import type { Checkpoint, FuzzSummary } from './summary.js';
 
 export interface FuzzOptions {
   seed: number;
-  transport: 'handle' | 'socket';
+  transport: TransportName;
   profile: Profile;
   /** Stop after this many frames reached the server's parser... */
   frames?: number;

@@ -9,9 +9,9 @@
  * closes it. LIGHTWS_POOL_DEBUG=1 (set by the parent) makes the pool throw on
  * a double release.
  */
-import { createServer, type Connection, type ServerOptions } from '../../src/index.js';
+import { createServer, type Connection, type ServerOptions, type TransportName } from '../../src/index.js';
 
-const [transport, optionsJson] = process.argv.slice(2) as ['handle' | 'socket', string];
+const [transport, optionsJson] = process.argv.slice(2) as [TransportName, string];
 const options = JSON.parse(optionsJson ?? '{}') as ServerOptions;
 const send = (message: unknown): void => {
   if (process.connected) process.send!(message);

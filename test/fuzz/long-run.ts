@@ -15,6 +15,7 @@
  * Exits 1 when anything failed.
  */
 import { writeFileSync } from 'node:fs';
+import type { TransportName } from '../../src/index.js';
 import { describeEnd, expectationOf, formatSummary, generateCase, makePools, runFuzz, type Profile } from './fuzz-core.js';
 
 function parseArgs(argv: string[]): Map<string, string[]> {
@@ -41,7 +42,7 @@ const num = (name: string): number | undefined => {
 };
 
 const seed = num('seed') ?? Math.floor(Math.random() * 2 ** 31);
-const transport = (one('transport') ?? 'handle') as 'handle' | 'socket';
+const transport = (one('transport') ?? 'handle') as TransportName;
 if (transport !== 'handle' && transport !== 'socket') throw new Error('--transport must be handle or socket');
 const profile = (one('profile') ?? 'long') as Profile;
 if (profile !== 'long' && profile !== 'ci') throw new Error('--profile must be long or ci');

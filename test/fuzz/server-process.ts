@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { TransportName } from '../../src/index.js';
 import { SERVER_OPTIONS } from './limits.js';
 
 export interface ServerError {
@@ -23,7 +24,7 @@ export class FuzzServer {
 
   private constructor(readonly child: ChildProcess) {}
 
-  static async start(transport: 'handle' | 'socket', options: object = SERVER_OPTIONS): Promise<FuzzServer> {
+  static async start(transport: TransportName, options: object = SERVER_OPTIONS): Promise<FuzzServer> {
     const script = fileURLToPath(new URL('./fuzz-server.js', import.meta.url));
     const child = fork(script, [transport, JSON.stringify(options)], {
       env: { ...process.env, LIGHTWS_POOL_DEBUG: '1' },

@@ -49,23 +49,37 @@ for (const library of LIBRARIES) {
       members.forEach((m, i) => m.conn.send(`from ${i}`));
       const n = members.length;
       await Promise.all(members.map((m) => m.waitFor(n - 1)));
-      await new Promise((r) => setTimeout(r, 100)); // time for a duplicate to show up, if there were one
-      members.forEach((m, i) => {
-        const expected = members.map((_, j) => `from ${j}`).filter((_, j) => j !== i).sort();
-        assert.deepEqual([...m.texts()].sort(), expected, `member ${i}: everyone else's, once each`);
-      });
-      stats = await cluster.ask<ClusterStats>('stats');
-      // `sent` counts acknowledgements, which come on the publishers' connections: maybe a moment later.
-      for (let i = 0; i < 100 && stats.remote.sent < inCluster; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        stats = await cluster.ask<ClusterStats>('stats');
-      }
+      // `sent` counts Redis's acknowledgements, which come on the publishers' connections: maybe a moment later.
+      const sentBy = async (fromCluster: number, fromLone: number): Promise<void> => {
+        for (let i = 0; i < 250 && ((stats = await cluster.ask<ClusterStats>('stats')).remote.sent < fromCluster || lone.server.stats().remote.sent < fromLone); i++) {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        assert.deepEqual([stats.remote.sent, lone.server.stats().remote.sent], [fromCluster, fromLone], 'every publish acknowledged by Redis');
+      };
+      await sentBy(inCluster, 2);
+      // A duplicate would come after the original, so "no duplicate" needs a barrier, not a pause.
+      // Every publish above is acknowledged, so Redis has queued each copy of it for every
+      // subscription. A marker published now, by a lone member and by a cluster member, reaches
+      // each member through its own server's subscription (the lone marker the cluster's, the
+      // cluster marker the lone server's) behind every such copy, and the server hands on what
+      // its subscription delivers in order, on one connection per member; same-server copies
+      // were delivered at once, before the markers were sent. So once a member has its markers,
+      // any duplicate it was going to get has arrived.
+      const markers = [[inCluster, 'marker from the lone server'], [0, 'marker from the cluster']] as const;
+      for (const [from, text] of markers) members[from]!.conn.send(text);
+      const expectedOf = (i: number): string[] => [
+        ...members.map((_, j) => `from ${j}`).filter((_, j) => j !== i),
+        ...markers.filter(([from]) => from !== i).map(([, text]) => text),
+      ].sort();
+      await Promise.all(members.map((m, i) => m.waitFor(expectedOf(i).length, `member ${i}'s messages and markers`)));
+      members.forEach((m, i) => assert.deepEqual([...m.texts()].sort(), expectedOf(i), `member ${i}: everyone else's, once each`));
+      await sentBy(inCluster + 1, 2 + 1);
       assert.equal(stats.remote.connected, 2, 'both workers connected to Redis');
-      assert.equal(stats.remote.sent, inCluster, "each cluster member's message went to Redis once");
-      // Each worker receives the other worker's members' messages and the lone server's 2.
-      assert.equal(stats.remote.received, inCluster + 2 * 2);
+      // Each worker receives the other worker's members' messages, the lone server's 2 and its marker;
+      // the cluster's marker reaches the worker that did not send it.
+      assert.equal(stats.remote.received, inCluster + 2 * (2 + 1) + 1);
       assert.equal(stats.remote.channels, 2);
-      assert.equal(lone.server.stats().remote.received, inCluster);
+      assert.equal(lone.server.stats().remote.received, inCluster + 1);
     } finally {
       await clients.close();
       await look.close();

@@ -4,13 +4,13 @@
  * Prints its port and cap as JSON, then answers 'stats' lines on stdin.
  */
 import { createInterface } from 'node:readline';
-import { createServer, type Server } from '../../src/index.js';
+import { createServer, type Server, type TransportName } from '../../src/index.js';
 import type { Reactor } from '../../src/reactor/reactor.js';
 
 /** The cap the server computed from the fd limit is the reactor's, which the public API does not show. */
 const internals = (server: Server<unknown>): Reactor => (server as unknown as { reactor: Reactor }).reactor;
 
-const [transport, cap] = process.argv.slice(2) as ['handle' | 'socket', string];
+const [transport, cap] = process.argv.slice(2) as [TransportName, string];
 const server = createServer({
   transport,
   logLevel: 'silent',

@@ -1,8 +1,8 @@
-import { createServer, type Server, type ServerOptions } from '../../src/index.js';
+import { createServer, type Server, type ServerOptions, type TransportName } from '../../src/index.js';
 
 /** Both transports run the same end-to-end suite. */
-export const TRANSPORTS = ['handle', 'socket'] as const;
-export type Transport = (typeof TRANSPORTS)[number];
+export const TRANSPORTS: readonly TransportName[] = ['handle', 'socket'];
+export type Transport = TransportName;
 
 export interface Started<U = unknown> {
   server: Server<U | undefined>;

@@ -50,19 +50,34 @@ export class ConnectionExtras {
     return this.inflightPending + this.outboxLength;
   }
 
-  /** Nothing left worth keeping: the connection can drop this object. */
+  /**
+   * Nothing left worth keeping: the connection can drop this object. Every
+   * field is looked at, the counts beside a buffer too (they are reset with
+   * it, so this costs no drop), so that a field added later cannot be lost
+   * by a drop: test/reactor/connection/connection-extras.test.ts sets each
+   * field in turn and fails on one this misses.
+   */
   isEmpty(): boolean {
     return (
       this.head === null &&
+      this.headLength === 0 &&
+      this.headScan === 0 &&
+      this.headSyntax === 0 &&
+      this.requestLength === 0 &&
       this.progress === null &&
       this.clientKey === '' &&
+      this.clientProtocols.length === 0 &&
+      this.clientExtensions === '' &&
       this.inflight === null &&
       this.inflightShared === null &&
+      this.inflightPending === 0 &&
       this.outbox === null &&
+      this.outboxLength === 0 &&
       this.topics === null &&
       this.protocol === '' &&
       this.deflate === null &&
-      this.closeCode === 0
+      this.closeCode === 0 &&
+      this.closeReason === ''
     );
   }
 }

@@ -5,6 +5,7 @@ import { ConnectionExtras } from './connection-extras.js';
 import { State } from './connection-state.js';
 import type { Link } from './link.js';
 import type { Connection as PublicConnection } from '../../api/connection.js';
+import type { TransportName } from '../../api/options.js';
 import type { SendData, SendResult } from '../../api/send-result.js';
 import type { WheelEntry } from '../lifecycle/timer-wheel.js';
 
@@ -98,7 +99,7 @@ export class ConnectionRecord<UserData = unknown> implements PublicConnection<Us
   }
 
   /** From the link on the prototype: which transport carries it costs no field. */
-  get transport(): 'handle' | 'socket' {
+  get transport(): TransportName {
     return this.link.name;
   }
 

@@ -1,6 +1,9 @@
 /**
  * Bits of `ConnectionRecord.flags`. One small integer instead of a field per
- * boolean keeps an idle connection a few words long.
+ * boolean keeps an idle connection a few words long. Other bits of the same
+ * word: the route index below, the deflate window (deflate-extension.ts);
+ * test/reactor/connection/flag-bits.test.ts checks that none overlap. A new
+ * allocation elsewhere: export it and add it there.
  */
 export const State = {
   /** Accepted; the HTTP upgrade request is not complete yet. */

@@ -1,15 +1,17 @@
+import type { TransportName } from '../../api/options.js';
+
 /**
  * What the reactor needs from a transport, per connection. Transports (raw
  * libuv handles, or net/tls sockets) implement it once for all their
  * connections and call back into the reactor (`Reactor.onData`, `onEnd`,
  * `writer.complete`, ...). The reactor never touches a socket directly.
  *
- * Generic over the connection type so that this file imports nothing: the
+ * Generic over the connection type so that this file imports no connection: the
  * connection holds its link, and the link takes connections.
  */
 export interface Link<C> {
   /** 'handle' or 'socket', for stats and logs. */
-  readonly name: 'handle' | 'socket';
+  readonly name: TransportName;
   /**
    * Writes `buf[0..length)`. Returns how many bytes the kernel did not take at
    * once: 0 means all written and `buf` is free again; a positive count means

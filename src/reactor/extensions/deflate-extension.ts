@@ -22,9 +22,14 @@ import { SendResult, bytesOf, type SendData } from '../../api/send-result.js';
 import type { SharedFrame } from '../write/shared-frame.js';
 import type { Receivers, Writer } from '../write/writer.js';
 
-/** Where a connection's flags keep the window of the shared compressor it needs: 15 − bits, so 0 is the usual 15. */
+/**
+ * Where a connection's flags keep the window of the shared compressor it
+ * needs: 15 − bits, so 0 is the usual 15. Bits of `conn.flags`: exported for
+ * test/reactor/connection/flag-bits.test.ts, which checks that no two
+ * files' bits overlap.
+ */
 const WINDOW_SHIFT = 12;
-const WINDOW_MASK = 7 << WINDOW_SHIFT;
+export const WINDOW_MASK = 7 << WINDOW_SHIFT;
 
 /** The shared compressor's window for a connection (9–15). */
 function sendBitsOf(flags: number): number {

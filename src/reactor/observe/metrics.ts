@@ -17,11 +17,14 @@ const by = (label: string, record: Readonly<Record<string, number>>): readonly L
 /**
  * Every metric, from `server.stats()`: names in Prometheus's conventions
  * (`lightws_` prefix, base units, `_total` for counters), one family per
- * line here, in the order they are written.
+ * line here, in the order they are written. Every number in the snapshot is
+ * here, or excluded by name with its reason, in
+ * test/reactor/observe/metrics-coverage.test.ts.
  */
 const FAMILIES: readonly Family[] = [
   ['lightws_connections', 'gauge', 'Connections held now: open WebSockets, TCP connections in their upgrade (or first request), and keep-alive plain HTTP connections.',
     (s) => [[{ state: 'open' }, s.connections], [{ state: 'handshaking' }, s.handshaking], [{ state: 'http' }, s.http]]],
+  ['lightws_transport_connections', 'gauge', 'Open WebSockets by what carries them: handle (raw libuv TCP handles) or socket (net/tls).', (s) => by('transport', s.transports)],
   ['lightws_connections_backpressured', 'gauge', 'Open connections whose reading is paused now because their send queue is high.', (s) => one(s.backpressured)],
   ['lightws_connections_reading', 'gauge', 'Connections with a partial frame or message in a pooled buffer now.', (s) => one(s.readingNow)],
   ['lightws_connections_writing', 'gauge', 'Connections with a write the kernel has not finished taking.', (s) => one(s.writingNow)],
@@ -30,7 +33,16 @@ const FAMILIES: readonly Family[] = [
   ['lightws_pool_lent_bytes', 'gauge', 'Pooled buffer bytes lent out now (partial frames, messages being assembled, queued writes).', (s) => one(s.pool.lentBytes)],
   ['lightws_pool_peak_lent_bytes', 'gauge', 'The most pooled bytes lent out at once since start (summed over workers in a cluster).', (s) => one(s.pool.peakLentBytes)],
   ['lightws_pool_retained_bytes', 'gauge', 'Pooled bytes kept for reuse.', (s) => one(s.pool.retainedBytes)],
+  ['lightws_pool_lent_buffers', 'gauge', 'Pooled buffers lent out now.', (s) => one(s.pool.lentBuffers)],
+  ['lightws_pool_retained_buffers', 'gauge', 'Pooled buffers kept for reuse.', (s) => one(s.pool.retainedBuffers)],
+  ['lightws_deflate_connections', 'gauge', 'Open WebSockets that negotiated permessage-deflate.', (s) => one(s.deflate.connections)],
+  ['lightws_deflate_sessions', 'gauge', 'Of those, connections holding zlib contexts of their own (deflate window mode).', (s) => one(s.deflate.sessions)],
+  ['lightws_deflate_contexts', 'gauge', 'zlib contexts alive now, the shared ones included.', (s) => one(s.deflate.contexts)],
+  ['lightws_deflate_reserved_bytes', 'gauge', "Bytes reserved by connections' own zlib contexts, against maxDeflateBytes.", (s) => one(s.deflate.reservedBytes)],
+  ['lightws_deflate_max_bytes', 'gauge', "The budget for connections' own zlib contexts (maxDeflateBytes).", (s) => one(s.deflate.maxBytes)],
+  ['lightws_deflate_shared_bytes', 'gauge', 'Estimated bytes of the zlib contexts every connection shares.', (s) => one(s.deflate.sharedBytes)],
   ['lightws_connections_accepted_total', 'counter', 'TCP connections accepted.', (s) => one(s.accepted)],
+  ['lightws_connections_closed_total', 'counter', 'TCP connections ended: open WebSockets, upgrades and plain HTTP connections alike.', (s) => one(s.closed)],
   ['lightws_connections_refused_total', 'counter', 'TCP connections answered 503 before anything was read (maxConnections or the memory budget).', (s) => one(s.connectionsRefused)],
   ['lightws_upgrades_total', 'counter', 'Upgrade requests answered, by status: 101 accepted, anything else refused.',
     (s) => [[{ status: '101' }, s.opened], ...by('status', s.handshakeRefusals)]],
@@ -51,6 +63,18 @@ const FAMILIES: readonly Family[] = [
   ['lightws_slow_consumers_closed_total', 'counter', "Connections closed (1008) by maxBufferedBytes with backpressure 'close'.", (s) => one(s.slowConsumersClosed)],
   ['lightws_memory_refusals_total', 'counter', 'Buffers the memory budget refused.', (s) => one(s.memoryRefusals)],
   ['lightws_memory_shed_total', 'counter', 'Connections dropped to get memory back under the budget.', (s) => one(s.memoryShed)],
+  ['lightws_pool_borrows_total', 'counter', 'Buffers borrowed from the pool.', (s) => one(s.pool.borrows)],
+  ['lightws_pool_releases_total', 'counter', 'Buffers given back to the pool.', (s) => one(s.pool.releases)],
+  ['lightws_pool_misses_total', 'counter', 'Borrows that had to allocate (oversize ones included).', (s) => one(s.pool.misses)],
+  ['lightws_pool_oversize_total', 'counter', 'Borrows larger than the largest size class, allocated exactly.', (s) => one(s.pool.oversize)],
+  ['lightws_pool_refusals_total', 'counter', "Borrows the pool's byte budget refused.", (s) => one(s.pool.refusals)],
+  ['lightws_pool_foreign_releases_total', 'counter', 'Releases ignored because the buffer cannot have come from the pool.', (s) => one(s.pool.foreignReleases)],
+  ['lightws_deflate_declined_total', 'counter', 'Connections accepted without permessage-deflate because its memory budget was full.', (s) => one(s.deflate.declinedForBudget)],
+  ['lightws_deflate_compressed_messages_total', 'counter', 'Messages compressed for sending (a broadcast through the shared compressor counts once, not per receiver).', (s) => one(s.deflate.messagesCompressed)],
+  ['lightws_deflate_compressed_input_bytes_total', 'counter', 'Bytes of the messages sent compressed, before compression.', (s) => one(s.deflate.bytesBeforeCompression)],
+  ['lightws_deflate_compressed_output_bytes_total', 'counter', 'Bytes of the same messages after compression.', (s) => one(s.deflate.bytesAfterCompression)],
+  ['lightws_deflate_inflated_messages_total', 'counter', 'Compressed messages received and inflated.', (s) => one(s.deflate.messagesInflated)],
+  ['lightws_deflate_inflated_bytes_total', 'counter', 'Bytes the received compressed messages inflated to.', (s) => one(s.deflate.bytesInflated)],
   ['lightws_remote_connected', 'gauge', 'Topic bridge: 1 while it reaches the other servers (a cluster sums its workers).', (s) => one(s.remote.connected)],
   ['lightws_remote_channels', 'gauge', 'Topic bridge: topics received from the other servers now.', (s) => one(s.remote.channels)],
   ['lightws_remote_buffered_messages', 'gauge', 'Topic bridge: publishes waiting for the other servers.', (s) => one(s.remote.buffered)],
