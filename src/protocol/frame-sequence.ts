@@ -1,3 +1,4 @@
+import { Rsv } from './frame-header.js';
 import { isControlOpcode, Opcode } from './opcode.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
 import type { ReceiveProgress } from './receive-progress.js';
@@ -19,7 +20,7 @@ export interface SequenceLimits {
 }
 
 /** RSV1: "Per-Message Compressed" once permessage-deflate is negotiated (RFC 7692 §6). */
-export const RSV1 = 4;
+export const RSV1 = Rsv.One;
 
 /** §5.4 ordering rules and the message limits, checked as soon as a header is known. */
 export function checkSequence(

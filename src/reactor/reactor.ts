@@ -1,5 +1,3 @@
-import { DeflateEngine } from '../compression/deflate-engine.js';
-import { checkZlibInternals } from '../compression/zlib-context.js';
 import { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { buildErrorResponse } from '../protocol/http-response.js';
@@ -7,7 +5,8 @@ import { MaskKeySource } from '../protocol/mask-key.js';
 import { Opcode } from '../protocol/opcode.js';
 import type { ReceiverConfig } from '../protocol/receiver.js';
 import { ClientHandshake } from './handshake/client-handshake.js';
-import { Compression } from './extensions/deflate-extension.js';
+import { configuredExtension } from './extensions/configured-extension.js';
+import type { Extension } from './extensions/extension.js';
 import type { ClientRequest } from '../api/client-request.js';
 import { State } from './connection/connection-state.js';
 import { ConnectionRecord, type ConnectionOps } from './connection/connection-record.js';
@@ -76,8 +75,8 @@ export class Reactor implements ConnectionOps {
   readonly http: HttpExchange | undefined;
   /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
   private bridge: TopicBridge | null = null;
-  /** permessage-deflate, when the `deflate` option is not 'off'. */
-  readonly compression: Compression | null = null;
+  /** The extension the options enable (permessage-deflate), offered or accepted per connection; null when none. */
+  readonly extension: Extension | null;
   /** The whole HTTP response for a connection over maxConnections. */
   readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
@@ -107,29 +106,26 @@ export class Reactor implements ConnectionOps {
       role === 'client' ? new MaskKeySource() : null,
     );
     this.wheel = new TimerWheel<ConnectionRecord>(64, (conn) => this.timeouts.expired(conn));
-    const engine = o.deflate === 'off' ? null : deflateEngine(o);
-    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs), role, engine);
-    if (engine !== null) this.compression = new Compression(engine, o.deflateThreshold, role, this.pool, this.writer, this.lifecycle);
+    const extension = (this.extension = configuredExtension(o, role, this.pool, this.writer, (conn, code, reason) => this.lifecycle.fail(conn, code, reason)));
+    this.lifecycle = new Lifecycle(this.registry, this.writer, this.wheel, this.topics, this.stats, this.reporter, this.pool, handlers.close, ticks(o.closeTimeoutMs), role, extension);
     this.flow = new FlowControl(this.registry, this.lifecycle, this.stats, this.reporter, o.backpressure, handlers.drain);
     this.timeouts = new Timeouts(this.wheel, this.lifecycle, this.writer, this.stats, o);
     const receiverConfig: ReceiverConfig = {
       expectMasked: role === 'server',
-      allowedRsv: 0,
+      allowedRsv: 0, // none without an extension (§5.2); Inbound adds the extension's on connections that negotiated it
       maxPayloadLength: o.maxMessageSize,
       minFragmentSize: o.minFragmentSize,
       lender: this.pool,
     };
-    // RSV1 is allowed only on connections that negotiated permessage-deflate (RFC 7692 §6).
-    const deflateConfig: ReceiverConfig = { ...receiverConfig, allowedRsv: 4 };
-    this.inbound = new Inbound(receiverConfig, deflateConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers, role, this.compression);
+    this.inbound = new Inbound(receiverConfig, this.lifecycle, this.timeouts, this.writer, this.stats, this.reporter, handlers, role, extension);
     if (role === 'server') {
       const http = new HttpExchange(o, this.pool, this.writer, this.lifecycle, this.flow, this.timeouts, this.stats, this.reporter, handlers.request, routes, () => this.metrics());
-      const handshake = new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes, http, this.compression);
+      const handshake = new ServerHandshake(o, this.pool, this.writer, this.lifecycle, this.flow, this.inbound, this.stats, this.reporter, handlers.upgrade, routes, http, extension);
       http.readHeld = (conn) => handshake.readHeld(conn);
       this.http = http;
       this.handshake = handshake;
     } else {
-      this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound, this.compression);
+      this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound, extension);
     }
   }
 
@@ -225,8 +221,8 @@ export class Reactor implements ConnectionOps {
     this.stats.messagesOut++;
     if (this.reporter.debug) this.logOut(conn, isBinary ? 'binary' : 'text', data);
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
-    if ((conn.flags & State.Deflate) !== 0) {
-      const sent = this.compression!.send(conn, opcode, data, byteLengthOf(data));
+    if ((conn.flags & State.Extension) !== 0) {
+      const sent = this.extension!.send(conn, opcode, data, byteLengthOf(data));
       if (sent !== undefined) return sent;
     }
     return this.writer.writeFrame(conn, opcode, data);
@@ -330,7 +326,7 @@ export class Reactor implements ConnectionOps {
   async shutdown(timeoutMs: number, code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<{ closed: number; terminated: number }> {
     const result = await drainAndEnd(this.registry, this.lifecycle, this.stats, this.http, timeoutMs, code, reason);
     this.stop();
-    this.compression?.engine.close();
+    this.extension?.close();
     return result;
   }
 
@@ -344,12 +340,13 @@ export class Reactor implements ConnectionOps {
   }
 
   snapshot(): StatsSnapshot {
-    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS }, this.compression?.engine ?? null);
+    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS }, this.extension);
   }
 
   private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: ConnectionRecord | null = null): number {
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
-    const count = this.compression === null ? this.writer.writeToMany(receivers, opcode, data, except) : this.compression.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
+    const extension = this.extension;
+    const count = extension === null ? this.writer.writeToMany(receivers, opcode, data, except) : extension.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
     this.stats.messagesOut += count;
     if (this.reporter.debug) this.reporter.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);
     return count;
@@ -358,18 +355,4 @@ export class Reactor implements ConnectionOps {
   private logOut(conn: ConnectionRecord, kind: string, data: SendData): void {
     this.reporter.log('debug', `out ${kind} ${byteLengthOf(data)} B to ${conn.remoteAddress}`);
   }
-}
-
-/** The zlib side of permessage-deflate, after checking that the Node internals it drives are there. */
-function deflateEngine(o: ResolvedOptions): DeflateEngine {
-  const missing = checkZlibInternals();
-  if (missing !== undefined) throw new Error(`deflate: '${o.deflate}' needs node:zlib internals this Node lacks (${missing}); use deflate: 'off'`);
-  return new DeflateEngine({
-    mode: o.deflate as 'shared' | 'window',
-    windowBits: o.deflateWindowBits,
-    memLevel: o.deflateMemLevel,
-    level: o.deflateLevel,
-    maxBytes: o.maxDeflateBytes,
-    maxMessageSize: o.maxMessageSize,
-  });
 }

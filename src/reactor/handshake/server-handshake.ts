@@ -6,7 +6,7 @@ import { REQUEST_PREFIX_INVALID, scanRequestPrefix } from '../../protocol/http-r
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../../protocol/http-response.js';
 import { checkOrigin, type OriginPolicy } from '../../protocol/origin.js';
 import { selectSubprotocol } from '../../protocol/subprotocol.js';
-import type { Compression } from '../extensions/deflate-extension.js';
+import type { Extension } from '../extensions/extension.js';
 import { extrasOf, type ConnectionExtras } from '../connection/connection-extras.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
@@ -63,8 +63,8 @@ export class ServerHandshake {
     private readonly routes: RouteTable | undefined,
     /** Plain HTTP requests (no upgrade) go here. */
     private readonly http: HttpExchange,
-    /** permessage-deflate's negotiation and sessions; null when the `deflate` option is 'off'. */
-    private readonly compression: Compression | null,
+    /** The extension to negotiate (RFC 6455 §9.1); null when none is enabled. */
+    private readonly extension: Extension | null,
   ) {}
 
   onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void {
@@ -294,8 +294,8 @@ export class ServerHandshake {
       this.refuse(conn, 500, 'internal error', undefined, request);
       return false;
     }
-    // An offer we decline never fails the handshake: the 101 then goes without the extension (RFC 7692 §5).
-    const extensions = this.compression?.negotiate(conn, request.extensions);
+    // An offer we decline never fails the handshake: the 101 then goes without the extension (§9.1; RFC 7692 §5).
+    const extensions = this.extension?.respond(conn, request.extensions);
     let response: string;
     try {
       response = buildSwitchingProtocols({ key: request.key, protocol, extensions, headers: decision?.headers });

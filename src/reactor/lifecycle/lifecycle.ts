@@ -1,4 +1,3 @@
-import type { DeflateEngine } from '../../compression/deflate-engine.js';
 import type { BufferPool } from '../../pool/buffer-pool.js';
 import { CloseCode, closeCodeClass } from '../../protocol/close-code.js';
 import { encodeClosePayload } from '../../protocol/close-payload.js';
@@ -12,6 +11,7 @@ import { errnoName } from '../connection/errno.js';
 import { releaseHead } from '../http/head-buffer.js';
 import { peerAddress } from '../connection/peer-address.js';
 import type { ConnectionRegistry } from '../connection/registry.js';
+import type { Extension } from '../extensions/extension.js';
 import type { Reporter } from '../observe/reporter.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { TimerWheel } from './timer-wheel.js';
@@ -51,8 +51,8 @@ export class Lifecycle {
     /** Ticks the peer has to answer our Close (closeTimeoutMs). */
     private readonly closeTicks: number,
     private readonly role: 'server' | 'client',
-    /** permessage-deflate, when enabled: a connection's own contexts are closed when it ends. */
-    private readonly deflate: DeflateEngine | null = null,
+    /** The endpoint's extension, if any: what a connection that negotiated it holds is released when it ends. */
+    private readonly extension: Extension | null = null,
   ) {}
 
   /**
@@ -160,11 +160,7 @@ export class Lifecycle {
     this.topics.unsubscribeAll(conn);
     this.writer.discard(conn);
     releaseHead(this.pool, conn);
-    const session = conn.extras?.deflate;
-    if (session != null) {
-      this.deflate!.release(session);
-      conn.extras!.deflate = null;
-    }
+    if ((flags & State.Extension) !== 0) this.extension!.release(conn);
     conn.link.destroy(conn);
     this.stats.closed++;
     if ((flags & State.Http) !== 0) this.stats.httpNow--;

@@ -1,4 +1,3 @@
-import type { DeflateEngine } from '../../compression/deflate-engine.js';
 import type { PoolStats } from '../../pool/buffer-pool.js';
 import { CLOSE_CODE_CLASSES } from '../../protocol/close-code.js';
 import { ErrorKind, errorKindName, type ErrorKindValue } from '../../protocol/protocol-error.js';
@@ -6,6 +5,7 @@ import type { StatsSnapshot } from '../../api/stats-snapshot.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import type { RemoteStats } from '../../api/topic-bridge.js';
+import { noExtensionStats, type Extension } from '../extensions/extension.js';
 
 /** Counters the reactor bumps as things happen; the rest is counted when asked. */
 export class ReactorStats {
@@ -54,12 +54,12 @@ export class ReactorStats {
     pool: PoolStats,
     topics: number,
     remote: RemoteStats,
-    deflate: DeflateEngine | null,
+    extension: Extension | null,
   ): StatsSnapshot {
     let open = 0;
     let overHandles = 0;
-    let deflating = 0;
-    let sessions = 0;
+    let extended = 0;
+    let extensionStates = 0;
     let handshaking = 0;
     let readingNow = 0;
     let writingNow = 0;
@@ -76,8 +76,8 @@ export class ReactorStats {
       if (conn.progress !== null) readingNow++;
       if ((flags & State.Writing) !== 0) writingNow++;
       if ((flags & State.ReadBlocked) !== 0) backpressured++;
-      if ((flags & (State.Deflate | State.Open)) === (State.Deflate | State.Open)) deflating++;
-      if (conn.extras?.deflate != null) sessions++;
+      if ((flags & (State.Extension | State.Open)) === (State.Extension | State.Open)) extended++;
+      if (conn.extras?.extension != null) extensionStates++;
       bufferedBytes += conn.bufferedAmount;
     }
     return {
@@ -120,20 +120,7 @@ export class ReactorStats {
       topics,
       pool,
       remote,
-      deflate: {
-        connections: deflating,
-        sessions,
-        contexts: deflate?.contexts ?? 0,
-        reservedBytes: deflate?.budget.reserved ?? 0,
-        maxBytes: deflate?.budget.max ?? 0,
-        sharedBytes: deflate?.budget.shared ?? 0,
-        declinedForBudget: deflate?.budget.declined ?? 0,
-        messagesCompressed: deflate?.counters.messagesCompressed ?? 0,
-        bytesBeforeCompression: deflate?.counters.bytesBeforeCompression ?? 0,
-        bytesAfterCompression: deflate?.counters.bytesAfterCompression ?? 0,
-        messagesInflated: deflate?.counters.messagesInflated ?? 0,
-        bytesInflated: deflate?.counters.bytesInflated ?? 0,
-      },
+      deflate: extension === null ? noExtensionStats() : extension.stats(extended, extensionStates),
     };
   }
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { DeflateSession } from '../../../src/compression/deflate-session.js';
 import { Opcode } from '../../../src/protocol/opcode.js';
 import { State } from '../../../src/reactor/connection/connection-state.js';
 import { chatJson, compress, decompress, RSV1 } from '../../support/deflate.js';
@@ -11,7 +12,7 @@ test('shared mode: a connection that negotiated permessage-deflate holds no zlib
   const h = fakeReactor({ deflate: 'shared' });
   const conn = h.link.open({ extensions: OFFER });
   assert.match(h.link.socket(conn).head(), /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n/);
-  assert.notEqual(conn.flags & State.Deflate, 0);
+  assert.notEqual(conn.flags & State.Extension, 0);
   assert.equal(conn.extras, null, 'no extras: nothing per connection');
   // Traffic both ways leaves nothing behind either.
   const json = chatJson(3000);
@@ -29,7 +30,7 @@ test('shared mode: a connection that negotiated permessage-deflate holds no zlib
 test('window mode: the session is in extras, its contexts appear when each direction is first used and go at the end', () => {
   const h = fakeReactor({ deflate: 'window' });
   const conn = h.link.open({ extensions: OFFER });
-  const session = conn.extras?.deflate;
+  const session = conn.extras?.extension as DeflateSession | null | undefined;
   assert.ok(session);
   assert.deepEqual([session.sendBits, session.receiveBits, session.sendContext, session.receiveContext], [12, 12, null, null]);
   const stats = h.reactor.snapshot().deflate;
@@ -44,9 +45,9 @@ test('window mode: the session is in extras, its contexts appear when each direc
 
 test('without an offer, or with deflate off, a connection is plain and RSV1 is a protocol error (RFC 6455 §5.2)', () => {
   for (const h of [fakeReactor({ deflate: 'shared' }), fakeReactor()]) {
-    const conn = h.link.open(h.reactor.compression === null ? { extensions: OFFER } : {});
+    const conn = h.link.open(h.reactor.extension === null ? { extensions: OFFER } : {});
     assert.doesNotMatch(h.link.socket(conn).head(), /Sec-WebSocket-Extensions/);
-    assert.equal(conn.flags & State.Deflate, 0);
+    assert.equal(conn.flags & State.Extension, 0);
     h.link.feed(conn, frame(Opcode.Text | RSV1, compress('x')));
     assert.equal(h.seen.closes.length + h.link.socket(conn).frames().filter((f) => f.opcode === Opcode.Close).length > 0, true);
     assert.equal(h.link.socket(conn).frames().find((f) => f.opcode === Opcode.Close)!.payload.readUInt16BE(0), 1002);
