@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DeflateSession } from '../../../src/compression/deflate-session.js';
 import { Opcode } from '../../../src/protocol/opcode.js';
-import { State } from '../../../src/reactor/connection/connection-state.js';
+import { Rsv } from '../../../src/protocol/frame-header.js';
+import { EXTENSION_MASK, EXTENSION_SHIFT, State } from '../../../src/reactor/connection/connection-state.js';
+import { PermessageDeflate } from '../../../src/reactor/extensions/deflate-extension.js';
+import type { Inbound } from '../../../src/reactor/read/inbound.js';
 import { chatJson, compress, decompress, RSV1 } from '../../support/deflate.js';
 import { CLEAN, fakeReactor, frame, leftovers } from '../../support/fake-link.js';
 
@@ -52,4 +55,24 @@ test('without an offer, or with deflate off, a connection is plain and RSV1 is a
     assert.equal(h.seen.closes.length + h.link.socket(conn).frames().filter((f) => f.opcode === Opcode.Close).length > 0, true);
     assert.equal(h.link.socket(conn).frames().find((f) => f.opcode === Opcode.Close)!.payload.readUInt16BE(0), 1002);
   }
+});
+
+test('permessage-deflate is the reactor\'s extension: it owns RSV1, its connections are read with exactly that bit allowed', () => {
+  const h = fakeReactor({ deflate: 'shared' });
+  const extension = h.reactor.extension;
+  assert.ok(extension instanceof PermessageDeflate);
+  assert.deepEqual([extension.name, extension.rsv], ['permessage-deflate', Rsv.One]);
+  const inbound = (h.reactor as unknown as { inbound: Inbound }).inbound;
+  assert.deepEqual([inbound.config.allowedRsv, inbound.extendedConfig.allowedRsv], [0, Rsv.One]);
+  assert.equal(fakeReactor().reactor.extension, null, 'deflate off: no extension at all');
+});
+
+test('the shared compressor\'s window a connection needs is kept in the extension\'s bits of its flags', () => {
+  const h = fakeReactor({ deflate: 'shared' });
+  const usual = h.link.open({ extensions: OFFER });
+  const small = h.link.open({ extensions: `${OFFER}; server_max_window_bits=10` });
+  assert.match(h.link.socket(small).head(), /server_max_window_bits=10/);
+  assert.equal((usual.flags & EXTENSION_MASK) >>> EXTENSION_SHIFT, 0, '15, the usual');
+  assert.equal((small.flags & EXTENSION_MASK) >>> EXTENSION_SHIFT, 15 - 10);
+  assert.deepEqual([usual.extras, small.extras], [null, null]);
 });
