@@ -7,6 +7,7 @@ import { Opcode } from '../../../src/protocol/opcode.js';
 import { ErrorKind, type ErrorKindValue } from '../../../src/protocol/protocol-error.js';
 import type { ReceiveProgress } from '../../../src/protocol/receive-progress.js';
 import type { ReceiverConfig } from '../../../src/protocol/receiver.js';
+import { buildSwitchingProtocols } from '../../../src/protocol/http-response.js';
 import { State } from '../../../src/reactor/connection/connection-state.js';
 import type { ConnectionRecord } from '../../../src/reactor/connection/connection-record.js';
 import type { Extension, TransformedMessage } from '../../../src/reactor/extensions/extension.js';
@@ -213,5 +214,32 @@ test('release is called once for a connection that negotiated the extension, how
     assert.equal(h.seen.closes.length, 2, name);
     const stats = h.reactor.snapshot().deflate;
     assert.deepEqual([stats.sessions, stats.reservedBytes], [0, 0], `${name}: what it held is given back`);
+  }
+});
+
+test('client: the extension\'s offer goes in the request, the server\'s answer goes to accept, and a refusal there fails the connection', () => {
+  for (const refuse of [false, true]) {
+    const h = fakeReactor({ deflate: 'shared' }, {}, 'client');
+    const abandoned: Error[] = [];
+    h.reactor.lifecycle.abandoned = (_conn, error) => void abandoned.push(error);
+    const extension = h.reactor.extension!;
+    const accepted: string[][] = [];
+    const accept = extension.accept.bind(extension);
+    extension.accept = (conn, extensions) => {
+      accepted.push(extensions.map((e) => e.name));
+      return refuse ? 'not this one' : accept(conn, extensions);
+    };
+    const conn = h.link.connectClient();
+    const request = h.link.socket(conn).head();
+    assert.match(request, new RegExp(`\\r\\nSec-WebSocket-Extensions: ${extension.offer()!}\\r\\n`));
+    const key = /\r\nSec-WebSocket-Key: (\S+)\r\n/.exec(request)![1]!;
+    h.link.feed(conn, buildSwitchingProtocols({ key, extensions: 'permessage-deflate; server_no_context_takeover; client_no_context_takeover' }));
+    assert.deepEqual(accepted, [['permessage-deflate']]);
+    if (refuse) {
+      assert.deepEqual([h.seen.opens.length, abandoned.map((e) => e.message)], [0, ['not this one']]);
+    } else {
+      assert.deepEqual([h.seen.opens, abandoned], [[conn], []]);
+      assert.notEqual(conn.flags & State.Extension, 0);
+    }
   }
 });
