@@ -29,6 +29,17 @@ export interface FrameHeader {
   headerLength: number;
 }
 
+/**
+ * The reserved bits of a frame's first byte (§5.2), as `FrameHeader.rsv`
+ * numbers them. Each means something only once an extension that owns it is
+ * negotiated (§9); a frame with one set otherwise fails the connection.
+ */
+export const Rsv = {
+  One: 4,
+  Two: 2,
+  Three: 1,
+} as const;
+
 export function createFrameHeader(): FrameHeader {
   return { fin: false, rsv: 0, opcode: 0, masked: false, maskKey: 0, payloadLength: 0, headerLength: 2 };
 }

@@ -1,3 +1,4 @@
+import { Rsv } from './frame-header.js';
 import { isControlOpcode, Opcode } from './opcode.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
 import type { ReceiveProgress } from './receive-progress.js';
@@ -18,9 +19,6 @@ export interface SequenceLimits {
   readonly minFragmentSize: number;
 }
 
-/** RSV1: "Per-Message Compressed" once permessage-deflate is negotiated (RFC 7692 §6). */
-export const RSV1 = 4;
-
 /** §5.4 ordering rules and the message limits, checked as soon as a header is known. */
 export function checkSequence(
   progress: ReceiveProgress | null,
@@ -29,8 +27,8 @@ export function checkSequence(
   payloadLength: number,
   config: SequenceLimits,
 ): ErrorKindValue | 0 {
-  // RFC 7692 §6: RSV1 marks a message's first frame only; never a control or continuation frame.
-  if ((rsv & RSV1) !== 0 && (opcode === Opcode.Continuation || isControlOpcode(opcode))) return ErrorKind.MisplacedRsv1;
+  // RFC 7692 §6: RSV1 ("Per-Message Compressed") marks a message's first frame only; never a control or continuation frame.
+  if ((rsv & Rsv.One) !== 0 && (opcode === Opcode.Continuation || isControlOpcode(opcode))) return ErrorKind.MisplacedRsv1;
   if (isControlOpcode(opcode)) return 0; // control frames may interleave with fragments (§5.4)
   const open = progress !== null && progress.messageOpcode !== 0;
   if (opcode !== Opcode.Continuation) return open ? ErrorKind.ExpectedContinuation : 0;

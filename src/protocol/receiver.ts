@@ -2,7 +2,7 @@ import { decodeClosePayload } from './close-payload.js';
 import { createFrameHeader, decodeFrameHeader, HEADER_INCOMPLETE, type HeaderRules } from './frame-header.js';
 import { applyMask } from './mask.js';
 import { Opcode } from './opcode.js';
-import { checkSequence, RSV1 } from './frame-sequence.js';
+import { checkSequence } from './frame-sequence.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
 import { acquireProgress, NOT_TEXT, recycleProgress, type ReceiveProgress } from './receive-progress.js';
 import { isValidUtf8, utf8Step, UTF8_REJECT } from './utf8.js';
@@ -49,8 +49,10 @@ export interface ReceiverState {
 /** Called for each complete message and control frame. `data` is only valid until the call returns. */
 export interface ReceiverSink<C> {
   /**
-   * A whole message. `compressed`: its first frame had RSV1 set (RFC 7692 §6),
-   * so `data` is its compressed payload, not yet inflated nor UTF-8 checked.
+   * A whole message. `compressed`: its first frame had RSV bits set, which
+   * only a negotiated extension's may be (§5.2; permessage-deflate's RSV1,
+   * RFC 7692 §6), so `data` is the extension's payload, not yet transformed
+   * back (inflated) nor UTF-8 checked.
    */
   onMessage(conn: C, data: Buffer, isBinary: boolean, compressed: boolean): void;
   onPing(conn: C, data: Buffer): void;
@@ -154,7 +156,7 @@ function startFrame<C extends ReceiverState>(
  * message's state for its continuation; compressed text is checked once inflated.
  */
 function textStateAtStart(progress: ReceiveProgress, opcode: number, rsv: number): number {
-  if (opcode === Opcode.Text) return (rsv & RSV1) === 0 ? 0 : NOT_TEXT;
+  if (opcode === Opcode.Text) return rsv === 0 ? 0 : NOT_TEXT;
   return opcode === Opcode.Continuation && progress.messageOpcode === Opcode.Text && !progress.messageCompressed ? progress.utf8State : NOT_TEXT;
 }
 
@@ -255,12 +257,12 @@ function actOnFrame<C extends ReceiverState>(
     case Opcode.Text:
     case Opcode.Binary:
       if (fin) {
-        const compressed = (rsv & RSV1) !== 0;
+        const compressed = rsv !== 0;
         if (opcode === Opcode.Text && !compressed && (utf8 === NOT_TEXT ? !isValidUtf8(buf, start, end) : utf8 !== 0)) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
         sink.onMessage(conn, buf.subarray(start, end), opcode === Opcode.Binary, compressed);
         return conn.receiving;
       }
-      return beginMessage(conn, opcode, (rsv & RSV1) !== 0, buf, start, end, config, sink, utf8);
+      return beginMessage(conn, opcode, rsv !== 0, buf, start, end, config, sink, utf8);
     case Opcode.Continuation:
       return continueMessage(conn, conn.progress!, fin, buf, start, end, config, sink, utf8);
     case Opcode.Close: {

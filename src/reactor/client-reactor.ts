@@ -21,7 +21,7 @@ export class ClientReactor extends Reactor<ClientResponse> {
 
   constructor(options: EndpointOptions, handlers: ClientReactorHandlers) {
     super(options, handlers, 'client');
-    this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound, this.compression);
+    this.handshake = new ClientHandshake(this.pool, this.writer, this.lifecycle, this.inbound, this.extension);
   }
 
   /** A TCP connection is up: register it and send the upgrade request. */

@@ -1,5 +1,3 @@
-import { DeflateEngine } from '../compression/deflate-engine.js';
-import { checkZlibInternals } from '../compression/zlib-context.js';
 import { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { buildErrorResponse } from '../protocol/http-response.js';
@@ -11,12 +9,13 @@ import { byteLengthOf, SendResult, type SendData } from '../api/send-result.js';
 import type { StatsSnapshot } from '../api/stats-snapshot.js';
 import { NO_REMOTE_STATS, type BridgeHost, type TopicBridge } from '../api/topic-bridge.js';
 import type { ReactorContext, Role } from './context.js';
+import { configuredExtension } from './extensions/configured-extension.js';
+import type { Extension } from './extensions/extension.js';
 import { State } from './connection/connection-state.js';
 import { ConnectionRecord, type ConnectionOps } from './connection/connection-record.js';
 import type { Link } from './connection/link.js';
 import { OpenConnections } from './connection/open-connections.js';
 import { ConnectionRegistry } from './connection/registry.js';
-import { Compression } from './extensions/deflate-extension.js';
 import { Lifecycle, type EndHandlers } from './lifecycle/lifecycle.js';
 import { drainAndEnd } from './lifecycle/shutdown.js';
 import { Timeouts } from './lifecycle/timeouts.js';
@@ -74,8 +73,8 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   protected abstract readonly handshake: { onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void };
   /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
   private bridge: TopicBridge | null = null;
-  /** permessage-deflate, when the `deflate` option is not 'off'. */
-  readonly compression: Compression | null;
+  /** The extension the options enable (permessage-deflate), offered or accepted per connection; null when none. */
+  readonly extension: Extension | null;
   /** The whole HTTP response for a connection over maxConnections. */
   readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
@@ -99,12 +98,13 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
     };
     this.openConnections = new OpenConnections(this.registry, this.stats);
     this.writer = new Writer(this.ctx, this);
-    const engine = o.deflate === 'off' ? null : deflateEngine(o);
-    this.lifecycle = new Lifecycle(this.ctx, this.writer, handlers, engine);
-    this.compression = engine === null ? null : new Compression(engine, o.deflateThreshold, role, this.pool, this.writer, this.lifecycle);
+    // The extension fails a connection through the lifecycle, which releases what the extension holds: the one pair
+    // of parts that call each other, so the extension's `fail` is looked up when a failure happens.
+    this.extension = configuredExtension(o, role, this.pool, this.writer, (conn, code, reason) => this.lifecycle.fail(conn, code, reason));
+    this.lifecycle = new Lifecycle(this.ctx, this.writer, handlers, this.extension);
     this.flow = new FlowControl(this.ctx, this.lifecycle, handlers.drain);
     this.timeouts = new Timeouts(this.ctx, this.lifecycle, this.writer);
-    this.inbound = new Inbound(this.ctx, this.lifecycle, this.timeouts, this.writer, handlers, this.compression);
+    this.inbound = new Inbound(this.ctx, this.lifecycle, this.timeouts, this.writer, handlers, this.extension);
   }
 
   get role(): Role {
@@ -184,8 +184,8 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
     this.stats.messagesOut++;
     if (this.reporter.debug) this.logOut(conn, isBinary ? 'binary' : 'text', data);
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
-    if ((conn.flags & State.Deflate) !== 0) {
-      const sent = this.compression!.send(conn, opcode, data, byteLengthOf(data));
+    if ((conn.flags & State.Extension) !== 0) {
+      const sent = this.extension!.send(conn, opcode, data, byteLengthOf(data));
       if (sent !== undefined) return sent;
     }
     return this.writer.writeFrame(conn, opcode, data);
@@ -287,7 +287,7 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   async shutdown(timeoutMs: number, code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<{ closed: number; terminated: number }> {
     const result = await drainAndEnd(this.registry, this.lifecycle, this.stats, () => this.beginDrain(), timeoutMs, code, reason);
     this.stop();
-    this.compression?.engine.close();
+    this.extension?.close();
     return result;
   }
 
@@ -334,12 +334,13 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   }
 
   snapshot(): StatsSnapshot {
-    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS }, this.compression?.engine ?? null);
+    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS }, this.extension);
   }
 
   private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: ConnectionRecord | null = null): number {
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
-    const count = this.compression === null ? this.writer.writeToMany(receivers, opcode, data, except) : this.compression.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
+    const extension = this.extension;
+    const count = extension === null ? this.writer.writeToMany(receivers, opcode, data, except) : extension.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
     this.stats.messagesOut += count;
     if (this.reporter.debug) this.reporter.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);
     return count;
@@ -348,18 +349,4 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   private logOut(conn: ConnectionRecord, kind: string, data: SendData): void {
     this.reporter.log('debug', `out ${kind} ${byteLengthOf(data)} B to ${conn.remoteAddress}`);
   }
-}
-
-/** The zlib side of permessage-deflate, after checking that the Node internals it drives are there. */
-function deflateEngine(o: ResolvedOptions): DeflateEngine {
-  const missing = checkZlibInternals();
-  if (missing !== undefined) throw new Error(`deflate: '${o.deflate}' needs node:zlib internals this Node lacks (${missing}); use deflate: 'off'`);
-  return new DeflateEngine({
-    mode: o.deflate as 'shared' | 'window',
-    windowBits: o.deflateWindowBits,
-    memLevel: o.deflateMemLevel,
-    level: o.deflateLevel,
-    maxBytes: o.maxDeflateBytes,
-    maxMessageSize: o.maxMessageSize,
-  });
 }

@@ -29,7 +29,7 @@ export class ServerReactor extends Reactor<HandshakeRequest> {
     super(options, handlers, 'server');
     const parts = { writer: this.writer, lifecycle: this.lifecycle, flow: this.flow, timeouts: this.timeouts };
     this.http = new HttpExchange(this.ctx, parts, handlers.request, routes, () => this.metricsSource?.() ?? this.metrics());
-    this.handshake = new ServerHandshake(this.ctx, { ...parts, inbound: this.inbound, http: this.http, compression: this.compression }, handlers.upgrade, routes);
+    this.handshake = new ServerHandshake(this.ctx, { ...parts, inbound: this.inbound, http: this.http, extension: this.extension }, handlers.upgrade, routes);
   }
 
   /**

@@ -1,4 +1,3 @@
-import type { DeflateSession } from '../../compression/deflate-session.js';
 import type { ReceiveProgress } from '../../protocol/receive-progress.js';
 import type { SharedFrame } from '../write/shared-frame.js';
 
@@ -37,8 +36,12 @@ export class ConnectionExtras {
   /** Client role, while the handshake runs: the Sec-WebSocket-Extensions we offered ('' for none). */
   clientExtensions = '';
 
-  /** permessage-deflate with context takeover (window mode): this connection's own zlib contexts. */
-  deflate: DeflateSession | null = null;
+  /**
+   * The negotiated extension's state for this connection, when it needs any
+   * (permessage-deflate with context takeover: its own zlib contexts). Only
+   * the extension reads it; it is released when the connection ends.
+   */
+  extension: object | null = null;
 
   topics: Set<string> | null = null;
   protocol = '';
@@ -75,7 +78,7 @@ export class ConnectionExtras {
       this.outboxLength === 0 &&
       this.topics === null &&
       this.protocol === '' &&
-      this.deflate === null &&
+      this.extension === null &&
       this.closeCode === 0 &&
       this.closeReason === ''
     );

@@ -29,11 +29,11 @@ export const State = {
   /** A heartbeat ping is out and nothing has come back since. */
   Pinged: 1 << 10,
   /**
-   * permessage-deflate was negotiated (RFC 7692): RSV1 may mark a message.
-   * Bits 12–14 hold the window of the shared compressor this connection needs
-   * (see compression.ts); a connection in `shared` mode needs nothing else.
+   * An extension was negotiated (RFC 6455 §9; reactor/extensions/): its RSV
+   * bits may mark a message, and it transforms this connection's messages.
+   * Bits 12–14 are the extension's own (EXTENSION_SHIFT).
    */
-  Deflate: 1 << 11,
+  Extension: 1 << 11,
   /**
    * The connection carries plain HTTP requests (http-exchange.ts): kept open
    * between them (keep-alive) and through a drain, counted in `stats().http`.
@@ -50,6 +50,15 @@ export const State = {
 
 /** Someone else's answer is awaited (the upgrade hook's or the request handler's): nothing read is acted on until it comes. */
 export const AWAITING_ANSWER = State.UpgradeDeciding | State.HttpAnswering;
+
+/**
+ * Bits 12–14 of `ConnectionRecord.flags` belong to the negotiated extension, for
+ * what it agreed with this peer, so an idle connection needs no field for it
+ * (permessage-deflate: which shared compressor's window it needs). Every
+ * other bit of `flags` is allocated here too, so none is handed out twice.
+ */
+export const EXTENSION_SHIFT = 12;
+export const EXTENSION_MASK = 7 << EXTENSION_SHIFT;
 
 /**
  * Bits 20–29 of `ConnectionRecord.flags` hold the index of the connection's route

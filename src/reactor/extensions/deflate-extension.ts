@@ -4,7 +4,7 @@ import { CodecOutput } from '../../compression/message-codec.js';
 import type { BufferPool } from '../../pool/buffer-pool.js';
 import { CloseCode } from '../../protocol/close-code.js';
 import type { ParsedExtension } from '../../protocol/extensions.js';
-import { RSV1 } from '../../protocol/frame-sequence.js';
+import { Rsv } from '../../protocol/frame-header.js';
 import {
   acceptDeflateOffer,
   acceptDeflateResponse,
@@ -15,40 +15,45 @@ import {
 } from '../../protocol/permessage-deflate.js';
 import type { ErrorKindValue } from '../../protocol/protocol-error.js';
 import { extrasOf } from '../connection/connection-extras.js';
-import { State } from '../connection/connection-state.js';
+import { EXTENSION_MASK, EXTENSION_SHIFT, State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
-import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import { SendResult, bytesOf, type SendData } from '../../api/send-result.js';
 import type { SharedFrame } from '../write/shared-frame.js';
 import type { Receivers, Writer } from '../write/writer.js';
+import type { Extension, ExtensionStats } from './extension.js';
+
+/** Fails a connection (Lifecycle.fail), looked up when it happens: the lifecycle is built after the extension. */
+export type FailConnection = (conn: ConnectionRecord, code: number, reason: string) => void;
 
 /**
- * Where a connection's flags keep the window of the shared compressor it
- * needs: 15 − bits, so 0 is the usual 15. Bits of `conn.flags`: exported for
- * test/reactor/connection/flag-bits.test.ts, which checks that no two
- * files' bits overlap.
+ * The shared compressor's window for a connection (9–15), kept in the
+ * extension's bits of its flags as 15 − bits, so 0 is the usual 15.
  */
-const WINDOW_SHIFT = 12;
-export const WINDOW_MASK = 7 << WINDOW_SHIFT;
-
-/** The shared compressor's window for a connection (9–15). */
 function sendBitsOf(flags: number): number {
-  return 15 - ((flags & WINDOW_MASK) >>> WINDOW_SHIFT);
+  return 15 - ((flags & EXTENSION_MASK) >>> EXTENSION_SHIFT);
+}
+
+/** A session of this extension's, from a connection's extras (only this file puts one there). */
+function sessionOf(conn: ConnectionRecord): DeflateSession | null {
+  return (conn.extras?.extension ?? null) as DeflateSession | null;
 }
 
 /**
- * permessage-deflate (RFC 7692) on the reactor's connections: what the
+ * permessage-deflate (RFC 7692), the reactor's Extension: what the
  * handshakes negotiate, compressing what a connection sends, inflating what
  * it receives, and compressing a broadcast once for every receiver that
- * shares a compressor.
+ * shares a compressor. RSV1 marks a compressed message (§6).
  *
  * A connection that agreed to no context takeover in both directions (mode
- * `shared`) holds nothing for it but two bits of `flags`: State.Deflate and
- * the window of the shared compressor it needs (usually none: 15). One in
- * `window` mode holds a DeflateSession in its extras, whose contexts appear
- * when first used.
+ * `shared`) holds nothing for it but bits of `flags`: State.Extension and, in
+ * the extension's bits, the window of the shared compressor it needs
+ * (usually none: 15). One in `window` mode holds a DeflateSession in its
+ * extras, whose contexts appear when first used.
  */
-export class Compression {
+export class PermessageDeflate implements Extension {
+  readonly name = PERMESSAGE_DEFLATE;
+  /** RSV1: "Per-Message Compressed" (RFC 7692 §6). */
+  readonly rsv = Rsv.One;
   private readonly out = new CodecOutput();
   private readonly inflated = new CodecOutput();
   private readonly policy: DeflatePolicy;
@@ -60,7 +65,7 @@ export class Compression {
     private readonly role: 'server' | 'client',
     private readonly pool: BufferPool,
     private readonly writer: Writer,
-    private readonly lifecycle: Lifecycle,
+    private readonly fail: FailConnection,
   ) {
     const settings = engine.settings;
     this.policy = { noContextTakeover: settings.mode === 'shared', windowBits: settings.windowBits };
@@ -69,7 +74,7 @@ export class Compression {
   // ——— the handshakes ———
 
   /** Server: the Sec-WebSocket-Extensions answer to `offers`, the connection marked; undefined to answer without. */
-  negotiate(conn: ConnectionRecord, offers: readonly ParsedExtension[]): string | undefined {
+  respond(conn: ConnectionRecord, offers: readonly ParsedExtension[]): string | undefined {
     const accepted = acceptDeflateOffer(offers, this.policy);
     if (accepted === undefined || !this.adopt(conn, accepted.agreement)) return undefined;
     return accepted.response;
@@ -100,8 +105,8 @@ export class Compression {
       server ? a.clientMaxWindowBits : a.serverMaxWindowBits,
     );
     if (session === 'declined') return false;
-    if (session !== null) extrasOf(conn).deflate = session;
-    conn.flags |= State.Deflate | ((15 - Math.max(9, sendBits)) << WINDOW_SHIFT);
+    if (session !== null) extrasOf(conn).extension = session;
+    conn.flags |= State.Extension | ((15 - Math.max(9, sendBits)) << EXTENSION_SHIFT);
     return true;
   }
 
@@ -114,11 +119,11 @@ export class Compression {
    */
   send(conn: ConnectionRecord, opcode: number, data: SendData, length: number): SendResult | undefined {
     if (length < this.threshold) return undefined;
-    const session = conn.extras?.deflate ?? null;
+    const session = sessionOf(conn);
     if (!this.compress(session, conn.flags, data, length)) {
       if (session === null || session.sendBits === 0) return undefined;
       // Our own context may have taken part of the message: the peer's window would no longer match ours.
-      this.lifecycle.fail(conn, CloseCode.TryAgainLater, 'server memory budget exceeded');
+      this.fail(conn, CloseCode.TryAgainLater, 'server memory budget exceeded');
       return SendResult.Dropped;
     }
     const out = this.out;
@@ -126,7 +131,7 @@ export class Compression {
     out.buf = null;
     try {
       if (out.length >= length && (session === null || session.sendBits === 0)) return undefined;
-      return this.writer.writeFrame(conn, opcode, buf.subarray(0, out.length), RSV1);
+      return this.writer.writeFrame(conn, opcode, buf.subarray(0, out.length), Rsv.One);
     } finally {
       this.pool.release(buf);
     }
@@ -151,8 +156,8 @@ export class Compression {
         const flags = conn.flags;
         if ((flags & (State.Open | State.CloseSent | State.Closed)) !== State.Open || conn === except) return;
         count++;
-        if ((flags & State.Deflate) !== 0) {
-          const session = conn.extras?.deflate ?? null;
+        if ((flags & State.Extension) !== 0) {
+          const session = sessionOf(conn);
           if (session !== null && session.sendBits !== 0) {
             this.send(conn, opcode, data, length);
             return;
@@ -181,7 +186,7 @@ export class Compression {
     const buf = out.buf!;
     out.buf = null;
     try {
-      return out.length < length ? this.writer.frameShared(opcode, buf.subarray(0, out.length), RSV1) : null;
+      return out.length < length ? this.writer.frameShared(opcode, buf.subarray(0, out.length), Rsv.One) : null;
     } finally {
       this.pool.release(buf);
     }
@@ -211,12 +216,46 @@ export class Compression {
    * (`result.buf[0, result.length)`; give it back with `recycle`), or the
    * error kind to fail the connection with.
    */
-  inflate(conn: ConnectionRecord, data: Buffer): CodecOutput | ErrorKindValue {
-    const error = this.engine.inflate(conn.extras?.deflate ?? null, data, 0, data.length, this.pool, this.inflated);
+  decode(conn: ConnectionRecord, data: Buffer): CodecOutput | ErrorKindValue {
+    const error = this.engine.inflate(sessionOf(conn), data, 0, data.length, this.pool, this.inflated);
     return error === 0 ? this.inflated : error;
   }
 
   recycle(buf: Buffer): void {
     this.pool.release(buf);
+  }
+
+  // ——— the connection's end, the endpoint's ———
+
+  /** The connection's own contexts, if any, are closed and their budget given back. */
+  release(conn: ConnectionRecord): void {
+    const session = sessionOf(conn);
+    if (session === null) return;
+    this.engine.release(session);
+    conn.extras!.extension = null;
+  }
+
+  stats(connections: number, sessions: number): ExtensionStats {
+    const engine = this.engine;
+    const budget = engine.budget;
+    const counters = engine.counters;
+    return {
+      connections,
+      sessions,
+      contexts: engine.contexts,
+      reservedBytes: budget.reserved,
+      maxBytes: budget.max,
+      sharedBytes: budget.shared,
+      declinedForBudget: budget.declined,
+      messagesCompressed: counters.messagesCompressed,
+      bytesBeforeCompression: counters.bytesBeforeCompression,
+      bytesAfterCompression: counters.bytesAfterCompression,
+      messagesInflated: counters.messagesInflated,
+      bytesInflated: counters.bytesInflated,
+    };
+  }
+
+  close(): void {
+    this.engine.close();
   }
 }

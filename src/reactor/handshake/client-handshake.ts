@@ -3,7 +3,7 @@ import { generateKey } from '../../protocol/accept-key.js';
 import { buildClientRequest, ClientHandshakeError, validateServerResponse } from '../../protocol/client-upgrade.js';
 import { findHeadEnd } from '../../protocol/http-head-end.js';
 import type { ClientRequest, ClientResponse } from '../../api/client-request.js';
-import type { Compression } from '../extensions/deflate-extension.js';
+import type { Extension } from '../extensions/extension.js';
 import { extrasOf } from '../connection/connection-extras.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import { appendHead, releaseHead, takeHead } from '../http/head-buffer.js';
@@ -26,14 +26,15 @@ export class ClientHandshake {
     private readonly writer: Writer,
     private readonly lifecycle: Lifecycle,
     private readonly inbound: Inbound<ClientResponse>,
-    private readonly compression: Compression | null,
+    /** The extension to offer and accept (RFC 6455 §9.1); null when none is enabled. */
+    private readonly extension: Extension | null,
   ) {}
 
   start(conn: ConnectionRecord, request: ClientRequest): void {
     const extras = extrasOf(conn);
     extras.clientKey = generateKey();
     extras.clientProtocols = request.protocols ?? NO_PROTOCOLS;
-    extras.clientExtensions = this.compression?.offer() ?? '';
+    extras.clientExtensions = this.extension?.offer() ?? '';
     const head = buildClientRequest({
       host: request.host,
       path: request.path,
@@ -67,8 +68,8 @@ export class ClientHandshake {
     extras.clientKey = '';
     extras.clientProtocols = NO_PROTOCOLS;
     extras.clientExtensions = '';
-    // RFC 7692 §5, §7: a permessage-deflate answer we cannot accept fails the connection.
-    const refused = !result.ok || this.compression === null ? undefined : this.compression.accept(conn, result.extensions);
+    // §9.1 (RFC 7692 §5, §7): an extension's answer we cannot accept fails the connection.
+    const refused = !result.ok || this.extension === null ? undefined : this.extension.accept(conn, result.extensions);
     if (!result.ok || refused !== undefined) {
       releaseHead(this.pool, conn);
       this.lifecycle.finish(conn, result.ok ? new ClientHandshakeError('UnexpectedExtension', refused!, 101) : result.error);

@@ -6,7 +6,7 @@ import { REQUEST_PREFIX_INVALID, scanRequestPrefix } from '../../protocol/http-r
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../../protocol/http-response.js';
 import { checkOrigin, type OriginPolicy } from '../../protocol/origin.js';
 import { selectSubprotocol } from '../../protocol/subprotocol.js';
-import type { Compression } from '../extensions/deflate-extension.js';
+import type { Extension } from '../extensions/extension.js';
 import { extrasOf, type ConnectionExtras } from '../connection/connection-extras.js';
 import { AWAITING_ANSWER, State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
@@ -40,7 +40,7 @@ export interface ServerHandshakeParts {
   readonly flow: FlowControl;
   readonly inbound: Inbound<HandshakeRequest>;
   readonly http: HttpExchange;
-  readonly compression: Compression | null;
+  readonly extension: Extension | null;
 }
 
 /** The options the server handshake applies. */
@@ -70,8 +70,8 @@ export class ServerHandshake implements HeldReads {
   private readonly inbound: Inbound<HandshakeRequest>;
   /** Plain HTTP requests (no upgrade) go here. */
   private readonly http: HttpExchange;
-  /** permessage-deflate's negotiation and sessions; null when the `deflate` option is 'off'. */
-  private readonly compression: Compression | null;
+  /** The extension to negotiate (RFC 6455 §9.1); null when none is enabled. */
+  private readonly extension: Extension | null;
 
   constructor(
     ctx: ReactorContext,
@@ -81,7 +81,7 @@ export class ServerHandshake implements HeldReads {
     private readonly routes: RouteTable | undefined,
   ) {
     ({ options: this.settings, pool: this.pool, stats: this.stats, reporter: this.reporter } = ctx);
-    ({ writer: this.writer, lifecycle: this.lifecycle, flow: this.flow, inbound: this.inbound, http: this.http, compression: this.compression } = parts);
+    ({ writer: this.writer, lifecycle: this.lifecycle, flow: this.flow, inbound: this.inbound, http: this.http, extension: this.extension } = parts);
   }
 
   onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void {
@@ -311,8 +311,8 @@ export class ServerHandshake implements HeldReads {
       this.refuse(conn, 500, 'internal error', undefined, request);
       return false;
     }
-    // An offer we decline never fails the handshake: the 101 then goes without the extension (RFC 7692 §5).
-    const extensions = this.compression?.negotiate(conn, request.extensions);
+    // An offer we decline never fails the handshake: the 101 then goes without the extension (§9.1; RFC 7692 §5).
+    const extensions = this.extension?.respond(conn, request.extensions);
     let response: string;
     try {
       response = buildSwitchingProtocols({ key: request.key, protocol, extensions, headers: decision?.headers });

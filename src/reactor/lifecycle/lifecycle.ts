@@ -1,4 +1,3 @@
-import type { DeflateEngine } from '../../compression/deflate-engine.js';
 import type { BufferPool } from '../../pool/buffer-pool.js';
 import { CloseCode, closeCodeClass } from '../../protocol/close-code.js';
 import { encodeClosePayload } from '../../protocol/close-payload.js';
@@ -12,6 +11,7 @@ import { errnoName } from '../connection/errno.js';
 import { releaseHead } from '../http/head-buffer.js';
 import { peerAddress } from '../connection/peer-address.js';
 import type { ConnectionRegistry } from '../connection/registry.js';
+import type { Extension } from '../extensions/extension.js';
 import type { Reporter } from '../observe/reporter.js';
 import type { ReactorStats } from '../observe/stats.js';
 import { ticks, type TimerWheel } from './timer-wheel.js';
@@ -53,8 +53,8 @@ export class Lifecycle {
     ctx: ReactorContext,
     private readonly writer: Writer,
     handlers: EndHandlers,
-    /** permessage-deflate, when enabled: a connection's own contexts are closed when it ends. */
-    private readonly deflate: DeflateEngine | null,
+    /** The endpoint's extension, if any: what a connection that negotiated it holds is released when it ends. */
+    private readonly extension: Extension | null,
   ) {
     ({ registry: this.registry, wheel: this.wheel, topics: this.topics, stats: this.stats, reporter: this.reporter, pool: this.pool, role: this.role } = ctx);
     this.closeTicks = ticks(ctx.options.closeTimeoutMs);
@@ -171,11 +171,7 @@ export class Lifecycle {
     this.topics.unsubscribeAll(conn);
     this.writer.discard(conn);
     releaseHead(this.pool, conn);
-    const session = conn.extras?.deflate;
-    if (session != null) {
-      this.deflate!.release(session);
-      conn.extras!.deflate = null;
-    }
+    if ((flags & State.Extension) !== 0) this.extension!.release(conn);
     conn.link.destroy(conn);
     if (!wasOpen) {
       this.abandoned?.(conn, error ?? new Error('connection closed before the WebSocket handshake completed'));

@@ -1,8 +1,7 @@
-import type { DeflateEngine } from '../../compression/deflate-engine.js';
 import type { PoolStats } from '../../pool/buffer-pool.js';
 import { CLOSE_CODE_CLASSES } from '../../protocol/close-code.js';
 import { ErrorKind, errorKindName, type ErrorKindValue } from '../../protocol/protocol-error.js';
-import type { StatsSnapshot } from '../../api/stats-snapshot.js';
+import type { DeflateStats, StatsSnapshot } from '../../api/stats-snapshot.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import type { RemoteStats } from '../../api/topic-bridge.js';
@@ -54,12 +53,12 @@ export class ReactorStats {
     pool: PoolStats,
     topics: number,
     remote: RemoteStats,
-    deflate: DeflateEngine | null,
+    extension: { stats(connections: number, states: number): DeflateStats } | null,
   ): StatsSnapshot {
     let open = 0;
     let overHandles = 0;
-    let deflating = 0;
-    let sessions = 0;
+    let extended = 0;
+    let extensionStates = 0;
     let handshaking = 0;
     let readingNow = 0;
     let writingNow = 0;
@@ -76,8 +75,8 @@ export class ReactorStats {
       if (conn.progress !== null) readingNow++;
       if ((flags & State.Writing) !== 0) writingNow++;
       if ((flags & State.ReadBlocked) !== 0) backpressured++;
-      if ((flags & (State.Deflate | State.Open)) === (State.Deflate | State.Open)) deflating++;
-      if (conn.extras?.deflate != null) sessions++;
+      if ((flags & (State.Extension | State.Open)) === (State.Extension | State.Open)) extended++;
+      if (conn.extras?.extension != null) extensionStates++;
       bufferedBytes += conn.bufferedAmount;
     }
     return {
@@ -120,20 +119,7 @@ export class ReactorStats {
       topics,
       pool,
       remote,
-      deflate: {
-        connections: deflating,
-        sessions,
-        contexts: deflate?.contexts ?? 0,
-        reservedBytes: deflate?.budget.reserved ?? 0,
-        maxBytes: deflate?.budget.max ?? 0,
-        sharedBytes: deflate?.budget.shared ?? 0,
-        declinedForBudget: deflate?.budget.declined ?? 0,
-        messagesCompressed: deflate?.counters.messagesCompressed ?? 0,
-        bytesBeforeCompression: deflate?.counters.bytesBeforeCompression ?? 0,
-        bytesAfterCompression: deflate?.counters.bytesAfterCompression ?? 0,
-        messagesInflated: deflate?.counters.messagesInflated ?? 0,
-        bytesInflated: deflate?.counters.bytesInflated ?? 0,
-      },
+      deflate: extension === null ? noDeflateStats() : extension.stats(extended, extensionStates),
     };
   }
 }
@@ -145,4 +131,22 @@ function byStatus(counts: Float64Array): Record<string, number> {
   const out: Record<string, number> = {};
   for (let status = 100; status < counts.length; status++) if (counts[status]! > 0) out[status] = counts[status]!;
   return out;
+}
+
+/** The `deflate` stats of an endpoint without an extension. */
+export function noDeflateStats(): DeflateStats {
+  return {
+    connections: 0,
+    sessions: 0,
+    contexts: 0,
+    reservedBytes: 0,
+    maxBytes: 0,
+    sharedBytes: 0,
+    declinedForBudget: 0,
+    messagesCompressed: 0,
+    bytesBeforeCompression: 0,
+    bytesAfterCompression: 0,
+    messagesInflated: 0,
+    bytesInflated: 0,
+  };
 }

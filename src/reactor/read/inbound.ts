@@ -2,7 +2,7 @@ import { closeCodeFor, ErrorKind, ProtocolError, reasonFor, type ErrorKindValue 
 import { receive, type ReceiverConfig, type ReceiverSink } from '../../protocol/receiver.js';
 import { Opcode } from '../../protocol/opcode.js';
 import { isValidUtf8 } from '../../protocol/utf8.js';
-import type { Compression } from '../extensions/deflate-extension.js';
+import type { Extension } from '../extensions/extension.js';
 import { dropExtrasIfEmpty } from '../connection/connection-extras.js';
 import { State } from '../connection/connection-state.js';
 import type { ClientResponse } from '../../api/client-request.js';
@@ -29,9 +29,10 @@ export type InboundHandlers<OpenInfo> = Pick<ConnectionHandlers<unknown, OpenInf
  * nothing else.
  */
 export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> implements ReceiverSink<ConnectionRecord> {
-  private readonly config: ReceiverConfig;
-  /** The same, RSV1 allowed: for connections that negotiated permessage-deflate. */
-  private readonly deflateConfig: ReceiverConfig;
+  /** The receiver's configuration for connections without an extension. */
+  readonly config: ReceiverConfig;
+  /** The receiver's configuration for connections that negotiated the extension: its RSV bits allowed too (§5.2). */
+  readonly extendedConfig: ReceiverConfig;
   private readonly stats: ReactorStats;
   private readonly reporter: Reporter;
   private readonly role: Role;
@@ -42,7 +43,8 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
     private readonly timeouts: Timeouts,
     private readonly writer: Writer,
     private readonly handlers: InboundHandlers<OpenInfo>,
-    private readonly compression: Compression | null,
+    /** The endpoint's extension (State.Extension on a connection that negotiated it); null when none is enabled. */
+    private readonly extension: Extension | null,
   ) {
     ({ stats: this.stats, reporter: this.reporter, role: this.role } = ctx);
     this.config = {
@@ -52,8 +54,7 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
       minFragmentSize: ctx.options.minFragmentSize,
       lender: ctx.pool,
     };
-    // RSV1 is allowed only on connections that negotiated permessage-deflate (RFC 7692 §6).
-    this.deflateConfig = { ...this.config, allowedRsv: 4 };
+    this.extendedConfig = this.extension === null ? this.config : { ...this.config, allowedRsv: this.config.allowedRsv | this.extension.rsv };
   }
 
   /** The 101 is on its way (server) or has arrived (client): the connection is open. */
@@ -102,12 +103,12 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
   /** Runs the receiver over `buf[start..end)`, bytes of an open connection. */
   read(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void {
     if ((conn.flags & (State.Open | State.Closed | State.CloseReceived)) !== State.Open) return;
-    receive(conn, buf, start, end, (conn.flags & State.Deflate) === 0 ? this.config : this.deflateConfig, this);
+    receive(conn, buf, start, end, (conn.flags & State.Extension) === 0 ? this.config : this.extendedConfig, this);
     this.timeouts.received(conn);
   }
 
-  onMessage(conn: ConnectionRecord, data: Buffer, isBinary: boolean, compressed: boolean): void {
-    if (compressed) return this.onCompressed(conn, data, isBinary);
+  onMessage(conn: ConnectionRecord, data: Buffer, isBinary: boolean, transformed: boolean): void {
+    if (transformed) return this.onTransformed(conn, data, isBinary);
     this.stats.messagesIn++;
     if (this.reporter.debug) this.reporter.log('debug', `in ${isBinary ? 'binary' : 'text'} ${data.length} B from ${conn.remoteAddress}`);
     if ((conn.flags & State.CloseSent) !== 0) return; // closing: §7.1.2 data after our Close is discarded
@@ -121,21 +122,23 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
   }
 
   /**
-   * A message with RSV1 set (RFC 7692 §6): inflated within maxMessageSize
-   * (a zip bomb fails with 1009 once that much came out), then, if text,
-   * checked as UTF-8 (1007), then delivered like any other.
+   * A message whose first frame carried the extension's RSV bit (only
+   * possible once one was negotiated): transformed back by the extension
+   * (permessage-deflate inflates within maxMessageSize; a zip bomb fails with
+   * 1009 once that much came out), then, if text, checked as UTF-8 (1007),
+   * then delivered like any other.
    */
-  private onCompressed(conn: ConnectionRecord, data: Buffer, isBinary: boolean): void {
-    const inflated = this.compression!.inflate(conn, data);
-    if (typeof inflated === 'number') return this.onError(conn, inflated);
-    const buf = inflated.buf!;
-    const length = inflated.length;
-    inflated.buf = null;
+  private onTransformed(conn: ConnectionRecord, data: Buffer, isBinary: boolean): void {
+    const decoded = this.extension!.decode(conn, data);
+    if (typeof decoded === 'number') return this.onError(conn, decoded);
+    const buf = decoded.buf!;
+    const length = decoded.length;
+    decoded.buf = null;
     try {
       if (!isBinary && !isValidUtf8(buf, 0, length)) return this.onError(conn, ErrorKind.InvalidUtf8);
       this.onMessage(conn, buf.subarray(0, length), isBinary, false);
     } finally {
-      this.compression!.recycle(buf);
+      this.extension!.recycle(buf);
     }
   }
 

@@ -95,7 +95,7 @@ export class Writer {
     this.maskKeys = ctx.role === 'client' ? new MaskKeySource() : null;
   }
 
-  /** Frames `payload` with `opcode` (and `rsv`, RSV1 = 4 for a compressed message) and writes or queues it. */
+  /** Frames `payload` with `opcode` (and `rsv`, the RSV bits of a message an extension transformed: see Rsv) and writes or queues it. */
   writeFrame(conn: ConnectionRecord, opcode: number, payload: SendData, rsv = 0): SendResult {
     const isString = typeof payload === 'string';
     const bytes = isString ? null : bytesOf(payload);

@@ -2,30 +2,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MAX_ROUTES, ROUTE_SHIFT, State } from '../../../src/reactor/connection/connection-state.js';
-import { WINDOW_MASK } from '../../../src/reactor/extensions/deflate-extension.js';
+import { EXTENSION_MASK, MAX_ROUTES, ROUTE_SHIFT, State } from '../../../src/reactor/connection/connection-state.js';
 
 /**
  * `conn.flags` is one integer shared by files that do not see each other's
  * bits: the states (connection-state.ts), the route index (route-table.ts,
- * shift and size from connection-state.ts) and the shared compressor's
- * window (deflate-extension.ts). Two allocations on the same bit would
+ * shift and size from connection-state.ts) and the negotiated extension's
+ * bits (EXTENSION_MASK, used by deflate-extension.ts for its window). Two allocations on the same bit would
  * corrupt each other silently, so every allocation is listed here, from the
  * constants the files export (a constant that moves takes the test's import
  * with it), and checked against the others.
  */
 const ALLOCATIONS: readonly (readonly [name: string, mask: number])[] = [
   ...Object.entries(State).map(([name, bit]) => [`State.${name}`, bit] as const),
-  ['deflate window (deflate-extension.ts WINDOW_MASK)', WINDOW_MASK],
+  ['extension bits (connection-state.ts EXTENSION_MASK)', EXTENSION_MASK],
   ['route index (ROUTE_SHIFT, MAX_ROUTES)', (MAX_ROUTES - 1) << ROUTE_SHIFT],
 ];
 
 /** The files that allocate bits of `conn.flags`: each says so, pointing here. */
-const ALLOCATING_FILES = ['reactor/connection/connection-state.ts', 'reactor/extensions/deflate-extension.ts'];
+const ALLOCATING_FILES = ['reactor/connection/connection-state.ts'];
 
 /** The files that put shifted values into `flags`, and the allocation each uses. */
 const SHIFTING_FILES: Readonly<Record<string, string>> = {
-  'reactor/extensions/deflate-extension.ts': 'deflate window',
+  'reactor/extensions/deflate-extension.ts': 'extension bits',
   'reactor/http/route-table.ts': 'route index',
 };
 
