@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-// dist/test/architecture → src/
-const src = fileURLToPath(new URL('../../../src/', import.meta.url));
+import { readFileSync } from 'node:fs';
+import { SRC as src, sourceFiles as sources } from '../support/source-files.js';
 
 /** Lower layers never import higher ones (docs/architecture.md). */
 const RANK: Record<string, number> = { protocol: 0, pool: 1, compression: 2, api: 3, reactor: 4, transport: 5, '': 6 };
@@ -12,12 +9,6 @@ const RANK: Record<string, number> = { protocol: 0, pool: 1, compression: 2, api
 function layerOf(path: string): string {
   const first = path.split('/')[0]!;
   return first in RANK && path.includes('/') ? first : '';
-}
-
-function sources(dir = ''): string[] {
-  return readdirSync(src + dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sources(`${dir}${entry.name}/`) : entry.name.endsWith('.ts') ? [`${dir}${entry.name}`] : [],
-  );
 }
 
 /**

@@ -27,7 +27,7 @@ export interface ConnectionOps {
 
 /**
  * One WebSocket connection: the reactor's object, which handlers see through
- * the public interface (public-connection.ts) and nothing more. Not exported
+ * the public interface (api/connection.ts) and nothing more. Not exported
  * from the package: its fields are the reactor's to write.
  *
  * It holds only plain fields: the transport's handle, a flags word, its

@@ -18,8 +18,8 @@ export class BuiltinRoutes {
   constructor(
     private readonly healthPath: string | undefined,
     private readonly metricsPath: string | undefined,
-    /** The cluster's worker replaces it (cluster.ts). */
-    public metrics: MetricsText,
+    /** The server reactor's metrics source: its own, or the one it was told to serve (a cluster's worker serves every worker's). */
+    private readonly metrics: MetricsText,
     private readonly draining: () => boolean,
   ) {}
 
