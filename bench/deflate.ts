@@ -169,7 +169,7 @@ async function churnPart(kinds: string[]): Promise<unknown> {
     const rows = held.map((h, j) => {
       const first = h.samples.find((s) => s.t === 60) ?? h.samples[0]!;
       const last = h.samples.at(-1)!;
-      return { kind: h.kind, rssAfterFirstMinute: first.rss, rssAtEnd: last.rss, growth: last.rss / first.rss - 1, peak: Math.max(...h.samples.map((s) => s.rss)), samples: h.samples, load: reports[j] };
+      return { kind: h.kind, rssAfterFirstMinute: first.rss, rssAtEnd: last.rss, growth: last.rss / first.rss - 1, peak: Math.max(...h.samples.map((s) => s.rss)), samples: h.samples, load: reports[j]! }; // one report per held server
     });
     console.log(`\nChurn, ${minutes} min, ${args['churn-rate']} connections/s per server, each echoing ${args['churn-messages']} × 2 KiB JSON then closing; all servers at once.`);
     printTable(['server', 'RSS @1 min', 'RSS @end', 'growth', 'peak', 'connections', 'messages', 'failed'],

@@ -52,12 +52,12 @@ function int32Lanes(buf: Uint8Array, start: number, end: number): void {
   const v = int32View;
   let j = first;
   for (const last = stop - 3; j < last; j += 4) {
-    v[j] ^= le;
-    v[j + 1] ^= le;
-    v[j + 2] ^= le;
-    v[j + 3] ^= le;
+    v[j]! ^= le;
+    v[j + 1]! ^= le;
+    v[j + 2]! ^= le;
+    v[j + 3]! ^= le;
   }
-  for (; j < stop; j++) v[j] ^= le;
+  for (; j < stop; j++) v[j]! ^= le;
   maskBytes(buf, i + (stop - first) * 4, end, rotated, 0);
 }
 
