@@ -156,11 +156,17 @@ for (const size of [8, 16, 24, 32, 48, 64, 96, 128, 192, 256]) {
     lanes: (buf, start, end) => () => maskLanes(buf, start, end, KEY, 0),
     'bytes, alternating': (buf, start, end) => {
       let flip = false;
-      return () => maskBytes((flip = !flip) ? buf : other, start, end, KEY, 0);
+      return () => {
+        flip = !flip;
+        maskBytes(flip ? buf : other, start, end, KEY, 0);
+      };
     },
     'lanes, alternating': (buf, start, end) => {
       let flip = false;
-      return () => maskLanes((flip = !flip) ? buf : other, start, end, KEY, 0);
+      return () => {
+        flip = !flip;
+        maskLanes(flip ? buf : other, start, end, KEY, 0);
+      };
     },
   }, size);
   crossover.push({ size, ...gbps });

@@ -46,6 +46,7 @@ export function roomTopic(room: string): string {
 
 /** A nickname as others will see it: no control characters, trimmed, at most MAX_NICK characters. */
 function cleanNick(raw: string | null): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
   const nick = (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_NICK);
   return nick === '' ? `guest-${Math.floor(1000 + Math.random() * 9000)}` : nick;
 }

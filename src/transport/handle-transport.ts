@@ -99,7 +99,7 @@ export class HandleTransport implements Link<ConnectionRecord> {
    * of the same socket and the kernel spreads the connections.
    */
   serve(handle: RawTcpHandle, backlog = 511, where?: string): ListenAddress {
-    const transport = this;
+    const transport = this; // eslint-disable-line @typescript-eslint/no-this-alias -- onconnection's `this` is the handle
     handle.onconnection = function onConnection(status: number, client: RawTcpHandle | undefined): void {
       try {
         transport.accepted(status, client);
