@@ -53,13 +53,13 @@ const { values: args } = parseArgs({
 });
 /** A browser's offer (Chromium, Node's WebSocket): what the servers are measured answering. */
 const BROWSER_OFFER = 'permessage-deflate; client_max_window_bits';
-const NS = args.connections!.split(',').map(Number);
-const SIZES = args.sizes!.split(',').map(Number);
+const NS = args.connections.split(',').map(Number);
+const SIZES = args.sizes.split(',').map(Number);
 const M = Number(args.broadcasts);
 const WARMUP = Number(args.warmup);
 const GAP_MS = Number(args['gap-ms']);
 const K = Number(args.processes);
-const KINDS = parseKinds(args.kinds!);
+const KINDS = parseKinds(args.kinds);
 // 20,000 open files per process: a load process holds at most ~19.9k connections.
 for (const n of NS) if (!(n > 0 && n / K <= 19_900)) throw new RangeError(`--connections ${n} needs more --processes (≤ 19,900 per process)`);
 
@@ -96,7 +96,7 @@ async function hold(kind: string, n: number, notes: string[]): Promise<Held | nu
   for (let k = 0; k < K; k++) {
     const count = Math.floor(n / K) + (k < n % K ? 1 : 0);
     const sources = `${sourceBlock(blockIndex++)}.1`;
-    const argv = ['--port', String(ready.port), '--connections', String(count), '--sources', sources, '--in-flight', args['in-flight']!,
+    const argv = ['--port', String(ready.port), '--connections', String(count), '--sources', sources, '--in-flight', args['in-flight'],
       ...(args['offer-deflate'] ? ['--extensions', BROWSER_OFFER] : [])];
     loads.push(Object.assign(new IpcChild<BroadcastCommand, BroadcastReport>(`${kind} load ${k}`, join(here, 'load', 'broadcast-clients.js'), argv), { offset: 0 }));
   }

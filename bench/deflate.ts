@@ -61,7 +61,7 @@ const { values: args } = parseArgs({
     'churn-messages': { type: 'string', default: '20' },
   },
 });
-const PARTS = args.parts!.split(',');
+const PARTS = args.parts.split(',');
 const RUNS = Number(args.runs);
 const DEFLATE_KINDS = ['handle-shared', 'handle-window', 'ws-deflate', 'uws-shared'];
 const partsDir = join(resultsDir({ out: undefined }), 'deflate-parts');
@@ -76,7 +76,7 @@ async function runBench(script: string, argv: string[], nodeArgs: string[] = [])
 
 async function idlePart(): Promise<unknown> {
   const kinds = ['handle', 'handle-shared', 'handle-window', 'ws', 'ws-deflate', 'uws', 'uws-shared'];
-  const result = await runBench('idle', ['--offer-deflate', '--kinds', kinds.join(','), '--connections', args['idle-connections']!, '--runs', String(RUNS)], ['--expose-gc']);
+  const result = await runBench('idle', ['--offer-deflate', '--kinds', kinds.join(','), '--connections', args['idle-connections'], '--runs', String(RUNS)], ['--expose-gc']);
   const summary = result['summary'] as Record<string, { rssPerConn: number; rssNoYoungPerConn: number; heapPerConn: number }>;
   console.log(`\nIdle memory per connection, ${args['idle-connections']} connections, every client offering permessage-deflate; medians of ${RUNS} runs (bench:idle).`);
   const pairs: [string, string][] = [['handle', 'handle-shared'], ['handle', 'handle-window'], ['ws', 'ws-deflate'], ['uws', 'uws-shared']];
@@ -91,7 +91,7 @@ async function idlePart(): Promise<unknown> {
 interface EchoRound { kind: string; size: number; run: number; msgsPerSec: number; msgsPerServerCpuSec: number; wireBytesPerMsg: number; deflated: number; serverCores: number; ok: boolean }
 
 async function echoPart(kinds: string[]): Promise<unknown> {
-  const sizes = args.sizes!.split(',').map(Number);
+  const sizes = args.sizes.split(',').map(Number);
   const K = Number(args.load);
   const rounds: EchoRound[] = [];
   let index = 0;
@@ -131,8 +131,8 @@ async function echoPart(kinds: string[]): Promise<unknown> {
 }
 
 async function broadcastPart(kinds: string[]): Promise<unknown> {
-  const result = await runBench('broadcast', ['--connections', args['broadcast-connections']!, '--sizes', args['broadcast-size']!, '--payload', 'json', '--offer-deflate',
-    '--kinds', kinds.join(','), '--broadcasts', args.broadcasts!]);
+  const result = await runBench('broadcast', ['--connections', args['broadcast-connections'], '--sizes', args['broadcast-size'], '--payload', 'json', '--offer-deflate',
+    '--kinds', kinds.join(','), '--broadcasts', args.broadcasts]);
   const rows = result['summary'] as { kind: string; cpuMsPerBroadcast: number; deliveriesPerSec: number; ttlP50Ms: number; ok: boolean }[];
   const ws = rows.find((r) => r.kind === 'ws-deflate');
   console.log(`\nBroadcast of ${args['broadcast-size']} B of JSON to ${args['broadcast-connections']} deflate connections (bench:broadcast): server CPU per broadcast, medians of ${args.broadcasts}.`);
@@ -151,7 +151,7 @@ async function churnPart(kinds: string[]): Promise<unknown> {
       const server = new ProtocolServer(kind, 'echo');
       const { port } = await server.ready();
       const load = new IpcChild<ChurnCommand, ChurnReport>(`churn ${kind}`, join(here, 'load', 'churn-clients.js'),
-        ['--port', String(port), '--source', sourceBlock(200 + i++), '--rate', args['churn-rate']!, '--messages', args['churn-messages']!, '--size', '2048']);
+        ['--port', String(port), '--source', sourceBlock(200 + i++), '--rate', args['churn-rate'], '--messages', args['churn-messages'], '--size', '2048']);
       await load.next('ready', 15_000);
       held.push({ kind, server, load, samples: [] });
     }
@@ -169,7 +169,7 @@ async function churnPart(kinds: string[]): Promise<unknown> {
     const rows = held.map((h, j) => {
       const first = h.samples.find((s) => s.t === 60) ?? h.samples[0]!;
       const last = h.samples.at(-1)!;
-      return { kind: h.kind, rssAfterFirstMinute: first.rss, rssAtEnd: last.rss, growth: last.rss / first.rss - 1, peak: Math.max(...h.samples.map((s) => s.rss)), samples: h.samples, load: reports[j] };
+      return { kind: h.kind, rssAfterFirstMinute: first.rss, rssAtEnd: last.rss, growth: last.rss / first.rss - 1, peak: Math.max(...h.samples.map((s) => s.rss)), samples: h.samples, load: reports[j]! }; // one report per held server
     });
     console.log(`\nChurn, ${minutes} min, ${args['churn-rate']} connections/s per server, each echoing ${args['churn-messages']} × 2 KiB JSON then closing; all servers at once.`);
     printTable(['server', 'RSS @1 min', 'RSS @end', 'growth', 'peak', 'connections', 'messages', 'failed'],

@@ -75,7 +75,7 @@ const SCENARIOS: Record<string, Scenario> = {
   big1m: { name: 'big1m', connections: BIGC, mode: 'flat', rate: 0, window: 1, describe: `${BIGC} conns, 1 MiB binary, window 1`, payloadBytes: 1024 * 1024 },
   big16m: { name: 'big16m', connections: 2, mode: 'flat', rate: 0, window: 1, describe: '2 conns, 16 MiB binary, window 1', payloadBytes: 16 * 1024 * 1024 },
 };
-const scenarios = args.scenarios!.split(',').map((s) => SCENARIOS[s] ?? (() => { throw new RangeError(`unknown scenario ${s}`); })());
+const scenarios = args.scenarios.split(',').map((s) => SCENARIOS[s] ?? (() => { throw new RangeError(`unknown scenario ${s}`); })());
 if (scenarios.some((s) => s.connections / K > 19_000)) throw new RangeError('more than 19,000 connections per load process (20,000 open files each): raise --load');
 
 interface Round {

@@ -58,12 +58,12 @@ const { values: args } = parseArgs({
   },
 });
 const MESSAGES = Number(args.messages);
-const SIZES = args.sizes!.split(',').map(Number);
-const KINDS = args.kinds!.split(',');
+const SIZES = args.sizes.split(',').map(Number);
+const KINDS = args.kinds.split(',');
 const PIPELINE = Number(args.pipeline);
 const WARMUP = Number(args.warmup);
 const RUNS = Number(args.runs);
-const PROFILE = args.profile!.split(',').filter((k) => k !== '');
+const PROFILE = args.profile.split(',').filter((k) => k !== '');
 const PROFILE_MESSAGES = Number(args['profile-messages']);
 const BC_N = Number(args['broadcast-connections']);
 const BROADCASTS = Number(args.broadcasts);
@@ -100,7 +100,7 @@ async function session(kind: string, run: number, notes: string[], out: Measured
       return null;
     }
     clients = new IpcChild(`${kind} load`, join(here, 'load', 'garbage-clients.js'),
-      ['--port', String(ready.port), '--connections', args.connections!, '--sources', `${sourceBlock(block++)}.1`]);
+      ['--port', String(ready.port), '--connections', args.connections, '--sources', `${sourceBlock(block++)}.1`]);
     await clients.ask(null, 'ready', 15_000);
     const connected = await clients.ask({ type: 'connect' }, 'connected', 30_000);
     if (connected.open !== Number(args.connections)) throw new Error(`${kind}: ${connected.open} connections opened: ${JSON.stringify(connected.errors)}`);

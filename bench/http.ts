@@ -88,7 +88,7 @@ async function round(kind: string, run: number, index: number): Promise<Round> {
   let idle: Awaited<ReturnType<typeof holdIdle>> | undefined;
   const w = await runRound({
     kind, label, nodeArgs, mode: 'idle', script: join(here, 'load', 'http-clients.js'), loads: K,
-    argv: (port) => ['--port', String(port), '--connections', String(CONNECTIONS), '--path', args.path!],
+    argv: (port) => ['--port', String(port), '--connections', String(CONNECTIONS), '--path', args.path],
     connections: K * CONNECTIONS, statsAtMark: true, warmupSec: WARMUP, seconds: SECONDS,
     prepare: async (port) => (idle = await holdIdle(port, index, label)),
   });

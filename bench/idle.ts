@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.connections);
 const RUNS = Number(args.runs);
-const KINDS = args.kinds!.split(',') as ServerKind[];
+const KINDS = args.kinds.split(',') as ServerKind[];
 // One process cannot hold more: 20,000 open files each, minus Node's own and the IPC channel.
 if (!(N > 0 && N <= 19_900)) throw new RangeError('--connections must be 1..19900 (20,000 open files per process)');
 const STEPS = [...new Set((args.steps ?? `0,5000,10000,12500,15000,17500`).split(',').map(Number).filter((s) => s >= 0 && s < N)), N].sort((a, b) => a - b);
@@ -101,7 +101,7 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     const { port } = await server.next('ready', 15_000);
     const sources = Array.from({ length: Math.ceil(N / PER_SOURCE) }, (_, i) => `${sourceBlock(index)}.${1 + i}`);
     clients = new IpcChild<ClientCommand, ClientReport>('load generator', join(here, 'load', 'idle-clients.js'),
-      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight']!,
+      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight'],
         ...(args['offer-deflate'] ? ['--extensions', 'permessage-deflate; client_max_window_bits'] : [])]);
     let stepT0 = 0;
     clients.onEach('progress', (r) => {

@@ -94,7 +94,7 @@ const FILL = args.ws ? 0 : Number(args.fill);
 if (FILL > 0 && WORKERS * FILL < N) throw new RangeError(`${WORKERS} workers × --fill ${FILL} < ${N} connections`);
 const ACTIVE = Math.max(1, Math.min(LOADS, Number(args.active)));
 const IN_FLIGHT = Number(args['in-flight']);
-if (!['auto', 'on', 'off'].includes(args['reuse-port']!)) throw new RangeError('--reuse-port must be auto, on or off');
+if (!['auto', 'on', 'off'].includes(args['reuse-port'])) throw new RangeError('--reuse-port must be auto, on or off');
 const SALT = Math.floor(Math.random() * 250); // a fresh source-address block per run: earlier runs' TIME_WAITs
 /** How long the cluster gives the closing handshakes: 1M closes share 2 cores with 1M answers. */
 const CLOSE_MS = 30_000 + N * 0.15;
@@ -179,7 +179,7 @@ async function main(): Promise<void> {
     tunedSysctls: args['tune-sysctls'], limits, command: process.argv.slice(2).join(' ') };
   const server = new JsonLinesChild('server', join(here, 'servers', 'million-cluster.js'),
     ['--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND,
-      '--reuse-port', args['reuse-port']!, ...(args['worker-flags'] === undefined ? [] : [`--worker-flags=${args['worker-flags']}`])]);
+      '--reuse-port', args['reuse-port'], ...(args['worker-flags'] === undefined ? [] : [`--worker-flags=${args['worker-flags']}`])]);
   const loads: Load[] = [];
   let workerPids: number[] = [];
   let opened = 0;
@@ -340,7 +340,6 @@ async function main(): Promise<void> {
     run.error = `${phase}: ${(error as Error).message}`;
     log(`\nstopped in phase '${phase}': ${(error as Error).message}`);
   } finally {
-    phase = 'shutdown';
     onAbort = () => {};
     run.shutdown = await shutdown(server, loads, workerPids, opened);
   }
@@ -379,7 +378,7 @@ async function shutdown(server: JsonLinesChild, loads: readonly Load[], workerPi
     graceful: opened > 0 && closed !== null && Number(closed.terminated) === 0 && received1001 === opened && closedHere === 0,
   };
   status(`shutdown in ${(result.ms / 1000).toFixed(1)} s (the cluster's part ${(serverMs / 1000).toFixed(1)} s): ${received1001.toLocaleString('en')} of ` +
-    `${opened.toLocaleString('en')} connections received 1001 ${JSON.stringify(closeCodes)}, server terminated ${String(closed?.terminated ?? '?')}, ` +
+    `${opened.toLocaleString('en')} connections received 1001 ${JSON.stringify(closeCodes)}, server terminated ${closed === null ? '?' : Number(closed.terminated)}, ` +
     `${closedHere} left for the clients to close -> ${result.graceful ? 'graceful' : 'NOT graceful'}`, true);
   return result;
 }
@@ -409,7 +408,7 @@ function report(run: Record<string, unknown>): void {
     ['all open / sample echo', r.verify === undefined ? '-' : `${r.verify.allOpen ? 'yes' : 'NO'} / ${r.verify.echo.ok}/${r.verify.echo.sent}`],
     ['per worker min / max', r.verify === undefined ? '-' : `${r.verify.spread.min} / ${r.verify.spread.max}`],
     ['shutdown', r.shutdown === undefined ? '-' : `${r.shutdown.graceful ? 'graceful' : 'NOT graceful'}: ${r.shutdown.received1001} received 1001, ${(r.shutdown.ms / 1000).toFixed(1)} s`],
-    ['stopped early', String(run.stoppedEarly ?? run.error ?? 'no')],
+    ['stopped early', (run.stoppedEarly ?? run.error ?? 'no') as string],
   ]);
   log(`appended to ${path}`);
 }

@@ -90,7 +90,7 @@ function main(): void {
     const match = /file:\/\/(\/\S+?\.html)/.exec(text);
     if (match) report = match[1];
   };
-  createInterface({ input: child.stdout! }).on('line', (raw) => {
+  createInterface({ input: child.stdout }).on('line', (raw) => {
     const text = raw.replace(ANSI, '');
     process.stdout.write(`${text}\n`);
     scan(text);
@@ -98,13 +98,13 @@ function main(): void {
     const ready = JSON.parse(text) as { port: number; pid: number };
     serverPid = ready.pid;
     killOnExit(serverPid); // the profiler's child: if we die first, it must not stay listening
-    runLoad(ready.port, loadArgs).then((ok) => {
+    void runLoad(ready.port, loadArgs).then((ok) => {
       loadFailed = !ok;
       process.stdout.write('profile: load done, stopping the server (SIGINT) with its connections open\n');
       signal(serverPid!, 'SIGINT');
     });
   });
-  createInterface({ input: child.stderr! }).on('line', (raw) => {
+  createInterface({ input: child.stderr }).on('line', (raw) => {
     const text = raw.replace(ANSI, '');
     process.stderr.write(`${text}\n`);
     scan(text);
@@ -146,7 +146,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 function runLoad(port: number, loadArgs: string[]): Promise<boolean> {
   return new Promise((resolve) => {
     const load = track(spawn(process.execPath, [loadScript, '--port', String(port), '--hold', '5', ...loadArgs], { stdio: ['ignore', 'pipe', 'inherit'] }));
-    createInterface({ input: load.stdout! }).on('line', (text) => {
+    createInterface({ input: load.stdout }).on('line', (text) => {
       process.stdout.write(`${text}\n`);
       if (text.startsWith('load: ')) resolve(true);
     });

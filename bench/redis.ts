@@ -53,7 +53,7 @@ const WINDOW = Number(args.window);
 const SECONDS = Number(args.seconds);
 const RUNS = Number(args.runs);
 const SIZE = Number(args.size);
-const KINDS = args.kinds!.split(',').filter(Boolean);
+const KINDS = args.kinds.split(',').filter(Boolean);
 for (const k of KINDS) if (k !== 'lightws' && k !== 'socketio') throw new RangeError(`--kinds: lightws, socketio; not ${k}`);
 if (!(SUBS > 0 && SUBS <= 19_900)) throw new RangeError('--subscribers: 1 to 19,900 (one load process per server holds them)');
 const LABEL: Record<string, string> = { lightws: 'lightws', socketio: 'socket.io + redis-adapter' };

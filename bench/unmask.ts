@@ -52,12 +52,12 @@ function int32Lanes(buf: Uint8Array, start: number, end: number): void {
   const v = int32View;
   let j = first;
   for (const last = stop - 3; j < last; j += 4) {
-    v[j] ^= le;
-    v[j + 1] ^= le;
-    v[j + 2] ^= le;
-    v[j + 3] ^= le;
+    v[j]! ^= le;
+    v[j + 1]! ^= le;
+    v[j + 2]! ^= le;
+    v[j + 3]! ^= le;
   }
-  for (; j < stop; j++) v[j] ^= le;
+  for (; j < stop; j++) v[j]! ^= le;
   maskBytes(buf, i + (stop - first) * 4, end, rotated, 0);
 }
 
@@ -156,11 +156,17 @@ for (const size of [8, 16, 24, 32, 48, 64, 96, 128, 192, 256]) {
     lanes: (buf, start, end) => () => maskLanes(buf, start, end, KEY, 0),
     'bytes, alternating': (buf, start, end) => {
       let flip = false;
-      return () => maskBytes((flip = !flip) ? buf : other, start, end, KEY, 0);
+      return () => {
+        flip = !flip;
+        maskBytes(flip ? buf : other, start, end, KEY, 0);
+      };
     },
     'lanes, alternating': (buf, start, end) => {
       let flip = false;
-      return () => maskLanes((flip = !flip) ? buf : other, start, end, KEY, 0);
+      return () => {
+        flip = !flip;
+        maskLanes(flip ? buf : other, start, end, KEY, 0);
+      };
     },
   }, size);
   crossover.push({ size, ...gbps });

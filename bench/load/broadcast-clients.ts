@@ -81,9 +81,9 @@ function main(): void {
   // allocated per delivery.
   const state = new WeakMap<RawConnection, { counter: FrameCounter; onFrame: (o: number, l: number, f: boolean) => void }>();
   const pool: RawClientPool = new RawClientPool({
-    host: values.host!,
+    host: values.host,
     port: Number(values.port),
-    sources: values.sources!.split(','),
+    sources: values.sources.split(','),
     perSource: Number(values['per-source']),
     maxInFlight: Number(values['in-flight']),
     ...(values.extensions === undefined ? {} : { extensions: values.extensions }),

@@ -39,7 +39,7 @@ const MESSAGES = Number(values.messages);
 // A few different messages, so that no compressor sees only one string.
 const PAYLOADS = [1, 2, 3, 4].map((seed) => jsonPayload(Number(values.size), seed));
 const URL_ = `ws://${values.host}:${Number(values.port)}/`;
-const sources = new SourcePorts(values.source!);
+const sources = new SourcePorts(values.source);
 const totals = { opened: 0, closed: 0, failed: 0, messages: 0, deflated: 0, badEcho: 0 };
 
 const client = createClient<{ left: number; expect: string }>({

@@ -57,7 +57,7 @@ const RATE = Number(values.rate);
 const WINDOW = Math.max(1, Number(values.window));
 const BINARY = values['payload-bytes'] !== undefined;
 const PAYLOAD = BINARY ? Buffer.alloc(Number(values['payload-bytes']), 0x5a)
-  : Buffer.from(values['payload-json'] === undefined ? values.payload! : jsonPayload(Number(values['payload-json'])));
+  : Buffer.from(values['payload-json'] === undefined ? values.payload : jsonPayload(Number(values['payload-json'])));
 // JSON messages differ from one another as a feed's do (same keys, other values), all of one length:
 // a compressor with context takeover must not see the same message again and again.
 const PAYLOADS = values['payload-json'] === undefined ? [PAYLOAD] : Array.from({ length: 1024 }, (_, i) => Buffer.from(jsonPayload(PAYLOAD.length, i + 1)));
@@ -118,7 +118,7 @@ function sendOn(conn: Connection<Ring>): boolean {
 }
 
 async function connectAll(): Promise<void> {
-  const sources = new SourcePorts(values.source!);
+  const sources = new SourcePorts(values.source);
   const errors: Record<string, number> = {};
   const t0 = performance.now();
   let next = 0;

@@ -94,9 +94,9 @@ function top(conn: RawConnection, k: number): void {
 }
 
 const pool: RawClientPool = new RawClientPool({
-  host: values.host!,
+  host: values.host,
   port: Number(values.port),
-  sources: values.sources!.split(','),
+  sources: values.sources.split(','),
   onData(conn, buf, start, end) {
     const s = stateOf(conn);
     s.echoed = 0;

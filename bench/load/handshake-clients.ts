@@ -30,7 +30,7 @@ const { values } = parseArgs({
 });
 const URL_ = `ws://${values.host}:${Number(values.port)}/`;
 const IN_FLIGHT = Math.max(1, Number(values['in-flight']));
-const sources = new SourcePorts(values.source!);
+const sources = new SourcePorts(values.source);
 
 const client = createClient({ transport: 'handle', logLevel: 'silent' });
 const hist = new Uint32Array(HIST_SIZE);

@@ -20,7 +20,7 @@ const url = `ws://127.0.0.1:${Number(values.port)}`;
 const send = (r: HeartbeatClientsReport): Promise<void> => toParent(r);
 const client = createClient({ transport: 'handle', logLevel: 'silent' });
 // Explicit source address and port for each connection: the kernel's own port search crawls past ~18k sockets.
-const sources = new SourcePorts(values.source!);
+const sources = new SourcePorts(values.source);
 
 process.on('message', (_cmd: HeartbeatClientsCommand) => {
   void client.close({ timeoutMs: 1_000 }).then(() => send({ type: 'closed' })).then(() => process.exit(0));

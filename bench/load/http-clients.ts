@@ -89,7 +89,7 @@ async function connect(): Promise<void> {
   const t0 = performance.now();
   let failed = 0;
   await Promise.all(Array.from({ length: CONNECTIONS }, () => new Promise<void>((resolve) => {
-    const socket = net.connect({ host: values.host!, port: Number(values.port), noDelay: true });
+    const socket = net.connect({ host: values.host, port: Number(values.port), noDelay: true });
     socket.once('connect', () => {
       sockets.push(socket);
       drive(socket);

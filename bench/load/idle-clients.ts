@@ -50,9 +50,9 @@ const send = (report: ClientReport): Promise<void> => toParent(report);
 let closeFrames = 0;
 let unexpectedBytes = 0;
 const pool = new RawClientPool({
-  host: values.host!,
+  host: values.host,
   port: Number(values.port),
-  sources: values.sources!.split(','),
+  sources: values.sources.split(','),
   perSource: Number(values['per-source']),
   maxInFlight: Number(values['in-flight']),
   ...(values.extensions === undefined ? {} : { extensions: values.extensions }),

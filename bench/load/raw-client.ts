@@ -65,7 +65,7 @@ function loadClientBindings(): ClientBindings {
     const binding = (process as unknown as { binding(name: string): { TCPConnectWrap: new () => ConnectReq } }).binding;
     const { TCPConnectWrap } = binding('tcp_wrap');
     return {
-      TCP: b.TCP as unknown as new (type: number) => ClientHandle, TCPConnectWrap, WriteWrap: b.WriteWrap,
+      TCP: b.TCP, TCPConnectWrap, WriteWrap: b.WriteWrap,
       SOCKET: b.SOCKET, state: b.streamBaseState, kRead: b.kReadBytesOrError, kAsync: b.kLastWriteWasAsync,
     };
   } finally {
@@ -166,7 +166,7 @@ export class RawClientPool {
     } else {
       this.shared = null;
     }
-    const pool = this;
+    const pool = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the callbacks below get the handle as `this`
     this.onConnect = function (status, handle) {
       const conn = handle[kConn];
       if (conn !== undefined) pool.connected(conn, status);

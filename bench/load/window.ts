@@ -85,7 +85,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
   const server = new ProtocolServer(spec.kind, spec.mode ?? 'echo', spec.nodeArgs);
   const loads: Load[] = [];
   const tSpawn = performance.now();
-  let tStop = 0;
+  let tStop: number;
   let result: RoundResult;
   let prepared: { undo(): Promise<void> } | undefined;
   try {
@@ -116,7 +116,7 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
     const serverCpuSec = (c1.user + c1.system - c0.user - c0.system) / 1e6;
     const loadCores = reports.reduce((sum, r) => sum + (r.cpuUser + r.cpuSystem) / 1e3 / r.ms, 0);
     result = {
-      connected, reports, stopped, atMark: atMark as ServerStats | null, hist: mergeHists(reports.map((r) => r.hist)),
+      connected, reports, stopped, atMark, hist: mergeHists(reports.map((r) => r.hist)),
       perSec: reports.reduce((sum, r) => sum + r.count / (r.ms / 1000), 0), windowSec,
       serverCpuSec, serverCores: serverCpuSec / windowSec, loadCpuSec: loadCores * windowSec, loadCores,
       serverSysShare: (c1.system - c0.system) / 1e6 / serverCpuSec,

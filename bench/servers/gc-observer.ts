@@ -193,7 +193,7 @@ async function sampleStop(messages: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const kind = values.kind!;
+  const kind = values.kind;
   const mode = values.mode === 'broadcast' ? 'broadcast' : 'echo';
   server =
     kind === 'handle' || kind === 'socket' ? await startLightws(0, mode, kind)

@@ -15,8 +15,7 @@ export async function startLightws(
 ): Promise<BenchServer> {
   if (transport !== 'handle' && transport !== 'socket') throw new RangeError(`--transport must be handle or socket, not ${String(transport)}`);
   if (diagnostics) for (const name of Object.values(DIAGNOSTICS_CHANNELS)) diagnostics_channel.subscribe(name, () => {});
-  let server: Server;
-  server = createServer({
+  const server: Server = createServer({
     transport,
     deflate,
     logLevel: 'warn',

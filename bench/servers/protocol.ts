@@ -167,6 +167,7 @@ export async function runServerProcess(kind: string, start: (args: ServerArgs) =
     process.exit(1);
   }
   let stopping = false;
+  // eslint-disable-next-line prefer-const -- assigned once, below, but stop() may read it before that
   let input: ReturnType<typeof createInterface> | undefined;
   const stop = (why: string): void => {
     if (stopping) {

@@ -38,6 +38,8 @@ const PAGE_HEADERS = {
 
 const ROOM = /^[A-Za-z0-9_.-]{1,32}$/;
 const MAX_NICK = 24;
+// eslint-disable-next-line no-control-regex -- control characters are what cleanNick removes
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
 
 /** The topic a room's members subscribe to. */
 export function roomTopic(room: string): string {
@@ -46,7 +48,7 @@ export function roomTopic(room: string): string {
 
 /** A nickname as others will see it: no control characters, trimmed, at most MAX_NICK characters. */
 function cleanNick(raw: string | null): string {
-  const nick = (raw ?? '').replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MAX_NICK);
+  const nick = (raw ?? '').replace(CONTROL_CHARACTERS, '').trim().slice(0, MAX_NICK);
   return nick === '' ? `guest-${Math.floor(1000 + Math.random() * 9000)}` : nick;
 }
 

@@ -116,8 +116,8 @@ export class TopicRelay {
     const m = message as Partial<RelayMessage> | null;
     if (m?.lightws === 'topic') {
       if (typeof m.topic !== 'string') return true;
-      let set = this.subscribed.get(m.topic);
-      if (m.subscribed === true) (set ??= this.subscribed.set(m.topic, new Set()).get(m.topic)!).add(from);
+      const set = this.subscribed.get(m.topic);
+      if (m.subscribed === true) (set ?? this.subscribed.set(m.topic, new Set()).get(m.topic)!).add(from);
       else if (set !== undefined) {
         set.delete(from);
         if (set.size === 0) this.subscribed.delete(m.topic);

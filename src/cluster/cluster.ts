@@ -128,7 +128,7 @@ function startWorker<UserData>(index: number, createWorkerServer: () => Server<U
     try {
       server.attachBridge(new ClusterTopicBridge());
     } catch (error) {
-      throw new Error(`relayTopics: ${(error as Error).message} (the server factory attached one: use relayTopics or your own bridge, not both)`);
+      throw new Error(`relayTopics: ${(error as Error).message} (the server factory attached one: use relayTopics or your own bridge, not both)`, { cause: error });
     }
   }
   // A scrape of metricsPath, on whichever worker it lands, answers for the whole cluster.
@@ -147,7 +147,7 @@ function startWorker<UserData>(index: number, createWorkerServer: () => Server<U
     if (message?.lightws === 'listen') {
       const bind = message.bind;
       const own = bind === undefined ? Promise.resolve(handle as RawTcpHandle) : bindServerHandle(requireRawBindings(), bind.port, bind.address, true);
-      own.then((h) => ({ address: server.serve(h) }), (error: Error) => ({ error: error.message }))
+      void own.then((h) => ({ address: server.serve(h) }), (error: Error) => ({ error: error.message }))
         .then((reply) => process.send!({ lightws: 'listening', ...reply } satisfies Message));
     } else if (message?.lightws === 'stats') {
       process.send!({ lightws: 'stats', id: message.id, stats: server.stats() } satisfies Message);
@@ -181,7 +181,7 @@ class Primary implements ClusterPrimary {
     const out: Record<string, unknown> = {};
     handle.getsockname(out);
     this.address = { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
-    this.workers = new Array(options.workers).fill(undefined);
+    this.workers = new Array<ChildProcess | undefined>(options.workers).fill(undefined);
     this.relay = new TopicRelay(this.workers);
     this.ready = Promise.all(this.workers.map((_, i) => this.spawn(i))).then(() => undefined);
   }

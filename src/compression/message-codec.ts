@@ -95,7 +95,7 @@ function inflateInto(
 ): 0 | ErrorKindValue {
   const limit = maxSize + 1;
   for (;;) {
-    let buf = out.buf!;
+    const buf = out.buf!;
     const room = Math.min(buf.length, limit) - out.length;
     const free = ctx.process(Z_SYNC_FLUSH, input, pos, left, buf, out.length, room);
     if (free < 0) return ErrorKind.InvalidCompressedData;
@@ -113,6 +113,6 @@ function inflateInto(
     }
     const grown = lender.tryGrow(buf, out.length, Math.min(limit, 2 * buf.length));
     if (grown === null) return ErrorKind.MemoryBudgetExceeded;
-    buf = out.buf = grown;
+    out.buf = grown;
   }
 }

@@ -168,11 +168,11 @@ export class BufferPool {
   private lend(bytes: number): Buffer {
     let buf: Buffer | null = null;
     if (bytes <= MAX_CLASS) {
-      const i = indexOf(bytes);
-      const d = this.depth[i];
+      const i = indexOf(bytes); // a class size: 0 <= i < CLASS_COUNT, so depth[i] and free[i] exist
+      const d = this.depth[i]!;
       if (d > 0) {
-        buf = this.free[i][d - 1] ?? null;
-        this.free[i][d - 1] = null; // the pool must not keep a lent buffer alive
+        buf = this.free[i]![d - 1] ?? null;
+        this.free[i]![d - 1] = null; // the pool must not keep a lent buffer alive
         this.depth[i] = d - 1;
         this.retainedBuffers--;
         this.retainedBytes -= bytes;
@@ -222,8 +222,8 @@ export class BufferPool {
     // Oversize buffers are one-offs; retaining them would let one huge message pin memory.
     if (len > MAX_CLASS || this.retainedBytes + len > this.maxRetainedBytes) return;
     if (this.debug) buf.fill(POISON);
-    const i = indexOf(len);
-    this.free[i][this.depth[i]++] = buf;
+    const i = indexOf(len); // a class size here (len <= MAX_CLASS): depth[i] and free[i] exist
+    this.free[i]![this.depth[i]!++] = buf;
     this.retainedBuffers++;
     this.retainedBytes += len;
   }

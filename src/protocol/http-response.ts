@@ -85,7 +85,7 @@ function isSafeFieldValue(v: string): boolean {
 
 function* entriesOf(headers: ExtraHeaders): Iterable<readonly [string, string | number | undefined]> {
   if (Symbol.iterator in headers) yield* headers as Iterable<readonly [string, string]>;
-  else yield* Object.entries(headers as Readonly<Record<string, string | number | undefined>>);
+  else yield* Object.entries(headers);
 }
 
 /**

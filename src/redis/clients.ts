@@ -23,6 +23,7 @@ interface Emitter {
   off(event: string, listener: Listener): unknown;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- both libraries' own listener signatures must fit
 type Listener = (...args: any[]) => void;
 
 /** node-redis (v4 and later), as far as the bridge uses it. */

@@ -100,7 +100,7 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
    * of the same socket and the kernel spreads the connections.
    */
   serve(handle: RawTcpHandle, backlog = 511, where?: string): ListenAddress {
-    const transport = this;
+    const transport = this; // eslint-disable-line @typescript-eslint/no-this-alias -- onconnection's `this` is the handle
     handle.onconnection = function onConnection(status: number, client: RawTcpHandle | undefined): void {
       try {
         transport.accepted(status, client);

@@ -98,6 +98,7 @@ export function requireRawBindings(): RawBindings {
   return loaded.bindings;
 }
 
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- process.binding() is untyped: checkRawBindings is what checks the shape of what it returns */
 function load(): BindingsResult {
   const binding = (process as unknown as { binding?: (name: string) => Record<string, any> }).binding;
   if (typeof binding !== 'function') return { ok: false, reason: 'process.binding is not available in this runtime' };
@@ -159,6 +160,7 @@ export function checkRawBindings(tcpWrap: Record<string, any>, streamWrap: Recor
     },
   };
 }
+/* eslint-enable */
 
 /** What only an instance shows: a handle's accessors, a write request's slots. */
 function probeInstances(TCP: new (type: number) => RawTcpHandle, WriteWrap: new () => RawWriteReq, socketType: number): string[] {

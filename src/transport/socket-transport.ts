@@ -196,14 +196,14 @@ export class SocketTransport<R extends Reactor = Reactor> implements Link<Connec
     socket.once('error', onConnectError);
     socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
       socket.off('error', onConnectError);
-      const conn = this.attach(socket as OwnedSocket);
+      const conn = this.attach(socket);
       track(conn);
       this.reactor.connected(conn, request);
     });
   }
 
   private adoptSocket(socket: net.Socket): void {
-    const conn = this.adopt(socket as OwnedSocket);
+    const conn = this.adopt(socket);
     if (conn !== undefined && this.reactor.options.keepAliveMs > 0) socket.setKeepAlive(true, this.reactor.options.keepAliveMs);
   }
 
@@ -243,7 +243,7 @@ function checkNetPermission(what: 'listen' | 'connect'): void {
   // Before --allow-net existed (Node < 25) the permission model did not cover the network,
   // and has('net') answers false there all the same.
   if (permission === undefined || !process.allowedNodeEnvironmentFlags.has('--allow-net')) return;
-  let allowed = false;
+  let allowed: boolean;
   try {
     allowed = permission.has('net');
   } catch {

@@ -15,7 +15,7 @@ import { TRANSPORTS } from '../support/servers.js';
  * (from the first transport's run); otherwise it goes to a temporary file.
  */
 
-const lines = (page: Page): Promise<string[]> => page.$$eval('#log div', (divs) => divs.map((d) => d.textContent ?? ''));
+const lines = (page: Page): Promise<string[]> => page.$$eval('#log div', (divs: { textContent: string | null }[]) => divs.map((d) => d.textContent ?? ''));
 
 async function waitForLines(page: Page, check: (lines: string[]) => boolean, what: string, ms = 10_000): Promise<string[]> {
   const deadline = Date.now() + ms;
@@ -72,7 +72,7 @@ describe('the chat demo in Chromium', { skip: browserMissing() }, () => {
 
       if (i === 0) {
         // The README's picture: the conversation, then a few of the benchmark's lines below it.
-        await alice.$eval('#log', (log) => { log.scrollTop = 0; });
+        await alice.$eval('#log', (log: { scrollTop: number }) => { log.scrollTop = 0; });
         const shot = process.env.LIGHTWS_SCREENSHOT ?? join(scratch, 'chat-demo.png');
         await alice.screenshot({ path: shot });
         assert.deepEqual([...readFileSync(shot).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');

@@ -25,9 +25,9 @@ async function chat(t: { after(fn: () => unknown): void }, args: string[]): Prom
     }
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
   const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    createInterface({ input: child.stdout }).once('line', resolve);
     void exited.then((code) => reject(new Error(`lightws chat exited (${code}): ${stderr}`)));
   });
   const port = Number(/http:\/\/127\.0\.0\.1:(\d+)\//.exec(line)?.[1]);

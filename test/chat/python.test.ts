@@ -66,7 +66,7 @@ describe('the chat with a Python client', { skip: pythonMissing() ?? browserMiss
     let log: (string | null)[] = [];
     while (!log.includes('* py left') && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 25));
-      log = await page.$$eval('#log div', (divs) => divs.map((d) => d.textContent));
+      log = await page.$$eval('#log div', (divs: { textContent: string | null }[]) => divs.map((d) => d.textContent));
     }
     assert.ok(log.includes('py: hello from python, I read: hi, whoever speaks Python'), 'the page heard Python');
     assert.ok(log.includes('* py left'), 'and saw it leave');

@@ -14,10 +14,10 @@ const script = fileURLToPath(new URL('../support/cluster-server.js', import.meta
 
 async function startClusterProcess(workers: number, options: Partial<ClusterOptions> = {}) {
   const child = spawn(process.execPath, [script, String(workers), JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async <T>(): Promise<T> => JSON.parse((await lines.next()).value as string) as T;
   const first = await next<{ port: number; pids: number[]; reusePort: boolean }>();
-  const ask = async <T>(command: string): Promise<T> => { child.stdin!.write(`${command}\n`); return next<T>(); };
+  const ask = async <T>(command: string): Promise<T> => { child.stdin.write(`${command}\n`); return next<T>(); };
   return { child, port: first.port, pids: first.pids, reusePort: first.reusePort, ask };
 }
 
@@ -56,7 +56,7 @@ async function smoke(reusePort: boolean): Promise<void> {
   }
   assert.equal(stats.connections, total, 'every connection established and held');
   assert.equal(stats.workers, 3);
-  assert.ok(stats.connectionsPerWorker.every((n) => n > 0), `all workers serve: ${stats.connectionsPerWorker}`);
+  assert.ok(stats.connectionsPerWorker.every((n) => n > 0), `all workers serve: ${stats.connectionsPerWorker.join(',')}`);
   // A sample echoes through whichever worker holds it.
   const inbox: string[] = [];
   const sampler = createClient({ logLevel: 'silent', message: (_c, d) => void inbox.push(d.toString()) });

@@ -13,10 +13,10 @@ const script = fileURLToPath(new URL('../support/limited-server.js', import.meta
 /** Starts the echo server in a child whose open-files limit is `fds`. */
 async function limitedServer(transport: string, fds: number, cap: string) {
   const child = spawn('sh', ['-c', `ulimit -n ${fds} && exec "${process.execPath}" "${script}" ${transport} ${cap}`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = JSON.parse((await lines.next()).value as string) as { port: number; maxConnections: number };
   const stats = async () => {
-    child.stdin!.write('stats\n');
+    child.stdin.write('stats\n');
     return JSON.parse((await lines.next()).value as string) as { connections: number; refused: number };
   };
   return { child, port: first.port, maxConnections: first.maxConnections, stats };

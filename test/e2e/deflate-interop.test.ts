@@ -44,7 +44,7 @@ async function python(url: string): Promise<{ extensions: string; same: boolean;
   child.stdout!.on('data', (chunk: string) => (out += chunk));
   const [code] = await Promise.all([new Promise<number | null>((resolve) => child.on('close', resolve))]);
   assert.equal(code, 0, `python exited ${code}`);
-  return JSON.parse(out);
+  return JSON.parse(out) as { extensions: string; same: boolean; length: number };
 }
 
 for (const transport of TRANSPORTS) {
@@ -61,7 +61,7 @@ for (const transport of TRANSPORTS) {
       test("Node's built-in WebSocket client negotiates it; 100 KiB of JSON round-trips", async () => {
         const flags = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : [];
         const { stdout } = await run(process.execPath, [...flags, '--no-warnings', '-e', NODE_CLIENT, s.url, BIG], { timeout: 30_000, maxBuffer: 1 << 20 });
-        const result = JSON.parse(stdout);
+        const result = JSON.parse(stdout) as { extensions: string; same: boolean; length: number };
         assert.match(result.extensions, /^permessage-deflate/);
         assert.deepEqual([result.same, result.length], [true, BIG.length]);
       });

@@ -39,6 +39,7 @@ describe('handleUpgrade', () => {
     const ws = createServer({
       logLevel: 'silent',
       upgrade(request) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- TypeScript 7 needs it (ESLint's 6.0 infers `request` differently here)
         seen.push(['upgrade', request.httpRequest, (request.httpRequest as WithUser | undefined)?.user, request.url]);
         return { data: { user: (request.httpRequest as WithUser).user! } };
       },

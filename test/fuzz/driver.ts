@@ -130,7 +130,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const checkpoint = async (caseIndex = -1): Promise<void> => {
     if (crashed) return;
     // Every client socket is closed; give the server a moment to see the last EOFs.
-    let stats: ServerStats | null = null;
+    let stats: ServerStats;
     const deadline = Date.now() + 15000;
     try {
       for (;;) {

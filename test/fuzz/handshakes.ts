@@ -86,7 +86,7 @@ const HEAD_MUTATORS: readonly (readonly [string, HeadMutator])[] = [
   }],
   ['obs-fold', (r, l) => {
     const at = r.range(2, l.length);
-    return { head: joinHead([...l.slice(0, at), r.pick([' folded', '\tfolded'])!, ...l.slice(at)]), expect: 400 };
+    return { head: joinHead([...l.slice(0, at), r.pick([' folded', '\tfolded']), ...l.slice(at)]), expect: 400 };
   }],
   ['space-before-colon', (_r, l) => ({ head: joinHead([...l, 'X-Bad : 1']), expect: 400 })],
   ['ctl-in-value', (r, l) => ({ head: joinHead([...l, `X-Bad: a${r.pick(['\x00', '\x01', '\x7f', '\x1b'])}b`]), expect: 400 })],

@@ -107,7 +107,7 @@ export function model(s: Uint8Array, limits: Limits = LIMITS): ModelResult {
     const len7 = b1 & 0x7f;
     const control = opcode >= 8;
     let codes: Set<number> | null = null;
-    let rules: string[] = [];
+    const rules: string[] = [];
     const add = (code: number, rule: string): void => {
       (codes ??= new Set()).add(code);
       rules.push(rule);

@@ -32,7 +32,7 @@ async function sh(file: string, args: string[], cwd: string, timeout = 120_000):
     return await run(file, args, { cwd, timeout, maxBuffer: 16 << 20 });
   } catch (error) {
     const failed = error as Error & { stdout?: string; stderr?: string };
-    throw new Error(`${file} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}\n${failed.stderr ?? failed.message}`);
+    throw new Error(`${file} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}\n${failed.stderr ?? failed.message}`, { cause: error });
   }
 }
 

@@ -53,7 +53,7 @@ async function node(args: string[], cwd: string): Promise<string> {
     return stdout;
   } catch (error) {
     const failed = error as Error & { stdout?: string; stderr?: string };
-    throw new Error(`node ${args.join(' ')}:\n${failed.stdout ?? ''}\n${failed.stderr ?? failed.message}`);
+    throw new Error(`node ${args.join(' ')}:\n${failed.stdout ?? ''}\n${failed.stderr ?? failed.message}`, { cause: error });
   }
 }
 

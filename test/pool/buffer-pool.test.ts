@@ -321,7 +321,7 @@ test('steady state: 1e6 borrow/release cycles allocate nothing after warm-up', (
 test('the pool holds no reference to a lent buffer, nor to retained ones after trim', async () => {
   // Forcing a GC needs --expose-gc, which node --test does not pass; turning it on at run time works.
   setFlagsFromString('--expose-gc');
-  const gc: () => void = runInNewContext('gc');
+  const gc = runInNewContext('gc') as () => void;
   const settle = async (): Promise<void> => {
     await new Promise((resolve) => setImmediate(resolve)); // WeakRef targets are kept until the job ends
     gc();

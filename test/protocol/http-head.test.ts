@@ -12,14 +12,14 @@ function request(head: string): ParsedRequestHead {
   const buf = bytes(head);
   const r = parseRequestHead(buf, 0, buf.length);
   assert.equal(r.ok, true, r.ok ? '' : r.message);
-  return r as ParsedRequestHead;
+  return r;
 }
 
 function requestFailure(head: string): { status: number; message: string } {
   const buf = bytes(head);
   const r = parseRequestHead(buf, 0, buf.length);
   assert.equal(r.ok, false, 'expected a failure');
-  return r as { status: number; message: string };
+  return r;
 }
 
 test('RFC 7230 §3.1.1: request line split into method, target and version', () => {
@@ -112,7 +112,7 @@ test('RFC 7230 §3.1.2: status line with and without a reason phrase', () => {
     const buf = bytes(s);
     const r = parseResponseHead(buf, 0, buf.length);
     assert.equal(r.ok, true, r.ok ? '' : r.message);
-    return r as ParsedResponseHead;
+    return r;
   };
   const a = ok('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n');
   assert.equal(a.statusCode, 101);

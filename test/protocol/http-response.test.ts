@@ -12,7 +12,7 @@ function parseHead(s: string): { head: ParsedResponseHead; body: string } {
   assert.notEqual(headEnd, -1);
   const head = parseResponseHead(buf, 0, headEnd);
   assert.equal(head.ok, true);
-  return { head: head as ParsedResponseHead, body: buf.subarray(headEnd).toString('utf8') };
+  return { head, body: buf.subarray(headEnd).toString('utf8') };
 }
 
 test('RFC 6455 §4.2.2 item 5: the 101 response for the sample key, byte for byte', () => {

@@ -12,7 +12,7 @@ function upgradeRequest(origin: string): UpgradeRequest {
   );
   const r = parseUpgradeRequest(buf, 0, findHeadEnd(buf, 0, buf.length, 0));
   assert.equal(r.ok, true);
-  return r as UpgradeRequest;
+  return r;
 }
 
 test('RFC 6455 §10.2: default policy allows same-origin requests', () => {

@@ -169,7 +169,7 @@ test('§5.2: a partial frame borrows one buffer, which goes back when the frame 
 test('memory budget: a peer that needs a buffer the budget will not lend is failed with 1013', () => {
   const whole = frame(2, Buffer.alloc(3000, 7));
   const result = run([whole.subarray(0, 100)], {
-    lender: Object.assign(Object.create(null), {
+    lender: Object.assign(Object.create(null) as object, {
       tryBorrow: () => null,
       tryGrow: () => null,
       release: () => { throw new Error('nothing was lent'); },

@@ -17,13 +17,13 @@ function parse(head: string, options?: { maxHeaderSize?: number }): UpgradeReque
 function ok(head: string): UpgradeRequest {
   const r = parse(head);
   assert.equal(r.ok, true, r.ok ? '' : `${r.status} ${r.message}`);
-  return r as UpgradeRequest;
+  return r;
 }
 
 function refused(head: string, status: number, message?: RegExp): HandshakeFailure {
   const r = parse(head);
   assert.equal(r.ok, false, 'expected the handshake to be refused');
-  const f = r as HandshakeFailure;
+  const f = r;
   assert.equal(f.status, status, f.message);
   if (message !== undefined) assert.match(f.message, message);
   return f;
@@ -364,7 +364,7 @@ test('RFC 6585 §5: a head over 8 KiB → 431; exactly 8 KiB is fine', () => {
 test('RFC 6585 §5: maxHeaderSize option', () => {
   const r = parse(RFC_SAMPLE, { maxHeaderSize: 100 });
   assert.equal(r.ok, false);
-  assert.equal((r as HandshakeFailure).status, 431);
+  assert.equal((r).status, 431);
   assert.equal(parse(RFC_SAMPLE, { maxHeaderSize: RFC_SAMPLE.length }).ok, true);
 });
 

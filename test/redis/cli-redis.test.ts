@@ -22,7 +22,7 @@ interface Cli { child: ChildProcess; url: string; exit: Promise<number | null> }
 async function startCli(args: string[]): Promise<Cli> {
   const child = spawn(process.execPath, [cli, 'echo', '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   const url = await new Promise<string>((resolve, reject) => {
     lines.on('line', (line) => { const m = /listening on (ws:\/\/[\d.]+:\d+)/.exec(line); if (m) resolve(m[1]!); });
     void exit.then((code) => reject(new Error(`the CLI exited (${code}) before listening`)));
@@ -64,7 +64,7 @@ test('lightws echo --redis without redis or ioredis installed exits 2 and says w
     const run = (args: string[]) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [join(dir, 'dist', 'src', 'cli', 'main.js'), 'echo', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+      child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
       child.once('exit', (code) => resolve({ code, stderr }));
     });
     const missing = await run(['--redis', redis.url, '--port', '0']);

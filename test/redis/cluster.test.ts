@@ -16,10 +16,10 @@ after(async () => { await redis.stop(); });
 
 async function startClusterProcess(workers: number, library: string) {
   const child = spawn(process.execPath, [script, String(workers), redis.url, library], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async <T>(): Promise<T> => JSON.parse((await lines.next()).value as string) as T;
   const { port } = await next<{ port: number }>();
-  const ask = async <T>(command: string): Promise<T> => { child.stdin!.write(`${command}\n`); return next<T>(); };
+  const ask = async <T>(command: string): Promise<T> => { child.stdin.write(`${command}\n`); return next<T>(); };
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { port, ask, exit };
 }
@@ -40,7 +40,7 @@ for (const library of LIBRARIES) {
       }
       const inCluster = members.length;
       assert.deepEqual([stats.connections, stats.workers], [inCluster, 2]);
-      assert.ok(stats.connectionsPerWorker.every((n) => n > 0), `both workers serve: ${stats.connectionsPerWorker}`);
+      assert.ok(stats.connectionsPerWorker.every((n) => n > 0), `both workers serve: ${stats.connectionsPerWorker.join(',')}`);
       members.push(await clients.connect(`${lone.url}/room`), await clients.connect(`${lone.url}/room`));
       await subscribed(lone, 'room', 2);
       for (let i = 0; i < 200 && (await look.numsub('lightws:t:room')) < 3; i++) await new Promise((r) => setTimeout(r, 25));

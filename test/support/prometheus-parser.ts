@@ -155,8 +155,8 @@ export function parseExposition(text: string): Map<string, ParsedFamily> {
         }
         const [, keyword, name, rest] = match;
         if (!METRIC_NAME.test(name!) || METRIC_NAME.exec(name!)![0] !== name) throw new Error('bad metric name');
-        const f = family(name!);
-        if (finished.has(name!) || f.samples.length > 0) throw new Error(`${keyword} after the samples of ${name}`);
+        const f = family(name);
+        if (finished.has(name) || f.samples.length > 0) throw new Error(`${keyword} after the samples of ${name}`);
         if (keyword === 'TYPE') {
           if ((f as { typed?: boolean }).typed) throw new Error(`second TYPE for ${name}`);
           if (rest === undefined || !TYPES.includes(rest)) throw new Error(`unknown type ${rest}`);

@@ -67,7 +67,7 @@ async function launch(port: number): Promise<ChildProcess> {
     '--daemonize', 'no', '--supervised', 'no', '--logfile', '', '--loglevel', 'warning', '--dir', '/tmp',
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => void (stderr += d.toString()));
+  child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
   const failed = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${signal ?? code}): ${stderr.trim()}`))));
   failed.catch(() => {});
   await Promise.race([answers(port, Date.now() + 10_000), failed]);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkRawBindings } from '../../src/transport/raw-bindings.js';
 
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access -- process.binding() is untyped, as in src/transport/raw-bindings.ts */
 process.noDeprecation = true;
 const binding = (process as unknown as { binding: (name: string) => Record<string, any> }).binding;
 const tcpWrap = binding('tcp_wrap');
