@@ -12,11 +12,9 @@ export default defineConfig(
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: {
-        // Transitional: tsconfig.strict-index.json is tsconfig.json with noUncheckedIndexedAccess,
-        // which the code is written for (without it, every `array[i]!` is an "unnecessary"
-        // assertion). When the flag is in tsconfig.json, this becomes `projectService: true`
-        // (tsconfig.json, bench/tsconfig.json).
-        project: ['./tsconfig.strict-index.json'],
+        // Each file with the project that builds it: tsconfig.json (src, test, native-free) or
+        // bench/tsconfig.json, both with noUncheckedIndexedAccess, which the code is written for.
+        projectService: true,
         tsconfigRootDir: import.meta.dirname,
       },
     },

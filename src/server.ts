@@ -94,12 +94,12 @@ export class Server<UserData = unknown> {
   constructor(options: ServerOptions<UserData> = {}) {
     const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
     if (options.routes === undefined) {
-      this.reactor = new ServerReactor(options, handlers as Handlers);
+      this.reactor = new ServerReactor(options, handlers);
     } else {
       const own = HANDLER_NAMES.filter((name) => name !== 'error' && handlers[name] !== undefined);
       if (own.length > 0) throw new TypeError(`a server with routes takes its handlers per route, not ${own.join(', ')}`);
       const table = new RouteTable(options.routes);
-      this.reactor = new ServerReactor(options, { ...table.dispatchers(), error: handlers.error as Handlers['error'] }, table);
+      this.reactor = new ServerReactor(options, { ...table.dispatchers(), error: handlers.error }, table);
     }
     this.clients = this.reactor.openConnections as Clients as Clients<UserData>;
     reactors.set(this, this.reactor);

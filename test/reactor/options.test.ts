@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { EndpointOptions } from '../../src/index.js';
 import { resolveOptions } from '../../src/reactor/options.js';
 
 // dist/test/reactor → src/reactor/options.ts
@@ -96,13 +95,13 @@ function messages(rows: readonly Row[]): Map<string, string> {
   const out = new Map<string, string>();
   for (const row of rows) {
     let thrown: unknown;
-    assert.throws(() => resolveOptions(row.options as EndpointOptions), (error: unknown) => {
+    assert.throws(() => resolveOptions(row.options), (error: unknown) => {
       thrown = error;
       return true;
     }, row.check);
     assert.ok(thrown instanceof row.error && thrown.constructor === row.error, `${row.check}: a ${row.error.name}, not ${String(thrown)}`);
-    assert.match((thrown as Error).message, row.message, row.check);
-    out.set(row.check, (thrown as Error).message);
+    assert.match((thrown).message, row.message, row.check);
+    out.set(row.check, (thrown).message);
   }
   return out;
 }

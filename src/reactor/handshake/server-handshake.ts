@@ -178,7 +178,7 @@ export class ServerHandshake implements HeldReads {
       response = buildErrorResponse(500, 'internal error');
       sent = 500;
     }
-    this.stats.refusalsByStatus[sent]++;
+    this.stats.refusalsByStatus[sent]!++; // a status, 100–599: in range (stats.ts)
     const observed = channels.refused.hasSubscribers;
     if (observed || this.reporter.logs('info')) {
       const remoteAddress = conn.remoteAddress;

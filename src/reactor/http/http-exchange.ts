@@ -249,7 +249,7 @@ export class HttpExchange {
   /** Counted, logged at debug, told to diagnostics subscribers. */
   private answered(conn: ConnectionRecord, request: { readonly method: string; readonly url: string }, status: number, bodyBytes: number): void {
     this.stats.httpRequests++;
-    this.stats.responsesByStatus[status]++;
+    this.stats.responsesByStatus[status]!++; // a status, 100–599: in range (stats.ts)
     const observed = channels.request.hasSubscribers;
     if (!this.reporter.debug && !observed) return;
     const remoteAddress = conn.remoteAddress;

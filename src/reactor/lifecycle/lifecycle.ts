@@ -177,7 +177,7 @@ export class Lifecycle {
       this.abandoned?.(conn, error ?? new Error('connection closed before the WebSocket handshake completed'));
       return;
     }
-    this.stats.closesByClass[closeCodeClass(code)]++;
+    this.stats.closesByClass[closeCodeClass(code)]!++; // one of CLOSE_CODE_CLASSES: in range
     if (this.reporter.debug) this.reporter.log('debug', `closed ${remoteAddress}: ${code} ${JSON.stringify(reason)}${error === undefined ? '' : ` (${error.message})`}`);
     if (observed) channels.close.publish({ conn, code, reason, role: this.role, remoteAddress });
     const handler = this.closeHandler;

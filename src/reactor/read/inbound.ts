@@ -164,7 +164,7 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
 
   onError(conn: ConnectionRecord, kind: ErrorKindValue): void {
     this.stats.protocolErrors++;
-    this.stats.protocolErrorsByKind[kind]++;
+    this.stats.protocolErrorsByKind[kind]!++; // an ErrorKind: in range
     const code = closeCodeFor(kind);
     if (this.reporter.logs('info')) this.reporter.log('info', `${new ProtocolError(kind).message} from ${conn.remoteAddress}: closing with ${code}`);
     if (channels.protocolError.hasSubscribers) channels.protocolError.publish({ conn, error: new ProtocolError(kind), code });
