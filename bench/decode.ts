@@ -46,13 +46,23 @@ class Conn {
   messages = 0;
 }
 const sink: ReceiverSink<Conn> = {
-  onMessage(conn) { conn.messages++; },
+  onMessage(conn) {
+    conn.messages++;
+  },
   onPing() {},
   onPong() {},
   onClose() {},
-  onError(_conn, kind) { throw new Error(`unexpected protocol error ${kind}`); },
+  onError(_conn, kind) {
+    throw new Error(`unexpected protocol error ${kind}`);
+  },
 };
-const config: ReceiverConfig = { expectMasked: true, allowedRsv: 0, maxPayloadLength: 1 << 26, minFragmentSize: 16, lender: new BufferPool() };
+const config: ReceiverConfig = {
+  expectMasked: true,
+  allowedRsv: 0,
+  maxPayloadLength: 1 << 26,
+  minFragmentSize: 16,
+  lender: new BufferPool(),
+};
 
 const cases: [string, number, boolean][] = [
   ['text 16 B', 16, true],
@@ -69,20 +79,42 @@ for (const [name, size, text] of cases) {
   const conn = new Conn();
   const ws = new WsReceiver({ isServer: true, maxPayload: 1 << 26, binaryType: 'nodebuffer' });
   let wsMessages = 0;
-  ws.on('message', () => { wsMessages++; });
-  ws.on('error', (error) => { throw error; });
+  ws.on('message', () => {
+    wsMessages++;
+  });
+  ws.on('error', (error) => {
+    throw error;
+  });
   // Both must decode every frame of the slab synchronously, or the comparison is void.
   receive(conn, slab, 0, slab.length, config, sink);
   ws.write(slab);
-  if (conn.messages !== frames || wsMessages !== frames) throw new Error(`${name}: decoded ${conn.messages} / ws ${wsMessages} of ${frames}`);
-  const measured = compare({
-    lightws: () => receive(conn, slab, 0, slab.length, config, sink),
-    ws: () => ws.write(slab),
-  }, options);
+  if (conn.messages !== frames || wsMessages !== frames)
+    throw new Error(`${name}: decoded ${conn.messages} / ws ${wsMessages} of ${frames}`);
+  const measured = compare(
+    {
+      lightws: () => receive(conn, slab, 0, slab.length, config, sink),
+      ws: () => ws.write(slab),
+    },
+    options,
+  );
   const ours = measured['lightws']!.opsPerSec * frames;
   const theirs = measured['ws']!.opsPerSec * frames;
-  rows.push([name, (ours / 1e6).toFixed(2), ((ours * size) / 1e9).toFixed(2), (theirs / 1e6).toFixed(2), formatRatio(ours / theirs)]);
-  results.push({ case: name, payloadBytes: size, framesPerSlab: frames, lightwsFramesPerSec: ours, wsFramesPerSec: theirs, ratio: ours / theirs, spread: { lightws: measured['lightws']!.spread, ws: measured['ws']!.spread } });
+  rows.push([
+    name,
+    (ours / 1e6).toFixed(2),
+    ((ours * size) / 1e9).toFixed(2),
+    (theirs / 1e6).toFixed(2),
+    formatRatio(ours / theirs),
+  ]);
+  results.push({
+    case: name,
+    payloadBytes: size,
+    framesPerSlab: frames,
+    lightwsFramesPerSec: ours,
+    wsFramesPerSec: theirs,
+    ratio: ours / theirs,
+    spread: { lightws: measured['lightws']!.spread, ws: measured['ws']!.spread },
+  });
 }
 printTable(['frames', 'lightws Mframes/s', 'lightws GB/s', 'ws Mframes/s', 'lightws / ws'], rows);
 
@@ -95,24 +127,48 @@ const fragmentation: Record<string, unknown>[] = [];
 for (const fragment of [MESSAGE, 4096, 64]) {
   const count = MESSAGE / fragment;
   const piece = Buffer.from('x'.repeat(fragment));
-  const wire = Buffer.concat(Array.from({ length: count }, (_, i) => encodeClientFrame(i === 0 ? 1 : 0, piece, 0x21212121, i === count - 1)));
+  const wire = Buffer.concat(
+    Array.from({ length: count }, (_, i) => encodeClientFrame(i === 0 ? 1 : 0, piece, 0x21212121, i === count - 1)),
+  );
   const conn = new Conn();
   const ws = new WsReceiver({ isServer: true, maxPayload: 1 << 26, binaryType: 'nodebuffer' });
   let wsMessages = 0;
-  ws.on('message', () => { wsMessages++; });
-  ws.on('error', (error) => { throw error; });
+  ws.on('message', () => {
+    wsMessages++;
+  });
+  ws.on('error', (error) => {
+    throw error;
+  });
   receive(conn, wire, 0, wire.length, config, sink);
   ws.write(wire);
-  if (conn.messages !== 1 || wsMessages !== 1) throw new Error(`fragments of ${fragment}: decoded ${conn.messages} / ws ${wsMessages}`);
-  const measured = compare({
-    lightws: () => receive(conn, wire, 0, wire.length, config, sink),
-    ws: () => ws.write(wire),
-  }, { minTimeMs: options.minTimeMs * 2, runs: options.runs });
+  if (conn.messages !== 1 || wsMessages !== 1)
+    throw new Error(`fragments of ${fragment}: decoded ${conn.messages} / ws ${wsMessages}`);
+  const measured = compare(
+    {
+      lightws: () => receive(conn, wire, 0, wire.length, config, sink),
+      ws: () => ws.write(wire),
+    },
+    { minTimeMs: options.minTimeMs * 2, runs: options.runs },
+  );
   const ours = measured['lightws']!.opsPerSec;
   const theirs = measured['ws']!.opsPerSec;
   const name = fragment === MESSAGE ? '4 MiB, 1 frame' : `4 MiB, ${count} × ${fragment} B`;
-  messageRows.push([name, (1e9 / ours / MESSAGE).toFixed(3), (1e9 / ours / count).toFixed(0), (1e9 / theirs / MESSAGE).toFixed(3), formatRatio(ours / theirs)]);
-  fragmentation.push({ case: name, fragmentBytes: fragment, frames: count, lightwsMessagesPerSec: ours, wsMessagesPerSec: theirs, lightwsNsPerByte: 1e9 / ours / MESSAGE, spread: { lightws: measured['lightws']!.spread, ws: measured['ws']!.spread } });
+  messageRows.push([
+    name,
+    (1e9 / ours / MESSAGE).toFixed(3),
+    (1e9 / ours / count).toFixed(0),
+    (1e9 / theirs / MESSAGE).toFixed(3),
+    formatRatio(ours / theirs),
+  ]);
+  fragmentation.push({
+    case: name,
+    fragmentBytes: fragment,
+    frames: count,
+    lightwsMessagesPerSec: ours,
+    wsMessagesPerSec: theirs,
+    lightwsNsPerByte: 1e9 / ours / MESSAGE,
+    spread: { lightws: measured['lightws']!.spread, ws: measured['ws']!.spread },
+  });
 }
 console.log('');
 printTable(['message', 'lightws ns/B', 'lightws ns/frame', 'ws ns/B', 'lightws / ws'], messageRows);

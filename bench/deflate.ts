@@ -68,7 +68,9 @@ const partsDir = join(resultsDir({ out: undefined }), 'deflate-parts');
 
 /** Runs another benchmark of this folder as a child (its own orchestration), its results into partsDir. */
 async function runBench(script: string, argv: string[], nodeArgs: string[] = []): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [...nodeArgs, join(here, `${script}.js`), ...argv, '--out', partsDir], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...nodeArgs, join(here, `${script}.js`), ...argv, '--out', partsDir], {
+    stdio: 'inherit',
+  });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0) throw new Error(`${script} exited ${code}`);
   return JSON.parse(readFileSync(join(partsDir, `${script}.json`), 'utf8')) as Record<string, unknown>;
@@ -76,19 +78,66 @@ async function runBench(script: string, argv: string[], nodeArgs: string[] = [])
 
 async function idlePart(): Promise<unknown> {
   const kinds = ['handle', 'handle-shared', 'handle-window', 'ws', 'ws-deflate', 'uws', 'uws-shared'];
-  const result = await runBench('idle', ['--offer-deflate', '--kinds', kinds.join(','), '--connections', args['idle-connections'], '--runs', String(RUNS)], ['--expose-gc']);
-  const summary = result['summary'] as Record<string, { rssPerConn: number; rssNoYoungPerConn: number; heapPerConn: number }>;
-  console.log(`\nIdle memory per connection, ${args['idle-connections']} connections, every client offering permessage-deflate; medians of ${RUNS} runs (bench:idle).`);
-  const pairs: [string, string][] = [['handle', 'handle-shared'], ['handle', 'handle-window'], ['ws', 'ws-deflate'], ['uws', 'uws-shared']];
-  printTable(['server', 'RSS B/conn off', 'RSS B/conn deflate', 'RSS−young off', 'RSS−young deflate', 'heap off', 'heap deflate', 'heap Δ'],
-    pairs.filter(([a, b]) => summary[a] && summary[b]).map(([off, on]) => {
-      const a = summary[off]!, b = summary[on]!;
-      return [on, a.rssPerConn.toFixed(0), b.rssPerConn.toFixed(0), a.rssNoYoungPerConn.toFixed(0), b.rssNoYoungPerConn.toFixed(0), a.heapPerConn.toFixed(0), b.heapPerConn.toFixed(0), (b.heapPerConn - a.heapPerConn).toFixed(0)];
-    }));
+  const result = await runBench(
+    'idle',
+    ['--offer-deflate', '--kinds', kinds.join(','), '--connections', args['idle-connections'], '--runs', String(RUNS)],
+    ['--expose-gc'],
+  );
+  const summary = result['summary'] as Record<
+    string,
+    { rssPerConn: number; rssNoYoungPerConn: number; heapPerConn: number }
+  >;
+  console.log(
+    `\nIdle memory per connection, ${args['idle-connections']} connections, every client offering permessage-deflate; medians of ${RUNS} runs (bench:idle).`,
+  );
+  const pairs: [string, string][] = [
+    ['handle', 'handle-shared'],
+    ['handle', 'handle-window'],
+    ['ws', 'ws-deflate'],
+    ['uws', 'uws-shared'],
+  ];
+  printTable(
+    [
+      'server',
+      'RSS B/conn off',
+      'RSS B/conn deflate',
+      'RSS−young off',
+      'RSS−young deflate',
+      'heap off',
+      'heap deflate',
+      'heap Δ',
+    ],
+    pairs
+      .filter(([a, b]) => summary[a] && summary[b])
+      .map(([off, on]) => {
+        const a = summary[off]!,
+          b = summary[on]!;
+        return [
+          on,
+          a.rssPerConn.toFixed(0),
+          b.rssPerConn.toFixed(0),
+          a.rssNoYoungPerConn.toFixed(0),
+          b.rssNoYoungPerConn.toFixed(0),
+          a.heapPerConn.toFixed(0),
+          b.heapPerConn.toFixed(0),
+          (b.heapPerConn - a.heapPerConn).toFixed(0),
+        ];
+      }),
+  );
   return { summary, allVerified: result['allVerified'] };
 }
 
-interface EchoRound { kind: string; size: number; run: number; msgsPerSec: number; msgsPerServerCpuSec: number; wireBytesPerMsg: number; deflated: number; serverCores: number; ok: boolean }
+interface EchoRound {
+  kind: string;
+  size: number;
+  run: number;
+  msgsPerSec: number;
+  msgsPerServerCpuSec: number;
+  wireBytesPerMsg: number;
+  deflated: number;
+  serverCores: number;
+  ok: boolean;
+}
 
 async function echoPart(kinds: string[]): Promise<unknown> {
   const sizes = args.sizes.split(',').map(Number);
@@ -97,33 +146,86 @@ async function echoPart(kinds: string[]): Promise<unknown> {
   let index = 0;
   for (let run = 1; run <= RUNS; run++) {
     const order = kinds.map((_, i) => kinds[(i + run - 1) % kinds.length]!);
-    for (const size of sizes) for (const kind of order) {
-      const label = `echo ${size} B ${SERVERS[kind]!.label} run ${run}/${RUNS}`;
-      const w = await runRound({
-        kind, label, nodeArgs: [], script: join(here, 'load', 'echo-clients.js'), loads: K, connections: 100,
-        argv: (port, i) => ['--port', String(port), '--connections', String(100 / K), '--source', sourceBlock(index * K + i), '--mode', 'flat', '--window', '4', '--payload-json', String(size), '--deflate'],
-        warmupSec: Number(args.warmup), seconds: Number(args.seconds), statsAtMark: true,
-      });
-      index++;
-      const sum = (key: string): number => w.reports.reduce((a, r) => a + (r.extra[key] ?? 0), 0);
-      const count = w.reports.reduce((a, r) => a + r.count, 0);
-      const bad = w.stopped.reduce((a, r) => a + (r.extra['badLength'] ?? 0) + (r.extra['closedEarly'] ?? 0), 0);
-      const r: EchoRound = { kind, size, run, msgsPerSec: w.perSec, msgsPerServerCpuSec: w.perSec / w.serverCores, wireBytesPerMsg: sum('bytesIn') / count, deflated: sum('deflated'), serverCores: w.serverCores, ok: bad === 0 && sum('deflated') === 100 };
-      status(`${label}: ${r.msgsPerSec.toFixed(0)} msgs/s, ${r.msgsPerServerCpuSec.toFixed(0)} msgs/CPU-s, ${r.wireBytesPerMsg.toFixed(0)} B/msg on the wire${r.ok ? '' : ' VERIFY FAILED'}`, true);
-      rounds.push(r);
-    }
+    for (const size of sizes)
+      for (const kind of order) {
+        const label = `echo ${size} B ${SERVERS[kind]!.label} run ${run}/${RUNS}`;
+        const w = await runRound({
+          kind,
+          label,
+          nodeArgs: [],
+          script: join(here, 'load', 'echo-clients.js'),
+          loads: K,
+          connections: 100,
+          argv: (port, i) => [
+            '--port',
+            String(port),
+            '--connections',
+            String(100 / K),
+            '--source',
+            sourceBlock(index * K + i),
+            '--mode',
+            'flat',
+            '--window',
+            '4',
+            '--payload-json',
+            String(size),
+            '--deflate',
+          ],
+          warmupSec: Number(args.warmup),
+          seconds: Number(args.seconds),
+          statsAtMark: true,
+        });
+        index++;
+        const sum = (key: string): number => w.reports.reduce((a, r) => a + (r.extra[key] ?? 0), 0);
+        const count = w.reports.reduce((a, r) => a + r.count, 0);
+        const bad = w.stopped.reduce((a, r) => a + (r.extra['badLength'] ?? 0) + (r.extra['closedEarly'] ?? 0), 0);
+        const r: EchoRound = {
+          kind,
+          size,
+          run,
+          msgsPerSec: w.perSec,
+          msgsPerServerCpuSec: w.perSec / w.serverCores,
+          wireBytesPerMsg: sum('bytesIn') / count,
+          deflated: sum('deflated'),
+          serverCores: w.serverCores,
+          ok: bad === 0 && sum('deflated') === 100,
+        };
+        status(
+          `${label}: ${r.msgsPerSec.toFixed(0)} msgs/s, ${r.msgsPerServerCpuSec.toFixed(0)} msgs/CPU-s, ${r.wireBytesPerMsg.toFixed(0)} B/msg on the wire${r.ok ? '' : ' VERIFY FAILED'}`,
+          true,
+        );
+        rounds.push(r);
+      }
   }
-  console.log(`\nEcho of realistic JSON, 100 connections × 4 in flight, deflate offered as a browser does; ${RUNS} runs × ${args.seconds} s, medians; ratios paired run by run.`);
+  console.log(
+    `\nEcho of realistic JSON, 100 connections × 4 in flight, deflate offered as a browser does; ${RUNS} runs × ${args.seconds} s, medians; ratios paired run by run.`,
+  );
   const rows: (string | number)[][] = [];
   const summary: Record<string, Record<string, unknown>> = {};
   for (const size of sizes) {
     const mine = rounds.filter((r) => r.size === size);
     for (const kind of kinds) {
       const k = mine.filter((r) => r.kind === kind);
-      const s = { msgsPerSec: median(k.map((r) => r.msgsPerSec)), msgsPerServerCpuSec: median(k.map((r) => r.msgsPerServerCpuSec)), wireBytesPerMsg: median(k.map((r) => r.wireBytesPerMsg)),
-        vsWs: pairedRatio(mine, kind, 'ws-deflate', (r) => r.msgsPerServerCpuSec), vsUws: pairedRatio(mine, kind, 'uws-shared', (r) => r.msgsPerServerCpuSec), ok: k.every((r) => r.ok) };
+      const s = {
+        msgsPerSec: median(k.map((r) => r.msgsPerSec)),
+        msgsPerServerCpuSec: median(k.map((r) => r.msgsPerServerCpuSec)),
+        wireBytesPerMsg: median(k.map((r) => r.wireBytesPerMsg)),
+        vsWs: pairedRatio(mine, kind, 'ws-deflate', (r) => r.msgsPerServerCpuSec),
+        vsUws: pairedRatio(mine, kind, 'uws-shared', (r) => r.msgsPerServerCpuSec),
+        ok: k.every((r) => r.ok),
+      };
       (summary[size] ??= {})[kind] = s;
-      rows.push([size, SERVERS[kind]!.label, s.msgsPerSec.toFixed(0), s.msgsPerServerCpuSec.toFixed(0), formatRatio(s.vsWs), formatRatio(s.vsUws), s.wireBytesPerMsg.toFixed(0), `${(100 * s.wireBytesPerMsg / size).toFixed(0)} %`, s.ok ? 'ok' : 'FAILED']);
+      rows.push([
+        size,
+        SERVERS[kind]!.label,
+        s.msgsPerSec.toFixed(0),
+        s.msgsPerServerCpuSec.toFixed(0),
+        formatRatio(s.vsWs),
+        formatRatio(s.vsUws),
+        s.wireBytesPerMsg.toFixed(0),
+        `${((100 * s.wireBytesPerMsg) / size).toFixed(0)} %`,
+        s.ok ? 'ok' : 'FAILED',
+      ]);
     }
   }
   printTable(['JSON B', 'server', 'msgs/s', 'msgs/CPU-s', '×ws', '×uWS', 'wire B/msg', 'of size', 'verified'], rows);
@@ -131,27 +233,70 @@ async function echoPart(kinds: string[]): Promise<unknown> {
 }
 
 async function broadcastPart(kinds: string[]): Promise<unknown> {
-  const result = await runBench('broadcast', ['--connections', args['broadcast-connections'], '--sizes', args['broadcast-size'], '--payload', 'json', '--offer-deflate',
-    '--kinds', kinds.join(','), '--broadcasts', args.broadcasts]);
-  const rows = result['summary'] as { kind: string; cpuMsPerBroadcast: number; deliveriesPerSec: number; ttlP50Ms: number; ok: boolean }[];
+  const result = await runBench('broadcast', [
+    '--connections',
+    args['broadcast-connections'],
+    '--sizes',
+    args['broadcast-size'],
+    '--payload',
+    'json',
+    '--offer-deflate',
+    '--kinds',
+    kinds.join(','),
+    '--broadcasts',
+    args.broadcasts,
+  ]);
+  const rows = result['summary'] as {
+    kind: string;
+    cpuMsPerBroadcast: number;
+    deliveriesPerSec: number;
+    ttlP50Ms: number;
+    ok: boolean;
+  }[];
   const ws = rows.find((r) => r.kind === 'ws-deflate');
-  console.log(`\nBroadcast of ${args['broadcast-size']} B of JSON to ${args['broadcast-connections']} deflate connections (bench:broadcast): server CPU per broadcast, medians of ${args.broadcasts}.`);
-  printTable(['server', 'cpu ms/broadcast', 'ws ÷ this', 'deliveries/s', 'last p50 ms', 'ok'],
-    rows.map((r) => [r.kind, r.cpuMsPerBroadcast.toFixed(2), ws ? formatRatio(ws.cpuMsPerBroadcast / r.cpuMsPerBroadcast) : '-', r.deliveriesPerSec.toFixed(0), r.ttlP50Ms.toFixed(1), r.ok ? 'ok' : 'FAILED']));
+  console.log(
+    `\nBroadcast of ${args['broadcast-size']} B of JSON to ${args['broadcast-connections']} deflate connections (bench:broadcast): server CPU per broadcast, medians of ${args.broadcasts}.`,
+  );
+  printTable(
+    ['server', 'cpu ms/broadcast', 'ws ÷ this', 'deliveries/s', 'last p50 ms', 'ok'],
+    rows.map((r) => [
+      r.kind,
+      r.cpuMsPerBroadcast.toFixed(2),
+      ws ? formatRatio(ws.cpuMsPerBroadcast / r.cpuMsPerBroadcast) : '-',
+      r.deliveriesPerSec.toFixed(0),
+      r.ttlP50Ms.toFixed(1),
+      r.ok ? 'ok' : 'FAILED',
+    ]),
+  );
   return { summary: rows };
 }
 
 async function churnPart(kinds: string[]): Promise<unknown> {
   const minutes = Number(args.minutes);
-  type Held = { kind: string; server: ProtocolServer; load: IpcChild<ChurnCommand, ChurnReport>; samples: { t: number; rss: number; open: number }[] };
+  type Held = {
+    kind: string;
+    server: ProtocolServer;
+    load: IpcChild<ChurnCommand, ChurnReport>;
+    samples: { t: number; rss: number; open: number }[];
+  };
   const held: Held[] = [];
   try {
     let i = 0;
     for (const kind of kinds) {
       const server = new ProtocolServer(kind, 'echo');
       const { port } = await server.ready();
-      const load = new IpcChild<ChurnCommand, ChurnReport>(`churn ${kind}`, join(here, 'load', 'churn-clients.js'),
-        ['--port', String(port), '--source', sourceBlock(200 + i++), '--rate', args['churn-rate'], '--messages', args['churn-messages'], '--size', '2048']);
+      const load = new IpcChild<ChurnCommand, ChurnReport>(`churn ${kind}`, join(here, 'load', 'churn-clients.js'), [
+        '--port',
+        String(port),
+        '--source',
+        sourceBlock(200 + i++),
+        '--rate',
+        args['churn-rate'],
+        '--messages',
+        args['churn-messages'],
+        '--size',
+        '2048',
+      ]);
       await load.next('ready', 15_000);
       held.push({ kind, server, load, samples: [] });
     }
@@ -163,17 +308,41 @@ async function churnPart(kinds: string[]): Promise<unknown> {
         const s = await h.server.stats();
         h.samples.push({ t, rss: s.rss, open: s.connections });
       }
-      status(`churn ${t} s / ${minutes * 60}: ${held.map((h) => `${h.kind} ${(h.samples.at(-1)!.rss / 2 ** 20).toFixed(1)} MiB (${h.samples.at(-1)!.open} open)`).join(', ')}`, t % 60 === 0);
+      status(
+        `churn ${t} s / ${minutes * 60}: ${held.map((h) => `${h.kind} ${(h.samples.at(-1)!.rss / 2 ** 20).toFixed(1)} MiB (${h.samples.at(-1)!.open} open)`).join(', ')}`,
+        t % 60 === 0,
+      );
     }
     const reports = await Promise.all(held.map((h) => h.load.ask({ type: 'report' }, 'report', 10_000)));
     const rows = held.map((h, j) => {
       const first = h.samples.find((s) => s.t === 60) ?? h.samples[0]!;
       const last = h.samples.at(-1)!;
-      return { kind: h.kind, rssAfterFirstMinute: first.rss, rssAtEnd: last.rss, growth: last.rss / first.rss - 1, peak: Math.max(...h.samples.map((s) => s.rss)), samples: h.samples, load: reports[j]! }; // one report per held server
+      return {
+        kind: h.kind,
+        rssAfterFirstMinute: first.rss,
+        rssAtEnd: last.rss,
+        growth: last.rss / first.rss - 1,
+        peak: Math.max(...h.samples.map((s) => s.rss)),
+        samples: h.samples,
+        load: reports[j]!,
+      }; // one report per held server
     });
-    console.log(`\nChurn, ${minutes} min, ${args['churn-rate']} connections/s per server, each echoing ${args['churn-messages']} × 2 KiB JSON then closing; all servers at once.`);
-    printTable(['server', 'RSS @1 min', 'RSS @end', 'growth', 'peak', 'connections', 'messages', 'failed'],
-      rows.map((r) => [r.kind, (r.rssAfterFirstMinute / 2 ** 20).toFixed(1), (r.rssAtEnd / 2 ** 20).toFixed(1), `${(100 * r.growth).toFixed(1)} %`, (r.peak / 2 ** 20).toFixed(1), r.load.opened, r.load.messages, r.load.failed]));
+    console.log(
+      `\nChurn, ${minutes} min, ${args['churn-rate']} connections/s per server, each echoing ${args['churn-messages']} × 2 KiB JSON then closing; all servers at once.`,
+    );
+    printTable(
+      ['server', 'RSS @1 min', 'RSS @end', 'growth', 'peak', 'connections', 'messages', 'failed'],
+      rows.map((r) => [
+        r.kind,
+        (r.rssAfterFirstMinute / 2 ** 20).toFixed(1),
+        (r.rssAtEnd / 2 ** 20).toFixed(1),
+        `${(100 * r.growth).toFixed(1)} %`,
+        (r.peak / 2 ** 20).toFixed(1),
+        r.load.opened,
+        r.load.messages,
+        r.load.failed,
+      ]),
+    );
     return { minutes, rate: Number(args['churn-rate']), messagesPerConnection: Number(args['churn-messages']), rows };
   } finally {
     await Promise.all(held.map((h) => h.load.ask({ type: 'stop' }, 'stopped', 20_000).catch(() => null)));
@@ -186,7 +355,14 @@ async function churnPart(kinds: string[]): Promise<unknown> {
  * per message (µs, in process, the same code path as a send) and what it saves on the wire.
  */
 function thresholdPart(): unknown {
-  const engine = new DeflateEngine({ mode: 'shared', windowBits: 15, memLevel: 8, level: 6, maxBytes: 0, maxMessageSize: 1 << 24 });
+  const engine = new DeflateEngine({
+    mode: 'shared',
+    windowBits: 15,
+    memLevel: 8,
+    level: 6,
+    maxBytes: 0,
+    maxMessageSize: 1 << 24,
+  });
   const pool = new BufferPool({});
   const out = new CodecOutput();
   const rows = [64, 128, 256, 512, 768, 1024, 1536, 2048, 4096, 16384].map((size) => {
@@ -201,12 +377,26 @@ function thresholdPart(): unknown {
       pool.release(out.buf!);
     }
     const us = ((performance.now() - t0) * 1000) / rounds;
-    return { size, usPerMessage: us, ratio: packed / rounds / size, savedBytes: size - packed / rounds, savedBytesPerUs: (size - packed / rounds) / us };
+    return {
+      size,
+      usPerMessage: us,
+      ratio: packed / rounds / size,
+      savedBytes: size - packed / rounds,
+      savedBytesPerUs: (size - packed / rounds) / us,
+    };
   });
   engine.close();
   console.log('\nWhere compression pays: lightws shared compressor (level 6, memLevel 8), realistic JSON, in process.');
-  printTable(['JSON B', 'µs/message', 'compressed', 'saved B', 'saved B per µs'],
-    rows.map((r) => [r.size, r.usPerMessage.toFixed(1), `${(100 * r.ratio).toFixed(0)} %`, r.savedBytes.toFixed(0), r.savedBytesPerUs.toFixed(0)]));
+  printTable(
+    ['JSON B', 'µs/message', 'compressed', 'saved B', 'saved B per µs'],
+    rows.map((r) => [
+      r.size,
+      r.usPerMessage.toFixed(1),
+      `${(100 * r.ratio).toFixed(0)} %`,
+      r.savedBytes.toFixed(0),
+      r.savedBytesPerUs.toFixed(0),
+    ]),
+  );
   return { rows };
 }
 
@@ -221,10 +411,21 @@ async function main(): Promise<void> {
   if (PARTS.includes('echo')) results['echo'] = await echoPart(kinds);
   if (PARTS.includes('broadcast')) results['broadcast'] = await broadcastPart(kinds);
   if (PARTS.includes('churn')) results['churn'] = await churnPart(['handle-shared', 'handle-window', 'ws-deflate']);
-  const written = writeResults('deflate', {
-    config: { ...args, ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial'), offer: 'permessage-deflate; client_max_window_bits' },
-    uws, ...results, elapsedSec: (Date.now() - started) / 1000,
-  }, args);
+  const written = writeResults(
+    'deflate',
+    {
+      config: {
+        ...args,
+        ws: packageVersion('ws'),
+        uws: packageVersion('@trufflesuite/uws-js-unofficial'),
+        offer: 'permessage-deflate; client_max_window_bits',
+      },
+      uws,
+      ...results,
+      elapsedSec: (Date.now() - started) / 1000,
+    },
+    args,
+  );
   console.log(`\n${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
 }
 

@@ -50,23 +50,49 @@ const { runs: RUNS, seconds: SECONDS, warmup: WARMUP, loads: K, nodeArgs, ...con
 const IDLE = Number(args.idle);
 const CONNECTIONS = Number(args.connections);
 // The server process holds the idle connections and the HTTP ones: 20,000 open files in all.
-if (!(IDLE >= 0 && IDLE + K * CONNECTIONS <= 19_700)) throw new RangeError('--idle + --load × --connections must stay under 19,700 (20,000 open files per process)');
+if (!(IDLE >= 0 && IDLE + K * CONNECTIONS <= 19_700))
+  throw new RangeError('--idle + --load × --connections must stay under 19,700 (20,000 open files per process)');
 
 interface Round {
-  kind: string; run: number;
-  requestsPerSec: number; p50ms: number; p99ms: number;
-  serverCpuSec: number; serverCpuUsPerRequest: number; serverCores: number;
-  loadCores: number; loadCpuUsPerRequest: number; windowSec: number;
-  serverSysShare: number; loadAvg1: number;
+  kind: string;
+  run: number;
+  requestsPerSec: number;
+  p50ms: number;
+  p99ms: number;
+  serverCpuSec: number;
+  serverCpuUsPerRequest: number;
+  serverCores: number;
+  loadCores: number;
+  loadCpuUsPerRequest: number;
+  windowSec: number;
+  serverSysShare: number;
+  loadAvg1: number;
   /** WebSocket connections the server held as the window opened (must be --idle). */
-  idleHeld: number; idleFailed: number; idleClosedByServer: number;
-  failed: number; closedByServer: number; errors: Record<string, number>; ok: boolean;
+  idleHeld: number;
+  idleFailed: number;
+  idleClosedByServer: number;
+  failed: number;
+  closedByServer: number;
+  errors: Record<string, number>;
+  ok: boolean;
 }
 
 /** The idle WebSocket connections of a round: their own process, ramped before the HTTP load starts. */
-async function holdIdle(port: number, index: number, label: string): Promise<{ failed: number; undo(): Promise<void>; closedByServer(): Promise<number> }> {
-  const clients = new IpcChild<ClientCommand, ClientReport>('idle connections', join(here, 'load', 'idle-clients.js'),
-    ['--port', String(port), '--sources', `${sourceBlock(index)}.1`, '--per-source', '20000', '--in-flight', '256']);
+async function holdIdle(
+  port: number,
+  index: number,
+  label: string,
+): Promise<{ failed: number; undo(): Promise<void>; closedByServer(): Promise<number> }> {
+  const clients = new IpcChild<ClientCommand, ClientReport>('idle connections', join(here, 'load', 'idle-clients.js'), [
+    '--port',
+    String(port),
+    '--sources',
+    `${sourceBlock(index)}.1`,
+    '--per-source',
+    '20000',
+    '--in-flight',
+    '256',
+  ]);
   await clients.next('ready', 15_000);
   status(`${label}: opening ${IDLE} idle WebSocket connections`);
   const ramped = IDLE > 0 ? await clients.ask({ type: 'ramp', to: IDLE }, 'ramped', 180_000) : undefined;
@@ -87,9 +113,17 @@ async function round(kind: string, run: number, index: number): Promise<Round> {
   const label = `${SERVERS[kind]!.label} run ${run}/${RUNS}`;
   let idle: Awaited<ReturnType<typeof holdIdle>> | undefined;
   const w = await runRound({
-    kind, label, nodeArgs, mode: 'idle', script: join(here, 'load', 'http-clients.js'), loads: K,
+    kind,
+    label,
+    nodeArgs,
+    mode: 'idle',
+    script: join(here, 'load', 'http-clients.js'),
+    loads: K,
     argv: (port) => ['--port', String(port), '--connections', String(CONNECTIONS), '--path', args.path],
-    connections: K * CONNECTIONS, statsAtMark: true, warmupSec: WARMUP, seconds: SECONDS,
+    connections: K * CONNECTIONS,
+    statsAtMark: true,
+    warmupSec: WARMUP,
+    seconds: SECONDS,
     prepare: async (port) => (idle = await holdIdle(port, index, label)),
   });
   const errors: Record<string, number> = {};
@@ -98,59 +132,139 @@ async function round(kind: string, run: number, index: number): Promise<Round> {
   const closedByServer = w.stopped.reduce((a, s) => a + (s.extra['closedByServer'] ?? 0), 0);
   const idleHeld = w.atMark?.connections ?? 0;
   const r: Round = {
-    kind, run, requestsPerSec: w.perSec,
-    p50ms: histPercentile(w.hist, 50) / 1000, p99ms: histPercentile(w.hist, 99) / 1000,
-    serverCpuSec: w.serverCpuSec, serverCpuUsPerRequest: (w.serverCores * 1e6) / w.perSec, serverCores: w.serverCores,
-    loadCores: w.loadCores, loadCpuUsPerRequest: (w.loadCores * 1e6) / w.perSec, windowSec: w.windowSec,
-    serverSysShare: w.serverSysShare, loadAvg1: w.loadAvg1,
-    idleHeld, idleFailed: idle?.failed ?? 0, idleClosedByServer: (await idle?.closedByServer()) ?? 0,
-    failed, closedByServer, errors,
+    kind,
+    run,
+    requestsPerSec: w.perSec,
+    p50ms: histPercentile(w.hist, 50) / 1000,
+    p99ms: histPercentile(w.hist, 99) / 1000,
+    serverCpuSec: w.serverCpuSec,
+    serverCpuUsPerRequest: (w.serverCores * 1e6) / w.perSec,
+    serverCores: w.serverCores,
+    loadCores: w.loadCores,
+    loadCpuUsPerRequest: (w.loadCores * 1e6) / w.perSec,
+    windowSec: w.windowSec,
+    serverSysShare: w.serverSysShare,
+    loadAvg1: w.loadAvg1,
+    idleHeld,
+    idleFailed: idle?.failed ?? 0,
+    idleClosedByServer: (await idle?.closedByServer()) ?? 0,
+    failed,
+    closedByServer,
+    errors,
     ok: failed === 0 && closedByServer === 0 && idleHeld === IDLE && w.perSec > 0,
   };
-  status(`${label}: ${r.requestsPerSec.toFixed(0)} req/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ` +
-    `server ${r.serverCpuUsPerRequest.toFixed(1)} µs CPU/request (${r.serverCores.toFixed(2)} cores), load ${r.loadCores.toFixed(2)} cores, ` +
-    `${idleHeld} idle WebSockets held${r.ok ? '' : `, NOT OK: ${failed} failed, ${closedByServer} closed ${JSON.stringify(errors)}`}`, true);
+  status(
+    `${label}: ${r.requestsPerSec.toFixed(0)} req/s, p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms, ` +
+      `server ${r.serverCpuUsPerRequest.toFixed(1)} µs CPU/request (${r.serverCores.toFixed(2)} cores), load ${r.loadCores.toFixed(2)} cores, ` +
+      `${idleHeld} idle WebSockets held${r.ok ? '' : `, NOT OK: ${failed} failed, ${closedByServer} closed ${JSON.stringify(errors)}`}`,
+    true,
+  );
   return r;
 }
 
-const FIELDS = ['requestsPerSec', 'p50ms', 'p99ms', 'serverCpuSec', 'serverCpuUsPerRequest', 'serverCores', 'loadCores', 'loadCpuUsPerRequest', 'serverSysShare'] as const;
+const FIELDS = [
+  'requestsPerSec',
+  'p50ms',
+  'p99ms',
+  'serverCpuSec',
+  'serverCpuUsPerRequest',
+  'serverCores',
+  'loadCores',
+  'loadCpuUsPerRequest',
+  'serverSysShare',
+] as const;
 type Summary = Record<(typeof FIELDS)[number], number>;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const { kinds, uws, rounds } = await interleaved(config.kinds, RUNS, [null], (_, kind, run, index) => round(kind, run, index));
+  const { kinds, uws, rounds } = await interleaved(config.kinds, RUNS, [null], (_, kind, run, index) =>
+    round(kind, run, index),
+  );
   const summary: Record<string, Summary> = {};
-  for (const kind of kinds) summary[kind] = medians(rounds.filter((r) => r.kind === kind), FIELDS);
+  for (const kind of kinds)
+    summary[kind] = medians(
+      rounds.filter((r) => r.kind === kind),
+      FIELDS,
+    );
   // Paired run by run; CPU per request inverted so that >1 always means better.
   const ratios = (k: string): { cpuVsWs: number; requestsPerSecVsWs: number } => ({
     cpuVsWs: 1 / pairedRatio(rounds, k, 'ws', (r) => r.serverCpuUsPerRequest),
     requestsPerSecVsWs: pairedRatio(rounds, k, 'ws', (r) => r.requestsPerSec),
   });
-  console.log(`\nGET ${args.path} over keep-alive HTTP/1.1 while each server holds ${IDLE} idle WebSocket connections: ${K} load process(es) × ${CONNECTIONS} connections, one request in flight each; ${RUNS} runs × ${SECONDS} s (after ${WARMUP} s warm-up), medians.`);
-  console.log('Server µs/request = server CPU (user+sys) ÷ requests: the fair headline (server and load share 2 cores, so req/s is a machine bound).');
-  console.log(`×ws: ws's CPU per request ÷ this server's (>1 = cheaper), and req/s ÷ ws's, paired by run. ${uws?.note ?? 'uWS.js not requested.'}`);
+  console.log(
+    `\nGET ${args.path} over keep-alive HTTP/1.1 while each server holds ${IDLE} idle WebSocket connections: ${K} load process(es) × ${CONNECTIONS} connections, one request in flight each; ${RUNS} runs × ${SECONDS} s (after ${WARMUP} s warm-up), medians.`,
+  );
+  console.log(
+    'Server µs/request = server CPU (user+sys) ÷ requests: the fair headline (server and load share 2 cores, so req/s is a machine bound).',
+  );
+  console.log(
+    `×ws: ws's CPU per request ÷ this server's (>1 = cheaper), and req/s ÷ ws's, paired by run. ${uws?.note ?? 'uWS.js not requested.'}`,
+  );
   console.log(`${loadAverageLine(rounds)}\n`);
-  printTable(['server', 'req/s', 'p50 ms', 'p99 ms', 'srv CPU s (cores)', 'srv µs/request', '×ws CPU', 'req/s ×ws', 'load cores', 'load µs/request'],
+  printTable(
+    [
+      'server',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'srv CPU s (cores)',
+      'srv µs/request',
+      '×ws CPU',
+      'req/s ×ws',
+      'load cores',
+      'load µs/request',
+    ],
     kinds.map((kind) => {
       const s = summary[kind]!;
       const x = ratios(kind);
-      return [SERVERS[kind]!.label, s.requestsPerSec.toFixed(0), s.p50ms.toFixed(2), s.p99ms.toFixed(2), `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`,
-        s.serverCpuUsPerRequest.toFixed(1), formatRatio(x.cpuVsWs), formatRatio(x.requestsPerSecVsWs), s.loadCores.toFixed(2), s.loadCpuUsPerRequest.toFixed(1)];
-    }));
+      return [
+        SERVERS[kind]!.label,
+        s.requestsPerSec.toFixed(0),
+        s.p50ms.toFixed(2),
+        s.p99ms.toFixed(2),
+        `${s.serverCpuSec.toFixed(2)} (${s.serverCores.toFixed(2)})`,
+        s.serverCpuUsPerRequest.toFixed(1),
+        formatRatio(x.cpuVsWs),
+        formatRatio(x.requestsPerSecVsWs),
+        s.loadCores.toFixed(2),
+        s.loadCpuUsPerRequest.toFixed(1),
+      ];
+    }),
+  );
   const bad = rounds.filter((r) => !r.ok);
-  for (const r of bad) console.log(`  ${r.kind} run ${r.run}: NOT OK (${r.idleHeld}/${IDLE} idle held, ${r.failed} failed, ${r.closedByServer} closed by the server) ${JSON.stringify(r.errors)}`);
-  const written = writeResults('http', {
-    config: { runs: RUNS, seconds: SECONDS, warmup: WARMUP, idle: IDLE, loadProcesses: K, connectionsPerProcess: CONNECTIONS, path: args.path, kinds, serverNodeArgs: nodeArgs,
-      ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
-    uws,
-    unit: 'requests/s; ms (request written → response read, client side); CPU seconds over the measured window; server CPU µs per request; medians over runs; ratios paired run by run, then median (>1 = better)',
-    summary,
-    ratios: Object.fromEntries(kinds.map((k) => [k, ratios(k)])),
-    allOk: bad.length === 0,
-    rounds,
-    elapsedSec: (Date.now() - started) / 1000,
-  }, args);
-  console.log(`\n${bad.length === 0 ? 'Every round held its idle connections and answered every request' : `${bad.length} ROUNDS NOT OK`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
+  for (const r of bad)
+    console.log(
+      `  ${r.kind} run ${r.run}: NOT OK (${r.idleHeld}/${IDLE} idle held, ${r.failed} failed, ${r.closedByServer} closed by the server) ${JSON.stringify(r.errors)}`,
+    );
+  const written = writeResults(
+    'http',
+    {
+      config: {
+        runs: RUNS,
+        seconds: SECONDS,
+        warmup: WARMUP,
+        idle: IDLE,
+        loadProcesses: K,
+        connectionsPerProcess: CONNECTIONS,
+        path: args.path,
+        kinds,
+        serverNodeArgs: nodeArgs,
+        ws: packageVersion('ws'),
+        uws: packageVersion('@trufflesuite/uws-js-unofficial'),
+      },
+      uws,
+      unit: 'requests/s; ms (request written → response read, client side); CPU seconds over the measured window; server CPU µs per request; medians over runs; ratios paired run by run, then median (>1 = better)',
+      summary,
+      ratios: Object.fromEntries(kinds.map((k) => [k, ratios(k)])),
+      allOk: bad.length === 0,
+      rounds,
+      elapsedSec: (Date.now() - started) / 1000,
+    },
+    args,
+  );
+  console.log(
+    `\n${bad.length === 0 ? 'Every round held its idle connections and answered every request' : `${bad.length} ROUNDS NOT OK`}; ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`,
+  );
   if (bad.length > 0) process.exitCode = 1;
 }
 

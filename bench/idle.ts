@@ -54,7 +54,15 @@ const RUNS = Number(args.runs);
 const KINDS = args.kinds.split(',') as ServerKind[];
 // One process cannot hold more: 20,000 open files each, minus Node's own and the IPC channel.
 if (!(N > 0 && N <= 19_900)) throw new RangeError('--connections must be 1..19900 (20,000 open files per process)');
-const STEPS = [...new Set((args.steps ?? `0,5000,10000,12500,15000,17500`).split(',').map(Number).filter((s) => s >= 0 && s < N)), N].sort((a, b) => a - b);
+const STEPS = [
+  ...new Set(
+    (args.steps ?? `0,5000,10000,12500,15000,17500`)
+      .split(',')
+      .map(Number)
+      .filter((s) => s >= 0 && s < N),
+  ),
+  N,
+].sort((a, b) => a - b);
 /** The slope the issue asks for starts at ~10k; smaller runs use their upper half. */
 const SLOPE_FROM = STEPS.find((s) => s >= Math.min(10_000, N / 2))!;
 // Explicit source ports (see load/raw-client.ts), up to 64k per address, from a fresh block per
@@ -62,13 +70,18 @@ const SLOPE_FROM = STEPS.find((s) => s >= Math.min(10_000, N / 2))!;
 const PER_SOURCE = 20_000;
 const IDLE_WAIT_MS = Number(args['idle-wait-ms']);
 
-interface Point extends ServerSample { connections: number; kernel: Kernel }
+interface Point extends ServerSample {
+  connections: number;
+  kernel: Kernel;
+}
 interface Round {
   kind: ServerKind;
   run: number;
   points: Point[];
   /** Bytes per connection: slope over steps >= SLOPE_FROM, and over all steps. */
-  rssPerConn: number; heapPerConn: number; externalPerConn: number;
+  rssPerConn: number;
+  heapPerConn: number;
+  externalPerConn: number;
   /** Slope of RSS without V8's young generation (the ramp's scratch space, see ServerSample.rssYoung). */
   rssNoYoungPerConn: number;
   /** Slope of the main thread's malloc RSS (brk heap): the native part. */
@@ -76,23 +89,44 @@ interface Round {
   /** (RSS at the top after --idle-wait-ms − RSS empty) / N: whole range, one-time costs included. */
   rssPerConnAfterIdle: number;
   afterIdle: ServerSample | null;
-  rssPerConnAll: number; heapPerConnAll: number;
-  gcMsTop: number; gcMsEmpty: number;
+  rssPerConnAll: number;
+  heapPerConnAll: number;
+  gcMsTop: number;
+  gcMsEmpty: number;
   /** Kernel memory per connection, top minus empty, both ends of each loopback connection included. */
-  kernelSlabPerConn: number; kernelUnreclaimablePerConn: number; tcpMemPerConn: number; socketsPerConn: number;
+  kernelSlabPerConn: number;
+  kernelUnreclaimablePerConn: number;
+  tcpMemPerConn: number;
+  socketsPerConn: number;
   handshakesPerSec: number;
-  verified: { serverCount: number; clientsOpen: number; closedByPeer: number; failed: number; unexpectedBytes: number; lentBuffers: number | null; handshaking: number | null; ok: boolean };
+  verified: {
+    serverCount: number;
+    clientsOpen: number;
+    closedByPeer: number;
+    failed: number;
+    unexpectedBytes: number;
+    lentBuffers: number | null;
+    handshaking: number | null;
+    ok: boolean;
+  };
   shutdown: { closed: number; terminated: number; ms: number } | null;
   breakdown?: { rows: BreakdownRow[]; heapBytesPerConn: number; nativeBytesPerConn: number };
 }
 
 async function round(kind: ServerKind, run: number, index: number, snapshot: boolean): Promise<Round> {
   const label = `${kind.padEnd(6)} ${snapshot ? 'snapshot' : `run ${run}/${RUNS}`}`;
-  const server = new IpcChild<ServerCommand, ServerReport>(`server ${kind}`, join(here, 'servers', 'idle-server.js'), ['--kind', kind], { execArgv: ['--expose-gc'] });
+  const server = new IpcChild<ServerCommand, ServerReport>(
+    `server ${kind}`,
+    join(here, 'servers', 'idle-server.js'),
+    ['--kind', kind],
+    { execArgv: ['--expose-gc'] },
+  );
   let clients: IpcChild<ClientCommand, ClientReport> | undefined;
   const points: Point[] = [];
   const snaps: string[] = [];
-  let rampMs = 0, rampOpened = 0, open = 0;
+  let rampMs = 0,
+    rampOpened = 0,
+    open = 0;
   let last: Extract<ClientReport, { type: 'ramped' }> | undefined;
   let shutdown: Round['shutdown'] = null;
   let breakdown: Round['breakdown'];
@@ -100,27 +134,48 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
   try {
     const { port } = await server.next('ready', 15_000);
     const sources = Array.from({ length: Math.ceil(N / PER_SOURCE) }, (_, i) => `${sourceBlock(index)}.${1 + i}`);
-    clients = new IpcChild<ClientCommand, ClientReport>('load generator', join(here, 'load', 'idle-clients.js'),
-      ['--port', String(port), '--sources', sources.join(','), '--per-source', String(PER_SOURCE), '--in-flight', args['in-flight'],
-        ...(args['offer-deflate'] ? ['--extensions', 'permessage-deflate; client_max_window_bits'] : [])]);
+    clients = new IpcChild<ClientCommand, ClientReport>('load generator', join(here, 'load', 'idle-clients.js'), [
+      '--port',
+      String(port),
+      '--sources',
+      sources.join(','),
+      '--per-source',
+      String(PER_SOURCE),
+      '--in-flight',
+      args['in-flight'],
+      ...(args['offer-deflate'] ? ['--extensions', 'permessage-deflate; client_max_window_bits'] : []),
+    ]);
     let stepT0 = 0;
     clients.onEach('progress', (r) => {
       const rate = (r.open - open) / ((performance.now() - stepT0) / 1000);
-      status(`${label} ${bar(r.open, N)} ${r.open}/${N} open, ${r.inFlight} in flight, ${r.failed} failed, ${rate.toFixed(0)}/s`, false);
+      status(
+        `${label} ${bar(r.open, N)} ${r.open}/${N} open, ${r.inFlight} in flight, ${r.failed} failed, ${rate.toFixed(0)}/s`,
+        false,
+      );
     });
     await clients.next('ready', 15_000);
     for (const step of STEPS) {
       if (step > open) {
         stepT0 = performance.now();
         last = await clients.ask({ type: 'ramp', to: step }, 'ramped', 120_000);
-        if (last.failed > 0) status(`${label}: ${last.failed} connections failed: ${JSON.stringify(last.errors)}`, true);
-        rampMs += last.elapsedMs; rampOpened += last.opened; open = last.open;
+        if (last.failed > 0)
+          status(`${label}: ${last.failed} connections failed: ${JSON.stringify(last.errors)}`, true);
+        rampMs += last.elapsedMs;
+        rampOpened += last.opened;
+        open = last.open;
       }
       status(`${label} ${bar(open, N)} ${open}/${N} open: measuring`, false);
-      const m = await server.ask({ type: 'measure', expect: step, settleMs: Number(args['settle-ms']), waitMs: 30_000, gcSamples: 5 }, 'measured', 90_000);
+      const m = await server.ask(
+        { type: 'measure', expect: step, settleMs: Number(args['settle-ms']), waitMs: 30_000, gcSamples: 5 },
+        'measured',
+        90_000,
+      );
       const { type: _, ...sample } = m;
       points.push({ connections: step, ...sample, kernel: kernel() });
-      status(`${label} ${String(step).padStart(6)} conns: server counts ${m.count}, rss ${(m.rss / 2 ** 20).toFixed(1)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB, gc ${m.gcMs.toFixed(1)} ms`, true);
+      status(
+        `${label} ${String(step).padStart(6)} conns: server counts ${m.count}, rss ${(m.rss / 2 ** 20).toFixed(1)} MiB, heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB, gc ${m.gcMs.toFixed(1)} ms`,
+        true,
+      );
       if (snapshot && (step === SLOPE_FROM || step === N) && SLOPE_FROM < N) {
         snaps.push((await server.ask({ type: 'snapshot' }, 'snapshotted', 180_000)).file);
       }
@@ -128,11 +183,19 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     if (IDLE_WAIT_MS > 0) {
       status(`${label}: idling ${IDLE_WAIT_MS} ms`, false);
       await sleep(IDLE_WAIT_MS);
-      const { type: _, ...sample } = await server.ask({ type: 'measure', expect: N, settleMs: 0, waitMs: 1000, gcSamples: 5 }, 'measured', 90_000);
+      const { type: _, ...sample } = await server.ask(
+        { type: 'measure', expect: N, settleMs: 0, waitMs: 1000, gcSamples: 5 },
+        'measured',
+        90_000,
+      );
       afterIdle = sample;
     }
     if (snaps.length === 2) {
-      const { type: _, ...b } = await server.ask({ type: 'breakdown', before: snaps[0]!, after: snaps[1]!, connections: N - SLOPE_FROM }, 'breakdown', 300_000);
+      const { type: _, ...b } = await server.ask(
+        { type: 'breakdown', before: snaps[0]!, after: snaps[1]!, connections: N - SLOPE_FROM },
+        'breakdown',
+        300_000,
+      );
       breakdown = b;
     }
   } finally {
@@ -142,34 +205,71 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     await clients?.ask({ type: 'quit' }, 'quitted', 15_000).catch(() => null);
     await Promise.all([server.stop(5000), clients?.stop(5000)]);
   }
-  const top = points.at(-1)!, empty = points[0]!;
+  const top = points.at(-1)!,
+    empty = points[0]!;
   const fit = (from: number, y: (p: Point) => number): number =>
     slope(points.filter((p) => p.connections >= from).map((p) => ({ x: p.connections, y: y(p) })));
   const perConn = (bytes: number): number => bytes / (top.connections - empty.connections);
   const verified = {
-    serverCount: top.count, clientsOpen: last?.open ?? 0, closedByPeer: last?.closedByPeer ?? 0, failed: last?.failed ?? 0,
-    unexpectedBytes: last?.unexpectedBytes ?? 0, lentBuffers: top.lentBuffers, handshaking: top.handshaking, ok: false,
+    serverCount: top.count,
+    clientsOpen: last?.open ?? 0,
+    closedByPeer: last?.closedByPeer ?? 0,
+    failed: last?.failed ?? 0,
+    unexpectedBytes: last?.unexpectedBytes ?? 0,
+    lentBuffers: top.lentBuffers,
+    handshaking: top.handshaking,
+    ok: false,
   };
-  verified.ok = verified.serverCount === N && verified.clientsOpen === N && verified.closedByPeer === 0 && verified.unexpectedBytes === 0 &&
-    (top.lentBuffers ?? 0) === 0 && (top.handshaking ?? 0) === 0;
+  verified.ok =
+    verified.serverCount === N &&
+    verified.clientsOpen === N &&
+    verified.closedByPeer === 0 &&
+    verified.unexpectedBytes === 0 &&
+    (top.lentBuffers ?? 0) === 0 &&
+    (top.handshaking ?? 0) === 0;
   return {
-    kind, run, points,
-    mallocPerConn: fit(SLOPE_FROM, (p) => p.rssMalloc), afterIdle, rssNoYoungPerConn: fit(SLOPE_FROM, (p) => p.rss - p.rssYoung),
+    kind,
+    run,
+    points,
+    mallocPerConn: fit(SLOPE_FROM, (p) => p.rssMalloc),
+    afterIdle,
+    rssNoYoungPerConn: fit(SLOPE_FROM, (p) => p.rss - p.rssYoung),
     rssPerConnAfterIdle: afterIdle === null ? NaN : perConn(afterIdle.rss - empty.rss),
-    rssPerConn: fit(SLOPE_FROM, (p) => p.rss), heapPerConn: fit(SLOPE_FROM, (p) => p.heapUsed), externalPerConn: fit(SLOPE_FROM, (p) => p.external),
-    rssPerConnAll: fit(0, (p) => p.rss), heapPerConnAll: fit(0, (p) => p.heapUsed),
-    gcMsTop: top.gcMs, gcMsEmpty: empty.gcMs,
+    rssPerConn: fit(SLOPE_FROM, (p) => p.rss),
+    heapPerConn: fit(SLOPE_FROM, (p) => p.heapUsed),
+    externalPerConn: fit(SLOPE_FROM, (p) => p.external),
+    rssPerConnAll: fit(0, (p) => p.rss),
+    heapPerConnAll: fit(0, (p) => p.heapUsed),
+    gcMsTop: top.gcMs,
+    gcMsEmpty: empty.gcMs,
     kernelSlabPerConn: perConn(top.kernel.slab - empty.kernel.slab),
     kernelUnreclaimablePerConn: perConn(top.kernel.sUnreclaim - empty.kernel.sUnreclaim),
     tcpMemPerConn: perConn(top.kernel.tcpMem - empty.kernel.tcpMem),
     socketsPerConn: perConn(top.kernel.sockets - empty.kernel.sockets),
     handshakesPerSec: rampOpened / (rampMs / 1000),
-    verified, shutdown, ...(breakdown === undefined ? {} : { breakdown }),
+    verified,
+    shutdown,
+    ...(breakdown === undefined ? {} : { breakdown }),
   };
 }
 
-const MEDIAN_FIELDS = ['rssPerConn', 'rssNoYoungPerConn', 'heapPerConn', 'externalPerConn', 'mallocPerConn', 'rssPerConnAfterIdle', 'rssPerConnAll', 'heapPerConnAll', 'gcMsTop', 'gcMsEmpty',
-  'kernelSlabPerConn', 'kernelUnreclaimablePerConn', 'tcpMemPerConn', 'socketsPerConn', 'handshakesPerSec'] as const;
+const MEDIAN_FIELDS = [
+  'rssPerConn',
+  'rssNoYoungPerConn',
+  'heapPerConn',
+  'externalPerConn',
+  'mallocPerConn',
+  'rssPerConnAfterIdle',
+  'rssPerConnAll',
+  'heapPerConnAll',
+  'gcMsTop',
+  'gcMsEmpty',
+  'kernelSlabPerConn',
+  'kernelUnreclaimablePerConn',
+  'tcpMemPerConn',
+  'socketsPerConn',
+  'handshakesPerSec',
+] as const;
 type Summary = Record<(typeof MEDIAN_FIELDS)[number], number>;
 
 async function main(): Promise<void> {
@@ -187,43 +287,106 @@ async function main(): Promise<void> {
   }
   const wsSummary = summary.ws as Summary | undefined;
   const b = (x: number): string => x.toFixed(0);
-  console.log(`\nIdle connections: ${N} per server, ${RUNS} runs, medians. Per-connection = slope of bytes vs connections over steps ${STEPS.filter((s) => s >= SLOPE_FROM).join(', ')}.`);
-  console.log('RSS all-range: slope over every step. RSS−young: RSS without V8\'s young generation, which the ramp grows and V8 shrinks only');
+  console.log(
+    `\nIdle connections: ${N} per server, ${RUNS} runs, medians. Per-connection = slope of bytes vs connections over steps ${STEPS.filter((s) => s >= SLOPE_FROM).join(', ')}.`,
+  );
+  console.log(
+    "RSS all-range: slope over every step. RSS−young: RSS without V8's young generation, which the ramp grows and V8 shrinks only",
+  );
   console.log('after ~20 s idle. heap: V8 heapUsed. malloc: main-arena malloc RSS (native objects), part of RSS.');
-  console.log(`Kernel: slab (SUnreclaim) growth / connections, both ends of each loopback connection; not in RSS.${IDLE_WAIT_MS > 0 ? ` RSS after idle: (top after ${IDLE_WAIT_MS} ms idle − empty) / N.` : ''}\n`);
+  console.log(
+    `Kernel: slab (SUnreclaim) growth / connections, both ends of each loopback connection; not in RSS.${IDLE_WAIT_MS > 0 ? ` RSS after idle: (top after ${IDLE_WAIT_MS} ms idle − empty) / N.` : ''}\n`,
+  );
   printTable(
-    ['kind', 'RSS B/conn', 'RSS all-range', 'RSS−young', ...(IDLE_WAIT_MS > 0 ? ['RSS after idle'] : []), 'heap B/conn', 'malloc B/conn', 'GC ms @top', 'kernel B/conn', 'handshakes/s', 'ws÷ RSS', 'ws÷ heap'],
+    [
+      'kind',
+      'RSS B/conn',
+      'RSS all-range',
+      'RSS−young',
+      ...(IDLE_WAIT_MS > 0 ? ['RSS after idle'] : []),
+      'heap B/conn',
+      'malloc B/conn',
+      'GC ms @top',
+      'kernel B/conn',
+      'handshakes/s',
+      'ws÷ RSS',
+      'ws÷ heap',
+    ],
     KINDS.map((kind) => {
       const s = summary[kind];
-      return [kind, b(s.rssPerConn), b(s.rssPerConnAll), b(s.rssNoYoungPerConn), ...(IDLE_WAIT_MS > 0 ? [b(s.rssPerConnAfterIdle)] : []), b(s.heapPerConn), b(s.mallocPerConn), s.gcMsTop.toFixed(2),
-        `${b(s.kernelSlabPerConn)} (${b(s.kernelUnreclaimablePerConn)})`, b(s.handshakesPerSec),
-        wsSummary ? formatRatio(wsSummary.rssPerConn / s.rssPerConn) : '-', wsSummary ? formatRatio(wsSummary.heapPerConn / s.heapPerConn) : '-'];
+      return [
+        kind,
+        b(s.rssPerConn),
+        b(s.rssPerConnAll),
+        b(s.rssNoYoungPerConn),
+        ...(IDLE_WAIT_MS > 0 ? [b(s.rssPerConnAfterIdle)] : []),
+        b(s.heapPerConn),
+        b(s.mallocPerConn),
+        s.gcMsTop.toFixed(2),
+        `${b(s.kernelSlabPerConn)} (${b(s.kernelUnreclaimablePerConn)})`,
+        b(s.handshakesPerSec),
+        wsSummary ? formatRatio(wsSummary.rssPerConn / s.rssPerConn) : '-',
+        wsSummary ? formatRatio(wsSummary.heapPerConn / s.heapPerConn) : '-',
+      ];
     }),
   );
   console.log('\nAt the top of each round:');
   for (const r of rounds) {
     const v = r.verified;
-    console.log(`  ${r.kind.padEnd(6)} run ${r.run}: server counts ${v.serverCount}/${N}, clients hold ${v.clientsOpen}, closed by server ${v.closedByPeer}, ` +
-      `failed ${v.failed}` + (v.lentBuffers === null ? '' : `, pool lentBuffers ${v.lentBuffers}, handshaking ${v.handshaking}`) +
-      ` -> ${v.ok ? 'OK' : 'FAILED'}; shutdown ${r.shutdown ? `${r.shutdown.closed} closed, ${r.shutdown.terminated} terminated in ${r.shutdown.ms.toFixed(0)} ms` : 'timed out'}`);
+    console.log(
+      `  ${r.kind.padEnd(6)} run ${r.run}: server counts ${v.serverCount}/${N}, clients hold ${v.clientsOpen}, closed by server ${v.closedByPeer}, ` +
+        `failed ${v.failed}` +
+        (v.lentBuffers === null ? '' : `, pool lentBuffers ${v.lentBuffers}, handshaking ${v.handshaking}`) +
+        ` -> ${v.ok ? 'OK' : 'FAILED'}; shutdown ${r.shutdown ? `${r.shutdown.closed} closed, ${r.shutdown.terminated} terminated in ${r.shutdown.ms.toFixed(0)} ms` : 'timed out'}`,
+    );
   }
   for (const [kind, bd] of Object.entries(breakdowns)) {
     if (bd === undefined) continue;
-    console.log(`\nPer connection, ${kind} (heap snapshot diff ${SLOPE_FROM}→${N}): JS heap ${bd.heapBytesPerConn.toFixed(0)} B, native objects Node reports ${bd.nativeBytesPerConn.toFixed(0)} B`);
-    printTable(['object', 'count/conn', 'B/conn'], bd.rows.slice(0, 15).map((r) => [r.what, r.countPerConn.toFixed(2), r.bytesPerConn.toFixed(1)]));
+    console.log(
+      `\nPer connection, ${kind} (heap snapshot diff ${SLOPE_FROM}→${N}): JS heap ${bd.heapBytesPerConn.toFixed(0)} B, native objects Node reports ${bd.nativeBytesPerConn.toFixed(0)} B`,
+    );
+    printTable(
+      ['object', 'count/conn', 'B/conn'],
+      bd.rows.slice(0, 15).map((r) => [r.what, r.countPerConn.toFixed(2), r.bytesPerConn.toFixed(1)]),
+    );
   }
-  const written = writeResults('idle', {
-    totalMemBytes: totalmem(),
-    config: { connections: N, runs: RUNS, steps: STEPS, slopeFrom: SLOPE_FROM, inFlight: Number(args['in-flight']), settleMs: Number(args['settle-ms']), kinds: KINDS, ws: packageVersion('ws') },
-    unit: 'bytes per connection (slopes), ms, connections/s; medians over runs',
-    summary,
-    ratios: wsSummary ? Object.fromEntries(KINDS.filter((k) => k !== 'ws').map((k) => [k, { rss: wsSummary.rssPerConn / summary[k].rssPerConn, heap: wsSummary.heapPerConn / summary[k].heapPerConn }])) : {},
-    allVerified: rounds.every((r) => r.verified.ok),
-    breakdowns,
-    rounds,
-    elapsedSec: (Date.now() - started) / 1000,
-  }, args);
-  console.log(`\n${rounds.every((r) => r.verified.ok) ? 'All rounds verified.' : 'SOME ROUNDS FAILED VERIFICATION.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`);
+  const written = writeResults(
+    'idle',
+    {
+      totalMemBytes: totalmem(),
+      config: {
+        connections: N,
+        runs: RUNS,
+        steps: STEPS,
+        slopeFrom: SLOPE_FROM,
+        inFlight: Number(args['in-flight']),
+        settleMs: Number(args['settle-ms']),
+        kinds: KINDS,
+        ws: packageVersion('ws'),
+      },
+      unit: 'bytes per connection (slopes), ms, connections/s; medians over runs',
+      summary,
+      ratios: wsSummary
+        ? Object.fromEntries(
+            KINDS.filter((k) => k !== 'ws').map((k) => [
+              k,
+              {
+                rss: wsSummary.rssPerConn / summary[k].rssPerConn,
+                heap: wsSummary.heapPerConn / summary[k].heapPerConn,
+              },
+            ]),
+          )
+        : {},
+      allVerified: rounds.every((r) => r.verified.ok),
+      breakdowns,
+      rounds,
+      elapsedSec: (Date.now() - started) / 1000,
+    },
+    args,
+  );
+  console.log(
+    `\n${rounds.every((r) => r.verified.ok) ? 'All rounds verified.' : 'SOME ROUNDS FAILED VERIFICATION.'} ${((Date.now() - started) / 1000).toFixed(0)} s; results in ${written}`,
+  );
   if (!rounds.every((r) => r.verified.ok)) process.exitCode = 1;
 }
 

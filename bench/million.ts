@@ -82,7 +82,8 @@ const N = Number(args.connections);
 const PER = Number(args['per-process']);
 const HOLD_S = Number(args.hold);
 const PING_MS = Number(args['ping-interval']) * 1000;
-const IDLE_MS = args['idle-timeout'] === undefined ? (PING_MS > 0 ? PING_MS * 2 + 15_000 : 0) : Number(args['idle-timeout']) * 1000;
+const IDLE_MS =
+  args['idle-timeout'] === undefined ? (PING_MS > 0 ? PING_MS * 2 + 15_000 : 0) : Number(args['idle-timeout']) * 1000;
 const MIN_AVAILABLE = Number(args['min-available']) * 2 ** 30;
 if (!(N > 0)) throw new RangeError('--connections must be positive');
 if (!(PER > 0 && PER <= 19_900)) throw new RangeError('--per-process must be 1..19900 (20,000 open files per process)');
@@ -115,8 +116,16 @@ process.on('exit', restoreSysctls);
 class Load extends IpcChild<MillionCommand, MillionReport> {
   progress = { open: 0, failed: 0, inFlight: 0 };
   constructor(index: number, port: number, count: number) {
-    super(`load ${index}`, join(here, 'load', 'million-clients.js'),
-      ['--port', String(port), '--count', String(count), '--index', String(index), '--salt', String(SALT)]);
+    super(`load ${index}`, join(here, 'load', 'million-clients.js'), [
+      '--port',
+      String(port),
+      '--count',
+      String(count),
+      '--index',
+      String(index),
+      '--salt',
+      String(SALT),
+    ]);
     this.onEach('progress', (r) => void (this.progress = r));
   }
 }
@@ -144,11 +153,16 @@ const guard = setInterval(() => {
 }, 250);
 guard.unref();
 const aborted = (): boolean => abortReason !== null;
-function checkAbort(): void { if (abortReason !== null) throw new Error(abortReason); }
+function checkAbort(): void {
+  if (abortReason !== null) throw new Error(abortReason);
+}
 /** Waits `ms`, calling `tick` every second, and returns early if the memory guard stopped the run. */
 async function waitUnlessAborted(ms: number, tick?: () => void): Promise<void> {
   const end = Date.now() + ms;
-  while (Date.now() < end && !aborted()) { await sleep(Math.min(1000, end - Date.now())); tick?.(); }
+  while (Date.now() < end && !aborted()) {
+    await sleep(Math.min(1000, end - Date.now()));
+    tick?.();
+  }
 }
 
 // ---- measuring --------------------------------------------------------------------------------
@@ -158,7 +172,8 @@ async function ramp(loads: readonly Load[]): Promise<Extract<MillionReport, { ty
   const reports: Extract<MillionReport, { type: 'ramped' }>[] = [];
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < loads.length && !aborted()) reports.push(await loads[next++]!.ask({ type: 'ramp', inFlight: IN_FLIGHT }, 'ramped', 3_600_000));
+    while (next < loads.length && !aborted())
+      reports.push(await loads[next++]!.ask({ type: 'ramp', inFlight: IN_FLIGHT }, 'ramped', 3_600_000));
   };
   await Promise.all(Array.from({ length: ACTIVE }, lane));
   return reports;
@@ -168,18 +183,50 @@ async function ramp(loads: readonly Load[]): Promise<Extract<MillionReport, { ty
 
 async function main(): Promise<void> {
   const started = new Date().toISOString();
-  log(`million (${KIND}, ${process.version}): ${N} connections, ${WORKERS} server workers, ${LOADS} load processes (<= ${PER} each, ${ACTIVE} ramping at once with ${IN_FLIGHT} connects in flight each), ` +
-    `heartbeat ping ${PING_MS / 1000} s / idle ${IDLE_MS / 1000} s, hold ${HOLD_S} s, safety margin ${gib(MIN_AVAILABLE)}`);
+  log(
+    `million (${KIND}, ${process.version}): ${N} connections, ${WORKERS} server workers, ${LOADS} load processes (<= ${PER} each, ${ACTIVE} ramping at once with ${IN_FLIGHT} connects in flight each), ` +
+      `heartbeat ping ${PING_MS / 1000} s / idle ${IDLE_MS / 1000} s, hold ${HOLD_S} s, safety margin ${gib(MIN_AVAILABLE)}`,
+  );
   const limits = checkLimits(N, PER, LOADS, SALT, Boolean(args['tune-sysctls']));
   const k0 = kernel();
-  if (k0.memAvailable < MIN_AVAILABLE + 1 * GiB) throw new Error(`MemAvailable is ${gib(k0.memAvailable)}: too close to the safety margin to start`);
+  if (k0.memAvailable < MIN_AVAILABLE + 1 * GiB)
+    throw new Error(`MemAvailable is ${gib(k0.memAvailable)}: too close to the safety margin to start`);
 
-  const run: Record<string, unknown> = { kind: KIND, label: args.label, started, node: process.version, connections: N, workers: WORKERS, loadProcesses: LOADS, perProcess: PER,
-    active: ACTIVE, inFlightPerProcess: IN_FLIGHT, fillPerWorker: FILL, pingIntervalMs: PING_MS, idleTimeoutMs: IDLE_MS, holdSeconds: HOLD_S, minAvailable: MIN_AVAILABLE,
-    tunedSysctls: args['tune-sysctls'], limits, command: process.argv.slice(2).join(' ') };
-  const server = new JsonLinesChild('server', join(here, 'servers', 'million-cluster.js'),
-    ['--workers', String(WORKERS), '--ping-interval', String(PING_MS), '--idle-timeout', String(IDLE_MS), '--fill', String(FILL), '--kind', KIND,
-      '--reuse-port', args['reuse-port'], ...(args['worker-flags'] === undefined ? [] : [`--worker-flags=${args['worker-flags']}`])]);
+  const run: Record<string, unknown> = {
+    kind: KIND,
+    label: args.label,
+    started,
+    node: process.version,
+    connections: N,
+    workers: WORKERS,
+    loadProcesses: LOADS,
+    perProcess: PER,
+    active: ACTIVE,
+    inFlightPerProcess: IN_FLIGHT,
+    fillPerWorker: FILL,
+    pingIntervalMs: PING_MS,
+    idleTimeoutMs: IDLE_MS,
+    holdSeconds: HOLD_S,
+    minAvailable: MIN_AVAILABLE,
+    tunedSysctls: args['tune-sysctls'],
+    limits,
+    command: process.argv.slice(2).join(' '),
+  };
+  const server = new JsonLinesChild('server', join(here, 'servers', 'million-cluster.js'), [
+    '--workers',
+    String(WORKERS),
+    '--ping-interval',
+    String(PING_MS),
+    '--idle-timeout',
+    String(IDLE_MS),
+    '--fill',
+    String(FILL),
+    '--kind',
+    KIND,
+    '--reuse-port',
+    args['reuse-port'],
+    ...(args['worker-flags'] === undefined ? [] : [`--worker-flags=${args['worker-flags']}`]),
+  ]);
   const loads: Load[] = [];
   let workerPids: number[] = [];
   let opened = 0;
@@ -200,7 +247,10 @@ async function main(): Promise<void> {
     for (const pid of workerPids) killOnExit(pid);
     run.clusterStartMs = performance.now() - t;
     run.cluster = { mode: ready.mode, workerFlags: ready.workerFlags };
-    status(`cluster up: ${workerPids.length} workers on 127.0.0.1:${port} (${String(ready.mode)}, worker flags ${JSON.stringify(ready.workerFlags)}) in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
+    status(
+      `cluster up: ${workerPids.length} workers on 127.0.0.1:${port} (${String(ready.mode)}, worker flags ${JSON.stringify(ready.workerFlags)}) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      true,
+    );
 
     // Load processes up.
     t = performance.now();
@@ -221,30 +271,48 @@ async function main(): Promise<void> {
     const empty = serverMemory(workerPids);
     const loadEmpty = memoryOf(loadPids);
     const insideEmpty = await insideMemory(server, workerPids);
-    run.before = { kernel: kEmpty, server: empty, inside: insideEmpty, loadProcesses: loadEmpty, primary: memoryOf([primaryPid]) };
-    log(`empty cluster: ${memLine(empty)}; per worker PSS ${(empty.perWorker.pss / 2 ** 20).toFixed(1)} MiB, RSS ${(empty.perWorker.rss / 2 ** 20).toFixed(1)} MiB, ` +
-      `private ${(empty.perWorker.private / 2 ** 20).toFixed(1)} MiB`);
+    run.before = {
+      kernel: kEmpty,
+      server: empty,
+      inside: insideEmpty,
+      loadProcesses: loadEmpty,
+      primary: memoryOf([primaryPid]),
+    };
+    log(
+      `empty cluster: ${memLine(empty)}; per worker PSS ${(empty.perWorker.pss / 2 ** 20).toFixed(1)} MiB, RSS ${(empty.perWorker.rss / 2 ** 20).toFixed(1)} MiB, ` +
+        `private ${(empty.perWorker.private / 2 ** 20).toFixed(1)} MiB`,
+    );
 
     // Ramp.
     phase = 'ramp';
-    onAbort = () => { for (const l of loads) l.send({ type: 'stopRamp' }); };
+    onAbort = () => {
+      for (const l of loads) l.send({ type: 'stopRamp' });
+    };
     const rampT0 = performance.now();
     const cpuRamp0 = { server: cpuMs(workerPids), load: cpuMs(loadPids), machine: machineCpu() };
-    let prevOpen = 0, prevT = rampT0;
+    let prevOpen = 0,
+      prevT = rampT0;
     const ticker = setInterval(() => {
       const open = loads.reduce((s, l) => s + l.progress.open, 0);
       const failed = loads.reduce((s, l) => s + l.progress.failed, 0);
       const inFlight = loads.reduce((s, l) => s + l.progress.inFlight, 0);
       const now = performance.now();
       const rate = ((open - prevOpen) * 1000) / (now - prevT);
-      prevOpen = open; prevT = now;
+      prevOpen = open;
+      prevT = now;
       const elapsed = (now - rampT0) / 1000;
-      status(`ramp ${bar(open, N, 30)} ${open.toLocaleString('en')}/${N.toLocaleString('en')} open ${(100 * open / N).toFixed(1)}%, ` +
-        `${rate.toFixed(0)}/s now, ${(open / elapsed).toFixed(0)}/s avg, ${inFlight} in flight, ${failed} failed, ` +
-        `MemAvailable ${gib(memAvailable())}, ${elapsed.toFixed(0)} s`);
+      status(
+        `ramp ${bar(open, N, 30)} ${open.toLocaleString('en')}/${N.toLocaleString('en')} open ${((100 * open) / N).toFixed(1)}%, ` +
+          `${rate.toFixed(0)}/s now, ${(open / elapsed).toFixed(0)}/s avg, ${inFlight} in flight, ${failed} failed, ` +
+          `MemAvailable ${gib(memAvailable())}, ${elapsed.toFixed(0)} s`,
+      );
     }, 500);
     let ramped: Extract<MillionReport, { type: 'ramped' }>[];
-    try { ramped = await ramp(loads); } finally { clearInterval(ticker); }
+    try {
+      ramped = await ramp(loads);
+    } finally {
+      clearInterval(ticker);
+    }
     const rampMs = performance.now() - rampT0;
     const cpuRamp1 = { server: cpuMs(workerPids), load: cpuMs(loadPids), machine: machineCpu() };
     opened = ramped.reduce((s, r) => s + r.open, 0);
@@ -253,13 +321,25 @@ async function main(): Promise<void> {
     const errors: Record<string, number> = {};
     for (const r of ramped) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
     const us = (ms: number): number => (ms * 1000) / Math.max(1, opened);
-    status(`ramp ${bar(opened, N, 30)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
-      `(${(opened / (rampMs / 1000)).toFixed(0)}/s), ${failed} failed, ${retried} attempts retried, errors ${JSON.stringify(errors)}; CPU per connection: ` +
-      `server ${us(cpuRamp1.server - cpuRamp0.server).toFixed(0)} µs, load ${us(cpuRamp1.load - cpuRamp0.load).toFixed(0)} µs; MemAvailable ${gib(memAvailable())}`, true);
-    run.ramp = { opened, failed, retried, errors, ms: rampMs, perSecond: opened / (rampMs / 1000),
-      serverCpuMs: cpuRamp1.server - cpuRamp0.server, loadCpuMs: cpuRamp1.load - cpuRamp0.load,
-      serverCpuUsPerConn: us(cpuRamp1.server - cpuRamp0.server), loadCpuUsPerConn: us(cpuRamp1.load - cpuRamp0.load),
-      machineBusy: (cpuRamp1.machine.busy - cpuRamp0.machine.busy) / (cpuRamp1.machine.total - cpuRamp0.machine.total) };
+    status(
+      `ramp ${bar(opened, N, 30)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
+        `(${(opened / (rampMs / 1000)).toFixed(0)}/s), ${failed} failed, ${retried} attempts retried, errors ${JSON.stringify(errors)}; CPU per connection: ` +
+        `server ${us(cpuRamp1.server - cpuRamp0.server).toFixed(0)} µs, load ${us(cpuRamp1.load - cpuRamp0.load).toFixed(0)} µs; MemAvailable ${gib(memAvailable())}`,
+      true,
+    );
+    run.ramp = {
+      opened,
+      failed,
+      retried,
+      errors,
+      ms: rampMs,
+      perSecond: opened / (rampMs / 1000),
+      serverCpuMs: cpuRamp1.server - cpuRamp0.server,
+      loadCpuMs: cpuRamp1.load - cpuRamp0.load,
+      serverCpuUsPerConn: us(cpuRamp1.server - cpuRamp0.server),
+      loadCpuUsPerConn: us(cpuRamp1.load - cpuRamp0.load),
+      machineBusy: (cpuRamp1.machine.busy - cpuRamp0.machine.busy) / (cpuRamp1.machine.total - cpuRamp0.machine.total),
+    };
     checkAbort();
 
     // Settle, measure at the top.
@@ -274,12 +354,29 @@ async function main(): Promise<void> {
 
     // Hold with heartbeats.
     phase = 'hold';
-    const hold0 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), pings: Number(statsTop.pingsSent), t: performance.now() };
+    const hold0 = {
+      server: cpuMs(workerPids),
+      primary: cpuMs([primaryPid]),
+      load: cpuMs(loadPids),
+      machine: machineCpu(),
+      pings: Number(statsTop.pingsSent),
+      t: performance.now(),
+    };
     const holdT0 = Date.now();
-    await waitUnlessAborted(HOLD_S * 1000, () => status(`hold ${bar(Date.now() - holdT0, HOLD_S * 1000, 30)} ${((Date.now() - holdT0) / 1000).toFixed(0)}/${HOLD_S} s, ` +
-      `MemAvailable ${gib(memAvailable())}`));
+    await waitUnlessAborted(HOLD_S * 1000, () =>
+      status(
+        `hold ${bar(Date.now() - holdT0, HOLD_S * 1000, 30)} ${((Date.now() - holdT0) / 1000).toFixed(0)}/${HOLD_S} s, ` +
+          `MemAvailable ${gib(memAvailable())}`,
+      ),
+    );
     checkAbort();
-    const hold1 = { server: cpuMs(workerPids), primary: cpuMs([primaryPid]), load: cpuMs(loadPids), machine: machineCpu(), t: performance.now() };
+    const hold1 = {
+      server: cpuMs(workerPids),
+      primary: cpuMs([primaryPid]),
+      load: cpuMs(loadPids),
+      machine: machineCpu(),
+      t: performance.now(),
+    };
     const held = serverMemory(workerPids, empty, opened);
     const kHeld = kernel();
     const statsHold = await ask(server, 'stats', 'stats', 60_000);
@@ -287,54 +384,113 @@ async function main(): Promise<void> {
     const inside = await insideMemory(server, workerPids, insideEmpty, opened);
     const afterGc = serverMemory(workerPids, empty, opened);
     const holdS = (hold1.t - hold0.t) / 1000;
-    run.hold = { seconds: holdS, pingsSent: Number(statsHold.pingsSent) - hold0.pings, pingsSentTotal: statsHold.pingsSent,
-      idleTimeouts: statsHold.idleTimeouts, serverCpuMs: hold1.server - hold0.server, serverCpuPerSecond: (hold1.server - hold0.server) / holdS,
-      primaryCpuMs: hold1.primary - hold0.primary, loadCpuMs: hold1.load - hold0.load, loadCpuPerSecond: (hold1.load - hold0.load) / holdS,
-      machineBusy: (hold1.machine.busy - hold0.machine.busy) / (hold1.machine.total - hold0.machine.total) };
+    run.hold = {
+      seconds: holdS,
+      pingsSent: Number(statsHold.pingsSent) - hold0.pings,
+      pingsSentTotal: statsHold.pingsSent,
+      idleTimeouts: statsHold.idleTimeouts,
+      serverCpuMs: hold1.server - hold0.server,
+      serverCpuPerSecond: (hold1.server - hold0.server) / holdS,
+      primaryCpuMs: hold1.primary - hold0.primary,
+      loadCpuMs: hold1.load - hold0.load,
+      loadCpuPerSecond: (hold1.load - hold0.load) / holdS,
+      machineBusy: (hold1.machine.busy - hold0.machine.busy) / (hold1.machine.total - hold0.machine.total),
+    };
     const per = (b: number): number => b / Math.max(1, opened);
     run.memory = {
-      empty, top, afterHold: held, primary: memoryOf([primaryPid]), loadProcesses: { empty: loadEmpty, top: loadTop },
+      empty,
+      top,
+      afterHold: held,
+      primary: memoryOf([primaryPid]),
+      loadProcesses: { empty: loadEmpty, top: loadTop },
       // The headlines: after the hold, from /proc, no GC forced.
-      serverPss: held.workers.pss, serverRss: held.workers.rss, serverPrivate: held.workers.private, serverShared: held.workers.shared,
-      outsidePerConn: held.perConn, outsideIdleSeconds: holdS + 3, fixedPerWorker: empty.perWorker,
-      inside: { empty: insideEmpty, afterHold: inside }, insidePerConn: inside.perConn, afterForcedGc: afterGc,
+      serverPss: held.workers.pss,
+      serverRss: held.workers.rss,
+      serverPrivate: held.workers.private,
+      serverShared: held.workers.shared,
+      outsidePerConn: held.perConn,
+      outsideIdleSeconds: holdS + 3,
+      fixedPerWorker: empty.perWorker,
+      inside: { empty: insideEmpty, afterHold: inside },
+      insidePerConn: inside.perConn,
+      afterForcedGc: afterGc,
       kernel: { empty: kEmpty, top: kTop, afterHold: kHeld },
-      kernelSlabPerConn: per(kTop.slab - kEmpty.slab), kernelSUnreclaimPerConn: per(kTop.sUnreclaim - kEmpty.sUnreclaim),
-      kernelTcpMemPerConn: per(kTop.tcpMem - kEmpty.tcpMem), socketsPerConn: per(kTop.sockets - kEmpty.sockets),
-      loadRss: loadTop.rss, loadRssPerConn: per(loadTop.rss), memAvailableUsedPerConn: per(kEmpty.memAvailable - kTop.memAvailable), memAvailableAtTop: kTop.memAvailable,
-      pool: statsHold.pool, connectionsPerWorker: statsHold.connectionsPerWorker,
+      kernelSlabPerConn: per(kTop.slab - kEmpty.slab),
+      kernelSUnreclaimPerConn: per(kTop.sUnreclaim - kEmpty.sUnreclaim),
+      kernelTcpMemPerConn: per(kTop.tcpMem - kEmpty.tcpMem),
+      socketsPerConn: per(kTop.sockets - kEmpty.sockets),
+      loadRss: loadTop.rss,
+      loadRssPerConn: per(loadTop.rss),
+      memAvailableUsedPerConn: per(kEmpty.memAvailable - kTop.memAvailable),
+      memAvailableAtTop: kTop.memAvailable,
+      pool: statsHold.pool,
+      connectionsPerWorker: statsHold.connectionsPerWorker,
     };
-    status(`hold ${bar(1, 1, 30)} ${holdS.toFixed(0)} s: ${Number(run.hold && (run.hold as { pingsSent: number }).pingsSent)} pings sent, ` +
-      `server CPU ${((hold1.server - hold0.server) / holdS).toFixed(0)} ms/s, load CPU ${((hold1.load - hold0.load) / holdS).toFixed(0)} ms/s`, true);
-    log(`after the hold: ${memLine(held)}; load RSS ${gib(loadTop.rss)}; kernel slab +${gib(kTop.slab - kEmpty.slab)} ` +
-      `(${per(kTop.slab - kEmpty.slab).toFixed(0)} B/conn, both ends); MemAvailable ${gib(kHeld.memAvailable)}`);
-    log(`inside, after forced GCs: heap +${inside.perConn!.heapUsed.toFixed(0)} B/conn, external +${inside.perConn!.external.toFixed(0)} B/conn; heap reserved ${gib(insideEmpty.heapTotal)} -> ${gib(inside.heapTotal)}; ` +
-      `then from /proc: ${memLine(afterGc)}`);
+    status(
+      `hold ${bar(1, 1, 30)} ${holdS.toFixed(0)} s: ${Number(run.hold && (run.hold as { pingsSent: number }).pingsSent)} pings sent, ` +
+        `server CPU ${((hold1.server - hold0.server) / holdS).toFixed(0)} ms/s, load CPU ${((hold1.load - hold0.load) / holdS).toFixed(0)} ms/s`,
+      true,
+    );
+    log(
+      `after the hold: ${memLine(held)}; load RSS ${gib(loadTop.rss)}; kernel slab +${gib(kTop.slab - kEmpty.slab)} ` +
+        `(${per(kTop.slab - kEmpty.slab).toFixed(0)} B/conn, both ends); MemAvailable ${gib(kHeld.memAvailable)}`,
+    );
+    log(
+      `inside, after forced GCs: heap +${inside.perConn!.heapUsed.toFixed(0)} B/conn, external +${inside.perConn!.external.toFixed(0)} B/conn; heap reserved ${gib(insideEmpty.heapTotal)} -> ${gib(inside.heapTotal)}; ` +
+        `then from /proc: ${memLine(afterGc)}`,
+    );
 
     // Verify: every connection open on both sides, a sample echoes.
     phase = 'verify';
     const verified = await Promise.all(loads.map((l) => l.ask({ type: 'verify' }, 'verified', 60_000)));
     const statsV = await ask(server, 'stats', 'stats', 60_000);
     const sampleEach = Math.max(1, Math.ceil(Number(args.sample) / LOADS));
-    const echoed = await Promise.all(loads.map((l) => l.ask({ type: 'echo', sample: sampleEach, timeoutMs: 30_000 }, 'echoed', 60_000)));
+    const echoed = await Promise.all(
+      loads.map((l) => l.ask({ type: 'echo', sample: sampleEach, timeoutMs: 30_000 }, 'echoed', 60_000)),
+    );
     const closeCodes: Record<string, number> = {};
-    for (const v of verified) for (const [k, n] of Object.entries(v.closeCodes)) closeCodes[k] = (closeCodes[k] ?? 0) + n;
+    for (const v of verified)
+      for (const [k, n] of Object.entries(v.closeCodes)) closeCodes[k] = (closeCodes[k] ?? 0) + n;
     const clientOpen = verified.reduce((s, v) => s + v.open, 0);
-    const sum = (f: (e: Extract<MillionReport, { type: 'echoed' }>) => number): number => echoed.reduce((s, e) => s + f(e), 0);
-    const echo = { sent: sum((e) => e.sent), ok: sum((e) => e.ok), mismatched: sum((e) => e.mismatched), timedOut: sum((e) => e.timedOut), ms: Math.max(...echoed.map((e) => e.ms)) };
+    const sum = (f: (e: Extract<MillionReport, { type: 'echoed' }>) => number): number =>
+      echoed.reduce((s, e) => s + f(e), 0);
+    const echo = {
+      sent: sum((e) => e.sent),
+      ok: sum((e) => e.ok),
+      mismatched: sum((e) => e.mismatched),
+      timedOut: sum((e) => e.timedOut),
+      ms: Math.max(...echoed.map((e) => e.ms)),
+    };
     const perWorker = statsV.connectionsPerWorker as number[];
     run.verify = {
-      clientOpen, clientClosedByPeer: verified.reduce((s, v) => s + v.closedByPeer, 0), closeCodes,
-      clientPings: verified.reduce((s, v) => s + v.pings, 0), unexpectedMessages: verified.reduce((s, v) => s + v.unexpected, 0),
-      serverConnections: statsV.connections, serverHandshaking: statsV.handshaking, connectionsRefused: statsV.connectionsRefused, idleTimeouts: statsV.idleTimeouts,
-      workerExits: statsV.exits, connectionsPerWorker: perWorker,
-      spread: { min: Math.min(...perWorker), max: Math.max(...perWorker), mean: mean(perWorker), stdev: stdev(perWorker) },
-      echo, allOpen: clientOpen === opened && statsV.connections === opened, echoOk: echo.ok === echo.sent && echo.sent > 0,
-      loadProcessRss: verified.reduce((s, v) => s + v.rss, 0), loadProcessHeap: verified.reduce((s, v) => s + v.heapUsed, 0),
+      clientOpen,
+      clientClosedByPeer: verified.reduce((s, v) => s + v.closedByPeer, 0),
+      closeCodes,
+      clientPings: verified.reduce((s, v) => s + v.pings, 0),
+      unexpectedMessages: verified.reduce((s, v) => s + v.unexpected, 0),
+      serverConnections: statsV.connections,
+      serverHandshaking: statsV.handshaking,
+      connectionsRefused: statsV.connectionsRefused,
+      idleTimeouts: statsV.idleTimeouts,
+      workerExits: statsV.exits,
+      connectionsPerWorker: perWorker,
+      spread: {
+        min: Math.min(...perWorker),
+        max: Math.max(...perWorker),
+        mean: mean(perWorker),
+        stdev: stdev(perWorker),
+      },
+      echo,
+      allOpen: clientOpen === opened && statsV.connections === opened,
+      echoOk: echo.ok === echo.sent && echo.sent > 0,
+      loadProcessRss: verified.reduce((s, v) => s + v.rss, 0),
+      loadProcessHeap: verified.reduce((s, v) => s + v.heapUsed, 0),
     };
-    log(`verify: clients see ${clientOpen}/${opened} open (${JSON.stringify(closeCodes)} closed by the server), server counts ${String(statsV.connections)}; ` +
-      `client got ${(run.verify as { clientPings: number }).clientPings} pings; echo ${echo.ok}/${echo.sent} OK in ${echo.ms.toFixed(0)} ms; ` +
-      `per worker min ${Math.min(...perWorker)} max ${Math.max(...perWorker)}`);
+    log(
+      `verify: clients see ${clientOpen}/${opened} open (${JSON.stringify(closeCodes)} closed by the server), server counts ${String(statsV.connections)}; ` +
+        `client got ${(run.verify as { clientPings: number }).clientPings} pings; echo ${echo.ok}/${echo.sent} OK in ${echo.ms.toFixed(0)} ms; ` +
+        `per worker min ${Math.min(...perWorker)} max ${Math.max(...perWorker)}`,
+    );
     run.completed = failed === 0 && opened === N;
   } catch (error) {
     run.error = `${phase}: ${(error as Error).message}`;
@@ -355,61 +511,164 @@ async function main(): Promise<void> {
  * The cluster closes every connection (1001) and waits for the closing handshakes; then each
  * load process reports the Close frames it received and closes whatever is left.
  */
-async function shutdown(server: JsonLinesChild, loads: readonly Load[], workerPids: readonly number[], opened: number): Promise<Record<string, unknown>> {
+async function shutdown(
+  server: JsonLinesChild,
+  loads: readonly Load[],
+  workerPids: readonly number[],
+  opened: number,
+): Promise<Record<string, unknown>> {
   const t = performance.now();
   status(`shutdown: the cluster closes ${opened.toLocaleString('en')} connections (1001)...`, true);
   const closed = await ask(server, `close ${Math.round(CLOSE_MS)}`, 'closed', CLOSE_MS + 30_000).catch(() => null);
   const serverMs = performance.now() - t;
-  const quits = await Promise.all(loads.map((l) => l.ask({ type: 'quit', waitMs: 10_000 }, 'quitted', 60_000).catch(() => null)));
+  const quits = await Promise.all(
+    loads.map((l) => l.ask({ type: 'quit', waitMs: 10_000 }, 'quitted', 60_000).catch(() => null)),
+  );
   await Promise.all(loads.map((l) => l.stop(5000)));
   server.endInput();
   await server.stop(10_000);
   // Workers exit on their own when the primary goes; make sure.
   await sleep(500);
-  for (const pid of workerPids) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+  for (const pid of workerPids)
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   const closeCodes: Record<string, number> = {};
-  for (const q of quits) for (const [k, n] of Object.entries(q?.closeCodes ?? {})) closeCodes[k] = (closeCodes[k] ?? 0) + n;
+  for (const q of quits)
+    for (const [k, n] of Object.entries(q?.closeCodes ?? {})) closeCodes[k] = (closeCodes[k] ?? 0) + n;
   const goingAway = quits.map((q) => q?.closeCodes['1001'] ?? 0);
   const received1001 = goingAway.reduce((s, n) => s + n, 0);
   const closedHere = quits.reduce((s, q) => s + (q?.closedHere ?? 0), 0);
   const result = {
-    ms: performance.now() - t, serverMs, server: closed, closeCodes, received1001, received1001PerProcess: goingAway,
-    closedByServer: quits.reduce((s, q) => s + (q?.closedByPeer ?? 0), 0), closedHere, quitFailures: quits.filter((q) => q === null).length,
-    graceful: opened > 0 && closed !== null && Number(closed.terminated) === 0 && received1001 === opened && closedHere === 0,
+    ms: performance.now() - t,
+    serverMs,
+    server: closed,
+    closeCodes,
+    received1001,
+    received1001PerProcess: goingAway,
+    closedByServer: quits.reduce((s, q) => s + (q?.closedByPeer ?? 0), 0),
+    closedHere,
+    quitFailures: quits.filter((q) => q === null).length,
+    graceful:
+      opened > 0 && closed !== null && Number(closed.terminated) === 0 && received1001 === opened && closedHere === 0,
   };
-  status(`shutdown in ${(result.ms / 1000).toFixed(1)} s (the cluster's part ${(serverMs / 1000).toFixed(1)} s): ${received1001.toLocaleString('en')} of ` +
-    `${opened.toLocaleString('en')} connections received 1001 ${JSON.stringify(closeCodes)}, server terminated ${closed === null ? '?' : Number(closed.terminated)}, ` +
-    `${closedHere} left for the clients to close -> ${result.graceful ? 'graceful' : 'NOT graceful'}`, true);
+  status(
+    `shutdown in ${(result.ms / 1000).toFixed(1)} s (the cluster's part ${(serverMs / 1000).toFixed(1)} s): ${received1001.toLocaleString('en')} of ` +
+      `${opened.toLocaleString('en')} connections received 1001 ${JSON.stringify(closeCodes)}, server terminated ${closed === null ? '?' : Number(closed.terminated)}, ` +
+      `${closedHere} left for the clients to close -> ${result.graceful ? 'graceful' : 'NOT graceful'}`,
+    true,
+  );
   return result;
 }
 
 function report(run: Record<string, unknown>): void {
   const path = appendRun('million', run, args);
-  type R = { ramp?: { opened: number; ms: number; perSecond: number; failed: number; serverCpuUsPerConn: number; loadCpuUsPerConn: number };
-    memory?: { afterHold: ServerMemory; top: ServerMemory; empty: ServerMemory; afterForcedGc: ServerMemory; insidePerConn: InsideMemory['perConn']; outsideIdleSeconds: number; kernelSlabPerConn: number; kernelSUnreclaimPerConn: number; loadRss: number; loadRssPerConn: number };
-    hold?: Record<string, number>; verify?: { allOpen: boolean; clientOpen: number; serverConnections: number; echo: { ok: number; sent: number }; spread: { min: number; max: number } };
-    shutdown?: { graceful: boolean; received1001: number; ms: number } };
+  type R = {
+    ramp?: {
+      opened: number;
+      ms: number;
+      perSecond: number;
+      failed: number;
+      serverCpuUsPerConn: number;
+      loadCpuUsPerConn: number;
+    };
+    memory?: {
+      afterHold: ServerMemory;
+      top: ServerMemory;
+      empty: ServerMemory;
+      afterForcedGc: ServerMemory;
+      insidePerConn: InsideMemory['perConn'];
+      outsideIdleSeconds: number;
+      kernelSlabPerConn: number;
+      kernelSUnreclaimPerConn: number;
+      loadRss: number;
+      loadRssPerConn: number;
+    };
+    hold?: Record<string, number>;
+    verify?: {
+      allOpen: boolean;
+      clientOpen: number;
+      serverConnections: number;
+      echo: { ok: number; sent: number };
+      spread: { min: number; max: number };
+    };
+    shutdown?: { graceful: boolean; received1001: number; ms: number };
+  };
   const r = run as R;
   const m = r.memory;
   const kb = (b: number | undefined): string => (b === undefined ? '-' : `${(b / 1024).toFixed(2)} KiB`);
   const mib = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
-  printTable(['measure', 'value'], [
-    ['connections established / held', r.ramp === undefined ? '-' : `${r.ramp.opened} / ${r.verify?.clientOpen ?? '-'} (server ${r.verify?.serverConnections ?? '-'})`],
-    ['ramp', r.ramp === undefined ? '-' : `${(r.ramp.ms / 1000).toFixed(1)} s, ${r.ramp.perSecond.toFixed(0)}/s, ${r.ramp.failed} errors; CPU/conn server ${r.ramp.serverCpuUsPerConn.toFixed(0)} µs, load ${r.ramp.loadCpuUsPerConn.toFixed(0)} µs`],
-    ['server PSS after the hold (all workers)', m === undefined ? '-' : `${gib(m.afterHold.workers.pss)} (+${kb(m.afterHold.perConn?.pss)}/conn over empty)`],
-    ['server RSS / private / shared', m === undefined ? '-' : `${gib(m.afterHold.workers.rss)} / ${gib(m.afterHold.workers.private)} / ${gib(m.afterHold.workers.shared)}`],
-    ['outside per connection after the hold', m === undefined ? '-' : `${m.outsideIdleSeconds.toFixed(0)} s idle: RSS +${kb(m.afterHold.perConn?.rss)}, private +${kb(m.afterHold.perConn?.private)} (3 s after the ramp: RSS +${kb(m.top.perConn?.rss)})`],
-    ['inside per connection (forced GCs)', m === undefined ? '-' : `heap +${m.insidePerConn!.heapUsed.toFixed(0)} B, external +${m.insidePerConn!.external.toFixed(0)} B; then RSS +${kb(m.afterForcedGc.perConn?.rss)}`],
-    ['fixed per worker (empty cluster)', m === undefined ? '-' : `PSS ${mib(m.empty.perWorker.pss)}, RSS ${mib(m.empty.perWorker.rss)}, private ${mib(m.empty.perWorker.private)}`],
-    ['kernel per connection (both ends)', m === undefined ? '-' : `slab ${kb(m.kernelSlabPerConn)}, SUnreclaim ${kb(m.kernelSUnreclaimPerConn)}`],
-    ['load generator RSS', m === undefined ? '-' : `${gib(m.loadRss)}, ${kb(m.loadRssPerConn)}/conn`],
-    ['hold CPU (server / load)', r.hold === undefined ? '-' : `${r.hold.serverCpuPerSecond!.toFixed(0)} / ${r.hold.loadCpuPerSecond!.toFixed(0)} ms/s over ${r.hold.seconds!.toFixed(0)} s; machine ${(100 * r.hold.machineBusy!).toFixed(1)}% busy`],
-    ['heartbeat pings in hold', r.hold === undefined ? '-' : String(r.hold.pingsSent)],
-    ['all open / sample echo', r.verify === undefined ? '-' : `${r.verify.allOpen ? 'yes' : 'NO'} / ${r.verify.echo.ok}/${r.verify.echo.sent}`],
-    ['per worker min / max', r.verify === undefined ? '-' : `${r.verify.spread.min} / ${r.verify.spread.max}`],
-    ['shutdown', r.shutdown === undefined ? '-' : `${r.shutdown.graceful ? 'graceful' : 'NOT graceful'}: ${r.shutdown.received1001} received 1001, ${(r.shutdown.ms / 1000).toFixed(1)} s`],
-    ['stopped early', (run.stoppedEarly ?? run.error ?? 'no') as string],
-  ]);
+  printTable(
+    ['measure', 'value'],
+    [
+      [
+        'connections established / held',
+        r.ramp === undefined
+          ? '-'
+          : `${r.ramp.opened} / ${r.verify?.clientOpen ?? '-'} (server ${r.verify?.serverConnections ?? '-'})`,
+      ],
+      [
+        'ramp',
+        r.ramp === undefined
+          ? '-'
+          : `${(r.ramp.ms / 1000).toFixed(1)} s, ${r.ramp.perSecond.toFixed(0)}/s, ${r.ramp.failed} errors; CPU/conn server ${r.ramp.serverCpuUsPerConn.toFixed(0)} µs, load ${r.ramp.loadCpuUsPerConn.toFixed(0)} µs`,
+      ],
+      [
+        'server PSS after the hold (all workers)',
+        m === undefined ? '-' : `${gib(m.afterHold.workers.pss)} (+${kb(m.afterHold.perConn?.pss)}/conn over empty)`,
+      ],
+      [
+        'server RSS / private / shared',
+        m === undefined
+          ? '-'
+          : `${gib(m.afterHold.workers.rss)} / ${gib(m.afterHold.workers.private)} / ${gib(m.afterHold.workers.shared)}`,
+      ],
+      [
+        'outside per connection after the hold',
+        m === undefined
+          ? '-'
+          : `${m.outsideIdleSeconds.toFixed(0)} s idle: RSS +${kb(m.afterHold.perConn?.rss)}, private +${kb(m.afterHold.perConn?.private)} (3 s after the ramp: RSS +${kb(m.top.perConn?.rss)})`,
+      ],
+      [
+        'inside per connection (forced GCs)',
+        m === undefined
+          ? '-'
+          : `heap +${m.insidePerConn!.heapUsed.toFixed(0)} B, external +${m.insidePerConn!.external.toFixed(0)} B; then RSS +${kb(m.afterForcedGc.perConn?.rss)}`,
+      ],
+      [
+        'fixed per worker (empty cluster)',
+        m === undefined
+          ? '-'
+          : `PSS ${mib(m.empty.perWorker.pss)}, RSS ${mib(m.empty.perWorker.rss)}, private ${mib(m.empty.perWorker.private)}`,
+      ],
+      [
+        'kernel per connection (both ends)',
+        m === undefined ? '-' : `slab ${kb(m.kernelSlabPerConn)}, SUnreclaim ${kb(m.kernelSUnreclaimPerConn)}`,
+      ],
+      ['load generator RSS', m === undefined ? '-' : `${gib(m.loadRss)}, ${kb(m.loadRssPerConn)}/conn`],
+      [
+        'hold CPU (server / load)',
+        r.hold === undefined
+          ? '-'
+          : `${r.hold.serverCpuPerSecond!.toFixed(0)} / ${r.hold.loadCpuPerSecond!.toFixed(0)} ms/s over ${r.hold.seconds!.toFixed(0)} s; machine ${(100 * r.hold.machineBusy!).toFixed(1)}% busy`,
+      ],
+      ['heartbeat pings in hold', r.hold === undefined ? '-' : String(r.hold.pingsSent)],
+      [
+        'all open / sample echo',
+        r.verify === undefined ? '-' : `${r.verify.allOpen ? 'yes' : 'NO'} / ${r.verify.echo.ok}/${r.verify.echo.sent}`,
+      ],
+      ['per worker min / max', r.verify === undefined ? '-' : `${r.verify.spread.min} / ${r.verify.spread.max}`],
+      [
+        'shutdown',
+        r.shutdown === undefined
+          ? '-'
+          : `${r.shutdown.graceful ? 'graceful' : 'NOT graceful'}: ${r.shutdown.received1001} received 1001, ${(r.shutdown.ms / 1000).toFixed(1)} s`,
+      ],
+      ['stopped early', (run.stoppedEarly ?? run.error ?? 'no') as string],
+    ],
+  );
   log(`appended to ${path}`);
 }
 

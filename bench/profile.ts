@@ -43,8 +43,10 @@ const loadScript = join(here, 'load', 'profile-clients.js');
 const ANSI = /\x1b\[[0-9;]*[A-Za-z]/g;
 
 function usage(message: string): never {
-  process.stderr.write(`profile: ${message}\n\nUsage: node dist/bench/profile.js ${TOOLS.join('|')} [--transport handle|socket] ` +
-    '[--seconds 10] [--connections 200] [--size 32] [--pipeline 1] [--rate 0]\n');
+  process.stderr.write(
+    `profile: ${message}\n\nUsage: node dist/bench/profile.js ${TOOLS.join('|')} [--transport handle|socket] ` +
+      '[--seconds 10] [--connections 200] [--size 32] [--pipeline 1] [--rate 0]\n',
+  );
   process.exit(2);
 }
 
@@ -70,19 +72,64 @@ function main(): void {
   if (!(seconds > 0 && seconds <= 600)) usage(`--seconds must be in (0, 600], not ${values.seconds}`);
   const onPort = transport === 'socket';
 
-  const loadArgs = ['--connections', values.connections, '--seconds', values.seconds, '--size', values.size,
-    '--pipeline', values.pipeline, '--rate', values.rate];
+  const loadArgs = [
+    '--connections',
+    values.connections,
+    '--seconds',
+    values.seconds,
+    '--size',
+    values.size,
+    '--pipeline',
+    values.pipeline,
+    '--rate',
+    values.rate,
+  ];
   const loadCommand = [process.execPath, loadScript, '--port', '$PORT', ...loadArgs].map(quote).join(' ');
-  const server = [process.execPath, serverScript, '--port', '0', '--host', '127.0.0.1', '--mode', 'echo', '--transport', transport];
+  const server = [
+    process.execPath,
+    serverScript,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--mode',
+    'echo',
+    '--transport',
+    transport,
+  ];
   const toolArgs =
     tool === '0x'
-      ? [require.resolve('0x/cmd.js'), '--output-dir', join('profiles', '{pid}.0x'), ...(onPort ? ['-P', loadCommand] : []), '--', ...server]
-      : [require.resolve('clinic/bin.js'), tool === 'heap' ? 'heapprofiler' : tool, '--open=false', ...(onPort ? ['--on-port', loadCommand] : []), '--', ...server];
+      ? [
+          require.resolve('0x/cmd.js'),
+          '--output-dir',
+          join('profiles', '{pid}.0x'),
+          ...(onPort ? ['-P', loadCommand] : []),
+          '--',
+          ...server,
+        ]
+      : [
+          require.resolve('clinic/bin.js'),
+          tool === 'heap' ? 'heapprofiler' : tool,
+          '--open=false',
+          ...(onPort ? ['--on-port', loadCommand] : []),
+          '--',
+          ...server,
+        ];
 
-  process.stdout.write(`profile: ${tool}, lightws echo (${transport} transport), ${values.connections} connections, ${seconds} s\n`);
-  process.stdout.write(`profile: ${[process.execPath, ...toolArgs].map((arg) => quote(relative(root, arg).startsWith('..') ? arg : relative(root, arg) || arg)).join(' ')}\n`);
+  process.stdout.write(
+    `profile: ${tool}, lightws echo (${transport} transport), ${values.connections} connections, ${seconds} s\n`,
+  );
+  process.stdout.write(
+    `profile: ${[process.execPath, ...toolArgs].map((arg) => quote(relative(root, arg).startsWith('..') ? arg : relative(root, arg) || arg)).join(' ')}\n`,
+  );
   // NO_INSIGHT: without a terminal, clinic would ask for analytics consent and exit 0 doing nothing.
-  const child = track(spawn(process.execPath, toolArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_INSIGHT: '1' } }));
+  const child = track(
+    spawn(process.execPath, toolArgs, {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_INSIGHT: '1' },
+    }),
+  );
   let report: string | undefined;
   let serverPid: number | undefined;
   let loadFailed = false;
@@ -112,17 +159,22 @@ function main(): void {
 
   // Ctrl+C reaches the whole process group (the profiler and the server handle it); stay to print the report.
   waitOutSigint();
-  const deadline = setTimeout(() => {
-    process.stderr.write('profile: the profiler did not finish in time; stopping it\n');
-    if (serverPid !== undefined) signal(serverPid, 'SIGKILL');
-    signal(child.pid!, 'SIGKILL');
-  }, (seconds + 240) * 1000);
+  const deadline = setTimeout(
+    () => {
+      process.stderr.write('profile: the profiler did not finish in time; stopping it\n');
+      if (serverPid !== undefined) signal(serverPid, 'SIGKILL');
+      signal(child.pid!, 'SIGKILL');
+    },
+    (seconds + 240) * 1000,
+  );
   deadline.unref();
 
   child.on('exit', (code, sig) => {
     clearTimeout(deadline);
     if (report !== undefined && existsSync(report)) {
-      process.stdout.write(`\nprofile: ${tool} report: ${relative(root, report)}\n  open file://${report} in a browser\n`);
+      process.stdout.write(
+        `\nprofile: ${tool} report: ${relative(root, report)}\n  open file://${report} in a browser\n`,
+      );
       process.exit(loadFailed ? 1 : 0);
     }
     process.stderr.write(`profile: no report (${tool} exited with ${sig ?? code})\n`);
@@ -145,7 +197,11 @@ function signal(pid: number, sig: NodeJS.Signals): void {
  */
 function runLoad(port: number, loadArgs: string[]): Promise<boolean> {
   return new Promise((resolve) => {
-    const load = track(spawn(process.execPath, [loadScript, '--port', String(port), '--hold', '5', ...loadArgs], { stdio: ['ignore', 'pipe', 'inherit'] }));
+    const load = track(
+      spawn(process.execPath, [loadScript, '--port', String(port), '--hold', '5', ...loadArgs], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
     createInterface({ input: load.stdout }).on('line', (text) => {
       process.stdout.write(`${text}\n`);
       if (text.startsWith('load: ')) resolve(true);

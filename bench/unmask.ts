@@ -113,14 +113,21 @@ const large = Buffer.alloc(1024 * 1024 + 64);
 function throughput(binds: Readonly<Record<string, Bind>>, size: number): Record<string, number> {
   const buf = size + PAYLOAD_OFFSET <= slab.length ? slab : large;
   // Every call unmasks the same bytes again: XOR twice is a no-op, so the data stays bounded.
-  const bound = Object.fromEntries(Object.entries(binds).map(([n, b]) => [n, b(buf, PAYLOAD_OFFSET, PAYLOAD_OFFSET + size)]));
+  const bound = Object.fromEntries(
+    Object.entries(binds).map(([n, b]) => [n, b(buf, PAYLOAD_OFFSET, PAYLOAD_OFFSET + size)]),
+  );
   const measured = compare(bound, options);
   return Object.fromEntries(Object.entries(measured).map(([n, m]) => [n, (m.opsPerSec * size) / 1e9]));
 }
 
 // A fast wrong answer is worthless: check every candidate against the byte loop first.
 for (const [name, bind] of Object.entries(candidates)) {
-  for (const [start, end] of [[6, 1006], [1, 2], [3, 70], [0, 64 * 1024]] as const) {
+  for (const [start, end] of [
+    [6, 1006],
+    [1, 2],
+    [3, 70],
+    [0, 64 * 1024],
+  ] as const) {
     const expected = Buffer.from(slab.map((_, i) => (i * 131) & 0xff));
     const actual = Buffer.from(expected);
     byteLoop(expected, start, end);
@@ -139,7 +146,12 @@ for (const size of [16, 125, 1024, 16 * 1024, 64 * 1024, 1024 * 1024]) {
   const vsLoop = ours / gbps['byte loop']!;
   const vsNative = ours / (gbps[BU_NAME] ?? NaN);
   results.push({ size, ...gbps, oursVsByteLoop: vsLoop, oursVsBufferutil: vsNative });
-  rows.push([formatBytes(size), ...Object.values(gbps).map((g) => formatGBps(g * 1e9)), formatRatio(vsLoop), formatRatio(vsNative)]);
+  rows.push([
+    formatBytes(size),
+    ...Object.values(gbps).map((g) => formatGBps(g * 1e9)),
+    formatRatio(vsLoop),
+    formatRatio(vsNative),
+  ]);
 }
 printTable(['size', ...Object.keys(candidates), 'ours/loop', 'ours/bufferutil'], rows);
 
@@ -151,40 +163,52 @@ const other = Buffer.alloc(slab.length);
 const crossover: Array<Record<string, number>> = [];
 const crossRows: string[][] = [];
 for (const size of [8, 16, 24, 32, 48, 64, 96, 128, 192, 256]) {
-  const gbps = throughput({
-    bytes: (buf, start, end) => () => maskBytes(buf, start, end, KEY, 0),
-    lanes: (buf, start, end) => () => maskLanes(buf, start, end, KEY, 0),
-    'bytes, alternating': (buf, start, end) => {
-      let flip = false;
-      return () => {
-        flip = !flip;
-        maskBytes(flip ? buf : other, start, end, KEY, 0);
-      };
+  const gbps = throughput(
+    {
+      bytes: (buf, start, end) => () => maskBytes(buf, start, end, KEY, 0),
+      lanes: (buf, start, end) => () => maskLanes(buf, start, end, KEY, 0),
+      'bytes, alternating': (buf, start, end) => {
+        let flip = false;
+        return () => {
+          flip = !flip;
+          maskBytes(flip ? buf : other, start, end, KEY, 0);
+        };
+      },
+      'lanes, alternating': (buf, start, end) => {
+        let flip = false;
+        return () => {
+          flip = !flip;
+          maskLanes(flip ? buf : other, start, end, KEY, 0);
+        };
+      },
     },
-    'lanes, alternating': (buf, start, end) => {
-      let flip = false;
-      return () => {
-        flip = !flip;
-        maskLanes(flip ? buf : other, start, end, KEY, 0);
-      };
-    },
-  }, size);
+    size,
+  );
   crossover.push({ size, ...gbps });
   const bytes = gbps['bytes']!;
   const lanes = gbps['lanes']!;
   const coldBytes = gbps['bytes, alternating']!;
   const coldLanes = gbps['lanes, alternating']!;
-  crossRows.push([formatBytes(size), ...[bytes, lanes, coldBytes, coldLanes].map((g) => formatGBps(g * 1e9)), formatRatio(lanes / bytes), formatRatio(coldLanes / coldBytes)]);
+  crossRows.push([
+    formatBytes(size),
+    ...[bytes, lanes, coldBytes, coldLanes].map((g) => formatGBps(g * 1e9)),
+    formatRatio(lanes / bytes),
+    formatRatio(coldLanes / coldBytes),
+  ]);
 }
 console.log('\ncrossover: maskBytes vs maskLanes, same buffer each call / two ArrayBuffers alternating');
 printTable(['size', 'bytes', 'lanes', 'bytes (alt.)', 'lanes (alt.)', 'lanes/bytes', 'alt. lanes/bytes'], crossRows);
 
-const written = writeResults('unmask', {
-  unit: 'GB/s (1e9 bytes/s), median of runs',
-  options,
-  payloadOffset: PAYLOAD_OFFSET,
-  bufferutil: bufferUtil === null ? 'not installed' : { native: bufferUtil.native, binding: bufferUtil.binding },
-  results,
-  crossover,
-}, args);
+const written = writeResults(
+  'unmask',
+  {
+    unit: 'GB/s (1e9 bytes/s), median of runs',
+    options,
+    payloadOffset: PAYLOAD_OFFSET,
+    bufferutil: bufferUtil === null ? 'not installed' : { native: bufferUtil.native, binding: bufferUtil.binding },
+    results,
+    crossover,
+  },
+  args,
+);
 console.log(`\nresults in ${written}`);

@@ -94,7 +94,9 @@ for (const [name, bind] of Object.entries(candidates)) {
   if (bind(bad, 0, bad.length)() !== false) throw new Error(`${name} accepted a surrogate`);
 }
 
-console.log(`utf-8-validate: ${utf8Validate === null ? 'not installed' : utf8Validate.native ? 'native binding' : 'JS fallback'}`);
+console.log(
+  `utf-8-validate: ${utf8Validate === null ? 'not installed' : utf8Validate.native ? 'native binding' : 'JS fallback'}`,
+);
 console.log(`median of ${options.runs} runs of ${options.minTimeMs} ms; message at slab offset ${OFFSET}\n`);
 const results: Array<Record<string, number | string>> = [];
 const rows: string[][] = [];
@@ -105,7 +107,13 @@ for (const [kind, sample] of Object.entries(TEXTS)) {
     const vsJs = ours / gbps['pure JS']!;
     const vsNative = ours / (gbps[UV_NAME] ?? NaN);
     results.push({ text: kind, size, ...gbps, oursVsPureJs: vsJs, oursVsUtf8Validate: vsNative });
-    rows.push([kind, formatBytes(size), ...Object.values(gbps).map((g) => formatGBps(g * 1e9)), formatRatio(vsJs), formatRatio(vsNative)]);
+    rows.push([
+      kind,
+      formatBytes(size),
+      ...Object.values(gbps).map((g) => formatGBps(g * 1e9)),
+      formatRatio(vsJs),
+      formatRatio(vsNative),
+    ]);
   }
 }
 printTable(['text', 'size', ...Object.keys(candidates), 'ours/pure', 'ours/u-8-v'], rows);
@@ -118,30 +126,43 @@ const crossover: Array<Record<string, number | string>> = [];
 const crossRows: string[][] = [];
 for (const [kind, sample] of Object.entries(TEXTS)) {
   for (const size of [16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096]) {
-    const gbps = throughput({
-      'pure JS': (buf, start, end) => () => isValidUtf8Js(buf, start, end),
-      'isUtf8 + view': (buf, start, end) => {
-        const { buffer, byteOffset } = buf;
-        return () => isUtf8(new Uint8Array(buffer, byteOffset + start, end - start));
+    const gbps = throughput(
+      {
+        'pure JS': (buf, start, end) => () => isValidUtf8Js(buf, start, end),
+        'isUtf8 + view': (buf, start, end) => {
+          const { buffer, byteOffset } = buf;
+          return () => isUtf8(new Uint8Array(buffer, byteOffset + start, end - start));
+        },
+        isValidUtf8: (buf, start, end) => () => isValidUtf8(buf, start, end),
       },
-      isValidUtf8: (buf, start, end) => () => isValidUtf8(buf, start, end),
-    }, text(sample, size));
+      text(sample, size),
+    );
     crossover.push({ text: kind, size, ...gbps });
     const js = gbps['pure JS']!;
     const native = gbps['isUtf8 + view']!;
     const ours = gbps['isValidUtf8']!;
-    crossRows.push([kind, formatBytes(size), ...[js, native, ours].map((g) => formatGBps(g * 1e9)), formatRatio(native / js), formatRatio(ours / Math.max(js, native))]);
+    crossRows.push([
+      kind,
+      formatBytes(size),
+      ...[js, native, ours].map((g) => formatGBps(g * 1e9)),
+      formatRatio(native / js),
+      formatRatio(ours / Math.max(js, native)),
+    ]);
   }
 }
 console.log('\ncrossover: pure JS vs isUtf8 on a view made per call, and isValidUtf8 choosing between them');
 printTable(['text', 'size', 'pure JS', 'isUtf8 + view', 'isValidUtf8', 'isUtf8/pure', 'ours/best'], crossRows);
 
-const written = writeResults('utf8', {
-  unit: 'GB/s (1e9 bytes/s), median of runs',
-  options,
-  messageOffset: OFFSET,
-  utf8Validate: utf8Validate === null ? 'not installed' : { native: utf8Validate.native },
-  results,
-  crossover,
-}, args);
+const written = writeResults(
+  'utf8',
+  {
+    unit: 'GB/s (1e9 bytes/s), median of runs',
+    options,
+    messageOffset: OFFSET,
+    utf8Validate: utf8Validate === null ? 'not installed' : { native: utf8Validate.native },
+    results,
+    crossover,
+  },
+  args,
+);
 console.log(`\nresults in ${written}`);

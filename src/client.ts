@@ -17,7 +17,13 @@ import { chooseTransport, type TransportChoice } from './transport/transport-cho
 /** Client handlers: those of every connection, `open` given the server's response instead of a request. */
 export interface ClientHandlers<UserData = unknown> extends ConnectionHandlers<UserData, ClientResponse> {}
 
-export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions, 'checkOrigin' | 'protocols' | 'maxHeaderSize' | 'maxRequestBodySize' | 'healthPath' | 'metricsPath'>, ClientHandlers<UserData> {
+export interface ClientOptions<UserData = unknown>
+  extends
+    Omit<
+      EndpointOptions,
+      'checkOrigin' | 'protocols' | 'maxHeaderSize' | 'maxRequestBodySize' | 'healthPath' | 'metricsPath'
+    >,
+    ClientHandlers<UserData> {
   /** 'handle' (raw libuv handles), 'socket' (net/tls), or 'auto'. wss:// always uses 'socket'. */
   transport?: TransportChoice | undefined;
   /** node:tls options for wss:// (ca, rejectUnauthorized, ...). */
@@ -29,7 +35,8 @@ export interface ClientOptions<UserData = unknown> extends Omit<EndpointOptions,
  * `UserData` does not include undefined must give it to every `connect`, so
  * that its handlers can rely on it.
  */
-export type ConnectOptions<UserData = unknown> = ConnectSettings & (undefined extends UserData ? { data?: UserData } : { data: UserData });
+export type ConnectOptions<UserData = unknown> = ConnectSettings &
+  (undefined extends UserData ? { data?: UserData } : { data: UserData });
 
 export interface ConnectSettings {
   /** Source address to connect from, e.g. '127.0.0.7': a load generator spreads over 127.0.0.0/8. */
@@ -58,7 +65,10 @@ export class Client<UserData = unknown> {
   private readonly tls: ConnectionOptions | undefined;
   private handleTransport: HandleTransport<ClientReactor> | undefined;
   private socketTransport: SocketTransport<ClientReactor> | undefined;
-  private readonly pending = new Map<ReactorConnection, { resolve: (conn: Connection<UserData>) => void; reject: (error: Error) => void }>();
+  private readonly pending = new Map<
+    ReactorConnection,
+    { resolve: (conn: Connection<UserData>) => void; reject: (error: Error) => void }
+  >();
 
   constructor(options: ClientOptions<UserData> = {}) {
     const user = pickHandlers(options, HANDLER_NAMES);
@@ -77,16 +87,25 @@ export class Client<UserData = unknown> {
         waiter?.reject(error);
       },
     };
-    this.reactor = new ClientReactor({ ...options, maxConnections: options.maxConnections ?? Number.MAX_SAFE_INTEGER }, handlers);
+    this.reactor = new ClientReactor(
+      { ...options, maxConnections: options.maxConnections ?? Number.MAX_SAFE_INTEGER },
+      handlers,
+    );
     this.tls = options.tls;
     // wss:// connections take the socket transport whatever this chooses.
     this.transport = chooseTransport(options.transport ?? 'auto', false);
   }
 
   /** Opens a WebSocket to `url` (ws:// or wss://). Resolves when it is open, rejects if TCP, TLS or the handshake fails. */
-  async connect(url: string | URL, ...[options = {} as ConnectOptions<UserData>]: undefined extends UserData ? [options?: ConnectOptions<UserData>] : [options: ConnectOptions<UserData>]): Promise<Connection<UserData>> {
+  async connect(
+    url: string | URL,
+    ...[options = {} as ConnectOptions<UserData>]: undefined extends UserData
+      ? [options?: ConnectOptions<UserData>]
+      : [options: ConnectOptions<UserData>]
+  ): Promise<Connection<UserData>> {
     const target = new URL(url);
-    if (target.protocol !== 'ws:' && target.protocol !== 'wss:') throw new TypeError(`not a WebSocket URL: ${String(url)}`);
+    if (target.protocol !== 'ws:' && target.protocol !== 'wss:')
+      throw new TypeError(`not a WebSocket URL: ${String(url)}`);
     const secure = target.protocol === 'wss:';
     const port = Number(target.port || (secure ? 443 : 80));
     const hostname = target.hostname.replace(/^\[|\]$/g, '');
@@ -105,11 +124,21 @@ export class Client<UserData = unknown> {
         this.pending.set(conn, { resolve, reject });
       };
       if (secure || this.transport === 'socket') {
-        this.sockets().connect(hostname, port, options.localAddress, options.localPort, secure ? { ...this.tls } : undefined, request, failed, track);
+        this.sockets().connect(
+          hostname,
+          port,
+          options.localAddress,
+          options.localPort,
+          secure ? { ...this.tls } : undefined,
+          request,
+          failed,
+          track,
+        );
         return;
       }
       resolveAddress(hostname).then(
-        (address) => this.handles().connect(address, port, options.localAddress, options.localPort, request, failed, track),
+        (address) =>
+          this.handles().connect(address, port, options.localAddress, options.localPort, request, failed, track),
         failed,
       );
     });

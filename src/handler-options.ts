@@ -4,7 +4,10 @@
  * checked here, so a handler that is not a function fails at construction
  * instead of as a TypeError on the first event.
  */
-export function pickHandlers<Options, Name extends keyof Options & string>(options: Options, names: readonly Name[]): Pick<Options, Name> {
+export function pickHandlers<Options, Name extends keyof Options & string>(
+  options: Options,
+  names: readonly Name[],
+): Pick<Options, Name> {
   const handlers = {} as Pick<Options, Name>;
   for (const name of names) {
     const handler = options[name];

@@ -97,7 +97,8 @@ export class Server<UserData = unknown> {
       this.reactor = new ServerReactor(options, handlers);
     } else {
       const own = HANDLER_NAMES.filter((name) => name !== 'error' && handlers[name] !== undefined);
-      if (own.length > 0) throw new TypeError(`a server with routes takes its handlers per route, not ${own.join(', ')}`);
+      if (own.length > 0)
+        throw new TypeError(`a server with routes takes its handlers per route, not ${own.join(', ')}`);
       const table = new RouteTable(options.routes);
       this.reactor = new ServerReactor(options, { ...table.dispatchers(), error: handlers.error }, table);
     }
@@ -135,7 +136,8 @@ export class Server<UserData = unknown> {
     request: IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    callbackOrOptions?: ((conn: Connection<UserData>, request: IncomingMessage) => void) | HandleUpgradeOptions<UserData>,
+    callbackOrOptions?:
+      ((conn: Connection<UserData>, request: IncomingMessage) => void) | HandleUpgradeOptions<UserData>,
   ): void {
     this.reactor.start();
     const options = typeof callbackOrOptions === 'function' ? { onOpen: callbackOrOptions } : callbackOrOptions;
@@ -149,7 +151,9 @@ export class Server<UserData = unknown> {
    */
   broadcast(data: SendData, isBinary?: boolean, options?: { remote?: boolean }): number {
     const binary = isBinary ?? typeof data !== 'string';
-    return options?.remote === true ? this.reactor.broadcastEverywhere(data, binary) : this.reactor.broadcast(data, binary);
+    return options?.remote === true
+      ? this.reactor.broadcastEverywhere(data, binary)
+      : this.reactor.broadcast(data, binary);
   }
 
   /**
@@ -211,7 +215,11 @@ export class Server<UserData = unknown> {
    */
   async close(options: { timeoutMs?: number; code?: number; reason?: string } = {}): Promise<CloseResult> {
     this.stopAccepting();
-    return this.reactor.shutdown(options.timeoutMs ?? this.reactor.options.closeTimeoutMs, options.code, options.reason);
+    return this.reactor.shutdown(
+      options.timeoutMs ?? this.reactor.options.closeTimeoutMs,
+      options.code,
+      options.reason,
+    );
   }
 
   private handles(): HandleTransport<ServerReactor> {
@@ -229,7 +237,9 @@ export class Server<UserData = unknown> {
  * (it is undefined at run time until something sets it).
  */
 export function createServer<UserData>(options: ServerOptionsWithData<UserData>): Server<UserData>;
-export function createServer<UserData = unknown>(options?: ServerOptions<UserData | undefined>): Server<UserData | undefined>;
+export function createServer<UserData = unknown>(
+  options?: ServerOptions<UserData | undefined>,
+): Server<UserData | undefined>;
 export function createServer(options: ServerOptions = {}): Server {
   return new Server(options);
 }

@@ -108,7 +108,9 @@ class Mailbox<M> {
     if (this.closed !== null) return Promise.reject(new Error(`${this.closed.message} before ${what}`));
     return new Promise((resolve, reject) => {
       const waiter: Waiter<M> = {
-        match, resolve, reject,
+        match,
+        resolve,
+        reject,
         timer: setTimeout(() => {
           this.waiters.splice(this.waiters.indexOf(waiter), 1);
           reject(new Error(`no ${what} within ${timeoutMs} ms`));
@@ -132,7 +134,10 @@ abstract class Child<Out> {
   protected readonly mailbox = new Mailbox<Out>();
   private readonly taps: { match: (m: Out) => boolean; fn: (m: Out) => void }[] = [];
 
-  constructor(readonly name: string, readonly proc: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
     track(proc);
     // 'close', not 'exit': it comes after the last message and stdout line have been delivered.
     proc.once('close', (code, signal) => this.mailbox.close(new Error(`${name} exited (${signal ?? code})`)));
@@ -178,7 +183,13 @@ export interface IpcChildOptions {
 /** A forked script talking in `{ type }` messages over IPC. */
 export class IpcChild<Cmd, Rep extends { type: string }> extends Child<Rep> {
   constructor(name: string, script: string, argv: readonly string[] = [], options: IpcChildOptions = {}) {
-    super(name, fork(script, [...argv], { execArgv: [...(options.execArgv ?? [])], stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'] }));
+    super(
+      name,
+      fork(script, [...argv], {
+        execArgv: [...(options.execArgv ?? [])],
+        stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
+      }),
+    );
     this.proc.on('message', (message) => this.deliver(message as Rep));
   }
 
@@ -188,7 +199,9 @@ export class IpcChild<Cmd, Rep extends { type: string }> extends Child<Rep> {
 
   /** The next report of this type (one that came earlier and was not taken counts). */
   next<T extends Rep['type']>(type: T, timeoutMs: number): Promise<Extract<Rep, { type: T }>> {
-    return this.mailbox.take((r) => r.type === type, timeoutMs, `'${type}' from ${this.name}`) as Promise<Extract<Rep, { type: T }>>;
+    return this.mailbox.take((r) => r.type === type, timeoutMs, `'${type}' from ${this.name}`) as Promise<
+      Extract<Rep, { type: T }>
+    >;
   }
 
   /** Sends `cmd` (unless null) and waits for the report of type `type`. */
@@ -199,7 +212,10 @@ export class IpcChild<Cmd, Rep extends { type: string }> extends Child<Rep> {
 
   /** Every report of this type goes to `fn` as it comes (never to next/ask). */
   onEach<T extends Rep['type']>(type: T, fn: (r: Extract<Rep, { type: T }>) => void): void {
-    this.tap((r) => r.type === type, (r) => fn(r as Extract<Rep, { type: T }>));
+    this.tap(
+      (r) => r.type === type,
+      (r) => fn(r as Extract<Rep, { type: T }>),
+    );
   }
 }
 

@@ -31,7 +31,10 @@ export function formatTable(columns: readonly string[], rows: readonly (readonly
   // A column whose first cell starts with a digit is numeric-looking: right-align it.
   const right = columns.map((_, c) => /^[\d.]/.test(text[0]?.[c] ?? ''));
   const line = (cells: readonly string[]): string =>
-    cells.map((cell, c) => (right[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+    cells
+      .map((cell, c) => (right[c] ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)].join('\n');
 }
 

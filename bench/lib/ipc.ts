@@ -18,4 +18,3 @@ export function toParent(message: object): Promise<void> {
 export function exitWithParent(): void {
   process.on('disconnect', () => process.exit(0));
 }
-

@@ -35,14 +35,23 @@ const NEVER = Symbol('never');
  */
 function makeBatchTimer(): BatchTimer {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- deliberate: see above
-  const timer = new Function('fn', 'count', 'never', `const t0 = performance.now(); let hits = 0;
+  const timer = new Function(
+    'fn',
+    'count',
+    'never',
+    `const t0 = performance.now(); let hits = 0;
     for (let i = 0; i < count; i++) if (fn() === never) hits++;
-    return performance.now() - t0 + hits;`) as (fn: () => unknown, count: number, never: symbol) => number;
+    return performance.now() - t0 + hits;`,
+  ) as (fn: () => unknown, count: number, never: symbol) => number;
   return (fn, count) => timer(fn, count, NEVER);
 }
 
 /** A candidate made ready to time: its own timing loop, a calibrated batch size, warmed up. */
-interface Prepared { timeBatch: BatchTimer; batch: number; samples: number[] }
+interface Prepared {
+  timeBatch: BatchTimer;
+  batch: number;
+  samples: number[];
+}
 
 function prepare(fn: () => unknown, minTimeMs: number, warmupMs: number): Prepared {
   const timeBatch = makeBatchTimer();
@@ -82,8 +91,10 @@ export function compare(
   for (let r = 0; r < runs; r++) {
     entries.forEach(([, fn], i) => prepared[i]!.samples.push(run(fn, prepared[i]!, minTimeMs)));
   }
-  return Object.fromEntries(entries.map(([name], i) => {
-    const samples = prepared[i]!.samples;
-    return [name, { opsPerSec: median(samples), samples, spread: spread(samples) }];
-  }));
+  return Object.fromEntries(
+    entries.map(([name], i) => {
+      const samples = prepared[i]!.samples;
+      return [name, { opsPerSec: median(samples), samples, spread: spread(samples) }];
+    }),
+  );
 }

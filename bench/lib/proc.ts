@@ -15,27 +15,49 @@ export const readText = (path: string): string => {
 };
 
 /** The number after `name:` at the start of a line (kB in meminfo and smaps). */
-export const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+export const field = (text: string, name: string): number =>
+  Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
 
 export function memAvailable(): number {
   return field(readText('/proc/meminfo'), 'MemAvailable') * 1024;
 }
 
 /** Kernel memory that connections cost outside any process's RSS; bytes, and socket counts. */
-export interface Kernel { memAvailable: number; slab: number; sUnreclaim: number; sockets: number; tcpInuse: number; tcpOrphan: number; tcpTw: number; tcpMem: number }
+export interface Kernel {
+  memAvailable: number;
+  slab: number;
+  sUnreclaim: number;
+  sockets: number;
+  tcpInuse: number;
+  tcpOrphan: number;
+  tcpTw: number;
+  tcpMem: number;
+}
 export function kernel(): Kernel {
   const meminfo = readText('/proc/meminfo');
   const sockstat = readText('/proc/net/sockstat');
   const num = (re: RegExp): number => Number(re.exec(sockstat)?.[1] ?? NaN);
   return {
-    memAvailable: field(meminfo, 'MemAvailable') * 1024, slab: field(meminfo, 'Slab') * 1024, sUnreclaim: field(meminfo, 'SUnreclaim') * 1024,
-    sockets: num(/sockets: used (\d+)/), tcpInuse: num(/^TCP: inuse (\d+)/m), tcpOrphan: num(/^TCP:.* orphan (\d+)/m),
-    tcpTw: num(/^TCP:.* tw (\d+)/m), tcpMem: num(/^TCP:.* mem (\d+)/m) * 4096,
+    memAvailable: field(meminfo, 'MemAvailable') * 1024,
+    slab: field(meminfo, 'Slab') * 1024,
+    sUnreclaim: field(meminfo, 'SUnreclaim') * 1024,
+    sockets: num(/sockets: used (\d+)/),
+    tcpInuse: num(/^TCP: inuse (\d+)/m),
+    tcpOrphan: num(/^TCP:.* orphan (\d+)/m),
+    tcpTw: num(/^TCP:.* tw (\d+)/m),
+    tcpMem: num(/^TCP:.* mem (\d+)/m) * 4096,
   };
 }
 
 /** Summed over processes, from /proc/PID/smaps_rollup; bytes. */
-export interface Mem { processes: number; rss: number; pss: number; private: number; shared: number; anonymous: number }
+export interface Mem {
+  processes: number;
+  rss: number;
+  pss: number;
+  private: number;
+  shared: number;
+  anonymous: number;
+}
 export function memoryOf(pids: readonly number[]): Mem {
   const m: Mem = { processes: 0, rss: 0, pss: 0, private: 0, shared: 0, anonymous: 0 };
   for (const pid of pids) {
@@ -50,7 +72,14 @@ export function memoryOf(pids: readonly number[]): Mem {
   }
   return m;
 }
-export const minus = (a: Mem, b: Mem): Mem => ({ processes: a.processes, rss: a.rss - b.rss, pss: a.pss - b.pss, private: a.private - b.private, shared: a.shared - b.shared, anonymous: a.anonymous - b.anonymous });
+export const minus = (a: Mem, b: Mem): Mem => ({
+  processes: a.processes,
+  rss: a.rss - b.rss,
+  pss: a.pss - b.pss,
+  private: a.private - b.private,
+  shared: a.shared - b.shared,
+  anonymous: a.anonymous - b.anonymous,
+});
 
 /**
  * User and system CPU of one process since it started, µs; null when it cannot be read (gone, or

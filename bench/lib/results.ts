@@ -30,7 +30,8 @@ export interface ResultsArgs {
 export function resultsDir(args: ResultsArgs = {}): string {
   const out = args.out ?? process.env['BENCH_OUT'] ?? '';
   const publish = args.publish === true || process.env['BENCH_PUBLISH'] === '1';
-  if (out !== '' && publish) throw new RangeError('--publish writes bench/results/ and --out names another folder: give one of them');
+  if (out !== '' && publish)
+    throw new RangeError('--publish writes bench/results/ and --out names another folder: give one of them');
   if (out !== '') return resolve(out);
   return join(ROOT, 'bench', publish ? 'results' : 'out');
 }
@@ -57,7 +58,9 @@ export function packageVersion(name: string): string {
 
 /** How this run was started: node flags, script and arguments. */
 function commandLine(): string {
-  return [process.argv0, ...process.execArgv, ...process.argv.slice(1).map((a, i) => (i === 0 ? shown(a) : a))].join(' ');
+  return [process.argv0, ...process.execArgv, ...process.argv.slice(1).map((a, i) => (i === 0 ? shown(a) : a))].join(
+    ' ',
+  );
 }
 
 function writeJson(path: string, value: unknown): string {
@@ -68,7 +71,11 @@ function writeJson(path: string, value: unknown): string {
 
 /** Writes `{ environment, command, ...data }` to <results dir>/<name>.json; returns the path written. */
 export function writeResults(name: string, data: Record<string, unknown>, args: ResultsArgs = {}): string {
-  return writeJson(join(resultsDir(args), `${name}.json`), { environment: environment(), command: commandLine(), ...data });
+  return writeJson(join(resultsDir(args), `${name}.json`), {
+    environment: environment(),
+    command: commandLine(),
+    ...data,
+  });
 }
 
 /**

@@ -54,7 +54,12 @@ export function slope(points: readonly { x: number; y: number }[]): number {
  * the two ran minutes apart at most, so slow drift in the shared machine's load cancels, which a
  * ratio of two medians (possibly from different runs) does not do. NaN when they never met.
  */
-export function pairedRatio<R extends { kind: string; run: number }>(rounds: readonly R[], kind: string, ref: string, value: (r: R) => number): number {
+export function pairedRatio<R extends { kind: string; run: number }>(
+  rounds: readonly R[],
+  kind: string,
+  ref: string,
+  value: (r: R) => number,
+): number {
   const ratios: number[] = [];
   for (const a of rounds) {
     if (a.kind !== kind) continue;

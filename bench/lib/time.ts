@@ -9,7 +9,6 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  */
 export const clock = (): number => performance.timeOrigin + performance.now();
 
-
 /**
  * Another process's clock minus ours, in ms, from the ping-pong with the smallest round trip (NTP's
  * idea, over IPC): `ping` asks the process for its clock() and resolves with it.

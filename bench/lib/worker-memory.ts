@@ -10,24 +10,50 @@ import { formatGiB as gib } from './format.js';
 import { memoryOf, minus, type Mem } from './proc.js';
 
 /** The workers at one moment, from /proc: summed, per worker, and per connection over the empty cluster. */
-export interface ServerMemory { workers: Mem; perWorker: Mem; perConn?: Mem }
+export interface ServerMemory {
+  workers: Mem;
+  perWorker: Mem;
+  perConn?: Mem;
+}
 
 export function serverMemory(pids: readonly number[], empty?: ServerMemory, connections = 0): ServerMemory {
   const workers = memoryOf(pids);
-  const each = (m: Mem, n: number): Mem => ({ processes: m.processes, rss: m.rss / n, pss: m.pss / n, private: m.private / n, shared: m.shared / n, anonymous: m.anonymous / n });
+  const each = (m: Mem, n: number): Mem => ({
+    processes: m.processes,
+    rss: m.rss / n,
+    pss: m.pss / n,
+    private: m.private / n,
+    shared: m.shared / n,
+    anonymous: m.anonymous / n,
+  });
   const out: ServerMemory = { workers, perWorker: each(workers, Math.max(1, workers.processes)) };
   if (empty !== undefined) out.perConn = each(minus(workers, empty.workers), Math.max(1, connections));
   return out;
 }
 
-export const memLine = (m: ServerMemory): string => `PSS ${gib(m.workers.pss)}, RSS ${gib(m.workers.rss)}, private ${gib(m.workers.private)}, shared ${gib(m.workers.shared)}` +
-  (m.perConn === undefined ? '' : `; per connection over the empty cluster: RSS +${m.perConn.rss.toFixed(0)} B, PSS +${m.perConn.pss.toFixed(0)} B, private +${m.perConn.private.toFixed(0)} B`);
+export const memLine = (m: ServerMemory): string =>
+  `PSS ${gib(m.workers.pss)}, RSS ${gib(m.workers.rss)}, private ${gib(m.workers.private)}, shared ${gib(m.workers.shared)}` +
+  (m.perConn === undefined
+    ? ''
+    : `; per connection over the empty cluster: RSS +${m.perConn.rss.toFixed(0)} B, PSS +${m.perConn.pss.toFixed(0)} B, private +${m.perConn.private.toFixed(0)} B`);
 
 /** Summed over the workers after forced GCs: the JS heap in use and reserved, what lives outside it (Buffers' memory), and RSS then. */
-export interface InsideMemory { workers: number; heapUsed: number; heapTotal: number; external: number; rss: number; perConn?: { heapUsed: number; external: number; total: number } }
+export interface InsideMemory {
+  workers: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  rss: number;
+  perConn?: { heapUsed: number; external: number; total: number };
+}
 
 /** Signals every worker and sums their heap lines (one at a time: 53 full GCs at once would be one long stall). */
-export async function insideMemory(server: JsonLinesChild, pids: readonly number[], empty?: InsideMemory, connections = 0): Promise<InsideMemory> {
+export async function insideMemory(
+  server: JsonLinesChild,
+  pids: readonly number[],
+  empty?: InsideMemory,
+  connections = 0,
+): Promise<InsideMemory> {
   const out: InsideMemory = { workers: 0, heapUsed: 0, heapTotal: 0, external: 0, rss: 0 };
   for (const pid of pids) {
     const line = server.nextWhere((m) => m['type'] === 'heap' && m['pid'] === pid, 60_000, `worker ${pid}'s heap line`);
@@ -41,7 +67,8 @@ export async function insideMemory(server: JsonLinesChild, pids: readonly number
   }
   if (empty !== undefined) {
     const n = Math.max(1, connections);
-    const heapUsed = (out.heapUsed - empty.heapUsed) / n, external = (out.external - empty.external) / n;
+    const heapUsed = (out.heapUsed - empty.heapUsed) / n,
+      external = (out.external - empty.external) / n;
     out.perConn = { heapUsed, external, total: heapUsed + external };
   }
   return out;

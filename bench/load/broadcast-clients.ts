@@ -66,20 +66,36 @@ function main(): void {
   });
   const send = (r: BroadcastReport): Promise<void> => toParent(r);
 
-  const round: RoundReport & { size: number } = { id: -1, size: 0, deliveries: 0, expected: 0, badSize: 0, firstAt: NaN, lastAt: NaN };
-  const delivered = (conn: RawConnection) => (opcode: number, length: number, fin: boolean): void => {
-    if (opcode === 0x8) { pool.close(conn); return; } // the server is closing: we are done with it
-    if (!fin || opcode === 0x9 || opcode === 0xa) return; // pings/pongs, or a fragment: not a message
-    const now = clock();
-    if (round.deliveries++ === 0) round.firstAt = now;
-    round.lastAt = now;
-    // With permessage-deflate a message's length on the wire is its compressed size: not checked then.
-    if (length !== round.size && values.extensions === undefined) round.badSize++;
-    if (round.deliveries === round.expected) void send({ type: 'done', ...stripSize(round) });
+  const round: RoundReport & { size: number } = {
+    id: -1,
+    size: 0,
+    deliveries: 0,
+    expected: 0,
+    badSize: 0,
+    firstAt: NaN,
+    lastAt: NaN,
   };
+  const delivered =
+    (conn: RawConnection) =>
+    (opcode: number, length: number, fin: boolean): void => {
+      if (opcode === 0x8) {
+        pool.close(conn);
+        return;
+      } // the server is closing: we are done with it
+      if (!fin || opcode === 0x9 || opcode === 0xa) return; // pings/pongs, or a fragment: not a message
+      const now = clock();
+      if (round.deliveries++ === 0) round.firstAt = now;
+      round.lastAt = now;
+      // With permessage-deflate a message's length on the wire is its compressed size: not checked then.
+      if (length !== round.size && values.extensions === undefined) round.badSize++;
+      if (round.deliveries === round.expected) void send({ type: 'done', ...stripSize(round) });
+    };
   // One FrameCounter and one bound callback per connection, made once at open: nothing is
   // allocated per delivery.
-  const state = new WeakMap<RawConnection, { counter: FrameCounter; onFrame: (o: number, l: number, f: boolean) => void }>();
+  const state = new WeakMap<
+    RawConnection,
+    { counter: FrameCounter; onFrame: (o: number, l: number, f: boolean) => void }
+  >();
   const pool: RawClientPool = new RawClientPool({
     host: values.host,
     port: Number(values.port),
@@ -97,21 +113,35 @@ function main(): void {
   process.on('message', (cmd: BroadcastCommand) => {
     switch (cmd.type) {
       case 'connect':
-        void pool.connect(Number(values.connections)).then((r) =>
-          send({ type: 'connected', open: pool.open.length, failed: r.failed, ms: r.elapsedMs, errors: r.errors }));
+        void pool
+          .connect(Number(values.connections))
+          .then((r) =>
+            send({ type: 'connected', open: pool.open.length, failed: r.failed, ms: r.elapsedMs, errors: r.errors }),
+          );
         return;
       case 'ping':
         void send({ type: 'pong', at: clock() });
         return;
       case 'expect':
-        Object.assign(round, { id: cmd.id, size: cmd.size, deliveries: 0, expected: pool.open.length, badSize: 0, firstAt: NaN, lastAt: NaN });
+        Object.assign(round, {
+          id: cmd.id,
+          size: cmd.size,
+          deliveries: 0,
+          expected: pool.open.length,
+          badSize: 0,
+          firstAt: NaN,
+          lastAt: NaN,
+        });
         void send({ type: 'armed', id: cmd.id });
         return;
       case 'report':
         void send({ type: 'report', ...stripSize(round) });
         return;
       case 'quit':
-        void pool.closeAll().then(() => send({ type: 'quitted', closedByPeer: pool.closedByPeer })).then(() => process.exit(0));
+        void pool
+          .closeAll()
+          .then(() => send({ type: 'quitted', closedByPeer: pool.closedByPeer }))
+          .then(() => process.exit(0));
         return;
     }
   });

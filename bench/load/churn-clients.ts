@@ -21,7 +21,16 @@ export type ChurnCommand = { type: 'start' } | { type: 'report' } | { type: 'sto
 export type ChurnReport =
   | { type: 'ready' }
   | { type: 'started' }
-  | { type: 'report'; opened: number; closed: number; failed: number; messages: number; open: number; deflated: number; badEcho: number }
+  | {
+      type: 'report';
+      opened: number;
+      closed: number;
+      failed: number;
+      messages: number;
+      open: number;
+      deflated: number;
+      badEcho: number;
+    }
   | { type: 'stopped' };
 
 const { values } = parseArgs({

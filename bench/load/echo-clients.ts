@@ -56,17 +56,25 @@ const FLAT = values.mode === 'flat';
 const RATE = Number(values.rate);
 const WINDOW = Math.max(1, Number(values.window));
 const BINARY = values['payload-bytes'] !== undefined;
-const PAYLOAD = BINARY ? Buffer.alloc(Number(values['payload-bytes']), 0x5a)
+const PAYLOAD = BINARY
+  ? Buffer.alloc(Number(values['payload-bytes']), 0x5a)
   : Buffer.from(values['payload-json'] === undefined ? values.payload : jsonPayload(Number(values['payload-json'])));
 // JSON messages differ from one another as a feed's do (same keys, other values), all of one length:
 // a compressor with context takeover must not see the same message again and again.
-const PAYLOADS = values['payload-json'] === undefined ? [PAYLOAD] : Array.from({ length: 1024 }, (_, i) => Buffer.from(jsonPayload(PAYLOAD.length, i + 1)));
+const PAYLOADS =
+  values['payload-json'] === undefined
+    ? [PAYLOAD]
+    : Array.from({ length: 1024 }, (_, i) => Buffer.from(jsonPayload(PAYLOAD.length, i + 1)));
 let nextPayload = 0;
 // Ring size: a power of two holding every message a connection may have in flight.
 const RING = 2 ** Math.ceil(Math.log2(FLAT ? WINDOW : Math.max(1, Number(values['max-in-flight']))));
 const MASK = RING - 1;
 
-interface Ring { times: Float64Array; head: number; count: number }
+interface Ring {
+  times: Float64Array;
+  head: number;
+  count: number;
+}
 
 const hist = new Uint32Array(HIST_SIZE);
 let sending = false;
@@ -88,7 +96,10 @@ const client = createClient<Ring>({
   message(conn, data) {
     const now = performance.now();
     const ring = conn.data;
-    if (ring.count === 0) { total.unexpected++; return; }
+    if (ring.count === 0) {
+      total.unexpected++;
+      return;
+    }
     const sentAt = ring.times[ring.head]!;
     ring.head = (ring.head + 1) & MASK;
     ring.count--;
@@ -107,9 +118,16 @@ const conns: Connection<Ring>[] = [];
 /** One message on `conn`, if its ring has room; false when it could not be sent. */
 function sendOn(conn: Connection<Ring>): boolean {
   const ring = conn.data;
-  if (ring.count >= RING) { total.skipped++; win.skipped++; return false; }
+  if (ring.count >= RING) {
+    total.skipped++;
+    win.skipped++;
+    return false;
+  }
   const t = performance.now();
-  if (conn.send(PAYLOADS[nextPayload++ % PAYLOADS.length]!, BINARY) === SendResult.Dropped) { total.dropped++; return false; }
+  if (conn.send(PAYLOADS[nextPayload++ % PAYLOADS.length]!, BINARY) === SendResult.Dropped) {
+    total.dropped++;
+    return false;
+  }
   ring.times[(ring.head + ring.count) & MASK] = t;
   ring.count++;
   total.sent++;
@@ -128,12 +146,20 @@ async function connectAll(): Promise<void> {
       next++;
       for (let attempt = 1; ; attempt++) {
         try {
-          conns.push(await client.connect(URL_, { ...sources.next(), data: { times: new Float64Array(RING), head: 0, count: 0 } }));
+          conns.push(
+            await client.connect(URL_, {
+              ...sources.next(),
+              data: { times: new Float64Array(RING), head: 0, count: 0 },
+            }),
+          );
           break;
         } catch (error) {
           const code = (error as { code?: string }).code;
           // A source port someone else holds: take the next one.
-          if ((code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') && attempt < 32) { total.retries++; continue; }
+          if ((code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL') && attempt < 32) {
+            total.retries++;
+            continue;
+          }
           countError(errors, error);
           failed++;
           break;
@@ -181,9 +207,20 @@ function windowReport(): void {
   let outstanding = 0;
   for (const conn of conns) outstanding += conn.data.count;
   void report({
-    type: 'report', ms: performance.now() - markAt, count: win.received, hist: Array.from(hist),
-    cpuUser: cpu.user, cpuSystem: cpu.system,
-    extra: { sent: win.sent, skipped: win.skipped, outstanding, open: client.connections, bytesIn: client.stats().bytesIn - markBytes, deflated: client.stats().deflate.connections },
+    type: 'report',
+    ms: performance.now() - markAt,
+    count: win.received,
+    hist: Array.from(hist),
+    cpuUser: cpu.user,
+    cpuSystem: cpu.system,
+    extra: {
+      sent: win.sent,
+      skipped: win.skipped,
+      outstanding,
+      open: client.connections,
+      bytesIn: client.stats().bytesIn - markBytes,
+      deflated: client.stats().deflate.connections,
+    },
   });
 }
 

@@ -29,7 +29,15 @@ export type GarbageCommand =
 export type GarbageReport =
   | { type: 'ready' }
   | { type: 'connected'; open: number; failed: number; errors: Record<string, number> }
-  | { type: 'ran'; ms: number; sent: number; received: number; badSize: number; writeErrors: number; closedByPeer: number }
+  | {
+      type: 'ran';
+      ms: number;
+      sent: number;
+      received: number;
+      badSize: number;
+      writeErrors: number;
+      closedByPeer: number;
+    }
   | { type: 'quitted' };
 
 const { values } = parseArgs({
@@ -48,8 +56,13 @@ function maskedFrame(size: number): Buffer {
   const frame = Buffer.alloc(head + 4 + size, 0x61);
   frame[0] = 0x82;
   if (size < 126) frame[1] = 0x80 | size;
-  else if (size < 65_536) { frame[1] = 0x80 | 126; frame.writeUInt16BE(size, 2); }
-  else { frame[1] = 0x80 | 127; frame.writeBigUInt64BE(BigInt(size), 2); }
+  else if (size < 65_536) {
+    frame[1] = 0x80 | 126;
+    frame.writeUInt16BE(size, 2);
+  } else {
+    frame[1] = 0x80 | 127;
+    frame.writeBigUInt64BE(BigInt(size), 2);
+  }
   const key = randomBytes(4);
   key.copy(frame, head);
   for (let i = 0; i < size; i++) frame[head + 4 + i]! ^= key[i & 3]!;
@@ -57,13 +70,26 @@ function maskedFrame(size: number): Buffer {
 }
 
 interface Job {
-  size: number; messages: number; pipeline: number; batch: Buffer; frameLength: number;
-  sent: number; received: number; badSize: number; writeErrors: number; t0: number; finished: boolean;
+  size: number;
+  messages: number;
+  pipeline: number;
+  batch: Buffer;
+  frameLength: number;
+  sent: number;
+  received: number;
+  badSize: number;
+  writeErrors: number;
+  t0: number;
+  finished: boolean;
 }
 let job: Job | null = null;
 
 /** Per connection: its frame counter and a callback made once, so a read allocates nothing. */
-interface ConnState { counter: FrameCounter; onFrame: (opcode: number, length: number, fin: boolean) => void; echoed: number }
+interface ConnState {
+  counter: FrameCounter;
+  onFrame: (opcode: number, length: number, fin: boolean) => void;
+  echoed: number;
+}
 const states = new WeakMap<RawConnection, ConnState>();
 
 function stateOf(conn: RawConnection): ConnState {
@@ -73,7 +99,10 @@ function stateOf(conn: RawConnection): ConnState {
       counter: new FrameCounter(),
       echoed: 0,
       onFrame: (opcode, length, fin) => {
-        if (opcode === 0x8) { pool.close(conn); return; }
+        if (opcode === 0x8) {
+          pool.close(conn);
+          return;
+        }
         if (!fin || opcode === 0x9 || opcode === 0xa || job === null) return;
         if (length !== job.size) job.badSize++;
         st.echoed++;
@@ -107,7 +136,15 @@ const pool: RawClientPool = new RawClientPool({
     top(conn, s.echoed); // one out for each one back: `pipeline` in flight per connection
     if (j.received >= j.messages && !j.finished) {
       j.finished = true;
-      void send({ type: 'ran', ms: performance.now() - j.t0, sent: j.sent, received: j.received, badSize: j.badSize, writeErrors: j.writeErrors, closedByPeer: pool.closedByPeer });
+      void send({
+        type: 'ran',
+        ms: performance.now() - j.t0,
+        sent: j.sent,
+        received: j.received,
+        badSize: j.badSize,
+        writeErrors: j.writeErrors,
+        closedByPeer: pool.closedByPeer,
+      });
     }
   },
 });
@@ -115,19 +152,33 @@ const pool: RawClientPool = new RawClientPool({
 process.on('message', (cmd: GarbageCommand) => {
   switch (cmd.type) {
     case 'connect':
-      void pool.connect(Number(values.connections)).then((r) => send({ type: 'connected', open: pool.open.length, failed: r.failed, errors: r.errors }));
+      void pool
+        .connect(Number(values.connections))
+        .then((r) => send({ type: 'connected', open: pool.open.length, failed: r.failed, errors: r.errors }));
       return;
     case 'run': {
       const frame = maskedFrame(cmd.size);
       job = {
-        size: cmd.size, messages: cmd.messages, pipeline: cmd.pipeline, batch: Buffer.concat(Array.from({ length: cmd.pipeline }, () => frame)),
-        frameLength: frame.length, sent: 0, received: 0, badSize: 0, writeErrors: 0, t0: performance.now(), finished: false,
+        size: cmd.size,
+        messages: cmd.messages,
+        pipeline: cmd.pipeline,
+        batch: Buffer.concat(Array.from({ length: cmd.pipeline }, () => frame)),
+        frameLength: frame.length,
+        sent: 0,
+        received: 0,
+        badSize: 0,
+        writeErrors: 0,
+        t0: performance.now(),
+        finished: false,
       };
       for (const conn of pool.open) top(conn, cmd.pipeline);
       return;
     }
     case 'quit':
-      void pool.closeAll().then(() => send({ type: 'quitted' })).then(() => process.exit(0));
+      void pool
+        .closeAll()
+        .then(() => send({ type: 'quitted' }))
+        .then(() => process.exit(0));
       return;
   }
 });

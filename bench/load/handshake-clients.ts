@@ -79,8 +79,13 @@ function settled(): void {
 function windowReport(): void {
   const cpu = process.cpuUsage(markCpu);
   void report({
-    type: 'report', ms: performance.now() - markAt, count: win.opened, hist: Array.from(hist),
-    cpuUser: cpu.user, cpuSystem: cpu.system, extra: { failed: win.failed, open: client.connections },
+    type: 'report',
+    ms: performance.now() - markAt,
+    count: win.opened,
+    hist: Array.from(hist),
+    cpuUser: cpu.user,
+    cpuSystem: cpu.system,
+    extra: { failed: win.failed, open: client.connections },
   });
 }
 

@@ -14,7 +14,13 @@ import { SourcePorts } from './sources.js';
 export type HeartbeatClientsCommand = { type: 'close' };
 export type HeartbeatClientsReport = { type: 'connected'; open: number; failed: number } | { type: 'closed' };
 
-const { values } = parseArgs({ options: { port: { type: 'string' }, connections: { type: 'string', default: '19900' }, source: { type: 'string', default: '127.9.0' } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    connections: { type: 'string', default: '19900' },
+    source: { type: 'string', default: '127.9.0' },
+  },
+});
 const n = Number(values.connections);
 const url = `ws://127.0.0.1:${Number(values.port)}`;
 const send = (r: HeartbeatClientsReport): Promise<void> => toParent(r);
@@ -23,14 +29,23 @@ const client = createClient({ transport: 'handle', logLevel: 'silent' });
 const sources = new SourcePorts(values.source);
 
 process.on('message', (_cmd: HeartbeatClientsCommand) => {
-  void client.close({ timeoutMs: 1_000 }).then(() => send({ type: 'closed' })).then(() => process.exit(0));
+  void client
+    .close({ timeoutMs: 1_000 })
+    .then(() => send({ type: 'closed' }))
+    .then(() => process.exit(0));
 });
 exitWithParent();
 let open = 0;
 let failed = 0;
 // 256 connects at a time: under the listen backlog (511), so none are dropped into SYN retries.
 for (let i = 0; i < n; i += 256) {
-  await Promise.all(Array.from({ length: Math.min(256, n - i) }, () =>
-    client.connect(url, sources.next()).then(() => void open++, () => void failed++)));
+  await Promise.all(
+    Array.from({ length: Math.min(256, n - i) }, () =>
+      client.connect(url, sources.next()).then(
+        () => void open++,
+        () => void failed++,
+      ),
+    ),
+  );
 }
 await send({ type: 'connected', open, failed });

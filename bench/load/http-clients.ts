@@ -26,7 +26,10 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
   },
 });
-const REQUEST = Buffer.from(`GET ${values.path} HTTP/1.1\r\nHost: ${values.host}\r\nUser-Agent: lightws-bench\r\n\r\n`, 'latin1');
+const REQUEST = Buffer.from(
+  `GET ${values.path} HTTP/1.1\r\nHost: ${values.host}\r\nUser-Agent: lightws-bench\r\n\r\n`,
+  'latin1',
+);
 const CONNECTIONS = Math.max(1, Number(values.connections));
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
@@ -88,27 +91,38 @@ function drive(socket: net.Socket): void {
 async function connect(): Promise<void> {
   const t0 = performance.now();
   let failed = 0;
-  await Promise.all(Array.from({ length: CONNECTIONS }, () => new Promise<void>((resolve) => {
-    const socket = net.connect({ host: values.host, port: Number(values.port), noDelay: true });
-    socket.once('connect', () => {
-      sockets.push(socket);
-      drive(socket);
-      resolve();
-    });
-    socket.once('error', (error) => {
-      countError(errors, error);
-      failed++;
-      resolve();
-    });
-  })));
+  await Promise.all(
+    Array.from(
+      { length: CONNECTIONS },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect({ host: values.host, port: Number(values.port), noDelay: true });
+          socket.once('connect', () => {
+            sockets.push(socket);
+            drive(socket);
+            resolve();
+          });
+          socket.once('error', (error) => {
+            countError(errors, error);
+            failed++;
+            resolve();
+          });
+        }),
+    ),
+  );
   await report({ type: 'connected', open: sockets.length, failed, ms: performance.now() - t0, errors });
 }
 
 function windowReport(): void {
   const cpu = process.cpuUsage(markCpu);
   void report({
-    type: 'report', ms: performance.now() - markAt, count: win.responses, hist: Array.from(hist),
-    cpuUser: cpu.user, cpuSystem: cpu.system, extra: { failed: win.failed },
+    type: 'report',
+    ms: performance.now() - markAt,
+    count: win.responses,
+    hist: Array.from(hist),
+    cpuUser: cpu.user,
+    cpuSystem: cpu.system,
+    extra: { failed: win.failed },
   });
 }
 

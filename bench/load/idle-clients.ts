@@ -70,12 +70,21 @@ const pool = new RawClientPool({
 });
 
 async function ramp(to: number): Promise<void> {
-  const progress = setInterval(() => void send({ type: 'progress', open: pool.open.length, failed: pool.failed, inFlight: pool.inFlight }), 100);
+  const progress = setInterval(
+    () => void send({ type: 'progress', open: pool.open.length, failed: pool.failed, inFlight: pool.inFlight }),
+    100,
+  );
   try {
     const result = await pool.connect(Math.max(0, to - pool.open.length));
     await send({
-      type: 'ramped', open: pool.open.length, failed: pool.failed, opened: result.opened, elapsedMs: result.elapsedMs,
-      errors: result.errors, closedByPeer: pool.closedByPeer, unexpectedBytes,
+      type: 'ramped',
+      open: pool.open.length,
+      failed: pool.failed,
+      opened: result.opened,
+      elapsedMs: result.elapsedMs,
+      errors: result.errors,
+      closedByPeer: pool.closedByPeer,
+      unexpectedBytes,
     });
   } finally {
     clearInterval(progress);

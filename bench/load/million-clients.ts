@@ -41,7 +41,16 @@ export type MillionReport =
   | { type: 'progress'; open: number; failed: number; inFlight: number }
   /** failed: connections given up on; errors: every failed attempt, by cause; retried: attempts repeated. */
   | { type: 'ramped'; open: number; failed: number; retried: number; ms: number; errors: Record<string, number> }
-  | { type: 'verified'; open: number; closedByPeer: number; closeCodes: Record<string, number>; pings: number; unexpected: number; rss: number; heapUsed: number }
+  | {
+      type: 'verified';
+      open: number;
+      closedByPeer: number;
+      closeCodes: Record<string, number>;
+      pings: number;
+      unexpected: number;
+      rss: number;
+      heapUsed: number;
+    }
   | { type: 'echoed'; sent: number; ok: number; mismatched: number; timedOut: number; ms: number }
   /** closeCodes: Close frames received, by code; closedByPeer: connections the server ended; closedHere: what was left to us. */
   | { type: 'quitted'; closeCodes: Record<string, number>; closedByPeer: number; closedHere: number; ms: number };
@@ -83,7 +92,8 @@ function maskedFrame(opcode: number, payload: Uint8Array): Buffer {
 const EMPTY_PONG = maskedFrame(0xa, new Uint8Array(0));
 
 const closeCodes: Record<string, number> = {};
-let pings = 0, unexpected = 0;
+let pings = 0,
+  unexpected = 0;
 const echoWaiters = new Map<RawConnection, (payload: Buffer) => void>();
 /** A frame split over reads (rare on loopback): its first part, per connection. */
 const partial = new Map<RawConnection, Buffer>();
@@ -100,14 +110,19 @@ function frame(conn: RawConnection, opcode: number, buf: Buffer, start: number, 
   } else if (opcode === 0x1 || opcode === 0x2) {
     const waiter = echoWaiters.get(conn);
     if (waiter === undefined) unexpected++;
-    else { echoWaiters.delete(conn); waiter(Buffer.from(buf.subarray(start, end))); }
+    else {
+      echoWaiters.delete(conn);
+      waiter(Buffer.from(buf.subarray(start, end)));
+    }
   } else {
     unexpected++;
   }
 }
 
 function onData(conn: RawConnection, slab: Buffer, start: number, end: number): void {
-  let buf = slab, i = start, e = end;
+  let buf = slab,
+    i = start,
+    e = end;
   const before = partial.get(conn);
   if (before !== undefined) {
     partial.delete(conn);
@@ -116,7 +131,8 @@ function onData(conn: RawConnection, slab: Buffer, start: number, end: number): 
     e = buf.length;
   }
   while (e - i >= 2) {
-    let length = buf[i + 1]! & 0x7f, header = 2;
+    let length = buf[i + 1]! & 0x7f,
+      header = 2;
     if (length === 126) {
       if (e - i < 4) break;
       length = buf.readUInt16BE(i + 2);
@@ -134,9 +150,19 @@ function onData(conn: RawConnection, slab: Buffer, start: number, end: number): 
 }
 
 const pool = new RawClientPool({
-  host: '127.0.0.1', port: PORT, sources, perSource: PER_ADDRESS, firstPort: 10_000,
-  keys: 'shared', maxRetries: 8, handshakeTimeoutMs: 60_000, onData,
-  onClose: (conn) => { partial.delete(conn); echoWaiters.delete(conn); },
+  host: '127.0.0.1',
+  port: PORT,
+  sources,
+  perSource: PER_ADDRESS,
+  firstPort: 10_000,
+  keys: 'shared',
+  maxRetries: 8,
+  handshakeTimeoutMs: 60_000,
+  onData,
+  onClose: (conn) => {
+    partial.delete(conn);
+    echoWaiters.delete(conn);
+  },
 });
 
 // ---- commands -------------------------------------------------------------------------------
@@ -144,49 +170,100 @@ const pool = new RawClientPool({
 let stopped = false;
 async function ramp(inFlight: number): Promise<void> {
   const t0 = performance.now();
-  const progress = setInterval(() => send({ type: 'progress', open: pool.open.length, failed: pool.failed, inFlight: pool.inFlight }), 250);
+  const progress = setInterval(
+    () => send({ type: 'progress', open: pool.open.length, failed: pool.failed, inFlight: pool.inFlight }),
+    250,
+  );
   const result = stopped ? { failed: 0, retried: 0, errors: {} } : await pool.connect(COUNT, inFlight);
   clearInterval(progress);
   send({ type: 'progress', open: pool.open.length, failed: pool.failed, inFlight: 0 });
-  send({ type: 'ramped', open: pool.open.length, failed: result.failed, retried: result.retried, ms: performance.now() - t0, errors: result.errors });
+  send({
+    type: 'ramped',
+    open: pool.open.length,
+    failed: result.failed,
+    retried: result.retried,
+    ms: performance.now() - t0,
+    errors: result.errors,
+  });
 }
 
 async function echo(sample: number, timeoutMs: number): Promise<void> {
   const t0 = performance.now();
   const open = pool.open;
-  const picked = Array.from({ length: Math.min(sample, open.length) }, (_, k) => open[Math.floor((k * open.length) / Math.max(1, sample))]!);
-  let ok = 0, mismatched = 0, timedOut = 0;
-  await Promise.all(picked.map((conn) => new Promise<void>((resolve) => {
-    const payload = randomBytes(16 + Math.floor(Math.random() * 100));
-    const timer = setTimeout(() => { echoWaiters.delete(conn); timedOut++; resolve(); }, timeoutMs);
-    echoWaiters.set(conn, (data) => { clearTimeout(timer); if (data.equals(payload)) ok++; else mismatched++; resolve(); });
-    pool.write(conn, maskedFrame(0x2, payload));
-  })));
+  const picked = Array.from(
+    { length: Math.min(sample, open.length) },
+    (_, k) => open[Math.floor((k * open.length) / Math.max(1, sample))]!,
+  );
+  let ok = 0,
+    mismatched = 0,
+    timedOut = 0;
+  await Promise.all(
+    picked.map(
+      (conn) =>
+        new Promise<void>((resolve) => {
+          const payload = randomBytes(16 + Math.floor(Math.random() * 100));
+          const timer = setTimeout(() => {
+            echoWaiters.delete(conn);
+            timedOut++;
+            resolve();
+          }, timeoutMs);
+          echoWaiters.set(conn, (data) => {
+            clearTimeout(timer);
+            if (data.equals(payload)) ok++;
+            else mismatched++;
+            resolve();
+          });
+          pool.write(conn, maskedFrame(0x2, payload));
+        }),
+    ),
+  );
   send({ type: 'echoed', sent: picked.length, ok, mismatched, timedOut, ms: performance.now() - t0 });
 }
 
 async function quit(waitMs: number): Promise<void> {
   const t0 = performance.now();
   // The server's last EOFs may still be on their way when it reports itself closed.
-  while (pool.open.length > 0 && performance.now() - t0 < waitMs) await new Promise((resolve) => setTimeout(resolve, 50));
+  while (pool.open.length > 0 && performance.now() - t0 < waitMs)
+    await new Promise((resolve) => setTimeout(resolve, 50));
   const closedHere = pool.open.length;
   await pool.closeAll();
-  await toParent({ type: 'quitted', closeCodes, closedByPeer: pool.closedByPeer, closedHere, ms: performance.now() - t0 } satisfies MillionReport);
+  await toParent({
+    type: 'quitted',
+    closeCodes,
+    closedByPeer: pool.closedByPeer,
+    closedHere,
+    ms: performance.now() - t0,
+  } satisfies MillionReport);
   process.exit(0);
 }
 
 process.on('message', (cmd: MillionCommand) => {
   const run = (): Promise<void> | void => {
     switch (cmd.type) {
-      case 'ramp': return ramp(cmd.inFlight);
-      case 'stopRamp': stopped = true; pool.stopConnecting(); return;
+      case 'ramp':
+        return ramp(cmd.inFlight);
+      case 'stopRamp':
+        stopped = true;
+        pool.stopConnecting();
+        return;
       case 'verify': {
         const m = process.memoryUsage();
-        send({ type: 'verified', open: pool.open.length, closedByPeer: pool.closedByPeer, closeCodes, pings, unexpected, rss: m.rss, heapUsed: m.heapUsed });
+        send({
+          type: 'verified',
+          open: pool.open.length,
+          closedByPeer: pool.closedByPeer,
+          closeCodes,
+          pings,
+          unexpected,
+          rss: m.rss,
+          heapUsed: m.heapUsed,
+        });
         return;
       }
-      case 'echo': return echo(cmd.sample, cmd.timeoutMs);
-      case 'quit': return quit(cmd.waitMs);
+      case 'echo':
+        return echo(cmd.sample, cmd.timeoutMs);
+      case 'quit':
+        return quit(cmd.waitMs);
     }
   };
   Promise.resolve(run()).catch((error: unknown) => die('million-clients', error));

@@ -56,7 +56,10 @@ function connect(url: string): Promise<WebSocket> {
  * Connects, loads for options.seconds, waits for the last echoes; resolves with the numbers and a
  * `close` that closes the connections (which are still open then).
  */
-export async function runLoad(options: LoadOptions, log: (line: string) => void = () => {}): Promise<{ result: LoadResult; close(holdMs?: number): Promise<void> }> {
+export async function runLoad(
+  options: LoadOptions,
+  log: (line: string) => void = () => {},
+): Promise<{ result: LoadResult; close(holdMs?: number): Promise<void> }> {
   const url = `ws://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}/`;
   const payload = Buffer.alloc(options.size, 0x78); // 'x' × size: valid UTF-8 text
   const sockets: WebSocket[] = [];
@@ -119,7 +122,14 @@ export async function runLoad(options: LoadOptions, log: (line: string) => void 
   const drainEnd = performance.now() + 1_000;
   while (received < sent && performance.now() < drainEnd) await sleep(10);
   return {
-    result: { connections: sockets.length, seconds: elapsed, sent, received, msgsPerSec: receivedInTime / elapsed, errors },
+    result: {
+      connections: sockets.length,
+      seconds: elapsed,
+      sent,
+      received,
+      msgsPerSec: receivedInTime / elapsed,
+      errors,
+    },
     close: (holdMs = 0) => closeAll(sockets, holdMs),
   };
 }
@@ -152,7 +162,8 @@ async function closeAll(sockets: WebSocket[], holdMs: number): Promise<void> {
 
 function positiveInt(name: string, value: string, zeroAllowed = false): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < (zeroAllowed ? 0 : 1)) throw new RangeError(`--${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} integer, not ${value}`);
+  if (!Number.isInteger(n) || n < (zeroAllowed ? 0 : 1))
+    throw new RangeError(`--${name} must be a ${zeroAllowed ? 'non-negative' : 'positive'} integer, not ${value}`);
   return n;
 }
 
@@ -185,10 +196,13 @@ async function main(): Promise<void> {
   const hold = Number(values.hold);
   if (!(hold >= 0 && hold <= 60)) throw new RangeError(`--hold must be in [0, 60], not ${values.hold}`);
   // Whatever happens (a server that stops answering), this process ends.
-  setTimeout(() => {
-    process.stderr.write('load: hard deadline passed, exiting\n');
-    process.exit(1);
-  }, (seconds + hold + 30) * 1000).unref();
+  setTimeout(
+    () => {
+      process.stderr.write('load: hard deadline passed, exiting\n');
+      process.exit(1);
+    },
+    (seconds + hold + 30) * 1000,
+  ).unref();
   const { result, close } = await runLoad(options, (line) => process.stderr.write(`${line}\n`));
   if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   else {
@@ -196,7 +210,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `load: ${result.connections} connections, ${options.size} B text, ${mode}, ${result.seconds.toFixed(1)} s: ` +
         `sent ${result.sent}, echoed ${result.received}, ${Math.round(result.msgsPerSec)} msgs/s` +
-        (result.errors > 0 ? `, ${result.errors} errors` : '') + '\n',
+        (result.errors > 0 ? `, ${result.errors} errors` : '') +
+        '\n',
     );
   }
   await close(hold * 1000);

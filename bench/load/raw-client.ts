@@ -51,8 +51,13 @@ interface ClientHandle extends RawTcpHandle {
   [kConn]?: RawConnection;
 }
 interface ClientBindings {
-  TCP: new (type: number) => ClientHandle; TCPConnectWrap: new () => ConnectReq; WriteWrap: new () => RawWriteReq;
-  SOCKET: number; state: Int32Array; kRead: number; kAsync: number;
+  TCP: new (type: number) => ClientHandle;
+  TCPConnectWrap: new () => ConnectReq;
+  WriteWrap: new () => RawWriteReq;
+  SOCKET: number;
+  state: Int32Array;
+  kRead: number;
+  kAsync: number;
 }
 
 function loadClientBindings(): ClientBindings {
@@ -65,8 +70,13 @@ function loadClientBindings(): ClientBindings {
     const binding = (process as unknown as { binding(name: string): { TCPConnectWrap: new () => ConnectReq } }).binding;
     const { TCPConnectWrap } = binding('tcp_wrap');
     return {
-      TCP: b.TCP, TCPConnectWrap, WriteWrap: b.WriteWrap,
-      SOCKET: b.SOCKET, state: b.streamBaseState, kRead: b.kReadBytesOrError, kAsync: b.kLastWriteWasAsync,
+      TCP: b.TCP,
+      TCPConnectWrap,
+      WriteWrap: b.WriteWrap,
+      SOCKET: b.SOCKET,
+      state: b.streamBaseState,
+      kRead: b.kReadBytesOrError,
+      kAsync: b.kLastWriteWasAsync,
     };
   } finally {
     process.noDeprecation = saved;
@@ -74,10 +84,19 @@ function loadClientBindings(): ClientBindings {
 }
 
 export function errnoName(errno: number): string {
-  try { return getSystemErrorName(errno); } catch { return `errno ${errno}`; }
+  try {
+    return getSystemErrorName(errno);
+  } catch {
+    return `errno ${errno}`;
+  }
 }
 
-const enum Phase { Connecting, Handshaking, Open, Closed }
+const enum Phase {
+  Connecting,
+  Handshaking,
+  Open,
+  Closed,
+}
 
 /** One client connection. Kept small: the key and partial head are dropped once open. */
 export class RawConnection {
@@ -89,11 +108,19 @@ export class RawConnection {
   startedAt: number;
   /** Free for the caller (e.g. echo state). */
   data: unknown = undefined;
-  constructor(readonly handle: ClientHandle, now: number, readonly retries: number, key: string | null, readonly attempt: number) {
+  constructor(
+    readonly handle: ClientHandle,
+    now: number,
+    readonly retries: number,
+    key: string | null,
+    readonly attempt: number,
+  ) {
     this.key = key ?? generateKey();
     this.startedAt = now;
   }
-  get isOpen(): boolean { return this.phase === Phase.Open; }
+  get isOpen(): boolean {
+    return this.phase === Phase.Open;
+  }
 }
 
 export interface RawClientOptions {
@@ -145,7 +172,15 @@ export class RawClientPool {
   private writeReq: RawWriteReq;
   /** The next source: index into sources, port, and connections started from that address. */
   private source = { index: 0, port: 0, used: 0 };
-  private batch: { remaining: number; opened: number; failed: number; retried: number; t0: number; errors: Record<string, number>; done: (r: BatchResult) => void } | null = null;
+  private batch: {
+    remaining: number;
+    opened: number;
+    failed: number;
+    retried: number;
+    t0: number;
+    errors: Record<string, number>;
+    done: (r: BatchResult) => void;
+  } | null = null;
   /** keys: 'shared': the one key, its request, and the accept value a 101 must carry. */
   private readonly shared: { key: string; request: string; accept: Buffer } | null;
   private sweeper: NodeJS.Timeout | undefined;
@@ -159,7 +194,8 @@ export class RawClientPool {
     this.writeReq = new this.raw.WriteWrap();
     this.source.port = options.firstPort ?? 1024;
     // The shared check reads the status line and the accept value only: it would pass an extension the offer did not make.
-    if (options.keys === 'shared' && options.extensions !== undefined) throw new RangeError("keys: 'shared' validates no extensions: offer none");
+    if (options.keys === 'shared' && options.extensions !== undefined)
+      throw new RangeError("keys: 'shared' validates no extensions: offer none");
     if (options.keys === 'shared') {
       const key = generateKey();
       this.shared = { key, request: this.request(key), accept: Buffer.from(acceptKey(key), 'latin1') };
@@ -186,7 +222,15 @@ export class RawClientPool {
     if (this.batch !== null) throw new Error('a connect batch is already running');
     this.maxInFlight = maxInFlight;
     return new Promise((resolve) => {
-      this.batch = { remaining: count, opened: 0, failed: 0, retried: 0, t0: performance.now(), errors: {}, done: resolve };
+      this.batch = {
+        remaining: count,
+        opened: 0,
+        failed: 0,
+        retried: 0,
+        t0: performance.now(),
+        errors: {},
+        done: resolve,
+      };
       this.sweeper ??= setInterval(() => this.sweep(), 250).unref();
       this.pump();
     });
@@ -212,7 +256,10 @@ export class RawClientPool {
 
   /** Closes one connection without a closing handshake. */
   close(conn: RawConnection, cb?: () => void): void {
-    if (conn.phase === Phase.Closed) { cb?.(); return; }
+    if (conn.phase === Phase.Closed) {
+      cb?.();
+      return;
+    }
     this.forget(conn);
     conn.handle.close(cb);
   }
@@ -251,7 +298,10 @@ export class RawClientPool {
     handle[kConn] = conn;
     this.inFlight++;
     this.pending.add(conn);
-    if (src.index >= sources.length) { this.fail(conn, 'SourcesExhausted'); return; }
+    if (src.index >= sources.length) {
+      this.fail(conn, 'SourcesExhausted');
+      return;
+    }
     const address = sources[src.index]!;
     src.used++;
     // libuv reports a port already in use late, as the connect's status (EADDRINUSE): see connected().
@@ -272,7 +322,10 @@ export class RawClientPool {
       this.launch(conn.retries + 1, conn.attempt);
       return;
     }
-    if (status !== 0) { this.fail(conn, errnoName(status)); return; }
+    if (status !== 0) {
+      this.fail(conn, errnoName(status));
+      return;
+    }
     const h = conn.handle;
     conn.phase = Phase.Handshaking;
     h.onread = this.onRead;
@@ -287,7 +340,10 @@ export class RawClientPool {
   }
 
   private received(conn: RawConnection, nread: number): void {
-    if (conn.phase === Phase.Open) { this.options.onData?.(conn, this.slab, 0, nread); return; }
+    if (conn.phase === Phase.Open) {
+      this.options.onData?.(conn, this.slab, 0, nread);
+      return;
+    }
     if (conn.phase !== Phase.Handshaking) return;
     // A head split over reads is rare on loopback; only then is anything copied.
     let buf = this.slab;
@@ -307,12 +363,21 @@ export class RawClientPool {
     const shared = this.shared;
     if (shared !== null) {
       // A 101 carrying the accept value of the key sent; both are searched natively.
-      if (buf.compare(STATUS_101, 0, STATUS_101.length, 0, STATUS_101.length) !== 0) { this.fail(conn, `status ${buf.toString('latin1', 9, 12)}`); return; }
+      if (buf.compare(STATUS_101, 0, STATUS_101.length, 0, STATUS_101.length) !== 0) {
+        this.fail(conn, `status ${buf.toString('latin1', 9, 12)}`);
+        return;
+      }
       const at = buf.indexOf(shared.accept, STATUS_101.length);
-      if (at < 0 || at + shared.accept.length > headEnd) { this.fail(conn, 'InvalidAccept'); return; }
+      if (at < 0 || at + shared.accept.length > headEnd) {
+        this.fail(conn, 'InvalidAccept');
+        return;
+      }
     } else {
       const result = validateServerResponse(buf, 0, headEnd, { key: conn.key, extensions: this.options.extensions });
-      if (!result.ok) { this.fail(conn, result.error.kind); return; }
+      if (!result.ok) {
+        this.fail(conn, result.error.kind);
+        return;
+      }
     }
     this.pending.delete(conn);
     this.inFlight--;
@@ -327,7 +392,10 @@ export class RawClientPool {
   }
 
   private lost(conn: RawConnection, errno: number): void {
-    if (conn.phase !== Phase.Open) { this.fail(conn, errno === 0 ? 'EOF before 101' : errnoName(errno)); return; }
+    if (conn.phase !== Phase.Open) {
+      this.fail(conn, errno === 0 ? 'EOF before 101' : errnoName(errno));
+      return;
+    }
     this.closedByPeer++;
     this.close(conn);
     this.options.onClose?.(conn, errno);
@@ -338,7 +406,12 @@ export class RawClientPool {
     this.close(conn);
     const batch = this.batch;
     if (batch !== null) batch.errors[reason] = (batch.errors[reason] ?? 0) + 1;
-    if (batch !== null && !this.stopped && conn.attempt < (this.options.maxRetries ?? 0) && reason !== 'SourcesExhausted') {
+    if (
+      batch !== null &&
+      !this.stopped &&
+      conn.attempt < (this.options.maxRetries ?? 0) &&
+      reason !== 'SourcesExhausted'
+    ) {
       batch.retried++;
       this.launch(0, conn.attempt + 1);
       return;
@@ -353,7 +426,10 @@ export class RawClientPool {
     if (this.pending.delete(conn)) this.inFlight--;
     if (conn.index >= 0) {
       const last = this.open.pop()!;
-      if (last !== conn) { this.open[conn.index] = last; last.index = conn.index; }
+      if (last !== conn) {
+        this.open[conn.index] = last;
+        last.index = conn.index;
+      }
       conn.index = -1;
     }
     conn.phase = Phase.Closed;
@@ -369,6 +445,12 @@ export class RawClientPool {
     const batch = this.batch;
     if (batch === null || batch.remaining > 0 || this.inFlight > 0) return;
     this.batch = null;
-    batch.done({ opened: batch.opened, failed: batch.failed, retried: batch.retried, elapsedMs: performance.now() - batch.t0, errors: batch.errors });
+    batch.done({
+      opened: batch.opened,
+      failed: batch.failed,
+      retried: batch.retried,
+      elapsedMs: performance.now() - batch.t0,
+      errors: batch.errors,
+    });
   }
 }

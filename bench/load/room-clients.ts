@@ -48,43 +48,74 @@ export function keyOf(at: (i: number) => number): number {
   return publisher * 1e9 + seq;
 }
 
-interface Sender { send(text: string): void }
+interface Sender {
+  send(text: string): void;
+}
 
 const send = (r: RoomLoadReport): Promise<void> => toParent(r);
 
-async function connectAll(kind: string, urls: string[], onMessage: (key: number) => void): Promise<{ senders: Sender[]; close(): Promise<void> }> {
+async function connectAll(
+  kind: string,
+  urls: string[],
+  onMessage: (key: number) => void,
+): Promise<{ senders: Sender[]; close(): Promise<void> }> {
   if (kind === 'lightws') {
     const client = createClient({ logLevel: 'silent', message: (_c, data) => onMessage(keyOf((i) => data[i]!)) });
     const conns: Connection[] = [];
-    for (let i = 0; i < urls.length; i += 200) conns.push(...(await Promise.all(urls.slice(i, i + 200).map((url) => client.connect(url)))));
+    for (let i = 0; i < urls.length; i += 200)
+      conns.push(...(await Promise.all(urls.slice(i, i + 200).map((url) => client.connect(url)))));
     return { senders: conns.map((c) => ({ send: (text) => void c.send(text) })), close: () => client.close() };
   }
   const { io } = await import('socket.io-client');
   const sockets: ReturnType<typeof io>[] = [];
   for (let i = 0; i < urls.length; i += 200) {
-    sockets.push(...(await Promise.all(urls.slice(i, i + 200).map((url) => new Promise<ReturnType<typeof io>>((resolve, reject) => {
-      const u = new URL(url);
-      const socket = io(`${u.protocol}//${u.host}`, { transports: ['websocket'], query: Object.fromEntries(u.searchParams), reconnection: false, forceNew: true });
-      socket.on('m', (text: string) => onMessage(keyOf((j) => text.charCodeAt(j))));
-      socket.once('connect', () => resolve(socket));
-      socket.once('connect_error', reject);
-    })))));
+    sockets.push(
+      ...(await Promise.all(
+        urls.slice(i, i + 200).map(
+          (url) =>
+            new Promise<ReturnType<typeof io>>((resolve, reject) => {
+              const u = new URL(url);
+              const socket = io(`${u.protocol}//${u.host}`, {
+                transports: ['websocket'],
+                query: Object.fromEntries(u.searchParams),
+                reconnection: false,
+                forceNew: true,
+              });
+              socket.on('m', (text: string) => onMessage(keyOf((j) => text.charCodeAt(j))));
+              socket.once('connect', () => resolve(socket));
+              socket.once('connect_error', reject);
+            }),
+        ),
+      )),
+    );
   }
-  return { senders: sockets.map((s) => ({ send: (text) => void s.emit('p', text) })), close: async () => void sockets.forEach((s) => s.close()) };
+  return {
+    senders: sockets.map((s) => ({ send: (text) => void s.emit('p', text) })),
+    close: async () => void sockets.forEach((s) => s.close()),
+  };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      role: { type: 'string' }, kind: { type: 'string' }, port: { type: 'string' }, ports: { type: 'string' },
-      connections: { type: 'string', default: '1' }, size: { type: 'string', default: '64' },
+      role: { type: 'string' },
+      kind: { type: 'string' },
+      port: { type: 'string' },
+      ports: { type: 'string' },
+      connections: { type: 'string', default: '1' },
+      size: { type: 'string', default: '64' },
     },
   });
   const kind = values.kind!;
   const isSub = values.role === 'sub';
   const size = Number(values.size);
-  const path = (port: string): string => (kind === 'lightws' ? `ws://127.0.0.1:${port}/${isSub ? 'sub' : 'pub'}` : `ws://127.0.0.1:${port}/?role=${isSub ? 'sub' : 'pub'}`);
-  const urls = isSub ? Array.from({ length: Number(values.connections) }, () => path(values.port!)) : values.ports!.split(',').map(path);
+  const path = (port: string): string =>
+    kind === 'lightws'
+      ? `ws://127.0.0.1:${port}/${isSub ? 'sub' : 'pub'}`
+      : `ws://127.0.0.1:${port}/?role=${isSub ? 'sub' : 'pub'}`;
+  const urls = isSub
+    ? Array.from({ length: Number(values.connections) }, () => path(values.port!))
+    : values.ports!.split(',').map(path);
 
   // sub: deliveries, and per message how many of our subscribers have it and when the last did.
   let deliveries = 0;
@@ -146,7 +177,7 @@ async function main(): Promise<void> {
         const tick = (): void => {
           const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * cmd.perSec) + 1);
           for (; k < due; k++) for (let p = 0; p < connection!.senders.length; p++) publish(p);
-          if (k < total) setTimeout(tick, Math.max(0, ((k / cmd.perSec) * 1000) - (performance.now() - t0)));
+          if (k < total) setTimeout(tick, Math.max(0, (k / cmd.perSec) * 1000 - (performance.now() - t0)));
           else void send({ type: 'published' });
         };
         tick();
@@ -161,7 +192,9 @@ async function main(): Promise<void> {
         if (performance.now() < flatUntil) publish(Math.floor(cmd.key / 1e9));
         return;
       case 'quit':
-        void (connection?.close() ?? Promise.resolve()).then(() => send({ type: 'quitted' })).then(() => process.exit(0));
+        void (connection?.close() ?? Promise.resolve())
+          .then(() => send({ type: 'quitted' }))
+          .then(() => process.exit(0));
         return;
     }
   });

@@ -28,12 +28,30 @@ export const ROUND_OPTIONS = {
   'server-node-args': { type: 'string', default: '' },
 } as const;
 
-export interface RoundsConfig { runs: number; seconds: number; warmup: number; loads: number; kinds: string[]; nodeArgs: string[] }
+export interface RoundsConfig {
+  runs: number;
+  seconds: number;
+  warmup: number;
+  loads: number;
+  kinds: string[];
+  nodeArgs: string[];
+}
 
-export function roundsConfig(args: { runs?: string; seconds?: string; warmup?: string; load?: string; kinds?: string; 'server-node-args'?: string }): RoundsConfig {
+export function roundsConfig(args: {
+  runs?: string;
+  seconds?: string;
+  warmup?: string;
+  load?: string;
+  kinds?: string;
+  'server-node-args'?: string;
+}): RoundsConfig {
   return {
-    runs: Number(args.runs), seconds: Number(args.seconds), warmup: Number(args.warmup), loads: Number(args.load),
-    kinds: parseKinds(args.kinds ?? ''), nodeArgs: (args['server-node-args'] ?? '').split(',').filter(Boolean),
+    runs: Number(args.runs),
+    seconds: Number(args.seconds),
+    warmup: Number(args.warmup),
+    loads: Number(args.load),
+    kinds: parseKinds(args.kinds ?? ''),
+    nodeArgs: (args['server-node-args'] ?? '').split(',').filter(Boolean),
   };
 }
 
@@ -72,12 +90,18 @@ export interface RoundResult {
   /** Operations per second over the window, summed over the load processes. */
   perSec: number;
   windowSec: number;
-  serverCpuSec: number; serverCores: number;
-  loadCpuSec: number; loadCores: number;
+  serverCpuSec: number;
+  serverCores: number;
+  loadCpuSec: number;
+  loadCores: number;
   /** Kernel (system) share of server and load CPU; the machine's 1-min load average at the window's end. */
-  serverSysShare: number; loadSysShare: number; loadAvg1: number;
+  serverSysShare: number;
+  loadSysShare: number;
+  loadAvg1: number;
   /** Phases: spawn to every process ready, connecting, stop to everything gone. */
-  setupMs: number; connectMs: number; teardownMs: number;
+  setupMs: number;
+  connectMs: number;
+  teardownMs: number;
 }
 
 /** One round, start to teardown; every process of it is gone when it resolves. */
@@ -91,7 +115,8 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
   try {
     const { port } = await server.ready();
     prepared = await spec.prepare?.(port);
-    for (let i = 0; i < spec.loads; i++) loads.push(new IpcChild<LoadCommand, LoadReport>(`load ${i}`, spec.script, spec.argv(port, i)));
+    for (let i = 0; i < spec.loads; i++)
+      loads.push(new IpcChild<LoadCommand, LoadReport>(`load ${i}`, spec.script, spec.argv(port, i)));
     await Promise.all(loads.map((l) => l.next('ready', 15_000)));
     const setupMs = performance.now() - tSpawn;
     let connected: Extract<LoadReport, { type: 'connected' }>[] = [];
@@ -105,7 +130,10 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
     status(`${spec.label}: measuring ${spec.seconds} s`);
     const c0 = await server.cpu();
     const t0 = performance.now();
-    const [atMark] = await Promise.all([spec.statsAtMark === true ? server.stats() : null, ...loads.map((l) => l.ask({ type: 'mark' }, 'marked', 10_000))]);
+    const [atMark] = await Promise.all([
+      spec.statsAtMark === true ? server.stats() : null,
+      ...loads.map((l) => l.ask({ type: 'mark' }, 'marked', 10_000)),
+    ]);
     await sleep(spec.seconds * 1000);
     const c1 = await server.cpu();
     const loadAvg1 = loadavg()[0]!;
@@ -116,12 +144,24 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
     const serverCpuSec = (c1.user + c1.system - c0.user - c0.system) / 1e6;
     const loadCores = reports.reduce((sum, r) => sum + (r.cpuUser + r.cpuSystem) / 1e3 / r.ms, 0);
     result = {
-      connected, reports, stopped, atMark, hist: mergeHists(reports.map((r) => r.hist)),
-      perSec: reports.reduce((sum, r) => sum + r.count / (r.ms / 1000), 0), windowSec,
-      serverCpuSec, serverCores: serverCpuSec / windowSec, loadCpuSec: loadCores * windowSec, loadCores,
+      connected,
+      reports,
+      stopped,
+      atMark,
+      hist: mergeHists(reports.map((r) => r.hist)),
+      perSec: reports.reduce((sum, r) => sum + r.count / (r.ms / 1000), 0),
+      windowSec,
+      serverCpuSec,
+      serverCores: serverCpuSec / windowSec,
+      loadCpuSec: loadCores * windowSec,
+      loadCores,
       serverSysShare: (c1.system - c0.system) / 1e6 / serverCpuSec,
-      loadSysShare: reports.reduce((a, r) => a + r.cpuSystem, 0) / reports.reduce((a, r) => a + r.cpuUser + r.cpuSystem, 0),
-      loadAvg1, setupMs, connectMs: Math.max(0, ...connected.map((c) => c.ms)), teardownMs: 0,
+      loadSysShare:
+        reports.reduce((a, r) => a + r.cpuSystem, 0) / reports.reduce((a, r) => a + r.cpuUser + r.cpuSystem, 0),
+      loadAvg1,
+      setupMs,
+      connectMs: Math.max(0, ...connected.map((c) => c.ms)),
+      teardownMs: 0,
     };
   } finally {
     await Promise.all(loads.map((l) => l.stop(10_000)));
@@ -139,7 +179,9 @@ export async function runRound(spec: RoundSpec): Promise<RoundResult> {
  * uWS is left out, saying so, if its native binary does not load: its JS fallback is not uWS.
  */
 export async function interleaved<G, R>(
-  requested: readonly string[], runs: number, groups: readonly G[],
+  requested: readonly string[],
+  runs: number,
+  groups: readonly G[],
   round: (group: G, kind: string, run: number, index: number) => Promise<R>,
 ): Promise<{ kinds: string[]; uws: { native: boolean; note: string } | null; rounds: R[] }> {
   let kinds = [...requested];

@@ -46,8 +46,16 @@ export type ObserverCommand =
   | { type: 'sample-stop'; messages: number }
   | { type: 'close' };
 
-export interface GcKindStats { count: number; ms: number }
-export interface AllocationSite { site: string; stack: string; bytes: number; bytesPerMessage: number }
+export interface GcKindStats {
+  count: number;
+  ms: number;
+}
+export interface AllocationSite {
+  site: string;
+  stack: string;
+  bytes: number;
+  bytesPerMessage: number;
+}
 export interface WindowStats {
   ms: number;
   cpuUs: number;
@@ -58,9 +66,13 @@ export interface WindowStats {
   heapAllocated: number;
   externalAllocated: number;
   /** used_heap_size after a full GC at begin, at the end before any GC, after a full GC at the end. */
-  heapStart: number; heapEnd: number; heapEndAfterGc: number;
-  externalStart: number; externalEndAfterGc: number;
-  rssStart: number; rssEnd: number;
+  heapStart: number;
+  heapEnd: number;
+  heapEndAfterGc: number;
+  externalStart: number;
+  externalEndAfterGc: number;
+  rssStart: number;
+  rssEnd: number;
 }
 
 export type ObserverReport =
@@ -71,7 +83,9 @@ export type ObserverReport =
   | { type: 'sampled'; totalBytes: number; sites: AllocationSite[] }
   | { type: 'closed' };
 
-const { values } = parseArgs({ options: { kind: { type: 'string', default: 'handle' }, mode: { type: 'string', default: 'echo' } } });
+const { values } = parseArgs({
+  options: { kind: { type: 'string', default: 'handle' }, mode: { type: 'string', default: 'echo' } },
+});
 const gc = globalThis.gc;
 if (gc === undefined) throw new Error('run with --expose-gc');
 const send = (r: ObserverReport): Promise<void> => toParent(r);
@@ -87,7 +101,9 @@ let observed = { count: 0, ms: 0, byKind: {} as Record<string, GcKindStats> };
 new PerformanceObserver((list) => {
   if (!observing) return;
   for (const entry of list.getEntries()) {
-    const kind = KIND_NAMES[((entry as unknown as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ?? -1] ?? 'other';
+    const kind =
+      KIND_NAMES[((entry as unknown as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind ?? -1] ??
+      'other';
     const k = (observed.byKind[kind] ??= { count: 0, ms: 0 });
     k.count++;
     k.ms += entry.duration;
@@ -103,11 +119,26 @@ async function fullGc(): Promise<void> {
   await sleep(50);
 }
 
-interface HeapPoint { usedHeapSize: number; externalMemory: number }
-interface Profiled { gcType: string; cost: number; beforeGC: { heapStatistics: HeapPoint }; afterGC: { heapStatistics: HeapPoint } }
+interface HeapPoint {
+  usedHeapSize: number;
+  externalMemory: number;
+}
+interface Profiled {
+  gcType: string;
+  cost: number;
+  beforeGC: { heapStatistics: HeapPoint };
+  afterGC: { heapStatistics: HeapPoint };
+}
 
 let server: BenchServer;
-let window: { profiler: GCProfiler; t0: number; cpu: NodeJS.CpuUsage; heap: number; external: number; rss: number } | null = null;
+let window: {
+  profiler: GCProfiler;
+  t0: number;
+  cpu: NodeJS.CpuUsage;
+  heap: number;
+  external: number;
+  rss: number;
+} | null = null;
 let session: Session | null = null;
 const payloads: Record<number, Buffer> = {};
 
@@ -118,7 +149,14 @@ async function begin(): Promise<void> {
   const h = getHeapStatistics();
   const profiler = new GCProfiler();
   profiler.start();
-  window = { profiler, t0: performance.now(), cpu: process.cpuUsage(), heap: h.used_heap_size, external: h.external_memory, rss: process.memoryUsage.rss() };
+  window = {
+    profiler,
+    t0: performance.now(),
+    cpu: process.cpuUsage(),
+    heap: h.used_heap_size,
+    external: h.external_memory,
+    rss: process.memoryUsage.rss(),
+  };
   await send({ type: 'begun' });
 }
 
@@ -132,7 +170,8 @@ async function end(): Promise<void> {
   const stats = (w.profiler.stop() as unknown as { statistics: Profiled[] }).statistics;
   await sleep(50); // the observer's entries for the last GCs arrive asynchronously
   observing = false;
-  let freedHeap = 0, freedExternal = 0;
+  let freedHeap = 0,
+    freedExternal = 0;
   const byType: Record<string, GcKindStats> = {};
   for (const s of stats) {
     freedHeap += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
@@ -144,18 +183,28 @@ async function end(): Promise<void> {
   await fullGc();
   const after = getHeapStatistics();
   await send({
-    type: 'ended', ms, cpuUs: cpu.user + cpu.system,
+    type: 'ended',
+    ms,
+    cpuUs: cpu.user + cpu.system,
     gc: observed,
     profiled: { count: stats.length, costMs: Object.values(byType).reduce((s, t) => s + t.ms, 0), byType },
     heapAllocated: h.used_heap_size - w.heap + freedHeap,
     externalAllocated: Math.max(0, h.external_memory - w.external + freedExternal),
-    heapStart: w.heap, heapEnd: h.used_heap_size, heapEndAfterGc: after.used_heap_size,
-    externalStart: w.external, externalEndAfterGc: after.external_memory,
-    rssStart: w.rss, rssEnd,
+    heapStart: w.heap,
+    heapEnd: h.used_heap_size,
+    heapEndAfterGc: after.used_heap_size,
+    externalStart: w.external,
+    externalEndAfterGc: after.external_memory,
+    rssStart: w.rss,
+    rssEnd,
   });
 }
 
-interface ProfileNode { callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number }; selfSize: number; children: ProfileNode[] }
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
 
 /**
  * V8's sampling heap profiler, told to keep samples of objects the GC has already collected
@@ -163,7 +212,9 @@ interface ProfileNode { callFrame: { functionName: string; url: string; lineNumb
  * function and its two callers; the sampled sizes are scaled by V8 to estimate all bytes.
  */
 async function sampleStop(messages: number): Promise<void> {
-  const { profile } = (await session!.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
+  const { profile } = (await session!.post('HeapProfiler.stopSampling')) as unknown as {
+    profile: { head: ProfileNode };
+  };
   await session!.post('HeapProfiler.disable');
   session!.disconnect();
   session = null;
@@ -178,7 +229,11 @@ async function sampleStop(messages: number): Promise<void> {
     if (n.selfSize > 0) {
       total += n.selfSize;
       const site = frame(n);
-      const stack = path.slice(-3).reverse().map((p) => p.callFrame.functionName || '(anonymous)').join(' ← ');
+      const stack = path
+        .slice(-3)
+        .reverse()
+        .map((p) => p.callFrame.functionName || '(anonymous)')
+        .join(' ← ');
       const key = `${site}|${stack}`;
       const s = sites.get(key) ?? { site, stack, bytes: 0, bytesPerMessage: 0 };
       s.bytes += n.selfSize;
@@ -196,15 +251,22 @@ async function main(): Promise<void> {
   const kind = values.kind;
   const mode = values.mode === 'broadcast' ? 'broadcast' : 'echo';
   server =
-    kind === 'handle' || kind === 'socket' ? await startLightws(0, mode, kind)
-    : kind === 'ws' ? await startWs(0, mode)
-    : kind === 'uws' ? await startUws(0, mode)
-    : (() => { throw new RangeError(`--kind must be handle, socket, ws or uws, not ${kind}`); })();
+    kind === 'handle' || kind === 'socket'
+      ? await startLightws(0, mode, kind)
+      : kind === 'ws'
+        ? await startWs(0, mode)
+        : kind === 'uws'
+          ? await startUws(0, mode)
+          : (() => {
+              throw new RangeError(`--kind must be handle, socket, ws or uws, not ${kind}`);
+            })();
   process.on('message', (cmd: ObserverCommand) => {
     const done = (async () => {
       switch (cmd.type) {
-        case 'begin': return begin();
-        case 'end': return end();
+        case 'begin':
+          return begin();
+        case 'end':
+          return end();
         case 'broadcast': {
           const data = (payloads[cmd.size] ??= Buffer.alloc(cmd.size, 0x61)); // made once: the message is not the server's garbage
           return send({ type: 'broadcasted', sent: server.broadcast(data, true) });
@@ -213,9 +275,14 @@ async function main(): Promise<void> {
           session = new Session();
           session.connect();
           await session.post('HeapProfiler.enable');
-          await session.post('HeapProfiler.startSampling', { samplingInterval: cmd.intervalBytes, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+          await session.post('HeapProfiler.startSampling', {
+            samplingInterval: cmd.intervalBytes,
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: true,
+          } as never);
           return send({ type: 'begun' });
-        case 'sample-stop': return sampleStop(cmd.messages);
+        case 'sample-stop':
+          return sampleStop(cmd.messages);
         case 'close':
           await server.close();
           await send({ type: 'closed' });

@@ -13,7 +13,15 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-export interface HeapLine { type: 'heap'; pid: number; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number }
+export interface HeapLine {
+  type: 'heap';
+  pid: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+}
 
 let gc: (() => void) | undefined;
 
@@ -31,7 +39,15 @@ export function reportHeapOnSignal(): void {
   process.on('SIGUSR2', () => {
     fullGc();
     const m = process.memoryUsage();
-    const line: HeapLine = { type: 'heap', pid: process.pid, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+    const line: HeapLine = {
+      type: 'heap',
+      pid: process.pid,
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+    };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   });
 }

@@ -18,19 +18,34 @@ export type HeartbeatServerReport =
   | { type: 'stats'; cpuUs: number; pingsSent: number; connections: number }
   | { type: 'closed' };
 
-const { values } = parseArgs({ options: { ping: { type: 'string', default: '10000' }, idle: { type: 'string', default: '25000' } } });
+const { values } = parseArgs({
+  options: { ping: { type: 'string', default: '10000' }, idle: { type: 'string', default: '25000' } },
+});
 const ping = Number(values.ping);
 const send = (r: HeartbeatServerReport): Promise<void> => toParent(r);
 
-const server = createServer({ transport: 'handle', logLevel: 'silent', pingIntervalMs: ping, idleTimeoutMs: ping === 0 ? 0 : Number(values.idle) });
+const server = createServer({
+  transport: 'handle',
+  logLevel: 'silent',
+  pingIntervalMs: ping,
+  idleTimeoutMs: ping === 0 ? 0 : Number(values.idle),
+});
 const { port } = await server.listen(0, '127.0.0.1');
 process.on('message', (cmd: HeartbeatServerCommand) => {
   if (cmd.type === 'stats') {
     const cpu = process.cpuUsage();
     const stats = server.stats();
-    void send({ type: 'stats', cpuUs: cpu.user + cpu.system, pingsSent: stats.pingsSent, connections: stats.connections });
+    void send({
+      type: 'stats',
+      cpuUs: cpu.user + cpu.system,
+      pingsSent: stats.pingsSent,
+      connections: stats.connections,
+    });
   } else {
-    void server.close({ timeoutMs: 1_000 }).then(() => send({ type: 'closed' })).then(() => process.exit(0));
+    void server
+      .close({ timeoutMs: 1_000 })
+      .then(() => send({ type: 'closed' }))
+      .then(() => process.exit(0));
   }
 });
 exitWithParent();

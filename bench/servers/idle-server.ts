@@ -26,7 +26,16 @@ import { sleep } from '../lib/time.js';
  * `shared` and `window`, ws's perMessageDeflate, uWS's SHARED_COMPRESSOR), and uWS without it.
  */
 export type ServerKind = TransportName | 'ws' | 'handle-shared' | 'handle-window' | 'ws-deflate' | 'uws' | 'uws-shared';
-const KINDS: readonly ServerKind[] = ['handle', 'socket', 'ws', 'handle-shared', 'handle-window', 'ws-deflate', 'uws', 'uws-shared'];
+const KINDS: readonly ServerKind[] = [
+  'handle',
+  'socket',
+  'ws',
+  'handle-shared',
+  'handle-window',
+  'ws-deflate',
+  'uws',
+  'uws-shared',
+];
 
 /** Orchestrator → server. */
 export type ServerCommand =
@@ -67,7 +76,11 @@ export interface ServerSample {
 }
 
 /** Per-connection heap cost of one kind of object, from two heap snapshots. */
-export interface BreakdownRow { what: string; countPerConn: number; bytesPerConn: number }
+export interface BreakdownRow {
+  what: string;
+  countPerConn: number;
+  bytesPerConn: number;
+}
 
 /** Server → orchestrator. */
 export type ServerReport =
@@ -95,12 +108,24 @@ async function start(): Promise<Subject> {
   if (kind === 'uws' || kind === 'uws-shared') {
     const uws = await startUws(0, 'echo', '127.0.0.1', kind === 'uws-shared');
     if (!uws.native) throw new Error('uWebSockets.js: the native binary did not load');
-    return { port: uws.port, count: () => uws.connections(), pool: () => null, async close() { const n = uws.connections(); await uws.close(); return { closed: n, terminated: 0 }; } };
+    return {
+      port: uws.port,
+      count: () => uws.connections(),
+      pool: () => null,
+      async close() {
+        const n = uws.connections();
+        await uws.close();
+        return { closed: n, terminated: 0 };
+      },
+    };
   }
   if (kind === 'ws' || kind === 'ws-deflate') {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: kind === 'ws-deflate' });
     wss.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
-    await new Promise<void>((resolve, reject) => { wss.once('listening', resolve); wss.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', reject);
+    });
     const address = wss.address();
     return {
       port: address === null || typeof address === 'string' ? 0 : address.port,
@@ -123,13 +148,18 @@ async function start(): Promise<Subject> {
     transport: kind === 'socket' ? 'socket' : 'handle',
     deflate: kind === 'handle-shared' ? 'shared' : kind === 'handle-window' ? 'window' : 'off',
     logLevel: 'warn',
-    message(conn, data, isBinary) { conn.send(data, isBinary); },
+    message(conn, data, isBinary) {
+      conn.send(data, isBinary);
+    },
   });
   const address = await server.listen(0, '127.0.0.1');
   return {
     port: address.port,
     count: () => server.stats().connections,
-    pool: () => { const s = server.stats(); return { lentBuffers: s.pool.lentBuffers, handshaking: s.handshaking }; },
+    pool: () => {
+      const s = server.stats();
+      return { lentBuffers: s.pool.lentBuffers, handshaking: s.handshaking };
+    },
     close: (timeoutMs) => server.close({ timeoutMs }),
   };
 }
@@ -159,11 +189,23 @@ async function measure(subject: Subject, cmd: Extract<ServerCommand, { type: 'me
   }
   const pool = subject.pool();
   return {
-    count, reached: count === cmd.expect, waitedMs,
-    rss: mem.rss, heapTotal: mem.heapTotal, heapUsed: mem.heapUsed, external: mem.external, arrayBuffers: mem.arrayBuffers,
-    mallocedMemory: heap.malloced_memory, rssMalloc, rssYoung, totalHeapSize: heap.total_heap_size, usedHeapSize: heap.used_heap_size,
-    gcMs: median(gcSamplesMs), gcSamplesMs,
-    lentBuffers: pool?.lentBuffers ?? null, handshaking: pool?.handshaking ?? null,
+    count,
+    reached: count === cmd.expect,
+    waitedMs,
+    rss: mem.rss,
+    heapTotal: mem.heapTotal,
+    heapUsed: mem.heapUsed,
+    external: mem.external,
+    arrayBuffers: mem.arrayBuffers,
+    mallocedMemory: heap.malloced_memory,
+    rssMalloc,
+    rssYoung,
+    totalHeapSize: heap.total_heap_size,
+    usedHeapSize: heap.used_heap_size,
+    gcMs: median(gcSamplesMs),
+    gcSamplesMs,
+    lentBuffers: pool?.lentBuffers ?? null,
+    handshaking: pool?.handshaking ?? null,
   };
 }
 
@@ -198,7 +240,10 @@ function histogram(file: string): Map<string, { count: number; bytes: number }> 
   for (let i = 0; i < nodes.length; i += fields.length) {
     const type = types[nodes[i + iType]!]!;
     // A string node's name is its contents, a number's is its value: group those by type only.
-    const key = type.includes('string') || type === 'number' || type === 'code' ? type : `${type} ${strings[nodes[i + iName]!]!.slice(0, 60)}`;
+    const key =
+      type.includes('string') || type === 'number' || type === 'code'
+        ? type
+        : `${type} ${strings[nodes[i + iName]!]!.slice(0, 60)}`;
     const entry = out.get(key) ?? { count: 0, bytes: 0 };
     entry.count++;
     entry.bytes += nodes[i + iSize]!;
@@ -212,7 +257,11 @@ function histogram(file: string): Map<string, { count: number; bytes: number }> 
  * different connection counts. 'native' and 'synthetic' nodes are C++ objects
  * Node reports (TCPWrap, cleanup hooks): sized, but outside the JS heap.
  */
-function breakdown(before: string, after: string, connections: number): { rows: BreakdownRow[]; heapBytesPerConn: number; nativeBytesPerConn: number } {
+function breakdown(
+  before: string,
+  after: string,
+  connections: number,
+): { rows: BreakdownRow[]; heapBytesPerConn: number; nativeBytesPerConn: number } {
   const a = histogram(before);
   const b = histogram(after);
   const rows: BreakdownRow[] = [];
@@ -224,7 +273,8 @@ function breakdown(before: string, after: string, connections: number): { rows: 
     const bytesPerConn = (end.bytes - start.bytes) / connections;
     if (what.startsWith('native ') || what.startsWith('synthetic ')) native += bytesPerConn;
     else heap += bytesPerConn;
-    if (Math.abs(bytesPerConn) >= 0.5) rows.push({ what, countPerConn: (end.count - start.count) / connections, bytesPerConn });
+    if (Math.abs(bytesPerConn) >= 0.5)
+      rows.push({ what, countPerConn: (end.count - start.count) / connections, bytesPerConn });
   }
   rows.sort((x, y) => y.bytesPerConn - x.bytesPerConn);
   for (const file of [before, after]) rmSync(file, { force: true }); // hundreds of MB at the top; do not leave them behind
@@ -246,7 +296,9 @@ async function main(): Promise<void> {
         return;
       case 'snapshot': {
         gc!();
-        const file = writeHeapSnapshot(join(tmpdir(), `lightws-idle-${kind}-${process.pid}-${subject.count()}.heapsnapshot`));
+        const file = writeHeapSnapshot(
+          join(tmpdir(), `lightws-idle-${kind}-${process.pid}-${subject.count()}.heapsnapshot`),
+        );
         await send({ type: 'snapshotted', file });
         return;
       }

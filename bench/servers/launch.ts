@@ -13,12 +13,24 @@ import type { Mode } from './protocol.js';
 export const SERVERS: Record<string, { script: string; argv: string[]; label: string }> = {
   handle: { script: 'lightws.js', argv: ['--transport', 'handle'], label: 'lightws handle' },
   socket: { script: 'lightws.js', argv: ['--transport', 'socket'], label: 'lightws socket' },
-  'handle-dc': { script: 'lightws.js', argv: ['--transport', 'handle', '--diagnostics'], label: 'lightws handle + diagnostics subscribers' },
+  'handle-dc': {
+    script: 'lightws.js',
+    argv: ['--transport', 'handle', '--diagnostics'],
+    label: 'lightws handle + diagnostics subscribers',
+  },
   ws: { script: 'ws.js', argv: [], label: 'ws' },
   uws: { script: 'uws.js', argv: [], label: 'uWS.js' },
   // permessage-deflate negotiated (bench:deflate): each library's compressing configuration.
-  'handle-shared': { script: 'lightws.js', argv: ['--transport', 'handle', '--deflate', 'shared'], label: 'lightws shared' },
-  'handle-window': { script: 'lightws.js', argv: ['--transport', 'handle', '--deflate', 'window'], label: 'lightws window' },
+  'handle-shared': {
+    script: 'lightws.js',
+    argv: ['--transport', 'handle', '--deflate', 'shared'],
+    label: 'lightws shared',
+  },
+  'handle-window': {
+    script: 'lightws.js',
+    argv: ['--transport', 'handle', '--deflate', 'window'],
+    label: 'lightws window',
+  },
   'ws-deflate': { script: 'ws.js', argv: ['--deflate', 'on'], label: 'ws deflate' },
   'uws-shared': { script: 'uws.js', argv: ['--deflate', 'on'], label: 'uWS.js shared' },
 };
@@ -26,21 +38,46 @@ export const SERVERS: Record<string, { script: string; argv: string[]; label: st
 /** The kinds named in a --kinds list, checked. */
 export function parseKinds(list: string): string[] {
   const kinds = list.split(',').filter((k) => k !== '');
-  for (const k of kinds) if (SERVERS[k] === undefined) throw new RangeError(`unknown kind ${k}: ${Object.keys(SERVERS).join(', ')}`);
+  for (const k of kinds)
+    if (SERVERS[k] === undefined) throw new RangeError(`unknown kind ${k}: ${Object.keys(SERVERS).join(', ')}`);
   return kinds;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export interface ServerReady { ready: true; port: number; native: boolean; pid: number; [key: string]: unknown }
-export interface ServerStats { connections: number; rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number; cpuUser: number; cpuSystem: number }
+export interface ServerReady {
+  ready: true;
+  port: number;
+  native: boolean;
+  pid: number;
+  [key: string]: unknown;
+}
+export interface ServerStats {
+  connections: number;
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  cpuUser: number;
+  cpuSystem: number;
+}
 
 /** One benchmark server process: `node [nodeArgs] servers/<kind>.js --port 0 --mode <mode>`. */
 export class ProtocolServer extends JsonLinesChild {
-  constructor(readonly kind: string, mode: Mode, nodeArgs: readonly string[] = []) {
+  constructor(
+    readonly kind: string,
+    mode: Mode,
+    nodeArgs: readonly string[] = [],
+  ) {
     const server = SERVERS[kind];
     if (server === undefined) throw new RangeError(`unknown server kind ${kind}`);
-    super(`${server.label} server`, join(here, server.script), ['--port', '0', '--mode', mode, ...server.argv], nodeArgs);
+    super(
+      `${server.label} server`,
+      join(here, server.script),
+      ['--port', '0', '--mode', mode, ...server.argv],
+      nodeArgs,
+    );
   }
 
   /** The first line: port, whether native code loaded, and the server's own details. */
@@ -88,8 +125,14 @@ export async function probeUws(): Promise<{ native: boolean; note: string }> {
   try {
     const ready = await server.ready();
     return ready.native
-      ? { native: true, note: `uWS.js native binary loaded (${String(ready['binary']).replace(/.*node_modules[\\/]/, '')})` }
-      : { native: false, note: `uWS.js SKIPPED: its native binary did not load (${String(ready['nativeError'])}); the package's JS fallback is not uWS` };
+      ? {
+          native: true,
+          note: `uWS.js native binary loaded (${String(ready['binary']).replace(/.*node_modules[\\/]/, '')})`,
+        }
+      : {
+          native: false,
+          note: `uWS.js SKIPPED: its native binary did not load (${String(ready['nativeError'])}); the package's JS fallback is not uWS`,
+        };
   } catch (error) {
     return { native: false, note: `uWS.js SKIPPED: the server failed to start (${(error as Error).message})` };
   } finally {

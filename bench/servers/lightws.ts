@@ -7,23 +7,38 @@
  * agent would: the kind `handle-dc` (launch.ts), to compare with `handle` in the same run.
  */
 import diagnostics_channel from 'node:diagnostics_channel';
-import { createServer, DIAGNOSTICS_CHANNELS, type DeflateMode, type Server, type TransportName } from '../../src/index.js';
+import {
+  createServer,
+  DIAGNOSTICS_CHANNELS,
+  type DeflateMode,
+  type Server,
+  type TransportName,
+} from '../../src/index.js';
 import { type BenchServer, type Mode, isMain, runServerProcess } from './protocol.js';
 
 export async function startLightws(
-  port: number, mode: Mode, transport: TransportName = 'handle', host = '127.0.0.1', deflate: DeflateMode = 'off', diagnostics = false,
+  port: number,
+  mode: Mode,
+  transport: TransportName = 'handle',
+  host = '127.0.0.1',
+  deflate: DeflateMode = 'off',
+  diagnostics = false,
 ): Promise<BenchServer> {
-  if (transport !== 'handle' && transport !== 'socket') throw new RangeError(`--transport must be handle or socket, not ${String(transport)}`);
-  if (diagnostics) for (const name of Object.values(DIAGNOSTICS_CHANNELS)) diagnostics_channel.subscribe(name, () => {});
+  if (transport !== 'handle' && transport !== 'socket')
+    throw new RangeError(`--transport must be handle or socket, not ${String(transport)}`);
+  if (diagnostics)
+    for (const name of Object.values(DIAGNOSTICS_CHANNELS)) diagnostics_channel.subscribe(name, () => {});
   const server: Server = createServer({
     transport,
     deflate,
     logLevel: 'warn',
     healthPath: '/healthz',
     message:
-      mode === 'echo' ? (conn, data, isBinary) => void conn.send(data, isBinary)
-      : mode === 'broadcast' ? (_conn, data, isBinary) => void server.broadcast(data, isBinary)
-      : undefined,
+      mode === 'echo'
+        ? (conn, data, isBinary) => void conn.send(data, isBinary)
+        : mode === 'broadcast'
+          ? (_conn, data, isBinary) => void server.broadcast(data, isBinary)
+          : undefined,
   });
   const address = await server.listen(port, host);
   return {

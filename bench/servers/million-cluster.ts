@@ -44,7 +44,8 @@ const { values } = parseArgs({
     'worker-flags': { type: 'string' },
   },
 });
-const workerFlags = values['worker-flags'] === undefined ? undefined : values['worker-flags'].split(' ').filter((f) => f !== '');
+const workerFlags =
+  values['worker-flags'] === undefined ? undefined : values['worker-flags'].split(' ').filter((f) => f !== '');
 const ping = Number(values['ping-interval']);
 const idle = Number(values['idle-timeout']) || (ping > 0 ? ping * 2 + 15_000 : 0);
 /** One JSON line on stdout, to the orchestrator. */
@@ -57,13 +58,24 @@ async function runLightws(): Promise<void> {
   let full = false;
   const reusePort = values['reuse-port'] === 'auto' ? undefined : values['reuse-port'] === 'on';
   const node = await startCluster(
-    { workers: Number(values.workers), port: 0, host: '127.0.0.1', restartDelayMs: 0, onWorkerExit: (info) => void exits.push(info),
-      ...(reusePort === undefined ? {} : { reusePort }), ...(workerFlags === undefined ? {} : { execArgv: workerFlags }) },
+    {
+      workers: Number(values.workers),
+      port: 0,
+      host: '127.0.0.1',
+      restartDelayMs: 0,
+      onWorkerExit: (info) => void exits.push(info),
+      ...(reusePort === undefined ? {} : { reusePort }),
+      ...(workerFlags === undefined ? {} : { execArgv: workerFlags }),
+    },
     () => {
       reportHeapOnSignal();
       const server = createServer({
         // closeTimeoutMs: the shutdown of a million waits for every closing handshake (the 'close' command bounds it).
-        logLevel: 'silent', transport: 'handle', pingIntervalMs: ping, idleTimeoutMs: idle, closeTimeoutMs: 600_000,
+        logLevel: 'silent',
+        transport: 'handle',
+        pingIntervalMs: ping,
+        idleTimeoutMs: idle,
+        closeTimeoutMs: 600_000,
         message: (conn, data, isBinary) => void conn.send(data, isBinary),
         open: () => {
           if (fill > 0 && !full && server.connections >= fill) {
@@ -76,7 +88,13 @@ async function runLightws(): Promise<void> {
     },
   );
   if (node.role === 'primary') {
-    reply({ type: 'ready', port: node.address.port, pids: node.pids(), mode: node.reusePort ? 'SO_REUSEPORT' : 'shared socket', workerFlags: workerFlags ?? 'default' });
+    reply({
+      type: 'ready',
+      port: node.address.port,
+      pids: node.pids(),
+      mode: node.reusePort ? 'SO_REUSEPORT' : 'shared socket',
+      workerFlags: workerFlags ?? 'default',
+    });
     process.on('SIGINT', () => {});
     let closing = false;
     const close = (timeoutMs = 5000): void => {
@@ -88,53 +106,101 @@ async function runLightws(): Promise<void> {
         process.exit(0);
       });
     };
-    createInterface({ input: process.stdin }).on('line', (line) => {
-      if (line === 'stats') void node.stats().then((stats) => reply({ type: 'stats', ...stats, exits }));
-      else if (line === 'pids') reply({ type: 'pids', pids: node.pids() });
-      else if (line.startsWith('close')) close(Number(line.split(' ')[1] ?? 5000));
-    }).on('close', () => close()); // the orchestrator went away
+    createInterface({ input: process.stdin })
+      .on('line', (line) => {
+        if (line === 'stats') void node.stats().then((stats) => reply({ type: 'stats', ...stats, exits }));
+        else if (line === 'pids') reply({ type: 'pids', pids: node.pids() });
+        else if (line.startsWith('close')) close(Number(line.split(' ')[1] ?? 5000));
+      })
+      .on('close', () => close()); // the orchestrator went away
   }
 }
 
-
-type WsMessage = { ws: 'listening'; port: number } | { ws: 'stats'; id: number; stats?: Record<string, number> } | { ws: 'close'; id: number; timeoutMs?: number; result?: { closed: number; terminated: number } };
+type WsMessage =
+  | { ws: 'listening'; port: number }
+  | { ws: 'stats'; id: number; stats?: Record<string, number> }
+  | { ws: 'close'; id: number; timeoutMs?: number; result?: { closed: number; terminated: number } };
 
 async function runWs(): Promise<void> {
   if (cluster.isWorker) {
     const { WebSocketServer } = await import('ws');
     reportHeapOnSignal();
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', backlog: 511, perMessageDeflate: false, clientTracking: true });
+    const wss = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      backlog: 511,
+      perMessageDeflate: false,
+      clientTracking: true,
+    });
     const alive = new WeakSet<WebSocket>();
-    let pingsSent = 0, idleTimeouts = 0, opened = 0, messagesIn = 0;
+    let pingsSent = 0,
+      idleTimeouts = 0,
+      opened = 0,
+      messagesIn = 0;
     wss.on('connection', (ws) => {
       opened++;
       alive.add(ws);
       ws.on('pong', () => alive.add(ws));
-      ws.on('message', (data, isBinary) => { messagesIn++; ws.send(data, { binary: isBinary }); });
+      ws.on('message', (data, isBinary) => {
+        messagesIn++;
+        ws.send(data, { binary: isBinary });
+      });
       ws.on('error', () => {});
     });
     if (ping > 0) {
       setInterval(() => {
         for (const ws of wss.clients) {
-          if (!alive.has(ws)) { idleTimeouts++; ws.terminate(); continue; }
+          if (!alive.has(ws)) {
+            idleTimeouts++;
+            ws.terminate();
+            continue;
+          }
           alive.delete(ws);
           ws.ping();
           pingsSent++;
         }
       }, ping).unref();
     }
-    wss.on('listening', () => process.send!({ ws: 'listening', port: (wss.address() as { port: number }).port } satisfies WsMessage));
+    wss.on('listening', () =>
+      process.send!({ ws: 'listening', port: (wss.address() as { port: number }).port } satisfies WsMessage),
+    );
     process.on('SIGINT', () => {});
     exitWithParent();
     process.on('message', (m: WsMessage) => {
       if (m.ws === 'stats') {
-        process.send!({ ws: 'stats', id: m.id, stats: { connections: wss.clients.size, handshaking: 0, opened, pingsSent, idleTimeouts, messagesIn, connectionsRefused: 0 } } satisfies WsMessage);
+        process.send!({
+          ws: 'stats',
+          id: m.id,
+          stats: {
+            connections: wss.clients.size,
+            handshaking: 0,
+            opened,
+            pingsSent,
+            idleTimeouts,
+            messagesIn,
+            connectionsRefused: 0,
+          },
+        } satisfies WsMessage);
       } else if (m.ws === 'close') {
         const before = wss.clients.size;
         for (const ws of wss.clients) ws.close(1001);
-        const done = (terminated: number): void => void process.send!({ ws: 'close', id: m.id, result: { closed: before - terminated, terminated } } satisfies WsMessage, () => process.exit(0));
-        const timer = setTimeout(() => { const left = wss.clients.size; for (const ws of wss.clients) ws.terminate(); done(left); }, m.timeoutMs ?? 5000);
-        const poll = setInterval(() => { if (wss.clients.size === 0) { clearTimeout(timer); clearInterval(poll); done(0); } }, 100);
+        const done = (terminated: number): void =>
+          void process.send!(
+            { ws: 'close', id: m.id, result: { closed: before - terminated, terminated } } satisfies WsMessage,
+            () => process.exit(0),
+          );
+        const timer = setTimeout(() => {
+          const left = wss.clients.size;
+          for (const ws of wss.clients) ws.terminate();
+          done(left);
+        }, m.timeoutMs ?? 5000);
+        const poll = setInterval(() => {
+          if (wss.clients.size === 0) {
+            clearTimeout(timer);
+            clearInterval(poll);
+            done(0);
+          }
+        }, 100);
       }
     });
     return;
@@ -144,31 +210,69 @@ async function runWs(): Promise<void> {
   if (workerFlags !== undefined) cluster.setupPrimary({ execArgv: workerFlags });
   const workers: Worker[] = [];
   let port = 0;
-  await Promise.all(Array.from({ length: Number(values.workers) }, () => new Promise<void>((resolve, reject) => {
-    const w = cluster.fork();
-    workers.push(w);
-    w.once('exit', () => reject(new Error('ws worker exited before it listened')));
-    w.on('message', (m: WsMessage) => { if (m.ws === 'listening') { port = m.port; resolve(); } });
-  })));
+  await Promise.all(
+    Array.from(
+      { length: Number(values.workers) },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const w = cluster.fork();
+          workers.push(w);
+          w.once('exit', () => reject(new Error('ws worker exited before it listened')));
+          w.on('message', (m: WsMessage) => {
+            if (m.ws === 'listening') {
+              port = m.port;
+              resolve();
+            }
+          });
+        }),
+    ),
+  );
   let nextId = 1;
-  const ask = (make: (id: number) => WsMessage, timeoutMs: number): Promise<WsMessage[]> => Promise.all(workers.filter((w) => w.isConnected()).map((w) => new Promise<WsMessage | undefined>((resolve) => {
-    const id = nextId++;
-    const timer = setTimeout(() => { w.off('message', on); resolve(undefined); }, timeoutMs);
-    const on = (m: WsMessage): void => { if ('id' in m && m.id === id) { clearTimeout(timer); w.off('message', on); resolve(m); } };
-    w.on('message', on);
-    w.send(make(id));
-  }))).then((all) => all.filter((m): m is WsMessage => m !== undefined));
+  const ask = (make: (id: number) => WsMessage, timeoutMs: number): Promise<WsMessage[]> =>
+    Promise.all(
+      workers
+        .filter((w) => w.isConnected())
+        .map(
+          (w) =>
+            new Promise<WsMessage | undefined>((resolve) => {
+              const id = nextId++;
+              const timer = setTimeout(() => {
+                w.off('message', on);
+                resolve(undefined);
+              }, timeoutMs);
+              const on = (m: WsMessage): void => {
+                if ('id' in m && m.id === id) {
+                  clearTimeout(timer);
+                  w.off('message', on);
+                  resolve(m);
+                }
+              };
+              w.on('message', on);
+              w.send(make(id));
+            }),
+        ),
+    ).then((all) => all.filter((m): m is WsMessage => m !== undefined));
   const exits: unknown[] = [];
   let closing = false;
-  for (const [i, w] of workers.entries()) w.on('exit', (code, signal) => { if (!closing) exits.push({ worker: i, code, signal }); });
-  reply({ type: 'ready', port, pids: workers.map((w) => w.process.pid), mode: 'node:cluster round-robin', workerFlags: workerFlags ?? 'none' });
+  for (const [i, w] of workers.entries())
+    w.on('exit', (code, signal) => {
+      if (!closing) exits.push({ worker: i, code, signal });
+    });
+  reply({
+    type: 'ready',
+    port,
+    pids: workers.map((w) => w.process.pid),
+    mode: 'node:cluster round-robin',
+    workerFlags: workerFlags ?? 'none',
+  });
   process.on('SIGINT', () => {});
   const close = (timeoutMs = 5000): void => {
     if (closing) return;
     closing = true;
     const t0 = performance.now();
     void ask((id) => ({ ws: 'close', id, timeoutMs }), timeoutMs + 10_000).then((all) => {
-      const result = (m: WsMessage): { closed: number; terminated: number } => (m as { result?: { closed: number; terminated: number } }).result ?? { closed: 0, terminated: 0 };
+      const result = (m: WsMessage): { closed: number; terminated: number } =>
+        (m as { result?: { closed: number; terminated: number } }).result ?? { closed: 0, terminated: 0 };
       const closed = all.reduce((n, m) => n + result(m).closed, 0);
       const terminated = all.reduce((n, m) => n + result(m).terminated, 0);
       for (const w of workers) if (w.isConnected()) w.kill();
@@ -176,17 +280,29 @@ async function runWs(): Promise<void> {
       process.exit(0);
     });
   };
-  createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line === 'stats') {
-      void ask((id) => ({ ws: 'stats', id }), 5000).then((all) => {
-        const snaps = all.map((m) => (m as { stats?: Record<string, number> }).stats).filter((s): s is Record<string, number> => s !== undefined);
-        const total: Record<string, unknown> = {};
-        for (const snap of snaps) for (const [k, v] of Object.entries(snap)) total[k] = ((total[k] as number | undefined) ?? 0) + v;
-        reply({ type: 'stats', ...total, workers: snaps.length, connectionsPerWorker: snaps.map((s) => s.connections), restarts: 0, exits });
-      });
-    } else if (line === 'pids') reply({ type: 'pids', pids: workers.map((w) => w.process.pid) });
-    else if (line.startsWith('close')) close(Number(line.split(' ')[1] ?? 5000));
-  }).on('close', () => close());
+  createInterface({ input: process.stdin })
+    .on('line', (line) => {
+      if (line === 'stats') {
+        void ask((id) => ({ ws: 'stats', id }), 5000).then((all) => {
+          const snaps = all
+            .map((m) => (m as { stats?: Record<string, number> }).stats)
+            .filter((s): s is Record<string, number> => s !== undefined);
+          const total: Record<string, unknown> = {};
+          for (const snap of snaps)
+            for (const [k, v] of Object.entries(snap)) total[k] = ((total[k] as number | undefined) ?? 0) + v;
+          reply({
+            type: 'stats',
+            ...total,
+            workers: snaps.length,
+            connectionsPerWorker: snaps.map((s) => s.connections),
+            restarts: 0,
+            exits,
+          });
+        });
+      } else if (line === 'pids') reply({ type: 'pids', pids: workers.map((w) => w.process.pid) });
+      else if (line.startsWith('close')) close(Number(line.split(' ')[1] ?? 5000));
+    })
+    .on('close', () => close());
 }
 
 if (values.kind === 'ws') await runWs();

@@ -93,12 +93,21 @@ export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerA
     },
   });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`--port must be 0–65535, not ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RangeError(`--port must be 0–65535, not ${values.port}`);
   const mode = values.mode as Mode;
   if (!MODES.includes(mode)) throw new RangeError(`--mode must be ${MODES.join('|')}, not ${values.mode}`);
   const deflate = values.deflate as DeflateChoice;
-  if (!['off', 'shared', 'window', 'on'].includes(deflate)) throw new RangeError(`--deflate must be off|shared|window|on, not ${values.deflate}`);
-  return { port, host: values.host, mode, transport: values.transport, diagnostics: values.diagnostics === true, deflate };
+  if (!['off', 'shared', 'window', 'on'].includes(deflate))
+    throw new RangeError(`--deflate must be off|shared|window|on, not ${values.deflate}`);
+  return {
+    port,
+    host: values.host,
+    mode,
+    transport: values.transport,
+    diagnostics: values.diagnostics === true,
+    deflate,
+  };
 }
 
 function line(value: unknown): void {
@@ -161,7 +170,15 @@ export async function runServerProcess(kind: string, start: (args: ServerArgs) =
   try {
     const args = parseServerArgs();
     server = await start(args);
-    line({ ready: true, port: server.port, native: server.native, pid: process.pid, kind, mode: args.mode, ...server.info });
+    line({
+      ready: true,
+      port: server.port,
+      native: server.native,
+      pid: process.pid,
+      kind,
+      mode: args.mode,
+      ...server.info,
+    });
   } catch (error) {
     process.stderr.write(`${kind} server: ${(error as Error)?.stack ?? String(error)}\n`);
     process.exit(1);

@@ -19,9 +19,14 @@ import { exitWithParent, toParent } from '../lib/ipc.js';
 
 export const TOPIC = 'bench';
 export type RoomsCommand = { type: 'stats' } | { type: 'quit' };
-export type RoomsReport = { type: 'ready'; port: number } | { type: 'stats'; remote: Record<string, number> | null } | { type: 'quitted' };
+export type RoomsReport =
+  { type: 'ready'; port: number } | { type: 'stats'; remote: Record<string, number> | null } | { type: 'quitted' };
 
-interface Running { port: number; remote(): Record<string, number> | null; close(): Promise<void> }
+interface Running {
+  port: number;
+  remote(): Record<string, number> | null;
+  close(): Promise<void>;
+}
 
 async function lightws(url: string): Promise<Running> {
   const publisher = new Redis(url, { maxRetriesPerRequest: null });
@@ -40,7 +45,11 @@ async function lightws(url: string): Promise<Running> {
   return {
     port,
     remote: () => ({ ...server.stats().remote }),
-    close: async () => { await server.close({ timeoutMs: 1000 }); await topics.close(); publisher.disconnect(); },
+    close: async () => {
+      await server.close({ timeoutMs: 1000 });
+      await topics.close();
+      publisher.disconnect();
+    },
   };
 }
 
@@ -60,7 +69,11 @@ async function socketio(url: string): Promise<Running> {
   return {
     port: (http.address() as { port: number }).port,
     remote: () => null,
-    close: async () => { await io.close(); pub.disconnect(); sub.disconnect(); },
+    close: async () => {
+      await io.close();
+      pub.disconnect();
+      sub.disconnect();
+    },
   };
 }
 
@@ -71,7 +84,11 @@ async function main(): Promise<void> {
   const running = await start(values.redis!);
   process.on('message', (cmd: RoomsCommand) => {
     if (cmd.type === 'stats') void toParent({ type: 'stats', remote: running.remote() } satisfies RoomsReport);
-    else if (cmd.type === 'quit') void running.close().then(() => toParent({ type: 'quitted' } satisfies RoomsReport)).then(() => process.exit(0));
+    else if (cmd.type === 'quit')
+      void running
+        .close()
+        .then(() => toParent({ type: 'quitted' } satisfies RoomsReport))
+        .then(() => process.exit(0));
   });
   exitWithParent();
   await toParent({ type: 'ready', port: running.port } satisfies RoomsReport);

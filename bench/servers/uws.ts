@@ -55,11 +55,17 @@ export function loadUws(): UwsLoad {
   }
   const native = require.cache[binary] !== undefined;
   const nativeError = native ? null : said.join(' ').replace(/\s+/g, ' ').trim() || 'unknown';
-  if (!native) process.stderr.write(`uws: native binary not loaded, the package fell back to JavaScript: ${nativeError}\n`);
+  if (!native)
+    process.stderr.write(`uws: native binary not loaded, the package fell back to JavaScript: ${nativeError}\n`);
   return (loaded = { uws, native, binary, nativeError });
 }
 
-export async function startUws(port: number, handlers: Mode, host = '127.0.0.1', deflate = false): Promise<BenchServer> {
+export async function startUws(
+  port: number,
+  handlers: Mode,
+  host = '127.0.0.1',
+  deflate = false,
+): Promise<BenchServer> {
   const { uws, native, binary, nativeError } = loadUws();
   const mode = handlers;
   const app = uws.App();
@@ -78,13 +84,24 @@ export async function startUws(port: number, handlers: Mode, host = '127.0.0.1',
     close: (ws) => void sockets.delete(ws),
     message:
       // uWS compresses a message only when asked to (the third argument), once negotiated.
-      mode === 'echo' ? (ws, message, isBinary) => void ws.send(message, isBinary, deflate)
-      : mode === 'broadcast' ? (_ws, message, isBinary) => void app.publish(ALL, message, isBinary, deflate)
-      : undefined,
+      mode === 'echo'
+        ? (ws, message, isBinary) => void ws.send(message, isBinary, deflate)
+        : mode === 'broadcast'
+          ? (_ws, message, isBinary) => void app.publish(ALL, message, isBinary, deflate)
+          : undefined,
   });
-  app.get('/healthz', (res) => void res.writeHeader('Content-Type', 'text/plain; charset=utf-8').writeHeader('Cache-Control', 'no-store').end('ok\n'));
+  app.get(
+    '/healthz',
+    (res) =>
+      void res
+        .writeHeader('Content-Type', 'text/plain; charset=utf-8')
+        .writeHeader('Cache-Control', 'no-store')
+        .end('ok\n'),
+  );
   const listenSocket = await new Promise<Uws.us_listen_socket>((resolve, reject) => {
-    app.listen(host, port, (socket) => (socket ? resolve(socket) : reject(new Error(`uws could not listen on ${host}:${port}`))));
+    app.listen(host, port, (socket) =>
+      socket ? resolve(socket) : reject(new Error(`uws could not listen on ${host}:${port}`)),
+    );
   });
   const bound = uws.us_socket_local_port(listenSocket);
   return {

@@ -16,7 +16,8 @@ const require = createRequire(import.meta.url);
 
 /** Which native masking ws picked up, if any (ws/lib/buffer-util.js chooses at load). */
 function wsNativeMasking(): string | null {
-  if (typeof (http as unknown as Record<string, unknown>)['websocketMask'] === 'function') return 'node:http websocketMask';
+  if (typeof (http as unknown as Record<string, unknown>)['websocketMask'] === 'function')
+    return 'node:http websocketMask';
   if (process.env['WS_NO_BUFFER_UTIL']) return null;
   const addon = Object.keys(require.cache).find((file) => /[\\/]bufferutil[\\/].*\.node$/.test(file));
   return addon ?? null;
@@ -26,7 +27,9 @@ function wsNativeMasking(): string | null {
 function plainHttp(req: http.IncomingMessage, res: http.ServerResponse): void {
   if (req.url === '/healthz') {
     // With its length, as lightws sends it (without, node:http would send it chunked).
-    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 3, 'Cache-Control': 'no-store' }).end('ok\n');
+    res
+      .writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 3, 'Cache-Control': 'no-store' })
+      .end('ok\n');
     return;
   }
   const body = http.STATUS_CODES[426]!;

@@ -28,8 +28,18 @@ export interface RemoteStats {
 }
 
 export const NO_REMOTE_STATS: Readonly<RemoteStats> = Object.freeze({
-  connected: 0, sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, dropped: 0, droppedBytes: 0,
-  buffered: 0, bufferedBytes: 0, malformed: 0, channels: 0, errors: 0,
+  connected: 0,
+  sent: 0,
+  sentBytes: 0,
+  received: 0,
+  receivedBytes: 0,
+  dropped: 0,
+  droppedBytes: 0,
+  buffered: 0,
+  bufferedBytes: 0,
+  malformed: 0,
+  channels: 0,
+  errors: 0,
 });
 
 /** What a bridge may do to the server it is attached to. */

@@ -31,7 +31,8 @@ const PAGE_FILES: Readonly<Record<string, { file: string; type: string }>> = {
 
 /** The page's own scripts and styles only, and WebSockets to its own origin. */
 const PAGE_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'",
+  'Content-Security-Policy':
+    "default-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-cache',
 };
@@ -61,8 +62,12 @@ function userOf(url: string): ChatUser {
 
 function loadPage(): Map<string, HttpResponse> {
   const dir = new URL('./public/', import.meta.url);
-  return new Map(Object.entries(PAGE_FILES).map(([path, { file, type }]) =>
-    [path, { headers: { ...PAGE_HEADERS, 'Content-Type': type }, body: readFileSync(new URL(file, dir)) }]));
+  return new Map(
+    Object.entries(PAGE_FILES).map(([path, { file, type }]) => [
+      path,
+      { headers: { ...PAGE_HEADERS, 'Content-Type': type }, body: readFileSync(new URL(file, dir)) },
+    ]),
+  );
 }
 
 /**
@@ -107,9 +112,13 @@ export function createChatServer(settings: Omit<ServerSettings, 'routes'> = {}):
           const path = new URL(request.url, 'http://chat.invalid').pathname;
           if (path === '/benchmark') {
             const here = server.broadcast('test message', false, { remote: true });
-            return { headers: { 'Cache-Control': 'no-store' }, body: `test message sent to ${here} connections here\n` };
+            return {
+              headers: { 'Cache-Control': 'no-store' },
+              body: `test message sent to ${here} connections here\n`,
+            };
           }
-          if (request.method !== 'GET' && request.method !== 'HEAD') return { status: 405, headers: { Allow: 'GET, HEAD' }, body: 'Method Not Allowed\n' };
+          if (request.method !== 'GET' && request.method !== 'HEAD')
+            return { status: 405, headers: { Allow: 'GET, HEAD' }, body: 'Method Not Allowed\n' };
           if (path === '/favicon.ico') return { status: 204 };
           return page.get(path);
         },

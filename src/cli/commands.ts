@@ -5,7 +5,10 @@ import type { RedisLibrary } from '../redis/load-library.js';
 import { reachable, type Served } from './serve.js';
 
 /** The settings the command line gives every server it makes. */
-export type CliSettings = Pick<ServerSettings, 'transport' | 'maxMessageSize' | 'deflate' | 'tls' | 'logLevel' | 'checkOrigin'>;
+export type CliSettings = Pick<
+  ServerSettings,
+  'transport' | 'maxMessageSize' | 'deflate' | 'tls' | 'logLevel' | 'checkOrigin'
+>;
 
 /** Where topics go beyond this process: a Redis (its URL and client library), or nowhere. */
 export interface RedisChoice {
@@ -33,7 +36,8 @@ export function echoCommand(settings: CliSettings, redis: RedisChoice | undefine
   let closeRedis: (() => Promise<void>) | undefined;
   return {
     make() {
-      if (redis === undefined) return createServer({ ...settings, message: (conn, data, isBinary) => void conn.send(data, isBinary) });
+      if (redis === undefined)
+        return createServer({ ...settings, message: (conn, data, isBinary) => void conn.send(data, isBinary) });
       const server = createServer({
         ...settings,
         upgrade(request) {
@@ -71,8 +75,10 @@ export function chatCommand(settings: CliSettings, redis: RedisChoice | undefine
     startup(address, detail) {
       const { url, everywhere } = reachable(settings.tls ? 'https' : 'http', address);
       const rooms = redis === undefined ? '' : `, rooms through Redis at ${redis.url} (${redis.library.name})`;
-      return `lightws chat: open ${url}/ in a browser${everywhere ? ' (listening on all interfaces)' : ''}; ` +
-        `WebSocket at ${url.replace(/^http/, 'ws')}/ws (${detail}${rooms}). Ctrl+C stops it.`;
+      return (
+        `lightws chat: open ${url}/ in a browser${everywhere ? ' (listening on all interfaces)' : ''}; ` +
+        `WebSocket at ${url.replace(/^http/, 'ws')}/ws (${detail}${rooms}). Ctrl+C stops it.`
+      );
     },
     close: () => closeRedis?.() ?? Promise.resolve(),
   };

@@ -22,13 +22,18 @@ function fail(message: string): never {
  */
 function allowedOrigins(value: string | undefined): CliSettings['checkOrigin'] {
   if (value === undefined) return undefined;
-  const list = value.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  const list = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin !== '');
   if (list.length === 0) fail('--allow-origin needs * or a list of origins');
   for (const origin of list) {
-    if (origin !== '*' && origin !== 'null' && !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(origin)) fail(`--allow-origin: ${origin} is not an origin (scheme://host[:port]), null or *`);
+    if (origin !== '*' && origin !== 'null' && !/^[a-z][a-z0-9+.-]*:\/\/[^/\s]+$/i.test(origin))
+      fail(`--allow-origin: ${origin} is not an origin (scheme://host[:port]), null or *`);
   }
   if (list.includes('*')) return ['*'];
-  return (origin, request) => checkOrigin(origin, request.host, undefined, request) || checkOrigin(origin, request.host, list, request);
+  return (origin, request) =>
+    checkOrigin(origin, request.host, undefined, request) || checkOrigin(origin, request.host, list, request);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -60,15 +65,19 @@ async function main(argv: string[]): Promise<void> {
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
   const command = positionals[0];
-  if (command !== 'echo' && command !== 'chat') fail(positionals.length === 0 ? 'missing command' : `unknown command: ${positionals.join(' ')}`);
+  if (command !== 'echo' && command !== 'chat')
+    fail(positionals.length === 0 ? 'missing command' : `unknown command: ${positionals.join(' ')}`);
   if (positionals.length > 1) fail(`unknown command: ${positionals.join(' ')}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535, not ${values.port}`);
   const maxMessageSize = values['max-message'] === undefined ? undefined : Number(values['max-message']);
-  if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) fail('--max-message must be a positive integer');
+  if (maxMessageSize !== undefined && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0))
+    fail('--max-message must be a positive integer');
   const deflate = values.deflate as DeflateMode;
-  if (deflate !== 'off' && deflate !== 'shared' && deflate !== 'window') fail(`--deflate must be off, shared or window, not ${values.deflate}`);
-  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) fail('--tls-cert and --tls-key go together');
+  if (deflate !== 'off' && deflate !== 'shared' && deflate !== 'window')
+    fail(`--deflate must be off, shared or window, not ${values.deflate}`);
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
+    fail('--tls-cert and --tls-key go together');
   const wantsTls = values['tls-cert'] !== undefined;
   const transport = values.transport as TransportChoice;
   if (!TRANSPORTS.includes(transport)) fail(`--transport must be ${TRANSPORTS.join(', ')}, not ${values.transport}`);
@@ -77,13 +86,20 @@ async function main(argv: string[]): Promise<void> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) fail('--workers must be a positive integer');
   // The cluster's primary hands raw TCP handles to its workers: no TLS, no net sockets.
-  if (wantsTls && transport === 'handle') fail('--tls-cert/--tls-key need --transport socket or auto (TLS runs on net sockets)');
-  if (workers > 1 && wantsTls) fail('--workers cannot be combined with --tls-cert/--tls-key (cluster mode serves plain ws://)');
-  if (workers > 1 && transport === 'socket') fail('--workers needs the handle transport (cluster mode passes raw handles)');
+  if (wantsTls && transport === 'handle')
+    fail('--tls-cert/--tls-key need --transport socket or auto (TLS runs on net sockets)');
+  if (workers > 1 && wantsTls)
+    fail('--workers cannot be combined with --tls-cert/--tls-key (cluster mode serves plain ws://)');
+  if (workers > 1 && transport === 'socket')
+    fail('--workers needs the handle transport (cluster mode passes raw handles)');
   const checkOrigin = allowedOrigins(values['allow-origin']);
   const redisUrl = values.redis;
-  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) fail(`--redis must be a redis:// or rediss:// URL, not ${redisUrl}`);
-  const redis: RedisChoice | undefined = redisUrl === undefined ? undefined : { url: redisUrl, library: (await loadRedisLibrary()) ?? fail(REDIS_LIBRARY_MISSING) };
+  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl))
+    fail(`--redis must be a redis:// or rediss:// URL, not ${redisUrl}`);
+  const redis: RedisChoice | undefined =
+    redisUrl === undefined
+      ? undefined
+      : { url: redisUrl, library: (await loadRedisLibrary()) ?? fail(REDIS_LIBRARY_MISSING) };
   // Past this point a failure is not a usage mistake: unreadable files, a port in use (exit 1).
   const tls = wantsTls ? { cert: readFileSync(values['tls-cert']!), key: readFileSync(values['tls-key']!) } : undefined;
   const settings: CliSettings = { transport, maxMessageSize, deflate, tls, logLevel, checkOrigin };

@@ -16,7 +16,8 @@ export interface Served {
  * loopback (which both a dual-stack and an IPv4-only wildcard socket answer) is shown.
  */
 export function reachable(scheme: string, address: ListenAddress): { url: string; everywhere: boolean } {
-  if (address.address === '::' || address.address === '0.0.0.0') return { url: `${scheme}://127.0.0.1:${address.port}`, everywhere: true };
+  if (address.address === '::' || address.address === '0.0.0.0')
+    return { url: `${scheme}://127.0.0.1:${address.port}`, everywhere: true };
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return { url: `${scheme}://${host}:${address.port}`, everywhere: false };
 }
@@ -50,14 +51,24 @@ export async function serveOne(served: Served, port: number, host: string | unde
 }
 
 /** `--workers N`: the primary binds and supervises; each worker serves the same socket. */
-export async function serveCluster(served: Served, workers: number, port: number, host: string | undefined, relayTopics: boolean): Promise<void> {
-  const node = await startCluster({
-    workers,
-    port,
-    host,
-    relayTopics,
-    onWorkerExit: ({ worker, code, signal }) => process.stderr.write(`lightws: worker ${worker} exited (${signal ?? code}); restarting\n`),
-  }, () => served.make());
+export async function serveCluster(
+  served: Served,
+  workers: number,
+  port: number,
+  host: string | undefined,
+  relayTopics: boolean,
+): Promise<void> {
+  const node = await startCluster(
+    {
+      workers,
+      port,
+      host,
+      relayTopics,
+      onWorkerExit: ({ worker, code, signal }) =>
+        process.stderr.write(`lightws: worker ${worker} exited (${signal ?? code}); restarting\n`),
+    },
+    () => served.make(),
+  );
   if (node.role === 'worker') return;
   process.stdout.write(`${served.startup(node.address, `${workers} workers`)}\n`);
   onSignals('all workers', () => node.close());

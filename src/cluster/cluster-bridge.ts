@@ -25,7 +25,15 @@ export type RelayMessage =
 /** The worker's side: a TopicBridge whose other servers are its sibling workers. */
 export class ClusterTopicBridge implements TopicBridge {
   private host: BridgeHost | null = null;
-  private readonly counts = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, dropped: 0, droppedBytes: 0, malformed: 0 };
+  private readonly counts = {
+    sent: 0,
+    sentBytes: 0,
+    received: 0,
+    receivedBytes: 0,
+    dropped: 0,
+    droppedBytes: 0,
+    malformed: 0,
+  };
   private channels = 0;
   private readonly onMessage = (message: unknown): void => this.received(message);
 
@@ -68,8 +76,19 @@ export class ClusterTopicBridge implements TopicBridge {
     // Encoded (so copied) here: `data` may be a view into the read slab.
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : bytesOf(data);
     const message: RelayMessage = isBinary
-      ? { lightws: 'relay', topic, base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') }
-      : { lightws: 'relay', topic, text: typeof data === 'string' ? data : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') };
+      ? {
+          lightws: 'relay',
+          topic,
+          base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+        }
+      : {
+          lightws: 'relay',
+          topic,
+          text:
+            typeof data === 'string'
+              ? data
+              : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
+        };
     if (this.send(message)) {
       this.counts.sent++;
       this.counts.sentBytes += bytes.byteLength;
@@ -125,7 +144,7 @@ export class TopicRelay {
       return true;
     }
     if (m?.lightws !== 'relay') return false;
-    const to = typeof m.topic === 'string' ? this.subscribed.get(m.topic) ?? [] : this.workers.keys();
+    const to = typeof m.topic === 'string' ? (this.subscribed.get(m.topic) ?? []) : this.workers.keys();
     for (const index of to) {
       const worker = this.workers[index];
       if (index !== from && worker?.connected === true) worker.send(m);

@@ -112,7 +112,8 @@ export async function startCluster<UserData = unknown>(
 ): Promise<ClusterPrimary | ClusterWorker<UserData>> {
   const index = process.env[WORKER_ENV];
   if (index !== undefined && process.send !== undefined) return startWorker(Number(index), createWorkerServer, options);
-  if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be a positive integer');
+  if (!Number.isInteger(options.workers) || options.workers < 1)
+    throw new RangeError('workers must be a positive integer');
   const raw = requireRawBindings();
   const reusePort = options.reusePort ?? reusePortSupported(raw);
   // With reusePort the primary's socket is never listened on: it only keeps the port (port 0 picks it).
@@ -122,32 +123,57 @@ export async function startCluster<UserData = unknown>(
   return primary;
 }
 
-function startWorker<UserData>(index: number, createWorkerServer: () => Server<UserData>, options: ClusterOptions): Promise<ClusterWorker<UserData>> {
+function startWorker<UserData>(
+  index: number,
+  createWorkerServer: () => Server<UserData>,
+  options: ClusterOptions,
+): Promise<ClusterWorker<UserData>> {
   const server = createWorkerServer();
   if (options.relayTopics === true) {
     try {
       server.attachBridge(new ClusterTopicBridge());
     } catch (error) {
-      throw new Error(`relayTopics: ${(error as Error).message} (the server factory attached one: use relayTopics or your own bridge, not both)`, { cause: error });
+      throw new Error(
+        `relayTopics: ${(error as Error).message} (the server factory attached one: use relayTopics or your own bridge, not both)`,
+        { cause: error },
+      );
     }
   }
   // A scrape of metricsPath, on whichever worker it lands, answers for the whole cluster.
   let nextMetrics = 1;
   const metricsWaiters = new Map<number, (text: string) => void>();
-  serveMetricsFrom(server, () => new Promise<string>((resolve, reject) => {
-    const id = nextMetrics++;
-    const timer = setTimeout(() => { metricsWaiters.delete(id); reject(new Error('the primary did not answer')); }, 5000);
-    metricsWaiters.set(id, (text) => { clearTimeout(timer); metricsWaiters.delete(id); resolve(text); });
-    process.send!({ lightws: 'metrics', id } satisfies Message);
-  }));
+  serveMetricsFrom(
+    server,
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const id = nextMetrics++;
+        const timer = setTimeout(() => {
+          metricsWaiters.delete(id);
+          reject(new Error('the primary did not answer'));
+        }, 5000);
+        metricsWaiters.set(id, (text) => {
+          clearTimeout(timer);
+          metricsWaiters.delete(id);
+          resolve(text);
+        });
+        process.send!({ lightws: 'metrics', id } satisfies Message);
+      }),
+  );
   // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
   process.on('SIGINT', () => {});
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
   process.on('message', (message: Message, handle: unknown) => {
     if (message?.lightws === 'listen') {
       const bind = message.bind;
-      const own = bind === undefined ? Promise.resolve(handle as RawTcpHandle) : bindServerHandle(requireRawBindings(), bind.port, bind.address, true);
-      void own.then((h) => ({ address: server.serve(h) }), (error: Error) => ({ error: error.message }))
+      const own =
+        bind === undefined
+          ? Promise.resolve(handle as RawTcpHandle)
+          : bindServerHandle(requireRawBindings(), bind.port, bind.address, true);
+      void own
+        .then(
+          (h) => ({ address: server.serve(h) }),
+          (error: Error) => ({ error: error.message }),
+        )
         .then((reply) => process.send!({ lightws: 'listening', ...reply } satisfies Message));
     } else if (message?.lightws === 'stats') {
       process.send!({ lightws: 'stats', id: message.id, stats: server.stats() } satisfies Message);
@@ -180,7 +206,11 @@ class Primary implements ClusterPrimary {
   ) {
     const out: Record<string, unknown> = {};
     handle.getsockname(out);
-    this.address = { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.address = {
+      address: String(out.address),
+      port: Number(out.port),
+      family: out.family === 'IPv6' ? 'IPv6' : 'IPv4',
+    };
     this.workers = new Array<ChildProcess | undefined>(options.workers).fill(undefined);
     this.relay = new TopicRelay(this.workers);
     this.ready = Promise.all(this.workers.map((_, i) => this.spawn(i))).then(() => undefined);
@@ -189,7 +219,12 @@ class Primary implements ClusterPrimary {
   async stats(): Promise<ClusterStats> {
     const snapshots = (await this.snapshots()).map((s) => s.stats);
     const total = sum(snapshots);
-    return { ...total, workers: snapshots.length, connectionsPerWorker: snapshots.map((s) => s.connections), restarts: this.restarts };
+    return {
+      ...total,
+      workers: snapshots.length,
+      connectionsPerWorker: snapshots.map((s) => s.connections),
+      restarts: this.restarts,
+    };
   }
 
   async metrics(): Promise<string> {
@@ -216,11 +251,19 @@ class Primary implements ClusterPrimary {
 
   async close(options: { timeoutMs?: number } = {}): Promise<CloseResult> {
     this.closing = true;
-    const replies = await this.ask((id) => ({ lightws: 'close', id, timeoutMs: options.timeoutMs }), (options.timeoutMs ?? 5000) + 5000);
+    const replies = await this.ask(
+      (id) => ({ lightws: 'close', id, timeoutMs: options.timeoutMs }),
+      (options.timeoutMs ?? 5000) + 5000,
+    );
     this.handle.close();
     for (const worker of this.workers) if (worker?.exitCode === null) worker.kill();
-    const results = replies.map(({ message }) => (message as { result?: CloseResult }).result ?? { closed: 0, terminated: 0 });
-    return { closed: results.reduce((n, r) => n + r.closed, 0), terminated: results.reduce((n, r) => n + r.terminated, 0) };
+    const results = replies.map(
+      ({ message }) => (message as { result?: CloseResult }).result ?? { closed: 0, terminated: 0 },
+    );
+    return {
+      closed: results.reduce((n, r) => n + r.closed, 0),
+      terminated: results.reduce((n, r) => n + r.terminated, 0),
+    };
   }
 
   private spawn(index: number): Promise<void> {
@@ -232,7 +275,8 @@ class Primary implements ClusterPrimary {
     this.workers[index] = worker;
     worker.on('message', (message: Message) => {
       if (this.relay.handle(index, message)) return;
-      if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id)) this.replies.get(message.id)!(message);
+      if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id))
+        this.replies.get(message.id)!(message);
       else if (message?.lightws === 'metrics') {
         void this.metrics().then((text) => {
           if (worker.connected) worker.send({ lightws: 'metrics', id: message.id, text } satisfies Message);
@@ -259,20 +303,38 @@ class Primary implements ClusterPrimary {
         if (message.error === undefined) resolve();
         else reject(new Error(`worker ${index} could not listen: ${message.error}`));
       });
-      if (this.reusePort) worker.send({ lightws: 'listen', bind: { address: this.address.address, port: this.address.port } } satisfies Message);
+      if (this.reusePort)
+        worker.send({
+          lightws: 'listen',
+          bind: { address: this.address.address, port: this.address.port },
+        } satisfies Message);
       else worker.send({ lightws: 'listen' } satisfies Message, this.handle as never);
     });
   }
 
   /** Sends a request to every live worker and collects one reply from each (or what came by the timeout), with the worker's index. */
   private ask(make: (id: number) => Message, timeoutMs = 5000): Promise<{ worker: number; message: Message }[]> {
-    const live = [...this.workers.entries()].filter((entry): entry is [number, ChildProcess] => entry[1] !== undefined && entry[1].connected);
-    return Promise.all(live.map(([index, worker]) => new Promise<{ worker: number; message: Message } | undefined>((resolve) => {
-      const id = this.nextId++;
-      const timer = setTimeout(() => { this.replies.delete(id); resolve(undefined); }, timeoutMs);
-      this.replies.set(id, (message) => { clearTimeout(timer); this.replies.delete(id); resolve({ worker: index, message }); });
-      worker.send(make(id));
-    }))).then((all) => all.filter((m) => m !== undefined));
+    const live = [...this.workers.entries()].filter(
+      (entry): entry is [number, ChildProcess] => entry[1] !== undefined && entry[1].connected,
+    );
+    return Promise.all(
+      live.map(
+        ([index, worker]) =>
+          new Promise<{ worker: number; message: Message } | undefined>((resolve) => {
+            const id = this.nextId++;
+            const timer = setTimeout(() => {
+              this.replies.delete(id);
+              resolve(undefined);
+            }, timeoutMs);
+            this.replies.set(id, (message) => {
+              clearTimeout(timer);
+              this.replies.delete(id);
+              resolve({ worker: index, message });
+            });
+            worker.send(make(id));
+          }),
+      ),
+    ).then((all) => all.filter((m) => m !== undefined));
   }
 }
 
@@ -286,7 +348,10 @@ function sumFields(snapshots: readonly object[]): Record<string, unknown> {
   for (const snapshot of snapshots) {
     for (const [key, value] of Object.entries(snapshot)) {
       if (typeof value === 'number') total[key] = ((total[key] as number | undefined) ?? 0) + value;
-      else if (value !== null && typeof value === 'object') total[key] = sumFields([total[key] ?? {}, value].filter((v) => Object.keys(v as object).length > 0) as object[]);
+      else if (value !== null && typeof value === 'object')
+        total[key] = sumFields(
+          [total[key] ?? {}, value].filter((v) => Object.keys(v as object).length > 0) as object[],
+        );
       else total[key] = value;
     }
   }

@@ -40,7 +40,13 @@ export interface DeflateCounters {
  */
 export class DeflateEngine {
   readonly budget: DeflateBudget;
-  readonly counters: DeflateCounters = { messagesCompressed: 0, bytesBeforeCompression: 0, bytesAfterCompression: 0, messagesInflated: 0, bytesInflated: 0 };
+  readonly counters: DeflateCounters = {
+    messagesCompressed: 0,
+    bytesBeforeCompression: 0,
+    bytesAfterCompression: 0,
+    messagesInflated: 0,
+    bytesInflated: 0,
+  };
   /** zlib contexts alive now, shared ones included. */
   contexts = 0;
   /** Shared compressors by window bits (index 9–15), created on first use. */
@@ -56,11 +62,18 @@ export class DeflateEngine {
    * (`send` the direction we compress): null when both directions are
    * shared, 'declined' when the budget cannot take its contexts.
    */
-  session(sendNoContextTakeover: boolean, sendBits: number, receiveNoContextTakeover: boolean, receiveBits: number): DeflateSession | null | 'declined' {
+  session(
+    sendNoContextTakeover: boolean,
+    sendBits: number,
+    receiveNoContextTakeover: boolean,
+    receiveBits: number,
+  ): DeflateSession | null | 'declined' {
     if (sendNoContextTakeover && receiveNoContextTakeover) return null;
     const send = sendNoContextTakeover ? 0 : Math.max(9, sendBits);
     const receive = receiveNoContextTakeover ? 0 : Math.max(9, receiveBits);
-    const bytes = (send === 0 ? 0 : deflateContextBytes(send, this.settings.memLevel)) + (receive === 0 ? 0 : inflateContextBytes(receive));
+    const bytes =
+      (send === 0 ? 0 : deflateContextBytes(send, this.settings.memLevel)) +
+      (receive === 0 ? 0 : inflateContextBytes(receive));
     if (!this.budget.tryReserve(bytes)) return 'declined';
     return new DeflateSession(send, receive, bytes);
   }
@@ -68,7 +81,10 @@ export class DeflateEngine {
   /** Would one more window-mode connection fit the budget? The client asks before it offers. */
   fitsWorstCase(): boolean {
     const bits = this.settings.windowBits;
-    return this.settings.mode === 'shared' || this.budget.fits(deflateContextBytes(bits, this.settings.memLevel) + inflateContextBytes(bits));
+    return (
+      this.settings.mode === 'shared' ||
+      this.budget.fits(deflateContextBytes(bits, this.settings.memLevel) + inflateContextBytes(bits))
+    );
   }
 
   /**
@@ -76,7 +92,15 @@ export class DeflateEngine {
    * takeover), or with the shared one for `sharedBits`, reset afterwards so
    * the next message starts from an empty window (§7.1.1).
    */
-  deflate(session: DeflateSession | null, sharedBits: number, input: Uint8Array, start: number, end: number, lender: BufferLender, out: CodecOutput): boolean {
+  deflate(
+    session: DeflateSession | null,
+    sharedBits: number,
+    input: Uint8Array,
+    start: number,
+    end: number,
+    lender: BufferLender,
+    out: CodecOutput,
+  ): boolean {
     let ok: boolean;
     if (session !== null && session.sendBits !== 0) {
       const ctx = (session.sendContext ??= this.newDeflater(session.sendBits));
@@ -95,7 +119,14 @@ export class DeflateEngine {
   }
 
   /** Inflates one compressed message (0, or why it failed); the shared decompressor is reset after every message. */
-  inflate(session: DeflateSession | null, input: Uint8Array, start: number, end: number, lender: BufferLender, out: CodecOutput): 0 | ErrorKindValue {
+  inflate(
+    session: DeflateSession | null,
+    input: Uint8Array,
+    start: number,
+    end: number,
+    lender: BufferLender,
+    out: CodecOutput,
+  ): 0 | ErrorKindValue {
     let error: 0 | ErrorKindValue;
     if (session !== null && session.receiveBits !== 0) {
       const ctx = (session.receiveContext ??= this.newInflater(session.receiveBits));
@@ -134,7 +165,10 @@ export class DeflateEngine {
   }
 
   private sharedDeflater(bits: number): ZlibContext {
-    return (this.sharedDeflaters[bits] ??= this.newShared(this.deflater(bits), deflateContextBytes(bits, this.settings.memLevel)));
+    return (this.sharedDeflaters[bits] ??= this.newShared(
+      this.deflater(bits),
+      deflateContextBytes(bits, this.settings.memLevel),
+    ));
   }
 
   private newShared(ctx: ZlibContext, bytes: number): ZlibContext {

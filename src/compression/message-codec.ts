@@ -23,7 +23,14 @@ const TAIL = DEFLATE_TAIL as Uint8Array;
  * the trailing 00 00 FF FF removed. Returns false when the memory budget
  * refused a buffer or zlib failed (then out.buf is null).
  */
-export function deflateMessage(ctx: ZlibContext, input: Uint8Array, start: number, end: number, lender: BufferLender, out: CodecOutput): boolean {
+export function deflateMessage(
+  ctx: ZlibContext,
+  input: Uint8Array,
+  start: number,
+  end: number,
+  lender: BufferLender,
+  out: CodecOutput,
+): boolean {
   // Deflate rarely grows data by more than a few bytes per 16 KiB block; JSON shrinks 5–10×.
   let buf = lender.tryBorrow(end - start + ((end - start) >>> 4) + 64);
   out.buf = null;

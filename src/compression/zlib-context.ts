@@ -22,7 +22,15 @@ import zlib from 'node:zlib';
 
 /** The native handle of a zlib stream, as lib/zlib.js uses it. */
 interface RawZlibHandle {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
   reset(): void;
   close(): void;
   onerror: ((message: string, errno: number) => void) | undefined;
@@ -69,7 +77,14 @@ export class ZlibContext {
 
   /** chunkSize 64 (the smallest): the stream's own output buffer is never used. */
   static deflate(settings: DeflateSettings): ZlibContext {
-    return new ZlibContext(new zlib.DeflateRaw({ windowBits: settings.windowBits, memLevel: settings.memLevel, level: settings.level, chunkSize: 64 }));
+    return new ZlibContext(
+      new zlib.DeflateRaw({
+        windowBits: settings.windowBits,
+        memLevel: settings.memLevel,
+        level: settings.level,
+        chunkSize: 64,
+      }),
+    );
   }
 
   static inflate(windowBits: number): ZlibContext {
@@ -81,7 +96,15 @@ export class ZlibContext {
    * into `out[outOff, outOff + outLen)`. Returns the output space left
    * (avail_out), or -1 when zlib failed (see `error`); `availIn` is set.
    */
-  process(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): number {
+  process(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): number {
     this.error = '';
     this.handle.writeSync(flush, input, inOff, inLen, out, outOff, outLen);
     if (this.error !== '') return -1;
@@ -109,7 +132,11 @@ export function checkZlibInternals(): string | undefined {
   try {
     const probe = new zlib.InflateRaw({ chunkSize: 64 }) as unknown as ZlibStreamInternals;
     const handle = probe._handle;
-    const ok = handle !== null && typeof handle.writeSync === 'function' && typeof handle.reset === 'function' && probe._writeState instanceof Uint32Array;
+    const ok =
+      handle !== null &&
+      typeof handle.writeSync === 'function' &&
+      typeof handle.reset === 'function' &&
+      probe._writeState instanceof Uint32Array;
     probe.close();
     if (!ok) return 'node:zlib streams have no _handle.writeSync/_handle.reset/_writeState';
     const deflater = ZlibContext.deflate({ windowBits: 15, memLevel: 8, level: -1 });
@@ -120,11 +147,14 @@ export function checkZlibInternals(): string | undefined {
       const left = deflater.process(Z_SYNC_FLUSH, text, 0, text.length, packed, 0, packed.length);
       const out = Buffer.alloc(128);
       const free = inflater.process(Z_SYNC_FLUSH, packed, 0, packed.length - left, out, 0, out.length);
-      if (left < 0 || free < 0 || !out.subarray(0, out.length - free).equals(text)) return 'a deflate/inflate round trip through _handle.writeSync failed';
+      if (left < 0 || free < 0 || !out.subarray(0, out.length - free).equals(text))
+        return 'a deflate/inflate round trip through _handle.writeSync failed';
       inflater.reset();
-      if (inflater.process(Z_SYNC_FLUSH, Buffer.of(0xff, 0xff, 0xff), 0, 3, out, 0, out.length) !== -1) return 'corrupt input was not reported through _handle.onerror';
+      if (inflater.process(Z_SYNC_FLUSH, Buffer.of(0xff, 0xff, 0xff), 0, 3, out, 0, out.length) !== -1)
+        return 'corrupt input was not reported through _handle.onerror';
       inflater.reset();
-      if (inflater.process(Z_SYNC_FLUSH, packed, 0, packed.length - left, out, 0, out.length) < 0) return 'a context could not be reset after an error';
+      if (inflater.process(Z_SYNC_FLUSH, packed, 0, packed.length - left, out, 0, out.length) < 0)
+        return 'a context could not be reset after an error';
     } finally {
       deflater.close();
       inflater.close();

@@ -203,7 +203,10 @@ export class BufferPool {
     }
     const len = buf.length;
     // Something is lent, it owns its whole ArrayBuffer, and it is a class or oversize length.
-    const ours = this.lentBuffers > 0 && buf.byteOffset === 0 && buf.buffer.byteLength === len &&
+    const ours =
+      this.lentBuffers > 0 &&
+      buf.byteOffset === 0 &&
+      buf.buffer.byteLength === len &&
       (len > MAX_CLASS || (len >= MIN_CLASS && (len & (len - 1)) === 0));
     if (!ours) this.foreignReleases++;
     return ours;

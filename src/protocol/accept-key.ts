@@ -26,7 +26,9 @@ const oneShotHash = (crypto as { hash?: OneShotHash }).hash;
  */
 export function acceptKeyWith(hash: OneShotHash | undefined, key: string): string {
   if (hash !== undefined && isAscii(key)) return hash('sha1', key + WEBSOCKET_GUID, 'base64');
-  return createHash('sha1').update(key + WEBSOCKET_GUID, 'latin1').digest('base64');
+  return createHash('sha1')
+    .update(key + WEBSOCKET_GUID, 'latin1')
+    .digest('base64');
 }
 
 function isAscii(s: string): boolean {

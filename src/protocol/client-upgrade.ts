@@ -26,8 +26,16 @@ export interface ClientRequestOptions {
 
 /** Headers the request writes itself. */
 const OWNED: ReadonlySet<string> = new Set([
-  'host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version',
-  'sec-websocket-protocol', 'sec-websocket-extensions', 'origin', 'content-length', 'transfer-encoding',
+  'host',
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'origin',
+  'content-length',
+  'transfer-encoding',
 ]);
 
 /** No CTLs, nothing above latin1: a value that cannot split the request. */
@@ -57,7 +65,8 @@ function isSafeTarget(v: string): boolean {
 export function buildClientRequest(options: ClientRequestOptions): string {
   const { host, path, key, protocols, extensions, origin, headers } = options;
   if (!isSafeTarget(path)) throw new TypeError(`path must be origin-form visible ASCII: ${JSON.stringify(path)}`);
-  if (host.length === 0 || !isSafeFieldValue(host) || host.includes(' ')) throw new TypeError(`invalid host: ${JSON.stringify(host)}`);
+  if (host.length === 0 || !isSafeFieldValue(host) || host.includes(' '))
+    throw new TypeError(`invalid host: ${JSON.stringify(host)}`);
   if (!isValidKey(key)) throw new TypeError('key must be 16 bytes, base64-encoded (use generateKey())');
   let out = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n`;
   if (origin !== undefined) {
@@ -78,7 +87,8 @@ export function buildClientRequest(options: ClientRequestOptions): string {
   }
   if (headers !== undefined) {
     for (const [name, value] of Object.entries(headers)) {
-      if (!isToken(name) || OWNED.has(name.toLowerCase())) throw new TypeError(`invalid or reserved header name: ${JSON.stringify(name)}`);
+      if (!isToken(name) || OWNED.has(name.toLowerCase()))
+        throw new TypeError(`invalid or reserved header name: ${JSON.stringify(name)}`);
       if (!isSafeFieldValue(value)) throw new TypeError(`invalid value for header ${name}`);
       out += `${name}: ${value}\r\n`;
     }
@@ -143,20 +153,29 @@ function fail(kind: ClientHandshakeErrorKind, message: string, statusCode: numbe
  * findHeadEnd; any frame bytes after it are not touched). Never throws on the
  * response bytes; a failure is returned as a ClientHandshakeError.
  */
-export function validateServerResponse(buf: Uint8Array, start: number, headEnd: number, expected: ClientHandshakeExpectation): ClientHandshakeResult {
+export function validateServerResponse(
+  buf: Uint8Array,
+  start: number,
+  headEnd: number,
+  expected: ClientHandshakeExpectation,
+): ClientHandshakeResult {
   const head = parseResponseHead(buf, start, headEnd, RESPONSE_SINGLETONS);
   if (!head.ok) return fail('MalformedResponse', head.message, 0);
   const status = head.statusCode;
   // §4.1 item 1: anything but 101 means the handshake did not complete.
-  if (status !== 101) return fail('UnexpectedStatus', `expected status 101, got ${status} ${head.reason} (RFC 6455 §4.1)`, status);
+  if (status !== 101)
+    return fail('UnexpectedStatus', `expected status 101, got ${status} ${head.reason} (RFC 6455 §4.1)`, status);
   const headers = head.headers;
   // Items 2 and 3.
   const upgrade = headers.get('upgrade');
-  if (upgrade === undefined || !listContainsToken(upgrade, 'websocket')) return fail('InvalidUpgrade', 'missing or invalid Upgrade header (RFC 6455 §4.1)', status);
+  if (upgrade === undefined || !listContainsToken(upgrade, 'websocket'))
+    return fail('InvalidUpgrade', 'missing or invalid Upgrade header (RFC 6455 §4.1)', status);
   const connection = headers.get('connection');
-  if (connection === undefined || !listContainsToken(connection, 'upgrade')) return fail('InvalidConnection', 'missing or invalid Connection header (RFC 6455 §4.1)', status);
+  if (connection === undefined || !listContainsToken(connection, 'upgrade'))
+    return fail('InvalidConnection', 'missing or invalid Connection header (RFC 6455 §4.1)', status);
   // Item 4: base64 is case-sensitive, so this is an exact comparison.
-  if (headers.get('sec-websocket-accept') !== acceptKey(expected.key)) return fail('InvalidAccept', 'missing or wrong Sec-WebSocket-Accept (RFC 6455 §4.1)', status);
+  if (headers.get('sec-websocket-accept') !== acceptKey(expected.key))
+    return fail('InvalidAccept', 'missing or wrong Sec-WebSocket-Accept (RFC 6455 §4.1)', status);
 
   // Item 5: only extensions that were offered, each at most once.
   let extensions: ParsedExtension[] = [];
@@ -168,8 +187,14 @@ export function validateServerResponse(buf: Uint8Array, start: number, headEnd: 
     const offeredNames = offered?.ok === true ? offered.extensions.map((e) => e.name) : [];
     const accepted: string[] = [];
     for (const e of parsed.extensions) {
-      if (!offeredNames.includes(e.name)) return fail('UnexpectedExtension', `server accepted extension ${e.name}, which was not offered (RFC 6455 §4.1)`, status);
-      if (accepted.includes(e.name)) return fail('UnexpectedExtension', `server accepted extension ${e.name} twice (RFC 6455 §9.1)`, status);
+      if (!offeredNames.includes(e.name))
+        return fail(
+          'UnexpectedExtension',
+          `server accepted extension ${e.name}, which was not offered (RFC 6455 §4.1)`,
+          status,
+        );
+      if (accepted.includes(e.name))
+        return fail('UnexpectedExtension', `server accepted extension ${e.name} twice (RFC 6455 §9.1)`, status);
       accepted.push(e.name);
     }
     extensions = parsed.extensions;
@@ -180,7 +205,11 @@ export function validateServerResponse(buf: Uint8Array, start: number, headEnd: 
   if (protocol !== undefined) {
     const offered = expected.protocols ?? [];
     if (!isToken(protocol) || !offered.includes(protocol)) {
-      return fail('UnexpectedProtocol', `server selected subprotocol ${JSON.stringify(protocol)}, which was not offered (RFC 6455 §4.1)`, status);
+      return fail(
+        'UnexpectedProtocol',
+        `server selected subprotocol ${JSON.stringify(protocol)}, which was not offered (RFC 6455 §4.1)`,
+        status,
+      );
     }
   }
   return { ok: true, protocol, extensions, headers };

@@ -23,9 +23,7 @@ export const CloseCode = {
   TlsHandshake: 1015,
 } as const;
 
-const NAMES: ReadonlyMap<number, string> = new Map(
-  Object.entries(CloseCode).map(([name, code]) => [code, name]),
-);
+const NAMES: ReadonlyMap<number, string> = new Map(Object.entries(CloseCode).map(([name, code]) => [code, name]));
 
 /** A readable name for a close code, for logs: 'MessageTooBig', 'private (4000)', ... */
 export function closeCodeName(code: number): string {

@@ -22,7 +22,9 @@ export function encodeClosePayload(code: number = CloseCode.NoStatusReceived, re
   }
   const reasonLength = Buffer.byteLength(reason);
   if (reasonLength > MAX_CLOSE_REASON_BYTES) {
-    throw new RangeError(`close reason is ${reasonLength} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit (RFC 6455 §5.5)`);
+    throw new RangeError(
+      `close reason is ${reasonLength} bytes; at most ${MAX_CLOSE_REASON_BYTES} fit (RFC 6455 §5.5)`,
+    );
   }
   const payload = Buffer.allocUnsafe(2 + reasonLength);
   payload.writeUInt16BE(code, 0);

@@ -34,8 +34,7 @@ export interface ParsedExtension {
 }
 
 export type ExtensionsParseResult =
-  | { readonly ok: true; readonly extensions: ParsedExtension[] }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly extensions: ParsedExtension[] } | { readonly ok: false; readonly message: string };
 
 const SP = 0x20;
 const HTAB = 0x09;
@@ -48,7 +47,6 @@ const BACKSLASH = 0x5c;
 function bad(message: string, at: number): ExtensionsParseResult {
   return { ok: false, message: `invalid Sec-WebSocket-Extensions: ${message} at index ${at} (RFC 6455 §9.1)` };
 }
-
 
 /** End of the token starting at `i` (== i when there is none). */
 function scanToken(s: string, i: number): number {
@@ -103,7 +101,8 @@ export function parseExtensions(value: string): ExtensionsParseResult {
             if (c === BACKSLASH) {
               // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
               const next = i + 1 < n ? value.charCodeAt(i + 1) : -1;
-              if (next < 0 || (next < SP && next !== HTAB) || next === 0x7f) return bad('invalid escape in quoted-string', i);
+              if (next < 0 || (next < SP && next !== HTAB) || next === 0x7f)
+                return bad('invalid escape in quoted-string', i);
               unescaped += value.slice(runStart, i);
               runStart = i + 1;
               i += 2;
@@ -133,7 +132,8 @@ export function parseExtensions(value: string): ExtensionsParseResult {
     if (i < n && value.charCodeAt(i) !== COMMA) return bad('unexpected character', i);
     extensions.push({ name, params, hasDuplicateParam });
   }
-  if (extensions.length === 0) return { ok: false, message: 'invalid Sec-WebSocket-Extensions: empty list (RFC 6455 §9.1)' };
+  if (extensions.length === 0)
+    return { ok: false, message: 'invalid Sec-WebSocket-Extensions: empty list (RFC 6455 §9.1)' };
   return { ok: true, extensions };
 }
 

@@ -28,7 +28,8 @@ export function checkSequence(
   config: SequenceLimits,
 ): ErrorKindValue | 0 {
   // RFC 7692 §6: RSV1 ("Per-Message Compressed") marks a message's first frame only; never a control or continuation frame.
-  if ((rsv & Rsv.One) !== 0 && (opcode === Opcode.Continuation || isControlOpcode(opcode))) return ErrorKind.MisplacedRsv1;
+  if ((rsv & Rsv.One) !== 0 && (opcode === Opcode.Continuation || isControlOpcode(opcode)))
+    return ErrorKind.MisplacedRsv1;
   if (isControlOpcode(opcode)) return 0; // control frames may interleave with fragments (§5.4)
   const open = progress !== null && progress.messageOpcode !== 0;
   if (opcode !== Opcode.Continuation) return open ? ErrorKind.ExpectedContinuation : 0;
@@ -36,7 +37,11 @@ export function checkSequence(
   const length = progress.messageLength + payloadLength;
   if (length > config.maxPayloadLength) return ErrorKind.MessageTooBig;
   const fragments = progress.messageFragments + 1;
-  if (fragments > FREE_FRAGMENTS && config.minFragmentSize > 0 && (fragments - FREE_FRAGMENTS) * config.minFragmentSize > length) {
+  if (
+    fragments > FREE_FRAGMENTS &&
+    config.minFragmentSize > 0 &&
+    (fragments - FREE_FRAGMENTS) * config.minFragmentSize > length
+  ) {
     return ErrorKind.FragmentsTooSmall;
   }
   return 0;

@@ -70,7 +70,8 @@ const EMPTY_SET: ReadonlySet<string> = new Set();
 function decodeHead(buf: Uint8Array, start: number, headEnd: number): string | undefined {
   if (!Number.isInteger(start) || !Number.isInteger(headEnd)) return undefined;
   if (start < 0 || headEnd > buf.length || headEnd - start < 4) return undefined;
-  if (buf[headEnd - 4] !== CR || buf[headEnd - 3] !== LF || buf[headEnd - 2] !== CR || buf[headEnd - 1] !== LF) return undefined;
+  if (buf[headEnd - 4] !== CR || buf[headEnd - 3] !== LF || buf[headEnd - 2] !== CR || buf[headEnd - 1] !== LF)
+    return undefined;
   const view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   return view.toString('latin1', start, headEnd);
 }
@@ -107,7 +108,13 @@ function parseHttpVersion(s: string, from: number, to: number): number {
  * value without OWS. A failure stops the scan and is its answer.
  */
 export interface HeaderSink {
-  field(s: string, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): HandshakeFailure | undefined;
+  field(
+    s: string,
+    nameStart: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+  ): HandshakeFailure | undefined;
 }
 
 /** Every field, lower-case names, repeats joined with `', '` (RFC 7230 §3.2.2) unless the name is a singleton. */
@@ -116,7 +123,13 @@ class MapSink implements HeaderSink {
 
   constructor(private readonly singletons: ReadonlySet<string>) {}
 
-  field(s: string, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): HandshakeFailure | undefined {
+  field(
+    s: string,
+    nameStart: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+  ): HandshakeFailure | undefined {
     const name = s.slice(nameStart, nameEnd).toLowerCase();
     const value = s.slice(valueStart, valueEnd);
     const headers = this.headers;
@@ -142,7 +155,8 @@ function scanHeaderFields(s: string, pos: number, sink: HeaderSink): HandshakeFa
     while (i < last && isTokenChar(s.charCodeAt(i))) i++;
     if (s.charCodeAt(i) !== COLON) {
       const c = s.charCodeAt(i);
-      if (c === SP || c === HTAB) return failure(400, 'whitespace between header field name and colon (RFC 7230 §3.2.4)');
+      if (c === SP || c === HTAB)
+        return failure(400, 'whitespace between header field name and colon (RFC 7230 §3.2.4)');
       if (c === CR || c === LF) return failure(400, 'header line without a colon (RFC 7230 §3.2)');
       return failure(400, 'invalid character in header field name (RFC 7230 §3.2.6)');
     }
@@ -205,7 +219,12 @@ export interface ScannedRequestHead extends RequestLine {
  * findHeadEnd (http-head-end.ts) returned. Only syntax is checked here, plus
  * the HTTP version (major 1 only: others get 505). Never throws.
  */
-export function scanRequestHead(buf: Uint8Array, start: number, headEnd: number, sink: HeaderSink): ScannedRequestHead | HandshakeFailure {
+export function scanRequestHead(
+  buf: Uint8Array,
+  start: number,
+  headEnd: number,
+  sink: HeaderSink,
+): ScannedRequestHead | HandshakeFailure {
   const s = decodeHead(buf, start, headEnd);
   if (s === undefined) return failure(400, 'incomplete request head');
   const lineEnd = findLineEnd(s, 0);
@@ -237,7 +256,12 @@ export function scanRequestHead(buf: Uint8Array, start: number, headEnd: number,
 }
 
 /** Parse a request head into a Map of its fields (scanRequestHead with every field kept). Never throws. */
-export function parseRequestHead(buf: Uint8Array, start: number, headEnd: number, singletons: ReadonlySet<string> = EMPTY_SET): ParsedRequestHead | HandshakeFailure {
+export function parseRequestHead(
+  buf: Uint8Array,
+  start: number,
+  headEnd: number,
+  singletons: ReadonlySet<string> = EMPTY_SET,
+): ParsedRequestHead | HandshakeFailure {
   const sink = new MapSink(singletons);
   const head = scanRequestHead(buf, start, headEnd, sink);
   if (!head.ok) return head;
@@ -250,7 +274,12 @@ export function parseRequestHead(buf: Uint8Array, start: number, headEnd: number
  * then header fields (RFC 7230 §3.1.2). Used by the client role. A missing
  * reason phrase (and its SP) is tolerated: some servers send `HTTP/1.1 101`.
  */
-export function parseResponseHead(buf: Uint8Array, start: number, headEnd: number, singletons: ReadonlySet<string> = EMPTY_SET): ParsedResponseHead | HandshakeFailure {
+export function parseResponseHead(
+  buf: Uint8Array,
+  start: number,
+  headEnd: number,
+  singletons: ReadonlySet<string> = EMPTY_SET,
+): ParsedResponseHead | HandshakeFailure {
   const s = decodeHead(buf, start, headEnd);
   if (s === undefined) return failure(400, 'incomplete response head');
   const lineEnd = findLineEnd(s, 0);
@@ -269,7 +298,8 @@ export function parseResponseHead(buf: Uint8Array, start: number, headEnd: numbe
     // reason-phrase = *( HTAB / SP / VCHAR / obs-text )
     for (let i = 13; i < lineEnd; i++) {
       const c = s.charCodeAt(i);
-      if ((c < SP && c !== HTAB) || c === 0x7f) return failure(400, 'control character in reason phrase (RFC 7230 §3.1.2)');
+      if ((c < SP && c !== HTAB) || c === 0x7f)
+        return failure(400, 'control character in reason phrase (RFC 7230 §3.1.2)');
     }
     reason = s.slice(13, lineEnd);
   }
@@ -278,5 +308,13 @@ export function parseResponseHead(buf: Uint8Array, start: number, headEnd: numbe
   if (bad !== undefined) return bad;
   const versionMajor = (version / 10) | 0;
   const versionMinor = version % 10;
-  return { ok: true, httpVersion: `${versionMajor}.${versionMinor}`, versionMajor, versionMinor, statusCode, reason, headers: sink.headers };
+  return {
+    ok: true,
+    httpVersion: `${versionMajor}.${versionMinor}`,
+    versionMajor,
+    versionMinor,
+    statusCode,
+    reason,
+    headers: sink.headers,
+  };
 }

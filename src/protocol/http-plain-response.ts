@@ -36,13 +36,15 @@ export interface ResponseHeadOptions {
  */
 export function buildResponseHead(options: ResponseHeadOptions): string {
   const { status } = options;
-  if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`a response status must be an integer from 200 to 599, not ${String(status)}`);
+  if (!Number.isInteger(status) || status < 200 || status > 599)
+    throw new RangeError(`a response status must be an integer from 200 to 599, not ${String(status)}`);
   const seen = new Set<string>();
   const extra = headerLines(options.headers, OWNED, seen);
   let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nDate: ${options.date}\r\n`;
   if (options.connection !== undefined) head += `Connection: ${options.connection}\r\n`;
   if (!hasNoBody(status)) {
-    if (options.contentType !== undefined && !seen.has('content-type')) head += `Content-Type: ${options.contentType}\r\n`;
+    if (options.contentType !== undefined && !seen.has('content-type'))
+      head += `Content-Type: ${options.contentType}\r\n`;
     head += `Content-Length: ${options.contentLength}\r\n`;
   }
   return `${head}${extra}\r\n`;
@@ -60,7 +62,11 @@ export function hasNoBody(status: number): boolean {
  * connection closed after it: there is nothing else to ask this server for.
  */
 export function buildUpgradeRequired(date: string): string {
-  const body = bodyBytes('this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket, RFC 6455)');
-  return `HTTP/1.1 426 ${reasonPhrase(426)}\r\nDate: ${date}\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
-    `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const body = bodyBytes(
+    'this is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket, RFC 6455)',
+  );
+  return (
+    `HTTP/1.1 426 ${reasonPhrase(426)}\r\nDate: ${date}\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+    `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n${body}`
+  );
 }

@@ -71,7 +71,8 @@ export function scanRequestPrefix(buf: Uint8Array, start: number, end: number, s
         } else if (c <= SP || c >= 0x7f) return REQUEST_PREFIX_INVALID;
         else phase = TARGET;
         break;
-      case HTTP_VERSION: { // HTTP-version = "HTTP/" DIGIT "." DIGIT (§2.6)
+      case HTTP_VERSION: {
+        // HTTP-version = "HTTP/" DIGIT "." DIGIT (§2.6)
         const digit = index === 5 || index === 7;
         if (digit ? c < 0x30 || c > 0x39 : c !== VERSION.charCodeAt(index)) return REQUEST_PREFIX_INVALID;
         if (++index === VERSION.length) {

@@ -53,13 +53,17 @@ export function checkPlainRequest(head: ParsedRequestHead, maxBodySize: number):
   }
   const host = headers.get('host');
   // RFC 7230 §5.4: an HTTP/1.1 request without Host, or with an invalid one, is a 400.
-  if ((versionMinor >= 1 && (host === undefined || host.length === 0)) || (host !== undefined && hasSpaceOrComma(host))) {
+  if (
+    (versionMinor >= 1 && (host === undefined || host.length === 0)) ||
+    (host !== undefined && hasSpaceOrComma(host))
+  ) {
     return failure(400, 'missing or invalid Host header (RFC 7230 §5.4)');
   }
   const contentLength = headers.get('content-length');
   if (headers.has('transfer-encoding')) {
     // Both framings at once is how requests are smuggled (RFC 7230 §3.3.3 item 3).
-    if (contentLength !== undefined) return failure(400, 'Transfer-Encoding and Content-Length together (RFC 7230 §3.3.3)');
+    if (contentLength !== undefined)
+      return failure(400, 'Transfer-Encoding and Content-Length together (RFC 7230 §3.3.3)');
     return failure(411, 'chunked request bodies are not supported: send Content-Length (RFC 7231 §6.5.10)');
   }
   let bodyLength = 0;
@@ -71,15 +75,26 @@ export function checkPlainRequest(head: ParsedRequestHead, maxBodySize: number):
   let expectContinue = false;
   const expect = headers.get('expect');
   if (expect !== undefined) {
-    if (expect.toLowerCase() !== '100-continue') return failure(417, 'only Expect: 100-continue is supported (RFC 7231 §5.1.1)');
+    if (expect.toLowerCase() !== '100-continue')
+      return failure(417, 'only Expect: 100-continue is supported (RFC 7231 §5.1.1)');
     expectContinue = bodyLength > 0;
   }
   const connection = headers.get('connection');
   // HTTP/1.1 persists unless told to close; HTTP/1.0 only when asked to (RFC 7230 §6.3, §A.1.2).
-  const keepAlive = versionMinor >= 1
-    ? connection === undefined || !listContainsToken(connection, 'close')
-    : connection !== undefined && listContainsToken(connection, 'keep-alive');
-  return { ok: true, method, url: target, httpVersion: head.httpVersion, headers, bodyLength, keepAlive, expectContinue };
+  const keepAlive =
+    versionMinor >= 1
+      ? connection === undefined || !listContainsToken(connection, 'close')
+      : connection !== undefined && listContainsToken(connection, 'keep-alive');
+  return {
+    ok: true,
+    method,
+    url: target,
+    httpVersion: head.httpVersion,
+    headers,
+    bodyLength,
+    keepAlive,
+    expectContinue,
+  };
 }
 
 /**

@@ -70,9 +70,22 @@ export function reasonPhrase(status: number): string {
 }
 
 /** Names the 101 writes itself: an extra header must not repeat or contradict them. */
-const OWNED_BY_101: ReadonlySet<string> = new Set(['upgrade', 'connection', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions', 'content-length', 'transfer-encoding']);
+const OWNED_BY_101: ReadonlySet<string> = new Set([
+  'upgrade',
+  'connection',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'content-length',
+  'transfer-encoding',
+]);
 /** Names an error response writes itself. */
-const OWNED_BY_ERROR: ReadonlySet<string> = new Set(['connection', 'content-type', 'content-length', 'transfer-encoding']);
+const OWNED_BY_ERROR: ReadonlySet<string> = new Set([
+  'connection',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+]);
 
 /** field-value for output: HTAB, SP, VCHAR, obs-text, nothing above 0xFF (latin1). */
 function isSafeFieldValue(v: string): boolean {
@@ -115,7 +128,8 @@ export function buildSwitchingProtocols(options: SwitchingProtocolsOptions): str
   let head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(options.key)}\r\n`;
   if (options.protocol !== undefined) {
     // Exactly one token: the one selected from the client's offer (§4.2.2 item 5.4).
-    if (!isToken(options.protocol)) throw new TypeError(`subprotocol is not a token: ${JSON.stringify(options.protocol)}`);
+    if (!isToken(options.protocol))
+      throw new TypeError(`subprotocol is not a token: ${JSON.stringify(options.protocol)}`);
     head += `Sec-WebSocket-Protocol: ${options.protocol}\r\n`;
   }
   if (options.extensions !== undefined && options.extensions.length > 0) {
@@ -153,7 +167,8 @@ export function bodyBytes(text: string): string {
  * A 3xx is accepted too (§4.2.2 item 3 lets a server redirect; pass Location).
  */
 export function buildErrorResponse(status: number, message?: string, extraHeaders?: ExtraHeaders): string {
-  if (!Number.isInteger(status) || status < 300 || status > 599) throw new RangeError(`not a 3xx, 4xx or 5xx status: ${status}`);
+  if (!Number.isInteger(status) || status < 300 || status > 599)
+    throw new RangeError(`not a 3xx, 4xx or 5xx status: ${status}`);
   const reason = reasonPhrase(status);
   const body = bodyBytes(message ?? reason);
   const seen = new Set<string>();

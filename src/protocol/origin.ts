@@ -39,7 +39,15 @@ function defaultPort(scheme: string): string | undefined {
 /** ALPHA / DIGIT / "-" / "." / "_" / "~" / "%": reg-name and IPv4 (RFC 3986 §3.2.2), sub-delims left out. */
 function isHostChar(c: number): boolean {
   const l = c | 0x20;
-  return (l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e || c === 0x25;
+  return (
+    (l >= 0x61 && l <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x7e ||
+    c === 0x25
+  );
 }
 
 /** Hex digits, ":" and "." inside an IP-literal's brackets. */
@@ -87,7 +95,8 @@ function schemeEnd(origin: string): number {
   while (i < origin.length) {
     const c = origin.charCodeAt(i);
     const l = c | 0x20;
-    const ok = (l >= 0x61 && l <= 0x7a) || (i > 0 && ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e));
+    const ok =
+      (l >= 0x61 && l <= 0x7a) || (i > 0 && ((c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2d || c === 0x2e));
     if (!ok) break;
     i++;
   }
@@ -136,7 +145,9 @@ function authorityEnd(s: string, from: number, defaultPortOf: string | undefined
   }
   const digits = i - portStart;
   if (digits === 0 || digits > 5 || port > 65535) return -1;
-  return defaultPortOf !== undefined && s.startsWith(defaultPortOf, portStart) && digits === defaultPortOf.length ? hostEnd : s.length;
+  return defaultPortOf !== undefined && s.startsWith(defaultPortOf, portStart) && digits === defaultPortOf.length
+    ? hostEnd
+    : s.length;
 }
 
 /** Are a[aFrom, aEnd) and b[bFrom, bEnd) equal, ASCII letters folded (hosts are ASCII here)? */
@@ -191,9 +202,23 @@ function allowedByList(origin: string, allowed: readonly string[]): boolean {
 }
 
 /** May this request proceed? False means answer 403. */
-export function checkOrigin(origin: string | undefined, host: string | undefined, policy: undefined | readonly string[]): boolean;
-export function checkOrigin(origin: string | undefined, host: string | undefined, policy: OriginPolicy, request: UpgradeRequest): boolean;
-export function checkOrigin(origin: string | undefined, host: string | undefined, policy: OriginPolicy, request?: UpgradeRequest): boolean {
+export function checkOrigin(
+  origin: string | undefined,
+  host: string | undefined,
+  policy: undefined | readonly string[],
+): boolean;
+export function checkOrigin(
+  origin: string | undefined,
+  host: string | undefined,
+  policy: OriginPolicy,
+  request: UpgradeRequest,
+): boolean;
+export function checkOrigin(
+  origin: string | undefined,
+  host: string | undefined,
+  policy: OriginPolicy,
+  request?: UpgradeRequest,
+): boolean {
   if (typeof policy === 'function') {
     if (request === undefined) throw new TypeError('checkOrigin: a function policy needs the request');
     return policy(origin, request) === true;

@@ -37,7 +37,12 @@ export interface DeflatePolicy {
 /** The 4 octets a sync flush ends with; stripped by the sender, appended by the receiver (§7.2.1, §7.2.2). */
 export const DEFLATE_TAIL: Readonly<Uint8Array> = Uint8Array.of(0x00, 0x00, 0xff, 0xff);
 
-const PARAMS: ReadonlySet<string> = new Set(['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits']);
+const PARAMS: ReadonlySet<string> = new Set([
+  'server_no_context_takeover',
+  'client_no_context_takeover',
+  'server_max_window_bits',
+  'client_max_window_bits',
+]);
 
 /**
  * A window-bits value: "a decimal integer value without leading zeroes
@@ -68,7 +73,12 @@ interface Checked {
 function check(ext: ParsedExtension, isOffer: boolean): Checked | undefined {
   // §7: "an extension parameter not defined", "multiple extension parameters with the same name"
   if (ext.hasDuplicateParam) return undefined;
-  const out: Checked = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 0, clientMaxWindowBits: 0 };
+  const out: Checked = {
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: 0,
+    clientMaxWindowBits: 0,
+  };
   for (const [name, value] of ext.params) {
     if (!PARAMS.has(name)) return undefined;
     if (name === 'server_no_context_takeover' || name === 'client_no_context_takeover') {
@@ -101,7 +111,10 @@ export interface DeflateAcceptance {
  * parameter is declined and the next one tried (§7: "the server MUST decline
  * an extension negotiation offer..."), never the handshake.
  */
-export function acceptDeflateOffer(offers: readonly ParsedExtension[], policy: DeflatePolicy): DeflateAcceptance | undefined {
+export function acceptDeflateOffer(
+  offers: readonly ParsedExtension[],
+  policy: DeflatePolicy,
+): DeflateAcceptance | undefined {
   for (const offer of offers) {
     if (offer.name.toLowerCase() !== PERMESSAGE_DEFLATE) continue;
     const p = check(offer, true);
@@ -116,12 +129,14 @@ export function acceptDeflateOffer(offers: readonly ParsedExtension[], policy: D
     // MUST then not use context takeover. Also in window mode when the client cannot be told a smaller
     // window (no client_max_window_bits offered): then its 32 KiB window would cost us an inflater of
     // that size, so that direction goes without context takeover instead.
-    const clientNoContextTakeover = policy.noContextTakeover || p.clientNoContextTakeover || p.clientMaxWindowBits === 0;
+    const clientNoContextTakeover =
+      policy.noContextTakeover || p.clientNoContextTakeover || p.clientMaxWindowBits === 0;
     if (clientNoContextTakeover) params.set('client_no_context_takeover', true);
     let serverMaxWindowBits = p.serverMaxWindowBits === 0 ? 15 : p.serverMaxWindowBits;
     if (!serverNoContextTakeover) serverMaxWindowBits = Math.min(serverMaxWindowBits, policy.windowBits);
     // §7.1.2.1: accepting an offered server_max_window_bits means answering it with the same or a smaller value.
-    if (p.serverMaxWindowBits !== 0 || serverMaxWindowBits < 15) params.set('server_max_window_bits', String(serverMaxWindowBits));
+    if (p.serverMaxWindowBits !== 0 || serverMaxWindowBits < 15)
+      params.set('server_max_window_bits', String(serverMaxWindowBits));
     let clientMaxWindowBits = p.clientMaxWindowBits > 0 ? p.clientMaxWindowBits : 15;
     // §7.1.2.2: only when offered may the response bound the client's window.
     if (p.clientMaxWindowBits !== 0 && !clientNoContextTakeover) {
@@ -160,10 +175,12 @@ export function deflateOffer(policy: DeflatePolicy): string {
  */
 export function acceptDeflateResponse(response: ParsedExtension, policy: DeflatePolicy): DeflateAgreement | string {
   const p = check(response, false);
-  if (p === undefined) return 'invalid permessage-deflate response: an unknown, repeated or invalid parameter (RFC 7692 §7)';
+  if (p === undefined)
+    return 'invalid permessage-deflate response: an unknown, repeated or invalid parameter (RFC 7692 §7)';
   const offeredServerBits = !policy.noContextTakeover && policy.windowBits < 15 ? policy.windowBits : 0;
   // §7.1.1.1: an offered server_no_context_takeover is accepted only by answering it.
-  if (policy.noContextTakeover && !p.serverNoContextTakeover) return 'the server did not accept server_no_context_takeover (RFC 7692 §7.1.1.1)';
+  if (policy.noContextTakeover && !p.serverNoContextTakeover)
+    return 'the server did not accept server_no_context_takeover (RFC 7692 §7.1.1.1)';
   // §7.1.2.1: the answer may not be larger than what was offered.
   if (offeredServerBits !== 0 && (p.serverMaxWindowBits === 0 || p.serverMaxWindowBits > offeredServerBits)) {
     return 'the server did not accept server_max_window_bits (RFC 7692 §7.1.2.1)';
@@ -174,6 +191,9 @@ export function acceptDeflateResponse(response: ParsedExtension, policy: Deflate
     serverNoContextTakeover: p.serverNoContextTakeover,
     clientNoContextTakeover: p.clientNoContextTakeover || policy.noContextTakeover,
     serverMaxWindowBits: p.serverMaxWindowBits === 0 ? 15 : p.serverMaxWindowBits,
-    clientMaxWindowBits: Math.min(p.clientMaxWindowBits === 0 ? 15 : p.clientMaxWindowBits, policy.noContextTakeover ? 15 : policy.windowBits),
+    clientMaxWindowBits: Math.min(
+      p.clientMaxWindowBits === 0 ? 15 : p.clientMaxWindowBits,
+      policy.noContextTakeover ? 15 : policy.windowBits,
+    ),
   };
 }

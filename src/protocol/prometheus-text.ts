@@ -56,7 +56,8 @@ function labelSet(labels: Readonly<Record<string, string>> | undefined): string 
   if (labels === undefined) return '';
   let out = '';
   for (const [name, value] of Object.entries(labels)) {
-    if (!LABEL_NAME.test(name) || name.startsWith('__')) throw new TypeError(`invalid label name ${JSON.stringify(name)}`);
+    if (!LABEL_NAME.test(name) || name.startsWith('__'))
+      throw new TypeError(`invalid label name ${JSON.stringify(name)}`);
     out += `${out === '' ? '' : ','}${name}="${escapeLabelValue(value)}"`;
   }
   return out === '' ? '' : `{${out}}`;

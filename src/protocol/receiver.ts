@@ -136,7 +136,12 @@ function startFrame<C extends ReceiverState>(
     total = headerLength + header.payloadLength;
   }
   const available = end - pos;
-  const size = total === 0 ? available : total <= WHOLE_FRAME_LIMIT ? total : Math.min(total, Math.max(FIRST_FRAME_BUFFER, available));
+  const size =
+    total === 0
+      ? available
+      : total <= WHOLE_FRAME_LIMIT
+        ? total
+        : Math.min(total, Math.max(FIRST_FRAME_BUFFER, available));
   const frame = config.lender.tryBorrow(size);
   if (frame === null) return fail(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
   buf.copy(frame, 0, pos, end);
@@ -157,7 +162,9 @@ function startFrame<C extends ReceiverState>(
  */
 function textStateAtStart(progress: ReceiveProgress, opcode: number, rsv: number): number {
   if (opcode === Opcode.Text) return rsv === 0 ? 0 : NOT_TEXT;
-  return opcode === Opcode.Continuation && progress.messageOpcode === Opcode.Text && !progress.messageCompressed ? progress.utf8State : NOT_TEXT;
+  return opcode === Opcode.Continuation && progress.messageOpcode === Opcode.Text && !progress.messageCompressed
+    ? progress.utf8State
+    : NOT_TEXT;
 }
 
 /** Checks newly unmasked text bytes of the incomplete frame; false once they cannot be UTF-8. */
@@ -206,7 +213,11 @@ function continueFrame<C extends ReceiverState>(
     // Doubling bounds what a header that only claims a size can cost; within an eighth of the
     // whole, take the whole: a frame just over a size class is otherwise grown again for its last bytes.
     const doubled = 2 * (progress.frameLength + take);
-    const grown = config.lender.tryGrow(frame, progress.frameLength, doubled + (doubled >>> 3) >= total ? total : doubled);
+    const grown = config.lender.tryGrow(
+      frame,
+      progress.frameLength,
+      doubled + (doubled >>> 3) >= total ? total : doubled,
+    );
     if (grown === null) return failed(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
     frame = progress.frame = grown;
   }
@@ -215,9 +226,16 @@ function continueFrame<C extends ReceiverState>(
   // Unmask as the bytes arrive, rotating the key by how much payload came before.
   decodeFrameHeader(frame, 0, headerLength, header, config);
   if (header.masked) {
-    applyMask(frame, progress.frameLength, progress.frameLength + take, header.maskKey, (progress.frameLength - headerLength) & 3);
+    applyMask(
+      frame,
+      progress.frameLength,
+      progress.frameLength + take,
+      header.maskKey,
+      (progress.frameLength - headerLength) & 3,
+    );
   }
-  if (!checkFrameText(progress, frame, progress.frameLength, progress.frameLength + take)) return failed(conn, ErrorKind.InvalidUtf8, config, sink);
+  if (!checkFrameText(progress, frame, progress.frameLength, progress.frameLength + take))
+    return failed(conn, ErrorKind.InvalidUtf8, config, sink);
   progress.frameLength += take;
   if (progress.frameLength < total) return -1;
 
@@ -258,7 +276,8 @@ function actOnFrame<C extends ReceiverState>(
     case Opcode.Binary:
       if (fin) {
         const compressed = rsv !== 0;
-        if (opcode === Opcode.Text && !compressed && (utf8 === NOT_TEXT ? !isValidUtf8(buf, start, end) : utf8 !== 0)) return reject(conn, ErrorKind.InvalidUtf8, config, sink);
+        if (opcode === Opcode.Text && !compressed && (utf8 === NOT_TEXT ? !isValidUtf8(buf, start, end) : utf8 !== 0))
+          return reject(conn, ErrorKind.InvalidUtf8, config, sink);
         sink.onMessage(conn, buf.subarray(start, end), opcode === Opcode.Binary, compressed);
         return conn.receiving;
       }
@@ -325,7 +344,11 @@ function continueMessage<C extends ReceiverState>(
   let message = progress.message!;
   const used = progress.messageLength;
   if (used + length > message.length) {
-    const grown = config.lender.tryGrow(message, used, Math.min(config.maxPayloadLength, Math.max(2 * message.length, used + length)));
+    const grown = config.lender.tryGrow(
+      message,
+      used,
+      Math.min(config.maxPayloadLength, Math.max(2 * message.length, used + length)),
+    );
     if (grown === null) return reject(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
     message = progress.message = grown;
   }
@@ -353,19 +376,34 @@ function continueMessage<C extends ReceiverState>(
   return conn.receiving;
 }
 
-function fail<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: ReceiverConfig, sink: ReceiverSink<C>): void {
+function fail<C extends ReceiverState>(
+  conn: C,
+  kind: ErrorKindValue,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): void {
   releaseProgress(conn, config.lender);
   sink.onError(conn, kind);
 }
 
 /** `fail` for paths that return a position: -1, "stop here". */
-function failed<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: ReceiverConfig, sink: ReceiverSink<C>): -1 {
+function failed<C extends ReceiverState>(
+  conn: C,
+  kind: ErrorKindValue,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): -1 {
   fail(conn, kind, config, sink);
   return -1;
 }
 
 /** `fail` for paths that return whether to go on reading. */
-function reject<C extends ReceiverState>(conn: C, kind: ErrorKindValue, config: ReceiverConfig, sink: ReceiverSink<C>): false {
+function reject<C extends ReceiverState>(
+  conn: C,
+  kind: ErrorKindValue,
+  config: ReceiverConfig,
+  sink: ReceiverSink<C>,
+): false {
   fail(conn, kind, config, sink);
   return false;
 }

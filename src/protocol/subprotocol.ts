@@ -8,8 +8,7 @@ import { isTokenChar, skipListSeparators, skipOws } from './http-token.js';
  */
 
 export type SubprotocolsParseResult =
-  | { readonly ok: true; readonly protocols: string[] }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly protocols: string[] } | { readonly ok: false; readonly message: string };
 
 const COMMA = 0x2c;
 
@@ -39,7 +38,8 @@ export function parseSubprotocols(value: string): SubprotocolsParseResult {
     if (i < n && value.charCodeAt(i) !== COMMA) return bad(`unexpected character at index ${i}`);
     // §4.1 item 10: "each value ... MUST be unique".
     if (seen === undefined && protocols.length >= 16) seen = new Set(protocols);
-    if (seen === undefined ? protocols.includes(name) : seen.has(name)) return bad(`repeated subprotocol ${JSON.stringify(name)}`);
+    if (seen === undefined ? protocols.includes(name) : seen.has(name))
+      return bad(`repeated subprotocol ${JSON.stringify(name)}`);
     protocols.push(name);
     seen?.add(name);
   }

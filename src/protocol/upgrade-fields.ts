@@ -61,7 +61,13 @@ export class UpgradeFieldSink implements HeaderSink, UpgradeFieldValues {
     return this;
   }
 
-  field(s: string, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): HandshakeFailure | undefined {
+  field(
+    s: string,
+    nameStart: number,
+    nameEnd: number,
+    valueStart: number,
+    valueEnd: number,
+  ): HandshakeFailure | undefined {
     // Dispatch on the name's length first: most fields of a real head match none of these.
     switch (nameEnd - nameStart) {
       case 4:
@@ -78,7 +84,8 @@ export class UpgradeFieldSink implements HeaderSink, UpgradeFieldValues {
         if (nameIs(s, nameStart, 'upgrade')) this.upgrade = joined(this.upgrade, s.slice(valueStart, valueEnd));
         return undefined;
       case 10:
-        if (nameIs(s, nameStart, 'connection')) this.connection = joined(this.connection, s.slice(valueStart, valueEnd));
+        if (nameIs(s, nameStart, 'connection'))
+          this.connection = joined(this.connection, s.slice(valueStart, valueEnd));
         return undefined;
       case 14:
         if (!nameIs(s, nameStart, 'content-length')) return undefined;
@@ -96,13 +103,16 @@ export class UpgradeFieldSink implements HeaderSink, UpgradeFieldValues {
       case 21:
         if (!nameIs(s, nameStart, 'sec-websocket-version')) return undefined;
         if (!this.once(16)) return failure(400, 'repeated sec-websocket-version header');
-        this.version13 = valueEnd - valueStart === 2 && s.charCodeAt(valueStart) === 0x31 && s.charCodeAt(valueStart + 1) === 0x33;
+        this.version13 =
+          valueEnd - valueStart === 2 && s.charCodeAt(valueStart) === 0x31 && s.charCodeAt(valueStart + 1) === 0x33;
         return undefined;
       case 22:
-        if (nameIs(s, nameStart, 'sec-websocket-protocol')) this.protocol = joined(this.protocol, s.slice(valueStart, valueEnd));
+        if (nameIs(s, nameStart, 'sec-websocket-protocol'))
+          this.protocol = joined(this.protocol, s.slice(valueStart, valueEnd));
         return undefined;
       case 24:
-        if (nameIs(s, nameStart, 'sec-websocket-extensions')) this.extensions = joined(this.extensions, s.slice(valueStart, valueEnd));
+        if (nameIs(s, nameStart, 'sec-websocket-extensions'))
+          this.extensions = joined(this.extensions, s.slice(valueStart, valueEnd));
         return undefined;
       default:
         return undefined;

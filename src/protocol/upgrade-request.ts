@@ -108,7 +108,11 @@ export class UpgradeRequestHead implements UpgradeRequest {
 }
 
 /** What the parsers build a valid request as: UpgradeRequestHead or a subclass with the same constructor. */
-export type UpgradeRequestClass<T extends UpgradeRequestHead> = new (source: string, fieldsAt: number, headers: Map<string, string> | null) => T;
+export type UpgradeRequestClass<T extends UpgradeRequestHead> = new (
+  source: string,
+  fieldsAt: number,
+  headers: Map<string, string> | null,
+) => T;
 
 /** The parse is synchronous and re-entered by nothing: one sink serves every head. */
 const FIELDS = new UpgradeFieldSink();
@@ -121,7 +125,13 @@ const FIELDS = new UpgradeFieldSink();
  * sink (upgrade-fields.ts) refuses the same five; this set is for heads
  * node:http parsed.
  */
-export const REQUEST_SINGLETONS: ReadonlySet<string> = new Set(['host', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'content-length']);
+export const REQUEST_SINGLETONS: ReadonlySet<string> = new Set([
+  'host',
+  'origin',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'content-length',
+]);
 
 const ALLOW_GET: Readonly<Record<string, string>> = Object.freeze({ Allow: 'GET' });
 const VERSION_13: Readonly<Record<string, string>> = Object.freeze({ 'Sec-WebSocket-Version': '13' });
@@ -158,9 +168,26 @@ export function hasSpaceOrComma(s: string): boolean {
  * findHeadEnd returned. Bytes from `headEnd` on (frames the client sent
  * without waiting) are not touched. Never throws, whatever the bytes.
  */
-export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: number, options?: UpgradeRequestOptions): UpgradeRequestHead | HandshakeFailure;
-export function parseUpgradeRequest<T extends UpgradeRequestHead>(buf: Uint8Array, start: number, headEnd: number, options: UpgradeRequestOptions | undefined, as: UpgradeRequestClass<T>): T | HandshakeFailure;
-export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: number, options?: UpgradeRequestOptions, as: UpgradeRequestClass<UpgradeRequestHead> = UpgradeRequestHead): UpgradeRequestHead | HandshakeFailure {
+export function parseUpgradeRequest(
+  buf: Uint8Array,
+  start: number,
+  headEnd: number,
+  options?: UpgradeRequestOptions,
+): UpgradeRequestHead | HandshakeFailure;
+export function parseUpgradeRequest<T extends UpgradeRequestHead>(
+  buf: Uint8Array,
+  start: number,
+  headEnd: number,
+  options: UpgradeRequestOptions | undefined,
+  as: UpgradeRequestClass<T>,
+): T | HandshakeFailure;
+export function parseUpgradeRequest(
+  buf: Uint8Array,
+  start: number,
+  headEnd: number,
+  options?: UpgradeRequestOptions,
+  as: UpgradeRequestClass<UpgradeRequestHead> = UpgradeRequestHead,
+): UpgradeRequestHead | HandshakeFailure {
   const maxHeaderSize = options?.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
   if (headEnd - start > maxHeaderSize) return failure(431, 'request header fields too large (RFC 6585 §5)');
   const fields = FIELDS.reset();
@@ -180,7 +207,11 @@ export function parseUpgradeRequest(buf: Uint8Array, start: number, headEnd: num
  */
 export function isUpgradeAttempt(headers: ReadonlyMap<string, string>): boolean {
   const upgrade = headers.get('upgrade');
-  return (upgrade !== undefined && listContainsToken(upgrade, 'websocket')) || headers.has('sec-websocket-key') || headers.has('sec-websocket-version');
+  return (
+    (upgrade !== undefined && listContainsToken(upgrade, 'websocket')) ||
+    headers.has('sec-websocket-key') ||
+    headers.has('sec-websocket-version')
+  );
 }
 
 /** A request head someone else parsed: node:http's `IncomingMessage` fields. */
@@ -199,9 +230,20 @@ export interface ParsedRequestFields {
  * checked the syntax (token names, CRLF, no obs-fold); what is left is the
  * size bound, repeated singletons and the WebSocket rules.
  */
-export function checkParsedUpgradeRequest(fields: ParsedRequestFields, options?: UpgradeRequestOptions): UpgradeRequestHead | HandshakeFailure;
-export function checkParsedUpgradeRequest<T extends UpgradeRequestHead>(fields: ParsedRequestFields, options: UpgradeRequestOptions | undefined, as: UpgradeRequestClass<T>): T | HandshakeFailure;
-export function checkParsedUpgradeRequest(fields: ParsedRequestFields, options?: UpgradeRequestOptions, as: UpgradeRequestClass<UpgradeRequestHead> = UpgradeRequestHead): UpgradeRequestHead | HandshakeFailure {
+export function checkParsedUpgradeRequest(
+  fields: ParsedRequestFields,
+  options?: UpgradeRequestOptions,
+): UpgradeRequestHead | HandshakeFailure;
+export function checkParsedUpgradeRequest<T extends UpgradeRequestHead>(
+  fields: ParsedRequestFields,
+  options: UpgradeRequestOptions | undefined,
+  as: UpgradeRequestClass<T>,
+): T | HandshakeFailure;
+export function checkParsedUpgradeRequest(
+  fields: ParsedRequestFields,
+  options?: UpgradeRequestOptions,
+  as: UpgradeRequestClass<UpgradeRequestHead> = UpgradeRequestHead,
+): UpgradeRequestHead | HandshakeFailure {
   const maxHeaderSize = options?.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE;
   const method = fields.method ?? '';
   const target = fields.url ?? '';
@@ -237,9 +279,15 @@ interface RequestLineFields {
  * RFC 6455 §4.2.1 over a syntactically valid head, in the order of the
  * table above; fills `request` and returns it when the head is valid.
  */
-function checkUpgrade<T extends UpgradeRequestHead>(head: RequestLineFields, fields: UpgradeFieldValues, request: T): T | HandshakeFailure {
-  if (head.method !== 'GET') return failure(405, 'the opening handshake must be a GET request (RFC 6455 §4.2.1 item 1)', ALLOW_GET);
-  if (head.versionMinor < 1) return failure(400, 'the opening handshake needs HTTP/1.1 or higher (RFC 6455 §4.2.1 item 1)');
+function checkUpgrade<T extends UpgradeRequestHead>(
+  head: RequestLineFields,
+  fields: UpgradeFieldValues,
+  request: T,
+): T | HandshakeFailure {
+  if (head.method !== 'GET')
+    return failure(405, 'the opening handshake must be a GET request (RFC 6455 §4.2.1 item 1)', ALLOW_GET);
+  if (head.versionMinor < 1)
+    return failure(400, 'the opening handshake needs HTTP/1.1 or higher (RFC 6455 §4.2.1 item 1)');
   if (!isOriginOrAbsoluteForm(head.target)) return failure(400, 'invalid request target (RFC 7230 §5.3)');
 
   // A GET body would be indistinguishable from the first frames (request
@@ -260,12 +308,17 @@ function checkUpgrade<T extends UpgradeRequestHead>(head: RequestLineFields, fie
   }
 
   if (!fields.version13) {
-    return failure(426, 'unsupported or missing Sec-WebSocket-Version, expected 13 (RFC 6455 §4.2.1 item 6, §4.4)', VERSION_13);
+    return failure(
+      426,
+      'unsupported or missing Sec-WebSocket-Version, expected 13 (RFC 6455 §4.2.1 item 6, §4.4)',
+      VERSION_13,
+    );
   }
 
   const key = fields.key;
   if (key === undefined) return failure(400, 'missing Sec-WebSocket-Key header (RFC 6455 §4.2.1 item 5)');
-  if (!isValidKey(key)) return failure(400, 'Sec-WebSocket-Key must be 16 bytes, base64-encoded (RFC 6455 §4.2.1 item 5)');
+  if (!isValidKey(key))
+    return failure(400, 'Sec-WebSocket-Key must be 16 bytes, base64-encoded (RFC 6455 §4.2.1 item 5)');
 
   const protocolHeader = fields.protocol;
   if (protocolHeader !== undefined) {

@@ -56,8 +56,7 @@ const COLD_LANE_MIN = 256;
 type Utf8Validator = (input: Uint8Array) => boolean;
 
 /** `buffer.isUtf8` (Node ≥ 18.14), or undefined on a runtime that lacks it. */
-const nativeIsUtf8: Utf8Validator | undefined =
-  typeof nodeBuffer.isUtf8 === 'function' ? nodeBuffer.isUtf8 : undefined;
+const nativeIsUtf8: Utf8Validator | undefined = typeof nodeBuffer.isUtf8 === 'function' ? nodeBuffer.isUtf8 : undefined;
 
 /** The high bit of each byte of a lane: a lane is all ASCII iff `lane & HIGH_BITS` is 0. */
 const HIGH_BITS = 0x8080808080808080n;

@@ -2,8 +2,11 @@ import { totalmem } from 'node:os';
 import { DEFAULTS, type EndpointOptions, type LogLevel } from '../api/options.js';
 import { connectionCapFromFdLimit } from './fd-limit.js';
 
-export type ResolvedOptions = Required<Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections' | 'healthPath' | 'metricsPath'>> & { maxConnections: number } &
-  Pick<EndpointOptions, 'checkOrigin' | 'healthPath' | 'metricsPath'> & { logger: (level: LogLevel, message: string) => void };
+export type ResolvedOptions = Required<
+  Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections' | 'healthPath' | 'metricsPath'>
+> & { maxConnections: number } & Pick<EndpointOptions, 'checkOrigin' | 'healthPath' | 'metricsPath'> & {
+    logger: (level: LogLevel, message: string) => void;
+  };
 
 const LEVELS: Readonly<Record<LogLevel, number>> = { silent: 0, error: 1, warn: 2, info: 3, debug: 4 };
 
@@ -56,23 +59,44 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
   for (const name of ['healthPath', 'metricsPath'] as const) {
     const path = resolved[name];
     if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/') || /[?#\s]/.test(path))) {
-      throw new TypeError(`${name} must be a path such as '/${name === 'healthPath' ? 'healthz' : 'metrics'}', not ${JSON.stringify(path)}`);
+      throw new TypeError(
+        `${name} must be a path such as '/${name === 'healthPath' ? 'healthz' : 'metrics'}', not ${JSON.stringify(path)}`,
+      );
     }
   }
-  if (resolved.healthPath !== undefined && resolved.healthPath === resolved.metricsPath) throw new TypeError('healthPath and metricsPath must differ');
+  if (resolved.healthPath !== undefined && resolved.healthPath === resolved.metricsPath)
+    throw new TypeError('healthPath and metricsPath must differ');
   positive('maxConnections', resolved.maxConnections, Number.MAX_SAFE_INTEGER);
   positive('readSlabSize', resolved.readSlabSize, 1 << 26);
   if (resolved.readSlabSize < 1024) throw new RangeError('readSlabSize must be at least 1024 bytes');
   positive('maxBufferedBytes', resolved.maxBufferedBytes, Number.MAX_SAFE_INTEGER);
   positive('maxMemoryBytes', resolved.maxMemoryBytes, Number.MAX_SAFE_INTEGER);
-  if (resolved.backpressure !== 'close' && resolved.backpressure !== 'drop') throw new RangeError("backpressure must be 'close' or 'drop'");
-  for (const name of ['minFragmentSize', 'handshakeTimeoutMs', 'idleTimeoutMs', 'closeTimeoutMs', 'pingIntervalMs', 'slowMessageTimeoutMs', 'minMessageRate', 'keepAliveMs', 'poolRetainedBytes'] as const) {
+  if (resolved.backpressure !== 'close' && resolved.backpressure !== 'drop')
+    throw new RangeError("backpressure must be 'close' or 'drop'");
+  for (const name of [
+    'minFragmentSize',
+    'handshakeTimeoutMs',
+    'idleTimeoutMs',
+    'closeTimeoutMs',
+    'pingIntervalMs',
+    'slowMessageTimeoutMs',
+    'minMessageRate',
+    'keepAliveMs',
+    'poolRetainedBytes',
+  ] as const) {
     positive(name, resolved[name], 2 ** 31 - 1, true);
   }
-  if (resolved.pingIntervalMs !== 0 && resolved.idleTimeoutMs !== 0 && resolved.idleTimeoutMs <= resolved.pingIntervalMs) {
-    throw new RangeError('idleTimeoutMs must be longer than pingIntervalMs, so a ping can be answered before the connection is dropped');
+  if (
+    resolved.pingIntervalMs !== 0 &&
+    resolved.idleTimeoutMs !== 0 &&
+    resolved.idleTimeoutMs <= resolved.pingIntervalMs
+  ) {
+    throw new RangeError(
+      'idleTimeoutMs must be longer than pingIntervalMs, so a ping can be answered before the connection is dropped',
+    );
   }
-  if (resolved.deflate !== 'off' && resolved.deflate !== 'shared' && resolved.deflate !== 'window') throw new RangeError("deflate must be 'off', 'shared' or 'window'");
+  if (resolved.deflate !== 'off' && resolved.deflate !== 'shared' && resolved.deflate !== 'window')
+    throw new RangeError("deflate must be 'off', 'shared' or 'window'");
   positive('deflateThreshold', resolved.deflateThreshold, 2 ** 31 - 1, true);
   within('deflateWindowBits', resolved.deflateWindowBits, 9, 15);
   within('deflateMemLevel', resolved.deflateMemLevel, 1, 9);
@@ -89,5 +113,6 @@ function positive(name: string, value: number, max: number, zeroAllowed = false)
 }
 
 function within(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${name} must be an integer from ${min} to ${max}, not ${value}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, not ${value}`);
 }

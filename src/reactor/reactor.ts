@@ -51,7 +51,9 @@ const SENDABLE = State.Open | State.CloseSent | State.Closed;
  * one way: handshakes → inbound → timeouts → lifecycle → writer; see
  * docs/architecture.md.
  */
-export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse = HandshakeRequest | ClientResponse> implements ConnectionOps, WriterEvents, TopicEvents {
+export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse = HandshakeRequest | ClientResponse>
+  implements ConnectionOps, WriterEvents, TopicEvents
+{
   /** What every part shares (context.ts): built first, never changed. */
   readonly ctx: ReactorContext;
   readonly options: ResolvedOptions;
@@ -70,7 +72,9 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   protected readonly timeouts: Timeouts;
   protected readonly inbound: Inbound<OpenInfo>;
   /** Reads the opening handshake of a connection not yet open: the role's own. */
-  protected abstract readonly handshake: { onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void };
+  protected abstract readonly handshake: {
+    onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void;
+  };
   /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
   private bridge: TopicBridge | null = null;
   /** The extension the options enable (permessage-deflate), offered or accepted per connection; null when none. */
@@ -83,7 +87,11 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
    * context, the writer, the lifecycle, deflate, flow control, timeouts,
    * inbound; the role's subclass then adds its handshake (and HTTP).
    */
-  constructor(options: EndpointOptions, handlers: ConnectionHandlers<unknown, OpenInfo> & Pick<EndHandlers, 'abandoned'>, role: Role) {
+  constructor(
+    options: EndpointOptions,
+    handlers: ConnectionHandlers<unknown, OpenInfo> & Pick<EndHandlers, 'abandoned'>,
+    role: Role,
+  ) {
     const o = (this.options = resolveOptions(options));
     this.slab = Buffer.allocUnsafeSlow(o.readSlabSize);
     this.ctx = {
@@ -100,7 +108,9 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
     this.writer = new Writer(this.ctx, this);
     // The extension fails a connection through the lifecycle, which releases what the extension holds: the one pair
     // of parts that call each other, so the extension's `fail` is looked up when a failure happens.
-    this.extension = configuredExtension(o, role, this.pool, this.writer, (conn, code, reason) => this.lifecycle.fail(conn, code, reason));
+    this.extension = configuredExtension(o, role, this.pool, this.writer, (conn, code, reason) =>
+      this.lifecycle.fail(conn, code, reason),
+    );
     this.lifecycle = new Lifecycle(this.ctx, this.writer, handlers, this.extension);
     this.flow = new FlowControl(this.ctx, this.lifecycle, handlers.drain);
     this.timeouts = new Timeouts(this.ctx, this.lifecycle, this.writer);
@@ -139,7 +149,8 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
    */
   admit(): boolean {
     // Near the memory budget, a new connection would only take from the ones already served.
-    if (this.registry.size < this.options.maxConnections && this.pool.lentBytes < 0.9 * this.options.maxMemoryBytes) return true;
+    if (this.registry.size < this.options.maxConnections && this.pool.lentBytes < 0.9 * this.options.maxMemoryBytes)
+      return true;
     this.stats.connectionsRefused++;
     return false;
   }
@@ -284,8 +295,20 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
    * `timeoutMs`, drop the rest, stop the timers. Resolves with how many
    * closed in time and how many were dropped.
    */
-  async shutdown(timeoutMs: number, code: number = CloseCode.GoingAway, reason = 'server shutting down'): Promise<{ closed: number; terminated: number }> {
-    const result = await drainAndEnd(this.registry, this.lifecycle, this.stats, () => this.beginDrain(), timeoutMs, code, reason);
+  async shutdown(
+    timeoutMs: number,
+    code: number = CloseCode.GoingAway,
+    reason = 'server shutting down',
+  ): Promise<{ closed: number; terminated: number }> {
+    const result = await drainAndEnd(
+      this.registry,
+      this.lifecycle,
+      this.stats,
+      () => this.beginDrain(),
+      timeoutMs,
+      code,
+      reason,
+    );
     this.stop();
     this.extension?.close();
     return result;
@@ -334,15 +357,31 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   }
 
   snapshot(): StatsSnapshot {
-    return this.stats.snapshot(this.registry, this.writer, this.pool.stats(), this.topics.size, this.bridge?.stats() ?? { ...NO_REMOTE_STATS }, this.extension);
+    return this.stats.snapshot(
+      this.registry,
+      this.writer,
+      this.pool.stats(),
+      this.topics.size,
+      this.bridge?.stats() ?? { ...NO_REMOTE_STATS },
+      this.extension,
+    );
   }
 
-  private writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: ConnectionRecord | null = null): number {
+  private writeToAll(
+    receivers: Receivers,
+    data: SendData,
+    isBinary: boolean,
+    except: ConnectionRecord | null = null,
+  ): number {
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
     const extension = this.extension;
-    const count = extension === null ? this.writer.writeToMany(receivers, opcode, data, except) : extension.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
+    const count =
+      extension === null
+        ? this.writer.writeToMany(receivers, opcode, data, except)
+        : extension.writeToMany(receivers, opcode, data, byteLengthOf(data), except);
     this.stats.messagesOut += count;
-    if (this.reporter.debug) this.reporter.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);
+    if (this.reporter.debug)
+      this.reporter.log('debug', `out ${isBinary ? 'binary' : 'text'} message to ${count} connections`);
     return count;
   }
 

@@ -28,20 +28,42 @@ export class ServerReactor extends Reactor<HandshakeRequest> {
   ) {
     super(options, handlers, 'server');
     const parts = { writer: this.writer, lifecycle: this.lifecycle, flow: this.flow, timeouts: this.timeouts };
-    this.http = new HttpExchange(this.ctx, parts, handlers.request, routes, () => this.metricsSource?.() ?? this.metrics());
-    this.handshake = new ServerHandshake(this.ctx, { ...parts, inbound: this.inbound, http: this.http, extension: this.extension }, handlers.upgrade, routes);
+    this.http = new HttpExchange(
+      this.ctx,
+      parts,
+      handlers.request,
+      routes,
+      () => this.metricsSource?.() ?? this.metrics(),
+    );
+    this.handshake = new ServerHandshake(
+      this.ctx,
+      { ...parts, inbound: this.inbound, http: this.http, extension: this.extension },
+      handlers.upgrade,
+      routes,
+    );
   }
 
   /**
    * A request node:http already parsed (handleUpgrade): decided like one read
    * from the socket; `head` is what followed it; `opened` is told when it opens.
    */
-  upgradeParsed(conn: ConnectionRecord, request: ServerRequest, head: Buffer, opened: ((conn: ConnectionRecord) => void) | undefined): void {
+  upgradeParsed(
+    conn: ConnectionRecord,
+    request: ServerRequest,
+    head: Buffer,
+    opened: ((conn: ConnectionRecord) => void) | undefined,
+  ): void {
     this.handshake.upgrade(conn, request, head, 0, head.length, opened);
   }
 
   /** Answers an upgrade request that was not valid (handleUpgrade's own checks), then closes. */
-  refuseUpgrade(conn: ConnectionRecord, status: number, message: string, headers?: Readonly<Record<string, string>>, request?: RefusedRequest): void {
+  refuseUpgrade(
+    conn: ConnectionRecord,
+    status: number,
+    message: string,
+    headers?: Readonly<Record<string, string>>,
+    request?: RefusedRequest,
+  ): void {
     this.handshake.refuse(conn, status, message, headers, request);
   }
 

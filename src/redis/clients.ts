@@ -33,7 +33,11 @@ export interface NodeRedisClient extends Emitter {
   connect(): Promise<unknown>;
   publish(channel: string, message: Buffer): Promise<unknown>;
   subscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<unknown>;
-  unsubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<unknown>;
+  unsubscribe(
+    channel: string,
+    listener: (message: Buffer, channel: Buffer) => void,
+    bufferMode: true,
+  ): Promise<unknown>;
   duplicate(): NodeRedisClient;
   /** v5 and later: close() and destroy(); v4: quit() and disconnect(). */
   close?(): Promise<unknown>;
@@ -71,7 +75,12 @@ export interface RedisLink {
   /** Starts connecting if the client was not told to yet (node-redis needs `connect()`; a lazy ioredis too). */
   start(): void;
   /** Calls `up` on every ready, `down` when the connection is lost, `error` for every error; until `dispose`. */
-  watch(events: { up(): void; down(): void; error(error: Error): void; message?(channel: Buffer, message: Buffer): void }): void;
+  watch(events: {
+    up(): void;
+    down(): void;
+    error(error: Error): void;
+    message?(channel: Buffer, message: Buffer): void;
+  }): void;
   dispose(): void;
   /** A second connection of the same configuration (for a subscriber not given). */
   duplicate(): RedisLink;
@@ -95,7 +104,9 @@ export function linkOf(client: unknown, role: string): RedisLink {
     if (isNodeRedis(client)) return new NodeRedisLink(client);
     if (isIoRedis(client)) return new IoRedisLink(client);
   }
-  throw new TypeError(`${role} must be a client of 'redis' (node-redis ≥ 4, createClient()) or of 'ioredis' (new Redis()), not ${client === null ? 'null' : typeof client}`);
+  throw new TypeError(
+    `${role} must be a client of 'redis' (node-redis ≥ 4, createClient()) or of 'ioredis' (new Redis()), not ${client === null ? 'null' : typeof client}`,
+  );
 }
 
 /** The listeners a link added, to take off again in `dispose`. */
@@ -149,7 +160,7 @@ class NodeRedisLink extends ListenedLink implements RedisLink {
     this.listen('ready', () => events.up());
     this.listen('reconnecting', () => events.down());
     this.listen('end', () => events.down());
-    this.listen('error', ((error: Error) => events.error(error)));
+    this.listen('error', (error: Error) => events.error(error));
   }
 
   override dispose(): void {
@@ -203,7 +214,7 @@ class IoRedisLink extends ListenedLink implements RedisLink {
   watch(events: Parameters<RedisLink['watch']>[0]): void {
     this.listen('ready', () => events.up());
     this.listen('close', () => events.down());
-    this.listen('error', ((error: Error) => events.error(error)));
+    this.listen('error', (error: Error) => events.error(error));
     if (events.message !== undefined) this.listen('messageBuffer', events.message);
   }
 

@@ -59,9 +59,7 @@ export function encodeEnvelope(origin: OriginId, data: SendData, isBinary: boole
 }
 
 /** What a received envelope holds; `payload` is a view into the message. */
-export type Opened =
-  | { ok: true; fromSelf: boolean; isBinary: boolean; payload: Buffer }
-  | { ok: false; why: string };
+export type Opened = { ok: true; fromSelf: boolean; isBinary: boolean; payload: Buffer } | { ok: false; why: string };
 
 export function openEnvelope(message: Buffer, self: OriginId): Opened {
   if (!Buffer.isBuffer(message) || message.length < HEADER_BYTES) return { ok: false, why: 'shorter than the header' };

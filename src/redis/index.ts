@@ -56,20 +56,31 @@ export interface RedisTopics {
  * reaches the subscribers of the other servers attached to the same Redis
  * with the same prefix, and theirs reach this server's subscribers.
  */
-export function redisTopics(server: Pick<Server, 'attachBridge' | 'detachBridge'>, options: RedisTopicsOptions): RedisTopics {
-  if (server === null || typeof server !== 'object' || typeof server.attachBridge !== 'function') throw new TypeError('redisTopics needs a lightws server (createServer())');
-  if (options === null || typeof options !== 'object') throw new TypeError('redisTopics needs options: { publisher, subscriber?, prefix?, maxBufferedBytes? }');
+export function redisTopics(
+  server: Pick<Server, 'attachBridge' | 'detachBridge'>,
+  options: RedisTopicsOptions,
+): RedisTopics {
+  if (server === null || typeof server !== 'object' || typeof server.attachBridge !== 'function')
+    throw new TypeError('redisTopics needs a lightws server (createServer())');
+  if (options === null || typeof options !== 'object')
+    throw new TypeError('redisTopics needs options: { publisher, subscriber?, prefix?, maxBufferedBytes? }');
   const prefix = options.prefix ?? REDIS_DEFAULTS.prefix;
   if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
   const maxBufferedBytes = options.maxBufferedBytes ?? REDIS_DEFAULTS.maxBufferedBytes;
-  if (!Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 1) throw new RangeError(`maxBufferedBytes must be a positive integer (bytes), not ${String(maxBufferedBytes)}`);
+  if (!Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 1)
+    throw new RangeError(`maxBufferedBytes must be a positive integer (bytes), not ${String(maxBufferedBytes)}`);
   if (options.subscriber !== undefined && options.subscriber === options.publisher) {
-    throw new TypeError('publisher and subscriber must be two connections (a subscribed connection can only subscribe): pass publisher.duplicate(), or no subscriber');
+    throw new TypeError(
+      'publisher and subscriber must be two connections (a subscribed connection can only subscribe): pass publisher.duplicate(), or no subscriber',
+    );
   }
   const publisher = linkOf(options.publisher, 'publisher');
   const owned = options.subscriber === undefined;
   const subscriber: RedisLink = owned ? publisher.duplicate() : linkOf(options.subscriber, 'subscriber');
-  if (subscriber.library !== publisher.library) throw new TypeError(`publisher is a ${publisher.library} client and subscriber a ${subscriber.library} one: use one library for both`);
+  if (subscriber.library !== publisher.library)
+    throw new TypeError(
+      `publisher is a ${publisher.library} client and subscriber a ${subscriber.library} one: use one library for both`,
+    );
   const origin = new OriginId(randomBytes(8));
   const bridge = new RedisBridge(publisher, subscriber, { prefix, maxBufferedBytes, origin });
   try {
@@ -83,9 +94,10 @@ export function redisTopics(server: Pick<Server, 'attachBridge' | 'detachBridge'
     id: origin.toString(),
     ready: () => bridge.ready(),
     stats: () => bridge.stats(),
-    close: () => (closed ??= (async () => {
-      server.detachBridge(bridge);
-      if (owned) await subscriber.quit().catch(() => {});
-    })()),
+    close: () =>
+      (closed ??= (async () => {
+        server.detachBridge(bridge);
+        if (owned) await subscriber.quit().catch(() => {});
+      })()),
   };
 }

@@ -14,7 +14,8 @@ export interface RedisLibrary {
   connect(url: string): RedisClient;
 }
 
-export const REDIS_LIBRARY_MISSING = 'the --redis option needs a Redis client library: install one of them next to your application, `npm install redis` (node-redis) or `npm install ioredis`';
+export const REDIS_LIBRARY_MISSING =
+  'the --redis option needs a Redis client library: install one of them next to your application, `npm install redis` (node-redis) or `npm install ioredis`';
 
 function resolveFrom(name: string, bases: readonly string[]): string | null {
   for (const base of bases) {
@@ -32,15 +33,22 @@ export async function loadRedisLibrary(cwd = process.cwd()): Promise<RedisLibrar
   const bases = [join(cwd, 'package.json'), import.meta.url];
   const nodeRedis = resolveFrom('redis', bases);
   if (nodeRedis !== null) {
-    const ns = (await import(pathToFileURL(nodeRedis).href)) as { createClient?: CreateClient; default?: { createClient?: CreateClient } };
+    const ns = (await import(pathToFileURL(nodeRedis).href)) as {
+      createClient?: CreateClient;
+      default?: { createClient?: CreateClient };
+    };
     const createClient = ns.createClient ?? ns.default?.createClient;
     if (createClient !== undefined) return { name: 'redis', connect: (url) => createClient({ url }) };
   }
   const ioredis = resolveFrom('ioredis', bases);
   if (ioredis !== null) {
-    const ns = (await import(pathToFileURL(ioredis).href)) as { Redis?: IoRedisClass; default?: IoRedisClass & { Redis?: IoRedisClass } };
+    const ns = (await import(pathToFileURL(ioredis).href)) as {
+      Redis?: IoRedisClass;
+      default?: IoRedisClass & { Redis?: IoRedisClass };
+    };
     const Redis = ns.Redis ?? ns.default?.Redis ?? ns.default;
-    if (typeof Redis === 'function') return { name: 'ioredis', connect: (url) => new Redis(url, { maxRetriesPerRequest: null }) };
+    if (typeof Redis === 'function')
+      return { name: 'ioredis', connect: (url) => new Redis(url, { maxRetriesPerRequest: null }) };
   }
   return null;
 }

@@ -30,7 +30,16 @@ export class RedisBridge implements TopicBridge {
   private readonly broadcastChannel: string;
   private readonly outbox = new Outbox();
   private inFlightBytes = 0;
-  private readonly counts = { sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, dropped: 0, droppedBytes: 0, malformed: 0, errors: 0 };
+  private readonly counts = {
+    sent: 0,
+    sentBytes: 0,
+    received: 0,
+    receivedBytes: 0,
+    dropped: 0,
+    droppedBytes: 0,
+    malformed: 0,
+    errors: 0,
+  };
   private channels = 0;
   /** The last subscribe sent: Redis answers in order, so once it is acknowledged, every earlier one is. */
   private lastSubscription: Promise<unknown> = Promise.resolve();
@@ -107,7 +116,8 @@ export class RedisBridge implements TopicBridge {
 
   /** Resolves once both connections are ready and every subscription made so far is acknowledged. */
   async ready(): Promise<void> {
-    if (!(this.up.publisher && this.up.subscriber)) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    if (!(this.up.publisher && this.up.subscriber))
+      await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
     await this.lastSubscription.catch(() => {});
   }
 
@@ -171,13 +181,17 @@ export class RedisBridge implements TopicBridge {
       if (opened.fromSelf) return; // our own publish, echoed: the local subscribers have it already
       const name = channel.toString();
       if (name === this.broadcastChannel) host.deliverToAll(opened.payload, opened.isBinary);
-      else if (name.startsWith(this.topicPrefix)) host.deliver(name.slice(this.topicPrefix.length), opened.payload, opened.isBinary);
+      else if (name.startsWith(this.topicPrefix))
+        host.deliver(name.slice(this.topicPrefix.length), opened.payload, opened.isBinary);
       else return;
       this.counts.received++;
       this.counts.receivedBytes += opened.payload.length;
     } catch (error) {
       this.counts.errors++;
-      host.log('error', `lightws/redis: delivering a message from ${String(channel)} failed: ${(error as Error)?.stack ?? String(error)}`);
+      host.log(
+        'error',
+        `lightws/redis: delivering a message from ${String(channel)} failed: ${(error as Error)?.stack ?? String(error)}`,
+      );
     }
   }
 
@@ -226,7 +240,10 @@ export class RedisBridge implements TopicBridge {
   private linkDown(role: 'publisher' | 'subscriber'): void {
     if (!this.up[role]) return;
     this.up[role] = false;
-    this.host?.log('warn', `lightws/redis: ${role} lost its connection; local delivery goes on, remote publishes are buffered (up to ${this.config.maxBufferedBytes} bytes)`);
+    this.host?.log(
+      'warn',
+      `lightws/redis: ${role} lost its connection; local delivery goes on, remote publishes are buffered (up to ${this.config.maxBufferedBytes} bytes)`,
+    );
   }
 
   private linkError(role: 'publisher' | 'subscriber', error: Error): void {

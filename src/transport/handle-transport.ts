@@ -171,7 +171,9 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
   remoteAddress(conn: ConnectionRecord): string {
     const out: Record<string, unknown> = {};
     if ((conn.handle as RawTcpHandle).getpeername(out) !== 0) return 'unknown';
-    return out.family === 'IPv6' ? `[${String(out.address)}]:${String(out.port)}` : `${String(out.address)}:${String(out.port)}`;
+    return out.family === 'IPv6'
+      ? `[${String(out.address)}]:${String(out.port)}`
+      : `${String(out.address)}:${String(out.port)}`;
   }
 
   private accepted(status: number, client: RawTcpHandle | undefined): void {
@@ -183,7 +185,10 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
       const now = Date.now();
       if (now - this.lastAcceptWarning >= 1000) {
         this.lastAcceptWarning = now;
-        this.reactor.reporter.log('warn', `accept failed: ${errnoName(status)} (${this.acceptErrors} so far); still listening`);
+        this.reactor.reporter.log(
+          'warn',
+          `accept failed: ${errnoName(status)} (${this.acceptErrors} so far); still listening`,
+        );
       }
       return;
     }
@@ -218,7 +223,9 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     const handle = new this.raw.TCP(this.raw.SOCKET);
     let err = 0;
     if (localAddress !== undefined) {
-      err = isIPv6(localAddress) ? handle.bind6(localAddress, localPort ?? 0, 0) : handle.bind(localAddress, localPort ?? 0);
+      err = isIPv6(localAddress)
+        ? handle.bind6(localAddress, localPort ?? 0, 0)
+        : handle.bind(localAddress, localPort ?? 0);
     }
     if (err === 0) {
       const req = new this.raw.TCPConnectWrap();

@@ -18,5 +18,6 @@ export async function resolveHost(host: string | undefined): Promise<{ address: 
 }
 
 export function checkPort(port: number): void {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535, not ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new RangeError(`port must be an integer from 0 to 65535, not ${port}`);
 }

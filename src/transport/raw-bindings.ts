@@ -80,8 +80,24 @@ export function pendingDeprecationEnabled(): boolean {
 }
 
 const HANDLE_METHODS = [
-  'bind', 'bind6', 'listen', 'connect', 'connect6', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive',
-  'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'writeLatin1String', 'shutdown', 'close', 'ref', 'unref',
+  'bind',
+  'bind6',
+  'listen',
+  'connect',
+  'connect6',
+  'getsockname',
+  'getpeername',
+  'setNoDelay',
+  'setKeepAlive',
+  'useUserBuffer',
+  'readStart',
+  'readStop',
+  'writeBuffer',
+  'writeLatin1String',
+  'shutdown',
+  'close',
+  'ref',
+  'unref',
 ] as const;
 
 let cached: BindingsResult | undefined;
@@ -154,16 +170,27 @@ export function checkRawBindings(tcpWrap: Record<string, any>, streamWrap: Recor
   return {
     ok: true,
     bindings: {
-      TCP, TCPConnectWrap, WriteWrap, ShutdownWrap, SERVER: constants.SERVER, SOCKET: constants.SOCKET,
+      TCP,
+      TCPConnectWrap,
+      WriteWrap,
+      ShutdownWrap,
+      SERVER: constants.SERVER,
+      SOCKET: constants.SOCKET,
       REUSEPORT: isNumber(constants.UV_TCP_REUSEPORT) ? constants.UV_TCP_REUSEPORT : undefined,
-      streamBaseState, kReadBytesOrError, kLastWriteWasAsync,
+      streamBaseState,
+      kReadBytesOrError,
+      kLastWriteWasAsync,
     },
   };
 }
 /* eslint-enable */
 
 /** What only an instance shows: a handle's accessors, a write request's slots. */
-function probeInstances(TCP: new (type: number) => RawTcpHandle, WriteWrap: new () => RawWriteReq, socketType: number): string[] {
+function probeInstances(
+  TCP: new (type: number) => RawTcpHandle,
+  WriteWrap: new () => RawWriteReq,
+  socketType: number,
+): string[] {
   const missing: string[] = [];
   let handle: RawTcpHandle | undefined;
   try {

@@ -19,9 +19,15 @@ export function reusePortSupported(raw: RawBindings): boolean {
  * (each cluster worker's own) may bind the same address and port, and the
  * kernel spreads incoming connections among those listening.
  */
-export async function bindServerHandle(raw: RawBindings, port: number, host?: string, reusePort = false): Promise<RawTcpHandle> {
+export async function bindServerHandle(
+  raw: RawBindings,
+  port: number,
+  host?: string,
+  reusePort = false,
+): Promise<RawTcpHandle> {
   checkPort(port);
-  if (reusePort && raw.REUSEPORT === undefined) throw new Error(`SO_REUSEPORT needs Node 22.12 or later (this is ${process.version})`);
+  if (reusePort && raw.REUSEPORT === undefined)
+    throw new Error(`SO_REUSEPORT needs Node 22.12 or later (this is ${process.version})`);
   const flags = reusePort ? raw.REUSEPORT! : 0;
   const resolved = await resolveHost(host);
   const handle = new raw.TCP(raw.SERVER);
@@ -31,7 +37,8 @@ export async function bindServerHandle(raw: RawBindings, port: number, host?: st
     err = handle.bind6('::', port, flags);
     if (err !== 0) err = handle.bind('0.0.0.0', port, flags);
   } else {
-    err = resolved.family === 6 ? handle.bind6(resolved.address, port, flags) : handle.bind(resolved.address, port, flags);
+    err =
+      resolved.family === 6 ? handle.bind6(resolved.address, port, flags) : handle.bind(resolved.address, port, flags);
   }
   if (err !== 0) {
     handle.close();

@@ -77,7 +77,9 @@ export class SocketTransport<R extends Reactor = Reactor> implements Link<Connec
       ? tls().createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
       : net.createServer({ allowHalfOpen: true, noDelay: this.reactor.options.noDelay }, onSocket);
     if (tlsOptions) {
-      server.on('tlsClientError', (error: Error) => this.reactor.reporter.log('info', `TLS handshake failed: ${error.message}`));
+      server.on('tlsClientError', (error: Error) =>
+        this.reactor.reporter.log('info', `TLS handshake failed: ${error.message}`),
+      );
     }
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -103,14 +105,24 @@ export class SocketTransport<R extends Reactor = Reactor> implements Link<Connec
    * the open handler as `request.httpRequest`. `data` is the connection's
    * first `conn.data`; `opened` is called once it is open.
    */
-  handleUpgrade(this: SocketTransport<ServerReactor>, request: IncomingMessage, socket: Duplex, head: Buffer, data: unknown, opened: UpgradeOpened | undefined): void {
+  handleUpgrade(
+    this: SocketTransport<ServerReactor>,
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    data: unknown,
+    opened: UpgradeOpened | undefined,
+  ): void {
     const conn = this.adopt(socket as OwnedSocket);
     if (conn === undefined) return;
     if (data !== undefined) conn.data = data;
     const checked = checkParsedUpgradeRequest(request, this.reactor.options, ServerRequest);
     if (!checked.ok) {
       const origin = request.headers.origin;
-      this.reactor.refuseUpgrade(conn, checked.status, checked.message, checked.headers, { url: request.url ?? '', origin: typeof origin === 'string' ? origin : undefined });
+      this.reactor.refuseUpgrade(conn, checked.status, checked.message, checked.headers, {
+        url: request.url ?? '',
+        origin: typeof origin === 'string' ? origin : undefined,
+      });
       return;
     }
     const callback = opened === undefined ? undefined : (open: ConnectionRecord) => opened(open, request);
@@ -136,9 +148,19 @@ export class SocketTransport<R extends Reactor = Reactor> implements Link<Connec
    * encrypted), not a Duplex that is not a net.Socket: those copy.
    */
   tryWrite(conn: ConnectionRecord, header: Buffer, payload: Uint8Array): number {
-    const socket = conn.handle as net.Socket & { encrypted?: unknown; _handle?: { fd?: unknown; writeQueueSize?: unknown } | null };
+    const socket = conn.handle as net.Socket & {
+      encrypted?: unknown;
+      _handle?: { fd?: unknown; writeQueueSize?: unknown } | null;
+    };
     // A TLSSocket says so by `encrypted` (always true on one): no need to load node:tls to ask instanceof.
-    if (socket.encrypted === true || !(socket instanceof net.Socket) || socket.writableLength !== 0 || socket.destroyed || !socket.writable) return 0;
+    if (
+      socket.encrypted === true ||
+      !(socket instanceof net.Socket) ||
+      socket.writableLength !== 0 ||
+      socket.destroyed ||
+      !socket.writable
+    )
+      return 0;
     const handle = socket._handle;
     const fd = handle?.fd;
     if (typeof fd !== 'number' || fd < 0 || handle!.writeQueueSize !== 0) return 0;
@@ -190,7 +212,14 @@ export class SocketTransport<R extends Reactor = Reactor> implements Link<Connec
       return;
     }
     const socket = tlsOptions
-      ? tls().connect({ ...(net.isIP(host) ? {} : { servername: host }), ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) })
+      ? tls().connect({
+          ...(net.isIP(host) ? {} : { servername: host }),
+          ...tlsOptions,
+          host,
+          port,
+          ...(localAddress ? { localAddress } : {}),
+          ...(localPort ? { localPort } : {}),
+        })
       : net.connect({ host, port, ...(localAddress ? { localAddress } : {}), ...(localPort ? { localPort } : {}) });
     const onConnectError = (error: Error): void => failed(error);
     socket.once('error', onConnectError);
@@ -204,7 +233,8 @@ export class SocketTransport<R extends Reactor = Reactor> implements Link<Connec
 
   private adoptSocket(socket: net.Socket): void {
     const conn = this.adopt(socket);
-    if (conn !== undefined && this.reactor.options.keepAliveMs > 0) socket.setKeepAlive(true, this.reactor.options.keepAliveMs);
+    if (conn !== undefined && this.reactor.options.keepAliveMs > 0)
+      socket.setKeepAlive(true, this.reactor.options.keepAliveMs);
   }
 
   private adopt(socket: OwnedSocket): ConnectionRecord | undefined {
@@ -250,7 +280,10 @@ function checkNetPermission(what: 'listen' | 'connect'): void {
     allowed = true; // no 'net' scope to ask about: nothing restricts it
   }
   if (allowed) return;
-  throw Object.assign(new Error(`${what} refused by Node's permission model: network access is not granted (run with --allow-net)`), {
-    code: 'ERR_ACCESS_DENIED',
-  });
+  throw Object.assign(
+    new Error(`${what} refused by Node's permission model: network access is not granted (run with --allow-net)`),
+    {
+      code: 'ERR_ACCESS_DENIED',
+    },
+  );
 }

@@ -37,7 +37,9 @@ export function chooseTransport(choice: TransportChoice, tls: boolean): Transpor
   if (loaded.ok) return 'handle';
   if (!warnedFallback) {
     warnedFallback = true;
-    process.emitWarning(`lightws: raw libuv handles unavailable (${loaded.reason}); using the net transport`, { code: 'LIGHTWS_TRANSPORT_FALLBACK' });
+    process.emitWarning(`lightws: raw libuv handles unavailable (${loaded.reason}); using the net transport`, {
+      code: 'LIGHTWS_TRANSPORT_FALLBACK',
+    });
   }
   return 'socket';
 }

@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { BackpressurePolicy, Connection, Server, StatsSnapshot, TransportChoice, TransportName } from '../../src/index.js';
+import type {
+  BackpressurePolicy,
+  Connection,
+  Server,
+  StatsSnapshot,
+  TransportChoice,
+  TransportName,
+} from '../../src/index.js';
 
 // dist/test/api → the repository
 const repo = fileURLToPath(new URL('../../../', import.meta.url));

@@ -34,10 +34,12 @@ test('no code compares what send, ping or pong returned with a number: only with
   const offenders: string[] = [];
   for (const file of [...sources('src/'), ...sources('test/'), ...sources('bench/')]) {
     if (file === 'test/api/send-result.test.ts') continue; // the numbers are pinned here on purpose
-    readFileSync(repo + file, 'utf8').split('\n').forEach((line, i) => {
-      if (direct.test(line)) offenders.push(`${file}:${i + 1}: ${line.trim()}`);
-    });
+    readFileSync(repo + file, 'utf8')
+      .split('\n')
+      .forEach((line, i) => {
+        if (direct.test(line)) offenders.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
   }
   assert.deepEqual(offenders, []);
-  assert.equal(direct.test("if (conn.send(data) === 2) retry();"), true, 'the check finds a numeric comparison');
+  assert.equal(direct.test('if (conn.send(data) === 2) retry();'), true, 'the check finds a numeric comparison');
 });

@@ -11,18 +11,37 @@ function recordingBridge(): TopicBridge & { events: string[]; host: BridgeHost |
   const bridge = {
     events,
     host: null as BridgeHost | null,
-    attached(host: BridgeHost) { bridge.host = host; events.push('attached'); },
-    detached() { events.push('detached'); },
-    topicOpened(topic: string) { events.push(`+${topic}`); },
-    topicClosed(topic: string) { events.push(`-${topic}`); },
-    published(topic: string, data: SendData, isBinary: boolean) { events.push(`pub ${topic} ${String(data)} ${isBinary}`); },
-    broadcast(data: SendData) { events.push(`all ${String(data)}`); },
-    stats() { return { ...NO_REMOTE_STATS, sent: 7 }; },
+    attached(host: BridgeHost) {
+      bridge.host = host;
+      events.push('attached');
+    },
+    detached() {
+      events.push('detached');
+    },
+    topicOpened(topic: string) {
+      events.push(`+${topic}`);
+    },
+    topicClosed(topic: string) {
+      events.push(`-${topic}`);
+    },
+    published(topic: string, data: SendData, isBinary: boolean) {
+      events.push(`pub ${topic} ${String(data)} ${isBinary}`);
+    },
+    broadcast(data: SendData) {
+      events.push(`all ${String(data)}`);
+    },
+    stats() {
+      return { ...NO_REMOTE_STATS, sent: 7 };
+    },
   };
   return bridge;
 }
 
-const texts = (link: FakeReactor['link'], conn: ConnectionRecord): string[] => link.socket(conn).frames().map((f) => f.payload.toString());
+const texts = (link: FakeReactor['link'], conn: ConnectionRecord): string[] =>
+  link
+    .socket(conn)
+    .frames()
+    .map((f) => f.payload.toString());
 
 test("the bridge hears of a topic's first subscriber and its last leaving, not of those between; topics already subscribed at attach", () => {
   const { reactor, link } = fakeReactor();
@@ -54,11 +73,16 @@ test('publish: local subscribers framed once, then the bridge; conn.publish skip
   assert.deepEqual(texts(link, b), ['one', 'two']);
   reactor.broadcast('local', false);
   reactor.broadcastEverywhere('all', false);
-  assert.deepEqual(bridge.events.slice(2), ['pub room one false', 'pub room two false', 'pub nobody x true', 'all all']);
+  assert.deepEqual(bridge.events.slice(2), [
+    'pub room one false',
+    'pub room two false',
+    'pub nobody x true',
+    'all all',
+  ]);
   assert.equal(reactor.snapshot().remote.sent, 7, 'stats come from the bridge');
 });
 
-test("the host delivers a remote publish locally only (no echo back into the bridge); detach and attach again", () => {
+test('the host delivers a remote publish locally only (no echo back into the bridge); detach and attach again', () => {
   const { reactor, link } = fakeReactor();
   const a = link.open();
   a.subscribe('room');

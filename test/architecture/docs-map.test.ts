@@ -45,7 +45,11 @@ test('docs/architecture.md names every .ts file under src/, and only those', () 
   const files = sourceFiles();
   assert.ok(files.length > 50, 'src/ should hold the whole library');
   // missing: files the doc does not name by their path relative to src/; stale: .ts paths it names that are not under src/.
-  assert.deepEqual(checkMap(readFileSync(REPO + DOC, 'utf8'), files), { missing: [], stale: [] }, `${DOC} and src/ disagree`);
+  assert.deepEqual(
+    checkMap(readFileSync(REPO + DOC, 'utf8'), files),
+    { missing: [], stale: [] },
+    `${DOC} and src/ disagree`,
+  );
 });
 
 test('the map check fails on a missing and on a stale name', () => {
@@ -58,7 +62,13 @@ test('the map check fails on a missing and on a stale name', () => {
   ].join('\n');
   // redis/index.ts is not named, though `index.ts` and `src/index.ts` are its suffixes.
   assert.deepEqual(checkMap(doc, files), { missing: ['redis/index.ts'], stale: ['reactor/writer.ts'] });
-  assert.deepEqual(checkMap(`${doc}\nredis/index.ts`.replace('; `reactor/writer.ts` moved away', ''), files), { missing: [], stale: [] });
+  assert.deepEqual(checkMap(`${doc}\nredis/index.ts`.replace('; `reactor/writer.ts` moved away', ''), files), {
+    missing: [],
+    stale: [],
+  });
   // A bare file name is a path relative to src/ too: one at the top of src/, or stale.
-  assert.deepEqual(checkMap('writer.ts and reactor/write/writer.ts', ['reactor/write/writer.ts']), { missing: [], stale: ['writer.ts'] });
+  assert.deepEqual(checkMap('writer.ts and reactor/write/writer.ts', ['reactor/write/writer.ts']), {
+    missing: [],
+    stale: ['writer.ts'],
+  });
 });

@@ -82,10 +82,36 @@ test('no import cycle anywhere in src/, type-only imports included', () => {
 
 test('the cycle check finds a cycle of types, and a longer loop', () => {
   // The check itself must be able to fail.
-  assert.deepEqual(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']], ['c.ts', ['a.ts']]])), [['a.ts', 'b.ts']]);
-  assert.deepEqual(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']]])), [['a.ts', 'b.ts', 'c.ts']]);
+  assert.deepEqual(
+    cycles(
+      new Map([
+        ['a.ts', ['b.ts']],
+        ['b.ts', ['a.ts']],
+        ['c.ts', ['a.ts']],
+      ]),
+    ),
+    [['a.ts', 'b.ts']],
+  );
+  assert.deepEqual(
+    cycles(
+      new Map([
+        ['a.ts', ['b.ts']],
+        ['b.ts', ['c.ts']],
+        ['c.ts', ['a.ts']],
+      ]),
+    ),
+    [['a.ts', 'b.ts', 'c.ts']],
+  );
   assert.deepEqual(cycles(new Map([['a.ts', ['a.ts']]])), [['a.ts']]);
-  assert.deepEqual(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', []]])), []);
+  assert.deepEqual(
+    cycles(
+      new Map([
+        ['a.ts', ['b.ts']],
+        ['b.ts', []],
+      ]),
+    ),
+    [],
+  );
 });
 
 test('src/protocol does no I/O and starts no timers', () => {

@@ -15,14 +15,21 @@ import { TRANSPORTS } from '../support/servers.js';
  * (from the first transport's run); otherwise it goes to a temporary file.
  */
 
-const lines = (page: Page): Promise<string[]> => page.$$eval('#log div', (divs: { textContent: string | null }[]) => divs.map((d) => d.textContent ?? ''));
+const lines = (page: Page): Promise<string[]> =>
+  page.$$eval('#log div', (divs: { textContent: string | null }[]) => divs.map((d) => d.textContent ?? ''));
 
-async function waitForLines(page: Page, check: (lines: string[]) => boolean, what: string, ms = 10_000): Promise<string[]> {
+async function waitForLines(
+  page: Page,
+  check: (lines: string[]) => boolean,
+  what: string,
+  ms = 10_000,
+): Promise<string[]> {
   const deadline = Date.now() + ms;
   for (;;) {
     const now = await lines(page);
     if (check(now)) return now;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the page shows ${JSON.stringify(now.slice(-5))}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; the page shows ${JSON.stringify(now.slice(-5))}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
@@ -54,10 +61,18 @@ describe('the chat demo in Chromium', { skip: browserMissing() }, () => {
       await waitForLines(alice, (l) => l.includes('* bob joined'), 'alice to see bob join');
 
       await say(alice, 'Hello Bob, this is lightws on one port.');
-      await waitForLines(bob, (l) => l.includes('alice: Hello Bob, this is lightws on one port.'), 'bob to get alice\'s message');
+      await waitForLines(
+        bob,
+        (l) => l.includes('alice: Hello Bob, this is lightws on one port.'),
+        "bob to get alice's message",
+      );
       await say(bob, 'Hi Alice! Page, WebSocket and /metrics, no CDN.');
-      const said = (l: string[]): string[] => l.filter((line) => line.startsWith('alice: ') || line.startsWith('bob: '));
-      const expected = ['alice: Hello Bob, this is lightws on one port.', 'bob: Hi Alice! Page, WebSocket and /metrics, no CDN.'];
+      const said = (l: string[]): string[] =>
+        l.filter((line) => line.startsWith('alice: ') || line.startsWith('bob: '));
+      const expected = [
+        'alice: Hello Bob, this is lightws on one port.',
+        'bob: Hi Alice! Page, WebSocket and /metrics, no CDN.',
+      ];
       for (const page of [alice, bob]) await waitForLines(page, (l) => said(l).length === 2, 'both messages');
       assert.deepEqual(said(await lines(alice)), expected, 'alice sees both, in order');
       assert.deepEqual(said(await lines(bob)), expected, 'bob sees both, in order');
@@ -72,7 +87,9 @@ describe('the chat demo in Chromium', { skip: browserMissing() }, () => {
 
       if (i === 0) {
         // The README's picture: the conversation, then a few of the benchmark's lines below it.
-        await alice.$eval('#log', (log: { scrollTop: number }) => { log.scrollTop = 0; });
+        await alice.$eval('#log', (log: { scrollTop: number }) => {
+          log.scrollTop = 0;
+        });
         const shot = process.env.LIGHTWS_SCREENSHOT ?? join(scratch, 'chat-demo.png');
         await alice.screenshot({ path: shot });
         assert.deepEqual([...readFileSync(shot).subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');

@@ -12,11 +12,18 @@ import { until } from '../support/servers.js';
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const PUBLIC = fileURLToPath(new URL('../../src/chat/public/', import.meta.url));
 
-interface Running { child: ChildProcess; line: string; port: number; exited: Promise<number | null> }
+interface Running {
+  child: ChildProcess;
+  line: string;
+  port: number;
+  exited: Promise<number | null>;
+}
 
 /** Starts `lightws chat ...` and waits for its start-up line. */
 async function chat(t: { after(fn: () => unknown): void }, args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [CLI, 'chat', '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'chat', '--port', '0', '--host', '127.0.0.1', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -50,14 +57,21 @@ async function upgradeStatus(port: number, origin: string): Promise<number> {
 describe('lightws chat', () => {
   test('prints the URL to open and how to stop; serves the page (no external scripts), /ws, /benchmark, /healthz, /metrics', async (t) => {
     const { line, port, child, exited } = await chat(t, []);
-    assert.match(line, /^lightws chat: open http:\/\/127\.0\.0\.1:\d+\/ in a browser; WebSocket at ws:\/\/127\.0\.0\.1:\d+\/ws \(transport: handle\)\. Ctrl\+C stops it\.$/);
+    assert.match(
+      line,
+      /^lightws chat: open http:\/\/127\.0\.0\.1:\d+\/ in a browser; WebSocket at ws:\/\/127\.0\.0\.1:\d+\/ws \(transport: handle\)\. Ctrl\+C stops it\.$/,
+    );
     const base = `http://127.0.0.1:${port}`;
     const page = await fetch(`${base}/`);
     assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
     const html = await page.text();
     assert.match(html, /<script src="\/chat\.js" defer><\/script>/);
     for (const file of readdirSync(PUBLIC)) {
-      assert.doesNotMatch(readFileSync(`${PUBLIC}${file}`, 'utf8'), /(src|href)=["']?(https?:)?\/\//, `${file} loads nothing from elsewhere`);
+      assert.doesNotMatch(
+        readFileSync(`${PUBLIC}${file}`, 'utf8'),
+        /(src|href)=["']?(https?:)?\/\//,
+        `${file} loads nothing from elsewhere`,
+      );
     }
     assert.equal((await fetch(`${base}/chat.js`)).headers.get('content-type'), 'text/javascript; charset=utf-8');
     assert.equal((await fetch(`${base}/nothing-here`)).status, 404);
@@ -76,7 +90,7 @@ describe('lightws chat', () => {
     assert.equal(await exited, 0, 'SIGTERM closes gracefully');
   });
 
-  test('the origin check: the page\'s own origin passes, another is 403 unless --allow-origin lists it (or *)', async (t) => {
+  test("the origin check: the page's own origin passes, another is 403 unless --allow-origin lists it (or *)", async (t) => {
     const plain = await chat(t, []);
     assert.equal(await upgradeStatus(plain.port, `http://127.0.0.1:${plain.port}`), 101);
     assert.equal(await upgradeStatus(plain.port, 'https://elsewhere.example'), 403);
@@ -94,7 +108,8 @@ describe('lightws chat', () => {
     let extensions = '';
     const got: string[] = [];
     const client = createClient({
-      logLevel: 'silent', deflate: 'shared',
+      logLevel: 'silent',
+      deflate: 'shared',
       open: (_conn, response) => void (extensions = response.headers.get('sec-websocket-extensions') ?? ''),
       message: (_conn, data) => void got.push(String(data)),
     });
@@ -113,11 +128,19 @@ describe('lightws chat', () => {
     const { port, line } = await chat(t, ['--workers', '2']);
     assert.match(line, /\(2 workers\)/);
     const inboxes: string[][] = [];
-    const client = createClient({ logLevel: 'silent', message: (conn, data) => void inboxes[conn.data as number]!.push(String(data)) });
+    const client = createClient({
+      logLevel: 'silent',
+      message: (conn, data) => void inboxes[conn.data as number]!.push(String(data)),
+    });
     t.after(() => client.close());
     const open = async (): Promise<Map<string, number>> => {
       const families = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-      return new Map(families.get('lightws_connections')!.samples.filter((s) => s.labels.state === 'open').map((s) => [s.labels.worker!, s.value]));
+      return new Map(
+        families
+          .get('lightws_connections')!
+          .samples.filter((s) => s.labels.state === 'open')
+          .map((s) => [s.labels.worker!, s.value]),
+      );
     };
     const conns = [];
     // The kernel spreads connections over the workers' accept queues: connect until both hold some.
@@ -130,7 +153,10 @@ describe('lightws chat', () => {
       }
     }
     const perWorker = await open();
-    assert.ok((perWorker.get('0') ?? 0) > 0 && (perWorker.get('1') ?? 0) > 0, `both workers hold users: ${JSON.stringify([...perWorker])}`);
+    assert.ok(
+      (perWorker.get('0') ?? 0) > 0 && (perWorker.get('1') ?? 0) > 0,
+      `both workers hold users: ${JSON.stringify([...perWorker])}`,
+    );
     assert.equal(perWorker.get('all'), conns.length, 'the sum');
     // A subscription reaches the primary over its worker's IPC channel, so a join published on one
     // worker while another's subscription is still on its way may miss it (as with Redis). The
@@ -139,10 +165,16 @@ describe('lightws chat', () => {
     conns.forEach((conn, i) => conn.send(`hello from ${i}`));
     const said = (inbox: string[]): string[] => inbox.filter((m) => m.includes(': hello from ')).sort();
     const all = conns.map((_, i) => `user${i}: hello from ${i}`).sort();
-    await until(() => inboxes.every((inbox) => said(inbox).length === conns.length), 20000, 'every message at every user');
+    await until(
+      () => inboxes.every((inbox) => said(inbox).length === conns.length),
+      20000,
+      'every message at every user',
+    );
     for (const inbox of inboxes) assert.deepEqual(said(inbox), all);
     const families = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-    const relayed = families.get('lightws_remote_received_messages_total')!.samples.find((s) => s.labels.worker === 'all')!.value;
+    const relayed = families
+      .get('lightws_remote_received_messages_total')!
+      .samples.find((s) => s.labels.worker === 'all')!.value;
     assert.ok(relayed > 0, `messages relayed between workers: ${relayed}`);
   });
 });

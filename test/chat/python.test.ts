@@ -39,8 +39,12 @@ describe('the chat with a Python client', { skip: pythonMissing() ?? browserMiss
     const server = createChatServer({ logLevel: 'silent' });
     t.after(() => server.close({ timeoutMs: 500 }));
     const { port } = await server.listen(0, '127.0.0.1');
-    const python = spawn(PYTHON, ['-c', CLIENT, `ws://127.0.0.1:${port}/ws?room=interop&nick=py`], { stdio: ['ignore', 'pipe', 'pipe'] });
-    t.after(() => { if (python.exitCode === null) python.kill(); });
+    const python = spawn(PYTHON, ['-c', CLIENT, `ws://127.0.0.1:${port}/ws?room=interop&nick=py`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    t.after(() => {
+      if (python.exitCode === null) python.kill();
+    });
     let stderr = '';
     python.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString()));
     const heard: string[] = [];
@@ -51,7 +55,12 @@ describe('the chat with a Python client', { skip: pythonMissing() ?? browserMiss
         if (line === 'open') resolve();
       });
     });
-    await Promise.race([opened, exited.then((code) => { throw new Error(`python exited (${code}) before it connected: ${stderr}`); })]);
+    await Promise.race([
+      opened,
+      exited.then((code) => {
+        throw new Error(`python exited (${code}) before it connected: ${stderr}`);
+      }),
+    ]);
 
     const browser = await launchBrowser();
     t.after(() => browser.close());
@@ -61,7 +70,12 @@ describe('the chat with a Python client', { skip: pythonMissing() ?? browserMiss
     await page.fill('#msg', 'hi, whoever speaks Python');
     await page.click('#send');
     assert.equal(await exited, 0, stderr);
-    assert.deepEqual(heard, ['open', '* page joined', 'page: hi, whoever speaks Python', 'py: hello from python, I read: hi, whoever speaks Python']);
+    assert.deepEqual(heard, [
+      'open',
+      '* page joined',
+      'page: hi, whoever speaks Python',
+      'py: hello from python, I read: hi, whoever speaks Python',
+    ]);
     const deadline = Date.now() + 5000;
     let log: (string | null)[] = [];
     while (!log.includes('* py left') && Date.now() < deadline) {

@@ -32,14 +32,26 @@ describe('the CLI', () => {
 
   const mistakes: [string, string[], RegExp][] = [
     ['an unknown transport', ['echo', '--transport', 'foo'], /--transport must be auto, handle, socket, not foo/],
-    ['an unknown log level', ['echo', '--log-level', 'loud'], /--log-level must be silent, error, warn, info, debug, not loud/],
+    [
+      'an unknown log level',
+      ['echo', '--log-level', 'loud'],
+      /--log-level must be silent, error, warn, info, debug, not loud/,
+    ],
     ['a port out of range', ['echo', '--port', '70000'], /--port must be/],
     ['no command', [], /missing command/],
     ['an unknown command', ['serve'], /unknown command: serve/],
     ['an unknown option', ['echo', '--bogus'], /bogus/],
     ['half of the TLS pair', ['echo', '--tls-cert', 'x.pem'], /go together/],
-    ['TLS on raw handles', ['echo', '--tls-cert', 'x.pem', '--tls-key', 'y.pem', '--transport', 'handle'], /need --transport socket or auto/],
-    ['TLS in cluster mode', ['echo', '--tls-cert', 'x.pem', '--tls-key', 'y.pem', '--workers', '2'], /cannot be combined/],
+    [
+      'TLS on raw handles',
+      ['echo', '--tls-cert', 'x.pem', '--tls-key', 'y.pem', '--transport', 'handle'],
+      /need --transport socket or auto/,
+    ],
+    [
+      'TLS in cluster mode',
+      ['echo', '--tls-cert', 'x.pem', '--tls-key', 'y.pem', '--workers', '2'],
+      /cannot be combined/,
+    ],
     ['net sockets in cluster mode', ['echo', '--transport', 'socket', '--workers', '2'], /needs the handle transport/],
     ['zero workers', ['echo', '--workers', '0'], /--workers must be a positive integer/],
   ];
@@ -54,7 +66,9 @@ describe('the CLI', () => {
 
   for (const transport of TRANSPORTS) {
     test(`without --host it prints a URL that works, and says all interfaces (${transport})`, async () => {
-      const child = spawn(process.execPath, [CLI, 'echo', '--port', '0', '--transport', transport], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLI, 'echo', '--port', '0', '--transport', transport], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       try {
         const line = await new Promise<string>((resolve, reject) => {
           let out = '';
@@ -64,7 +78,8 @@ describe('the CLI', () => {
           });
           child.once('exit', (code) => reject(new Error(`exited ${code} before listening`)));
         });
-        const match = /^lightws echo listening on (ws:\/\/127\.0\.0\.1:\d+) on all interfaces \(transport: (\w+)\)$/.exec(line);
+        const match =
+          /^lightws echo listening on (ws:\/\/127\.0\.0\.1:\d+) on all interfaces \(transport: (\w+)\)$/.exec(line);
         assert.ok(match, line);
         assert.equal(match[2], transport);
         const ws = new WebSocket(match[1]!);

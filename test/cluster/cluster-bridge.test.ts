@@ -25,7 +25,8 @@ class FakeChannel extends EventEmitter {
 /** A host that records deliveries as `topic|payload|binary`. */
 function recordingHost(topics: string[] = []): BridgeHost & { got: string[] } {
   const got: string[] = [];
-  const show = (data: SendData, isBinary: boolean): string => (isBinary ? `bytes:${Buffer.from(data as Uint8Array).toString('hex')}` : String(data));
+  const show = (data: SendData, isBinary: boolean): string =>
+    isBinary ? `bytes:${Buffer.from(data as Uint8Array).toString('hex')}` : String(data);
   return {
     got,
     deliver: (topic, data, isBinary) => (got.push(`${topic}|${show(data, isBinary)}`), 1),
@@ -68,7 +69,10 @@ test('what the primary relays is delivered to the topic or to all; a malformed m
   channel.emit('message', { lightws: 'relay', topic: 'room:a', text: 42 });
   channel.emit('message', { lightws: 'stats', id: 1 }); // the cluster's own messages are not the bridge's
   assert.deepEqual(host.got, ['room:a|hi', 'room:a|bytes:ff00', '*|everyone']);
-  assert.deepEqual([bridge.stats().received, bridge.stats().receivedBytes, bridge.stats().malformed], [3, 2 + 2 + 8, 1]);
+  assert.deepEqual(
+    [bridge.stats().received, bridge.stats().receivedBytes, bridge.stats().malformed],
+    [3, 2 + 2 + 8, 1],
+  );
   bridge.detached();
   channel.emit('message', { lightws: 'relay', topic: 'room:a', text: 'after' });
   assert.equal(host.got.length, 3, 'nothing after detach');
@@ -95,7 +99,9 @@ test('with the primary gone, publishes stay local and are counted as dropped; de
 /** Fake workers for the relay: what each was sent. */
 function workers(n: number): { list: (ChildProcess | undefined)[]; inbox: unknown[][] } {
   const inbox: unknown[][] = Array.from({ length: n }, () => []);
-  const list = inbox.map((box) => ({ connected: true, send: (m: unknown) => void box.push(m) }) as unknown as ChildProcess);
+  const list = inbox.map(
+    (box) => ({ connected: true, send: (m: unknown) => void box.push(m) }) as unknown as ChildProcess,
+  );
   return { list, inbox };
 }
 
@@ -111,8 +117,11 @@ test('the primary passes a publish to the workers subscribed to its topic, never
   assert.deepEqual(inbox, [[publish], [publish, publish], []]);
   const all = { lightws: 'relay', topic: null, text: 'all' };
   relay.handle(1, all);
-  assert.deepEqual(inbox.map((box) => box.at(-1)), [all, publish, all]);
-  assert.equal(relay.handle(0, { lightws: 'stats', id: 3 }), false, 'not the relay\'s');
+  assert.deepEqual(
+    inbox.map((box) => box.at(-1)),
+    [all, publish, all],
+  );
+  assert.equal(relay.handle(0, { lightws: 'stats', id: 3 }), false, "not the relay's");
 });
 
 test('a worker that unsubscribes, exits or is not connected gets no more of a topic', () => {
@@ -122,11 +131,18 @@ test('a worker that unsubscribes, exits or is not connected gets no more of a to
   relay.handle(1, { lightws: 'topic', topic: 't', subscribed: false });
   relay.forget(2);
   relay.handle(0, { lightws: 'relay', topic: 't', text: 'a' });
-  assert.deepEqual(inbox.map((box) => box.length), [0, 0, 0]);
+  assert.deepEqual(
+    inbox.map((box) => box.length),
+    [0, 0, 0],
+  );
   relay.handle(2, { lightws: 'topic', topic: 't', subscribed: true }); // its replacement subscribes again
   (list[2] as unknown as { connected: boolean }).connected = false;
   relay.handle(0, { lightws: 'relay', topic: 't', text: 'b' });
-  assert.deepEqual(inbox.map((box) => box.length), [0, 0, 0], 'a disconnected worker is skipped, not written to');
+  assert.deepEqual(
+    inbox.map((box) => box.length),
+    [0, 0, 0],
+    'a disconnected worker is skipped, not written to',
+  );
   (list[2] as unknown as { connected: boolean }).connected = true;
   relay.handle(0, { lightws: 'relay', topic: 't', text: 'c' });
   assert.deepEqual(inbox[2], [{ lightws: 'relay', topic: 't', text: 'c' }]);

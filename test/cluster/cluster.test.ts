@@ -13,11 +13,16 @@ import { until } from '../support/servers.js';
 const script = fileURLToPath(new URL('../support/cluster-server.js', import.meta.url));
 
 async function startClusterProcess(workers: number, options: Partial<ClusterOptions> = {}) {
-  const child = spawn(process.execPath, [script, String(workers), JSON.stringify(options)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, String(workers), JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async <T>(): Promise<T> => JSON.parse((await lines.next()).value as string) as T;
   const first = await next<{ port: number; pids: number[]; reusePort: boolean }>();
-  const ask = async <T>(command: string): Promise<T> => { child.stdin.write(`${command}\n`); return next<T>(); };
+  const ask = async <T>(command: string): Promise<T> => {
+    child.stdin.write(`${command}\n`);
+    return next<T>();
+  };
   return { child, port: first.port, pids: first.pids, reusePort: first.reusePort, ask };
 }
 
@@ -25,13 +30,24 @@ async function startClusterProcess(workers: number, options: Partial<ClusterOpti
 const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
 const nodeHasReusePort = major > 22 || (major === 22 && minor >= 12);
 
-interface Stats { connections: number; connectionsPerWorker: number[]; workers: number; restarts: number; pool: { lentBuffers: number }; exits: unknown[] }
+interface Stats {
+  connections: number;
+  connectionsPerWorker: number[];
+  workers: number;
+  restarts: number;
+  pool: { lentBuffers: number };
+  exits: unknown[];
+}
 
 for (const reusePort of [true, false]) {
   const mode = reusePort ? 'a socket per worker (SO_REUSEPORT)' : "the primary's socket passed to each worker";
-  test(`cluster smoke, ${mode}: 3 workers × 5,000 connections established, held, echoing, closed cleanly (1001)`, { skip: reusePort && !nodeHasReusePort && `Node ${process.version} has no SO_REUSEPORT` }, async () => {
-    await smoke(reusePort);
-  });
+  test(
+    `cluster smoke, ${mode}: 3 workers × 5,000 connections established, held, echoing, closed cleanly (1001)`,
+    { skip: reusePort && !nodeHasReusePort && `Node ${process.version} has no SO_REUSEPORT` },
+    async () => {
+      await smoke(reusePort);
+    },
+  );
 }
 
 async function smoke(reusePort: boolean): Promise<void> {
@@ -42,11 +58,18 @@ async function smoke(reusePort: boolean): Promise<void> {
   const total = 15000;
   const conns: Connection[] = [];
   for (let i = 0; i < total; i += 500) {
-    conns.push(...await Promise.all(Array.from({ length: 500 }, (_, k) => {
-      const n = i + k;
-      // Explicit source address and port: no ephemeral-port search, no TIME_WAIT clash with other tests.
-      return client.connect(`ws://127.0.0.1:${cluster.port}`, { localAddress: `127.3.${1 + (n >> 8)}.${n & 255}`, localPort: 10000 + (process.pid % 20000) });
-    })));
+    conns.push(
+      ...(await Promise.all(
+        Array.from({ length: 500 }, (_, k) => {
+          const n = i + k;
+          // Explicit source address and port: no ephemeral-port search, no TIME_WAIT clash with other tests.
+          return client.connect(`ws://127.0.0.1:${cluster.port}`, {
+            localAddress: `127.3.${1 + (n >> 8)}.${n & 255}`,
+            localPort: 10000 + (process.pid % 20000),
+          });
+        }),
+      )),
+    );
   }
   assert.equal(conns.length, total);
   let stats = await cluster.ask<Stats>('stats');
@@ -56,7 +79,10 @@ async function smoke(reusePort: boolean): Promise<void> {
   }
   assert.equal(stats.connections, total, 'every connection established and held');
   assert.equal(stats.workers, 3);
-  assert.ok(stats.connectionsPerWorker.every((n) => n > 0), `all workers serve: ${stats.connectionsPerWorker.join(',')}`);
+  assert.ok(
+    stats.connectionsPerWorker.every((n) => n > 0),
+    `all workers serve: ${stats.connectionsPerWorker.join(',')}`,
+  );
   // A sample echoes through whichever worker holds it.
   const inbox: string[] = [];
   const sampler = createClient({ logLevel: 'silent', message: (_c, d) => void inbox.push(d.toString()) });
@@ -68,7 +94,10 @@ async function smoke(reusePort: boolean): Promise<void> {
   assert.equal(result.terminated, 0, 'nobody had to be terminated');
   assert.ok(result.closed >= total, `closed ${result.closed}`);
   await until(() => closes.length === total, 20000, 'every client saw the close');
-  assert.ok(closes.every((code) => code === 1001), 'each with 1001 going away');
+  assert.ok(
+    closes.every((code) => code === 1001),
+    'each with 1001 going away',
+  );
   await client.close();
 }
 
@@ -80,44 +109,62 @@ test(`reusePort defaults to what Node supports (${process.version}: ${nodeHasReu
     await cluster.ask('close');
   } else {
     // Before anything is forked: a Node without SO_REUSEPORT says so.
-    await assert.rejects(startCluster({ workers: 1, port: 0, host: '127.0.0.1', reusePort: true }, () => { throw new Error('not a worker'); }), /SO_REUSEPORT needs Node 22\.12/);
+    await assert.rejects(
+      startCluster({ workers: 1, port: 0, host: '127.0.0.1', reusePort: true }, () => {
+        throw new Error('not a worker');
+      }),
+      /SO_REUSEPORT needs Node 22\.12/,
+    );
   }
 });
 
-test('with SO_REUSEPORT the kernel spreads connections evenly over the workers', { skip: !nodeHasReusePort && `Node ${process.version} has no SO_REUSEPORT` }, async () => {
-  const cluster = await startClusterProcess(4);
-  assert.equal(cluster.reusePort, true);
-  const client = createClient({ transport: 'handle', logLevel: 'silent' });
-  const total = 2000;
-  for (let i = 0; i < total; i += 250) {
-    await Promise.all(Array.from({ length: 250 }, (_, k) => {
-      const n = i + k;
-      return client.connect(`ws://127.0.0.1:${cluster.port}`, { localAddress: `127.4.${1 + (n >> 8)}.${n & 255}`, localPort: 10000 + (process.pid % 20000) });
-    }));
-  }
-  let stats = await cluster.ask<Stats>('stats');
-  for (let i = 0; i < 50 && stats.connections < total; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    stats = await cluster.ask<Stats>('stats');
-  }
-  assert.equal(stats.connections, total);
-  // A hash of each connection's addresses picks the socket: binomial, 500 ± 19 per worker. A
-  // shared socket's accept races give no such bound (100k over 7 workers: 6.7k..19.9k).
-  for (const n of stats.connectionsPerWorker) assert.ok(n >= 350 && n <= 650, `spread ${stats.connectionsPerWorker.join(', ')}`);
-  await client.close({ timeoutMs: 5000 });
-  await cluster.ask('close');
-});
+test(
+  'with SO_REUSEPORT the kernel spreads connections evenly over the workers',
+  { skip: !nodeHasReusePort && `Node ${process.version} has no SO_REUSEPORT` },
+  async () => {
+    const cluster = await startClusterProcess(4);
+    assert.equal(cluster.reusePort, true);
+    const client = createClient({ transport: 'handle', logLevel: 'silent' });
+    const total = 2000;
+    for (let i = 0; i < total; i += 250) {
+      await Promise.all(
+        Array.from({ length: 250 }, (_, k) => {
+          const n = i + k;
+          return client.connect(`ws://127.0.0.1:${cluster.port}`, {
+            localAddress: `127.4.${1 + (n >> 8)}.${n & 255}`,
+            localPort: 10000 + (process.pid % 20000),
+          });
+        }),
+      );
+    }
+    let stats = await cluster.ask<Stats>('stats');
+    for (let i = 0; i < 50 && stats.connections < total; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stats = await cluster.ask<Stats>('stats');
+    }
+    assert.equal(stats.connections, total);
+    // A hash of each connection's addresses picks the socket: binomial, 500 ± 19 per worker. A
+    // shared socket's accept races give no such bound (100k over 7 workers: 6.7k..19.9k).
+    for (const n of stats.connectionsPerWorker)
+      assert.ok(n >= 350 && n <= 650, `spread ${stats.connectionsPerWorker.join(', ')}`);
+    await client.close({ timeoutMs: 5000 });
+    await cluster.ask('close');
+  },
+);
 
-test('execArgv sets the workers\' Node flags as given', async () => {
+test("execArgv sets the workers' Node flags as given", async () => {
   const cluster = await startClusterProcess(2, { execArgv: ['--stack-size=900'] });
   for (const pid of cluster.pids) {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
-    assert.ok(argv.includes('--stack-size=900') && !argv.some((a) => a.startsWith('--max-semi-space-size')), `worker ${pid}: ${argv.join(' ')}`);
+    assert.ok(
+      argv.includes('--stack-size=900') && !argv.some((a) => a.startsWith('--max-semi-space-size')),
+      `worker ${pid}: ${argv.join(' ')}`,
+    );
   }
   await cluster.ask('close');
 });
 
-test('by default the workers get the primary\'s flags and a 1 MiB semi-space, unless the primary sizes it', async () => {
+test("by default the workers get the primary's flags and a 1 MiB semi-space, unless the primary sizes it", async () => {
   const cluster = await startClusterProcess(1);
   const argv = readFileSync(`/proc/${cluster.pids[0]!}/cmdline`, 'latin1').split('\0');
   assert.ok(argv.includes('--max-semi-space-size=1'), argv.join(' '));

@@ -6,7 +6,12 @@ import { checkZlibInternals, ZlibContext } from '../../src/compression/zlib-cont
 import { ErrorKind } from '../../src/protocol/protocol-error.js';
 import { CountingLender } from '../support/receiver-harness.js';
 
-const json = (n: number): Buffer => Buffer.from(JSON.stringify(Array.from({ length: n }, (_, i) => ({ id: i, user: `user${i % 50}`, text: 'hello there, how are you?' }))));
+const json = (n: number): Buffer =>
+  Buffer.from(
+    JSON.stringify(
+      Array.from({ length: n }, (_, i) => ({ id: i, user: `user${i % 50}`, text: 'hello there, how are you?' })),
+    ),
+  );
 
 test('the node:zlib internals lightws drives are there (the start-up check)', () => {
   assert.equal(checkZlibInternals(), undefined);
@@ -22,7 +27,12 @@ test('RFC 7692 §7.2.1: a message is compressed with a sync flush, its 00 00 FF 
   lender.release(out.buf!);
   assert.ok(packed.length * 5 < input.length, `JSON shrinks at least 5×: ${input.length} → ${packed.length}`);
   assert.notDeepEqual([...packed.subarray(-4)], [0, 0, 0xff, 0xff]);
-  assert.deepEqual(zlib.inflateRawSync(Buffer.concat([packed, Buffer.of(0, 0, 0xff, 0xff)]), { finishFlush: zlib.constants.Z_SYNC_FLUSH }), input);
+  assert.deepEqual(
+    zlib.inflateRawSync(Buffer.concat([packed, Buffer.of(0, 0, 0xff, 0xff)]), {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    }),
+    input,
+  );
   ctx.close();
   assert.equal(lender.out.size, 0);
 });
@@ -54,7 +64,14 @@ test('RFC 7692 §7.2.2 with maxMessageSize: a zip bomb stops at maxMessageSize +
   const ctx = ZlibContext.inflate(15);
   const out = new CodecOutput();
   let peak = 0;
-  const tracking = { tryBorrow: (n: number) => lender.tryBorrow(n), tryGrow: (b: Buffer, u: number, n: number) => { peak = Math.max(peak, n); return lender.tryGrow(b, u, n); }, release: (b: Buffer) => lender.release(b) };
+  const tracking = {
+    tryBorrow: (n: number) => lender.tryBorrow(n),
+    tryGrow: (b: Buffer, u: number, n: number) => {
+      peak = Math.max(peak, n);
+      return lender.tryGrow(b, u, n);
+    },
+    release: (b: Buffer) => lender.release(b),
+  };
   assert.equal(inflateMessage(ctx, bomb, 0, bomb.length, tracking, 1 << 20, out), ErrorKind.MessageTooBig);
   assert.ok(peak <= (1 << 20) + 1, `never more than maxMessageSize + 1 bytes of output: ${peak}`);
   assert.equal(out.buf, null);
@@ -66,8 +83,16 @@ test('RFC 7692 §7.2.2: a corrupt stream is refused (1007) and the context can b
   const lender = new CountingLender();
   const ctx = ZlibContext.inflate(15);
   const out = new CodecOutput();
-  for (const corrupt of [Buffer.of(0xff, 0xff, 0xff, 0xff), Buffer.of(0x06), Buffer.from('not deflate at all, just text')]) {
-    assert.equal(inflateMessage(ctx, corrupt, 0, corrupt.length, lender, 1 << 20, out), ErrorKind.InvalidCompressedData, corrupt.toString('hex'));
+  for (const corrupt of [
+    Buffer.of(0xff, 0xff, 0xff, 0xff),
+    Buffer.of(0x06),
+    Buffer.from('not deflate at all, just text'),
+  ]) {
+    assert.equal(
+      inflateMessage(ctx, corrupt, 0, corrupt.length, lender, 1 << 20, out),
+      ErrorKind.InvalidCompressedData,
+      corrupt.toString('hex'),
+    );
     ctx.reset();
   }
   const good = zlib.deflateRawSync(Buffer.from('fine'), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
@@ -87,7 +112,10 @@ test('the memory budget refusing a buffer: compression reports it, inflation fai
   assert.equal(deflateMessage(deflater, input, 0, input.length, lender, out), false);
   const inflater = ZlibContext.inflate(15);
   const packed = zlib.deflateRawSync(Buffer.alloc(100_000), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-  assert.equal(inflateMessage(inflater, packed, 0, packed.length, lender, 1 << 20, out), ErrorKind.MemoryBudgetExceeded);
+  assert.equal(
+    inflateMessage(inflater, packed, 0, packed.length, lender, 1 << 20, out),
+    ErrorKind.MemoryBudgetExceeded,
+  );
   assert.equal(lender.out.size, 0);
   deflater.close();
   inflater.close();

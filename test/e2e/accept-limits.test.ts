@@ -12,7 +12,9 @@ const script = fileURLToPath(new URL('../support/limited-server.js', import.meta
 
 /** Starts the echo server in a child whose open-files limit is `fds`. */
 async function limitedServer(transport: string, fds: number, cap: string) {
-  const child = spawn('sh', ['-c', `ulimit -n ${fds} && exec "${process.execPath}" "${script}" ${transport} ${cap}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn('sh', ['-c', `ulimit -n ${fds} && exec "${process.execPath}" "${script}" ${transport} ${cap}`], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = JSON.parse((await lines.next()).value as string) as { port: number; maxConnections: number };
   const stats = async () => {
@@ -43,7 +45,10 @@ for (const transport of TRANSPORTS) {
   describe(`accept limits over ${transport}`, () => {
     test('past the open-files limit: extra connections get 503, the server keeps serving and accepts again', async () => {
       const server = await limitedServer(transport, 200, 'auto');
-      assert.ok(server.maxConnections > 50 && server.maxConnections < 200, `cap ${server.maxConnections} derived from ulimit -n 200`);
+      assert.ok(
+        server.maxConnections > 50 && server.maxConnections < 200,
+        `cap ${server.maxConnections} derived from ulimit -n 200`,
+      );
       const results = [];
       for (let i = 0; i < server.maxConnections + 40; i++) results.push(await attempt(server.port));
       const open = results.filter((r) => r.status === 'HTTP/1.1 101 Switching Protocols');

@@ -34,7 +34,9 @@ for (const clientTransport of TRANSPORTS) {
         for (const size of sizes) conn.send(Buffer.alloc(size, size & 0xff));
         conn.send('text ✓');
         await until(() => inbox.length === sizes.length + 1, 10000, 'echoes');
-        sizes.forEach((size, i) => assert.equal(inbox[i]![0], Buffer.alloc(size, size & 0xff).toString('hex'), `${size} B`));
+        sizes.forEach((size, i) =>
+          assert.equal(inbox[i]![0], Buffer.alloc(size, size & 0xff).toString('hex'), `${size} B`),
+        );
         assert.deepEqual(inbox.at(-1), ['text ✓', false]);
         conn.close(1000, 'done');
         await until(() => closes.length === 1, 5000, 'the close');
@@ -66,9 +68,16 @@ for (const clientTransport of TRANSPORTS) {
 
     test('connects from an explicit source address in 127.0.0.0/8', async () => {
       let remote = '';
-      const s = await start('handle', { open: (conn: Connection) => { remote = conn.remoteAddress; } });
+      const s = await start('handle', {
+        open: (conn: Connection) => {
+          remote = conn.remoteAddress;
+        },
+      });
       const { client } = collectingClient(clientTransport);
-      await client.connect(s.url, { localAddress: '127.0.0.9', localPort: 23456 + (clientTransport === 'socket' ? 1 : 0) });
+      await client.connect(s.url, {
+        localAddress: '127.0.0.9',
+        localPort: 23456 + (clientTransport === 'socket' ? 1 : 0),
+      });
       await until(() => remote !== '');
       assert.equal(remote, `127.0.0.9:${23456 + (clientTransport === 'socket' ? 1 : 0)}`);
       await client.close();
@@ -87,8 +96,13 @@ for (const clientTransport of TRANSPORTS) {
       await assert.rejects(client.connect(s.url), /403/);
       await s.server.close();
 
-      const liar = net.createServer((socket) => socket.once('data', () => socket.write(
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n')));
+      const liar = net.createServer((socket) =>
+        socket.once('data', () =>
+          socket.write(
+            'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n\r\n',
+          ),
+        ),
+      );
       await new Promise<void>((resolve) => liar.listen(0, '127.0.0.1', resolve));
       await assert.rejects(client.connect(`ws://127.0.0.1:${(liar.address() as net.AddressInfo).port}`), /[Aa]ccept/);
       liar.close();
@@ -103,7 +117,11 @@ test('wss:// client to a TLS server', async () => {
   const key = readFileSync(`${fixtures}key.pem`);
   const s = await start('socket', { ...echo, tls: { cert, key } });
   const inbox: string[] = [];
-  const client = createClient({ tls: { ca: cert }, logLevel: 'silent', message: (_c, d) => void inbox.push(d.toString()) });
+  const client = createClient({
+    tls: { ca: cert },
+    logLevel: 'silent',
+    message: (_c, d) => void inbox.push(d.toString()),
+  });
   const conn = await client.connect(`wss://localhost:${s.port}`);
   conn.send('secret');
   await until(() => inbox.length === 1);

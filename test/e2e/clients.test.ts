@@ -15,7 +15,12 @@ for (const transport of TRANSPORTS) {
     test('size, forEach and for…of see the open connections, not the handshaking ones', async () => {
       const opened: Connection<{ n: number } | undefined>[] = [];
       let n = 0;
-      const s = await start<{ n: number }>(transport, { open: (conn) => { conn.data = { n: n++ }; opened.push(conn); } });
+      const s = await start<{ n: number }>(transport, {
+        open: (conn) => {
+          conn.data = { n: n++ };
+          opened.push(conn);
+        },
+      });
       assert.equal(s.server.clients.size, 0);
       const clients = await Promise.all([openWs(s.url), openWs(s.url), openWs(s.url)]);
       const handshaking = await RawClient.connect(s.port); // TCP up, no upgrade request yet
@@ -60,7 +65,11 @@ for (const transport of TRANSPORTS) {
 
     test('a closing connection is still a client until its socket is gone (as in ws)', async () => {
       let conn: Connection | undefined;
-      const s = await start(transport, { open: (c) => { conn = c; } });
+      const s = await start(transport, {
+        open: (c) => {
+          conn = c;
+        },
+      });
       const ws = await openWs(s.url);
       await until(() => conn !== undefined);
       ws.pause(); // do not answer the Close yet

@@ -60,7 +60,10 @@ for (const transport of TRANSPORTS) {
 
       test("Node's built-in WebSocket client negotiates it; 100 KiB of JSON round-trips", async () => {
         const flags = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : [];
-        const { stdout } = await run(process.execPath, [...flags, '--no-warnings', '-e', NODE_CLIENT, s.url, BIG], { timeout: 30_000, maxBuffer: 1 << 20 });
+        const { stdout } = await run(process.execPath, [...flags, '--no-warnings', '-e', NODE_CLIENT, s.url, BIG], {
+          timeout: 30_000,
+          maxBuffer: 1 << 20,
+        });
         const result = JSON.parse(stdout) as { extensions: string; same: boolean; length: number };
         assert.match(result.extensions, /^permessage-deflate/);
         assert.deepEqual([result.same, result.length], [true, BIG.length]);

@@ -47,25 +47,37 @@ for (const transport of TRANSPORTS) {
           const inbox: [string, boolean][] = [];
           let extensions = '';
           const client = createClient({
-            transport, deflate: clientMode, logLevel: 'silent',
+            transport,
+            deflate: clientMode,
+            logLevel: 'silent',
             open: (_conn, response) => void (extensions = response.headers.get('sec-websocket-extensions') ?? ''),
-            message: (_conn, data, isBinary) => void inbox.push([isBinary ? data.toString('base64') : data.toString(), isBinary]),
+            message: (_conn, data, isBinary) =>
+              void inbox.push([isBinary ? data.toString('base64') : data.toString(), isBinary]),
           });
           const conn = await client.connect(s.url);
           assert.match(extensions, /^permessage-deflate/);
-          if (serverMode === 'shared' || clientMode === 'shared') assert.match(extensions, /server_no_context_takeover/);
+          if (serverMode === 'shared' || clientMode === 'shared')
+            assert.match(extensions, /server_no_context_takeover/);
           const binary = Buffer.from(BIG.slice(0, 50_000));
           conn.send(BIG);
           conn.send(binary);
           conn.send('small');
           await until(() => inbox.length === 3, 10_000, 'three echoes');
-          assert.deepEqual(inbox, [[BIG, false], [binary.toString('base64'), true], ['small', false]]);
+          assert.deepEqual(inbox, [
+            [BIG, false],
+            [binary.toString('base64'), true],
+            ['small', false],
+          ]);
           const server = s.server.stats().deflate;
           assert.equal(server.connections, 1);
           assert.equal(server.messagesInflated, 2, 'two messages came compressed; "small" is under the threshold');
           assert.equal(server.messagesCompressed, 2);
           assert.ok(server.bytesAfterCompression * 5 < server.bytesBeforeCompression, 'JSON shrinks 5× or more');
-          assert.equal(server.sessions, serverMode === 'window' && clientMode === 'window' ? 1 : 0, 'only context takeover holds per-connection state');
+          assert.equal(
+            server.sessions,
+            serverMode === 'window' && clientMode === 'window' ? 1 : 0,
+            'only context takeover holds per-connection state',
+          );
           await client.close();
           assert.equal(client.stats().deflate.reservedBytes, 0);
           assert.equal(client.stats().pool.lentBuffers, 0);
@@ -100,7 +112,14 @@ for (const transport of TRANSPORTS) {
       client.send(1, json);
       client.send(9, 'ping');
       const frames = await client.frameCount(3);
-      assert.deepEqual(frames.map((f) => [f.opcode, f.rsv]), [[1, 0], [1, 4], [10, 0]]);
+      assert.deepEqual(
+        frames.map((f) => [f.opcode, f.rsv]),
+        [
+          [1, 0],
+          [1, 4],
+          [10, 0],
+        ],
+      );
       assert.equal(frames[0]!.payload.toString(), 'tiny');
       assert.equal(decompress(frames[1]!.payload).toString(), json);
       client.send(8, Buffer.from([0x03, 0xe8]));
@@ -130,7 +149,13 @@ for (const transport of TRANSPORTS) {
           inflater.close();
         }
         const frames = await plain.frameCount(2);
-        assert.deepEqual(frames.map((f) => [f.rsv, f.payload.toString() === message]), [[0, true], [0, true]]);
+        assert.deepEqual(
+          frames.map((f) => [f.rsv, f.payload.toString() === message]),
+          [
+            [0, true],
+            [0, true],
+          ],
+        );
         assert.equal(s.server.stats().deflate.messagesCompressed - before, mode === 'shared' ? 2 : 6);
         for (const c of [...compressed, plain]) c.destroy();
         await allReturned(s);
@@ -140,7 +165,11 @@ for (const transport of TRANSPORTS) {
 
     test('RFC 7692 §5: an offer the server declines is answered without the extension, never refused', async () => {
       const s = await start(transport, { ...echo, deflate: 'shared' });
-      const client = await RawClient.open(s.port, {}, 'permessage-deflate; server_max_window_bits=8, permessage-deflate; foo=1');
+      const client = await RawClient.open(
+        s.port,
+        {},
+        'permessage-deflate; server_max_window_bits=8, permessage-deflate; foo=1',
+      );
       assert.equal(client.extensions, '');
       client.send(1, BIG);
       assert.equal((await client.frameCount(1))[0]!.rsv, 0);
@@ -161,7 +190,10 @@ for (const transport of TRANSPORTS) {
       assert.equal(first.inbox[0], BIG);
       assert.equal(second.inbox[0], BIG);
       const stats = s.server.stats().deflate;
-      assert.deepEqual([stats.declinedForBudget, stats.reservedBytes, stats.sessions, stats.maxBytes], [1, one, 1, one]);
+      assert.deepEqual(
+        [stats.declinedForBudget, stats.reservedBytes, stats.sessions, stats.maxBytes],
+        [1, one, 1, one],
+      );
       await closeWs(first.ws);
       await until(() => s.server.stats().deflate.reservedBytes === 0, 5000, 'the reservation returned');
       const third = await wsClient(s.url);
@@ -177,12 +209,17 @@ for (const transport of TRANSPORTS) {
       const fake = net.createServer((socket) => {
         socket.once('data', (head) => {
           const key = /sec-websocket-key: *(\S+)/i.exec(head.toString('latin1'))![1]!;
-          socket.end(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\nSec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n\r\n`);
+          socket.end(
+            `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\nSec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n\r\n`,
+          );
         });
       });
       await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
       const client = createClient({ transport, deflate: 'shared', logLevel: 'silent' });
-      await assert.rejects(client.connect(`ws://127.0.0.1:${(fake.address() as net.AddressInfo).port}`), /server_no_context_takeover \(RFC 7692 §7\.1\.1\.1\)/);
+      await assert.rejects(
+        client.connect(`ws://127.0.0.1:${(fake.address() as net.AddressInfo).port}`),
+        /server_no_context_takeover \(RFC 7692 §7\.1\.1\.1\)/,
+      );
       assert.equal(client.stats().deflate.reservedBytes, 0);
       await client.close();
       await new Promise((resolve) => fake.close(resolve));
@@ -191,7 +228,12 @@ for (const transport of TRANSPORTS) {
     test('a client with deflate talks plainly to a server without it', async () => {
       const s = await start(transport, echo);
       const inbox: string[] = [];
-      const client = createClient({ transport, deflate: 'window', logLevel: 'silent', message: (_c, data) => void inbox.push(data.toString()) });
+      const client = createClient({
+        transport,
+        deflate: 'window',
+        logLevel: 'silent',
+        message: (_c, data) => void inbox.push(data.toString()),
+      });
       const conn = await client.connect(s.url);
       conn.send(BIG);
       await until(() => inbox.length === 1, 10_000, 'the echo');
@@ -202,4 +244,3 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
-

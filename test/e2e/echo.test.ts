@@ -16,8 +16,12 @@ function nextMessage(ws: WebSocket): Promise<{ data: Buffer; isBinary: boolean }
 for (const transport of TRANSPORTS) {
   describe(`echo over ${transport}`, () => {
     let s: Started;
-    before(async () => { s = await start(transport, { ...echo, maxMessageSize: 32 * 1024 * 1024 }); });
-    after(async () => { await s.server.close({ timeoutMs: 1000 }); });
+    before(async () => {
+      s = await start(transport, { ...echo, maxMessageSize: 32 * 1024 * 1024 });
+    });
+    after(async () => {
+      await s.server.close({ timeoutMs: 1000 });
+    });
 
     test('§5.6: text and binary of 0 B … 16 MiB echo intact (ws client)', async () => {
       const ws = await openWs(s.url);
@@ -70,21 +74,33 @@ for (const transport of TRANSPORTS) {
       const client = await RawClient.connect(s.port);
       client.write(Buffer.concat([Buffer.from(client.request()), client.frame(1, 'first'), client.frame(1, 'second')]));
       const frames = await client.frameCount(2);
-      assert.deepEqual(frames.map((f) => f.payload.toString()), ['first', 'second']);
+      assert.deepEqual(
+        frames.map((f) => f.payload.toString()),
+        ['first', 'second'],
+      );
       client.destroy();
     });
 
     test('§5.4/§5.5.2: fragments with interleaved pings: pongs come back, the message reassembles', async () => {
       const client = await RawClient.open(s.port);
-      client.write(Buffer.concat([
-        client.frame(1, 'frag', false),
-        client.frame(9, 'ping-1'),
-        client.frame(0, 'men', false),
-        client.frame(9, 'ping-2'),
-        client.frame(0, 'ted'),
-      ]));
+      client.write(
+        Buffer.concat([
+          client.frame(1, 'frag', false),
+          client.frame(9, 'ping-1'),
+          client.frame(0, 'men', false),
+          client.frame(9, 'ping-2'),
+          client.frame(0, 'ted'),
+        ]),
+      );
       const frames = await client.frameCount(3);
-      assert.deepEqual(frames.map((f) => [f.opcode, f.payload.toString()]), [[10, 'ping-1'], [10, 'ping-2'], [1, 'fragmented']]);
+      assert.deepEqual(
+        frames.map((f) => [f.opcode, f.payload.toString()]),
+        [
+          [10, 'ping-1'],
+          [10, 'ping-2'],
+          [1, 'fragmented'],
+        ],
+      );
       client.destroy();
     });
 

@@ -11,7 +11,9 @@ import { Opcode } from '../../src/protocol/opcode.js';
 /** What an Express-style middleware leaves on the request before the upgrade. */
 type WithUser = IncomingMessage & { user?: string };
 
-async function httpServer(onUpgrade: (req: WithUser, socket: import('node:stream').Duplex, head: Buffer) => void): Promise<{ server: http.Server; port: number }> {
+async function httpServer(
+  onUpgrade: (req: WithUser, socket: import('node:stream').Duplex, head: Buffer) => void,
+): Promise<{ server: http.Server; port: number }> {
   const server = http.createServer((_req, res) => res.end('plain http'));
   server.on('upgrade', (req: WithUser, socket, head) => {
     req.user = 'alice'; // a session or passport would put this here
@@ -54,7 +56,10 @@ describe('handleUpgrade', () => {
     });
     const client = new WebSocket(`ws://127.0.0.1:${port}/room/7?x=1`, { headers: { 'X-Trace': 'abc' } });
     await new Promise((resolve, reject) => client.once('open', resolve).once('error', reject));
-    assert.deepEqual(seen, [['upgrade', upgraded, 'alice', '/room/7?x=1'], ['open', upgraded, 'alice', 'abc']]);
+    assert.deepEqual(seen, [
+      ['upgrade', upgraded, 'alice', '/room/7?x=1'],
+      ['open', upgraded, 'alice', 'abc'],
+    ]);
     assert.ok(upgraded !== undefined);
     await closeWs(client);
     await ws.close();
@@ -91,7 +96,10 @@ describe('handleUpgrade', () => {
       open: (conn) => void seen.push(conn.data),
     });
     const { server, port } = await httpServer((req, socket, head) => {
-      ws.handleUpgrade(req, socket, head, { data: { from: `caller ${req.user}` }, onOpen: (conn) => void seen.push(`onOpen ${conn.data?.from}`) });
+      ws.handleUpgrade(req, socket, head, {
+        data: { from: `caller ${req.user}` },
+        onOpen: (conn) => void seen.push(`onOpen ${conn.data?.from}`),
+      });
     });
     for (const path of ['/given', '/hook']) await closeWs(await openWs(`ws://127.0.0.1:${port}${path}`));
     await until(() => seen.length === 4);
@@ -103,7 +111,9 @@ describe('handleUpgrade', () => {
   test('an invalid request is refused by the same rules, without re-parsing bytes: 426, 400, 431', async () => {
     let opened = 0;
     const ws = createServer({ logLevel: 'silent', maxHeaderSize: 1024, open: () => void opened++ });
-    const { server, port } = await httpServer((req, socket, head) => ws.handleUpgrade(req, socket, head, () => void opened++));
+    const { server, port } = await httpServer((req, socket, head) =>
+      ws.handleUpgrade(req, socket, head, () => void opened++),
+    );
     const answers: string[] = [];
     const head = (version: string, key: string, pad = ''): string =>
       `GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: ${version}\r\nSec-WebSocket-Key: ${key}\r\n${pad}\r\n`;
@@ -115,7 +125,10 @@ describe('handleUpgrade', () => {
       answers.push(raw.response.split('\r\n')[0]!);
       raw.socket.destroy();
     }
-    assert.deepEqual(answers.map((line) => line.split(' ')[1]), ['426', '400', '431']);
+    assert.deepEqual(
+      answers.map((line) => line.split(' ')[1]),
+      ['426', '400', '431'],
+    );
     assert.equal(opened, 0);
     assert.equal(ws.stats().handshakesRefused, 3);
     await ws.close();
@@ -128,9 +141,16 @@ describe('handleUpgrade', () => {
       const ws = createServer({ logLevel: 'silent', transport, open: (conn) => void conns.push(conn) });
       const { port: wsPort } = await ws.listen(0, '127.0.0.1');
       const { server, port } = await httpServer((req, socket, head) => ws.handleUpgrade(req, socket, head));
-      const clients = [await openWs(`ws://127.0.0.1:${wsPort}`), await openWs(`ws://127.0.0.1:${wsPort}`), await openWs(`ws://127.0.0.1:${port}`)];
+      const clients = [
+        await openWs(`ws://127.0.0.1:${wsPort}`),
+        await openWs(`ws://127.0.0.1:${wsPort}`),
+        await openWs(`ws://127.0.0.1:${port}`),
+      ];
       await until(() => conns.length === 3);
-      assert.deepEqual(conns.map((c) => c.transport), [transport, transport, 'socket']);
+      assert.deepEqual(
+        conns.map((c) => c.transport),
+        [transport, transport, 'socket'],
+      );
       assert.equal(ws.transport, transport, 'what listen uses');
       const expected = transport === 'handle' ? { handle: 2, socket: 1 } : { handle: 0, socket: 3 };
       assert.deepEqual(ws.stats().transports, expected);

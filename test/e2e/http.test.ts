@@ -41,7 +41,8 @@ for (const transport of TRANSPORTS) {
           const path = request.url.split('?')[0];
           if (path === '/') return { body: `hello ${request.method}\n`, headers: { 'X-Seen': String(seen.length) } };
           if (path === '/echo') return { body: request.body, headers: { 'Content-Type': 'application/x-echo' } };
-          if (path === '/async') return new Promise((resolve) => setTimeout(() => resolve({ status: 201, body: 'later\n' }), 30));
+          if (path === '/async')
+            return new Promise((resolve) => setTimeout(() => resolve({ status: 201, body: 'later\n' }), 30));
           if (path === '/throws') throw new Error('handler bug');
           if (path === '/rejects') return Promise.reject(new Error('async handler bug'));
           if (path === '/bad-header') return { headers: { 'Bad Name': 'x' } };
@@ -69,7 +70,7 @@ for (const transport of TRANSPORTS) {
       assert.deepEqual(bare.server.stats().httpResponses, { 426: 1 });
     });
 
-    test('200 for GET with the handler\'s headers; HEAD gets the length and no body; a POST body reaches the handler', async () => {
+    test("200 for GET with the handler's headers; HEAD gets the length and no body; a POST body reaches the handler", async () => {
       const client = await HttpRawClient.connect(s.port);
       client.send('GET', '/?x=1');
       const get = await client.next(1);
@@ -100,7 +101,10 @@ for (const transport of TRANSPORTS) {
       const get = (path: string): string => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
       client.write(get('/') + get('/async') + get('/nope') + get('/'));
       await client.next(4);
-      assert.deepEqual(client.responses.map((r) => r.status), [200, 201, 404, 200]);
+      assert.deepEqual(
+        client.responses.map((r) => r.status),
+        [200, 201, 404, 200],
+      );
       assert.equal(client.responses[1]!.body.toString(), 'later\n');
       // Trickled one byte at a time, the next request still gets its answer.
       for (const byte of get('/')) {
@@ -133,18 +137,32 @@ for (const transport of TRANSPORTS) {
       const client = await HttpRawClient.connect(s.port);
       for (const path of ['/throws', '/rejects', '/bad-header', '/no-content', '/']) client.send('GET', path);
       await client.next(5);
-      assert.deepEqual(client.responses.map((r) => r.status), [500, 500, 500, 204, 200]);
+      assert.deepEqual(
+        client.responses.map((r) => r.status),
+        [500, 500, 500, 204, 200],
+      );
       assert.equal(client.responses[3]!.headers.has('content-length'), false);
-      assert.deepEqual(s.errors.slice(before).map((e) => e.message), ['handler bug', 'async handler bug', 'invalid header name: "Bad Name"']);
+      assert.deepEqual(
+        s.errors.slice(before).map((e) => e.message),
+        ['handler bug', 'async handler bug', 'invalid header name: "Bad Name"'],
+      );
       client.destroy();
     });
 
     const refusals: [string, string, number][] = [
       ['a head over maxHeaderSize', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(1100)}\r\n\r\n`, 431],
       ['garbage', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 400],
-      ['a body over maxRequestBodySize (from Content-Length, before the body)', 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n', 413],
+      [
+        'a body over maxRequestBodySize (from Content-Length, before the body)',
+        'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n',
+        413,
+      ],
       ['a chunked body', 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', 411],
-      ['an expectation other than 100-continue', 'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\n', 417],
+      [
+        'an expectation other than 100-continue',
+        'POST /echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 1\r\n\r\n',
+        417,
+      ],
       ['HTTP/1.1 without Host', 'GET / HTTP/1.1\r\n\r\n', 400],
       ['a bad Content-Length', 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', 400],
       ['CONNECT (authority-form)', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 400],
@@ -247,7 +265,7 @@ for (const transport of TRANSPORTS) {
   });
 
   describe(`plain HTTP with routes over ${transport}`, () => {
-    test('a route\'s request handler answers its paths; a WebSocket route answers 426; an HTTP route refuses upgrades with 404', async () => {
+    test("a route's request handler answers its paths; a WebSocket route answers 426; an HTTP route refuses upgrades with 404", async () => {
       const server = createServer({
         transport,
         logLevel: 'silent',

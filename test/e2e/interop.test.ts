@@ -28,8 +28,22 @@ for (const transport of TRANSPORTS) {
   describe(`interop over ${transport}`, () => {
     test("Node's built-in WebSocket client (undici): text, binary, 1 MiB, subprotocol, clean close", async () => {
       const s = await start(transport, { ...echo, protocols: ['chat.v1'] });
-      const { stdout } = await run(process.execPath, ['--experimental-websocket', '--no-warnings', '-e', CLIENT, s.url], { timeout: 20000 });
-      assert.deepEqual(JSON.parse(stdout), { protocol: 'chat.v1', got: ['héllo', 'bin:1,2,3', `long:${1 << 20}`], code: 4000, reason: 'done', clean: true }, 'the Close echo carries the reason back');
+      const { stdout } = await run(
+        process.execPath,
+        ['--experimental-websocket', '--no-warnings', '-e', CLIENT, s.url],
+        { timeout: 20000 },
+      );
+      assert.deepEqual(
+        JSON.parse(stdout),
+        {
+          protocol: 'chat.v1',
+          got: ['héllo', 'bin:1,2,3', `long:${1 << 20}`],
+          code: 4000,
+          reason: 'done',
+          clean: true,
+        },
+        'the Close echo carries the reason back',
+      );
       await s.server.close();
     });
   });

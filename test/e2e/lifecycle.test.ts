@@ -31,7 +31,12 @@ for (const transport of TRANSPORTS) {
     test('§7.1.2: server-initiated close completes the handshake', async () => {
       let conn: Connection | undefined;
       const closes: number[] = [];
-      const s = await start(transport, { open: (c) => { conn = c; }, close: (_c, code) => void closes.push(code) });
+      const s = await start(transport, {
+        open: (c) => {
+          conn = c;
+        },
+        close: (_c, code) => void closes.push(code),
+      });
       const ws = await openWs(s.url);
       await until(() => conn !== undefined);
       const closed = wsClosed(ws);
@@ -74,7 +79,10 @@ for (const transport of TRANSPORTS) {
       const clients = await Promise.all([1, 2, 3].map(() => openWs(s.url)));
       const codes = clients.map(wsClosed);
       const result = await s.server.close({ timeoutMs: 3000 });
-      assert.deepEqual((await Promise.all(codes)).map(([c]) => c), [1001, 1001, 1001]);
+      assert.deepEqual(
+        (await Promise.all(codes)).map(([c]) => c),
+        [1001, 1001, 1001],
+      );
       assert.deepEqual(result, { closed: 3, terminated: 0 });
     });
 
@@ -100,9 +108,15 @@ for (const transport of TRANSPORTS) {
 
     test('throwing open/close/error handlers never escape into the process', async () => {
       const s = await start(transport, {
-        open() { throw new Error('open bug'); },
-        close() { throw new Error('close bug'); },
-        error() { throw new Error('error handler bug'); },
+        open() {
+          throw new Error('open bug');
+        },
+        close() {
+          throw new Error('close bug');
+        },
+        error() {
+          throw new Error('error handler bug');
+        },
         logger: () => {},
         logLevel: 'error',
       });
@@ -127,7 +141,9 @@ for (const transport of TRANSPORTS) {
         },
       });
       const refused = new WebSocket(`${s.url}/private`);
-      const status = await new Promise((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode)));
+      const status = await new Promise((resolve) =>
+        refused.once('unexpected-response', (_req, res) => resolve(res.statusCode)),
+      );
       assert.equal(status, 401);
       const ws = await openWs(`${s.url}/alice`, ['chat.v1', 'chat.v2']);
       assert.equal(ws.protocol, 'chat.v2', "the server's preference wins");
@@ -138,7 +154,10 @@ for (const transport of TRANSPORTS) {
     });
 
     test('frames sent right behind the request wait for an async upgrade hook', async () => {
-      const s = await start(transport, { ...echo, upgrade: () => new Promise<void>((resolve) => setTimeout(resolve, 30)) });
+      const s = await start(transport, {
+        ...echo,
+        upgrade: () => new Promise<void>((resolve) => setTimeout(resolve, 30)),
+      });
       const client = await RawClient.connect(s.port);
       client.write(Buffer.concat([Buffer.from(client.request()), client.frame(1, 'early')]));
       const frames = await client.frameCount(1);
@@ -177,7 +196,14 @@ for (const transport of TRANSPORTS) {
     test('backpressure: a peer that does not read makes sends queue; drain fires when it reads again', async () => {
       let conn: Connection | undefined;
       let drains = 0;
-      const s = await start(transport, { open: (c) => { conn = c; }, drain: () => { drains++; } });
+      const s = await start(transport, {
+        open: (c) => {
+          conn = c;
+        },
+        drain: () => {
+          drains++;
+        },
+      });
       const client = await RawClient.open(s.port);
       client.socket.pause();
       await until(() => conn !== undefined);

@@ -103,7 +103,11 @@ async function scrape(port: number): Promise<Map<string, ParsedFamily>> {
   return parseExposition(response.body.toString());
 }
 
-function value(families: Map<string, ParsedFamily>, name: string, labels: Record<string, string> = {}): number | undefined {
+function value(
+  families: Map<string, ParsedFamily>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   return families.get(name)?.samples.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
 
@@ -116,19 +120,30 @@ for (const transport of TRANSPORTS) {
       const first = await scrape(s.port);
       await traffic(s.port);
       const second = await scrape(s.port);
-      assert.deepEqual([...first.values()].map((f) => [f.name, f.type]), FAMILIES);
-      assert.deepEqual([...second.values()].map((f) => [f.name, f.type]), FAMILIES);
+      assert.deepEqual(
+        [...first.values()].map((f) => [f.name, f.type]),
+        FAMILIES,
+      );
+      assert.deepEqual(
+        [...second.values()].map((f) => [f.name, f.type]),
+        FAMILIES,
+      );
       for (const family of second.values()) {
         assert.ok(family.type === 'counter' || family.type === 'gauge', `${family.name} is typed`);
         assert.ok(family.help !== undefined && family.help.length > 0, `${family.name} has HELP`);
         if (family.type === 'counter') assert.match(family.name, /_total$/, 'counters end in _total');
       }
-      const later = new Map([...second.values()].flatMap((f) => f.samples.map((sample) => [seriesKey(sample), sample.value] as const)));
+      const later = new Map(
+        [...second.values()].flatMap((f) => f.samples.map((sample) => [seriesKey(sample), sample.value] as const)),
+      );
       for (const family of first.values()) {
         if (family.type !== 'counter') continue;
         for (const sample of family.samples) {
           const after = later.get(seriesKey(sample));
-          assert.ok(after !== undefined && after >= sample.value, `${seriesKey(sample)}: ${sample.value} then ${after}`);
+          assert.ok(
+            after !== undefined && after >= sample.value,
+            `${seriesKey(sample)}: ${sample.value} then ${after}`,
+          );
         }
       }
       assert.equal(value(second, 'lightws_upgrades_total', { status: '403' }), 2);
@@ -140,12 +155,30 @@ for (const transport of TRANSPORTS) {
       assert.equal(value(second, 'lightws_received_messages_total'), 2);
       assert.equal(value(second, 'lightws_connections', { state: 'http' }), 1, 'the scrape itself');
       // Every peer answered or went away in time: no deadline ended anything.
-      assert.deepEqual(second.get('lightws_timeouts_total')!.samples.map((sample) => [sample.labels.kind, sample.value]),
-        [['handshake', 0], ['idle', 0], ['slow_message', 0], ['close', 0], ['http', 0]]);
-      assert.deepEqual(second.get('lightws_transport_connections')!.samples.map((sample) => sample.labels.transport), ['handle', 'socket']);
-      assert.equal(value(second, 'lightws_connections_accepted_total'), 8, 'three TCP connections per traffic(), twice, and both scrapes');
+      assert.deepEqual(
+        second.get('lightws_timeouts_total')!.samples.map((sample) => [sample.labels.kind, sample.value]),
+        [
+          ['handshake', 0],
+          ['idle', 0],
+          ['slow_message', 0],
+          ['close', 0],
+          ['http', 0],
+        ],
+      );
+      assert.deepEqual(
+        second.get('lightws_transport_connections')!.samples.map((sample) => sample.labels.transport),
+        ['handle', 'socket'],
+      );
+      assert.equal(
+        value(second, 'lightws_connections_accepted_total'),
+        8,
+        'three TCP connections per traffic(), twice, and both scrapes',
+      );
       // server.metrics() is the same text, for an HTTP server of your own.
-      assert.deepEqual([...parseExposition(s.server.metrics()).values()].map((f) => [f.name, f.type]), FAMILIES);
+      assert.deepEqual(
+        [...parseExposition(s.server.metrics()).values()].map((f) => [f.name, f.type]),
+        FAMILIES,
+      );
     });
 
     test('diagnostics_channel: open, close, refused, protocol error and request events, with what they are about', async (t) => {
@@ -163,11 +196,20 @@ for (const transport of TRANSPORTS) {
         health.send('GET', '/healthz');
         await health.next();
         health.destroy();
-        await until(() => events.filter(([name]) => name === DIAGNOSTICS_CHANNELS.close).length === 2, 3000, 'both closes');
+        await until(
+          () => events.filter(([name]) => name === DIAGNOSTICS_CHANNELS.close).length === 2,
+          3000,
+          'both closes',
+        );
         const of = (name: string) => events.filter(([n]) => n === name).map(([, m]) => m);
         assert.equal(of(DIAGNOSTICS_CHANNELS.open).length, 2);
         assert.equal(of(DIAGNOSTICS_CHANNELS.open)[0]!.role, 'server');
-        assert.deepEqual(of(DIAGNOSTICS_CHANNELS.close).map((m) => m.code).sort(), [1007, 4001]);
+        assert.deepEqual(
+          of(DIAGNOSTICS_CHANNELS.close)
+            .map((m) => m.code)
+            .sort(),
+          [1007, 4001],
+        );
         assert.match(String(of(DIAGNOSTICS_CHANNELS.close)[0]!.remoteAddress), /^127\.0\.0\.1:\d+$/);
         const [refused] = of(DIAGNOSTICS_CHANNELS.refused);
         assert.equal(refused!.status, 403);
@@ -176,7 +218,10 @@ for (const transport of TRANSPORTS) {
         const [error] = of(DIAGNOSTICS_CHANNELS.protocolError);
         assert.equal(error!.code, 1007);
         assert.equal((error!.error as Error).name, 'InvalidUtf8');
-        assert.deepEqual(of(DIAGNOSTICS_CHANNELS.request).map((m) => [m.method, m.url, m.status]), [['GET', '/healthz', 200]]);
+        assert.deepEqual(
+          of(DIAGNOSTICS_CHANNELS.request).map((m) => [m.method, m.url, m.status]),
+          [['GET', '/healthz', 200]],
+        );
       } finally {
         for (const unsubscribe of subscribers) unsubscribe();
       }
@@ -185,28 +230,47 @@ for (const transport of TRANSPORTS) {
     test('logging: at info each refused upgrade (status, reason, origin, address); at debug each open and close too', async (t) => {
       const lines: Record<LogLevel, string[]> = { silent: [], error: [], warn: [], info: [], debug: [] };
       for (const level of ['info', 'debug'] as const) {
-        const s = await start(transport, { ...echo, logLevel: level, logger: (_at, message) => void lines[level].push(message) });
+        const s = await start(transport, {
+          ...echo,
+          logLevel: level,
+          logger: (_at, message) => void lines[level].push(message),
+        });
         t.after(() => s.server.close({ timeoutMs: 500 }));
         await traffic(s.port);
         await until(() => s.server.connections === 0, 3000, 'every connection gone');
       }
       const refusal = lines.info.find((line) => line.startsWith('refused'));
-      assert.match(refusal ?? '', /^refused upgrade to \/ from 127\.0\.0\.1:\d+ \(Origin: https:\/\/elsewhere\.example\): 403 origin not allowed$/);
-      assert.equal(lines.info.some((line) => line.startsWith('open ') || line.startsWith('closed ')), false, 'opens and closes are debug');
+      assert.match(
+        refusal ?? '',
+        /^refused upgrade to \/ from 127\.0\.0\.1:\d+ \(Origin: https:\/\/elsewhere\.example\): 403 origin not allowed$/,
+      );
+      assert.equal(
+        lines.info.some((line) => line.startsWith('open ') || line.startsWith('closed ')),
+        false,
+        'opens and closes are debug',
+      );
       assert.equal(lines.debug.filter((line) => /^open \/ from 127\.0\.0\.1:\d+$/.test(line)).length, 2);
-      assert.ok(lines.debug.some((line) => /^closed 127\.0\.0\.1:\d+: 4001 ""$/.test(line)), lines.debug.join('\n'));
-      assert.ok(lines.debug.some((line) => /^closed 127\.0\.0\.1:\d+: 1007 "text message is not valid UTF-8"$/.test(line)));
+      assert.ok(
+        lines.debug.some((line) => /^closed 127\.0\.0\.1:\d+: 4001 ""$/.test(line)),
+        lines.debug.join('\n'),
+      );
+      assert.ok(
+        lines.debug.some((line) => /^closed 127\.0\.0\.1:\d+: 1007 "text message is not valid UTF-8"$/.test(line)),
+      );
     });
 
     test('a port in use: the error names the address', async (t) => {
       const first = createServer({ transport, logLevel: 'silent' });
       t.after(() => first.close());
       const { port } = await first.listen(0, '127.0.0.1');
-      await assert.rejects(createServer({ transport, logLevel: 'silent' }).listen(port, '127.0.0.1'), (error: Error & { code?: string }) => {
-        assert.equal(error.code, 'EADDRINUSE');
-        assert.equal(error.message, `listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
-        return true;
-      });
+      await assert.rejects(
+        createServer({ transport, logLevel: 'silent' }).listen(port, '127.0.0.1'),
+        (error: Error & { code?: string }) => {
+          assert.equal(error.code, 'EADDRINUSE');
+          assert.equal(error.message, `listen EADDRINUSE: address already in use 127.0.0.1:${port}`);
+          return true;
+        },
+      );
     });
   });
 }

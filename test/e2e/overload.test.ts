@@ -9,7 +9,11 @@ for (const transport of TRANSPORTS) {
   describe(`heartbeats and overload over ${transport}`, () => {
     test('heartbeats: a peer that answers pings stays; one that never answers is dropped as dead', async () => {
       const closes: number[] = [];
-      const s = await start(transport, { pingIntervalMs: 1000, idleTimeoutMs: 2500, close: (_c, code) => void closes.push(code) });
+      const s = await start(transport, {
+        pingIntervalMs: 1000,
+        idleTimeoutMs: 2500,
+        close: (_c, code) => void closes.push(code),
+      });
       const alive = new WebSocket(s.url); // ws answers pings by itself
       await new Promise((resolve) => alive.once('open', resolve));
       const silent = await RawClient.open(s.port); // reads, never answers
@@ -29,7 +33,10 @@ for (const transport of TRANSPORTS) {
       client.write(client.frame(2, Buffer.alloc(60000, 1)).subarray(0, 40000)); // fast enough for minMessageRate, then nothing
       const started = Date.now();
       assert.equal(await client.closeCode(8000), 1001);
-      assert.ok(Date.now() - started < 8000, `closed at the idle timeout (2 s + a tick), not when the rate guard would (~39 s) (${Date.now() - started} ms)`);
+      assert.ok(
+        Date.now() - started < 8000,
+        `closed at the idle timeout (2 s + a tick), not when the rate guard would (~39 s) (${Date.now() - started} ms)`,
+      );
       client.destroy();
       await until(() => s.server.stats().pool.lentBuffers === 0, 3000, 'the partial frame buffer back');
       await s.server.close();
@@ -46,7 +53,13 @@ for (const transport of TRANSPORTS) {
 
     test("backpressure 'drop': sends past maxBufferedBytes are refused and counted, memory stays bounded", async () => {
       let conn: Connection | undefined;
-      const s = await start(transport, { maxBufferedBytes: 256 * 1024, backpressure: 'drop', open: (c) => { conn = c; } });
+      const s = await start(transport, {
+        maxBufferedBytes: 256 * 1024,
+        backpressure: 'drop',
+        open: (c) => {
+          conn = c;
+        },
+      });
       const client = await RawClient.open(s.port);
       client.socket.pause();
       await until(() => conn !== undefined);
@@ -66,7 +79,9 @@ for (const transport of TRANSPORTS) {
       const s = await start(transport, {
         maxBufferedBytes: 256 * 1024,
         closeTimeoutMs: 1000,
-        open: (c) => { conn = c; },
+        open: (c) => {
+          conn = c;
+        },
         close: (_c, code) => void closes.push(code),
       });
       const client = await RawClient.open(s.port);
@@ -94,10 +109,16 @@ for (const transport of TRANSPORTS) {
       client.write(frames);
       await until(() => s.server.stats().readPauses >= 1, 5000, 'reading to pause');
       await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.ok(s.server.stats().bufferedBytes <= (1 << 20) + message.length + 16, `bounded: ${s.server.stats().bufferedBytes}`);
+      assert.ok(
+        s.server.stats().bufferedBytes <= (1 << 20) + message.length + 16,
+        `bounded: ${s.server.stats().bufferedBytes}`,
+      );
       client.socket.resume();
       await client.frameCount(count, 20000);
-      assert.ok(client.frames.slice(0, count).every((f) => f.opcode === 2 && f.payload.equals(message)), 'every echo, in order');
+      assert.ok(
+        client.frames.slice(0, count).every((f) => f.opcode === 2 && f.payload.equals(message)),
+        'every echo, in order',
+      );
       assert.equal(s.server.stats().slowConsumersClosed, 0, 'no one was closed: reading paused instead');
       client.destroy();
       await s.server.close();
@@ -106,7 +127,11 @@ for (const transport of TRANSPORTS) {
     test('memory budget: the largest queue is shed and the budget is never exceeded', async () => {
       const budget = 2 * 1024 * 1024;
       const conns: Connection[] = [];
-      const s = await start(transport, { maxMemoryBytes: budget, maxBufferedBytes: 16 << 20, open: (c) => void conns.push(c) });
+      const s = await start(transport, {
+        maxMemoryBytes: budget,
+        maxBufferedBytes: 16 << 20,
+        open: (c) => void conns.push(c),
+      });
       const slow = await Promise.all([0, 1, 2].map(() => RawClient.open(s.port)));
       for (const client of slow) client.socket.pause();
       await until(() => conns.length === 3);
@@ -146,15 +171,20 @@ for (const transport of TRANSPORTS) {
       const s = await start(transport, { ...echo, handshakeTimeoutMs: 1000 });
       const worker = new WebSocket(s.url);
       await new Promise((resolve) => worker.once('open', resolve));
-      const sockets = await Promise.all(Array.from({ length: 500 }, async () => {
-        const client = await RawClient.connect(s.port);
-        client.write('GET / HTTP/1.1\r\nHost: x\r\n'); // and never the rest
-        return client;
-      }));
+      const sockets = await Promise.all(
+        Array.from({ length: 500 }, async () => {
+          const client = await RawClient.connect(s.port);
+          client.write('GET / HTTP/1.1\r\nHost: x\r\n'); // and never the rest
+          return client;
+        }),
+      );
       await until(() => s.server.stats().handshaking === 500, 5000, 'all half-open');
       const started = Date.now();
       let echoes = 0;
-      worker.on('message', () => { echoes++; worker.send('ping'); });
+      worker.on('message', () => {
+        echoes++;
+        worker.send('ping');
+      });
       worker.send('ping');
       await until(() => sockets.every((c) => c.ended), 5000, 'every half-open connection closed');
       const took = Date.now() - started;

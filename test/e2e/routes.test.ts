@@ -11,7 +11,10 @@ function talk(url: string, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     ws.once('open', () => ws.send(text));
-    ws.once('message', (data) => { resolve(String(data)); ws.close(); });
+    ws.once('message', (data) => {
+      resolve(String(data));
+      ws.close();
+    });
     ws.once('error', reject);
   });
 }
@@ -19,7 +22,11 @@ function talk(url: string, text: string): Promise<string> {
 function refusal(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
-    ws.once('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); res.resume(); ws.terminate(); });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      ws.terminate();
+    });
     ws.once('open', () => reject(new Error(`${url} opened`)));
     ws.on('error', () => {});
   });
@@ -36,7 +43,9 @@ function routedServer(transport: TransportName, closes: string[]): Server<unknow
         close: (conn, code) => void closes.push(`chat ${conn.data.room} ${code}`),
       }),
       route<{ since: number }>('/feed/*', {
-        open: (conn) => { conn.data = { since: 1 }; },
+        open: (conn) => {
+          conn.data = { since: 1 };
+        },
         message: (conn, data) => void conn.send(`feed since ${conn.data?.since}: ${String(data)}`),
       }),
       route('/feed/private/*', { upgrade: () => ({ reject: 403 }) }),
@@ -56,9 +65,14 @@ for (const transport of TRANSPORTS) {
         assert.equal(await talk(`${base}/feed`, 'a'), 'feed since 1: a');
         assert.equal(await talk(`${base}/feed/sports/today`, 'b'), 'feed since 1: b');
         assert.equal(await refusal(`${base}/feed/private/x`), 403, "the longest prefix's upgrade hook decides");
-        for (const path of ['/', '/chat/', '/chatroom', '/feedback']) assert.equal(await refusal(`${base}${path}`), 404, path);
+        for (const path of ['/', '/chat/', '/chatroom', '/feedback'])
+          assert.equal(await refusal(`${base}${path}`), 404, path);
         await until(() => closes.length === 1);
-        assert.deepEqual(closes, ['chat 7 1005'], "only the chat route's close handler, with its own data (ws closes without a code)");
+        assert.deepEqual(
+          closes,
+          ['chat 7 1005'],
+          "only the chat route's close handler, with its own data (ws closes without a code)",
+        );
       } finally {
         await server.close();
       }
@@ -80,7 +94,10 @@ describe('routes', () => {
   });
 
   test('a server with routes takes no handlers of its own but error; a bad pattern fails at creation', () => {
-    assert.throws(() => createServer({ routes: [route('/a', {})], message: () => {} }), /handlers per route, not message/);
+    assert.throws(
+      () => createServer({ routes: [route('/a', {})], message: () => {} }),
+      /handlers per route, not message/,
+    );
     assert.doesNotThrow(() => createServer({ routes: [route('/a', {})], error: () => {} }));
     assert.throws(() => createServer({ routes: [route('a', {})] }), /route path must be/);
     assert.throws(() => route('/a', { message: 'no' as never }), /message must be a function/);

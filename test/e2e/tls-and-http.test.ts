@@ -17,7 +17,10 @@ function roundTrip(url: string, options: WebSocket.ClientOptions = {}): Promise<
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, options);
     ws.once('open', () => ws.send('over the wire'));
-    ws.once('message', (data) => { resolve(data.toString()); ws.close(); });
+    ws.once('message', (data) => {
+      resolve(data.toString());
+      ws.close();
+    });
     ws.once('error', reject);
   });
 }
@@ -38,11 +41,13 @@ describe('TLS and existing http servers', () => {
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     const { port } = httpServer.address() as AddressInfo;
     assert.equal(await roundTrip(`ws://127.0.0.1:${port}/chat`), 'over the wire');
-    const body = await new Promise<string>((resolve) => http.get(`http://127.0.0.1:${port}/`, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve(text));
-    }));
+    const body = await new Promise<string>((resolve) =>
+      http.get(`http://127.0.0.1:${port}/`, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(text));
+      }),
+    );
     assert.equal(body, 'plain http');
     await ws.close();
     await new Promise((resolve) => httpServer.close(resolve));
@@ -60,7 +65,9 @@ describe('TLS and existing http servers', () => {
     const { port } = httpsServer.address() as AddressInfo;
     assert.equal(await roundTrip(`wss://127.0.0.1:${port}/yes`, { ca: cert }), 'over the wire');
     const refused = new WebSocket(`wss://127.0.0.1:${port}/no`, { ca: cert });
-    const status = await new Promise((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode)));
+    const status = await new Promise((resolve) =>
+      refused.once('unexpected-response', (_req, res) => resolve(res.statusCode)),
+    );
     assert.equal(status, 403);
     await ws.close();
     await new Promise((resolve) => httpsServer.close(resolve));

@@ -22,7 +22,12 @@ for (const transport of TRANSPORTS) {
     test('RST in the middle of a write: queued buffers are returned, sends after it are dropped', async () => {
       let conn: Connection | undefined;
       const closes: number[] = [];
-      const s = await start(transport, { open: (c) => { conn = c; }, close: (_c, code) => void closes.push(code) });
+      const s = await start(transport, {
+        open: (c) => {
+          conn = c;
+        },
+        close: (_c, code) => void closes.push(code),
+      });
       const client = await RawClient.open(s.port);
       client.socket.pause();
       await until(() => conn !== undefined);
@@ -34,7 +39,11 @@ for (const transport of TRANSPORTS) {
       await until(() => closes.length === 1, 5000, 'the close handler');
       assert.deepEqual(closes, [1006]);
       assert.equal(conn!.send('after'), SendResult.Dropped);
-      await until(() => s.server.stats().pool.lentBuffers === 0, 3000, 'in-flight buffers back after the cancelled write');
+      await until(
+        () => s.server.stats().pool.lentBuffers === 0,
+        3000,
+        'in-flight buffers back after the cancelled write',
+      );
       assert.equal(s.server.stats().writingNow, 0);
       await s.server.close();
     });
@@ -42,7 +51,10 @@ for (const transport of TRANSPORTS) {
     test('a half-close (FIN) after a message: the message is handled, then the connection ends', async () => {
       const got: string[] = [];
       const closes: number[] = [];
-      const s = await start(transport, { message: (_c, d) => void got.push(d.toString()), close: (_c, code) => void closes.push(code) });
+      const s = await start(transport, {
+        message: (_c, d) => void got.push(d.toString()),
+        close: (_c, code) => void closes.push(code),
+      });
       const client = await RawClient.open(s.port);
       client.send(1, 'last words');
       client.socket.end();

@@ -49,7 +49,13 @@ function itemCount(r: Rng, profile: Profile): number {
   return k < 0.25 ? r.int(11) : k < 0.6 ? r.range(10, 300) : r.range(300, 3000);
 }
 
-export function generateCase(seed: number, index: number, pools: Pools, profile: Profile, limits: Limits = LIMITS): Case {
+export function generateCase(
+  seed: number,
+  index: number,
+  pools: Pools,
+  profile: Profile,
+  limits: Limits = LIMITS,
+): Case {
   const r = new Rng(caseSeed(seed, index));
   const headMutated = r.chance(profile === 'ci' ? 0.15 : 0.1);
   const plan = planHead(r, limits, headMutated);
@@ -125,11 +131,27 @@ export function generateCase(seed: number, index: number, pools: Pools, profile:
   const ending: Ending = sendAfterRefusal
     ? 'wait'
     : terminal
-    ? r.weighted([['wait', 82], ['halfclose', 6], ['reset', 12]] as const)
-    : r.weighted([['wait', profile === 'ci' ? 25 : 40], ['halfclose', 35], ['reset', 30]] as const);
+      ? r.weighted([
+          ['wait', 82],
+          ['halfclose', 6],
+          ['reset', 12],
+        ] as const)
+      : r.weighted([
+          ['wait', profile === 'ci' ? 25 : 40],
+          ['halfclose', 35],
+          ['reset', 30],
+        ] as const);
   const resetAt =
-    ending !== 'reset' ? total : body.length > 0 && r.chance(0.7) ? plan.head.length + r.int(body.length + 1) : r.int(total + 1);
-  const delivery: Delivery = r.weighted([['bulk', 70], ['chunks', 24], ['trickle', 6]] as const);
+    ending !== 'reset'
+      ? total
+      : body.length > 0 && r.chance(0.7)
+        ? plan.head.length + r.int(body.length + 1)
+        : r.int(total + 1);
+  const delivery: Delivery = r.weighted([
+    ['bulk', 70],
+    ['chunks', 24],
+    ['trickle', 6],
+  ] as const);
   const c: Case = {
     seed,
     index,

@@ -40,7 +40,15 @@ function closeFrame(code: number | null): Buffer {
   const key = (Math.random() * 4294967296) >>> 0;
   const payload = Buffer.alloc(code === null || code === 1005 || !validCloseCode(code) ? 0 : 2);
   if (payload.length === 2) payload.writeUInt16BE(code!, 0);
-  const frame = Buffer.from([0x88, 0x80 | payload.length, key >>> 24, (key >>> 16) & 0xff, (key >>> 8) & 0xff, key & 0xff, ...payload]);
+  const frame = Buffer.from([
+    0x88,
+    0x80 | payload.length,
+    key >>> 24,
+    (key >>> 16) & 0xff,
+    (key >>> 8) & 0xff,
+    key & 0xff,
+    ...payload,
+  ]);
   applyMask(frame, 6, frame.length, key, 0);
   return frame;
 }
@@ -53,8 +61,20 @@ function closeFrame(code: number | null): Buffer {
 export function runCase(port: number, c: Case, expect: ModelResult | null, boundMs: number): Promise<Observed> {
   const started = Date.now();
   const obs: Observed = {
-    status: null, responseLine: '', acceptValid: null, replies: 0, mismatch: null, closeCode: null, closeReason: '',
-    badFrame: null, framesAfterClose: 0, bytesAfterRefusal: 0, timedOut: false, bytesWritten: 0, connectError: null, ms: 0,
+    status: null,
+    responseLine: '',
+    acceptValid: null,
+    replies: 0,
+    mismatch: null,
+    closeCode: null,
+    closeReason: '',
+    badFrame: null,
+    framesAfterClose: 0,
+    bytesAfterRefusal: 0,
+    timedOut: false,
+    bytesWritten: 0,
+    connectError: null,
+    ms: 0,
   };
   return new Promise((resolve) => {
     // Half-open allowed, so a case can keep writing after the server's FIN (sendAfterRefusal);
@@ -100,7 +120,8 @@ export function runCase(port: number, c: Case, expect: ModelResult | null, bound
       }
       if (!fin || opcode === 0) return fail('mismatch', `server sent a fragment (opcode ${opcode}, fin ${fin})`);
       const want = expect?.replies[obs.replies];
-      if (want === undefined) return fail('mismatch', `unexpected reply #${obs.replies}: opcode ${opcode}, ${payload.length} B`);
+      if (want === undefined)
+        return fail('mismatch', `unexpected reply #${obs.replies}: opcode ${opcode}, ${payload.length} B`);
       if (want.opcode !== opcode || !want.payload.equals(payload)) {
         let at = 0;
         while (at < Math.min(want.payload.length, payload.length) && want.payload[at] === payload[at]) at++;
@@ -155,7 +176,8 @@ export function runCase(port: number, c: Case, expect: ModelResult | null, bound
         const extra = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
         if (pending.length < 2 + extra) return;
         const length = extra === 0 ? len7 : extra === 2 ? pending.readUInt16BE(2) : Number(pending.readBigUInt64BE(2));
-        if (opcode >= 8 && (length > 125 || (b0 & 0x80) === 0)) return fail('badFrame', 'malformed server control frame');
+        if (opcode >= 8 && (length > 125 || (b0 & 0x80) === 0))
+          return fail('badFrame', 'malformed server control frame');
         if (pending.length < 2 + extra + length) return;
         const payload = pending.subarray(2 + extra, 2 + extra + length);
         pending = pending.subarray(2 + extra + length);

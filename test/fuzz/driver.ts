@@ -53,17 +53,33 @@ export function replayCommand(o: Pick<FuzzOptions, 'seed' | 'profile' | 'transpo
 
 function caseDetail(c: Case, e: Expectation, obs: Observed): Record<string, unknown> {
   return {
-    head: { mutation: c.headMutation, bytes: c.head.length, firstLine: c.head.toString('latin1', 0, Math.min(80, Math.max(0, c.head.indexOf('\r\n')))) },
+    head: {
+      mutation: c.headMutation,
+      bytes: c.head.length,
+      firstLine: c.head.toString('latin1', 0, Math.min(80, Math.max(0, c.head.indexOf('\r\n')))),
+    },
     body: { kind: c.bodyKind, bytes: c.body.length, framesGenerated: c.framesGenerated },
     delivery: c.delivery,
     waitFor101: c.waitFor101,
     ending: c.ending,
     resetAt: c.ending === 'reset' ? c.resetAt : undefined,
     echoClose: c.echoClose,
-    expected: { status: c.expectStatus, headEnd: e.headEnd, end: describeEnd(e.full?.end), replies: e.full?.replies.length },
+    expected: {
+      status: c.expectStatus,
+      headEnd: e.headEnd,
+      end: describeEnd(e.full?.end),
+      replies: e.full?.replies.length,
+    },
     observed: {
-      response: obs.responseLine, replies: obs.replies, closeCode: obs.closeCode, closeReason: obs.closeReason,
-      mismatch: obs.mismatch, badFrame: obs.badFrame, timedOut: obs.timedOut, bytesWritten: obs.bytesWritten, ms: obs.ms,
+      response: obs.responseLine,
+      replies: obs.replies,
+      closeCode: obs.closeCode,
+      closeReason: obs.closeReason,
+      mismatch: obs.mismatch,
+      badFrame: obs.badFrame,
+      timedOut: obs.timedOut,
+      bytesWritten: obs.bytesWritten,
+      ms: obs.ms,
     },
   };
 }
@@ -76,9 +92,28 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const boundMs = o.boundMs ?? 30000;
   const maxFailures = o.maxFailures ?? 50;
   const summary: FuzzSummary = {
-    seed: o.seed, transport: o.transport, profile: o.profile, cases: 0, frames: 0, framesGenerated: 0, bytesSent: 0,
-    closeCodes: {}, httpStatuses: {}, endings: {}, bodyKinds: {}, failures: [], failureCount: 0, problemKinds: {}, crashed: null,
-    serverErrors: server.errors, checkpoints: [], finalStats: null, alive: true, durationMs: 0, slowestCaseMs: 0, maxClientLagMs: 0,
+    seed: o.seed,
+    transport: o.transport,
+    profile: o.profile,
+    cases: 0,
+    frames: 0,
+    framesGenerated: 0,
+    bytesSent: 0,
+    closeCodes: {},
+    httpStatuses: {},
+    endings: {},
+    bodyKinds: {},
+    failures: [],
+    failureCount: 0,
+    problemKinds: {},
+    crashed: null,
+    serverErrors: server.errors,
+    checkpoints: [],
+    finalStats: null,
+    alive: true,
+    durationMs: 0,
+    slowestCaseMs: 0,
+    maxClientLagMs: 0,
   };
   let lastBeat = Date.now();
   const lagMonitor = setInterval(() => {
@@ -88,8 +123,16 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   }, 100);
   const fail = (index: number, problems: string[], detail: Record<string, unknown>): void => {
     summary.failureCount++;
-    for (const p of problems) bump(summary.problemKinds, p.replace(/\(.*?\)/g, '').replace(/\d+/g, 'N').slice(0, 120));
-    if (summary.failures.length < maxFailures) summary.failures.push({ index, problems, replay: replayCommand(o, index), detail });
+    for (const p of problems)
+      bump(
+        summary.problemKinds,
+        p
+          .replace(/\(.*?\)/g, '')
+          .replace(/\d+/g, 'N')
+          .slice(0, 120),
+      );
+    if (summary.failures.length < maxFailures)
+      summary.failures.push({ index, problems, replay: replayCommand(o, index), detail });
   };
   let crashed = false;
   // Upper bounds for the server's counters: a connection is refused or opened at most once.
@@ -122,7 +165,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     else bump(summary.httpStatuses, String(obs.status));
     if (obs.status === 101) {
       const code = obs.closeCode;
-      bump(summary.closeCodes, code === null ? 'none (client ended first)' : code >= 3000 ? '3000-4999 (echoed)' : String(code));
+      bump(
+        summary.closeCodes,
+        code === null ? 'none (client ended first)' : code >= 3000 ? '3000-4999 (echoed)' : String(code),
+      );
     }
     if (problems.length > 0) fail(index, problems, caseDetail(c, e, obs));
   };
@@ -135,7 +181,11 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     try {
       for (;;) {
         stats = await server.stats();
-        if ((stats.connections === 0 && stats.handshaking === 0 && stats.pool.lentBuffers === 0) || Date.now() > deadline) break;
+        if (
+          (stats.connections === 0 && stats.handshaking === 0 && stats.pool.lentBuffers === 0) ||
+          Date.now() > deadline
+        )
+          break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     } catch (error) {
@@ -143,25 +193,45 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       return;
     }
     const cp: Checkpoint = {
-      afterCases: summary.cases, afterFrames: summary.frames, connections: stats.connections, handshaking: stats.handshaking,
-      lentBuffers: stats.pool.lentBuffers, lentBytes: stats.pool.lentBytes, accepted: stats.accepted, closed: stats.closed,
+      afterCases: summary.cases,
+      afterFrames: summary.frames,
+      connections: stats.connections,
+      handshaking: stats.handshaking,
+      lentBuffers: stats.pool.lentBuffers,
+      lentBytes: stats.pool.lentBytes,
+      accepted: stats.accepted,
+      closed: stats.closed,
     };
     summary.checkpoints.push(cp);
     summary.finalStats = stats;
     const problems: string[] = [];
-    if (stats.connections !== 0 || stats.handshaking !== 0) problems.push(`server still holds ${stats.connections} open + ${stats.handshaking} handshaking connections after every client closed`);
-    if (stats.pool.lentBuffers !== 0) problems.push(`pool leak: ${stats.pool.lentBuffers} buffers (${stats.pool.lentBytes} B) still lent with no connection`);
+    if (stats.connections !== 0 || stats.handshaking !== 0)
+      problems.push(
+        `server still holds ${stats.connections} open + ${stats.handshaking} handshaking connections after every client closed`,
+      );
+    if (stats.pool.lentBuffers !== 0)
+      problems.push(
+        `pool leak: ${stats.pool.lentBuffers} buffers (${stats.pool.lentBytes} B) still lent with no connection`,
+      );
     if (stats.accepted !== stats.closed) problems.push(`accepted ${stats.accepted} but closed ${stats.closed}`);
-    if (stats.handshakesRefused > mayBeRefused) problems.push(`handshakesRefused ${stats.handshakesRefused} but at most ${mayBeRefused} connections can have been refused: some were refused more than once`);
-    if (stats.opened > mayBeOpened) problems.push(`opened ${stats.opened} but at most ${mayBeOpened} connections got a 101 or no answer`);
+    if (stats.handshakesRefused > mayBeRefused)
+      problems.push(
+        `handshakesRefused ${stats.handshakesRefused} but at most ${mayBeRefused} connections can have been refused: some were refused more than once`,
+      );
+    if (stats.opened > mayBeOpened)
+      problems.push(`opened ${stats.opened} but at most ${mayBeOpened} connections got a 101 or no answer`);
     const app = stats.app;
     if (app !== undefined) {
       if (app.open > appOpenReported) {
-        problems.push(`the open handler ran for ${app.open - appOpenReported} more connection(s) whose close handler never ran (the server holds none)`);
+        problems.push(
+          `the open handler ran for ${app.open - appOpenReported} more connection(s) whose close handler never ran (the server holds none)`,
+        );
         appOpenReported = app.open;
       }
       if (app.errorCount > appErrorsReported) {
-        problems.push(`handler lifecycle broken ${app.errorCount - appErrorsReported} time(s): ${app.errors.join('; ')}`);
+        problems.push(
+          `handler lifecycle broken ${app.errorCount - appErrorsReported} time(s): ${app.errors.join('; ')}`,
+        );
         appErrorsReported = app.errorCount;
       }
     }
@@ -174,7 +244,13 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     const now = Date.now();
     if (!force && now - lastProgress < (o.progressEveryMs ?? 5000)) return;
     lastProgress = now;
-    o.progress({ cases: summary.cases, frames: summary.frames, bytes: summary.bytesSent, failures: summary.failureCount, elapsedMs: now - started });
+    o.progress({
+      cases: summary.cases,
+      frames: summary.frames,
+      bytes: summary.bytesSent,
+      failures: summary.failureCount,
+      elapsedMs: now - started,
+    });
   };
 
   try {
@@ -208,7 +284,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     await server.stop();
     summary.durationMs = Date.now() - started;
   }
-  if (summary.crashed !== null) fail(-1, [`server process died: code ${summary.crashed.code}, signal ${summary.crashed.signal}`], { stderr: summary.crashed.stderr });
+  if (summary.crashed !== null)
+    fail(-1, [`server process died: code ${summary.crashed.code}, signal ${summary.crashed.signal}`], {
+      stderr: summary.crashed.stderr,
+    });
   for (const error of server.errors) fail(-1, [`server reported an error: ${error.message}`], { stack: error.stack });
   return summary;
 }

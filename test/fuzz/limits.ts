@@ -16,7 +16,12 @@ export interface Limits {
 /** Fragments any message may have before minFragmentSize applies (the server's rule, restated). */
 export const FREE_FRAGMENTS = 1024;
 
-export const LIMITS: Limits = { maxMessageSize: 64 * 1024, minFragmentSize: 16, maxHeaderSize: 8 * 1024, fragmentsPerMessage: 16 };
+export const LIMITS: Limits = {
+  maxMessageSize: 64 * 1024,
+  minFragmentSize: 16,
+  maxHeaderSize: 8 * 1024,
+  fragmentsPerMessage: 16,
+};
 
 /**
  * The child's options: small limits so violations are cheap, short timeouts

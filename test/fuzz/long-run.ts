@@ -16,7 +16,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { TransportName } from '../../src/index.js';
-import { describeEnd, expectationOf, formatSummary, generateCase, makePools, runFuzz, type Profile } from './fuzz-core.js';
+import {
+  describeEnd,
+  expectationOf,
+  formatSummary,
+  generateCase,
+  makePools,
+  runFuzz,
+  type Profile,
+} from './fuzz-core.js';
 
 function parseArgs(argv: string[]): Map<string, string[]> {
   const args = new Map<string, string[]>();
@@ -54,15 +62,21 @@ if (only !== undefined) {
   for (const index of only) {
     const c = generateCase(seed, index, pools, profile);
     const e = expectationOf(c);
-    console.log(`case ${index}: head ${c.headMutation} (${c.head.length} B${c.expectStatus === undefined ? '' : `, expect ${c.expectStatus}`}), body ${c.bodyKind} (${c.body.length} B, ${c.framesGenerated} frames), ` +
-      `delivery ${c.delivery}${c.waitFor101 ? ' after the 101' : ''}, ending ${c.ending}${c.ending === 'reset' ? ` at byte ${c.resetAt} (${c.resetHard ? 'RST' : 'FIN'})` : ''}`);
-    console.log(`  model: head end ${e.headEnd}, ${e.full?.frames ?? 0} frames, ${e.full?.replies.length ?? 0} replies, then ${describeEnd(e.full?.end)}`);
+    console.log(
+      `case ${index}: head ${c.headMutation} (${c.head.length} B${c.expectStatus === undefined ? '' : `, expect ${c.expectStatus}`}), body ${c.bodyKind} (${c.body.length} B, ${c.framesGenerated} frames), ` +
+        `delivery ${c.delivery}${c.waitFor101 ? ' after the 101' : ''}, ending ${c.ending}${c.ending === 'reset' ? ` at byte ${c.resetAt} (${c.resetHard ? 'RST' : 'FIN'})` : ''}`,
+    );
+    console.log(
+      `  model: head end ${e.headEnd}, ${e.full?.frames ?? 0} frames, ${e.full?.replies.length ?? 0} replies, then ${describeEnd(e.full?.end)}`,
+    );
     console.log(`  head (latin1): ${JSON.stringify(c.head.toString('latin1').slice(0, 600))}`);
     console.log(`  body (hex, first 256 B): ${c.body.subarray(0, 256).toString('hex')}`);
   }
 }
 
-console.log(`lightws fuzz: seed ${seed}, transport ${transport}, profile ${profile}${only === undefined ? '' : `, cases ${only.join(',')}`}`);
+console.log(
+  `lightws fuzz: seed ${seed}, transport ${transport}, profile ${profile}${only === undefined ? '' : `, cases ${only.join(',')}`}`,
+);
 const frames = num('frames');
 const cases = num('cases');
 const minutes = num('minutes');
@@ -81,7 +95,9 @@ const summary = await runFuzz({
     const s = p.elapsedMs / 1000;
     console.log(
       `  ${s.toFixed(0).padStart(5)} s  ${p.frames.toLocaleString('en-US').padStart(12)} frames  ${p.cases.toLocaleString('en-US').padStart(8)} connections  ` +
-        `${Math.round(p.frames / s).toLocaleString('en-US').padStart(8)} frames/s  ${(p.bytes / 1048576).toFixed(0).padStart(6)} MiB sent  failures ${p.failures}`,
+        `${Math.round(p.frames / s)
+          .toLocaleString('en-US')
+          .padStart(8)} frames/s  ${(p.bytes / 1048576).toFixed(0).padStart(6)} MiB sent  failures ${p.failures}`,
     );
   },
 });

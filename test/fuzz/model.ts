@@ -47,19 +47,33 @@ export function utf8Scan(state: number, b: Uint8Array, start: number, end: numbe
     if (need === 0) {
       if (c < 0x80) continue;
       if (c >= 0xc2 && c <= 0xdf) {
-        need = 1; lo = 0x80; hi = 0xbf;
+        need = 1;
+        lo = 0x80;
+        hi = 0xbf;
       } else if (c === 0xe0) {
-        need = 2; lo = 0xa0; hi = 0xbf;
+        need = 2;
+        lo = 0xa0;
+        hi = 0xbf;
       } else if ((c >= 0xe1 && c <= 0xec) || c === 0xee || c === 0xef) {
-        need = 2; lo = 0x80; hi = 0xbf;
+        need = 2;
+        lo = 0x80;
+        hi = 0xbf;
       } else if (c === 0xed) {
-        need = 2; lo = 0x80; hi = 0x9f;
+        need = 2;
+        lo = 0x80;
+        hi = 0x9f;
       } else if (c === 0xf0) {
-        need = 3; lo = 0x90; hi = 0xbf;
+        need = 3;
+        lo = 0x90;
+        hi = 0xbf;
       } else if (c >= 0xf1 && c <= 0xf3) {
-        need = 3; lo = 0x80; hi = 0xbf;
+        need = 3;
+        lo = 0x80;
+        hi = 0xbf;
       } else if (c === 0xf4) {
-        need = 3; lo = 0x80; hi = 0x8f;
+        need = 3;
+        lo = 0x80;
+        hi = 0x8f;
       } else return UTF8_FAIL;
     } else {
       if (c < lo || c > hi) return UTF8_FAIL;
@@ -94,7 +108,11 @@ export function model(s: Uint8Array, limits: Limits = LIMITS): ModelResult {
   let openLength = 0;
   let openFragments = 0;
   let openUtf8 = UTF8_ACCEPT;
-  const violation = (codes: Set<number>, rules: string[]): ModelResult => ({ replies, end: { kind: 'violation', codes: [...codes].sort(), rules }, frames: frames + 1 });
+  const violation = (codes: Set<number>, rules: string[]): ModelResult => ({
+    replies,
+    end: { kind: 'violation', codes: [...codes].sort(), rules },
+    frames: frames + 1,
+  });
   for (;;) {
     const avail = s.length - pos;
     if (avail < 2) return { replies, end: { kind: 'incomplete', inProgress: avail > 0 || openOpcode !== 0 }, frames };
@@ -142,7 +160,8 @@ export function model(s: Uint8Array, limits: Limits = LIMITS): ModelResult {
         else {
           if (openLength + length > limits.maxMessageSize) add(1009, 'message-too-big');
           const fragments = openFragments + 1;
-          if (fragments > FREE_FRAGMENTS && (fragments - FREE_FRAGMENTS) * limits.minFragmentSize > openLength + length) add(1008, 'fragments-too-small');
+          if (fragments > FREE_FRAGMENTS && (fragments - FREE_FRAGMENTS) * limits.minFragmentSize > openLength + length)
+            add(1008, 'fragments-too-small');
         }
       } else if (openOpcode !== 0) add(1002, 'expected-continuation');
     }
@@ -151,7 +170,12 @@ export function model(s: Uint8Array, limits: Limits = LIMITS): ModelResult {
       // Text the server has already seen part of is checked as it arrives (§8.1 fail fast).
       const text = opcode === 1 || (opcode === 0 && openOpcode === 1);
       if (text && avail > headerLength) {
-        const state = utf8Scan(opcode === 1 ? UTF8_ACCEPT : openUtf8, unmask(s, pos + headerLength, avail - headerLength), 0, avail - headerLength);
+        const state = utf8Scan(
+          opcode === 1 ? UTF8_ACCEPT : openUtf8,
+          unmask(s, pos + headerLength, avail - headerLength),
+          0,
+          avail - headerLength,
+        );
         if (state === UTF8_FAIL) return violation(new Set([1007]), ['invalid-utf8']);
       }
       return { replies, end: { kind: 'incomplete', inProgress: true }, frames };
@@ -184,7 +208,8 @@ export function model(s: Uint8Array, limits: Limits = LIMITS): ModelResult {
         openFragments++;
         if (openOpcode === 1) {
           openUtf8 = utf8Scan(openUtf8, payload, 0, length);
-          if (openUtf8 === UTF8_FAIL || (fin && openUtf8 !== UTF8_ACCEPT)) return violation(new Set([1007]), ['invalid-utf8']);
+          if (openUtf8 === UTF8_FAIL || (fin && openUtf8 !== UTF8_ACCEPT))
+            return violation(new Set([1007]), ['invalid-utf8']);
         }
         if (fin) {
           replies.push({ opcode: openOpcode, payload: Buffer.concat(openParts, openLength) });
@@ -228,7 +253,8 @@ function unmask(s: Uint8Array, start: number, length: number): Buffer {
   const k3 = s[start - 1]!;
   if (length < 256) {
     const out = Buffer.allocUnsafe(length);
-    for (let i = 0; i < length; i++) out[i] = s[start + i]! ^ ((i & 3) === 0 ? k0 : (i & 3) === 1 ? k1 : (i & 3) === 2 ? k2 : k3);
+    for (let i = 0; i < length; i++)
+      out[i] = s[start + i]! ^ ((i & 3) === 0 ? k0 : (i & 3) === 1 ? k1 : (i & 3) === 2 ? k2 : k3);
     return out;
   }
   const bytes = new Uint8Array(length);
@@ -237,7 +263,8 @@ function unmask(s: Uint8Array, start: number, length: number): Buffer {
   // The key as the int32 whose memory bytes are k0 k1 k2 k3 (little-endian, like every platform Node runs on here).
   const key = k0 | (k1 << 8) | (k2 << 16) | (k3 << 24);
   for (let i = 0; i < words.length; i++) words[i]! ^= key;
-  for (let i = length & ~3; i < length; i++) bytes[i]! ^= (i & 3) === 0 ? k0 : (i & 3) === 1 ? k1 : (i & 3) === 2 ? k2 : k3;
+  for (let i = length & ~3; i < length; i++)
+    bytes[i]! ^= (i & 3) === 0 ? k0 : (i & 3) === 1 ? k1 : (i & 3) === 2 ? k2 : k3;
   return Buffer.from(bytes.buffer, 0, length);
 }
 

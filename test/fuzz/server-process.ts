@@ -36,13 +36,16 @@ export class FuzzServer {
       server.stderr = (server.stderr + chunk.toString('utf8')).slice(-20000);
     });
     const ready = new Promise<void>((resolve, reject) => {
-      child.on('message', (m: { type: string; port?: number; stats?: ServerStats; message?: string; stack?: string }) => {
-        if (m.type === 'ready') {
-          server.port = m.port!;
-          resolve();
-        } else if (m.type === 'stats') server.waiters.shift()?.(m.stats!);
-        else if (m.type === 'error') server.errors.push({ message: m.message!, stack: m.stack! });
-      });
+      child.on(
+        'message',
+        (m: { type: string; port?: number; stats?: ServerStats; message?: string; stack?: string }) => {
+          if (m.type === 'ready') {
+            server.port = m.port!;
+            resolve();
+          } else if (m.type === 'stats') server.waiters.shift()?.(m.stats!);
+          else if (m.type === 'error') server.errors.push({ message: m.message!, stack: m.stack! });
+        },
+      );
       child.on('exit', (code, signal) => {
         server.exited = { code, signal };
         for (const w of server.exitWaiters.splice(0)) w();

@@ -34,9 +34,17 @@ export type KnownViolation = keyof typeof KNOWN_VIOLATIONS;
 export const KNOWN_NAMES = Object.keys(KNOWN_VIOLATIONS) as KnownViolation[];
 
 export type UnknownMutation = 'bitflip' | 'length-lie' | 'truncate' | 'random-frames' | 'random-bytes';
-export const UNKNOWN_NAMES: readonly UnknownMutation[] = ['bitflip', 'length-lie', 'truncate', 'random-frames', 'random-bytes'];
+export const UNKNOWN_NAMES: readonly UnknownMutation[] = [
+  'bitflip',
+  'length-lie',
+  'truncate',
+  'random-frames',
+  'random-bytes',
+];
 
-const VALID_CLOSE_CODES = [1000, 1000, 1000, 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
+const VALID_CLOSE_CODES = [
+  1000, 1000, 1000, 1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999,
+];
 const INVALID_CLOSE_CODES = [0, 1, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
 
 /** Builds a frame stream, tracking the message in progress so that valid frames stay valid. */
@@ -78,7 +86,11 @@ export class StreamBuilder {
       return;
     }
     const k = r.float();
-    if (k < 0.33) this.frame({ opcode: 1, payload: textSlice(r, this.pools, Math.min(payloadSize(r), this.limits.maxMessageSize - 3)) });
+    if (k < 0.33)
+      this.frame({
+        opcode: 1,
+        payload: textSlice(r, this.pools, Math.min(payloadSize(r), this.limits.maxMessageSize - 3)),
+      });
     else if (k < 0.58) this.frame({ opcode: 2, payload: binSlice(r, this.pools, payloadSize(r)) });
     else if (k < 0.72) this.startFragmented(r.chance(0.5) ? 1 : 2);
     else if (k < 0.95) this.control();
@@ -165,10 +177,18 @@ export class StreamBuilder {
         break;
       }
       case 'rsv':
-        this.frame({ ...(r.chance(0.3) ? { opcode: r.pick([8, 9, 10]), fin: true } : this.dataSlot()), payload: binSlice(r, pools, r.int(126)), rsv: r.range(1, 7) });
+        this.frame({
+          ...(r.chance(0.3) ? { opcode: r.pick([8, 9, 10]), fin: true } : this.dataSlot()),
+          payload: binSlice(r, pools, r.int(126)),
+          rsv: r.range(1, 7),
+        });
         break;
       case 'reserved-opcode':
-        this.frame({ opcode: r.pick([3, 4, 5, 6, 7, 11, 12, 13, 14, 15]), payload: binSlice(r, pools, payloadSize(r)), fin: r.chance(0.8) });
+        this.frame({
+          opcode: r.pick([3, 4, 5, 6, 7, 11, 12, 13, 14, 15]),
+          payload: binSlice(r, pools, payloadSize(r)),
+          fin: r.chance(0.8),
+        });
         break;
       case 'control-too-long': {
         const n = r.range(126, 400);
@@ -190,19 +210,32 @@ export class StreamBuilder {
       case 'msb-length':
         this.add(
           Buffer.concat([
-            encodeFrame(r, { ...this.dataSlot(), payload: Buffer.alloc(0), form: 64, declared: r.u32(), declaredHigh: (0x80000000 | r.u32()) >>> 0 }),
+            encodeFrame(r, {
+              ...this.dataSlot(),
+              payload: Buffer.alloc(0),
+              form: 64,
+              declared: r.u32(),
+              declaredHigh: (0x80000000 | r.u32()) >>> 0,
+            }),
             binSlice(r, pools, r.int(64)),
           ]),
         );
         break;
       case 'oversize-frame': {
-        const declared = r.chance(0.5) ? max + r.range(1, 1000) : r.pick([2 ** 32, 2 ** 40, 2 ** 53 - 1, 0x7fffffff * 2 ** 32]);
+        const declared = r.chance(0.5)
+          ? max + r.range(1, 1000)
+          : r.pick([2 ** 32, 2 ** 40, 2 ** 53 - 1, 0x7fffffff * 2 ** 32]);
         const slot = this.dataSlot();
         if (r.chance(0.2) && declared <= max + 1000) {
           this.frame({ ...slot, payload: binSlice(r, pools, declared) }); // the whole payload, for once
         } else {
           // Only the header and a little: the server must refuse it on the header alone.
-          this.add(Buffer.concat([encodeFrame(r, { ...slot, payload: Buffer.alloc(0), form: 64, declared }), binSlice(r, pools, r.int(300))]));
+          this.add(
+            Buffer.concat([
+              encodeFrame(r, { ...slot, payload: Buffer.alloc(0), form: 64, declared }),
+              binSlice(r, pools, r.int(300)),
+            ]),
+          );
         }
         break;
       }
@@ -220,7 +253,8 @@ export class StreamBuilder {
           room -= n;
         }
         const over = room + r.range(1, 3000);
-        if (over <= 70000 && r.chance(0.7)) this.frame({ opcode: 0, payload: binSlice(r, pools, over), fin: r.chance(0.5) });
+        if (over <= 70000 && r.chance(0.7))
+          this.frame({ opcode: 0, payload: binSlice(r, pools, over), fin: r.chance(0.5) });
         else this.add(encodeFrame(r, { opcode: 0, payload: Buffer.alloc(0), declared: over, fin: r.chance(0.5) }));
         break;
       }
@@ -330,7 +364,13 @@ export class StreamBuilder {
           const kindOfPayload = r.int(4);
           const size = opcode >= 8 && r.chance(0.9) ? r.int(126) : payloadSize(r);
           const payload =
-            kindOfPayload === 0 ? binSlice(r, pools, size) : kindOfPayload === 1 ? textSlice(r, pools, size) : kindOfPayload === 2 ? withInvalidUtf8(r, pools, size >> 1) : Buffer.alloc(size);
+            kindOfPayload === 0
+              ? binSlice(r, pools, size)
+              : kindOfPayload === 1
+                ? textSlice(r, pools, size)
+                : kindOfPayload === 2
+                  ? withInvalidUtf8(r, pools, size >> 1)
+                  : Buffer.alloc(size);
           const n = payload.length;
           const minimal = n < 126 ? 7 : n < 65536 ? 16 : 64;
           const form = r.chance(0.1) ? r.pick([16, 64] as const) : minimal;

@@ -23,7 +23,7 @@ function mismatch(committed: string, built: string): string | undefined {
   return difference === undefined
     ? undefined
     : `the public API differs from ${REPORT_PATH} (- committed, + built):\n${difference}\n` +
-      `If the change is intended, run \`${REGENERATE}\` and commit the diff of ${REPORT_PATH}.`;
+        `If the change is intended, run \`${REGENERATE}\` and commit the diff of ${REPORT_PATH}.`;
 }
 
 test(`the built public declarations match ${REPORT_PATH}`, () => {
@@ -40,7 +40,10 @@ test('a changed declaration in the build is caught, and the message says how to 
   // The check itself must be able to fail: copy the build, change one signature, compare.
   const copy = mkdtempSync(join(tmpdir(), 'lightws-api-report-'));
   t.after(() => rmSync(copy, { recursive: true, force: true }));
-  cpSync(join(dist, 'src'), join(copy, 'src'), { recursive: true, filter: (source) => !source.endsWith('.js') && !source.endsWith('.map') });
+  cpSync(join(dist, 'src'), join(copy, 'src'), {
+    recursive: true,
+    filter: (source) => !source.endsWith('.js') && !source.endsWith('.map'),
+  });
   const connection = join(copy, 'src/api/connection.d.ts');
   const original = readFileSync(connection, 'utf8');
   const before = apiReport(copy);
@@ -61,13 +64,25 @@ test('a changed declaration in the build is caught, and the message says how to 
 });
 
 test('the report leaves out what is not surface, and keeps its order', () => {
-  assert.equal(normalize('/** Doc. */\r\nexport declare const a = 1;\r\n//# sourceMappingURL=a.d.ts.map\r\n\n'), '/** Doc. */\nexport declare const a = 1;');
-  const report = renderReport(new Map([['a.d.ts', 'export {};\n'], ['b/c.d.ts', 'export {};\n']]), ['a.d.ts']);
+  assert.equal(
+    normalize('/** Doc. */\r\nexport declare const a = 1;\r\n//# sourceMappingURL=a.d.ts.map\r\n\n'),
+    '/** Doc. */\nexport declare const a = 1;',
+  );
+  const report = renderReport(
+    new Map([
+      ['a.d.ts', 'export {};\n'],
+      ['b/c.d.ts', 'export {};\n'],
+    ]),
+    ['a.d.ts'],
+  );
   assert.ok(report.indexOf('## dist/src/a.d.ts') < report.indexOf('## dist/src/b/c.d.ts'));
   assert.match(report, /## dist\/src\/b\/c\.d\.ts\n\n```ts\nexport \{\};\n```\n$/);
   assert.equal(firstDifference('a\nb\nc', 'a\nb\nc'), undefined);
   assert.equal(firstDifference('a\nb\nc', 'a\nB\nc'), 'first difference at line 2:\n  a\n- b\n+ B');
   assert.equal(firstDifference('a\nc', 'a\nb\nc'), 'first difference at line 2:\n  a\n+ b', 'an inserted line');
   assert.equal(firstDifference('a\nb', 'a'), 'first difference at line 2:\n  a\n- b', 'a removed last line');
-  assert.match(firstDifference('x', Array.from({ length: 20 }, (_, i) => `${i}`).join('\n'), 3, 8)!, /^\+ 7\n\+ … 12 more$/m);
+  assert.match(
+    firstDifference('x', Array.from({ length: 20 }, (_, i) => `${i}`).join('\n'), 3, 8)!,
+    /^\+ 7\n\+ … 12 more$/m,
+  );
 });

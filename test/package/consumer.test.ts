@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,12 +38,20 @@ const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const npmQuiet = ['--no-audit', '--no-fund', '--loglevel=error'];
 const TS5 = '5.9';
 
-async function sh(file: string, args: string[], cwd: string, timeout = 120_000): Promise<{ stdout: string; stderr: string }> {
+async function sh(
+  file: string,
+  args: string[],
+  cwd: string,
+  timeout = 120_000,
+): Promise<{ stdout: string; stderr: string }> {
   try {
     return await run(file, args, { cwd, timeout, maxBuffer: 16 << 20 });
   } catch (error) {
     const failed = error as Error & { stdout?: string; stderr?: string };
-    throw new Error(`${file} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}\n${failed.stderr ?? failed.message}`, { cause: error });
+    throw new Error(
+      `${file} ${args.join(' ')} failed in ${cwd}:\n${failed.stdout ?? ''}\n${failed.stderr ?? failed.message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -51,11 +70,14 @@ async function typescript5(): Promise<{ tsc: string } | { unreachable: string }>
   // Install beside the cache and move it into place whole: two runs at once never see half of it.
   const staging = mkdtempSync(`${cache}.installing-`);
   try {
-    await run(NPM, ['install', '--prefix', staging, '--no-save', ...npmQuiet, `typescript@${TS5}`], { timeout: 180_000 });
+    await run(NPM, ['install', '--prefix', staging, '--no-save', ...npmQuiet, `typescript@${TS5}`], {
+      timeout: 180_000,
+    });
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     const output = `${(error as { stderr?: string }).stderr ?? ''} ${(error as Error).message}`;
-    if (/E(NOTFOUND|AI_AGAIN|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH|HOSTUNREACH)|network|offline/i.test(output)) return { unreachable: output.trim().split('\n')[0]! };
+    if (/E(NOTFOUND|AI_AGAIN|CONNREFUSED|CONNRESET|TIMEDOUT|NETUNREACH|HOSTUNREACH)|network|offline/i.test(output))
+      return { unreachable: output.trim().split('\n')[0]! };
     throw error;
   }
   try {
@@ -66,7 +88,13 @@ async function typescript5(): Promise<{ tsc: string } | { unreachable: string }>
   return { tsc };
 }
 
-function tsconfig(module: string, moduleResolution: string, files: string[], emit: boolean, skipLibCheck: boolean): string {
+function tsconfig(
+  module: string,
+  moduleResolution: string,
+  files: string[],
+  emit: boolean,
+  skipLibCheck: boolean,
+): string {
   return JSON.stringify({
     compilerOptions: {
       target: 'es2022',
@@ -94,39 +122,78 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   assert.equal(existsSync(join(checkout, 'dist')), false);
   symlinkSync(realpathSync(join(repo, 'node_modules')), join(checkout, 'node_modules'), 'dir');
   const packed = await sh(NPM, ['pack', '--json', '--pack-destination', work, ...npmQuiet], checkout);
-  const [manifest] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
+  const [manifest] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   const files = manifest!.files.map((f) => f.path);
-  for (const needed of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/src/api/connection.d.ts',
-    'dist/src/chat/public/index.html', 'dist/src/chat/public/chat.js', 'dist/src/chat/public/chat.css']) {
+  for (const needed of [
+    'package.json',
+    'README.md',
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/src/cli/main.js',
+    'dist/src/api/connection.d.ts',
+    'dist/src/chat/public/index.html',
+    'dist/src/chat/public/chat.js',
+    'dist/src/chat/public/chat.css',
+  ]) {
     assert.ok(files.includes(needed), `the tarball holds ${needed}`);
   }
-  assert.deepEqual(files.filter((f) => !f.startsWith('dist/src/') && f !== 'package.json' && f !== 'README.md'), [], 'nothing but dist/src, README and package.json');
-  assert.deepEqual(files.filter((f) => f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts')), [], 'no sources or maps');
-  assert.deepEqual(files.filter((f) => f.startsWith('dist/src/chat/public/')).sort(),
-    ['dist/src/chat/public/chat.css', 'dist/src/chat/public/chat.js', 'dist/src/chat/public/index.html'], 'the chat page, copied by prepare');
+  assert.deepEqual(
+    files.filter((f) => !f.startsWith('dist/src/') && f !== 'package.json' && f !== 'README.md'),
+    [],
+    'nothing but dist/src, README and package.json',
+  );
+  assert.deepEqual(
+    files.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+    [],
+    'no sources or maps',
+  );
+  assert.deepEqual(
+    files.filter((f) => f.startsWith('dist/src/chat/public/')).sort(),
+    ['dist/src/chat/public/chat.css', 'dist/src/chat/public/chat.js', 'dist/src/chat/public/index.html'],
+    'the chat page, copied by prepare',
+  );
 
   // The consumer: the tarball and @types/node (linked from ours), nothing from the registry.
   const consumer = join(work, 'consumer');
   cpSync(consumerSources, consumer, { recursive: true });
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({
-    name: 'consumer',
-    private: true,
-    type: 'module',
-    dependencies: { lightws: `file:${join(work, manifest!.filename)}` },
-    devDependencies: { '@types/node': `file:${realpathSync(join(repo, 'node_modules/@types/node'))}` },
-  }));
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify({
+      name: 'consumer',
+      private: true,
+      type: 'module',
+      dependencies: { lightws: `file:${join(work, manifest!.filename)}` },
+      devDependencies: { '@types/node': `file:${realpathSync(join(repo, 'node_modules/@types/node'))}` },
+    }),
+  );
   await sh(NPM, ['install', '--offline', ...npmQuiet], consumer);
-  const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/lightws/package.json'), 'utf8')) as { exports: Record<string, Record<string, string>> };
+  const installed = JSON.parse(readFileSync(join(consumer, 'node_modules/lightws/package.json'), 'utf8')) as {
+    exports: Record<string, Record<string, string>>;
+  };
   assert.deepEqual(Object.keys(installed.exports['.']!), ['types', 'import', 'default']);
   const reachable = publicDeclarations(join(consumer, 'node_modules/lightws/dist/src'), typesEntries(installed));
-  assert.ok(reachable.includes('api/connection.d.ts') && reachable.includes('redis/index.d.ts'), 'both entry points (. and ./redis) are walked');
+  assert.ok(
+    reachable.includes('api/connection.d.ts') && reachable.includes('redis/index.d.ts'),
+    'both entry points (. and ./redis) are walked',
+  );
   // The public types live in api/; of the engine, only the options a user passes (reactor/options) are reachable.
-  assert.deepEqual(reachable.filter((f) => f.startsWith('reactor/') && f !== 'reactor/options.d.ts'), [], 'no public type leads to the reactor\'s own classes');
+  assert.deepEqual(
+    reachable.filter((f) => f.startsWith('reactor/') && f !== 'reactor/options.d.ts'),
+    [],
+    "no public type leads to the reactor's own classes",
+  );
   const help = await sh(join(consumer, 'node_modules/.bin/lightws'), ['--help'], consumer);
   assert.match(help.stdout, /lightws echo/, 'the bin is installed');
   assert.match(help.stdout, /lightws chat/);
   // The installed chat finds its page: the files it reads sit where it looks for them.
-  const chat = spawn(join(consumer, 'node_modules/.bin/lightws'), ['chat', '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const chat = spawn(
+    join(consumer, 'node_modules/.bin/lightws'),
+    ['chat', '--port', '0', '--host', '127.0.0.1', '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const line = await new Promise<string>((resolve, reject) => {
       chat.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()));
@@ -140,16 +207,29 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   }
 
   // Compile: nodenext emits (and checks our .d.ts in full); node16 and bundler check resolution.
-  writeFileSync(join(consumer, 'tsconfig.nodenext.json'), tsconfig('nodenext', 'nodenext', ['esm.ts', 'cjs.cts'], true, false));
+  writeFileSync(
+    join(consumer, 'tsconfig.nodenext.json'),
+    tsconfig('nodenext', 'nodenext', ['esm.ts', 'cjs.cts'], true, false),
+  );
   writeFileSync(join(consumer, 'tsconfig.node16.json'), tsconfig('node16', 'node16', ['esm.ts'], false, true));
   writeFileSync(join(consumer, 'tsconfig.bundler.json'), tsconfig('esnext', 'bundler', ['esm.ts'], false, true));
   const configs = ['nodenext', 'node16', 'bundler'];
   const five = await ts5;
-  if ('unreachable' in five) t.diagnostic(`TypeScript ${TS5} not checked: the npm registry is unreachable (${five.unreachable})`);
+  if ('unreachable' in five)
+    t.diagnostic(`TypeScript ${TS5} not checked: the npm registry is unreachable (${five.unreachable})`);
   // All at once; one compiler emits what is run: 5.9 when it is here, else 7.
   const emitter = 'unreachable' in five ? tsc7 : five.tsc;
-  await Promise.all([tsc7, ...('unreachable' in five ? [] : [five.tsc])].flatMap((tsc) =>
-    configs.map((config) => sh(process.execPath, [tsc, '-p', `tsconfig.${config}.json`, ...(tsc === emitter ? [] : ['--noEmit'])], consumer))));
+  await Promise.all(
+    [tsc7, ...('unreachable' in five ? [] : [five.tsc])].flatMap((tsc) =>
+      configs.map((config) =>
+        sh(
+          process.execPath,
+          [tsc, '-p', `tsconfig.${config}.json`, ...(tsc === emitter ? [] : ['--noEmit'])],
+          consumer,
+        ),
+      ),
+    ),
+  );
 
   // Run what nodenext emitted: ESM import, then require().
   const esm = await sh(process.execPath, ['out/esm.js'], consumer, 20_000);
@@ -158,6 +238,9 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   assert.equal(cjs.stdout.trim(), 'cjs ok: required');
   // Where Node cannot require() an ES module (before 20.19 / 22.12, or with the feature off): a clear error.
   if (process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')) {
-    await assert.rejects(sh(process.execPath, ['--no-experimental-require-module', 'out/cjs.cjs'], consumer, 20_000), /ERR_REQUIRE_ESM/);
+    await assert.rejects(
+      sh(process.execPath, ['--no-experimental-require-module', 'out/cjs.cjs'], consumer, 20_000),
+      /ERR_REQUIRE_ESM/,
+    );
   }
 });

@@ -8,7 +8,6 @@ import { prng } from '../support/prng.js';
 const KiB = 1024;
 const MiB = 1 << 20;
 
-
 test('class constants', () => {
   assert.equal(MIN_CLASS, 1024);
   assert.equal(MAX_CLASS, MiB);
@@ -67,18 +66,34 @@ test('counters are exact through a sequence', () => {
   const a = pool.borrow(100); // miss, 1 KiB
   const b = pool.borrow(5000); // miss, 8 KiB
   assert.deepEqual(pool.stats(), {
-    lentBuffers: 2, lentBytes: 9 * KiB, peakLentBytes: 9 * KiB,
-    retainedBuffers: 0, retainedBytes: 0,
-    borrows: 2, releases: 0, misses: 2, oversize: 0, refusals: 0, foreignReleases: 0,
+    lentBuffers: 2,
+    lentBytes: 9 * KiB,
+    peakLentBytes: 9 * KiB,
+    retainedBuffers: 0,
+    retainedBytes: 0,
+    borrows: 2,
+    releases: 0,
+    misses: 2,
+    oversize: 0,
+    refusals: 0,
+    foreignReleases: 0,
   });
   pool.release(b);
   pool.release(a);
   const c = pool.borrow(1024); // hit
   const d = pool.borrow(2 * MiB); // miss, oversize
   assert.deepEqual(pool.stats(), {
-    lentBuffers: 2, lentBytes: KiB + 2 * MiB, peakLentBytes: KiB + 2 * MiB,
-    retainedBuffers: 1, retainedBytes: 8 * KiB,
-    borrows: 4, releases: 2, misses: 3, oversize: 1, refusals: 0, foreignReleases: 0,
+    lentBuffers: 2,
+    lentBytes: KiB + 2 * MiB,
+    peakLentBytes: KiB + 2 * MiB,
+    retainedBuffers: 1,
+    retainedBytes: 8 * KiB,
+    borrows: 4,
+    releases: 2,
+    misses: 3,
+    oversize: 1,
+    refusals: 0,
+    foreignReleases: 0,
   });
   pool.release(d);
   pool.release(c);
@@ -261,9 +276,7 @@ test('balanced after a random borrow/release sequence', () => {
     if (held.length === 0 || rand() < 0.55) {
       const r = rand();
       const size = r < 0.01 ? MiB + Math.floor(rand() * KiB) : Math.floor(rand() * rand() * 300 * KiB);
-      const buf = rand() < 0.1 && held.length > 0
-        ? pool.grow(held.pop()!, 0, size)
-        : pool.borrow(size);
+      const buf = rand() < 0.1 && held.length > 0 ? pool.grow(held.pop()!, 0, size) : pool.borrow(size);
       assert.ok(buf.length >= size);
       held.push(buf);
     } else {
@@ -314,7 +327,11 @@ test('steady state: 1e6 borrow/release cycles allocate nothing after warm-up', (
   assert.equal(s.retainedBuffers, warm.retainedBuffers);
   assert.equal(s.retainedBytes, warm.retainedBytes);
   assert.equal(s.lentBuffers, 0);
-  assert.deepEqual(free.map((list) => list.length), capacity, 'free-list arrays stay the same length');
+  assert.deepEqual(
+    free.map((list) => list.length),
+    capacity,
+    'free-list arrays stay the same length',
+  );
   assert.ok(capacity.every((n) => n <= 2));
 });
 

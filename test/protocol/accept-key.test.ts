@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, hash } from 'node:crypto';
-import { acceptKey, acceptKeyWith, generateKey, isValidKey, WEBSOCKET_GUID, type OneShotHash } from '../../src/protocol/accept-key.js';
+import {
+  acceptKey,
+  acceptKeyWith,
+  generateKey,
+  isValidKey,
+  WEBSOCKET_GUID,
+  type OneShotHash,
+} from '../../src/protocol/accept-key.js';
 
 // RFC 6455 §1.3 and §4.2.2 print s3pPLMBiTxaQ9kYGzzhZRbK+xOo= for the sample
 // key (also MDN, and Python's hashlib). The value "s3pPLMBiTxaQ9kYGJzOo+xo0zLk="
@@ -62,7 +69,9 @@ test('acceptKey: crypto.hash where Node has it, createHash otherwise, the same v
   };
   for (let i = 0; i < 50; i++) {
     const key = generateKey();
-    const expected = createHash('sha1').update(key + WEBSOCKET_GUID, 'latin1').digest('base64');
+    const expected = createHash('sha1')
+      .update(key + WEBSOCKET_GUID, 'latin1')
+      .digest('base64');
     assert.equal(acceptKeyWith(undefined, key), expected, 'fallback');
     assert.equal(acceptKeyWith(counting, key), expected, 'one-shot');
     assert.equal(acceptKey(key), expected);
@@ -71,6 +80,11 @@ test('acceptKey: crypto.hash where Node has it, createHash otherwise, the same v
   assert.equal(acceptKeyWith(undefined, 'dGhlIHNhbXBsZSBub25jZQ=='), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
   // A non-ASCII key is hashed as latin1 bytes, as before: the one-shot hash (UTF-8) is not asked.
   const odd = 'caf\u00e9';
-  assert.equal(acceptKeyWith(counting, odd), createHash('sha1').update(odd + WEBSOCKET_GUID, 'latin1').digest('base64'));
+  assert.equal(
+    acceptKeyWith(counting, odd),
+    createHash('sha1')
+      .update(odd + WEBSOCKET_GUID, 'latin1')
+      .digest('base64'),
+  );
   assert.equal(oneShotCalls, 50);
 });

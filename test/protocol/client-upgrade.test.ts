@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKey } from '../../src/protocol/accept-key.js';
-import { buildClientRequest, ClientHandshakeError, validateServerResponse, type ClientHandshakeExpectation, type ClientHandshakeResult } from '../../src/protocol/client-upgrade.js';
+import {
+  buildClientRequest,
+  ClientHandshakeError,
+  validateServerResponse,
+  type ClientHandshakeExpectation,
+  type ClientHandshakeResult,
+} from '../../src/protocol/client-upgrade.js';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { buildErrorResponse, buildSwitchingProtocols } from '../../src/protocol/http-response.js';
 import { parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
@@ -31,7 +37,13 @@ const response101 = (extra = ''): string =>
 
 test('RFC 6455 §4.1: buildClientRequest writes the sample handshake', () => {
   assert.equal(
-    buildClientRequest({ host: 'server.example.com', path: '/chat', key: KEY, protocols: ['chat', 'superchat'], origin: 'http://example.com' }),
+    buildClientRequest({
+      host: 'server.example.com',
+      path: '/chat',
+      key: KEY,
+      protocols: ['chat', 'superchat'],
+      origin: 'http://example.com',
+    }),
     'GET /chat HTTP/1.1\r\n' +
       'Host: server.example.com\r\n' +
       'Upgrade: websocket\r\n' +
@@ -46,7 +58,14 @@ test('RFC 6455 §4.1: buildClientRequest writes the sample handshake', () => {
 
 test('RFC 6455 §4.1 and §4.2.1: our request passes our own server-side validation', () => {
   const key = generateKey();
-  const s = buildClientRequest({ host: 'localhost:9001', path: '/echo?x=1', key, protocols: ['a', 'b'], extensions: 'permessage-deflate; client_max_window_bits', headers: { 'User-Agent': 'lightws-loadgen' } });
+  const s = buildClientRequest({
+    host: 'localhost:9001',
+    path: '/echo?x=1',
+    key,
+    protocols: ['a', 'b'],
+    extensions: 'permessage-deflate; client_max_window_bits',
+    headers: { 'User-Agent': 'lightws-loadgen' },
+  });
   const buf = Buffer.from(s, 'latin1');
   const r = parseUpgradeRequest(buf, 0, findHeadEnd(buf, 0, buf.length, 0)) as UpgradeRequest;
   assert.equal(r.ok, true);
@@ -85,7 +104,11 @@ test('RFC 6455 §4.1: a valid 101 response is accepted', () => {
 
 test('RFC 6455 §4.1: our own 101 response round-trips through validateServerResponse', () => {
   const key = generateKey();
-  const s = buildSwitchingProtocols({ key, protocol: 'b', extensions: 'permessage-deflate; server_no_context_takeover' });
+  const s = buildSwitchingProtocols({
+    key,
+    protocol: 'b',
+    extensions: 'permessage-deflate; server_no_context_takeover',
+  });
   const r = validate(s, { key, protocols: ['a', 'b'], extensions: 'permessage-deflate; client_max_window_bits' });
   assert.equal(r.ok, true, r.ok ? '' : r.error.message);
   if (!r.ok) return;
@@ -114,29 +137,62 @@ test('RFC 6455 §4.1: a malformed status line → MalformedResponse', () => {
 });
 
 test('RFC 6455 §4.1 item 2: missing or wrong Upgrade → InvalidUpgrade', () => {
-  failsWith(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`, 'InvalidUpgrade');
-  failsWith(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`, 'InvalidUpgrade');
-  assert.equal(validate(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`).ok, true);
+  failsWith(
+    `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`,
+    'InvalidUpgrade',
+  );
+  failsWith(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`,
+    'InvalidUpgrade',
+  );
+  assert.equal(
+    validate(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: WebSocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`,
+    ).ok,
+    true,
+  );
 });
 
 test('RFC 6455 §4.1 item 3: missing or wrong Connection → InvalidConnection', () => {
-  failsWith(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`, 'InvalidConnection');
-  failsWith(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`, 'InvalidConnection');
+  failsWith(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`,
+    'InvalidConnection',
+  );
+  failsWith(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: keep-alive\r\nSec-WebSocket-Accept: ${ACCEPT}\r\n\r\n`,
+    'InvalidConnection',
+  );
 });
 
 test('RFC 6455 §4.1 item 4: missing, wrong or repeated Sec-WebSocket-Accept → InvalidAccept / MalformedResponse', () => {
   failsWith('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n', 'InvalidAccept');
-  failsWith('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: S3PPLMBITXAQ9KYGZZHZRBK+XOO=\r\n\r\n', 'InvalidAccept');
+  failsWith(
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: S3PPLMBITXAQ9KYGZZHZRBK+XOO=\r\n\r\n',
+    'InvalidAccept',
+  );
   failsWith(response101(), 'InvalidAccept', { key: generateKey() });
   failsWith(response101(`Sec-WebSocket-Accept: ${ACCEPT}\r\n`), 'MalformedResponse');
 });
 
 test('RFC 6455 §4.1 item 5: an extension that was not offered → UnexpectedExtension', () => {
   failsWith(response101('Sec-WebSocket-Extensions: permessage-deflate\r\n'), 'UnexpectedExtension');
-  failsWith(response101('Sec-WebSocket-Extensions: x-other\r\n'), 'UnexpectedExtension', { key: KEY, extensions: 'permessage-deflate' });
-  failsWith(response101('Sec-WebSocket-Extensions: permessage-deflate, permessage-deflate\r\n'), 'UnexpectedExtension', { key: KEY, extensions: 'permessage-deflate' });
-  failsWith(response101('Sec-WebSocket-Extensions: permessage-deflate;\r\n'), 'UnexpectedExtension', { key: KEY, extensions: 'permessage-deflate' });
-  const r = validate(response101('Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=12\r\n'), { key: KEY, extensions: 'permessage-deflate; client_max_window_bits' });
+  failsWith(response101('Sec-WebSocket-Extensions: x-other\r\n'), 'UnexpectedExtension', {
+    key: KEY,
+    extensions: 'permessage-deflate',
+  });
+  failsWith(
+    response101('Sec-WebSocket-Extensions: permessage-deflate, permessage-deflate\r\n'),
+    'UnexpectedExtension',
+    { key: KEY, extensions: 'permessage-deflate' },
+  );
+  failsWith(response101('Sec-WebSocket-Extensions: permessage-deflate;\r\n'), 'UnexpectedExtension', {
+    key: KEY,
+    extensions: 'permessage-deflate',
+  });
+  const r = validate(response101('Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=12\r\n'), {
+    key: KEY,
+    extensions: 'permessage-deflate; client_max_window_bits',
+  });
   assert.equal(r.ok, true);
   if (r.ok) assert.equal(r.extensions[0]!.params.get('client_max_window_bits'), '12');
 });
@@ -144,10 +200,19 @@ test('RFC 6455 §4.1 item 5: an extension that was not offered → UnexpectedExt
 test('RFC 6455 §4.1 item 6: a subprotocol only if one was offered, and only one of those → UnexpectedProtocol', () => {
   failsWith(response101('Sec-WebSocket-Protocol: chat\r\n'), 'UnexpectedProtocol');
   failsWith(response101('Sec-WebSocket-Protocol: soap\r\n'), 'UnexpectedProtocol', { key: KEY, protocols: ['chat'] });
-  failsWith(response101('Sec-WebSocket-Protocol: chat, superchat\r\n'), 'UnexpectedProtocol', { key: KEY, protocols: ['chat', 'superchat'] });
+  failsWith(response101('Sec-WebSocket-Protocol: chat, superchat\r\n'), 'UnexpectedProtocol', {
+    key: KEY,
+    protocols: ['chat', 'superchat'],
+  });
   failsWith(response101('Sec-WebSocket-Protocol: Chat\r\n'), 'UnexpectedProtocol', { key: KEY, protocols: ['chat'] });
-  failsWith(response101('Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: chat\r\n'), 'MalformedResponse', { key: KEY, protocols: ['chat'] });
-  const r = validate(response101('Sec-WebSocket-Protocol: superchat\r\n'), { key: KEY, protocols: ['chat', 'superchat'] });
+  failsWith(response101('Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: chat\r\n'), 'MalformedResponse', {
+    key: KEY,
+    protocols: ['chat'],
+  });
+  const r = validate(response101('Sec-WebSocket-Protocol: superchat\r\n'), {
+    key: KEY,
+    protocols: ['chat', 'superchat'],
+  });
   assert.equal(r.ok && r.protocol, 'superchat');
   // The server may also pick none.
   const none = validate(response101(), { key: KEY, protocols: ['chat'] });

@@ -16,45 +16,96 @@ function bad(value: string): string {
 }
 
 /** [name, [[param, value]...]] for compact assertions. */
-const flat = (list: ParsedExtension[]): [string, [string, string | true][]][] => list.map((e) => [e.name, [...e.params]]);
+const flat = (list: ParsedExtension[]): [string, [string, string | true][]][] =>
+  list.map((e) => [e.name, [...e.params]]);
 
 test('RFC 6455 §9.1: a single extension without parameters', () => {
   assert.deepEqual(flat(ok('permessage-deflate')), [['permessage-deflate', []]]);
 });
 
 test('RFC 7692 §7.1: permessage-deflate parameters, with and without values', () => {
-  assert.deepEqual(flat(ok('permessage-deflate; client_max_window_bits; server_max_window_bits=10; server_no_context_takeover')), [
-    ['permessage-deflate', [['client_max_window_bits', true], ['server_max_window_bits', '10'], ['server_no_context_takeover', true]]],
-  ]);
+  assert.deepEqual(
+    flat(ok('permessage-deflate; client_max_window_bits; server_max_window_bits=10; server_no_context_takeover')),
+    [
+      [
+        'permessage-deflate',
+        [
+          ['client_max_window_bits', true],
+          ['server_max_window_bits', '10'],
+          ['server_no_context_takeover', true],
+        ],
+      ],
+    ],
+  );
 });
 
 test('RFC 7692 §5: several offers kept in offer order, names repeated', () => {
-  assert.deepEqual(flat(ok('permessage-deflate; client_max_window_bits=10, permessage-deflate, x-webkit-deflate-frame')), [
-    ['permessage-deflate', [['client_max_window_bits', '10']]],
-    ['permessage-deflate', []],
-    ['x-webkit-deflate-frame', []],
-  ]);
+  assert.deepEqual(
+    flat(ok('permessage-deflate; client_max_window_bits=10, permessage-deflate, x-webkit-deflate-frame')),
+    [
+      ['permessage-deflate', [['client_max_window_bits', '10']]],
+      ['permessage-deflate', []],
+      ['x-webkit-deflate-frame', []],
+    ],
+  );
 });
 
 test('RFC 6455 §9.1: OWS around ",", ";" and "=" (implied *LWS)', () => {
   assert.deepEqual(flat(ok(' \tfoo \t; \ta \t= \t1 \t; b \t, \tbar \t')), [
-    ['foo', [['a', '1'], ['b', true]]],
+    [
+      'foo',
+      [
+        ['a', '1'],
+        ['b', true],
+      ],
+    ],
     ['bar', []],
   ]);
-  assert.deepEqual(flat(ok('foo;a=1;b,bar')), [['foo', [['a', '1'], ['b', true]]], ['bar', []]]);
+  assert.deepEqual(flat(ok('foo;a=1;b,bar')), [
+    [
+      'foo',
+      [
+        ['a', '1'],
+        ['b', true],
+      ],
+    ],
+    ['bar', []],
+  ]);
 });
 
 test('RFC 7230 §7: empty list elements are ignored', () => {
-  assert.deepEqual(flat(ok(',, foo ,, , bar,')), [['foo', []], ['bar', []]]);
+  assert.deepEqual(flat(ok(',, foo ,, , bar,')), [
+    ['foo', []],
+    ['bar', []],
+  ]);
 });
 
 test('RFC 6455 §9.1: quoted-string values are unescaped', () => {
-  assert.deepEqual(flat(ok('foo; a="10"; b="x\\yz"; c="\\1\\0"')), [['foo', [['a', '10'], ['b', 'xyz'], ['c', '10']]]]);
-  assert.deepEqual(flat(ok('foo; a = "10" , bar')), [['foo', [['a', '10']]], ['bar', []]]);
+  assert.deepEqual(flat(ok('foo; a="10"; b="x\\yz"; c="\\1\\0"')), [
+    [
+      'foo',
+      [
+        ['a', '10'],
+        ['b', 'xyz'],
+        ['c', '10'],
+      ],
+    ],
+  ]);
+  assert.deepEqual(flat(ok('foo; a = "10" , bar')), [
+    ['foo', [['a', '10']]],
+    ['bar', []],
+  ]);
 });
 
 test('RFC 6455 §9.1: a quoted value that is not a token after unescaping → refused', () => {
-  for (const v of ['foo; a=""', 'foo; a="a b"', 'foo; a="\\""', 'foo; a="\\\\"', 'foo; a="x,y"', 'foo; a="caf\u00e9"']) {
+  for (const v of [
+    'foo; a=""',
+    'foo; a="a b"',
+    'foo; a="\\""',
+    'foo; a="\\\\"',
+    'foo; a="x,y"',
+    'foo; a="caf\u00e9"',
+  ]) {
     assert.match(bad(v), /not a token/, v);
   }
 });
@@ -103,9 +154,18 @@ test('RFC 7692 §7: a repeated parameter is flagged (the offer must be declined)
 });
 
 test('RFC 6455 §9.1: __proto__, constructor, hasOwnProperty as names and parameters are plain data', () => {
-  const list = ok('__proto__; __proto__=1; constructor; hasOwnProperty="x", constructor; prototype, hasOwnProperty; toString=2');
+  const list = ok(
+    '__proto__; __proto__=1; constructor; hasOwnProperty="x", constructor; prototype, hasOwnProperty; toString=2',
+  );
   assert.deepEqual(flat(list), [
-    ['__proto__', [['__proto__', '1'], ['constructor', true], ['hasOwnProperty', 'x']]],
+    [
+      '__proto__',
+      [
+        ['__proto__', '1'],
+        ['constructor', true],
+        ['hasOwnProperty', 'x'],
+      ],
+    ],
     ['constructor', [['prototype', true]]],
     ['hasOwnProperty', [['toString', '2']]],
   ]);
@@ -116,7 +176,7 @@ test('RFC 6455 §9.1: __proto__, constructor, hasOwnProperty as names and parame
   // Nothing leaked onto shared prototypes.
   assert.equal(Object.prototype.hasOwnProperty.call({}, 'constructor'), false);
   assert.equal(({} as Record<string, unknown>)['1'], undefined);
-  assert.equal(typeof ({}).hasOwnProperty, 'function');
+  assert.equal(typeof {}.hasOwnProperty, 'function');
   // A repeated __proto__ parameter is just a duplicate.
   assert.equal(ok('x; __proto__; __proto__')[0]!.hasDuplicateParam, true);
 });
@@ -146,7 +206,10 @@ test('RFC 6455 §9.1: ReDoS-style inputs (50k separators) finish without catastr
   }
   // The long valid ones really parsed.
   assert.equal(ok(`a${'; b=c'.repeat(10_000)}`)[0]!.hasDuplicateParam, true);
-  assert.deepEqual(flat(ok('a' + ', '.repeat(25_000) + 'b; c')), [['a', []], ['b', [['c', true]]]]);
+  assert.deepEqual(flat(ok('a' + ', '.repeat(25_000) + 'b; c')), [
+    ['a', []],
+    ['b', [['c', true]]],
+  ]);
   assert.deepEqual(flat(ok('a' + ' '.repeat(50_000))), [['a', []]]);
 });
 
@@ -166,7 +229,8 @@ test('RFC 6455 §9.1: random input never throws', () => {
       assert.ok(r.extensions.length > 0);
       // What was accepted serializes to something that parses to the same list
       // (duplicates aside, which the Map folds).
-      if (r.extensions.every((e) => !e.hasDuplicateParam)) assert.deepEqual(flat(ok(formatExtensions(r.extensions))), flat(r.extensions), JSON.stringify(s));
+      if (r.extensions.every((e) => !e.hasDuplicateParam))
+        assert.deepEqual(flat(ok(formatExtensions(r.extensions))), flat(r.extensions), JSON.stringify(s));
     } else {
       assert.equal(typeof r.message, 'string');
     }
@@ -176,7 +240,13 @@ test('RFC 6455 §9.1: random input never throws', () => {
 test('RFC 7692 §7: formatExtension writes the negotiated response value', () => {
   assert.equal(formatExtension('permessage-deflate'), 'permessage-deflate');
   assert.equal(
-    formatExtension('permessage-deflate', new Map<string, string | true>([['server_no_context_takeover', true], ['client_max_window_bits', '10']])),
+    formatExtension(
+      'permessage-deflate',
+      new Map<string, string | true>([
+        ['server_no_context_takeover', true],
+        ['client_max_window_bits', '10'],
+      ]),
+    ),
     'permessage-deflate; server_no_context_takeover; client_max_window_bits=10',
   );
   assert.equal(formatExtensions([{ name: 'a' }, { name: 'b', params: new Map([['c', 'd']]) }]), 'a, b; c=d');

@@ -24,7 +24,15 @@ function decode(bytes: number[], rules = server) {
 test('§5.2: 7-bit length, masked, FIN text', () => {
   const { n, out } = decode([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d]);
   assert.equal(n, 6);
-  assert.deepEqual(out, { fin: true, rsv: 0, opcode: 1, masked: true, maskKey: 0x37fa213d, payloadLength: 5, headerLength: 6 });
+  assert.deepEqual(out, {
+    fin: true,
+    rsv: 0,
+    opcode: 1,
+    masked: true,
+    maskKey: 0x37fa213d,
+    payloadLength: 5,
+    headerLength: 6,
+  });
 });
 
 test('§5.2: 16-bit and 64-bit lengths decode, including 2^32 and above', () => {
@@ -77,7 +85,8 @@ test('§5.2: RSV1, RSV2 or RSV3 without a negotiated extension is rejected', () 
 });
 
 test('§5.2: reserved opcodes 3–7 and 11–15 are rejected from the first two bytes', () => {
-  for (const op of [3, 4, 5, 6, 7, 11, 12, 13, 14, 15]) assert.equal(decode([0x80 | op, 0xfe]).n, -ErrorKind.ReservedOpcode);
+  for (const op of [3, 4, 5, 6, 7, 11, 12, 13, 14, 15])
+    assert.equal(decode([0x80 | op, 0xfe]).n, -ErrorKind.ReservedOpcode);
   for (const op of [0, 1, 2, 8, 9, 10]) assert.equal(decode([0x80 | op, 0x80, 0, 0, 0, 0]).n, 6);
 });
 
@@ -102,7 +111,14 @@ test('§10.4: a length above maxPayloadLength is rejected from the header alone,
 });
 
 test('§5.2: header is 2, 4 or 10 bytes by payload length, +4 when masked', () => {
-  const cases: [number, number][] = [[0, 2], [125, 2], [126, 4], [65535, 4], [65536, 10], [2 ** 32, 10]];
+  const cases: [number, number][] = [
+    [0, 2],
+    [125, 2],
+    [126, 4],
+    [65535, 4],
+    [65536, 10],
+    [2 ** 32, 10],
+  ];
   for (const [length, size] of cases) {
     assert.equal(frameHeaderLength(length, false), size);
     assert.equal(frameHeaderLength(length, true), size + 4);
@@ -135,7 +151,11 @@ test('§5.3: a client frame decodes back to the payload after unmasking', () => 
   const payload = Buffer.from('a longer payload that spans words: ✓ ünïcödé');
   const frame = encodeClientFrame(2, payload, 0xa1b2c3d4);
   const out = createFrameHeader();
-  const n = decodeFrameHeader(frame, 0, frame.length, out, { expectMasked: true, allowedRsv: 0, maxPayloadLength: 1e6 });
+  const n = decodeFrameHeader(frame, 0, frame.length, out, {
+    expectMasked: true,
+    allowedRsv: 0,
+    maxPayloadLength: 1e6,
+  });
   applyMask(frame, n, frame.length, out.maskKey, 0);
   assert.deepEqual(frame.subarray(n), payload);
 });

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
-import { DEFAULT_MAX_HEADER_SIZE, parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
+import {
+  DEFAULT_MAX_HEADER_SIZE,
+  parseUpgradeRequest,
+  type UpgradeRequest,
+} from '../../src/protocol/upgrade-request.js';
 import { isHeadTooLarge } from '../support/http-heads.js';
 import { RFC_SAMPLE_REQUEST as REQUEST } from '../support/rfc-sample.js';
 
@@ -12,7 +16,8 @@ function counting(buf: Uint8Array): { view: Uint8Array; reads: () => number } {
   let reads = 0;
   const view = new Proxy(buf, {
     get(target, prop) {
-      if (typeof prop === 'string' && prop.length > 0 && prop.charCodeAt(0) >= 0x30 && prop.charCodeAt(0) <= 0x39) reads++;
+      if (typeof prop === 'string' && prop.length > 0 && prop.charCodeAt(0) >= 0x30 && prop.charCodeAt(0) <= 0x39)
+        reads++;
       return Reflect.get(target, prop) as unknown;
     },
   });

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
-import { parseRequestHead, parseResponseHead, type ParsedRequestHead, type ParsedResponseHead } from '../../src/protocol/http-head.js';
+import {
+  parseRequestHead,
+  parseResponseHead,
+  type ParsedRequestHead,
+  type ParsedResponseHead,
+} from '../../src/protocol/http-head.js';
 import { parseUpgradeRequest } from '../../src/protocol/upgrade-request.js';
 import { prng } from '../support/prng.js';
 import { RFC_SAMPLE_REQUEST as REQUEST } from '../support/rfc-sample.js';
@@ -32,7 +37,21 @@ test('RFC 7230 §3.1.1: request line split into method, target and version', () 
 });
 
 test('RFC 7230 §3.1.1: malformed request lines → 400', () => {
-  for (const line of ['GET  /chat HTTP/1.1', 'GET /chat  HTTP/1.1', 'GET /chat', 'GET', '/chat HTTP/1.1', 'GET /chat HTTP/1.1 ', 'GET /ch\x01at HTTP/1.1', 'GET /ch\xe9t HTTP/1.1', 'G(T /chat HTTP/1.1', 'GET /chat http/1.1', 'GET /chat HTTP/1', 'GET /chat HTTP/11.1', '']) {
+  for (const line of [
+    'GET  /chat HTTP/1.1',
+    'GET /chat  HTTP/1.1',
+    'GET /chat',
+    'GET',
+    '/chat HTTP/1.1',
+    'GET /chat HTTP/1.1 ',
+    'GET /ch\x01at HTTP/1.1',
+    'GET /ch\xe9t HTTP/1.1',
+    'G(T /chat HTTP/1.1',
+    'GET /chat http/1.1',
+    'GET /chat HTTP/1',
+    'GET /chat HTTP/11.1',
+    '',
+  ]) {
     assert.equal(requestFailure(`${line}\r\nHost: a\r\n\r\n`).status, 400, JSON.stringify(line));
   }
 });
@@ -45,13 +64,18 @@ test('RFC 7230 §2.6: HTTP major version other than 1 → 505; 1.0 parses (the u
 });
 
 test('RFC 7230 §3.2: header names lower-cased, OWS trimmed, repeats joined with ", "', () => {
-  const r = request('GET / HTTP/1.1\r\nHost:a\r\nX-Thing: \t one \t\r\nx-thing: two\r\nX-Empty:\r\nX-Inner:  a  b  \r\n\r\n');
-  assert.deepEqual([...r.headers], [
-    ['host', 'a'],
-    ['x-thing', 'one, two'],
-    ['x-empty', ''],
-    ['x-inner', 'a  b'],
-  ]);
+  const r = request(
+    'GET / HTTP/1.1\r\nHost:a\r\nX-Thing: \t one \t\r\nx-thing: two\r\nX-Empty:\r\nX-Inner:  a  b  \r\n\r\n',
+  );
+  assert.deepEqual(
+    [...r.headers],
+    [
+      ['host', 'a'],
+      ['x-thing', 'one, two'],
+      ['x-empty', ''],
+      ['x-inner', 'a  b'],
+    ],
+  );
 });
 
 test('RFC 7230 §3.2.4: header values are latin1; obs-text is kept as is', () => {
@@ -100,7 +124,14 @@ test('RFC 7230 §3.2: control characters in field values → 400', () => {
 
 test('RFC 7230 §3: parseRequestHead never throws on a range that is not a complete head', () => {
   const buf = bytes(REQUEST);
-  for (const [s, e] of [[0, 10], [-1, buf.length], [0, buf.length + 1], [5, 2], [0, Number.NaN], [0.5, buf.length]] as const) {
+  for (const [s, e] of [
+    [0, 10],
+    [-1, buf.length],
+    [0, buf.length + 1],
+    [5, 2],
+    [0, Number.NaN],
+    [0.5, buf.length],
+  ] as const) {
     const r = parseRequestHead(buf, s, e);
     assert.equal(r.ok, false);
     assert.equal((r as { status: number }).status, 400);
@@ -120,7 +151,13 @@ test('RFC 7230 §3.1.2: status line with and without a reason phrase', () => {
   assert.equal(a.headers.get('upgrade'), 'websocket');
   assert.equal(ok('HTTP/1.1 101\r\n\r\n').reason, '');
   assert.equal(ok('HTTP/1.1 404 \r\n\r\n').statusCode, 404);
-  for (const s of ['HTTP/1.1 10\r\n\r\n', 'HTTP/1.1 1011 x\r\n\r\n', 'HTTP/1.1  101 x\r\n\r\n', 'HTTP/1.1 101 a\x01b\r\n\r\n', 'ICY 200 OK\r\n\r\n']) {
+  for (const s of [
+    'HTTP/1.1 10\r\n\r\n',
+    'HTTP/1.1 1011 x\r\n\r\n',
+    'HTTP/1.1  101 x\r\n\r\n',
+    'HTTP/1.1 101 a\x01b\r\n\r\n',
+    'ICY 200 OK\r\n\r\n',
+  ]) {
     const buf = bytes(s);
     assert.equal(parseResponseHead(buf, 0, buf.length).ok, false, JSON.stringify(s));
   }
@@ -157,7 +194,15 @@ test('RFC 7230 §3: random bytes (seeded) never make parseUpgradeRequest throw',
 
 test('RFC 7230 §3: nonsense ranges never make parseUpgradeRequest throw', () => {
   const buf = bytes(REQUEST);
-  for (const [s, e] of [[0, 0], [0, 3], [-5, buf.length], [0, buf.length + 10], [10, 5], [Number.NaN, buf.length], [0, Infinity]] as const) {
+  for (const [s, e] of [
+    [0, 0],
+    [0, 3],
+    [-5, buf.length],
+    [0, buf.length + 10],
+    [10, 5],
+    [Number.NaN, buf.length],
+    [0, Infinity],
+  ] as const) {
     const r = parseUpgradeRequest(buf, s, e);
     assert.equal(r.ok, false);
   }

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseRequestHead } from '../../src/protocol/http-head.js';
-import { REQUEST_PREFIX_INVALID, REQUEST_PREFIX_START, scanRequestPrefix } from '../../src/protocol/http-request-prefix.js';
+import {
+  REQUEST_PREFIX_INVALID,
+  REQUEST_PREFIX_START,
+  scanRequestPrefix,
+} from '../../src/protocol/http-request-prefix.js';
 import { prng } from '../support/prng.js';
 import { RFC_SAMPLE_REQUEST } from '../support/rfc-sample.js';
 
@@ -75,7 +79,8 @@ test('never stricter than the head parser: a complete head the parser accepts is
   let accepted = 0;
   for (let round = 0; round < 20_000; round++) {
     const bytes = latin1(VALID[round % VALID.length]!);
-    for (let k = 1 + Math.floor(random() * 3); k > 0; k--) bytes[Math.floor(random() * (bytes.length - 4))] = alphabet[Math.floor(random() * alphabet.length)]!;
+    for (let k = 1 + Math.floor(random() * 3); k > 0; k--)
+      bytes[Math.floor(random() * (bytes.length - 4))] = alphabet[Math.floor(random() * alphabet.length)]!;
     const end = bytes.indexOf('\r\n\r\n') + 4;
     if (end < 4) continue;
     const parsed = parseRequestHead(bytes, 0, end);

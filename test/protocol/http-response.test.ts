@@ -51,9 +51,18 @@ test('RFC 6455 §4.2.2 item 5.4: the 101 carries the selected subprotocol and ex
 });
 
 test('RFC 7230 §3.2: extra headers as pairs may repeat a name', () => {
-  const s = buildSwitchingProtocols({ key: 'dGhlIHNhbXBsZSBub25jZQ==', headers: [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']] });
+  const s = buildSwitchingProtocols({
+    key: 'dGhlIHNhbXBsZSBub25jZQ==',
+    headers: [
+      ['Set-Cookie', 'a=1'],
+      ['Set-Cookie', 'b=2'],
+    ],
+  });
   assert.match(s, /Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n$/);
-  assert.match(buildSwitchingProtocols({ key: 'dGhlIHNhbXBsZSBub25jZQ==', headers: new Map([['X-A', '1']]) }), /X-A: 1\r\n\r\n$/);
+  assert.match(
+    buildSwitchingProtocols({ key: 'dGhlIHNhbXBsZSBub25jZQ==', headers: new Map([['X-A', '1']]) }),
+    /X-A: 1\r\n\r\n$/,
+  );
 });
 
 test('RFC 7230 §3.2: header values that would split the response are refused (TypeError)', () => {
@@ -67,9 +76,16 @@ test('RFC 7230 §3.2: header values that would split the response are refused (T
   assert.throws(() => buildErrorResponse(400, 'x', { 'X-A': '\r\n' }), TypeError);
 });
 
-test('RFC 6455 §4.2.2: extra headers may not override the handshake\'s own fields', () => {
+test("RFC 6455 §4.2.2: extra headers may not override the handshake's own fields", () => {
   const key = 'dGhlIHNhbXBsZSBub25jZQ==';
-  for (const name of ['Upgrade', 'connection', 'Sec-WebSocket-Accept', 'SEC-WEBSOCKET-PROTOCOL', 'Sec-WebSocket-Extensions', 'Content-Length']) {
+  for (const name of [
+    'Upgrade',
+    'connection',
+    'Sec-WebSocket-Accept',
+    'SEC-WEBSOCKET-PROTOCOL',
+    'Sec-WebSocket-Extensions',
+    'Content-Length',
+  ]) {
     assert.throws(() => buildSwitchingProtocols({ key, headers: { [name]: 'x' } }), TypeError, name);
   }
   assert.throws(() => buildErrorResponse(400, 'x', { 'Content-Length': '0' }), TypeError);
@@ -109,7 +125,7 @@ test('RFC 7231 §6.5.5: 405 carries Allow: GET', () => {
   assert.equal(head.headers.get('allow'), 'GET');
 });
 
-test('RFC 7230 §3.3.2: Content-Length is the body\'s byte length even for non-ASCII messages', () => {
+test("RFC 7230 §3.3.2: Content-Length is the body's byte length even for non-ASCII messages", () => {
   const { head, body } = parseHead(buildErrorResponse(400, 'bad caf\u00e9 \u20ac \u00a7\r\nX-Injected: 1'));
   // UTF-8 body; CR and LF in the message cannot start a header line.
   assert.equal(body, 'bad caf\u00e9 \u20ac \u00a7??X-Injected: 1\n');
@@ -124,14 +140,20 @@ test('RFC 6585 §5 and RFC 7231 §6: reason phrases for the statuses a handshake
   assert.equal(reasonPhrase(101), 'Switching Protocols');
   assert.equal(reasonPhrase(599), 'Unknown');
   assert.match(buildErrorResponse(431), /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
-  assert.match(buildErrorResponse(307, 'moved', { Location: 'wss://other.example/chat' }), /^HTTP\/1\.1 307 Temporary Redirect\r\n[^]*Location: wss:\/\/other\.example\/chat\r\n/);
+  assert.match(
+    buildErrorResponse(307, 'moved', { Location: 'wss://other.example/chat' }),
+    /^HTTP\/1\.1 307 Temporary Redirect\r\n[^]*Location: wss:\/\/other\.example\/chat\r\n/,
+  );
   assert.throws(() => buildErrorResponse(101), RangeError);
   assert.throws(() => buildErrorResponse(200), RangeError);
   assert.throws(() => buildErrorResponse(600), RangeError);
 });
 
 test('RFC 6455 §4.2.1 item 6: buildFailureResponse turns a parse failure into its response', () => {
-  const buf = Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n', 'latin1');
+  const buf = Buffer.from(
+    'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\n\r\n',
+    'latin1',
+  );
   const failure = parseUpgradeRequest(buf, 0, buf.length) as HandshakeFailure;
   assert.equal(failure.ok, false);
   const { head, body } = parseHead(buildFailureResponse(failure));

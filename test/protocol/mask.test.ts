@@ -4,7 +4,13 @@ import { applyMask } from '../../src/protocol/mask.js';
 import { readMaskKey } from '../support/frames.js';
 
 /** The definition in RFC 6455 §5.3, byte by byte: the oracle for everything below. */
-function referenceMask(buf: Uint8Array, start: number, end: number, keyBytes: readonly number[], keyOffset: number): void {
+function referenceMask(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  keyBytes: readonly number[],
+  keyOffset: number,
+): void {
   for (let i = start; i < end; i++) buf[i]! ^= keyBytes[(keyOffset + i - start) & 3]!;
 }
 
@@ -146,7 +152,10 @@ describe('applyMask (RFC 6455 §5.3)', () => {
 
   it('§5.3: follows a length-tracking view of a resizable ArrayBuffer as it grows', () => {
     // Resizable ArrayBuffers are not in the ES2022 lib typings, hence the cast.
-    const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer & {
+    const Resizable = ArrayBuffer as unknown as new (
+      length: number,
+      options: { maxByteLength: number },
+    ) => ArrayBuffer & {
       resize(length: number): void;
     };
     const backing = new Resizable(512, { maxByteLength: 8192 });

@@ -27,7 +27,7 @@ test('RFC 6454 §6.2: default policy compares host case-insensitively', () => {
   assert.equal(checkOrigin('HTTPS://App.Example.COM', 'app.EXAMPLE.com', undefined), true);
 });
 
-test('RFC 6454 §4: default policy ignores the scheme\'s default port on either side', () => {
+test("RFC 6454 §4: default policy ignores the scheme's default port on either side", () => {
   assert.equal(checkOrigin('https://app.example.com', 'app.example.com:443', undefined), true);
   assert.equal(checkOrigin('https://app.example.com:443', 'app.example.com', undefined), true);
   assert.equal(checkOrigin('http://app.example.com', 'app.example.com:80', undefined), true);
@@ -44,7 +44,24 @@ test('RFC 6455 §10.2: default policy refuses cross-origin requests (403)', () =
 });
 
 test('RFC 6454 §7.3: default policy refuses the null origin and malformed origins', () => {
-  for (const origin of ['null', 'NULL', '', 'app.example.com', 'https://', 'https://app.example.com/', 'https://app.example.com/path', 'https://user@app.example.com', 'https://app.example.com:', 'https://app.example.com:99999', 'https://app.example.com:8a', 'https://app.example.com https://evil.example', '://app.example.com', '1http://app.example.com', 'https://[::1', 'https://[]']) {
+  for (const origin of [
+    'null',
+    'NULL',
+    '',
+    'app.example.com',
+    'https://',
+    'https://app.example.com/',
+    'https://app.example.com/path',
+    'https://user@app.example.com',
+    'https://app.example.com:',
+    'https://app.example.com:99999',
+    'https://app.example.com:8a',
+    'https://app.example.com https://evil.example',
+    '://app.example.com',
+    '1http://app.example.com',
+    'https://[::1',
+    'https://[]',
+  ]) {
     assert.equal(checkOrigin(origin, 'app.example.com', undefined), false, JSON.stringify(origin));
   }
 });
@@ -91,7 +108,11 @@ test('RFC 6455 §4.2.1 item 7: function policy decides, and sees the whole reque
   assert.equal(checkOrigin(request.origin, request.host, policy, request), true);
   assert.equal(checkOrigin('https://other.example', request.host, policy, request), false);
   assert.equal(checkOrigin(undefined, request.host, policy, request), false);
-  assert.deepEqual(seen, [['https://partner.example', '/chat'], ['https://other.example', '/chat'], [undefined, '/chat']]);
+  assert.deepEqual(seen, [
+    ['https://partner.example', '/chat'],
+    ['https://other.example', '/chat'],
+    [undefined, '/chat'],
+  ]);
   // Only a literal true allows.
   const truthy = (() => 1) as unknown as (o: string | undefined, r: UpgradeRequest) => boolean;
   assert.equal(checkOrigin(request.origin, request.host, truthy, request), false);
@@ -118,7 +139,18 @@ function referenceSameOrigin(origin: string, host: string): boolean {
 
 test('RFC 6454: the allocation-free same-origin check answers as the string-based one (seeded)', () => {
   const schemes = ['http', 'HTTPS', 'ws', 'wss', 'Http', 'ftp', 'a+b', '1x', ''];
-  const hosts = ['example.com', 'EXAMPLE.com', 'a.b', '[::1]', '[::1', '127.0.0.1', 'exa mple', '', 'x_y~z%20', 'h\u00e9'];
+  const hosts = [
+    'example.com',
+    'EXAMPLE.com',
+    'a.b',
+    '[::1]',
+    '[::1',
+    '127.0.0.1',
+    'exa mple',
+    '',
+    'x_y~z%20',
+    'h\u00e9',
+  ];
   const ports = ['', ':80', ':443', ':8080', ':080', ':', ':65535', ':65536', ':123456', ':8a'];
   const random = prng(6454);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;

@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
-import { checkParsedUpgradeRequest, parseUpgradeRequest, type ParsedRequestFields } from '../../src/protocol/upgrade-request.js';
+import {
+  checkParsedUpgradeRequest,
+  parseUpgradeRequest,
+  type ParsedRequestFields,
+} from '../../src/protocol/upgrade-request.js';
 import { RFC_SAMPLE_REQUEST } from '../support/rfc-sample.js';
 
 /**
@@ -35,14 +39,26 @@ const BASE: Record<Field, string> = {
 };
 
 /** A valid request with some base lines replaced or dropped (null) and `extra` lines added. */
-function request(replace: Partial<Record<Field, string | null>>, extra: string[] = [], requestLine = 'GET /chat?room=1 HTTP/1.1'): string {
+function request(
+  replace: Partial<Record<Field, string | null>>,
+  extra: string[] = [],
+  requestLine = 'GET /chat?room=1 HTTP/1.1',
+): string {
   const lines = [...Object.values({ ...BASE, ...replace }), ...extra].filter((l): l is string => l !== null);
   return `${requestLine}\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`;
 }
 
 const CASES: [string, string][] = [
   ['the RFC 6455 sample', RFC_SAMPLE_REQUEST],
-  ['subprotocols on two lines, extensions, an Origin', request({}, ['Sec-WebSocket-Protocol: chat', 'Sec-WebSocket-Protocol: superchat', 'Origin: http://example.com', 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits'])],
+  [
+    'subprotocols on two lines, extensions, an Origin',
+    request({}, [
+      'Sec-WebSocket-Protocol: chat',
+      'Sec-WebSocket-Protocol: superchat',
+      'Origin: http://example.com',
+      'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits',
+    ]),
+  ],
   ['absolute-form target', request({}, [], 'GET ws://server.example.com/chat HTTP/1.1')],
   ['HTTP/1.2', request({}, [], 'GET /chat HTTP/1.2')],
   ['POST', request({}, [], 'POST /chat HTTP/1.1')],
@@ -81,7 +97,10 @@ test('checkParsedUpgradeRequest: the head size is counted as sent, so maxHeaderS
   const base = request({}, ['X-Pad: ']);
   const exact = request({}, [`X-Pad: ${'a'.repeat(1000 - base.length)}`]);
   assert.equal(exact.length, 1000);
-  for (const [max, ok] of [[1000, true], [999, false]] as const) {
+  for (const [max, ok] of [
+    [1000, true],
+    [999, false],
+  ] as const) {
     const parsed = checkParsedUpgradeRequest(fieldsOf(exact), { maxHeaderSize: max });
     assert.deepEqual(parsed, fromBytes(exact, max));
     assert.equal(parsed.ok, ok, `maxHeaderSize ${max}`);
@@ -94,5 +113,11 @@ test('checkParsedUpgradeRequest: the failures are real ones (the table above is 
     const r = checkParsedUpgradeRequest(fieldsOf(head));
     return r.ok ? 101 : r.status;
   });
-  assert.deepEqual(statuses, [101, 101, 101, 101, 405, 400, 505, 400, 400, 400, 400, 400, 400, 400, 426, 426, 400, 400, 400, 400, 400, 400, 400, 400]);
+  assert.deepEqual(
+    statuses,
+    [
+      101, 101, 101, 101, 405, 400, 505, 400, 400, 400, 400, 400, 400, 400, 426, 426, 400, 400, 400, 400, 400, 400, 400,
+      400,
+    ],
+  );
 });

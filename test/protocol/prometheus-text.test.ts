@@ -8,11 +8,13 @@ test('a family is HELP, TYPE, then its samples; label values and HELP text are e
     { value: 1 },
     { labels: { path: 'a"b\\c\nd', status: '200' }, value: 2 },
   ]);
-  assert.equal(text,
+  assert.equal(
+    text,
     '# HELP demo_requests_total Requests,\\nby "path" \\\\ status.\n' +
-    '# TYPE demo_requests_total counter\n' +
-    'demo_requests_total 1\n' +
-    'demo_requests_total{path="a\\"b\\\\c\\nd",status="200"} 2\n');
+      '# TYPE demo_requests_total counter\n' +
+      'demo_requests_total 1\n' +
+      'demo_requests_total{path="a\\"b\\\\c\\nd",status="200"} 2\n',
+  );
   const parsed = parseExposition(text).get('demo_requests_total')!;
   assert.equal(parsed.type, 'counter');
   assert.equal(parsed.help, 'Requests,\nby "path" \\ status.');
@@ -20,11 +22,25 @@ test('a family is HELP, TYPE, then its samples; label values and HELP text are e
 });
 
 test('values as Go floats; names and label names are checked', () => {
-  assert.deepEqual([0, 12, 1.5, NaN, Infinity, -Infinity, 2 ** 53].map(formatValue), ['0', '12', '1.5', 'NaN', '+Inf', '-Inf', '9007199254740992']);
+  assert.deepEqual([0, 12, 1.5, NaN, Infinity, -Infinity, 2 ** 53].map(formatValue), [
+    '0',
+    '12',
+    '1.5',
+    'NaN',
+    '+Inf',
+    '-Inf',
+    '9007199254740992',
+  ]);
   assert.equal(escapeLabelValue('plain'), 'plain');
   assert.throws(() => formatFamily('9starts_with_digit', 'gauge', 'x', []), /invalid metric name/);
-  assert.throws(() => formatFamily('ok', 'gauge', 'x', [{ labels: { 'bad-name': 'v' }, value: 1 }]), /invalid label name/);
-  assert.throws(() => formatFamily('ok', 'gauge', 'x', [{ labels: { __reserved: 'v' }, value: 1 }]), /invalid label name/);
+  assert.throws(
+    () => formatFamily('ok', 'gauge', 'x', [{ labels: { 'bad-name': 'v' }, value: 1 }]),
+    /invalid label name/,
+  );
+  assert.throws(
+    () => formatFamily('ok', 'gauge', 'x', [{ labels: { __reserved: 'v' }, value: 1 }]),
+    /invalid label name/,
+  );
 });
 
 test('the test parser is strict: each malformed exposition is refused, naming its line', () => {
@@ -50,7 +66,9 @@ test('the test parser is strict: each malformed exposition is refused, naming it
   ];
   for (const [text, why] of bad) assert.throws(() => parseExposition(text), why, JSON.stringify(text));
   // And what the format allows: comments, empty lines, timestamps, a trailing comma, NaN.
-  const ok = parseExposition('# a comment\n\n# TYPE h histogram\nh_bucket{le="+Inf"} 3 1700000000000\nh_sum 1.5\nh_count 3\ng{a="1",} NaN\n');
+  const ok = parseExposition(
+    '# a comment\n\n# TYPE h histogram\nh_bucket{le="+Inf"} 3 1700000000000\nh_sum 1.5\nh_count 3\ng{a="1",} NaN\n',
+  );
   assert.equal(ok.get('h')!.samples.length, 3);
   assert.ok(Number.isNaN(ok.get('g')!.samples[0]!.value));
 });

@@ -17,7 +17,7 @@ function validStream(random: () => number, messages: number, sizes = ALL_SIZES):
     let payload: Buffer;
     if (isText) {
       const parts: string[] = [];
-      for (let bytes = 0; bytes < size; ) {
+      for (let bytes = 0; bytes < size;) {
         const word = words[Math.floor(random() * words.length)]!;
         parts.push(word);
         bytes += Buffer.byteLength(word);
@@ -32,8 +32,12 @@ function validStream(random: () => number, messages: number, sizes = ALL_SIZES):
     for (let f = 0; f < fragments; f++) {
       const last = f === fragments - 1;
       // Cut anywhere, including inside a UTF-8 sequence.
-      const cut = last ? payload.length : Math.min(payload.length, at + Math.floor(random() * (payload.length - at + 1)));
-      parts.push(frame(f === 0 ? (isText ? Opcode.Text : Opcode.Binary) : Opcode.Continuation, payload.subarray(at, cut), last));
+      const cut = last
+        ? payload.length
+        : Math.min(payload.length, at + Math.floor(random() * (payload.length - at + 1)));
+      parts.push(
+        frame(f === 0 ? (isText ? Opcode.Text : Opcode.Binary) : Opcode.Continuation, payload.subarray(at, cut), last),
+      );
       at = cut;
       if (!last && random() < 0.5) {
         const ping = Buffer.from(`ping ${i}.${f}`);
@@ -78,7 +82,7 @@ test('§5.2/§5.4: random chunkings (1 B to 64 KiB) decode to the same messages'
   for (let round = 0; round < 40; round++) {
     const { stream, expected } = validStream(random, 10);
     const chunks: Buffer[] = [];
-    for (let at = 0; at < stream.length; ) {
+    for (let at = 0; at < stream.length;) {
       const size = 1 + Math.floor(random() ** 3 * 65536);
       chunks.push(stream.subarray(at, at + size));
       at += size;

@@ -13,7 +13,11 @@ const close = (code: number, reason = '') => {
 
 test('§5.6: single-frame text and binary messages are delivered in order', () => {
   const { events, lender } = run([Buffer.concat([frame(1, 'hello'), frame(2, Buffer.from([1, 2, 3])), frame(1, '')])]);
-  assert.deepEqual(events, [['text', 'hello'], ['binary', '010203'], ['text', '']]);
+  assert.deepEqual(events, [
+    ['text', 'hello'],
+    ['binary', '010203'],
+    ['text', ''],
+  ]);
   assert.equal(lender.out.size, 0, 'complete frames borrow nothing');
 });
 
@@ -26,7 +30,11 @@ test('§5.4: a fragmented message is reassembled, with control frames interleave
     frame(0, 'wörld'),
   ]);
   const { events, lender } = run([stream]);
-  assert.deepEqual(events, [['ping', Buffer.from('p1').toString('hex')], ['pong', Buffer.from('p2').toString('hex')], ['text', 'Hello, wörld']]);
+  assert.deepEqual(events, [
+    ['ping', Buffer.from('p1').toString('hex')],
+    ['pong', Buffer.from('p2').toString('hex')],
+    ['text', 'Hello, wörld'],
+  ]);
   assert.equal(lender.out.size, 0);
 });
 
@@ -50,16 +58,23 @@ test('§5.1: an unmasked frame from a client fails the connection with 1002', ()
 
 test('§5.5: frames after a protocol error are not read', () => {
   const { events } = run([Buffer.concat([frame(1, 'ok'), rawFrame(0x83, 0x80, [0, 0, 0, 0]), frame(1, 'never')])]);
-  assert.deepEqual(events, [['text', 'ok'], ['error', 'ReservedOpcode', ErrorKind.ReservedOpcode]]);
+  assert.deepEqual(events, [
+    ['text', 'ok'],
+    ['error', 'ReservedOpcode', ErrorKind.ReservedOpcode],
+  ]);
 });
 
 test('§10.4: a message over maxMessageSize fails with 1009, single frame or across fragments', () => {
   const single = run([frame(2, Buffer.alloc(101))], { maxPayloadLength: 100 });
   assert.deepEqual(single.events, [['error', 'MessageTooBig', ErrorKind.MessageTooBig]]);
-  const fragmented = run([Buffer.concat([frame(2, Buffer.alloc(60), false), frame(0, Buffer.alloc(41))])], { maxPayloadLength: 100 });
+  const fragmented = run([Buffer.concat([frame(2, Buffer.alloc(60), false), frame(0, Buffer.alloc(41))])], {
+    maxPayloadLength: 100,
+  });
   assert.deepEqual(fragmented.events, [['error', 'MessageTooBig', ErrorKind.MessageTooBig]]);
   assert.equal(closeCodeFor(ErrorKind.MessageTooBig), 1009);
-  const exact = run([Buffer.concat([frame(2, Buffer.alloc(60), false), frame(0, Buffer.alloc(40))])], { maxPayloadLength: 100 });
+  const exact = run([Buffer.concat([frame(2, Buffer.alloc(60), false), frame(0, Buffer.alloc(40))])], {
+    maxPayloadLength: 100,
+  });
   assert.equal(exact.events.length, 1);
   assert.equal(exact.events[0]![0], 'binary');
 });
@@ -72,7 +87,11 @@ test('§10.4: an oversized frame is refused from its header, before its payload 
 });
 
 test('§10.4: past 1024 fragments, fragments averaging under minFragmentSize fail with 1008; larger ones pass', () => {
-  const empty = [frame(0x2, '', false), ...Array.from({ length: 1100 }, () => frame(0x0, '', false)), frame(0x0, 'end')];
+  const empty = [
+    frame(0x2, '', false),
+    ...Array.from({ length: 1100 }, () => frame(0x0, '', false)),
+    frame(0x0, 'end'),
+  ];
   const events = run([Buffer.concat(empty)]).events;
   assert.deepEqual(events, [['error', 'FragmentsTooSmall', ErrorKind.FragmentsTooSmall]]);
   // The 1025th empty fragment is the first refused: 1024 are free.
@@ -80,12 +99,18 @@ test('§10.4: past 1024 fragments, fragments averaging under minFragmentSize fai
   assert.equal(run([Buffer.concat(empty.slice(0, 1025))]).events.length, 1);
   // 4 MiB in 64 B fragments, as Autobahn 9.3.1 sends it, is one message.
   const piece = Buffer.alloc(64, 0x61);
-  const parts = [frame(0x1, piece, false), ...Array.from({ length: 65534 }, () => frame(0x0, piece, false)), frame(0x0, piece)];
+  const parts = [
+    frame(0x1, piece, false),
+    ...Array.from({ length: 65534 }, () => frame(0x0, piece, false)),
+    frame(0x0, piece),
+  ];
   const big = run([Buffer.concat(parts)]).events;
   assert.equal(big.length, 1);
   assert.deepEqual([big[0]![0], (big[0]![1] as string).length], ['text', 4 * 1024 * 1024]);
   // 0 turns the rule off.
-  assert.deepEqual(run([Buffer.concat(empty)], { minFragmentSize: 0 }).events, [['binary', Buffer.from('end').toString('hex')]]);
+  assert.deepEqual(run([Buffer.concat(empty)], { minFragmentSize: 0 }).events, [
+    ['binary', Buffer.from('end').toString('hex')],
+  ]);
 });
 
 test('§8.1: invalid UTF-8 in a text message fails with 1007', () => {
@@ -96,7 +121,13 @@ test('§8.1: invalid UTF-8 in a text message fails with 1007', () => {
 
 test('§8.1: a text message split inside a code point across fragments is valid', () => {
   const euro = Buffer.from('€uro'); // e2 82 ac ...
-  const { events } = run([Buffer.concat([frame(1, euro.subarray(0, 1), false), frame(0, euro.subarray(1, 2), false), frame(0, euro.subarray(2))])]);
+  const { events } = run([
+    Buffer.concat([
+      frame(1, euro.subarray(0, 1), false),
+      frame(0, euro.subarray(1, 2), false),
+      frame(0, euro.subarray(2)),
+    ]),
+  ]);
   assert.deepEqual(events, [['text', '€uro']]);
 });
 
@@ -107,7 +138,11 @@ test('§8.1: invalid UTF-8 fails on the fragment that carries it, before the mes
 
 test('§8.1: invalid UTF-8 inside one frame fails as soon as the read that carries it arrives (fail fast)', () => {
   // One text frame in three reads, the bad bytes in the second (Autobahn 6.4.3/6.4.4).
-  const payload = Buffer.concat([Buffer.from('κόσμε'), Buffer.from([0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4, 0x90, 0x80, 0x80]), Buffer.from('edited')]);
+  const payload = Buffer.concat([
+    Buffer.from('κόσμε'),
+    Buffer.from([0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xf4, 0x90, 0x80, 0x80]),
+    Buffer.from('edited'),
+  ]);
   const wire = frame(0x1, payload);
   const header = wire.length - payload.length;
   const chops = [wire.subarray(0, header + 10), wire.subarray(header + 10, header + 30), wire.subarray(header + 30)];
@@ -117,7 +152,9 @@ test('§8.1: invalid UTF-8 inside one frame fails as soon as the read that carri
   const start = frame(0x1, 'ab', false);
   const cont = frame(0x0, payload);
   const contHeader = cont.length - payload.length;
-  assert.deepEqual(run([start, cont.subarray(0, contHeader), cont.subarray(contHeader, contHeader + 30)]).events, [['error', 'InvalidUtf8', ErrorKind.InvalidUtf8]]);
+  assert.deepEqual(run([start, cont.subarray(0, contHeader), cont.subarray(contHeader, contHeader + 30)]).events, [
+    ['error', 'InvalidUtf8', ErrorKind.InvalidUtf8],
+  ]);
   // Valid text cut inside a code point at every read boundary is still one good message.
   const good = Buffer.from('héllo €𝄞 wörld');
   const goodWire = frame(0x1, good);
@@ -139,7 +176,9 @@ test('§5.5.1: a close frame is reported with its code and reason, and nothing a
 
 test('§5.5.1: an empty close reports 1005; a 1-byte close and bad codes fail with 1002', () => {
   assert.deepEqual(run([frame(Opcode.Close, Buffer.alloc(0))]).events, [['close', 1005, '']]);
-  assert.deepEqual(run([frame(Opcode.Close, Buffer.from([3]))]).events, [['error', 'InvalidCloseLength', ErrorKind.InvalidCloseLength]]);
+  assert.deepEqual(run([frame(Opcode.Close, Buffer.from([3]))]).events, [
+    ['error', 'InvalidCloseLength', ErrorKind.InvalidCloseLength],
+  ]);
   for (const code of [0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000]) {
     assert.deepEqual(run([close(code)]).events, [['error', 'InvalidCloseCode', ErrorKind.InvalidCloseCode]], `${code}`);
   }
@@ -148,7 +187,9 @@ test('§5.5.1: an empty close reports 1005; a 1-byte close and bad codes fail wi
 
 test('§5.5.1: a close reason that is not UTF-8 fails with 1007', () => {
   const body = Buffer.from([0x03, 0xe8, 0xff]);
-  assert.deepEqual(run([frame(Opcode.Close, body)]).events, [['error', 'InvalidCloseReasonUtf8', ErrorKind.InvalidCloseReasonUtf8]]);
+  assert.deepEqual(run([frame(Opcode.Close, body)]).events, [
+    ['error', 'InvalidCloseReasonUtf8', ErrorKind.InvalidCloseReasonUtf8],
+  ]);
 });
 
 test('§5.5: a close frame inside a fragmented message ends it and returns its buffer', () => {
@@ -172,7 +213,9 @@ test('memory budget: a peer that needs a buffer the budget will not lend is fail
     lender: Object.assign(Object.create(null) as object, {
       tryBorrow: () => null,
       tryGrow: () => null,
-      release: () => { throw new Error('nothing was lent'); },
+      release: () => {
+        throw new Error('nothing was lent');
+      },
     }),
   });
   assert.deepEqual(result.events, [['error', 'MemoryBudgetExceeded', ErrorKind.MemoryBudgetExceeded]]);

@@ -17,8 +17,16 @@ function bad(value: string): string {
 test('RFC 6455 §4.1 item 10: a token list in offer order, OWS around commas', () => {
   assert.deepEqual(ok('chat'), ['chat']);
   assert.deepEqual(ok('chat, superchat'), ['chat', 'superchat']);
-  assert.deepEqual(ok(' \tv2.bookings.example.net ,v1.bookings.example.net\t'), ['v2.bookings.example.net', 'v1.bookings.example.net']);
-  assert.deepEqual(ok("graphql-transport-ws,mqtt,wamp.2.json,!#$%&'*+-.^_`|~"), ['graphql-transport-ws', 'mqtt', 'wamp.2.json', "!#$%&'*+-.^_`|~"]);
+  assert.deepEqual(ok(' \tv2.bookings.example.net ,v1.bookings.example.net\t'), [
+    'v2.bookings.example.net',
+    'v1.bookings.example.net',
+  ]);
+  assert.deepEqual(ok("graphql-transport-ws,mqtt,wamp.2.json,!#$%&'*+-.^_`|~"), [
+    'graphql-transport-ws',
+    'mqtt',
+    'wamp.2.json',
+    "!#$%&'*+-.^_`|~",
+  ]);
 });
 
 test('RFC 7230 §7: empty list elements are ignored', () => {
@@ -35,7 +43,20 @@ test('RFC 6455 §4.1 item 10: a repeated name → refused (400)', () => {
 });
 
 test('RFC 7230 §3.2.6: a name that is not a token → refused (400)', () => {
-  for (const v of ['chat/1', 'a b', 'a;b', '"chat"', 'a=b', 'ch\u00e4t', 'a\x00', 'a, b c', '(a)', 'a:b', 'a@b', '{a}']) {
+  for (const v of [
+    'chat/1',
+    'a b',
+    'a;b',
+    '"chat"',
+    'a=b',
+    'ch\u00e4t',
+    'a\x00',
+    'a, b c',
+    '(a)',
+    'a:b',
+    'a@b',
+    '{a}',
+  ]) {
     assert.match(bad(v), /invalid Sec-WebSocket-Protocol/, JSON.stringify(v));
   }
 });
@@ -52,7 +73,7 @@ test('RFC 6455 §4.1 item 10: 50k separators parse in linear time', () => {
   assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 50);
 });
 
-test('RFC 6455 §4.2.2 item 5.4: selectSubprotocol picks by the server\'s order, not the client\'s', () => {
+test("RFC 6455 §4.2.2 item 5.4: selectSubprotocol picks by the server's order, not the client's", () => {
   assert.equal(selectSubprotocol(['v2', 'v1'], ['v1', 'v2']), 'v2');
   assert.equal(selectSubprotocol(['v1', 'v2'], ['v2', 'v1']), 'v1');
   assert.equal(selectSubprotocol(['mqtt', 'chat'], ['soap', 'chat']), 'chat');

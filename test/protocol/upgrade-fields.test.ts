@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { parseRequestHead } from '../../src/protocol/http-head.js';
-import { checkParsedUpgradeRequest, parseUpgradeRequest, type UpgradeRequest } from '../../src/protocol/upgrade-request.js';
+import {
+  checkParsedUpgradeRequest,
+  parseUpgradeRequest,
+  type UpgradeRequest,
+} from '../../src/protocol/upgrade-request.js';
 import { prng } from '../support/prng.js';
 
 /**
@@ -18,7 +22,16 @@ function reference(buf: Buffer, end: number): unknown {
   const head = parseRequestHead(buf, 0, end, SINGLETONS);
   if (!head.ok) return head;
   const rawHeaders = [...head.headers].flat();
-  return checkParsedUpgradeRequest({ method: head.method, url: head.target, httpVersionMajor: head.versionMajor, httpVersionMinor: head.versionMinor, rawHeaders }, { maxHeaderSize: 1 << 20 });
+  return checkParsedUpgradeRequest(
+    {
+      method: head.method,
+      url: head.target,
+      httpVersionMajor: head.versionMajor,
+      httpVersionMinor: head.versionMinor,
+      rawHeaders,
+    },
+    { maxHeaderSize: 1 << 20 },
+  );
 }
 
 const CHROME = [
@@ -38,7 +51,15 @@ const CHROME = [
 const head = (lines: string[]): Buffer => Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
 
 test('the lazy headers Map holds what the eager parse held: names lower-cased, repeats joined, in order', () => {
-  const lines = [...CHROME, 'X-Trace:  a1 ', 'x-trace: b2', 'SEC-WEBSOCKET-PROTOCOL: chat', 'Sec-WebSocket-Protocol:superchat', 'Cookie: s=1; t=2', 'Upgrade: h2c'];
+  const lines = [
+    ...CHROME,
+    'X-Trace:  a1 ',
+    'x-trace: b2',
+    'SEC-WEBSOCKET-PROTOCOL: chat',
+    'Sec-WebSocket-Protocol:superchat',
+    'Cookie: s=1; t=2',
+    'Upgrade: h2c',
+  ];
   const buf = head(lines);
   const parsed = parseUpgradeRequest(buf, 0, buf.length) as UpgradeRequest;
   assert.equal(parsed.ok, true);
@@ -70,11 +91,32 @@ test('the fields the rules read are found in any letter case, and repeated singl
 test('random heads built from real and broken lines (seeded): the byte parser answers as the Map-based parse', () => {
   const pool = [
     ...CHROME.slice(1),
-    'HOST: other', 'origin: null', 'Content-Length: 0', 'Content-Length: 5', 'Transfer-Encoding: chunked', 'transfer-encoding:',
-    'Sec-WebSocket-Version: 8', 'Sec-WebSocket-Version: 13 ', 'sec-websocket-key: c2hvcnQ=', 'Sec-WebSocket-Protocol: a b',
-    'Sec-WebSocket-Protocol: chat', 'Sec-WebSocket-Extensions: ;x', 'Sec-WebSocket-Extensions: permessage-deflate',
-    'Connection: keep-alive', 'Upgrade: WebSocket', 'Host:', 'X-Empty:', 'Name : v', ' folded', 'NoColon', 'Bad\u0001: v',
-    'Hosts: x', 'Originx: y', 'sec-websocket-keys: z', 'X-Value: a\tb', 'Val: \u00e9t\u00e9',
+    'HOST: other',
+    'origin: null',
+    'Content-Length: 0',
+    'Content-Length: 5',
+    'Transfer-Encoding: chunked',
+    'transfer-encoding:',
+    'Sec-WebSocket-Version: 8',
+    'Sec-WebSocket-Version: 13 ',
+    'sec-websocket-key: c2hvcnQ=',
+    'Sec-WebSocket-Protocol: a b',
+    'Sec-WebSocket-Protocol: chat',
+    'Sec-WebSocket-Extensions: ;x',
+    'Sec-WebSocket-Extensions: permessage-deflate',
+    'Connection: keep-alive',
+    'Upgrade: WebSocket',
+    'Host:',
+    'X-Empty:',
+    'Name : v',
+    ' folded',
+    'NoColon',
+    'Bad\u0001: v',
+    'Hosts: x',
+    'Originx: y',
+    'sec-websocket-keys: z',
+    'X-Value: a\tb',
+    'Val: \u00e9t\u00e9',
   ];
   const random = prng(15);
   let accepted = 0;

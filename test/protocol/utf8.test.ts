@@ -65,7 +65,10 @@ const INVALID: ReadonlyArray<readonly [string, readonly number[]]> = [
   ['truncated 3-byte at end (2 of 3)', [0x41, 0xe1, 0x80]],
   ['truncated 4-byte at end (3 of 4)', [0xf0, 0x90, 0x80]],
   ['truncated U+10FFFF at end', [0xf4, 0x8f, 0xbf]],
-  ['"κόσμε" followed by "edited" (6.3.1: ED A0 80)', [...Buffer.from('κόσμε'), 0xed, 0xa0, 0x80, ...Buffer.from('edited')]],
+  [
+    '"κόσμε" followed by "edited" (6.3.1: ED A0 80)',
+    [...Buffer.from('κόσμε'), 0xed, 0xa0, 0x80, ...Buffer.from('edited')],
+  ],
   ['invalid byte far into a long ASCII run', [...Buffer.alloc(200, 0x61), 0xff, ...Buffer.alloc(50, 0x62)]],
   ['surrogate far into a long run', [...Buffer.from('x'.repeat(300)), 0xed, 0xb0, 0x80]],
   ['truncated at the end of a long run', [...Buffer.from('y'.repeat(300)), 0xf0, 0x9f, 0x98]],
@@ -93,7 +96,6 @@ function stepInPieces(bytes: Uint8Array, cuts: readonly number[]): number {
   }
   return state;
 }
-
 
 describe('UTF-8 validation (RFC 3629; RFC 6455 §8.1, §5.5.1)', () => {
   for (const [name, bytes] of VALID) {
@@ -142,7 +144,10 @@ describe('UTF-8 validation (RFC 3629; RFC 6455 §8.1, §5.5.1)', () => {
     // 400+ bytes so both sides of most splits are over the native-validator threshold.
     const text = Buffer.from('a'.repeat(200) + '€😀ß' + 'b'.repeat(200) + '😀');
     const broken = Buffer.concat([text.subarray(0, 203), Buffer.from([0xed, 0xa0, 0x80]), text.subarray(203)]);
-    for (const [buf, expected] of [[text, true], [broken, false]] as const) {
+    for (const [buf, expected] of [
+      [text, true],
+      [broken, false],
+    ] as const) {
       for (let cut = 190; cut <= 220; cut++) {
         assert.equal(stepInPieces(buf, [cut]) === 0, expected, `split at ${cut}`);
       }
@@ -166,7 +171,11 @@ describe('UTF-8 validation (RFC 3629; RFC 6455 §8.1, §5.5.1)', () => {
         for (let p = start; p < end; p++) {
           for (const bad of [0x80, 0xff]) {
             slab[p] = bad;
-            if (isValidUtf8Js(slab, start, end) || isValidUtf8(slab, start, end) || utf8Step(0, slab, start, end) === 0) {
+            if (
+              isValidUtf8Js(slab, start, end) ||
+              isValidUtf8(slab, start, end) ||
+              utf8Step(0, slab, start, end) === 0
+            ) {
               assert.fail(`0x${bad.toString(16)} at ${p - start} missed (start ${start}, length ${length})`);
             }
           }
@@ -221,7 +230,9 @@ describe('UTF-8 validation (RFC 3629; RFC 6455 §8.1, §5.5.1)', () => {
 
   it('random byte arrays (seeded) agree with node:buffer isUtf8 for every API', () => {
     const random = prng(0x5eed);
-    const leads = [0x00, 0x41, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xee, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
+    const leads = [
+      0x00, 0x41, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xee, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+    ];
     let valid = 0;
     for (let n = 0; n < 6000; n++) {
       const length = n < 3000 ? Math.floor(random() * 12) : Math.floor(random() * 400);

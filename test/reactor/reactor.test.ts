@@ -54,7 +54,13 @@ test('shutdown: connections that do not close in time are dropped when it gives 
   await settled();
   assert.deepEqual(result, { closed: 1, terminated: 1 });
   assert.equal(h.link.socket(silent).destroys, 1);
-  assert.deepEqual(h.seen.closes.map((c) => [c.conn, c.code, c.reason]), [[polite, 4000, ''], [silent, 4000, 'maintenance']]);
+  assert.deepEqual(
+    h.seen.closes.map((c) => [c.conn, c.code, c.reason]),
+    [
+      [polite, 4000, ''],
+      [silent, 4000, 'maintenance'],
+    ],
+  );
 });
 
 test('calls that break the rules throw and change nothing; sends to a connection not open are dropped', () => {

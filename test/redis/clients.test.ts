@@ -10,11 +10,22 @@ test('both libraries are recognised by their shape; anything else is a clear Typ
   const ioNoQueue = new Redis({ lazyConnect: true, enableOfflineQueue: false });
   const node = createClient();
   assert.deepEqual([linkOf(io, 'publisher').library, linkOf(node, 'publisher').library], ['ioredis', 'node-redis']);
-  assert.deepEqual([linkOf(io, 'x').resubscribes, linkOf(ioQuiet, 'x').resubscribes, linkOf(ioNoQueue, 'x').resubscribes, linkOf(node, 'x').resubscribes], [true, false, false, true],
-    'the bridge restores subscriptions itself only where the library does not');
+  assert.deepEqual(
+    [
+      linkOf(io, 'x').resubscribes,
+      linkOf(ioQuiet, 'x').resubscribes,
+      linkOf(ioNoQueue, 'x').resubscribes,
+      linkOf(node, 'x').resubscribes,
+    ],
+    [true, false, false, true],
+    'the bridge restores subscriptions itself only where the library does not',
+  );
   assert.equal(linkOf(io, 'x').ready(), false, 'not connected');
   for (const bad of [null, undefined, 42, 'redis://x', {}, { status: 'ready' }, { isOpen: true, isReady: true }]) {
-    assert.throws(() => linkOf(bad, 'subscriber'), /^TypeError: subscriber must be a client of 'redis' \(node-redis ≥ 4, createClient\(\)\) or of 'ioredis'/);
+    assert.throws(
+      () => linkOf(bad, 'subscriber'),
+      /^TypeError: subscriber must be a client of 'redis' \(node-redis ≥ 4, createClient\(\)\) or of 'ioredis'/,
+    );
   }
   for (const c of [io, ioQuiet, ioNoQueue]) c.disconnect();
   await linkOf(node, 'x').quit(); // never opened: nothing to do

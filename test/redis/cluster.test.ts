@@ -11,15 +11,24 @@ import { peers, rooms, subscribed, topicNode, type Peer } from '../support/topic
 const script = fileURLToPath(new URL('../support/redis-cluster-server.js', import.meta.url));
 
 let redis: RedisProcess;
-before(async () => { redis = await startRedis(); });
-after(async () => { await redis.stop(); });
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.stop();
+});
 
 async function startClusterProcess(workers: number, library: string) {
-  const child = spawn(process.execPath, [script, String(workers), redis.url, library], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [script, String(workers), redis.url, library], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const next = async <T>(): Promise<T> => JSON.parse((await lines.next()).value as string) as T;
   const { port } = await next<{ port: number }>();
-  const ask = async <T>(command: string): Promise<T> => { child.stdin.write(`${command}\n`); return next<T>(); };
+  const ask = async <T>(command: string): Promise<T> => {
+    child.stdin.write(`${command}\n`);
+    return next<T>();
+  };
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { port, ask, exit };
 }
@@ -34,27 +43,52 @@ for (const library of LIBRARIES) {
       // The kernel spreads accepts over the workers unevenly: connect until both hold some.
       const members: Peer[] = [];
       let stats = await cluster.ask<ClusterStats>('stats');
-      for (let batch = 0; batch < 10 && (members.length < 12 || !stats.connectionsPerWorker.every((n) => n > 0)); batch++) {
-        members.push(...await Promise.all([0, 1, 2, 3].map(() => clients.connect(`ws://127.0.0.1:${cluster.port}/room`))));
-        for (let i = 0; i < 50 && (stats = await cluster.ask<ClusterStats>('stats')).connections < members.length; i++) await new Promise((r) => setTimeout(r, 10));
+      for (
+        let batch = 0;
+        batch < 10 && (members.length < 12 || !stats.connectionsPerWorker.every((n) => n > 0));
+        batch++
+      ) {
+        members.push(
+          ...(await Promise.all([0, 1, 2, 3].map(() => clients.connect(`ws://127.0.0.1:${cluster.port}/room`)))),
+        );
+        for (let i = 0; i < 50 && (stats = await cluster.ask<ClusterStats>('stats')).connections < members.length; i++)
+          await new Promise((r) => setTimeout(r, 10));
       }
       const inCluster = members.length;
       assert.deepEqual([stats.connections, stats.workers], [inCluster, 2]);
-      assert.ok(stats.connectionsPerWorker.every((n) => n > 0), `both workers serve: ${stats.connectionsPerWorker.join(',')}`);
+      assert.ok(
+        stats.connectionsPerWorker.every((n) => n > 0),
+        `both workers serve: ${stats.connectionsPerWorker.join(',')}`,
+      );
       members.push(await clients.connect(`${lone.url}/room`), await clients.connect(`${lone.url}/room`));
       await subscribed(lone, 'room', 2);
-      for (let i = 0; i < 200 && (await look.numsub('lightws:t:room')) < 3; i++) await new Promise((r) => setTimeout(r, 25));
-      assert.equal(await look.numsub('lightws:t:room'), 3, 'one Redis subscription per worker, one for the lone server');
+      for (let i = 0; i < 200 && (await look.numsub('lightws:t:room')) < 3; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      assert.equal(
+        await look.numsub('lightws:t:room'),
+        3,
+        'one Redis subscription per worker, one for the lone server',
+      );
       await lone.topics.ready();
       members.forEach((m, i) => m.conn.send(`from ${i}`));
       const n = members.length;
       await Promise.all(members.map((m) => m.waitFor(n - 1)));
       // `sent` counts Redis's acknowledgements, which come on the publishers' connections: maybe a moment later.
       const sentBy = async (fromCluster: number, fromLone: number): Promise<void> => {
-        for (let i = 0; i < 250 && ((stats = await cluster.ask<ClusterStats>('stats')).remote.sent < fromCluster || lone.server.stats().remote.sent < fromLone); i++) {
+        for (
+          let i = 0;
+          i < 250 &&
+          ((stats = await cluster.ask<ClusterStats>('stats')).remote.sent < fromCluster ||
+            lone.server.stats().remote.sent < fromLone);
+          i++
+        ) {
           await new Promise((r) => setTimeout(r, 20));
         }
-        assert.deepEqual([stats.remote.sent, lone.server.stats().remote.sent], [fromCluster, fromLone], 'every publish acknowledged by Redis');
+        assert.deepEqual(
+          [stats.remote.sent, lone.server.stats().remote.sent],
+          [fromCluster, fromLone],
+          'every publish acknowledged by Redis',
+        );
       };
       await sentBy(inCluster, 2);
       // A duplicate would come after the original, so "no duplicate" needs a barrier, not a pause.
@@ -65,14 +99,20 @@ for (const library of LIBRARIES) {
       // its subscription delivers in order, on one connection per member; same-server copies
       // were delivered at once, before the markers were sent. So once a member has its markers,
       // any duplicate it was going to get has arrived.
-      const markers = [[inCluster, 'marker from the lone server'], [0, 'marker from the cluster']] as const;
+      const markers = [
+        [inCluster, 'marker from the lone server'],
+        [0, 'marker from the cluster'],
+      ] as const;
       for (const [from, text] of markers) members[from]!.conn.send(text);
-      const expectedOf = (i: number): string[] => [
-        ...members.map((_, j) => `from ${j}`).filter((_, j) => j !== i),
-        ...markers.filter(([from]) => from !== i).map(([, text]) => text),
-      ].sort();
+      const expectedOf = (i: number): string[] =>
+        [
+          ...members.map((_, j) => `from ${j}`).filter((_, j) => j !== i),
+          ...markers.filter(([from]) => from !== i).map(([, text]) => text),
+        ].sort();
       await Promise.all(members.map((m, i) => m.waitFor(expectedOf(i).length, `member ${i}'s messages and markers`)));
-      members.forEach((m, i) => assert.deepEqual([...m.texts()].sort(), expectedOf(i), `member ${i}: everyone else's, once each`));
+      members.forEach((m, i) =>
+        assert.deepEqual([...m.texts()].sort(), expectedOf(i), `member ${i}: everyone else's, once each`),
+      );
       await sentBy(inCluster + 1, 2 + 1);
       assert.equal(stats.remote.connected, 2, 'both workers connected to Redis');
       // Each worker receives the other worker's members' messages, the lone server's 2 and its marker;

@@ -7,8 +7,12 @@ import { tcpGate } from '../support/tcp-gate.js';
 import { peers, rooms, subscribed, topicNode, type TopicNode } from '../support/topic-nodes.js';
 
 let redis: RedisProcess;
-before(async () => { redis = await startRedis(); });
-after(async () => { await redis.stop(); });
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.stop();
+});
 
 const isReady = (c: TestClient): boolean => {
   const client = c.client as { isReady?: boolean; status?: string };
@@ -34,7 +38,12 @@ for (const { library, autoResubscribe } of CASES) {
     const look = inspector(redis.url);
     try {
       // 10 envelopes of 10 + 100 bytes fit the bound.
-      const a = await topicNode(library, redis.url, { server: rooms, publisherUrl: `redis://127.0.0.1:${gate.port}`, autoResubscribe, bridge: { maxBufferedBytes: 10 * 110 } });
+      const a = await topicNode(library, redis.url, {
+        server: rooms,
+        publisherUrl: `redis://127.0.0.1:${gate.port}`,
+        autoResubscribe,
+        bridge: { maxBufferedBytes: 10 * 110 },
+      });
       const b = await topicNode(library, redis.url, { server: rooms, autoResubscribe });
       nodes.push(a, b);
       const [a1, b1] = await Promise.all([clients.connect(`${a.url}/live`), clients.connect(`${b.url}/live`)]);
@@ -46,18 +55,27 @@ for (const { library, autoResubscribe } of CASES) {
       gate.hold();
       await redis.kill();
       await until(() => !isReady(a.publisher) && !isReady(b.subscriber!), 5000, 'the clients to notice');
-      await until(() => a.server.stats().remote.connected === 0 && b.server.stats().remote.connected === 0, 5000, 'the bridges to notice');
+      await until(
+        () => a.server.stats().remote.connected === 0 && b.server.stats().remote.connected === 0,
+        5000,
+        'the bridges to notice',
+      );
       const during = Array.from({ length: 15 }, (_, i) => `${String(i).padStart(2, '0')}${'.'.repeat(98)}`);
       for (const m of during) assert.equal(a.server.publish('live', m), 1, 'local delivery goes on');
       await a1.waitFor(1 + 15);
       assert.deepEqual(a1.texts().slice(1), during);
       const down = a.server.stats().remote;
-      assert.deepEqual([down.buffered, down.bufferedBytes, down.dropped, down.droppedBytes], [10, 1100, 5, 500], 'ten kept, five dropped');
+      assert.deepEqual(
+        [down.buffered, down.bufferedBytes, down.dropped, down.droppedBytes],
+        [10, 1100, 5, 500],
+        'ten kept, five dropped',
+      );
       await until(() => a.server.stats().remote.errors > 0, 5000, 'the failed reconnects counted (and handled)');
 
       await redis.restart();
       // Both subscribers back on the channel (a's and b's, restored by the library or the bridge), then a's publisher.
-      for (let i = 0; i < 500 && (await look.numsub('lightws:t:live').catch(() => 0)) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 500 && (await look.numsub('lightws:t:live').catch(() => 0)) < 2; i++)
+        await new Promise((r) => setTimeout(r, 20));
       assert.equal(await look.numsub('lightws:t:live'), 2, 'the subscriptions are restored');
       assert.equal(a.server.stats().remote.buffered, 10, 'still kept while the publisher is away');
       gate.release();

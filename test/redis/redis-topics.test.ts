@@ -7,8 +7,12 @@ import { start, until } from '../support/servers.js';
 import { peers, rooms, subscribed, topicNode, type TopicNode } from '../support/topic-nodes.js';
 
 let redis: RedisProcess;
-before(async () => { redis = await startRedis(); });
-after(async () => { await redis.stop(); });
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis.stop();
+});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -29,7 +33,11 @@ for (const library of LIBRARIES) {
     test('server.publish reaches every subscriber on both servers exactly once; the echo of its own publish is dropped', async () => {
       const [a, b] = [await node(), await node()];
       const [a1, a2, b1, b2, other] = await Promise.all([
-        clients.connect(`${a.url}/news`), clients.connect(`${a.url}/news`), clients.connect(`${b.url}/news`), clients.connect(`${b.url}/news`), clients.connect(`${b.url}/sport`),
+        clients.connect(`${a.url}/news`),
+        clients.connect(`${a.url}/news`),
+        clients.connect(`${b.url}/news`),
+        clients.connect(`${b.url}/news`),
+        clients.connect(`${b.url}/sport`),
       ]);
       await Promise.all([subscribed(a, 'news', 2), subscribed(b, 'news', 2), subscribed(b, 'sport', 1)]);
       await Promise.all([a.topics.ready(), b.topics.ready()]);
@@ -42,7 +50,11 @@ for (const library of LIBRARIES) {
       for (const p of [a1, a2, b1, b2]) assert.deepEqual(p.texts(), ['from a', 'from b']);
       assert.deepEqual(other.inbox, []);
       // `sent` counts what Redis acknowledged, on the publisher's connection: it may come a moment later.
-      await until(() => a.server.stats().remote.sent === 1 && b.server.stats().remote.sent === 1, 5000, 'the acknowledgements');
+      await until(
+        () => a.server.stats().remote.sent === 1 && b.server.stats().remote.sent === 1,
+        5000,
+        'the acknowledgements',
+      );
       const [sa, sb] = [a.server.stats().remote, b.server.stats().remote];
       assert.deepEqual([sa.sent, sa.received, sa.sentBytes, sa.receivedBytes], [1, 1, 6, 6]);
       assert.deepEqual([sb.sent, sb.received], [1, 1], "framed once for both of b's subscribers: one delivery");
@@ -51,7 +63,11 @@ for (const library of LIBRARIES) {
 
     test('conn.publish skips the sender, here and on the other server alike', async () => {
       const [a, b] = [await node(), await node()];
-      const [sender, a1, b1] = await Promise.all([clients.connect(`${a.url}/chat`), clients.connect(`${a.url}/chat`), clients.connect(`${b.url}/chat`)]);
+      const [sender, a1, b1] = await Promise.all([
+        clients.connect(`${a.url}/chat`),
+        clients.connect(`${a.url}/chat`),
+        clients.connect(`${b.url}/chat`),
+      ]);
       await Promise.all([subscribed(a, 'chat', 2), subscribed(b, 'chat', 1)]);
       await Promise.all([a.topics.ready(), b.topics.ready()]);
       sender.conn.send('hello');
@@ -67,13 +83,22 @@ for (const library of LIBRARIES) {
       const look = inspector(redis.url);
       /** PUBSUB CHANNELS once the unsubscribes sent so far have been carried out. */
       const settled = async (expected: string[]): Promise<string[]> => {
-        for (let i = 0; i < 100 && JSON.stringify(await look.channels('own:*')) !== JSON.stringify(expected); i++) await sleep(20);
+        for (let i = 0; i < 100 && JSON.stringify(await look.channels('own:*')) !== JSON.stringify(expected); i++)
+          await sleep(20);
         return look.channels('own:*');
       };
       try {
-        const a = await topicNode(library, redis.url, { server: rooms, ownSubscriber: true, bridge: { prefix: 'own:' } });
+        const a = await topicNode(library, redis.url, {
+          server: rooms,
+          ownSubscriber: true,
+          bridge: { prefix: 'own:' },
+        });
         assert.deepEqual(await look.channels('own:*'), ['own:b'], 'only the broadcast channel at first');
-        const [p1, p2, p3] = await Promise.all([clients.connect(`${a.url}/x`), clients.connect(`${a.url}/x`), clients.connect(`${a.url}/y`)]);
+        const [p1, p2, p3] = await Promise.all([
+          clients.connect(`${a.url}/x`),
+          clients.connect(`${a.url}/x`),
+          clients.connect(`${a.url}/y`),
+        ]);
         await Promise.all([subscribed(a, 'x', 2), subscribed(a, 'y', 1)]);
         await a.topics.ready();
         assert.deepEqual(await look.channels('own:*'), ['own:b', 'own:t:x', 'own:t:y']);
@@ -116,7 +141,10 @@ for (const library of LIBRARIES) {
       assert.deepEqual([p.inbox[1]!.bytes, p.inbox[1]!.isBinary], [notUtf8, true]);
       assert.deepEqual([p.inbox[2]!.text, p.inbox[2]!.isBinary], ['', false]);
       assert.deepEqual([p.inbox[3]!.text, p.inbox[3]!.isBinary], [unicode, false]);
-      assert.deepEqual([p.inbox[4]!.bytes, p.inbox[4]!.isBinary], [Buffer.from(new Uint16Array([1, 2, 0xffff]).buffer), true]);
+      assert.deepEqual(
+        [p.inbox[4]!.bytes, p.inbox[4]!.isBinary],
+        [Buffer.from(new Uint16Array([1, 2, 0xffff]).buffer), true],
+      );
       assert.ok(p.inbox[5]!.bytes.equals(big) && p.inbox[5]!.isBinary, 'the 70,000-byte message');
       assert.deepEqual([p.inbox[6]!.text, p.inbox[6]!.isBinary], ['text from bytes', false]);
       assert.deepEqual(p.texts().slice(7), numbered, 'in the order published');
@@ -133,7 +161,10 @@ for (const library of LIBRARIES) {
       const sent = Array.from({ length: 300 }, (_, i) => Buffer.alloc(100 + (i % 50), i & 0xff));
       for (const m of sent) sender.conn.send(m);
       await far.waitFor(300);
-      assert.deepEqual(far.inbox.map((m) => m.bytes), sent);
+      assert.deepEqual(
+        far.inbox.map((m) => m.bytes),
+        sent,
+      );
     });
 
     test('server.broadcast stays on its server; { remote: true } reaches every server', async () => {
@@ -185,11 +216,26 @@ test('bad input to redisTopics and to publish gets a clear error', async () => {
   try {
     assert.throws(() => redisTopics(null as never, { publisher: client.client }), /needs a lightws server/);
     assert.throws(() => redisTopics(server, undefined as never), /needs options/);
-    assert.throws(() => redisTopics(server, { publisher: {} as never }), /publisher must be a client of 'redis'.*or of 'ioredis'/);
-    assert.throws(() => redisTopics(server, { publisher: client.client, subscriber: client.client }), /two connections/);
-    assert.throws(() => redisTopics(server, { publisher: client.client, prefix: 7 as never }), /prefix must be a string/);
-    assert.throws(() => redisTopics(server, { publisher: client.client, maxBufferedBytes: 0 }), /maxBufferedBytes must be a positive integer/);
-    assert.throws(() => redisTopics(server, { publisher: client.client, subscriber: other.client }), /use one library for both/);
+    assert.throws(
+      () => redisTopics(server, { publisher: {} as never }),
+      /publisher must be a client of 'redis'.*or of 'ioredis'/,
+    );
+    assert.throws(
+      () => redisTopics(server, { publisher: client.client, subscriber: client.client }),
+      /two connections/,
+    );
+    assert.throws(
+      () => redisTopics(server, { publisher: client.client, prefix: 7 as never }),
+      /prefix must be a string/,
+    );
+    assert.throws(
+      () => redisTopics(server, { publisher: client.client, maxBufferedBytes: 0 }),
+      /maxBufferedBytes must be a positive integer/,
+    );
+    assert.throws(
+      () => redisTopics(server, { publisher: client.client, subscriber: other.client }),
+      /use one library for both/,
+    );
     const topics = redisTopics(server, { publisher: client.client });
     assert.throws(() => redisTopics(server, { publisher: client.client }), /already attached/);
     assert.throws(() => server.publish(42 as never, 'x'), /topic must be a string/);

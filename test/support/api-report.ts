@@ -51,10 +51,14 @@ export function renderReport(files: ReadonlyMap<string, string>, entries: readon
 
 /** The report of the build in `dist` (the repository's dist/ unless given), entry points from package.json's exports. */
 export function apiReport(dist = posix.join(repo, 'dist')): string {
-  const manifest = JSON.parse(readFileSync(posix.join(repo, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+  const manifest = JSON.parse(readFileSync(posix.join(repo, 'package.json'), 'utf8')) as {
+    exports: Record<string, unknown>;
+  };
   const entries = typesEntries(manifest);
   const root = posix.join(dist, 'src');
-  const files = new Map(publicDeclarations(root, entries).map((path) => [path, readFileSync(posix.join(root, path), 'utf8')] as const));
+  const files = new Map(
+    publicDeclarations(root, entries).map((path) => [path, readFileSync(posix.join(root, path), 'utf8')] as const),
+  );
   return renderReport(files, entries);
 }
 
@@ -70,10 +74,18 @@ export function firstDifference(expected: string, actual: string, context = 3, l
   let line = 0;
   while (line < want.length && line < got.length && want[line] === got[line]) line++;
   let tail = 0; // lines the two share at the end, after the first difference
-  while (tail < want.length - line && tail < got.length - line && want[want.length - 1 - tail] === got[got.length - 1 - tail]) tail++;
+  while (
+    tail < want.length - line &&
+    tail < got.length - line &&
+    want[want.length - 1 - tail] === got[got.length - 1 - tail]
+  )
+    tail++;
   const hunk = (lines: string[], sign: string): string[] => {
     const changed = lines.slice(line, lines.length - tail);
-    return [...changed.slice(0, limit).map((text) => `${sign} ${text}`), ...(changed.length > limit ? [`${sign} … ${changed.length - limit} more`] : [])];
+    return [
+      ...changed.slice(0, limit).map((text) => `${sign} ${text}`),
+      ...(changed.length > limit ? [`${sign} … ${changed.length - limit} more`] : []),
+    ];
   };
   const before = want.slice(Math.max(0, line - context), line).map((text) => `  ${text}`);
   return [`first difference at line ${line + 1}:`, ...before, ...hunk(want, '-'), ...hunk(got, '+')].join('\n');

@@ -24,7 +24,9 @@ const ARGS = [
 
 /** Why a browser test cannot run here (undefined when it can): to skip with the reason, not fail. */
 export function browserMissing(): string | undefined {
-  return existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set LIGHTWS_CHROMIUM)`;
+  return existsSync(CHROMIUM)
+    ? undefined
+    : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set LIGHTWS_CHROMIUM)`;
 }
 
 export interface Browser {
@@ -39,7 +41,12 @@ export async function launchBrowser(): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'lightws-chromium-'));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 60_000 });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      timeout: 60_000,
+    });
   } catch (error) {
     rmSync(profile, { recursive: true, force: true });
     throw error;

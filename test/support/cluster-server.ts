@@ -11,8 +11,20 @@ import { createServer, startCluster, type ClusterOptions } from '../../src/index
 const exits: unknown[] = [];
 const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<ClusterOptions>;
 const node = await startCluster(
-  { workers: Number(process.argv[2] ?? 3), port: 0, host: '127.0.0.1', restartDelayMs: 200, onWorkerExit: (info) => void exits.push(info), ...extra },
-  () => createServer({ logLevel: 'silent', transport: 'handle', message: (conn, data, isBinary) => void conn.send(data, isBinary) }),
+  {
+    workers: Number(process.argv[2] ?? 3),
+    port: 0,
+    host: '127.0.0.1',
+    restartDelayMs: 200,
+    onWorkerExit: (info) => void exits.push(info),
+    ...extra,
+  },
+  () =>
+    createServer({
+      logLevel: 'silent',
+      transport: 'handle',
+      message: (conn, data, isBinary) => void conn.send(data, isBinary),
+    }),
 );
 if (node.role === 'primary') {
   const reply = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -20,6 +32,10 @@ if (node.role === 'primary') {
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line === 'stats') void node.stats().then((stats) => reply({ ...stats, exits }));
     else if (line === 'pids') reply({ pids: node.pids() });
-    else if (line === 'close') void node.close({ timeoutMs: 10000 }).then((result) => { reply(result); process.exit(0); });
+    else if (line === 'close')
+      void node.close({ timeoutMs: 10000 }).then((result) => {
+        reply(result);
+        process.exit(0);
+      });
   });
 }

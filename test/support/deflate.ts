@@ -23,7 +23,13 @@ export function chatJson(bytes: number): string {
   const items: unknown[] = [];
   let length = 2;
   for (let i = 0; length < bytes; i++) {
-    const item = { id: 100000 + i, user: `user${(i * 7) % 40}`, room: 'lobby', text: `message number ${i} about the weather today`, ts: 1700000000000 + i * 1375 };
+    const item = {
+      id: 100000 + i,
+      user: `user${(i * 7) % 40}`,
+      room: 'lobby',
+      text: `message number ${i} about the weather today`,
+      ts: 1700000000000 + i * 1375,
+    };
     length += JSON.stringify(item).length + 1;
     items.push(item);
   }
@@ -45,7 +51,15 @@ export function zipBomb(): Buffer {
   let used = 0;
   for (let i = 0; i < 1024; i++) {
     const last = i === 1023;
-    const free = ctx.process(last ? zlib.constants.Z_SYNC_FLUSH : zlib.constants.Z_NO_FLUSH, zeros, 0, zeros.length, out, used, out.length - used);
+    const free = ctx.process(
+      last ? zlib.constants.Z_SYNC_FLUSH : zlib.constants.Z_NO_FLUSH,
+      zeros,
+      0,
+      zeros.length,
+      out,
+      used,
+      out.length - used,
+    );
     if (free <= 0 || ctx.availIn !== 0) throw new Error('zip bomb: output buffer too small');
     used = out.length - free;
   }

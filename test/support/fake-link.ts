@@ -1,5 +1,9 @@
 import { generateKey } from '../../src/protocol/accept-key.js';
-import { buildClientRequest, validateServerResponse, type ClientRequestOptions } from '../../src/protocol/client-upgrade.js';
+import {
+  buildClientRequest,
+  validateServerResponse,
+  type ClientRequestOptions,
+} from '../../src/protocol/client-upgrade.js';
 import { encodeClosePayload } from '../../src/protocol/close-payload.js';
 import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { Opcode } from '../../src/protocol/opcode.js';
@@ -154,7 +158,8 @@ export class FakeLink<R extends Reactor = Reactor> implements Link<ConnectionRec
     const s = socketOf(conn);
     const held = s.held;
     if (held === null) throw new Error('no write in flight');
-    if (!held.buf.subarray(0, held.length).equals(held.copy)) this.violations.push('a held write buffer changed before its write completed');
+    if (!held.buf.subarray(0, held.length).equals(held.copy))
+      this.violations.push('a held write buffer changed before its write completed');
     s.held = null;
     this.reactor.writer.complete(conn, status);
   }
@@ -172,7 +177,10 @@ export class FakeLink<R extends Reactor = Reactor> implements Link<ConnectionRec
   }
 
   /** Client role: a TCP connection is up; the reactor writes the upgrade request. */
-  connectClient(this: FakeLink<ClientReactor>, request: ClientRequest = { host: 'fake.test', path: '/' }): ConnectionRecord {
+  connectClient(
+    this: FakeLink<ClientReactor>,
+    request: ClientRequest = { host: 'fake.test', path: '/' },
+  ): ConnectionRecord {
     const conn = this.make();
     this.reactor.connected(conn, request);
     return conn;
@@ -185,7 +193,10 @@ export class FakeLink<R extends Reactor = Reactor> implements Link<ConnectionRec
     this.feed(conn, upgradeRequest(extras, key));
     const all = socketOf(conn).bytes();
     const headEnd = findHeadEnd(all, 0, all.length, 0);
-    const valid = headEnd < 0 ? { ok: false } : validateServerResponse(all, 0, headEnd, { key, protocols: extras.protocols, extensions: extras.extensions });
+    const valid =
+      headEnd < 0
+        ? { ok: false }
+        : validateServerResponse(all, 0, headEnd, { key, protocols: extras.protocols, extensions: extras.extensions });
     if (!valid.ok) throw new Error(`upgrade failed: ${JSON.stringify(all.toString('latin1').split('\r\n')[0])}`);
     return conn;
   }
@@ -223,7 +234,9 @@ function socketOf(conn: ConnectionRecord): FakeSocket {
 }
 
 /** What a test may add to the upgrade request. */
-export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers' | 'extensions'> & { path?: string };
+export type RequestExtras = Pick<ClientRequestOptions, 'protocols' | 'origin' | 'headers' | 'extensions'> & {
+  path?: string;
+};
 
 /** A valid upgrade request, for /chat unless `path` says otherwise (no Origin unless given, so the default same-origin policy lets it in). */
 export function upgradeRequest(extras: RequestExtras = {}, key = generateKey()): string {
@@ -279,11 +292,31 @@ function own(conn: PublicConnection): ConnectionRecord {
  * call the test's own (which may throw). Pool debugging is on, so a buffer
  * released twice throws and a released buffer is poisoned.
  */
-export function fakeReactor(options?: EndpointOptions, handlers?: Handlers, role?: 'server', routes?: RouteTable): FakeReactor<ServerReactor>;
+export function fakeReactor(
+  options?: EndpointOptions,
+  handlers?: Handlers,
+  role?: 'server',
+  routes?: RouteTable,
+): FakeReactor<ServerReactor>;
 export function fakeReactor(options: EndpointOptions, handlers: Handlers, role: 'client'): FakeReactor<ClientReactor>;
-export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = {}, role: 'server' | 'client' = 'server', routes?: RouteTable): FakeReactor<Reactor> {
+export function fakeReactor(
+  options: EndpointOptions = {},
+  handlers: Handlers = {},
+  role: 'server' | 'client' = 'server',
+  routes?: RouteTable,
+): FakeReactor<Reactor> {
   process.env['LIGHTWS_POOL_DEBUG'] = '1';
-  const seen: Seen = { opens: [], messages: [], pings: [], pongs: [], drains: [], closes: [], errors: [], logs: [], abandoned: [] };
+  const seen: Seen = {
+    opens: [],
+    messages: [],
+    pings: [],
+    pongs: [],
+    drains: [],
+    closes: [],
+    errors: [],
+    logs: [],
+    abandoned: [],
+  };
   const recording: Handlers = {
     request: handlers.request,
     upgrade: handlers.upgrade,
@@ -319,14 +352,22 @@ export function fakeReactor(options: EndpointOptions = {}, handlers: Handlers = 
   const logger = (level: LogLevel, message: string): void => void seen.logs.push({ level, message });
   const settings = { logLevel: 'warn' as const, logger, ...options };
   // The client's open handler is given the server's response; the recording one passes on whatever it gets.
-  const reactor = role === 'client'
-    ? new ClientReactor(settings, { ...(recording as ConnectionHandlers<unknown, unknown> as ConnectionHandlers<unknown, ClientResponse>), abandoned: (conn, error) => void seen.abandoned.push({ conn, error }) })
-    : new ServerReactor(settings, recording, routes);
+  const reactor =
+    role === 'client'
+      ? new ClientReactor(settings, {
+          ...(recording as ConnectionHandlers<unknown, unknown> as ConnectionHandlers<unknown, ClientResponse>),
+          abandoned: (conn, error) => void seen.abandoned.push({ conn, error }),
+        })
+      : new ServerReactor(settings, recording, routes);
   return { reactor, link: new FakeLink<Reactor>(reactor), seen };
 }
 
 /** Nothing lent from the pool and nothing the link contract forbids: what every ended test should leave. */
-export function leftovers({ reactor, link }: FakeReactor<Reactor>): { lentBuffers: number; lentBytes: number; violations: string[] } {
+export function leftovers({ reactor, link }: FakeReactor<Reactor>): {
+  lentBuffers: number;
+  lentBytes: number;
+  violations: string[];
+} {
   const { lentBuffers, lentBytes } = reactor.snapshot().pool;
   return { lentBuffers, lentBytes, violations: link.violations };
 }

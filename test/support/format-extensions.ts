@@ -8,6 +8,8 @@ import { formatExtension } from '../../src/protocol/extensions.js';
 export { formatExtension };
 
 /** Serialize a list of extensions, comma separated, in order. */
-export function formatExtensions(list: readonly { readonly name: string; readonly params?: ReadonlyMap<string, string | true> }[]): string {
+export function formatExtensions(
+  list: readonly { readonly name: string; readonly params?: ReadonlyMap<string, string | true> }[],
+): string {
   return list.map((e) => formatExtension(e.name, e.params)).join(', ');
 }

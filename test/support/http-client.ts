@@ -52,7 +52,11 @@ export class HttpRawClient {
 
   /** A GET (or `method`) with Host, plus extra header lines. */
   send(method: string, path: string, headers: Record<string, string> = {}, body = ''): void {
-    const lines = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    const lines = [
+      `${method} ${path} HTTP/1.1`,
+      'Host: 127.0.0.1',
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
     if (body !== '') lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
     this.write(`${lines.join('\r\n')}\r\n\r\n${body}`, method === 'HEAD');
   }
@@ -85,10 +89,12 @@ export class HttpRawClient {
       if (end < 0) return;
       const head = this.buffer.toString('latin1', 0, end + 4);
       const [statusLine, ...lines] = head.slice(0, -4).split('\r\n');
-      const headers = new Map(lines.map((line) => {
-        const colon = line.indexOf(':');
-        return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as [string, string];
-      }));
+      const headers = new Map(
+        lines.map((line) => {
+          const colon = line.indexOf(':');
+          return [line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim()] as [string, string];
+        }),
+      );
       const status = Number(statusLine!.split(' ')[1]);
       // Interim responses (100 Continue) have no body and do not count against a request.
       const interim = status >= 100 && status < 200;
@@ -96,7 +102,12 @@ export class HttpRawClient {
       const length = noBody ? 0 : Number(headers.get('content-length') ?? 0);
       if (this.buffer.length < end + 4 + length) return;
       if (!interim) this.bodiless.shift();
-      this.responses.push({ status, headers, body: Buffer.from(this.buffer.subarray(end + 4, end + 4 + length)), head });
+      this.responses.push({
+        status,
+        headers,
+        body: Buffer.from(this.buffer.subarray(end + 4, end + 4 + length)),
+        head,
+      });
       this.buffer = this.buffer.subarray(end + 4 + length);
     }
   }

@@ -18,7 +18,9 @@ const server = createServer({
   message: (conn, data, isBinary) => void conn.send(data, isBinary),
 });
 const address = await server.listen(0, '127.0.0.1');
-process.stdout.write(`${JSON.stringify({ port: address.port, maxConnections: internals(server).options.maxConnections })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ port: address.port, maxConnections: internals(server).options.maxConnections })}\n`,
+);
 createInterface({ input: process.stdin }).on('line', () => {
   const stats = server.stats();
   process.stdout.write(`${JSON.stringify({ connections: stats.connections, refused: stats.connectionsRefused })}\n`);

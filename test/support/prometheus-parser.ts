@@ -170,7 +170,9 @@ export function parseExposition(text: string): Map<string, ParsedFamily> {
       }
       const sample = parseSample(line);
       // The family a sample belongs to: its name, or its name without a suffix its family's type allows.
-      const owner = [...families.values()].find((f) => SUFFIXES[f.type].some((suffix) => sample.name === f.name + suffix)) ?? family(sample.name);
+      const owner =
+        [...families.values()].find((f) => SUFFIXES[f.type].some((suffix) => sample.name === f.name + suffix)) ??
+        family(sample.name);
       if (finished.has(owner.name)) throw new Error(`samples of ${owner.name} are not all together`);
       if (current !== undefined && current !== owner) finished.add(current.name);
       current = owner;
@@ -188,5 +190,8 @@ export function parseExposition(text: string): Map<string, ParsedFamily> {
 
 /** The key of a sample's series, for comparing two scrapes. */
 export function seriesKey(sample: ParsedSample): string {
-  return `${sample.name}{${Object.entries(sample.labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}}`;
+  return `${sample.name}{${Object.entries(sample.labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join(',')}}`;
 }

@@ -29,7 +29,9 @@ export function publicDeclarations(root: string, entries: readonly string[] = ['
   const visit = (file: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const match of readFileSync(posix.join(root, file), 'utf8').matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*)['"](\.[^'"]+)\.js['"]/g)) {
+    for (const match of readFileSync(posix.join(root, file), 'utf8').matchAll(
+      /(?:\bfrom\s*|\bimport\s*\(\s*)['"](\.[^'"]+)\.js['"]/g,
+    )) {
       visit(posix.join(posix.dirname(file), `${match[1]!}.d.ts`));
     }
   };

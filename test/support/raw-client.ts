@@ -6,7 +6,6 @@ import { findHeadEnd } from '../../src/protocol/http-head-end.js';
 import { encodeClientFrame } from './frames.js';
 import { closeOf, decodeFrames, type WireFrame } from './wire-frames.js';
 
-
 /**
  * A byte-level WebSocket client for tests: it sends exactly the bytes a test
  * asks for (split, malformed, one at a time) and records every frame the
@@ -34,9 +33,19 @@ export class RawClient {
       this.parse();
       this.wake();
     });
-    socket.on('end', () => { this.ended = true; this.wake(); });
-    socket.on('close', () => { this.ended = true; this.wake(); });
-    socket.on('error', (error) => { this.error = error; this.ended = true; this.wake(); });
+    socket.on('end', () => {
+      this.ended = true;
+      this.wake();
+    });
+    socket.on('close', () => {
+      this.ended = true;
+      this.wake();
+    });
+    socket.on('error', (error) => {
+      this.error = error;
+      this.ended = true;
+      this.wake();
+    });
   }
 
   static async connect(port: number): Promise<RawClient> {
@@ -51,7 +60,8 @@ export class RawClient {
     const client = await RawClient.connect(port);
     client.write(client.request(extraHeaders, extensions));
     await client.until(() => client.response !== '', 'the 101');
-    if (!client.response.startsWith('HTTP/1.1 101')) throw new Error(`handshake refused: ${client.response.split('\r\n')[0]}`);
+    if (!client.response.startsWith('HTTP/1.1 101'))
+      throw new Error(`handshake refused: ${client.response.split('\r\n')[0]}`);
     return client;
   }
 
@@ -113,7 +123,10 @@ export class RawClient {
       if (this.ended && !check()) throw new Error(`connection ended while waiting for ${what}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }

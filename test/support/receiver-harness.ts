@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 export { prng } from './prng.js';
 import { ErrorKind, type ErrorKindValue } from '../../src/protocol/protocol-error.js';
 import type { ReceiveProgress } from '../../src/protocol/receive-progress.js';
-import { receive, releaseProgress, type BufferLender, type ReceiverConfig, type ReceiverSink } from '../../src/protocol/receiver.js';
+import {
+  receive,
+  releaseProgress,
+  type BufferLender,
+  type ReceiverConfig,
+  type ReceiverSink,
+} from '../../src/protocol/receiver.js';
 import { encodeClientFrame } from './frames.js';
 
 /** A lender that counts what is out, so tests can assert nothing leaks. */
@@ -52,8 +58,12 @@ export const sink: ReceiverSink<TestConn> = {
     if (compressed) return void conn.events.push(['compressed', isBinary ? 'binary' : 'text', data.toString('hex')]);
     conn.events.push(isBinary ? ['binary', data.toString('hex')] : ['text', data.toString('utf8')]);
   },
-  onPing(conn, data) { conn.events.push(['ping', data.toString('hex')]); },
-  onPong(conn, data) { conn.events.push(['pong', data.toString('hex')]); },
+  onPing(conn, data) {
+    conn.events.push(['ping', data.toString('hex')]);
+  },
+  onPong(conn, data) {
+    conn.events.push(['pong', data.toString('hex')]);
+  },
   onClose(conn, code, reason) {
     conn.receiving = false;
     conn.events.push(['close', code, reason]);
@@ -66,11 +76,21 @@ export const sink: ReceiverSink<TestConn> = {
 };
 
 export function serverConfig(lender: BufferLender, overrides: Partial<ReceiverConfig> = {}): ReceiverConfig {
-  return { expectMasked: true, allowedRsv: 0, maxPayloadLength: 16 * 1024 * 1024, minFragmentSize: 16, lender, ...overrides };
+  return {
+    expectMasked: true,
+    allowedRsv: 0,
+    maxPayloadLength: 16 * 1024 * 1024,
+    minFragmentSize: 16,
+    lender,
+    ...overrides,
+  };
 }
 
 /** Runs `chunks` through a fresh connection; each chunk is copied first because unmasking is in place. */
-export function run(chunks: Buffer[], config?: Partial<ReceiverConfig>): { events: Event[]; lender: CountingLender; conn: TestConn } {
+export function run(
+  chunks: Buffer[],
+  config?: Partial<ReceiverConfig>,
+): { events: Event[]; lender: CountingLender; conn: TestConn } {
   const lender = new CountingLender();
   const cfg = serverConfig(lender, config);
   const conn = new TestConn();

@@ -17,11 +17,19 @@ export interface TestClient {
   quit(): Promise<void>;
 }
 
-export function redisClient(library: Library, url: string, options: { retryMs?: number; autoResubscribe?: boolean } = {}): TestClient {
+export function redisClient(
+  library: Library,
+  url: string,
+  options: { retryMs?: number; autoResubscribe?: boolean } = {},
+): TestClient {
   const retryMs = options.retryMs ?? 50;
   const errors: Error[] = [];
   if (library === 'ioredis') {
-    const client = new Redis(url, { retryStrategy: () => retryMs, maxRetriesPerRequest: null, autoResubscribe: options.autoResubscribe ?? true });
+    const client = new Redis(url, {
+      retryStrategy: () => retryMs,
+      maxRetriesPerRequest: null,
+      autoResubscribe: options.autoResubscribe ?? true,
+    });
     client.on('error', (error: Error) => void errors.push(error));
     return {
       client,
@@ -46,13 +54,20 @@ export function redisClient(library: Library, url: string, options: { retryMs?: 
 }
 
 /** A plain ioredis connection to look at Redis from outside (PUBSUB, a stranger's PUBLISH). */
-export function inspector(url: string): { redis: Redis; channels(pattern?: string): Promise<string[]>; numsub(channel: string): Promise<number>; close(): Promise<void> } {
+export function inspector(url: string): {
+  redis: Redis;
+  channels(pattern?: string): Promise<string[]>;
+  numsub(channel: string): Promise<number>;
+  close(): Promise<void>;
+} {
   const redis = new Redis(url, { retryStrategy: () => 50, maxRetriesPerRequest: null });
   redis.on('error', () => {});
   return {
     redis,
     channels: async (pattern = '*') => ((await redis.pubsub('CHANNELS', pattern)) as string[]).sort(),
     numsub: async (channel) => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]),
-    close: async () => { redis.disconnect(); },
+    close: async () => {
+      redis.disconnect();
+    },
   };
 }

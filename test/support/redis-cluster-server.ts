@@ -21,6 +21,10 @@ if (node.role === 'primary') {
   reply({ port: node.address.port });
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line === 'stats') void node.stats().then(reply);
-    else if (line === 'close') void node.close({ timeoutMs: 5000 }).then((result) => { reply(result); process.exit(0); });
+    else if (line === 'close')
+      void node.close({ timeoutMs: 5000 }).then((result) => {
+        reply(result);
+        process.exit(0);
+      });
   });
 }

@@ -37,9 +37,18 @@ async function answers(port: number, deadline: number): Promise<void> {
       const socket = connect(port, '127.0.0.1');
       socket.setTimeout(500);
       socket.once('connect', () => socket.write('PING\r\n'));
-      socket.once('data', (data) => { socket.destroy(); resolve(data.toString().startsWith('+PONG')); });
-      socket.once('error', () => { socket.destroy(); resolve(false); });
-      socket.once('timeout', () => { socket.destroy(); resolve(false); });
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
     });
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer PING`);
@@ -56,19 +65,46 @@ let checked = false;
 function requireBinary(): void {
   if (checked) return;
   const probe = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
-  if (probe.error !== undefined) throw new Error('redis-server is not installed: apt-get install -y redis-server (the tests start their own, on a free port)');
+  if (probe.error !== undefined)
+    throw new Error(
+      'redis-server is not installed: apt-get install -y redis-server (the tests start their own, on a free port)',
+    );
   checked = true;
 }
 
 async function launch(port: number): Promise<ChildProcess> {
   requireBinary();
-  const child = spawn('redis-server', [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--daemonize', 'no', '--supervised', 'no', '--logfile', '', '--loglevel', 'warning', '--dir', '/tmp',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--supervised',
+      'no',
+      '--logfile',
+      '',
+      '--loglevel',
+      'warning',
+      '--dir',
+      '/tmp',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
-  const failed = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`redis-server exited (${signal ?? code}): ${stderr.trim()}`))));
+  const failed = new Promise<never>((_, reject) =>
+    child.once('exit', (code, signal) =>
+      reject(new Error(`redis-server exited (${signal ?? code}): ${stderr.trim()}`)),
+    ),
+  );
   failed.catch(() => {});
   await Promise.race([answers(port, Date.now() + 10_000), failed]);
   return child;
@@ -97,9 +133,13 @@ export async function startRedis(): Promise<RedisProcess> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    get pid() { return child.pid ?? 0; },
+    get pid() {
+      return child.pid ?? 0;
+    },
     kill: () => stopChild('SIGKILL'),
-    restart: async () => { child = await launch(port); },
+    restart: async () => {
+      child = await launch(port);
+    },
     stop: () => stopChild('SIGTERM'),
   };
 }

@@ -13,7 +13,10 @@ export interface Started<U = unknown> {
 }
 
 /** Starts a server on a free loopback port with pool debugging on. */
-export async function start<U = unknown>(transport: Transport, options: ServerOptions<U | undefined> = {}): Promise<Started<U>> {
+export async function start<U = unknown>(
+  transport: Transport,
+  options: ServerOptions<U | undefined> = {},
+): Promise<Started<U>> {
   process.env.LIGHTWS_POOL_DEBUG = '1';
   const errors: Error[] = [];
   const server = createServer<U>({

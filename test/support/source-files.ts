@@ -13,6 +13,10 @@ export const REPO = repo;
 /** Every .ts file under src/`dir` (dir ends with '/' or is ''), as a path relative to src/, e.g. `reactor/write/writer.ts`. */
 export function sourceFiles(dir = ''): string[] {
   return readdirSync(SRC + dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sourceFiles(`${dir}${entry.name}/`) : entry.name.endsWith('.ts') ? [`${dir}${entry.name}`] : [],
+    entry.isDirectory()
+      ? sourceFiles(`${dir}${entry.name}/`)
+      : entry.name.endsWith('.ts')
+        ? [`${dir}${entry.name}`]
+        : [],
   );
 }

@@ -21,10 +21,16 @@ export async function tcpGate(targetPort: number): Promise<TcpGate> {
   };
   const server = createServer((client) => {
     track(client);
-    if (held) { client.destroy(); return; }
+    if (held) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(targetPort, '127.0.0.1');
     track(upstream);
-    const end = (): void => { client.destroy(); upstream.destroy(); };
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
     client.pipe(upstream).pipe(client);
@@ -34,9 +40,10 @@ export async function tcpGate(targetPort: number): Promise<TcpGate> {
     port: (server.address() as { port: number }).port,
     hold: () => void (held = true),
     release: () => void (held = false),
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

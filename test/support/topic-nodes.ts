@@ -31,11 +31,21 @@ export interface NodeOptions {
 export async function topicNode(library: Library, url: string, options: NodeOptions = {}): Promise<TopicNode> {
   const started = await start('handle', options.server ?? {});
   const publisher = redisClient(library, options.publisherUrl ?? url, { retryMs: options.publisherRetryMs });
-  const subscriber = options.ownSubscriber === true ? undefined : redisClient(library, url, { retryMs: options.subscriberRetryMs, autoResubscribe: options.autoResubscribe });
-  const topics = redisTopics(started.server, { ...options.bridge, publisher: publisher.client, ...(subscriber ? { subscriber: subscriber.client } : {}) });
+  const subscriber =
+    options.ownSubscriber === true
+      ? undefined
+      : redisClient(library, url, { retryMs: options.subscriberRetryMs, autoResubscribe: options.autoResubscribe });
+  const topics = redisTopics(started.server, {
+    ...options.bridge,
+    publisher: publisher.client,
+    ...(subscriber ? { subscriber: subscriber.client } : {}),
+  });
   await topics.ready();
   return {
-    ...started, topics, publisher, subscriber,
+    ...started,
+    topics,
+    publisher,
+    subscriber,
     close: async () => {
       await started.server.close({ timeoutMs: 2000 });
       await topics.close();
@@ -65,7 +75,8 @@ export function peers(): { connect(url: string): Promise<Peer>; close(): Promise
   const byConn = new Map<Connection, Received[]>();
   const client = createClient({
     logLevel: 'silent',
-    message: (conn, data, isBinary) => void byConn.get(conn)?.push({ text: data.toString(), bytes: Buffer.from(data), isBinary }),
+    message: (conn, data, isBinary) =>
+      void byConn.get(conn)?.push({ text: data.toString(), bytes: Buffer.from(data), isBinary }),
   });
   return {
     async connect(url) {
@@ -73,7 +84,8 @@ export function peers(): { connect(url: string): Promise<Peer>; close(): Promise
       const inbox: Received[] = [];
       byConn.set(conn, inbox);
       return {
-        conn, inbox,
+        conn,
+        inbox,
         texts: () => inbox.map((m) => m.text),
         waitFor: (n, what = `${n} messages`) => until(() => inbox.length >= n, 10_000, what),
       };

@@ -35,5 +35,7 @@ export function decodeFrames(buf: Buffer, into: WireFrame[], masked = false, all
 /** The code (1005 when absent) and reason of a Close frame's payload. */
 export function closeOf(frame: WireFrame): { code: number; reason: string } {
   const payload = frame.payload;
-  return payload.length >= 2 ? { code: payload.readUInt16BE(0), reason: payload.toString('utf8', 2) } : { code: 1005, reason: '' };
+  return payload.length >= 2
+    ? { code: payload.readUInt16BE(0), reason: payload.toString('utf8', 2) }
+    : { code: 1005, reason: '' };
 }

@@ -42,7 +42,10 @@ for (const transport of TRANSPORTS) {
     assert.equal(results[0], SendResult.Written, 'the first went whole to the kernel');
     assert.equal(results[2], SendResult.Queued, 'the 8 MiB did not: its rest waits, copied');
     assert.ok(writer.framesDirect >= 2, `direct writes: ${writer.framesDirect}`);
-    assert.ok(writer.bytesDirect > DIRECT_WRITE_MIN && writer.bytesDirect < sizes.reduce((a, b) => a + b), `partly direct: ${writer.bytesDirect} B`);
+    assert.ok(
+      writer.bytesDirect > DIRECT_WRITE_MIN && writer.bytesDirect < sizes.reduce((a, b) => a + b),
+      `partly direct: ${writer.bytesDirect} B`,
+    );
     client.socket.resume();
     await client.frameCount(sizes.length, 20_000);
     for (const [i, frame] of client.frames.entries()) {
@@ -78,7 +81,10 @@ for (const transport of TRANSPORTS) {
     assert.equal(results[5], SendResult.Queued);
     client.socket.resume();
     await client.frameCount(6, 20_000);
-    assert.deepEqual(client.frames.map((f, i) => f.payload.equals(sent[i]!)), [true, true, true, true, true, true]);
+    assert.deepEqual(
+      client.frames.map((f, i) => f.payload.equals(sent[i]!)),
+      [true, true, true, true, true, true],
+    );
   });
 }
 

@@ -28,9 +28,15 @@ function without(path: string): [Record<string, any>, Record<string, any>] {
 }
 
 const MODULE_MEMBERS = [
-  'tcp_wrap.TCP', 'tcp_wrap.TCPConnectWrap', 'tcp_wrap.constants.SERVER', 'tcp_wrap.constants.SOCKET',
-  'stream_wrap.WriteWrap', 'stream_wrap.ShutdownWrap', 'stream_wrap.streamBaseState',
-  'stream_wrap.kReadBytesOrError', 'stream_wrap.kLastWriteWasAsync',
+  'tcp_wrap.TCP',
+  'tcp_wrap.TCPConnectWrap',
+  'tcp_wrap.constants.SERVER',
+  'tcp_wrap.constants.SOCKET',
+  'stream_wrap.WriteWrap',
+  'stream_wrap.ShutdownWrap',
+  'stream_wrap.streamBaseState',
+  'stream_wrap.kReadBytesOrError',
+  'stream_wrap.kLastWriteWasAsync',
 ];
 for (const path of MODULE_MEMBERS) {
   test(`a Node without ${path} falls back, and the reason names it`, () => {
@@ -40,8 +46,26 @@ for (const path of MODULE_MEMBERS) {
   });
 }
 
-const METHODS = ['bind', 'bind6', 'listen', 'connect', 'connect6', 'getsockname', 'getpeername', 'setNoDelay', 'setKeepAlive',
-  'useUserBuffer', 'readStart', 'readStop', 'writeBuffer', 'writeLatin1String', 'shutdown', 'close', 'ref', 'unref'];
+const METHODS = [
+  'bind',
+  'bind6',
+  'listen',
+  'connect',
+  'connect6',
+  'getsockname',
+  'getpeername',
+  'setNoDelay',
+  'setKeepAlive',
+  'useUserBuffer',
+  'readStart',
+  'readStop',
+  'writeBuffer',
+  'writeLatin1String',
+  'shutdown',
+  'close',
+  'ref',
+  'unref',
+];
 for (const method of METHODS) {
   test(`a Node whose TCP handles lack ${method} falls back, and the reason names it`, () => {
     // A subclass whose prototype hides the method: the real prototype is left alone.

@@ -14,7 +14,11 @@ function transportWith(flags: string[], transport: string, env: Record<string, s
     await server.close();
     setTimeout(() => { process.stdout.write(server.transport); }, 50);
   });`;
-  return execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(process.execPath, [...flags, '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 test("'auto' picks the raw handle transport where tcp_wrap is usable", () => {
@@ -31,21 +35,35 @@ test("an explicit 'handle' loads tcp_wrap without DEP0111, even under --throw-de
 });
 
 test("without process.binding (the permission model), 'auto' falls back to socket with one warning", () => {
-  const out = execFileSync(process.execPath, ['-e', `process.binding = undefined; import('${index}').then(({ createServer }) => {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `process.binding = undefined; import('${index}').then(({ createServer }) => {
     process.on('warning', (w) => process.stdout.write(w.code + ' '));
     const a = createServer({ logLevel: 'silent' }); const b = createServer({ logLevel: 'silent' });
     setTimeout(() => process.stdout.write(a.transport + ' ' + b.transport), 50);
-  });`], { encoding: 'utf8' });
+  });`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(out, 'LIGHTWS_TRANSPORT_FALLBACK socket socket');
 });
 
-test("without process.binding the client falls back to socket too, and the one warning is per process", () => {
-  const out = execFileSync(process.execPath, ['-e', `process.binding = undefined; import('${index}').then(({ createClient, createServer }) => {
+test('without process.binding the client falls back to socket too, and the one warning is per process', () => {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `process.binding = undefined; import('${index}').then(({ createClient, createServer }) => {
     process.on('warning', (w) => process.stdout.write(w.code + ' '));
     const a = createClient({ logLevel: 'silent' }); const b = createClient({ transport: 'handle', logLevel: 'silent' });
     const c = createServer({ logLevel: 'silent' });
     setTimeout(() => process.stdout.write(a.transport + ' ' + b.transport + ' ' + c.transport), 50);
-  });`], { encoding: 'utf8' });
+  });`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(out, 'LIGHTWS_TRANSPORT_FALLBACK socket socket socket');
 });
 

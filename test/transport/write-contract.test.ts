@@ -45,21 +45,25 @@ test('an async write completes and drains (our own write request)', asyncWriteCo
 
 // Node 24.22+ (nodejs/node#64455) also lets writeBuffer make the request itself and return it:
 // take that road for every write, and the same must hold.
-const lazyRequests = 'kLastWriteErr' in (process as unknown as { binding: (n: string) => object }).binding('stream_wrap');
-test('an async write completes and drains when Node makes the write request itself', { skip: !lazyRequests && 'this Node always needs our request' }, async () => {
-  const proto = requireRawBindings().TCP.prototype as { writeBuffer: (req: unknown, buf: Uint8Array) => unknown };
-  const original = proto.writeBuffer;
-  let objects = 0;
-  proto.writeBuffer = function (this: unknown, _req: unknown, buf: Uint8Array): unknown {
-    const result = original.call(this, null, buf);
-    if (typeof result === 'object') objects++;
-    return result;
-  };
-  try {
-    await asyncWriteCompletes();
-  } finally {
-    proto.writeBuffer = original;
-  }
-  assert.ok(objects > 0, 'no write went async through a request Node made');
-});
-
+const lazyRequests =
+  'kLastWriteErr' in (process as unknown as { binding: (n: string) => object }).binding('stream_wrap');
+test(
+  'an async write completes and drains when Node makes the write request itself',
+  { skip: !lazyRequests && 'this Node always needs our request' },
+  async () => {
+    const proto = requireRawBindings().TCP.prototype as { writeBuffer: (req: unknown, buf: Uint8Array) => unknown };
+    const original = proto.writeBuffer;
+    let objects = 0;
+    proto.writeBuffer = function (this: unknown, _req: unknown, buf: Uint8Array): unknown {
+      const result = original.call(this, null, buf);
+      if (typeof result === 'object') objects++;
+      return result;
+    };
+    try {
+      await asyncWriteCompletes();
+    } finally {
+      proto.writeBuffer = original;
+    }
+    assert.ok(objects > 0, 'no write went async through a request Node made');
+  },
+);

@@ -25,7 +25,9 @@
     return;
   }
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${scheme}//${location.host}/ws?room=${encodeURIComponent(room)}&nick=${encodeURIComponent(nick)}`);
+  const ws = new WebSocket(
+    `${scheme}//${location.host}/ws?room=${encodeURIComponent(room)}&nick=${encodeURIComponent(nick)}`,
+  );
   ws.onopen = () => {
     status.textContent = `room ${room}, you are ${nick}`;
     document.body.dataset.state = 'open';

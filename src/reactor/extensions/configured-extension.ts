@@ -11,7 +11,13 @@ import type { Extension } from './extension.js';
  * reactor builds it here and then knows it only as an Extension.
  * permessage-deflate, when the `deflate` option is not 'off'.
  */
-export function configuredExtension(o: ResolvedOptions, role: 'server' | 'client', pool: BufferPool, writer: Writer, fail: FailConnection): Extension | null {
+export function configuredExtension(
+  o: ResolvedOptions,
+  role: 'server' | 'client',
+  pool: BufferPool,
+  writer: Writer,
+  fail: FailConnection,
+): Extension | null {
   if (o.deflate === 'off') return null;
   return new PermessageDeflate(deflateEngine(o), o.deflateThreshold, role, pool, writer, fail);
 }
@@ -19,7 +25,10 @@ export function configuredExtension(o: ResolvedOptions, role: 'server' | 'client
 /** The zlib side of permessage-deflate, after checking that the Node internals it drives are there. */
 function deflateEngine(o: ResolvedOptions): DeflateEngine {
   const missing = checkZlibInternals();
-  if (missing !== undefined) throw new Error(`deflate: '${o.deflate}' needs node:zlib internals this Node lacks (${missing}); use deflate: 'off'`);
+  if (missing !== undefined)
+    throw new Error(
+      `deflate: '${o.deflate}' needs node:zlib internals this Node lacks (${missing}); use deflate: 'off'`,
+    );
   return new DeflateEngine({
     mode: o.deflate as 'shared' | 'window',
     windowBits: o.deflateWindowBits,

@@ -144,7 +144,13 @@ export class PermessageDeflate implements Extension {
    * with its own context its own compression; never `except` (the sender of
    * `conn.publish`). Returns how many it went to.
    */
-  writeToMany(receivers: Receivers, opcode: number, data: SendData, length: number, except: ConnectionRecord | null = null): number {
+  writeToMany(
+    receivers: Receivers,
+    opcode: number,
+    data: SendData,
+    length: number,
+    except: ConnectionRecord | null = null,
+  ): number {
     if (length < this.threshold) return this.writer.writeToMany(receivers, opcode, data, except);
     let plain: SharedFrame | null = null;
     let count = 0;

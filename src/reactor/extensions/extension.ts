@@ -75,7 +75,13 @@ export interface Extension {
    * frames it once for all it can (plain for connections without the
    * extension). Returns how many it went to.
    */
-  writeToMany(receivers: Receivers, opcode: number, data: SendData, length: number, except: ConnectionRecord | null): number;
+  writeToMany(
+    receivers: Receivers,
+    opcode: number,
+    data: SendData,
+    length: number,
+    except: ConnectionRecord | null,
+  ): number;
 
   // ——— per-connection state, and the extension's own ———
 

@@ -61,10 +61,15 @@ export class ClientHandshake {
     const headEnd = findHeadEnd(head, from, to, from === 0 ? extras.headScan : from);
     if (headEnd < 0) {
       extras.headScan = extras.headLength;
-      if (extras.headLength > MAX_RESPONSE_HEAD) this.lifecycle.finish(conn, new Error('handshake response head too large'));
+      if (extras.headLength > MAX_RESPONSE_HEAD)
+        this.lifecycle.finish(conn, new Error('handshake response head too large'));
       return;
     }
-    const result = validateServerResponse(head, from, headEnd, { key: extras.clientKey, protocols: extras.clientProtocols, extensions: extras.clientExtensions });
+    const result = validateServerResponse(head, from, headEnd, {
+      key: extras.clientKey,
+      protocols: extras.clientProtocols,
+      extensions: extras.clientExtensions,
+    });
     extras.clientKey = '';
     extras.clientProtocols = NO_PROTOCOLS;
     extras.clientExtensions = '';
@@ -72,14 +77,21 @@ export class ClientHandshake {
     const refused = !result.ok || this.extension === null ? undefined : this.extension.accept(conn, result.extensions);
     if (!result.ok || refused !== undefined) {
       releaseHead(this.pool, conn);
-      this.lifecycle.finish(conn, result.ok ? new ClientHandshakeError('UnexpectedExtension', refused!, 101) : result.error);
+      this.lifecycle.finish(
+        conn,
+        result.ok ? new ClientHandshakeError('UnexpectedExtension', refused!, 101) : result.error,
+      );
       return;
     }
     if (result.protocol !== undefined) extras.protocol = result.protocol;
-    const response: ClientResponse = Object.defineProperty({ protocol: result.protocol ?? '', headers: result.headers } as ClientResponse, 'remoteAddress', {
-      get: () => conn.remoteAddress, // lazy: a syscall most callers never need
-      enumerable: true,
-    });
+    const response: ClientResponse = Object.defineProperty(
+      { protocol: result.protocol ?? '', headers: result.headers } as ClientResponse,
+      'remoteAddress',
+      {
+        get: () => conn.remoteAddress, // lazy: a syscall most callers never need
+        enumerable: true,
+      },
+    );
     const held = head === buf ? null : takeHead(conn);
     this.inbound.opened(conn, response);
     try {

@@ -81,7 +81,14 @@ export class ServerHandshake implements HeldReads {
     private readonly routes: RouteTable | undefined,
   ) {
     ({ options: this.settings, pool: this.pool, stats: this.stats, reporter: this.reporter } = ctx);
-    ({ writer: this.writer, lifecycle: this.lifecycle, flow: this.flow, inbound: this.inbound, http: this.http, extension: this.extension } = parts);
+    ({
+      writer: this.writer,
+      lifecycle: this.lifecycle,
+      flow: this.flow,
+      inbound: this.inbound,
+      http: this.http,
+      extension: this.extension,
+    } = parts);
   }
 
   onData(conn: ConnectionRecord, buf: Buffer, start: number, end: number): void {
@@ -95,7 +102,10 @@ export class ServerHandshake implements HeldReads {
    * answer, so that any number of them costs no stack.
    */
   readHeld(conn: ConnectionRecord): void {
-    while ((conn.flags & (State.Pipelined | AWAITING_ANSWER | State.HttpBody | State.Closed | State.EndAfterFlush)) === State.Pipelined) {
+    while (
+      (conn.flags & (State.Pipelined | AWAITING_ANSWER | State.HttpBody | State.Closed | State.EndAfterFlush)) ===
+      State.Pipelined
+    ) {
       conn.flags &= ~State.Pipelined;
       const held = takeHead(conn);
       if (held === null) return;
@@ -166,7 +176,13 @@ export class ServerHandshake implements HeldReads {
    * Answers an upgrade request that was not valid or not welcome, then
    * closes. Logged at info with what is known of the request.
    */
-  refuse(conn: ConnectionRecord, status: number, message: string, headers?: ExtraHeaders, request?: RefusedRequest): void {
+  refuse(
+    conn: ConnectionRecord,
+    status: number,
+    message: string,
+    headers?: ExtraHeaders,
+    request?: RefusedRequest,
+  ): void {
     this.stats.handshakesRefused++;
     releaseHead(this.pool, conn);
     let response: string;
@@ -183,9 +199,13 @@ export class ServerHandshake implements HeldReads {
     if (observed || this.reporter.logs('info')) {
       const remoteAddress = conn.remoteAddress;
       const origin = request?.origin;
-      this.reporter.log('info', `refused ${request === undefined ? 'a request' : `upgrade to ${request.url}`} from ${remoteAddress}` +
-        `${origin === undefined ? '' : ` (Origin: ${origin})`}: ${sent} ${message}`);
-      if (observed) channels.refused.publish({ status: sent, reason: message, url: request?.url, origin, remoteAddress });
+      this.reporter.log(
+        'info',
+        `refused ${request === undefined ? 'a request' : `upgrade to ${request.url}`} from ${remoteAddress}` +
+          `${origin === undefined ? '' : ` (Origin: ${origin})`}: ${sent} ${message}`,
+      );
+      if (observed)
+        channels.refused.publish({ status: sent, reason: message, url: request?.url, origin, remoteAddress });
     }
     this.writer.writeHead(conn, response);
     this.lifecycle.endAfterFlush(conn);
@@ -210,7 +230,10 @@ export class ServerHandshake implements HeldReads {
       const head = parseRequestHead(buf, start, headEnd, REQUEST_SINGLETONS);
       if (!head.ok) return this.refused(conn, head.status, head.message);
       if (!isUpgradeAttempt(head.headers)) return this.http.request(conn, head, buf, start, headEnd, end, this);
-      this.refuse(conn, result.status, result.message, result.headers, { url: head.target, origin: head.headers.get('origin') });
+      this.refuse(conn, result.status, result.message, result.headers, {
+        url: head.target,
+        origin: head.headers.get('origin'),
+      });
       return -1;
     }
     this.upgrade(conn, result, buf, headEnd, end, undefined);
@@ -223,7 +246,14 @@ export class ServerHandshake implements HeldReads {
    * the entry for a request node:http already parsed (handleUpgrade), whose
    * caller may be told when it opens (`opened`, after the open handler).
    */
-  upgrade(conn: ConnectionRecord, parsed: ServerRequest, buf: Buffer, start: number, end: number, opened: ((conn: ConnectionRecord) => void) | undefined): void {
+  upgrade(
+    conn: ConnectionRecord,
+    parsed: ServerRequest,
+    buf: Buffer,
+    start: number,
+    end: number,
+    opened: ((conn: ConnectionRecord) => void) | undefined,
+  ): void {
     const settings = this.settings;
     const request = ServerRequest.from(parsed, conn);
     let allowed = false;
@@ -239,7 +269,8 @@ export class ServerHandshake implements HeldReads {
     const routes = this.routes;
     if (routes !== undefined) {
       const route = routes.select(request.url);
-      if (route < 0 || !routes.takesUpgrades(route)) return this.refuse(conn, 404, 'no WebSocket endpoint at this path', undefined, request);
+      if (route < 0 || !routes.takesUpgrades(route))
+        return this.refuse(conn, 404, 'no WebSocket endpoint at this path', undefined, request);
       routes.assign(conn, route);
       hook = routes.upgradeHook(route);
     }
@@ -275,7 +306,13 @@ export class ServerHandshake implements HeldReads {
   }
 
   /** The async upgrade hook settled: accept or refuse, then replay what was read meanwhile. */
-  private decide(conn: ConnectionRecord, request: HandshakeRequest, decision: UpgradeDecision<unknown>, protocol: string | undefined, opened: ((conn: ConnectionRecord) => void) | undefined): void {
+  private decide(
+    conn: ConnectionRecord,
+    request: HandshakeRequest,
+    decision: UpgradeDecision<unknown>,
+    protocol: string | undefined,
+    opened: ((conn: ConnectionRecord) => void) | undefined,
+  ): void {
     if ((conn.flags & State.Closed) !== 0) return; // timed out or gone while the hook ran
     this.settled(conn);
     if (!this.accept(conn, request, decision, protocol)) return;
@@ -300,14 +337,22 @@ export class ServerHandshake implements HeldReads {
   }
 
   /** Sends the 101 and opens the connection; false when the decision was a refusal. */
-  private accept(conn: ConnectionRecord, request: HandshakeRequest, decision: UpgradeDecision<unknown>, fallback: string | undefined): boolean {
+  private accept(
+    conn: ConnectionRecord,
+    request: HandshakeRequest,
+    decision: UpgradeDecision<unknown>,
+    fallback: string | undefined,
+  ): boolean {
     if (decision != null && decision.reject !== undefined) {
       this.refuse(conn, decision.reject, decision.message ?? 'upgrade refused', decision.headers, request);
       return false;
     }
     const protocol = decision?.protocol ?? fallback;
     if (protocol !== undefined && !request.protocols.includes(protocol)) {
-      this.reporter.report(new Error(`upgrade hook chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer`), conn);
+      this.reporter.report(
+        new Error(`upgrade hook chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer`),
+        conn,
+      );
       this.refuse(conn, 500, 'internal error', undefined, request);
       return false;
     }

@@ -4,9 +4,21 @@ import type { MetricsText } from '../../api/stats-snapshot.js';
 
 const NO_STORE = 'no-store';
 const HEALTHY: HttpResponse = Object.freeze({ status: 200, headers: { 'Cache-Control': NO_STORE }, body: 'ok\n' });
-const DRAINING: HttpResponse = Object.freeze({ status: 503, headers: { 'Cache-Control': NO_STORE, 'Retry-After': '5' }, body: 'draining\n' });
-const NOT_ALLOWED: HttpResponse = Object.freeze({ status: 405, headers: { Allow: 'GET, HEAD' }, body: 'Method Not Allowed\n' });
-const UNAVAILABLE: HttpResponse = Object.freeze({ status: 503, headers: { 'Cache-Control': NO_STORE }, body: 'metrics unavailable\n' });
+const DRAINING: HttpResponse = Object.freeze({
+  status: 503,
+  headers: { 'Cache-Control': NO_STORE, 'Retry-After': '5' },
+  body: 'draining\n',
+});
+const NOT_ALLOWED: HttpResponse = Object.freeze({
+  status: 405,
+  headers: { Allow: 'GET, HEAD' },
+  body: 'Method Not Allowed\n',
+});
+const UNAVAILABLE: HttpResponse = Object.freeze({
+  status: 503,
+  headers: { 'Cache-Control': NO_STORE },
+  body: 'metrics unavailable\n',
+});
 
 /**
  * The paths a server can answer by itself, switched on by `healthPath` and

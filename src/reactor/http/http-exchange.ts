@@ -93,7 +93,12 @@ export class HttpExchange {
   ) {
     ({ options: this.settings, pool: this.pool, stats: this.stats, reporter: this.reporter } = ctx);
     ({ writer: this.writer, lifecycle: this.lifecycle, flow: this.flow, timeouts: this.timeouts } = parts);
-    this.builtins = new BuiltinRoutes(this.settings.healthPath, this.settings.metricsPath, metrics, () => this.draining);
+    this.builtins = new BuiltinRoutes(
+      this.settings.healthPath,
+      this.settings.metricsPath,
+      metrics,
+      () => this.draining,
+    );
   }
 
   /**
@@ -103,7 +108,15 @@ export class HttpExchange {
    * goes on, else -1 (answered and closing, waiting for the body, or the
    * handler is still at it).
    */
-  request(conn: ConnectionRecord, head: ParsedRequestHead, buf: Buffer, start: number, headEnd: number, end: number, held: HeldReads): number {
+  request(
+    conn: ConnectionRecord,
+    head: ParsedRequestHead,
+    buf: Buffer,
+    start: number,
+    headEnd: number,
+    end: number,
+    held: HeldReads,
+  ): number {
     if ((conn.flags & State.Http) === 0) {
       conn.flags |= State.Http;
       this.stats.httpNow++;
@@ -146,7 +159,15 @@ export class HttpExchange {
   }
 
   /** Answers a whole request; `buf[next..end)` is what followed it. */
-  private dispatch(conn: ConnectionRecord, request: PlainRequestHead, body: Buffer, buf: Buffer, next: number, end: number, held: HeldReads): number {
+  private dispatch(
+    conn: ConnectionRecord,
+    request: PlainRequestHead,
+    body: Buffer,
+    buf: Buffer,
+    next: number,
+    end: number,
+    held: HeldReads,
+  ): number {
     const answer = this.answer(conn, request, body);
     if (!isPromise(answer)) return this.respond(conn, request, answer) ? next : -1;
     // Nothing more is read (or answered) until this one is: hold what followed, pause, wait.
@@ -156,18 +177,24 @@ export class HttpExchange {
     }
     conn.flags |= State.HttpAnswering;
     this.flow.pause(conn);
-    answer.then((response) => {
-      if ((conn.flags & State.Closed) !== 0) return; // timed out or gone meanwhile
-      conn.flags &= ~State.HttpAnswering;
-      this.flow.resume(conn);
-      if (conn.extras?.head != null) conn.flags |= State.Pipelined; // read before the pause took effect
-      if (this.respond(conn, request, response)) held.readHeld(conn);
-    }).catch((error: unknown) => this.reporter.report(error, conn));
+    answer
+      .then((response) => {
+        if ((conn.flags & State.Closed) !== 0) return; // timed out or gone meanwhile
+        conn.flags &= ~State.HttpAnswering;
+        this.flow.resume(conn);
+        if (conn.extras?.head != null) conn.flags |= State.Pipelined; // read before the pause took effect
+        if (this.respond(conn, request, response)) held.readHeld(conn);
+      })
+      .catch((error: unknown) => this.reporter.report(error, conn));
     return -1;
   }
 
   /** Who answers: a built-in path, the handler, or nobody (426). Never throws; a failing handler is a 500. */
-  private answer(conn: ConnectionRecord, request: PlainRequestHead, body: Buffer): HttpResponse | Promise<HttpResponse> {
+  private answer(
+    conn: ConnectionRecord,
+    request: PlainRequestHead,
+    body: Buffer,
+  ): HttpResponse | Promise<HttpResponse> {
     const path = requestPath(request.url);
     const builtin = this.builtins.answer(path, request.method);
     if (builtin !== undefined) return builtin;
@@ -191,10 +218,13 @@ export class HttpExchange {
       return INTERNAL_ERROR;
     }
     if (!isPromise(result)) return result ?? NOT_FOUND;
-    return result.then((response) => response ?? NOT_FOUND, (error: unknown) => {
-      this.reporter.report(error, conn);
-      return INTERNAL_ERROR;
-    });
+    return result.then(
+      (response) => response ?? NOT_FOUND,
+      (error: unknown) => {
+        this.reporter.report(error, conn);
+        return INTERNAL_ERROR;
+      },
+    );
   }
 
   /** Writes the response. True when the connection goes on to its next request. */
@@ -213,12 +243,18 @@ export class HttpExchange {
       status = response.status ?? 200;
       const body = response.body;
       bytes = body === undefined ? EMPTY : typeof body === 'string' ? Buffer.from(body, 'utf8') : bytesOf(body);
-      if (bytes.length > this.settings.maxBufferedBytes) throw new RangeError(`a response body of ${bytes.length} bytes is over maxBufferedBytes`);
+      if (bytes.length > this.settings.maxBufferedBytes)
+        throw new RangeError(`a response body of ${bytes.length} bytes is over maxBufferedBytes`);
       head = buildResponseHead({
         status,
         headers: response.headers,
         contentLength: bytes.length,
-        contentType: body === undefined ? undefined : typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/octet-stream',
+        contentType:
+          body === undefined
+            ? undefined
+            : typeof body === 'string'
+              ? 'text/plain; charset=utf-8'
+              : 'application/octet-stream',
         connection: close ? 'close' : request.httpVersion === '1.0' ? 'keep-alive' : undefined,
         date: this.date(),
       });
@@ -240,20 +276,36 @@ export class HttpExchange {
   }
 
   /** A request that cannot be served as sent (400, 411, 413, 417): answered, and the connection closed. */
-  private refuse(conn: ConnectionRecord, method: string, url: string, status: number, message: string, headers: ExtraHeaders | undefined): void {
+  private refuse(
+    conn: ConnectionRecord,
+    method: string,
+    url: string,
+    status: number,
+    message: string,
+    headers: ExtraHeaders | undefined,
+  ): void {
     this.writer.writeHead(conn, buildErrorResponse(status, message, headers));
     this.answered(conn, { method, url }, status, 0);
     this.lifecycle.endAfterFlush(conn);
   }
 
   /** Counted, logged at debug, told to diagnostics subscribers. */
-  private answered(conn: ConnectionRecord, request: { readonly method: string; readonly url: string }, status: number, bodyBytes: number): void {
+  private answered(
+    conn: ConnectionRecord,
+    request: { readonly method: string; readonly url: string },
+    status: number,
+    bodyBytes: number,
+  ): void {
     this.stats.httpRequests++;
     this.stats.responsesByStatus[status]!++; // a status, 100–599: in range (stats.ts)
     const observed = channels.request.hasSubscribers;
     if (!this.reporter.debug && !observed) return;
     const remoteAddress = conn.remoteAddress;
-    if (this.reporter.debug) this.reporter.log('debug', `http ${request.method} ${request.url} from ${remoteAddress}: ${status} (${bodyBytes} B)`);
+    if (this.reporter.debug)
+      this.reporter.log(
+        'debug',
+        `http ${request.method} ${request.url} from ${remoteAddress}: ${status} (${bodyBytes} B)`,
+      );
     if (observed) channels.request.publish({ method: request.method, url: request.url, status, remoteAddress });
   }
 

@@ -36,7 +36,9 @@ export class RouteTable {
       if (seen.has(path)) throw new TypeError(`route ${path} is declared twice`);
       seen.add(path);
       const index = this.routes.push(spec.handlers) - 1;
-      this.httpOnly.push(spec.handlers.request !== undefined && WEBSOCKET_HANDLERS.every((name) => spec.handlers[name] === undefined));
+      this.httpOnly.push(
+        spec.handlers.request !== undefined && WEBSOCKET_HANDLERS.every((name) => spec.handlers[name] === undefined),
+      );
       if (path.endsWith('/*')) this.prefixes.push({ prefix: path.slice(0, -2), index });
       else this.exact.set(path, index);
     }
@@ -49,7 +51,8 @@ export class RouteTable {
     const exact = this.exact.get(path);
     if (exact !== undefined) return exact;
     for (const { prefix, index } of this.prefixes) {
-      if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f)) return index;
+      if (path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 0x2f))
+        return index;
     }
     return -1;
   }
@@ -76,7 +79,8 @@ export class RouteTable {
   /** One handler per event that some route handles, passing it to the connection's route. */
   dispatchers(): Handlers {
     const routes = this.routes;
-    const of = (conn: PublicConnection): RouteHandlers => routes[((conn as ConnectionRecord).flags >>> ROUTE_SHIFT) & (MAX_ROUTES - 1)]!;
+    const of = (conn: PublicConnection): RouteHandlers =>
+      routes[((conn as ConnectionRecord).flags >>> ROUTE_SHIFT) & (MAX_ROUTES - 1)]!;
     const handlers: Handlers = {};
     const some = (name: (typeof EVENT_NAMES)[number]): boolean => routes.some((route) => route[name] !== undefined);
     if (some('open')) handlers.open = (conn, request) => of(conn).open?.(conn, request);
@@ -91,7 +95,14 @@ export class RouteTable {
 
 /** `/a/b` or `/a/*`: starts with '/', a '*' only as the whole last segment, no query or fragment. */
 function checkPattern(path: unknown): void {
-  const valid = typeof path === 'string' && path.startsWith('/') && !path.includes('?') && !path.includes('#') &&
+  const valid =
+    typeof path === 'string' &&
+    path.startsWith('/') &&
+    !path.includes('?') &&
+    !path.includes('#') &&
     (!path.includes('*') || (path.indexOf('*') === path.length - 1 && path.endsWith('/*')));
-  if (!valid) throw new TypeError(`route path must be /exact or /prefix/* (a '*' only as the last segment), not ${JSON.stringify(path)}`);
+  if (!valid)
+    throw new TypeError(
+      `route path must be /exact or /prefix/* (a '*' only as the last segment), not ${JSON.stringify(path)}`,
+    );
 }

@@ -56,7 +56,15 @@ export class Lifecycle {
     /** The endpoint's extension, if any: what a connection that negotiated it holds is released when it ends. */
     private readonly extension: Extension | null,
   ) {
-    ({ registry: this.registry, wheel: this.wheel, topics: this.topics, stats: this.stats, reporter: this.reporter, pool: this.pool, role: this.role } = ctx);
+    ({
+      registry: this.registry,
+      wheel: this.wheel,
+      topics: this.topics,
+      stats: this.stats,
+      reporter: this.reporter,
+      pool: this.pool,
+      role: this.role,
+    } = ctx);
     this.closeTicks = ticks(ctx.options.closeTimeoutMs);
     this.closeHandler = handlers.close;
     this.abandoned = handlers.abandoned;
@@ -82,7 +90,8 @@ export class Lifecycle {
   fail(conn: ConnectionRecord, code: number, reason: string): void {
     if ((conn.flags & State.Closed) !== 0) return;
     conn.flags |= State.CloseReceived; // read nothing more
-    if ((conn.flags & (State.CloseSent | State.Open)) === State.Open) this.sendClose(conn, code, reason, encodeClosePayload(code, reason));
+    if ((conn.flags & (State.CloseSent | State.Open)) === State.Open)
+      this.sendClose(conn, code, reason, encodeClosePayload(code, reason));
     this.endAfterFlush(conn);
   }
 
@@ -112,7 +121,8 @@ export class Lifecycle {
     const extras = extrasOf(conn);
     extras.closeCode = code;
     extras.closeReason = reason;
-    if (this.reporter.debug) this.reporter.log('debug', `out close ${code} ${JSON.stringify(reason)} to ${conn.remoteAddress}`);
+    if (this.reporter.debug)
+      this.reporter.log('debug', `out close ${code} ${JSON.stringify(reason)} to ${conn.remoteAddress}`);
     this.writer.writeFrame(conn, Opcode.Close, payload);
   }
 
@@ -178,7 +188,11 @@ export class Lifecycle {
       return;
     }
     this.stats.closesByClass[closeCodeClass(code)]!++; // one of CLOSE_CODE_CLASSES: in range
-    if (this.reporter.debug) this.reporter.log('debug', `closed ${remoteAddress}: ${code} ${JSON.stringify(reason)}${error === undefined ? '' : ` (${error.message})`}`);
+    if (this.reporter.debug)
+      this.reporter.log(
+        'debug',
+        `closed ${remoteAddress}: ${code} ${JSON.stringify(reason)}${error === undefined ? '' : ` (${error.message})`}`,
+      );
     if (observed) channels.close.publish({ conn, code, reason, role: this.role, remoteAddress });
     const handler = this.closeHandler;
     if (handler === undefined) return;

@@ -88,7 +88,8 @@ export class Timeouts {
     if (progress.startedAt === 0) {
       // Make sure the wheel looks at it when the grace ends, even if the peer goes silent.
       progress.startedAt = this.wheel.now;
-      if (conn.deadline === 0 || conn.deadline > this.wheel.now + this.slowTicks) this.wheel.schedule(conn, this.slowTicks);
+      if (conn.deadline === 0 || conn.deadline > this.wheel.now + this.slowTicks)
+        this.wheel.schedule(conn, this.slowTicks);
     } else {
       this.checkMessageRate(conn);
     }

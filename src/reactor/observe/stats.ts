@@ -101,7 +101,9 @@ export class ReactorStats {
       httpRequests: this.httpRequests,
       httpResponses: byStatus(this.responsesByStatus),
       closeCodes: Object.fromEntries(CLOSE_CODE_CLASSES.map((name, i) => [name, this.closesByClass[i]!])),
-      protocolErrorKinds: Object.fromEntries(KINDS.map((kind) => [errorKindName(kind), this.protocolErrorsByKind[kind]!])),
+      protocolErrorKinds: Object.fromEntries(
+        KINDS.map((kind) => [errorKindName(kind), this.protocolErrorsByKind[kind]!]),
+      ),
       protocolErrors: this.protocolErrors,
       handlerErrors: this.handlerErrors,
       pingsSent: this.pingsSent,

@@ -1,4 +1,10 @@
-import { closeCodeFor, ErrorKind, ProtocolError, reasonFor, type ErrorKindValue } from '../../protocol/protocol-error.js';
+import {
+  closeCodeFor,
+  ErrorKind,
+  ProtocolError,
+  reasonFor,
+  type ErrorKindValue,
+} from '../../protocol/protocol-error.js';
 import { receive, type ReceiverConfig, type ReceiverSink } from '../../protocol/receiver.js';
 import { Opcode } from '../../protocol/opcode.js';
 import { isValidUtf8 } from '../../protocol/utf8.js';
@@ -18,7 +24,10 @@ import type { Writer } from '../write/writer.js';
 import type { ReactorContext, Role } from '../context.js';
 
 /** The handlers an open connection's traffic reaches; `open` is given the request (server) or the response (client). */
-export type InboundHandlers<OpenInfo> = Pick<ConnectionHandlers<unknown, OpenInfo>, 'open' | 'message' | 'ping' | 'pong'>;
+export type InboundHandlers<OpenInfo> = Pick<
+  ConnectionHandlers<unknown, OpenInfo>,
+  'open' | 'message' | 'ping' | 'pong'
+>;
 
 /**
  * An open connection's incoming side. The handshake hands it the connection
@@ -54,7 +63,10 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
       minFragmentSize: ctx.options.minFragmentSize,
       lender: ctx.pool,
     };
-    this.extendedConfig = this.extension === null ? this.config : { ...this.config, allowedRsv: this.config.allowedRsv | this.extension.rsv };
+    this.extendedConfig =
+      this.extension === null
+        ? this.config
+        : { ...this.config, allowedRsv: this.config.allowedRsv | this.extension.rsv };
   }
 
   /** The 101 is on its way (server) or has arrived (client): the connection is open. */
@@ -74,7 +86,8 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
       rememberPeer(conn, address); // for the close line: by then the socket may not know
       const info: HandshakeRequest | ClientResponse = request;
       const what = 'url' in info ? `${info.url} from` : 'to';
-      if (this.reporter.debug) this.reporter.log('debug', `open ${what} ${address}${conn.protocol === '' ? '' : ` (${conn.protocol})`}`);
+      if (this.reporter.debug)
+        this.reporter.log('debug', `open ${what} ${address}${conn.protocol === '' ? '' : ` (${conn.protocol})`}`);
     }
     if (channels.open.hasSubscribers) channels.open.publish({ conn, request, role: this.role });
     const handler = this.handlers.open;
@@ -110,7 +123,8 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
   onMessage(conn: ConnectionRecord, data: Buffer, isBinary: boolean, transformed: boolean): void {
     if (transformed) return this.onTransformed(conn, data, isBinary);
     this.stats.messagesIn++;
-    if (this.reporter.debug) this.reporter.log('debug', `in ${isBinary ? 'binary' : 'text'} ${data.length} B from ${conn.remoteAddress}`);
+    if (this.reporter.debug)
+      this.reporter.log('debug', `in ${isBinary ? 'binary' : 'text'} ${data.length} B from ${conn.remoteAddress}`);
     if ((conn.flags & State.CloseSent) !== 0) return; // closing: §7.1.2 data after our Close is discarded
     const handler = this.handlers.message;
     if (handler === undefined) return;
@@ -158,7 +172,8 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
   }
 
   onClose(conn: ConnectionRecord, code: number, reason: string): void {
-    if (this.reporter.debug) this.reporter.log('debug', `in close ${code} ${JSON.stringify(reason)} from ${conn.remoteAddress}`);
+    if (this.reporter.debug)
+      this.reporter.log('debug', `in close ${code} ${JSON.stringify(reason)} from ${conn.remoteAddress}`);
     this.lifecycle.closeReceived(conn, code, reason);
   }
 
@@ -166,13 +181,19 @@ export class Inbound<OpenInfo extends HandshakeRequest | ClientResponse> impleme
     this.stats.protocolErrors++;
     this.stats.protocolErrorsByKind[kind]!++; // an ErrorKind: in range
     const code = closeCodeFor(kind);
-    if (this.reporter.logs('info')) this.reporter.log('info', `${new ProtocolError(kind).message} from ${conn.remoteAddress}: closing with ${code}`);
-    if (channels.protocolError.hasSubscribers) channels.protocolError.publish({ conn, error: new ProtocolError(kind), code });
+    if (this.reporter.logs('info'))
+      this.reporter.log('info', `${new ProtocolError(kind).message} from ${conn.remoteAddress}: closing with ${code}`);
+    if (channels.protocolError.hasSubscribers)
+      channels.protocolError.publish({ conn, error: new ProtocolError(kind), code });
     this.lifecycle.fail(conn, code, reasonFor(kind));
   }
 
   /** Runs a ping or pong handler; a throw closes that connection with 1011. */
-  private control(handler: ((conn: ConnectionRecord, data: Buffer) => void) | undefined, conn: ConnectionRecord, data: Buffer): void {
+  private control(
+    handler: ((conn: ConnectionRecord, data: Buffer) => void) | undefined,
+    conn: ConnectionRecord,
+    data: Buffer,
+  ): void {
     if (handler === undefined) return;
     try {
       handler(conn, data);

@@ -106,7 +106,10 @@ export class FlowControl {
     this.stats.memoryRefusals++;
     if (largest === undefined) return;
     this.stats.memoryShed++;
-    this.reporter.log('warn', `memory budget reached (${bytes} B wanted): dropping ${largest.remoteAddress}, the largest queue (${most} B)`);
+    this.reporter.log(
+      'warn',
+      `memory budget reached (${bytes} B wanted): dropping ${largest.remoteAddress}, the largest queue (${most} B)`,
+    );
     this.lifecycle.finish(largest, new Error('shed: memory budget'));
   }
 }

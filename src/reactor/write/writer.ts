@@ -116,11 +116,18 @@ export class Writer {
     }
     const extras = conn.extras;
     const queued = extras !== null && (conn.flags & State.Writing) !== 0;
-    if (!queued && bytes !== null && length >= DIRECT_WRITE_MIN && this.maskKeys === null && conn.link.tryWrite !== undefined) {
+    if (
+      !queued &&
+      bytes !== null &&
+      length >= DIRECT_WRITE_MIN &&
+      this.maskKeys === null &&
+      conn.link.tryWrite !== undefined
+    ) {
       return this.writeDirect(conn, opcode, bytes, length, rsv);
     }
     // Control frames (close, pong) are never refused: they are small and end or answer things.
-    if (queued && !isControlOpcode(opcode) && extras.bufferedAmount() + total > this.limits.maxBufferedBytes) return this.events.overflow(conn);
+    if (queued && !isControlOpcode(opcode) && extras.bufferedAmount() + total > this.limits.maxBufferedBytes)
+      return this.events.overflow(conn);
     const buf = queued ? this.reserveOutbox(conn, extras, total) : this.borrow(conn, total);
     if (buf === null) return SendResult.Dropped;
     const at = queued ? extras.outboxLength : 0;
@@ -277,7 +284,15 @@ export class Writer {
   }
 
   /** Writes one whole frame at `buf[at]`: header, payload, and the mask in the client role. */
-  private encode(buf: Buffer, at: number, opcode: number, payload: SendData, bytes: Uint8Array | null, length: number, rsv: number): void {
+  private encode(
+    buf: Buffer,
+    at: number,
+    opcode: number,
+    payload: SendData,
+    bytes: Uint8Array | null,
+    length: number,
+    rsv: number,
+  ): void {
     const key = this.maskKeys === null ? 0 : this.maskKeys.next();
     const headerLength = writeFrameHeader(buf, at, true, opcode, length, this.maskKeys !== null, key, rsv);
     const start = at + headerLength;
@@ -293,7 +308,13 @@ export class Writer {
    * written as usual, because the caller may reuse its buffer (or it is the
    * read slab) as soon as `send` returns.
    */
-  private writeDirect(conn: ConnectionRecord, opcode: number, payload: Uint8Array, length: number, rsv: number): SendResult {
+  private writeDirect(
+    conn: ConnectionRecord,
+    opcode: number,
+    payload: Uint8Array,
+    length: number,
+    rsv: number,
+  ): SendResult {
     const header = this.header;
     const headerLength = writeFrameHeader(header, 0, true, opcode, length, false, 0, rsv);
     const total = headerLength + length;
@@ -355,7 +376,8 @@ export class Writer {
   }
 
   private checkCongestion(conn: ConnectionRecord, extras: ConnectionExtras): void {
-    if ((conn.flags & State.ReadBlocked) === 0 && extras.bufferedAmount() >= this.limits.congestedBytes) this.events.congested(conn);
+    if ((conn.flags & State.ReadBlocked) === 0 && extras.bufferedAmount() >= this.limits.congestedBytes)
+      this.events.congested(conn);
   }
 
   /** A pooled buffer within the memory budget; on refusal, ask for memory to be freed and try once more. */
@@ -380,7 +402,8 @@ export class Writer {
     if (extras.outbox === null) {
       extras.outbox = this.borrow(conn, needed);
     } else if (needed > extras.outbox.length) {
-      const grown = this.pool.tryGrow(extras.outbox, extras.outboxLength, Math.max(needed, 2 * extras.outbox.length)) ??
+      const grown =
+        this.pool.tryGrow(extras.outbox, extras.outboxLength, Math.max(needed, 2 * extras.outbox.length)) ??
         (this.events.starved(conn, needed), this.pool.tryGrow(extras.outbox, extras.outboxLength, needed));
       if (grown === null) return null;
       extras.outbox = grown;

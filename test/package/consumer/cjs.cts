@@ -3,10 +3,17 @@
 import lightws = require('lightws');
 
 async function main(): Promise<void> {
-  const server = lightws.createServer({ logLevel: 'silent', message: (conn, data, isBinary) => void conn.send(data, isBinary) });
+  const server = lightws.createServer({
+    logLevel: 'silent',
+    message: (conn, data, isBinary) => void conn.send(data, isBinary),
+  });
   const { port } = await server.listen(0, '127.0.0.1');
   let reply = '';
-  const client = lightws.createClient({ message: (_conn, data) => { reply = String(data); } });
+  const client = lightws.createClient({
+    message: (_conn, data) => {
+      reply = String(data);
+    },
+  });
   const conn = await client.connect(`ws://127.0.0.1:${port}`);
   if (conn.send('required') === lightws.SendResult.Dropped) throw new Error('dropped');
   while (reply === '') await new Promise((resolve) => setTimeout(resolve, 5));

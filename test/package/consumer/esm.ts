@@ -1,7 +1,15 @@
 // A consumer project's ESM file, compiled by the packed-tarball test (test/package/consumer.test.ts)
 // with TypeScript 5.x and 7.x under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess,
 // then run. It imports the package by its name, as a user's code does.
-import { createClient, createServer, route, SendResult, type Connection, type HandshakeRequest, type Server } from 'lightws';
+import {
+  createClient,
+  createServer,
+  route,
+  SendResult,
+  type Connection,
+  type HandshakeRequest,
+  type Server,
+} from 'lightws';
 import * as lightws from 'lightws';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -10,7 +18,28 @@ function expectType<T extends true>(): T | undefined {
 }
 
 // The public Connection: its members, and nothing of the reactor's.
-expectType<Equal<keyof Connection, 'data' | 'isOpen' | 'bufferedAmount' | 'protocol' | 'remoteAddress' | 'transport' | 'send' | 'ping' | 'pong' | 'close' | 'terminate' | 'subscribe' | 'unsubscribe' | 'isSubscribed' | 'publish' | 'pause' | 'resume'>>();
+expectType<
+  Equal<
+    keyof Connection,
+    | 'data'
+    | 'isOpen'
+    | 'bufferedAmount'
+    | 'protocol'
+    | 'remoteAddress'
+    | 'transport'
+    | 'send'
+    | 'ping'
+    | 'pong'
+    | 'close'
+    | 'terminate'
+    | 'subscribe'
+    | 'unsubscribe'
+    | 'isSubscribed'
+    | 'publish'
+    | 'pause'
+    | 'resume'
+  >
+>();
 function internals(conn: Connection): void {
   // @ts-expect-error not public
   void conn.flags;
@@ -37,7 +66,8 @@ export const hidden = (server: Server) => server.reactor;
 
 // conn.data: UserData when the upgrade hook gives every connection data...
 const guaranteed = createServer({
-  upgrade: (request: HandshakeRequest) => (request.url === '/no' ? { reject: 401, message: undefined } : { data: { user: request.url } }),
+  upgrade: (request: HandshakeRequest) =>
+    request.url === '/no' ? { reject: 401, message: undefined } : { data: { user: request.url } },
   message(conn) {
     void conn.data.user.toUpperCase();
   },
@@ -52,18 +82,25 @@ createServer<{ user: string }>({
   },
 });
 // Options left undefined are fine under exactOptionalPropertyTypes (a config object often has them).
-const config: { maxMessageSize?: number | undefined; logLevel?: 'silent' | undefined } = { maxMessageSize: undefined, logLevel: 'silent' };
+const config: { maxMessageSize?: number | undefined; logLevel?: 'silent' | undefined } = {
+  maxMessageSize: undefined,
+  logLevel: 'silent',
+};
 const routed = createServer({
   ...config,
   routes: [
     route('/echo', { message: (conn, data, isBinary) => void conn.send(data, isBinary) }),
-    route('/whoami/*', { upgrade: (request) => ({ data: { path: request.url } }), message: (conn) => void conn.send(conn.data.path) }),
+    route('/whoami/*', {
+      upgrade: (request) => ({ data: { path: request.url } }),
+      message: (conn) => void conn.send(conn.data.path),
+    }),
   ],
 });
 
 // Values: nothing of the reactor is exported, SendResult has uWebSockets.js's numbers.
 const exported = Object.keys(lightws).sort();
-for (const name of ['Connection', 'Reactor', 'Server', 'Client']) if (exported.includes(name)) throw new Error(`${name} is exported`);
+for (const name of ['Connection', 'Reactor', 'Server', 'Client'])
+  if (exported.includes(name)) throw new Error(`${name} is exported`);
 if (SendResult.Queued !== 0 || SendResult.Written !== 1 || SendResult.Dropped !== 2) throw new Error('SendResult');
 
 // And it runs: a routed echo and a client of the package's own.

@@ -62,7 +62,10 @@ function unseen(make: () => ConnectionExtras): string[] {
 test('isEmpty sees every field: each one, set alone to something, keeps the extras', () => {
   // Fields found by enumeration, so a field added later is checked without editing this test.
   // Dropping extras that still hold something loses it (a buffer, a count, a reason) for good.
-  assert.deepEqual(unseen(() => new ConnectionExtras()), []);
+  assert.deepEqual(
+    unseen(() => new ConnectionExtras()),
+    [],
+  );
 });
 
 test('the field check fails on an isEmpty that misses a field', () => {
@@ -78,7 +81,10 @@ test('the field check fails on an isEmpty that misses a field', () => {
       }
     }
   }
-  assert.deepEqual(unseen(() => new Blind()), ['closeReason']);
+  assert.deepEqual(
+    unseen(() => new Blind()),
+    ['closeReason'],
+  );
   assert.throws(() => changed(new Set(), 'topics'), /topics is a object/);
 });
 
@@ -94,7 +100,9 @@ function leftovers(conn: Connection): string[] {
   const extras = (conn as ConnectionRecord).extras;
   if (extras === null) return [];
   const fresh = new ConnectionExtras() as unknown as Record<string, unknown>;
-  const fields = Object.entries(extras).filter(([field, value]) => !(Array.isArray(value) ? value.length === 0 : value === fresh[field]));
+  const fields = Object.entries(extras).filter(
+    ([field, value]) => !(Array.isArray(value) ? value.length === 0 : value === fresh[field]),
+  );
   return fields.length === 0 ? ['(empty extras kept)'] : fields.map(([field]) => field);
 }
 
@@ -103,7 +111,10 @@ for (const transport of TRANSPORTS) {
     // isEmpty looks at every field: this shows the handshakes and writes reset what they set,
     // so an idle connection is still back to a single null (the million-connection budget).
     const opened: Connection[] = [];
-    const s = await start(transport, { open: (conn) => void opened.push(conn), message: (conn, data) => void conn.send(data) });
+    const s = await start(transport, {
+      open: (conn) => void opened.push(conn),
+      message: (conn, data) => void conn.send(data),
+    });
     t.after(() => s.server.close({ timeoutMs: 500 }));
     const raw = await RawClient.connect(s.port);
     t.after(() => raw.destroy());
@@ -112,13 +123,19 @@ for (const transport of TRANSPORTS) {
     raw.send(1, 'hello');
     await raw.frameCount(1);
     const echoed: string[] = [];
-    const client = createClient({ transport, logLevel: 'silent', message: (_conn, data) => void echoed.push(data.toString()) });
+    const client = createClient({
+      transport,
+      logLevel: 'silent',
+      message: (_conn, data) => void echoed.push(data.toString()),
+    });
     t.after(() => client.close());
     const conn = await client.connect(s.url); // the client's key, offers and response head: reset too
     conn.send('hi');
     await until(() => echoed.length === 1, 5000, 'the echo');
     const held = (): string[][] => [...opened, conn].map(leftovers);
-    await until(() => opened.length === 2 && held().every((fields) => fields.length === 0), 5000, 'no extras').catch(() => undefined);
+    await until(() => opened.length === 2 && held().every((fields) => fields.length === 0), 5000, 'no extras').catch(
+      () => undefined,
+    );
     assert.deepEqual(held(), [[], [], []], 'server (raw peer), server (client peer), client');
   });
 }

@@ -23,7 +23,11 @@ test('an open connection has exactly its seven fields, also after plain HTTP req
   assert.deepEqual(Object.getOwnPropertyNames(h.link.open()), FIELDS);
   const conn = h.link.connect();
   h.link.feed(conn, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-  assert.match(h.link.socket(conn).bytes().toString('latin1'), /^HTTP\/1\.1 200 [^]*\r\n\r\nok\n[^]*\r\n\r\npage$/, 'both answered, kept alive');
+  assert.match(
+    h.link.socket(conn).bytes().toString('latin1'),
+    /^HTTP\/1\.1 200 [^]*\r\n\r\nok\n[^]*\r\n\r\npage$/,
+    'both answered, kept alive',
+  );
   h.link.feed(conn, upgradeRequest());
   assert.match(h.link.socket(conn).bytes().toString('latin1'), /HTTP\/1\.1 101 /);
   assert.deepEqual(Object.getOwnPropertyNames(conn), FIELDS, 'no field for the HTTP it served');
@@ -38,12 +42,12 @@ test('remoteAddress comes from the link; isOpen and receiving follow the closing
   h.link.address = '[2001:db8::1]:443';
   assert.equal(conn.remoteAddress, '[2001:db8::1]:443');
   conn.close();
-  assert.deepEqual([conn.isOpen, conn.receiving], [false, true], 'after our Close the peer\'s is still read');
+  assert.deepEqual([conn.isOpen, conn.receiving], [false, true], "after our Close the peer's is still read");
   h.link.feed(conn, frame(Opcode.Close, Buffer.alloc(0)));
   assert.equal(conn.receiving, false);
 });
 
-test('data returned by the upgrade hook is the connection\'s', () => {
+test("data returned by the upgrade hook is the connection's", () => {
   const h = fakeReactor({}, { upgrade: () => ({ data: { room: 'lobby' } }) });
   assert.deepEqual(h.link.open().data, { room: 'lobby' });
 });

@@ -40,7 +40,8 @@ function conflicts(allocations: readonly (readonly [string, number])[]): string[
   const out: string[] = [];
   allocations.forEach(([name, mask], i) => {
     if (!Number.isInteger(mask) || mask <= 0) out.push(`${name} is no mask: ${mask}`);
-    else if (mask >= 2 ** (HIGHEST_BIT + 1)) out.push(`${name} uses a bit above ${HIGHEST_BIT}: 0x${(mask >>> 0).toString(16)}`);
+    else if (mask >= 2 ** (HIGHEST_BIT + 1))
+      out.push(`${name} uses a bit above ${HIGHEST_BIT}: 0x${(mask >>> 0).toString(16)}`);
     if (name.startsWith('State.') && (mask & (mask - 1)) !== 0) out.push(`${name} is not a single bit`);
     for (const [other, otherMask] of allocations.slice(i + 1)) {
       const shared = mask & otherMask;
@@ -75,14 +76,33 @@ test('the bits of conn.flags allocated in different files do not overlap, and st
 
 test('every file that shifts bits into flags is known here, and each allocating file points to this test', () => {
   const shifting = sources().filter((file) => shiftsIntoFlags(readFileSync(src + file, 'utf8')));
-  assert.deepEqual(shifting.sort(), Object.keys(SHIFTING_FILES).sort(), 'a new allocation: export its mask and add it to ALLOCATIONS');
-  for (const use of Object.values(SHIFTING_FILES)) assert.ok(ALLOCATIONS.some(([name]) => name.startsWith(use)), `${use} is checked`);
-  for (const file of ALLOCATING_FILES) assert.match(readFileSync(src + file, 'utf8'), /test\/reactor\/connection\/flag-bits\.test\.ts/, `${file} points here`);
+  assert.deepEqual(
+    shifting.sort(),
+    Object.keys(SHIFTING_FILES).sort(),
+    'a new allocation: export its mask and add it to ALLOCATIONS',
+  );
+  for (const use of Object.values(SHIFTING_FILES))
+    assert.ok(
+      ALLOCATIONS.some(([name]) => name.startsWith(use)),
+      `${use} is checked`,
+    );
+  for (const file of ALLOCATING_FILES)
+    assert.match(
+      readFileSync(src + file, 'utf8'),
+      /test\/reactor\/connection\/flag-bits\.test\.ts/,
+      `${file} points here`,
+    );
 });
 
 test('the checks fail on an overlap, a bit too high, a state of two bits, and an unlisted shift', () => {
   // The checks must be able to fail.
-  assert.deepEqual(conflicts([['State.Http', 1 << 15], ['window', 7 << 14]]), ['State.Http and window share 0x8000']);
+  assert.deepEqual(
+    conflicts([
+      ['State.Http', 1 << 15],
+      ['window', 7 << 14],
+    ]),
+    ['State.Http and window share 0x8000'],
+  );
   assert.deepEqual(conflicts([['routes', 1023 << 21]]), ['routes uses a bit above 29: 0x7fe00000']);
   assert.deepEqual(conflicts([['State.Both', 3]]), ['State.Both is not a single bit']);
   assert.deepEqual(conflicts([['sign', 1 << 31]]), ['sign is no mask: -2147483648']);

@@ -12,7 +12,10 @@ test('swap-remove keeps every index pointing at its own slot', () => {
   const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(entry);
   for (const e of [a, b, c, d]) r.add(e!);
   r.remove(b!);
-  assert.deepEqual([...r].map((e) => (e as NonNullable<typeof a>).name), ['a', 'd', 'c']);
+  assert.deepEqual(
+    [...r].map((e) => (e as NonNullable<typeof a>).name),
+    ['a', 'd', 'c'],
+  );
   r.remove(b!); // twice: nothing happens
   r.remove(c!); // the last one
   assert.equal(r.size, 2);
@@ -50,13 +53,19 @@ test('holes left by a walk are closed when it ends, indexes stay right; addition
     }
   }
   assert.deepEqual(seen, ['a', 'c']);
-  assert.deepEqual([...r].map((e) => (e as NonNullable<typeof a>).name), ['a', 'c', 'd']);
+  assert.deepEqual(
+    [...r].map((e) => (e as NonNullable<typeof a>).name),
+    ['a', 'c', 'd'],
+  );
   [...r].forEach((e, i) => assert.equal(e.index, i));
   assert.equal(r.size, 3);
   // A loop left with break ends its walk too: removals swap again.
   for (const conn of r) if (conn === a) break;
   r.remove(a!);
-  assert.deepEqual([...r].map((e) => (e as NonNullable<typeof a>).name), ['d', 'c']);
+  assert.deepEqual(
+    [...r].map((e) => (e as NonNullable<typeof a>).name),
+    ['d', 'c'],
+  );
 });
 
 test('whenEmpty resolves at once when empty, else when the last one goes', async () => {

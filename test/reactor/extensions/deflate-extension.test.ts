@@ -15,7 +15,10 @@ const OFFER = 'permessage-deflate; client_max_window_bits';
 test('shared mode: a connection that negotiated permessage-deflate holds no zlib state, only a flag bit', () => {
   const h = fakeReactor({ deflate: 'shared' });
   const conn = h.link.open({ extensions: OFFER });
-  assert.match(h.link.socket(conn).head(), /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n/);
+  assert.match(
+    h.link.socket(conn).head(),
+    /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover; client_no_context_takeover\r\n/,
+  );
   assert.notEqual(conn.flags & State.Extension, 0);
   assert.equal(conn.extras, null, 'no extras: nothing per connection');
   // Traffic both ways leaves nothing behind either.
@@ -27,7 +30,11 @@ test('shared mode: a connection that negotiated permessage-deflate holds no zlib
   assert.equal(sent.rsv, 4);
   assert.equal(decompress(sent.payload).toString(), json);
   assert.equal(conn.extras, null);
-  assert.equal(h.reactor.snapshot().deflate.contexts, 2, 'one shared compressor and one decompressor for the whole reactor');
+  assert.equal(
+    h.reactor.snapshot().deflate.contexts,
+    2,
+    'one shared compressor and one decompressor for the whole reactor',
+  );
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
@@ -36,7 +43,10 @@ test('window mode: the session is in extras, its contexts appear when each direc
   const conn = h.link.open({ extensions: OFFER });
   const session = conn.extras?.extension as DeflateSession | null | undefined;
   assert.ok(session);
-  assert.deepEqual([session.sendBits, session.receiveBits, session.sendContext, session.receiveContext], [12, 12, null, null]);
+  assert.deepEqual(
+    [session.sendBits, session.receiveBits, session.sendContext, session.receiveContext],
+    [12, 12, null, null],
+  );
   const stats = h.reactor.snapshot().deflate;
   assert.deepEqual([stats.sessions, stats.contexts, stats.reservedBytes > 0], [1, 0, true]);
   conn.send(chatJson(2000));
@@ -53,12 +63,27 @@ test('without an offer, or with deflate off, a connection is plain and RSV1 is a
     assert.doesNotMatch(h.link.socket(conn).head(), /Sec-WebSocket-Extensions/);
     assert.equal(conn.flags & State.Extension, 0);
     h.link.feed(conn, frame(Opcode.Text | RSV1, compress('x')));
-    assert.equal(h.seen.closes.length + h.link.socket(conn).frames().filter((f) => f.opcode === Opcode.Close).length > 0, true);
-    assert.equal(h.link.socket(conn).frames().find((f) => f.opcode === Opcode.Close)!.payload.readUInt16BE(0), 1002);
+    assert.equal(
+      h.seen.closes.length +
+        h.link
+          .socket(conn)
+          .frames()
+          .filter((f) => f.opcode === Opcode.Close).length >
+        0,
+      true,
+    );
+    assert.equal(
+      h.link
+        .socket(conn)
+        .frames()
+        .find((f) => f.opcode === Opcode.Close)!
+        .payload.readUInt16BE(0),
+      1002,
+    );
   }
 });
 
-test('permessage-deflate is the reactor\'s extension: it owns RSV1, its connections are read with exactly that bit allowed', () => {
+test("permessage-deflate is the reactor's extension: it owns RSV1, its connections are read with exactly that bit allowed", () => {
   const h = fakeReactor({ deflate: 'shared' });
   const extension = h.reactor.extension;
   assert.ok(extension instanceof PermessageDeflate);
@@ -68,7 +93,7 @@ test('permessage-deflate is the reactor\'s extension: it owns RSV1, its connecti
   assert.equal(fakeReactor().reactor.extension, null, 'deflate off: no extension at all');
 });
 
-test('the shared compressor\'s window a connection needs is kept in the extension\'s bits of its flags', () => {
+test("the shared compressor's window a connection needs is kept in the extension's bits of its flags", () => {
   const h = fakeReactor({ deflate: 'shared' });
   const usual = h.link.open({ extensions: OFFER });
   const small = h.link.open({ extensions: `${OFFER}; server_max_window_bits=10` });

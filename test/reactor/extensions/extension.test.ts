@@ -87,7 +87,13 @@ class ReversingExtension implements Extension {
 function inboundWith(extension: Extension | null, pool: BufferPool) {
   const failures: number[] = [];
   const messages: string[] = [];
-  const ctx = { role: 'server', options: resolveOptions({ maxMessageSize: 1 << 20, minFragmentSize: 0 }), pool, stats: new ReactorStats(), reporter: new Reporter('warn', () => {}, undefined) } as unknown as ReactorContext;
+  const ctx = {
+    role: 'server',
+    options: resolveOptions({ maxMessageSize: 1 << 20, minFragmentSize: 0 }),
+    pool,
+    stats: new ReactorStats(),
+    reporter: new Reporter('warn', () => {}, undefined),
+  } as unknown as ReactorContext;
   const lifecycle = {
     fail(conn: FakeConn, code: number) {
       failures.push(code);
@@ -106,7 +112,8 @@ function inboundWith(extension: Extension | null, pool: BufferPool) {
     extension,
   );
   const config: ReceiverConfig = inbound.config;
-  const feed = (conn: FakeConn, bytes: Buffer): void => inbound.read(conn as unknown as ConnectionRecord, bytes, 0, bytes.length);
+  const feed = (conn: FakeConn, bytes: Buffer): void =>
+    inbound.read(conn as unknown as ConnectionRecord, bytes, 0, bytes.length);
   return { inbound, config, failures, messages, feed };
 }
 
@@ -129,7 +136,7 @@ test('the receiver allows exactly the RSV bits of the negotiated extension, and 
   feed(conn, frame(Opcode.Text, 'plain'));
   assert.deepEqual(extension.decoded, ['olleh']);
   assert.deepEqual(messages, ['hello', 'plain']);
-  assert.equal(extension.recycled, 1, 'the transformed message\'s buffer went back');
+  assert.equal(extension.recycled, 1, "the transformed message's buffer went back");
   assert.deepEqual(failures, []);
 
   // Any other bit, even on a connection that negotiated an extension, fails it with 1002.
@@ -143,7 +150,7 @@ test('the receiver allows exactly the RSV bits of the negotiated extension, and 
   assert.equal(pool.stats().lentBuffers, 0);
 });
 
-test('an inbound transform that fails closes the connection with its error kind\'s code; transformed text is UTF-8 checked after', () => {
+test("an inbound transform that fails closes the connection with its error kind's code; transformed text is UTF-8 checked after", () => {
   const pool = new BufferPool({});
   const extension = new ReversingExtension(pool);
   const { failures, messages, feed } = inboundWith(extension, pool);
@@ -173,27 +180,42 @@ test('without an extension, connections are read with the plain configuration: n
 
 test('release is called once for a connection that negotiated the extension, however it ends; never for one that did not', () => {
   const endings: [string, (h: FakeReactor, conn: ConnectionRecord) => void][] = [
-    ['closing handshake', (h, conn) => {
-      conn.close(1000, 'done');
-      h.link.feed(conn, closeFrame(1000));
-      h.reactor.onEnd(conn);
-    }],
-    ['the peer\'s Close', (h, conn) => {
-      h.link.feed(conn, closeFrame(1001));
-      h.reactor.onEnd(conn);
-    }],
-    ['lost (read error), then EOF', (h, conn) => {
-      h.reactor.onEnd(conn, ECONNRESET);
-      h.reactor.onEnd(conn);
-    }],
-    ['protocol error', (h, conn) => {
-      h.link.feed(conn, frame(Opcode.Ping | RSV1_BIT, 'x'));
-      h.reactor.onEnd(conn);
-    }],
-    ['terminate', (_h, conn) => {
-      conn.terminate();
-      conn.terminate();
-    }],
+    [
+      'closing handshake',
+      (h, conn) => {
+        conn.close(1000, 'done');
+        h.link.feed(conn, closeFrame(1000));
+        h.reactor.onEnd(conn);
+      },
+    ],
+    [
+      "the peer's Close",
+      (h, conn) => {
+        h.link.feed(conn, closeFrame(1001));
+        h.reactor.onEnd(conn);
+      },
+    ],
+    [
+      'lost (read error), then EOF',
+      (h, conn) => {
+        h.reactor.onEnd(conn, ECONNRESET);
+        h.reactor.onEnd(conn);
+      },
+    ],
+    [
+      'protocol error',
+      (h, conn) => {
+        h.link.feed(conn, frame(Opcode.Ping | RSV1_BIT, 'x'));
+        h.reactor.onEnd(conn);
+      },
+    ],
+    [
+      'terminate',
+      (_h, conn) => {
+        conn.terminate();
+        conn.terminate();
+      },
+    ],
   ];
   for (const [name, end] of endings) {
     const h = fakeReactor({ deflate: 'window' });
@@ -217,7 +239,7 @@ test('release is called once for a connection that negotiated the extension, how
   }
 });
 
-test('client: the extension\'s offer goes in the request, the server\'s answer goes to accept, and a refusal there fails the connection', () => {
+test("client: the extension's offer goes in the request, the server's answer goes to accept, and a refusal there fails the connection", () => {
   for (const refuse of [false, true]) {
     const h = fakeReactor({ deflate: 'shared' }, {}, 'client');
     const abandoned = h.seen.abandoned; // filled as connections end
@@ -232,7 +254,13 @@ test('client: the extension\'s offer goes in the request, the server\'s answer g
     const request = h.link.socket(conn).head();
     assert.match(request, new RegExp(`\\r\\nSec-WebSocket-Extensions: ${extension.offer()!}\\r\\n`));
     const key = /\r\nSec-WebSocket-Key: (\S+)\r\n/.exec(request)![1]!;
-    h.link.feed(conn, buildSwitchingProtocols({ key, extensions: 'permessage-deflate; server_no_context_takeover; client_no_context_takeover' }));
+    h.link.feed(
+      conn,
+      buildSwitchingProtocols({
+        key,
+        extensions: 'permessage-deflate; server_no_context_takeover; client_no_context_takeover',
+      }),
+    );
     assert.deepEqual(accepted, [['permessage-deflate']]);
     if (refuse) {
       assert.deepEqual([h.seen.opens.length, abandoned.map((a) => a.error.message)], [0, ['not this one']]);

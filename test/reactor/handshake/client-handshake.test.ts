@@ -29,7 +29,10 @@ test('the request goes out on connect; a 101 opens the connection and the frames
   h.link.feed(conn, Buffer.concat([Buffer.from(accepting(h, conn, 'v1'), 'latin1'), text('first'), text('second')]));
   assert.deepEqual(h.seen.opens, [conn]);
   assert.equal(conn.protocol, 'v1');
-  assert.deepEqual(h.seen.messages.map((m) => m.data.toString()), ['first', 'second']);
+  assert.deepEqual(
+    h.seen.messages.map((m) => m.data.toString()),
+    ['first', 'second'],
+  );
   assert.deepEqual(h.abandoned, []);
   assert.deepEqual(leftovers(h), CLEAN);
 });
@@ -40,7 +43,10 @@ test('a response arriving a byte at a time is gathered, checked once, and the re
   const bytes = Buffer.concat([Buffer.from(accepting(h, conn), 'latin1'), text('after')]);
   for (let i = 0; i < bytes.length; i++) h.link.feed(conn, bytes.subarray(i, i + 1));
   assert.deepEqual(h.seen.opens, [conn]);
-  assert.deepEqual(h.seen.messages.map((m) => m.data.toString()), ['after']);
+  assert.deepEqual(
+    h.seen.messages.map((m) => m.data.toString()),
+    ['after'],
+  );
   assert.deepEqual(leftovers(h), CLEAN, 'the gathered head went back');
 });
 
@@ -51,7 +57,11 @@ test('what a client sends is masked, with a fresh key for each frame', () => {
   conn.send('same');
   conn.send('same');
   const s = h.link.socket(conn);
-  assert.deepEqual(s.frames().map((f) => f.payload.toString()), ['same', 'same'], 'decoded as masked frames');
+  assert.deepEqual(
+    s.frames().map((f) => f.payload.toString()),
+    ['same', 'same'],
+    'decoded as masked frames',
+  );
   const [a, b] = s.writes.slice(1);
   assert.notDeepEqual(a, b, 'the same payload under two keys');
 });
@@ -74,7 +84,10 @@ test('a response that is not a valid 101 abandons the connection with the reason
   h.link.feed(unasked, accepting(h, unasked, 'never-offered'));
   const huge = h.link.connectClient();
   h.link.feed(huge, `HTTP/1.1 101 Switching Protocols\r\nX-Filler: ${'f'.repeat(17 * 1024)}`);
-  assert.deepEqual(h.abandoned.map((a) => a.conn), [wrongKey, unasked, huge]);
+  assert.deepEqual(
+    h.abandoned.map((a) => a.conn),
+    [wrongKey, unasked, huge],
+  );
   assert.match(h.abandoned[0]!.error.message, /Sec-WebSocket-Accept/);
   assert.match(h.abandoned[1]!.error.message, /never-offered/);
   assert.equal(h.abandoned[2]!.error.message, 'handshake response head too large');

@@ -2,7 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Opcode } from '../../../src/protocol/opcode.js';
 import type { ConnectionRecord } from '../../../src/reactor/connection/connection-record.js';
-import { CLEAN, deferredUpgrade, fakeReactor, frame, leftovers, settled, upgradeRequest } from '../../support/fake-link.js';
+import {
+  CLEAN,
+  deferredUpgrade,
+  fakeReactor,
+  frame,
+  leftovers,
+  settled,
+  upgradeRequest,
+} from '../../support/fake-link.js';
 import { echo } from '../../support/servers.js';
 
 const texts = (messages: { data: Buffer }[]) => messages.map((m) => m.data.toString());
@@ -26,14 +34,24 @@ test('bytes after the head reach the receiver, whether the head came whole or in
   const whole = h.link.connect();
   h.link.feed(whole, upgradeRequest() + frame(Opcode.Text, 'one').toString('latin1'));
   const pieces = h.link.connect();
-  const bytes = Buffer.concat([Buffer.from(upgradeRequest(), 'latin1'), frame(Opcode.Text, 'two'), frame(Opcode.Text, 'three')]);
+  const bytes = Buffer.concat([
+    Buffer.from(upgradeRequest(), 'latin1'),
+    frame(Opcode.Text, 'two'),
+    frame(Opcode.Text, 'three'),
+  ]);
   h.link.feed(pieces, bytes.subarray(0, 50), bytes.subarray(50, bytes.length - 4), bytes.subarray(bytes.length - 4));
   assert.deepEqual(texts(h.seen.messages), ['one', 'two', 'three']);
   for (const conn of [whole, pieces]) {
     const s = h.link.socket(conn);
     assert.match(s.head(), /^HTTP\/1\.1 101 /, 'the 101 before the replies');
   }
-  assert.deepEqual(h.link.socket(pieces).frames().map((f) => f.payload.toString()), ['two', 'three']);
+  assert.deepEqual(
+    h.link
+      .socket(pieces)
+      .frames()
+      .map((f) => f.payload.toString()),
+    ['two', 'three'],
+  );
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
@@ -64,13 +82,20 @@ test('a pause() in the open handler after an async upgrade holds', async () => {
   upgrade.settle();
   await settled();
   assert.equal(conn.isOpen, true);
-  assert.equal(h.link.socket(conn).paused, true, 'the application paused it: the end of the upgrade must not resume it');
+  assert.equal(
+    h.link.socket(conn).paused,
+    true,
+    'the application paused it: the end of the upgrade must not resume it',
+  );
   conn.resume();
   assert.equal(h.link.socket(conn).paused, false);
 });
 
 test('a refusal writes the status, then FIN once it is out; what the peer sends next is dropped', () => {
-  const h = fakeReactor({}, { upgrade: () => ({ reject: 401, message: 'who are you', headers: { 'WWW-Authenticate': 'Basic' } }) });
+  const h = fakeReactor(
+    {},
+    { upgrade: () => ({ reject: 401, message: 'who are you', headers: { 'WWW-Authenticate': 'Basic' } }) },
+  );
   const conn = h.link.connect();
   const s = h.link.socket(conn);
   s.takes.push(5);
@@ -102,7 +127,13 @@ test('an async refusal resumes reading, so the peer hanging up is seen', async (
 });
 
 for (const [how, upgrade, status] of [
-  ['throws', () => { throw new Error('hook broke'); }, 500],
+  [
+    'throws',
+    () => {
+      throw new Error('hook broke');
+    },
+    500,
+  ],
   ['rejects', () => Promise.reject(new Error('hook broke')), 500],
   ['picks a subprotocol the client did not offer', () => ({ protocol: 'nope' }), 500],
 ] as const) {
@@ -136,8 +167,11 @@ test('refused before any hook: a head over maxHeaderSize (431), a foreign Origin
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
-test('the subprotocol: the server\'s choice among those offered, unless the hook overrides it', () => {
-  const h = fakeReactor({ protocols: ['chat', 'superchat'] }, { upgrade: (request) => (request.headers.has('x-pick') ? { protocol: 'superchat' } : undefined) });
+test("the subprotocol: the server's choice among those offered, unless the hook overrides it", () => {
+  const h = fakeReactor(
+    { protocols: ['chat', 'superchat'] },
+    { upgrade: (request) => (request.headers.has('x-pick') ? { protocol: 'superchat' } : undefined) },
+  );
   const protocols = ['superchat', 'chat'];
   const plain = h.link.open({ protocols });
   const picked = h.link.open({ protocols, headers: { 'X-Pick': '1' } });
@@ -148,25 +182,43 @@ test('the subprotocol: the server\'s choice among those offered, unless the hook
 test('the request handlers see: headers built when read, the same Map in open, remoteAddress from the link when asked', () => {
   const seen: { headers: [string, string][]; address: string; same: boolean }[] = [];
   let upgraded: unknown;
-  const h = fakeReactor({}, {
-    upgrade: (request) => {
-      upgraded = request;
-      seen.push({ headers: [...request.headers], address: request.remoteAddress, same: request.headers === request.headers });
+  const h = fakeReactor(
+    {},
+    {
+      upgrade: (request) => {
+        upgraded = request;
+        seen.push({
+          headers: [...request.headers],
+          address: request.remoteAddress,
+          same: request.headers === request.headers,
+        });
+      },
+      open: (_conn, request) => {
+        assert.equal(request, upgraded, 'open gets the object the upgrade hook got');
+        assert.equal(request.headers.get('x-trace'), 'a, b');
+      },
     },
-    open: (_conn, request) => {
-      assert.equal(request, upgraded, 'open gets the object the upgrade hook got');
-      assert.equal(request.headers.get('x-trace'), 'a, b');
-    },
-  });
+  );
   const conn = h.link.connect();
   const head = upgradeRequest({ headers: { 'X-Trace': 'a' } }).replace('\r\n\r\n', '\r\nx-trace: b\r\n\r\n');
   h.link.feed(conn, head);
   assert.equal(h.seen.opens.length, 1);
-  const expected = head.slice(0, -4).split('\r\n').slice(1).map((line) => line.split(/:\s*/, 2) as [string, string]);
+  const expected = head
+    .slice(0, -4)
+    .split('\r\n')
+    .slice(1)
+    .map((line) => line.split(/:\s*/, 2) as [string, string]);
   const merged = new Map<string, string>();
-  for (const [name, value] of expected) merged.set(name.toLowerCase(), merged.has(name.toLowerCase()) ? `${merged.get(name.toLowerCase())}, ${value}` : value);
+  for (const [name, value] of expected)
+    merged.set(
+      name.toLowerCase(),
+      merged.has(name.toLowerCase()) ? `${merged.get(name.toLowerCase())}, ${value}` : value,
+    );
   assert.deepEqual(seen[0]!.headers, [...merged]);
   assert.equal(seen[0]!.same, true);
   assert.equal(seen[0]!.address, h.link.remoteAddress());
-  assert.ok(!Object.keys(upgraded as object).includes('remoteAddress'), 'a prototype getter, not an own accessor per request');
+  assert.ok(
+    !Object.keys(upgraded as object).includes('remoteAddress'),
+    'a prototype getter, not an own accessor per request',
+  );
 });

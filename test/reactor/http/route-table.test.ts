@@ -33,7 +33,8 @@ test('exact paths first, then the longest prefix; the query and absolute-form au
 
 test('no route for the path: -1 (the handshake answers 404)', () => {
   const t = table('/chat', '/feed/*');
-  for (const target of ['/', '/other', '/chat/x', '/fee', 'ws://host/elsewhere']) assert.equal(t.select(target), -1, target);
+  for (const target of ['/', '/other', '/chat/x', '/fee', 'ws://host/elsewhere'])
+    assert.equal(t.select(target), -1, target);
 });
 
 test('patterns are checked: a leading /, * only as the last segment, no query, no duplicates, not too many', () => {
@@ -60,7 +61,10 @@ test('each event reaches its own route; the route index survives every state cha
     message: (_c, data) => void calls.push(`${name} message ${String(data)}`),
     close: (_c, code) => void calls.push(`${name} close ${code}`),
   });
-  const routes = new RouteTable([{ path: '/a', handlers: handlers('a') }, { path: '/b/*', handlers: handlers('b') }]);
+  const routes = new RouteTable([
+    { path: '/a', handlers: handlers('a') },
+    { path: '/b/*', handlers: handlers('b') },
+  ]);
   const h = fakeReactor({}, routes.dispatchers(), 'server', routes);
   assert.equal(h.seen.opens.length, 0);
   const a = h.link.open({ path: '/a' });
@@ -78,12 +82,18 @@ test('each event reaches its own route; the route index survives every state cha
 });
 
 test('a route without a handler for an event is skipped; a handler no route has is not dispatched at all', () => {
-  const routes = new RouteTable([{ path: '/a', handlers: { message: () => {} } }, { path: '/b', handlers: {} }]);
+  const routes = new RouteTable([
+    { path: '/a', handlers: { message: () => {} } },
+    { path: '/b', handlers: {} },
+  ]);
   assert.deepEqual(Object.keys(routes.dispatchers()), ['message']);
 });
 
 test('a routed connection has exactly the fields of any other: the route costs no field', () => {
-  const routes = new RouteTable([{ path: '/a', handlers: { message: () => {} } }, { path: '/b', handlers: {} }]);
+  const routes = new RouteTable([
+    { path: '/a', handlers: { message: () => {} } },
+    { path: '/b', handlers: {} },
+  ]);
   const routed = fakeReactor({}, routes.dispatchers(), 'server', routes).link.open({ path: '/b' });
   const plain = fakeReactor().link.open();
   assert.deepEqual(Object.getOwnPropertyNames(routed), Object.getOwnPropertyNames(plain));

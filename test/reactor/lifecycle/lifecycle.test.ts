@@ -31,7 +31,7 @@ interface Ending {
 
 const ENDINGS: Ending[] = [
   {
-    name: 'our Close, then the peer\'s',
+    name: "our Close, then the peer's",
     end(h, conn) {
       conn.close(1000, 'done');
       h.link.feed(conn, closeFrame(1000, 'ok'));
@@ -42,7 +42,7 @@ const ENDINGS: Ending[] = [
     reason: 'ok', // the peer's answer is what is reported
   },
   {
-    name: 'the peer\'s Close, then our echo',
+    name: "the peer's Close, then our echo",
     end(h, conn) {
       h.link.feed(conn, closeFrame(4000, 'bye'));
       h.reactor.onEnd(conn);
@@ -139,7 +139,10 @@ for (const e of ENDINGS) {
     const h = fakeReactor(e.options);
     const conn = h.link.open();
     e.end(h, conn);
-    assert.deepEqual(h.seen.closes.map((c) => [c.conn, c.code, c.reason]), [[conn, e.code, e.reason]]);
+    assert.deepEqual(
+      h.seen.closes.map((c) => [c.conn, c.code, c.reason]),
+      [[conn, e.code, e.reason]],
+    );
     assert.equal(h.link.socket(conn).destroys, 1);
     // Whatever comes after the end changes nothing.
     conn.close();
@@ -157,7 +160,14 @@ for (const e of ENDINGS) {
 
 test('a throwing close handler is reported and counted, not thrown', () => {
   const error = new Error('close broke');
-  const h = fakeReactor({}, { close() { throw error; } });
+  const h = fakeReactor(
+    {},
+    {
+      close() {
+        throw error;
+      },
+    },
+  );
   const conn = h.link.open();
   assert.doesNotThrow(() => conn.terminate());
   assert.deepEqual(h.seen.errors, [{ error, conn }]);
@@ -184,7 +194,10 @@ test('client role: a connection that ends before the 101 is abandoned, with the 
   h.reactor.onEnd(eof);
   const refused = h.link.connectClient();
   h.link.feed(refused, 'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
-  assert.deepEqual(abandoned.map(({ conn }) => conn), [eof, refused]);
+  assert.deepEqual(
+    abandoned.map(({ conn }) => conn),
+    [eof, refused],
+  );
   assert.equal(abandoned[0]!.error.message, 'connection closed before the WebSocket handshake completed');
   assert.match(abandoned[1]!.error.message, /403/);
   assert.deepEqual(h.seen.closes, []);
@@ -217,7 +230,11 @@ test('after the end, the connection reports closed and sends nothing', () => {
   const conn = h.link.open();
   h.link.feed(conn, frame(Opcode.Close, Buffer.alloc(0)));
   h.reactor.onEnd(conn);
-  assert.deepEqual(h.seen.closes.map((c) => c.code), [1005], 'a Close without a code is reported as 1005');
+  assert.deepEqual(
+    h.seen.closes.map((c) => c.code),
+    [1005],
+    'a Close without a code is reported as 1005',
+  );
   assert.deepEqual([conn.isOpen, conn.send('x'), conn.ping()], [false, SendResult.Dropped, SendResult.Dropped]);
   assert.equal(h.reactor.snapshot().closed, 1);
 });

@@ -59,7 +59,10 @@ test('idleTimeoutMs of silence: Close 1001 "idle timeout"; anything heard pushes
   // The peer does not answer our Close either: dropped after closeTimeoutMs.
   h.seconds(2);
   assert.equal(s.destroys, 1);
-  assert.deepEqual(h.seen.closes.map((c) => [c.code, c.reason]), [[1001, 'idle timeout']]);
+  assert.deepEqual(
+    h.seen.closes.map((c) => [c.code, c.reason]),
+    [[1001, 'idle timeout']],
+  );
 });
 
 test('pingIntervalMs alone: a Ping after each pingIntervalMs of silence, and the connection stays', (t) => {
@@ -90,12 +93,19 @@ test('with idleTimeoutMs, an answered Ping keeps the connection; an unanswered o
   assert.deepEqual(s.opcodes(), [Opcode.Ping]);
   h.link.feed(conn, frame(Opcode.Pong, ''));
   h.seconds(4);
-  assert.deepEqual(s.opcodes(), [Opcode.Ping, Opcode.Ping], 'answered: asked again after the next silence, not dropped');
+  assert.deepEqual(
+    s.opcodes(),
+    [Opcode.Ping, Opcode.Ping],
+    'answered: asked again after the next silence, not dropped',
+  );
   assert.equal(s.destroys, 0);
   h.seconds(1);
   assert.equal(s.destroys, 1, 'idleTimeoutMs after the last sign of life');
   assert.deepEqual(s.opcodes(), [Opcode.Ping, Opcode.Ping], 'no Close to a dead peer');
-  assert.deepEqual(h.seen.closes.map((c) => c.code), [1006]);
+  assert.deepEqual(
+    h.seen.closes.map((c) => c.code),
+    [1006],
+  );
   assert.equal(h.reactor.snapshot().idleTimeouts, 1);
   assert.deepEqual(leftovers(h), CLEAN);
 });
@@ -110,7 +120,10 @@ test('a peer that never answers our Close is dropped after closeTimeoutMs', (t) 
   assert.equal(s.destroys, 0);
   h.seconds(1);
   assert.equal(s.destroys, 1, 'data from the peer does not extend the close deadline');
-  assert.deepEqual(h.seen.closes.map((c) => [c.code, c.reason]), [[1000, 'bye']]);
+  assert.deepEqual(
+    h.seen.closes.map((c) => [c.code, c.reason]),
+    [[1000, 'bye']],
+  );
   assert.equal(h.reactor.connectionCount, 0);
 });
 
@@ -142,7 +155,7 @@ test('a message trickling in below minMessageRate is closed with 1008 once the g
   assert.deepEqual(closeOf(s.frames()[0]!), { code: 1008, reason: 'message arriving too slowly' });
   assert.equal(h.reactor.snapshot().slowMessagesClosed, 1);
   h.reactor.onEnd(conn);
-  assert.deepEqual(leftovers(h), CLEAN, 'the partial frame\'s buffer went back');
+  assert.deepEqual(leftovers(h), CLEAN, "the partial frame's buffer went back");
 });
 
 test('a long message arriving at minMessageRate or faster is delivered', (t) => {
@@ -155,6 +168,9 @@ test('a long message arriving at minMessageRate or faster is delivered', (t) => 
   }
   h.seconds(3);
   assert.deepEqual(h.link.socket(conn).opcodes(), []);
-  assert.deepEqual(h.seen.messages.map((m) => m.data.length), [10_000]);
+  assert.deepEqual(
+    h.seen.messages.map((m) => m.data.length),
+    [10_000],
+  );
   assert.equal(h.reactor.snapshot().slowMessagesClosed, 0);
 });

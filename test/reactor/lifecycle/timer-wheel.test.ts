@@ -2,12 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TimerWheel, type WheelEntry } from '../../../src/reactor/lifecycle/timer-wheel.js';
 
-interface Entry extends WheelEntry { name: string; expiredAt: number }
+interface Entry extends WheelEntry {
+  name: string;
+  expiredAt: number;
+}
 const entry = (name: string): Entry => ({ name, deadline: 0, wheelTick: 0, expiredAt: 0 });
 
 function wheel(slots = 8) {
   const expired: Entry[] = [];
-  const w: TimerWheel<Entry> = new TimerWheel<Entry>(slots, (e) => { e.expiredAt = w.now; expired.push(e); });
+  const w: TimerWheel<Entry> = new TimerWheel<Entry>(slots, (e) => {
+    e.expiredAt = w.now;
+    expired.push(e);
+  });
   return { w, expired };
 }
 
@@ -15,10 +21,14 @@ test('an entry expires exactly at its deadline tick', () => {
   const { w, expired } = wheel();
   const a = entry('a');
   w.schedule(a, 3);
-  w.tick(); w.tick();
+  w.tick();
+  w.tick();
   assert.equal(expired.length, 0);
   w.tick();
-  assert.deepEqual(expired.map((e) => [e.name, e.expiredAt]), [['a', 4]]);
+  assert.deepEqual(
+    expired.map((e) => [e.name, e.expiredAt]),
+    [['a', 4]],
+  );
   assert.equal(a.deadline, 0);
   assert.equal(a.wheelTick, 0);
 });
@@ -51,7 +61,10 @@ test('pulling a deadline earlier re-files it; the stale copy does not fire again
   w.schedule(a, 7);
   w.schedule(a, 2);
   for (let i = 0; i < 10; i++) w.tick();
-  assert.deepEqual(expired.map((e) => e.expiredAt), [3]);
+  assert.deepEqual(
+    expired.map((e) => e.expiredAt),
+    [3],
+  );
 });
 
 test('a cancelled entry never expires', () => {
@@ -65,7 +78,10 @@ test('a cancelled entry never expires', () => {
 
 test('an entry re-armed from inside onExpire is honoured', () => {
   let fired = 0;
-  const w: TimerWheel<Entry> = new TimerWheel<Entry>(4, (e) => { fired++; if (fired < 3) w.schedule(e, 2); });
+  const w: TimerWheel<Entry> = new TimerWheel<Entry>(4, (e) => {
+    fired++;
+    if (fired < 3) w.schedule(e, 2);
+  });
   w.schedule(entry('a'), 1);
   for (let i = 0; i < 10; i++) w.tick();
   assert.equal(fired, 3);

@@ -20,7 +20,9 @@ import { echo, start } from '../../support/servers.js';
  * family, so the sum is there), and an excluded leaf that does show up
  * fails, so the list cannot outlive its reason.
  */
-const EXCLUDED: Readonly<Record<string, { why: string; holds: (stats: StatsSnapshot, metrics: Map<string, ParsedFamily>) => boolean }>> = {
+const EXCLUDED: Readonly<
+  Record<string, { why: string; holds: (stats: StatsSnapshot, metrics: Map<string, ParsedFamily>) => boolean }>
+> = {
   handshakesRefused: {
     why: 'the sum of lightws_upgrades_total{status!="101"}',
     holds: (s, m) => s.handshakesRefused === sum(m, 'lightws_upgrades_total', (l) => l.status !== '101'),
@@ -35,7 +37,11 @@ const EXCLUDED: Readonly<Record<string, { why: string; holds: (stats: StatsSnaps
   },
 };
 
-function sum(metrics: Map<string, ParsedFamily>, family: string, keep: (labels: Record<string, string>) => boolean = () => true): number {
+function sum(
+  metrics: Map<string, ParsedFamily>,
+  family: string,
+  keep: (labels: Record<string, string>) => boolean = () => true,
+): number {
   const samples = metrics.get(family)?.samples;
   assert.ok(samples !== undefined, `${family} is rendered`);
   return samples.filter((s) => keep(s.labels)).reduce((total, s) => total + s.value, 0);
@@ -117,7 +123,10 @@ test('every number in stats() is a series of /metrics, or excluded by name for a
 
   const stats = s.server.stats();
   const paths = leaves(stats);
-  assert.ok(paths.includes('handshakeRefusals.403') && paths.includes('httpResponses.200'), 'the traffic filled the records');
+  assert.ok(
+    paths.includes('handshakeRefusals.403') && paths.includes('httpResponses.200'),
+    'the traffic filled the records',
+  );
   assert.ok(paths.length > 100, `${paths.length} leaves`);
   const where = whereEachLeafGoes(stats, render);
   assert.deepEqual(problems(where, Object.keys(EXCLUDED)), []);
@@ -126,7 +135,10 @@ test('every number in stats() is a series of /metrics, or excluded by name for a
   const now = parseExposition(s.server.metrics());
   const after = s.server.stats();
   for (const [name, { why, holds }] of Object.entries(EXCLUDED)) assert.ok(holds(after, now), `${name}: ${why}`);
-  assert.ok(after.handshakesRefused > 0 && after.httpRequests > 0 && after.protocolErrors > 0, 'the sums were checked on something');
+  assert.ok(
+    after.handshakesRefused > 0 && after.httpRequests > 0 && after.protocolErrors > 0,
+    'the sums were checked on something',
+  );
 
   // What the path serves and server.metrics() are that renderer's families, in its order.
   const rendered = [...parseExposition(render(stats)).keys()];
@@ -144,11 +156,21 @@ test('the coverage check fails on a leaf that reaches nothing, a stale exclusion
   assert.deepEqual(missing, ['deflate.bytesInflated never reaches /metrics']);
 
   const stale = problems(whereEachLeafGoes(stats, render), [...Object.keys(EXCLUDED), 'closed', 'noSuchLeaf']);
-  assert.deepEqual(stale, ['closed is excluded but reaches lightws_connections_closed_total{}: drop it from the list', 'noSuchLeaf is excluded but is no leaf of stats()']);
+  assert.deepEqual(stale, [
+    'closed is excluded but reaches lightws_connections_closed_total{}: drop it from the list',
+    'noSuchLeaf is excluded but is no leaf of stats()',
+  ]);
 
-  const twice = (x: StatsSnapshot): string => render(x) + '# TYPE lightws_copy gauge\n# HELP lightws_copy copy\n' + `lightws_copy ${x.bytesIn}\n`;
-  assert.deepEqual(problems(whereEachLeafGoes(stats, twice), Object.keys(EXCLUDED)), ['bytesIn reaches 2 series: lightws_received_bytes_total{}, lightws_copy{}']);
+  const twice = (x: StatsSnapshot): string =>
+    render(x) + '# TYPE lightws_copy gauge\n# HELP lightws_copy copy\n' + `lightws_copy ${x.bytesIn}\n`;
+  assert.deepEqual(problems(whereEachLeafGoes(stats, twice), Object.keys(EXCLUDED)), [
+    'bytesIn reaches 2 series: lightws_received_bytes_total{}, lightws_copy{}',
+  ]);
 
   const metrics = parseExposition(render(stats));
-  assert.equal(EXCLUDED.protocolErrors!.holds({ ...stats, protocolErrors: stats.protocolErrors + 1 }, metrics), false, 'a reason that no longer holds is seen');
+  assert.equal(
+    EXCLUDED.protocolErrors!.holds({ ...stats, protocolErrors: stats.protocolErrors + 1 }, metrics),
+    false,
+    'a reason that no longer holds is seen',
+  );
 });

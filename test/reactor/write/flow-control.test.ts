@@ -73,12 +73,18 @@ test("backpressure 'close': a send past maxBufferedBytes fails the connection wi
   assert.equal(conn.send('more'), SendResult.Dropped);
   h.link.complete(conn);
   const frames = s.frames();
-  assert.deepEqual(frames.map((f) => f.opcode), [Opcode.Binary, Opcode.Close]);
+  assert.deepEqual(
+    frames.map((f) => f.opcode),
+    [Opcode.Binary, Opcode.Close],
+  );
   assert.deepEqual(closeOf(frames[1]!), { code: 1008, reason: 'send buffer full' });
   assert.equal(s.shutdowns, 1);
   assert.equal(h.seen.drains.length, 0, 'an ending connection is not told to send more');
   h.reactor.onEnd(conn);
-  assert.deepEqual(h.seen.closes.map((c) => [c.code, c.reason]), [[1008, 'send buffer full']]);
+  assert.deepEqual(
+    h.seen.closes.map((c) => [c.code, c.reason]),
+    [[1008, 'send buffer full']],
+  );
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
@@ -108,7 +114,10 @@ test('at the memory budget, the connection with the largest queue is shed so tha
   assert.equal(sender.send(Buffer.alloc(12_000)), SendResult.Written);
   const snap = h.reactor.snapshot();
   assert.deepEqual([snap.memoryRefusals, snap.memoryShed], [1, 1]);
-  assert.deepEqual(h.seen.closes.map((c) => [c.conn, c.code]), [[large, 1006]]);
+  assert.deepEqual(
+    h.seen.closes.map((c) => [c.conn, c.code]),
+    [[large, 1006]],
+  );
   assert.equal(h.link.socket(large).destroys, 1);
   assert.deepEqual([small.isOpen, sender.isOpen], [true, true]);
   assert.match(h.seen.logs.find((l) => l.level === 'warn')!.message, /largest queue \(10106 B\)/);

@@ -9,33 +9,56 @@ test('everything sent while one read is handled goes out in one write', () => {
   const h = fakeReactor({}, echo);
   const conn = h.link.open();
   const s = h.link.socket(conn);
-  h.link.feed(conn, Buffer.concat([frame(Opcode.Text, 'a'), frame(Opcode.Text, 'b'), frame(Opcode.Ping, 'p'), frame(Opcode.Binary, Buffer.from([7]))]));
+  h.link.feed(
+    conn,
+    Buffer.concat([
+      frame(Opcode.Text, 'a'),
+      frame(Opcode.Text, 'b'),
+      frame(Opcode.Ping, 'p'),
+      frame(Opcode.Binary, Buffer.from([7])),
+    ]),
+  );
   assert.equal(s.writes.length, 2, 'the 101, then one write for the whole read');
-  assert.deepEqual(s.frames().map((f) => [f.opcode, f.payload.toString('latin1')]), [
-    [Opcode.Text, 'a'],
-    [Opcode.Text, 'b'],
-    [Opcode.Pong, 'p'],
-    [Opcode.Binary, '\x07'],
-  ]);
+  assert.deepEqual(
+    s.frames().map((f) => [f.opcode, f.payload.toString('latin1')]),
+    [
+      [Opcode.Text, 'a'],
+      [Opcode.Text, 'b'],
+      [Opcode.Pong, 'p'],
+      [Opcode.Binary, '\x07'],
+    ],
+  );
   assert.deepEqual(leftovers(h), CLEAN, 'the cork buffer went back');
 });
 
 test('the cork limit splits a big burst, in order, and a frame larger than it is written on its own', () => {
   const big = (fill: number, n: number) => Buffer.alloc(n, fill);
-  const h = fakeReactor({}, {
-    message(conn, data) {
-      if (data.toString() === 'burst') for (const fill of [1, 2, 3]) conn.send(big(fill, 30_000));
-      else for (const payload of ['x', big(4, 70_000), 'y']) conn.send(payload);
+  const h = fakeReactor(
+    {},
+    {
+      message(conn, data) {
+        if (data.toString() === 'burst') for (const fill of [1, 2, 3]) conn.send(big(fill, 30_000));
+        else for (const payload of ['x', big(4, 70_000), 'y']) conn.send(payload);
+      },
     },
-  });
+  );
   const conn = h.link.open();
   const s = h.link.socket(conn);
   h.link.feed(conn, frame(Opcode.Text, 'burst'));
   // Two 30 kB frames fit in the 64 KiB cork; the third starts a second write.
-  assert.deepEqual(s.writes.slice(1).map((w) => w.length), [2 * 30_004, 30_004]);
+  assert.deepEqual(
+    s.writes.slice(1).map((w) => w.length),
+    [2 * 30_004, 30_004],
+  );
   h.link.feed(conn, frame(Opcode.Text, 'huge'));
-  assert.deepEqual(s.writes.slice(3).map((w) => w.length), [3, 70_010, 3]);
-  assert.deepEqual(s.frames().map((f) => f.payload[0]), [1, 2, 3, 0x78, 4, 0x79]);
+  assert.deepEqual(
+    s.writes.slice(3).map((w) => w.length),
+    [3, 70_010, 3],
+  );
+  assert.deepEqual(
+    s.frames().map((f) => f.payload[0]),
+    [1, 2, 3, 0x78, 4, 0x79],
+  );
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
@@ -60,7 +83,14 @@ test('a partial write: the rest waits in flight, later sends gather in the outbo
   assert.equal(s.writes.length, 3, 'the outbox went out as one write');
   assert.equal(s.writes[2]!.length, 52 + 7);
   assert.equal(conn.bufferedAmount, 0);
-  assert.deepEqual(s.frames().map((f) => [f.opcode, f.payload.length]), [[Opcode.Binary, 100], [Opcode.Binary, 50], [Opcode.Text, 5]]);
+  assert.deepEqual(
+    s.frames().map((f) => [f.opcode, f.payload.length]),
+    [
+      [Opcode.Binary, 100],
+      [Opcode.Binary, 50],
+      [Opcode.Text, 5],
+    ],
+  );
   snap = h.reactor.snapshot();
   assert.equal(snap.writingNow, 0);
   assert.equal(snap.bytesOut, s.bytes().length);
@@ -83,7 +113,10 @@ test('an outbox written partially stays the one write in flight; sends meanwhile
   assert.equal(conn.bufferedAmount, 3 + 7);
   h.link.complete(conn);
   assert.equal(conn.bufferedAmount, 0);
-  assert.deepEqual(s.frames().map((f) => f.payload.toString()), ['first', 'second', 'third']);
+  assert.deepEqual(
+    s.frames().map((f) => f.payload.toString()),
+    ['first', 'second', 'third'],
+  );
   assert.equal(h.seen.drains.length, 1);
   assert.deepEqual(leftovers(h), CLEAN);
 });
@@ -94,7 +127,10 @@ test('a failed write ends the connection with 1006', () => {
   const s = h.link.socket(conn);
   s.failWith = EPIPE;
   assert.equal(conn.send('lost'), SendResult.Dropped);
-  assert.deepEqual(h.seen.closes.map((c) => [c.code, c.reason]), [[1006, '']]);
+  assert.deepEqual(
+    h.seen.closes.map((c) => [c.code, c.reason]),
+    [[1006, '']],
+  );
   assert.equal(s.destroys, 1);
   assert.equal(h.reactor.connectionCount, 0);
   assert.equal(conn.send('after'), SendResult.Dropped);
@@ -103,15 +139,18 @@ test('a failed write ends the connection with 1006', () => {
 
 test('a cork flush that fails ends the connection, and nothing more is written to it', () => {
   const results: number[] = [];
-  const h = fakeReactor({}, {
-    message(conn, data) {
-      if (data.toString() === 'burst') for (let i = 0; i < 3; i++) results.push(conn.send(Buffer.alloc(30_000)));
-      else {
-        conn.send('gathered');
-        h.reactor.broadcast('to all', false);
-      }
+  const h = fakeReactor(
+    {},
+    {
+      message(conn, data) {
+        if (data.toString() === 'burst') for (let i = 0; i < 3; i++) results.push(conn.send(Buffer.alloc(30_000)));
+        else {
+          conn.send('gathered');
+          h.reactor.broadcast('to all', false);
+        }
+      },
     },
-  });
+  );
   const [bursting, broadcasting, bystander] = [h.link.open(), h.link.open(), h.link.open()];
   // The third send flushes the first two, gathered in the cork: that write fails.
   h.link.socket(bursting).failWith = EPIPE;
@@ -120,8 +159,20 @@ test('a cork flush that fails ends the connection, and nothing more is written t
   // A broadcast flushes what its sender gathered first: that write fails.
   h.link.socket(broadcasting).failWith = EPIPE;
   h.link.feed(broadcasting, frame(Opcode.Text, 'broadcast'));
-  assert.deepEqual(h.seen.closes.map((c) => [c.conn, c.code]), [[bursting, 1006], [broadcasting, 1006]]);
-  assert.deepEqual(h.link.socket(bystander).frames().map((f) => f.payload.toString()), ['to all']);
+  assert.deepEqual(
+    h.seen.closes.map((c) => [c.conn, c.code]),
+    [
+      [bursting, 1006],
+      [broadcasting, 1006],
+    ],
+  );
+  assert.deepEqual(
+    h.link
+      .socket(bystander)
+      .frames()
+      .map((f) => f.payload.toString()),
+    ['to all'],
+  );
   assert.deepEqual(leftovers(h), CLEAN, 'no write after destroy');
 });
 
@@ -130,8 +181,18 @@ test('a receiver whose write fails during a broadcast makes it skip no other', (
   const conns = [h.link.open(), h.link.open(), h.link.open(), h.link.open()];
   h.link.socket(conns[1]!).failWith = EPIPE;
   h.reactor.broadcast('to all', false);
-  assert.deepEqual(h.seen.closes.map((c) => c.conn), [conns[1]]);
-  for (const conn of [conns[0]!, conns[2]!, conns[3]!]) assert.deepEqual(h.link.socket(conn).frames().map((f) => f.payload.toString()), ['to all']);
+  assert.deepEqual(
+    h.seen.closes.map((c) => c.conn),
+    [conns[1]],
+  );
+  for (const conn of [conns[0]!, conns[2]!, conns[3]!])
+    assert.deepEqual(
+      h.link
+        .socket(conn)
+        .frames()
+        .map((f) => f.payload.toString()),
+      ['to all'],
+    );
 });
 
 test('a write that fails when it completes ends the connection and frees its outbox', () => {
@@ -141,7 +202,10 @@ test('a write that fails when it completes ends the connection and frees its out
   conn.send('in flight');
   conn.send('queued');
   h.link.complete(conn, ECONNRESET);
-  assert.deepEqual(h.seen.closes.map((c) => c.code), [1006]);
+  assert.deepEqual(
+    h.seen.closes.map((c) => c.code),
+    [1006],
+  );
   assert.equal(h.reactor.connectionCount, 0);
   assert.equal(h.seen.drains.length, 0);
   assert.deepEqual(leftovers(h), CLEAN);
@@ -156,12 +220,18 @@ test('broadcast frames once and writes the same bytes to every open connection',
   assert.equal(h.reactor.snapshot().pool.borrows - borrows, 1, 'one buffer framed for everyone');
   const sent = conns.map((c) => h.link.socket(c).writes.at(-1)!);
   for (const bytes of sent) assert.deepEqual(bytes, sent[0]);
-  assert.deepEqual(h.link.socket(conns[0]!).frames().map((f) => f.payload.toString()), ['to all']);
+  assert.deepEqual(
+    h.link
+      .socket(conns[0]!)
+      .frames()
+      .map((f) => f.payload.toString()),
+    ['to all'],
+  );
   assert.equal(h.link.socket(handshaking).writes.length, 0);
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
-test('a shared frame: copied into a busy receiver\'s outbox, held by a partial write until it completes', () => {
+test("a shared frame: copied into a busy receiver's outbox, held by a partial write until it completes", () => {
   const h = fakeReactor();
   const [idle, busy, slow] = [h.link.open(), h.link.open(), h.link.open()];
   h.link.socket(busy).takes.push(0);
@@ -176,8 +246,21 @@ test('a shared frame: copied into a busy receiver\'s outbox, held by a partial w
   assert.equal(h.reactor.snapshot().pool.lentBuffers, 1, 'the shared frame, still in flight on slow');
   h.link.complete(slow); // FakeLink checks the held bytes were not reused before this
   assert.deepEqual(leftovers(h), CLEAN);
-  for (const conn of [idle, slow]) assert.deepEqual(h.link.socket(conn).frames().map((f) => f.payload.toString()), ['news']);
-  assert.deepEqual(h.link.socket(busy).frames().map((f) => f.payload.toString()), ['before', 'news']);
+  for (const conn of [idle, slow])
+    assert.deepEqual(
+      h.link
+        .socket(conn)
+        .frames()
+        .map((f) => f.payload.toString()),
+      ['news'],
+    );
+  assert.deepEqual(
+    h.link
+      .socket(busy)
+      .frames()
+      .map((f) => f.payload.toString()),
+    ['before', 'news'],
+  );
   assert.equal(h.reactor.snapshot().framesOut, 4);
 });
 
@@ -189,7 +272,10 @@ test('publish reaches only the subscribers of its topic', () => {
   b.subscribe('other');
   assert.equal(h.reactor.publish('t', Buffer.from([1, 2]), true), 2);
   assert.equal(h.reactor.publish('nobody', 'x', false), 0);
-  assert.deepEqual([a, b, c].map((conn) => h.link.socket(conn).opcodes()), [[Opcode.Binary], [], [Opcode.Binary]]);
+  assert.deepEqual(
+    [a, b, c].map((conn) => h.link.socket(conn).opcodes()),
+    [[Opcode.Binary], [], [Opcode.Binary]],
+  );
   c.terminate();
   assert.equal(h.reactor.publish('t', 'again', false), 1, 'a closed connection left its topics');
 });
