@@ -1,3 +1,6 @@
+import { Opcode } from './opcode.js';
+import { utf8Step, UTF8_REJECT } from './utf8.js';
+
 /**
  * What one connection's receiver keeps between reads (see receiver.ts): only
  * while a frame or a fragmented message is incomplete, and recycled as soon
@@ -60,4 +63,22 @@ export function recycleProgress(progress: ReceiveProgress): void {
   progress.frameUtf8 = NOT_TEXT;
   progress.startedAt = progress.heardAt = 0;
   if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);
+}
+
+/**
+ * Where UTF-8 checking starts for a frame with `opcode`: 0 for Text, the
+ * message's state for its continuation; compressed text is checked once inflated.
+ */
+export function textStateAtStart(progress: ReceiveProgress, opcode: number, rsv: number): number {
+  if (opcode === Opcode.Text) return rsv === 0 ? 0 : NOT_TEXT;
+  return opcode === Opcode.Continuation && progress.messageOpcode === Opcode.Text && !progress.messageCompressed
+    ? progress.utf8State
+    : NOT_TEXT;
+}
+
+/** Checks newly unmasked text bytes of the incomplete frame; false once they cannot be UTF-8. */
+export function checkFrameText(progress: ReceiveProgress, frame: Buffer, from: number, to: number): boolean {
+  if (progress.frameUtf8 === NOT_TEXT || from === to) return true;
+  progress.frameUtf8 = utf8Step(progress.frameUtf8, frame, from, to);
+  return progress.frameUtf8 !== UTF8_REJECT;
 }

@@ -4,7 +4,14 @@ import { applyMask } from './mask.js';
 import { Opcode } from './opcode.js';
 import { checkSequence } from './frame-sequence.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
-import { acquireProgress, NOT_TEXT, recycleProgress, type ReceiveProgress } from './receive-progress.js';
+import {
+  acquireProgress,
+  checkFrameText,
+  NOT_TEXT,
+  recycleProgress,
+  textStateAtStart,
+  type ReceiveProgress,
+} from './receive-progress.js';
 import { isValidUtf8, utf8Step, UTF8_REJECT } from './utf8.js';
 
 /**
@@ -154,24 +161,6 @@ function startFrame<C extends ReceiverState>(
   if (header.masked) applyMask(frame, headerLength, available, header.maskKey, 0);
   progress.frameUtf8 = textStateAtStart(progress, header.opcode, header.rsv);
   if (!checkFrameText(progress, frame, headerLength, available)) fail(conn, ErrorKind.InvalidUtf8, config, sink);
-}
-
-/**
- * Where UTF-8 checking starts for a frame with `opcode`: 0 for Text, the
- * message's state for its continuation; compressed text is checked once inflated.
- */
-function textStateAtStart(progress: ReceiveProgress, opcode: number, rsv: number): number {
-  if (opcode === Opcode.Text) return rsv === 0 ? 0 : NOT_TEXT;
-  return opcode === Opcode.Continuation && progress.messageOpcode === Opcode.Text && !progress.messageCompressed
-    ? progress.utf8State
-    : NOT_TEXT;
-}
-
-/** Checks newly unmasked text bytes of the incomplete frame; false once they cannot be UTF-8. */
-function checkFrameText(progress: ReceiveProgress, frame: Buffer, from: number, to: number): boolean {
-  if (progress.frameUtf8 === NOT_TEXT || from === to) return true;
-  progress.frameUtf8 = utf8Step(progress.frameUtf8, frame, from, to);
-  return progress.frameUtf8 !== UTF8_REJECT;
 }
 
 /**

@@ -1,12 +1,12 @@
 import type { BufferPool } from '../../pool/buffer-pool.js';
 import { frameHeaderLength, writeFrameHeader } from '../../protocol/frame-header.js';
-import { applyMask } from '../../protocol/mask.js';
 import { MaskKeySource } from '../../protocol/mask-key.js';
 import { isControlOpcode } from '../../protocol/opcode.js';
 import { extrasOf, type ConnectionExtras } from '../connection/connection-extras.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import { bytesOf, SendResult, type SendData } from '../../api/send-result.js';
+import { encodeFrame } from './encode-frame.js';
 import { SharedFrame } from './shared-frame.js';
 import type { ReactorContext } from '../context.js';
 
@@ -108,7 +108,7 @@ export class Writer {
       if ((conn.flags & State.Writing) === 0 && total <= CORK_LIMIT) {
         const buf = (this.corkBuf ??= this.borrow(conn, CORK_LIMIT));
         if (buf === null) return SendResult.Dropped;
-        this.encode(buf, this.corkLength, opcode, payload, bytes, length, rsv);
+        encodeFrame(buf, this.corkLength, opcode, payload, bytes, length, rsv, this.maskKeys);
         this.corkLength += total;
         this.framesOut++;
         return SendResult.Written;
@@ -131,7 +131,7 @@ export class Writer {
     const buf = queued ? this.reserveOutbox(conn, extras, total) : this.borrow(conn, total);
     if (buf === null) return SendResult.Dropped;
     const at = queued ? extras.outboxLength : 0;
-    this.encode(buf, at, opcode, payload, bytes, length, rsv);
+    encodeFrame(buf, at, opcode, payload, bytes, length, rsv, this.maskKeys);
     this.framesOut++;
     if (!queued) return this.writeOwned(conn, buf, total);
     extras.outboxLength += total;
@@ -168,7 +168,7 @@ export class Writer {
     const length = isString ? Buffer.byteLength(payload) : bytes!.length;
     const total = frameHeaderLength(length, this.maskKeys !== null) + length;
     const buf = this.pool.borrow(total);
-    this.encode(buf, 0, opcode, payload, bytes, length, rsv);
+    encodeFrame(buf, 0, opcode, payload, bytes, length, rsv, this.maskKeys);
     return new SharedFrame(buf, total, this.pool);
   }
 
@@ -281,24 +281,6 @@ export class Writer {
       extras.outbox = null;
       extras.outboxLength = 0;
     }
-  }
-
-  /** Writes one whole frame at `buf[at]`: header, payload, and the mask in the client role. */
-  private encode(
-    buf: Buffer,
-    at: number,
-    opcode: number,
-    payload: SendData,
-    bytes: Uint8Array | null,
-    length: number,
-    rsv: number,
-  ): void {
-    const key = this.maskKeys === null ? 0 : this.maskKeys.next();
-    const headerLength = writeFrameHeader(buf, at, true, opcode, length, this.maskKeys !== null, key, rsv);
-    const start = at + headerLength;
-    if (bytes === null) buf.write(payload as string, start, 'utf8');
-    else buf.set(bytes, start);
-    if (this.maskKeys !== null) applyMask(buf, start, start + length, key, 0);
   }
 
   /**
