@@ -221,8 +221,15 @@ export class IpcChild<Cmd, Rep extends { type: string }> extends Child<Rep> {
 
 /** A spawned `node [nodeArgs] script argv` that reads command lines on stdin and writes JSON lines on stdout. */
 export class JsonLinesChild<Out = Record<string, unknown>> extends Child<Out> {
-  constructor(name: string, script: string, argv: readonly string[] = [], nodeArgs: readonly string[] = []) {
-    super(name, spawn(process.execPath, [...nodeArgs, script, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  /** `runtime`: the program that runs `script` (this Node by default; bench:chat runs Bun's servers and clients with `bun`). */
+  constructor(
+    name: string,
+    script: string,
+    argv: readonly string[] = [],
+    nodeArgs: readonly string[] = [],
+    runtime: string = process.execPath,
+  ) {
+    super(name, spawn(runtime, [...nodeArgs, script, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] }));
     createInterface({ input: this.proc.stdout! }).on('line', (line) => {
       let message: Out;
       try {

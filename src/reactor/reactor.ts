@@ -178,7 +178,12 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
       // (After a refused handshake the rest is read and dropped until the peer hangs up:
       // parsing it as another request would answer twice, and closing with unread data
       // would reset the connection before the peer has read our answer.)
-      this.handshake.onData(conn, buf, start, end);
+      this.writer.cork(null); // nothing to gather for this one, but what it sends others waits for the turn's end
+      try {
+        this.handshake.onData(conn, buf, start, end);
+      } finally {
+        this.writer.uncork();
+      }
     }
   }
 

@@ -207,15 +207,36 @@ export class FakeLink<R extends Reactor = Reactor> implements Link<ConnectionRec
    * slab becomes several reads.
    */
   feed(conn: ConnectionRecord, ...chunks: (Buffer | string)[]): void {
-    const slab = this.reactor.slab;
-    for (const chunk of chunks) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
-      for (let at = 0; at < bytes.length; at += slab.length) {
-        const n = bytes.copy(slab, 0, at, Math.min(bytes.length, at + slab.length));
-        this.reactor.onData(conn, slab, 0, n);
+    this.reads(() => {
+      const slab = this.reactor.slab;
+      for (const chunk of chunks) {
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+        for (let at = 0; at < bytes.length; at += slab.length) {
+          const n = bytes.copy(slab, 0, at, Math.min(bytes.length, at + slab.length));
+          this.reactor.onData(conn, slab, 0, n);
+        }
       }
+    });
+  }
+
+  /**
+   * One loop turn: the reads `feeds` makes (several feeds inside one turn
+   * are reads libuv delivered in one poll phase), then the turn's end, when
+   * what was sent to other connections goes out (Writer.endTurn, on
+   * setImmediate in a real loop). A feed outside a turn is a turn of its own.
+   */
+  reads(feeds: () => void): void {
+    if (this.inTurn) return feeds();
+    this.inTurn = true;
+    try {
+      feeds();
+    } finally {
+      this.inTurn = false;
+      this.reactor.writer.endTurn();
     }
   }
+
+  private inTurn = false;
 
   socket(conn: ConnectionRecord): FakeSocket {
     return socketOf(conn);

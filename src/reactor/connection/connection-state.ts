@@ -46,6 +46,8 @@ export const State = {
   Pipelined: 1 << 17,
   /** The request handler is still answering a plain request (async): reads are paused, and what was read meanwhile is held. */
   HttpAnswering: 1 << 18,
+  /** Frames sent to it this loop turn wait in the writer's turn batch, to go out in one write when the turn ends. */
+  Batched: 1 << 19,
 } as const;
 
 /** Someone else's answer is awaited (the upgrade hook's or the request handler's): nothing read is acted on until it comes. */

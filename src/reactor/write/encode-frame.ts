@@ -27,3 +27,10 @@ export function encodeFrame(
   else buf.set(bytes, start);
   if (maskKeys !== null) applyMask(buf, start, start + length, key, 0);
 }
+
+/**
+ * Smallest payload written straight from the caller's buffer (header and
+ * payload in one writev) instead of being copied into a pooled one: below
+ * it, copying costs less than the extra system call's overhead.
+ */
+export const DIRECT_WRITE_MIN = 32 * 1024;

@@ -1,0 +1,180 @@
+/**
+ * bench:chat — the chat room of Bun's public benchmark (oven-sh/bun, bench/websocket-server),
+ * written here from its description (load/chat-clients.ts, servers/chat-room.ts and
+ * servers/chat-room.bun.mjs): many clients publishing into one room at once, every line to every
+ * member. Bun 1.4 (`Bun.serve`), uWebSockets.js (native), lightws on both transports and ws, one
+ * server at a time, with the same client process for every server (under Bun when it is found,
+ * else this Node), interleaved round by round with the order rotated, medians over --runs:
+ *
+ *   npm run bench:chat -- [--clients 16,32,64] [--runs 3] [--lines 1600] [--warmup 2] [--seconds 10]
+ *                         [--kinds bun,uws,lightws-handle,lightws-socket,ws] [--bun PATH]
+ *
+ * Bun is looked for at --bun, $BUN, then the cache the CI uses
+ * (~/.cache/lightws-bench/bun: `npm install --prefix ~/.cache/lightws-bench/bun @oven/bun-linux-x64@1.4.4`).
+ * Reported per server: deliveries/s (the median of the client's 1-second samples), server CPU
+ * per delivery (user+sys from /proc over the measured window ÷ the deliveries in it), and the
+ * p50/p99 delivery latency of client 0's lines (each line carries its send time).
+ * Results: bench/out/chat.json (--publish: bench/results/).
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { JsonLinesChild, killChildrenOnExit } from './lib/children.js';
+import { printTable } from './lib/format.js';
+import { processCpuUs } from './lib/proc.js';
+import { RESULTS_OPTIONS, ROOT, packageVersion, writeResults } from './lib/results.js';
+import { median } from './lib/stats.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '16,32,64' },
+    runs: { type: 'string', default: '3' },
+    lines: { type: 'string', default: '1600' },
+    warmup: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '10' },
+    kinds: { type: 'string', default: 'bun,uws,lightws-handle,lightws-socket,ws' },
+    bun: { type: 'string' },
+    ...RESULTS_OPTIONS,
+  },
+});
+killChildrenOnExit();
+const here = fileURLToPath(new URL('.', import.meta.url));
+const bunPath = [
+  values.bun,
+  process.env['BUN'],
+  join(homedir(), '.cache/lightws-bench/bun/node_modules/@oven/bun-linux-x64/bin/bun'),
+].find((p) => p !== undefined && p !== '' && existsSync(p));
+const kinds = values.kinds.split(',').filter((k) => k !== 'bun' || bunPath !== undefined);
+if (bunPath === undefined && values.kinds.includes('bun'))
+  process.stderr.write('bench:chat: Bun not found (--bun, $BUN): its row is left out\n');
+const clientRuntime = bunPath ?? process.execPath;
+const clientArgs =
+  bunPath === undefined && Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : [];
+
+interface Row {
+  kind: string;
+  clients: number;
+  run: number;
+  deliveriesPerSec: number;
+  cpuUsPerDelivery: number;
+  p50Ms: number;
+  p99Ms: number;
+  native: boolean;
+}
+
+async function one(kind: string, clients: number, run: number): Promise<Row> {
+  const server =
+    kind === 'bun'
+      ? new JsonLinesChild(`server ${kind}`, join(ROOT, 'bench/servers/chat-room.bun.mjs'), [], [], bunPath)
+      : new JsonLinesChild(`server ${kind}`, join(here, 'servers/chat-room.js'), ['--kind', kind]);
+  try {
+    const ready = (await server.nextWhere((m) => m['ready'] === true, 20_000, 'ready')) as {
+      port: number;
+      pid: number;
+      native: boolean;
+    };
+    const client = new JsonLinesChild(
+      'chat clients',
+      join(here, 'load/chat-clients.js'),
+      [
+        '--port',
+        String(ready.port),
+        '--clients',
+        String(clients),
+        '--lines',
+        values.lines,
+        '--warmup',
+        values.warmup,
+        '--seconds',
+        values.seconds,
+      ],
+      clientArgs,
+      clientRuntime,
+    );
+    try {
+      await client.nextWhere((m) => m['start'] === true, 60_000, 'the measured window');
+      const before = processCpuUs(ready.pid)!;
+      const done = (await client.nextWhere(
+        (m) => m['done'] === true,
+        30_000 + Number(values.seconds) * 1000,
+        'the results',
+      )) as {
+        samples: number[];
+        deliveries: number;
+        latency: { p50: number; p99: number };
+      };
+      const after = processCpuUs(ready.pid)!;
+      const cpuUs = after.user + after.system - before.user - before.system;
+      return {
+        kind,
+        clients,
+        run,
+        deliveriesPerSec: median(done.samples),
+        cpuUsPerDelivery: cpuUs / done.deliveries,
+        p50Ms: done.latency.p50,
+        p99Ms: done.latency.p99,
+        native: ready.native,
+      };
+    } finally {
+      client.endInput();
+      await client.stop(5000);
+    }
+  } finally {
+    server.endInput();
+    await server.stop(5000);
+  }
+}
+
+const rows: Row[] = [];
+const started = Date.now();
+for (const clients of values.clients.split(',').map(Number)) {
+  for (let run = 0; run < Number(values.runs); run++) {
+    const order = kinds.map((_, i) => kinds[(i + run) % kinds.length]!);
+    for (const kind of order) {
+      const row = await one(kind, clients, run);
+      rows.push(row);
+      process.stderr.write(
+        `${clients} clients, run ${run + 1}, ${kind}: ${Math.round(row.deliveriesPerSec)} deliveries/s, ${row.cpuUsPerDelivery.toFixed(3)} µs CPU each, p99 ${row.p99Ms.toFixed(1)} ms\n`,
+      );
+    }
+  }
+}
+
+const med = (
+  kind: string,
+  clients: number,
+  field: 'deliveriesPerSec' | 'cpuUsPerDelivery' | 'p50Ms' | 'p99Ms',
+): number => median(rows.filter((r) => r.kind === kind && r.clients === clients).map((r) => r[field]));
+const table = [];
+for (const clients of values.clients.split(',').map(Number)) {
+  for (const kind of kinds) {
+    const rate = med(kind, clients, 'deliveriesPerSec');
+    const vs = (other: string): string =>
+      kinds.includes(other) ? `${(rate / med(other, clients, 'deliveriesPerSec')).toFixed(2)}×` : '-';
+    table.push([
+      String(clients),
+      kind,
+      String(Math.round(rate)),
+      med(kind, clients, 'cpuUsPerDelivery').toFixed(3),
+      med(kind, clients, 'p50Ms').toFixed(1),
+      med(kind, clients, 'p99Ms').toFixed(1),
+      vs('uws'),
+      vs('bun'),
+    ]);
+  }
+}
+printTable(['clients', 'server', 'deliveries/s', 'CPU µs/delivery', 'p50 ms', 'p99 ms', '÷ uWS', '÷ Bun'], table);
+const path = writeResults(
+  'chat',
+  {
+    clientRuntime: bunPath === undefined ? `node ${process.version}` : `bun ${clientRuntime}`,
+    versions: { ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
+    lines: Number(values.lines),
+    seconds: Number(values.seconds),
+    rows,
+  },
+  values,
+);
+process.stderr.write(`${Math.round((Date.now() - started) / 1000)} s; results in ${path}\n`);
