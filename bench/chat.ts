@@ -8,6 +8,8 @@
  *
  *   npm run bench:chat -- [--clients 16,32,64] [--runs 3] [--lines 1600] [--warmup 2] [--seconds 10]
  *                         [--kinds bun,uws,lightws-handle,lightws-socket,ws] [--bun PATH]
+ *                         [--rooms 1] [--talk 1]
+ *   npm run bench:chat -- --clients 10000 --rooms 100 --talk 0.1 --lines 20     (100 rooms × 100, 10 % talking)
  *
  * Bun is looked for at --bun, $BUN, then the cache the CI uses
  * (~/.cache/lightws-bench/bun: `npm install --prefix ~/.cache/lightws-bench/bun @oven/bun-linux-x64@1.4.4`).
@@ -35,6 +37,8 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '10' },
     kinds: { type: 'string', default: 'bun,uws,lightws-handle,lightws-socket,ws' },
+    rooms: { type: 'string', default: '1' },
+    talk: { type: 'string', default: '1' },
     bun: { type: 'string' },
     ...RESULTS_OPTIONS,
   },
@@ -89,6 +93,10 @@ async function one(kind: string, clients: number, run: number): Promise<Row> {
         values.warmup,
         '--seconds',
         values.seconds,
+        '--rooms',
+        values.rooms,
+        '--talk',
+        values.talk,
       ],
       clientArgs,
       clientRuntime,
@@ -167,11 +175,13 @@ for (const clients of values.clients.split(',').map(Number)) {
 }
 printTable(['clients', 'server', 'deliveries/s', 'CPU µs/delivery', 'p50 ms', 'p99 ms', '÷ uWS', '÷ Bun'], table);
 const path = writeResults(
-  'chat',
+  values.rooms === '1' ? 'chat' : `chat-rooms-${values.rooms}`,
   {
     clientRuntime: bunPath === undefined ? `node ${process.version}` : `bun ${clientRuntime}`,
     versions: { ws: packageVersion('ws'), uws: packageVersion('@trufflesuite/uws-js-unofficial') },
     lines: Number(values.lines),
+    rooms: Number(values.rooms),
+    talk: Number(values.talk),
     seconds: Number(values.seconds),
     rows,
   },

@@ -7,6 +7,11 @@
  * next begins. The same client runs against every server.
  *
  *   bun dist/bench/load/chat-clients.js --port P [--clients 32] [--lines 1600] [--warmup 2] [--seconds 10]
+ *                                      [--rooms 1] [--talk 1]
+ *
+ * With --rooms R, client i joins room i mod R (`?room=rN`), and in each room only the first
+ * --talk (a fraction) of its members send: 100 rooms of 100 members with 10 % talking is
+ * `--clients 10000 --rooms 100 --talk 0.1`.
  *
  * Runs under Bun, or Node 22+ (the global WebSocket; Node 20 with --experimental-websocket).
  * stdout carries JSON lines: {"ready":true} once every client is in, {"start":true} when the
@@ -24,10 +29,22 @@ const { values } = parseArgs({
     lines: { type: 'string', default: '1600' },
     warmup: { type: 'string', default: '2' },
     seconds: { type: 'string', default: '10' },
+    rooms: { type: 'string', default: '1' },
+    talk: { type: 'string', default: '1' },
   },
 });
 const CLIENTS = Number(values.clients);
 const LINES = Number(values.lines);
+const ROOMS = Number(values.rooms);
+/** Client i is in room i mod ROOMS; in each room, the first `talk` of its members (a fraction) send lines. */
+const roomOf = (i: number): number => i % ROOMS;
+const membersOf = (room: number): number => Math.floor(CLIENTS / ROOMS) + (room < CLIENTS % ROOMS ? 1 : 0);
+const talks = (i: number): boolean => Math.floor(i / ROOMS) < Math.ceil(Number(values.talk) * membersOf(roomOf(i)));
+let perRound = 0;
+for (let room = 0; room < ROOMS; room++) {
+  const members = membersOf(room);
+  perRound += Math.ceil(Number(values.talk) * members) * LINES * members;
+}
 const url = `ws://${values.host}:${values.port}/`;
 
 let deliveries = 0;
@@ -36,32 +53,37 @@ let measuring = false;
 const latencies: number[] = [];
 const say = (message: object): void => void process.stdout.write(`${JSON.stringify(message)}\n`);
 
-const sockets: WebSocket[] = await Promise.all(
-  Array.from({ length: CLIENTS }, (_, i) => {
-    const ws = new WebSocket(`${url}?name=Client${i}`);
-    ws.onmessage = (event: MessageEvent) => {
-      deliveries++;
-      if (i === 0 && measuring) {
-        const text = event.data as string;
-        latencies.push(
-          performance.now() - Number(text.slice(text.indexOf(': ') + 2, text.indexOf(' ', text.indexOf(': ') + 2))),
-        );
-      }
-      if (--pending === 0) round();
-    };
-    return new Promise<WebSocket>((resolve, reject) => {
-      ws.onopen = () => resolve(ws);
-      ws.onerror = () => reject(new Error(`client ${i} could not connect to ${url}`));
-    });
-  }),
-);
-say({ ready: true });
+function join(i: number): Promise<WebSocket> {
+  const ws = new WebSocket(`${url}?name=Client${i}&room=r${roomOf(i)}`);
+  ws.onmessage = (event: MessageEvent) => {
+    deliveries++;
+    if (i === 0 && measuring) {
+      const text = event.data as string;
+      latencies.push(
+        performance.now() - Number(text.slice(text.indexOf(': ') + 2, text.indexOf(' ', text.indexOf(': ') + 2))),
+      );
+    }
+    if (--pending === 0) round();
+  };
+  return new Promise<WebSocket>((resolve, reject) => {
+    ws.onopen = () => resolve(ws);
+    ws.onerror = () => reject(new Error(`client ${i} could not connect to ${url}`));
+  });
+}
+// In steps of 500, so that a listen backlog never drops a handshake.
+const sockets: WebSocket[] = [];
+for (let from = 0; from < CLIENTS; from += 500) {
+  const step = Array.from({ length: Math.min(500, CLIENTS - from) }, (_, k) => join(from + k));
+  sockets.push(...(await Promise.all(step)));
+}
+const talkers = sockets.filter((_, i) => talks(i));
+say({ ready: true, perRound });
 
 /** Every client sends its lines; the round is over once each of them has reached every client. */
 function round(): void {
-  pending = CLIENTS * CLIENTS * LINES;
+  pending = perRound;
   for (let line = 0; line < LINES; line++) {
-    for (const ws of sockets) ws.send(`${performance.now().toFixed(3)} hello from the room ${line}`);
+    for (const ws of talkers) ws.send(`${performance.now().toFixed(3)} hello from the room ${line}`);
   }
 }
 round();
