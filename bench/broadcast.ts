@@ -44,7 +44,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     'gap-ms': { type: 'string', default: '50' },
     processes: { type: 'string', default: '2' },
-    kinds: { type: 'string', default: 'handle,socket,ws,uws' },
+    kinds: { type: 'string', default: 'handle,socket,ws,uws,bun' },
     'in-flight': { type: 'string', default: '256' },
     // bench:deflate: realistic JSON text instead of 'a' bytes, and a browser's permessage-deflate offer.
     payload: { type: 'string', default: 'bytes' },

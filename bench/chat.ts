@@ -18,11 +18,10 @@
  * p50/p99 delivery latency of client 0's lines (each line carries its send time).
  * Results: bench/out/chat.json (--publish: bench/results/).
  */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findBun } from './lib/bun.js';
 import { JsonLinesChild, killChildrenOnExit } from './lib/children.js';
 import { printTable } from './lib/format.js';
 import { processCpuUs } from './lib/proc.js';
@@ -45,11 +44,7 @@ const { values } = parseArgs({
 });
 killChildrenOnExit();
 const here = fileURLToPath(new URL('.', import.meta.url));
-const bunPath = [
-  values.bun,
-  process.env['BUN'],
-  join(homedir(), '.cache/lightws-bench/bun/node_modules/@oven/bun-linux-x64/bin/bun'),
-].find((p) => p !== undefined && p !== '' && existsSync(p));
+const bunPath = findBun(values.bun);
 const kinds = values.kinds.split(',').filter((k) => k !== 'bun' || bunPath !== undefined);
 if (bunPath === undefined && values.kinds.includes('bun'))
   process.stderr.write('bench:chat: Bun not found (--bun, $BUN): its row is left out\n');

@@ -4,7 +4,7 @@
  * same load, in the same run.
  *
  *   npm run bench:handshake -- [--runs 3] [--seconds 5] [--warmup 2] [--load 2] [--in-flight 64]
- *                              [--kinds handle,socket,ws,uws] [--server-node-args=--cpu-prof,...]
+ *                              [--kinds handle,socket,ws,uws,bun] [--server-node-args=--cpu-prof,...]
  *
  * --load processes (load/handshake-clients.ts, lightws's client role) each keep --in-flight
  * upgrades going: connect, upgrade, 101 validated, terminate, next. Each round is a fresh server

@@ -24,7 +24,7 @@ export const ROUND_OPTIONS = {
   runs: { type: 'string', default: '3' },
   warmup: { type: 'string', default: '2' },
   load: { type: 'string', default: '2' },
-  kinds: { type: 'string', default: 'handle,socket,ws,uws' },
+  kinds: { type: 'string', default: 'handle,socket,ws,uws,bun' },
   'server-node-args': { type: 'string', default: '' },
 } as const;
 

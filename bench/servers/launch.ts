@@ -5,12 +5,13 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BUN_CACHE, findBun } from '../lib/bun.js';
 import { JsonLinesChild } from '../lib/children.js';
 import { processCpuUs } from '../lib/proc.js';
 import type { Mode } from './protocol.js';
 
 /** The library servers, by the kind names the benchmarks take in --kinds. */
-export const SERVERS: Record<string, { script: string; argv: string[]; label: string }> = {
+export const SERVERS: Record<string, { script: string; argv: string[]; label: string; runtime?: 'bun' }> = {
   handle: { script: 'lightws.js', argv: ['--transport', 'handle'], label: 'lightws handle' },
   socket: { script: 'lightws.js', argv: ['--transport', 'socket'], label: 'lightws socket' },
   'handle-dc': {
@@ -20,6 +21,8 @@ export const SERVERS: Record<string, { script: string; argv: string[]; label: st
   },
   ws: { script: 'ws.js', argv: [], label: 'ws' },
   uws: { script: 'uws.js', argv: [], label: 'uWS.js' },
+  // Run by Bun (lib/bun.ts finds it): Bun.serve, which embeds uWebSockets.
+  bun: { script: 'bun.js', argv: [], label: 'Bun', runtime: 'bun' },
   // permessage-deflate negotiated (bench:deflate): each library's compressing configuration.
   'handle-shared': {
     script: 'lightws.js',
@@ -40,6 +43,10 @@ export function parseKinds(list: string): string[] {
   const kinds = list.split(',').filter((k) => k !== '');
   for (const k of kinds)
     if (SERVERS[k] === undefined) throw new RangeError(`unknown kind ${k}: ${Object.keys(SERVERS).join(', ')}`);
+  if (kinds.includes('bun') && findBun() === undefined) {
+    process.stderr.write(`Bun SKIPPED: not found (--bun, $BUN, or ${BUN_CACHE})\n`);
+    return kinds.filter((k) => k !== 'bun');
+  }
   return kinds;
 }
 
@@ -76,7 +83,8 @@ export class ProtocolServer extends JsonLinesChild {
       `${server.label} server`,
       join(here, server.script),
       ['--port', '0', '--mode', mode, ...server.argv],
-      nodeArgs,
+      server.runtime === 'bun' ? [] : nodeArgs,
+      server.runtime === 'bun' ? findBun()! : process.execPath,
     );
   }
 

@@ -1,0 +1,88 @@
+/**
+ * Bun 1.4 (`Bun.serve`, which embeds uWebSockets) as a benchmark server process speaking
+ * protocol.ts, run by Bun itself (launch.ts spawns `bun` for this kind; lib/bun.ts finds it):
+ *
+ *   bun dist/bench/servers/bun.js --port 0 --mode echo|broadcast|idle
+ *
+ * echo sends each message back; broadcast publishes it to every connection (one topic every
+ * connection joins, the sender included), as uws.ts does; `GET /healthz` answers 200 `ok`, other plain requests 426. Bun's own
+ * limits are lifted to match the others: no idle timeout, 16 MiB messages, no backpressure limit.
+ * `gc` runs Bun.gc(true). Compiled by tsc like the rest of bench/, with Bun's API declared below.
+ */
+import { type BenchServer, isMain, runServerProcess } from './protocol.js';
+
+interface BunSocket {
+  send(data: string | Uint8Array, compress?: boolean): number;
+  subscribe(topic: string): void;
+}
+interface BunServer {
+  port: number;
+  upgrade(request: Request): boolean;
+  publish(topic: string, data: string | Uint8Array): number;
+  stop(closeActive?: boolean): void;
+}
+declare const Bun: {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch(request: Request, server: BunServer): Response | undefined;
+    websocket: {
+      idleTimeout: number;
+      maxPayloadLength: number;
+      backpressureLimit: number;
+      perMessageDeflate: boolean;
+      open(ws: BunSocket): void;
+      close(ws: BunSocket): void;
+      message(ws: BunSocket, message: string | Uint8Array): void;
+    };
+  }): BunServer;
+  gc(force: boolean): void;
+};
+
+const ALL = 'all';
+
+if (isMain(import.meta.url)) {
+  await runServerProcess('bun', ({ port, host, mode }) => {
+    let connections = 0;
+    const server = Bun.serve({
+      hostname: host,
+      port,
+      fetch(request, server) {
+        if (new URL(request.url).pathname === '/healthz') return new Response('ok');
+        if (server.upgrade(request)) return undefined;
+        return new Response('upgrade required', { status: 426 });
+      },
+      websocket: {
+        idleTimeout: 0,
+        maxPayloadLength: 16 * 1024 * 1024,
+        backpressureLimit: 64 * 1024 * 1024,
+        perMessageDeflate: false,
+        open(ws) {
+          connections++;
+          ws.subscribe(ALL); // the `broadcast` command reaches every connection in any mode
+        },
+        close() {
+          connections--;
+        },
+        message(ws, message) {
+          if (mode === 'echo') ws.send(message);
+          else if (mode === 'broadcast') server.publish(ALL, message);
+        },
+      },
+    });
+    // protocol.ts's `gc` command calls globalThis.gc: Bun's full collection stands in for V8's.
+    globalThis.gc ??= (() => Bun.gc(true)) as unknown as typeof globalThis.gc;
+    const bench: BenchServer = {
+      port: server.port,
+      native: true,
+      connections: () => connections,
+      broadcast: (data, isBinary) => {
+        server.publish(ALL, isBinary ? data : data.toString());
+        return connections;
+      },
+      close: () => server.stop(true),
+      info: { runtime: 'bun' },
+    };
+    return Promise.resolve(bench);
+  });
+}
