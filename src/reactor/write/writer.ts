@@ -129,7 +129,6 @@ export class Writer {
    */
   writeHead(conn: ConnectionRecord, head: string, body?: Uint8Array): SendResult {
     this.flushCork(conn); // keep this connection's bytes in order
-    if ((conn.flags & State.Batched) !== 0) this.turn.writeNow(conn);
     if ((conn.flags & State.Closed) !== 0) return SendResult.Dropped; // that write failed: the socket is gone
     const headLength = head.length; // latin1: one byte per character
     const length = headLength + (body === undefined ? 0 : body.length);
@@ -234,18 +233,17 @@ export class Writer {
 
   /** Writes what is gathered for the corked connection now (before a shutdown, or when the cork is full). */
   flushCork(conn?: ConnectionRecord): void {
-    if (conn !== undefined && (conn.flags & State.Batched) !== 0) this.turn.writeNow(conn);
-    if (this.corkLength === 0 || (conn !== undefined && conn !== this.corked)) return;
-    const target = this.corked!;
-    const buf = this.corkBuf!;
-    const length = this.corkLength;
-    this.corkBuf = null;
-    this.corkLength = 0;
-    if ((target.flags & State.Closed) !== 0) {
-      this.pool.release(buf);
-      return;
+    if (this.corkLength > 0 && (conn === undefined || conn === this.corked)) {
+      const target = this.corked!;
+      const buf = this.corkBuf!;
+      const length = this.corkLength;
+      this.corkBuf = null;
+      this.corkLength = 0;
+      if ((target.flags & State.Closed) !== 0) this.pool.release(buf);
+      else this.out.writeOwned(target, buf, length);
     }
-    this.out.writeOwned(target, buf, length);
+    // Then what the turn owes it: gathered after the cork's frames (a connection owed in the turn is corked no more).
+    if (conn !== undefined && (conn.flags & State.Batched) !== 0) this.turn.writeNow(conn);
   }
 
   /** Returns every buffer a dead connection holds that no transport still uses. */

@@ -8,7 +8,15 @@ import { ARENA_LIMIT } from '../../../src/reactor/write/turn-batch.js';
 import type { Handlers } from '../../../src/api/handlers.js';
 import type { EndpointOptions } from '../../../src/api/options.js';
 import { SendResult } from '../../../src/api/send-result.js';
-import { CLEAN, closeOf, fakeReactor, frame, leftovers, type FakeReactor } from '../../support/fake-link.js';
+import {
+  CLEAN,
+  closeFrame as closeFrameOf,
+  closeOf,
+  fakeReactor,
+  frame,
+  leftovers,
+  type FakeReactor,
+} from '../../support/fake-link.js';
 import { decompress } from '../../support/deflate.js';
 
 /** The writes made after the 101, each as the texts of its frames. */
@@ -92,6 +100,21 @@ test("several reads in one turn: one write per member at the turn's end; a membe
   assert.deepEqual(writesAfterOpen(h, b), [['one', 'to-b', 'two', 'three']]);
   assert.deepEqual(writesAfterOpen(h, c), [['one', 'two', 'three', 'echo-c']]);
   assert.deepEqual([h.reactor.writer.batchesOut, h.reactor.writer.batchWrites], [1, 3]);
+  assert.deepEqual(leftovers(h), CLEAN);
+});
+
+test('the connection being read: its echo (corked), then what the turn owes it, then its Close answer, in that order', () => {
+  const { h, join } = room();
+  const [a, b] = [join('a'), join('b')];
+  h.link.feed(a, frame(Opcode.Text, 'e:echo\np:x'), closeFrameOf(1000));
+  const frames = h.link.socket(a).frames();
+  assert.deepEqual(
+    frames.map((f) => (f.opcode === Opcode.Close ? `close ${closeOf(f).code}` : f.payload.toString())),
+    ['echo', 'x', 'close 1000'],
+  );
+  assert.equal(h.link.socket(a).shutdowns, 1, 'the FIN after all of it');
+  assert.deepEqual(writesAfterOpen(h, b), [['x']]);
+  h.link.completeAll();
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
