@@ -1,9 +1,10 @@
 /**
  * Memory per idle, handshaken WebSocket connection: lightws (raw handles),
- * lightws (net sockets) and ws, in the same run.
+ * lightws (net sockets), ws, uWebSockets.js (native, Node 20) and Bun (run by Bun itself), in the same run.
  *
  *   npm run bench:idle -- [--connections 19900] [--runs 3] [--steps 0,5000,10000,...]
- *                         [--in-flight 256] [--settle-ms 1000] [--kinds handle,socket,ws] [--snapshot]
+ *                         [--in-flight 256] [--settle-ms 1000] [--kinds handle,socket,ws,uws,bun] [--snapshot]
+ *                         [--bun PATH]
  *
  * Each measurement is a fresh server process (servers/idle-server.ts) and a fresh
  * load process (load/idle-clients.ts): the server's RSS holds nothing but the
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IpcChild } from './lib/children.js';
 import { formatRatio, printTable } from './lib/format.js';
+import { BUN_CACHE, findBun } from './lib/bun.js';
 import { kernel, type Kernel } from './lib/proc.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { medians, slope } from './lib/stats.js';
@@ -32,6 +34,7 @@ import { sleep } from './lib/time.js';
 import type { BreakdownRow, ServerCommand, ServerKind, ServerReport, ServerSample } from './servers/idle-server.js';
 import type { ClientCommand, ClientReport } from './load/idle-clients.js';
 import { sourceBlock } from './load/sources.js';
+import { loadUws } from './servers/uws.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -42,16 +45,25 @@ const { values: args } = parseArgs({
     steps: { type: 'string' },
     'in-flight': { type: 'string', default: '256' },
     'settle-ms': { type: 'string', default: '1000' },
-    kinds: { type: 'string', default: 'handle,socket,ws' },
+    kinds: { type: 'string', default: 'handle,socket,ws,uws,bun' },
     snapshot: { type: 'boolean', default: false },
     'idle-wait-ms': { type: 'string', default: '0' },
     // bench:deflate: every client offers permessage-deflate as a browser does, so the *-deflate kinds negotiate it.
     'offer-deflate': { type: 'boolean', default: false },
+    bun: { type: 'string' },
   },
 });
 const N = Number(args.connections);
 const RUNS = Number(args.runs);
-const KINDS = args.kinds.split(',') as ServerKind[];
+const BUN = findBun(args.bun);
+if (BUN === undefined && args.kinds.split(',').includes('bun'))
+  process.stderr.write(`Bun SKIPPED: not found (--bun, $BUN, or ${BUN_CACHE})\n`);
+// uWS's native build loads on Node 20 only; elsewhere its row is left out rather than measuring its JS fallback.
+const UWS = !args.kinds.split(',').some((k) => k.startsWith('uws')) || loadUws().native;
+if (!UWS) process.stderr.write('uWS SKIPPED: its native binary did not load on this Node\n');
+const KINDS = args.kinds
+  .split(',')
+  .filter((k) => (k !== 'bun' || BUN !== undefined) && (!k.startsWith('uws') || UWS)) as ServerKind[];
 // One process cannot hold more: 20,000 open files each, minus Node's own and the IPC channel.
 if (!(N > 0 && N <= 19_900)) throw new RangeError('--connections must be 1..19900 (20,000 open files per process)');
 const STEPS = [
@@ -80,6 +92,8 @@ interface Round {
   points: Point[];
   /** Bytes per connection: slope over steps >= SLOPE_FROM, and over all steps. */
   rssPerConn: number;
+  /** The same slope of RSS read before the forced GCs: the figure from outside. */
+  rssNoGcPerConn: number;
   heapPerConn: number;
   externalPerConn: number;
   /** Slope of RSS without V8's young generation (the ramp's scratch space, see ServerSample.rssYoung). */
@@ -119,7 +133,8 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     `server ${kind}`,
     join(here, 'servers', 'idle-server.js'),
     ['--kind', kind],
-    { execArgv: ['--expose-gc'] },
+    // Bun runs its own kind (idle-server.ts serves it with Bun.serve and collects with Bun.gc).
+    kind === 'bun' ? { execPath: BUN! } : { execArgv: ['--expose-gc'] },
   );
   let clients: IpcChild<ClientCommand, ClientReport> | undefined;
   const points: Point[] = [];
@@ -236,6 +251,7 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     rssNoYoungPerConn: fit(SLOPE_FROM, (p) => p.rss - p.rssYoung),
     rssPerConnAfterIdle: afterIdle === null ? NaN : perConn(afterIdle.rss - empty.rss),
     rssPerConn: fit(SLOPE_FROM, (p) => p.rss),
+    rssNoGcPerConn: fit(SLOPE_FROM, (p) => p.rssNoGc),
     heapPerConn: fit(SLOPE_FROM, (p) => p.heapUsed),
     externalPerConn: fit(SLOPE_FROM, (p) => p.external),
     rssPerConnAll: fit(0, (p) => p.rss),
@@ -255,6 +271,7 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
 
 const MEDIAN_FIELDS = [
   'rssPerConn',
+  'rssNoGcPerConn',
   'rssNoYoungPerConn',
   'heapPerConn',
   'externalPerConn',
@@ -294,6 +311,7 @@ async function main(): Promise<void> {
     "RSS all-range: slope over every step. RSS−young: RSS without V8's young generation, which the ramp grows and V8 shrinks only",
   );
   console.log('after ~20 s idle. heap: V8 heapUsed. malloc: main-arena malloc RSS (native objects), part of RSS.');
+  console.log('RSS no GC: the same slope, RSS read before the forced GCs (what `ps` shows from outside).');
   console.log(
     `Kernel: slab (SUnreclaim) growth / connections, both ends of each loopback connection; not in RSS.${IDLE_WAIT_MS > 0 ? ` RSS after idle: (top after ${IDLE_WAIT_MS} ms idle − empty) / N.` : ''}\n`,
   );
@@ -301,6 +319,7 @@ async function main(): Promise<void> {
     [
       'kind',
       'RSS B/conn',
+      'RSS no GC',
       'RSS all-range',
       'RSS−young',
       ...(IDLE_WAIT_MS > 0 ? ['RSS after idle'] : []),
@@ -317,6 +336,7 @@ async function main(): Promise<void> {
       return [
         kind,
         b(s.rssPerConn),
+        b(s.rssNoGcPerConn),
         b(s.rssPerConnAll),
         b(s.rssNoYoungPerConn),
         ...(IDLE_WAIT_MS > 0 ? [b(s.rssPerConnAfterIdle)] : []),

@@ -178,6 +178,8 @@ export interface IpcChildOptions {
   execArgv?: readonly string[];
   /** The child's stdout (default inherited; stderr always is). */
   stdout?: 'inherit' | 'ignore';
+  /** The runtime that runs the script (default this Node; bench:idle runs its `bun` kind with Bun). */
+  execPath?: string;
 }
 
 /** A forked script talking in `{ type }` messages over IPC. */
@@ -187,6 +189,7 @@ export class IpcChild<Cmd, Rep extends { type: string }> extends Child<Rep> {
       name,
       fork(script, [...argv], {
         execArgv: [...(options.execArgv ?? [])],
+        ...(options.execPath === undefined ? {} : { execPath: options.execPath }),
         stdio: ['ignore', options.stdout ?? 'inherit', 'inherit', 'ipc'],
       }),
     );

@@ -9,7 +9,7 @@
  * limits are lifted to match the others: no idle timeout, 16 MiB messages, no backpressure limit.
  * `gc` runs Bun.gc(true). Compiled by tsc like the rest of bench/, with Bun's API declared below.
  */
-import { type BenchServer, isMain, runServerProcess } from './protocol.js';
+import { type BenchServer, isMain, runServerProcess, type ServerArgs } from './protocol.js';
 
 interface BunSocket {
   send(data: string | Uint8Array, compress?: boolean): number;
@@ -41,48 +41,48 @@ declare const Bun: {
 
 const ALL = 'all';
 
-if (isMain(import.meta.url)) {
-  await runServerProcess('bun', ({ port, host, mode }) => {
-    let connections = 0;
-    const server = Bun.serve({
-      hostname: host,
-      port,
-      fetch(request, server) {
-        if (new URL(request.url).pathname === '/healthz') return new Response('ok');
-        if (server.upgrade(request)) return undefined;
-        return new Response('upgrade required', { status: 426 });
+/** Bun's server in `mode` on host:port, as a BenchServer (also bench:idle's `bun` kind, servers/idle-server.ts). */
+export function startBun({ port, host, mode }: Pick<ServerArgs, 'port' | 'host' | 'mode'>): BenchServer {
+  let connections = 0;
+  const server = Bun.serve({
+    hostname: host,
+    port,
+    fetch(request, server) {
+      if (new URL(request.url).pathname === '/healthz') return new Response('ok');
+      if (server.upgrade(request)) return undefined;
+      return new Response('upgrade required', { status: 426 });
+    },
+    websocket: {
+      idleTimeout: 0,
+      maxPayloadLength: 16 * 1024 * 1024,
+      backpressureLimit: 64 * 1024 * 1024,
+      perMessageDeflate: false,
+      open(ws) {
+        connections++;
+        ws.subscribe(ALL); // the `broadcast` command reaches every connection in any mode
       },
-      websocket: {
-        idleTimeout: 0,
-        maxPayloadLength: 16 * 1024 * 1024,
-        backpressureLimit: 64 * 1024 * 1024,
-        perMessageDeflate: false,
-        open(ws) {
-          connections++;
-          ws.subscribe(ALL); // the `broadcast` command reaches every connection in any mode
-        },
-        close() {
-          connections--;
-        },
-        message(ws, message) {
-          if (mode === 'echo') ws.send(message);
-          else if (mode === 'broadcast') server.publish(ALL, message);
-        },
+      close() {
+        connections--;
       },
-    });
-    // protocol.ts's `gc` command calls globalThis.gc: Bun's full collection stands in for V8's.
-    globalThis.gc ??= (() => Bun.gc(true)) as unknown as typeof globalThis.gc;
-    const bench: BenchServer = {
-      port: server.port,
-      native: true,
-      connections: () => connections,
-      broadcast: (data, isBinary) => {
-        server.publish(ALL, isBinary ? data : data.toString());
-        return connections;
+      message(ws, message) {
+        if (mode === 'echo') ws.send(message);
+        else if (mode === 'broadcast') server.publish(ALL, message);
       },
-      close: () => server.stop(true),
-      info: { runtime: 'bun' },
-    };
-    return Promise.resolve(bench);
+    },
   });
+  // protocol.ts's `gc` command (and idle-server's measure) call globalThis.gc: Bun's full collection stands in for V8's.
+  globalThis.gc ??= (() => Bun.gc(true)) as unknown as typeof globalThis.gc;
+  return {
+    port: server.port,
+    native: true,
+    connections: () => connections,
+    broadcast: (data, isBinary) => {
+      server.publish(ALL, isBinary ? data : data.toString());
+      return connections;
+    },
+    close: () => server.stop(true),
+    info: { runtime: 'bun' },
+  };
 }
+
+if (isMain(import.meta.url)) await runServerProcess('bun', (args) => Promise.resolve(startBun(args)));

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { createServer, type TransportName } from '../../src/index.js';
+import { startBun } from './bun.js';
 import { startUws } from './uws.js';
 import { exitWithParent, toParent } from '../lib/ipc.js';
 import { median } from '../lib/stats.js';
@@ -25,7 +26,8 @@ import { sleep } from '../lib/time.js';
  * The *-deflate and uws kinds are bench:deflate's: each library with permessage-deflate on (lightws
  * `shared` and `window`, ws's perMessageDeflate, uWS's SHARED_COMPRESSOR), and uWS without it.
  */
-export type ServerKind = TransportName | 'ws' | 'handle-shared' | 'handle-window' | 'ws-deflate' | 'uws' | 'uws-shared';
+export type ServerKind =
+  TransportName | 'ws' | 'handle-shared' | 'handle-window' | 'ws-deflate' | 'uws' | 'uws-shared' | 'bun';
 const KINDS: readonly ServerKind[] = [
   'handle',
   'socket',
@@ -35,6 +37,7 @@ const KINDS: readonly ServerKind[] = [
   'ws-deflate',
   'uws',
   'uws-shared',
+  'bun',
 ];
 
 /** Orchestrator → server. */
@@ -50,6 +53,9 @@ export interface ServerSample {
   /** Did the count reach `expect` within waitMs? */
   reached: boolean;
   waitedMs: number;
+  /** RSS read before the forced GCs: what a look from outside (`ps`, /proc) sees. */
+  rssNoGc: number;
+  /** RSS after two forced full GCs. */
   rss: number;
   heapTotal: number;
   heapUsed: number;
@@ -93,8 +99,10 @@ export type ServerReport =
 const { values } = parseArgs({ options: { kind: { type: 'string', default: 'handle' } } });
 const kind = values.kind as ServerKind;
 if (!KINDS.includes(kind)) throw new RangeError(`--kind must be one of ${KINDS.join(', ')}, not ${kind}`);
-const gc = globalThis.gc;
-if (gc === undefined) throw new Error('run with --expose-gc');
+// Under Bun (the `bun` kind, which bench/idle.ts runs with Bun itself) startBun puts Bun.gc(true) there.
+if (kind === 'bun' ? process.versions['bun'] === undefined : globalThis.gc === undefined)
+  throw new Error(kind === 'bun' ? 'the bun kind runs under Bun' : 'run with --expose-gc');
+const gc = (): void => void globalThis.gc!();
 
 interface Subject {
   port: number;
@@ -105,6 +113,22 @@ interface Subject {
 
 /** The same echo server in each kind; the connections stay idle, so only what a connection holds is measured. */
 async function start(): Promise<Subject> {
+  if (kind === 'bun') {
+    const bun = startBun({ port: 0, host: '127.0.0.1', mode: 'echo' });
+    return {
+      port: bun.port,
+      count: () => bun.connections(),
+      pool: () => null,
+      async close(timeoutMs) {
+        // Bun.serve's stop(true) drops every connection at once, without a closing handshake.
+        const n = bun.connections();
+        await bun.close();
+        const deadline = Date.now() + timeoutMs;
+        while (bun.connections() > 0 && Date.now() < deadline) await sleep(20);
+        return { closed: 0, terminated: n };
+      },
+    };
+  }
   if (kind === 'uws' || kind === 'uws-shared') {
     const uws = await startUws(0, 'echo', '127.0.0.1', kind === 'uws-shared');
     if (!uws.native) throw new Error('uWebSockets.js: the native binary did not load');
@@ -171,8 +195,10 @@ async function measure(subject: Subject, cmd: Extract<ServerCommand, { type: 'me
   const count = subject.count();
   // Let stragglers (timers, deferred frees, the loop's own allocations) settle before collecting.
   await sleep(cmd.settleMs);
-  gc!();
-  gc!();
+  // What `top` sees, before any collection is forced: the figure from outside.
+  const rssNoGc = process.memoryUsage.rss();
+  gc();
+  gc();
   const mem = process.memoryUsage();
   const heap = getHeapStatistics();
   const rssMalloc = brkHeapRss();
@@ -184,7 +210,7 @@ async function measure(subject: Subject, cmd: Extract<ServerCommand, { type: 'me
   const gcSamplesMs: number[] = [];
   for (let i = 0; i < cmd.gcSamples; i++) {
     const t = performance.now();
-    gc!();
+    gc();
     gcSamplesMs.push(performance.now() - t);
   }
   const pool = subject.pool();
@@ -192,6 +218,7 @@ async function measure(subject: Subject, cmd: Extract<ServerCommand, { type: 'me
     count,
     reached: count === cmd.expect,
     waitedMs,
+    rssNoGc,
     rss: mem.rss,
     heapTotal: mem.heapTotal,
     heapUsed: mem.heapUsed,
@@ -295,7 +322,7 @@ async function main(): Promise<void> {
         await send({ type: 'measured', ...(await measure(subject, cmd)) });
         return;
       case 'snapshot': {
-        gc!();
+        gc();
         const file = writeHeapSnapshot(
           join(tmpdir(), `lightws-idle-${kind}-${process.pid}-${subject.count()}.heapsnapshot`),
         );

@@ -15,7 +15,7 @@ export interface Connection<UserData = unknown> {
   data: UserData;
   /** Open and not closing: `send` will be accepted. (ws: `readyState === OPEN`.) */
   readonly isOpen: boolean;
-  /** Bytes accepted by `send` that the kernel has not taken yet. */
+  /** Bytes accepted by `send`, `publish` or `broadcast` that the kernel has not taken yet, what this loop turn gathers for its one write included. */
   readonly bufferedAmount: number;
   /** The subprotocol agreed in the handshake, or ''. */
   readonly protocol: string;

@@ -238,6 +238,10 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
     this.flow.resume(conn);
   }
 
+  owed(conn: ConnectionRecord): number {
+    return this.writer.owed(conn);
+  }
+
   // ——— the server's and client's ———
 
   /** Frames once, writes the same bytes to every open connection. Returns how many it went to. */

@@ -23,6 +23,8 @@ export interface ConnectionOps {
   publish(topic: string, data: SendData, isBinary: boolean, except: ConnectionRecord | null): number;
   pause(conn: ConnectionRecord): void;
   resume(conn: ConnectionRecord): void;
+  /** Bytes sent to `conn` this loop turn and gathered for the turn's single write. */
+  owed(conn: ConnectionRecord): number;
 }
 
 /**
@@ -84,9 +86,10 @@ export class ConnectionRecord<UserData = unknown> implements PublicConnection<Us
     return (this.flags & (State.Open | State.CloseSent | State.Closed)) === State.Open;
   }
 
-  /** Bytes accepted by `send` that the kernel has not taken yet. */
+  /** Bytes accepted by `send` that the kernel has not taken yet: queued, and gathered for this loop turn's write. */
   get bufferedAmount(): number {
-    return this.extras === null ? 0 : this.extras.bufferedAmount();
+    const owed = (this.flags & State.Batched) === 0 ? 0 : this.ops.owed(this);
+    return owed + (this.extras === null ? 0 : this.extras.bufferedAmount());
   }
 
   /** The subprotocol agreed in the handshake, or '' (§4.2.2). */

@@ -42,6 +42,11 @@ export class TurnWriter {
     this.batch = new TurnBatch(pool);
   }
 
+  /** Bytes the turn owes `conn`: gathered, not yet written. */
+  owed(conn: ConnectionRecord): number {
+    return this.batch.bytesFor(conn);
+  }
+
   /** `conn` is gone: what the turn owed it is forgotten. */
   forget(conn: ConnectionRecord): void {
     conn.flags &= ~State.Batched;

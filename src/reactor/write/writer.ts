@@ -246,6 +246,11 @@ export class Writer {
     if (conn !== undefined && (conn.flags & State.Batched) !== 0) this.turn.writeNow(conn);
   }
 
+  /** Bytes the loop turn owes `conn` (sent, gathered, written at the turn's end): part of its bufferedAmount. */
+  owed(conn: ConnectionRecord): number {
+    return (conn.flags & State.Batched) === 0 ? 0 : this.turn.owed(conn);
+  }
+
   /** Returns every buffer a dead connection holds that no transport still uses. */
   discard(conn: ConnectionRecord): void {
     if ((conn.flags & State.Batched) !== 0) this.turn.forget(conn);

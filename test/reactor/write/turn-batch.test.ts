@@ -60,6 +60,7 @@ function room(options: EndpointOptions = {}, extra: Handlers = {}) {
           const [, name, body] = line.split(':');
           results.push(members.get(name!)!.send(body!));
         } else if (line.startsWith('e:')) results.push(conn.send(line.slice(2)));
+        else if (line.startsWith('q:')) results.push(members.get(line.slice(2))!.bufferedAmount);
       }
     },
   });
@@ -71,6 +72,16 @@ function room(options: EndpointOptions = {}, extra: Handlers = {}) {
   };
   return { h, join, results };
 }
+
+test('bufferedAmount counts what the turn owes a connection until its write takes it', () => {
+  const { h, join, results } = room();
+  const [a, b] = [join('a'), join('b')];
+  h.link.feed(a, frame(Opcode.Text, 'q:b\np:hello\nq:b\nd:b:12345\nq:b'));
+  // 'hello' is a 7-byte frame, '12345' another 7: gathered for b, not yet written while a is read.
+  assert.deepEqual(results, [0, 7, SendResult.Written, 14]);
+  assert.equal(b.bufferedAmount, 0, "written at the turn's end");
+  assert.deepEqual(writesAfterOpen(h, b), [['hello', '12345']]);
+});
 
 test('one read: each member gets what the read sent it in one write, publishes and direct sends in the order sent', () => {
   const { h, join, results } = room();
