@@ -130,6 +130,7 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   for (const needed of [
     'package.json',
     'README.md',
+    'LICENSE',
     'dist/src/index.js',
     'dist/src/index.d.ts',
     'dist/src/cli/main.js',
@@ -141,9 +142,9 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
     assert.ok(files.includes(needed), `the tarball holds ${needed}`);
   }
   assert.deepEqual(
-    files.filter((f) => !f.startsWith('dist/src/') && f !== 'package.json' && f !== 'README.md'),
+    files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE'].includes(f)),
     [],
-    'nothing but dist/src, README and package.json',
+    'nothing but dist/src, README, LICENSE and package.json',
   );
   assert.deepEqual(
     files.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),

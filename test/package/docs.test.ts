@@ -27,3 +27,38 @@ test('the docs have their examples, each promising some output; the API referenc
 test('every js and ts example in docs/ and CONTRIBUTING.md compiles, runs to its end and prints what it promises', async (t) => {
   await runExamples(t, all, 'docs');
 });
+
+/** The names an entry point exports: `export { a, type B } from`, `export type { C }`, `export function d`, ... */
+function exportedNames(source: string): string[] {
+  const names = new Set<string>();
+  for (const list of source.matchAll(/^export (?:type )?\{([^}]*)\}/gm))
+    for (const item of list[1]!.split(','))
+      if (item.trim() !== '')
+        names.add(
+          item
+            .trim()
+            .replace(/^type\s+/, '')
+            .split(/\s+as\s+/)
+            .pop()!,
+        );
+  for (const declaration of source.matchAll(
+    /^export (?:declare )?(?:async )?(?:function|const|class|interface|type|enum) (\w+)/gm,
+  ))
+    names.add(declaration[1]!);
+  return [...names].sort();
+}
+
+test('docs/api.md names every export of lightws and lightws/redis', () => {
+  const api = readFileSync(join(repo, 'docs/api.md'), 'utf8');
+  const main = exportedNames(readFileSync(join(repo, 'src/index.ts'), 'utf8'));
+  const redis = exportedNames(readFileSync(join(repo, 'src/redis/index.ts'), 'utf8'));
+  assert.ok(
+    main.includes('createServer') && main.includes('Connection') && main.length >= 60,
+    `${main.length} exports`,
+  );
+  assert.ok(redis.includes('redisTopics') && redis.includes('IoRedisClient'), redis.join(', '));
+  const missing = [...main, ...redis].filter((name) => !api.includes(`\`${name}`));
+  assert.deepEqual(missing, [], 'exports docs/api.md does not name (as `Name`)');
+  // The reader must see a name a new export would add.
+  assert.deepEqual(exportedNames('export { a, type B as C } from "x";\nexport interface D {}\n'), ['C', 'D', 'a']);
+});

@@ -65,9 +65,12 @@ describe('examples/', () => {
           await SCENARIOS[example]!(running);
         } catch (error) {
           running.child.kill('SIGKILL');
-          throw new Error(`${example}: ${(error as Error).message}\nstdout: ${running.stdout()}\nstderr: ${running.stderr()}`, {
-            cause: error,
-          });
+          throw new Error(
+            `${example}: ${(error as Error).message}\nstdout: ${running.stdout()}\nstderr: ${running.stderr()}`,
+            {
+              cause: error,
+            },
+          );
         }
       });
     }
