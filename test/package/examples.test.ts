@@ -5,6 +5,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient, type Connection } from '../../src/index.js';
 import { compile, repo, userProject } from '../support/doc-examples.js';
+import { startRedis } from '../support/redis-server.js';
 import { until } from '../support/servers.js';
 
 /**
@@ -60,26 +61,28 @@ describe('examples/', () => {
     assert.deepEqual(EXAMPLES, Object.keys(SCENARIOS).sort(), 'one scenario per example');
     for (const example of EXAMPLES) {
       await t.test(example, async () => {
-        const running = await startExample(join(work, 'out/examples', example.replace(/\.ts$/, '.js')));
+        const script = join(work, 'out/examples', example.replace(/\.ts$/, '.js'));
+        const started: Running[] = [];
+        const start = async (env: Record<string, string> = {}): Promise<Running> => {
+          const running = await startExample(script, env);
+          started.push(running);
+          return running;
+        };
         try {
-          await SCENARIOS[example]!(running);
+          await SCENARIOS[example]!(start);
         } catch (error) {
-          running.child.kill('SIGKILL');
-          throw new Error(
-            `${example}: ${(error as Error).message}\nstdout: ${running.stdout()}\nstderr: ${running.stderr()}`,
-            {
-              cause: error,
-            },
-          );
+          for (const running of started) running.child.kill('SIGKILL');
+          const output = started.map((r) => `stdout: ${r.stdout()}\nstderr: ${r.stderr()}`).join('\n');
+          throw new Error(`${example}: ${(error as Error).message}\n${output}`, { cause: error });
         }
       });
     }
   });
 });
 
-async function startExample(script: string): Promise<Running> {
+async function startExample(script: string, env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, [script], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
@@ -112,8 +115,21 @@ async function stopsOnSigterm(running: Running, open: Connection<unknown>[], clo
   for (const conn of open) assert.equal(closes.get(conn), 1001, 'closed with 1001 (going away)');
 }
 
-const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
-  async 'echo.ts'(running) {
+type Start = (env?: Record<string, string>) => Promise<Running>;
+
+/** Sends `text` from one connection until `lines` has it: a new subscription takes a moment to reach the other processes. */
+async function sendUntilHeard(conn: Connection<unknown>, text: string, lines: string[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!lines.includes(text)) {
+    if (Date.now() > deadline) throw new Error(`"${text}" never arrived; heard ${JSON.stringify(lines)}`);
+    conn.send(text);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const SCENARIOS: Record<string, (start: Start) => Promise<void>> = {
+  async 'echo.ts'(start) {
+    const running = await start();
     const r = recorder();
     const { conn, lines } = await r.connect(`ws://127.0.0.1:${running.port}/`);
     conn.send('hello');
@@ -124,7 +140,8 @@ const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
     await r.client.close();
   },
 
-  async 'chat.ts'(running) {
+  async 'chat.ts'(start) {
+    const running = await start();
     const base = `ws://127.0.0.1:${running.port}`;
     const r = recorder();
     await assert.rejects(r.connect(`${base}/rooms/blue?token=wrong`), (error: Error & { statusCode?: number }) => {
@@ -145,7 +162,8 @@ const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
     await r.client.close();
   },
 
-  async 'game-lobby.ts'(running) {
+  async 'game-lobby.ts'(start) {
+    const running = await start();
     const base = `ws://127.0.0.1:${running.port}`;
     const http = `http://127.0.0.1:${running.port}`;
     const r = recorder();
@@ -176,7 +194,41 @@ const SCENARIOS: Record<string, (running: Running) => Promise<void>> = {
     await r.client.close();
   },
 
-  async 'http-attach.ts'(running) {
+  async 'cluster.ts'(start) {
+    const running = await start({ WORKERS: '2' });
+    assert.match(running.stdout(), /cluster: 2 workers listening/);
+    const r = recorder();
+    const url = `ws://127.0.0.1:${running.port}/blue`;
+    const alice = await r.connect(url);
+    const bob = await r.connect(url);
+    const carol = await r.connect(`ws://127.0.0.1:${running.port}/green`);
+    await sendUntilHeard(alice.conn, 'hi from alice', bob.lines);
+    assert.ok(!alice.lines.includes('hi from alice'), 'not back to the sender');
+    assert.deepEqual(carol.lines, [], 'another room hears nothing');
+    await stopsOnSigterm(running, [alice.conn, bob.conn, carol.conn], r.closes);
+    await r.client.close();
+  },
+
+  async 'redis-fanout.ts'(start) {
+    const redis = await startRedis();
+    try {
+      const a = await start({ REDIS_URL: redis.url });
+      const b = await start({ REDIS_URL: redis.url });
+      const r = recorder();
+      const alice = await r.connect(`ws://127.0.0.1:${a.port}/lobby`);
+      const bob = await r.connect(`ws://127.0.0.1:${b.port}/lobby`);
+      await sendUntilHeard(alice.conn, 'hello from server a', bob.lines);
+      await sendUntilHeard(bob.conn, 'hello from server b', alice.lines);
+      await stopsOnSigterm(a, [alice.conn], r.closes);
+      await stopsOnSigterm(b, [bob.conn], r.closes);
+      await r.client.close();
+    } finally {
+      await redis.stop();
+    }
+  },
+
+  async 'http-attach.ts'(start) {
+    const running = await start();
     const http = `http://127.0.0.1:${running.port}`;
     assert.equal(await (await fetch(`${http}/`)).text(), 'plain HTTP is still yours\n');
     const r = recorder();
