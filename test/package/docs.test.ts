@@ -62,3 +62,28 @@ test('docs/api.md names every export of lightws and lightws/redis', () => {
   // The reader must see a name a new export would add.
   assert.deepEqual(exportedNames('export { a, type B as C } from "x";\nexport interface D {}\n'), ['C', 'D', 'a']);
 });
+
+test('docs/api.md names every option (EndpointOptions, ServerSettings, ClusterOptions) and every handler', () => {
+  const api = readFileSync(join(repo, 'docs/api.md'), 'utf8');
+  /** The property names an interface declares in a source file (`name?:` or `name(`). */
+  const members = (file: string, name: string): string[] => {
+    const source = readFileSync(join(repo, file), 'utf8');
+    const start = source.indexOf(`export interface ${name}`);
+    assert.ok(start >= 0, `${name} in ${file}`);
+    const body = source.slice(start, source.indexOf('\n}\n', start));
+    return [...body.matchAll(/^ {2}(?:readonly )?(\w+)\??[(:]/gm)].map((m) => m[1]!);
+  };
+  const names = [
+    ...members('src/api/options.ts', 'EndpointOptions'),
+    ...members('src/server.ts', 'ServerSettings'),
+    ...members('src/cluster/cluster.ts', 'ClusterOptions'),
+    ...members('src/api/handlers.ts', 'ConnectionHandlers'),
+    ...members('src/api/handlers.ts', 'Handlers'),
+  ];
+  assert.ok(names.length >= 45 && names.includes('maxMessageSize') && names.includes('upgrade'), names.join(', '));
+  assert.deepEqual(
+    names.filter((name) => !api.includes(`\`${name}`)),
+    [],
+    'options and handlers docs/api.md does not name',
+  );
+});
