@@ -5,8 +5,10 @@
 // tools/lint/index.js). `npm run lint` runs this, then `prettier --check`.
 import { defineConfig, globalIgnores, js, tseslint } from './tools/lint/index.js';
 
+// examples/ is a user's code, not ours: test/package/examples.test.ts compiles it as a user
+// project would (strict, exactOptionalPropertyTypes, `lightws` by its name), runs and talks to each.
 export default defineConfig(
-  globalIgnores(['dist/', 'bench/results/', 'bench/out/', 'test/package/consumer/', '**/node_modules/']),
+  globalIgnores(['dist/', 'bench/results/', 'bench/out/', 'test/package/consumer/', 'examples/', '**/node_modules/']),
   {
     files: ['**/*.ts', '**/*.cts', '**/*.mts'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],

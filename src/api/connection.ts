@@ -8,7 +8,7 @@ import type { SendData, SendResult } from './send-result.js';
  *
  * `UserData` is what `data` holds. A server types it `YourData | undefined`
  * unless its `upgrade` hook returns data for every connection it accepts
- * (README "Typing conn.data").
+ * (docs/api.md "Typing conn.data").
  */
 export interface Connection<UserData = unknown> {
   /** Yours: returned by `upgrade`, handed to `handleUpgrade` or `connect`, or set in `open`. */

@@ -62,8 +62,14 @@ export interface ConnectionHandlers<UserData, OpenInfo> {
   pong?(conn: Connection<UserData>, data: Buffer): void;
   /** Everything buffered by `send` has gone to the kernel. */
   drain?(conn: Connection<UserData>): void;
-  /** A handler threw, or a connection failed: reported here, never thrown into your process. */
-  error?(error: Error, conn: Connection<UserData> | undefined): void;
+  /**
+   * A handler threw, or a connection failed: reported here, never thrown into your process, and
+   * counted in `stats().handlerErrors` when it was your code. `conn` is undefined when no
+   * connection is concerned (a listening socket's error). Its `data` may be undefined even where
+   * the other handlers see `UserData`: `error` also hears of connections that never opened (an
+   * `upgrade` hook or `checkOrigin` that threw or rejected, a `request` handler that failed).
+   */
+  error?(error: Error, conn: Connection<UserData | undefined> | undefined): void;
 }
 
 /** A server's handlers: those of every connection, `open` given the upgrade request, and the two that only a server has. */

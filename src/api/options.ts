@@ -9,7 +9,7 @@ export type TransportName = 'handle' | 'socket';
 
 /**
  * The settings both endpoints (RFC 6455 §1.2: server and client) share:
- * limits, timeouts, logging. Every one has a default; see README "Options".
+ * limits, timeouts, logging. Every one has a default; see docs/api.md "Options and defaults".
  */
 export interface EndpointOptions {
   /** Largest message, in bytes, across all its fragments. Larger → close 1009. Default 16 MiB. */

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { SendResult, type Connection } from '../../src/index.js';
+import { SendResult, type Connection, type ServerOptions } from '../../src/index.js';
 import { RawClient } from '../support/raw-client.js';
 import { echo, start, TRANSPORTS, until } from '../support/servers.js';
 
@@ -13,6 +13,12 @@ function openWs(url: string, protocols?: string[]): Promise<WebSocket> {
 function wsClosed(ws: WebSocket): Promise<[number, string]> {
   return new Promise((resolve) => ws.once('close', (code, reason) => resolve([code, reason.toString()])));
 }
+
+/** Compile-time: in `error`, conn.data may be undefined even for a server whose other handlers see UserData. */
+const strictErrorHandler: ServerOptions<{ user: string }>['error'] = (_error, conn) => {
+  // @ts-expect-error conn.data is possibly undefined in error() (a connection that never opened)
+  void conn?.data.user;
+};
 
 for (const transport of TRANSPORTS) {
   describe(`lifecycle over ${transport}`, () => {
@@ -124,6 +130,53 @@ for (const transport of TRANSPORTS) {
       const [code] = await wsClosed(ws);
       assert.equal(code, 1011);
       await until(() => s.server.connections === 0);
+      await s.server.close();
+    });
+
+    test('error(err, conn) after a failing upgrade hook, checkOrigin or request handler: conn.data is undefined, each counted in handlerErrors', async () => {
+      const heard: [string, unknown, boolean][] = [];
+      const s = await start<{ user: string }>(transport, {
+        checkOrigin: (origin) => {
+          if (origin === 'http://throws.example') throw new Error('origin bug');
+          return true;
+        },
+        upgrade(request) {
+          if (request.url === '/throw') throw new Error('hook bug');
+          if (request.url === '/reject') return Promise.reject(new Error('async hook bug'));
+          return { data: { user: 'ada' } };
+        },
+        request() {
+          throw new Error('request bug');
+        },
+        // Typed honestly: conn.data may be undefined here (Connection<{ user: string } | undefined>).
+        error(error, conn) {
+          heard.push([error.message, conn?.data?.user, conn !== undefined]);
+        },
+      });
+      for (const [path, headers] of [
+        ['/throw', {}],
+        ['/reject', {}],
+        ['/fine', { Origin: 'http://throws.example' }],
+      ] as const) {
+        const ws = new WebSocket(`${s.url}${path}`, { headers });
+        const status = await new Promise<number>((resolve) =>
+          ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)).once('error', () => resolve(0)),
+        );
+        assert.equal(status, path === '/fine' ? 403 : 500, path);
+        ws.terminate();
+      }
+      assert.equal((await fetch(`http://127.0.0.1:${s.port}/plain`)).status, 500);
+      await until(() => heard.length === 4, 3000, 'four errors');
+      assert.deepEqual(
+        heard.map(([message]) => message),
+        ['hook bug', 'async hook bug', 'origin bug', 'request bug'],
+      );
+      for (const [message, user, withConn] of heard) {
+        assert.equal(user, undefined, `${message}: conn.data is undefined`);
+        assert.equal(withConn, true, `${message}: the connection is given`);
+      }
+      assert.equal(s.server.stats().handlerErrors, 4);
+      assert.equal(typeof strictErrorHandler, 'function');
       await s.server.close();
     });
 

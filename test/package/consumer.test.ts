@@ -130,6 +130,7 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   for (const needed of [
     'package.json',
     'README.md',
+    'LICENSE',
     'dist/src/index.js',
     'dist/src/index.d.ts',
     'dist/src/cli/main.js',
@@ -141,9 +142,9 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
     assert.ok(files.includes(needed), `the tarball holds ${needed}`);
   }
   assert.deepEqual(
-    files.filter((f) => !f.startsWith('dist/src/') && f !== 'package.json' && f !== 'README.md'),
+    files.filter((f) => !f.startsWith('dist/src/') && !['package.json', 'README.md', 'LICENSE'].includes(f)),
     [],
-    'nothing but dist/src, README and package.json',
+    'nothing but dist/src, README, LICENSE and package.json',
   );
   assert.deepEqual(
     files.filter((f) => f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
@@ -174,6 +175,11 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
     exports: Record<string, Record<string, string>>;
   };
   assert.deepEqual(Object.keys(installed.exports['.']!), ['types', 'import', 'default']);
+  assert.deepEqual(installed.exports['./redis'], {
+    types: './dist/src/redis/index.d.ts',
+    import: './dist/src/redis/index.js',
+    default: './dist/src/redis/index.js',
+  });
   const reachable = publicDeclarations(join(consumer, 'node_modules/lightws/dist/src'), typesEntries(installed));
   assert.ok(
     reachable.includes('api/connection.d.ts') && reachable.includes('redis/index.d.ts'),
@@ -236,6 +242,9 @@ test('npm pack of a fresh checkout installs into a consumer project that compile
   assert.equal(esm.stdout.trim(), 'esm ok: /whoami/alice, hello');
   const cjs = await sh(process.execPath, ['out/cjs.cjs'], consumer, 20_000);
   assert.equal(cjs.stdout.trim(), 'cjs ok: required');
+  // Plain CommonJS, no TypeScript: require() of both entry points of the installed package.
+  const required = await sh(process.execPath, ['require-both.cjs'], consumer, 20_000);
+  assert.equal(required.stdout.trim(), 'require ok: lightws createServer function, lightws/redis redisTopics function');
   // Where Node cannot require() an ES module (before 20.19 / 22.12, or with the feature off): a clear error.
   if (process.allowedNodeEnvironmentFlags.has('--no-experimental-require-module')) {
     await assert.rejects(

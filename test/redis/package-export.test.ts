@@ -45,7 +45,12 @@ test("'lightws/redis' is a subpath export with its types, built from src", async
   };
   assert.deepEqual(manifest.exports, {
     '.': { types: './dist/src/index.d.ts', import: './dist/src/index.js', default: './dist/src/index.js' },
-    './redis': { types: './dist/src/redis/index.d.ts', import: './dist/src/redis/index.js' },
+    // The same conditions as '.': `default` lets require() reach the ES module where Node can (20.19+, 22.12+).
+    './redis': {
+      types: './dist/src/redis/index.d.ts',
+      import: './dist/src/redis/index.js',
+      default: './dist/src/redis/index.js',
+    },
     './package.json': './package.json',
   });
   const entry = manifest.exports['./redis'];

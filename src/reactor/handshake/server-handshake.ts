@@ -190,7 +190,7 @@ export class ServerHandshake implements HeldReads {
     try {
       response = buildErrorResponse(status, message, headers);
     } catch (error) {
-      this.reporter.report(error, conn); // bad headers from the upgrade hook
+      this.userCodeFailed(error, conn); // bad headers from the upgrade hook
       response = buildErrorResponse(500, 'internal error');
       sent = 500;
     }
@@ -260,7 +260,7 @@ export class ServerHandshake implements HeldReads {
     try {
       allowed = checkOrigin(request.origin, request.host, settings.checkOrigin, request);
     } catch (error) {
-      this.reporter.report(error, conn);
+      this.userCodeFailed(error, conn);
     }
     if (!allowed) return this.refuse(conn, 403, 'origin not allowed', undefined, request);
     // Closing: a plain HTTP connection kept for the drain may still ask to upgrade.
@@ -280,7 +280,7 @@ export class ServerHandshake implements HeldReads {
       try {
         decision = hook(request);
       } catch (error) {
-        this.reporter.report(error, conn);
+        this.userCodeFailed(error, conn);
         return this.refuse(conn, 500, 'internal error', undefined, request);
       }
     }
@@ -292,7 +292,7 @@ export class ServerHandshake implements HeldReads {
       decision.then(
         (settled) => this.decide(conn, request, settled, protocol, opened),
         (error: unknown) => {
-          this.reporter.report(error, conn);
+          this.userCodeFailed(error, conn);
           if ((conn.flags & State.Closed) !== 0) return;
           this.settled(conn);
           this.refuse(conn, 500, 'internal error', undefined, request);
@@ -303,6 +303,12 @@ export class ServerHandshake implements HeldReads {
     if (!this.accept(conn, request, decision, protocol)) return;
     if (opened !== undefined) this.inbound.afterOpen(conn, opened);
     if (start < end) this.inbound.read(conn, buf, start, end);
+  }
+
+  /** User code failed before the open (hook, checkOrigin): a handler error, reported with conn.data unset. */
+  private userCodeFailed(error: unknown, conn: ConnectionRecord): void {
+    this.stats.handlerErrors++;
+    this.reporter.report(error, conn);
   }
 
   /** The async upgrade hook settled: accept or refuse, then replay what was read meanwhile. */
@@ -349,7 +355,7 @@ export class ServerHandshake implements HeldReads {
     }
     const protocol = decision?.protocol ?? fallback;
     if (protocol !== undefined && !request.protocols.includes(protocol)) {
-      this.reporter.report(
+      this.userCodeFailed(
         new Error(`upgrade hook chose subprotocol ${JSON.stringify(protocol)}, which the client did not offer`),
         conn,
       );
@@ -362,7 +368,7 @@ export class ServerHandshake implements HeldReads {
     try {
       response = buildSwitchingProtocols({ key: request.key, protocol, extensions, headers: decision?.headers });
     } catch (error) {
-      this.reporter.report(error, conn);
+      this.userCodeFailed(error, conn);
       this.refuse(conn, 500, 'internal error', undefined, request);
       return false;
     }

@@ -214,17 +214,23 @@ export class HttpExchange {
     try {
       result = handler(seen);
     } catch (error) {
-      this.reporter.report(error, conn);
+      this.handlerFailed(error, conn);
       return INTERNAL_ERROR;
     }
     if (!isPromise(result)) return result ?? NOT_FOUND;
     return result.then(
       (response) => response ?? NOT_FOUND,
       (error: unknown) => {
-        this.reporter.report(error, conn);
+        this.handlerFailed(error, conn);
         return INTERNAL_ERROR;
       },
     );
+  }
+
+  /** The request handler threw, rejected or answered what cannot be sent: counted with the handlers' errors. */
+  private handlerFailed(error: unknown, conn: ConnectionRecord): void {
+    this.stats.handlerErrors++;
+    this.reporter.report(error, conn);
   }
 
   /** Writes the response. True when the connection goes on to its next request. */
@@ -259,7 +265,7 @@ export class HttpExchange {
         date: this.date(),
       });
     } catch (error) {
-      this.reporter.report(error, conn); // the handler's answer cannot be sent as it is
+      this.handlerFailed(error, conn); // the handler's answer cannot be sent as it is
       return this.respond(conn, request, INTERNAL_ERROR);
     }
     const withBody = request.method !== 'HEAD' && !hasNoBody(status) && bytes.length > 0;
