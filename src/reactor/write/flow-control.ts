@@ -57,6 +57,16 @@ export class FlowControl {
     return SendResult.Dropped;
   }
 
+  /**
+   * A plain HTTP response would take the queue past maxBufferedBytes. It
+   * cannot be dropped (the answers after it would match the wrong requests),
+   * so the connection goes, whatever the policy: counted as a slow consumer.
+   */
+  answersUnread(conn: ConnectionRecord): void {
+    this.stats.slowConsumersClosed++;
+    this.lifecycle.finish(conn, new Error('send buffer full: HTTP responses left unread'));
+  }
+
   /** Its queue is high: stop reading this peer (it is not reading us) until the queue drains. */
   congested(conn: ConnectionRecord): void {
     if ((conn.flags & (State.ReadBlocked | State.Closed)) !== 0) return;
