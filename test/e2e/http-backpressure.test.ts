@@ -18,7 +18,11 @@ const BOUND = 2 * MAX_BUFFERED;
 for (const transport of TRANSPORTS) {
   describe(`HTTP answers a peer does not read, over ${transport}`, () => {
     // The health answer is small: more of them, so that they are more than the kernel's socket buffers take.
-    for (const [path, megabytes] of [['/', 1], ['/healthz', 4], ['/metrics', 1]] as const) {
+    for (const [path, megabytes] of [
+      ['/', 1],
+      ['/healthz', 4],
+      ['/metrics', 1],
+    ] as const) {
       test(`${megabytes} MB of pipelined GET ${path}, never read: bounded pool, the peer closed, a bystander echoes`, async () => {
         const s = await start(transport, {
           ...echo,

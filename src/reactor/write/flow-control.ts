@@ -4,6 +4,7 @@ import { dropExtrasIfEmpty } from '../connection/connection-extras.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
+import type { Timeouts } from '../lifecycle/timeouts.js';
 import type { ConnectionRegistry } from '../connection/registry.js';
 import type { Reporter } from '../observe/reporter.js';
 import { SendResult } from '../../api/send-result.js';
@@ -26,6 +27,8 @@ export class FlowControl {
   constructor(
     ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
+    /** Told when reading stops and starts again: the slow-message clock stops with it. */
+    private readonly timeouts: Timeouts,
     private readonly drainHandler: ((conn: ConnectionRecord) => void) | undefined,
   ) {
     ({ registry: this.registry, stats: this.stats, reporter: this.reporter } = ctx);
@@ -37,13 +40,13 @@ export class FlowControl {
     if ((conn.flags & (State.Paused | State.Closed)) !== 0) return;
     conn.flags |= State.Paused;
     // Already stopped for backpressure: resume must still wait for both reasons to go.
-    if ((conn.flags & State.ReadBlocked) === 0) conn.link.pause(conn);
+    if ((conn.flags & State.ReadBlocked) === 0) this.stopReading(conn);
   }
 
   resume(conn: ConnectionRecord): void {
     if ((conn.flags & (State.Paused | State.Closed)) !== State.Paused) return;
     conn.flags &= ~State.Paused;
-    if ((conn.flags & State.ReadBlocked) === 0) conn.link.resume(conn);
+    if ((conn.flags & State.ReadBlocked) === 0) this.startReading(conn);
   }
 
   /** A send would pass maxBufferedBytes: drop it, or close the slow consumer (1008). */
@@ -72,7 +75,17 @@ export class FlowControl {
     if ((conn.flags & (State.ReadBlocked | State.Closed)) !== 0) return;
     conn.flags |= State.ReadBlocked;
     this.stats.readPauses++;
-    if ((conn.flags & State.Paused) === 0) conn.link.pause(conn);
+    if ((conn.flags & State.Paused) === 0) this.stopReading(conn);
+  }
+
+  private stopReading(conn: ConnectionRecord): void {
+    conn.link.pause(conn);
+    this.timeouts.readStopped(conn);
+  }
+
+  private startReading(conn: ConnectionRecord): void {
+    conn.link.resume(conn);
+    this.timeouts.readResumed(conn);
   }
 
   /**
@@ -86,7 +99,7 @@ export class FlowControl {
     }
     if ((conn.flags & State.ReadBlocked) !== 0) {
       conn.flags &= ~State.ReadBlocked;
-      if ((conn.flags & State.Paused) === 0) conn.link.resume(conn);
+      if ((conn.flags & State.Paused) === 0) this.startReading(conn);
     }
     dropExtrasIfEmpty(conn);
     const handler = this.drainHandler;
