@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { BufferPool, MAX_CLASS, MIN_CLASS, classFor } from '../../src/pool/buffer-pool.js';
+import { BufferPool, MAX_CLASS, MIN_CLASS, QUIET_TICKS, classFor } from '../../src/pool/buffer-pool.js';
 import { prng } from '../support/prng.js';
 
 const KiB = 1024;
@@ -357,4 +357,18 @@ test('the pool holds no reference to a lent buffer, nor to retained ones after t
   pool.trim();
   await settle();
   assert.equal(refs.retained.deref(), undefined, 'trim drops retained buffers');
+});
+
+test('tick: the retained buffers are dropped after QUIET_TICKS with nothing lent, kept while anything is', () => {
+  const pool = new BufferPool();
+  const held = pool.borrow(4096);
+  pool.release(pool.borrow(64 * 1024));
+  for (let i = 0; i < 2 * QUIET_TICKS; i++) pool.tick();
+  assert.equal(pool.stats().retainedBytes, 64 * 1024, 'something is lent: the server is busy, the free lists stay');
+  pool.release(held);
+  for (let i = 0; i < QUIET_TICKS - 1; i++) pool.tick();
+  assert.equal(pool.stats().retainedBytes, 64 * 1024 + 4096, 'not yet');
+  pool.tick();
+  assert.equal(pool.stats().retainedBytes, 0, 'quiet for QUIET_TICKS: given back');
+  assert.equal(pool.stats().retainedBuffers, 0);
 });

@@ -1,3 +1,4 @@
+import type { BufferPool } from '../../pool/buffer-pool.js';
 import { CloseCode } from '../../protocol/close-code.js';
 import { Opcode } from '../../protocol/opcode.js';
 import { State } from '../connection/connection-state.js';
@@ -40,13 +41,14 @@ export class Timeouts {
   private readonly wheel: TimerWheel<ConnectionRecord>;
   private readonly stats: ReactorStats;
   private readonly settings: TimeoutSettings;
+  private readonly pool: BufferPool;
 
   constructor(
     ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
     private readonly writer: Writer,
   ) {
-    ({ wheel: this.wheel, stats: this.stats, options: this.settings } = ctx);
+    ({ wheel: this.wheel, stats: this.stats, options: this.settings, pool: this.pool } = ctx);
     const { handshakeTimeoutMs, pingIntervalMs, idleTimeoutMs, slowMessageTimeoutMs } = this.settings;
     this.handshakeTicks = ticks(handshakeTimeoutMs);
     this.heartbeatTicks = pingIntervalMs !== 0 ? ticks(pingIntervalMs) : idleTimeoutMs !== 0 ? ticks(idleTimeoutMs) : 0;
@@ -55,7 +57,11 @@ export class Timeouts {
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.wheel.tick(), TICK_MS);
+    const pool = this.pool;
+    this.timer = setInterval(() => {
+      this.wheel.tick();
+      pool.tick(); // a quiet pool gives back what a burst left retained
+    }, TICK_MS);
     this.timer.unref();
   }
 
