@@ -17,7 +17,7 @@ const CLASS_COUNT = 11; // 1 KiB, 2 KiB, ..., 1 MiB
 /** Written over a buffer released in debug mode, so a use after release shows up as garbage. */
 const POISON = 0xdd;
 /** Seconds with nothing lent before the retained buffers are dropped (`tick`). */
-export const QUIET_TICKS = 10;
+const QUIET_TICKS = 10;
 const BAD_RELEASE = 'buffer released twice or not from this pool';
 
 export interface BufferPoolOptions {
@@ -143,7 +143,7 @@ export class BufferPool {
   }
 
   /**
-   * Called once a second (the reactor's timer): after QUIET_TICKS in a row
+   * Called once a second (the reactor's timer): after QUIET_TICKS (10) in a row
    * with nothing lent, the retained buffers are dropped, so that the memory
    * a burst (or an attack) left in the free lists goes back to the allocator
    * once the garbage collector frees it. A server that is busy keeps them.

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { BufferPool, MAX_CLASS, MIN_CLASS, QUIET_TICKS, classFor } from '../../src/pool/buffer-pool.js';
+import { BufferPool, MAX_CLASS, MIN_CLASS, classFor } from '../../src/pool/buffer-pool.js';
 import { prng } from '../support/prng.js';
 
 const KiB = 1024;
@@ -358,6 +358,8 @@ test('the pool holds no reference to a lent buffer, nor to retained ones after t
   await settle();
   assert.equal(refs.retained.deref(), undefined, 'trim drops retained buffers');
 });
+
+const QUIET_TICKS = 10; // buffer-pool.ts: seconds with nothing lent before the free lists go
 
 test('tick: the retained buffers are dropped after QUIET_TICKS with nothing lent, kept while anything is', () => {
   const pool = new BufferPool();

@@ -30,7 +30,10 @@ test('answers the peer does not take stop the reading; what it pipelined is read
   assert.deepEqual(answered(s.bytes()), ['/0'], 'nothing more is parsed while the answer is unsent');
   assert.equal(h.reactor.snapshot().httpRequests, 1);
   h.link.complete(conn);
-  assert.deepEqual(answered(s.bytes()), Array.from({ length: 10 }, (_, i) => `/${i}`));
+  assert.deepEqual(
+    answered(s.bytes()),
+    Array.from({ length: 10 }, (_, i) => `/${i}`),
+  );
   assert.equal(s.paused, false);
   assert.deepEqual(leftovers(h), CLEAN);
 });
