@@ -4,12 +4,17 @@ import { dropExtrasIfEmpty } from '../connection/connection-extras.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import type { Lifecycle } from '../lifecycle/lifecycle.js';
-import type { Timeouts } from '../lifecycle/timeouts.js';
 import type { ConnectionRegistry } from '../connection/registry.js';
 import type { Reporter } from '../observe/reporter.js';
 import { SendResult } from '../../api/send-result.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { ReactorContext } from '../context.js';
+
+/** Who keeps time by reading (the timeouts' slow-message clock): told when reading a connection stops and starts. */
+export interface ReadClock {
+  readStopped(conn: ConnectionRecord): void;
+  readResumed(conn: ConnectionRecord): void;
+}
 
 /**
  * Reading and writing kept in step: the application's pause and resume,
@@ -28,7 +33,7 @@ export class FlowControl {
     ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
     /** Told when reading stops and starts again: the slow-message clock stops with it. */
-    private readonly timeouts: Timeouts,
+    private readonly clock: ReadClock,
     private readonly drainHandler: ((conn: ConnectionRecord) => void) | undefined,
   ) {
     ({ registry: this.registry, stats: this.stats, reporter: this.reporter } = ctx);
@@ -80,12 +85,12 @@ export class FlowControl {
 
   private stopReading(conn: ConnectionRecord): void {
     conn.link.pause(conn);
-    this.timeouts.readStopped(conn);
+    this.clock.readStopped(conn);
   }
 
   private startReading(conn: ConnectionRecord): void {
     conn.link.resume(conn);
-    this.timeouts.readResumed(conn);
+    this.clock.readResumed(conn);
   }
 
   /**
