@@ -16,6 +16,8 @@ const CLASS_COUNT = 11; // 1 KiB, 2 KiB, ..., 1 MiB
 
 /** Written over a buffer released in debug mode, so a use after release shows up as garbage. */
 const POISON = 0xdd;
+/** Seconds with nothing lent before the retained buffers are dropped (`tick`). */
+const QUIET_TICKS = 10;
 const BAD_RELEASE = 'buffer released twice or not from this pool';
 
 export interface BufferPoolOptions {
@@ -78,6 +80,8 @@ export class BufferPool {
   private peakLentBytes = 0;
   private retainedBuffers = 0;
   private retainedBytes = 0;
+  /** Ticks in a row with nothing lent and something retained (see `tick`). */
+  private quietTicks = 0;
   private borrows = 0;
   private releases = 0;
   private misses = 0;
@@ -136,6 +140,21 @@ export class BufferPool {
    */
   tryGrow(buf: Buffer, used: number, newSize: number): Buffer | null {
     return this.regrow(buf, used, newSize, true);
+  }
+
+  /**
+   * Called once a second (the reactor's timer): after QUIET_TICKS (10) in a row
+   * with nothing lent, the retained buffers are dropped, so that the memory
+   * a burst (or an attack) left in the free lists goes back to the allocator
+   * once the garbage collector frees it. A server that is busy keeps them.
+   */
+  tick(): void {
+    if (this.lentByteCount !== 0 || this.retainedBytes === 0) {
+      this.quietTicks = 0;
+    } else if (++this.quietTicks >= QUIET_TICKS) {
+      this.quietTicks = 0;
+      this.trim();
+    }
   }
 
   /** Drop every retained buffer, e.g. after a load spike or under memory pressure. */

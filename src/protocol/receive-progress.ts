@@ -42,6 +42,8 @@ export class ReceiveProgress {
   startedAt = 0;
   /** When the peer was last heard from while this was in progress (caller's clock). */
   heardAt = 0;
+  /** When the caller stopped reading this peer (caller's clock), while it has; 0 while it reads. */
+  pausedAt = 0;
 }
 
 /** Spares kept for reuse, up to a bound: enough for bursts, not a leak after one. */
@@ -61,7 +63,7 @@ export function recycleProgress(progress: ReceiveProgress): void {
   progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
   progress.messageCompressed = false;
   progress.frameUtf8 = NOT_TEXT;
-  progress.startedAt = progress.heardAt = 0;
+  progress.startedAt = progress.heardAt = progress.pausedAt = 0;
   if (spareProgress.length < MAX_SPARE_PROGRESS) spareProgress.push(progress);
 }
 

@@ -84,7 +84,7 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
 
   /**
    * Builds every part once, in the order they depend on each other: the
-   * context, the writer, the lifecycle, deflate, flow control, timeouts,
+   * context, the writer, the lifecycle, deflate, timeouts, flow control,
    * inbound; the role's subclass then adds its handshake (and HTTP).
    */
   constructor(
@@ -112,8 +112,8 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
       this.lifecycle.fail(conn, code, reason),
     );
     this.lifecycle = new Lifecycle(this.ctx, this.writer, handlers, this.extension);
-    this.flow = new FlowControl(this.ctx, this.lifecycle, handlers.drain);
     this.timeouts = new Timeouts(this.ctx, this.lifecycle, this.writer);
+    this.flow = new FlowControl(this.ctx, this.lifecycle, this.timeouts, handlers.drain);
     this.inbound = new Inbound(this.ctx, this.lifecycle, this.timeouts, this.writer, handlers, this.extension);
   }
 

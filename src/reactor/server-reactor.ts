@@ -2,6 +2,7 @@ import type { Handlers, HandshakeRequest } from '../api/handlers.js';
 import type { EndpointOptions } from '../api/options.js';
 import type { MetricsText } from '../api/stats-snapshot.js';
 import type { ConnectionRecord } from './connection/connection-record.js';
+import { State } from './connection/connection-state.js';
 import { ServerHandshake, type RefusedRequest } from './handshake/server-handshake.js';
 import type { ServerRequest } from './handshake/server-request.js';
 import { HttpExchange } from './http/http-exchange.js';
@@ -70,6 +71,13 @@ export class ServerReactor extends Reactor<HandshakeRequest> {
   /** Serves `source` at metricsPath instead of this server's own metrics (cluster.ts: every worker's, asked of the primary). */
   serveMetricsFrom(source: MetricsText): void {
     this.metricsSource = source;
+  }
+
+  /** Its queue drained: a connection that stopped reading its HTTP answers gets the requests held meanwhile read. */
+  override flushed(conn: ConnectionRecord): void {
+    super.flushed(conn);
+    if ((conn.flags & (State.Handshaking | State.Pipelined)) === (State.Handshaking | State.Pipelined))
+      this.handshake.readHeld(conn);
   }
 
   protected override beginDrain(): void {

@@ -196,6 +196,53 @@ for (const transport of TRANSPORTS) {
       await s.server.close();
     });
 
+    test('the slow-message clock stops while reading is stopped for backpressure (issue #20 case 2)', async () => {
+      const s = await start(transport, {
+        ...echo,
+        maxBufferedBytes: 1024 * 1024,
+        slowMessageTimeoutMs: 2000, // two ticks of the wheel: one can be a moment
+        minMessageRate: 1000,
+      });
+      const client = await RawClient.open(s.port);
+      client.socket.pause(); // reads nothing: the echoes queue, and the server stops reading with a frame half in
+      const count = 150_000;
+      const frame = client.frame(2, Buffer.alloc(100, 7));
+      client.write(Buffer.concat(Array.from({ length: count }, () => frame)));
+      await until(() => s.server.stats().readPauses > 0, 5000, 'reading stopped');
+      await new Promise((resolve) => setTimeout(resolve, 4500)); // over two slow-message timeouts
+      client.socket.resume();
+      await client.frameCount(count, 30_000);
+      assert.equal(s.server.stats().slowMessagesClosed, 0, 'not closed as a slow sender');
+      assert.ok(!client.ended);
+      client.destroy();
+      await s.server.close();
+    });
+
+    test('the slow-message clock stops while the application paused the connection', async () => {
+      let paused: Connection | undefined;
+      const s = await start(transport, {
+        slowMessageTimeoutMs: 2000, // two ticks of the wheel: one can be a moment
+        minMessageRate: 1000,
+        message(conn, data, isBinary) {
+          conn.send(data, isBinary);
+          if (paused !== undefined) return;
+          paused = conn;
+          conn.pause();
+        },
+      });
+      const client = await RawClient.open(s.port);
+      const second = client.frame(2, Buffer.alloc(100, 2));
+      client.write(Buffer.concat([client.frame(2, Buffer.alloc(100, 1)), second.subarray(0, 50)])); // one read
+      await client.frameCount(1);
+      await new Promise((resolve) => setTimeout(resolve, 4500)); // the half frame waits, paused, past the grace
+      paused!.resume();
+      client.write(second.subarray(50));
+      assert.equal((await client.frameCount(2))[1]!.payload[0], 2);
+      assert.equal(s.server.stats().slowMessagesClosed, 0, 'not closed as a slow sender');
+      client.destroy();
+      await s.server.close();
+    });
+
     test('a frame trickled below minMessageRate is closed with 1008; a fast one passes', async () => {
       const s = await start(transport, { ...echo, slowMessageTimeoutMs: 1000, minMessageRate: 1000 });
       const slow = await RawClient.open(s.port);

@@ -358,3 +358,19 @@ test('the pool holds no reference to a lent buffer, nor to retained ones after t
   await settle();
   assert.equal(refs.retained.deref(), undefined, 'trim drops retained buffers');
 });
+
+const QUIET_TICKS = 10; // buffer-pool.ts: seconds with nothing lent before the free lists go
+
+test('tick: the retained buffers are dropped after QUIET_TICKS with nothing lent, kept while anything is', () => {
+  const pool = new BufferPool();
+  const held = pool.borrow(4096);
+  pool.release(pool.borrow(64 * 1024));
+  for (let i = 0; i < 2 * QUIET_TICKS; i++) pool.tick();
+  assert.equal(pool.stats().retainedBytes, 64 * 1024, 'something is lent: the server is busy, the free lists stay');
+  pool.release(held);
+  for (let i = 0; i < QUIET_TICKS - 1; i++) pool.tick();
+  assert.equal(pool.stats().retainedBytes, 64 * 1024 + 4096, 'not yet');
+  pool.tick();
+  assert.equal(pool.stats().retainedBytes, 0, 'quiet for QUIET_TICKS: given back');
+  assert.equal(pool.stats().retainedBuffers, 0);
+});

@@ -24,6 +24,9 @@ import type { ReactorStats } from '../observe/stats.js';
 import type { Writer } from '../write/writer.js';
 import type { ReactorContext } from '../context.js';
 
+/** Held requests wait while any of these is set: an answer awaited, a body, the answers unread (ReadBlocked), the end. */
+const NOT_NOW = AWAITING_ANSWER | State.HttpBody | State.ReadBlocked | State.Closed | State.EndAfterFlush;
+
 /** The answer to bytes that no HTTP request can begin with. */
 const NOT_HTTP = 'not an HTTP request (RFC 7230 §3)';
 
@@ -99,13 +102,11 @@ export class ServerHandshake implements HeldReads {
   /**
    * Reads the requests that arrived behind a plain request and were held
    * while it was answered: here, in a loop, rather than from inside the
-   * answer, so that any number of them costs no stack.
+   * answer, so that any number of them costs no stack. Also when the
+   * answers queued for a peer that stopped reading have drained (ReadBlocked).
    */
   readHeld(conn: ConnectionRecord): void {
-    while (
-      (conn.flags & (State.Pipelined | AWAITING_ANSWER | State.HttpBody | State.Closed | State.EndAfterFlush)) ===
-      State.Pipelined
-    ) {
+    while ((conn.flags & (State.Pipelined | NOT_NOW)) === State.Pipelined) {
       conn.flags &= ~State.Pipelined;
       const held = takeHead(conn);
       if (held === null) return;
@@ -133,6 +134,13 @@ export class ServerHandshake implements HeldReads {
     }
     if ((flags & (State.Handshaking | State.EndAfterFlush)) !== State.Handshaking) return -1; // answered and ending
     if ((flags & State.HttpBody) !== 0) return this.http.body(conn, buf, start, end, this);
+    if ((flags & (State.ReadBlocked | State.Pipelined)) !== 0) {
+      // The peer is not reading the answers so far (or bytes are held before these): parse
+      // nothing more until they drain, or each request it pipelines would queue one more answer.
+      this.keep(conn, buf, start, end);
+      conn.flags |= State.Pipelined;
+      return -1;
+    }
     if (extras.head === null) {
       const headEnd = findHeadEnd(buf, start, end, start);
       if (headEnd >= 0) {

@@ -269,6 +269,13 @@ export class HttpExchange {
       return this.respond(conn, request, INTERNAL_ERROR);
     }
     const withBody = request.method !== 'HEAD' && !hasNoBody(status) && bytes.length > 0;
+    // Answers count against maxBufferedBytes as frames do. One cannot be dropped (those after it would
+    // answer the wrong requests), so a peer that leaves that much unread loses the connection.
+    const queued = conn.bufferedAmount;
+    if (queued > 0 && queued + head.length + (withBody ? bytes.length : 0) > this.settings.maxBufferedBytes) {
+      this.flow.answersUnread(conn);
+      return false;
+    }
     this.writer.writeHead(conn, head, withBody ? bytes : undefined);
     this.answered(conn, request, status, withBody ? bytes.length : 0);
     if (close) {

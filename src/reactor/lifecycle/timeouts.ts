@@ -1,3 +1,4 @@
+import type { BufferPool } from '../../pool/buffer-pool.js';
 import { CloseCode } from '../../protocol/close-code.js';
 import { Opcode } from '../../protocol/opcode.js';
 import { State } from '../connection/connection-state.js';
@@ -9,6 +10,8 @@ import type { Writer } from '../write/writer.js';
 import type { ReactorContext } from '../context.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Reading is stopped by either: the application's pause, or a queue the peer does not read. */
+const READ_STOPPED = State.Paused | State.ReadBlocked;
 
 /** The options that set the deadlines. */
 export interface TimeoutSettings {
@@ -38,13 +41,14 @@ export class Timeouts {
   private readonly wheel: TimerWheel<ConnectionRecord>;
   private readonly stats: ReactorStats;
   private readonly settings: TimeoutSettings;
+  private readonly pool: BufferPool;
 
   constructor(
     ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
     private readonly writer: Writer,
   ) {
-    ({ wheel: this.wheel, stats: this.stats, options: this.settings } = ctx);
+    ({ wheel: this.wheel, stats: this.stats, options: this.settings, pool: this.pool } = ctx);
     const { handshakeTimeoutMs, pingIntervalMs, idleTimeoutMs, slowMessageTimeoutMs } = this.settings;
     this.handshakeTicks = ticks(handshakeTimeoutMs);
     this.heartbeatTicks = pingIntervalMs !== 0 ? ticks(pingIntervalMs) : idleTimeoutMs !== 0 ? ticks(idleTimeoutMs) : 0;
@@ -53,7 +57,11 @@ export class Timeouts {
 
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.wheel.tick(), TICK_MS);
+    const pool = this.pool;
+    this.timer = setInterval(() => {
+      this.wheel.tick();
+      pool.tick(); // a quiet pool gives back what a burst left retained
+    }, TICK_MS);
     this.timer.unref();
   }
 
@@ -90,9 +98,32 @@ export class Timeouts {
       progress.startedAt = this.wheel.now;
       if (conn.deadline === 0 || conn.deadline > this.wheel.now + this.slowTicks)
         this.wheel.schedule(conn, this.slowTicks);
+      // Reading stopped while this read was handled (its echoes filled the queue, or the handler paused it).
+      if ((conn.flags & READ_STOPPED) !== 0) progress.pausedAt = this.wheel.now;
     } else {
       this.checkMessageRate(conn);
     }
+  }
+
+  /**
+   * Reading this peer stopped (flow control, or the application's pause): the
+   * clock of a message in progress stops with it. What we do not read cannot
+   * be the sender's slowness; a peer that does not read is the backpressure
+   * policy's to judge.
+   */
+  readStopped(conn: ConnectionRecord): void {
+    const progress = conn.progress;
+    if (progress !== null && progress.startedAt !== 0 && progress.pausedAt === 0) progress.pausedAt = this.wheel.now;
+  }
+
+  /** Reading again: the message in progress has its time back, as if the pause never happened. */
+  readResumed(conn: ConnectionRecord): void {
+    const progress = conn.progress;
+    if (progress === null || progress.pausedAt === 0) return;
+    const paused = this.wheel.now - progress.pausedAt;
+    progress.startedAt += paused;
+    progress.heardAt += paused;
+    progress.pausedAt = 0;
   }
 
   /** A deadline passed (the wheel calls this): what it means depends on where the connection is. */
@@ -145,7 +176,7 @@ export class Timeouts {
   private checkMessageRate(conn: ConnectionRecord): boolean {
     const progress = conn.progress;
     if (progress === null || progress.startedAt === 0) return true;
-    const elapsed = this.wheel.now - progress.startedAt;
+    const elapsed = (progress.pausedAt === 0 ? this.wheel.now : progress.pausedAt) - progress.startedAt;
     if (elapsed < this.slowTicks) return true;
     const received = progress.frameLength + progress.messageLength;
     if (received >= elapsed * (TICK_MS / 1000) * this.settings.minMessageRate) return true;

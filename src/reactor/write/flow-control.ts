@@ -10,6 +10,12 @@ import { SendResult } from '../../api/send-result.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { ReactorContext } from '../context.js';
 
+/** Who keeps time by reading (the timeouts' slow-message clock): told when reading a connection stops and starts. */
+export interface ReadClock {
+  readStopped(conn: ConnectionRecord): void;
+  readResumed(conn: ConnectionRecord): void;
+}
+
 /**
  * Reading and writing kept in step: the application's pause and resume,
  * what happens when writing outpaces a peer (the maxBufferedBytes policy,
@@ -26,6 +32,8 @@ export class FlowControl {
   constructor(
     ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
+    /** Told when reading stops and starts again: the slow-message clock stops with it. */
+    private readonly clock: ReadClock,
     private readonly drainHandler: ((conn: ConnectionRecord) => void) | undefined,
   ) {
     ({ registry: this.registry, stats: this.stats, reporter: this.reporter } = ctx);
@@ -37,13 +45,13 @@ export class FlowControl {
     if ((conn.flags & (State.Paused | State.Closed)) !== 0) return;
     conn.flags |= State.Paused;
     // Already stopped for backpressure: resume must still wait for both reasons to go.
-    if ((conn.flags & State.ReadBlocked) === 0) conn.link.pause(conn);
+    if ((conn.flags & State.ReadBlocked) === 0) this.stopReading(conn);
   }
 
   resume(conn: ConnectionRecord): void {
     if ((conn.flags & (State.Paused | State.Closed)) !== State.Paused) return;
     conn.flags &= ~State.Paused;
-    if ((conn.flags & State.ReadBlocked) === 0) conn.link.resume(conn);
+    if ((conn.flags & State.ReadBlocked) === 0) this.startReading(conn);
   }
 
   /** A send would pass maxBufferedBytes: drop it, or close the slow consumer (1008). */
@@ -57,12 +65,32 @@ export class FlowControl {
     return SendResult.Dropped;
   }
 
+  /**
+   * A plain HTTP response would take the queue past maxBufferedBytes. It
+   * cannot be dropped (the answers after it would match the wrong requests),
+   * so the connection goes, whatever the policy: counted as a slow consumer.
+   */
+  answersUnread(conn: ConnectionRecord): void {
+    this.stats.slowConsumersClosed++;
+    this.lifecycle.finish(conn, new Error('send buffer full: HTTP responses left unread'));
+  }
+
   /** Its queue is high: stop reading this peer (it is not reading us) until the queue drains. */
   congested(conn: ConnectionRecord): void {
     if ((conn.flags & (State.ReadBlocked | State.Closed)) !== 0) return;
     conn.flags |= State.ReadBlocked;
     this.stats.readPauses++;
-    if ((conn.flags & State.Paused) === 0) conn.link.pause(conn);
+    if ((conn.flags & State.Paused) === 0) this.stopReading(conn);
+  }
+
+  private stopReading(conn: ConnectionRecord): void {
+    conn.link.pause(conn);
+    this.clock.readStopped(conn);
+  }
+
+  private startReading(conn: ConnectionRecord): void {
+    conn.link.resume(conn);
+    this.clock.readResumed(conn);
   }
 
   /**
@@ -76,7 +104,7 @@ export class FlowControl {
     }
     if ((conn.flags & State.ReadBlocked) !== 0) {
       conn.flags &= ~State.ReadBlocked;
-      if ((conn.flags & State.Paused) === 0) conn.link.resume(conn);
+      if ((conn.flags & State.Paused) === 0) this.startReading(conn);
     }
     dropExtrasIfEmpty(conn);
     const handler = this.drainHandler;

@@ -141,6 +141,7 @@ export class Writer {
     if (body !== undefined) buf.set(body, at + headLength);
     if (!queued) return this.out.writeOwned(conn, buf, length);
     extras.outboxLength += length;
+    this.out.checkCongestion(conn, extras); // pipelined answers the peer does not read stop its reading, as frames do
     return SendResult.Queued;
   }
 
