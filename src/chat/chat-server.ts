@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { HttpRequest, HttpResponse } from '../api/request-handler.js';
 import { route } from '../route.js';
+import { defined } from '../api/defined.js';
 import { createServer, type Server, type ServerSettings } from '../server.js';
 
 /**
@@ -82,7 +83,8 @@ export function createChatServer(settings: Omit<ServerSettings, 'routes'> = {}):
     maxMessageSize: 4096,
     healthPath: '/healthz',
     metricsPath: '/metrics',
-    ...settings,
+    ...defined(settings), // a setting given as undefined keeps the chat's own
+
     routes: [
       route('/ws', {
         upgrade: (request) => ({ data: userOf(request.url) }),
