@@ -71,6 +71,7 @@ export default defineConfig(
         location: 'readonly',
         WebSocket: 'readonly',
         URLSearchParams: 'readonly',
+        setTimeout: 'readonly',
       },
     },
   },

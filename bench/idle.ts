@@ -21,7 +21,7 @@
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { IpcChild } from './lib/children.js';
 import { formatRatio, printTable } from './lib/format.js';
 import { kernel, type Kernel } from './lib/proc.js';
@@ -34,7 +34,7 @@ import type { ClientCommand, ClientReport } from './load/idle-clients.js';
 import { sourceBlock } from './load/sources.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '19900' },

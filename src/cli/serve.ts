@@ -46,11 +46,14 @@ export async function serveOne(served: Served, port: number, host: string | unde
   const server = served.make();
   const address = await server.listen(port, host);
   process.stdout.write(`${served.startup(address, `transport: ${server.transport}`)}\n`);
-  onSignals(() => `${server.connections} connections`, async () => {
-    const result = await server.close();
-    await served.close?.();
-    return result;
-  });
+  onSignals(
+    () => `${server.connections} connections`,
+    async () => {
+      const result = await server.close();
+      await served.close?.();
+      return result;
+    },
+  );
 }
 
 /** `--workers N`: the primary binds and supervises; each worker serves the same socket. */
@@ -74,5 +77,8 @@ export async function serveCluster(
   );
   if (node.role === 'worker') return;
   process.stdout.write(`${served.startup(node.address, `${workers} workers`)}\n`);
-  onSignals(() => 'all workers', () => node.close());
+  onSignals(
+    () => 'all workers',
+    () => node.close(),
+  );
 }

@@ -108,8 +108,14 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
   positive('maxDeflateBytes', resolved.maxDeflateBytes, Number.MAX_SAFE_INTEGER, true);
   const hosts = options.allowedHosts;
   if (hosts !== undefined) {
-    if (!Array.isArray(hosts) || hosts.length === 0 || hosts.some((h) => typeof h !== 'string' || !/^[^\s/@]+$/.test(h)))
-      throw new TypeError(`allowedHosts must be a list of host names such as ['localhost'], not ${JSON.stringify(hosts)}`);
+    if (
+      !Array.isArray(hosts) ||
+      hosts.length === 0 ||
+      hosts.some((h) => typeof h !== 'string' || !/^[^\s/@]+$/.test(h))
+    )
+      throw new TypeError(
+        `allowedHosts must be a list of host names such as ['localhost'], not ${JSON.stringify(hosts)}`,
+      );
     resolved.allowedHosts = hosts.map(normalizeAllowedHost);
   }
   if (!(resolved.logLevel in LEVELS)) throw new RangeError(`logLevel must be one of ${Object.keys(LEVELS).join(', ')}`);

@@ -112,7 +112,9 @@ describe('the chat demo in Chromium', { skip: browserMissing() }, () => {
       ]);
 
       // Spoofing (issue #20, case 8): a line break, a server-like nickname, bidi and zero-width characters.
-      const mallory = new WebSocket(`ws://127.0.0.1:${port}/ws?room=lobby&nick=${encodeURIComponent('* \u202eserver\u200b')}`);
+      const mallory = new WebSocket(
+        `ws://127.0.0.1:${port}/ws?room=lobby&nick=${encodeURIComponent('* \u202eserver\u200b')}`,
+      );
       await new Promise((resolve, reject) => mallory.once('open', resolve).once('error', reject));
       mallory.send('hi\nbob: I never said this');
       await waitForLines(bob, (l) => l.some((line) => line.startsWith('server: hi')), "mallory's line");
@@ -127,7 +129,11 @@ describe('the chat demo in Chromium', { skip: browserMissing() }, () => {
             divs.find((d) => d.textContent === t)!.getBoundingClientRect().height,
           text,
         );
-      assert.equal(await height('server: hi bob: I never said this'), await height('* server joined'), 'one line on screen');
+      assert.equal(
+        await height('server: hi bob: I never said this'),
+        await height('* server joined'),
+        'one line on screen',
+      );
       mallory.close();
 
       for (let n = 0; n < 100; n++) {
@@ -153,7 +159,10 @@ describe('the chat demo in Chromium', { skip: browserMissing() }, () => {
         const shown = await waitForLines(page, (l) => l.at(-1)!.startsWith('Connection closed'), 'the close');
         assert.match(shown.at(-1)!, /^Connection closed \(1001 server shutting down\)\. Reconnecting in \d\.\d s…$/);
         await page.waitForSelector('body[data-state="closed"]');
-        assert.match((await page.textContent('#status'))!, /^disconnected \(1001 server shutting down\), reconnecting…$/);
+        assert.match(
+          (await page.textContent('#status'))!,
+          /^disconnected \(1001 server shutting down\), reconnecting…$/,
+        );
       }
       // The server comes back on the same port: both pages reconnect (after about 1 s), alice as alicia.
       const again = createChatServer({ transport, logLevel: 'silent' });

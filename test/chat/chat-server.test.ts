@@ -24,7 +24,7 @@ async function join(port: number, query: string): Promise<Member> {
 
 for (const transport of TRANSPORTS) {
   describe(`the chat server (${transport})`, () => {
-    test('a setting given as undefined keeps the chat\'s 4096-byte limit: 4,096 B relayed, 4,097 B closed with 1009', async (t) => {
+    test("a setting given as undefined keeps the chat's 4096-byte limit: 4,096 B relayed, 4,097 B closed with 1009", async (t) => {
       const server = createChatServer({ transport, logLevel: 'silent', maxMessageSize: undefined });
       t.after(() => server.close({ timeoutMs: 500 }));
       const { port } = await server.listen(0, '127.0.0.1');
@@ -63,7 +63,11 @@ for (const transport of TRANSPORTS) {
       ]);
       await until(() => eve.lines.length === 3, 3000, "eve's answer");
       assert.deepEqual(eve.lines.slice(1), ['server: hi bob: I am bob * bob left', '* [you] are now alice']);
-      assert.equal(alice.lines.filter((l) => l.startsWith('* ')).length, 3, 'the server notices, none sent by a person');
+      assert.equal(
+        alice.lines.filter((l) => l.startsWith('* ')).length,
+        3,
+        'the server notices, none sent by a person',
+      );
       for (const m of [alice, mallory, eve]) m.ws.close();
     });
 

@@ -171,7 +171,10 @@ describe('lightws chat', () => {
       assert.equal(await httpStatus(port, '/benchmark', rebound, 'POST'), 421);
       assert.equal(await upgradeStatus(port, `http://${rebound}`, rebound), 421);
       const open = await chat(t, ['--transport', transport, '--allow-host', 'rebind.example']);
-      assert.equal(await upgradeStatus(open.port, `http://rebind.example:${open.port}`, `rebind.example:${open.port}`), 101);
+      assert.equal(
+        await upgradeStatus(open.port, `http://rebind.example:${open.port}`, `rebind.example:${open.port}`),
+        101,
+      );
       assert.equal(await httpStatus(open.port, '/', `localhost:${open.port}`), 421, 'the list replaces the default');
       const any = await chat(t, ['--transport', transport, '--allow-host', '*']);
       assert.equal(await httpStatus(any.port, '/', `anything.example:${any.port}`), 200);

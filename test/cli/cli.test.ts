@@ -88,14 +88,21 @@ describe('the CLI', () => {
   });
 
   test('each command has its own help: `lightws echo --help`, `lightws help chat`; `lightws help` is the whole usage', async () => {
-    for (const args of [['echo', '--help'], ['help', 'echo'], ['echo', '-h']]) {
+    for (const args of [
+      ['echo', '--help'],
+      ['help', 'echo'],
+      ['echo', '-h'],
+    ]) {
       const { code, stdout } = await cli(args);
       assert.equal(code, 0, args.join(' '));
       assert.match(stdout, /^lightws \S+\n\nUsage:\n {2}lightws echo \[--port 9001\]/, args.join(' '));
       assert.match(stdout, /sends every text and binary message back/);
       assert.doesNotMatch(stdout, /lightws chat/, `${args.join(' ')}: the echo help only`);
     }
-    for (const args of [['chat', '--help'], ['help', 'chat']]) {
+    for (const args of [
+      ['chat', '--help'],
+      ['help', 'chat'],
+    ]) {
       const { code, stdout } = await cli(args);
       assert.equal(code, 0, args.join(' '));
       assert.match(stdout, /Usage:\n {2}lightws chat \[--port 9001\]/);
@@ -112,7 +119,7 @@ describe('the CLI', () => {
     assert.match(unknown.stderr, /^lightws: no help for serve: the commands are echo, chat\n/);
   });
 
-  test('a usage mistake in a command shows that command\'s usage', async () => {
+  test("a usage mistake in a command shows that command's usage", async () => {
     const { code, stderr } = await cli(['chat', '--port', 'x']);
     assert.equal(code, 2);
     assert.match(stderr, /^lightws: --port must be 0–65535, not x\n\nlightws \S+\n\nUsage:\n {2}lightws chat /);
