@@ -1,11 +1,12 @@
 /**
  * What the chat's lines may hold. The wire is text, one line per message:
- * `nick: text` from people, `* ...` from the server (joins, leaves,
- * renames; to one connection alone, `* [you] are NICK in room ROOM` when it
- * got another name or room than it asked for, `* [you] are now NICK` after
- * `/nick`: a nickname starts with a letter or digit, so `* [` is the server's). A reader (the page, a terminal) tells them apart by
- * the start of the line, so nothing a person sends may look like another
- * line (issue #20, case 8):
+ * `nick: text` from people, `* ...` from the server: joins, leaves, renames,
+ * and to one connection alone `* [you] are NICK in room ROOM` when it got
+ * another name or room than it asked for (or asked for no name) and
+ * `* [you] are now NICK` after `/nick` (a nickname starts with a letter or a
+ * digit, so `* [` is the server's). A reader (the page, a terminal) tells
+ * them apart by the start of the line, so nothing a person sends may look
+ * like another line (issue #20, case 8):
  *
  * - a message is one line: line breaks and other control characters become
  *   spaces, so `hi\nbob: hello` cannot show as a second line from bob;

@@ -23,7 +23,7 @@ import { createServer, type Server, type ServerSettings } from '../server.js';
 export interface ChatUser {
   room: string;
   nick: string;
-  /** The room or nickname asked for was not taken as it was: the connection is told which it got. */
+  /** The room or nickname asked for was not taken as it was, or none was: the connection is told which it got. */
   changed: boolean;
 }
 
@@ -54,7 +54,8 @@ function userOf(url: string): ChatUser {
   const asked = { room: query.get('room') ?? '', nick: query.get('nick') };
   const room = ROOM.test(asked.room) ? asked.room : 'lobby';
   const nick = cleanNick(asked.nick);
-  return { room, nick, changed: room !== asked.room || nick !== asked.nick };
+  // No room asked for is the lobby, as expected; a nickname not asked for is a guest's, to be learnt.
+  return { room, nick, changed: (asked.room !== '' && room !== asked.room) || nick !== asked.nick };
 }
 
 function loadPage(): Map<string, HttpResponse> {

@@ -51,6 +51,13 @@ for (const transport of TRANSPORTS) {
       const mallory = await join(port, `room=r&nick=${encodeURIComponent('* server')}`);
       const eve = await join(port, `room=r&nick=${encodeURIComponent('\u202eeve\u200b: admin')}`);
       assert.deepEqual(mallory.lines, ['* [you] are server in room r'], 'told the name it got');
+      const plain = await join(port, 'nick=plain');
+      const guest = await join(port, 'room=q');
+      await until(() => guest.lines.length === 1, 3000, "the guest's name");
+      assert.match(guest.lines[0]!, /^\* \[you\] are guest-\d{4} in room q$/, 'no nickname asked: told the one given');
+      assert.deepEqual(plain.lines, [], 'a name taken as asked (and the lobby, no room asked): nothing to tell');
+      plain.ws.close();
+      guest.ws.close();
       await until(() => eve.lines.length === 1, 3000, "eve's own line");
       assert.deepEqual(eve.lines, ['* [you] are eve admin in room r']);
       await until(() => alice.lines.length === 2, 3000, 'the joins');
