@@ -73,6 +73,7 @@ export default defineConfig(
         location: 'readonly',
         WebSocket: 'readonly',
         URLSearchParams: 'readonly',
+        setTimeout: 'readonly',
       },
     },
   },

@@ -23,7 +23,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { IpcChild } from './lib/children.js';
 import { formatBytes, formatRatio, printTable } from './lib/format.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
@@ -35,7 +35,7 @@ import { sourceBlock } from './load/sources.js';
 import { parseKinds, ProtocolServer } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '1000,10000' },

@@ -11,11 +11,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { readResults, ROOT, shown } from './lib/results.js';
 import { barChart, type Bar } from './lib/svg-chart.js';
 
-const { values: args } = parseArgs({ options: { from: { type: 'string' }, to: { type: 'string' } } });
+const { values: args } = benchArgs(import.meta.url, { options: { from: { type: 'string' }, to: { type: 'string' } } });
 const from = args.from === undefined ? join(ROOT, 'bench', 'results') : resolve(args.from);
 const to = args.to === undefined ? join(ROOT, 'docs', 'charts') : resolve(args.to);
 

@@ -20,7 +20,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { findBun } from './lib/bun.js';
 import { JsonLinesChild, killChildrenOnExit } from './lib/children.js';
 import { printTable } from './lib/format.js';
@@ -28,7 +28,7 @@ import { processCpuUs } from './lib/proc.js';
 import { RESULTS_OPTIONS, ROOT, packageVersion, writeResults } from './lib/results.js';
 import { median } from './lib/stats.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     clients: { type: 'string', default: '16,32,64' },
     runs: { type: 'string', default: '3' },

@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import type { ReceiveProgress } from '../src/protocol/receive-progress.js';
 import { receive, type ReceiverConfig, type ReceiverSink } from '../src/protocol/receiver.js';
 import { BufferPool } from '../src/pool/buffer-pool.js';
@@ -22,7 +22,7 @@ import { formatRatio, printTable } from './lib/format.js';
 import { compare } from './lib/measure.js';
 import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 
-const { values: args } = parseArgs({ options: RESULTS_OPTIONS });
+const { values: args } = benchArgs(import.meta.url, { options: RESULTS_OPTIONS });
 const quick = process.env['QUICK'] === '1';
 const options = quick ? { minTimeMs: 50, runs: 5 } : { minTimeMs: 200, runs: 9 };
 const require = createRequire(import.meta.url);

@@ -26,7 +26,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { DeflateEngine } from '../src/compression/deflate-engine.js';
 import { CodecOutput } from '../src/compression/message-codec.js';
 import { BufferPool } from '../src/pool/buffer-pool.js';
@@ -43,7 +43,7 @@ import { runRound } from './load/window.js';
 import { probeUws, ProtocolServer, SERVERS } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     parts: { type: 'string', default: 'threshold,idle,echo,broadcast,churn' },

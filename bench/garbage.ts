@@ -27,7 +27,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { IpcChild } from './lib/children.js';
 import { formatBytes, formatRatio, printTable } from './lib/format.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
@@ -40,7 +40,7 @@ import { sourceBlock } from './load/sources.js';
 import type { AllocationSite, ObserverCommand, ObserverReport, WindowStats } from './servers/gc-observer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     messages: { type: 'string', default: '1000000' },

@@ -18,7 +18,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { formatRatio, printTable } from './lib/format.js';
 import { histPercentile } from './lib/histogram.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
@@ -29,7 +29,7 @@ import { interleaved, loadAverageLine, ROUND_OPTIONS, roundsConfig, runRound } f
 import { SERVERS } from './servers/launch.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     ...ROUND_OPTIONS,

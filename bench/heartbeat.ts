@@ -9,7 +9,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { IpcChild } from './lib/children.js';
 import { printTable } from './lib/format.js';
 import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
@@ -20,7 +20,7 @@ import { sourceBlock } from './load/sources.js';
 import type { HeartbeatServerCommand, HeartbeatServerReport } from './servers/heartbeat-server.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '19900' },

@@ -22,7 +22,7 @@
 import { totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { IpcChild } from './lib/children.js';
 import { formatRatio, printTable } from './lib/format.js';
 import { BUN_CACHE, findBun } from './lib/bun.js';
@@ -37,7 +37,7 @@ import { sourceBlock } from './load/sources.js';
 import { loadUws } from './servers/uws.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '19900' },

@@ -36,7 +36,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { IpcChild, JsonLinesChild, killChildrenOnExit, killOnExit } from './lib/children.js';
 import { formatGiB as gib, printTable } from './lib/format.js';
 import { checkLimits, restoreSysctls } from './lib/limits.js';
@@ -49,7 +49,7 @@ import { insideMemory, memLine, serverMemory, type InsideMemory, type ServerMemo
 import type { MillionCommand, MillionReport } from './load/million-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '1000000' },

@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { killOnExit, track, waitOutSigint } from './lib/children.js';
 
 const TOOLS = ['doctor', 'flame', 'heap', '0x'] as const;
@@ -53,17 +53,21 @@ function usage(message: string): never {
 const quote = (arg: string): string => (/^[\w@%+=:,./$-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
 
 function main(): void {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      transport: { type: 'string', default: 'handle' },
-      seconds: { type: 'string', default: '10' },
-      connections: { type: 'string', default: '200' },
-      size: { type: 'string', default: '32' },
-      pipeline: { type: 'string', default: '1' },
-      rate: { type: 'string', default: '0' },
+  const { values, positionals } = benchArgs(
+    import.meta.url,
+    {
+      allowPositionals: true,
+      options: {
+        transport: { type: 'string', default: 'handle' },
+        seconds: { type: 'string', default: '10' },
+        connections: { type: 'string', default: '200' },
+        size: { type: 'string', default: '32' },
+        pipeline: { type: 'string', default: '1' },
+        rate: { type: 'string', default: '0' },
+      },
     },
-  });
+    TOOLS.join('|'),
+  );
   const tool = positionals[0] as Tool;
   if (positionals.length !== 1 || !TOOLS.includes(tool)) usage(`say which profiler: ${TOOLS.join(', ')}`);
   const transport = values.transport;

@@ -22,7 +22,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { startRedis } from '../test/support/redis-server.js';
 import { IpcChild, killOnExit } from './lib/children.js';
 import { formatRatio, printTable } from './lib/format.js';
@@ -35,7 +35,7 @@ import type { RoomLoadCommand, RoomLoadReport } from './load/room-clients.js';
 import type { RoomsCommand, RoomsReport } from './servers/redis-rooms.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values: args } = parseArgs({
+const { values: args } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     subscribers: { type: 'string', default: '10000' },

@@ -7,13 +7,13 @@
  *   npm run bench:slowloris -- [--connections 5000] [--timeout-ms 2000] [--transport handle|socket]
  */
 import net from 'node:net';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { createClient, createServer, type TransportName } from '../src/index.js';
 import { printTable } from './lib/format.js';
 import { sleep } from './lib/time.js';
 import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     ...RESULTS_OPTIONS,
     connections: { type: 'string', default: '5000' },

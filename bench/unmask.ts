@@ -10,13 +10,13 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { applyMask, maskBytes, maskLanes } from '../src/protocol/mask.js';
 import { formatBytes, formatGBps, formatRatio, printTable } from './lib/format.js';
 import { compare } from './lib/measure.js';
 import { RESULTS_OPTIONS, writeResults } from './lib/results.js';
 
-const { values: args } = parseArgs({ options: RESULTS_OPTIONS });
+const { values: args } = benchArgs(import.meta.url, { options: RESULTS_OPTIONS });
 const quick = process.env['QUICK'] === '1';
 const options = quick ? { minTimeMs: 30, runs: 5 } : { minTimeMs: 100, runs: 7 };
 

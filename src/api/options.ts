@@ -85,6 +85,14 @@ export interface EndpointOptions {
   noDelay?: boolean | undefined;
   /** Accepted origins: undefined = same host as Host only, a list, '*' in a list, or a function. */
   checkOrigin?: OriginPolicy | undefined;
+  /**
+   * The Host header values the server answers (against DNS rebinding, which
+   * the origin check cannot stop): names or addresses, the port ignored
+   * (`'localhost'`, `'127.0.0.1'`, `'[::1]'`), `'.example.com'` for that domain
+   * and every name under it, `'*'` for any. Upgrades and plain HTTP requests
+   * naming another host get 421 Misdirected Request. Default: any host.
+   */
+  allowedHosts?: readonly string[] | undefined;
   /** Subprotocols the server speaks, most preferred first (§4.2.2). Default none. */
   protocols?: readonly string[] | undefined;
   /**

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { HttpRequest, HttpResponse } from '../api/request-handler.js';
 import { route } from '../route.js';
+import { defined } from '../api/defined.js';
+import { cleanNick, oneLine } from './chat-lines.js';
 import { createServer, type Server, type ServerSettings } from '../server.js';
 
 /**
@@ -12,14 +14,17 @@ import { createServer, type Server, type ServerSettings } from '../server.js';
  * `/healthz` and `/metrics` are the built-in paths.
  *
  * The wire is text, one line per message: `nick: text` from people, `* ...`
- * for joins, leaves and renames, `test message` from /benchmark. What a
- * person sends goes to everyone in the room, the sender included (so that
- * everyone sees one order), on every server a topic bridge reaches.
+ * from the server (chat-lines.ts says what each may hold), `test message`
+ * from /benchmark. What a person sends goes to everyone in the room, the
+ * sender included (so that everyone sees one order), on every server a
+ * topic bridge reaches.
  */
 
 export interface ChatUser {
   room: string;
   nick: string;
+  /** The room or nickname asked for was not taken as it was, or none was: the connection is told which it got. */
+  changed: boolean;
 }
 
 /** The files of the page, read once: small, and served from memory. */
@@ -38,26 +43,19 @@ const PAGE_HEADERS = {
 };
 
 const ROOM = /^[A-Za-z0-9_.-]{1,32}$/;
-const MAX_NICK = 24;
-// eslint-disable-next-line no-control-regex -- control characters are what cleanNick removes
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
-
 /** The topic a room's members subscribe to. */
 export function roomTopic(room: string): string {
   return `room:${room}`;
 }
 
-/** A nickname as others will see it: no control characters, trimmed, at most MAX_NICK characters. */
-function cleanNick(raw: string | null): string {
-  const nick = (raw ?? '').replace(CONTROL_CHARACTERS, '').trim().slice(0, MAX_NICK);
-  return nick === '' ? `guest-${Math.floor(1000 + Math.random() * 9000)}` : nick;
-}
-
 /** Room and nickname from `/ws?room=..&nick=..`. */
 function userOf(url: string): ChatUser {
   const query = new URL(url, 'http://chat.invalid').searchParams;
-  const room = query.get('room') ?? '';
-  return { room: ROOM.test(room) ? room : 'lobby', nick: cleanNick(query.get('nick')) };
+  const asked = { room: query.get('room') ?? '', nick: query.get('nick') };
+  const room = ROOM.test(asked.room) ? asked.room : 'lobby';
+  const nick = cleanNick(asked.nick);
+  // No room asked for is the lobby, as expected; a nickname not asked for is a guest's, to be learnt.
+  return { room, nick, changed: (asked.room !== '' && room !== asked.room) || nick !== asked.nick };
 }
 
 function loadPage(): Map<string, HttpResponse> {
@@ -82,23 +80,28 @@ export function createChatServer(settings: Omit<ServerSettings, 'routes'> = {}):
     maxMessageSize: 4096,
     healthPath: '/healthz',
     metricsPath: '/metrics',
-    ...settings,
+    ...defined(settings), // a setting given as undefined keeps the chat's own
+
     routes: [
       route('/ws', {
         upgrade: (request) => ({ data: userOf(request.url) }),
         open(conn) {
           conn.subscribe(roomTopic(conn.data.room));
+          // Given another name or room than it asked for (cleaned, a guest name, the lobby): to this
+          // connection alone, so that its page shows them and knows its own lines.
+          if (conn.data.changed) conn.send(`* [you] are ${conn.data.nick} in room ${conn.data.room}`);
           conn.publish(roomTopic(conn.data.room), `* ${conn.data.nick} joined`);
         },
         message(conn, data, isBinary) {
           if (isBinary) return; // a chat of text
-          const text = data.toString('utf8').trim();
+          const text = oneLine(data.toString('utf8'));
           if (text === '') return;
           const topic = roomTopic(conn.data.room);
           if (text.startsWith('/nick ')) {
             const old = conn.data.nick;
             conn.data.nick = cleanNick(text.slice(6));
-            server.publish(topic, `* ${old} is now ${conn.data.nick}`);
+            conn.send(`* [you] are now ${conn.data.nick}`);
+            conn.publish(topic, `* ${old} is now ${conn.data.nick}`);
             return;
           }
           server.publish(topic, `${conn.data.nick}: ${text}`);
@@ -111,6 +114,10 @@ export function createChatServer(settings: Omit<ServerSettings, 'routes'> = {}):
         request(request: HttpRequest): HttpResponse | undefined {
           const path = new URL(request.url, 'http://chat.invalid').pathname;
           if (path === '/benchmark') {
+            // It changes what every connection receives: POST only, so that no link, image or
+            // prefetch a page can make a browser follow sends anything (RFC 9110 §9.2.1).
+            if (request.method !== 'POST')
+              return { status: 405, headers: { Allow: 'POST' }, body: 'Method Not Allowed: POST /benchmark\n' };
             const here = server.broadcast('test message', false, { remote: true });
             return {
               headers: { 'Cache-Control': 'no-store' },

@@ -7,7 +7,7 @@ import { reachable, type Served } from './serve.js';
 /** The settings the command line gives every server it makes. */
 export type CliSettings = Pick<
   ServerSettings,
-  'transport' | 'maxMessageSize' | 'deflate' | 'tls' | 'logLevel' | 'checkOrigin'
+  'transport' | 'maxMessageSize' | 'deflate' | 'tls' | 'logLevel' | 'checkOrigin' | 'allowedHosts'
 >;
 
 /** Where topics go beyond this process: a Redis (its URL and client library), or nowhere. */

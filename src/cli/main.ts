@@ -2,17 +2,34 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DeflateMode, LogLevel, TransportChoice } from '../index.js';
+import { defined } from '../api/defined.js';
 import { chatCommand, echoCommand, type CliSettings, type RedisChoice } from './commands.js';
 import { checkOrigin } from '../protocol/origin.js';
 import { serveCluster, serveOne } from './serve.js';
-import { CLI_LOG_LEVEL, LOG_LEVELS, TRANSPORTS, USAGE } from './usage.js';
+import { allowedHostsFor } from './hosts.js';
+import {
+  CLI_LOG_LEVEL,
+  COMMAND_NAMES,
+  COMMAND_USAGE,
+  LOG_LEVELS,
+  TRANSPORTS,
+  USAGE,
+  type CommandName,
+} from './usage.js';
 import { loadRedisLibrary, REDIS_LIBRARY_MISSING } from '../redis/load-library.js';
 import { VERSION } from '../version.js';
 
 const COMMANDS = { echo: echoCommand, chat: chatCommand } as const;
 
+function isCommand(name: string | undefined): name is CommandName {
+  return (COMMAND_NAMES as readonly (string | undefined)[]).includes(name);
+}
+
+/** The command a usage mistake is about, once known: its help follows the mistake. */
+let usage = USAGE;
+
 function fail(message: string): never {
-  process.stderr.write(`lightws: ${message}\n\n${USAGE}\n`);
+  process.stderr.write(`lightws: ${message}\n\n${usage}\n`);
   process.exit(2);
 }
 
@@ -20,7 +37,7 @@ function fail(message: string): never {
  * `--allow-origin`: `*` for any page, else a comma-separated list of
  * origins; the server's own origin (its page, for the chat) stays allowed.
  */
-function allowedOrigins(value: string | undefined): CliSettings['checkOrigin'] {
+function allowedOrigins(value: string | undefined, secure: boolean): CliSettings['checkOrigin'] {
   if (value === undefined) return undefined;
   const list = value
     .split(',')
@@ -33,7 +50,7 @@ function allowedOrigins(value: string | undefined): CliSettings['checkOrigin'] {
   }
   if (list.includes('*')) return ['*'];
   return (origin, request) =>
-    checkOrigin(origin, request.host, undefined, request) || checkOrigin(origin, request.host, list, request);
+    checkOrigin(origin, request.host, undefined, request, secure) || checkOrigin(origin, request.host, list, request);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -52,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
         'tls-key': { type: 'string' },
         'log-level': { type: 'string', default: CLI_LOG_LEVEL },
         'allow-origin': { type: 'string' },
+        'allow-host': { type: 'string' },
         workers: { type: 'string', default: '1' },
         redis: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -59,14 +77,22 @@ async function main(argv: string[]): Promise<void> {
       },
     });
   } catch (error) {
+    if (isCommand(argv[0])) usage = COMMAND_USAGE[argv[0]];
     fail((error as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.version) return void process.stdout.write(`${VERSION}\n`);
-  if (values.help) return void process.stdout.write(`${USAGE}\n`);
+  // `lightws help [COMMAND]`, `lightws [COMMAND] --help`: the command's own help, or everything.
+  const asked = positionals[0] === 'help' ? positionals.slice(1) : values.help ? positionals : undefined;
+  if (asked !== undefined) {
+    if (asked.length === 0) return void process.stdout.write(`${USAGE}\n`);
+    if (asked.length === 1 && isCommand(asked[0])) return void process.stdout.write(`${COMMAND_USAGE[asked[0]]}\n`);
+    fail(`no help for ${asked.join(' ')}: the commands are ${COMMAND_NAMES.join(', ')}`);
+  }
   const command = positionals[0];
-  if (command !== 'echo' && command !== 'chat')
+  if (!isCommand(command))
     fail(positionals.length === 0 ? 'missing command' : `unknown command: ${positionals.join(' ')}`);
+  usage = COMMAND_USAGE[command];
   if (positionals.length > 1) fail(`unknown command: ${positionals.join(' ')}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0–65535, not ${values.port}`);
@@ -92,7 +118,8 @@ async function main(argv: string[]): Promise<void> {
     fail('--workers cannot be combined with --tls-cert/--tls-key (cluster mode serves plain ws://)');
   if (workers > 1 && transport === 'socket')
     fail('--workers needs the handle transport (cluster mode passes raw handles)');
-  const checkOrigin = allowedOrigins(values['allow-origin']);
+  const checkOrigin = allowedOrigins(values['allow-origin'], wantsTls);
+  const allowedHosts = allowedHostsFor(values.host, values['allow-host'], fail);
   const redisUrl = values.redis;
   if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl))
     fail(`--redis must be a redis:// or rediss:// URL, not ${redisUrl}`);
@@ -102,7 +129,16 @@ async function main(argv: string[]): Promise<void> {
       : { url: redisUrl, library: (await loadRedisLibrary()) ?? fail(REDIS_LIBRARY_MISSING) };
   // Past this point a failure is not a usage mistake: unreadable files, a port in use (exit 1).
   const tls = wantsTls ? { cert: readFileSync(values['tls-cert']!), key: readFileSync(values['tls-key']!) } : undefined;
-  const settings: CliSettings = { transport, maxMessageSize, deflate, tls, logLevel, checkOrigin };
+  // Only what was given: a setting left out keeps the receiver's default (the chat's 4 KiB messages).
+  const settings: CliSettings = defined({
+    transport,
+    maxMessageSize,
+    deflate,
+    tls,
+    logLevel,
+    checkOrigin,
+    allowedHosts,
+  });
   const served = COMMANDS[command](settings, redis);
   // Topics across workers: through Redis when given, else the chat's go through the primary.
   if (workers > 1) return serveCluster(served, workers, port, values.host, command === 'chat' && redis === undefined);

@@ -22,13 +22,16 @@ export function reachable(scheme: string, address: ListenAddress): { url: string
   return { url: `${scheme}://${host}:${address.port}`, everywhere: false };
 }
 
-/** Closes on the first SIGINT/SIGTERM (a second one leaves at once), then exits 0. */
-function onSignals(what: string, close: () => Promise<{ closed: number; terminated: number }>): void {
+/**
+ * Closes on the first SIGINT/SIGTERM (a second one leaves at once), then exits 0. `what` says
+ * what is being closed, asked at the signal (the count of connections then, not at start-up).
+ */
+function onSignals(what: () => string, close: () => Promise<{ closed: number; terminated: number }>): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stdout.write(`${signal}: closing ${what}\n`);
+    process.stdout.write(`${signal}: closing ${what()}\n`);
     void close().then((result) => {
       process.stdout.write(`closed ${result.closed}, terminated ${result.terminated}\n`);
       process.exit(0);
@@ -43,11 +46,14 @@ export async function serveOne(served: Served, port: number, host: string | unde
   const server = served.make();
   const address = await server.listen(port, host);
   process.stdout.write(`${served.startup(address, `transport: ${server.transport}`)}\n`);
-  onSignals(`${server.connections} connections`, async () => {
-    const result = await server.close();
-    await served.close?.();
-    return result;
-  });
+  onSignals(
+    () => `${server.connections} connections`,
+    async () => {
+      const result = await server.close();
+      await served.close?.();
+      return result;
+    },
+  );
 }
 
 /** `--workers N`: the primary binds and supervises; each worker serves the same socket. */
@@ -71,5 +77,8 @@ export async function serveCluster(
   );
   if (node.role === 'worker') return;
   process.stdout.write(`${served.startup(node.address, `${workers} workers`)}\n`);
-  onSignals('all workers', () => node.close());
+  onSignals(
+    () => 'all workers',
+    () => node.close(),
+  );
 }

@@ -52,6 +52,7 @@ const REASONS: ReadonlyMap<number, string> = new Map([
   [414, 'URI Too Long'],
   [415, 'Unsupported Media Type'],
   [417, 'Expectation Failed'],
+  [421, 'Misdirected Request'],
   [422, 'Unprocessable Entity'],
   [426, 'Upgrade Required'],
   [429, 'Too Many Requests'],

@@ -14,7 +14,8 @@ export type OriginVerifier = (origin: string | undefined, request: UpgradeReques
 
 /**
  * - `undefined`: same-origin only. An Origin whose host[:port] differs from the
- *   Host header is refused (answer 403); `null` and malformed origins too.
+ *   Host header is refused (answer 403); `null` and malformed origins too, and
+ *   on a TLS connection an origin that is not https.
  * - a list: exact origins such as `'https://example.com'`, compared
  *   case-insensitively on scheme and host with default ports ignored; `'*'`
  *   allows every origin; `'null'` may be listed to allow opaque origins.
@@ -172,12 +173,19 @@ function defaultPortIn(s: string, end: number): string | undefined {
   return undefined;
 }
 
-/** Same origin as the Host header: what parseOrigin and parseAuthority would say, with no string made. */
-function sameOrigin(origin: string, host: string | undefined): boolean {
+/**
+ * Same origin as the Host header: what parseOrigin and parseAuthority would say, with no string made.
+ * The schemes are compared where the server knows its own: on a TLS connection (`secure`) only an
+ * https (or wss) page is same-origin, else a page on plain http of the same name (port 80, which a
+ * Host header without a port cannot tell from 443) would pass. On a plain connection an https
+ * origin is still accepted: TLS is then ended by a proxy in front, whose port the Host header names.
+ */
+function sameOrigin(origin: string, host: string | undefined, secure: boolean): boolean {
   if (host === undefined) return false;
   const i = schemeEnd(origin);
   if (i < 0) return false;
   const port = defaultPortIn(origin, i);
+  if (secure && port !== '443') return false;
   const from = i + 3;
   const originEnd = authorityEnd(origin, from, port);
   if (originEnd < 0) return false;
@@ -202,28 +210,33 @@ function allowedByList(origin: string, allowed: readonly string[]): boolean {
 }
 
 /** May this request proceed? False means answer 403. */
+/** `secure`: the request came over TLS, so only an https origin can be the same origin (see sameOrigin). */
 export function checkOrigin(
   origin: string | undefined,
   host: string | undefined,
   policy: undefined | readonly string[],
+  request?: undefined,
+  secure?: boolean,
 ): boolean;
 export function checkOrigin(
   origin: string | undefined,
   host: string | undefined,
   policy: OriginPolicy,
   request: UpgradeRequest,
+  secure?: boolean,
 ): boolean;
 export function checkOrigin(
   origin: string | undefined,
   host: string | undefined,
   policy: OriginPolicy,
   request?: UpgradeRequest,
+  secure = false,
 ): boolean {
   if (typeof policy === 'function') {
     if (request === undefined) throw new TypeError('checkOrigin: a function policy needs the request');
     return policy(origin, request) === true;
   }
   if (origin === undefined) return true;
-  if (policy === undefined) return sameOrigin(origin, host);
+  if (policy === undefined) return sameOrigin(origin, host, secure);
   return allowedByList(origin, policy);
 }

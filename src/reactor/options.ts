@@ -1,10 +1,13 @@
 import { totalmem } from 'node:os';
 import { DEFAULTS, type EndpointOptions, type LogLevel } from '../api/options.js';
 import { connectionCapFromFdLimit } from './fd-limit.js';
+import { normalizeAllowedHost } from '../protocol/allowed-hosts.js';
 
 export type ResolvedOptions = Required<
-  Omit<EndpointOptions, 'checkOrigin' | 'logger' | 'maxConnections' | 'healthPath' | 'metricsPath'>
+  Omit<EndpointOptions, 'checkOrigin' | 'allowedHosts' | 'logger' | 'maxConnections' | 'healthPath' | 'metricsPath'>
 > & { maxConnections: number } & Pick<EndpointOptions, 'checkOrigin' | 'healthPath' | 'metricsPath'> & {
+    /** Normalized (lower case, IPv6 in brackets); undefined: any host. */
+    allowedHosts: readonly string[] | undefined;
     logger: (level: LogLevel, message: string) => void;
   };
 
@@ -41,6 +44,7 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
     keepAliveMs: options.keepAliveMs ?? DEFAULTS.keepAliveMs,
     noDelay: options.noDelay ?? DEFAULTS.noDelay,
     checkOrigin: options.checkOrigin,
+    allowedHosts: undefined, // below, once checked
     protocols: options.protocols ?? DEFAULTS.protocols,
     maxConnections: options.maxConnections ?? connectionCapFromFdLimit() ?? Number.MAX_SAFE_INTEGER,
     poolRetainedBytes: options.poolRetainedBytes ?? DEFAULTS.poolRetainedBytes,
@@ -102,6 +106,18 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
   within('deflateMemLevel', resolved.deflateMemLevel, 1, 9);
   within('deflateLevel', resolved.deflateLevel, -1, 9);
   positive('maxDeflateBytes', resolved.maxDeflateBytes, Number.MAX_SAFE_INTEGER, true);
+  const hosts = options.allowedHosts;
+  if (hosts !== undefined) {
+    if (
+      !Array.isArray(hosts) ||
+      hosts.length === 0 ||
+      hosts.some((h) => typeof h !== 'string' || !/^[^\s/@]+$/.test(h))
+    )
+      throw new TypeError(
+        `allowedHosts must be a list of host names such as ['localhost'], not ${JSON.stringify(hosts)}`,
+      );
+    resolved.allowedHosts = hosts.map(normalizeAllowedHost);
+  }
   if (!(resolved.logLevel in LEVELS)) throw new RangeError(`logLevel must be one of ${Object.keys(LEVELS).join(', ')}`);
   return resolved;
 }

@@ -2,11 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../../src/index.js';
 import { parseExposition } from '../support/prometheus-parser.js';
-import { until } from '../support/servers.js';
+import { TRANSPORTS, until } from '../support/servers.js';
 
 // dist/test/chat → dist/src/cli/main.js; the page's files as shipped, next to it.
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -42,7 +44,8 @@ async function chat(t: { after(fn: () => unknown): void }, args: string[]): Prom
 }
 
 /** Opens a WebSocket with an Origin header (as a browser page would), returning the status of the answer. */
-async function upgradeStatus(port: number, origin: string): Promise<number> {
+async function upgradeStatus(port: number, origin: string, host?: string): Promise<number> {
+  if (host !== undefined) return upgradeStatusAs(port, origin, host);
   const client = createClient({ logLevel: 'silent' });
   try {
     await client.connect(`ws://127.0.0.1:${port}/ws`, { origin });
@@ -52,6 +55,39 @@ async function upgradeStatus(port: number, origin: string): Promise<number> {
   } finally {
     await client.close();
   }
+}
+
+/** The status of an upgrade request sent with this Host header (as a browser sends the name it used). */
+function upgradeStatusAs(port: number, origin: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(
+        `GET /ws HTTP/1.1\r\nHost: ${host}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      ),
+    );
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(head);
+      if (status === null) return;
+      socket.destroy();
+      resolve(Number(status[1]));
+    });
+    socket.once('error', reject);
+  });
+}
+
+/** The status of a plain request with this Host header (fetch cannot set Host). */
+function httpStatus(port: number, path: string, host: string, method = 'GET'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, method, headers: { host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.once('error', reject);
+    request.end();
+  });
 }
 
 describe('lightws chat', () => {
@@ -81,7 +117,10 @@ describe('lightws chat', () => {
     t.after(() => client.close());
     const conn = await client.connect(`ws://127.0.0.1:${port}/ws?room=lobby&nick=ada`);
     conn.send('hello');
-    assert.match(await (await fetch(`${base}/benchmark`)).text(), /^test message sent to 1 connections here\n$/);
+    assert.match(
+      await (await fetch(`${base}/benchmark`, { method: 'POST' })).text(),
+      /^test message sent to 1 connections here\n$/,
+    );
     await until(() => got.length === 2, 3000, 'the echo and the test message');
     assert.deepEqual(got, ['ada: hello', 'test message']);
     const metrics = parseExposition(await (await fetch(`${base}/metrics`)).text());
@@ -89,6 +128,58 @@ describe('lightws chat', () => {
     child.kill('SIGTERM');
     assert.equal(await exited, 0, 'SIGTERM closes gracefully');
   });
+
+  for (const transport of TRANSPORTS) {
+    test(`the chat's 4 KiB message limit holds under the CLI (no --max-message): 4,097 B closes with 1009 (${transport})`, async (t) => {
+      const { port } = await chat(t, ['--transport', transport]);
+      const got: string[] = [];
+      let closed: number | undefined;
+      const client = createClient({
+        logLevel: 'silent',
+        message: (_conn, data) => void got.push(String(data)),
+        close: (_conn, code) => void (closed = code),
+      });
+      t.after(() => client.close());
+      const listener = await client.connect(`ws://127.0.0.1:${port}/ws?room=big&nick=ear`);
+      const sender = await client.connect(`ws://127.0.0.1:${port}/ws?room=big&nick=big`);
+      sender.send('x'.repeat(4096));
+      await until(() => got.some((l) => l.startsWith('big: x')), 3000, 'the 4,096 B line');
+      sender.send('y'.repeat(4097));
+      await until(() => closed !== undefined, 3000, 'the close');
+      assert.equal(closed, 1009);
+      assert.equal(listener.isOpen, true);
+      assert.ok(!got.some((l) => l.includes('yyyy')), 'relayed to no one');
+      // Given, --max-message still sets it.
+      const bigger = await chat(t, ['--transport', transport, '--max-message', '8192']);
+      const ok: string[] = [];
+      const other = createClient({ logLevel: 'silent', message: (_conn, data) => void ok.push(String(data)) });
+      t.after(() => other.close());
+      (await other.connect(`ws://127.0.0.1:${bigger.port}/ws?room=z&nick=z`)).send('z'.repeat(8000));
+      await until(() => ok.length === 1, 3000, '--max-message 8192 lets 8,000 B through');
+    });
+
+    test(`allowedHosts: bound to loopback, a Host that is not this machine gets 421, page and WebSocket alike (${transport})`, async (t) => {
+      const { port } = await chat(t, ['--transport', transport]);
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
+        assert.equal(await httpStatus(port, '/', host), 200, host);
+        assert.equal(await upgradeStatus(port, `http://${host}`, host), 101, host);
+      }
+      // A page on rebind.example whose name now resolves to 127.0.0.1: same origin as its own Host.
+      const rebound = `rebind.example:${port}`;
+      assert.equal(await httpStatus(port, '/', rebound), 421);
+      assert.equal(await httpStatus(port, '/metrics', rebound), 421);
+      assert.equal(await httpStatus(port, '/benchmark', rebound, 'POST'), 421);
+      assert.equal(await upgradeStatus(port, `http://${rebound}`, rebound), 421);
+      const open = await chat(t, ['--transport', transport, '--allow-host', 'rebind.example']);
+      assert.equal(
+        await upgradeStatus(open.port, `http://rebind.example:${open.port}`, `rebind.example:${open.port}`),
+        101,
+      );
+      assert.equal(await httpStatus(open.port, '/', `localhost:${open.port}`), 421, 'the list replaces the default');
+      const any = await chat(t, ['--transport', transport, '--allow-host', '*']);
+      assert.equal(await httpStatus(any.port, '/', `anything.example:${any.port}`), 200);
+    });
+  }
 
   test("the origin check: the page's own origin passes, another is 403 unless --allow-origin lists it (or *)", async (t) => {
     const plain = await chat(t, []);

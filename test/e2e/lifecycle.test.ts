@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { SendResult, type Connection, type ServerOptions } from '../../src/index.js';
 import { RawClient } from '../support/raw-client.js';
+import { closeOf } from '../support/wire-frames.js';
 import { echo, start, TRANSPORTS, until } from '../support/servers.js';
 
 function openWs(url: string, protocols?: string[]): Promise<WebSocket> {
@@ -90,6 +91,33 @@ for (const transport of TRANSPORTS) {
         [1001, 1001, 1001],
       );
       assert.deepEqual(result, { closed: 3, terminated: 0 });
+    });
+
+    test('server.close(): a peer that never answers its Close is counted as terminated and reported as 1006, even when its close timeout fires first', async () => {
+      // closeTimeoutMs (1 s) fires well before the drain's timeoutMs (4 s): the silent peer is dropped by
+      // its close timeout, not by the drain, and is still no clean close (issue #20, case 7).
+      const heard: [number, string][] = [];
+      const s = await start(transport, {
+        ...echo,
+        closeTimeoutMs: 1000,
+        close: (_conn, code, reason) => void heard.push([code, reason]),
+      });
+      const answering = await openWs(s.url);
+      const answered = wsClosed(answering);
+      const silent = await RawClient.open(s.port); // reads, never answers the Close
+      const result = await s.server.close({ timeoutMs: 4000 });
+      assert.equal((await answered)[0], 1001);
+      assert.deepEqual(closeOf(silent.frames[0]!), { code: 1001, reason: 'server shutting down' });
+      assert.deepEqual(result, { closed: 1, terminated: 1 });
+      assert.deepEqual(
+        heard.sort(([a], [b]) => a - b),
+        [
+          [1001, 'server shutting down'],
+          [1006, ''],
+        ],
+        "the answering peer's Close; 1006 for the one that never closed",
+      );
+      silent.socket.destroy();
     });
 
     test('a throwing message handler closes that connection with 1011 and is reported, nothing escapes', async () => {

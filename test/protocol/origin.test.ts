@@ -165,3 +165,17 @@ test('RFC 6454: the allocation-free same-origin check answers as the string-base
   }
   assert.ok(same > 50, `both answers were exercised (${same} same-origin)`);
 });
+
+test('RFC 6454 §4: on a TLS connection the default policy compares schemes: only an https (or wss) page is same-origin', () => {
+  const secure = (origin: string, host: string): boolean => checkOrigin(origin, host, undefined, undefined, true);
+  assert.equal(secure('https://app.example.com', 'app.example.com'), true);
+  assert.equal(secure('https://app.example.com:8443', 'app.example.com:8443'), true);
+  assert.equal(secure('wss://app.example.com', 'app.example.com:443'), true);
+  // A plain-http page of the same name (port 80, which a Host without a port cannot tell from 443), or of this port.
+  assert.equal(secure('http://app.example.com', 'app.example.com'), false);
+  assert.equal(secure('http://app.example.com:8443', 'app.example.com:8443'), false);
+  assert.equal(secure('chrome-extension://abcdef', 'abcdef'), false);
+  // On a plain connection both stay allowed (TLS may end at a proxy in front), as before.
+  assert.equal(checkOrigin('http://app.example.com', 'app.example.com', undefined), true);
+  assert.equal(checkOrigin('https://app.example.com', 'app.example.com', undefined), true);
+});

@@ -49,6 +49,12 @@ const ROWS: readonly Row[] = [
     message: /^metricsPath must be a path such as '\/metrics', not "\/metrics\?x"$/,
   },
   {
+    check: 'allowedHosts',
+    options: { allowedHosts: ['evil.example/path'] },
+    error: TypeError,
+    message: /^allowedHosts must be a list of host names such as \['localhost'\], not \["evil\.example\/path"\]$/,
+  },
+  {
     check: 'healthPath and metricsPath differ',
     options: { healthPath: '/x', metricsPath: '/x' },
     error: TypeError,

@@ -17,3 +17,8 @@ export function rememberPeer(conn: ConnectionRecord, address: string): void {
 export function peerAddress(conn: ConnectionRecord): string {
   return remembered.get(conn) ?? conn.remoteAddress;
 }
+
+/** Did the connection come over TLS? A TLSSocket (socket transport, or one given to handleUpgrade) says so by `encrypted`. */
+export function isTls(conn: ConnectionRecord): boolean {
+  return (conn.handle as { encrypted?: unknown } | null)?.encrypted === true;
+}

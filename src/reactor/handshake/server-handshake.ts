@@ -5,6 +5,7 @@ import { isUpgradeAttempt, parseUpgradeRequest, REQUEST_SINGLETONS } from '../..
 import { REQUEST_PREFIX_INVALID, scanRequestPrefix } from '../../protocol/http-request-prefix.js';
 import { buildErrorResponse, buildSwitchingProtocols, type ExtraHeaders } from '../../protocol/http-response.js';
 import { checkOrigin, type OriginPolicy } from '../../protocol/origin.js';
+import { hostAllowed } from '../../protocol/allowed-hosts.js';
 import { selectSubprotocol } from '../../protocol/subprotocol.js';
 import type { Extension } from '../extensions/extension.js';
 import { extrasOf, type ConnectionExtras } from '../connection/connection-extras.js';
@@ -20,6 +21,7 @@ import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { Reporter } from '../observe/reporter.js';
 import type { RouteTable } from '../http/route-table.js';
 import { ServerRequest } from './server-request.js';
+import { isTls } from '../connection/peer-address.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { Writer } from '../write/writer.js';
 import type { ReactorContext } from '../context.js';
@@ -50,6 +52,7 @@ export interface ServerHandshakeParts {
 export interface ServerHandshakeSettings {
   readonly maxHeaderSize: number;
   readonly checkOrigin?: OriginPolicy | undefined;
+  readonly allowedHosts?: readonly string[] | undefined;
   readonly protocols: readonly string[];
 }
 
@@ -264,9 +267,12 @@ export class ServerHandshake implements HeldReads {
   ): void {
     const settings = this.settings;
     const request = ServerRequest.from(parsed, conn);
+    // A name this server is not (DNS rebinding): 421 before the origin, which such a page controls.
+    if (!hostAllowed(request.host, settings.allowedHosts))
+      return this.refuse(conn, 421, 'host not allowed', undefined, request);
     let allowed = false;
     try {
-      allowed = checkOrigin(request.origin, request.host, settings.checkOrigin, request);
+      allowed = checkOrigin(request.origin, request.host, settings.checkOrigin, request, isTls(conn));
     } catch (error) {
       this.userCodeFailed(error, conn);
     }

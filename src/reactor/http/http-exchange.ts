@@ -7,6 +7,7 @@ import { buildErrorResponse, type ExtraHeaders } from '../../protocol/http-respo
 import { REQUEST_SINGLETONS } from '../../protocol/upgrade-request.js';
 import type { MetricsText } from '../../api/stats-snapshot.js';
 import { BuiltinRoutes } from './builtin-routes.js';
+import { hostAllowed } from '../../protocol/allowed-hosts.js';
 import { dropExtrasIfEmpty, extrasOf } from '../connection/connection-extras.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
@@ -46,11 +47,15 @@ export interface HttpSettings {
   readonly maxBufferedBytes: number;
   readonly healthPath?: string | undefined;
   readonly metricsPath?: string | undefined;
+  /** Host names answered (normalized); undefined: any. */
+  readonly allowedHosts?: readonly string[] | undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
 const NOT_FOUND: HttpResponse = Object.freeze({ status: 404, body: 'Not Found\n' });
 const INTERNAL_ERROR: HttpResponse = Object.freeze({ status: 500, body: 'Internal Server Error\n' });
+/** A Host this server does not answer to (allowedHosts; RFC 9110 §15.5.20): DNS rebinding meets it. */
+const MISDIRECTED: HttpResponse = Object.freeze({ status: 421, body: 'Misdirected Request\n' });
 /** No handler serves plain requests here: 426, and the connection closes. */
 const UPGRADE_REQUIRED: HttpResponse = Object.freeze({ status: 426 });
 
@@ -195,6 +200,7 @@ export class HttpExchange {
     request: PlainRequestHead,
     body: Buffer,
   ): HttpResponse | Promise<HttpResponse> {
+    if (!hostAllowed(request.headers.get('host'), this.settings.allowedHosts)) return MISDIRECTED;
     const path = requestPath(request.url);
     const builtin = this.builtins.answer(path, request.method);
     if (builtin !== undefined) return builtin;

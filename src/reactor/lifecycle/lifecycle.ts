@@ -83,6 +83,11 @@ export class Lifecycle {
       return;
     }
     this.sendClose(conn, code, reason, payload);
+    // A handshake begun, not ended: the close handler hears the peer's answer (closeReceived), or
+    // 1006 if none comes (§7.1.5: no Close received), not the code we sent.
+    const extras = conn.extras!;
+    extras.closeCode = 0;
+    extras.closeReason = '';
     this.wheel.schedule(conn, this.closeTicks);
   }
 
@@ -92,6 +97,11 @@ export class Lifecycle {
     conn.flags |= State.CloseReceived; // read nothing more
     if ((conn.flags & (State.CloseSent | State.Open)) === State.Open)
       this.sendClose(conn, code, reason, encodeClosePayload(code, reason));
+    else if ((conn.flags & State.Open) !== 0 && conn.extras!.closeCode === 0) {
+      // Our Close went before (close()), unanswered: the connection is failed with this code now.
+      conn.extras!.closeCode = code;
+      conn.extras!.closeReason = reason;
+    }
     this.endAfterFlush(conn);
   }
 

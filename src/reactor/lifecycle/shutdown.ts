@@ -24,6 +24,7 @@ export async function drainAndEnd(
   reason: string,
 ): Promise<{ closed: number; terminated: number }> {
   const before = registry.size;
+  const timedOutBefore = stats.closeTimeouts;
   beginDrain();
   registry.forEach((conn) => {
     if ((conn.flags & (State.Http | State.Open)) !== State.Http) lifecycle.close(conn, code, reason);
@@ -33,7 +34,9 @@ export async function drainAndEnd(
   const onlyHttpLeft = registry.whenAtMost(() => stats.httpNow);
   await Promise.race([onlyHttpLeft, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
   clearTimeout(timer);
-  let terminated = 0;
+  // Dropped: those whose close timeout fired during the drain (the peer never answered our Close;
+  // closeTimeoutMs and timeoutMs are often alike), and the WebSockets still open now.
+  let terminated = stats.closeTimeouts - timedOutBefore;
   registry.forEach((conn) => {
     if ((conn.flags & State.Open) !== 0) terminated++;
     lifecycle.terminate(conn);

@@ -111,13 +111,14 @@ const ENDINGS: Ending[] = [
     reason: 'first',
   },
   {
+    // No closing handshake: ours went, the peer's never came (§7.1.5; issue #20, case 7).
     name: 'terminate() after close()',
     end(_h, conn) {
       conn.close(4003, 'ours');
       conn.terminate();
     },
-    code: 4003,
-    reason: 'ours',
+    code: 1006,
+    reason: '',
   },
   {
     name: 'shed at the memory budget',

@@ -56,12 +56,13 @@ test('idleTimeoutMs of silence: Close 1001 "idle timeout"; anything heard pushes
   assert.deepEqual(s.opcodes(), [Opcode.Close]);
   assert.deepEqual(closeOf(s.frames()[0]!), { code: 1001, reason: 'idle timeout' });
   assert.equal(h.reactor.snapshot().idleTimeouts, 1);
-  // The peer does not answer our Close either: dropped after closeTimeoutMs.
+  // The peer does not answer our Close either: dropped after closeTimeoutMs, without a closing
+  // handshake, so the close handler hears 1006 (§7.1.5), not the code we sent.
   h.seconds(2);
   assert.equal(s.destroys, 1);
   assert.deepEqual(
     h.seen.closes.map((c) => [c.code, c.reason]),
-    [[1001, 'idle timeout']],
+    [[1006, '']],
   );
 });
 
@@ -120,10 +121,12 @@ test('a peer that never answers our Close is dropped after closeTimeoutMs', (t) 
   assert.equal(s.destroys, 0);
   h.seconds(1);
   assert.equal(s.destroys, 1, 'data from the peer does not extend the close deadline');
+  // No Close came back: no closing handshake, so 1006 (§7.1.5), as for any connection lost.
   assert.deepEqual(
     h.seen.closes.map((c) => [c.code, c.reason]),
-    [[1000, 'bye']],
+    [[1006, '']],
   );
+  assert.equal(h.reactor.snapshot().closeTimeouts, 1);
   assert.equal(h.reactor.connectionCount, 0);
 });
 
