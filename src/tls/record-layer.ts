@@ -39,20 +39,36 @@ export const RECORDS_PER_KEY = 2 ** 23;
 /** The longest post-handshake message the client role buffers (a NewSessionTicket, §4.6.1). */
 const MAX_CLIENT_HANDSHAKE = 1 << 17;
 
-class Direction {
-  keys: TrafficKeys;
+/**
+ * One direction's traffic state. The secret, key and IV share one
+ * unpooled allocation: a pooled slice would keep a whole 8 KiB pool chunk
+ * alive for each idle connection's few dozen bytes.
+ */
+class Direction implements TrafficKeys {
+  secret!: Buffer;
+  key!: Buffer;
+  iv!: Buffer;
   constructor(
     private readonly suite: CipherSuite,
-    public secret: Buffer,
+    secret: Buffer,
     public seq: number,
   ) {
-    this.keys = trafficKeys(suite, secret);
+    this.set(secret);
   }
   /** The next traffic secret, keys and a sequence reset to 0 (§7.2, §5.3). */
   update(): void {
-    this.secret = nextTrafficSecret(this.suite, this.secret);
-    this.keys = trafficKeys(this.suite, this.secret);
+    this.set(nextTrafficSecret(this.suite, this.secret));
     this.seq = 0;
+  }
+  private set(secret: Buffer): void {
+    const { key, iv } = trafficKeys(this.suite, secret);
+    const material = Buffer.alloc(secret.length + key.length + iv.length);
+    this.secret = material.subarray(0, secret.length);
+    this.key = material.subarray(secret.length, secret.length + key.length);
+    this.iv = material.subarray(secret.length + key.length);
+    secret.copy(this.secret);
+    key.copy(this.key);
+    iv.copy(this.iv);
   }
 }
 
@@ -152,7 +168,7 @@ export class RecordLayer {
   }
 
   private protect(type: number, content: Uint8Array): Buffer {
-    return protectRecord(this.suite, this.write.keys, this.write.seq++, type, content);
+    return protectRecord(this.suite, this.write, this.write.seq++, type, content);
   }
 
   private keepPartial(start: Uint8Array, size: number): void {
@@ -187,7 +203,7 @@ export class RecordLayer {
   }
 
   private openRecord(record: Uint8Array): void {
-    const opened = unprotectRecord(this.suite, this.read.keys, this.read.seq, record);
+    const opened = unprotectRecord(this.suite, this.read, this.read.seq, record);
     if (isFault(opened)) return this.fail(opened);
     this.read.seq++;
     const { type, content } = opened;

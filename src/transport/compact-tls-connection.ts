@@ -32,7 +32,8 @@ export class CompactTlsConnection {
     if (this.handoffTimer !== null) clearTimeout(this.handoffTimer);
     this.handoffTimer = null;
     if (secure !== null) {
-      secure.removeAllListeners();
+      // Its listeners stay: they check `tc.secure` and do nothing now, and node:tls's own 'close'
+      // listener is what frees the SSL object at once (else only when the TLSWrap is collected).
       secure.on('error', () => {});
       secure.destroy();
     }

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { createServer, type Server } from '../../src/index.js';
 import { until } from '../support/servers.js';
@@ -102,6 +104,40 @@ test('compact TLS: many connections move, and server.close ends them all', async
     const closed = sockets.map((ws) => new Promise((resolve) => ws.once('close', resolve)));
     await server.close();
     await Promise.all(closed);
+  } finally {
+    await server.close();
+  }
+});
+
+test('compact TLS: a corrupted record ends that one connection with bad_record_mac; another keeps echoing', async () => {
+  const { server, url, errors } = await startCompact();
+  try {
+    const port = Number(new URL(url).port);
+    let tcp: Socket | undefined;
+    let tlsError: Error | undefined;
+    const victim = new WebSocket(url, {
+      createConnection: () => {
+        tcp = netConnect(port, '127.0.0.1');
+        // ws does not surface a socket error after open (only close 1006): listen on the TLS socket.
+        return tlsConnect({ socket: tcp, rejectUnauthorized: false }).on('error', (error) => (tlsError = error));
+      },
+    });
+    const victimClose = new Promise<number>((resolve) => victim.once('close', (code) => resolve(code)));
+    const bystander = new WebSocket(url, { ca: cert });
+    await Promise.all(
+      [victim, bystander].map((ws) => new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))),
+    );
+    await until(() => counters(server).moved === 2, 5000, 'both to move');
+    // A record header and 40 bytes that no key sealed, straight on the victim's TCP socket.
+    tcp!.write(Buffer.concat([Buffer.of(23, 3, 3, 0, 40), Buffer.alloc(40, 7)]));
+    assert.equal(await victimClose, 1006);
+    assert.match(String(tlsError?.message), /bad record mac/i);
+    await until(() => server.connections === 1, 5000, 'the server to drop the victim');
+    const reply = next(bystander);
+    bystander.send('unharmed');
+    assert.equal((await reply).toString(), 'unharmed');
+    assert.deepEqual(errors, []);
+    bystander.close();
   } finally {
     await server.close();
   }
