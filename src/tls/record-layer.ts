@@ -40,35 +40,42 @@ export const RECORDS_PER_KEY = 2 ** 23;
 const MAX_CLIENT_HANDSHAKE = 1 << 17;
 
 /**
- * One direction's traffic state. The secret, key and IV share one
- * unpooled allocation: a pooled slice would keep a whole 8 KiB pool chunk
- * alive for each idle connection's few dozen bytes.
+ * One direction's traffic state: the secret, key and IV in one unpooled
+ * allocation (a pooled slice would keep a whole 8 KiB pool chunk alive for
+ * an idle connection's few dozen bytes), the key and IV viewed only while a
+ * record is sealed or opened (two views per idle connection cost more than
+ * the bytes they view).
  */
 class Direction implements TrafficKeys {
-  secret!: Buffer;
-  key!: Buffer;
-  iv!: Buffer;
+  private material: Buffer;
   constructor(
     private readonly suite: CipherSuite,
     secret: Buffer,
     public seq: number,
   ) {
-    this.set(secret);
+    this.material = this.derive(secret);
+  }
+  get secret(): Buffer {
+    return this.material.subarray(0, this.suite.hashLength);
+  }
+  get key(): Buffer {
+    return this.material.subarray(this.suite.hashLength, this.suite.hashLength + this.suite.keyLength);
+  }
+  get iv(): Buffer {
+    return this.material.subarray(this.suite.hashLength + this.suite.keyLength);
   }
   /** The next traffic secret, keys and a sequence reset to 0 (§7.2, §5.3). */
   update(): void {
-    this.set(nextTrafficSecret(this.suite, this.secret));
+    this.material = this.derive(nextTrafficSecret(this.suite, this.secret));
     this.seq = 0;
   }
-  private set(secret: Buffer): void {
+  private derive(secret: Buffer): Buffer {
     const { key, iv } = trafficKeys(this.suite, secret);
-    const material = Buffer.alloc(secret.length + key.length + iv.length);
-    this.secret = material.subarray(0, secret.length);
-    this.key = material.subarray(secret.length, secret.length + key.length);
-    this.iv = material.subarray(secret.length + key.length);
-    secret.copy(this.secret);
-    key.copy(this.key);
-    iv.copy(this.iv);
+    const material = Buffer.alloc(secret.length + key.length + iv.length); // alloc: never pooled
+    secret.copy(material);
+    key.copy(material, secret.length);
+    iv.copy(material, secret.length + key.length);
+    return material;
   }
 }
 

@@ -13,6 +13,7 @@ import { CompactTlsConnection } from './compact-tls-connection.js';
 import type { ListenAddress } from './listen-address.js';
 import type { RawBindings, RawTcpHandle, RawWriteReq } from './raw-bindings.js';
 import { bindServerHandle } from './server-handle.js';
+import { connectionSlot } from './handle-transport.js';
 
 const UV_EOF = -4095;
 const EPIPE = -32;
@@ -24,8 +25,7 @@ const RETRY_MS = 20;
 const BUSY = State.Handshaking | State.Writing | State.Paused | State.ReadBlocked | State.UpgradeDeciding;
 const GONE = State.Closed | State.CloseSent | State.CloseReceived | State.EndAfterFlush;
 
-const kConn = Symbol('lightws.compact-tls');
-type OwnedHandle = RawTcpHandle & { [kConn]?: ConnectionRecord };
+type OwnedHandle = RawTcpHandle & Record<symbol, ConnectionRecord | undefined>;
 
 let tlsLoaded: typeof tlsModule | undefined;
 const tls = (): typeof tlsModule => (tlsLoaded ??= createRequire(import.meta.url)('node:tls') as typeof tlsModule);
@@ -68,6 +68,8 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
   private readonly context: tlsModule.SecureContext;
   private readonly onRead: (this: OwnedHandle) => void;
   private readonly onWriteDone: (this: RawWriteReq, status: number, handle: RawTcpHandle) => void;
+  /** Where a handle's connection is kept (handle-transport.ts's owner slot), known at the first accept. */
+  private slot: symbol = Symbol('unset');
   /** Connections moved to the compact record layer, and those that stayed on node:tls. */
   moved = 0;
   stayed = 0;
@@ -85,7 +87,7 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
     const slab = reactor.slab;
     const transport = this; // eslint-disable-line @typescript-eslint/no-this-alias -- the handle is `this` below
     this.onRead = function onRead(this: OwnedHandle): void {
-      const conn = this[kConn];
+      const conn = this[transport.slot];
       if (conn === undefined) return;
       const nread = state[kRead]!;
       try {
@@ -96,7 +98,7 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
       }
     };
     this.onWriteDone = function onWriteDone(this: RawWriteReq, status: number, handle: RawTcpHandle): void {
-      const conn = (handle as OwnedHandle)[kConn];
+      const conn = (handle as OwnedHandle)[transport.slot];
       if (conn === undefined) return;
       try {
         reactor.writer.complete(conn, status);
@@ -225,8 +227,9 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
     if (options.keepAliveMs > 0) client.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));
     const tc = new CompactTlsConnection(client);
     const conn = new this.Conn(tc);
-    (client as OwnedHandle)[kConn] = conn;
-    client.onread = this.onRead;
+    this.slot = connectionSlot(client);
+    (client as OwnedHandle)[this.slot] = conn;
+    client.onread = this.onRead as unknown as RawTcpHandle['onread'];
     client.useUserBuffer(this.reactor.slab);
     this.startTls(conn, tc);
     if (client.readStart() !== 0) {
@@ -321,6 +324,9 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
       conn.progress === null &&
       secure.writableLength === 0 &&
       secure.readableLength === 0 &&
+      // Bytes the pipe holds were seen by the watch but not yet by OpenSSL (reading) or the kernel (writing).
+      tc.pipe!.readableLength === 0 &&
+      tc.pipe!.writableLength === 0 &&
       tc.pipeWrites === 0 &&
       tc.tcp.writeQueueSize === 0;
     const handoff = idle ? watch.handoff() : 'not idle';
