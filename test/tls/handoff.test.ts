@@ -107,3 +107,36 @@ test('a TLS 1.2 client stays on node:tls', async () => {
     await server.close();
   }
 });
+
+test('HandoffWatch refuses what the compact layer does not carry: TLS 1.2, other suites, 0-RTT, no secrets', async () => {
+  const { HandoffWatch } = await import('../../src/tls/handoff.js');
+  const line = (label: string, bytes = 32): string => `${label} ${'00'.repeat(32)} ${'11'.repeat(bytes)}\n`;
+  const ready = (): InstanceType<typeof HandoffWatch> => {
+    const watch = new HandoffWatch('server');
+    watch.keylog(line('CLIENT_TRAFFIC_SECRET_0'));
+    watch.keylog(line('SERVER_TRAFFIC_SECRET_0'));
+    return watch;
+  };
+  const v12 = ready();
+  v12.secured('TLSv1.2', 'ECDHE-RSA-AES128-GCM-SHA256');
+  assert.equal(v12.handoff(), 'protocol TLSv1.2');
+  const ccm = ready();
+  ccm.secured('TLSv1.3', 'TLS_AES_128_CCM_SHA256');
+  assert.equal(ccm.refused, 'suite TLS_AES_128_CCM_SHA256');
+  const early = ready();
+  early.keylog(line('CLIENT_EARLY_TRAFFIC_SECRET'));
+  early.secured('TLSv1.3', 'TLS_AES_128_GCM_SHA256');
+  assert.equal(early.handoff(), '0-RTT was attempted');
+  const none = new HandoffWatch('server');
+  none.secured('TLSv1.3', 'TLS_AES_128_GCM_SHA256');
+  assert.equal(none.refused, 'no application secrets in the key log');
+  const wrongLength = ready();
+  wrongLength.secured('TLSv1.3', 'TLS_AES_256_GCM_SHA384');
+  assert.equal(wrongLength.refused, 'secrets of the wrong length for the suite');
+  const fine = ready();
+  assert.equal(fine.handoff(), 'the handshake is not done');
+  fine.secured('TLSv1.3', 'TLS_AES_128_GCM_SHA256');
+  fine.sent(Buffer.of(23, 3, 3));
+  assert.equal(fine.handoff(), 'a record is in flight');
+  assert.equal(fine.refused, undefined);
+});

@@ -5,7 +5,6 @@ import { TLS_AES_128_GCM_SHA256 } from '../../src/tls/cipher-suite.js';
 import { ContentType, protectRecord } from '../../src/tls/record-protection.js';
 import { encodeKeyUpdate } from '../../src/tls/post-handshake.js';
 import { nextTrafficSecret, trafficKeys } from '../../src/tls/traffic-keys.js';
-import { parseKeylogLine } from '../../src/tls/keylog.js';
 import * as v from './rfc8448.js';
 
 const suite = TLS_AES_128_GCM_SHA256;
@@ -56,15 +55,4 @@ test('a record that does not open after one that did makes the observer lost; so
   const huge = new RecordObserver();
   huge.observe(Buffer.of(23, 3, 3, 0xff, 0xff));
   assert.match(huge.lost ?? '', /longer/);
-});
-
-test('key log lines parse; junk does not', () => {
-  const line = `SERVER_TRAFFIC_SECRET_0 ${'ab'.repeat(32)} ${v.SERVER_AP_TRAFFIC.toString('hex')}\n`;
-  assert.deepEqual(parseKeylogLine(Buffer.from(line)), {
-    label: 'SERVER_TRAFFIC_SECRET_0',
-    secret: v.SERVER_AP_TRAFFIC,
-  });
-  assert.equal(parseKeylogLine('CLIENT_RANDOM x'), undefined);
-  assert.equal(parseKeylogLine('A B zz'), undefined);
-  assert.equal(parseKeylogLine('A B abc'), undefined);
 });
