@@ -119,7 +119,9 @@ test('compact TLS: a corrupted record ends that one connection with bad_record_m
       createConnection: () => {
         tcp = netConnect(port, '127.0.0.1');
         // ws does not surface a socket error after open (only close 1006): listen on the TLS socket.
-        return tlsConnect({ socket: tcp, rejectUnauthorized: false }).on('error', (error) => (tlsError = error));
+        return tlsConnect({ socket: tcp, rejectUnauthorized: false }).on('error', (error: Error) => {
+          tlsError = error;
+        });
       },
     });
     const victimClose = new Promise<number>((resolve) => victim.once('close', (code) => resolve(code)));
