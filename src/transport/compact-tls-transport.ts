@@ -39,13 +39,18 @@ class CompactSink implements RecordLayerSink {
     private readonly transport: CompactTlsTransport,
     private readonly conn: ConnectionRecord,
   ) {}
+  // A handler may destroy the connection while one read's records are still being opened:
+  // after that, nothing more reaches the reactor or the (closed) handle.
   data(content: Buffer): void {
-    this.transport.reactor.onData(this.conn, content, 0, content.length);
+    if (!(this.conn.handle as CompactTlsConnection).closed)
+      this.transport.reactor.onData(this.conn, content, 0, content.length);
   }
   transmit(records: Buffer): void {
-    this.transport.writeRaw((this.conn.handle as CompactTlsConnection).tcp, records, null);
+    const tc = this.conn.handle as CompactTlsConnection;
+    if (!tc.closed) this.transport.writeRaw(tc.tcp, records, null);
   }
   end(fault?: RecordFault): void {
+    if ((this.conn.handle as CompactTlsConnection).closed) return;
     if (fault !== undefined) this.transport.reactor.reporter.log('debug', `TLS record layer: ${fault.reason}`);
     this.transport.reactor.onEnd(this.conn, fault === undefined ? 0 : EPROTO);
   }

@@ -144,3 +144,36 @@ test('compact TLS: a corrupted record ends that one connection with bad_record_m
     await server.close();
   }
 });
+
+test('compact TLS: a handler that terminates its connection mid-read; the records after it reach nothing', async () => {
+  const errors: Error[] = [];
+  const seen: string[] = [];
+  const server = createServer({
+    tls: { cert, key, compact: true },
+    logLevel: 'silent',
+    error: (error) => void errors.push(error),
+    message: (conn, data) => {
+      seen.push(Buffer.from(data).toString());
+      if (Buffer.from(data).toString() === 'die') conn.terminate();
+    },
+  });
+  const { port } = await server.listen(0, '127.0.0.1');
+  try {
+    const ws = new WebSocket(`wss://127.0.0.1:${port}`, { ca: cert });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    await until(() => counters(server).moved === 1, 5000, 'the move');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    // Corked: the three records leave in one write, so they arrive in one read.
+    (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket.cork();
+    ws.send('before');
+    ws.send('die');
+    ws.send('after');
+    (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket.uncork();
+    assert.equal(await closed, 1006);
+    await until(() => server.connections === 0, 5000, 'the server to drop it');
+    assert.deepEqual(seen, ['before', 'die']);
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.close();
+  }
+});
