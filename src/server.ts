@@ -14,6 +14,7 @@ import type { StatsSnapshot } from './api/stats-snapshot.js';
 import type { SendData } from './api/send-result.js';
 import type { TopicBridge } from './api/topic-bridge.js';
 import { HandleTransport } from './transport/handle-transport.js';
+import { CompactTlsTransport } from './transport/compact-tls-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport, type UpgradeOpened } from './transport/socket-transport.js';
@@ -25,8 +26,12 @@ export type { TransportChoice } from './transport/transport-choice.js';
 export interface ServerSettings extends EndpointOptions {
   /** 'handle' (raw libuv handles, densest), 'socket' (net/tls), or 'auto' (handle when available). Default 'auto'. */
   transport?: TransportChoice;
-  /** Serve wss:// with these node:tls options (cert, key, ...). Implies the socket transport. */
-  tls?: TlsOptions;
+  /**
+   * Serve wss:// with these node:tls options (cert, key, ...). Implies the socket transport, unless
+   * `compact: true` (experimental, issue #23): node:tls does the handshake over a raw libuv handle, and
+   * TLS 1.3 connections then move to lightws's own record layer (docs/reliability.md, "TLS").
+   */
+  tls?: TlsOptions & { compact?: boolean };
   /**
    * Handler sets chosen by the request path (`route('/chat', {...})`): exact
    * paths first, then the longest `/prefix/*`; no match is answered 404. A
@@ -87,9 +92,10 @@ export class Server<UserData = unknown> {
   /** The open connections (ws: `wss.clients`): `size`, `forEach`, `for…of`. Closing ones included, handshaking ones not. */
   readonly clients: Clients<UserData>;
   private readonly reactor: ServerReactor;
-  private readonly tls: TlsOptions | undefined;
+  private readonly tls: (TlsOptions & { compact?: boolean }) | undefined;
   private handleTransport: HandleTransport<ServerReactor> | undefined;
   private socketTransport: SocketTransport<ServerReactor> | undefined;
+  private compactTransport: CompactTlsTransport | undefined;
 
   constructor(options: ServerOptions<UserData> = {}) {
     const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
@@ -105,12 +111,17 @@ export class Server<UserData = unknown> {
     this.clients = this.reactor.openConnections as Clients as Clients<UserData>;
     reactors.set(this, this.reactor);
     this.tls = options.tls;
-    this.transport = chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
+    this.transport =
+      this.tls?.compact === true ? 'handle' : chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
   }
 
   /** Listens on `port` (0 = any free port). Resolves with the bound address. */
   async listen(port: number, host?: string): Promise<ListenAddress> {
     this.reactor.start();
+    if (this.tls?.compact === true) {
+      this.compactTransport ??= new CompactTlsTransport(this.reactor, requireRawBindings(), this.tls);
+      return this.compactTransport.listen(port, host);
+    }
     if (this.transport === 'handle') return this.handles().listen(port, host);
     return this.sockets().listen(port, host, this.tls);
   }
@@ -207,6 +218,7 @@ export class Server<UserData = unknown> {
   stopAccepting(): void {
     this.handleTransport?.stopListening();
     this.socketTransport?.stopListening();
+    this.compactTransport?.stopListening();
   }
 
   /**

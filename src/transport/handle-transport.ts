@@ -29,6 +29,12 @@ function useOwnerSlot(handle: RawTcpHandle): void {
   if (owner !== undefined && (handle as OwnedHandle)[owner] == null) kConn = owner;
 }
 
+/** The property a raw handle's connection goes in, for the other transport on raw handles (compact TLS). */
+export function connectionSlot(handle: RawTcpHandle): symbol {
+  if (!ownerSlotChecked) useOwnerSlot(handle);
+  return kConn;
+}
+
 /**
  * The dense transport: raw libuv TCP handles, no net.Socket, no stream.
  *

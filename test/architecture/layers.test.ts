@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import { SRC as src, sourceFiles as sources } from '../support/source-files.js';
 
 /** Lower layers never import higher ones (docs/architecture.md). */
-const RANK: Record<string, number> = { protocol: 0, pool: 1, compression: 2, api: 3, reactor: 4, transport: 5, '': 6 };
+const RANK: Record<string, number> = {
+  protocol: 0,
+  tls: 1,
+  pool: 2,
+  compression: 3,
+  api: 4,
+  reactor: 5,
+  transport: 6,
+  '': 7,
+};
 
 function layerOf(path: string): string {
   const first = path.split('/')[0]!;

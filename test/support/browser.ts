@@ -37,7 +37,8 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/** `ignoreHTTPSErrors`: accept the test fixtures' self-signed certificate (wss:// tests). */
+export async function launchBrowser(options: { ignoreHTTPSErrors?: boolean } = {}): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), 'lightws-chromium-'));
   let context: BrowserContext;
   try {
@@ -46,6 +47,7 @@ export async function launchBrowser(): Promise<Browser> {
       headless: true,
       args: ARGS,
       timeout: 60_000,
+      ...(options.ignoreHTTPSErrors === true ? { ignoreHTTPSErrors: true } : {}),
     });
   } catch (error) {
     rmSync(profile, { recursive: true, force: true });
