@@ -250,7 +250,8 @@ class Primary implements ClusterPrimary {
       this.options.onWorkerExit?.({ worker: index, code, signal, restarting });
       if (restarting) {
         this.restarts++;
-        setTimeout(() => void this.spawn(index).catch(() => {}), delay).unref();
+        // Not once close() has begun: the new worker would listen again while the others drain.
+        setTimeout(() => void (this.closing ? undefined : this.spawn(index).catch(() => {})), delay).unref();
       }
     });
     return new Promise((resolve, reject) => {
