@@ -1,14 +1,18 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { ClusterTopicBridge, TopicRelay } from './cluster-bridge.js';
+import { TopicRelay } from './cluster-bridge.js';
+import {
+  DEFAULT_SCRAPE_TIMEOUT_MS,
+  startWorker,
+  WORKER_ENV,
+  type ClusterMessage as Message,
+} from './cluster-worker.js';
+import { formatFamily } from '../protocol/prometheus-text.js';
 import { renderMetrics } from '../reactor/observe/metrics.js';
 import type { StatsSnapshot } from '../api/stats-snapshot.js';
-import { serveMetricsFrom, type CloseResult, type Server } from '../server.js';
+import type { CloseResult, Server } from '../server.js';
 import type { ListenAddress } from '../transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings.js';
 import { bindServerHandle, reusePortSupported } from '../transport/server-handle.js';
-
-/** Set in a worker's environment: its index. */
-const WORKER_ENV = 'LIGHTWS_CLUSTER_WORKER';
 /** A worker's semi-space (MiB) unless the flags say otherwise: see ClusterOptions.execArgv. */
 const WORKER_SEMI_SPACE = '--max-semi-space-size=1';
 
@@ -51,6 +55,14 @@ export interface ClusterOptions {
    * `redisTopics` instead to reach other machines too). Default false.
    */
   relayTopics?: boolean;
+  /**
+   * How long a scrape of `metricsPath` (and `metrics()`) waits for the
+   * workers' stats. A worker that has not answered by then (hung, dying,
+   * restarting) is left out of the sums and marked
+   * `lightws_worker_up{worker="N"} 0`; the scrape still answers 200 with the
+   * others, well within Prometheus's default 10 s scrape timeout. Default 500.
+   */
+  scrapeTimeoutMs?: number;
 }
 
 /** Stats summed over the workers, plus each worker's connection count (how evenly the kernel spread them). */
@@ -68,12 +80,14 @@ export interface ClusterPrimary {
   stats(): Promise<ClusterStats>;
   /** The live workers' process ids, by worker index (undefined while one restarts). */
   pids(): (number | undefined)[];
-  /** Graceful shutdown of every worker (each closes with 1001 and waits up to timeoutMs). */
+  /** Graceful shutdown of every worker (each closes with 1001 and waits up to timeoutMs); new connections are refused from its start. */
   close(options?: { timeoutMs?: number }): Promise<CloseResult>;
   /**
    * Every worker's metrics in the Prometheus text format: each series per
-   * worker (`worker="0"`, ...) and summed (`worker="all"`). What a worker's
-   * `metricsPath` serves too, whichever worker the scrape lands on.
+   * worker (`worker="0"`, ...) and summed (`worker="all"`), and
+   * `lightws_worker_up` for each worker: 0 for one that did not answer within
+   * scrapeTimeoutMs. What a worker's `metricsPath` serves too, whichever
+   * worker the scrape lands on.
    */
   metrics(): Promise<string>;
 }
@@ -83,15 +97,6 @@ export interface ClusterWorker<UserData> {
   readonly index: number;
   readonly server: Server<UserData>;
 }
-
-type Message =
-  /** With `bind`, the worker binds its own SO_REUSEPORT socket there; else the primary's comes with the message. */
-  | { lightws: 'listen'; bind?: { address: string; port: number } }
-  | { lightws: 'listening'; address?: ListenAddress; error?: string }
-  | { lightws: 'stats'; id: number; stats?: StatsSnapshot }
-  | { lightws: 'close'; id: number; timeoutMs?: number; result?: CloseResult }
-  /** A worker asks the primary for the cluster's metrics (its metricsPath was scraped); the primary answers with `text`. */
-  | { lightws: 'metrics'; id: number; text?: string };
 
 /**
  * Runs one port on N processes, node:cluster style: the same script runs as
@@ -114,6 +119,9 @@ export async function startCluster<UserData = unknown>(
   if (index !== undefined && process.send !== undefined) return startWorker(Number(index), createWorkerServer, options);
   if (!Number.isInteger(options.workers) || options.workers < 1)
     throw new RangeError('workers must be a positive integer');
+  const scrape = options.scrapeTimeoutMs;
+  if (scrape !== undefined && !(Number.isInteger(scrape) && scrape > 0))
+    throw new RangeError(`scrapeTimeoutMs must be a positive integer (ms), not ${String(scrape)}`);
   const raw = requireRawBindings();
   const reusePort = options.reusePort ?? reusePortSupported(raw);
   // With reusePort the primary's socket is never listened on: it only keeps the port (port 0 picks it).
@@ -123,76 +131,12 @@ export async function startCluster<UserData = unknown>(
   return primary;
 }
 
-function startWorker<UserData>(
-  index: number,
-  createWorkerServer: () => Server<UserData>,
-  options: ClusterOptions,
-): Promise<ClusterWorker<UserData>> {
-  const server = createWorkerServer();
-  if (options.relayTopics === true) {
-    try {
-      server.attachBridge(new ClusterTopicBridge());
-    } catch (error) {
-      throw new Error(
-        `relayTopics: ${(error as Error).message} (the server factory attached one: use relayTopics or your own bridge, not both)`,
-        { cause: error },
-      );
-    }
-  }
-  // A scrape of metricsPath, on whichever worker it lands, answers for the whole cluster.
-  let nextMetrics = 1;
-  const metricsWaiters = new Map<number, (text: string) => void>();
-  serveMetricsFrom(
-    server,
-    () =>
-      new Promise<string>((resolve, reject) => {
-        const id = nextMetrics++;
-        const timer = setTimeout(() => {
-          metricsWaiters.delete(id);
-          reject(new Error('the primary did not answer'));
-        }, 5000);
-        metricsWaiters.set(id, (text) => {
-          clearTimeout(timer);
-          metricsWaiters.delete(id);
-          resolve(text);
-        });
-        process.send!({ lightws: 'metrics', id } satisfies Message);
-      }),
-  );
-  // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
-  process.on('SIGINT', () => {});
-  process.on('disconnect', () => void server.close().then(() => process.exit(0)));
-  process.on('message', (message: Message, handle: unknown) => {
-    if (message?.lightws === 'listen') {
-      const bind = message.bind;
-      const own =
-        bind === undefined
-          ? Promise.resolve(handle as RawTcpHandle)
-          : bindServerHandle(requireRawBindings(), bind.port, bind.address, true);
-      void own
-        .then(
-          (h) => ({ address: server.serve(h) }),
-          (error: Error) => ({ error: error.message }),
-        )
-        .then((reply) => process.send!({ lightws: 'listening', ...reply } satisfies Message));
-    } else if (message?.lightws === 'stats') {
-      process.send!({ lightws: 'stats', id: message.id, stats: server.stats() } satisfies Message);
-    } else if (message?.lightws === 'close') {
-      void server.close({ timeoutMs: message.timeoutMs }).then((result) => {
-        process.send!({ lightws: 'close', id: message.id, result } satisfies Message, () => process.exit(0));
-      });
-    } else if (message?.lightws === 'metrics') {
-      metricsWaiters.get(message.id)?.(message.text ?? '');
-    }
-  });
-  return Promise.resolve({ role: 'worker', index, server });
-}
-
 class Primary implements ClusterPrimary {
   readonly role = 'primary';
   readonly address: ListenAddress;
   private readonly workers: (ChildProcess | undefined)[];
-  private readonly replies = new Map<number, (message: Message) => void>();
+  /** Requests waiting for a worker's reply, by id: called with the reply, or with undefined when the worker exits first. */
+  private readonly replies = new Map<number, { worker: number; settle: (message: Message | undefined) => void }>();
   private nextId = 1;
   private closing = false;
   private restarts = 0;
@@ -228,17 +172,26 @@ class Primary implements ClusterPrimary {
   }
 
   async metrics(): Promise<string> {
-    const snapshots = await this.snapshots();
+    const snapshots = await this.snapshots(this.options.scrapeTimeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS);
     const total = sum(snapshots.map((s) => s.stats));
-    return renderMetrics([
-      { labels: { worker: 'all' }, stats: total },
-      ...snapshots.map(({ worker, stats }) => ({ labels: { worker: String(worker) }, stats })),
-    ]);
+    const answered = new Set(snapshots.map((s) => s.worker));
+    return (
+      renderMetrics([
+        { labels: { worker: 'all' }, stats: total },
+        ...snapshots.map(({ worker, stats }) => ({ labels: { worker: String(worker) }, stats })),
+      ]) +
+      formatFamily(
+        'lightws_worker_up',
+        'gauge',
+        'Whether the worker answered this scrape within scrapeTimeoutMs (1), or not: hung, dying or restarting (0); the sums cover those that answered.',
+        this.workers.map((_, worker) => ({ labels: { worker: String(worker) }, value: answered.has(worker) ? 1 : 0 })),
+      )
+    );
   }
 
-  /** Every live worker's stats, with its index. */
-  private async snapshots(): Promise<{ worker: number; stats: StatsSnapshot }[]> {
-    const all = await this.ask((id) => ({ lightws: 'stats', id }));
+  /** Every live worker's stats that came within `timeoutMs`, with its index. */
+  private async snapshots(timeoutMs?: number): Promise<{ worker: number; stats: StatsSnapshot }[]> {
+    const all = await this.ask((id) => ({ lightws: 'stats', id }), timeoutMs);
     return all.flatMap(({ worker, message }) => {
       const stats = (message as { stats?: StatsSnapshot }).stats;
       return stats === undefined ? [] : [{ worker, stats }];
@@ -251,11 +204,14 @@ class Primary implements ClusterPrimary {
 
   async close(options: { timeoutMs?: number } = {}): Promise<CloseResult> {
     this.closing = true;
+    // First: while any process holds the shared listening socket open, the kernel completes new
+    // connections into its backlog, where they wait for a worker that will never accept them.
+    // Closed by every holder (each worker closes its copy as its drain begins), it refuses them.
+    this.handle.close();
     const replies = await this.ask(
       (id) => ({ lightws: 'close', id, timeoutMs: options.timeoutMs }),
       (options.timeoutMs ?? 5000) + 5000,
     );
-    this.handle.close();
     for (const worker of this.workers) if (worker?.exitCode === null) worker.kill();
     const results = replies.map(
       ({ message }) => (message as { result?: CloseResult }).result ?? { closed: 0, terminated: 0 },
@@ -276,7 +232,7 @@ class Primary implements ClusterPrimary {
     worker.on('message', (message: Message) => {
       if (this.relay.handle(index, message)) return;
       if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id))
-        this.replies.get(message.id)!(message);
+        this.replies.get(message.id)!.settle(message);
       else if (message?.lightws === 'metrics') {
         void this.metrics().then((text) => {
           if (worker.connected) worker.send({ lightws: 'metrics', id: message.id, text } satisfies Message);
@@ -285,6 +241,8 @@ class Primary implements ClusterPrimary {
     });
     worker.on('exit', (code, signal) => {
       if (this.workers[index] === worker) this.workers[index] = undefined;
+      // Whatever it was asked goes unanswered: a scrape need not wait for its timeout.
+      for (const pending of [...this.replies.values()]) if (pending.worker === index) pending.settle(undefined);
       this.relay.forget(index);
       if (this.closing) return;
       const delay = this.options.restartDelayMs ?? 1000;
@@ -292,7 +250,8 @@ class Primary implements ClusterPrimary {
       this.options.onWorkerExit?.({ worker: index, code, signal, restarting });
       if (restarting) {
         this.restarts++;
-        setTimeout(() => void this.spawn(index).catch(() => {}), delay).unref();
+        // Not once close() has begun: the new worker would listen again while the others drain.
+        setTimeout(() => void (this.closing ? undefined : this.spawn(index).catch(() => {})), delay).unref();
       }
     });
     return new Promise((resolve, reject) => {
@@ -312,7 +271,11 @@ class Primary implements ClusterPrimary {
     });
   }
 
-  /** Sends a request to every live worker and collects one reply from each (or what came by the timeout), with the worker's index. */
+  /**
+   * Sends a request to every live worker and collects one reply from each,
+   * with the worker's index: those that came by the timeout, or before the
+   * others exited.
+   */
   private ask(make: (id: number) => Message, timeoutMs = 5000): Promise<{ worker: number; message: Message }[]> {
     const live = [...this.workers.entries()].filter(
       (entry): entry is [number, ChildProcess] => entry[1] !== undefined && entry[1].connected,
@@ -322,15 +285,13 @@ class Primary implements ClusterPrimary {
         ([index, worker]) =>
           new Promise<{ worker: number; message: Message } | undefined>((resolve) => {
             const id = this.nextId++;
-            const timer = setTimeout(() => {
-              this.replies.delete(id);
-              resolve(undefined);
-            }, timeoutMs);
-            this.replies.set(id, (message) => {
+            const settle = (message: Message | undefined): void => {
               clearTimeout(timer);
               this.replies.delete(id);
-              resolve({ worker: index, message });
-            });
+              resolve(message === undefined ? undefined : { worker: index, message });
+            };
+            const timer = setTimeout(() => settle(undefined), timeoutMs);
+            this.replies.set(id, { worker: index, settle });
             worker.send(make(id));
           }),
       ),

@@ -39,6 +39,8 @@ export interface NodeRedisClient extends Emitter {
     bufferMode: true,
   ): Promise<unknown>;
   duplicate(): NodeRedisClient;
+  /** Any command (PUBSUB NUMSUB: whether the other servers listen again after an outage). */
+  sendCommand?(args: string[]): Promise<unknown>;
   /** v5 and later: close() and destroy(); v4: quit() and disconnect(). */
   close?(): Promise<unknown>;
   destroy?(): void;
@@ -55,6 +57,8 @@ export interface IoRedisClient extends Emitter {
   subscribe(channel: string): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
   duplicate(): IoRedisClient;
+  /** Any command (PUBSUB NUMSUB: whether the other servers listen again after an outage). */
+  call?(command: string, ...args: string[]): Promise<unknown>;
   quit(): Promise<unknown>;
   disconnect(): void;
 }
@@ -72,6 +76,11 @@ export interface RedisLink {
   publish(channel: string, message: Buffer): Promise<unknown>;
   subscribe(channel: string): Promise<unknown>;
   unsubscribe(channel: string): Promise<unknown>;
+  /**
+   * How many subscriber connections each channel has (PUBSUB NUMSUB), in
+   * the order asked; undefined when the client cannot send the command.
+   */
+  numsub(channels: readonly string[]): Promise<number[]> | undefined;
   /** Starts connecting if the client was not told to yet (node-redis needs `connect()`; a lazy ioredis too). */
   start(): void;
   /** Calls `up` on every ready, `down` when the connection is lost, `error` for every error; until `dispose`. */
@@ -96,6 +105,18 @@ function isNodeRedis(client: object): client is NodeRedisClient {
 function isIoRedis(client: object): client is IoRedisClient {
   const c = client as Partial<IoRedisClient>;
   return typeof c.status === 'string' && typeof c.subscribe === 'function' && typeof c.on === 'function';
+}
+
+/**
+ * The counts of a PUBSUB NUMSUB reply, in the channels' order: [channel,
+ * count, channel, count, ...] over RESP2 (both libraries' default), a map
+ * from channel to count over RESP3.
+ */
+function counts(reply: unknown): number[] {
+  if (Array.isArray(reply)) return reply.filter((_, i) => i % 2 === 1).map(Number);
+  if (reply instanceof Map) return [...(reply.values() as Iterable<unknown>)].map(Number);
+  if (reply !== null && typeof reply === 'object') return Object.values(reply).map(Number);
+  throw new TypeError(`PUBSUB NUMSUB answered ${typeof reply}`);
 }
 
 /** Wraps a user's client; a clear TypeError for anything else. */
@@ -149,6 +170,10 @@ class NodeRedisLink extends ListenedLink implements RedisLink {
 
   unsubscribe(channel: string): Promise<unknown> {
     return this.client.unsubscribe(channel, this.listener, true);
+  }
+
+  numsub(channels: readonly string[]): Promise<number[]> | undefined {
+    return this.client.sendCommand?.(['PUBSUB', 'NUMSUB', ...channels]).then(counts);
   }
 
   start(): void {
@@ -205,6 +230,10 @@ class IoRedisLink extends ListenedLink implements RedisLink {
 
   unsubscribe(channel: string): Promise<unknown> {
     return this.client.unsubscribe(channel);
+  }
+
+  numsub(channels: readonly string[]): Promise<number[]> | undefined {
+    return this.client.call?.('PUBSUB', 'NUMSUB', ...channels).then(counts);
   }
 
   start(): void {

@@ -28,13 +28,24 @@ export interface RedisTopicsOptions {
   prefix?: string;
   /**
    * Bytes of publishes kept while Redis has not acknowledged them (in flight,
-   * or waiting for a reconnect); beyond it publishes are dropped and counted.
-   * Default 8 MiB.
+   * or waiting for a reconnect); beyond it the oldest kept ones are dropped
+   * and counted. Default 8 MiB.
    */
   maxBufferedBytes?: number;
+  /**
+   * When Redis is back after an outage, the publishes kept meanwhile wait
+   * until the other servers have subscribed again (PUBSUB NUMSUB back to the
+   * count their channel's last publish reached), at most this long; then
+   * they go out anyway. Default 5000 ms.
+   */
+  resubscribeWaitMs?: number;
 }
 
-export const REDIS_DEFAULTS = { prefix: 'lightws:', maxBufferedBytes: 8 * 1024 * 1024 } as const;
+export const REDIS_DEFAULTS = {
+  prefix: 'lightws:',
+  maxBufferedBytes: 8 * 1024 * 1024,
+  resubscribeWaitMs: 5000,
+} as const;
 
 /** The bridge between one server and Redis. */
 export interface RedisTopics {
@@ -63,12 +74,17 @@ export function redisTopics(
   if (server === null || typeof server !== 'object' || typeof server.attachBridge !== 'function')
     throw new TypeError('redisTopics needs a lightws server (createServer())');
   if (options === null || typeof options !== 'object')
-    throw new TypeError('redisTopics needs options: { publisher, subscriber?, prefix?, maxBufferedBytes? }');
+    throw new TypeError(
+      'redisTopics needs options: { publisher, subscriber?, prefix?, maxBufferedBytes?, resubscribeWaitMs? }',
+    );
   const prefix = options.prefix ?? REDIS_DEFAULTS.prefix;
   if (typeof prefix !== 'string') throw new TypeError('prefix must be a string');
   const maxBufferedBytes = options.maxBufferedBytes ?? REDIS_DEFAULTS.maxBufferedBytes;
   if (!Number.isSafeInteger(maxBufferedBytes) || maxBufferedBytes < 1)
     throw new RangeError(`maxBufferedBytes must be a positive integer (bytes), not ${String(maxBufferedBytes)}`);
+  const resubscribeWaitMs = options.resubscribeWaitMs ?? REDIS_DEFAULTS.resubscribeWaitMs;
+  if (!Number.isSafeInteger(resubscribeWaitMs) || resubscribeWaitMs < 0)
+    throw new RangeError(`resubscribeWaitMs must be an integer ≥ 0 (ms), not ${String(resubscribeWaitMs)}`);
   if (options.subscriber !== undefined && options.subscriber === options.publisher) {
     throw new TypeError(
       'publisher and subscriber must be two connections (a subscribed connection can only subscribe): pass publisher.duplicate(), or no subscriber',
@@ -82,7 +98,7 @@ export function redisTopics(
       `publisher is a ${publisher.library} client and subscriber a ${subscriber.library} one: use one library for both`,
     );
   const origin = new OriginId(randomBytes(8));
-  const bridge = new RedisBridge(publisher, subscriber, { prefix, maxBufferedBytes, origin });
+  const bridge = new RedisBridge(publisher, subscriber, { prefix, maxBufferedBytes, resubscribeWaitMs, origin });
   try {
     server.attachBridge(bridge);
   } catch (error) {

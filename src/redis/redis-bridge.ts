@@ -2,13 +2,20 @@ import type { BridgeHost, RemoteStats, TopicBridge } from '../api/topic-bridge.j
 import type { SendData } from '../api/send-result.js';
 import type { RedisLink } from './clients.js';
 import { encodeEnvelope, HEADER_BYTES as HEADER, openEnvelope, type OriginId } from './envelope.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type Pending } from './outbox.js';
+
+/** How often the subscriber counts are asked while kept publishes wait for the other servers. */
+const RESUBSCRIBE_POLL_MS = 50;
+/** Channels whose last reach is remembered (the most recently published); older ones are forgotten. */
+const REACH_CHANNELS = 4096;
 
 export interface RedisBridgeConfig {
   /** Every channel name starts with it: `<prefix>t:<topic>` for topics, `<prefix>b` for broadcasts. */
   prefix: string;
   /** Publishes not yet acknowledged by Redis (in flight, or waiting for a reconnect) are kept up to this many bytes. */
   maxBufferedBytes: number;
+  /** After a reconnect, how long the kept publishes wait at most for the other servers to subscribe again. */
+  resubscribeWaitMs: number;
   origin: OriginId;
 }
 
@@ -20,6 +27,15 @@ export interface RedisBridgeConfig {
  * publisher's own subscriber connection, and that echo is recognised by the
  * id and dropped, since the local subscribers already have it.
  *
+ * While Redis cannot be reached, publishes are kept (outbox.ts). When it is
+ * back they must not go out before the other servers subscribe again (their
+ * clients reconnect on their own back-off, often later than ours), since
+ * pub/sub delivers only to who listens at that instant: so the kept ones
+ * wait until every channel they are for has, by PUBSUB NUMSUB, as many
+ * subscribers as the last publish there reached before the outage, or until
+ * resubscribeWaitMs (a server that never comes back must not hold the rest).
+ * Publishes made meanwhile queue behind them, in order.
+ *
  * Nothing here throws into the server: client errors are counted and logged
  * once per outage, failed commands are counted, and a message that is not a
  * valid envelope is counted as malformed and dropped.
@@ -30,6 +46,10 @@ export class RedisBridge implements TopicBridge {
   private readonly broadcastChannel: string;
   private readonly outbox = new Outbox();
   private inFlightBytes = 0;
+  /** Subscribers the last acknowledged publish on each channel reached (PUBLISH's reply), oldest channel first. */
+  private readonly reach = new Map<string, number>();
+  /** The kept publishes are waiting for the other servers to subscribe again (resend). */
+  private resending = false;
   private readonly counts = {
     sent: 0,
     sentBytes: 0,
@@ -125,14 +145,19 @@ export class RedisBridge implements TopicBridge {
 
   private send(channel: string, data: SendData, isBinary: boolean): void {
     const message = encodeEnvelope(this.config.origin, data, isBinary); // a copy: `data` may be borrowed
-    const room = this.config.maxBufferedBytes - this.outbox.bytes - this.inFlightBytes;
-    if (!this.publisher.ready()) {
-      if (!this.outbox.offer({ channel, message }, room)) this.drop(message.length - HEADER);
+    if (this.publisher.ready() && !this.resending && this.outbox.length === 0) {
+      if (message.length > this.config.maxBufferedBytes - this.inFlightBytes) this.drop(message.length - HEADER);
+      else this.publish(channel, message);
       return;
     }
-    if (this.outbox.length > 0) this.flush(); // what waited goes first: order per publisher per topic
-    if (message.length > room) this.drop(message.length - HEADER);
-    else this.publish(channel, message);
+    this.keep({ channel, message }); // behind what waits already: order per publisher per topic
+    if (this.publisher.ready()) void this.resend();
+  }
+
+  /** Keeps a publish for later; past maxBufferedBytes the oldest kept ones are dropped (and counted) first. */
+  private keep(item: Pending): void {
+    for (const dropped of this.outbox.offer(item, this.config.maxBufferedBytes - this.inFlightBytes))
+      this.drop(dropped.message.length - HEADER);
   }
 
   private publish(channel: string, message: Buffer): void {
@@ -145,16 +170,56 @@ export class RedisBridge implements TopicBridge {
       sent = Promise.reject(error);
     }
     sent.then(
-      () => {
+      (receivers) => {
         this.inFlightBytes -= size;
         this.counts.sent++;
         this.counts.sentBytes += size - HEADER;
+        if (typeof receivers === 'number') this.remember(channel, receivers);
       },
       () => {
         this.inFlightBytes -= size;
         this.drop(size - HEADER);
       },
     );
+  }
+
+  private remember(channel: string, receivers: number): void {
+    this.reach.delete(channel); // re-inserted as the newest
+    this.reach.set(channel, receivers);
+    if (this.reach.size > REACH_CHANNELS) this.reach.delete(this.reach.keys().next().value!);
+  }
+
+  /**
+   * Sends the kept publishes once the other servers listen again (see the
+   * class comment), or at resubscribeWaitMs; stops if the publisher goes
+   * down again meanwhile (its next `ready` starts over).
+   */
+  private async resend(): Promise<void> {
+    if (this.resending) return;
+    this.resending = true;
+    const deadline = Date.now() + this.config.resubscribeWaitMs;
+    try {
+      while (this.publisher.ready() && this.host !== null && Date.now() < deadline && !(await this.listenedTo()))
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_POLL_MS).unref());
+    } finally {
+      this.resending = false;
+    }
+    if (this.publisher.ready() && this.host !== null) this.flush();
+  }
+
+  /** Whether every channel with kept publishes has as many subscribers as before the outage. */
+  private async listenedTo(): Promise<boolean> {
+    const channels = [...this.outbox.channels()].filter((c) => (this.reach.get(c) ?? 0) > 0);
+    if (channels.length === 0) return true;
+    let counts: number[] | undefined;
+    try {
+      const asked = this.publisher.numsub(channels);
+      if (asked === undefined) return true; // the client cannot ask: send at once
+      counts = await asked;
+    } catch {
+      return false; // asked again at the next poll
+    }
+    return channels.every((channel, i) => (counts[i] ?? 0) >= this.reach.get(channel)!);
   }
 
   private flush(): void {
@@ -225,7 +290,7 @@ export class RedisBridge implements TopicBridge {
     const wasDown = !this.up[role];
     this.up[role] = true;
     if (wasDown) this.host?.log('info', `lightws/redis: ${role} connected`);
-    if (role === 'publisher' && this.outbox.length > 0) this.flush();
+    if (role === 'publisher' && this.outbox.length > 0) void this.resend();
     if (role === 'subscriber') {
       // A reconnect: restore the subscriptions, unless the client does it itself.
       if (this.subscriberWasUp && !this.subscriber.resubscribes && this.host !== null) {

@@ -1,30 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { workerExecArgv } from '../../src/cluster/cluster.js';
-import { createClient, startCluster, type ClusterOptions, type Connection } from '../../src/index.js';
+import { createClient, startCluster, type Connection } from '../../src/index.js';
 import { reusePortSupported } from '../../src/transport/server-handle.js';
 import { requireRawBindings } from '../../src/transport/raw-bindings.js';
+import { startClusterProcess } from '../support/cluster-process.js';
 import { until } from '../support/servers.js';
-
-const script = fileURLToPath(new URL('../support/cluster-server.js', import.meta.url));
-
-async function startClusterProcess(workers: number, options: Partial<ClusterOptions> = {}) {
-  const child = spawn(process.execPath, [script, String(workers), JSON.stringify(options)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  const next = async <T>(): Promise<T> => JSON.parse((await lines.next()).value as string) as T;
-  const first = await next<{ port: number; pids: number[]; reusePort: boolean }>();
-  const ask = async <T>(command: string): Promise<T> => {
-    child.stdin.write(`${command}\n`);
-    return next<T>();
-  };
-  return { child, port: first.port, pids: first.pids, reusePort: first.reusePort, ask };
-}
 
 /** Node passes SO_REUSEPORT through tcp_wrap from 22.12 and 23.1 on. */
 const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];

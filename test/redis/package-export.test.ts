@@ -69,7 +69,11 @@ test("'lightws/redis' is a subpath export with its types, built from src", async
     name: 'TypeError',
     message: 'redisTopics needs a lightws server (createServer())',
   });
-  assert.deepEqual(mod.REDIS_DEFAULTS, { prefix: 'lightws:', maxBufferedBytes: 8 * 1024 * 1024 });
+  assert.deepEqual(mod.REDIS_DEFAULTS, {
+    prefix: 'lightws:',
+    maxBufferedBytes: 8 * 1024 * 1024,
+    resubscribeWaitMs: 5000,
+  });
   assert.deepEqual(declaredExports(readFileSync(`${root}${entry.types}`, 'utf8')), DECLARED_EXPORTS);
 });
 

@@ -1,15 +1,17 @@
 /**
  * A cluster echo server for the cluster tests: argv = workers, then
- * optionally a JSON object of ClusterOptions to add (reusePort, execArgv).
+ * optionally a JSON object of ClusterOptions to add (reusePort, execArgv),
+ * then optionally one of server options (transport, metricsPath, healthPath).
  * The primary prints {"port","pids","reusePort"} and answers stdin lines:
- * 'stats' → ClusterStats, 'pids' → {"pids"}, 'close' → CloseResult (then
+ * 'stats' → ClusterStats, 'pids' → {"pids"}, 'close [timeoutMs]' → CloseResult (then
  * exits). Workers print nothing.
  */
 import { createInterface } from 'node:readline';
-import { createServer, startCluster, type ClusterOptions } from '../../src/index.js';
+import { createServer, startCluster, type ClusterOptions, type ServerOptions } from '../../src/index.js';
 
 const exits: unknown[] = [];
 const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<ClusterOptions>;
+const serverOptions = JSON.parse(process.argv[4] ?? '{}') as ServerOptions;
 const node = await startCluster(
   {
     workers: Number(process.argv[2] ?? 3),
@@ -23,6 +25,7 @@ const node = await startCluster(
     createServer({
       logLevel: 'silent',
       transport: 'handle',
+      ...serverOptions,
       message: (conn, data, isBinary) => void conn.send(data, isBinary),
     }),
 );
@@ -32,8 +35,8 @@ if (node.role === 'primary') {
   createInterface({ input: process.stdin }).on('line', (line) => {
     if (line === 'stats') void node.stats().then((stats) => reply({ ...stats, exits }));
     else if (line === 'pids') reply({ pids: node.pids() });
-    else if (line === 'close')
-      void node.close({ timeoutMs: 10000 }).then((result) => {
+    else if (line.startsWith('close'))
+      void node.close({ timeoutMs: Number(line.split(' ')[1] ?? 10000) }).then((result) => {
         reply(result);
         process.exit(0);
       });

@@ -6,7 +6,7 @@
 import { createClient, type Connection, type ServerOptions } from '../../src/index.js';
 import { redisTopics, type RedisTopics, type RedisTopicsOptions } from '../../src/redis/index.js';
 import { redisClient, type Library, type TestClient } from './redis-clients.js';
-import { start, until, type Started } from './servers.js';
+import { start, until, type Started, type Transport } from './servers.js';
 
 export interface TopicNode extends Started {
   topics: RedisTopics;
@@ -16,6 +16,8 @@ export interface TopicNode extends Started {
 }
 
 export interface NodeOptions {
+  /** The server's transport; default 'handle'. */
+  transport?: Transport;
   server?: ServerOptions;
   bridge?: Partial<Omit<RedisTopicsOptions, 'publisher' | 'subscriber'>>;
   /** Let the bridge make its own subscriber (publisher.duplicate()). */
@@ -29,7 +31,7 @@ export interface NodeOptions {
 
 /** A server on a free port, bridged to Redis at `url` with `library`'s clients; ready when it resolves. */
 export async function topicNode(library: Library, url: string, options: NodeOptions = {}): Promise<TopicNode> {
-  const started = await start('handle', options.server ?? {});
+  const started = await start(options.transport ?? 'handle', options.server ?? {});
   const publisher = redisClient(library, options.publisherUrl ?? url, { retryMs: options.publisherRetryMs });
   const subscriber =
     options.ownSubscriber === true
