@@ -1,0 +1,127 @@
+import { State } from '../reactor/connection/connection-state.js';
+import type { Channel, HandoverMessage } from './channel.js';
+import type { Departure, HandoverEndpoint } from './endpoint.js';
+
+/** What a handover did with this process's connections. */
+export interface HandoverResult {
+  /** Passed to the new process, which acknowledged each. */
+  moved: number;
+  /** Closed with 1012 (Service Restart): state that cannot move (TLS, a deflate window), or not ready by the deadline. */
+  refused: number;
+  /** Kept here because the new process failed (died, or the channel closed) before taking them. */
+  kept: number;
+  /** Milliseconds from the first connection sent to the last acknowledged. */
+  durationMs: number;
+  /** Set when the new process failed: what happened. */
+  error?: string;
+}
+
+/** How often connections not ready yet (a write in flight, an upgrade deciding) are looked at again. */
+const RETRY_MS = 5;
+
+/**
+ * Passes every open connection of `endpoint` to the process at the other end
+ * of `channel`, each with its handle as soon as it is ready, until none is
+ * left to wait for or `deadlineMs` passes; then refuses (1012) the open ones
+ * still waiting. Connections that are closing, or plain HTTP, end here.
+ *
+ * Our copy of a descriptor is closed only once the other side acknowledges
+ * it: if that process dies first, every connection not acknowledged carries
+ * on here (`kept`), so a failed handover never leaves a connection without
+ * an owner.
+ */
+export async function sendConnections(
+  endpoint: HandoverEndpoint,
+  channel: Channel,
+  deadlineMs: number,
+): Promise<HandoverResult> {
+  const started = Date.now();
+  const deadline = started + deadlineMs;
+  const result: HandoverResult = { moved: 0, refused: 0, kept: 0, durationMs: 0 };
+  const pending = new Map<number, Departure>();
+  let nextId = 1;
+  let failure: string | undefined;
+  let settled: (() => void) | undefined;
+
+  const onMessage = (message: HandoverMessage): void => {
+    if (message?.lightws !== 'handover-ack') return;
+    const departure = pending.get(message.id);
+    if (departure === undefined) return;
+    pending.delete(message.id);
+    endpoint.moved(departure);
+    result.moved++;
+    if (pending.size === 0) settled?.();
+  };
+  const fail = (why: string): void => {
+    if (failure !== undefined) return;
+    failure = why;
+    for (const departure of pending.values()) endpoint.keep(departure);
+    result.kept += pending.size;
+    pending.clear();
+    settled?.();
+  };
+  const onGone = (): void => fail('the new process exited or closed the channel during the handover');
+  channel.on('message', onMessage);
+  channel.on('disconnect', onGone);
+  channel.on('exit', onGone);
+  try {
+    for (;;) {
+      let waiting = 0;
+      for (const conn of endpoint.connections()) {
+        if (failure !== undefined) break;
+        const readiness = endpoint.readiness(conn);
+        if (readiness === 'unmovable') {
+          endpoint.refuse(conn);
+          result.refused++;
+        } else if (readiness === 'wait') {
+          waiting++;
+        } else if (readiness === 'ready') {
+          const departure = endpoint.take(conn);
+          if (departure === 'wait') waiting++;
+          if (departure === 'wait' || departure === 'refused') {
+            if (departure === 'refused') result.refused++;
+            continue;
+          }
+          const id = nextId++;
+          pending.set(id, departure);
+          const message: HandoverMessage = { lightws: 'handover-conn', id, wire: departure.wire };
+          try {
+            channel.send(message, departure.handle, (error) => {
+              if (error !== null) fail(`sending a connection failed: ${error.message}`);
+            });
+          } catch (error) {
+            fail(`sending a connection failed: ${(error as Error).message}`);
+          }
+        }
+      }
+      if (failure !== undefined || waiting === 0) break;
+      if (Date.now() >= deadline) {
+        // Out of time: the open ones still waiting close properly instead.
+        for (const conn of endpoint.connections()) {
+          // Not open yet (an upgrade deciding): it ends here, as any other.
+          if ((conn.flags & State.Open) === 0 || endpoint.readiness(conn) !== 'wait') continue;
+          endpoint.refuse(conn);
+          result.refused++;
+        }
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+    if (pending.size > 0 && failure === undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        settled = resolve;
+        // Unacknowledged past the deadline (and a grace as long again): the new process is stuck; keep them.
+        timer = setTimeout(() => fail('the new process did not acknowledge every connection in time'), deadlineMs);
+      });
+      clearTimeout(timer);
+    }
+  } finally {
+    channel.off('message', onMessage);
+    channel.off('disconnect', onGone);
+    channel.off('exit', onGone);
+  }
+  result.durationMs = Date.now() - started;
+  if (failure !== undefined) result.error = failure;
+  return result;
+}

@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { TRANSPORTS, until } from '../support/servers.js';
+
+const script = fileURLToPath(new URL('../support/handover-server.js', import.meta.url));
+
+interface Line {
+  port?: number;
+  pid?: number;
+  successor?: boolean;
+  moved?: number;
+  refused?: number;
+  kept?: number;
+  movedHook?: number;
+  error?: string;
+  connections?: number;
+  adopted?: number;
+  published?: number;
+}
+
+/** The fixture server as a process: its lines (the old one's and, after a handover, its successor's), and stdin. */
+function startServer(transport: string, options: object = {}) {
+  const child = spawn(process.execPath, [script, transport, JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const seen: Line[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
+  const wait = async (match: (line: Line) => boolean, what: string): Promise<Line> => {
+    await until(() => seen.some(match), 15000, what);
+    const i = seen.findIndex(match);
+    return seen.splice(i, 1)[0]!;
+  };
+  const send = (line: string): void => void child.stdin.write(`${line}\n`);
+  return { child, wait, send };
+}
+
+/** Kills what is left: the successor runs detached from the test's child once the handover is done. */
+function kill(...pids: (number | undefined)[]): void {
+  for (const pid of pids) {
+    try {
+      if (pid !== undefined) process.kill(pid);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+interface Peer {
+  ws: WebSocket;
+  replies: string[];
+  closes: number[];
+  pings: number;
+}
+
+async function connect(port: number, count: number): Promise<Peer[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+      const peer: Peer = { ws, replies: [], closes: [], pings: 0 };
+      ws.on('message', (data) => void peer.replies.push(String(data)));
+      ws.on('close', (code) => void peer.closes.push(code));
+      ws.on('ping', () => void peer.pings++);
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      return peer;
+    }),
+  );
+}
+
+for (const transport of TRANSPORTS) {
+  test(`server.handover() (${transport}): every connection moves to a new process while messages flow; none closes, none loses, duplicates or reorders a message; conn.data and topics move`, async () => {
+    const server = startServer(transport, { pingIntervalMs: 1000, idleTimeoutMs: 3000 });
+    const first = await server.wait((l) => l.port !== undefined && l.successor === false, 'the server listening');
+    let successorPid: number | undefined;
+    try {
+      const peers = await connect(first.port!, 50);
+      peers[0]!.ws.send('sub:news');
+      await until(() => peers[0]!.replies.length === 1, 5000, 'subscribed');
+      // Messages flow from every peer through the handover: one every 2 ms each.
+      let sent = 1;
+      let flowing = true;
+      const sends = (async () => {
+        while (flowing) {
+          for (const peer of peers) peer.ws.send(`m${sent}`);
+          sent++;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      server.send('handover');
+      const result = await server.wait((l) => l.moved !== undefined || l.error !== undefined, 'the handover result');
+      assert.equal(result.error, undefined);
+      const next = await server.wait((l) => l.successor === true, 'the successor');
+      successorPid = next.pid;
+      assert.equal(next.port, first.port, 'the successor serves the same listening socket');
+      assert.equal(result.moved, 50);
+      assert.equal(result.refused, 0);
+      assert.equal(result.kept, 0);
+      assert.equal(result.movedHook, 50);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      flowing = false;
+      await sends;
+      const total = sent - 1;
+      for (const peer of peers) {
+        const expected = peer === peers[0] ? total + 1 : total;
+        await until(() => peer.replies.length === expected, 10000, 'every reply');
+      }
+      // Each peer's replies: every message once, in order, numbered by conn.data without a gap, from both processes.
+      for (const peer of peers) {
+        const messages = peer === peers[0] ? peer.replies.slice(1) : peer.replies;
+        const offset = peer === peers[0] ? 1 : 0;
+        const pids = new Set<string>();
+        messages.forEach((reply, i) => {
+          const [pid, n, text] = reply.split(' ');
+          pids.add(pid!);
+          assert.equal(text, `m${i + 1}`);
+          assert.equal(Number(n), i + 1 + offset);
+        });
+        assert.deepEqual([...pids], [String(first.pid), String(successorPid)]);
+        assert.deepEqual(peer.closes, []);
+      }
+      // The topic moved with its subscriber.
+      const published = (await (await fetch(`http://127.0.0.1:${first.port}/publish?t=news&x=hello`)).json()) as Line;
+      assert.equal(published.published, 1);
+      await until(() => peers[0]!.replies.at(-1) === 'hello', 5000, 'the publish');
+      // Heartbeats go on in the new process (pingIntervalMs 1000: the peers are silent now).
+      const pings = peers.map((peer) => peer.pings);
+      await new Promise((resolve) => setTimeout(resolve, 2600));
+      peers.forEach((peer, i) => assert.ok(peer.pings > pings[i]!, 'pinged by the new process'));
+      const stats = (await (await fetch(`http://127.0.0.1:${first.port}/`)).json()) as Line;
+      assert.equal(stats.pid, successorPid);
+      assert.equal(stats.connections, 50);
+      assert.equal(stats.adopted, 50);
+      for (const peer of peers) peer.ws.close();
+      await until(() => peers.every((peer) => peer.closes.length === 1), 5000, 'closed');
+      assert.deepEqual(
+        peers.map((peer) => peer.closes[0]),
+        peers.map(() => 1005),
+      );
+    } finally {
+      kill(server.child.pid, successorPid);
+    }
+  });
+}
+
+export type { ChildProcess };
