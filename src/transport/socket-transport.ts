@@ -27,7 +27,7 @@ type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: ConnectionRecord |
 /** A net.Socket's libuv handle, which a handover stops and passes (`_handle`: not public, present since Node 0.x). */
 type RawSocket = net.Socket & {
   encrypted?: unknown;
-  _handle: { reading: boolean; readStop(): number } | null;
+  _handle: { reading: boolean; readStop(): number; readStart(): number } | null;
 };
 const EMPTY = Buffer.alloc(0);
 const EPIPE = -32;
@@ -301,7 +301,14 @@ export class SocketTransport<R extends Reactor = Reactor> implements Link<Connec
 
   /** Starts (again) reading a connection adopted or kept. */
   startReading(conn: ConnectionRecord): void {
-    (conn.handle as net.Socket).resume();
+    const socket = conn.handle as RawSocket;
+    if (socket.readableFlowing !== true) {
+      socket.resume();
+    } else if (socket._handle !== null && !socket._handle.reading) {
+      // Flowing all along (quiesce stopped the handle under the stream): the stream will not restart it itself.
+      socket._handle.reading = true;
+      socket._handle.readStart();
+    }
   }
 
   /** Closes this process's copy of a socket another process now holds. */

@@ -1,9 +1,10 @@
 /**
  * A single-process server for the handover tests: argv = transport, then a
  * JSON object of server options to add (perMessageDeflate, ...). Each
- * message `m` is answered `${pid} ${n} ${m}`, n counting the connection's
+ * message `m` is answered (after 'flood:N': N messages of 16 KiB first) `${pid} ${n} ${m}`, n counting the connection's
  * messages in conn.data (which must survive a move); 'sub:T' subscribes to
- * T. Prints {"port","pid"} when listening (the successor prints it too, with
+ * T; CRASH_AFTER=k in the environment: the successor exits as it adopts its
+ * k-th connection. Prints {"port","pid"} when listening (the successor prints it too, with
  * "successor": true). stdin line 'handover' → the HandoverResult, then this
  * process closes and exits. HTTP, answered by whichever process serves the
  * port: /publish?t=T&x=X → {"published"}; anything else → {"connections","pid","adopted"}.
@@ -22,11 +23,20 @@ const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
   message(conn, data) {
     const text = data.toString();
     if (text.startsWith('sub:')) conn.subscribe(text.slice(4));
+    // 'flood:N': N messages of 16 KiB, more than the kernel takes of a peer not reading.
+    if (text.startsWith('flood:'))
+      for (let i = 1; i <= Number(text.slice(6)); i++) conn.send(`flood ${i} ${'x'.repeat(16 * 1024)}`);
     const state = conn.data as { n: number };
     state.n++;
     conn.send(`${process.pid} ${state.n} ${text}`);
   },
-  handover: { adopted: () => void adopted++, moved: () => void moved++ },
+  handover: {
+    adopted: () => {
+      // CRASH_AFTER=k: the successor dies as its k-th connection arrives (a handover that fails halfway).
+      if (++adopted === Number(process.env.CRASH_AFTER) && successor) process.exit(3);
+    },
+    moved: () => void moved++,
+  },
   // Asked over HTTP, so that whichever process serves the port answers.
   request(request): { body: string } {
     const url = new URL(request.url, 'http://x');
@@ -47,6 +57,7 @@ lines.on('line', (line) => {
     void server.handover({ timeoutMs: 10000 }).then(
       async (result) => {
         reply({ ...result, movedHook: moved });
+        if (result.error !== undefined) return; // it failed: this process carries on
         await server.close({ timeoutMs: 2000 });
         process.exit(0);
       },
