@@ -6,6 +6,9 @@ import { serveMetricsFrom, type CloseResult, type Server } from '../server.js';
 import type { ListenAddress } from '../transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings.js';
 import { bindServerHandle, reusePortSupported } from '../transport/server-handle.js';
+import { handoverEndpoint } from '../server.js';
+import { reloadWorkers, type ReloadResult } from './reload.js';
+import { serveReload } from './worker-reload.js';
 
 /** Set in a worker's environment: its index. */
 const WORKER_ENV = 'LIGHTWS_CLUSTER_WORKER';
@@ -76,6 +79,8 @@ export interface ClusterPrimary {
    * `metricsPath` serves too, whichever worker the scrape lands on.
    */
   metrics(): Promise<string>;
+  /** Replaces each worker by a fresh one, passing it every connection (docs/reload.md, reload.ts). */
+  reload(options?: { timeoutMs?: number }): Promise<ReloadResult>;
 }
 
 export interface ClusterWorker<UserData> {
@@ -162,6 +167,7 @@ function startWorker<UserData>(
   // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
   process.on('SIGINT', () => {});
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+  serveReload(handoverEndpoint(server), () => server.close());
   process.on('message', (message: Message, handle: unknown) => {
     if (message?.lightws === 'listen') {
       const bind = message.bind;
@@ -198,6 +204,9 @@ class Primary implements ClusterPrimary {
   private restarts = 0;
   private readonly relay: TopicRelay;
   readonly ready: Promise<void>;
+  /** Old workers passing their connections on in a reload: their exit is expected, their topics their successor's. */
+  readonly retiring = new Set<ChildProcess>();
+  readonly reloading = new Set<number>();
 
   constructor(
     private readonly handle: RawTcpHandle,
@@ -245,6 +254,19 @@ class Primary implements ClusterPrimary {
     });
   }
 
+  reload(options: { timeoutMs?: number } = {}): Promise<ReloadResult> {
+    return reloadWorkers(
+      {
+        workers: this.workers,
+        retiring: this.retiring,
+        reloading: this.reloading,
+        spawn: (index) => this.spawn(index),
+        relisten: (index) => this.listen(this.workers[index]!, index),
+      },
+      options.timeoutMs ?? 10_000,
+    );
+  }
+
   pids(): (number | undefined)[] {
     return this.workers.map((worker) => worker?.pid);
   }
@@ -274,7 +296,10 @@ class Primary implements ClusterPrimary {
     });
     this.workers[index] = worker;
     worker.on('message', (message: Message) => {
-      if (this.relay.handle(index, message)) return;
+      const retiring = this.retiring.has(worker);
+      // A retiring worker's topics close as its connections leave, while its successor holds them open.
+      if (retiring && (message as { lightws?: string })?.lightws === 'topic') return;
+      if (this.relay.handle(retiring ? -1 : index, message)) return;
       if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id))
         this.replies.get(message.id)!(message);
       else if (message?.lightws === 'metrics') {
@@ -284,9 +309,10 @@ class Primary implements ClusterPrimary {
       }
     });
     worker.on('exit', (code, signal) => {
+      if (this.retiring.delete(worker)) return;
       if (this.workers[index] === worker) this.workers[index] = undefined;
       this.relay.forget(index);
-      if (this.closing) return;
+      if (this.closing || this.reloading.has(index)) return;
       const delay = this.options.restartDelayMs ?? 1000;
       const restarting = delay > 0;
       this.options.onWorkerExit?.({ worker: index, code, signal, restarting });
@@ -295,14 +321,22 @@ class Primary implements ClusterPrimary {
         setTimeout(() => void this.spawn(index).catch(() => {}), delay).unref();
       }
     });
+    return this.listen(worker, index);
+  }
+
+  /** Gives `worker` its listening socket (its own SO_REUSEPORT one, or ours) and resolves once it listens. */
+  private listen(worker: ChildProcess, index: number): Promise<void> {
     return new Promise((resolve, reject) => {
+      const onExit = (): void => reject(new Error(`worker ${index} exited before it listened`));
       worker.once('error', reject);
-      worker.once('exit', () => reject(new Error(`worker ${index} exited before it listened`)));
-      worker.on('message', (message: Message) => {
+      worker.once('exit', onExit);
+      const onMessage = (message: Message): void => {
         if (message?.lightws !== 'listening') return;
+        worker.off('message', onMessage).off('exit', onExit).off('error', reject);
         if (message.error === undefined) resolve();
         else reject(new Error(`worker ${index} could not listen: ${message.error}`));
-      });
+      };
+      worker.on('message', onMessage);
       if (this.reusePort)
         worker.send({
           lightws: 'listen',
