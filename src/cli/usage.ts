@@ -30,5 +30,6 @@ chat: a chat for browsers on one port: the page at /, the WebSocket at /ws (room
   connection joins the topic named by its request path, and what it sends goes to everyone else
   in the room, on this server and the others (not back to the sender). For chat, its rooms.
   Uses the 'redis' or 'ioredis' package installed next to your application.
-SIGINT/SIGTERM close it gracefully (1001 to every connection).
+SIGINT/SIGTERM close it gracefully (1001 to every connection). SIGHUP reloads without a disconnect:
+  every connection moves to a new process running the code on disk (each worker's with --workers).
 Exit status: 0 after a graceful close, 2 for a usage mistake, 1 when the server cannot start.`;

@@ -299,7 +299,12 @@ class Primary implements ClusterPrimary {
       const retiring = this.retiring.has(worker);
       // A retiring worker's topics close as its connections leave, while its successor holds them open.
       if (retiring && (message as { lightws?: string })?.lightws === 'topic') return;
-      if (this.relay.handle(retiring ? -1 : index, message)) return;
+      if (this.relay.handle(retiring ? -1 : index, message)) {
+        // The relay sends a slot's topics to its new worker: the retiring one still serves connections too.
+        if ((message as { lightws?: string }).lightws === 'relay')
+          for (const old of this.retiring) if (old !== worker && old.connected) old.send(message);
+        return;
+      }
       if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id))
         this.replies.get(message.id)!(message);
       else if (message?.lightws === 'metrics') {

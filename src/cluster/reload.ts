@@ -90,6 +90,8 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
         } catch {
           close();
         }
+      } else if (message?.lightws === 'handover-publish') {
+        if (fresh.connected) fresh.send(message);
       } else if (message?.lightws === 'reload-done') {
         done();
         if (message.result.error === undefined) return resolve(message.result);

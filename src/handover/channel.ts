@@ -25,6 +25,8 @@ export type HandoverMessage =
   | { lightws: 'handover-listening'; error?: string }
   /** Old → new: one connection, its handle with the message. */
   | { lightws: 'handover-conn'; id: number; wire: string }
+  /** Old → new: a publish made in the old process during the handover, for the subscribers that moved (forward-bridge.ts). */
+  | { lightws: 'handover-publish'; topic: string; text?: string; base64?: string; isBinary: boolean }
   /** New → old: connection `id` is the new process's now. */
   | { lightws: 'handover-ack'; id: number }
   /** Old → new: every connection that could move has. */

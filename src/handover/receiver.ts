@@ -1,5 +1,6 @@
 import type { Channel, HandoverMessage } from './channel.js';
 import type { HandoverEndpoint } from './endpoint.js';
+import { deliverForwarded } from './forward-bridge.js';
 
 /**
  * The new process's side: each connection that arrives is adopted (attached,
@@ -13,6 +14,7 @@ export function receiveConnections(
   counted?: (adopted: boolean) => void,
 ): (message: HandoverMessage, handle: unknown) => void {
   const onMessage = (message: HandoverMessage, handle: unknown): void => {
+    if (message?.lightws === 'handover-publish') return deliverForwarded(endpoint, message);
     if (message?.lightws !== 'handover-conn') return;
     let adopted = false;
     try {

@@ -1,5 +1,6 @@
 import { State } from '../reactor/connection/connection-state.js';
 import type { Channel, HandoverMessage } from './channel.js';
+import { ForwardBridge } from './forward-bridge.js';
 import type { Departure, HandoverEndpoint } from './endpoint.js';
 
 /** What a handover did with this process's connections. */
@@ -64,6 +65,14 @@ export async function sendConnections(
   channel.on('message', onMessage);
   channel.on('disconnect', onGone);
   channel.on('exit', onGone);
+  // Publishes made here meanwhile follow the subscribers that left, unless a bridge of the server's own carries them.
+  const forward = new ForwardBridge(channel);
+  let forwarding = true;
+  try {
+    endpoint.reactor.attachBridge(forward);
+  } catch {
+    forwarding = false;
+  }
   try {
     for (;;) {
       let waiting = 0;
@@ -117,6 +126,7 @@ export async function sendConnections(
       clearTimeout(timer);
     }
   } finally {
+    if (forwarding) endpoint.reactor.detachBridge(forward);
     channel.off('message', onMessage);
     channel.off('disconnect', onGone);
     channel.off('exit', onGone);
