@@ -30,10 +30,7 @@ export {
   type ConnectSettings,
 } from './client.js';
 export type { ClientRequest, ClientResponse } from './api/client-request.js';
-export type { HandoverOptions } from './api/handover-options.js';
-export type { HandoverResult } from './handover/sender.js';
-export type { SuccessorOptions } from './handover/successor.js';
-export type { ReloadResult } from './cluster/reload.js';
+export type { HandoverOptions, HandoverResult, ReloadResult, SuccessorOptions } from './api/handover-options.js';
 export type { Connection } from './api/connection.js';
 export type { Clients } from './api/clients.js';
 export type { HttpRequest, HttpResponse, RequestHandler } from './api/request-handler.js';

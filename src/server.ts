@@ -13,10 +13,9 @@ import { RouteTable } from './reactor/http/route-table.js';
 import type { StatsSnapshot } from './api/stats-snapshot.js';
 import type { SendData } from './api/send-result.js';
 import type { TopicBridge } from './api/topic-bridge.js';
-import type { HandoverOptions } from './api/handover-options.js';
-import { HandoverEndpoint, type MovableTransport } from './handover/endpoint.js';
-import type { HandoverResult } from './handover/sender.js';
-import { handOverToSuccessor, takeOver, takesOver, type SuccessorOptions } from './handover/successor.js';
+import type { HandoverOptions, HandoverResult, SuccessorOptions } from './api/handover-options.js';
+import { endpoints, HandoverEndpoint, type MovableTransport } from './handover/endpoint.js';
+import { handOverToSuccessor, takeOver, takesOver } from './handover/successor.js';
 import { ConnectionHandover } from './reactor/handover/connection-handover.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
@@ -72,12 +71,6 @@ export interface CloseResult {
 
 /** Each server's reactor, for the few callers inside lightws that reach past the public API (serveMetricsFrom). */
 const reactors = new WeakMap<object, ServerReactor>();
-/** Each server's side of a handover, for the cluster's reload (cluster/worker-reload.ts). Not exported from the package. */
-const endpoints = new WeakMap<object, HandoverEndpoint>();
-
-export function handoverEndpoint<UserData>(server: Server<UserData>): HandoverEndpoint {
-  return endpoints.get(server)!;
-}
 
 /**
  * What the server's `metricsPath` serves instead of its own metrics: in
@@ -128,7 +121,7 @@ export class Server<UserData = unknown> {
       this,
       new HandoverEndpoint(
         this.reactor,
-        new ConnectionHandover(this.reactor, (options.handover ?? {}) as HandoverOptions),
+        new ConnectionHandover(this.reactor, options.handover ?? {}),
         transport,
         (handle, name) => {
           this.reactor.start();
@@ -174,7 +167,7 @@ export class Server<UserData = unknown> {
    * If the new process fails, it is killed, every connection not yet passed
    * stays here, this server listens again, and the result says why.
    */
-  async handover(options: SuccessorOptions = {}): Promise<HandoverResult & { pid: number | undefined }> {
+  async handover(options: SuccessorOptions = {}): Promise<HandoverResult> {
     return handOverToSuccessor(endpoints.get(this)!, options, async () => {
       for (const [port, host] of this.bound.splice(0)) await this.listen(port, host);
     });

@@ -26,3 +26,43 @@ export interface HandoverOptions<UserData = unknown> {
    */
   adopted?(conn: Connection<UserData>): void;
 }
+
+/** What a handover did with this process's connections. */
+export interface HandoverResult {
+  /** Passed to the new process, which acknowledged each. */
+  moved: number;
+  /** Closed with 1012 (Service Restart): state that cannot move (TLS, a deflate window), or not ready by the deadline. */
+  refused: number;
+  /** Kept here because the new process failed (died, or the channel closed) before taking them. */
+  kept: number;
+  /** Milliseconds from the first connection sent to the last acknowledged. */
+  durationMs: number;
+  /** `server.handover()`: the new process's id. */
+  pid?: number | undefined;
+  /** Set when the new process failed: what happened. */
+  error?: string;
+}
+
+/** `server.handover()`'s options. */
+export interface SuccessorOptions {
+  /** The whole handover's deadline: the new process listening, then every connection passed. Default 10000. */
+  timeoutMs?: number;
+  /** The script the new process runs. Default: this one's (process.argv[1]), as it is on disk now. */
+  modulePath?: string;
+  /** Its arguments. Default: this process's (process.argv.slice(2)). */
+  args?: readonly string[];
+  /** Its Node flags. Default: this process's (process.execArgv). */
+  execArgv?: readonly string[];
+  /** Its environment. Default: this process's. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What `primary.reload()` did, per worker and in all. */
+export interface ReloadResult {
+  /** Each worker slot's handover, in order (a failed one has `error`). */
+  workers: HandoverResult[];
+  moved: number;
+  refused: number;
+  kept: number;
+  durationMs: number;
+}

@@ -70,10 +70,12 @@ function onReload(reload: () => Promise<string>): void {
     if (reloading) return;
     reloading = true;
     process.stdout.write('SIGHUP: reloading\n');
-    void reload().then(
-      (line) => process.stdout.write(`${line}\n`),
-      (error: Error) => process.stderr.write(`lightws: reload failed: ${error.message}\n`),
-    ).finally(() => (reloading = false));
+    void reload()
+      .then(
+        (line) => process.stdout.write(`${line}\n`),
+        (error: Error) => process.stderr.write(`lightws: reload failed: ${error.message}\n`),
+      )
+      .finally(() => (reloading = false));
   });
 }
 

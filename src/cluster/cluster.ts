@@ -6,8 +6,9 @@ import { serveMetricsFrom, type CloseResult, type Server } from '../server.js';
 import type { ListenAddress } from '../transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings.js';
 import { bindServerHandle, reusePortSupported } from '../transport/server-handle.js';
-import { handoverEndpoint } from '../server.js';
-import { reloadWorkers, type ReloadResult } from './reload.js';
+import { endpointOf } from '../handover/endpoint.js';
+import type { ReloadResult } from '../api/handover-options.js';
+import { reloadWorkers } from './reload.js';
 import { serveReload } from './worker-reload.js';
 
 /** Set in a worker's environment: its index. */
@@ -167,7 +168,7 @@ function startWorker<UserData>(
   // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
   process.on('SIGINT', () => {});
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
-  serveReload(handoverEndpoint(server), () => server.close());
+  serveReload(endpointOf(server), () => server.close());
   process.on('message', (message: Message, handle: unknown) => {
     if (message?.lightws === 'listen') {
       const bind = message.bind;

@@ -1,17 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { HandoverMessage } from '../handover/channel.js';
-import type { HandoverResult } from '../handover/sender.js';
+import type { HandoverResult, ReloadResult } from '../api/handover-options.js';
 import type { ReloadMessage } from './worker-reload.js';
-
-/** What `primary.reload()` did, per worker and in all. */
-export interface ReloadResult {
-  /** Each worker slot's handover, in order (a failed one has `error`). */
-  workers: HandoverResult[];
-  moved: number;
-  refused: number;
-  kept: number;
-  durationMs: number;
-}
 
 /** The primary's parts a reload uses (cluster.ts's Primary). */
 export interface ReloadHost {

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { Channel, HandoverMessage } from '../handover/channel.js';
 import type { HandoverEndpoint } from '../handover/endpoint.js';
 import { receiveConnections } from '../handover/receiver.js';
-import { sendConnections, type HandoverResult } from '../handover/sender.js';
+import type { HandoverResult } from '../api/handover-options.js';
+import { sendConnections } from '../handover/sender.js';
 
 /** Primary ↔ worker messages of a reload (cluster/reload.ts), beside the handover's own (handover/channel.ts). */
 export type ReloadMessage =

@@ -109,3 +109,10 @@ export class HandoverEndpoint {
     return this.transport(conn.link.name);
   }
 }
+
+/** Each server's endpoint, set by the server (server.ts), for the cluster's reload: not exported from the package. */
+export const endpoints = new WeakMap<object, HandoverEndpoint>();
+
+export function endpointOf(server: object): HandoverEndpoint {
+  return endpoints.get(server)!;
+}

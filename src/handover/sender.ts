@@ -1,21 +1,8 @@
+import type { HandoverResult } from '../api/handover-options.js';
 import { State } from '../reactor/connection/connection-state.js';
 import type { Channel, HandoverMessage } from './channel.js';
 import { ForwardBridge } from './forward-bridge.js';
 import type { Departure, HandoverEndpoint } from './endpoint.js';
-
-/** What a handover did with this process's connections. */
-export interface HandoverResult {
-  /** Passed to the new process, which acknowledged each. */
-  moved: number;
-  /** Closed with 1012 (Service Restart): state that cannot move (TLS, a deflate window), or not ready by the deadline. */
-  refused: number;
-  /** Kept here because the new process failed (died, or the channel closed) before taking them. */
-  kept: number;
-  /** Milliseconds from the first connection sent to the last acknowledged. */
-  durationMs: number;
-  /** Set when the new process failed: what happened. */
-  error?: string;
-}
 
 /** How often connections not ready yet (a write in flight, an upgrade deciding) are looked at again. */
 const RETRY_MS = 5;

@@ -1,26 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type { HandoverResult, SuccessorOptions } from '../api/handover-options.js';
 import type { ListenAddress } from '../transport/listen-address.js';
 import type { Channel, HandoverMessage } from './channel.js';
 import type { HandoverEndpoint } from './endpoint.js';
 import { receiveConnections } from './receiver.js';
-import { sendConnections, type HandoverResult } from './sender.js';
+import { sendConnections } from './sender.js';
 
 /** Set in the new process's environment: its first `listen` takes the old process's sockets instead of binding. */
 export const HANDOVER_ENV = 'LIGHTWS_HANDOVER';
-
-/** `server.handover()`'s options. */
-export interface SuccessorOptions {
-  /** The whole handover's deadline: the new process listening, then every connection passed. Default 10000. */
-  timeoutMs?: number;
-  /** The script the new process runs. Default: this one's (process.argv[1]), as it is on disk now. */
-  modulePath?: string;
-  /** Its arguments. Default: this process's (process.argv.slice(2)). */
-  args?: readonly string[];
-  /** Its Node flags. Default: this process's (process.execArgv). */
-  execArgv?: readonly string[];
-  /** Its environment. Default: this process's. */
-  env?: NodeJS.ProcessEnv;
-}
 
 /**
  * The old process's side of a single-process handover (`server.handover()`):
@@ -36,7 +23,7 @@ export async function handOverToSuccessor(
   endpoint: HandoverEndpoint,
   options: SuccessorOptions,
   listenAgain: () => Promise<void>,
-): Promise<HandoverResult & { pid: number | undefined }> {
+): Promise<HandoverResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const started = Date.now();
   const child = fork(options.modulePath ?? process.argv[1]!, [...(options.args ?? process.argv.slice(2))], {
@@ -51,7 +38,8 @@ export async function handOverToSuccessor(
     listeners.forEach(({ handle, transport }, index) =>
       channel.send({ lightws: 'handover-listener', transport, index, count: listeners.length }, handle),
     );
-    if (listeners.length === 0) channel.send({ lightws: 'handover-listener', transport: 'handle', index: -1, count: 0 });
+    if (listeners.length === 0)
+      channel.send({ lightws: 'handover-listener', transport: 'handle', index: -1, count: 0 });
     const listening = await reply(child, 'handover-listening', timeoutMs - (Date.now() - started));
     if (listening.lightws === 'handover-listening' && listening.error !== undefined)
       throw new Error(`the new process could not listen: ${listening.error}`);

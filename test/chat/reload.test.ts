@@ -44,18 +44,18 @@ describe('the chat demo in Chromium through a reload', { skip: browserMissing() 
       t.after(() => browser.close());
       const [alice, bob] = await Promise.all([browser.page(), browser.page()]);
       const errors: string[] = [];
-      for (const page of [alice!, bob!]) page.on('pageerror', (error) => void errors.push(error.message));
-      await alice!.goto(`http://127.0.0.1:${port}/?nick=alice`);
-      await alice!.waitForSelector('body[data-state="open"]');
-      await bob!.goto(`http://127.0.0.1:${port}/?nick=bob`);
-      await bob!.waitForSelector('body[data-state="open"]');
+      for (const page of [alice, bob]) page.on('pageerror', (error) => void errors.push(error.message));
+      await alice.goto(`http://127.0.0.1:${port}/?nick=alice`);
+      await alice.waitForSelector('body[data-state="open"]');
+      await bob.goto(`http://127.0.0.1:${port}/?nick=bob`);
+      await bob.waitForSelector('body[data-state="open"]');
       const said: string[] = [];
       let n = 0;
       const say = async (): Promise<void> => {
         const text = `line ${++n}`;
         said.push(`alice: ${text}`);
-        await alice!.fill('#msg', text);
-        await alice!.click('#send');
+        await alice.fill('#msg', text);
+        await alice.click('#send');
       };
       await say();
       child.kill('SIGHUP');
@@ -71,11 +71,11 @@ describe('the chat demo in Chromium through a reload', { skip: browserMissing() 
       const got = async (page: Page): Promise<string[]> =>
         (await lines(page)).filter((line) => line.startsWith('alice: '));
       const deadline = Date.now() + 10000;
-      while ((await got(bob!)).length < said.length && Date.now() < deadline)
+      while ((await got(bob)).length < said.length && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.deepEqual(await got(bob!), said, 'bob got every line, once, in order');
-      assert.deepEqual(await got(alice!), said, 'alice too');
-      for (const page of [alice!, bob!]) {
+      assert.deepEqual(await got(bob), said, 'bob got every line, once, in order');
+      assert.deepEqual(await got(alice), said, 'alice too');
+      for (const page of [alice, bob]) {
         assert.ok(!(await lines(page)).includes('Connection closed.'));
         assert.equal(await page.getAttribute('body', 'data-state'), 'open');
       }

@@ -41,7 +41,9 @@ const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
   request(request): { body: string } {
     const url = new URL(request.url, 'http://x');
     if (url.pathname === '/publish')
-      return { body: JSON.stringify({ published: server.publish(url.searchParams.get('t')!, url.searchParams.get('x')!) }) };
+      return {
+        body: JSON.stringify({ published: server.publish(url.searchParams.get('t')!, url.searchParams.get('x')!) }),
+      };
     return { body: JSON.stringify({ connections: server.clients.size, pid: process.pid, adopted }) };
   },
   ...extra,

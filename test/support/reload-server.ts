@@ -22,7 +22,7 @@ const node = await startCluster(
       idleTimeoutMs: 3000,
       upgrade: () => ({ data: { n: 0 } }),
       message(conn, data) {
-        const state = conn.data as { n: number };
+        const state = conn.data;
         state.n++;
         conn.send(`${process.pid} ${state.n} ${data.toString()}`);
       },
