@@ -45,7 +45,12 @@ export interface HandoverResult {
 
 /** `server.handover()`'s options. */
 export interface SuccessorOptions {
-  /** The whole handover's deadline: the new process listening, then every connection passed. Default 10000. */
+  /**
+   * The new process must listen within this; a connection not ready to move
+   * by then (a write the peer does not take) closes with 1012; and a new
+   * process that acknowledges no connection for this long is deemed stuck
+   * (it is killed; what it has not acknowledged stays here). Default 10000.
+   */
   timeoutMs?: number;
   /** The script the new process runs. Default: this one's (process.argv[1]), as it is on disk now. */
   modulePath?: string;

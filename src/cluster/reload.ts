@@ -85,7 +85,9 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
       } else if (message?.lightws === 'reload-done') {
         done();
         if (message.result.error === undefined) return resolve(message.result);
-        // The old worker kept what it had: it is this slot's worker again.
+        // The old worker kept what it had: it is this slot's worker again, and the new one (stuck, or gone) goes.
+        host.retiring.add(fresh);
+        fresh.kill('SIGKILL');
         host.retiring.delete(old);
         host.workers[index] = old;
         void host.relisten(index).then(

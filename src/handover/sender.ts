@@ -6,6 +6,13 @@ import type { Departure, HandoverEndpoint } from './endpoint.js';
 
 /** How often connections not ready yet (a write in flight, an upgrade deciding) are looked at again. */
 const RETRY_MS = 5;
+/**
+ * Connections sent and not yet acknowledged, at most. Node passes one handle
+ * at a time (each waits for the receiver's internal ACK), so taking more at
+ * once only makes them wait, unread, in its queue: a connection's stall is
+ * then about this many round trips instead of its place in the whole line.
+ */
+const WINDOW = 64;
 
 /**
  * Passes every open connection of `endpoint` to the process at the other end
@@ -30,6 +37,8 @@ export async function sendConnections(
   let nextId = 1;
   let failure: string | undefined;
   let settled: (() => void) | undefined;
+  /** Woken at each acknowledgement (and on failure): the window has room again. */
+  let roomy: (() => void) | undefined;
 
   const onMessage = (message: HandoverMessage): void => {
     if (message?.lightws !== 'handover-ack') return;
@@ -38,6 +47,7 @@ export async function sendConnections(
     pending.delete(message.id);
     endpoint.moved(departure);
     result.moved++;
+    roomy?.();
     if (pending.size === 0) settled?.();
   };
   const fail = (why: string): void => {
@@ -46,6 +56,7 @@ export async function sendConnections(
     for (const departure of pending.values()) endpoint.keep(departure);
     result.kept += pending.size;
     pending.clear();
+    roomy?.();
     settled?.();
   };
   const onGone = (): void => fail('the new process exited or closed the channel during the handover');
@@ -64,7 +75,9 @@ export async function sendConnections(
     for (;;) {
       let waiting = 0;
       for (const conn of endpoint.connections()) {
+        while (pending.size >= WINDOW && failure === undefined) await new Promise<void>((resolve) => (roomy = resolve));
         if (failure !== undefined) break;
+        if (conn.index < 0) continue; // it ended while we waited
         const readiness = endpoint.readiness(conn);
         if (readiness === 'unmovable') {
           endpoint.refuse(conn);
@@ -104,13 +117,18 @@ export async function sendConnections(
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
     if (pending.size > 0 && failure === undefined) {
+      // Acknowledgements come one by one (Node passes one handle at a time): only a new process
+      // that acknowledges nothing for as long as the deadline is stuck, and then keeps what is left.
+      let acked = result.moved;
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         settled = resolve;
-        // Unacknowledged past the deadline (and a grace as long again): the new process is stuck; keep them.
-        timer = setTimeout(() => fail('the new process did not acknowledge every connection in time'), deadlineMs);
+        timer = setInterval(() => {
+          if (result.moved === acked) fail('the new process stopped acknowledging connections');
+          acked = result.moved;
+        }, deadlineMs);
       });
-      clearTimeout(timer);
+      clearInterval(timer);
     }
   } finally {
     if (forwarding) endpoint.reactor.detachBridge(forward);

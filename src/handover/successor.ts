@@ -51,7 +51,12 @@ export async function handOverToSuccessor(
   endpoint.stopAccepting();
   const result = await sendConnections(endpoint, channel, Math.max(1000, timeoutMs - (Date.now() - started)));
   if (result.error !== undefined) {
-    child.kill();
+    // Its copies of the listening sockets must be gone before ours can be bound again.
+    if (child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+    }
     await listenAgain();
   } else {
     channel.send({ lightws: 'handover-done' });
