@@ -280,3 +280,36 @@ for (const transport of TRANSPORTS) {
     }
   });
 }
+
+for (const transport of TRANSPORTS) {
+  test(`handover (${transport}): a connection still in its upgrade hook finishes it in the old process, then moves; idle timeouts go on in the new one`, async () => {
+    const server = startServer(transport, { pingIntervalMs: 1000, idleTimeoutMs: 3000 });
+    const first = await server.wait((l) => l.successor === false, 'listening');
+    let successorPid: number | undefined;
+    try {
+      // A peer that never answers pings: the new process must drop it once idleTimeoutMs passes.
+      const silent = await RawClient.open(first.port!);
+      const ws = new WebSocket(`ws://127.0.0.1:${first.port}/slow`);
+      const replies: string[] = [];
+      const closes: number[] = [];
+      ws.on('message', (data) => void replies.push(String(data)));
+      ws.on('close', (code) => void closes.push(code));
+      await new Promise((resolve) => setTimeout(resolve, 100)); // its upgrade is deciding now
+      const { result, next } = await handOver(server);
+      successorPid = next.pid;
+      assert.equal(result.moved, 2);
+      assert.equal(ws.readyState, WebSocket.OPEN);
+      ws.send('after');
+      await until(() => replies.length === 1, 5000, 'the reply');
+      assert.equal(replies[0], `${successorPid} 1 after`);
+      // Silent since it opened: pinged, then dropped by the new process (no Close: the peer is dead).
+      await silent.endOfStream(8000);
+      assert.ok(silent.frames.some((f) => f.opcode === Opcode.Ping));
+      assert.deepEqual(closes, []);
+      ws.terminate();
+      silent.destroy();
+    } finally {
+      kill(server.child.pid, successorPid);
+    }
+  });
+}

@@ -1,7 +1,7 @@
 /**
  * A single-process server for the handover tests: argv = transport, then a
  * JSON object of server options to add (perMessageDeflate, ...). Each
- * message `m` is answered (after 'flood:N': N messages of 16 KiB first) `${pid} ${n} ${m}`, n counting the connection's
+ * upgrade to '/slow' takes 400 ms. Each message `m` is answered (after 'flood:N': N messages of 16 KiB first) `${pid} ${n} ${m}`, n counting the connection's
  * messages in conn.data (which must survive a move); 'sub:T' subscribes to
  * T; CRASH_AFTER=k in the environment: the successor exits as it adopts its
  * k-th connection. Prints {"port","pid"} when listening (the successor prints it too, with
@@ -19,7 +19,11 @@ let moved = 0;
 const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
   logLevel: 'silent',
   transport: process.argv[2] as 'handle' | 'socket',
-  upgrade: () => ({ data: { n: 0 } }),
+  // '/slow': the upgrade hook takes 400 ms (a connection still deciding when a handover begins).
+  upgrade: (request) =>
+    request.url === '/slow'
+      ? new Promise((resolve) => setTimeout(() => resolve({ data: { n: 0 } }), 400))
+      : { data: { n: 0 } },
   message(conn, data) {
     const text = data.toString();
     if (text.startsWith('sub:')) conn.subscribe(text.slice(4));
