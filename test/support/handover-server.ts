@@ -10,7 +10,7 @@
  * port: /publish?t=T&x=X → {"published"}; anything else → {"connections","pid","adopted"}.
  */
 import { createInterface } from 'node:readline';
-import { createServer, type Server, type ServerOptions } from '../../src/index.js';
+import { createServer, type Server, type ServerOptions, type TransportName } from '../../src/index.js';
 
 const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<ServerOptions<{ n: number }>>;
 const successor = process.env.LIGHTWS_HANDOVER === '1';
@@ -18,7 +18,7 @@ let adopted = 0;
 let moved = 0;
 const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
   logLevel: 'silent',
-  transport: process.argv[2] as 'handle' | 'socket',
+  transport: process.argv[2] as TransportName,
   // '/slow': the upgrade hook takes 400 ms (a connection still deciding when a handover begins).
   upgrade: (request) =>
     request.url === '/slow'
