@@ -107,8 +107,11 @@ export async function sendConnections(
       if (Date.now() >= deadline) {
         // Out of time: the open ones still waiting close properly instead.
         for (const conn of endpoint.connections()) {
-          // Not open yet (an upgrade deciding): it ends here, as any other.
-          if ((conn.flags & State.Open) === 0 || endpoint.readiness(conn) !== 'wait') continue;
+          // Not open yet (an upgrade deciding): it ends here, as any other. Still 'ready' here: a paused
+          // socket with bytes read and not handled, which cannot leave without them.
+          if ((conn.flags & State.Open) === 0) continue;
+          const readiness = endpoint.readiness(conn);
+          if (readiness !== 'wait' && readiness !== 'ready') continue;
           endpoint.refuse(conn);
           result.refused++;
         }

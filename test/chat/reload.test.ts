@@ -71,8 +71,9 @@ describe('the chat demo in Chromium through a reload', { skip: browserMissing() 
       const got = async (page: Page): Promise<string[]> =>
         (await lines(page)).filter((line) => line.startsWith('alice: '));
       const deadline = Date.now() + 10000;
-      while ((await got(bob)).length < said.length && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const page of [alice, bob])
+        while ((await got(page)).length < said.length && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 50));
       assert.deepEqual(await got(bob), said, 'bob got every line, once, in order');
       assert.deepEqual(await got(alice), said, 'alice too');
       for (const page of [alice, bob]) {
