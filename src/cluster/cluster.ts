@@ -338,7 +338,7 @@ class Primary implements ClusterPrimary {
       worker.once('exit', onExit);
       const onMessage = (message: Message): void => {
         if (message?.lightws !== 'listening') return;
-        worker.off('message', onMessage).off('exit', onExit); // (the 'error' listener stays: it keeps a dead worker's EPIPE from throwing)
+        worker.off('message', onMessage).off('exit', onExit); // not 'error': a dead worker's EPIPE must not throw
         if (message.error === undefined) resolve();
         else reject(new Error(`worker ${index} could not listen: ${message.error}`));
       };
