@@ -13,6 +13,10 @@ import { RouteTable } from './reactor/http/route-table.js';
 import type { StatsSnapshot } from './api/stats-snapshot.js';
 import type { SendData } from './api/send-result.js';
 import type { TopicBridge } from './api/topic-bridge.js';
+import type { HandoverOptions, HandoverResult, SuccessorOptions } from './api/handover-options.js';
+import { endpoints, HandoverEndpoint, type MovableTransport } from './handover/endpoint.js';
+import { handOverToSuccessor, takeOver, takesOver } from './handover/successor.js';
+import { ConnectionHandover } from './reactor/handover/connection-handover.js';
 import { HandleTransport } from './transport/handle-transport.js';
 import { CompactTlsTransport } from './transport/compact-tls-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
@@ -40,7 +44,10 @@ export interface ServerSettings extends EndpointOptions {
   routes?: readonly Route[];
 }
 
-export interface ServerOptions<UserData = unknown> extends ServerSettings, Handlers<UserData> {}
+export interface ServerOptions<UserData = unknown> extends ServerSettings, Handlers<UserData> {
+  /** How connections move to a new process (`handover()`, a cluster's `reload()`): docs/guides/deploy-and-reload.md. */
+  handover?: HandoverOptions<UserData>;
+}
 
 /**
  * The options of a server whose `upgrade` hook gives every connection it
@@ -48,6 +55,7 @@ export interface ServerOptions<UserData = unknown> extends ServerSettings, Handl
  * handlers see `conn.data` as `UserData`, never undefined.
  */
 export interface ServerOptionsWithData<UserData> extends ServerSettings, Omit<Handlers<UserData>, 'upgrade'> {
+  handover?: HandoverOptions<UserData>;
   upgrade(request: HandshakeRequest): DataUpgradeDecision<UserData> | Promise<DataUpgradeDecision<UserData>>;
 }
 
@@ -96,6 +104,8 @@ export class Server<UserData = unknown> {
   private handleTransport: HandleTransport<ServerReactor> | undefined;
   private socketTransport: SocketTransport<ServerReactor> | undefined;
   private compactTransport: CompactTlsTransport | undefined;
+  /** Where `listen` bound, to bind again if a handover fails after this server let its sockets go. */
+  private readonly bound: [number, string | undefined][] = [];
 
   constructor(options: ServerOptions<UserData> = {}) {
     const handlers: Handlers<UserData> = pickHandlers(options, HANDLER_NAMES);
@@ -113,17 +123,66 @@ export class Server<UserData = unknown> {
     this.tls = options.tls;
     this.transport =
       this.tls?.compact === true ? 'handle' : chooseTransport(options.transport ?? 'auto', this.tls !== undefined);
+    const transport = (name: TransportName): MovableTransport => (name === 'handle' ? this.handles() : this.sockets());
+    endpoints.set(
+      this,
+      new HandoverEndpoint(
+        this.reactor,
+        new ConnectionHandover(this.reactor, options.handover ?? {}),
+        transport,
+        (handle, name) => {
+          this.reactor.start();
+          return name === 'handle'
+            ? Promise.resolve(this.handles().serve(handle as Parameters<HandleTransport['serve']>[0]))
+            : this.sockets().serve(handle, this.tls);
+        },
+        () => this.stopAccepting(),
+        () => [
+          ...(this.handleTransport?.listeners() ?? []).map((handle) => ({ handle, transport: 'handle' as const })),
+          ...(this.socketTransport?.listeners() ?? []).map((handle) => ({ handle, transport: 'socket' as const })),
+        ],
+      ),
+    );
   }
 
-  /** Listens on `port` (0 = any free port). Resolves with the bound address. */
+  /**
+   * Listens on `port` (0 = any free port). Resolves with the bound address.
+   * In a process started by another's `handover()`, the first `listen`
+   * serves that process's listening sockets instead, and adopts its connections.
+   */
   async listen(port: number, host?: string): Promise<ListenAddress> {
     this.reactor.start();
     if (this.tls?.compact === true) {
+      // Compact TLS listens on its own transport; a handover does not pass its sockets (TLS connections close with 1012).
       this.compactTransport ??= new CompactTlsTransport(this.reactor, requireRawBindings(), this.tls);
       return this.compactTransport.listen(port, host);
     }
-    if (this.transport === 'handle') return this.handles().listen(port, host);
-    return this.sockets().listen(port, host, this.tls);
+    if (takesOver()) {
+      const address = await takeOver(endpoints.get(this)!);
+      if (address !== undefined) return address;
+    }
+    const address =
+      this.transport === 'handle'
+        ? await this.handles().listen(port, host)
+        : await this.sockets().listen(port, host, this.tls);
+    this.bound.push([address.port, host]);
+    return address;
+  }
+
+  /**
+   * Zero-downtime restart of a single process (docs/guides/deploy-and-reload.md): starts a new
+   * process running this script as it is on disk now, hands it the listening
+   * sockets and every open connection (descriptor and state: peers see
+   * nothing), and resolves once done. What cannot move (TLS, a deflate
+   * window) is closed with 1012 and counted; closing connections finish
+   * here. Then end this process: `await server.close(); process.exit(0)`.
+   * If the new process fails, it is killed, every connection not yet passed
+   * stays here, this server listens again, and the result says why.
+   */
+  async handover(options: SuccessorOptions = {}): Promise<HandoverResult> {
+    return handOverToSuccessor(endpoints.get(this)!, options, async () => {
+      for (const [port, host] of this.bound.splice(0)) await this.listen(port, host);
+    });
   }
 
   /**

@@ -41,19 +41,45 @@ function onSignals(what: () => string, close: () => Promise<{ closed: number; te
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** One process: listen, print the start-up line, close gracefully on a signal. */
+/**
+ * One process: listen, print the start-up line, close gracefully on a
+ * signal. SIGHUP hands every connection to a new process running the code
+ * on disk (server.handover()), which prints its own start-up line; this one
+ * then ends, or carries on if the new one failed.
+ */
 export async function serveOne(served: Served, port: number, host: string | undefined): Promise<void> {
   const server = served.make();
   const address = await server.listen(port, host);
   process.stdout.write(`${served.startup(address, `transport: ${server.transport}`)}\n`);
-  onSignals(
-    () => `${server.connections} connections`,
-    async () => {
-      const result = await server.close();
-      await served.close?.();
-      return result;
-    },
-  );
+  const close = async (): Promise<{ closed: number; terminated: number }> => {
+    const result = await server.close();
+    await served.close?.();
+    return result;
+  };
+  onSignals(() => `${server.connections} connections`, close);
+  onReload(async () => {
+    const result = await server.handover();
+    if (result.error !== undefined) return `handover failed, carrying on: ${result.error}; kept ${result.kept}`;
+    await close();
+    setImmediate(() => process.exit(0));
+    return `handed over to pid ${result.pid}: moved ${result.moved}, closed 1012 ${result.refused}, in ${result.durationMs} ms`;
+  });
+}
+
+/** SIGHUP: a zero-downtime reload (docs/guides/deploy-and-reload.md), one at a time; its outcome printed. */
+function onReload(reload: () => Promise<string>): void {
+  let reloading = false;
+  process.on('SIGHUP', () => {
+    if (reloading) return;
+    reloading = true;
+    process.stdout.write('SIGHUP: reloading\n');
+    void reload()
+      .then(
+        (line) => process.stdout.write(`${line}\n`),
+        (error: Error) => process.stderr.write(`lightws: reload failed: ${error.message}\n`),
+      )
+      .finally(() => (reloading = false));
+  });
 }
 
 /** `--workers N`: the primary binds and supervises; each worker serves the same socket. */
@@ -81,4 +107,9 @@ export async function serveCluster(
     () => 'all workers',
     () => node.close(),
   );
+  onReload(async () => {
+    const result = await node.reload();
+    const failed = result.workers.filter((worker) => worker.error !== undefined).length;
+    return `reloaded: moved ${result.moved}, closed 1012 ${result.refused}, kept ${result.kept}${failed > 0 ? ` (${failed} workers failed to hand over)` : ''} in ${result.durationMs} ms`;
+  });
 }

@@ -33,7 +33,8 @@ const OPTIONS = `Options (both commands):
 --log-level LEVEL: default ${CLI_LOG_LEVEL} here; the library's default (logLevel) is ${DEFAULTS.logLevel}.
 --redis URL: topics shared by every server on that Redis, through the 'redis' or 'ioredis'
              package installed next to your application (see each command's help).
-SIGINT/SIGTERM close it gracefully (1001 to every connection).
+SIGINT/SIGTERM close it gracefully (1001 to every connection). SIGHUP reloads without a disconnect:
+  every connection moves to a new process running the code on disk (each worker's with --workers).
 Exit status: 0 after a graceful close, 2 for a usage mistake, 1 when the server cannot start.`;
 
 /** `lightws --help`, `lightws help`: every command and the options they share. */

@@ -4,6 +4,8 @@ import { serveMetricsFrom, type CloseResult, type Server } from '../server.js';
 import type { ListenAddress } from '../transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings.js';
 import { bindServerHandle } from '../transport/server-handle.js';
+import { endpointOf } from '../handover/endpoint.js';
+import { serveReload } from './worker-reload.js';
 
 /** Set in a worker's environment: its index. */
 export const WORKER_ENV = 'LIGHTWS_CLUSTER_WORKER';
@@ -73,6 +75,7 @@ export function startWorker<UserData>(
   // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
   process.on('SIGINT', () => {});
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
+  serveReload(endpointOf(server), () => server.close());
   process.on('message', (message: ClusterMessage, handle: unknown) => {
     if (message?.lightws === 'listen') {
       const bind = message.bind;

@@ -13,6 +13,8 @@ import type { CloseResult, Server } from '../server.js';
 import type { ListenAddress } from '../transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings.js';
 import { bindServerHandle, reusePortSupported } from '../transport/server-handle.js';
+import type { ReloadResult } from '../api/handover-options.js';
+import { reloadWorkers } from './reload.js';
 /** A worker's semi-space (MiB) unless the flags say otherwise: see ClusterOptions.execArgv. */
 const WORKER_SEMI_SPACE = '--max-semi-space-size=1';
 
@@ -90,6 +92,8 @@ export interface ClusterPrimary {
    * worker the scrape lands on.
    */
   metrics(): Promise<string>;
+  /** Replaces each worker by a fresh one, passing it every connection (docs/guides/deploy-and-reload.md, reload.ts). */
+  reload(options?: { timeoutMs?: number }): Promise<ReloadResult>;
 }
 
 export interface ClusterWorker<UserData> {
@@ -142,6 +146,9 @@ class Primary implements ClusterPrimary {
   private restarts = 0;
   private readonly relay: TopicRelay;
   readonly ready: Promise<void>;
+  /** Old workers passing their connections on in a reload: their exit is expected, their topics their successor's. */
+  readonly retiring = new Set<ChildProcess>();
+  readonly reloading = new Set<number>();
 
   constructor(
     private readonly handle: RawTcpHandle,
@@ -198,6 +205,19 @@ class Primary implements ClusterPrimary {
     });
   }
 
+  reload(options: { timeoutMs?: number } = {}): Promise<ReloadResult> {
+    return reloadWorkers(
+      {
+        workers: this.workers,
+        retiring: this.retiring,
+        reloading: this.reloading,
+        spawn: (index) => this.spawn(index),
+        relisten: (index) => this.listen(this.workers[index]!, index),
+      },
+      options.timeoutMs ?? 10_000,
+    );
+  }
+
   pids(): (number | undefined)[] {
     return this.workers.map((worker) => worker?.pid);
   }
@@ -230,7 +250,15 @@ class Primary implements ClusterPrimary {
     });
     this.workers[index] = worker;
     worker.on('message', (message: Message) => {
-      if (this.relay.handle(index, message)) return;
+      const retiring = this.retiring.has(worker);
+      // A retiring worker's topics close as its connections leave, while its successor holds them open.
+      if (retiring && (message as { lightws?: string })?.lightws === 'topic') return;
+      if (this.relay.handle(retiring ? -1 : index, message)) {
+        // The relay sends a slot's topics to its new worker: the retiring one still serves connections too.
+        if ((message as { lightws?: string }).lightws === 'relay')
+          for (const old of this.retiring) if (old !== worker && old.connected) old.send(message);
+        return;
+      }
       if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id))
         this.replies.get(message.id)!.settle(message);
       else if (message?.lightws === 'metrics') {
@@ -240,11 +268,12 @@ class Primary implements ClusterPrimary {
       }
     });
     worker.on('exit', (code, signal) => {
+      if (this.retiring.delete(worker)) return;
       if (this.workers[index] === worker) this.workers[index] = undefined;
       // Whatever it was asked goes unanswered: a scrape need not wait for its timeout.
       for (const pending of [...this.replies.values()]) if (pending.worker === index) pending.settle(undefined);
       this.relay.forget(index);
-      if (this.closing) return;
+      if (this.closing || this.reloading.has(index)) return;
       const delay = this.options.restartDelayMs ?? 1000;
       const restarting = delay > 0;
       this.options.onWorkerExit?.({ worker: index, code, signal, restarting });
@@ -254,14 +283,22 @@ class Primary implements ClusterPrimary {
         setTimeout(() => void (this.closing ? undefined : this.spawn(index).catch(() => {})), delay).unref();
       }
     });
+    return this.listen(worker, index);
+  }
+
+  /** Gives `worker` its listening socket (its own SO_REUSEPORT one, or ours) and resolves once it listens. */
+  private listen(worker: ChildProcess, index: number): Promise<void> {
     return new Promise((resolve, reject) => {
+      const onExit = (): void => reject(new Error(`worker ${index} exited before it listened`));
       worker.once('error', reject);
-      worker.once('exit', () => reject(new Error(`worker ${index} exited before it listened`)));
-      worker.on('message', (message: Message) => {
+      worker.once('exit', onExit);
+      const onMessage = (message: Message): void => {
         if (message?.lightws !== 'listening') return;
+        worker.off('message', onMessage).off('exit', onExit); // not 'error': a dead worker's EPIPE must not throw
         if (message.error === undefined) resolve();
         else reject(new Error(`worker ${index} could not listen: ${message.error}`));
-      });
+      };
+      worker.on('message', onMessage);
       if (this.reusePort)
         worker.send({
           lightws: 'listen',

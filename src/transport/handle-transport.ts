@@ -262,16 +262,58 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     const options = this.reactor.options;
     if (options.noDelay) handle.setNoDelay(true);
     if (options.keepAliveMs > 0) handle.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));
-    const conn = new this.Conn(handle);
-    if (!ownerSlotChecked) useOwnerSlot(handle);
-    (handle as OwnedHandle)[kConn] = conn;
-    handle.onread = this.onRead as unknown as RawTcpHandle['onread'];
-    handle.useUserBuffer(this.reactor.slab);
+    const conn = this.bind(handle);
     if (handle.readStart() !== 0) {
       handle.close();
       return undefined;
     }
     return conn;
+  }
+
+  /** The handle leads to `conn` (a new one unless given) and reads into the slab; not reading yet. */
+  private bind(handle: RawTcpHandle, conn: ConnectionRecord = new this.Conn(handle)): ConnectionRecord {
+    conn.handle = handle;
+    if (!ownerSlotChecked) useOwnerSlot(handle);
+    (handle as OwnedHandle)[kConn] = conn;
+    handle.onread = this.onRead as unknown as RawTcpHandle['onread'];
+    handle.useUserBuffer(this.reactor.slab);
+    return conn;
+  }
+
+  // ——— handover (docs/guides/deploy-and-reload.md): the descriptor moves, the bytes not read yet wait in the kernel ———
+
+  /** Stops reading `conn` for good here; false if something read is still to be handled (never, for handles). */
+  quiesce(conn: ConnectionRecord): boolean {
+    (conn.handle as RawTcpHandle).readStop();
+    return true;
+  }
+
+  /** Lets go of `conn`'s handle, still open and not reading, to be sent to another process. */
+  detach(conn: ConnectionRecord): RawTcpHandle {
+    const handle = conn.handle as OwnedHandle;
+    handle.readStop();
+    handle[kConn] = undefined;
+    return handle;
+  }
+
+  /** A handle received from another process (or `conn`'s own, back after a failed move), attached but not reading. */
+  adoptHandle(handle: unknown, conn?: ConnectionRecord): ConnectionRecord {
+    return this.bind(handle as RawTcpHandle, conn);
+  }
+
+  /** Starts (again) reading a connection adopted or kept. */
+  startReading(conn: ConnectionRecord): void {
+    if ((conn.handle as RawTcpHandle).readStart() !== 0) this.reactor.onEnd(conn, -107);
+  }
+
+  /** Closes this process's copy of a handle another process now holds: the connection itself stays open there. */
+  dispose(conn: ConnectionRecord): void {
+    (conn.handle as RawTcpHandle).close();
+  }
+
+  /** The listening handles, to pass to the process taking over. */
+  listeners(): RawTcpHandle[] {
+    return [...this.server];
   }
 
   private newWriteReq(): RawWriteReq {

@@ -23,7 +23,12 @@ let tlsLoaded: typeof tlsModule | undefined;
 const tls = (): typeof tlsModule => (tlsLoaded ??= createRequire(import.meta.url)('node:tls') as typeof tlsModule);
 
 const kConn = Symbol('lightws.connection');
-type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: ConnectionRecord };
+type OwnedSocket = Duplex & Partial<net.Socket> & { [kConn]?: ConnectionRecord | undefined };
+/** A net.Socket's libuv handle, which a handover stops and passes (`_handle`: not public, present since Node 0.x). */
+type RawSocket = net.Socket & {
+  encrypted?: unknown;
+  _handle: { reading: boolean; readStop(): number; readStart(): number } | null;
+};
 const EMPTY = Buffer.alloc(0);
 const EPIPE = -32;
 
@@ -249,9 +254,93 @@ export class SocketTransport<R extends Reactor = Reactor> implements Link<Connec
     return conn;
   }
 
-  /** Makes a connected socket a connection: shared listeners, the owner property. */
-  private attach(socket: OwnedSocket): ConnectionRecord {
-    const conn = new this.Conn(socket);
+  // ——— handover (docs/guides/deploy-and-reload.md): the socket's raw handle moves, the bytes not read yet wait in the kernel ———
+
+  /**
+   * Stops the socket's handle reading. True when nothing it read waits in the
+   * stream's buffer (a paused socket's may: that connection waits until
+   * resumed, as the reactor must see those bytes before its state moves).
+   */
+  quiesce(conn: ConnectionRecord): boolean {
+    const socket = conn.handle as RawSocket;
+    const handle = socket._handle;
+    if (handle == null || socket.encrypted === true) return false;
+    handle.reading = false;
+    handle.readStop();
+    return socket.readableLength === 0;
+  }
+
+  /** Lets go of `conn`'s raw handle, still open and not reading, to be sent to another process. */
+  detach(conn: ConnectionRecord): unknown {
+    const socket = conn.handle as RawSocket & OwnedSocket;
+    socket.off('data', this.onData).off('end', this.onEnd).off('close', this.onEnd).off('error', this.onError);
+    socket.on('error', () => {}); // until disposed: a reset now is the other process's to see
+    socket[kConn] = undefined;
+    return socket._handle;
+  }
+
+  /**
+   * A raw handle received from another process, made a socket, attached but
+   * not reading; or `conn`'s own socket back after a failed move.
+   */
+  adoptHandle(handle: unknown, conn?: ConnectionRecord): ConnectionRecord {
+    if (conn !== undefined) {
+      const socket = conn.handle as RawSocket & OwnedSocket;
+      socket.removeAllListeners('error');
+      return this.attach(socket, conn);
+    }
+    const socket = new net.Socket({
+      handle: handle as never,
+      readable: true,
+      writable: true,
+      allowHalfOpen: true,
+      pauseOnCreate: true,
+    } as net.SocketConstructorOpts);
+    return this.attach(socket);
+  }
+
+  /** Starts (again) reading a connection adopted or kept. */
+  startReading(conn: ConnectionRecord): void {
+    const socket = conn.handle as RawSocket;
+    if (socket.readableFlowing !== true) {
+      socket.resume();
+    } else if (socket._handle !== null && !socket._handle.reading) {
+      // Flowing all along (quiesce stopped the handle under the stream): the stream will not restart it itself.
+      socket._handle.reading = true;
+      socket._handle.readStart();
+    }
+  }
+
+  /** Closes this process's copy of a socket another process now holds. */
+  dispose(conn: ConnectionRecord): void {
+    (conn.handle as net.Socket).destroy();
+  }
+
+  /** The listening handles, to pass to the process taking over. */
+  listeners(): unknown[] {
+    return this.servers.map((server) => (server as unknown as { _handle: unknown })._handle);
+  }
+
+  /** Listens on a server handle passed from another process (a handover: the same socket, shared). */
+  serve(handle: unknown, tlsOptions?: tlsModule.TlsOptions): Promise<ListenAddress> {
+    const onSocket = (socket: net.Socket): void => this.adoptSocket(socket);
+    const server = tlsOptions
+      ? tls().createServer({ ...tlsOptions, allowHalfOpen: true }, onSocket)
+      : net.createServer({ allowHalfOpen: true, noDelay: this.reactor.options.noDelay }, onSocket);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(handle as net.ListenOptions, () => {
+        server.off('error', reject);
+        server.on('error', (error) => this.reactor.reporter.report(error, undefined));
+        this.servers.push(server);
+        const address = server.address() as net.AddressInfo;
+        resolve({ address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' });
+      });
+    });
+  }
+
+  /** Makes a connected socket a connection (a new one unless given): shared listeners, the owner property. */
+  private attach(socket: OwnedSocket, conn: ConnectionRecord = new this.Conn(socket)): ConnectionRecord {
     socket[kConn] = conn;
     if (this.reactor.options.noDelay) socket.setNoDelay?.(true);
     socket.on('data', this.onData);

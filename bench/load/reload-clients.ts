@@ -1,0 +1,101 @@
+/**
+ * The load of `bench:reload`: N lightws client connections, of which every `--echo`-th keeps one
+ * sequence-numbered message in flight (the next is sent `--interval` ms after the echo of the last comes back, so
+ * a lost, duplicated or reordered one shows as a wrong number). Run by bench/reload.ts through
+ * fork(), IPC only:
+ *
+ *   node dist/bench/load/reload-clients.js --port P --connections N --echo K --source 127.a.b
+ *
+ * Reports `connected` once the ramp is done; `start` begins the echoes; `stop` stops them and
+ * reports `result`: echoes, wrong ones, closes, and each echoing connection's longest wait.
+ */
+import { parseArgs } from 'node:util';
+import { createClient, type Connection } from '../../src/index.js';
+import { exitWithParent, toParent } from '../lib/ipc.js';
+import { SourcePorts } from './sources.js';
+
+export type ReloadClientsCommand = { type: 'start' } | { type: 'stop' };
+export type ReloadClientsReport =
+  | { type: 'connected'; open: number; failed: number }
+  | { type: 'result'; echoes: number; wrong: number; closes: number; longestWaitsMs: number[] };
+
+interface Echoer {
+  seq: number;
+  sentAt: number;
+  longest: number;
+}
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    connections: { type: 'string', default: '5000' },
+    echo: { type: 'string', default: '10' },
+    interval: { type: 'string', default: '50' },
+    source: { type: 'string', default: '127.9.0' },
+  },
+});
+const n = Number(values.connections);
+const every = Number(values.echo);
+const interval = Number(values.interval);
+const url = `ws://127.0.0.1:${Number(values.port)}`;
+let echoing = false;
+let echoes = 0;
+let wrong = 0;
+let closes = 0;
+const echoers: Echoer[] = [];
+const send = (conn: Connection<Echoer | undefined>, echoer: Echoer): void => {
+  echoer.sentAt = performance.now();
+  conn.send(String(++echoer.seq));
+};
+const client = createClient<Echoer | undefined>({
+  transport: 'handle',
+  logLevel: 'silent',
+  message(conn, data) {
+    const echoer = conn.data;
+    if (echoer === undefined) return;
+    echoes++;
+    if (Number(data.toString()) !== echoer.seq) wrong++;
+    echoer.longest = Math.max(echoer.longest, performance.now() - echoer.sentAt);
+    if (echoing) setTimeout(() => echoing && send(conn, echoer), interval);
+  },
+  close: () => void closes++,
+});
+const sources = new SourcePorts(values.source);
+const conns: Connection<Echoer | undefined>[] = [];
+
+process.on('message', (command: ReloadClientsCommand) => {
+  if (command.type === 'start') {
+    echoing = true;
+    conns.forEach((conn) => conn.data !== undefined && send(conn, conn.data));
+  } else {
+    echoing = false;
+    setTimeout(() => {
+      void toParent({
+        type: 'result',
+        echoes,
+        wrong,
+        closes,
+        longestWaitsMs: echoers.map((e) => e.longest),
+      } satisfies ReloadClientsReport);
+    }, 500); // the last echoes in flight come back
+  }
+});
+exitWithParent();
+let open = 0;
+let failed = 0;
+for (let i = 0; i < n; i += 256) {
+  await Promise.all(
+    Array.from({ length: Math.min(256, n - i) }, (_, j) => {
+      const echoer = (i + j) % every === 0 ? { seq: 0, sentAt: 0, longest: 0 } : undefined;
+      if (echoer !== undefined) echoers.push(echoer);
+      return client.connect(url, { ...sources.next(), data: echoer }).then(
+        (conn) => {
+          open++;
+          conns.push(conn);
+        },
+        () => void failed++,
+      );
+    }),
+  );
+}
+await toParent({ type: 'connected', open, failed } satisfies ReloadClientsReport);

@@ -1,0 +1,129 @@
+/**
+ * Zero-downtime reload (#22): `lightws echo` holds N connections from lightws client processes,
+ * every `--echo`-th of them keeping a sequence-numbered message in flight; SIGHUP reloads it
+ * (one process: server.handover(); --workers W: primary.reload()) while the echoes run. Reports
+ * what the server printed (moved, closed 1012, kept, its time), the time from SIGHUP to that
+ * line, the peers' closes, echoes that came back wrong (lost, duplicated or reordered), and the
+ * echoing connections' longest wait (p50/p99/max: the stall a moved connection saw).
+ *
+ *   npm run bench:reload -- [--connections 10000] [--clients 2] [--workers 1] [--echo 10]
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { IpcChild, killOnExit, track } from './lib/children.js';
+import { printTable } from './lib/format.js';
+import { percentile } from './lib/stats.js';
+import { die, status } from './lib/status.js';
+import { sleep } from './lib/time.js';
+import type { ReloadClientsCommand, ReloadClientsReport } from './load/reload-clients.js';
+import { sourceBlock } from './load/sources.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '10000' },
+    clients: { type: 'string', default: '2' },
+    workers: { type: 'string', default: '1' },
+    echo: { type: 'string', default: '10' },
+  },
+});
+const n = Number(values.connections);
+const clientCount = Number(values.clients);
+const workers = Number(values.workers);
+
+const server = track(
+  spawn(
+    process.execPath,
+    [
+      join(here, '..', 'src', 'cli', 'main.js'),
+      'echo',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--transport',
+      'handle',
+      '--workers',
+      String(workers),
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  ),
+);
+const lines: string[] = [];
+createInterface({ input: server.stdout }).on('line', (line) => void lines.push(line));
+const line = async (match: RegExp, ms: number): Promise<string> => {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = lines.find((l) => match.test(l));
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no line like ${String(match)}; got ${JSON.stringify(lines)}`);
+    await sleep(10);
+  }
+};
+
+try {
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(await line(/127\.0\.0\.1:\d+/, 20_000))![1]);
+  const per = Math.ceil(n / clientCount);
+  const clients = Array.from(
+    { length: clientCount },
+    (_, i) =>
+      new IpcChild<ReloadClientsCommand, ReloadClientsReport>(`clients ${i}`, join(here, 'load', 'reload-clients.js'), [
+        '--port',
+        String(port),
+        '--connections',
+        String(per),
+        '--echo',
+        String(values.echo),
+        '--source',
+        sourceBlock(i),
+      ]),
+  );
+  const connected = await Promise.all(clients.map((c) => c.next('connected', 300_000)));
+  const open = connected.reduce((s, c) => s + (c.type === 'connected' ? c.open : 0), 0);
+  status(`${open} connections open; echoes running; SIGHUP`, true);
+  for (const c of clients) c.send({ type: 'start' });
+  await sleep(1000);
+  const hup = performance.now();
+  server.kill('SIGHUP');
+  const report = await line(/^(handed over|reloaded:|handover failed)/, 300_000);
+  const seconds = (performance.now() - hup) / 1000;
+  for (const pid of [...report.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]))) killOnExit(pid);
+  await sleep(1000);
+  for (const c of clients) c.send({ type: 'stop' });
+  const results = (await Promise.all(clients.map((c) => c.next('result', 30_000)))).flatMap((r) =>
+    r.type === 'result' ? [r] : [],
+  );
+  const waits = results.flatMap((r) => r.longestWaitsMs).sort((a, b) => a - b);
+  printTable(
+    [
+      'connections',
+      'workers',
+      'server says',
+      'SIGHUP → done',
+      'closes',
+      'echoes',
+      'wrong',
+      'longest wait p50 / p99 / max',
+    ],
+    [
+      [
+        open,
+        workers,
+        report,
+        `${seconds.toFixed(2)} s`,
+        results.reduce((s, r) => s + r.closes, 0),
+        results.reduce((s, r) => s + r.echoes, 0),
+        results.reduce((s, r) => s + r.wrong, 0),
+        `${percentile(waits, 50).toFixed(0)} / ${percentile(waits, 99).toFixed(0)} / ${(waits.at(-1) ?? 0).toFixed(0)} ms`,
+      ],
+    ],
+  );
+  process.exit(0);
+} catch (error) {
+  die('bench:reload', error);
+}

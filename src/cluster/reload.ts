@@ -1,0 +1,117 @@
+import type { ChildProcess } from 'node:child_process';
+import type { HandoverMessage } from '../handover/channel.js';
+import type { HandoverResult, ReloadResult } from '../api/handover-options.js';
+import type { ReloadMessage } from './worker-reload.js';
+
+/** The primary's parts a reload uses (cluster.ts's Primary). */
+export interface ReloadHost {
+  readonly workers: (ChildProcess | undefined)[];
+  /** Workers on their way out: their exit is no crash, and their topics are their successor's now. */
+  readonly retiring: Set<ChildProcess>;
+  /** Slots being reloaded: a worker of theirs that exits is not restarted (the reload decides). */
+  readonly reloading: Set<number>;
+  /** Starts the worker for slot `index` (put in `workers` at once) and resolves once it listens. */
+  spawn(index: number): Promise<void>;
+  /** Gives a worker its listening socket again (the same as at its start), resolving once it listens. */
+  relisten(index: number): Promise<void>;
+}
+
+/**
+ * Each worker replaced, one slot at a time, by a fresh process running the
+ * code on disk now: the successor listens first, then the old worker stops
+ * accepting and passes every connection, each forwarded here from the old
+ * worker to the new (handles go only between parent and child) and each
+ * acknowledgement back. If the successor fails to start, the old worker
+ * stays as it was; if it dies halfway, the old worker keeps what it had not
+ * handed over and listens again. Either way the reload goes on with the next slot.
+ */
+export async function reloadWorkers(host: ReloadHost, timeoutMs: number): Promise<ReloadResult> {
+  const started = Date.now();
+  const results: HandoverResult[] = [];
+  for (let index = 0; index < host.workers.length; index++) {
+    host.reloading.add(index);
+    try {
+      results.push(await reloadSlot(host, index, timeoutMs));
+    } finally {
+      host.reloading.delete(index);
+    }
+  }
+  const total = (key: 'moved' | 'refused' | 'kept'): number => results.reduce((n, r) => n + r[key], 0);
+  return {
+    workers: results,
+    moved: total('moved'),
+    refused: total('refused'),
+    kept: total('kept'),
+    durationMs: Date.now() - started,
+  };
+}
+
+async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): Promise<HandoverResult> {
+  const old = host.workers[index];
+  const failedEarly = (error: string): HandoverResult => ({ moved: 0, refused: 0, kept: 0, durationMs: 0, error });
+  if (old === undefined || !old.connected) {
+    // Nothing to hand over (it is restarting): a fresh one on its own is the reload.
+    if (old === undefined) await host.spawn(index).catch(() => {});
+    return failedEarly('no live worker in this slot');
+  }
+  host.retiring.add(old);
+  try {
+    await host.spawn(index);
+  } catch (error) {
+    const fresh = host.workers[index];
+    if (fresh !== undefined && fresh !== old) {
+      host.retiring.add(fresh);
+      fresh.kill();
+    }
+    host.workers[index] = old;
+    host.retiring.delete(old);
+    return failedEarly(`the new worker did not start: ${(error as Error).message}`);
+  }
+  const fresh = host.workers[index]!;
+  return new Promise<HandoverResult>((resolve) => {
+    const fromOld = (message: HandoverMessage | ReloadMessage, handle: unknown): void => {
+      if (message?.lightws === 'handover-conn') {
+        // Forwarded as it came; our copy of the descriptor closes once it is on its way to the new worker.
+        const close = (): void => (handle as { close?: () => void } | null)?.close?.();
+        // (send's return value says nothing here: a handle waits its turn, and false only means queued.)
+        try {
+          if (fresh.connected) fresh.send(message, handle as never, close);
+          else close();
+        } catch {
+          close();
+        }
+      } else if (message?.lightws === 'handover-publish') {
+        if (fresh.connected) fresh.send(message);
+      } else if (message?.lightws === 'reload-done') {
+        done();
+        if (message.result.error === undefined) return resolve(message.result);
+        // The old worker kept what it had: it is this slot's worker again, and the new one (stuck, or gone) goes.
+        host.retiring.add(fresh);
+        fresh.kill('SIGKILL');
+        host.retiring.delete(old);
+        host.workers[index] = old;
+        void host.relisten(index).then(
+          () => resolve(message.result),
+          () => resolve(message.result),
+        );
+      }
+    };
+    const fromFresh = (message: HandoverMessage): void => {
+      if (message?.lightws === 'handover-ack' && old.connected) old.send(message);
+    };
+    const freshGone = (): void => {
+      if (old.connected) old.send({ lightws: 'reload-failed' } satisfies ReloadMessage);
+    };
+    const oldGone = (): void => {
+      done();
+      resolve({ moved: 0, refused: 0, kept: 0, durationMs: 0, error: 'the old worker exited during the handover' });
+    };
+    const done = (): void => {
+      old.off('message', fromOld).off('exit', oldGone);
+      fresh.off('message', fromFresh).off('exit', freshGone);
+    };
+    old.on('message', fromOld).on('exit', oldGone);
+    fresh.on('message', fromFresh).on('exit', freshGone);
+    old.send({ lightws: 'reload-handover', timeoutMs } satisfies ReloadMessage);
+  });
+}

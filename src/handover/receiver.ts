@@ -1,0 +1,34 @@
+import type { Channel, HandoverMessage } from './channel.js';
+import type { HandoverEndpoint } from './endpoint.js';
+import { deliverForwarded } from './forward-bridge.js';
+
+/**
+ * The new process's side: each connection that arrives is adopted (attached,
+ * restored, the `adopted` hook called, reading started) and acknowledged, so
+ * the old process can close its copy of the descriptor. Returns the listener,
+ * to take off the channel when the handover is done.
+ */
+export function receiveConnections(
+  endpoint: HandoverEndpoint,
+  channel: Channel,
+  counted?: (adopted: boolean) => void,
+): (message: HandoverMessage, handle: unknown) => void {
+  const onMessage = (message: HandoverMessage, handle: unknown): void => {
+    if (message?.lightws === 'handover-publish') return deliverForwarded(endpoint, message);
+    if (message?.lightws !== 'handover-conn') return;
+    let adopted = false;
+    try {
+      if (handle == null) throw new Error('a connection arrived without its handle');
+      endpoint.adopt(handle, message.wire);
+      adopted = true;
+    } catch (error) {
+      endpoint.reactor.reporter.report(error, undefined);
+      (handle as { close?: () => void } | null)?.close?.();
+    }
+    counted?.(adopted);
+    // Acknowledged either way: the old process must not keep a connection this one has (or has closed).
+    if (channel.connected) channel.send({ lightws: 'handover-ack', id: message.id });
+  };
+  channel.on('message', onMessage);
+  return onMessage;
+}

@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { until } from '../support/servers.js';
+
+const script = fileURLToPath(new URL('../support/reload-server.js', import.meta.url));
+const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+const nodeHasReusePort = major > 22 || (major === 22 && minor >= 12);
+
+interface Line {
+  port?: number;
+  pids?: number[];
+  moved?: number;
+  refused?: number;
+  kept?: number;
+  workers?: { error?: string; moved: number; kept: number }[];
+}
+
+function startPrimary(workers: number, options: object, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [script, String(workers), JSON.stringify(options)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const seen: Line[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
+  const next = async (what: string, ms = 30000): Promise<Line> => {
+    await until(() => seen.length > 0, ms, what);
+    return seen.shift()!;
+  };
+  return { child, next, send: (line: string) => void child.stdin.write(`${line}\n`) };
+}
+
+interface Peer {
+  ws: WebSocket;
+  replies: string[];
+  closes: number[];
+  pings: number;
+}
+
+function connect(port: number, count: number): Promise<Peer[]> {
+  return Promise.all(
+    Array.from({ length: count }, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+      const peer: Peer = { ws, replies: [], closes: [], pings: 0 };
+      ws.on('message', (data) => void peer.replies.push(String(data)));
+      ws.on('close', (code) => void peer.closes.push(code));
+      ws.on('ping', () => void peer.pings++);
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      return peer;
+    }),
+  );
+}
+
+for (const reusePort of [true, false]) {
+  test(
+    `primary.reload() (${reusePort ? 'SO_REUSEPORT' : 'shared socket'}): 2 workers replaced, 200 connections moved while echoing; no close, every message once and in order, conn.data carried on, heartbeats continue`,
+    { skip: reusePort && !nodeHasReusePort && `Node ${process.version} has no SO_REUSEPORT` },
+    async () => {
+      const primary = startPrimary(2, { reusePort });
+      const first = await primary.next('the primary');
+      try {
+        const peers = await connect(first.port!, 200);
+        let sent = 1;
+        let flowing = true;
+        const sends = (async () => {
+          while (flowing) {
+            for (const peer of peers) peer.ws.send(`m${sent}`);
+            sent++;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        })();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        primary.send('reload');
+        const result = await primary.next('the reload');
+        const after = await primary.next('the pids');
+        assert.equal(result.moved, 200, JSON.stringify(result));
+        assert.equal(result.refused, 0);
+        assert.equal(result.kept, 0);
+        for (const pid of after.pids!) assert.ok(!first.pids!.includes(pid), 'every worker replaced');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        flowing = false;
+        await sends;
+        const total = sent - 1;
+        await until(() => peers.every((peer) => peer.replies.length === total), 10000, 'every reply');
+        for (const peer of peers) {
+          peer.replies.forEach((reply, i) => {
+            const [, n, text] = reply.split(' ');
+            assert.equal(text, `m${i + 1}`);
+            assert.equal(Number(n), i + 1);
+          });
+          assert.ok(after.pids!.map(String).includes(peer.replies.at(-1)!.split(' ')[0]!), 'answered by a new worker');
+          assert.deepEqual(peer.closes, []);
+        }
+        const pings = peers.map((peer) => peer.pings);
+        await new Promise((resolve) => setTimeout(resolve, 2600));
+        peers.forEach((peer, i) => assert.ok(peer.pings > pings[i]!, 'pinged by the new worker'));
+        assert.ok(peers.every((peer) => peer.closes.length === 0));
+        primary.send('close');
+        await primary.next('closed');
+        await until(() => peers.every((peer) => peer.closes.length === 1), 5000, 'the 1001s');
+        assert.ok(peers.every((peer) => peer.closes[0] === 1001));
+      } finally {
+        primary.child.kill();
+      }
+    },
+  );
+}
+
+test('primary.reload(): a new worker that dies halfway leaves its predecessor with every connection not yet acknowledged, listening again', async () => {
+  const primary = startPrimary(1, {}, { CRASH_AFTER: '10' });
+  const first = await primary.next('the primary');
+  try {
+    const peers = await connect(first.port!, 50);
+    primary.send('reload');
+    const result = await primary.next('the reload');
+    const after = await primary.next('the pids');
+    const slot = result.workers![0]!;
+    assert.match(String(slot.error), /exited|closed the channel/);
+    assert.ok(slot.kept >= 40, JSON.stringify(slot));
+    assert.equal(slot.moved + slot.kept, 50);
+    assert.deepEqual(after.pids, first.pids, 'the old worker is the slot worker again');
+    await until(() => peers.filter((peer) => peer.closes.length > 0).length === slot.moved, 5000, 'the lost ones');
+    const kept = peers.filter((peer) => peer.closes.length === 0);
+    for (const peer of kept) peer.ws.send('still');
+    await until(() => kept.every((peer) => peer.replies.length === 1), 5000, 'replies');
+    for (const peer of kept) assert.equal(peer.replies[0], `${first.pids![0]} 1 still`);
+    const [late] = await connect(first.port!, 1);
+    late!.ws.send('late');
+    await until(() => late!.replies.length === 1, 5000, 'the late reply');
+    for (const peer of [...peers, late!]) peer.ws.terminate();
+  } finally {
+    primary.child.kill();
+  }
+});

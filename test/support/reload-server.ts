@@ -1,0 +1,52 @@
+/**
+ * A cluster echo server for the reload tests: argv = workers, then a JSON
+ * object of ClusterOptions to add. Each message `m` is answered
+ * `${pid} ${n} ${m}` (n counting the connection's messages in conn.data).
+ * The primary prints {"port","pids"} and answers stdin lines: 'reload' →
+ * the ReloadResult and {"pids"} after; 'close' → CloseResult, then exits.
+ * CRASH_AFTER=k: a worker started by a reload exits as it adopts its k-th connection.
+ */
+import { createInterface } from 'node:readline';
+import { createServer, startCluster, type ClusterOptions } from '../../src/index.js';
+
+const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<ClusterOptions>;
+const generation = Number(process.env.RELOAD_GENERATION ?? 0);
+let adopted = 0;
+const node = await startCluster(
+  { workers: Number(process.argv[2] ?? 2), port: 0, host: '127.0.0.1', restartDelayMs: 200, ...extra },
+  () =>
+    createServer({
+      logLevel: (process.env.LOG_LEVEL ?? 'silent') as 'silent',
+      transport: 'handle',
+      pingIntervalMs: 1000,
+      idleTimeoutMs: 3000,
+      upgrade: () => ({ data: { n: 0 } }),
+      message(conn, data) {
+        const state = conn.data;
+        state.n++;
+        conn.send(`${process.pid} ${state.n} ${data.toString()}`);
+      },
+      handover: {
+        adopted: () => {
+          if (++adopted === Number(process.env.CRASH_AFTER) && generation > 0) process.exit(3);
+        },
+      },
+    }),
+);
+if (node.role === 'primary') {
+  const reply = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
+  reply({ port: node.address.port, pids: node.pids() });
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    if (line === 'reload') {
+      process.env.RELOAD_GENERATION = String(generation + 1); // the workers a reload starts know they are new
+      void node.reload().then((result) => {
+        reply(result);
+        reply({ pids: node.pids() });
+      });
+    } else if (line === 'close')
+      void node.close({ timeoutMs: 5000 }).then((result) => {
+        reply(result);
+        process.exit(0);
+      });
+  });
+}
