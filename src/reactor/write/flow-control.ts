@@ -10,7 +10,7 @@ import { SendResult } from '../../api/send-result.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { ReactorContext } from '../context.js';
 
-/** Who keeps time by reading (the timeouts' slow-message clock): told when reading a connection stops and starts. */
+/** Who keeps time by reading (the timeouts: slow-message clock, heartbeat): told when reading a connection stops and starts. */
 export interface ReadClock {
   readStopped(conn: ConnectionRecord): void;
   readResumed(conn: ConnectionRecord): void;
@@ -32,7 +32,7 @@ export class FlowControl {
   constructor(
     ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
-    /** Told when reading stops and starts again: the slow-message clock stops with it. */
+    /** Told when reading stops and starts again: the slow-message clock and the heartbeat stop with it. */
     private readonly clock: ReadClock,
     private readonly drainHandler: ((conn: ConnectionRecord) => void) | undefined,
   ) {
