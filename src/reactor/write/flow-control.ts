@@ -42,7 +42,8 @@ export class FlowControl {
 
   /** The application stops reading this connection (or the async upgrade hook runs). */
   pause(conn: ConnectionRecord): void {
-    if ((conn.flags & (State.Paused | State.Closed)) !== 0) return;
+    // Closing: the peer's Close must be read (lifecycle.ts, readToTheEnd), and nothing more reaches a handler.
+    if ((conn.flags & (State.Paused | State.Closed | State.CloseSent | State.EndAfterFlush)) !== 0) return;
     conn.flags |= State.Paused;
     // Already stopped for backpressure: resume must still wait for both reasons to go.
     if ((conn.flags & State.ReadBlocked) === 0) this.stopReading(conn);

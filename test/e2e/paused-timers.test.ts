@@ -22,7 +22,7 @@ function answerPings(client: RawClient): () => void {
 }
 
 for (const transport of TRANSPORTS) {
-  describe(`heartbeats while reading is paused over ${transport}`, () => {
+  describe(`timers while reading is paused over ${transport}`, () => {
     test('a connection paused by conn.pause() past idleTimeoutMs, peer alive, is not closed and goes on after resume', async () => {
       let paused: Connection | undefined;
       const closes: number[] = [];
@@ -109,6 +109,31 @@ for (const transport of TRANSPORTS) {
       assert.equal(s.server.stats().idleTimeouts, 2);
       dead.destroy();
       late.destroy();
+      await s.server.close();
+    });
+
+    test("closing a paused connection reads the peer's Close: no wait for closeTimeoutMs", async () => {
+      const closes: [number, string][] = [];
+      const s = await start(transport, {
+        closeTimeoutMs: 3000,
+        message(conn) {
+          conn.pause();
+          conn.close(1000, 'bye');
+          conn.pause(); // a pause after close must not stop the peer's Close from being read either
+        },
+        close: (_c, code, reason) => void closes.push([code, reason]),
+      });
+      const client = await RawClient.open(s.port);
+      client.send(2, 'x');
+      assert.equal(await client.closeCode(3000), 1000);
+      const answered = Date.now();
+      client.send(8, Buffer.from([0x03, 0xe8, 0x6f, 0x6b])); // 1000 "ok", at once
+      await client.endOfStream(5000);
+      assert.ok(Date.now() - answered < 1500, `ended when the peer answered (${Date.now() - answered} ms)`);
+      await until(() => closes.length === 1, 3000, 'the close handler');
+      assert.deepEqual(closes, [[1000, 'ok']], "the peer's answer is reported");
+      assert.equal(s.server.stats().closeTimeouts, 0, 'not counted as a peer that never answered');
+      client.destroy();
       await s.server.close();
     });
   });
