@@ -46,7 +46,11 @@ export interface Connection<UserData = unknown> {
    * other server. Returns how many local subscribers it went to.
    */
   publish(topic: string, data: SendData, isBinary?: boolean): number;
-  /** Stops reading this connection until `resume`. */
+  /**
+   * Stops reading this connection until `resume` (or until it closes: closing
+   * reads the peer's Close). Meanwhile the heartbeat, idleTimeoutMs and the
+   * slow-message clock do not judge it.
+   */
   pause(): void;
   resume(): void;
 }

@@ -42,14 +42,25 @@ export interface EndpointOptions {
   metricsPath?: string | undefined;
   /** The shared read slab every socket reads into. Default 64 KiB. */
   readSlabSize?: number | undefined;
-  /** Close a connection whose upgrade request is not complete by then. Default 10 s. */
+  /**
+   * Close a connection whose upgrade request is not complete by then. Default
+   * 10 s. It runs on while reading is held for an async upgrade hook or
+   * request handler: a hook that never settles must not keep the connection.
+   */
   handshakeTimeoutMs?: number | undefined;
-  /** Close (1001) a connection that sent nothing for this long; 0 = never. Default 0. */
+  /**
+   * Close (1001) a connection that sent nothing for this long; 0 = never.
+   * Default 0. Time while we do not read it (`conn.pause()`, or its queue over
+   * the backpressure mark) does not count: what it sent waits unread; the
+   * wait starts afresh on resume. A peer that does not read is the
+   * `maxBufferedBytes` policy's to judge.
+   */
   idleTimeoutMs?: number | undefined;
   /**
    * Send a Ping after this long without hearing from the peer; 0 = never.
    * With idleTimeoutMs, a peer that stays silent that long after the Ping is
-   * dropped as dead. Default 0.
+   * dropped as dead. Default 0. No Ping goes and none is judged while we do
+   * not read the connection (as for idleTimeoutMs).
    */
   pingIntervalMs?: number | undefined;
   /**
@@ -73,11 +84,18 @@ export interface EndpointOptions {
    * Slow-message (slowloris) guard: a frame or fragmented message still
    * incomplete after this long must have arrived at `minMessageRate` bytes/s
    * or faster, else the connection is closed (1008). 0 = off. Default 10 s.
+   * Its clock stops while we do not read the connection (`conn.pause()` or
+   * backpressure) and goes on from there on resume.
    */
   slowMessageTimeoutMs?: number | undefined;
   /** Bytes per second a message in progress must average, after slowMessageTimeoutMs. Default 1024. */
   minMessageRate?: number | undefined;
-  /** After we send Close, wait this long for the peer's Close before dropping it. Default 5 s. */
+  /**
+   * After we send Close, wait this long for the peer's Close before dropping it.
+   * Default 5 s. Closing ends `conn.pause()` (the peer's Close is read; no
+   * message reaches a handler after ours); a connection whose peer does not
+   * read (backpressure) is not read either, and is dropped at this timeout.
+   */
   closeTimeoutMs?: number | undefined;
   /** TCP keep-alive probe delay; 0 = off. Default 0. */
   keepAliveMs?: number | undefined;

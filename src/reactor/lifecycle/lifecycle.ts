@@ -128,6 +128,7 @@ export class Lifecycle {
   /** The one place a Close frame goes out: no data frame may follow it (§5.5.1). */
   private sendClose(conn: ConnectionRecord, code: number, reason: string, payload: Buffer): void {
     conn.flags |= State.CloseSent;
+    readToTheEnd(conn);
     const extras = extrasOf(conn);
     extras.closeCode = code;
     extras.closeReason = reason;
@@ -141,6 +142,7 @@ export class Lifecycle {
     if ((conn.flags & State.Closed) !== 0) return;
     this.writer.flushCork(conn); // the Close frame may still be gathered: it must go before FIN
     conn.flags |= State.EndAfterFlush;
+    readToTheEnd(conn);
     this.wheel.schedule(conn, this.closeTicks);
     if ((conn.flags & State.Writing) === 0) conn.link.shutdown(conn);
   }
@@ -213,4 +215,18 @@ export class Lifecycle {
       this.reporter.report(thrown, conn);
     }
   }
+}
+
+/**
+ * The application's pause ends with the connection: once we close, the peer's
+ * Close (or its FIN) must be read, or closeTimeoutMs would judge a peer that
+ * answered at once as one that never did. Nothing read from now on reaches a
+ * handler (§7.1.2: data after our Close is discarded). A connection whose
+ * reading stopped for backpressure stays stopped: its peer is not reading our
+ * Close either, and closeTimeoutMs bounds it.
+ */
+function readToTheEnd(conn: ConnectionRecord): void {
+  if ((conn.flags & (State.Open | State.Paused | State.ReadBlocked)) !== (State.Open | State.Paused)) return;
+  conn.flags &= ~State.Paused;
+  conn.link.resume(conn);
 }

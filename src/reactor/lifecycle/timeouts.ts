@@ -12,6 +12,8 @@ import type { ReactorContext } from '../context.js';
 const EMPTY = Buffer.alloc(0);
 /** Reading is stopped by either: the application's pause, or a queue the peer does not read. */
 const READ_STOPPED = State.Paused | State.ReadBlocked;
+/** Our Close or our last answer is out: the deadline is the close timeout's. */
+const ENDING = State.CloseSent | State.EndAfterFlush;
 
 /** The options that set the deadlines. */
 export interface TimeoutSettings {
@@ -26,7 +28,9 @@ export interface TimeoutSettings {
  * Every timeout of every connection but the closing one (the lifecycle sets
  * that), on one timer wheel driven by one interval: the handshake deadline,
  * heartbeats (ping after pingIntervalMs of silence, drop after
- * idleTimeoutMs), and the slow-message guard. Each connection has a single
+ * idleTimeoutMs), and the slow-message guard. None but the handshake and
+ * close deadlines is judged while reading is stopped (readStopped/readResumed,
+ * told by flow control). Each connection has a single
  * deadline; what it means is read from the connection's state when it
  * expires, so no connection ever has more than one entry or any closure.
  */
@@ -116,30 +120,49 @@ export class Timeouts {
     if (progress !== null && progress.startedAt !== 0 && progress.pausedAt === 0) progress.pausedAt = this.wheel.now;
   }
 
-  /** Reading again: the message in progress has its time back, as if the pause never happened. */
+  /**
+   * Reading again: the message in progress has its time back, as if the pause
+   * never happened, and the heartbeat starts afresh. While reading was stopped
+   * the peer's Pong (or anything else) waited unread in the kernel, so the
+   * silence was ours, not the peer's; the deadline left unjudged meanwhile
+   * (see expired) is armed again from now.
+   */
   readResumed(conn: ConnectionRecord): void {
     const progress = conn.progress;
-    if (progress === null || progress.pausedAt === 0) return;
-    const paused = this.wheel.now - progress.pausedAt;
-    progress.startedAt += paused;
-    progress.heardAt += paused;
-    progress.pausedAt = 0;
+    if (progress !== null && progress.pausedAt !== 0) {
+      const paused = this.wheel.now - progress.pausedAt;
+      progress.startedAt += paused;
+      progress.heardAt += paused;
+      progress.pausedAt = 0;
+    }
+    // Only an open connection's deadline is the heartbeat's or the slow-message guard's to set again.
+    if ((conn.flags & (State.Open | ENDING | State.Closed)) !== State.Open) return;
+    // A short pause that the deadline did not meet leaves it as it was (so a pause/resume storm does
+    // not keep a dead peer forever); one due before the unread bytes can be read is pushed out.
+    if (conn.deadline > this.wheel.now + 1) return;
+    conn.flags &= ~State.Pinged;
+    const inProgress = progress !== null && progress.startedAt !== 0 && this.slowTicks !== 0;
+    if (inProgress) this.wheel.schedule(conn, 1);
+    else if (this.heartbeatTicks !== 0) this.wheel.schedule(conn, this.heartbeatTicks);
   }
 
   /** A deadline passed (the wheel calls this): what it means depends on where the connection is. */
   expired(conn: ConnectionRecord): void {
     const flags = conn.flags;
     if ((flags & State.Closed) !== 0) return;
-    if ((flags & (State.Handshaking | State.CloseSent | State.EndAfterFlush)) !== 0) {
+    if ((flags & (State.Handshaking | ENDING)) !== 0) {
       // Ending (our Close or our answer is out, no word back), else still in the HTTP phase:
       // a plain HTTP connection (a keep-alive gone quiet, a slow request) or an upgrade.
-      const ending = (flags & (State.CloseSent | State.EndAfterFlush)) !== 0;
+      const ending = (flags & ENDING) !== 0;
       if (ending) this.stats.closeTimeouts++;
       else if ((flags & State.Http) !== 0) this.stats.httpTimeouts++;
       else this.stats.handshakeTimeouts++;
       this.lifecycle.finish(conn, (flags & State.Handshaking) !== 0 ? new Error('handshake timed out') : undefined);
       return;
     }
+    // Reading is stopped (backpressure or conn.pause()): the peer may have answered and we have not
+    // looked, so neither silence nor a slow message is judged. Nothing stays armed; readResumed re-arms.
+    if ((flags & READ_STOPPED) !== 0) return;
     const progress = conn.progress;
     if (progress !== null && this.slowTicks !== 0) {
       // A message in progress: check its rate every second, until the peer has been

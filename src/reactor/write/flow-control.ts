@@ -10,7 +10,7 @@ import { SendResult } from '../../api/send-result.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { ReactorContext } from '../context.js';
 
-/** Who keeps time by reading (the timeouts' slow-message clock): told when reading a connection stops and starts. */
+/** Who keeps time by reading (the timeouts: slow-message clock, heartbeat): told when reading a connection stops and starts. */
 export interface ReadClock {
   readStopped(conn: ConnectionRecord): void;
   readResumed(conn: ConnectionRecord): void;
@@ -32,7 +32,7 @@ export class FlowControl {
   constructor(
     ctx: ReactorContext,
     private readonly lifecycle: Lifecycle,
-    /** Told when reading stops and starts again: the slow-message clock stops with it. */
+    /** Told when reading stops and starts again: the slow-message clock and the heartbeat stop with it. */
     private readonly clock: ReadClock,
     private readonly drainHandler: ((conn: ConnectionRecord) => void) | undefined,
   ) {
@@ -42,7 +42,8 @@ export class FlowControl {
 
   /** The application stops reading this connection (or the async upgrade hook runs). */
   pause(conn: ConnectionRecord): void {
-    if ((conn.flags & (State.Paused | State.Closed)) !== 0) return;
+    // Closing: the peer's Close must be read (lifecycle.ts, readToTheEnd), and nothing more reaches a handler.
+    if ((conn.flags & (State.Paused | State.Closed | State.CloseSent | State.EndAfterFlush)) !== 0) return;
     conn.flags |= State.Paused;
     // Already stopped for backpressure: resume must still wait for both reasons to go.
     if ((conn.flags & State.ReadBlocked) === 0) this.stopReading(conn);
