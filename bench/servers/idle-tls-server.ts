@@ -22,8 +22,7 @@ const server = createServer({
 });
 const { port } = await server.listen(0, '127.0.0.1');
 process.stdout.write(`port ${port}\n`);
-const moved = (): number =>
-  compact ? (server as unknown as { compactTransport: { moved: number } }).compactTransport.moved : 0;
+const moved = (): number => server.stats().tls.compactNow;
 const gc = (globalThis as { gc?: () => void }).gc;
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'gc' && gc !== undefined) for (let i = 0; i < 3; i++) gc();
