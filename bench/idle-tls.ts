@@ -4,6 +4,10 @@
  * record layer (`compact`, issue #23), in the same run, kinds interleaved.
  *
  *   node dist/bench/idle-tls.js [--steps 3000,6000] [--runs 3] [--settle-ms 3000] [--gc]
+ *                               [--kinds tls,compact,ws,uws,bun] [--bun PATH]
+ *
+ * Kinds: `tls` and `compact` are lightws; `ws` is ws over node:https, `uws` uWebSockets.js
+ * SSLApp (native, Node 20 only), `bun` Bun.serve with `tls` (servers/idle-tls-others.ts).
  *
  * Each run is a fresh server process and a fresh client process. At each
  * step the clients hold that many idle connections (all moved, for
@@ -20,6 +24,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { findBun } from './lib/bun.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -28,12 +33,16 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     'settle-ms': { type: 'string', default: '3000' },
     gc: { type: 'boolean', default: false },
+    kinds: { type: 'string', default: 'tls,compact' },
+    bun: { type: 'string' },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
 const RUNS = Number(values.runs);
 const SETTLE = Number(values['settle-ms']);
-const KINDS = ['tls', 'compact'] as const;
+const KINDS = values.kinds.split(',');
+const BUN = findBun(values.bun);
+if (KINDS.includes('bun') && BUN === undefined) throw new Error('no Bun: pass --bun PATH (see bench/lib/bun.ts)');
 
 const dir = mkdtempSync(join(tmpdir(), 'lightws-idle-tls-'));
 const cert = join(dir, 'cert.pem');
@@ -66,14 +75,14 @@ const rss = (pid: number): number => {
 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function measure(kind: (typeof KINDS)[number]): Promise<number[]> {
+async function measure(kind: string): Promise<number[]> {
   const flags = values.gc ? ['--expose-gc'] : [];
+  const lightws = kind === 'tls' || kind === 'compact';
+  const script = join(here, lightws ? 'servers/idle-tls-server.js' : 'servers/idle-tls-others.js');
   const server = spawn(
-    process.execPath,
-    [...flags, join(here, 'servers/idle-tls-server.js'), '--kind', kind, '--cert', cert, '--key', key],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
+    kind === 'bun' ? BUN! : process.execPath,
+    [...(lightws ? flags : []), script, '--kind', kind, '--cert', cert, '--key', key],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const s = lines(server);
   const port = Number((await s.ask(null, 'port ')).split(' ')[1]);
@@ -88,7 +97,7 @@ async function measure(kind: (typeof KINDS)[number]): Promise<number[]> {
       if (opened !== `opened ${n}`) throw new Error(opened);
       for (;;) {
         const [, open, moved] = (await s.ask('count', 'count ')).split(' ').map(Number);
-        if (open === n && (kind === 'tls' || moved === n)) break;
+        if (open === n && (kind !== 'compact' || moved === n)) break;
         await sleep(100);
       }
       await sleep(SETTLE);
@@ -103,7 +112,7 @@ async function measure(kind: (typeof KINDS)[number]): Promise<number[]> {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const perConnection: Record<string, number[]> = { tls: [], compact: [] };
+const perConnection: Record<string, number[]> = Object.fromEntries(KINDS.map((kind) => [kind, []]));
 for (let run = 1; run <= RUNS; run++) {
   for (const kind of KINDS) {
     const samples = await measure(kind);

@@ -180,7 +180,10 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
     const tc = conn.handle as CompactTlsConnection;
     if (tc.closed) return;
     tc.closed = true;
-    if (tc.layer !== null) this.reactor.stats.tlsCompactNow--;
+    if (tc.layer !== null) {
+      this.reactor.stats.tlsCompactNow--;
+      tc.layer.release();
+    }
     tc.releaseTls();
     tc.tcp.close();
   }

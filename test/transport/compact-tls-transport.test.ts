@@ -8,6 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
 import { createServer, type Server } from '../../src/index.js';
+import { KEY_STORE } from '../../src/tls/key-store.js';
 import { until } from '../support/servers.js';
 
 const fixtures = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
@@ -81,7 +82,8 @@ test('compact TLS: a TLS 1.2 client stays on node:tls and is served the same', a
   }
 });
 
-test('compact TLS: many connections move, and server.close ends them all', async () => {
+test('compact TLS: many connections move, and server.close ends them all and gives their key slots back', async () => {
+  const slotsBefore = KEY_STORE.inUse;
   const { server, url } = await startCompact();
   try {
     const sockets = await Promise.all(
@@ -96,6 +98,7 @@ test('compact TLS: many connections move, and server.close ends them all', async
     );
     await until(() => counters(server).moved === 20, 10000, 'all to move');
     assert.equal(server.stats().tls.compactNow, 20);
+    assert.equal(KEY_STORE.inUse, slotsBefore + 40);
     assert.match(server.metrics(), /^lightws_tls_compact_connections 20$/m);
     const replies = await Promise.all(
       sockets.map((ws, i) => {
@@ -116,6 +119,7 @@ test('compact TLS: many connections move, and server.close ends them all', async
       compactNow: 0,
       stayed: { protocol: 0, suite: 0, earlyData: 0, untracked: 0, notIdle: 0 },
     });
+    assert.equal(KEY_STORE.inUse, slotsBefore);
   } finally {
     await server.close();
   }
