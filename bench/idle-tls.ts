@@ -4,7 +4,12 @@
  * record layer (`compact`, issue #23), in the same run, kinds interleaved.
  *
  *   node dist/bench/idle-tls.js [--steps 3000,6000] [--runs 3] [--settle-ms 3000] [--gc]
- *                               [--kinds tls,compact,ws,uws,bun] [--bun PATH]
+ *                               [--kinds tls,compact,ws,uws,bun] [--bun PATH] [--cpu]
+ *
+ * --cpu: also the server's CPU (user + system, /proc) per upgrade, over the first step (TLS
+ * handshake, upgrade and, for compact, the move), and echo CPU: after the last reading, 100
+ * connections echo 3,000 32-byte binary messages each, 16 in flight per connection: messages
+ * per server CPU-second.
  *
  * Kinds: `tls` and `compact` are lightws; `ws` is ws over node:https, `uws` uWebSockets.js
  * SSLApp (native, Node 20 only), `bun` Bun.serve with `tls` (servers/idle-tls-others.ts).
@@ -13,7 +18,8 @@
  * step the clients hold that many idle connections (all moved, for
  * compact); after --settle-ms the server's VmRSS is read from /proc (no GC
  * forced; with --gc, after full GCs in the server: what is retained, not
- * what is garbage yet). Per connection: the slope between the first and
+ * what is garbage yet, and the JS heap and external memory per connection).
+ * Per connection: the slope between the first and
  * the last step.
  * Prints each run and the medians.
  */
@@ -23,11 +29,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { findBun } from './lib/bun.js';
+import { cpuMs } from './lib/proc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     steps: { type: 'string', default: '3000,6000' },
     runs: { type: 'string', default: '3' },
@@ -35,6 +42,7 @@ const { values } = parseArgs({
     gc: { type: 'boolean', default: false },
     kinds: { type: 'string', default: 'tls,compact' },
     bun: { type: 'string' },
+    cpu: { type: 'boolean', default: false },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -75,6 +83,13 @@ const rss = (pid: number): number => {
 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** With --gc, lightws kinds: [heapUsed, external] after full GCs at each step. */
+const heaps: Record<string, [number, number][]> = {};
+const ECHO_CONNECTIONS = 100;
+const ECHO_MESSAGES = 3000;
+/** Per kind and run: server CPU µs per upgrade, and echoed messages per server CPU-second. */
+const cpu: Record<string, { upgrade: number[]; echo: number[] }> = {};
+
 async function measure(kind: string): Promise<number[]> {
   const flags = values.gc ? ['--expose-gc'] : [];
   const lightws = kind === 'tls' || kind === 'compact';
@@ -91,7 +106,9 @@ async function measure(kind: string): Promise<number[]> {
   });
   const c = lines(client);
   const out: number[] = [];
+  const spent = cpu[kind] ?? (cpu[kind] = { upgrade: [], echo: [] });
   try {
+    let cpuBefore = cpuMs([server.pid!]);
     for (const n of STEPS) {
       const opened = await c.ask(`open ${n}`, 'o');
       if (opened !== `opened ${n}`) throw new Error(opened);
@@ -100,9 +117,18 @@ async function measure(kind: string): Promise<number[]> {
         if (open === n && (kind !== 'compact' || moved === n)) break;
         await sleep(100);
       }
+      if (n === STEPS[0]) spent.upgrade.push(((cpuMs([server.pid!]) - cpuBefore) * 1000) / n);
       await sleep(SETTLE);
-      if (values.gc) await s.ask('gc', 'count ');
+      if (values.gc) {
+        const [, , , heapUsed, external] = (await s.ask('gc', 'count ')).split(' ').map(Number);
+        if (heapUsed !== undefined && !Number.isNaN(heapUsed)) (heaps[kind] ??= []).push([heapUsed, external!]);
+      }
       out.push(rss(server.pid!));
+    }
+    if (values.cpu) {
+      cpuBefore = cpuMs([server.pid!]);
+      const echoed = Number((await c.ask(`echo ${ECHO_CONNECTIONS} ${ECHO_MESSAGES}`, 'echoed ')).split(' ')[1]);
+      spent.echo.push(echoed / ((cpuMs([server.pid!]) - cpuBefore) / 1000));
     }
   } finally {
     client.kill();
@@ -118,11 +144,29 @@ for (let run = 1; run <= RUNS; run++) {
     const samples = await measure(kind);
     const slope = (samples.at(-1)! - samples[0]!) / (STEPS.at(-1)! - STEPS[0]!);
     perConnection[kind]!.push(slope);
+    const spent = values.cpu
+      ? `; ${Math.round(cpu[kind]!.upgrade.at(-1)!)} µs CPU/upgrade, ${Math.round(cpu[kind]!.echo.at(-1)!)} msg/CPU-s`
+      : '';
     console.log(
-      `run ${run} ${kind}: RSS ${samples.map((b) => (b / 2 ** 20).toFixed(1) + ' MiB').join(', ')} → ${Math.round(slope)} B/conn`,
+      `run ${run} ${kind}: RSS ${samples.map((b) => (b / 2 ** 20).toFixed(1) + ' MiB').join(', ')} → ${Math.round(slope)} B/conn${spent}`,
     );
   }
 }
-for (const kind of KINDS)
-  console.log(`median ${kind}: ${Math.round(median(perConnection[kind]!))} B per idle wss connection`);
+for (const [kind, samples] of Object.entries(heaps)) {
+  // Consecutive pairs are one run's first and last step.
+  const span = STEPS.at(-1)! - STEPS[0]!;
+  const per = (i: 0 | 1): number[] =>
+    samples
+      .filter((_, j) => j % STEPS.length === STEPS.length - 1)
+      .map((last, r) => (last[i] - samples[r * STEPS.length]![i]) / span);
+  console.log(
+    `median ${kind} after full GCs: JS heap ${Math.round(median(per(0)))} B, external ${Math.round(median(per(1)))} B per connection`,
+  );
+}
+for (const kind of KINDS) {
+  const spent = values.cpu
+    ? `, ${Math.round(median(cpu[kind]!.upgrade))} µs server CPU per upgrade, ${Math.round(median(cpu[kind]!.echo))} echoed messages per server CPU-second`
+    : '';
+  console.log(`median ${kind}: ${Math.round(median(perConnection[kind]!))} B per idle wss connection${spent}`);
+}
 rmSync(dir, { recursive: true, force: true });
