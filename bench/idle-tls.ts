@@ -4,12 +4,22 @@
  * record layer (`compact`, issue #23), in the same run, kinds interleaved.
  *
  *   node dist/bench/idle-tls.js [--steps 3000,6000] [--runs 3] [--settle-ms 3000] [--gc]
+ *                               [--kinds tls,compact,ws,uws,bun] [--bun PATH] [--cpu]
+ *
+ * --cpu: also the server's CPU (user + system, /proc) per upgrade, over the first step (TLS
+ * handshake, upgrade and, for compact, the move), and echo CPU: after the last reading, 100
+ * connections echo 3,000 32-byte binary messages each, 16 in flight per connection: messages
+ * per server CPU-second.
+ *
+ * Kinds: `tls` and `compact` are lightws; `ws` is ws over node:https, `uws` uWebSockets.js
+ * SSLApp (native, Node 20 only), `bun` Bun.serve with `tls` (servers/idle-tls-others.ts).
  *
  * Each run is a fresh server process and a fresh client process. At each
  * step the clients hold that many idle connections (all moved, for
  * compact); after --settle-ms the server's VmRSS is read from /proc (no GC
  * forced; with --gc, after full GCs in the server: what is retained, not
- * what is garbage yet). Per connection: the slope between the first and
+ * what is garbage yet, and the JS heap and external memory per connection).
+ * Per connection: the slope between the first and
  * the last step.
  * Prints each run and the medians.
  */
@@ -20,6 +30,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.js';
+import { findBun } from './lib/bun.js';
+import { cpuMs } from './lib/proc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = benchArgs(import.meta.url, {
@@ -28,12 +40,17 @@ const { values } = benchArgs(import.meta.url, {
     runs: { type: 'string', default: '3' },
     'settle-ms': { type: 'string', default: '3000' },
     gc: { type: 'boolean', default: false },
+    kinds: { type: 'string', default: 'tls,compact' },
+    bun: { type: 'string' },
+    cpu: { type: 'boolean', default: false },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
 const RUNS = Number(values.runs);
 const SETTLE = Number(values['settle-ms']);
-const KINDS = ['tls', 'compact'] as const;
+const KINDS = values.kinds.split(',');
+const BUN = findBun(values.bun);
+if (KINDS.includes('bun') && BUN === undefined) throw new Error('no Bun: pass --bun PATH (see bench/lib/bun.ts)');
 
 const dir = mkdtempSync(join(tmpdir(), 'lightws-idle-tls-'));
 const cert = join(dir, 'cert.pem');
@@ -66,14 +83,21 @@ const rss = (pid: number): number => {
 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function measure(kind: (typeof KINDS)[number]): Promise<number[]> {
+/** With --gc, lightws kinds: [heapUsed, external] after full GCs at each step. */
+const heaps: Record<string, [number, number][]> = {};
+const ECHO_CONNECTIONS = 100;
+const ECHO_MESSAGES = 3000;
+/** Per kind and run: server CPU µs per upgrade, and echoed messages per server CPU-second. */
+const cpu: Record<string, { upgrade: number[]; echo: number[] }> = {};
+
+async function measure(kind: string): Promise<number[]> {
   const flags = values.gc ? ['--expose-gc'] : [];
+  const lightws = kind === 'tls' || kind === 'compact';
+  const script = join(here, lightws ? 'servers/idle-tls-server.js' : 'servers/idle-tls-others.js');
   const server = spawn(
-    process.execPath,
-    [...flags, join(here, 'servers/idle-tls-server.js'), '--kind', kind, '--cert', cert, '--key', key],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
+    kind === 'bun' ? BUN! : process.execPath,
+    [...(lightws ? flags : []), script, '--kind', kind, '--cert', cert, '--key', key],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const s = lines(server);
   const port = Number((await s.ask(null, 'port ')).split(' ')[1]);
@@ -82,18 +106,29 @@ async function measure(kind: (typeof KINDS)[number]): Promise<number[]> {
   });
   const c = lines(client);
   const out: number[] = [];
+  const spent = cpu[kind] ?? (cpu[kind] = { upgrade: [], echo: [] });
   try {
+    let cpuBefore = cpuMs([server.pid!]);
     for (const n of STEPS) {
       const opened = await c.ask(`open ${n}`, 'o');
       if (opened !== `opened ${n}`) throw new Error(opened);
       for (;;) {
         const [, open, moved] = (await s.ask('count', 'count ')).split(' ').map(Number);
-        if (open === n && (kind === 'tls' || moved === n)) break;
+        if (open === n && (kind !== 'compact' || moved === n)) break;
         await sleep(100);
       }
+      if (n === STEPS[0]) spent.upgrade.push(((cpuMs([server.pid!]) - cpuBefore) * 1000) / n);
       await sleep(SETTLE);
-      if (values.gc) await s.ask('gc', 'count ');
+      if (values.gc) {
+        const [, , , heapUsed, external] = (await s.ask('gc', 'count ')).split(' ').map(Number);
+        if (heapUsed !== undefined && !Number.isNaN(heapUsed)) (heaps[kind] ??= []).push([heapUsed, external!]);
+      }
       out.push(rss(server.pid!));
+    }
+    if (values.cpu) {
+      cpuBefore = cpuMs([server.pid!]);
+      const echoed = Number((await c.ask(`echo ${ECHO_CONNECTIONS} ${ECHO_MESSAGES}`, 'echoed ')).split(' ')[1]);
+      spent.echo.push(echoed / ((cpuMs([server.pid!]) - cpuBefore) / 1000));
     }
   } finally {
     client.kill();
@@ -103,17 +138,35 @@ async function measure(kind: (typeof KINDS)[number]): Promise<number[]> {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const perConnection: Record<string, number[]> = { tls: [], compact: [] };
+const perConnection: Record<string, number[]> = Object.fromEntries(KINDS.map((kind) => [kind, []]));
 for (let run = 1; run <= RUNS; run++) {
   for (const kind of KINDS) {
     const samples = await measure(kind);
     const slope = (samples.at(-1)! - samples[0]!) / (STEPS.at(-1)! - STEPS[0]!);
     perConnection[kind]!.push(slope);
+    const spent = values.cpu
+      ? `; ${Math.round(cpu[kind]!.upgrade.at(-1)!)} µs CPU/upgrade, ${Math.round(cpu[kind]!.echo.at(-1)!)} msg/CPU-s`
+      : '';
     console.log(
-      `run ${run} ${kind}: RSS ${samples.map((b) => (b / 2 ** 20).toFixed(1) + ' MiB').join(', ')} → ${Math.round(slope)} B/conn`,
+      `run ${run} ${kind}: RSS ${samples.map((b) => (b / 2 ** 20).toFixed(1) + ' MiB').join(', ')} → ${Math.round(slope)} B/conn${spent}`,
     );
   }
 }
-for (const kind of KINDS)
-  console.log(`median ${kind}: ${Math.round(median(perConnection[kind]!))} B per idle wss connection`);
+for (const [kind, samples] of Object.entries(heaps)) {
+  // Consecutive pairs are one run's first and last step.
+  const span = STEPS.at(-1)! - STEPS[0]!;
+  const per = (i: 0 | 1): number[] =>
+    samples
+      .filter((_, j) => j % STEPS.length === STEPS.length - 1)
+      .map((last, r) => (last[i] - samples[r * STEPS.length]![i]) / span);
+  console.log(
+    `median ${kind} after full GCs: JS heap ${Math.round(median(per(0)))} B, external ${Math.round(median(per(1)))} B per connection`,
+  );
+}
+for (const kind of KINDS) {
+  const spent = values.cpu
+    ? `, ${Math.round(median(cpu[kind]!.upgrade))} µs server CPU per upgrade, ${Math.round(median(cpu[kind]!.echo))} echoed messages per server CPU-second`
+    : '';
+  console.log(`median ${kind}: ${Math.round(median(perConnection[kind]!))} B per idle wss connection${spent}`);
+}
 rmSync(dir, { recursive: true, force: true });

@@ -51,7 +51,7 @@ export {
   type LogLevel,
   type TransportName,
 } from './api/options.js';
-export type { DeflateStats, StatsSnapshot } from './api/stats-snapshot.js';
+export type { DeflateStats, StatsSnapshot, TlsStats } from './api/stats-snapshot.js';
 export {
   DIAGNOSTICS_CHANNELS,
   type OpenMessage,

@@ -2,8 +2,8 @@
  * Server process for bench/idle-tls.ts: lightws serving wss:// with an
  * ECDSA P-256 certificate, on node:tls (`--kind tls`) or with the compact
  * record layer (`--kind compact`). Prints its port; answers "count" on
- * stdin with the open and moved connection counts ("gc": the same, after
- * full GCs, when run with --expose-gc). Nothing else runs in it.
+ * stdin with the open and moved connection counts, the JS heap in use and
+ * V8's external memory ("gc": the same, after full GCs, when run with --expose-gc). Nothing else runs in it.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -22,10 +22,10 @@ const server = createServer({
 });
 const { port } = await server.listen(0, '127.0.0.1');
 process.stdout.write(`port ${port}\n`);
-const moved = (): number =>
-  compact ? (server as unknown as { compactTransport: { moved: number } }).compactTransport.moved : 0;
+const moved = (): number => server.stats().tls.compactNow;
 const gc = (globalThis as { gc?: () => void }).gc;
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'gc' && gc !== undefined) for (let i = 0; i < 3; i++) gc();
-  process.stdout.write(`count ${server.clients.size} ${moved()}\n`);
+  const { heapUsed, external } = process.memoryUsage();
+  process.stdout.write(`count ${server.clients.size} ${moved()} ${heapUsed} ${external}\n`);
 });

@@ -68,6 +68,23 @@ export interface StatsSnapshot {
   remote: RemoteStats;
   /** permessage-deflate; all zero when the `deflate` option is 'off'. */
   deflate: DeflateStats;
+  /** wss:// with `tls: { ..., compact: true }`; all zero without it. */
+  tls: TlsStats;
+}
+
+/** The compact TLS record layer's part of stats() (issue #23). */
+export interface TlsStats {
+  /** TLS connections moved from node:tls to the compact record layer since start. */
+  compacted: number;
+  /** Of those, connections on the compact record layer now. */
+  compactNow: number;
+  /**
+   * TLS connections that stayed on node:tls for good, by why: `protocol` (not TLS 1.3, e.g. TLS 1.2),
+   * `suite` (not AES-128/256-GCM or ChaCha20-Poly1305), `earlyData` (0-RTT attempted), `untracked`
+   * (records or secrets it could not account for), `notIdle` (never idle in 50 tries 20 ms apart).
+   * Connections that ended before either are in neither.
+   */
+  stayed: { protocol: number; suite: number; earlyData: number; untracked: number; notIdle: number };
 }
 
 /** permessage-deflate's part of stats(). */

@@ -67,6 +67,7 @@ async function main(argv: string[]): Promise<void> {
         deflate: { type: 'string', default: 'off' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        'tls-compact': { type: 'boolean' },
         'log-level': { type: 'string', default: CLI_LOG_LEVEL },
         'allow-origin': { type: 'string' },
         'allow-host': { type: 'string' },
@@ -112,8 +113,13 @@ async function main(argv: string[]): Promise<void> {
   const workers = Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) fail('--workers must be a positive integer');
   // The cluster's primary hands raw TCP handles to its workers: no TLS, no net sockets.
-  if (wantsTls && transport === 'handle')
-    fail('--tls-cert/--tls-key need --transport socket or auto (TLS runs on net sockets)');
+  const compact = values['tls-compact'] === true;
+  if (compact && !wantsTls) fail('--tls-compact needs --tls-cert and --tls-key');
+  // The compact record layer runs over raw handles; plain node:tls over net sockets.
+  if (compact && transport === 'socket')
+    fail('--tls-compact needs --transport handle or auto (it runs on raw handles)');
+  if (wantsTls && !compact && transport === 'handle')
+    fail('--tls-cert/--tls-key need --transport socket or auto (TLS runs on net sockets), or --tls-compact');
   if (workers > 1 && wantsTls)
     fail('--workers cannot be combined with --tls-cert/--tls-key (cluster mode serves plain ws://)');
   if (workers > 1 && transport === 'socket')
@@ -128,7 +134,13 @@ async function main(argv: string[]): Promise<void> {
       ? undefined
       : { url: redisUrl, library: (await loadRedisLibrary()) ?? fail(REDIS_LIBRARY_MISSING) };
   // Past this point a failure is not a usage mistake: unreadable files, a port in use (exit 1).
-  const tls = wantsTls ? { cert: readFileSync(values['tls-cert']!), key: readFileSync(values['tls-key']!) } : undefined;
+  const tls = wantsTls
+    ? {
+        cert: readFileSync(values['tls-cert']!),
+        key: readFileSync(values['tls-key']!),
+        ...(compact ? { compact: true } : {}),
+      }
+    : undefined;
   // Only what was given: a setting left out keeps the receiver's default (the chat's 4 KiB messages).
   const settings: CliSettings = defined({
     transport,

@@ -10,7 +10,7 @@ export type CommandName = 'echo' | 'chat';
 export const COMMAND_NAMES: readonly CommandName[] = ['echo', 'chat'];
 
 const OPTION_SYNOPSIS = `[--port 9001] [--host HOST] [--transport auto|handle|socket] [--workers N]
-               [--max-message BYTES] [--deflate off|shared|window] [--tls-cert FILE --tls-key FILE]
+               [--max-message BYTES] [--deflate off|shared|window] [--tls-cert FILE --tls-key FILE [--tls-compact]]
                [--allow-origin LIST|*] [--allow-host LIST|*] [--log-level ${LOG_LEVELS.join('|')}]
                [--redis redis://HOST:PORT]`;
 
@@ -22,6 +22,8 @@ const OPTIONS = `Options (both commands):
 --max-message BYTES: the largest message (default: echo ${DEFAULTS.maxMessageSize}, chat 4096); larger closes with 1009.
 --deflate MODE: negotiate permessage-deflate (RFC 7692); see README "Compression".
 --tls-cert FILE --tls-key FILE: serve wss:// (and the chat's page over https://).
+--tls-compact: with --tls-cert/--tls-key, idle TLS 1.3 connections move to lightws's own record
+             layer over raw handles (tls.compact, experimental; see docs/reliability.md).
 --workers N: N processes share the port (cluster mode), each with its own reactor;
              cluster mode uses the handle transport and serves no TLS. The chat's rooms reach
              every worker through the primary (or through Redis with --redis).

@@ -3,6 +3,15 @@ import { cipherSuiteNamed, type CipherSuite } from './cipher-suite.js';
 import type { DirectionState } from './record-layer.js';
 import { RecordObserver } from './record-observer.js';
 
+/**
+ * Why a connection stays on node:tls for good: a protocol other than TLS 1.3
+ * (TLS 1.2), a suite the record layer does not carry, 0-RTT attempted,
+ * records it could not account for (or secrets missing from the key log),
+ * or never idle while it tried.
+ */
+export const STAY_REASONS = ['protocol', 'suite', 'earlyData', 'untracked', 'notIdle'] as const;
+export type StayReason = (typeof STAY_REASONS)[number];
+
 /** Everything a RecordLayer needs to take a connection over from node:tls. */
 export interface Handoff {
   readonly suite: CipherSuite;
@@ -24,6 +33,7 @@ export class HandoffWatch {
   private readonly outgoing = new RecordObserver();
   private suite: CipherSuite | undefined;
   private refusal: string | undefined;
+  private refusalKind: StayReason | undefined;
 
   constructor(private readonly role: 'server' | 'client') {}
 
@@ -31,7 +41,7 @@ export class HandoffWatch {
   keylog(line: Buffer | string): void {
     const entry = parseKeylogLine(line);
     if (entry === undefined) return;
-    if (entry.label === EARLY_SECRET_LABEL) this.refusal ??= '0-RTT was attempted';
+    if (entry.label === EARLY_SECRET_LABEL) this.refuse('earlyData', '0-RTT was attempted');
     this.secrets.set(entry.label, entry.secret);
   }
 
@@ -50,23 +60,36 @@ export class HandoffWatch {
    * TLSSocket.getProtocol() and getCipher().standardName give them).
    */
   secured(protocol: string | null, suiteName: string | undefined): void {
-    if (protocol !== 'TLSv1.3') return void (this.refusal ??= `protocol ${protocol ?? 'unknown'}`);
+    if (protocol !== 'TLSv1.3') return this.refuse('protocol', `protocol ${protocol ?? 'unknown'}`);
     const suite = suiteName === undefined ? undefined : cipherSuiteNamed(suiteName);
-    if (suite === undefined) return void (this.refusal ??= `suite ${suiteName ?? 'unknown'}`);
+    if (suite === undefined) return this.refuse('suite', `suite ${suiteName ?? 'unknown'}`);
     const peer = this.secrets.get(
       this.role === 'server' ? APPLICATION_SECRET_LABEL.client : APPLICATION_SECRET_LABEL.server,
     );
     const own = this.secrets.get(
       this.role === 'server' ? APPLICATION_SECRET_LABEL.server : APPLICATION_SECRET_LABEL.client,
     );
-    if (peer === undefined || own === undefined) return void (this.refusal ??= 'no application secrets in the key log');
+    if (peer === undefined || own === undefined)
+      return this.refuse('untracked', 'no application secrets in the key log');
     if (peer.length !== suite.hashLength || own.length !== suite.hashLength) {
-      return void (this.refusal ??= 'secrets of the wrong length for the suite');
+      return this.refuse('untracked', 'secrets of the wrong length for the suite');
     }
     this.suite = suite;
     this.incoming.begin(suite, peer);
     this.outgoing.begin(suite, own);
     this.secrets.clear();
+  }
+
+  /** The first refusal is the one kept. */
+  private refuse(kind: StayReason, reason: string): void {
+    if (this.refusal !== undefined) return;
+    this.refusal = reason;
+    this.refusalKind = kind;
+  }
+
+  /** `refused`, as one of STAY_REASONS (records it lost count of: 'untracked'). */
+  get refusedKind(): StayReason | undefined {
+    return this.refusalKind ?? (this.refused === undefined ? undefined : 'untracked');
   }
 
   /** Why this connection can never move (it stays on node:tls), if so. */

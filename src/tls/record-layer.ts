@@ -1,5 +1,6 @@
 import { AlertDescription, encodeAlert, readAlert } from './alert.js';
-import type { CipherSuite } from './cipher-suite.js';
+import { IV_LENGTH, type CipherSuite } from './cipher-suite.js';
+import { KEY_STORE } from './key-store.js';
 import { encodeKeyUpdate, HANDSHAKE_HEADER_LENGTH, HandshakeType, readPostHandshake } from './post-handshake.js';
 import {
   checkRecordHeader,
@@ -40,42 +41,50 @@ export const RECORDS_PER_KEY = 2 ** 23;
 const MAX_CLIENT_HANDSHAKE = 1 << 17;
 
 /**
- * One direction's traffic state: the secret, key and IV in one unpooled
- * allocation (a pooled slice would keep a whole 8 KiB pool chunk alive for
- * an idle connection's few dozen bytes), the key and IV viewed only while a
- * record is sealed or opened (two views per idle connection cost more than
- * the bytes they view).
+ * One direction's traffic state: its sequence number, and a slot of the
+ * shared key store holding the secret, key and IV (key-store.ts: no Buffer
+ * per idle connection), viewed only while a record is sealed or opened.
  */
 class Direction implements TrafficKeys {
-  private material: Buffer;
+  /** The key store slot; -1 once released (any use after that throws, never reads another's keys). */
+  private slot: number;
   constructor(
     private readonly suite: CipherSuite,
     secret: Buffer,
     public seq: number,
   ) {
-    this.material = this.derive(secret);
+    this.slot = KEY_STORE.take();
+    this.store(secret);
   }
   get secret(): Buffer {
-    return this.material.subarray(0, this.suite.hashLength);
+    return this.view(0, this.suite.hashLength);
   }
   get key(): Buffer {
-    return this.material.subarray(this.suite.hashLength, this.suite.hashLength + this.suite.keyLength);
+    return this.view(this.suite.hashLength, this.suite.keyLength);
   }
   get iv(): Buffer {
-    return this.material.subarray(this.suite.hashLength + this.suite.keyLength);
+    return this.view(this.suite.hashLength + this.suite.keyLength, IV_LENGTH);
   }
   /** The next traffic secret, keys and a sequence reset to 0 (§7.2, §5.3). */
   update(): void {
-    this.material = this.derive(nextTrafficSecret(this.suite, this.secret));
+    this.store(nextTrafficSecret(this.suite, this.secret));
     this.seq = 0;
   }
-  private derive(secret: Buffer): Buffer {
+  /** Gives the slot back (zeroed); the direction is unusable after. */
+  release(): void {
+    if (this.slot < 0) return;
+    KEY_STORE.give(this.slot);
+    this.slot = -1;
+  }
+  private view(offset: number, length: number): Buffer {
+    if (this.slot < 0) throw new Error('TLS keys used after the record layer was released');
+    return KEY_STORE.view(this.slot, offset, length);
+  }
+  private store(secret: Buffer): void {
     const { key, iv } = trafficKeys(this.suite, secret);
-    const material = Buffer.alloc(secret.length + key.length + iv.length); // alloc: never pooled
-    secret.copy(material);
-    key.copy(material, secret.length);
-    iv.copy(material, secret.length + key.length);
-    return material;
+    secret.copy(this.view(0, this.suite.hashLength));
+    key.copy(this.view(this.suite.hashLength, this.suite.keyLength));
+    iv.copy(this.view(this.suite.hashLength + this.suite.keyLength, IV_LENGTH));
   }
 }
 
@@ -105,6 +114,17 @@ export class RecordLayer {
   ) {
     this.read = new Direction(suite, read.secret, read.seq);
     this.write = new Direction(suite, write.secret, write.seq);
+  }
+
+  /**
+   * The connection is gone: its key store slots go back (zeroed). The layer
+   * takes and gives nothing more; call it once the layer is no longer used.
+   */
+  release(): void {
+    this.open = false;
+    this.partial = this.handshake = null;
+    this.read.release();
+    this.write.release();
   }
 
   /** Whether the connection still takes and gives records. */

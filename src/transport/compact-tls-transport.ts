@@ -5,7 +5,7 @@ import type { ConnectionRecord } from '../reactor/connection/connection-record.j
 import { State } from '../reactor/connection/connection-state.js';
 import type { Link } from '../reactor/connection/link.js';
 import type { ServerReactor } from '../reactor/server-reactor.js';
-import { HandoffWatch } from '../tls/handoff.js';
+import { HandoffWatch, type StayReason } from '../tls/handoff.js';
 import { RecordLayer, type RecordLayerSink } from '../tls/record-layer.js';
 import type { RecordFault } from '../tls/record-protection.js';
 import { uvError } from '../reactor/connection/errno.js';
@@ -75,9 +75,6 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
   private readonly onWriteDone: (this: RawWriteReq, status: number, handle: RawTcpHandle) => void;
   /** Where a handle's connection is kept (handle-transport.ts's owner slot), known at the first accept. */
   private slot: symbol = Symbol('unset');
-  /** Connections moved to the compact record layer, and those that stayed on node:tls. */
-  moved = 0;
-  stayed = 0;
 
   constructor(
     readonly reactor: ServerReactor,
@@ -183,6 +180,10 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
     const tc = conn.handle as CompactTlsConnection;
     if (tc.closed) return;
     tc.closed = true;
+    if (tc.layer !== null) {
+      this.reactor.stats.tlsCompactNow--;
+      tc.layer.release();
+    }
     tc.releaseTls();
     tc.tcp.close();
   }
@@ -205,14 +206,22 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
     const req = new this.raw.WriteWrap();
     req.handle = tcp;
     req.async = false;
+    // The sealed records are this write's own: nothing but the request keeps them alive until libuv
+    // is done (without it, a 16 MiB echo was collected mid-write: EFAULT, Autobahn 9.1.6 over wss).
+    req.buffer = bytes;
     const complete = (status: number): void => {
+      req.buffer = null;
       if (conn !== null) this.onWriteDone.call(req, status, tcp);
       done?.(status);
     };
     req.oncomplete = complete;
     const result: number | RawWriteReq = tcp.writeBuffer(req, bytes);
     if (typeof result === 'object' && result !== null) {
-      result.oncomplete = complete;
+      result.buffer = bytes;
+      result.oncomplete = (status) => {
+        result.buffer = null;
+        complete(status);
+      };
       return Math.max(1, tcp.writeQueueSize);
     }
     if (result !== 0 || this.raw.streamBaseState[this.raw.kLastWriteWasAsync] === 0) {
@@ -323,7 +332,7 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
     const watch = tc.watch;
     if (secure === null || watch === null || tc.closed || (conn.flags & GONE) !== 0) return;
     const refused = watch.refused;
-    if (refused !== undefined) return this.stay(tc, refused);
+    if (refused !== undefined) return this.stay(tc, watch.refusedKind ?? 'untracked', refused);
     const idle =
       (conn.flags & (BUSY | State.Open)) === State.Open &&
       conn.progress === null &&
@@ -336,17 +345,19 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
       tc.tcp.writeQueueSize === 0;
     const handoff = idle ? watch.handoff() : 'not idle';
     if (typeof handoff === 'string') {
-      if (--tc.attemptsLeft <= 0) return this.stay(tc, handoff);
+      if (--tc.attemptsLeft <= 0) return this.stay(tc, 'notIdle', handoff);
       return this.scheduleHandoff(conn);
     }
     tc.layer = new RecordLayer(handoff.suite, 'server', handoff.read, handoff.write, new CompactSink(this, conn));
     tc.releaseTls();
-    this.moved++;
+    this.reactor.stats.tlsCompacted++;
+    this.reactor.stats.tlsCompactNow++;
+    this.reactor.reporter.log('debug', 'wss connection moved to the compact record layer');
   }
 
-  private stay(tc: CompactTlsConnection, reason: string): void {
+  private stay(tc: CompactTlsConnection, kind: StayReason, reason: string): void {
     tc.attemptsLeft = 0;
-    this.stayed++;
-    this.reactor.reporter.log('debug', `wss connection stays on node:tls: ${reason}`);
+    this.reactor.stats.tlsStay(kind);
+    this.reactor.reporter.log('debug', `wss connection stays on node:tls (${kind}): ${reason}`);
   }
 }

@@ -41,6 +41,12 @@ export interface RawWriteReq {
   handle: RawTcpHandle | null;
   oncomplete: (this: RawWriteReq, status: number, handle: RawTcpHandle) => void;
   async: boolean;
+  /**
+   * The bytes of a write in flight, when nothing else holds them: libuv writes from their memory
+   * after writeBuffer returns, and only the request (kept alive by the native side until its
+   * oncomplete) keeps a Buffer from being collected meanwhile (what net's `req.buffer` is for).
+   */
+  buffer?: Uint8Array | null;
 }
 
 export interface RawConnectReq {

@@ -166,6 +166,12 @@ describe('the CLI', () => {
       ['echo', '--tls-cert', 'x.pem', '--tls-key', 'y.pem', '--transport', 'handle'],
       /need --transport socket or auto/,
     ],
+    ['--tls-compact without a certificate', ['echo', '--tls-compact'], /--tls-compact needs --tls-cert and --tls-key/],
+    [
+      '--tls-compact on net sockets',
+      ['echo', '--tls-cert', 'x.pem', '--tls-key', 'y.pem', '--tls-compact', '--transport', 'socket'],
+      /--tls-compact needs --transport handle or auto/,
+    ],
     [
       'TLS in cluster mode',
       ['echo', '--tls-cert', 'x.pem', '--tls-key', 'y.pem', '--workers', '2'],

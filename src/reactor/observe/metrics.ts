@@ -283,6 +283,24 @@ const FAMILIES: readonly Family[] = [
     (s) => one(s.deflate.bytesInflated),
   ],
   [
+    'lightws_tls_compact_connections',
+    'gauge',
+    'TLS connections on the compact record layer now.',
+    (s) => one(s.tls.compactNow),
+  ],
+  [
+    'lightws_tls_compacted_total',
+    'counter',
+    'TLS connections moved from node:tls to the compact record layer (tls.compact).',
+    (s) => one(s.tls.compacted),
+  ],
+  [
+    'lightws_tls_stayed_total',
+    'counter',
+    'TLS connections that stayed on node:tls for good, by reason (protocol: not TLS 1.3; notIdle: never idle).',
+    (s) => by('reason', s.tls.stayed),
+  ],
+  [
     'lightws_remote_connected',
     'gauge',
     'Topic bridge: 1 while it reaches the other servers (a cluster sums its workers).',

@@ -5,6 +5,7 @@ import type { DeflateStats, StatsSnapshot } from '../../api/stats-snapshot.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import type { RemoteStats } from '../../api/topic-bridge.js';
+import { STAY_REASONS, type StayReason } from '../../tls/handoff.js';
 
 /** Counters the reactor bumps as things happen; the rest is counted when asked. */
 export class ReactorStats {
@@ -45,6 +46,14 @@ export class ReactorStats {
   readonly responsesByStatus = new Float64Array(600);
   readonly closesByClass = new Float64Array(CLOSE_CODE_CLASSES.length);
   readonly protocolErrorsByKind = new Float64Array(KINDS.length + 1);
+  /** The compact TLS transport's: connections moved, on it now, and those that stayed on node:tls by reason. */
+  tlsCompacted = 0;
+  tlsCompactNow = 0;
+  readonly tlsStayed = new Float64Array(STAY_REASONS.length);
+
+  tlsStay(reason: StayReason): void {
+    this.tlsStayed[STAY_REASONS.indexOf(reason)]!++;
+  }
 
   /** Walks the registry: O(connections), which is fine for a stats call and costs nothing per event. */
   snapshot(
@@ -122,6 +131,14 @@ export class ReactorStats {
       pool,
       remote,
       deflate: extension === null ? noDeflateStats() : extension.stats(extended, extensionStates),
+      tls: {
+        compacted: this.tlsCompacted,
+        compactNow: this.tlsCompactNow,
+        stayed: Object.fromEntries(STAY_REASONS.map((reason, i) => [reason, this.tlsStayed[i]!])) as Record<
+          StayReason,
+          number
+        >,
+      },
     };
   }
 }
