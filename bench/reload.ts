@@ -4,7 +4,9 @@
  * (one process: server.handover(); --workers W: primary.reload()) while the echoes run. Reports
  * what the server printed (moved, closed 1012, kept, its time), the time from SIGHUP to that
  * line, the peers' closes, echoes that came back wrong (lost, duplicated or reordered), and the
- * echoing connections' longest wait (p50/p99/max: the stall a moved connection saw).
+ * echoing connections' longest wait (p50/p99/max: the stall a moved connection saw), the server
+ * processes' CPU during the reload beyond the echoes' own rate before it, per moved connection
+ * (from /proc, sampled every 100 ms), and their RSS before and after (process count in brackets).
  *
  *   npm run bench:reload -- [--connections 10000] [--clients 2] [--workers 1] [--echo 10]
  */
@@ -14,7 +16,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { IpcChild, killOnExit, track } from './lib/children.js';
-import { printTable } from './lib/format.js';
+import { formatGiB, printTable } from './lib/format.js';
+import { memoryOf, processCpuUs, processTree } from './lib/proc.js';
 import { percentile } from './lib/stats.js';
 import { die, status } from './lib/status.js';
 import { sleep } from './lib/time.js';
@@ -87,13 +90,42 @@ try {
   const open = connected.reduce((s, c) => s + (c.type === 'connected' ? c.open : 0), 0);
   status(`${open} connections open; echoes running; SIGHUP`, true);
   for (const c of clients) c.send({ type: 'start' });
+  // The server's processes (the old ones, their successors) and each one's CPU at its last reading: one that
+  // exits loses at most a sampling interval of it.
+  const known = new Set([server.pid!]);
+  const cpu = new Map<number, number>();
+  const sample = (): void => {
+    for (const pid of processTree([...known])) {
+      known.add(pid);
+      const used = processCpuUs(pid);
+      if (used !== null) cpu.set(pid, used.user + used.system);
+    }
+  };
+  const cpuTotal = (): number => [...cpu.values()].reduce((s, us) => s + us, 0);
+  sample();
+  const echoStart = { at: performance.now(), us: cpuTotal() };
   await sleep(1000);
+  sample();
+  const memBefore = memoryOf(processTree([...known]));
   const hup = performance.now();
+  const hupUs = cpuTotal();
+  // The echoes' own CPU rate before the reload, taken off what the reload window cost.
+  const echoUsPerMs = (hupUs - echoStart.us) / (hup - echoStart.at);
+  const sampler = setInterval(sample, 100);
   server.kill('SIGHUP');
   const report = await line(/^(handed over|reloaded:|handover failed)/, 300_000);
-  const seconds = (performance.now() - hup) / 1000;
-  for (const pid of [...report.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]))) killOnExit(pid);
+  sample();
+  clearInterval(sampler);
+  const done = performance.now();
+  const seconds = (done - hup) / 1000;
+  const reloadUs = cpuTotal() - hupUs - echoUsPerMs * (done - hup);
+  const moved = Number(/moved (\d+)/.exec(report)?.[1] ?? 0);
+  for (const pid of [...report.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]))) {
+    killOnExit(pid);
+    known.add(pid);
+  }
   await sleep(1000);
+  const memAfter = memoryOf(processTree([...known]));
   for (const c of clients) c.send({ type: 'stop' });
   const results = (await Promise.all(clients.map((c) => c.next('result', 30_000)))).flatMap((r) =>
     r.type === 'result' ? [r] : [],
@@ -109,6 +141,8 @@ try {
       'echoes',
       'wrong',
       'longest wait p50 / p99 / max',
+      'server CPU per moved',
+      'server RSS before → after',
     ],
     [
       [
@@ -120,6 +154,8 @@ try {
         results.reduce((s, r) => s + r.echoes, 0),
         results.reduce((s, r) => s + r.wrong, 0),
         `${percentile(waits, 50).toFixed(0)} / ${percentile(waits, 99).toFixed(0)} / ${(waits.at(-1) ?? 0).toFixed(0)} ms`,
+        `${(reloadUs / Math.max(1, moved)).toFixed(0)} µs`,
+        `${formatGiB(memBefore.rss)} (${memBefore.processes}) → ${formatGiB(memAfter.rss)} (${memAfter.processes})`,
       ],
     ],
   );
