@@ -95,7 +95,10 @@ try {
   const connected = await Promise.all(clients.map((c) => c.next('connected', 300_000)));
   const open = connected.reduce((s, c) => s + (c.type === 'connected' ? c.open : 0), 0);
   const failed = connected.reduce((s, c) => s + (c.type === 'connected' ? c.failed : 0), 0);
-  status(`${open} connections open (${failed} failed to connect); echoes running; ${values.drain ? 'SIGTERM' : 'SIGHUP'}`, true);
+  status(
+    `${open} connections open (${failed} failed to connect); echoes running; ${values.drain ? 'SIGTERM' : 'SIGHUP'}`,
+    true,
+  );
   for (const c of clients) c.send({ type: 'start' });
   // The server's processes (the old ones, their successors) and each one's CPU at its last reading: one that
   // exits loses at most a sampling interval of it.
@@ -125,7 +128,6 @@ try {
     const next = track(startServer(port));
     known.add(next.pid!);
     next.stdout!.resume();
-    const open = connected.reduce((s, c) => s + (c.type === 'connected' ? c.open : 0), 0);
     for (let back = 0; back < open; await sleep(100)) {
       for (const c of clients) c.send({ type: 'count' });
       const counts = await Promise.all(clients.map((c) => c.next('reopened', 30_000)));

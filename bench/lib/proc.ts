@@ -113,7 +113,7 @@ export function machineCpu(): { busy: number; total: number } {
 /** The `roots` and every process below them (workers, successors), from /proc/PID/stat's parent ids. */
 export function processTree(roots: readonly number[]): number[] {
   const children = new Map<number, number[]>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
