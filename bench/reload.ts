@@ -17,7 +17,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import { IpcChild, killOnExit, track } from './lib/children.js';
 import { formatGiB, printTable } from './lib/format.js';
 import { memoryOf, processCpuUs, processTree } from './lib/proc.js';
@@ -28,7 +28,7 @@ import type { ReloadClientsCommand, ReloadClientsReport } from './load/reload-cl
 import { sourceBlock } from './load/sources.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const { values } = parseArgs({
+const { values } = benchArgs(import.meta.url, {
   options: {
     connections: { type: 'string', default: '10000' },
     clients: { type: 'string', default: '2' },
