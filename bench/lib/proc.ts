@@ -4,7 +4,7 @@
  * whenever a busy server gets round to answering, and it costs the measured process nothing.
  * Off Linux the files are missing and the readings are NaN or 0.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export const readText = (path: string): string => {
   try {
@@ -108,4 +108,32 @@ export function machineCpu(): { busy: number; total: number } {
   const parts = readText('/proc/stat').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = parts.reduce((s, n) => s + n, 0);
   return { busy: total - parts[3]! - (parts[4] ?? 0), total };
+}
+
+/** The `roots` and every process below them (workers, successors), from /proc/PID/stat's parent ids. */
+export function processTree(roots: readonly number[]): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [...roots];
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readText(`/proc/${name}/stat`);
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isFinite(ppid)) continue;
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  const out = new Set<number>();
+  const walk = (pid: number): void => {
+    if (out.has(pid)) return;
+    out.add(pid);
+    for (const child of children.get(pid) ?? []) walk(child);
+  };
+  for (const root of roots) walk(root);
+  return [...out];
 }

@@ -14,9 +14,11 @@ import { createClient, type Connection } from '../../src/index.js';
 import { exitWithParent, toParent } from '../lib/ipc.js';
 import { SourcePorts } from './sources.js';
 
-export type ReloadClientsCommand = { type: 'start' } | { type: 'stop' };
+export type ReloadClientsCommand = { type: 'start' } | { type: 'stop' } | { type: 'count' };
 export type ReloadClientsReport =
   | { type: 'connected'; open: number; failed: number }
+  /** Answer to `count`: connections made again after a close (--reconnect). */
+  | { type: 'reopened'; reopened: number }
   | { type: 'result'; echoes: number; wrong: number; closes: number; longestWaitsMs: number[] };
 
 interface Echoer {
@@ -32,6 +34,8 @@ const { values } = parseArgs({
     echo: { type: 'string', default: '10' },
     interval: { type: 'string', default: '50' },
     source: { type: 'string', default: '127.9.0' },
+    /** The status quo (bench:reload --drain): a closed connection connects again, every 100 ms until it can. */
+    reconnect: { type: 'boolean', default: false },
   },
 });
 const n = Number(values.connections);
@@ -58,13 +62,29 @@ const client = createClient<Echoer | undefined>({
     echoer.longest = Math.max(echoer.longest, performance.now() - echoer.sentAt);
     if (echoing) setTimeout(() => echoing && send(conn, echoer), interval);
   },
-  close: () => void closes++,
+  close: (conn) => {
+    closes++;
+    if (values.reconnect) reconnect(conn.data);
+  },
 });
+let reopened = 0;
+const reconnect = (echoer: Echoer | undefined): void => {
+  client.connect(url, { ...sources.next(), data: echoer }).then(
+    (conn) => {
+      reopened++;
+      conns.push(conn);
+      if (echoing && echoer !== undefined) send(conn, echoer);
+    },
+    () => void setTimeout(() => reconnect(echoer), 100),
+  );
+};
 const sources = new SourcePorts(values.source);
 const conns: Connection<Echoer | undefined>[] = [];
 
 process.on('message', (command: ReloadClientsCommand) => {
-  if (command.type === 'start') {
+  if (command.type === 'count') {
+    void toParent({ type: 'reopened', reopened } satisfies ReloadClientsReport);
+  } else if (command.type === 'start') {
     echoing = true;
     conns.forEach((conn) => conn.data !== undefined && send(conn, conn.data));
   } else {

@@ -17,25 +17,29 @@ export interface ReloadHost {
 }
 
 /**
- * Each worker replaced, one slot at a time, by a fresh process running the
+ * Each worker replaced, every slot at once, by a fresh process running the
  * code on disk now: the successor listens first, then the old worker stops
  * accepting and passes every connection, each forwarded here from the old
  * worker to the new (handles go only between parent and child) and each
  * acknowledgement back. If the successor fails to start, the old worker
  * stays as it was; if it dies halfway, the old worker keeps what it had not
- * handed over and listens again. Either way the reload goes on with the next slot.
+ * handed over and listens again. Either way the other slots go on.
  */
 export async function reloadWorkers(host: ReloadHost, timeoutMs: number): Promise<ReloadResult> {
   const started = Date.now();
-  const results: HandoverResult[] = [];
-  for (let index = 0; index < host.workers.length; index++) {
-    host.reloading.add(index);
-    try {
-      results.push(await reloadSlot(host, index, timeoutMs));
-    } finally {
-      host.reloading.delete(index);
-    }
-  }
+  // Every slot at once: each old worker, its successor and the primary's forwarding between them use
+  // their own two IPC channels, and Node passes one handle at a time per channel, so slots one after
+  // another would make the reload as long as the sum of theirs.
+  const results = await Promise.all(
+    host.workers.map(async (_, index) => {
+      host.reloading.add(index);
+      try {
+        return await reloadSlot(host, index, timeoutMs);
+      } finally {
+        host.reloading.delete(index);
+      }
+    }),
+  );
   const total = (key: 'moved' | 'refused' | 'kept'): number => results.reduce((n, r) => n + r[key], 0);
   return {
     workers: results,

@@ -27,8 +27,8 @@ export type HandoverMessage =
   | { lightws: 'handover-conn'; id: number; wire: string }
   /** Old → new: a publish made in the old process during the handover, for the subscribers that moved (forward-bridge.ts). */
   | { lightws: 'handover-publish'; topic: string; text?: string; base64?: string; isBinary: boolean }
-  /** New → old: connection `id` is the new process's now. */
-  | { lightws: 'handover-ack'; id: number }
+  /** New → old: connections `ids` are the new process's now (those adopted in one turn of its event loop). */
+  | { lightws: 'handover-ack'; ids: number[] }
   /** Old → new: every connection that could move has. */
   | { lightws: 'handover-done' };
 

@@ -13,6 +13,14 @@ export function receiveConnections(
   channel: Channel,
   counted?: (adopted: boolean) => void,
 ): (message: HandoverMessage, handle: unknown) => void {
+  // One acknowledgement per turn of the event loop for all the connections that came in it: each IPC
+  // message costs both processes a wake-up, and the old one only needs to know which it may close.
+  let acks: number[] = [];
+  const flush = (): void => {
+    const ids = acks;
+    acks = [];
+    if (channel.connected) channel.send({ lightws: 'handover-ack', ids });
+  };
   const onMessage = (message: HandoverMessage, handle: unknown): void => {
     if (message?.lightws === 'handover-publish') return deliverForwarded(endpoint, message);
     if (message?.lightws !== 'handover-conn') return;
@@ -27,7 +35,7 @@ export function receiveConnections(
     }
     counted?.(adopted);
     // Acknowledged either way: the old process must not keep a connection this one has (or has closed).
-    if (channel.connected) channel.send({ lightws: 'handover-ack', id: message.id });
+    if (acks.push(message.id) === 1) setImmediate(flush);
   };
   channel.on('message', onMessage);
   return onMessage;

@@ -42,11 +42,13 @@ export async function sendConnections(
 
   const onMessage = (message: HandoverMessage): void => {
     if (message?.lightws !== 'handover-ack') return;
-    const departure = pending.get(message.id);
-    if (departure === undefined) return;
-    pending.delete(message.id);
-    endpoint.moved(departure);
-    result.moved++;
+    for (const id of message.ids) {
+      const departure = pending.get(id);
+      if (departure === undefined) continue;
+      pending.delete(id);
+      endpoint.moved(departure);
+      result.moved++;
+    }
     roomy?.();
     if (pending.size === 0) settled?.();
   };
