@@ -123,12 +123,17 @@ for (const transport of TRANSPORTS) {
       const rssBefore = rssBytes(cluster.child.pid!);
       const messages = 4000;
       const text = 'x'.repeat(8 * 1024); // 32 MiB in all: 32 times the bound
-      for (let i = 0; i < messages; i++) sender.conn.send(text);
-      await eventually(
-        async () => sample(await scrape(cluster.port), 'lightws_remote_sent_messages_total', '0') === 1 + messages,
-        60_000,
-        'every publish sent to the primary',
-      );
+      // In batches: the client's own send buffer (maxBufferedBytes, 16 MiB) must not fill.
+      for (let batch = 1; batch <= 4; batch++) {
+        for (let i = 0; i < messages / 4; i++) sender.conn.send(text);
+        await eventually(
+          async () =>
+            sample(await scrape(cluster.port), 'lightws_remote_sent_messages_total', '0') ===
+            1 + (batch * messages) / 4,
+          60_000,
+          `batch ${batch} sent to the primary`,
+        );
+      }
       const text1 = await scrape(cluster.port);
       const held = sample(text1, 'lightws_relay_buffered_bytes', '1');
       const dropped = sample(text1, 'lightws_relay_dropped_messages_total', '1');
