@@ -1,5 +1,6 @@
 import { createChatServer } from '../chat/chat-server.js';
 import { createServer, type Server, type ServerSettings } from '../index.js';
+import { linkOf } from '../redis/clients.js';
 import { redisTopics } from '../redis/index.js';
 import type { RedisLibrary } from '../redis/load-library.js';
 import { reachable, type Served } from './serve.js';
@@ -20,9 +21,9 @@ export interface RedisChoice {
 function withRedis(server: Server, redis: RedisChoice): () => Promise<void> {
   const publisher = redis.library.connect(redis.url);
   const topics = redisTopics(server, { publisher });
+  // Both at once, each bounded (QUIT_TIMEOUT_MS): a Redis that does not answer must not hold the exit.
   return async () => {
-    await topics.close();
-    await (publisher as { quit(): Promise<unknown> }).quit().catch(() => {});
+    await Promise.all([topics.close(), linkOf(publisher, 'publisher').quit()]);
   };
 }
 

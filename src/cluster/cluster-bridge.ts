@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { bytesOf, type SendData } from '../api/send-result.js';
+import { formatFamily } from '../protocol/prometheus-text.js';
 import { NO_REMOTE_STATS, type BridgeHost, type RemoteStats, type TopicBridge } from '../api/topic-bridge.js';
 
 /**
@@ -16,6 +17,13 @@ import { NO_REMOTE_STATS, type BridgeHost, type RemoteStats, type TopicBridge } 
  * (a third larger; the relay is for one machine's chat and fan-out, where
  * the IPC hop, not the bytes, is the cost).
  */
+
+/** About what a relay message costs the primary while queued: its payload and topic (JSON adds little). */
+function relaySize(m: Partial<Extract<RelayMessage, { lightws: 'relay' }>>): number {
+  const payload =
+    typeof m.text === 'string' ? Buffer.byteLength(m.text) : typeof m.base64 === 'string' ? m.base64.length : 0;
+  return payload + (typeof m.topic === 'string' ? Buffer.byteLength(m.topic) : 0) + 40;
+}
 
 /** What travels between a worker and the primary (both ways for 'relay'). */
 export type RelayMessage =
@@ -121,14 +129,33 @@ export class ClusterTopicBridge implements TopicBridge {
   }
 }
 
+/** See ClusterOptions.relayMaxBufferedBytes. */
+export const DEFAULT_RELAY_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 /**
  * The primary's side: which worker subscribes to which topic (per topic, a
  * set of worker indexes: nothing per connection), and the passing on.
+ *
+ * A worker that stops reading its IPC channel (stopped, or too busy) must
+ * not make the primary queue without end: Node queues every send in the
+ * primary until the pipe takes it. So the relay counts, per worker process,
+ * the bytes it handed to `send` whose write has not completed yet (Node calls
+ * send's callback once it has, on every supported version), and past
+ * relayMaxBufferedBytes drops what it would add, the newest: what is queued
+ * cannot be taken back. Those drops are counted per worker for /metrics.
  */
 export class TopicRelay {
   private readonly subscribed = new Map<string, Set<number>>();
+  /** Per worker process (a restarted one starts at 0): bytes relayed, not yet written to its channel. */
+  private readonly buffered = new WeakMap<ChildProcess, { bytes: number }>();
+  private readonly dropped: { messages: number; bytes: number }[];
 
-  constructor(private readonly workers: readonly (ChildProcess | undefined)[]) {}
+  constructor(
+    private readonly workers: readonly (ChildProcess | undefined)[],
+    private readonly maxBufferedBytes = DEFAULT_RELAY_MAX_BUFFERED_BYTES,
+  ) {
+    this.dropped = workers.map(() => ({ messages: 0, bytes: 0 }));
+  }
 
   /** A worker's message; false when it was not the relay's. */
   handle(from: number, message: unknown): boolean {
@@ -145,11 +172,60 @@ export class TopicRelay {
     }
     if (m?.lightws !== 'relay') return false;
     const to = typeof m.topic === 'string' ? (this.subscribed.get(m.topic) ?? []) : this.workers.keys();
+    const size = relaySize(m);
     for (const index of to) {
       const worker = this.workers[index];
-      if (index !== from && worker?.connected === true) worker.send(m);
+      if (index !== from && worker?.connected === true) this.pass(index, worker, m, size);
     }
     return true;
+  }
+
+  /** Relays `m` to one worker, or drops it (counted) when that worker's backlog is full. */
+  private pass(index: number, worker: ChildProcess, m: unknown, size: number): void {
+    let buffered = this.buffered.get(worker);
+    if (buffered === undefined) this.buffered.set(worker, (buffered = { bytes: 0 }));
+    if (buffered.bytes + size > this.maxBufferedBytes) {
+      const dropped = this.dropped[index]!;
+      dropped.messages++;
+      dropped.bytes += size;
+      return;
+    }
+    const held = buffered; // this process's: a restarted worker has its own
+    held.bytes += size;
+    // Node calls this once the message is written to the channel, or with an error when the channel closed.
+    worker.send(m as never, () => void (held.bytes -= size));
+  }
+
+  /** Bytes waiting for each worker's channel (0 for a worker that is not running). */
+  bufferedBytes(): number[] {
+    return this.workers.map((worker) => (worker === undefined ? 0 : (this.buffered.get(worker)?.bytes ?? 0)));
+  }
+
+  /** The relay's own series, in the Prometheus text format, per worker. */
+  metrics(): string {
+    const per = (value: (index: number) => number) =>
+      this.dropped.map((_, index) => ({ labels: { worker: String(index) }, value: value(index) }));
+    const buffered = this.bufferedBytes();
+    return (
+      formatFamily(
+        'lightws_relay_buffered_bytes',
+        'gauge',
+        'Bytes of relayed publishes the primary holds for the worker, not yet written to its IPC channel.',
+        per((i) => buffered[i]!),
+      ) +
+      formatFamily(
+        'lightws_relay_dropped_messages_total',
+        'counter',
+        'Relayed publishes the primary dropped for the worker because relayMaxBufferedBytes were waiting for it: its subscribers missed them.',
+        per((i) => this.dropped[i]!.messages),
+      ) +
+      formatFamily(
+        'lightws_relay_dropped_bytes_total',
+        'counter',
+        'Bytes of the relayed publishes dropped for the worker (as relayed: text, or binary in base64).',
+        per((i) => this.dropped[i]!.bytes),
+      )
+    );
   }
 
   /** A worker exited: it subscribes to nothing any more (its replacement reports its own topics). */

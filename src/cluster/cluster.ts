@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { TopicRelay } from './cluster-bridge.js';
+import { DEFAULT_RELAY_MAX_BUFFERED_BYTES, TopicRelay } from './cluster-bridge.js';
 import {
   DEFAULT_SCRAPE_TIMEOUT_MS,
   startWorker,
@@ -65,12 +65,25 @@ export interface ClusterOptions {
    * others, well within Prometheus's default 10 s scrape timeout. Default 500.
    */
   scrapeTimeoutMs?: number;
+  /**
+   * With relayTopics: bytes the primary holds for one worker, relayed but not
+   * yet written to its IPC channel (a worker that is stopped or busy stops
+   * reading it). Past it, the primary drops what it would relay to that
+   * worker (the newest: what is queued already is the worker's to read) and
+   * counts it (`lightws_relay_dropped_messages_total{worker}`): that
+   * worker's subscribers miss those publishes. Default 8 MiB.
+   */
+  relayMaxBufferedBytes?: number;
 }
 
 /** Stats summed over the workers, plus each worker's connection count (how evenly the kernel spread them). */
 export interface ClusterStats extends StatsSnapshot {
+  /** How many workers answered within scrapeTimeoutMs: the sums are theirs. */
   workers: number;
+  /** The connections of each worker that answered, in worker order. */
   connectionsPerWorker: number[];
+  /** The indexes of the workers that did not answer within scrapeTimeoutMs (hung, dying or restarting). */
+  missing: number[];
   restarts: number;
 }
 
@@ -126,6 +139,9 @@ export async function startCluster<UserData = unknown>(
   const scrape = options.scrapeTimeoutMs;
   if (scrape !== undefined && !(Number.isInteger(scrape) && scrape > 0))
     throw new RangeError(`scrapeTimeoutMs must be a positive integer (ms), not ${String(scrape)}`);
+  const relayMax = options.relayMaxBufferedBytes;
+  if (relayMax !== undefined && !(Number.isSafeInteger(relayMax) && relayMax > 0))
+    throw new RangeError(`relayMaxBufferedBytes must be a positive integer (bytes), not ${String(relayMax)}`);
   const raw = requireRawBindings();
   const reusePort = options.reusePort ?? reusePortSupported(raw);
   // With reusePort the primary's socket is never listened on: it only keeps the port (port 0 picks it).
@@ -163,17 +179,20 @@ class Primary implements ClusterPrimary {
       family: out.family === 'IPv6' ? 'IPv6' : 'IPv4',
     };
     this.workers = new Array<ChildProcess | undefined>(options.workers).fill(undefined);
-    this.relay = new TopicRelay(this.workers);
+    this.relay = new TopicRelay(this.workers, options.relayMaxBufferedBytes ?? DEFAULT_RELAY_MAX_BUFFERED_BYTES);
     this.ready = Promise.all(this.workers.map((_, i) => this.spawn(i))).then(() => undefined);
   }
 
   async stats(): Promise<ClusterStats> {
-    const snapshots = (await this.snapshots()).map((s) => s.stats);
+    const answered = await this.snapshots(this.options.scrapeTimeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS);
+    const snapshots = answered.map((s) => s.stats);
     const total = sum(snapshots);
+    const up = new Set(answered.map((s) => s.worker));
     return {
       ...total,
       workers: snapshots.length,
       connectionsPerWorker: snapshots.map((s) => s.connections),
+      missing: [...this.workers.keys()].filter((worker) => !up.has(worker)),
       restarts: this.restarts,
     };
   }
@@ -192,7 +211,8 @@ class Primary implements ClusterPrimary {
         'gauge',
         'Whether the worker answered this scrape within scrapeTimeoutMs (1), or not: hung, dying or restarting (0); the sums cover those that answered.',
         this.workers.map((_, worker) => ({ labels: { worker: String(worker) }, value: answered.has(worker) ? 1 : 0 })),
-      )
+      ) +
+      (this.options.relayTopics === true ? this.relay.metrics() : '')
     );
   }
 

@@ -93,8 +93,42 @@ export interface RedisLink {
   dispose(): void;
   /** A second connection of the same configuration (for a subscriber not given). */
   duplicate(): RedisLink;
-  /** Closes the connection: politely when it is up, at once when it is not. */
+  /**
+   * Closes the connection: politely (QUIT) when it is up, at once when it is
+   * not, and at once after QUIT_TIMEOUT_MS when the polite way gets no answer
+   * (a Redis that is stopped, or behind a partition, keeps the TCP connection
+   * open and never answers the QUIT: the client would wait for ever).
+   */
   quit(): Promise<void>;
+}
+
+/** How long a polite QUIT may wait for Redis's answer before the connection is dropped. */
+export const QUIT_TIMEOUT_MS = 1000;
+
+/** `polite`, or `force` once it has not settled within QUIT_TIMEOUT_MS; never rejects. */
+async function boundedQuit(polite: () => Promise<unknown>, force: () => unknown): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), QUIT_TIMEOUT_MS)));
+  let politely: Promise<unknown>;
+  try {
+    politely = polite();
+  } catch (error) {
+    politely = Promise.reject(error);
+  }
+  const outcome = await Promise.race([
+    politely.then(
+      () => 'quit',
+      () => 'failed',
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (outcome === 'quit') return;
+  try {
+    await force();
+  } catch {
+    // already closed
+  }
 }
 
 function isNodeRedis(client: object): client is NodeRedisClient {
@@ -200,9 +234,9 @@ class NodeRedisLink extends ListenedLink implements RedisLink {
   async quit(): Promise<void> {
     const c = this.client;
     if (!c.isOpen) return;
-    if (c.isReady) await (c.close ?? c.quit)!.call(c);
-    else if (c.destroy !== undefined) c.destroy();
-    else await c.disconnect?.();
+    const force = (): unknown => (c.isOpen ? (c.destroy !== undefined ? c.destroy() : c.disconnect?.()) : undefined);
+    if (c.isReady) await boundedQuit(() => (c.close ?? c.quit)!.call(c), force);
+    else await boundedQuit(async () => force(), force);
   }
 }
 
@@ -252,8 +286,14 @@ class IoRedisLink extends ListenedLink implements RedisLink {
   }
 
   async quit(): Promise<void> {
-    if (this.client.status === 'end') return;
-    if (this.client.status === 'ready') await this.client.quit();
-    else this.client.disconnect(); // not connected: quit would wait for a reconnect
+    const c = this.client;
+    if (c.status === 'end') return;
+    // Not connected: quit would wait for a reconnect.
+    if (c.status === 'ready')
+      await boundedQuit(
+        () => c.quit(),
+        () => c.disconnect(),
+      );
+    else c.disconnect();
   }
 }

@@ -12,7 +12,7 @@ const script = fileURLToPath(new URL('./cluster-server.js', import.meta.url));
 export async function startClusterProcess(
   workers: number,
   options: Partial<ClusterOptions> = {},
-  server: Pick<ServerOptions, 'transport' | 'metricsPath' | 'healthPath' | 'closeTimeoutMs'> = {},
+  server: Pick<ServerOptions, 'transport' | 'metricsPath' | 'healthPath' | 'closeTimeoutMs'> & { rooms?: boolean } = {},
 ) {
   const child = spawn(process.execPath, [script, String(workers), JSON.stringify(options), JSON.stringify(server)], {
     stdio: ['pipe', 'pipe', 'inherit'],

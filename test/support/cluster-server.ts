@@ -1,17 +1,21 @@
 /**
  * A cluster echo server for the cluster tests: argv = workers, then
  * optionally a JSON object of ClusterOptions to add (reusePort, execArgv),
- * then optionally one of server options (transport, metricsPath, healthPath).
+ * then optionally one of server options (transport, metricsPath, healthPath; `rooms: true` for the
+ * rooms handlers of topic-nodes.ts instead of echo).
  * The primary prints {"port","pids","reusePort"} and answers stdin lines:
  * 'stats' → ClusterStats, 'pids' → {"pids"}, 'close [timeoutMs]' → CloseResult (then
  * exits). Workers print nothing.
  */
 import { createInterface } from 'node:readline';
 import { createServer, startCluster, type ClusterOptions, type ServerOptions } from '../../src/index.js';
+import { rooms } from './topic-nodes.js';
 
 const exits: unknown[] = [];
 const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<ClusterOptions>;
-const serverOptions = JSON.parse(process.argv[4] ?? '{}') as ServerOptions;
+const { rooms: withRooms, ...serverOptions } = JSON.parse(process.argv[4] ?? '{}') as ServerOptions & {
+  rooms?: boolean;
+};
 const node = await startCluster(
   {
     workers: Number(process.argv[2] ?? 3),
@@ -26,7 +30,7 @@ const node = await startCluster(
       logLevel: 'silent',
       transport: 'handle',
       ...serverOptions,
-      message: (conn, data, isBinary) => void conn.send(data, isBinary),
+      ...(withRooms === true ? rooms : { message: (conn, data, isBinary) => void conn.send(data, isBinary) }),
     }),
 );
 if (node.role === 'primary') {
