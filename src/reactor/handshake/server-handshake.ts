@@ -11,7 +11,6 @@ import type { Extension } from '../extensions/extension.js';
 import { extrasOf, type ConnectionExtras } from '../connection/connection-extras.js';
 import { AWAITING_ANSWER, State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
-import { channels } from '../../api/diagnostics.js';
 import type { FlowControl } from '../write/flow-control.js';
 import type { Handlers, HandshakeRequest, UpgradeDecision } from '../../api/handlers.js';
 import { appendHead, releaseHead, takeHead } from '../http/head-buffer.js';
@@ -21,6 +20,7 @@ import type { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { Reporter } from '../observe/reporter.js';
 import type { RouteTable } from '../http/route-table.js';
 import { ServerRequest } from './server-request.js';
+import { reportRefusal, type RefusedRequest } from './refusal-report.js';
 import { isTls } from '../connection/peer-address.js';
 import type { ReactorStats } from '../observe/stats.js';
 import type { Writer } from '../write/writer.js';
@@ -31,12 +31,6 @@ const NOT_NOW = AWAITING_ANSWER | State.HttpBody | State.ReadBlocked | State.Clo
 
 /** The answer to bytes that no HTTP request can begin with. */
 const NOT_HTTP = 'not an HTTP request (RFC 7230 §3)';
-
-/** What a refusal is about, for the log and diagnostics: the request, when it got far enough to be parsed. */
-export interface RefusedRequest {
-  readonly url: string;
-  readonly origin: string | undefined;
-}
 
 /** The parts an upgrade goes through. */
 export interface ServerHandshakeParts {
@@ -206,18 +200,7 @@ export class ServerHandshake implements HeldReads {
       sent = 500;
     }
     this.stats.refusalsByStatus[sent]!++; // a status, 100–599: in range (stats.ts)
-    const observed = channels.refused.hasSubscribers;
-    if (observed || this.reporter.logs('info')) {
-      const remoteAddress = conn.remoteAddress;
-      const origin = request?.origin;
-      this.reporter.log(
-        'info',
-        `refused ${request === undefined ? 'a request' : `upgrade to ${request.url}`} from ${remoteAddress}` +
-          `${origin === undefined ? '' : ` (Origin: ${origin})`}: ${sent} ${message}`,
-      );
-      if (observed)
-        channels.refused.publish({ status: sent, reason: message, url: request?.url, origin, remoteAddress });
-    }
+    reportRefusal(this.reporter, conn, sent, message, request);
     this.writer.writeHead(conn, response);
     this.lifecycle.endAfterFlush(conn);
   }
