@@ -12,7 +12,7 @@ import type { StatsSnapshot } from '../api/stats-snapshot.js';
 import type { CloseResult, Server } from '../server.js';
 import type { ListenAddress } from '../transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings.js';
-import { bindServerHandle, reusePortSupported } from '../transport/server-handle.js';
+import { bindServerHandle, boundAddress, reusePortSupported } from '../transport/server-handle.js';
 import type { ReloadResult } from '../api/handover-options.js';
 import { reloadWorkers } from './reload.js';
 /** A worker's semi-space (MiB) unless the flags say otherwise: see ClusterOptions.execArgv. */
@@ -171,13 +171,7 @@ class Primary implements ClusterPrimary {
     private readonly options: ClusterOptions,
     readonly reusePort: boolean,
   ) {
-    const out: Record<string, unknown> = {};
-    handle.getsockname(out);
-    this.address = {
-      address: String(out.address),
-      port: Number(out.port),
-      family: out.family === 'IPv6' ? 'IPv6' : 'IPv4',
-    };
+    this.address = boundAddress(handle);
     this.workers = new Array<ChildProcess | undefined>(options.workers).fill(undefined);
     this.relay = new TopicRelay(this.workers, options.relayMaxBufferedBytes ?? DEFAULT_RELAY_MAX_BUFFERED_BYTES);
     this.ready = Promise.all(this.workers.map((_, i) => this.spawn(i))).then(() => undefined);

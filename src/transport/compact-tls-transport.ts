@@ -12,7 +12,7 @@ import { uvError } from '../reactor/connection/errno.js';
 import { CompactTlsConnection } from './compact-tls-connection.js';
 import type { ListenAddress } from './listen-address.js';
 import type { RawBindings, RawTcpHandle, RawWriteReq } from './raw-bindings.js';
-import { bindServerHandle } from './server-handle.js';
+import { bindServerHandle, boundAddress } from './server-handle.js';
 import { connectionSlot } from './handle-transport.js';
 
 const UV_EOF = -4095;
@@ -125,9 +125,7 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
       throw uvError(err, 'listen', `${host || '::'}:${port}`);
     }
     this.server.push(handle);
-    const out: Record<string, unknown> = {};
-    handle.getsockname(out);
-    return { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    return boundAddress(handle);
   }
 
   stopListening(): void {

@@ -8,7 +8,7 @@ import type { Reactor } from '../reactor/reactor.js';
 import { tryWritev } from './fd-write.js';
 import type { ListenAddress } from './listen-address.js';
 import type { RawBindings, RawShutdownReq, RawTcpHandle, RawWriteReq } from './raw-bindings.js';
-import { bindServerHandle } from './server-handle.js';
+import { bindServerHandle, boundAddress } from './server-handle.js';
 
 /** libuv's end-of-file "error" for a read. */
 const UV_EOF = -4095;
@@ -118,9 +118,7 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     // Bound, but another socket listens there already (SO_REUSEADDR lets the bind pass): say where.
     if (err !== 0) throw uvError(err, 'listen', where ?? 'the shared socket');
     this.server.push(handle);
-    const out: Record<string, unknown> = {};
-    handle.getsockname(out);
-    return { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    return boundAddress(handle);
   }
 
   /** Stops accepting; open connections are left to the reactor. */

@@ -1,5 +1,5 @@
 import { uvError } from '../reactor/connection/errno.js';
-import { checkPort, resolveHost } from './listen-address.js';
+import { checkPort, resolveHost, type ListenAddress } from './listen-address.js';
 import type { RawBindings, RawTcpHandle } from './raw-bindings.js';
 
 /**
@@ -45,4 +45,11 @@ export async function bindServerHandle(
     throw uvError(err, reusePort ? 'bind (SO_REUSEPORT)' : 'bind', `${resolved?.address ?? (host || '::')}:${port}`);
   }
   return handle;
+}
+
+/** Where a bound server handle listens, as `listen` reports it. */
+export function boundAddress(handle: RawTcpHandle): ListenAddress {
+  const out: Record<string, unknown> = {};
+  handle.getsockname(out);
+  return { address: String(out.address), port: Number(out.port), family: out.family === 'IPv6' ? 'IPv6' : 'IPv4' };
 }
