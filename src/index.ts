@@ -67,3 +67,4 @@ export { CloseCode, closeCodeName } from './protocol/close-code.js';
 export { ProtocolError, ErrorKind } from './protocol/protocol-error.js';
 export type { PoolStats } from './pool/buffer-pool.js';
 export { VERSION } from './version.js';
+export { limitYoungGeneration } from './young-generation.js';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { WebSocketServer } from 'ws';
-import { createServer, type TransportName } from '../../src/index.js';
+import { createServer, limitYoungGeneration, type TransportName } from '../../src/index.js';
 import { startBun } from './bun.js';
 import { startUws } from './uws.js';
 import { exitWithParent, toParent } from '../lib/ipc.js';
@@ -23,13 +23,23 @@ import { die } from '../lib/status.js';
 import { sleep } from '../lib/time.js';
 
 /**
+ * handle-young1 is `handle` with limitYoungGeneration(), what `lightws echo` and `lightws chat` run.
  * The *-deflate and uws kinds are bench:deflate's: each library with permessage-deflate on (lightws
  * `shared` and `window`, ws's perMessageDeflate, uWS's SHARED_COMPRESSOR), and uWS without it.
  */
 export type ServerKind =
-  TransportName | 'ws' | 'handle-shared' | 'handle-window' | 'ws-deflate' | 'uws' | 'uws-shared' | 'bun';
+  | TransportName
+  | 'handle-young1'
+  | 'ws'
+  | 'handle-shared'
+  | 'handle-window'
+  | 'ws-deflate'
+  | 'uws'
+  | 'uws-shared'
+  | 'bun';
 const KINDS: readonly ServerKind[] = [
   'handle',
+  'handle-young1',
   'socket',
   'ws',
   'handle-shared',
@@ -168,6 +178,8 @@ async function start(): Promise<Subject> {
       },
     };
   }
+  // What `lightws echo` does first: the young generation held at 1 MiB per semi-space.
+  if (kind === 'handle-young1') limitYoungGeneration();
   const server = createServer({
     transport: kind === 'socket' ? 'socket' : 'handle',
     deflate: kind === 'handle-shared' ? 'shared' : kind === 'handle-window' ? 'window' : 'off',

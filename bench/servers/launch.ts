@@ -19,6 +19,12 @@ export const SERVERS: Record<string, { script: string; argv: string[]; label: st
     argv: ['--transport', 'handle', '--diagnostics'],
     label: 'lightws handle + diagnostics subscribers',
   },
+  // What `lightws echo` runs: the handle transport with limitYoungGeneration() (1 MiB semi-spaces).
+  'handle-young1': {
+    script: 'lightws.js',
+    argv: ['--transport', 'handle', '--limit-young'],
+    label: 'lightws handle, young gen 1 MiB',
+  },
   ws: { script: 'ws.js', argv: [], label: 'ws' },
   uws: { script: 'uws.js', argv: [], label: 'uWS.js' },
   // Run by Bun (lib/bun.ts finds it): Bun.serve, which embeds uWebSockets.

@@ -1,15 +1,17 @@
 /**
  * lightws as a benchmark server process (see protocol.ts):
  *
- *   node dist/bench/servers/lightws.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--deflate off|shared|window] [--diagnostics]
+ *   node dist/bench/servers/lightws.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--deflate off|shared|window] [--diagnostics] [--limit-young]
  *
  * --diagnostics subscribes a no-op to each of lightws's diagnostics_channel channels, as an APM
  * agent would: the kind `handle-dc` (launch.ts), to compare with `handle` in the same run.
+ * --limit-young calls limitYoungGeneration() first, as `lightws echo` does: the kind `handle-young1`.
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import {
   createServer,
   DIAGNOSTICS_CHANNELS,
+  limitYoungGeneration,
   type DeflateMode,
   type Server,
   type TransportName,
@@ -53,8 +55,9 @@ export async function startLightws(
 }
 
 if (isMain(import.meta.url)) {
-  void runServerProcess('lightws', ({ port, host, mode, transport, deflate, diagnostics }) => {
+  void runServerProcess('lightws', ({ port, host, mode, transport, deflate, diagnostics, limitYoung }) => {
     if (deflate === 'on') throw new RangeError("lightws's --deflate is shared or window");
+    if (limitYoung) limitYoungGeneration();
     return startLightws(port, mode, (transport ?? 'handle') as 'handle', host, deflate, diagnostics);
   });
 }

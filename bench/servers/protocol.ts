@@ -3,7 +3,7 @@
  * orchestrator spawns and drives them all the same way (servers/launch.ts: bench:echo,
  * bench:handshake, bench:broadcast; bench/profile.ts runs lightws.js under a profiler):
  *
- *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--deflate off|shared|window|on] [--diagnostics]
+ *   node [--expose-gc] dist/bench/servers/<kind>.js --port 0 --mode echo|broadcast|idle [--transport handle|socket] [--deflate off|shared|window|on] [--diagnostics] [--limit-young]
  *
  * Every server also answers `GET /healthz` with 200 `ok` over plain HTTP on its port (bench:http),
  * lightws with its built-in healthPath, ws through the node:http server it sits behind, uWS with
@@ -71,6 +71,8 @@ export interface ServerArgs {
   transport: string | undefined;
   /** lightws only: subscribe a no-op to every lightws diagnostics channel (what an APM agent does). */
   diagnostics: boolean;
+  /** lightws only: limitYoungGeneration() before the server starts, as `lightws echo` does. */
+  limitYoung: boolean;
   /**
    * permessage-deflate: lightws 'shared' or 'window'; ws and uWS 'on' (ws's perMessageDeflate with
    * its defaults, uWS's SHARED_COMPRESSOR); 'off' for none.
@@ -90,6 +92,7 @@ export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerA
       deflate: { type: 'string', default: 'off' },
       transport: { type: 'string' },
       diagnostics: { type: 'boolean', default: false },
+      'limit-young': { type: 'boolean', default: false },
     },
   });
   const port = Number(values.port);
@@ -106,6 +109,7 @@ export function parseServerArgs(argv: string[] = process.argv.slice(2)): ServerA
     mode,
     transport: values.transport,
     diagnostics: values.diagnostics === true,
+    limitYoung: values['limit-young'] === true,
     deflate,
   };
 }

@@ -15,13 +15,14 @@ import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings
 import { bindServerHandle, boundAddress, reusePortSupported } from '../transport/server-handle.js';
 import type { ReloadResult } from '../api/handover-options.js';
 import { reloadWorkers } from './reload.js';
+import { sizesYoungGeneration } from '../young-generation.js';
 /** A worker's semi-space (MiB) unless the flags say otherwise: see ClusterOptions.execArgv. */
 const WORKER_SEMI_SPACE = '--max-semi-space-size=1';
 
 /** The workers' Node flags: see ClusterOptions.execArgv. */
 export function workerExecArgv(given: readonly string[] | undefined, own: readonly string[]): string[] {
   if (given !== undefined) return [...given];
-  return own.some((flag) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(flag)) ? [...own] : [...own, WORKER_SEMI_SPACE];
+  return sizesYoungGeneration(own) ? [...own] : [...own, WORKER_SEMI_SPACE];
 }
 
 export interface ClusterOptions {
