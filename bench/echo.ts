@@ -5,6 +5,7 @@
  *   npm run bench:echo -- [--runs 3] [--seconds 4] [--warmup 2] [--load 2] [--rate 20000]
  *                         [--window 10] [--big 10000] [--big-window 2]
  *                         [--kinds handle,socket,ws,uws,bun] [--scenarios rate100,flat100,flat10k,big64k,big1m,big16m]
+ *                         (more kinds in servers/launch.ts: handle-young1 is lightws with the CLI's young generation)
  *                         [--big-connections 8]
  *                         [--server-node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof]
  *

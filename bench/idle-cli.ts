@@ -61,7 +61,7 @@ async function startCli(flags: string[]): Promise<{ child: ChildProcess; port: n
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await Promise.race([
-    once(createInterface({ input: child.stdout! }), 'line') as Promise<[string]>,
+    once(createInterface({ input: child.stdout }), 'line') as Promise<[string]>,
     once(child, 'exit').then(() => {
       throw new Error('lightws echo exited before listening');
     }),

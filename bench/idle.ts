@@ -1,6 +1,7 @@
 /**
  * Memory per idle, handshaken WebSocket connection: lightws (raw handles),
  * lightws (net sockets), ws, uWebSockets.js (native, Node 20) and Bun (run by Bun itself), in the same run.
+ * The kind handle-young1 is lightws (raw handles) with limitYoungGeneration(), what `lightws echo` runs.
  *
  *   npm run bench:idle -- [--connections 19900] [--runs 3] [--steps 0,5000,10000,...]
  *                         [--in-flight 256] [--settle-ms 1000] [--kinds handle,socket,ws,uws,bun] [--snapshot]
