@@ -26,9 +26,17 @@ export interface WheelEntry {
 export class TimerWheel<E extends WheelEntry> {
   /** The current tick. Starts at 1 so that 0 can mean "none" in the entry fields. */
   now = 1;
-  private readonly buckets: E[][];
+  /**
+   * Each bucket's entries are its first `sizes[i]` slots. A bucket is never
+   * emptied by `length = 0` (V8 drops the backing store, and the next round
+   * grows it again by copies): at a million connections with heartbeats those
+   * copies were most of what the wheel allocated, and, living a whole round,
+   * each was promoted to the old generation before it died. Slots past the
+   * size are null, so a spent bucket holds no connection alive.
+   */
+  private readonly buckets: (E | null)[][];
+  private readonly sizes: Uint32Array;
   private readonly mask: number;
-  private spare: E[] = [];
 
   /**
    * `slots` (a power of two) bounds how far ahead an entry is filed; a
@@ -42,6 +50,7 @@ export class TimerWheel<E extends WheelEntry> {
     if (slots < 2 || (slots & (slots - 1)) !== 0) throw new RangeError('slots must be a power of two ≥ 2');
     this.mask = slots - 1;
     this.buckets = Array.from({ length: slots }, () => []);
+    this.sizes = new Uint32Array(slots);
   }
 
   /** Arms (or re-arms) `entry` to expire `ticks` from now (at least 1). */
@@ -61,11 +70,14 @@ export class TimerWheel<E extends WheelEntry> {
   tick(): void {
     const now = ++this.now;
     const index = now & this.mask;
+    const size = this.sizes[index]!;
+    if (size === 0) return;
+    // What is handled here is filed elsewhere: at most `mask` ticks ahead, never in this bucket.
+    this.sizes[index] = 0;
     const due = this.buckets[index]!;
-    if (due.length === 0) return;
-    this.buckets[index] = this.spare;
-    for (let i = 0; i < due.length; i++) {
+    for (let i = 0; i < size; i++) {
       const entry = due[i]!;
+      due[i] = null;
       if (entry.wheelTick !== now) continue; // stale copy of a re-filed entry
       entry.wheelTick = 0;
       const deadline = entry.deadline;
@@ -77,13 +89,12 @@ export class TimerWheel<E extends WheelEntry> {
         this.file(entry, deadline);
       }
     }
-    due.length = 0;
-    this.spare = due;
   }
 
   private file(entry: E, deadline: number): void {
     const target = Math.min(deadline, this.now + this.mask);
     entry.wheelTick = target;
-    this.buckets[target & this.mask]!.push(entry);
+    const index = target & this.mask;
+    this.buckets[index]![this.sizes[index]!++] = entry;
   }
 }

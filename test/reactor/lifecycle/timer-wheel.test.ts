@@ -104,3 +104,29 @@ test('10,000 entries with random deadlines each expire once, on their tick', () 
 test('slots must be a power of two', () => {
   assert.throws(() => new TimerWheel(6, () => {}), RangeError);
 });
+
+test('a bucket keeps its array round after round, and holds no entry once it has passed', () => {
+  const { w, expired } = wheel(4);
+  const entries = Array.from({ length: 100 }, (_, i) => entry(String(i)));
+  const buckets = (w as unknown as { buckets: (Entry | null)[][] }).buckets;
+  const arrays = [...buckets];
+  for (let round = 0; round < 3; round++) {
+    for (const e of entries) w.schedule(e, 2);
+    w.tick();
+    w.tick();
+    w.tick();
+    w.tick();
+  }
+  assert.equal(expired.length, 300);
+  // Emptied by length = 0, V8 let go of a bucket's backing store and the next round grew it
+  // again by copies: garbage that, living a round, was promoted to the old generation.
+  assert.deepEqual(
+    buckets.map((b, i) => b === arrays[i]),
+    [true, true, true, true],
+  );
+  assert.ok(
+    buckets.every((b) => b.every((e) => e === null)),
+    'no expired entry (a closed connection) is held',
+  );
+  assert.ok(Math.max(...buckets.map((b) => b.length)) >= 100, 'the array that held 100 kept its room');
+});
