@@ -5,9 +5,8 @@ import type { Channel, HandoverMessage } from './channel.js';
 import type { HandoverEndpoint } from './endpoint.js';
 import { receiveConnections } from './receiver.js';
 import { sendConnections } from './sender.js';
+import { HANDOVER_ENV } from './handover-env.js';
 
-/** Set in the new process's environment: its first `listen` takes the old process's sockets instead of binding. */
-export const HANDOVER_ENV = 'LIGHTWS_HANDOVER';
 
 /**
  * The old process's side of a single-process handover (`server.handover()`):
@@ -97,10 +96,6 @@ function reply(child: ChildProcess, tag: HandoverMessage['lightws'], timeoutMs: 
   });
 }
 
-/** Is this process a successor whose listen must take over (and not bind)? Asked once: the first listen takes it. */
-export function takesOver(): boolean {
-  return process.env[HANDOVER_ENV] === '1' && typeof process.send === 'function';
-}
 
 /**
  * The new process's side (`listen` in a successor): asks for the listening
