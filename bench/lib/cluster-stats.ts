@@ -20,11 +20,13 @@ export interface ClusterStatsLine {
 
 /** Why `line` is not a sum over all `expected` workers, or null when it is. */
 export function incompleteBecause(line: ClusterStatsLine, expected: number): string | null {
-  if (line.missing.length > 0) return `worker${line.missing.length > 1 ? 's' : ''} ${line.missing.join(', ')} did not answer`;
+  if (line.missing.length > 0)
+    return `worker${line.missing.length > 1 ? 's' : ''} ${line.missing.join(', ')} did not answer`;
   if (line.workers !== expected || line.connectionsPerWorker.length !== expected)
     return `${line.workers} of ${expected} workers answered`;
   const summed = line.connectionsPerWorker.reduce((s, n) => s + n, 0);
-  if (summed !== line.connections) return `the workers' connections add up to ${summed}, the sum says ${line.connections}`;
+  if (summed !== line.connections)
+    return `the workers' connections add up to ${summed}, the sum says ${line.connections}`;
   return null;
 }
 
