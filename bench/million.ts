@@ -465,7 +465,7 @@ async function main(): Promise<void> {
       timedOut: sum((e) => e.timedOut),
       ms: Math.max(...echoed.map((e) => e.ms)),
     };
-    const perWorker = statsV.connectionsPerWorker as number[];
+    const perWorker = statsV.connectionsPerWorker;
     run.verify = {
       clientOpen,
       clientClosedByPeer: verified.reduce((s, v) => s + v.closedByPeer, 0),

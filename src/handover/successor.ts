@@ -7,7 +7,6 @@ import { receiveConnections } from './receiver.js';
 import { sendConnections } from './sender.js';
 import { HANDOVER_ENV } from './handover-env.js';
 
-
 /**
  * The old process's side of a single-process handover (`server.handover()`):
  * starts the new process, gives it the listening sockets, then every
@@ -95,7 +94,6 @@ function reply(child: ChildProcess, tag: HandoverMessage['lightws'], timeoutMs: 
     child.on('message', onMessage).on('exit', onExit).on('error', onError);
   });
 }
-
 
 /**
  * The new process's side (`listen` in a successor): asks for the listening

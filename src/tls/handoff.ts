@@ -4,7 +4,6 @@ import type { DirectionState } from './record-layer.js';
 import { RecordObserver } from './record-observer.js';
 import type { StayReason } from './stay-reason.js';
 
-
 /** Everything a RecordLayer needs to take a connection over from node:tls. */
 export interface Handoff {
   readonly suite: CipherSuite;
