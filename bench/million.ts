@@ -39,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.js';
 import { IpcChild, JsonLinesChild, killChildrenOnExit, killOnExit } from './lib/children.js';
 import { formatGiB as gib, printTable } from './lib/format.js';
+import { statsOfEveryWorker, type ClusterStatsLine } from './lib/cluster-stats.js';
 import { checkLimits, restoreSysctls } from './lib/limits.js';
 import { cpuMs, kernel, machineCpu, memAvailable, memoryOf } from './lib/proc.js';
 import { appendRun, RESULTS_OPTIONS } from './lib/results.js';
@@ -136,6 +137,9 @@ function ask(server: JsonLinesChild, command: string | null, type: string, timeo
   if (command !== null) server.write(command);
   return server.nextWhere((line) => line['type'] === type, timeoutMs, `'${type}'`);
 }
+/** The cluster's stats summed over every worker, asked again while one is missing (lib/cluster-stats.ts). */
+const clusterStats = (server: JsonLinesChild): Promise<ClusterStatsLine> =>
+  statsOfEveryWorker(() => ask(server, 'stats', 'stats', 60_000) as Promise<ClusterStatsLine>, WORKERS);
 
 // ---- memory guard -----------------------------------------------------------------------------
 
@@ -349,7 +353,7 @@ async function main(): Promise<void> {
     const kTop = kernel();
     const top = serverMemory(workerPids, empty, opened);
     const loadTop = memoryOf(loadPids);
-    const statsTop = await ask(server, 'stats', 'stats', 60_000);
+    const statsTop = await clusterStats(server);
     log(`top (3 s after the ramp): ${memLine(top)}`);
 
     // Hold with heartbeats.
@@ -379,7 +383,7 @@ async function main(): Promise<void> {
     };
     const held = serverMemory(workerPids, empty, opened);
     const kHeld = kernel();
-    const statsHold = await ask(server, 'stats', 'stats', 60_000);
+    const statsHold = await clusterStats(server);
     // Only now, the outside figure read: forced GCs in every worker, then /proc again.
     const inside = await insideMemory(server, workerPids, insideEmpty, opened);
     const afterGc = serverMemory(workerPids, empty, opened);
@@ -443,7 +447,7 @@ async function main(): Promise<void> {
     // Verify: every connection open on both sides, a sample echoes.
     phase = 'verify';
     const verified = await Promise.all(loads.map((l) => l.ask({ type: 'verify' }, 'verified', 60_000)));
-    const statsV = await ask(server, 'stats', 'stats', 60_000);
+    const statsV = await clusterStats(server);
     const sampleEach = Math.max(1, Math.ceil(Number(args.sample) / LOADS));
     const echoed = await Promise.all(
       loads.map((l) => l.ask({ type: 'echo', sample: sampleEach, timeoutMs: 30_000 }, 'echoed', 60_000)),
@@ -461,7 +465,7 @@ async function main(): Promise<void> {
       timedOut: sum((e) => e.timedOut),
       ms: Math.max(...echoed.map((e) => e.ms)),
     };
-    const perWorker = statsV.connectionsPerWorker as number[];
+    const perWorker = statsV.connectionsPerWorker;
     run.verify = {
       clientOpen,
       clientClosedByPeer: verified.reduce((s, v) => s + v.closedByPeer, 0),

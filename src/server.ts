@@ -15,10 +15,10 @@ import type { SendData } from './api/send-result.js';
 import type { TopicBridge } from './api/topic-bridge.js';
 import type { HandoverOptions, HandoverResult, SuccessorOptions } from './api/handover-options.js';
 import { endpoints, HandoverEndpoint, type MovableTransport } from './handover/endpoint.js';
-import { handOverToSuccessor, takeOver, takesOver } from './handover/successor.js';
+import { takesOver } from './handover/handover-env.js';
 import { ConnectionHandover } from './reactor/handover/connection-handover.js';
 import { HandleTransport } from './transport/handle-transport.js';
-import { CompactTlsTransport } from './transport/compact-tls-transport.js';
+import type { CompactTlsTransport } from './transport/compact-tls-transport.js';
 import type { ListenAddress } from './transport/listen-address.js';
 import { requireRawBindings } from './transport/raw-bindings.js';
 import { SocketTransport, type UpgradeOpened } from './transport/socket-transport.js';
@@ -154,10 +154,15 @@ export class Server<UserData = unknown> {
     this.reactor.start();
     if (this.tls?.compact === true) {
       // Compact TLS listens on its own transport; a handover does not pass its sockets (TLS connections close with 1012).
-      this.compactTransport ??= new CompactTlsTransport(this.reactor, requireRawBindings(), this.tls);
+      // Loaded here, not with the server: a process that never serves compact TLS never compiles its record layer.
+      if (this.compactTransport === undefined) {
+        const { CompactTlsTransport } = await import('./transport/compact-tls-transport.js');
+        this.compactTransport ??= new CompactTlsTransport(this.reactor, requireRawBindings(), this.tls);
+      }
       return this.compactTransport.listen(port, host);
     }
     if (takesOver()) {
+      const { takeOver } = await import('./handover/successor.js');
       const address = await takeOver(endpoints.get(this)!);
       if (address !== undefined) return address;
     }
@@ -180,6 +185,8 @@ export class Server<UserData = unknown> {
    * stays here, this server listens again, and the result says why.
    */
   async handover(options: SuccessorOptions = {}): Promise<HandoverResult> {
+    // Loaded on the first handover only: what a process that never hands over need not carry.
+    const { handOverToSuccessor } = await import('./handover/successor.js');
     return handOverToSuccessor(endpoints.get(this)!, options, async () => {
       for (const [port, host] of this.bound.splice(0)) await this.listen(port, host);
     });

@@ -48,6 +48,8 @@ const workerFlags =
   values['worker-flags'] === undefined ? undefined : values['worker-flags'].split(' ').filter((f) => f !== '');
 const ping = Number(values['ping-interval']);
 const idle = Number(values['idle-timeout']) || (ping > 0 ? ping * 2 + 15_000 : 0);
+/** How long a 'stats' waits for every worker: see lib/cluster-stats.ts. */
+const STATS_TIMEOUT_MS = 30_000;
 /** One JSON line on stdout, to the orchestrator. */
 const reply = (value: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 async function runLightws(): Promise<void> {
@@ -63,6 +65,9 @@ async function runLightws(): Promise<void> {
       port: 0,
       host: '127.0.0.1',
       restartDelayMs: 0,
+      // Its stats are asked a few times a run, never scraped: a worker of a million on 2 cores can take
+      // seconds to answer (a full GC, a batch of heartbeats), and a sum without it would be wrong.
+      scrapeTimeoutMs: STATS_TIMEOUT_MS,
       onWorkerExit: (info) => void exits.push(info),
       ...(reusePort === undefined ? {} : { reusePort }),
       ...(workerFlags === undefined ? {} : { execArgv: workerFlags }),
@@ -228,13 +233,14 @@ async function runWs(): Promise<void> {
     ),
   );
   let nextId = 1;
-  const ask = (make: (id: number) => WsMessage, timeoutMs: number): Promise<WsMessage[]> =>
+  /** Each connected worker's reply by `timeoutMs`, with the worker's index. */
+  const ask = (make: (id: number) => WsMessage, timeoutMs: number): Promise<(WsMessage & { worker: number })[]> =>
     Promise.all(
-      workers
-        .filter((w) => w.isConnected())
+      [...workers.entries()]
+        .filter(([, w]) => w.isConnected())
         .map(
-          (w) =>
-            new Promise<WsMessage | undefined>((resolve) => {
+          ([worker, w]) =>
+            new Promise<(WsMessage & { worker: number }) | undefined>((resolve) => {
               const id = nextId++;
               const timer = setTimeout(() => {
                 w.off('message', on);
@@ -244,14 +250,14 @@ async function runWs(): Promise<void> {
                 if ('id' in m && m.id === id) {
                   clearTimeout(timer);
                   w.off('message', on);
-                  resolve(m);
+                  resolve({ ...m, worker });
                 }
               };
               w.on('message', on);
               w.send(make(id));
             }),
         ),
-    ).then((all) => all.filter((m): m is WsMessage => m !== undefined));
+    ).then((all) => all.filter((m) => m !== undefined));
   const exits: unknown[] = [];
   let closing = false;
   for (const [i, w] of workers.entries())
@@ -283,10 +289,11 @@ async function runWs(): Promise<void> {
   createInterface({ input: process.stdin })
     .on('line', (line) => {
       if (line === 'stats') {
-        void ask((id) => ({ ws: 'stats', id }), 5000).then((all) => {
+        void ask((id) => ({ ws: 'stats', id }), STATS_TIMEOUT_MS).then((all) => {
           const snaps = all
             .map((m) => (m as { stats?: Record<string, number> }).stats)
             .filter((s): s is Record<string, number> => s !== undefined);
+          const answered = new Set(all.map((m) => m.worker));
           const total: Record<string, unknown> = {};
           for (const snap of snaps)
             for (const [k, v] of Object.entries(snap)) total[k] = ((total[k] as number | undefined) ?? 0) + v;
@@ -295,6 +302,7 @@ async function runWs(): Promise<void> {
             ...total,
             workers: snaps.length,
             connectionsPerWorker: snaps.map((s) => s.connections),
+            missing: workers.flatMap((_, i) => (answered.has(i) ? [] : [i])),
             restarts: 0,
             exits,
           });

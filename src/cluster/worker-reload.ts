@@ -3,7 +3,6 @@ import type { Channel, HandoverMessage } from '../handover/channel.js';
 import type { HandoverEndpoint } from '../handover/endpoint.js';
 import { receiveConnections } from '../handover/receiver.js';
 import type { HandoverResult } from '../api/handover-options.js';
-import { sendConnections } from '../handover/sender.js';
 
 /** Primary ↔ worker messages of a reload (cluster/reload.ts), beside the handover's own (handover/channel.ts). */
 export type ReloadMessage =
@@ -41,12 +40,15 @@ export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unk
       failed.emit('disconnect');
     } else if (message?.lightws === 'reload-handover') {
       endpoint.stopAccepting();
-      void sendConnections(endpoint, channel, message.timeoutMs).then(async (result) => {
-        process.send!({ lightws: 'reload-done', result } satisfies ReloadMessage);
-        if (result.error !== undefined) return; // kept: the primary gives this worker its socket again
-        await close();
-        process.exit(0);
-      });
+      // The sending side is loaded on a reload only: a worker that is never reloaded never runs it.
+      void import('../handover/sender.js')
+        .then(({ sendConnections }) => sendConnections(endpoint, channel, message.timeoutMs))
+        .then(async (result) => {
+          process.send!({ lightws: 'reload-done', result } satisfies ReloadMessage);
+          if (result.error !== undefined) return; // kept: the primary gives this worker its socket again
+          await close();
+          process.exit(0);
+        });
     }
   });
 }

@@ -5,9 +5,7 @@ import type { Channel, HandoverMessage } from './channel.js';
 import type { HandoverEndpoint } from './endpoint.js';
 import { receiveConnections } from './receiver.js';
 import { sendConnections } from './sender.js';
-
-/** Set in the new process's environment: its first `listen` takes the old process's sockets instead of binding. */
-export const HANDOVER_ENV = 'LIGHTWS_HANDOVER';
+import { HANDOVER_ENV } from './handover-env.js';
 
 /**
  * The old process's side of a single-process handover (`server.handover()`):
@@ -95,11 +93,6 @@ function reply(child: ChildProcess, tag: HandoverMessage['lightws'], timeoutMs: 
     );
     child.on('message', onMessage).on('exit', onExit).on('error', onError);
   });
-}
-
-/** Is this process a successor whose listen must take over (and not bind)? Asked once: the first listen takes it. */
-export function takesOver(): boolean {
-  return process.env[HANDOVER_ENV] === '1' && typeof process.send === 'function';
 }
 
 /**

@@ -2,15 +2,7 @@ import { APPLICATION_SECRET_LABEL, EARLY_SECRET_LABEL, parseKeylogLine } from '.
 import { cipherSuiteNamed, type CipherSuite } from './cipher-suite.js';
 import type { DirectionState } from './record-layer.js';
 import { RecordObserver } from './record-observer.js';
-
-/**
- * Why a connection stays on node:tls for good: a protocol other than TLS 1.3
- * (TLS 1.2), a suite the record layer does not carry, 0-RTT attempted,
- * records it could not account for (or secrets missing from the key log),
- * or never idle while it tried.
- */
-export const STAY_REASONS = ['protocol', 'suite', 'earlyData', 'untracked', 'notIdle'] as const;
-export type StayReason = (typeof STAY_REASONS)[number];
+import type { StayReason } from './stay-reason.js';
 
 /** Everything a RecordLayer needs to take a connection over from node:tls. */
 export interface Handoff {

@@ -5,7 +5,8 @@ import type { ConnectionRecord } from '../reactor/connection/connection-record.j
 import { State } from '../reactor/connection/connection-state.js';
 import type { Link } from '../reactor/connection/link.js';
 import type { ServerReactor } from '../reactor/server-reactor.js';
-import { HandoffWatch, type StayReason } from '../tls/handoff.js';
+import { HandoffWatch } from '../tls/handoff.js';
+import type { StayReason } from '../tls/stay-reason.js';
 import { RecordLayer, type RecordLayerSink } from '../tls/record-layer.js';
 import type { RecordFault } from '../tls/record-protection.js';
 import { uvError } from '../reactor/connection/errno.js';

@@ -1,6 +1,5 @@
 import type { BufferPool } from '../../pool/buffer-pool.js';
 import { CloseCode } from '../../protocol/close-code.js';
-import { Opcode } from '../../protocol/opcode.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -9,7 +8,6 @@ import { TICK_MS, ticks, type TimerWheel } from './timer-wheel.js';
 import type { Writer } from '../write/writer.js';
 import type { ReactorContext } from '../context.js';
 
-const EMPTY = Buffer.alloc(0);
 /** Reading is stopped by either: the application's pause, or a queue the peer does not read. */
 const READ_STOPPED = State.Paused | State.ReadBlocked;
 /** Our Close or our last answer is out: the deadline is the close timeout's. */
@@ -63,7 +61,11 @@ export class Timeouts {
     if (this.timer !== undefined) return;
     const pool = this.pool;
     this.timer = setInterval(() => {
-      this.wheel.tick();
+      try {
+        this.wheel.tick();
+      } finally {
+        this.writer.endHeartbeats();
+      }
       pool.tick(); // a quiet pool gives back what a burst left retained
     }, TICK_MS);
     this.timer.unref();
@@ -180,7 +182,7 @@ export class Timeouts {
       // Quiet for pingIntervalMs: ask. Anything that comes back clears Pinged.
       conn.flags |= State.Pinged;
       this.stats.pingsSent++;
-      this.writer.writeFrame(conn, Opcode.Ping, EMPTY);
+      this.writer.writeHeartbeatPing(conn);
       this.wheel.schedule(conn, idle === 0 ? ticks(ping) : ticks(idle - ping));
       return;
     }

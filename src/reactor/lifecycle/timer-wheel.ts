@@ -26,9 +26,25 @@ export interface WheelEntry {
 export class TimerWheel<E extends WheelEntry> {
   /** The current tick. Starts at 1 so that 0 can mean "none" in the entry fields. */
   now = 1;
-  private readonly buckets: E[][];
+  /**
+   * A bucket's entries are the first `sizes[i]` slots of its array (null:
+   * empty). A drained array is not emptied by `length = 0` (V8 drops the
+   * backing store, and the next bucket grows a new one by copies: at a
+   * million connections with heartbeats those copies were most of what the
+   * wheel allocated and, living a round, each was promoted to the old
+   * generation before it died). Its slots are nulled, so it holds no
+   * connection alive, and it goes to `free` with its room, for the next
+   * bucket that fills; kept only while the room set aside stays within the
+   * entries filed, so a burst's arrays are given back as its entries leave.
+   */
+  private readonly buckets: ((E | null)[] | null)[];
+  private readonly sizes: Uint32Array;
+  private readonly free: (E | null)[][] = [];
+  /** The slots of the arrays in `free`. */
+  private freeRoom = 0;
+  /** Entries in the buckets, stale copies included. */
+  private filed = 0;
   private readonly mask: number;
-  private spare: E[] = [];
 
   /**
    * `slots` (a power of two) bounds how far ahead an entry is filed; a
@@ -41,7 +57,8 @@ export class TimerWheel<E extends WheelEntry> {
   ) {
     if (slots < 2 || (slots & (slots - 1)) !== 0) throw new RangeError('slots must be a power of two ≥ 2');
     this.mask = slots - 1;
-    this.buckets = Array.from({ length: slots }, () => []);
+    this.buckets = new Array<(E | null)[] | null>(slots).fill(null);
+    this.sizes = new Uint32Array(slots);
   }
 
   /** Arms (or re-arms) `entry` to expire `ticks` from now (at least 1). */
@@ -61,11 +78,16 @@ export class TimerWheel<E extends WheelEntry> {
   tick(): void {
     const now = ++this.now;
     const index = now & this.mask;
-    const due = this.buckets[index]!;
-    if (due.length === 0) return;
-    this.buckets[index] = this.spare;
-    for (let i = 0; i < due.length; i++) {
+    const due = this.buckets[index] ?? null;
+    if (due === null) return;
+    // What is handled here is filed elsewhere: at most `mask` ticks ahead, never in this bucket.
+    const size = this.sizes[index]!;
+    this.buckets[index] = null;
+    this.sizes[index] = 0;
+    this.filed -= size;
+    for (let i = 0; i < size; i++) {
       const entry = due[i]!;
+      due[i] = null;
       if (entry.wheelTick !== now) continue; // stale copy of a re-filed entry
       entry.wheelTick = 0;
       const deadline = entry.deadline;
@@ -77,13 +99,23 @@ export class TimerWheel<E extends WheelEntry> {
         this.file(entry, deadline);
       }
     }
-    due.length = 0;
-    this.spare = due;
+    this.free.push(due);
+    this.freeRoom += due.length;
+    // Room set aside beyond what is filed is a burst's that has passed: let it go.
+    while (this.freeRoom > this.filed) this.freeRoom -= this.free.pop()!.length;
   }
 
   private file(entry: E, deadline: number): void {
     const target = Math.min(deadline, this.now + this.mask);
     entry.wheelTick = target;
-    this.buckets[target & this.mask]!.push(entry);
+    const index = target & this.mask;
+    let bucket = this.buckets[index] ?? null;
+    if (bucket === null) {
+      bucket = this.free.pop() ?? [];
+      this.freeRoom -= bucket.length;
+      this.buckets[index] = bucket;
+    }
+    bucket[this.sizes[index]!++] = entry;
+    this.filed++;
   }
 }

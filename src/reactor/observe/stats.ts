@@ -5,7 +5,7 @@ import type { DeflateStats, StatsSnapshot } from '../../api/stats-snapshot.js';
 import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import type { RemoteStats } from '../../api/topic-bridge.js';
-import { STAY_REASONS, type StayReason } from '../../tls/handoff.js';
+import { STAY_REASONS, type StayReason } from '../../tls/stay-reason.js';
 
 /** Counters the reactor bumps as things happen; the rest is counted when asked. */
 export class ReactorStats {

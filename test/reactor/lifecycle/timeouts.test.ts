@@ -111,6 +111,26 @@ test('with idleTimeoutMs, an answered Ping keeps the connection; an unanswered o
   assert.deepEqual(leftovers(h), CLEAN);
 });
 
+test('the heartbeat Pings of one tick share one pooled frame; a write the kernel holds keeps it until done', (t) => {
+  const h = clocked(t, { pingIntervalMs: 2000, idleTimeoutMs: 5000 });
+  const conns = [h.link.open(), h.link.open(), h.link.open()];
+  h.link.socket(conns[1]!).takes.push(1); // the kernel takes 1 byte of that Ping now, the other later
+  const borrows = h.reactor.snapshot().pool.borrows;
+  h.seconds(2);
+  for (const conn of conns) assert.deepEqual(h.link.socket(conn).opcodes(), [Opcode.Ping]);
+  // Framed on its own, each Ping was a pooled buffer (and a view of it) per connection.
+  assert.equal(h.reactor.snapshot().pool.borrows - borrows, 1, 'one frame for the three');
+  assert.equal(h.reactor.snapshot().pingsSent, 3);
+  assert.equal(h.reactor.snapshot().pool.lentBuffers, 1, 'held by the write in flight');
+  h.link.complete(conns[1]!);
+  for (const conn of conns) h.link.feed(conn, frame(Opcode.Pong, ''));
+  assert.deepEqual(leftovers(h), CLEAN);
+  h.seconds(2);
+  for (const conn of conns) assert.deepEqual(h.link.socket(conn).opcodes(), [Opcode.Ping, Opcode.Ping]);
+  assert.equal(h.reactor.snapshot().pool.borrows - borrows, 2, 'and one the next tick');
+  assert.deepEqual(leftovers(h), CLEAN);
+});
+
 test('a peer that never answers our Close is dropped after closeTimeoutMs', (t) => {
   const h = clocked(t, { closeTimeoutMs: 2000 });
   const conn = h.link.open();

@@ -104,3 +104,41 @@ test('10,000 entries with random deadlines each expire once, on their tick', () 
 test('slots must be a power of two', () => {
   assert.throws(() => new TimerWheel(6, () => {}), RangeError);
 });
+
+test("heartbeat-like re-arming reuses the drained buckets' arrays; none holds an expired entry; idle room goes back", () => {
+  // Every expiry re-arms its entry, as a heartbeat's ping does, while others are pulled earlier (a pong).
+  const w: TimerWheel<Entry> = new TimerWheel<Entry>(8, (e) => {
+    e.expiredAt = w.now;
+    w.schedule(e, 3);
+  });
+  const inner = w as unknown as { buckets: ((Entry | null)[] | null)[]; free: (Entry | null)[][] };
+  const arrays = (): Set<unknown> => new Set([...inner.buckets.filter((b) => b !== null), ...inner.free]);
+  const entries = Array.from({ length: 300 }, (_, i) => entry(String(i)));
+  for (const [i, e] of entries.entries()) w.schedule(e, 1 + (i % 3));
+  for (let i = 0; i < 16; i++) w.tick(); // the wheel's arrays reach their size
+  const seen = arrays();
+  for (let round = 0; round < 8; round++) {
+    for (let i = 0; i < 8; i++) {
+      w.tick();
+      for (const e of entries.slice(0, 50)) w.schedule(e, 1); // pulled earlier: a stale copy stays behind
+    }
+    // Emptied by length = 0, a drained bucket's backing store was dropped and the next grown
+    // again by copies: garbage that, living a round, was promoted to the old generation.
+    assert.deepEqual([...arrays()].filter((a) => !seen.has(a)).length, 0, `round ${round}: no new array`);
+  }
+  assert.ok(
+    inner.free.every((b) => b.every((e) => e === null)),
+    'no expired entry (a closed connection) is held',
+  );
+  for (const e of entries) w.cancel(e);
+  for (let i = 0; i < 16; i++) w.tick();
+  assert.ok(
+    inner.buckets.every((b) => b === null),
+    'nothing filed',
+  );
+  assert.equal(
+    inner.free.reduce((n, b) => n + b.length, 0),
+    0,
+    'and no room kept for it',
+  );
+});
