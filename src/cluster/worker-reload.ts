@@ -64,7 +64,9 @@ export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unk
           }
           pipe = pair.channel;
           // Our copy of the other end closes once it is on its way to the primary.
-          process.send!({ lightws: 'reload-pipe' } satisfies ReloadMessage, pair.give as never, () => pair.give.close());
+          process.send!({ lightws: 'reload-pipe' } satisfies ReloadMessage, pair.give as never, () =>
+            pair.give.close(),
+          );
         });
     } else if (message?.lightws === 'reload-failed') {
       failed.emit('disconnect');

@@ -119,11 +119,15 @@ export class PipeChannel implements Channel {
     return true;
   }
 
+  on(event: 'message', listener: (message: HandoverMessage, handle: unknown) => void): this;
+  on(event: 'disconnect' | 'exit', listener: () => void): this;
   on(event: string, listener: (...args: never[]) => void): this {
     this.events.on(event, listener as (...args: unknown[]) => void);
     return this;
   }
 
+  off(event: 'message', listener: (message: HandoverMessage, handle: unknown) => void): this;
+  off(event: 'disconnect' | 'exit', listener: () => void): this;
   off(event: string, listener: (...args: never[]) => void): this {
     this.events.off(event, listener as (...args: unknown[]) => void);
     return this;

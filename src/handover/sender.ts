@@ -2,6 +2,7 @@ import type { HandoverResult } from '../api/handover-options.js';
 import { State } from '../reactor/connection/connection-state.js';
 import type { Channel, HandoverMessage } from './channel.js';
 import { ForwardBridge } from './forward-bridge.js';
+import { SendWindow } from './send-window.js';
 import type { Departure, HandoverEndpoint } from './endpoint.js';
 
 /** How often connections not ready yet (a write in flight, an upgrade deciding) are looked at again. */
@@ -12,7 +13,8 @@ const RETRY_MS = 5;
  * ACK), so taking more at once only makes them wait, unread, in its queue: a
  * connection's stall is then about this many round trips instead of its
  * place in the whole line. A pipe of our own (pipe-channel.ts) has many in
- * flight and says how many.
+ * flight and says how many at most; within that, send-window.ts follows the
+ * new process's pace.
  */
 const WINDOW = 64;
 
@@ -36,7 +38,7 @@ export async function sendConnections(
   const deadline = started + deadlineMs;
   const result: HandoverResult = { moved: 0, refused: 0, kept: 0, durationMs: 0 };
   const pending = new Map<number, Departure>();
-  const maxPending = channel.window ?? WINDOW;
+  const window = new SendWindow(channel.window ?? WINDOW);
   let nextId = 1;
   let failure: string | undefined;
   let settled: (() => void) | undefined;
@@ -45,6 +47,7 @@ export async function sendConnections(
 
   const onMessage = (message: HandoverMessage): void => {
     if (message?.lightws !== 'handover-ack') return;
+    window.acknowledged(message.ids.length);
     for (const id of message.ids) {
       const departure = pending.get(id);
       if (departure === undefined) continue;
@@ -80,7 +83,8 @@ export async function sendConnections(
     for (;;) {
       let waiting = 0;
       for (const conn of endpoint.connections()) {
-        while (pending.size >= maxPending && failure === undefined) await new Promise<void>((resolve) => (roomy = resolve));
+        while (pending.size >= window.size && failure === undefined)
+          await new Promise<void>((resolve) => (roomy = resolve));
         if (failure !== undefined) break;
         if (conn.index < 0) continue; // it ended while we waited
         const readiness = endpoint.readiness(conn);
