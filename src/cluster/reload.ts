@@ -139,7 +139,16 @@ function pipeFrom(old: ChildProcess, timeoutMs: number): Promise<unknown> {
       if (message?.lightws === 'reload-pipe') done(handle);
     };
     const onExit = (): void => done(undefined);
-    const timer = setTimeout(onExit, Math.min(timeoutMs, 5000));
+    // Too late: the reload goes through us; a pipe end that comes after all is closed, not leaked.
+    const onLate = (message: ReloadMessage, handle: unknown): void => {
+      if (message?.lightws !== 'reload-pipe') return;
+      old.off('message', onLate);
+      (handle as { close?: () => void } | null)?.close?.();
+    };
+    const timer = setTimeout(() => {
+      done(undefined);
+      old.on('message', onLate);
+    }, Math.min(timeoutMs, 5000));
     old.on('message', onMessage).on('exit', onExit);
     old.send({ lightws: 'reload-pipe' } satisfies ReloadMessage);
   });
