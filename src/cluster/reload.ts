@@ -145,10 +145,13 @@ function pipeFrom(old: ChildProcess, timeoutMs: number): Promise<unknown> {
       old.off('message', onLate);
       (handle as { close?: () => void } | null)?.close?.();
     };
-    const timer = setTimeout(() => {
-      done(undefined);
-      old.on('message', onLate);
-    }, Math.min(timeoutMs, 5000));
+    const timer = setTimeout(
+      () => {
+        done(undefined);
+        old.on('message', onLate);
+      },
+      Math.min(timeoutMs, 5000),
+    );
     old.on('message', onMessage).on('exit', onExit);
     old.send({ lightws: 'reload-pipe' } satisfies ReloadMessage);
   });
