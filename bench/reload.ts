@@ -11,7 +11,9 @@
  * server on the same port once the old one exits, every client reconnecting (each every 100 ms until
  * it gets in); the time until all are back, and the servers' CPU meanwhile, per connection.
  *
- *   npm run bench:reload -- [--connections 10000] [--clients 2] [--workers 1] [--echo 10] [--drain]
+ * Each run is appended to reload.json (bench/out; bench/results with --publish), with the load average.
+ *
+ *   npm run bench:reload -- [--connections 10000] [--clients 2] [--workers 1] [--echo 10] [--drain] [--label L] [--publish]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -19,7 +21,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.js';
 import { IpcChild, killOnExit, track } from './lib/children.js';
+import { loadavg } from 'node:os';
 import { formatGiB, printTable } from './lib/format.js';
+import { appendRun, RESULTS_OPTIONS } from './lib/results.js';
 import { memoryOf, processCpuUs, processTree } from './lib/proc.js';
 import { percentile } from './lib/stats.js';
 import { die, status } from './lib/status.js';
@@ -36,8 +40,30 @@ const { values } = benchArgs(import.meta.url, {
     echo: { type: 'string', default: '10' },
     /** The status quo instead: SIGTERM (a drain, 1001), a new server on the same port once the old exits, every client reconnecting. */
     drain: { type: 'boolean', default: false },
+    /** Names this run in the results file (e.g. the build measured). */
+    label: { type: 'string', default: '' },
+    ...RESULTS_OPTIONS,
   },
 });
+/** Appended to reload.json (bench/out, or bench/results with --publish): every run is kept, with the machine's load. */
+const record = (run: Record<string, unknown>): void => {
+  const path = appendRun(
+    'reload',
+    {
+      label: values.label,
+      mode: values.drain ? 'drain' : 'reload',
+      connections: n,
+      clients: clientCount,
+      workers,
+      echoEvery: Number(values.echo),
+      loadAverage: { before: loadBefore, after: loadavg() },
+      ...run,
+    },
+    values,
+  );
+  status(`results in ${path}`, true);
+};
+const loadBefore = loadavg();
 const n = Number(values.connections);
 const clientCount = Number(values.clients);
 const workers = Number(values.workers);
@@ -144,6 +170,16 @@ try {
     const results = (await Promise.all(clients.map((c) => c.next('result', 30_000)))).flatMap((r) =>
       r.type === 'result' ? [r] : [],
     );
+    record({
+      open,
+      failedToConnect: failed,
+      seconds,
+      closes: results.reduce((s, r) => s + r.closes, 0),
+      serverCpuUsPerConnection: spentUs / Math.max(1, open),
+      echoesCpuBefore: echoUsPerMs / 1000,
+      rssBefore: memBefore,
+      rssAfter: memAfter,
+    });
     printTable(
       [
         'connections',
@@ -187,6 +223,20 @@ try {
     r.type === 'result' ? [r] : [],
   );
   const waits = results.flatMap((r) => r.longestWaitsMs).sort((a, b) => a - b);
+  record({
+    open,
+    failedToConnect: failed,
+    serverSays: report,
+    seconds,
+    closes: results.reduce((s, r) => s + r.closes, 0),
+    echoes: results.reduce((s, r) => s + r.echoes, 0),
+    wrong: results.reduce((s, r) => s + r.wrong, 0),
+    longestWaitMs: { p50: percentile(waits, 50), p99: percentile(waits, 99), max: waits.at(-1) ?? 0 },
+    serverCpuUsPerMoved: reloadUs / Math.max(1, moved),
+    echoesCpuBefore: echoUsPerMs / 1000,
+    rssBefore: memBefore,
+    rssAfter: memAfter,
+  });
   printTable(
     [
       'connections',

@@ -16,6 +16,8 @@ import { bindServerHandle, boundAddress, reusePortSupported } from '../transport
 import type { ReloadResult } from '../api/handover-options.js';
 import { reloadWorkers } from './reload.js';
 import { sizesYoungGeneration } from '../young-generation.js';
+import type { RawPipe } from '../handover/pipe-channel.js';
+import { HANDOVER_FD, HANDOVER_FD_ENV, stdioOf } from '../handover/pipe-pair.js';
 /** A worker's semi-space (MiB) unless the flags say otherwise: see ClusterOptions.execArgv. */
 const WORKER_SEMI_SPACE = '--max-semi-space-size=1';
 
@@ -226,7 +228,7 @@ class Primary implements ClusterPrimary {
         workers: this.workers,
         retiring: this.retiring,
         reloading: this.reloading,
-        spawn: (index) => this.spawn(index),
+        spawn: (index, pipe) => this.spawn(index, pipe),
         relisten: (index) => this.listen(this.workers[index]!, index),
       },
       options.timeoutMs ?? 10_000,
@@ -257,12 +259,23 @@ class Primary implements ClusterPrimary {
     };
   }
 
-  private spawn(index: number): Promise<void> {
-    const worker = fork(process.argv[1]!, process.argv.slice(2), {
-      env: { ...process.env, [WORKER_ENV]: String(index) },
-      execArgv: workerExecArgv(this.options.execArgv, process.execArgv),
-      stdio: 'inherit',
-    });
+  /** `pipe`: a reload's handover pipe for this worker (the old worker's other end, reload.ts), closed here once it has it. */
+  private spawn(index: number, pipe?: unknown): Promise<void> {
+    const given = pipe === undefined ? null : stdioOf(pipe as RawPipe);
+    let worker: ChildProcess;
+    try {
+      worker = fork(process.argv[1]!, process.argv.slice(2), {
+        env: {
+          ...process.env,
+          [WORKER_ENV]: String(index),
+          ...(given === null ? {} : { [HANDOVER_FD_ENV]: String(HANDOVER_FD) }),
+        },
+        execArgv: workerExecArgv(this.options.execArgv, process.execArgv),
+        stdio: given === null ? 'inherit' : ['inherit', 'inherit', 'inherit', 'ipc', given],
+      });
+    } finally {
+      given?.destroy();
+    }
     this.workers[index] = worker;
     worker.on('message', (message: Message) => {
       const retiring = this.retiring.has(worker);

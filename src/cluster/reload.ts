@@ -10,8 +10,11 @@ export interface ReloadHost {
   readonly retiring: Set<ChildProcess>;
   /** Slots being reloaded: a worker of theirs that exits is not restarted (the reload decides). */
   readonly reloading: Set<number>;
-  /** Starts the worker for slot `index` (put in `workers` at once) and resolves once it listens. */
-  spawn(index: number): Promise<void>;
+  /**
+   * Starts the worker for slot `index` (put in `workers` at once) and resolves once it listens; `pipe`:
+   * a handover pipe's end to give it (handover/pipe-pair.ts), closed here once it has its copy.
+   */
+  spawn(index: number, pipe?: unknown): Promise<void>;
   /** Gives a worker its listening socket again (the same as at its start), resolving once it listens. */
   relisten(index: number): Promise<void>;
 }
@@ -60,7 +63,7 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
   }
   host.retiring.add(old);
   try {
-    await host.spawn(index);
+    await host.spawn(index, await pipeFrom(old, timeoutMs));
   } catch (error) {
     const fresh = host.workers[index];
     if (fresh !== undefined && fresh !== old) {
@@ -117,5 +120,39 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
     old.on('message', fromOld).on('exit', oldGone);
     fresh.on('message', fromFresh).on('exit', freshGone);
     old.send({ lightws: 'reload-handover', timeoutMs } satisfies ReloadMessage);
+  });
+}
+
+/**
+ * Asks the old worker for its end of a pipe to its successor: the connections then go straight
+ * between the two, many at once. Undefined when it has none (or is gone, or does not answer in time):
+ * they go through us instead.
+ */
+function pipeFrom(old: ChildProcess, timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve) => {
+    const done = (handle: unknown): void => {
+      clearTimeout(timer);
+      old.off('message', onMessage).off('exit', onExit);
+      resolve(handle ?? undefined);
+    };
+    const onMessage = (message: ReloadMessage, handle: unknown): void => {
+      if (message?.lightws === 'reload-pipe') done(handle);
+    };
+    const onExit = (): void => done(undefined);
+    // Too late: the reload goes through us; a pipe end that comes after all is closed, not leaked.
+    const onLate = (message: ReloadMessage, handle: unknown): void => {
+      if (message?.lightws !== 'reload-pipe') return;
+      old.off('message', onLate);
+      (handle as { close?: () => void } | null)?.close?.();
+    };
+    const timer = setTimeout(
+      () => {
+        done(undefined);
+        old.on('message', onLate);
+      },
+      Math.min(timeoutMs, 5000),
+    );
+    old.on('message', onMessage).on('exit', onExit);
+    old.send({ lightws: 'reload-pipe' } satisfies ReloadMessage);
   });
 }

@@ -1,12 +1,19 @@
 import { EventEmitter } from 'node:events';
 import type { Channel, HandoverMessage } from '../handover/channel.js';
 import type { HandoverEndpoint } from '../handover/endpoint.js';
+import type { PipeChannel } from '../handover/pipe-channel.js';
+import { makePipePair, openInheritedChannel } from '../handover/pipe-pair.js';
 import { receiveConnections } from '../handover/receiver.js';
 import type { HandoverResult } from '../api/handover-options.js';
 
 /** Primary ↔ worker messages of a reload (cluster/reload.ts), beside the handover's own (handover/channel.ts). */
 export type ReloadMessage =
-  /** Primary → old worker: your successor listens; pass it every connection (through me) within timeoutMs. */
+  /**
+   * Primary → old worker: make a pipe for your successor; old worker → primary: its end, with the
+   * message (none when it could not: the connections then go through the primary).
+   */
+  | { lightws: 'reload-pipe' }
+  /** Primary → old worker: your successor listens; pass it every connection (down the pipe, or through me) within timeoutMs. */
   | { lightws: 'reload-handover'; timeoutMs: number }
   /** Primary → old worker: the successor died; keep what you have (a 'listen' follows). */
   | { lightws: 'reload-failed' }
@@ -15,10 +22,13 @@ export type ReloadMessage =
 
 /**
  * A worker's part in `primary.reload()`. Every worker adopts the connections
- * that reach it (it may be a successor); an old worker, told to, stops
- * accepting and passes its connections to the primary, which forwards each to
- * the successor. The channel to the primary counts as gone for the handover
- * (every unacknowledged connection kept) when the primary says the successor died.
+ * that reach it (it may be a successor); an old worker, told to, makes a pipe
+ * whose other end the primary gives the successor at its start
+ * (handover/pipe-pair.ts), then stops accepting and passes its connections
+ * down it, many in flight at once. Without a pipe they go to the primary,
+ * which forwards each to the successor, one at a time. Either counts as gone
+ * for the handover (every unacknowledged connection kept) when the primary
+ * says the successor died, or the pipe closes.
  */
 export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unknown>): void {
   const failed = new EventEmitter();
@@ -35,15 +45,44 @@ export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unk
     },
   } as Channel;
   receiveConnections(endpoint, channel);
+  // A successor: its predecessor's pipe, when the primary passed one on at our start.
+  const inherited = openInheritedChannel();
+  if (inherited !== null) receiveConnections(endpoint, inherited);
+  /** An old worker: our end of the pipe to the successor, made when the primary asked. */
+  let pipe: PipeChannel | null = null;
   process.on('message', (message: ReloadMessage | HandoverMessage) => {
-    if (message?.lightws === 'reload-failed') {
+    if (message?.lightws === 'reload-pipe') {
+      pipe?.close();
+      pipe = null;
+      void makePipePair()
+        .catch(() => null)
+        .then((pair) => {
+          if (pair === null) {
+            process.send!({ lightws: 'reload-pipe' } satisfies ReloadMessage);
+            return;
+          }
+          pipe = pair.channel;
+          // Our copy of the other end closes once it is on its way to the primary.
+          process.send!({ lightws: 'reload-pipe' } satisfies ReloadMessage, pair.give as never, () =>
+            pair.give.close(),
+          );
+        });
+    } else if (message?.lightws === 'reload-failed') {
       failed.emit('disconnect');
+      pipe?.close();
     } else if (message?.lightws === 'reload-handover') {
       endpoint.stopAccepting();
-      // The sending side is loaded on a reload only: a worker that is never reloaded never runs it.
+      // The pipe, if the successor has it still; else through the primary. The sending side is
+      // loaded on a reload only: a worker that is never reloaded never runs it.
+      const via = pipe?.connected === true ? pipe : channel;
       void import('../handover/sender.js')
-        .then(({ sendConnections }) => sendConnections(endpoint, channel, message.timeoutMs))
+        .then(({ sendConnections }) => sendConnections(endpoint, via, message.timeoutMs))
         .then(async (result) => {
+          const ours = pipe;
+          pipe = null;
+          // Behind every connection and forwarded publish; the pipe closes once it is written.
+          if (ours?.connected === true) ours.send({ lightws: 'handover-done' }, undefined, () => ours.close());
+          else ours?.close();
           process.send!({ lightws: 'reload-done', result } satisfies ReloadMessage);
           if (result.error !== undefined) return; // kept: the primary gives this worker its socket again
           await close();

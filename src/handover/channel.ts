@@ -13,6 +13,8 @@ export interface Channel {
   off(event: 'message', listener: (message: HandoverMessage, handle: unknown) => void): unknown;
   off(event: 'disconnect' | 'exit', listener: () => void): unknown;
   readonly connected: boolean;
+  /** How many connections may be sent and not yet acknowledged (sender.ts); Node's channel: 64. */
+  readonly window?: number;
 }
 
 /** The messages of a handover, tagged like the cluster's (`lightws`). */

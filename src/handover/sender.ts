@@ -2,15 +2,19 @@ import type { HandoverResult } from '../api/handover-options.js';
 import { State } from '../reactor/connection/connection-state.js';
 import type { Channel, HandoverMessage } from './channel.js';
 import { ForwardBridge } from './forward-bridge.js';
+import { SendWindow } from './send-window.js';
 import type { Departure, HandoverEndpoint } from './endpoint.js';
 
 /** How often connections not ready yet (a write in flight, an upgrade deciding) are looked at again. */
 const RETRY_MS = 5;
 /**
- * Connections sent and not yet acknowledged, at most. Node passes one handle
- * at a time (each waits for the receiver's internal ACK), so taking more at
- * once only makes them wait, unread, in its queue: a connection's stall is
- * then about this many round trips instead of its place in the whole line.
+ * Connections sent and not yet acknowledged, at most, on Node's own channel.
+ * It passes one handle at a time (each waits for the receiver's internal
+ * ACK), so taking more at once only makes them wait, unread, in its queue: a
+ * connection's stall is then about this many round trips instead of its
+ * place in the whole line. A pipe of our own (pipe-channel.ts) has many in
+ * flight and says how many at most; within that, send-window.ts follows the
+ * new process's pace.
  */
 const WINDOW = 64;
 
@@ -34,6 +38,7 @@ export async function sendConnections(
   const deadline = started + deadlineMs;
   const result: HandoverResult = { moved: 0, refused: 0, kept: 0, durationMs: 0 };
   const pending = new Map<number, Departure>();
+  const window = new SendWindow(channel.window ?? WINDOW);
   let nextId = 1;
   let failure: string | undefined;
   let settled: (() => void) | undefined;
@@ -42,6 +47,7 @@ export async function sendConnections(
 
   const onMessage = (message: HandoverMessage): void => {
     if (message?.lightws !== 'handover-ack') return;
+    window.acknowledged(message.ids.length);
     for (const id of message.ids) {
       const departure = pending.get(id);
       if (departure === undefined) continue;
@@ -77,7 +83,8 @@ export async function sendConnections(
     for (;;) {
       let waiting = 0;
       for (const conn of endpoint.connections()) {
-        while (pending.size >= WINDOW && failure === undefined) await new Promise<void>((resolve) => (roomy = resolve));
+        while (pending.size >= window.size && failure === undefined)
+          await new Promise<void>((resolve) => (roomy = resolve));
         if (failure !== undefined) break;
         if (conn.index < 0) continue; // it ended while we waited
         const readiness = endpoint.readiness(conn);

@@ -3,6 +3,7 @@ import type { HandoverResult, SuccessorOptions } from '../api/handover-options.j
 import type { ListenAddress } from '../transport/listen-address.js';
 import type { Channel, HandoverMessage } from './channel.js';
 import type { HandoverEndpoint } from './endpoint.js';
+import { HANDOVER_FD, HANDOVER_FD_ENV, makePipePair, openInheritedChannel, stdioOf } from './pipe-pair.js';
 import { receiveConnections } from './receiver.js';
 import { sendConnections } from './sender.js';
 import { HANDOVER_ENV } from './handover-env.js';
@@ -24,25 +25,42 @@ export async function handOverToSuccessor(
 ): Promise<HandoverResult> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const started = Date.now();
-  const child = fork(options.modulePath ?? process.argv[1]!, [...(options.args ?? process.argv.slice(2))], {
-    env: { ...(options.env ?? process.env), [HANDOVER_ENV]: '1' },
-    execArgv: [...(options.execArgv ?? process.execArgv)],
-    stdio: 'inherit',
-  });
-  const channel = child as unknown as Channel;
+  // Connections go down a pipe of our own when we can make one (many in flight); else down Node's channel.
+  const pair = await makePipePair().catch(() => null);
+  const given = pair === null ? null : stdioOf(pair.give);
+  let child: ChildProcess;
+  try {
+    child = fork(options.modulePath ?? process.argv[1]!, [...(options.args ?? process.argv.slice(2))], {
+      env: {
+        ...(options.env ?? process.env),
+        [HANDOVER_ENV]: '1',
+        ...(pair === null ? {} : { [HANDOVER_FD_ENV]: String(HANDOVER_FD) }),
+      },
+      execArgv: [...(options.execArgv ?? process.execArgv)],
+      stdio: given === null ? 'inherit' : ['inherit', 'inherit', 'inherit', 'ipc', given],
+    });
+  } catch (error) {
+    pair?.channel.close();
+    throw error;
+  } finally {
+    given?.destroy(); // the child has its copy
+  }
+  const control = child as unknown as Channel;
+  const channel = pair?.channel ?? control;
   try {
     await reply(child, 'handover-ready', timeoutMs);
     const listeners = endpoint.listeners();
     listeners.forEach(({ handle, transport }, index) =>
-      channel.send({ lightws: 'handover-listener', transport, index, count: listeners.length }, handle),
+      control.send({ lightws: 'handover-listener', transport, index, count: listeners.length }, handle),
     );
     if (listeners.length === 0)
-      channel.send({ lightws: 'handover-listener', transport: 'handle', index: -1, count: 0 });
+      control.send({ lightws: 'handover-listener', transport: 'handle', index: -1, count: 0 });
     const listening = await reply(child, 'handover-listening', timeoutMs - (Date.now() - started));
     if (listening.lightws === 'handover-listening' && listening.error !== undefined)
       throw new Error(`the new process could not listen: ${listening.error}`);
   } catch (error) {
     child.kill();
+    pair?.channel.close();
     throw error;
   }
   // Both serve the same listening sockets now: ours can go (the kernel's queue of new connections is shared).
@@ -55,9 +73,11 @@ export async function handOverToSuccessor(
       child.kill('SIGKILL');
       await gone;
     }
+    pair?.channel.close();
     await listenAgain();
   } else {
-    channel.send({ lightws: 'handover-done' });
+    // Behind every connection and forwarded publish; the pipe closes once it is written.
+    channel.send({ lightws: 'handover-done' }, undefined, () => pair?.channel.close());
     child.disconnect();
     child.unref();
   }
@@ -103,18 +123,24 @@ function reply(child: ChildProcess, tag: HandoverMessage['lightws'], timeoutMs: 
 export function takeOver(endpoint: HandoverEndpoint): Promise<ListenAddress | undefined> {
   delete process.env[HANDOVER_ENV];
   const channel = process as unknown as Channel;
-  const receiving = receiveConnections(endpoint, channel);
+  // The connections come down the old process's pipe when it gave us one, else down Node's channel.
+  const pipe = openInheritedChannel();
+  const connections = pipe ?? channel;
+  const receiving = receiveConnections(endpoint, connections);
+  const onDone = (message: HandoverMessage): void => {
+    if (message?.lightws !== 'handover-done') return;
+    connections.off('message', onDone);
+    connections.off('message', receiving);
+    pipe?.close();
+  };
+  connections.on('message', onDone);
   return new Promise((resolve) => {
     const addresses: ListenAddress[] = [];
     let served = 0;
     const onMessage = (message: HandoverMessage, handle: unknown): void => {
-      if (message?.lightws === 'handover-done') {
-        channel.off('message', onMessage);
-        channel.off('message', receiving);
-        return;
-      }
       if (message?.lightws !== 'handover-listener') return;
       if (message.count === 0) {
+        channel.off('message', onMessage);
         channel.send({ lightws: 'handover-listening' });
         resolve(undefined);
         return;
@@ -123,6 +149,7 @@ export function takeOver(endpoint: HandoverEndpoint): Promise<ListenAddress | un
         (address) => {
           addresses[message.index] = address;
           if (++served < message.count) return;
+          channel.off('message', onMessage);
           channel.send({ lightws: 'handover-listening' });
           resolve(addresses[0]);
         },
