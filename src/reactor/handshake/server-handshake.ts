@@ -138,20 +138,20 @@ export class ServerHandshake implements HeldReads {
       return -1;
     }
     // A head that arrives whole (nearly every one) needs no extras: none is made for it.
-    if (conn.extras === null || conn.extras.head === null) {
+    const extras = conn.extras;
+    if (extras === null || extras.head === null) {
       const headEnd = findHeadEnd(buf, start, end, start);
       if (headEnd >= 0) {
         if (headEnd - start > max) return this.refused(conn, 431, 'request header fields too large');
         return this.process(conn, buf, start, headEnd, end);
       }
-      const extras = extrasOf(conn);
-      if (!this.mayBeHttp(extras, buf, start, end)) return this.refused(conn, 400, NOT_HTTP);
+      const gathering = extrasOf(conn);
+      if (!this.mayBeHttp(gathering, buf, start, end)) return this.refused(conn, 400, NOT_HTTP);
       if (end - start >= max) return this.refused(conn, 431, 'request header fields too large');
       this.keep(conn, buf, start, end);
-      extras.headScan = extras.headLength;
+      gathering.headScan = gathering.headLength;
       return -1;
     }
-    const extras = conn.extras;
     // Continue a head that arrived in pieces: copy no more than the bound allows.
     const take = Math.min(end - start, max - extras.headLength);
     this.keep(conn, buf, start, start + take);
