@@ -139,7 +139,20 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     const handle = conn.handle as RawTcpHandle;
     const req = this.req;
     req.handle = handle;
-    const result: number | RawWriteReq = handle.writeBuffer(req, length === buf.length ? buf : buf.subarray(0, length));
+    return this.settle(handle, handle.writeBuffer(req, length === buf.length ? buf : buf.subarray(0, length)));
+  }
+
+  /** Node copies what the kernel does not take at once (StreamBase::WriteString): nothing of ours is held. */
+  writeLatin1(conn: ConnectionRecord, head: string): number {
+    const handle = conn.handle as RawTcpHandle;
+    const req = this.req;
+    req.handle = handle;
+    // Typed as number, but it goes through the same StreamBase write as writeBuffer: the same answers.
+    return this.settle(handle, handle.writeLatin1String(req, head) as number | RawWriteReq);
+  }
+
+  /** What a write through the shared request left: 0 done, the bytes still queued, or an errno. */
+  private settle(handle: RawTcpHandle, result: number | RawWriteReq): number {
     if (typeof result === 'object' && result !== null) {
       // Node 24.22+ may answer with a request object of its own making (nodejs/node#64455):
       // that object is the write in flight and completes through its oncomplete.

@@ -61,3 +61,12 @@ test('handle: noDelay false sets TCP_NODELAY nowhere', async (t) => {
   });
   assert.equal(calls, 0);
 });
+
+test('handle: the 101 goes to the kernel from its string, borrowing no pooled buffer', async (t) => {
+  const { server, port } = await start('handle', echo);
+  t.after(() => server.close({ timeoutMs: 500 }));
+  const pool = (server as unknown as { reactor: { pool: { stats(): { borrows: number } } } }).reactor.pool;
+  const before = pool.stats().borrows;
+  await upgrades(port, 3);
+  assert.equal(pool.stats().borrows, before);
+});
