@@ -147,8 +147,8 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     const handle = conn.handle as RawTcpHandle;
     const req = this.req;
     req.handle = handle;
-    // Typed as number, but it goes through the same StreamBase write as writeBuffer: the same answers.
-    return this.settle(handle, handle.writeLatin1String(req, head) as number | RawWriteReq);
+    // The same StreamBase write as writeBuffer underneath, with the same answers (settle takes them all).
+    return this.settle(handle, handle.writeLatin1String(req, head));
   }
 
   /** What a write through the shared request left: 0 done, the bytes still queued, or an errno. */
