@@ -124,9 +124,17 @@ export function headerLines(headers: ExtraHeaders | undefined, owned: ReadonlySe
   return out;
 }
 
+/** Every 101 up to its accept value. */
+const SWITCHING_PREFIX =
+  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ';
+
 /** The 101 Switching Protocols response head that completes the handshake (RFC 6455 §4.2.2 item 5). */
 export function buildSwitchingProtocols(options: SwitchingProtocolsOptions): string {
-  let head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(options.key)}\r\n`;
+  const accept = acceptKey(options.key);
+  // The common 101 (no subprotocol, extension or extra field): one concatenation, no intermediate heads.
+  if (options.protocol === undefined && !options.extensions && options.headers === undefined)
+    return `${SWITCHING_PREFIX}${accept}\r\n\r\n`;
+  let head = `${SWITCHING_PREFIX}${accept}\r\n`;
   if (options.protocol !== undefined) {
     // Exactly one token: the one selected from the client's offer (§4.2.2 item 5.4).
     if (!isToken(options.protocol))

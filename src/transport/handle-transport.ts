@@ -10,6 +10,14 @@ import type { ListenAddress } from './listen-address.js';
 import type { RawBindings, RawShutdownReq, RawTcpHandle, RawWriteReq } from './raw-bindings.js';
 import { bindServerHandle, boundAddress } from './server-handle.js';
 
+/**
+ * Do accepted sockets inherit TCP_NODELAY from the listening socket? On Linux
+ * they do (the kernel clones the accepted socket from the listener, Nagle
+ * flag included): set once on the listener, it saves a setsockopt per
+ * connection. Elsewhere each accepted socket still sets it.
+ */
+const NODELAY_INHERITED = process.platform === 'linux';
+
 /** libuv's end-of-file "error" for a read. */
 const UV_EOF = -4095;
 /**
@@ -107,9 +115,10 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
    */
   serve(handle: RawTcpHandle, backlog = 511, where?: string): ListenAddress {
     const transport = this; // eslint-disable-line @typescript-eslint/no-this-alias -- onconnection's `this` is the handle
+    const noDelaySet = this.reactor.options.noDelay && NODELAY_INHERITED && handle.setNoDelay(true) === 0;
     handle.onconnection = function onConnection(status: number, client: RawTcpHandle | undefined): void {
       try {
-        transport.accepted(status, client);
+        transport.accepted(status, client, noDelaySet);
       } catch (error) {
         transport.reactor.reporter.report(error, undefined);
       }
@@ -130,7 +139,20 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     const handle = conn.handle as RawTcpHandle;
     const req = this.req;
     req.handle = handle;
-    const result: number | RawWriteReq = handle.writeBuffer(req, length === buf.length ? buf : buf.subarray(0, length));
+    return this.settle(handle, handle.writeBuffer(req, length === buf.length ? buf : buf.subarray(0, length)));
+  }
+
+  /** Node copies what the kernel does not take at once (StreamBase::WriteString): nothing of ours is held. */
+  writeLatin1(conn: ConnectionRecord, head: string): number {
+    const handle = conn.handle as RawTcpHandle;
+    const req = this.req;
+    req.handle = handle;
+    // The same StreamBase write as writeBuffer underneath, with the same answers (settle takes them all).
+    return this.settle(handle, handle.writeLatin1String(req, head));
+  }
+
+  /** What a write through the shared request left: 0 done, the bytes still queued, or an errno. */
+  private settle(handle: RawTcpHandle, result: number | RawWriteReq): number {
     if (typeof result === 'object' && result !== null) {
       // Node 24.22+ may answer with a request object of its own making (nodejs/node#64455):
       // that object is the write in flight and completes through its oncomplete.
@@ -180,7 +202,8 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
       : `${String(out.address)}:${String(out.port)}`;
   }
 
-  private accepted(status: number, client: RawTcpHandle | undefined): void {
+  /** `noDelaySet`: the listener's TCP_NODELAY, which `client` inherited. */
+  private accepted(status: number, client: RawTcpHandle | undefined, noDelaySet: boolean): void {
     if (status !== 0 || client === undefined) {
       // EMFILE/ENFILE: libuv has already accepted-and-closed the waiting peer with its
       // reserve descriptor and keeps listening, so accepting resumes by itself when
@@ -205,7 +228,7 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
       client.close();
       return;
     }
-    const conn = this.attach(client);
+    const conn = this.attach(client, noDelaySet);
     if (conn !== undefined) this.reactor.accept(conn);
   }
 
@@ -255,10 +278,10 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     }
   }
 
-  /** Makes a connected handle a connection: options, owner slot, the shared slab, reading. */
-  private attach(handle: RawTcpHandle): ConnectionRecord | undefined {
+  /** Makes a connected handle a connection: options (TCP_NODELAY unless it came with the socket), owner slot, the shared slab, reading. */
+  private attach(handle: RawTcpHandle, noDelaySet = false): ConnectionRecord | undefined {
     const options = this.reactor.options;
-    if (options.noDelay) handle.setNoDelay(true);
+    if (options.noDelay && !noDelaySet) handle.setNoDelay(true);
     if (options.keepAliveMs > 0) handle.setKeepAlive(true, Math.max(1, Math.round(options.keepAliveMs / 1000)));
     const conn = this.bind(handle);
     if (handle.readStart() !== 0) {

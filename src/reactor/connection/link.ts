@@ -28,6 +28,13 @@ export interface Link<C> {
    * only with no write in flight. Optional: a transport without it copies.
    */
   tryWrite?(conn: C, header: Buffer, payload: Uint8Array): number;
+  /**
+   * Writes a latin1 string (an HTTP head: the 101, a refusal) with `write`'s
+   * answer, but holds no buffer of ours: whatever the kernel does not take at
+   * once, the transport copies. Called only with no write in flight.
+   * Optional: a transport without it gets the head encoded into a pooled buffer.
+   */
+  writeLatin1?(conn: C, head: string): number;
   /** Stops reading this connection (backpressure, or after a close handshake ends). */
   pause(conn: C): void;
   resume(conn: C): void;

@@ -122,7 +122,6 @@ export class ServerHandshake implements HeldReads {
 
   /** One head (or part of one) from `buf[start..end)`. Returns where the next request begins in `buf`, or -1. */
   private readHead(conn: ConnectionRecord, buf: Buffer, start: number, end: number): number {
-    const extras = extrasOf(conn);
     const max = this.settings.maxHeaderSize;
     const flags = conn.flags;
     if ((flags & AWAITING_ANSWER) !== 0) {
@@ -138,16 +137,19 @@ export class ServerHandshake implements HeldReads {
       conn.flags |= State.Pipelined;
       return -1;
     }
-    if (extras.head === null) {
+    // A head that arrives whole (nearly every one) needs no extras: none is made for it.
+    const extras = conn.extras;
+    if (extras === null || extras.head === null) {
       const headEnd = findHeadEnd(buf, start, end, start);
       if (headEnd >= 0) {
         if (headEnd - start > max) return this.refused(conn, 431, 'request header fields too large');
         return this.process(conn, buf, start, headEnd, end);
       }
-      if (!this.mayBeHttp(extras, buf, start, end)) return this.refused(conn, 400, NOT_HTTP);
+      const gathering = extrasOf(conn);
+      if (!this.mayBeHttp(gathering, buf, start, end)) return this.refused(conn, 400, NOT_HTTP);
       if (end - start >= max) return this.refused(conn, 431, 'request header fields too large');
       this.keep(conn, buf, start, end);
-      extras.headScan = extras.headLength;
+      gathering.headScan = gathering.headLength;
       return -1;
     }
     // Continue a head that arrived in pieces: copy no more than the bound allows.

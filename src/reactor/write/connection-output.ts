@@ -108,14 +108,23 @@ export class ConnectionOutput {
 
   /** A write owns `buf` (pooled): release now if done, else hold it as in flight. */
   writeOwned(conn: ConnectionRecord, buf: Buffer, length: number): SendResult {
-    const pending = conn.link.write(conn, buf, length);
+    return this.settle(conn, buf, length, conn.link.write(conn, buf, length));
+  }
+
+  /** A latin1 head written from its string (Link.writeLatin1): what the kernel did not take, the transport holds. */
+  writeString(conn: ConnectionRecord, head: string): SendResult {
+    return this.settle(conn, null, head.length, conn.link.writeLatin1!(conn, head));
+  }
+
+  /** `length` bytes written, `pending` of them not yet taken: `buf` (ours, if any) back now, or held as in flight. */
+  private settle(conn: ConnectionRecord, buf: Buffer | null, length: number, pending: number): SendResult {
     if (pending === 0) {
-      this.pool.release(buf);
+      if (buf !== null) this.pool.release(buf);
       this.bytesOut += length;
       return SendResult.Written;
     }
     if (pending < 0) {
-      this.pool.release(buf);
+      if (buf !== null) this.pool.release(buf);
       this.events.writeFailed(conn, pending);
       return SendResult.Dropped;
     }

@@ -138,6 +138,8 @@ export class Writer {
     const length = headLength + (body === undefined ? 0 : body.length);
     const extras = conn.extras;
     const queued = extras !== null && (conn.flags & State.Writing) !== 0;
+    // The string itself goes to the kernel (every upgrade's 101): no pooled buffer to fill and give back.
+    if (!queued && body === undefined && conn.link.writeLatin1 !== undefined) return this.out.writeString(conn, head);
     const buf = queued ? this.out.reserveOutbox(conn, extras, length) : this.out.borrow(conn, length);
     if (buf === null) return SendResult.Dropped;
     const at = queued ? extras.outboxLength : 0;

@@ -222,3 +222,17 @@ test('the request handlers see: headers built when read, the same Map in open, r
     'a prototype getter, not an own accessor per request',
   );
 });
+
+test('a head that arrives whole is upgraded without making the connection extras; one in pieces gets them while it gathers', () => {
+  const extrasAtHook: boolean[] = [];
+  let conn: ConnectionRecord | undefined;
+  const h = fakeReactor({}, { upgrade: () => void extrasAtHook.push(conn!.extras !== null) });
+  conn = h.link.connect();
+  h.link.feed(conn, upgradeRequest());
+  conn = h.link.connect();
+  const request = Buffer.from(upgradeRequest(), 'latin1');
+  h.link.feed(conn, request.subarray(0, 20), request.subarray(20));
+  assert.deepEqual(extrasAtHook, [false, true]);
+  assert.equal(h.seen.opens.length, 2);
+  assert.deepEqual(leftovers(h), CLEAN);
+});

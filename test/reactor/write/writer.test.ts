@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Opcode } from '../../../src/protocol/opcode.js';
 import { SendResult } from '../../../src/api/send-result.js';
-import { CLEAN, ECONNRESET, EPIPE, fakeReactor, frame, leftovers } from '../../support/fake-link.js';
+import type { ConnectionRecord } from '../../../src/reactor/connection/connection-record.js';
+import { CLEAN, ECONNRESET, EPIPE, fakeReactor, frame, leftovers, upgradeRequest } from '../../support/fake-link.js';
 import { echo } from '../../support/servers.js';
 
 test('everything sent while one read is handled goes out in one write', () => {
@@ -278,4 +279,34 @@ test('publish reaches only the subscribers of its topic', () => {
   );
   c.terminate();
   assert.equal(h.reactor.publish('t', 'again', false), 1, 'a closed connection left its topics');
+});
+
+test('a transport that writes heads from their string: the 101 takes no pooled buffer, and one the kernel did not take whole holds what follows until it completes', () => {
+  const h = fakeReactor({}, { open: (conn) => void conn.send('first') });
+  const link = h.link as typeof h.link & { writeLatin1(conn: ConnectionRecord, head: string): number };
+  const heads: string[] = [];
+  link.writeLatin1 = (conn, head) => {
+    heads.push(head);
+    const s = h.link.socket(conn);
+    const copy = Buffer.from(head, 'latin1');
+    s.writes.push(copy);
+    s.held = { buf: copy, length: copy.length, copy }; // the transport's copy: 10 bytes taken, the rest pending
+    return head.length - 10;
+  };
+  const borrows = h.reactor.snapshot().pool.borrows;
+  const conn = h.link.connect();
+  h.link.feed(conn, upgradeRequest());
+  assert.equal(heads.length, 1);
+  assert.match(heads[0]!, /^HTTP\/1\.1 101 /);
+  assert.deepEqual(h.seen.opens, [conn]);
+  const s = h.link.socket(conn);
+  assert.equal(s.writes.length, 1, "the open handler's message waits behind the 101");
+  h.link.complete(conn);
+  assert.deepEqual(
+    s.frames().map((f) => f.payload.toString()),
+    ['first'],
+  );
+  assert.equal(h.reactor.snapshot().pool.borrows - borrows, 1, 'one pooled buffer: the frame, not the 101');
+  assert.deepEqual(h.link.violations, []);
+  assert.deepEqual(leftovers(h), CLEAN);
 });
