@@ -29,6 +29,10 @@ export interface ProgressSnapshot {
   frameLength: number;
   frameHeaderLength: number;
   frameTotalLength: number;
+  frameFin: boolean;
+  frameOpcode: number;
+  frameRsv: number;
+  frameMaskKey: number;
   message: Uint8Array | null;
   messageCapacity: number;
   messageOpcode: number;
@@ -51,6 +55,10 @@ export function snapshotProgress(progress: ReceiveProgress, now: number): Progre
     frameLength: progress.frameLength,
     frameHeaderLength: progress.frameHeaderLength,
     frameTotalLength: progress.frameTotalLength,
+    frameFin: progress.frameFin,
+    frameOpcode: progress.frameOpcode,
+    frameRsv: progress.frameRsv,
+    frameMaskKey: progress.frameMaskKey,
     message: message === null ? null : Uint8Array.prototype.slice.call(message, 0, progress.messageLength),
     messageCapacity: message === null ? 0 : message.length,
     messageOpcode: progress.messageOpcode,
@@ -89,6 +97,10 @@ export function restoreProgress(
   progress.frameLength = saved.frameLength;
   progress.frameHeaderLength = saved.frameHeaderLength;
   progress.frameTotalLength = saved.frameTotalLength;
+  progress.frameFin = saved.frameFin;
+  progress.frameOpcode = saved.frameOpcode;
+  progress.frameRsv = saved.frameRsv;
+  progress.frameMaskKey = saved.frameMaskKey;
   progress.message = message;
   progress.messageOpcode = saved.messageOpcode;
   progress.messageLength = saved.messageLength;
