@@ -27,8 +27,9 @@ export class ReceiveProgress {
   frameFin = false;
   frameOpcode = 0;
   frameRsv = 0;
-  /** The masking key (a big-endian uint32), or -1 for an unmasked frame. */
-  frameMaskKey = -1;
+  frameMasked = false;
+  /** The masking key's bits as an int32 (a Smi: storing a uint32 over 2^31 would allocate a number). */
+  frameMaskKey = 0;
   /** The unmasked payloads of the fragments so far. */
   message: Buffer | null = null;
   /** Text or Binary while a fragmented message is open, else 0 (Continuation is never a message opcode). */
@@ -73,7 +74,8 @@ export function recycleProgress(progress: ReceiveProgress): void {
   progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
   progress.frameFin = false;
   progress.frameOpcode = progress.frameRsv = 0;
-  progress.frameMaskKey = -1;
+  progress.frameMasked = false;
+  progress.frameMaskKey = 0;
   progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
   progress.messageCompressed = false;
   progress.frameUtf8 = NOT_TEXT;

@@ -155,7 +155,8 @@ function keepHeader(progress: ReceiveProgress, headerLength: number): void {
   progress.frameFin = header.fin;
   progress.frameOpcode = header.opcode;
   progress.frameRsv = header.rsv;
-  progress.frameMaskKey = header.masked ? header.maskKey : -1;
+  progress.frameMasked = header.masked;
+  progress.frameMaskKey = header.maskKey | 0;
   progress.frameUtf8 = textStateAtStart(progress, header.opcode, header.rsv);
 }
 
@@ -201,7 +202,7 @@ function continueFrame<C extends ReceiverState>(
   buf.copy(frame, used, pos, pos + take);
   pos += take;
   // Unmask as the bytes arrive: payload byte i goes with key byte i & 3.
-  if (progress.frameMaskKey !== -1) applyMask(frame, used, used + take, progress.frameMaskKey, used & 3);
+  if (progress.frameMasked) applyMask(frame, used, used + take, progress.frameMaskKey, used & 3);
   if (!checkFrameText(progress, frame, used, used + take)) return failed(conn, ErrorKind.InvalidUtf8, config, sink);
   progress.frameLength = used + take;
   if (used + take < total) return -1;

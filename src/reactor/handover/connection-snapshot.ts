@@ -32,6 +32,7 @@ export interface ProgressSnapshot {
   frameFin: boolean;
   frameOpcode: number;
   frameRsv: number;
+  frameMasked: boolean;
   frameMaskKey: number;
   message: Uint8Array | null;
   messageCapacity: number;
@@ -58,6 +59,7 @@ export function snapshotProgress(progress: ReceiveProgress, now: number): Progre
     frameFin: progress.frameFin,
     frameOpcode: progress.frameOpcode,
     frameRsv: progress.frameRsv,
+    frameMasked: progress.frameMasked,
     frameMaskKey: progress.frameMaskKey,
     message: message === null ? null : Uint8Array.prototype.slice.call(message, 0, progress.messageLength),
     messageCapacity: message === null ? 0 : message.length,
@@ -100,6 +102,7 @@ export function restoreProgress(
   progress.frameFin = saved.frameFin;
   progress.frameOpcode = saved.frameOpcode;
   progress.frameRsv = saved.frameRsv;
+  progress.frameMasked = saved.frameMasked;
   progress.frameMaskKey = saved.frameMaskKey;
   progress.message = message;
   progress.messageOpcode = saved.messageOpcode;
