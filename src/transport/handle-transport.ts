@@ -132,7 +132,10 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     const handle = conn.handle as RawTcpHandle;
     const req = this.req;
     req.handle = handle;
-    const result: number | RawWriteReq = handle.writeBuffer(req, length === buf.length ? buf : this.partOf(buf, length));
+    const result: number | RawWriteReq = handle.writeBuffer(
+      req,
+      length === buf.length ? buf : this.partOf(buf, length),
+    );
     if (typeof result === 'object' && result !== null) {
       // Node 24.22+ may answer with a request object of its own making (nodejs/node#64455):
       // that object is the write in flight and completes through its oncomplete.

@@ -15,7 +15,10 @@ test('a corked write of the same length as the last reuses its view of the poole
     if (buf.byteOffset === 0 && buf.length < buf.buffer.byteLength) parts.push(buf);
     return original.call(this, req, buf);
   };
-  const server = createServer({ transport: 'handle', message: (conn, data, isBinary) => void conn.send(data, isBinary) });
+  const server = createServer({
+    transport: 'handle',
+    message: (conn, data, isBinary) => void conn.send(data, isBinary),
+  });
   try {
     const { port } = await server.listen(0, '127.0.0.1');
     const client = await RawClient.open(port);
