@@ -40,11 +40,7 @@ export interface EndpointOptions {
    * text format 0.0.4. GET and HEAD. Default: none.
    */
   metricsPath?: string | undefined;
-  /**
-   * The shared read slab every socket reads into. Default 256 KiB: a 64 KiB
-   * message (header included) then arrives in one read and is parsed where
-   * it lies, not gathered from two; the pages are touched only by large reads.
-   */
+  /** The shared read slab every socket reads into. Default 64 KiB. */
   readSlabSize?: number | undefined;
   /**
    * Close a connection whose upgrade request is not complete by then. Default
@@ -158,7 +154,7 @@ export const DEFAULTS = {
   minFragmentSize: 16,
   maxHeaderSize: 8 * 1024,
   maxRequestBodySize: 64 * 1024,
-  readSlabSize: 256 * 1024,
+  readSlabSize: 64 * 1024,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 0,
   closeTimeoutMs: 5_000,

@@ -324,8 +324,3 @@ test('the coverage check fails on a new check without a row, and on a table miss
     "throw \"backpressure must be 'close' or 'drop'…\"",
   ]);
 });
-
-test('the default read slab holds a whole 64 KiB frame with its header, so it is parsed in place, not gathered', () => {
-  const largestHeader = 14; // 2 + 8 of extended length + 4 of mask (RFC 6455 §5.2)
-  assert.ok(resolveOptions({}).readSlabSize >= 64 * 1024 + largestHeader);
-});
