@@ -12,12 +12,24 @@ export const NOT_TEXT = -2;
 
 /** A connection's incomplete frame and/or fragmented message. Exists only while something is incomplete. */
 export class ReceiveProgress {
-  /** An incomplete frame: its raw header, then its payload, unmasked as it arrives. */
+  /**
+   * An incomplete frame: the bytes of its header while that is incomplete,
+   * then its payload alone from the start, unmasked as it arrives (the header
+   * is kept decoded in the fields below).
+   */
   frame: Buffer | null = null;
+  /** Bytes in `frame`: of the header until it is whole, then of the payload. */
   frameLength = 0;
   /** 0 until the header is whole. */
   frameHeaderLength = 0;
+  /** The payload length the header claims. */
   frameTotalLength = 0;
+  frameFin = false;
+  frameOpcode = 0;
+  frameRsv = 0;
+  frameMasked = false;
+  /** The masking key's bits as an int32 (a Smi: storing a uint32 over 2^31 would allocate a number). */
+  frameMaskKey = 0;
   /** The unmasked payloads of the fragments so far. */
   message: Buffer | null = null;
   /** Text or Binary while a fragmented message is open, else 0 (Continuation is never a message opcode). */
@@ -60,6 +72,10 @@ export function recycleProgress(progress: ReceiveProgress): void {
   progress.frame = null;
   progress.message = null;
   progress.frameLength = progress.frameHeaderLength = progress.frameTotalLength = 0;
+  progress.frameFin = false;
+  progress.frameOpcode = progress.frameRsv = 0;
+  progress.frameMasked = false;
+  progress.frameMaskKey = 0;
   progress.messageOpcode = progress.messageLength = progress.messageFragments = progress.utf8State = 0;
   progress.messageCompressed = false;
   progress.frameUtf8 = NOT_TEXT;

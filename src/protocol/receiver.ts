@@ -1,6 +1,7 @@
 import { decodeClosePayload } from './close-payload.js';
 import { createFrameHeader, decodeFrameHeader, HEADER_INCOMPLETE, type HeaderRules } from './frame-header.js';
 import { applyMask } from './mask.js';
+import { borrowPayload, type BufferLender } from './payload-buffer.js';
 import { Opcode } from './opcode.js';
 import { checkSequence } from './frame-sequence.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
@@ -24,15 +25,6 @@ import { isValidUtf8, utf8Step, UTF8_REJECT } from './utf8.js';
  * connection therefore holds no buffer and no progress object at all.
  */
 
-/** Where borrowed buffers come from: the reactor's pool (structural, so this layer imports no pool). */
-export interface BufferLender {
-  /** A buffer of at least `size` bytes, or null when the memory budget says no. */
-  tryBorrow(size: number): Buffer | null;
-  /** A buffer of at least `size` bytes holding `buf[0..used)`; `buf` goes back. Null on budget. */
-  tryGrow(buf: Buffer, used: number, size: number): Buffer | null;
-  release(buf: Buffer): void;
-}
-
 export interface ReceiverConfig extends HeaderRules {
   /**
    * Past the first FREE_FRAGMENTS, a message's fragments must average at
@@ -46,6 +38,7 @@ export interface ReceiverConfig extends HeaderRules {
 }
 
 export { FREE_FRAGMENTS } from './frame-sequence.js';
+export type { BufferLender } from './payload-buffer.js';
 
 /** What a receiving connection must hold. `receiving` turns false once the reactor stops reading it. */
 export interface ReceiverState {
@@ -70,13 +63,6 @@ export interface ReceiverSink<C> {
   onError(conn: C, kind: ErrorKindValue): void;
 }
 
-/**
- * A partial frame of known size up to this is borrowed whole (one copy, no
- * regrowth). A larger one starts at FIRST_FRAME_BUFFER and doubles as bytes
- * actually arrive, so a header that only claims a large size costs little.
- */
-const WHOLE_FRAME_LIMIT = 64 * 1024;
-const FIRST_FRAME_BUFFER = 16 * 1024;
 // One scratch header for all connections: decoding is synchronous and its fields
 // are copied to locals before any handler runs, so re-entry cannot clobber them.
 const header = createFrameHeader();
@@ -141,31 +127,42 @@ function startFrame<C extends ReceiverState>(
   config: ReceiverConfig,
   sink: ReceiverSink<C>,
 ): void {
-  let total = 0;
-  if (headerLength !== HEADER_INCOMPLETE) {
-    const error = checkSequence(conn.progress, header.opcode, header.rsv, header.payloadLength, config);
-    if (error !== 0) return fail(conn, error, config, sink);
-    total = headerLength + header.payloadLength;
+  if (headerLength === HEADER_INCOMPLETE) {
+    // Only header bytes (fewer than 14): held in the frame buffer until the header is whole.
+    const frame = config.lender.tryBorrow(end - pos);
+    if (frame === null) return fail(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
+    buf.copy(frame, 0, pos, end);
+    const progress = conn.progress ?? (conn.progress = acquireProgress());
+    progress.frame = frame;
+    progress.frameLength = end - pos;
+    progress.frameHeaderLength = progress.frameTotalLength = 0;
+    return;
   }
-  const available = end - pos;
-  const size =
-    total === 0
-      ? available
-      : total <= WHOLE_FRAME_LIMIT
-        ? total
-        : Math.min(total, Math.max(FIRST_FRAME_BUFFER, available));
-  const frame = config.lender.tryBorrow(size);
+  const error = checkSequence(conn.progress, header.opcode, header.rsv, header.payloadLength, config);
+  if (error !== 0) return fail(conn, error, config, sink);
+  const start = pos + headerLength;
+  const received = end - start;
+  const frame = borrowPayload(config.lender, null, 0, header.payloadLength, received);
   if (frame === null) return fail(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
-  buf.copy(frame, 0, pos, end);
+  buf.copy(frame, 0, start, end);
   const progress = conn.progress ?? (conn.progress = acquireProgress());
   progress.frame = frame;
-  progress.frameLength = available;
+  progress.frameLength = received;
+  keepHeader(progress, headerLength);
+  if (header.masked) applyMask(frame, 0, received, header.maskKey, 0);
+  if (!checkFrameText(progress, frame, 0, received)) fail(conn, ErrorKind.InvalidUtf8, config, sink);
+}
+
+/** The decoded header of the incomplete frame, kept beside its payload. */
+function keepHeader(progress: ReceiveProgress, headerLength: number): void {
   progress.frameHeaderLength = headerLength;
-  progress.frameTotalLength = total;
-  if (headerLength === HEADER_INCOMPLETE) return;
-  if (header.masked) applyMask(frame, headerLength, available, header.maskKey, 0);
+  progress.frameTotalLength = header.payloadLength;
+  progress.frameFin = header.fin;
+  progress.frameOpcode = header.opcode;
+  progress.frameRsv = header.rsv;
+  progress.frameMasked = header.masked;
+  progress.frameMaskKey = header.maskKey | 0;
   progress.frameUtf8 = textStateAtStart(progress, header.opcode, header.rsv);
-  if (!checkFrameText(progress, frame, headerLength, available)) fail(conn, ErrorKind.InvalidUtf8, config, sink);
 }
 
 /**
@@ -189,9 +186,8 @@ function continueFrame<C extends ReceiverState>(
     if (headerLength !== HEADER_INCOMPLETE) {
       const error = checkSequence(progress, header.opcode, header.rsv, header.payloadLength, config);
       if (error !== 0) return failed(conn, error, config, sink);
-      progress.frameHeaderLength = headerLength;
-      progress.frameTotalLength = headerLength + header.payloadLength;
-      progress.frameUtf8 = textStateAtStart(progress, header.opcode, header.rsv);
+      keepHeader(progress, headerLength);
+      progress.frameLength = 0; // the payload now fills the buffer from its start
       break;
     }
     if (pos === end) return -1;
@@ -200,45 +196,27 @@ function continueFrame<C extends ReceiverState>(
     progress.frameLength += take;
     pos += take;
   }
-  const headerLength = progress.frameHeaderLength;
   const total = progress.frameTotalLength;
-  const take = Math.min(total - progress.frameLength, end - pos);
-  if (progress.frameLength + take > frame.length) {
-    // Doubling bounds what a header that only claims a size can cost; within an eighth of the
-    // whole, take the whole: a frame just over a size class is otherwise grown again for its last bytes.
-    const doubled = 2 * (progress.frameLength + take);
-    const grown = config.lender.tryGrow(
-      frame,
-      progress.frameLength,
-      doubled + (doubled >>> 3) >= total ? total : doubled,
-    );
+  const used = progress.frameLength;
+  const take = Math.min(total - used, end - pos);
+  if (used + take > frame.length) {
+    const grown = borrowPayload(config.lender, frame, used, total, used + take);
     if (grown === null) return failed(conn, ErrorKind.MemoryBudgetExceeded, config, sink);
     frame = progress.frame = grown;
   }
-  buf.copy(frame, progress.frameLength, pos, pos + take);
+  buf.copy(frame, used, pos, pos + take);
   pos += take;
-  // Unmask as the bytes arrive, rotating the key by how much payload came before.
-  decodeFrameHeader(frame, 0, headerLength, header, config);
-  if (header.masked) {
-    applyMask(
-      frame,
-      progress.frameLength,
-      progress.frameLength + take,
-      header.maskKey,
-      (progress.frameLength - headerLength) & 3,
-    );
-  }
-  if (!checkFrameText(progress, frame, progress.frameLength, progress.frameLength + take))
-    return failed(conn, ErrorKind.InvalidUtf8, config, sink);
-  progress.frameLength += take;
-  if (progress.frameLength < total) return -1;
+  // Unmask as the bytes arrive: payload byte i goes with key byte i & 3.
+  if (progress.frameMasked) applyMask(frame, used, used + take, progress.frameMaskKey, used & 3);
+  if (!checkFrameText(progress, frame, used, used + take)) return failed(conn, ErrorKind.InvalidUtf8, config, sink);
+  progress.frameLength = used + take;
+  if (used + take < total) return -1;
 
-  const fin = header.fin;
-  const opcode = header.opcode;
   const checked = progress.frameUtf8;
   progress.frame = null;
   progress.frameUtf8 = NOT_TEXT;
-  const ok = actOnFrame(conn, fin, opcode, header.rsv, frame, headerLength, total, config, sink, checked);
+  const { frameFin: fin, frameOpcode: opcode, frameRsv: rsv } = progress;
+  const ok = actOnFrame(conn, fin, opcode, rsv, frame, 0, total, config, sink, checked);
   config.lender.release(frame);
   if (!ok) return -1;
   if (progress.messageOpcode === 0 && conn.progress === progress) {

@@ -62,6 +62,8 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
   private readonly onWriteDone: (this: RawWriteReq, status: number, handle: RawTcpHandle) => void;
   private readonly onShutdownDone = (): void => {};
   private lastAcceptWarning = 0;
+  /** The last part-buffer view written (partOf). */
+  private lastPart: Buffer = Buffer.alloc(0);
   acceptErrors = 0;
 
   constructor(
@@ -139,7 +141,7 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     const handle = conn.handle as RawTcpHandle;
     const req = this.req;
     req.handle = handle;
-    return this.settle(handle, handle.writeBuffer(req, length === buf.length ? buf : buf.subarray(0, length)));
+    return this.settle(handle, handle.writeBuffer(req, length === buf.length ? buf : this.partOf(buf, length)));
   }
 
   /** Node copies what the kernel does not take at once (StreamBase::WriteString): nothing of ours is held. */
@@ -163,6 +165,19 @@ export class HandleTransport<R extends Reactor = Reactor> implements Link<Connec
     if (this.raw.streamBaseState[this.raw.kLastWriteWasAsync] === 0) return 0;
     this.req = this.newWriteReq(); // that one now belongs to the write in flight
     return Math.max(1, handle.writeQueueSize);
+  }
+
+  /**
+   * `buf[0..length)` for writeBuffer, which writes a whole view. The cork's
+   * buffer is the same pooled one read after read, often with the same
+   * length, so the last view is kept and used again when it matches: no
+   * garbage per write then. A view that went out with an async write is never
+   * matched again meanwhile: its buffer is in flight, not back in the pool.
+   */
+  private partOf(buf: Buffer, length: number): Buffer {
+    const last = this.lastPart;
+    if (last.length === length && last.buffer === buf.buffer && last.byteOffset === buf.byteOffset) return last;
+    return (this.lastPart = buf.subarray(0, length));
   }
 
   tryWrite(conn: ConnectionRecord, header: Buffer, payload: Uint8Array): number {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Opcode } from '../../src/protocol/opcode.js';
 import { closeCodeFor, ErrorKind } from '../../src/protocol/protocol-error.js';
-import { frame, rawFrame, run } from '../support/receiver-harness.js';
+import { receive, releaseProgress } from '../../src/protocol/receiver.js';
+import { CountingLender, frame, rawFrame, run, serverConfig, sink, TestConn } from '../support/receiver-harness.js';
 
 const close = (code: number, reason = '') => {
   const body = Buffer.alloc(2 + Buffer.byteLength(reason));
@@ -220,4 +221,63 @@ test('memory budget: a peer that needs a buffer the budget will not lend is fail
   });
   assert.deepEqual(result.events, [['error', 'MemoryBudgetExceeded', ErrorKind.MemoryBudgetExceeded]]);
   assert.equal(closeCodeFor(ErrorKind.MemoryBudgetExceeded), 1013);
+});
+
+/** Feeds `whole` in reads of `step` bytes to one connection, watching the lender after each. */
+function feedInReads(whole: Buffer, step: number, budget = Infinity) {
+  const lender = new CountingLender();
+  lender.budget = budget;
+  const cfg = serverConfig(lender);
+  const conn = new TestConn();
+  let mostPerByte = 0;
+  for (let at = 0; at < whole.length && conn.receiving; at += step) {
+    const chunk = Buffer.from(whole.subarray(at, at + step)); // copied: unmasking is in place
+    receive(conn, chunk, 0, chunk.length, cfg, sink);
+    if (conn.progress !== null) mostPerByte = Math.max(mostPerByte, lender.lent / (at + chunk.length));
+  }
+  releaseProgress(conn, lender);
+  return { events: conn.events, lender, mostPerByte };
+}
+
+test('§5.2: a 1 MiB frame read 64 KiB at a time is gathered in one buffer of its payload size, never grown', () => {
+  const payload = Buffer.alloc(1 << 20, 0x5a);
+  const { events, lender } = feedInReads(frame(2, payload), 64 * 1024);
+  assert.equal(events.length, 1);
+  assert.equal(events[0]![0], 'binary');
+  assert.equal(events[0]![1].length, 2 * payload.length);
+  assert.equal(lender.grows, 0, 'sized from the header once the first read showed it is real');
+  assert.equal(lender.peak, 1 << 20, 'the payload alone: it fits the pool’s 1 MiB class');
+  assert.equal(lender.lent, 0);
+});
+
+test('§5.2: a 16 MiB frame grows its buffer at most twice, and never holds more than 16× what arrived', () => {
+  const payload = Buffer.alloc(16 << 20);
+  for (let i = 0; i < payload.length; i += 4099) payload[i] = i & 0xff;
+  const { events, lender, mostPerByte } = feedInReads(frame(2, payload), 64 * 1024);
+  assert.deepEqual(
+    events.map((e) => e[0]),
+    ['binary'],
+  );
+  assert.ok(Buffer.from(String(events[0]![1]), 'hex').equals(payload), 'unmasked across every read and growth');
+  assert.ok(lender.grows <= 2, `${lender.grows} grows`);
+  assert.ok(mostPerByte <= 16, `${mostPerByte.toFixed(1)}× the bytes received`);
+  assert.equal(lender.lent, 0);
+});
+
+test('memory budget: a header that claims 16 MiB and sends a byte reserves 64 KiB, not the claim', () => {
+  const whole = frame(2, Buffer.alloc(16 << 20));
+  const { lender, events } = feedInReads(whole.subarray(0, 15), 15);
+  assert.deepEqual(events, []);
+  assert.ok(lender.peak <= 64 * 1024, `peak ${lender.peak}`);
+});
+
+test('memory budget: when the budget refuses the reservation, what has arrived is still gathered', () => {
+  const payload = Buffer.alloc(4 << 20, 1);
+  // 1.5 MiB lends what each read needs but never the 16× reservation.
+  const { events, lender } = feedInReads(frame(2, payload), 256 * 1024, 1.5 * (1 << 20));
+  assert.deepEqual(events, [['error', 'MemoryBudgetExceeded', ErrorKind.MemoryBudgetExceeded]]);
+  assert.ok(lender.peak > 256 * 1024 && lender.peak <= 1.5 * (1 << 20), `peak ${lender.peak}`);
+  const fits = feedInReads(frame(2, Buffer.alloc(1 << 20, 1)), 16 * 1024, 1.5 * (1 << 20));
+  assert.equal(fits.events.length, 1);
+  assert.equal(fits.events[0]![0], 'binary');
 });

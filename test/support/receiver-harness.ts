@@ -16,19 +16,25 @@ export class CountingLender implements BufferLender {
   out = new Set<Buffer>();
   budget = Infinity;
   lent = 0;
+  /** The most lent at once, and how many times a buffer was grown (each one a copy). */
+  peak = 0;
+  grows = 0;
   tryBorrow(size: number): Buffer | null {
     const capacity = Math.max(size, 1024);
     if (this.lent + capacity > this.budget) return null;
     const buf = Buffer.alloc(capacity, 0xee);
     this.out.add(buf);
     this.lent += capacity;
+    this.peak = Math.max(this.peak, this.lent);
     return buf;
   }
+  /** As the pool's: the net size (`buf` given back) must fit the budget. */
   tryGrow(buf: Buffer, used: number, size: number): Buffer | null {
-    const next = this.tryBorrow(size);
-    if (next === null) return null;
-    buf.copy(next, 0, 0, used);
+    if (this.lent - buf.length + Math.max(size, 1024) > this.budget) return null;
+    this.grows++;
     this.release(buf);
+    const next = this.tryBorrow(size)!;
+    buf.copy(next, 0, 0, used);
     return next;
   }
   release(buf: Buffer): void {

@@ -29,6 +29,11 @@ export interface ProgressSnapshot {
   frameLength: number;
   frameHeaderLength: number;
   frameTotalLength: number;
+  frameFin: boolean;
+  frameOpcode: number;
+  frameRsv: number;
+  frameMasked: boolean;
+  frameMaskKey: number;
   message: Uint8Array | null;
   messageCapacity: number;
   messageOpcode: number;
@@ -51,6 +56,11 @@ export function snapshotProgress(progress: ReceiveProgress, now: number): Progre
     frameLength: progress.frameLength,
     frameHeaderLength: progress.frameHeaderLength,
     frameTotalLength: progress.frameTotalLength,
+    frameFin: progress.frameFin,
+    frameOpcode: progress.frameOpcode,
+    frameRsv: progress.frameRsv,
+    frameMasked: progress.frameMasked,
+    frameMaskKey: progress.frameMaskKey,
     message: message === null ? null : Uint8Array.prototype.slice.call(message, 0, progress.messageLength),
     messageCapacity: message === null ? 0 : message.length,
     messageOpcode: progress.messageOpcode,
@@ -89,6 +99,11 @@ export function restoreProgress(
   progress.frameLength = saved.frameLength;
   progress.frameHeaderLength = saved.frameHeaderLength;
   progress.frameTotalLength = saved.frameTotalLength;
+  progress.frameFin = saved.frameFin;
+  progress.frameOpcode = saved.frameOpcode;
+  progress.frameRsv = saved.frameRsv;
+  progress.frameMasked = saved.frameMasked;
+  progress.frameMaskKey = saved.frameMaskKey;
   progress.message = message;
   progress.messageOpcode = saved.messageOpcode;
   progress.messageLength = saved.messageLength;
