@@ -6,7 +6,7 @@ import { State } from '../connection/connection-state.js';
 import type { ConnectionRecord } from '../connection/connection-record.js';
 import { TICK_MS, ticks } from '../lifecycle/timer-wheel.js';
 import type { Reactor } from '../reactor.js';
-import { restoreProgress, snapshotProgress, type ConnectionSnapshot } from './connection-snapshot.js';
+import { restoreProgress, snapshotProgress, SNAPSHOT_LAYOUT, type ConnectionSnapshot } from './connection-snapshot.js';
 
 /** Bits that describe this process's work in progress, not the connection: never carried. */
 const TRANSIENT = State.Writing | State.Batched | State.ReadBlocked;
@@ -75,6 +75,7 @@ export class ConnectionHandover {
     const now = ctx.wheel.now;
     const extras = conn.extras;
     const snapshot: ConnectionSnapshot = {
+      layout: SNAPSHOT_LAYOUT,
       flags: conn.flags & ~TRANSIENT,
       deadlineMs: conn.deadline === 0 ? 0 : Math.max(1, conn.deadline - now) * TICK_MS,
       data,
@@ -104,6 +105,15 @@ export class ConnectionHandover {
    */
   restore(conn: ConnectionRecord, snapshot: ConnectionSnapshot, adopted: boolean): boolean {
     const { ctx } = this.reactor;
+    if (snapshot.layout !== SNAPSHOT_LAYOUT) {
+      // Written by other code (a reload across a layout change): of its fields only the fact that
+      // the connection is an open WebSocket is sure, which is all a Close needs.
+      conn.flags = State.Open;
+      ctx.registry.add(conn);
+      ctx.stats.openNow++;
+      this.refuse(conn);
+      return false;
+    }
     conn.flags = snapshot.flags;
     ctx.registry.add(conn);
     ctx.stats.openNow++;

@@ -10,6 +10,8 @@ import type { BufferLender } from '../../protocol/receiver.js';
  * in the kernel).
  */
 export interface ConnectionSnapshot {
+  /** SNAPSHOT_LAYOUT of the process that wrote it: a reload runs new code, which may read these fields otherwise. */
+  layout: number;
   /** The connection's flags word: state bits, the extension's bits, the route index. */
   flags: number;
   /** Milliseconds until its timer-wheel deadline (heartbeat, slow-message check); 0 = none armed. */
@@ -21,6 +23,16 @@ export interface ConnectionSnapshot {
   /** The incomplete frame and/or fragmented message, when the last read left one. */
   progress: ProgressSnapshot | null;
 }
+
+/**
+ * The meaning of the fields below and of the flags word. A reload hands
+ * connections from the old code to the new, so the two may differ: raise
+ * this whenever a field, a flag bit or a buffer's layout changes (2: the
+ * partial frame's buffer holds its payload alone, the header decoded
+ * beside it). A snapshot of another layout is not guessed at: its
+ * connection is closed with 1012 (connection-handover.ts).
+ */
+export const SNAPSHOT_LAYOUT = 2;
 
 /** A ReceiveProgress with its buffers copied out and its clock readings made ages. */
 export interface ProgressSnapshot {

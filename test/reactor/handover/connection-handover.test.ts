@@ -120,3 +120,18 @@ test('serialize and restore turn conn.data into what travels and back; a throwin
   assert.equal(bad.from.release(refused), null);
   assert.equal(closeOf(bad.a.link.socket(refused).frames().at(-1)!).code, 1012);
 });
+
+test('a snapshot of another layout (a reload across a change of these fields) is not guessed at: Close 1012, counted, no hooks', () => {
+  const adopted: unknown[] = [];
+  const { a, b, from, to } = pair({}, { adopted: (conn) => void adopted.push(conn) });
+  const conn = a.link.open();
+  a.reactor.subscribe(conn, 'news');
+  a.link.feed(conn, frame(Opcode.Text, 'cut in the middle').subarray(0, 8));
+  const snapshot = travel(from.release(conn)!);
+  const older = { ...snapshot, layout: snapshot.layout - 1 };
+  const moved = new b.link.Conn(a.link.socket(conn));
+  assert.equal(to.restore(moved, older, true), false);
+  assert.deepEqual(adopted, [], 'the adopted hook is not called');
+  assert.equal(closeOf(a.link.socket(conn).frames().at(-1)!).code, 1012);
+  assert.equal(b.reactor.topics.count('news'), 0, 'no subscription restored from fields of unknown meaning');
+});
