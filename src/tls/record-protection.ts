@@ -140,8 +140,9 @@ export function unprotectRecord(
   let inner: Buffer;
   // A tag that fails throws from final(), and an Error's stack costs more than the whole open: the
   // observer meets such records on every connection (the handshake-key ones, record-observer.ts).
+  // Reflect.set: where stackTraceLimit is frozen it does nothing, rather than throw on peer bytes.
   const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
+  Reflect.set(Error, 'stackTraceLimit', 0);
   try {
     const decipher = createDecipheriv(suite.aead as 'aes-128-gcm', keys.key, recordNonce(keys.iv, seq, NONCE), {
       authTagLength: TAG_LENGTH,
@@ -154,7 +155,7 @@ export function unprotectRecord(
   } catch {
     return { alert: AlertDescription.bad_record_mac, reason: 'a record whose AEAD tag does not verify' };
   } finally {
-    Error.stackTraceLimit = stackTraceLimit;
+    Reflect.set(Error, 'stackTraceLimit', stackTraceLimit);
   }
   if (inner.length > MAX_PLAINTEXT + 1) {
     return { alert: AlertDescription.record_overflow, reason: 'a record that decrypts to more than 2^14 + 1 bytes' };

@@ -182,3 +182,21 @@ test('a tag that fails leaves Error.stackTraceLimit as it was (it is lowered onl
   assert.equal(result.alert, AlertDescription.bad_record_mac);
   assert.equal(Error.stackTraceLimit, before);
 });
+
+test('where Error.stackTraceLimit is frozen, records still open and a bad tag is still bad_record_mac', () => {
+  const descriptor = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')!;
+  Object.defineProperty(Error, 'stackTraceLimit', { ...descriptor, writable: false });
+  try {
+    assert.deepEqual(
+      opened(unprotectRecord(suite, clientAp, 0, v.CLIENT_APPLICATION_RECORD)).content,
+      v.APPLICATION_PAYLOAD,
+    );
+    const record = Buffer.from(v.CLIENT_APPLICATION_RECORD);
+    record[10]! ^= 1;
+    const result = unprotectRecord(suite, clientAp, 0, record);
+    assert.ok(isFault(result));
+    assert.equal(result.alert, AlertDescription.bad_record_mac);
+  } finally {
+    Object.defineProperty(Error, 'stackTraceLimit', descriptor);
+  }
+});
