@@ -4,12 +4,16 @@
  * record layer (`compact`, issue #23), in the same run, kinds interleaved.
  *
  *   node dist/bench/idle-tls.js [--steps 3000,6000] [--runs 3] [--settle-ms 3000] [--gc]
- *                               [--kinds tls,compact,ws,uws,bun] [--bun PATH] [--cpu]
+ *                               [--kinds tls,compact,ws,uws,bun] [--bun PATH] [--cpu] [--echo-messages 3000]
+ *                               [--server-node-args=--cpu-prof,--cpu-prof-dir=/tmp/prof] [--publish]
  *
  * --cpu: also the server's CPU (user + system, /proc) per upgrade, over the first step (TLS
  * handshake, upgrade and, for compact, the move), and echo CPU: after the last reading, 100
- * connections echo 3,000 32-byte binary messages each, 16 in flight per connection: messages
- * per server CPU-second.
+ * connections echo --echo-messages 32-byte binary messages each, 16 in flight per connection:
+ * messages per server CPU-second.
+ * --server-node-args: Node flags for the servers Node runs (not Bun's); each server is stopped by
+ * closing its stdin, so a --cpu-prof profile is written.
+ * Results: bench/out/idle-tls.json (--publish: bench/results/, see lib/results.ts).
  *
  * Kinds: `tls` and `compact` are lightws; `ws` is ws over node:https, `uws` uWebSockets.js
  * SSLApp (native, Node 20 only), `bun` Bun.serve with `tls` (servers/idle-tls-others.ts).
@@ -25,17 +29,19 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.js';
 import { findBun } from './lib/bun.js';
 import { cpuMs } from './lib/proc.js';
+import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = benchArgs(import.meta.url, {
   options: {
+    ...RESULTS_OPTIONS,
     steps: { type: 'string', default: '3000,6000' },
     runs: { type: 'string', default: '3' },
     'settle-ms': { type: 'string', default: '3000' },
@@ -43,8 +49,13 @@ const { values } = benchArgs(import.meta.url, {
     kinds: { type: 'string', default: 'tls,compact' },
     bun: { type: 'string' },
     cpu: { type: 'boolean', default: false },
+    'echo-messages': { type: 'string', default: '3000' },
+    'server-node-args': { type: 'string', default: '' },
   },
 });
+const NODE_ARGS = values['server-node-args'].split(',').filter(Boolean);
+const started = Date.now();
+const loadAtStart = loadavg();
 const STEPS = values.steps.split(',').map(Number);
 const RUNS = Number(values.runs);
 const SETTLE = Number(values['settle-ms']);
@@ -83,10 +94,20 @@ const rss = (pid: number): number => {
 };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Closes the server's stdin (it exits, writing a --cpu-prof profile), killing it after 10 s. */
+async function stop(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  server.stdin!.end();
+  const timer = setTimeout(() => server.kill(), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 /** With --gc, lightws kinds: [heapUsed, external] after full GCs at each step. */
 const heaps: Record<string, [number, number][]> = {};
 const ECHO_CONNECTIONS = 100;
-const ECHO_MESSAGES = 3000;
+const ECHO_MESSAGES = Number(values['echo-messages']);
 /** Per kind and run: server CPU µs per upgrade, and echoed messages per server CPU-second. */
 const cpu: Record<string, { upgrade: number[]; echo: number[] }> = {};
 
@@ -96,7 +117,17 @@ async function measure(kind: string): Promise<number[]> {
   const script = join(here, lightws ? 'servers/idle-tls-server.js' : 'servers/idle-tls-others.js');
   const server = spawn(
     kind === 'bun' ? BUN! : process.execPath,
-    [...(lightws ? flags : []), script, '--kind', kind, '--cert', cert, '--key', key],
+    [
+      ...(kind === 'bun' ? [] : NODE_ARGS),
+      ...(lightws ? flags : []),
+      script,
+      '--kind',
+      kind,
+      '--cert',
+      cert,
+      '--key',
+      key,
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   const s = lines(server);
@@ -132,7 +163,7 @@ async function measure(kind: string): Promise<number[]> {
     }
   } finally {
     client.kill();
-    server.kill();
+    await stop(server);
   }
   return out;
 }
@@ -169,4 +200,45 @@ for (const kind of KINDS) {
     : '';
   console.log(`median ${kind}: ${Math.round(median(perConnection[kind]!))} B per idle wss connection${spent}`);
 }
+const summary = Object.fromEntries(
+  KINDS.map((kind) => [
+    kind,
+    {
+      rssPerConnection: median(perConnection[kind]!),
+      ...(values.cpu
+        ? { cpuUsPerUpgrade: median(cpu[kind]!.upgrade), echoesPerCpuSecond: median(cpu[kind]!.echo) }
+        : {}),
+    },
+  ]),
+);
+const written = writeResults(
+  'idle-tls',
+  {
+    config: {
+      steps: STEPS,
+      runs: RUNS,
+      settleMs: SETTLE,
+      gc: values.gc,
+      kinds: KINDS,
+      cpu: values.cpu,
+      echo: { connections: ECHO_CONNECTIONS, messages: ECHO_MESSAGES, bytes: 32, inFlight: 16 },
+      serverNodeArgs: NODE_ARGS,
+      ws: packageVersion('ws'),
+      uws: packageVersion('@trufflesuite/uws-js-unofficial'),
+      bun: BUN === undefined ? null : execFileSync(BUN, ['--version'], { encoding: 'utf8' }).trim(),
+      openssl: process.versions.openssl,
+    },
+    unit: 'RSS bytes per idle connection (slope between the steps); server CPU µs per upgrade; echoed messages per server CPU-second; medians over runs',
+    summary,
+    runs: { rssPerConnection: perConnection, cpu },
+    loadAverage: { start: loadAtStart, end: loadavg() },
+    elapsedSec: (Date.now() - started) / 1000,
+  },
+  values,
+);
+console.log(
+  `load average (1, 5, 15 min): ${loadAtStart.map((l) => l.toFixed(1)).join(', ')} at the start, ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(', ')} at the end; results in ${written}`,
+);
 rmSync(dir, { recursive: true, force: true });

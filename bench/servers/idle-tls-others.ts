@@ -94,4 +94,6 @@ async function start(kind: string | undefined): Promise<number> {
 
 const port = await start(values.kind);
 process.stdout.write(`port ${port}\n`);
-createInterface({ input: process.stdin }).on('line', () => process.stdout.write(`count ${open} 0\n`));
+createInterface({ input: process.stdin })
+  .on('line', () => process.stdout.write(`count ${open} 0\n`))
+  .on('close', () => process.exit(0)); // stdin closed: exit normally (a --cpu-prof profile is written)

@@ -24,8 +24,10 @@ const { port } = await server.listen(0, '127.0.0.1');
 process.stdout.write(`port ${port}\n`);
 const moved = (): number => server.stats().tls.compactNow;
 const gc = (globalThis as { gc?: () => void }).gc;
-createInterface({ input: process.stdin }).on('line', (line) => {
-  if (line === 'gc' && gc !== undefined) for (let i = 0; i < 3; i++) gc();
-  const { heapUsed, external } = process.memoryUsage();
-  process.stdout.write(`count ${server.clients.size} ${moved()} ${heapUsed} ${external}\n`);
-});
+createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    if (line === 'gc' && gc !== undefined) for (let i = 0; i < 3; i++) gc();
+    const { heapUsed, external } = process.memoryUsage();
+    process.stdout.write(`count ${server.clients.size} ${moved()} ${heapUsed} ${external}\n`);
+  })
+  .on('close', () => process.exit(0)); // stdin closed: exit normally (a --cpu-prof profile is written)

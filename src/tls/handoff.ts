@@ -4,6 +4,13 @@ import type { DirectionState } from './record-layer.js';
 import { RecordObserver } from './record-observer.js';
 import type { StayReason } from './stay-reason.js';
 
+/** The key log lines a watch reads: the application secrets, and the early one that refuses the move. */
+const WATCHED_LABELS: ReadonlySet<string> = new Set([
+  APPLICATION_SECRET_LABEL.client,
+  APPLICATION_SECRET_LABEL.server,
+  EARLY_SECRET_LABEL,
+]);
+
 /** Everything a RecordLayer needs to take a connection over from node:tls. */
 export interface Handoff {
   readonly suite: CipherSuite;
@@ -31,7 +38,7 @@ export class HandoffWatch {
 
   /** A `keylog` event's line. */
   keylog(line: Buffer | string): void {
-    const entry = parseKeylogLine(line);
+    const entry = parseKeylogLine(line, WATCHED_LABELS);
     if (entry === undefined) return;
     if (entry.label === EARLY_SECRET_LABEL) this.refuse('earlyData', '0-RTT was attempted');
     this.secrets.set(entry.label, entry.secret);

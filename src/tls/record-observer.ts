@@ -77,7 +77,7 @@ export class RecordObserver {
   /** Where the compact layer takes over, once at least one application record has opened or none was expected. */
   get state(): DirectionState | undefined {
     if (this.lostReason !== undefined || this.secret === undefined) return undefined;
-    return { secret: this.secret, seq: this.seq };
+    return { secret: this.secret, seq: this.seq, keys: this.keys! };
   }
 
   /** Whether any record has opened under the application keys. */

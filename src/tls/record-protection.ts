@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { AlertDescription } from './alert.js';
-import { TAG_LENGTH, type CipherSuite } from './cipher-suite.js';
+import { IV_LENGTH, TAG_LENGTH, type CipherSuite } from './cipher-suite.js';
 import type { TrafficKeys } from './traffic-keys.js';
 
 /** ContentType (RFC 8446 §5.1). */
@@ -24,17 +24,24 @@ const LEGACY_VERSION = 0x0303;
  * The per-record nonce (§5.3): the 64-bit sequence number, big-endian,
  * padded on the left with zeros to iv_length, XORed with the static IV.
  * Sequence numbers stay below 2^53 here (a KeyUpdate resets them long
- * before), so a JavaScript number holds them exactly.
+ * before), so a JavaScript number holds them exactly. Written into `into`
+ * (a new Buffer unless given).
  */
-export function recordNonce(iv: Uint8Array, seq: number): Buffer {
-  const nonce = Buffer.from(iv);
+export function recordNonce(iv: Uint8Array, seq: number, into: Buffer = Buffer.allocUnsafe(iv.length)): Buffer {
+  into.set(iv);
   const high = Math.floor(seq / 0x100000000);
   const low = seq >>> 0;
-  const at = nonce.length - 8;
-  nonce.writeUInt32BE((nonce.readUInt32BE(at) ^ high) >>> 0, at);
-  nonce.writeUInt32BE((nonce.readUInt32BE(at + 4) ^ low) >>> 0, at + 4);
-  return nonce;
+  const at = into.length - 8;
+  into.writeUInt32BE((into.readUInt32BE(at) ^ high) >>> 0, at);
+  into.writeUInt32BE((into.readUInt32BE(at + 4) ^ low) >>> 0, at + 4);
+  return into;
 }
+
+/**
+ * The nonce of the record being sealed or opened: createCipheriv copies its
+ * IV, so one scratch buffer serves every record (one allocation less each).
+ */
+const NONCE = Buffer.alloc(IV_LENGTH);
 
 /**
  * One TLSCiphertext (§5.2) from one fragment: the TLSInnerPlaintext is
@@ -56,15 +63,19 @@ export function protectRecord(
   record[0] = ContentType.application_data;
   record.writeUInt16BE(LEGACY_VERSION, 1);
   record.writeUInt16BE(innerLength + TAG_LENGTH, 3);
-  const trailer = Buffer.alloc(1 + padding);
-  trailer[0] = type;
-  const cipher = createCipheriv(suite.aead as 'aes-128-gcm', keys.key, recordNonce(keys.iv, seq), {
+  // The TLSInnerPlaintext is laid out where its ciphertext goes, and sealed in one update: a
+  // cipher call costs more than copying a record's worth of bytes (the echo path seals one
+  // record per read, bench/idle-tls.ts --cpu).
+  const inner = record.subarray(RECORD_HEADER_LENGTH, RECORD_HEADER_LENGTH + innerLength);
+  inner.set(content);
+  inner[content.length] = type;
+  inner.fill(0, content.length + 1);
+  const cipher = createCipheriv(suite.aead as 'aes-128-gcm', keys.key, recordNonce(keys.iv, seq, NONCE), {
     authTagLength: TAG_LENGTH,
   });
   cipher.setAAD(record.subarray(0, RECORD_HEADER_LENGTH));
   let at = RECORD_HEADER_LENGTH;
-  at += cipher.update(content).copy(record, at);
-  at += cipher.update(trailer).copy(record, at);
+  at += cipher.update(inner).copy(record, at);
   at += cipher.final().copy(record, at);
   cipher.getAuthTag().copy(record, at);
   return record;
@@ -127,8 +138,13 @@ export function unprotectRecord(
   }
   const body = record.subarray(RECORD_HEADER_LENGTH, record.length - TAG_LENGTH);
   let inner: Buffer;
+  // A tag that fails throws from final(), and an Error's stack costs more than the whole open: the
+  // observer meets such records on every connection (the handshake-key ones, record-observer.ts).
+  // Reflect.set: where stackTraceLimit is frozen it does nothing, rather than throw on peer bytes.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Reflect.set(Error, 'stackTraceLimit', 0);
   try {
-    const decipher = createDecipheriv(suite.aead as 'aes-128-gcm', keys.key, recordNonce(keys.iv, seq), {
+    const decipher = createDecipheriv(suite.aead as 'aes-128-gcm', keys.key, recordNonce(keys.iv, seq, NONCE), {
       authTagLength: TAG_LENGTH,
     });
     decipher.setAAD(header);
@@ -138,6 +154,8 @@ export function unprotectRecord(
     inner = last.length === 0 ? first : Buffer.concat([first, last]);
   } catch {
     return { alert: AlertDescription.bad_record_mac, reason: 'a record whose AEAD tag does not verify' };
+  } finally {
+    Reflect.set(Error, 'stackTraceLimit', stackTraceLimit);
   }
   if (inner.length > MAX_PLAINTEXT + 1) {
     return { alert: AlertDescription.record_overflow, reason: 'a record that decrypts to more than 2^14 + 1 bytes' };

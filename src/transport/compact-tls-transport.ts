@@ -74,6 +74,8 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
   private readonly context: tlsModule.SecureContext;
   private readonly onRead: (this: OwnedHandle) => void;
   private readonly onWriteDone: (this: RawWriteReq, status: number, handle: RawTcpHandle) => void;
+  /** A write request no write holds, for the next one. */
+  private spareReq: RawWriteReq | null = null;
   /** Where a handle's connection is kept (handle-transport.ts's owner slot), known at the first accept. */
   private slot: symbol = Symbol('unset');
 
@@ -202,31 +204,31 @@ export class CompactTlsTransport implements Link<ConnectionRecord> {
    * alert), which nothing awaits but `done`.
    */
   writeRaw(tcp: RawTcpHandle, bytes: Buffer, conn: ConnectionRecord | null, done?: (status: number) => void): number {
-    const req = new this.raw.WriteWrap();
+    // A request libuv finished at once is free again (as in handle-transport.ts): the echo path
+    // writes one record per read, and a WriteWrap per write was a native object each time.
+    const req = this.spareReq ?? new this.raw.WriteWrap();
+    this.spareReq = null;
     req.handle = tcp;
     req.async = false;
+    const result: number | RawWriteReq = tcp.writeBuffer(req, bytes);
+    const inFlight = typeof result === 'object' && result !== null ? result : req;
+    if (inFlight === req) {
+      if (result !== 0 || this.raw.streamBaseState[this.raw.kLastWriteWasAsync] === 0) {
+        this.spareReq = req;
+        done?.(result as number);
+        return result as number;
+      }
+    } else {
+      this.spareReq = req; // Node 24.22+ made a request of its own for the write in flight
+    }
     // The sealed records are this write's own: nothing but the request keeps them alive until libuv
     // is done (without it, a 16 MiB echo was collected mid-write: EFAULT, Autobahn 9.1.6 over wss).
-    req.buffer = bytes;
-    const complete = (status: number): void => {
-      req.buffer = null;
-      if (conn !== null) this.onWriteDone.call(req, status, tcp);
+    inFlight.buffer = bytes;
+    inFlight.oncomplete = (status: number): void => {
+      inFlight.buffer = null;
+      if (conn !== null) this.onWriteDone.call(inFlight, status, tcp);
       done?.(status);
     };
-    req.oncomplete = complete;
-    const result: number | RawWriteReq = tcp.writeBuffer(req, bytes);
-    if (typeof result === 'object' && result !== null) {
-      result.buffer = bytes;
-      result.oncomplete = (status) => {
-        result.buffer = null;
-        complete(status);
-      };
-      return Math.max(1, tcp.writeQueueSize);
-    }
-    if (result !== 0 || this.raw.streamBaseState[this.raw.kLastWriteWasAsync] === 0) {
-      done?.(result);
-      return result;
-    }
     return Math.max(1, tcp.writeQueueSize);
   }
 

@@ -13,3 +13,15 @@ test('key log lines parse; junk does not', () => {
   assert.equal(parseKeylogLine('A B zz'), undefined);
   assert.equal(parseKeylogLine('A B abc'), undefined);
 });
+
+test('with a set of labels, a line of another label is not parsed (node:tls logs five, the watch keeps two)', () => {
+  const hex = v.SERVER_AP_TRAFFIC.toString('hex');
+  const labels = new Set(['SERVER_TRAFFIC_SECRET_0']);
+  assert.equal(parseKeylogLine(Buffer.from(`EXPORTER_SECRET ${'ab'.repeat(32)} ${hex}\n`), labels), undefined);
+  assert.equal(parseKeylogLine(`EXPORTER_SECRET ${'ab'.repeat(32)} ${hex}`, labels), undefined);
+  assert.equal(parseKeylogLine('SERVER_TRAFFIC_SECRET_0', labels), undefined);
+  assert.deepEqual(parseKeylogLine(Buffer.from(`SERVER_TRAFFIC_SECRET_0 ${'ab'.repeat(32)} ${hex}\n`), labels), {
+    label: 'SERVER_TRAFFIC_SECRET_0',
+    secret: v.SERVER_AP_TRAFFIC,
+  });
+});

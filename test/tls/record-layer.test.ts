@@ -26,6 +26,21 @@ test('RFC 8448 §3 after the handshake: the server layer, sequence continuing af
   assert.deepEqual(server.seal(Buffer.from('late')), Buffer.alloc(0));
 });
 
+test('a layer handed the keys of its secrets (the observer derived them) uses them rather than deriving them again', async () => {
+  const { RecordLayer } = await import('../../src/tls/record-layer.js');
+  const { Recorder } = await import('./layer-pair.js');
+  // Secrets that are not the RFC's, keys that are: only the keys handed over can give the RFC's record.
+  const zeros = Buffer.alloc(32);
+  const read = { secret: zeros, seq: 0, keys: trafficKeys(suite, v.CLIENT_AP_TRAFFIC) };
+  const write = { secret: zeros, seq: 1, keys: trafficKeys(suite, v.SERVER_AP_TRAFFIC) };
+  const atServer = new Recorder();
+  const server = new RecordLayer(suite, 'server', read, write, atServer);
+  server.receive(v.CLIENT_APPLICATION_RECORD);
+  assert.deepEqual(Buffer.concat(atServer.received), v.APPLICATION_PAYLOAD);
+  assert.deepEqual(server.seal(v.APPLICATION_PAYLOAD), v.SERVER_APPLICATION_RECORD);
+  server.release();
+});
+
 test('records arriving one byte at a time, and many in one read, give the same data', () => {
   const { server, client, atServer } = layerPair(suite, v.CLIENT_AP_TRAFFIC, v.SERVER_AP_TRAFFIC);
   const wire = Buffer.concat([

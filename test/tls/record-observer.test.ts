@@ -10,6 +10,9 @@ import * as v from './rfc8448.js';
 const suite = TLS_AES_128_GCM_SHA256;
 const serverHello = v.hex('16 03 03 00 02 02 00'); // a plaintext handshake record (contents do not matter here)
 
+// The state carries the keys of its secret (RFC 8448's), derived once: the record layer takes them as they are.
+const serverKeys = { key: v.SERVER_AP_KEY, iv: v.SERVER_AP_IV };
+
 test('RFC 8448 §3, the server side: flight (handshake keys) skipped, NewSessionTicket and data counted', () => {
   const observer = new RecordObserver();
   // Bytes before the secret is known are kept, then opened: node:tls names the suite late.
@@ -18,9 +21,9 @@ test('RFC 8448 §3, the server side: flight (handshake keys) skipped, NewSession
   assert.equal(observer.atBoundary, false);
   observer.observe(v.NEW_SESSION_TICKET_RECORD.subarray(10));
   observer.begin(suite, v.SERVER_AP_TRAFFIC);
-  assert.deepEqual(observer.state, { secret: v.SERVER_AP_TRAFFIC, seq: 1 });
+  assert.deepEqual(observer.state, { secret: v.SERVER_AP_TRAFFIC, seq: 1, keys: serverKeys });
   observer.observe(v.SERVER_APPLICATION_RECORD);
-  assert.deepEqual(observer.state, { secret: v.SERVER_AP_TRAFFIC, seq: 2 });
+  assert.deepEqual(observer.state, { secret: v.SERVER_AP_TRAFFIC, seq: 2, keys: serverKeys });
   assert.equal(observer.atBoundary, true);
   assert.equal(observer.sawApplicationRecord, true);
 });
@@ -29,7 +32,11 @@ test('RFC 8448 §3, the client side: its Finished skipped, its data counted', ()
   const observer = new RecordObserver();
   observer.begin(suite, v.CLIENT_AP_TRAFFIC);
   observer.observe(Buffer.concat([v.CLIENT_FINISHED_RECORD, v.CLIENT_APPLICATION_RECORD]));
-  assert.deepEqual(observer.state, { secret: v.CLIENT_AP_TRAFFIC, seq: 1 });
+  assert.deepEqual(observer.state, {
+    secret: v.CLIENT_AP_TRAFFIC,
+    seq: 1,
+    keys: { key: v.CLIENT_AP_KEY, iv: v.CLIENT_AP_IV },
+  });
 });
 
 test('a KeyUpdate seen on the wire moves the observer to the next secret, sequence 0', () => {
@@ -39,7 +46,7 @@ test('a KeyUpdate seen on the wire moves the observer to the next secret, sequen
   const next = nextTrafficSecret(suite, v.CLIENT_AP_TRAFFIC);
   observer.observe(protectRecord(suite, keys, 0, ContentType.handshake, encodeKeyUpdate(true)));
   observer.observe(protectRecord(suite, trafficKeys(suite, next), 0, ContentType.application_data, Buffer.from('x')));
-  assert.deepEqual(observer.state, { secret: next, seq: 1 });
+  assert.deepEqual(observer.state, { secret: next, seq: 1, keys: trafficKeys(suite, next) });
 });
 
 test('a record that does not open after one that did makes the observer lost; so do too many early records', () => {

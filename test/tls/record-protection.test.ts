@@ -153,3 +153,50 @@ test('AES-256-GCM and ChaCha20-Poly1305 round-trip; short records are bad_record
     assert.ok(isFault(short) && short.alert === AlertDescription.bad_record_mac);
   }
 });
+
+test('a sealed record is content | type | zero padding under the AEAD, laid out in place, byte for byte', () => {
+  const keys = trafficKeys(suite, Buffer.alloc(32, 5));
+  for (const [content, padding] of [
+    [Buffer.from('frames'), 0],
+    [Buffer.alloc(0), 3],
+    [Buffer.alloc(1000, 0x7f), 40],
+  ] as const) {
+    const inner = Buffer.concat([content, Buffer.of(ContentType.handshake), Buffer.alloc(padding)]);
+    assert.deepEqual(
+      protectRecord(suite, keys, 3, ContentType.handshake, content, padding),
+      sealRaw(suite, keys, 3, inner),
+    );
+  }
+  // The nonce can be written into a buffer of the caller's (the layer's scratch one).
+  const into = Buffer.alloc(12, 0xee);
+  assert.equal(recordNonce(keys.iv, 3, into), into);
+  assert.deepEqual(into, recordNonce(keys.iv, 3));
+});
+
+test('a tag that fails leaves Error.stackTraceLimit as it was (it is lowered only while the open runs)', () => {
+  const before = Error.stackTraceLimit;
+  const record = Buffer.from(v.CLIENT_APPLICATION_RECORD);
+  record[record.length - 1]! ^= 1;
+  const result = unprotectRecord(suite, clientAp, 0, record);
+  assert.ok(isFault(result));
+  assert.equal(result.alert, AlertDescription.bad_record_mac);
+  assert.equal(Error.stackTraceLimit, before);
+});
+
+test('where Error.stackTraceLimit is frozen, records still open and a bad tag is still bad_record_mac', () => {
+  const descriptor = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')!;
+  Object.defineProperty(Error, 'stackTraceLimit', { ...descriptor, writable: false });
+  try {
+    assert.deepEqual(
+      opened(unprotectRecord(suite, clientAp, 0, v.CLIENT_APPLICATION_RECORD)).content,
+      v.APPLICATION_PAYLOAD,
+    );
+    const record = Buffer.from(v.CLIENT_APPLICATION_RECORD);
+    record[10]! ^= 1;
+    const result = unprotectRecord(suite, clientAp, 0, record);
+    assert.ok(isFault(result));
+    assert.equal(result.alert, AlertDescription.bad_record_mac);
+  } finally {
+    Object.defineProperty(Error, 'stackTraceLimit', descriptor);
+  }
+});
