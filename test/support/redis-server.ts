@@ -14,20 +14,29 @@ export interface RedisProcess {
   kill(): Promise<void>;
   /** Starts it again on the same port (after kill). */
   restart(): Promise<void>;
+  /** False between kill() and restart(): a test that failed in its outage leaves it so. */
+  readonly running: boolean;
   /** Stops it for good (SIGTERM, then SIGKILL after 3 s). */
   stop(): Promise<void>;
 }
 
-/** A port free right now on 127.0.0.1 (the kernel's pick, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+/**
+ * A port free right now on 127.0.0.1, below the kernel's ephemeral range (32768–60999 by default).
+ * The kernel's own pick (port 0) would come from that range, and a restart test leaves its port
+ * free during the outage: any outgoing connection meanwhile (the suite runs beside other suites
+ * in CI, some with thousands of connections) may take it as its source port, and Redis could not
+ * come back on it. A port below the range is never handed out as a source port.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 /** PING until PONG (or the deadline). */
@@ -135,6 +144,9 @@ export async function startRedis(): Promise<RedisProcess> {
     url: `redis://127.0.0.1:${port}`,
     get pid() {
       return child.pid ?? 0;
+    },
+    get running() {
+      return child.exitCode === null && child.signalCode === null;
     },
     kill: () => stopChild('SIGKILL'),
     restart: async () => {
