@@ -277,7 +277,9 @@ async function reload(): Promise<void> {
     const done = performance.now();
     known = cpu.sample(known, true);
     const seconds = (done - hup) / 1000;
-    const reloadUs = cpu.totalUs - hupUs - echoUsPerMs * (done - hup);
+    // All of it, and less the echoes' rate before (which a starved server does not keep up through the reload).
+    const allUs = cpu.totalUs - hupUs;
+    const reloadUs = allUs - echoUsPerMs * (done - hup);
     workerPids = (result.pids as (number | null)[]).filter((p): p is number => typeof p === 'number');
     const moved = Number(result.moved ?? 0);
     const errors = (result.errors as string[] | undefined) ?? (typeof result.error === 'string' ? [result.error] : []);
@@ -336,6 +338,7 @@ async function reload(): Promise<void> {
       publish,
       longestWaitMs,
       serverCpuUsPerMoved: reloadUs / Math.max(1, moved),
+      serverCpuUsPerMovedAll: allUs / Math.max(1, moved),
       echoesCpuBefore: echoUsPerMs / 1000,
       memoryBefore: memBefore,
       memoryAfter: memAfter,
@@ -351,7 +354,7 @@ async function reload(): Promise<void> {
       `${echo.wrong} / ${echo.unanswered}`,
       `${longestWaitMs.p50.toFixed(0)} / ${longestWaitMs.p99.toFixed(0)} / ${longestWaitMs.max.toFixed(0)} ms`,
       `${publish.published} × ${publish.subscribers}: ${publish.lost} / ${publish.outOfOrder}${publish.silentSubscribers > 0 ? ` (${publish.silentSubscribers} got none)` : ''}`,
-      `${(reloadUs / Math.max(1, moved)).toFixed(0)} µs`,
+      `${(reloadUs / Math.max(1, moved)).toFixed(0)} µs (${(allUs / Math.max(1, moved)).toFixed(0)} µs)`,
       `${(echoUsPerMs / 10).toFixed(0)} % of a core`,
       memCell(memBefore, memAfter),
     ];
@@ -380,7 +383,7 @@ async function reload(): Promise<void> {
         'wrong / unanswered',
         'longest wait p50 / p99 / max',
         'published × subscribers: lost / out of order',
-        'server CPU per moved (less the echoes’ rate)',
+        'server CPU per moved, less the echoes’ rate (all of it)',
         'echoes’ CPU before',
         'server memory before → after',
       ],
