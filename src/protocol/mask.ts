@@ -1,5 +1,4 @@
 import { LaneCache } from './lanes.js';
-import { simdMask } from './simd-mask.js';
 
 /**
  * Payload masking, RFC 6455 §5.3: byte i of the payload is XORed with byte (i mod 4) of the
@@ -13,8 +12,6 @@ import { simdMask } from './simd-mask.js';
  *   range covers only in part get one XOR with a key whose bytes outside the range are zero.
  * - A JS byte loop costs about 1 ns per byte on V8 11 (every typed-array access is checked), so
  *   the byte loop is only for small sizes and for the odd cases below.
- * - In the read slab, which lives in WebAssembly memory, WebAssembly SIMD does 64 bytes a step,
- *   ~3× the lanes (simd-mask.ts); the lanes or bytes finish what is left.
  */
 
 /**
@@ -32,12 +29,6 @@ const LANE_THRESHOLD = 24;
 const COLD_LANE_THRESHOLD = 160;
 
 const cache = new LaneCache();
-
-/**
- * From this many bytes a range in the read slab is unmasked by WebAssembly SIMD: below, the
- * call's fixed cost (a lookup of the buffer, the call into WebAssembly) is not paid back.
- */
-const SIMD_THRESHOLD = 512;
 
 /**
  * For a lane partly in the range: HEAD_BYTES[r] selects lane bytes r..7, TAIL_BYTES[t] bytes
@@ -90,12 +81,7 @@ function xorBytes(buf: Uint8Array, start: number, end: number, rotated: number):
  *   `(previousKeyOffset + previousLength) & 3`.
  */
 export function applyMask(buf: Uint8Array, start: number, end: number, key: number, keyOffset: number): void {
-  let length = end - start;
-  if (length >= SIMD_THRESHOLD) {
-    // Whole 64-byte steps keep the key's phase: what is left starts on the same key byte.
-    start = simdMask(buf, start, end, rotateKey(key, keyOffset));
-    length = end - start;
-  }
+  const length = end - start;
   if (length >= LANE_THRESHOLD && cache.worthLanes(buf, length, COLD_LANE_THRESHOLD)) {
     maskLanes(buf, start, end, key, keyOffset);
   } else {

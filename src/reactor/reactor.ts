@@ -2,7 +2,6 @@ import { BufferPool } from '../pool/buffer-pool.js';
 import { CloseCode } from '../protocol/close-code.js';
 import { buildErrorResponse } from '../protocol/http-response.js';
 import { Opcode } from '../protocol/opcode.js';
-import { allocateSlab } from '../protocol/simd-mask.js';
 import type { ClientResponse } from '../api/client-request.js';
 import type { ConnectionHandlers, HandshakeRequest } from '../api/handlers.js';
 import type { EndpointOptions } from '../api/options.js';
@@ -84,8 +83,9 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
   /**
-   * Builds every part once, in the order they depend on each other: the context, the writer, the
-   * lifecycle, deflate, timeouts, flow control, inbound; the role's subclass then adds its handshake (and HTTP).
+   * Builds every part once, in the order they depend on each other: the
+   * context, the writer, the lifecycle, deflate, timeouts, flow control,
+   * inbound; the role's subclass then adds its handshake (and HTTP).
    */
   constructor(
     options: EndpointOptions,
@@ -93,7 +93,7 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
     role: Role,
   ) {
     const o = (this.options = resolveOptions(options));
-    this.slab = allocateSlab(o.readSlabSize); // in WebAssembly memory: unmasked there with SIMD
+    this.slab = Buffer.allocUnsafeSlow(o.readSlabSize);
     this.ctx = {
       role,
       options: o,
