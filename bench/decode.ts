@@ -4,7 +4,7 @@
  *
  *   npm run bench:decode            (QUICK=1 for a faster, rougher run)
  *
- * A 64 KiB read slab is filled with masked client frames of one size and decoded whole, as the
+ * A read slab of the reactor's default size (64 KiB + 14 B) is filled with masked client frames of one size and decoded whole, as the
  * reactor does after a read, again and again in place. Each pass flips the payloads between masked
  * and plain: the key 0x21212121 has every byte below 0x80, so ASCII text stays ASCII (valid UTF-8)
  * either way. (A zero key would not do: ws skips unmasking when the key is all zeros.)
@@ -17,6 +17,7 @@ import { benchArgs } from './lib/args.js';
 import type { ReceiveProgress } from '../src/protocol/receive-progress.js';
 import { receive, type ReceiverConfig, type ReceiverSink } from '../src/protocol/receiver.js';
 import { BufferPool } from '../src/pool/buffer-pool.js';
+import { DEFAULTS } from '../src/api/options.js';
 import { encodeClientFrame } from '../test/support/frames.js';
 import { formatRatio, printTable } from './lib/format.js';
 import { compare } from './lib/measure.js';
@@ -32,11 +33,11 @@ const WsReceiver = require(join(dirname(require.resolve('ws')), 'lib', 'receiver
   write(chunk: Buffer): boolean;
 };
 
-/** A slab holding as many whole frames of `size` as fit in 64 KiB (at least one). */
+/** A slab holding as many whole frames of `size` as fit in the reactor's default slab (at least one). */
 function slabOf(size: number, text: boolean): { slab: Buffer; frames: number } {
   const payload = text ? Buffer.from('x'.repeat(size)) : Buffer.alloc(size, 0x5a);
   const frame = encodeClientFrame(text ? 1 : 2, payload, 0x21212121);
-  const frames = Math.max(1, Math.floor(65536 / frame.length));
+  const frames = Math.max(1, Math.floor(DEFAULTS.readSlabSize / frame.length));
   return { slab: Buffer.concat(Array.from({ length: frames }, () => frame)), frames };
 }
 

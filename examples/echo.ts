@@ -4,7 +4,7 @@ import { createServer } from 'lightws';
 
 const server = createServer({
   message(conn, data, isBinary) {
-    // `data` is borrowed (valid until this returns); send copies what it cannot write at once.
+    // `data` is borrowed (valid until this returns); sending it back is safe, without a copy when it can.
     conn.send(data, isBinary);
   },
 });

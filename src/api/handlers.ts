@@ -52,7 +52,7 @@ export type DataUpgradeDecision<UserData> = UpgradeAcceptanceWithData<UserData> 
  */
 export interface ConnectionHandlers<UserData, OpenInfo> {
   open?(conn: Connection<UserData>, info: OpenInfo): void;
-  /** `data` is valid only until this returns. */
+  /** `data` is valid only until this returns. Sending it back is safe; do not write into it once sent. */
   message?(conn: Connection<UserData>, data: Buffer, isBinary: boolean): void;
   /** Once per connection, after the socket is gone. `code` is the peer's close code, ours when we failed it, or 1006. */
   close?(conn: Connection<UserData>, code: number, reason: string): void;

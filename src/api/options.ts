@@ -40,7 +40,11 @@ export interface EndpointOptions {
    * text format 0.0.4. GET and HEAD. Default: none.
    */
   metricsPath?: string | undefined;
-  /** The shared read slab every socket reads into. Default 64 KiB. */
+  /**
+   * The shared read slab every socket reads into. Default 64 KiB and 14
+   * bytes: a 64 KiB message with its largest header comes in one read, and
+   * is parsed where it lies.
+   */
   readSlabSize?: number | undefined;
   /**
    * Close a connection whose upgrade request is not complete by then. Default
@@ -154,7 +158,7 @@ export const DEFAULTS = {
   minFragmentSize: 16,
   maxHeaderSize: 8 * 1024,
   maxRequestBodySize: 64 * 1024,
-  readSlabSize: 64 * 1024,
+  readSlabSize: 64 * 1024 + 14, // 14: the largest frame header (RFC 6455 §5.2)
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 0,
   closeTimeoutMs: 5_000,

@@ -1,5 +1,8 @@
+import { LargeBuffers } from './large-buffers.js';
+
 /**
- * A pool of Buffers in power-of-two size classes, 1 KiB to 1 MiB.
+ * A pool of Buffers in power-of-two size classes, 1 KiB to 1 MiB, and a few
+ * larger ones kept warm (large-buffers.ts).
  *
  * An idle connection holds no buffer: one is borrowed only while a partial
  * frame is assembled or a write is pending, and released right after. The
@@ -20,6 +23,17 @@ const POISON = 0xdd;
 const QUIET_TICKS = 10;
 const BAD_RELEASE = 'buffer released twice or not from this pool';
 
+/** Where the handed-out buffer is (`handOut`, `share`, `handBack`). */
+const enum Handed {
+  No,
+  /** With the handler only. */
+  ToHandler,
+  /** With the handler and a write (`share`). */
+  Shared,
+  /** With the handler only; the write that shared it is done and released it. */
+  WriteDone,
+}
+
 export interface BufferPoolOptions {
   /** Bytes kept on the free lists for reuse; beyond this a released buffer is left to the GC. Default 64 MiB. */
   maxRetainedBytes?: number;
@@ -39,7 +53,7 @@ export interface PoolStats {
   releases: number;
   /** Borrows that had to allocate (oversize ones included). */
   misses: number;
-  /** Exact allocations larger than MAX_CLASS. */
+  /** Borrows larger than MAX_CLASS (a kept large buffer, or an exact allocation). */
   oversize: number;
   /** `tryBorrow`/`tryGrow` calls that returned null on the budget. */
   refusals: number;
@@ -49,7 +63,7 @@ export interface PoolStats {
 
 /**
  * The number of bytes `borrow(size)` lends: the smallest class >= max(size, MIN_CLASS),
- * or exactly `size` above MAX_CLASS.
+ * or above MAX_CLASS exactly `size` when allocated (a kept large buffer may be up to twice that).
  */
 export function classFor(size: number): number {
   if (!Number.isInteger(size) || size < 0) throw new RangeError(`invalid buffer size: ${size}`);
@@ -74,6 +88,14 @@ export class BufferPool {
   private readonly depth = new Uint32Array(CLASS_COUNT);
   /** Buffers currently lent; only in debug mode, so it costs nothing otherwise. */
   private readonly lent: Set<Buffer> | null;
+  /** Large buffers kept warm, counted in retainedBuffers and retainedBytes. */
+  private readonly large = new LargeBuffers();
+  /**
+   * The buffer a message handler holds as its data (`handOut`), and whether
+   * a write shares it (`share`): a write's release of it waits for `handBack`.
+   */
+  private handed: Buffer | null = null;
+  private handedState = Handed.No;
 
   private lentBuffers = 0;
   private lentByteCount = 0;
@@ -112,18 +134,54 @@ export class BufferPool {
   /** Like `borrow`, but null if lending would exceed `maxLentBytes`. For peer-driven sizes. */
   tryBorrow(size: number): Buffer | null {
     const bytes = classFor(size);
-    if (this.lentByteCount + bytes > this.maxLentBytes) {
-      this.refusals++;
-      return null;
-    }
-    return this.lend(bytes);
+    const room = this.maxLentBytes - this.lentByteCount;
+    if (bytes > room) return this.refuse();
+    return this.lend(bytes, room);
   }
 
   /** Give a buffer back. In debug mode a double or foreign release throws. */
   release(buf: Buffer): void {
+    if (buf === this.handed && this.handedState === Handed.Shared) {
+      this.handedState = Handed.WriteDone; // the handler still reads it: back at handBack
+      return;
+    }
     if (!this.accepts(buf)) return;
     this.unlend(buf);
     this.retain(buf);
+  }
+
+  /**
+   * `buf`, lent, is now a message handler's data, until `handBack(buf)`
+   * (when the handler returned). Meanwhile one write may `share` it instead
+   * of copying what the kernel did not take. One buffer at a time: a nested
+   * one is not shared.
+   */
+  handOut(buf: Buffer): void {
+    if (this.handed !== null) return;
+    this.handed = buf;
+    this.handedState = Handed.ToHandler;
+  }
+
+  /**
+   * The handed-out buffer, if `bytes` lie in it and no write shares it yet:
+   * the caller holds it from now on as any lent buffer, and releases it once
+   * written. That release waits for the handler to be done with it (back at
+   * `handBack`), so the pool never lends it again while either still reads it.
+   */
+  share(bytes: Uint8Array): Buffer | null {
+    const buf = this.handed;
+    if (buf === null || this.handedState !== Handed.ToHandler || bytes.buffer !== buf.buffer) return null;
+    this.handedState = Handed.Shared;
+    return buf;
+  }
+
+  /** The handler returned: `buf` goes back, unless a write that shares it still holds it (it releases it then). */
+  handBack(buf: Buffer): void {
+    if (buf !== this.handed) return this.release(buf);
+    const state = this.handedState;
+    this.handed = null;
+    this.handedState = Handed.No;
+    if (state !== Handed.Shared) this.release(buf);
   }
 
   /**
@@ -149,6 +207,7 @@ export class BufferPool {
    * once the garbage collector frees it. A server that is busy keeps them.
    */
   tick(): void {
+    this.dropLarge(true); // large ones go sooner: after a second unused
     if (this.lentByteCount !== 0 || this.retainedBytes === 0) {
       this.quietTicks = 0;
     } else if (++this.quietTicks >= QUIET_TICKS) {
@@ -159,6 +218,7 @@ export class BufferPool {
 
   /** Drop every retained buffer, e.g. after a load spike or under memory pressure. */
   trim(): void {
+    this.large.drop();
     for (let i = 0; i < CLASS_COUNT; i++) {
       this.free[i] = []; // rare, so releasing the arrays' capacity too is fine
       this.depth[i] = 0;
@@ -183,8 +243,11 @@ export class BufferPool {
     };
   }
 
-  /** Lend a buffer of exactly `bytes` (a class size, or an oversize length). */
-  private lend(bytes: number): Buffer {
+  /**
+   * Lend a buffer of `bytes` (a class size, or an oversize length): exactly,
+   * or a kept large one of up to twice an oversize length, within `room`.
+   */
+  private lend(bytes: number, room = Infinity): Buffer {
     let buf: Buffer | null = null;
     if (bytes <= MAX_CLASS) {
       const i = indexOf(bytes); // a class size: 0 <= i < CLASS_COUNT, so depth[i] and free[i] exist
@@ -196,7 +259,14 @@ export class BufferPool {
         this.retainedBuffers--;
         this.retainedBytes -= bytes;
       }
-    } else this.oversize++;
+    } else {
+      this.oversize++;
+      buf = this.large.take(bytes, Math.min(2 * bytes, room));
+      if (buf !== null) {
+        this.retainedBuffers--;
+        this.retainedBytes -= buf.length;
+      }
+    }
     if (buf === null) {
       // allocUnsafeSlow: its own ArrayBuffer, never a slice of Node's shared
       // 8 KiB pool, so release can recognise it and it pins nothing else.
@@ -205,7 +275,7 @@ export class BufferPool {
     }
     this.borrows++;
     this.lentBuffers++;
-    this.lentByteCount += bytes;
+    this.lentByteCount += buf.length;
     if (this.lentByteCount > this.peakLentBytes) this.peakLentBytes = this.lentByteCount;
     this.lent?.add(buf);
     return buf;
@@ -238,16 +308,39 @@ export class BufferPool {
     this.releases++;
   }
 
-  /** Keep a released buffer for reuse if it is a class size and the cap allows. */
+  /** Keep a released buffer for reuse if the caps allow (a large one: the memory budget's too). */
   private retain(buf: Buffer): void {
     const len = buf.length;
-    // Oversize buffers are one-offs; retaining them would let one huge message pin memory.
-    if (len > MAX_CLASS || this.retainedBytes + len > this.maxRetainedBytes) return;
+    if (this.retainedBytes + len > this.maxRetainedBytes) return;
+    if (len > MAX_CLASS) {
+      // Kept memory and lent memory together within the budget: one large message cannot pin more than it allows.
+      if (this.lentByteCount + this.retainedBytes + len > this.maxLentBytes || !this.large.keep(buf)) return;
+      if (this.debug) buf.fill(POISON);
+      this.retainedBuffers++;
+      this.retainedBytes += len;
+      return;
+    }
     if (this.debug) buf.fill(POISON);
     const i = indexOf(len); // a class size here (len <= MAX_CLASS): depth[i] and free[i] exist
     this.free[i]![this.depth[i]!++] = buf;
     this.retainedBuffers++;
     this.retainedBytes += len;
+  }
+
+  /** A budget refusal: counted, and the large buffers kept warm go back (memory is short). */
+  private refuse(): null {
+    this.refusals++;
+    this.dropLarge(false);
+    return null;
+  }
+
+  /** The large buffers kept warm go back to the allocator: all, or (`unusedOnly`) if none was lent since the last tick. */
+  private dropLarge(unusedOnly: boolean): void {
+    const count = this.large.count;
+    const bytes = unusedOnly ? this.large.idle() : this.large.drop();
+    if (bytes === 0) return;
+    this.retainedBytes -= bytes;
+    this.retainedBuffers -= count;
   }
 
   private regrow(buf: Buffer, used: number, newSize: number, budgeted: boolean): Buffer | null {
@@ -258,15 +351,13 @@ export class BufferPool {
     if (this.lent !== null && !this.lent.has(buf)) throw new Error(BAD_RELEASE);
     if (newSize <= buf.length) return buf;
     const bytes = classFor(newSize);
-    if (budgeted && this.lentByteCount - buf.length + bytes > this.maxLentBytes) {
-      this.refusals++;
-      return null;
-    }
+    const room = budgeted ? this.maxLentBytes - this.lentByteCount + buf.length : Infinity;
+    if (bytes > room) return this.refuse();
     // Count the release before the borrow so the peak reflects the net size;
     // retain `buf` only after copying out of it (debug mode poisons it).
     const ours = this.accepts(buf);
     if (ours) this.unlend(buf);
-    const next = this.lend(bytes);
+    const next = this.lend(bytes, room);
     buf.copy(next, 0, 0, used);
     if (ours) this.retain(buf);
     return next;

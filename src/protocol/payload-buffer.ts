@@ -17,6 +17,19 @@ export interface BufferLender {
   release(buf: Buffer): void;
 }
 
+/** The receiver's lender: whole messages are handed out to their handler from it, and back. */
+export interface MessageLender extends BufferLender {
+  /**
+   * `buf` is now a message handler's data, until `handBack(buf)` when the
+   * handler returned. Meanwhile a write of that data may share the buffer
+   * instead of copying it (the pool's `share`); it is lent again only once
+   * both are done with it.
+   */
+  handOut(buf: Buffer): void;
+  /** The handler returned: `buf` goes back, or stays with the write that shares it until written. */
+  handBack(buf: Buffer): void;
+}
+
 /** A claimed payload up to this is borrowed whole at once: one copy, no regrowth. */
 export const WHOLE_FRAME_LIMIT = 64 * 1024;
 

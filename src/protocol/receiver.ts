@@ -1,7 +1,7 @@
 import { decodeClosePayload } from './close-payload.js';
 import { createFrameHeader, decodeFrameHeader, HEADER_INCOMPLETE, type HeaderRules } from './frame-header.js';
 import { applyMask } from './mask.js';
-import { borrowPayload, type BufferLender } from './payload-buffer.js';
+import { borrowPayload, type BufferLender, type MessageLender } from './payload-buffer.js';
 import { Opcode } from './opcode.js';
 import { checkSequence } from './frame-sequence.js';
 import { ErrorKind, type ErrorKindValue } from './protocol-error.js';
@@ -34,11 +34,11 @@ export interface ReceiverConfig extends HeaderRules {
    * docs/reliability.md.
    */
   readonly minFragmentSize: number;
-  readonly lender: BufferLender;
+  readonly lender: MessageLender;
 }
 
 export { FREE_FRAGMENTS } from './frame-sequence.js';
-export type { BufferLender } from './payload-buffer.js';
+export type { BufferLender, MessageLender } from './payload-buffer.js';
 
 /** What a receiving connection must hold. `receiving` turns false once the reactor stops reading it. */
 export interface ReceiverState {
@@ -216,8 +216,20 @@ function continueFrame<C extends ReceiverState>(
   progress.frame = null;
   progress.frameUtf8 = NOT_TEXT;
   const { frameFin: fin, frameOpcode: opcode, frameRsv: rsv } = progress;
-  const ok = actOnFrame(conn, fin, opcode, rsv, frame, 0, total, config, sink, checked);
-  config.lender.release(frame);
+  let ok: boolean;
+  if (fin && (opcode === Opcode.Text || opcode === Opcode.Binary)) {
+    // A whole message in its own buffer: handed to the handler, which may send it back without a copy.
+    const lender = config.lender;
+    lender.handOut(frame);
+    try {
+      ok = actOnFrame(conn, fin, opcode, rsv, frame, 0, total, config, sink, checked);
+    } finally {
+      lender.handBack(frame);
+    }
+  } else {
+    ok = actOnFrame(conn, fin, opcode, rsv, frame, 0, total, config, sink, checked);
+    config.lender.release(frame);
+  }
   if (!ok) return -1;
   if (progress.messageOpcode === 0 && conn.progress === progress) {
     conn.progress = null;
@@ -343,8 +355,13 @@ function continueMessage<C extends ReceiverState>(
     conn.progress = null;
     recycleProgress(progress);
   }
-  sink.onMessage(conn, message.subarray(0, used + length), !isText, compressed);
-  config.lender.release(message);
+  const lender = config.lender;
+  lender.handOut(message);
+  try {
+    sink.onMessage(conn, message.subarray(0, used + length), !isText, compressed);
+  } finally {
+    lender.handBack(message);
+  }
   return conn.receiving;
 }
 

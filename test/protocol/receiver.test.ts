@@ -217,6 +217,12 @@ test('memory budget: a peer that needs a buffer the budget will not lend is fail
       release: () => {
         throw new Error('nothing was lent');
       },
+      handOut: () => {
+        throw new Error('nothing was lent');
+      },
+      handBack: () => {
+        throw new Error('nothing was lent');
+      },
     }),
   });
   assert.deepEqual(result.events, [['error', 'MemoryBudgetExceeded', ErrorKind.MemoryBudgetExceeded]]);

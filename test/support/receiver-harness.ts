@@ -5,14 +5,14 @@ import type { ReceiveProgress } from '../../src/protocol/receive-progress.js';
 import {
   receive,
   releaseProgress,
-  type BufferLender,
+  type MessageLender,
   type ReceiverConfig,
   type ReceiverSink,
 } from '../../src/protocol/receiver.js';
 import { encodeClientFrame } from './frames.js';
 
 /** A lender that counts what is out, so tests can assert nothing leaks. */
-export class CountingLender implements BufferLender {
+export class CountingLender implements MessageLender {
   out = new Set<Buffer>();
   budget = Infinity;
   lent = 0;
@@ -40,6 +40,11 @@ export class CountingLender implements BufferLender {
   release(buf: Buffer): void {
     if (!this.out.delete(buf)) throw new Error('released a buffer that is not out');
     this.lent -= buf.length;
+  }
+  /** Nothing shares a handed-out buffer here: it goes back when the handler returns. */
+  handOut(): void {}
+  handBack(buf: Buffer): void {
+    this.release(buf);
   }
 }
 
@@ -81,7 +86,7 @@ export const sink: ReceiverSink<TestConn> = {
   },
 };
 
-export function serverConfig(lender: BufferLender, overrides: Partial<ReceiverConfig> = {}): ReceiverConfig {
+export function serverConfig(lender: MessageLender, overrides: Partial<ReceiverConfig> = {}): ReceiverConfig {
   return {
     expectMasked: true,
     allowedRsv: 0,

@@ -76,7 +76,11 @@ export class ConnectionOutput {
    * kernel together from where they are (the payload is not copied), and
    * only what the kernel does not take is copied into a pooled buffer and
    * written as usual, because the caller may reuse its buffer (or it is the
-   * read slab) as soon as `send` returns.
+   * read slab) as soon as `send` returns. Except when the payload lies in
+   * the message buffer its handler was handed (an echo of a message that
+   * came in over several reads): that buffer is the pool's, and the pool
+   * lends it again only once this write and the handler are both done with
+   * it (`share`), so the rest is written from it as it is.
    */
   writeDirect(conn: ConnectionRecord, opcode: number, payload: Uint8Array, length: number, rsv: number): SendResult {
     const header = this.header;
@@ -88,14 +92,20 @@ export class ConnectionOutput {
       return SendResult.Dropped;
     }
     const rest = total - taken;
+    if (rest !== 0 && taken >= headerLength) {
+      const shared = this.pool.share(payload);
+      if (shared !== null) {
+        this.countDirect(taken);
+        const from = payload.byteOffset + taken - headerLength;
+        const view = Buffer.from(shared.buffer, from, rest); // a view: no copy
+        return this.settle(conn, shared, rest, conn.link.write(conn, view, rest));
+      }
+    }
     // Nothing sent yet: the memory budget may still refuse the frame whole, as for any other.
     // Part of it sent: the rest must follow whatever the budget says, or the stream is broken.
     const buf = taken === 0 ? this.borrow(conn, rest) : rest === 0 ? null : this.pool.borrow(rest);
     if (taken === 0 && buf === null) return SendResult.Dropped;
-    this.framesOut++;
-    this.framesDirect++;
-    this.bytesDirect += taken;
-    this.bytesOut += taken;
+    this.countDirect(taken);
     if (buf === null) return SendResult.Written;
     if (taken < headerLength) {
       header.copy(buf, 0, taken, headerLength);
@@ -104,6 +114,14 @@ export class ConnectionOutput {
       buf.set(taken === headerLength ? payload : payload.subarray(taken - headerLength), 0);
     }
     return this.writeOwned(conn, buf, rest);
+  }
+
+  /** A frame went out by writeDirect, `taken` of its bytes at once. */
+  private countDirect(taken: number): void {
+    this.framesOut++;
+    this.framesDirect++;
+    this.bytesDirect += taken;
+    this.bytesOut += taken;
   }
 
   /** A write owns `buf` (pooled): release now if done, else hold it as in flight. */
@@ -116,7 +134,10 @@ export class ConnectionOutput {
     return this.settle(conn, null, head.length, conn.link.writeLatin1!(conn, head));
   }
 
-  /** `length` bytes written, `pending` of them not yet taken: `buf` (ours, if any) back now, or held as in flight. */
+  /**
+   * `length` bytes written (from `buf`, or a view of it), `pending` of them
+   * not yet taken: `buf` (ours, if any) back now, or held as in flight.
+   */
   private settle(conn: ConnectionRecord, buf: Buffer | null, length: number, pending: number): SendResult {
     if (pending === 0) {
       if (buf !== null) this.pool.release(buf);
