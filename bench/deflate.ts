@@ -362,6 +362,7 @@ function thresholdPart(): unknown {
     level: 6,
     maxBytes: 0,
     maxMessageSize: 1 << 24,
+    keepReceiveWindow: false,
   });
   const pool = new BufferPool({});
   const out = new CodecOutput();
