@@ -1,6 +1,6 @@
 import type { ErrorKindValue } from '../protocol/protocol-error.js';
 import type { BufferLender } from '../protocol/receiver.js';
-import { DeflateBudget, deflateContextBytes, inflateContextBytes } from './deflate-budget.js';
+import { DeflateBudget, deflateContextBytes, inflateContextBytes, inflateWindowCopyBytes } from './deflate-budget.js';
 import { DeflateSession, type DeflateSessionSnapshot } from './deflate-session.js';
 import { InflateWindow } from './inflate-window.js';
 import { type CodecOutput, deflateMessage, inflateMessage } from './message-codec.js';
@@ -84,7 +84,9 @@ export class DeflateEngine {
   private reserve(send: number, receive: number): DeflateSession | null {
     const bytes =
       (send === 0 ? 0 : deflateContextBytes(send, this.settings.memLevel)) +
-      (receive === 0 ? 0 : inflateContextBytes(receive) + (this.settings.keepReceiveWindow ? 1 << receive : 0));
+      (receive === 0
+        ? 0
+        : inflateContextBytes(receive) + (this.settings.keepReceiveWindow ? inflateWindowCopyBytes(receive) : 0));
     return this.budget.tryReserve(bytes) ? new DeflateSession(send, receive, bytes) : null;
   }
 
@@ -120,7 +122,7 @@ export class DeflateEngine {
   /** Would one more window-mode connection fit the budget? The client asks before it offers. */
   fitsWorstCase(): boolean {
     const bits = this.settings.windowBits;
-    const window = this.settings.keepReceiveWindow ? 1 << bits : 0;
+    const window = this.settings.keepReceiveWindow ? inflateWindowCopyBytes(bits) : 0;
     return (
       this.settings.mode === 'shared' ||
       this.budget.fits(deflateContextBytes(bits, this.settings.memLevel) + inflateContextBytes(bits) + window)
