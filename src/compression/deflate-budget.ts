@@ -23,6 +23,11 @@ export function inflateContextBytes(windowBits: number): number {
   return (1 << windowBits) + 44 * 1024;
 }
 
+/** A server's copy of a raw inflater's window (inflate-window.ts, what a handover carries): 2^w bytes. */
+export function inflateWindowCopyBytes(windowBits: number): number {
+  return 1 << windowBits;
+}
+
 /** What the contexts of every connection may hold at once; shared contexts are counted but never refused. */
 export class DeflateBudget {
   /** Bytes reserved by connections' own (context takeover) contexts. */

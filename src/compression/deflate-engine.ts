@@ -1,7 +1,8 @@
 import type { ErrorKindValue } from '../protocol/protocol-error.js';
 import type { BufferLender } from '../protocol/receiver.js';
-import { DeflateBudget, deflateContextBytes, inflateContextBytes } from './deflate-budget.js';
-import { DeflateSession } from './deflate-session.js';
+import { DeflateBudget, deflateContextBytes, inflateContextBytes, inflateWindowCopyBytes } from './deflate-budget.js';
+import { DeflateSession, type DeflateSessionSnapshot } from './deflate-session.js';
+import { InflateWindow } from './inflate-window.js';
 import { type CodecOutput, deflateMessage, inflateMessage } from './message-codec.js';
 import { ZlibContext } from './zlib-context.js';
 
@@ -19,6 +20,11 @@ export interface DeflateSettings {
   readonly maxBytes: number;
   /** Inflated messages larger than this are refused (maxMessageSize). */
   readonly maxMessageSize: number;
+  /**
+   * Keep a copy of each own inflater's window (inflate-window.ts), reserved
+   * with its contexts, so that a handover can move the connection: servers.
+   */
+  readonly keepReceiveWindow: boolean;
 }
 
 /** Counters for stats(). */
@@ -71,19 +77,55 @@ export class DeflateEngine {
     if (sendNoContextTakeover && receiveNoContextTakeover) return null;
     const send = sendNoContextTakeover ? 0 : Math.max(9, sendBits);
     const receive = receiveNoContextTakeover ? 0 : Math.max(9, receiveBits);
+    return this.reserve(send, receive) ?? 'declined';
+  }
+
+  /** A session for these bits (0: that direction is shared) if the budget takes its memory; null (counted) if not. */
+  private reserve(send: number, receive: number): DeflateSession | null {
     const bytes =
       (send === 0 ? 0 : deflateContextBytes(send, this.settings.memLevel)) +
-      (receive === 0 ? 0 : inflateContextBytes(receive));
-    if (!this.budget.tryReserve(bytes)) return 'declined';
-    return new DeflateSession(send, receive, bytes);
+      (receive === 0
+        ? 0
+        : inflateContextBytes(receive) + (this.settings.keepReceiveWindow ? inflateWindowCopyBytes(receive) : 0));
+    return this.budget.tryReserve(bytes) ? new DeflateSession(send, receive, bytes) : null;
+  }
+
+  /** A session as a handover carries it; the caller then releases it here. */
+  snapshot(session: DeflateSession): DeflateSessionSnapshot {
+    const window = session.receiveWindow;
+    return {
+      sendBits: session.sendBits,
+      receiveBits: session.receiveBits,
+      window: window === null ? new Uint8Array(0) : window.bytes(),
+    };
+  }
+
+  /**
+   * The session of a connection a handover brought (or one whose move failed),
+   * reserved in this budget: its contexts come fresh at first use, the
+   * inflater primed with the window carried. Null when the budget refuses it
+   * or the snapshot is not one a session can be made of.
+   */
+  adopt(saved: DeflateSessionSnapshot): DeflateSession | null {
+    const { sendBits: send, receiveBits: receive, window } = saved;
+    const valid = (bits: number): boolean => bits === 0 || (bits >= 9 && bits <= 15);
+    if (!valid(send) || !valid(receive) || send + receive === 0) return null;
+    if (window.length > (receive === 0 ? 0 : 1 << receive)) return null;
+    const session = this.reserve(send, receive);
+    if (session !== null && window.length > 0) {
+      session.receiveWindow = new InflateWindow(1 << receive);
+      session.receiveWindow.push(Buffer.from(window.buffer, window.byteOffset, window.length), 0, window.length);
+    }
+    return session;
   }
 
   /** Would one more window-mode connection fit the budget? The client asks before it offers. */
   fitsWorstCase(): boolean {
     const bits = this.settings.windowBits;
+    const window = this.settings.keepReceiveWindow ? inflateWindowCopyBytes(bits) : 0;
     return (
       this.settings.mode === 'shared' ||
-      this.budget.fits(deflateContextBytes(bits, this.settings.memLevel) + inflateContextBytes(bits))
+      this.budget.fits(deflateContextBytes(bits, this.settings.memLevel) + inflateContextBytes(bits) + window)
     );
   }
 
@@ -129,9 +171,11 @@ export class DeflateEngine {
   ): 0 | ErrorKindValue {
     let error: 0 | ErrorKindValue;
     if (session !== null && session.receiveBits !== 0) {
-      const ctx = (session.receiveContext ??= this.newInflater(session.receiveBits));
+      const ctx = (session.receiveContext ??= this.newInflater(session));
+      const resets = ctx.resets;
       error = inflateMessage(ctx, input, start, end, lender, this.settings.maxMessageSize, out);
       // A failed connection is closed; its context is never used again.
+      if (error === 0 && this.settings.keepReceiveWindow) this.keepWindow(session, ctx, resets, out);
     } else {
       const ctx = (this.sharedInflater ??= this.newShared(ZlibContext.inflate(15), inflateContextBytes(15)));
       error = inflateMessage(ctx, input, start, end, lender, this.settings.maxMessageSize, out);
@@ -144,12 +188,29 @@ export class DeflateEngine {
     return error;
   }
 
-  /** A connection ended: its contexts are closed and its reservation returned. */
+  /** A connection ended (or left in a handover): its contexts are closed and its reservation returned. */
   release(session: DeflateSession): void {
     if (session.sendContext !== null) this.closeContext(session.sendContext);
     if (session.receiveContext !== null) this.closeContext(session.receiveContext);
     session.sendContext = session.receiveContext = null;
+    session.receiveWindow = null;
     this.budget.release(session.reservedBytes);
+  }
+
+  /** The message just inflated into `out` goes into the session's copy of the window, as into zlib's. */
+  private keepWindow(session: DeflateSession, ctx: ZlibContext, resets: number, out: CodecOutput): void {
+    const window = (session.receiveWindow ??= new InflateWindow(1 << session.receiveBits));
+    if (ctx.resets === resets) {
+      window.push(out.buf!, 0, out.length);
+      return;
+    }
+    // The peer ended its stream (BFINAL) and zlib began another, with an empty window. A primed
+    // context would start the next with its dictionary again: it makes way for a fresh one.
+    window.clear();
+    if (ctx.primed) {
+      this.closeContext(ctx);
+      session.receiveContext = null;
+    }
   }
 
   /** Closes the shared contexts (the reactor stopped). */
@@ -182,9 +243,14 @@ export class DeflateEngine {
     return this.deflater(bits);
   }
 
-  private newInflater(bits: number): ZlibContext {
+  /** A session's inflater, primed with its window when it has one (a handover brought the session). */
+  private newInflater(session: DeflateSession): ZlibContext {
     this.contexts++;
-    return ZlibContext.inflate(bits);
+    const window = session.receiveWindow;
+    return ZlibContext.inflate(
+      session.receiveBits,
+      window === null || window.length === 0 ? undefined : window.bytes(),
+    );
   }
 
   private deflater(bits: number): ZlibContext {

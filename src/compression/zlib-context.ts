@@ -60,11 +60,20 @@ export class ZlibContext {
   error = '';
   /** Input bytes the last call left unread. */
   availIn = 0;
+  /** Times reset() ran: a caller can tell that the stream restarted during its call. */
+  resets = 0;
   private readonly stream: ZlibStreamInternals;
   private readonly handle: RawZlibHandle;
   private readonly state: Uint32Array;
 
-  private constructor(stream: unknown) {
+  private constructor(
+    stream: unknown,
+    /**
+     * Created with a dictionary (a window carried by a handover): Node sets it
+     * again at every reset, so after one this context's window is not empty.
+     */
+    readonly primed = false,
+  ) {
     this.stream = stream as ZlibStreamInternals;
     this.handle = this.stream._handle!;
     this.state = this.stream._writeState;
@@ -87,8 +96,15 @@ export class ZlibContext {
     );
   }
 
-  static inflate(windowBits: number): ZlibContext {
-    return new ZlibContext(new zlib.InflateRaw({ windowBits, chunkSize: 64 }));
+  /**
+   * A raw inflater; with `dictionary`, its window starts as those bytes (Node
+   * calls inflateSetDictionary at once for raw inflate), so the stream can go
+   * on where another inflater, whose last output they are, stopped.
+   */
+  static inflate(windowBits: number, dictionary?: Uint8Array): ZlibContext {
+    if (dictionary === undefined || dictionary.length === 0)
+      return new ZlibContext(new zlib.InflateRaw({ windowBits, chunkSize: 64 }));
+    return new ZlibContext(new zlib.InflateRaw({ windowBits, chunkSize: 64, dictionary }), true);
   }
 
   /**
@@ -112,10 +128,11 @@ export class ZlibContext {
     return this.state[0]!;
   }
 
-  /** deflateReset/inflateReset: an empty window, as at the start (also clears an error). */
+  /** deflateReset/inflateReset: the window as at the start, empty unless `primed` (also clears an error). */
   reset(): void {
     this.handle.reset();
     this.error = '';
+    this.resets++;
   }
 
   close(): void {

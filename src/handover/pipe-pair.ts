@@ -9,6 +9,12 @@ import { PipeChannel, type PipeBindings, type RawPipe } from './pipe-channel.js'
 export const HANDOVER_FD_ENV = 'LIGHTWS_HANDOVER_FD';
 /** Where the new process finds it: the first descriptor after stdin, stdout, stderr and Node's IPC channel. */
 export const HANDOVER_FD = 4;
+/**
+ * Internal switch: `LIGHTWS_HANDOVER_CHANNEL=node` in the old process's
+ * environment makes no pipe, so connections take Node's channel as where
+ * `pipe_wrap` is missing (the tests use it to cover that path).
+ */
+export const HANDOVER_CHANNEL_ENV = 'LIGHTWS_HANDOVER_CHANNEL';
 
 let cached: PipeBindings | null | undefined;
 
@@ -72,11 +78,11 @@ let made = 0;
  * ipc=true, so it can carry descriptors); the accepted end is not IPC in
  * this process and is never read here: it goes to the new process, which
  * opens its inherited copy as an IPC pipe (openInheritedChannel). Null when
- * the bindings are missing or the socket cannot be made: the handover then
- * takes Node's channel.
+ * the bindings are missing, the socket cannot be made, or HANDOVER_CHANNEL_ENV
+ * says so: the handover then takes Node's channel.
  */
 export async function makePipePair(): Promise<PipePair | null> {
-  const raw = pipeBindings();
+  const raw = process.env[HANDOVER_CHANNEL_ENV] === 'node' ? null : pipeBindings();
   if (raw === null) return null;
   const suffix = `lightws-handover-${process.pid}-${++made}-${randomBytes(4).toString('hex')}`;
   // Linux's abstract namespace leaves nothing on disk; elsewhere a socket file, removed at once.

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { until } from '../support/servers.js';
 import { reloadWorkers } from '../../src/cluster/reload.js';
@@ -21,11 +22,15 @@ interface Line {
   workers?: { error?: string; moved: number; kept: number }[];
 }
 
-function startPrimary(workers: number, options: object, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [script, String(workers), JSON.stringify(options)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
+function startPrimary(workers: number, options: object, env: NodeJS.ProcessEnv = {}, serverOptions: object = {}) {
+  const child = spawn(
+    process.execPath,
+    [script, String(workers), JSON.stringify(options), JSON.stringify(serverOptions)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    },
+  );
   const seen: Line[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
   const next = async (what: string, ms = 30000): Promise<Line> => {
@@ -40,13 +45,16 @@ interface Peer {
   replies: string[];
   closes: number[];
   pings: number;
+  /** The server's Sec-WebSocket-Extensions answer ('' without). */
+  agreed: string;
 }
 
-function connect(port: number, count: number): Promise<Peer[]> {
+function connect(port: number, count: number, options: WebSocket.ClientOptions = {}): Promise<Peer[]> {
   return Promise.all(
     Array.from({ length: count }, async () => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-      const peer: Peer = { ws, replies: [], closes: [], pings: 0 };
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, options);
+      const peer: Peer = { ws, replies: [], closes: [], pings: 0, agreed: '' };
+      ws.once('upgrade', (response) => void (peer.agreed = response.headers['sec-websocket-extensions'] ?? ''));
       ws.on('message', (data) => void peer.replies.push(String(data)));
       ws.on('close', (code) => void peer.closes.push(code));
       ws.on('ping', () => void peer.pings++);
@@ -109,6 +117,45 @@ for (const reusePort of [true, false]) {
       }
     },
   );
+}
+
+// 'node': LIGHTWS_HANDOVER_CHANNEL=node makes the old workers make no pipe, so their connections go through the
+// primary on Node's channels (as where the internal pipe_wrap is missing).
+for (const channel of ['pipe', 'node'] as const) {
+  test(`primary.reload() (${channel === 'pipe' ? "the old worker's pipe" : "through the primary, Node's channels"}): permessage-deflate 'window' connections move with their inflater's window; what peers send after refers back into what they sent before`, async () => {
+    const primary = startPrimary(2, {}, channel === 'node' ? { LIGHTWS_HANDOVER_CHANNEL: 'node' } : {}, {
+      deflate: 'window',
+      deflateThreshold: 0,
+    });
+    const first = await primary.next('the primary');
+    try {
+      const peers = await connect(first.port!, 20, {
+        perMessageDeflate: { threshold: 0, serverNoContextTakeover: false, clientNoContextTakeover: false },
+      });
+      for (const peer of peers) assert.match(peer.agreed, /client_max_window_bits=12/);
+      // Random, 2.7 KB: found again by the next message only in the 4 KiB window.
+      const text = randomBytes(2048).toString('base64');
+      for (const peer of peers) peer.ws.send(`a${text}`);
+      await until(() => peers.every((peer) => peer.replies.length === 1), 5000, 'replies before');
+      primary.send('reload');
+      const result = await primary.next('the reload');
+      const after = await primary.next('the pids');
+      assert.deepEqual([result.moved, result.refused, result.kept], [20, 0, 0], JSON.stringify(result));
+      for (const peer of peers) peer.ws.send(`b${text}`);
+      for (const peer of peers) peer.ws.send('channel');
+      await until(() => peers.every((peer) => peer.replies.length === 3), 5000, 'replies after');
+      for (const peer of peers) {
+        const [pid, n, rest] = peer.replies[1]!.split(' ');
+        assert.ok(after.pids!.includes(Number(pid)), 'answered by a new worker');
+        assert.deepEqual([n, rest], ['2', `b${text}`]);
+        assert.equal(peer.replies[2], `channel ${channel}`);
+        assert.deepEqual(peer.closes, []);
+        peer.ws.terminate();
+      }
+    } finally {
+      primary.child.kill();
+    }
+  });
 }
 
 test('primary.reload(): a new worker that dies halfway leaves its predecessor with every connection not yet acknowledged, listening again', async () => {

@@ -4,7 +4,11 @@ import WebSocket from 'ws';
 import net from 'node:net';
 import { createClient } from '../../src/index.js';
 import { acceptKey } from '../../src/protocol/accept-key.js';
-import { deflateContextBytes, inflateContextBytes } from '../../src/compression/deflate-budget.js';
+import {
+  deflateContextBytes,
+  inflateContextBytes,
+  inflateWindowCopyBytes,
+} from '../../src/compression/deflate-budget.js';
 import { chatJson, decompress, Decompressor } from '../support/deflate.js';
 import { RawClient } from '../support/raw-client.js';
 import { echo, start, TRANSPORTS, until, type Started } from '../support/servers.js';
@@ -179,7 +183,8 @@ for (const transport of TRANSPORTS) {
     });
 
     test('the deflate budget: past maxDeflateBytes new connections get no extension; the budget returns to zero', async () => {
-      const one = deflateContextBytes(12, 8) + inflateContextBytes(12);
+      // A server's window session: both contexts and its copy of the inflate window (for a handover).
+      const one = deflateContextBytes(12, 8) + inflateContextBytes(12) + inflateWindowCopyBytes(12);
       const s = await start(transport, { ...echo, deflate: 'window', maxDeflateBytes: one });
       const first = await wsClient(s.url);
       const second = await wsClient(s.url);

@@ -7,6 +7,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { TRANSPORTS, until } from '../support/servers.js';
+import { createClient } from '../../src/index.js';
+import { randomBytes } from 'node:crypto';
 
 const script = fileURLToPath(new URL('../support/handover-server.js', import.meta.url));
 
@@ -22,6 +24,8 @@ interface Line {
   connections?: number;
   adopted?: number;
   published?: number;
+  pipe?: boolean;
+  inflated?: number;
 }
 
 /** The fixture server as a process: its lines (the old one's and, after a handover, its successor's), and stdin. */
@@ -57,13 +61,16 @@ interface Peer {
   replies: string[];
   closes: number[];
   pings: number;
+  /** The server's Sec-WebSocket-Extensions answer ('' without). */
+  agreed: string;
 }
 
 async function connect(port: number, count: number, options: WebSocket.ClientOptions = {}): Promise<Peer[]> {
   return Promise.all(
     Array.from({ length: count }, async () => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/`, options);
-      const peer: Peer = { ws, replies: [], closes: [], pings: 0 };
+      const peer: Peer = { ws, replies: [], closes: [], pings: 0, agreed: '' };
+      ws.once('upgrade', (response) => void (peer.agreed = response.headers['sec-websocket-extensions'] ?? ''));
       ws.on('message', (data) => void peer.replies.push(String(data)));
       ws.on('close', (code) => void peer.closes.push(code));
       ws.on('ping', () => void peer.pings++);
@@ -73,81 +80,89 @@ async function connect(port: number, count: number, options: WebSocket.ClientOpt
   );
 }
 
-for (const transport of TRANSPORTS) {
-  test(`server.handover() (${transport}): every connection moves to a new process while messages flow; none closes, none loses, duplicates or reorders a message; conn.data and topics move`, async () => {
-    const server = startServer(transport, { pingIntervalMs: 1000, idleTimeoutMs: 3000 });
-    const first = await server.wait((l) => l.port !== undefined && l.successor === false, 'the server listening');
-    let successorPid: number | undefined;
-    try {
-      const peers = await connect(first.port!, 50);
-      peers[0]!.ws.send('sub:news');
-      await until(() => peers[0]!.replies.length === 1, 5000, 'subscribed');
-      // Messages flow from every peer through the handover: one every 2 ms each.
-      let sent = 1;
-      let flowing = true;
-      const sends = (async () => {
-        while (flowing) {
-          for (const peer of peers) peer.ws.send(`m${sent}`);
-          sent++;
-          await new Promise((resolve) => setTimeout(resolve, 2));
-        }
-      })();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      server.send('handover');
-      const result = await server.wait((l) => l.moved !== undefined || l.error !== undefined, 'the handover result');
-      assert.equal(result.error, undefined);
-      const next = await server.wait((l) => l.successor === true, 'the successor');
-      successorPid = next.pid;
-      assert.equal(next.port, first.port, 'the successor serves the same listening socket');
-      assert.equal(result.moved, 50);
-      assert.equal(result.refused, 0);
-      assert.equal(result.kept, 0);
-      assert.equal(result.movedHook, 50);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      flowing = false;
-      await sends;
-      const total = sent - 1;
-      for (const peer of peers) {
-        const expected = peer === peers[0] ? total + 1 : total;
-        await until(() => peer.replies.length === expected, 10000, 'every reply');
-      }
-      // Each peer's replies: every message once, in order, numbered by conn.data without a gap, from both processes.
-      for (const peer of peers) {
-        const messages = peer === peers[0] ? peer.replies.slice(1) : peer.replies;
-        const offset = peer === peers[0] ? 1 : 0;
-        const pids = new Set<string>();
-        messages.forEach((reply, i) => {
-          const [pid, n, text] = reply.split(' ');
-          pids.add(pid!);
-          assert.equal(text, `m${i + 1}`);
-          assert.equal(Number(n), i + 1 + offset);
-        });
-        assert.deepEqual([...pids], [String(first.pid), String(successorPid)]);
-        assert.deepEqual(peer.closes, []);
-      }
-      // The topic moved with its subscriber.
-      const published = (await (await fetch(`http://127.0.0.1:${first.port}/publish?t=news&x=hello`)).json()) as Line;
-      assert.equal(published.published, 1);
-      await until(() => peers[0]!.replies.at(-1) === 'hello', 5000, 'the publish');
-      // Heartbeats go on in the new process (pingIntervalMs 1000: the peers are silent now).
-      const pings = peers.map((peer) => peer.pings);
-      await new Promise((resolve) => setTimeout(resolve, 2600));
-      peers.forEach((peer, i) => assert.ok(peer.pings > pings[i]!, 'pinged by the new process'));
-      const stats = (await (await fetch(`http://127.0.0.1:${first.port}/`)).json()) as Line;
-      assert.equal(stats.pid, successorPid);
-      assert.equal(stats.connections, 50);
-      assert.equal(stats.adopted, 50);
-      for (const peer of peers) peer.ws.close();
-      await until(() => peers.every((peer) => peer.closes.length === 1), 5000, 'closed');
-      assert.deepEqual(
-        peers.map((peer) => peer.closes[0]),
-        peers.map(() => 1005),
+// 'node': LIGHTWS_HANDOVER_CHANNEL=node makes no pipe, so the connections take Node's own channel (as where
+// the internal pipe_wrap is missing).
+for (const transport of TRANSPORTS)
+  for (const channel of ['pipe', 'node'] as const) {
+    test(`server.handover() (${transport}, ${channel === 'pipe' ? 'a pipe of its own' : "Node's channel"}): every connection moves to a new process while messages flow; none closes, none loses, duplicates or reorders a message; conn.data and topics move`, async () => {
+      const server = startServer(
+        transport,
+        { pingIntervalMs: 1000, idleTimeoutMs: 3000 },
+        channel === 'node' ? { LIGHTWS_HANDOVER_CHANNEL: 'node' } : {},
       );
-    } finally {
-      kill(server.child.pid, successorPid);
-    }
-  });
-}
+      const first = await server.wait((l) => l.port !== undefined && l.successor === false, 'the server listening');
+      let successorPid: number | undefined;
+      try {
+        const peers = await connect(first.port!, 50);
+        peers[0]!.ws.send('sub:news');
+        await until(() => peers[0]!.replies.length === 1, 5000, 'subscribed');
+        // Messages flow from every peer through the handover: one every 2 ms each.
+        let sent = 1;
+        let flowing = true;
+        const sends = (async () => {
+          while (flowing) {
+            for (const peer of peers) peer.ws.send(`m${sent}`);
+            sent++;
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+        })();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        server.send('handover');
+        const result = await server.wait((l) => l.moved !== undefined || l.error !== undefined, 'the handover result');
+        assert.equal(result.error, undefined);
+        const next = await server.wait((l) => l.successor === true, 'the successor');
+        successorPid = next.pid;
+        assert.equal(next.port, first.port, 'the successor serves the same listening socket');
+        assert.equal(next.pipe, channel === 'pipe', 'the connections came the way asked');
+        assert.equal(result.moved, 50);
+        assert.equal(result.refused, 0);
+        assert.equal(result.kept, 0);
+        assert.equal(result.movedHook, 50);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        flowing = false;
+        await sends;
+        const total = sent - 1;
+        for (const peer of peers) {
+          const expected = peer === peers[0] ? total + 1 : total;
+          await until(() => peer.replies.length === expected, 10000, 'every reply');
+        }
+        // Each peer's replies: every message once, in order, numbered by conn.data without a gap, from both processes.
+        for (const peer of peers) {
+          const messages = peer === peers[0] ? peer.replies.slice(1) : peer.replies;
+          const offset = peer === peers[0] ? 1 : 0;
+          const pids = new Set<string>();
+          messages.forEach((reply, i) => {
+            const [pid, n, text] = reply.split(' ');
+            pids.add(pid!);
+            assert.equal(text, `m${i + 1}`);
+            assert.equal(Number(n), i + 1 + offset);
+          });
+          assert.deepEqual([...pids], [String(first.pid), String(successorPid)]);
+          assert.deepEqual(peer.closes, []);
+        }
+        // The topic moved with its subscriber.
+        const published = (await (await fetch(`http://127.0.0.1:${first.port}/publish?t=news&x=hello`)).json()) as Line;
+        assert.equal(published.published, 1);
+        await until(() => peers[0]!.replies.at(-1) === 'hello', 5000, 'the publish');
+        // Heartbeats go on in the new process (pingIntervalMs 1000: the peers are silent now).
+        const pings = peers.map((peer) => peer.pings);
+        await new Promise((resolve) => setTimeout(resolve, 2600));
+        peers.forEach((peer, i) => assert.ok(peer.pings > pings[i]!, 'pinged by the new process'));
+        const stats = (await (await fetch(`http://127.0.0.1:${first.port}/`)).json()) as Line;
+        assert.equal(stats.pid, successorPid);
+        assert.equal(stats.connections, 50);
+        assert.equal(stats.adopted, 50);
+        for (const peer of peers) peer.ws.close();
+        await until(() => peers.every((peer) => peer.closes.length === 1), 5000, 'closed');
+        assert.deepEqual(
+          peers.map((peer) => peer.closes[0]),
+          peers.map(() => 1005),
+        );
+      } finally {
+        kill(server.child.pid, successorPid);
+      }
+    });
+  }
 
 /** Starts the fixture, hands over, returns the old and the new process's first lines and the result. */
 async function handOver(server: ReturnType<typeof startServer>): Promise<{ result: Line; next: Line }> {
@@ -160,38 +175,98 @@ async function handOver(server: ReturnType<typeof startServer>): Promise<{ resul
 const BIG = 'y'.repeat(3000);
 
 for (const transport of TRANSPORTS) {
-  test(`handover (${transport}), permessage-deflate 'shared': compressed messages both ways, before and after the move; 'window': closed with 1012 and counted`, async () => {
-    for (const mode of ['shared', 'window'] as const) {
-      const server = startServer(transport, { deflate: mode });
+  test(`handover (${transport}), permessage-deflate 'shared': compressed messages both ways, before and after the move`, async () => {
+    const server = startServer(transport, { deflate: 'shared' });
+    const first = await server.wait((l) => l.successor === false, 'listening');
+    let successorPid: number | undefined;
+    try {
+      const peers = await connect(first.port!, 10, { perMessageDeflate: { threshold: 0 } });
+      for (const peer of peers) assert.match(String(peer.ws.extensions), /permessage-deflate/);
+      for (const peer of peers) peer.ws.send(`a${BIG}`);
+      await until(() => peers.every((peer) => peer.replies.length === 1), 5000, 'replies before');
+      const { result, next } = await handOver(server);
+      successorPid = next.pid;
+      assert.equal(result.moved, 10);
+      for (const peer of peers) peer.ws.send(`b${BIG}`);
+      await until(() => peers.every((peer) => peer.replies.length === 2), 5000, 'replies after');
+      for (const peer of peers) {
+        assert.equal(peer.replies[0], `${first.pid} 1 a${BIG}`);
+        assert.equal(peer.replies[1], `${successorPid} 2 b${BIG}`);
+        assert.deepEqual(peer.closes, []);
+        peer.ws.terminate();
+      }
+    } finally {
+      kill(server.child.pid, successorPid);
+    }
+  });
+
+  test(`handover (${transport}), permessage-deflate 'window' (context takeover both ways): what the ws client and lightws's client send after the move refers back into what they sent before it; a compressed message cut by the move is finished; the new process's fresh compressor is read on`, async () => {
+    for (const bits of [12, 15]) {
+      const server = startServer(transport, { deflate: 'window', deflateThreshold: 0, deflateWindowBits: bits });
       const first = await server.wait((l) => l.successor === false, 'listening');
       let successorPid: number | undefined;
+      const closes: number[] = [];
+      const client = createClient<string[]>({
+        logLevel: 'silent',
+        deflate: 'window',
+        deflateThreshold: 0,
+        deflateWindowBits: bits,
+        message: (conn, data) => void conn.data.push(String(data)),
+        close: (_conn, code) => void closes.push(code),
+      });
       try {
-        const peers = await connect(first.port!, 10, { perMessageDeflate: { threshold: 0 } });
-        for (const peer of peers) assert.match(String(peer.ws.extensions), /permessage-deflate/);
-        for (const peer of peers) peer.ws.send(`a${BIG}`);
-        await until(() => peers.every((peer) => peer.replies.length === 1), 5000, 'replies before');
+        // Random (incompressible alone), 2/3 of the window: found again only in the window of the message before.
+        const text = randomBytes(1 << (bits - 1)).toString('base64');
+        const half = text.length >> 1;
+        const wsOptions = {
+          perMessageDeflate: { threshold: 0, serverNoContextTakeover: false, clientNoContextTakeover: false },
+        };
+        const peers = await connect(first.port!, 5, wsOptions);
+        const [cutter] = await connect(first.port!, 1, wsOptions);
+        const own = await Promise.all(
+          Array.from({ length: 5 }, () => client.connect(`ws://127.0.0.1:${first.port}/`, { data: [] })),
+        );
+        for (const peer of [...peers, cutter!]) {
+          assert.match(peer.agreed, new RegExp(`client_max_window_bits=${bits}`));
+          assert.doesNotMatch(peer.agreed, /no_context_takeover/);
+        }
+        for (const peer of [...peers, cutter!]) peer.ws.send(`a${text}`);
+        for (const conn of own) conn.send(`a${text}`);
+        await until(
+          () => [...peers, cutter!].every((p) => p.replies.length === 1) && own.every((c) => c.data.length === 1),
+          5000,
+          'replies before',
+        );
+        // A compressed message whose first fragment the old process reads, and its last the new one.
+        cutter!.ws.send(`b${text.slice(0, half)}`, { fin: false });
+        await new Promise((resolve) => setTimeout(resolve, 150));
         const { result, next } = await handOver(server);
         successorPid = next.pid;
-        if (mode === 'window') {
-          assert.equal(result.refused, 10);
-          assert.equal(result.moved, 0);
-          await until(() => peers.every((peer) => peer.closes.length === 1), 5000, 'the 1012s');
-          assert.deepEqual(
-            peers.map((peer) => peer.closes[0]),
-            peers.map(() => 1012),
-          );
-          continue;
-        }
-        assert.equal(result.moved, 10);
-        for (const peer of peers) peer.ws.send(`b${BIG}`);
-        await until(() => peers.every((peer) => peer.replies.length === 2), 5000, 'replies after');
-        for (const peer of peers) {
-          assert.equal(peer.replies[0], `${first.pid} 1 a${BIG}`);
-          assert.equal(peer.replies[1], `${successorPid} 2 b${BIG}`);
-          assert.deepEqual(peer.closes, []);
-          peer.ws.terminate();
-        }
+        assert.deepEqual([result.moved, result.refused, result.kept], [11, 0, 0]);
+        const packed = client.stats().deflate.bytesAfterCompression;
+        cutter!.ws.send(text.slice(half), { fin: true });
+        for (const peer of peers) peer.ws.send(`b${text}`);
+        for (const conn of own) conn.send(`b${text}`);
+        await until(
+          () => [...peers, cutter!].every((p) => p.replies.length === 2) && own.every((c) => c.data.length === 2),
+          5000,
+          'replies after',
+        );
+        const expected = [`${first.pid} 1 a${text}`, `${successorPid} 2 b${text}`];
+        for (const peer of [...peers, cutter!]) assert.deepEqual(peer.replies, expected);
+        for (const conn of own) assert.deepEqual(conn.data, expected);
+        // Each of our client's messages after the move was a back reference, not the text again.
+        const perMessage = (client.stats().deflate.bytesAfterCompression - packed) / own.length;
+        assert.ok(perMessage < text.length / 4, `${perMessage} bytes per message after the move`);
+        // Every reply came compressed (the old compressor's, then the new one's) and inflated here.
+        assert.equal(client.stats().deflate.messagesInflated, 2 * own.length);
+        const stats = (await (await fetch(`http://127.0.0.1:${first.port}/`)).json()) as Line;
+        assert.deepEqual([stats.pid, stats.inflated], [successorPid, 11], 'inflated by the new process');
+        for (const peer of [...peers, cutter!]) assert.deepEqual(peer.closes, []);
+        assert.deepEqual(closes, []);
+        for (const peer of [...peers, cutter!]) peer.ws.terminate();
       } finally {
+        await client.close({ timeoutMs: 500 });
         kill(server.child.pid, successorPid);
       }
     }

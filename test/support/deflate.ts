@@ -67,6 +67,28 @@ export function zipBomb(): Buffer {
   return (bomb = Buffer.from(out.subarray(0, used - 4)));
 }
 
+/** A sender's compressor that keeps its window between messages (context takeover, §7.1.1), as a peer's is. */
+export class Compressor {
+  private readonly ctx: ZlibContext;
+
+  constructor(windowBits = 15) {
+    this.ctx = ZlibContext.deflate({ windowBits, memLevel: 8, level: 6 });
+  }
+
+  /** One message's payload: sync flush, 00 00 FF FF removed (§7.2.1). */
+  compress(data: Buffer | string): Buffer {
+    const input = Buffer.from(data);
+    const out = Buffer.alloc(input.length + 1024);
+    const free = this.ctx.process(zlib.constants.Z_SYNC_FLUSH, input, 0, input.length, out, 0, out.length);
+    if (free <= 0 || this.ctx.availIn !== 0) throw new Error(`deflate failed: ${this.ctx.error || 'output too large'}`);
+    return Buffer.from(out.subarray(0, out.length - free - 4));
+  }
+
+  close(): void {
+    this.ctx.close();
+  }
+}
+
 /** A receiver's decompressor that keeps its window between messages: what context takeover needs (§7.1.1). */
 export class Decompressor {
   private readonly ctx = ZlibContext.inflate(15);

@@ -5,15 +5,19 @@
  * messages in conn.data (which must survive a move); 'sub:T' subscribes to
  * T; CRASH_AFTER=k in the environment: the successor exits as it adopts its
  * k-th connection. Prints {"port","pid"} when listening (the successor prints it too, with
- * "successor": true). stdin line 'handover' → the HandoverResult, then this
+ * "successor": true and "pipe": whether its connections came down a pipe of the old process's
+ * own, not Node's channel). stdin line 'handover' → the HandoverResult, then this
  * process closes and exits. HTTP, answered by whichever process serves the
- * port: /publish?t=T&x=X → {"published"}; anything else → {"connections","pid","adopted"}.
+ * port: /publish?t=T&x=X → {"published"}; anything else → {"connections","pid","adopted","inflated"}
+ * (inflated: compressed messages this process inflated).
  */
 import { createInterface } from 'node:readline';
 import { createServer, type Server, type ServerOptions, type TransportName } from '../../src/index.js';
 
 const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<ServerOptions<{ n: number }>>;
 const successor = process.env.LIGHTWS_HANDOVER === '1';
+// Read before listen takes it: the old process gave us its end of a handover pipe.
+const pipe = process.env.LIGHTWS_HANDOVER_FD !== undefined;
 let adopted = 0;
 let moved = 0;
 const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
@@ -48,13 +52,14 @@ const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
       return {
         body: JSON.stringify({ published: server.publish(url.searchParams.get('t')!, url.searchParams.get('x')!) }),
       };
-    return { body: JSON.stringify({ connections: server.clients.size, pid: process.pid, adopted }) };
+    const inflated = server.stats().deflate.messagesInflated;
+    return { body: JSON.stringify({ connections: server.clients.size, pid: process.pid, adopted, inflated }) };
   },
   ...extra,
 });
 const reply = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
 const address = await server.listen(0, '127.0.0.1');
-reply({ port: address.port, pid: process.pid, successor });
+reply({ port: address.port, pid: process.pid, successor, pipe });
 const lines = createInterface({ input: process.stdin });
 lines.on('line', (line) => {
   if (line === 'handover') {

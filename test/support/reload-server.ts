@@ -1,15 +1,21 @@
 /**
  * A cluster echo server for the reload tests: argv = workers, then a JSON
- * object of ClusterOptions to add. Each message `m` is answered
- * `${pid} ${n} ${m}` (n counting the connection's messages in conn.data).
+ * object of ClusterOptions to add, then one of ServerOptions to add
+ * (deflate, ...). Each message `m` is answered
+ * `${pid} ${n} ${m}` (n counting the connection's messages in conn.data);
+ * 'channel' is answered 'channel pipe' by a worker that a reload started
+ * with its predecessor's pipe, else 'channel node' (not counted).
  * The primary prints {"port","pids"} and answers stdin lines: 'reload' →
  * the ReloadResult and {"pids"} after; 'close' → CloseResult, then exits.
  * CRASH_AFTER=k: a worker started by a reload exits as it adopts its k-th connection.
  */
 import { createInterface } from 'node:readline';
-import { createServer, startCluster, type ClusterOptions } from '../../src/index.js';
+import { createServer, startCluster, type ClusterOptions, type ServerOptions } from '../../src/index.js';
 
 const extra = JSON.parse(process.argv[3] ?? '{}') as Partial<ClusterOptions>;
+const serverExtra = JSON.parse(process.argv[4] ?? '{}') as Pick<ServerOptions, 'deflate' | 'deflateThreshold'>;
+// Read before the server starts and takes it: the predecessor's pipe, passed on by the primary.
+const pipe = process.env.LIGHTWS_HANDOVER_FD !== undefined;
 const generation = Number(process.env.RELOAD_GENERATION ?? 0);
 let adopted = 0;
 const node = await startCluster(
@@ -22,6 +28,7 @@ const node = await startCluster(
       idleTimeoutMs: 3000,
       upgrade: () => ({ data: { n: 0 } }),
       message(conn, data) {
+        if (data.toString() === 'channel') return void conn.send(`channel ${pipe ? 'pipe' : 'node'}`);
         const state = conn.data;
         state.n++;
         conn.send(`${process.pid} ${state.n} ${data.toString()}`);
@@ -31,6 +38,7 @@ const node = await startCluster(
           if (++adopted === Number(process.env.CRASH_AFTER) && generation > 0) process.exit(3);
         },
       },
+      ...serverExtra,
     }),
 );
 if (node.role === 'primary') {

@@ -19,11 +19,11 @@ export function configuredExtension(
   fail: FailConnection,
 ): Extension | null {
   if (o.deflate === 'off') return null;
-  return new PermessageDeflate(deflateEngine(o), o.deflateThreshold, role, pool, writer, fail);
+  return new PermessageDeflate(deflateEngine(o, role), o.deflateThreshold, role, pool, writer, fail);
 }
 
 /** The zlib side of permessage-deflate, after checking that the Node internals it drives are there. */
-function deflateEngine(o: ResolvedOptions): DeflateEngine {
+function deflateEngine(o: ResolvedOptions, role: 'server' | 'client'): DeflateEngine {
   const missing = checkZlibInternals();
   if (missing !== undefined)
     throw new Error(
@@ -36,5 +36,7 @@ function deflateEngine(o: ResolvedOptions): DeflateEngine {
     level: o.deflateLevel,
     maxBytes: o.maxDeflateBytes,
     maxMessageSize: o.maxMessageSize,
+    // A server's connections may move to another process (handover): it keeps what their inflaters need there.
+    keepReceiveWindow: role === 'server',
   });
 }

@@ -1,5 +1,5 @@
 import type { DeflateEngine } from '../../compression/deflate-engine.js';
-import type { DeflateSession } from '../../compression/deflate-session.js';
+import type { DeflateSession, DeflateSessionSnapshot } from '../../compression/deflate-session.js';
 import { CodecOutput } from '../../compression/message-codec.js';
 import type { BufferPool } from '../../pool/buffer-pool.js';
 import { CloseCode } from '../../protocol/close-code.js';
@@ -20,7 +20,7 @@ import type { ConnectionRecord } from '../connection/connection-record.js';
 import { SendResult, bytesOf, type SendData } from '../../api/send-result.js';
 import type { SharedFrame } from '../write/shared-frame.js';
 import type { Receivers, Writer } from '../write/writer.js';
-import type { Extension, ExtensionStats } from './extension.js';
+import type { Extension, ExtensionSnapshot, ExtensionStats } from './extension.js';
 
 /** Fails a connection (Lifecycle.fail), looked up when it happens: the lifecycle is built after the extension. */
 export type FailConnection = (conn: ConnectionRecord, code: number, reason: string) => void;
@@ -239,6 +239,21 @@ export class PermessageDeflate implements Extension {
     if (session === null) return;
     this.engine.release(session);
     conn.extras!.extension = null;
+  }
+
+  /** A `window` connection's session (its bits, the window its inflater has); null for `shared`, whose bits are in `flags`. */
+  snapshot(conn: ConnectionRecord): ExtensionSnapshot | null {
+    const session = sessionOf(conn);
+    return session === null ? null : this.engine.snapshot(session);
+  }
+
+  /** The session again, reserved in this endpoint's budget: false when it refuses it. */
+  restore(conn: ConnectionRecord, saved: ExtensionSnapshot | null): boolean {
+    if (saved === null) return true;
+    const session = this.engine.adopt(saved as DeflateSessionSnapshot);
+    if (session === null) return false;
+    extrasOf(conn).extension = session;
+    return true;
   }
 
   stats(connections: number, sessions: number): ExtensionStats {

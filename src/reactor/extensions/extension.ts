@@ -14,6 +14,12 @@ export interface TransformedMessage {
   length: number;
 }
 
+/**
+ * What an extension holds for one connection, as a handover carries it to
+ * another process: plain values only (structured clone).
+ */
+export type ExtensionSnapshot = object;
+
 /** What stats() reports about the extension (its key stays `deflate`: public, and the only one so far). */
 export type ExtensionStats = StatsSnapshot['deflate'];
 
@@ -85,8 +91,19 @@ export interface Extension {
 
   // ——— per-connection state, and the extension's own ———
 
-  /** `conn` ended (closed, failed or lost): release what it held. Called once per connection that negotiated it. */
+  /** `conn` ended (closed, failed or lost), or left in a handover: release what it held. */
   release(conn: ConnectionRecord): void;
+  /**
+   * Handover: what `conn` holds (null: nothing beyond its `flags` bits), taken
+   * before `release` as it leaves this process.
+   */
+  snapshot(conn: ConnectionRecord): ExtensionSnapshot | null;
+  /**
+   * Handover: `conn` arrived (or came back from a failed move) with this
+   * snapshot; false when it cannot go on with it here (the memory budget
+   * refused it): it is then closed with 1012.
+   */
+  restore(conn: ConnectionRecord, saved: ExtensionSnapshot | null): boolean;
   /** stats(): `connections` open connections negotiated it, `states` of them hold extension state. */
   stats(connections: number, states: number): ExtensionStats;
   /** The endpoint has shut down: release what the extension holds for all connections. */

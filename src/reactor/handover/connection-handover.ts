@@ -24,8 +24,10 @@ const NOT_PLAIN_OPEN =
 /**
  * Whether a connection can leave now: `ready`; `wait` (a write is in flight,
  * or the upgrade is not finished: it may later); `ending` (closing, or plain
- * HTTP: it ends here); `unmovable` (its state cannot be carried: a
- * permessage-deflate context of its own; it closes with 1012).
+ * HTTP: it ends here); `unmovable` (its state cannot be carried: TLS, whose
+ * session is OpenSSL's, as the transport knows (handover/endpoint.ts); it
+ * closes with 1012). Every WebSocket connection of a plain socket can move,
+ * permessage-deflate `window` ones with the window their inflater needs.
  */
 export type Readiness = 'ready' | 'wait' | 'ending' | 'unmovable';
 
@@ -33,7 +35,10 @@ export type Readiness = 'ready' | 'wait' | 'ending' | 'unmovable';
  * Takes an open connection out of one reactor as a {@link ConnectionSnapshot}
  * and puts one into another (docs/guides/deploy-and-reload.md). The transports move the
  * descriptor; this moves everything else: the flags, the deadline, the
- * partial frame or message, topics, the subprotocol and `conn.data`.
+ * partial frame or message (a compressed one still compressed: it is inflated
+ * once whole), topics, the subprotocol, the extension's state
+ * (permessage-deflate `window`: the agreed bits and the inflater's window,
+ * the compressor starting afresh) and `conn.data`.
  *
  * Writes are not carried: a connection leaves only once the kernel has
  * taken everything sent to it (nothing in flight, no outbox), so the bytes
@@ -50,7 +55,6 @@ export class ConnectionHandover {
     if ((flags & (State.Handshaking | State.UpgradeDeciding)) !== 0 && (flags & State.Http) === 0)
       return (flags & (State.Closed | State.EndAfterFlush)) !== 0 ? 'ending' : 'wait';
     if ((flags & NOT_PLAIN_OPEN) !== 0 || (flags & State.Open) === 0) return 'ending';
-    if (conn.extras?.extension != null) return 'unmovable';
     if ((flags & State.Batched) !== 0) this.reactor.writer.flushCork(conn); // what the turn owes it goes first
     return (conn.flags & (State.Writing | State.Closed)) !== 0 ? 'wait' : 'ready';
   }
@@ -74,6 +78,7 @@ export class ConnectionHandover {
     }
     const now = ctx.wheel.now;
     const extras = conn.extras;
+    const extension = (conn.flags & State.Extension) !== 0 ? this.reactor.extension : null;
     const snapshot: ConnectionSnapshot = {
       layout: SNAPSHOT_LAYOUT,
       flags: conn.flags & ~TRANSIENT,
@@ -82,12 +87,14 @@ export class ConnectionHandover {
       topics: extras?.topics == null ? [] : [...extras.topics],
       protocol: extras?.protocol ?? '',
       progress: conn.progress === null ? null : snapshotProgress(conn.progress, now),
+      extension: extension === null ? null : extension.snapshot(conn),
     };
     ctx.registry.remove(conn);
     ctx.wheel.cancel(conn);
     releaseProgress(conn, ctx.pool);
     ctx.topics.unsubscribeAll(conn);
     this.reactor.writer.discard(conn);
+    extension?.release(conn);
     if (extras !== null) extras.protocol = '';
     dropExtrasIfEmpty(conn);
     ctx.stats.openNow--;
@@ -120,7 +127,14 @@ export class ConnectionHandover {
     if (snapshot.protocol !== '') extrasOf(conn).protocol = snapshot.protocol;
     for (const topic of snapshot.topics) ctx.topics.subscribe(conn, topic);
     if (snapshot.deadlineMs > 0) ctx.wheel.schedule(conn, ticks(snapshot.deadlineMs));
-    let ok = (snapshot.flags & State.Extension) === 0 || this.reactor.extension !== null;
+    let ok = true;
+    if ((snapshot.flags & State.Extension) !== 0) {
+      const extension = this.reactor.extension;
+      // Not negotiable here (a reload that turned deflate off): the bit goes, as the end of a connection
+      // that has it asks the extension to release its state. The connection closes with 1012.
+      if (extension === null) conn.flags &= ~State.Extension;
+      ok = extension !== null && extension.restore(conn, snapshot.extension);
+    }
     if (ok && snapshot.progress !== null) {
       const progress = restoreProgress(snapshot.progress, ctx.pool, ctx.wheel.now);
       if (progress !== null) conn.progress = progress;

@@ -1,5 +1,6 @@
 import { acquireProgress, type ReceiveProgress } from '../../protocol/receive-progress.js';
 import type { BufferLender } from '../../protocol/receiver.js';
+import type { ExtensionSnapshot } from '../extensions/extension.js';
 
 /**
  * What travels beside an open connection's descriptor to the process that
@@ -22,6 +23,11 @@ export interface ConnectionSnapshot {
   protocol: string;
   /** The incomplete frame and/or fragmented message, when the last read left one. */
   progress: ProgressSnapshot | null;
+  /**
+   * What the negotiated extension holds for the connection (permessage-deflate
+   * `window`: the agreed bits and the window the peer may refer back into); null when nothing.
+   */
+  extension: ExtensionSnapshot | null;
 }
 
 /**
@@ -29,10 +35,11 @@ export interface ConnectionSnapshot {
  * connections from the old code to the new, so the two may differ: raise
  * this whenever a field, a flag bit or a buffer's layout changes (2: the
  * partial frame's buffer holds its payload alone, the header decoded
- * beside it). A snapshot of another layout is not guessed at: its
+ * beside it; 3: `extension`, so permessage-deflate `window` connections
+ * move). A snapshot of another layout is not guessed at: its
  * connection is closed with 1012 (connection-handover.ts).
  */
-export const SNAPSHOT_LAYOUT = 2;
+export const SNAPSHOT_LAYOUT = 3;
 
 /** A ReceiveProgress with its buffers copied out and its clock readings made ages. */
 export interface ProgressSnapshot {

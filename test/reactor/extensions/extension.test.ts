@@ -78,6 +78,12 @@ class ReversingExtension implements Extension {
     return 0;
   }
   release(): void {}
+  snapshot(): null {
+    return null;
+  }
+  restore(): boolean {
+    return true;
+  }
   stats(): never {
     throw new Error('not asked here');
   }

@@ -1,17 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { deserialize, serialize } from 'node:v8';
 import { Opcode } from '../../../src/protocol/opcode.js';
 import { State } from '../../../src/reactor/connection/connection-state.js';
 import { ConnectionHandover } from '../../../src/reactor/handover/connection-handover.js';
 import type { ConnectionSnapshot } from '../../../src/reactor/handover/connection-snapshot.js';
 import type { HandoverOptions } from '../../../src/api/handover-options.js';
+import type { DeflateSession } from '../../../src/compression/deflate-session.js';
+import { Compressor, Decompressor, RSV1 } from '../../support/deflate.js';
 import { CLEAN, closeOf, fakeReactor, frame, leftovers } from '../../support/fake-link.js';
 
 /** Two reactors, as the old and the new process, each with its ConnectionHandover. */
-function pair(options = {}, hooks: HandoverOptions = {}) {
+function pair(options = {}, hooks: HandoverOptions = {}, newOptions = options) {
   const a = fakeReactor({ pingIntervalMs: 5000, idleTimeoutMs: 20000, ...options });
-  const b = fakeReactor({ pingIntervalMs: 5000, idleTimeoutMs: 20000, ...options });
+  const b = fakeReactor({ pingIntervalMs: 5000, idleTimeoutMs: 20000, ...newOptions });
   return { a, b, from: new ConnectionHandover(a.reactor, hooks), to: new ConnectionHandover(b.reactor, hooks) };
 }
 
@@ -54,7 +57,7 @@ test('a connection leaves with its partial frame, fragmented message, topics, su
   assert.equal(closeOf(b.link.socket(moved).frames().at(-1)!).code, 1000);
 });
 
-test('readiness: a write in flight waits; a closing connection ends where it is; a deflate window cannot move', () => {
+test('readiness: a write in flight waits; a closing connection ends where it is; a deflate window moves', () => {
   const { a, from } = pair({ deflate: 'window' });
   const plain = a.link.open();
   a.link.socket(plain).takes.push(3); // the kernel takes 3 bytes of the next write
@@ -65,11 +68,89 @@ test('readiness: a write in flight waits; a closing connection ends where it is;
   const closing = a.link.open();
   a.reactor.close(closing, 1000, '');
   assert.equal(from.readiness(closing), 'ending');
-  const deflated = a.link.open({ extensions: 'permessage-deflate' });
+  const deflated = a.link.open({ extensions: 'permessage-deflate; client_max_window_bits' });
   assert.ok((deflated.flags & State.Extension) !== 0);
-  assert.equal(from.readiness(deflated), 'unmovable');
+  assert.notEqual(deflated.extras?.extension, null, 'a session of its own');
+  assert.equal(from.readiness(deflated), 'ready');
   from.refuse(deflated);
   assert.equal(closeOf(a.link.socket(deflated).frames().at(-1)!).code, 1012);
+});
+
+/** Random pieces that come back: message i is pieces i and i+1 (of 4, in turn), each referring back into the one before. */
+function pieces(count: number): string[] {
+  const piece = Array.from({ length: 4 }, () => randomBytes(900).toString('base64')); // 1,200 characters
+  return Array.from({ length: count }, (_, i) => `${i}:${piece[i % 4]}${piece[(i + 1) % 4]}`);
+}
+
+test("permessage-deflate window: the inflater's window moves, so what the peer sends after refers back into what it sent before; a compressed message cut in two is finished; the compressor starts afresh", () => {
+  const { a, b, from, to } = pair({ deflate: 'window', deflateThreshold: 0 });
+  const conn = a.link.open({ extensions: 'permessage-deflate; client_max_window_bits' });
+  const session = conn.extras!.extension as DeflateSession;
+  assert.deepEqual([session.sendBits, session.receiveBits], [12, 12]);
+  const peerOut = new Compressor(12); // the peer's: context takeover, its window never reset
+  const peerIn = new Decompressor();
+  const sent = pieces(8);
+  for (const text of sent.slice(0, 3)) a.link.feed(conn, frame(Opcode.Text | RSV1, peerOut.compress(text)));
+  conn.send('reply before');
+  // A compressed message in two fragments: the first read here, the second after the move.
+  const cut = peerOut.compress(sent[3]!);
+  a.link.feed(conn, frame(Opcode.Text | RSV1, cut.subarray(0, 500), false));
+  assert.equal(from.readiness(conn), 'ready');
+  const snapshot = travel(from.release(conn)!);
+  assert.deepEqual(
+    [a.reactor.snapshot().deflate.reservedBytes, a.reactor.snapshot().deflate.contexts],
+    [0, 0],
+    'its contexts closed and its budget back in the old reactor',
+  );
+  assert.deepEqual(leftovers(a), CLEAN);
+
+  const moved = new b.link.Conn(a.link.socket(conn));
+  assert.equal(to.restore(moved, snapshot, true), true);
+  b.link.feed(moved, frame(Opcode.Continuation, cut.subarray(500)));
+  for (const text of sent.slice(4)) b.link.feed(moved, frame(Opcode.Text | RSV1, peerOut.compress(text)));
+  assert.deepEqual(
+    a.seen.messages.map((m) => m.data.toString()),
+    sent.slice(0, 3),
+  );
+  assert.deepEqual(
+    b.seen.messages.map((m) => m.data.toString()),
+    sent.slice(3),
+  );
+  moved.send('reply after');
+  // The peer's one inflater reads the old compressor's messages, then the new one's.
+  const replies = a.link
+    .socket(conn)
+    .frames()
+    .filter((f) => f.opcode === Opcode.Text)
+    .map((f) => (f.rsv === 4 ? peerIn.inflate(f.payload) : f.payload).toString());
+  assert.deepEqual(replies, ['reply before', 'reply after']);
+  assert.equal(b.reactor.snapshot().deflate.sessions, 1);
+  b.reactor.lifecycle.close(moved, 1000, 'bye');
+  b.link.feed(moved, frame(Opcode.Close, Buffer.of(0x03, 0xe8)));
+  b.reactor.onEnd(moved);
+  assert.deepEqual([b.reactor.snapshot().deflate.reservedBytes, b.reactor.snapshot().deflate.contexts], [0, 0]);
+  assert.deepEqual(leftovers(b), CLEAN);
+  peerOut.close();
+  peerIn.close();
+});
+
+test('permessage-deflate window: a new process without deflate, or whose budget is full, closes the connection with 1012', () => {
+  for (const newOptions of [{}, { deflate: 'window' as const, maxDeflateBytes: 1000 }]) {
+    const { a, b, from, to } = pair({ deflate: 'window' }, {}, newOptions);
+    const conn = a.link.open({ extensions: 'permessage-deflate; client_max_window_bits' });
+    const peer = new Compressor(12);
+    a.link.feed(conn, frame(Opcode.Text | RSV1, peer.compress('hello')));
+    peer.close();
+    const snapshot = travel(from.release(conn)!);
+    const moved = new b.link.Conn(a.link.socket(conn));
+    assert.equal(to.restore(moved, snapshot, true), false);
+    assert.equal(closeOf(a.link.socket(conn).frames().at(-1)!).code, 1012);
+    b.link.feed(moved, frame(Opcode.Close, Buffer.of(0x03, 0xf4)));
+    b.reactor.onEnd(moved);
+    assert.deepEqual(b.seen.errors, [], JSON.stringify(newOptions));
+    assert.equal(b.reactor.connectionCount, 0);
+    assert.deepEqual(leftovers(b), CLEAN);
+  }
 });
 
 test('a move that fails: the connection is restored in place, the same object, no hooks, reading its data as before', () => {
