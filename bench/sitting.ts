@@ -29,7 +29,7 @@ import { findBun } from './lib/bun.js';
 import { runScript } from './lib/children.js';
 import { formatRatio } from './lib/format.js';
 import { environment, packageVersion, readResults, ROOT, shown } from './lib/results.js';
-import { type Part, PARTS, type Ref, REFS, type Row } from './lib/sitting-parts.js';
+import { type Part, partArgs, PARTS, type Ref, REFS, type Row } from './lib/sitting-parts.js';
 import { die, status } from './lib/status.js';
 import { probeUws } from './servers/launch.js';
 
@@ -113,7 +113,7 @@ function summary(meta: Record<string, string>, ran: readonly Ran[]): string {
   lines.push('| --- | --- | ---: | --- | --- | --- |');
   for (const r of ran)
     lines.push(
-      `| ${r.part.name}${r.code === 0 ? '' : ` (**FAILED**: ${r.error ?? `exit ${r.code}`})`} | ${r.part.section} | ${(r.seconds / 60).toFixed(1)} min | ${loads(r.loadAtStart)} | ${r.part.settings} | ${r.part.notApplicable ?? ''} |`,
+      `| ${r.part.name}${r.error === undefined ? '' : ` (**FAILED**: ${r.error})`} | ${r.part.section} | ${(r.seconds / 60).toFixed(1)} min | ${loads(r.loadAtStart)} | ${args.quick ? '--quick: tiny settings (the command is in its log)' : r.part.settings} | ${r.part.notApplicable ?? ''} |`,
     );
   lines.push('', `Each part's command and results: \`<part>.json\` and \`<part>.log\` beside this file.`, '');
   return lines.join('\n');
@@ -126,21 +126,30 @@ async function main(): Promise<void> {
   const bun = findBun(args.bun);
   if (bun !== undefined) process.env['BUN'] = bun; // every benchmark run below finds Bun there (lib/bun.ts)
   const bunVersion = bun === undefined ? null : execFileSync(bun, ['--version'], { encoding: 'utf8' }).trim();
-  const uws = await probeUws();
+  const probed = await probeUws();
+  // Off Node 20 the package has no binary for this Node's ABI: said once and shortly (the logs have the whole error).
+  const binary = /no (uws_\S+\.node)/.exec(probed.note)?.[1];
+  const uws = probed.native
+    ? probed
+    : {
+        native: false,
+        note: `uWS.js SKIPPED on Node ${process.version}: its native binary does not load here (${binary === undefined ? probed.note : `no ${binary} in the package`}); the package's JS fallback is not uWS`,
+      };
   status(uws.note, true);
   if (bun === undefined) status('Bun SKIPPED: not found (--bun, $BUN, or the cache lib/bun.ts names)', true);
-  const kinds = (list: readonly string[]): string =>
-    list.filter((k) => (uws.native || !k.startsWith('uws')) && (bun !== undefined || !k.startsWith('bun'))).join(',');
+  const available = (kind: string): boolean =>
+    (uws.native || !kind.startsWith('uws')) && (bun !== undefined || !kind.startsWith('bun'));
   const env = environment();
   const ran: Ran[] = [];
   for (const [i, part] of chosen.entries()) {
-    const argv = [...part.args({ quick: args.quick, runs: RUNS, kinds }), '--out', DIR];
+    const argv = [...partArgs(part, args.quick, RUNS, available), '--out', DIR];
     const t0 = Date.now();
     const at = loadavg();
     status(`\n=== bench:sitting ${i + 1}/${chosen.length}: ${part.name} (${part.section}), load ${loads(at)}`, true);
     rmSync(join(DIR, `${part.name}.json`), { force: true }); // never a summary of an earlier sitting's file
     const log = createWriteStream(join(DIR, `${part.name}.log`));
-    log.write(`node ${[...(part.nodeArgs ?? []), `dist/bench/${part.name}.js`, ...argv].join(' ')}\n`);
+    const command = [...(part.nodeArgs ?? []), `dist/bench/${part.name}.js`, ...argv].map((a) => (a === '' ? "''" : a));
+    log.write(`${process.execPath} ${command.join(' ')}\n`);
     const code = await runScript(join(here, `${part.name}.js`), argv, part.nodeArgs, log);
     await new Promise((done) => log.end(done));
     const result: Ran = { part, code, seconds: (Date.now() - t0) / 1000, loadAtStart: at, rows: [] };
@@ -154,6 +163,10 @@ async function main(): Promise<void> {
     }
     if (code !== 0) result.error ??= `exit ${code}`;
     ran.push(result);
+    status(
+      `=== ${part.name}: ${result.error === undefined ? 'done' : `FAILED (${result.error})`} in ${(result.seconds / 60).toFixed(1)} min; the sitting so far ${((Date.now() - started) / 60_000).toFixed(1)} min`,
+      true,
+    );
   }
   const meta: Record<string, string> = {
     machine: `${env['cpu']}, ${env['cores']} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${env['platform']} ${env['arch']}`,

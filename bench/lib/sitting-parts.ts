@@ -25,11 +25,16 @@ export interface Row {
   paired: boolean;
 }
 
-export interface Settings {
-  quick: boolean;
-  runs: number;
-  /** The kinds given that this sitting can run (uWS only where its native binary loads, Bun only where found). */
-  kinds(list: readonly string[]): string;
+/**
+ * A part's arguments: its settings (or --quick's, with one run), --runs, and the --kinds this
+ * sitting can run (`available`: uWS only where its native binary loads, Bun only where found).
+ */
+export function partArgs(part: Part, quick: boolean, runs: number, available: (kind: string) => boolean): string[] {
+  return [
+    ...(quick ? part.quick : part.full),
+    ...(part.runs === false ? [] : ['--runs', String(quick ? 1 : runs)]),
+    ...(part.kinds === undefined ? [] : ['--kinds', part.kinds.filter(available).join(',')]),
+  ];
 }
 
 export interface Part {
@@ -38,7 +43,13 @@ export interface Part {
   /** The section of docs/benchmarks.md the part re-measures. */
   section: string;
   nodeArgs?: string[];
-  args(s: Settings): string[];
+  /** The servers, for its --kinds (left out: the benchmark chooses them). */
+  kinds?: readonly string[];
+  /** Whether it takes --runs (default yes). */
+  runs?: false;
+  /** Its arguments in the sitting, and with --quick; --runs, --kinds and --out are added. */
+  full: readonly string[];
+  quick: readonly string[];
   /** What the sitting's settings change from the docs' command, and why the ratios still hold. */
   settings: string;
   /** Where a server of the docs' table is not in the part, and why. */
@@ -158,20 +169,10 @@ export const PARTS: readonly Part[] = [
   {
     name: 'handshake',
     section: 'Handshakes',
-    args: (s) =>
-      s.quick
-        ? ['--runs', '1', '--seconds', '1', '--warmup', '1', '--kinds', s.kinds(['handle', 'ws', 'uws', 'bun'])]
-        : [
-            '--runs',
-            String(s.runs),
-            '--seconds',
-            '4',
-            '--warmup',
-            '1',
-            '--kinds',
-            s.kinds(['handle', 'ws', 'uws', 'bun']),
-          ],
-    settings: '4 s windows after 1 s warm-up (docs: 5 s after 2 s); `socket` left out (not a ratio row)',
+    kinds: ['handle', 'ws', 'uws', 'bun'],
+    full: ['--seconds', '3', '--warmup', '1'],
+    quick: ['--seconds', '1', '--warmup', '1'],
+    settings: '3 s windows after 1 s warm-up (docs: 5 s after 2 s); `socket` left out (not a ratio row)',
     rows: (json) =>
       roundsRows('handshakes', json, [
         ['server CPU per upgrade', 'µs', 'lower', 'serverCpuUsPerUpgrade'],
@@ -181,32 +182,9 @@ export const PARTS: readonly Part[] = [
   {
     name: 'echo',
     section: 'Echo: messages per server CPU-second (with the large messages)',
-    args: (s) =>
-      s.quick
-        ? [
-            '--runs',
-            '1',
-            '--seconds',
-            '1',
-            '--warmup',
-            '1',
-            '--big',
-            '500',
-            '--rate',
-            '2000',
-            '--big-connections',
-            '2',
-          ].concat(['--kinds', s.kinds(['handle', 'ws', 'uws', 'bun'])])
-        : [
-            '--runs',
-            String(s.runs),
-            '--seconds',
-            '3',
-            '--warmup',
-            '1',
-            '--kinds',
-            s.kinds(['handle', 'ws', 'uws', 'bun']),
-          ],
+    kinds: ['handle', 'ws', 'uws', 'bun'],
+    full: ['--seconds', '3', '--warmup', '1'],
+    quick: ['--seconds', '1', '--warmup', '1', '--big', '500', '--rate', '2000', '--big-connections', '2'],
     settings: 'all six scenarios, 3 s windows after 1 s warm-up (docs: 4 s after 2 s); `socket` left out',
     rows: (json) => {
       const j = json as {
@@ -234,16 +212,9 @@ export const PARTS: readonly Part[] = [
     name: 'idle',
     section: 'Memory per idle connection, and one process as dense as a cluster worker',
     nodeArgs: ['--expose-gc'],
-    args: (s) =>
-      s.quick
-        ? ['--connections', '1000', '--runs', '1', '--steps', '0,500,1000', '--settle-ms', '200'].concat([
-            '--kinds',
-            s.kinds(['handle', 'handle-young1', 'ws', 'uws', 'bun']),
-          ])
-        : ['--connections', '19900', '--runs', String(s.runs), '--steps', '0,10000,15000,19900'].concat([
-            '--kinds',
-            s.kinds(['handle', 'handle-young1', 'ws', 'uws', 'bun']),
-          ]),
+    kinds: ['handle', 'handle-young1', 'ws', 'uws', 'bun'],
+    full: ['--connections', '19900', '--steps', '0,10000,15000,19900'],
+    quick: ['--connections', '1000', '--steps', '0,500,1000', '--settle-ms', '200'],
     settings:
       'steps 0, 10k, 15k, 19.9k (docs: 0, 5k, 10k, … 17.5k; the slope is taken from 10k up either way); `socket` left out',
     rows: (json) =>
@@ -266,26 +237,11 @@ export const PARTS: readonly Part[] = [
   {
     name: 'http',
     section: 'Plain HTTP beside 19,000 idle WebSockets',
-    args: (s) =>
-      s.quick
-        ? [
-            '--runs',
-            '1',
-            '--seconds',
-            '1',
-            '--warmup',
-            '1',
-            '--idle',
-            '300',
-            '--kinds',
-            s.kinds(['handle', 'ws', 'uws', 'bun']),
-          ]
-        : ['--runs', String(s.runs), '--seconds', '3', '--warmup', '1', '--idle', '10000'].concat([
-            '--kinds',
-            s.kinds(['handle', 'ws', 'uws', 'bun']),
-          ]),
+    kinds: ['handle', 'ws', 'uws', 'bun'],
+    full: ['--seconds', '2', '--warmup', '1', '--idle', '10000'],
+    quick: ['--seconds', '1', '--warmup', '1', '--idle', '300'],
     settings:
-      '10,000 idle WebSockets (docs: 19,000; they cost the HTTP path nothing visible there), 3 s windows after 1 s; `socket` left out',
+      '10,000 idle WebSockets (docs: 19,000; they cost the HTTP path nothing visible there), 2 s windows after 1 s (~80k requests each); `socket` left out',
     rows: (json) =>
       roundsRows('HTTP beside idle', json, [
         ['server CPU per request', 'µs', 'lower', 'serverCpuUsPerRequest'],
@@ -295,16 +251,10 @@ export const PARTS: readonly Part[] = [
   {
     name: 'broadcast',
     section: 'Broadcast (with Bun)',
-    args: (s) =>
-      s.quick
-        ? ['--connections', '300', '--sizes', '16', '--broadcasts', '3', '--warmup', '1', '--processes', '1'].concat([
-            '--kinds',
-            s.kinds(['handle', 'ws', 'uws', 'bun']),
-          ])
-        : ['--connections', '10000', '--sizes', '16,1024', '--broadcasts', '10', '--warmup', '2'].concat([
-            '--kinds',
-            s.kinds(['handle', 'ws', 'uws', 'bun']),
-          ]),
+    kinds: ['handle', 'ws', 'uws', 'bun'],
+    runs: false,
+    full: ['--connections', '10000', '--sizes', '16,1024', '--broadcasts', '10', '--warmup', '2'],
+    quick: ['--connections', '300', '--sizes', '16', '--broadcasts', '3', '--warmup', '1', '--processes', '1'],
     settings:
       '10,000 connections, 16 B and 1 KiB, median of 10 broadcasts after 2 (docs: 20 after 3, in three sittings)',
     rows: (json) =>
@@ -321,16 +271,9 @@ export const PARTS: readonly Part[] = [
   {
     name: 'chat',
     section: "A busy chat room (Bun's benchmark)",
-    args: (s) =>
-      s.quick
-        ? ['--clients', '4', '--runs', '1', '--seconds', '1', '--warmup', '1', '--lines', '100'].concat([
-            '--kinds',
-            s.kinds(['lightws-handle', 'ws', 'uws', 'bun']),
-          ])
-        : ['--clients', '16,64', '--runs', String(s.runs), '--seconds', '4', '--warmup', '1'].concat([
-            '--kinds',
-            s.kinds(['lightws-handle', 'ws', 'uws', 'bun']),
-          ]),
+    kinds: ['lightws-handle', 'ws', 'uws', 'bun'],
+    full: ['--clients', '16,64', '--seconds', '4', '--warmup', '1'],
+    quick: ['--clients', '4', '--seconds', '1', '--warmup', '1', '--lines', '100'],
     settings:
       '16 and 64 clients (docs: 16, 32, 64), 4 s windows after 1 s (docs: 8 s after 2 s): the window mean, not the client-quantized 1 s sample',
     rows: (json) => {
@@ -364,26 +307,21 @@ export const PARTS: readonly Part[] = [
     name: 'garbage',
     section: 'Garbage per message',
     nodeArgs: ['--expose-gc'],
-    args: (s) =>
-      s.quick
-        ? [
-            '--messages',
-            '5000',
-            '--sizes',
-            '16',
-            '--warmup',
-            '1000',
-            '--broadcast-connections',
-            '0',
-            '--profile',
-            '',
-          ].concat(['--kinds', s.kinds(['handle', 'ws', 'uws'])])
-        : ['--messages', '300000', '--sizes', '16,1024', '--warmup', '20000', '--broadcast-connections', '0'].concat([
-            '--profile',
-            '',
-            '--kinds',
-            s.kinds(['handle', 'ws', 'uws']),
-          ]),
+    kinds: ['handle', 'ws', 'uws'],
+    runs: false,
+    full: [
+      '--messages',
+      '300000',
+      '--sizes',
+      '16,1024',
+      '--warmup',
+      '20000',
+      '--broadcast-connections',
+      '0',
+      '--profile',
+      '',
+    ],
+    quick: ['--messages', '5000', '--sizes', '16', '--warmup', '1000', '--broadcast-connections', '0', '--profile', ''],
     settings: '300k echoes per size (docs: 1M), 16 B and 1 KiB; no broadcast part, no allocation profile',
     notApplicable:
       'Bun: garbage is measured inside the server from V8 (GC profiler, heap statistics); Bun runs JavaScriptCore, which has no counterpart',
@@ -401,19 +339,21 @@ export const PARTS: readonly Part[] = [
   {
     name: 'deflate',
     section: 'permessage-deflate (echo of realistic JSON, broadcast to deflate connections)',
-    args: (s) =>
-      s.quick
-        ? ['--parts', 'echo,broadcast', '--runs', '1', '--sizes', '2048', '--seconds', '1', '--warmup', '1'].concat([
-            '--broadcast-connections',
-            '200',
-            '--broadcasts',
-            '2',
-          ])
-        : ['--parts', 'echo,broadcast', '--runs', String(s.runs), '--sizes', '200,2048,16384', '--seconds', '2'].concat(
-            ['--warmup', '1', '--broadcast-connections', '5000', '--broadcasts', '10'],
-          ),
+    // bench:deflate chooses its kinds itself (lightws shared and window, ws, uWS where it loads, Bun where found).
+    full: ['--parts', 'echo,broadcast', '--sizes', '2048,16384', '--seconds', '2', '--warmup', '1'].concat([
+      '--broadcast-connections',
+      '5000',
+      '--broadcasts',
+      '10',
+    ]),
+    quick: ['--parts', 'echo,broadcast', '--sizes', '2048', '--seconds', '1', '--warmup', '1'].concat([
+      '--broadcast-connections',
+      '200',
+      '--broadcasts',
+      '2',
+    ]),
     settings:
-      'the echo and broadcast parts only (idle-with-deflate and the 10-minute churn are left out: ~6 and 10 min), 2 s echo windows after 1 s, 5,000 broadcast connections × 10 broadcasts (docs: 10,000 × 20)',
+      'the echo and broadcast parts only (idle-with-deflate and the 10-minute churn are left out: ~6 and 10 min); echo of 2 KiB and 16 KiB JSON (200 B is left out: below its 1 KiB threshold lightws does not compress, so that row compares no deflate), 2 s windows after 1 s; 5,000 broadcast connections × 10 broadcasts (docs: 10,000 × 20)',
     rows: (json) => {
       const j = json as {
         echo?: {
@@ -454,25 +394,11 @@ export const PARTS: readonly Part[] = [
   {
     name: 'idle-tls',
     section: 'wss://: idle memory, handshake and echo CPU',
-    args: (s) =>
-      s.quick
-        ? ['--steps', '100,200', '--runs', '1', '--settle-ms', '200', '--cpu', '--echo-messages', '100'].concat([
-            '--kinds',
-            s.kinds(['tls', 'compact', 'ws', 'uws', 'bun']),
-          ])
-        : [
-            '--steps',
-            '1000,2000',
-            '--runs',
-            String(s.runs),
-            '--settle-ms',
-            '2000',
-            '--cpu',
-            '--echo-messages',
-            '3000',
-          ].concat(['--kinds', s.kinds(['tls', 'compact', 'ws', 'uws', 'bun'])]),
+    kinds: ['tls', 'compact', 'ws', 'uws', 'bun'],
+    full: ['--steps', '1000,2000', '--settle-ms', '1500', '--cpu', '--echo-messages', '3000'],
+    quick: ['--steps', '100,200', '--settle-ms', '200', '--cpu', '--echo-messages', '100'],
     settings:
-      'idle slope between 1,000 and 2,000 connections, 2 s settle, 3,000 echoes per connection (docs: 3,000 → 6,000, 3 s, 10,000)',
+      'idle slope between 1,000 and 2,000 connections, 1.5 s settle, 3,000 echoes per connection (docs: 3,000 → 6,000, 3 s, 10,000)',
     rows: (json) => {
       const j = json as { summary: Summary; runs?: { cpu?: Record<string, { upgrade: number[]; echo: number[] }> } };
       const cpu = j.runs?.cpu;
