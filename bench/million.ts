@@ -37,17 +37,25 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.js';
-import { IpcChild, JsonLinesChild, killChildrenOnExit, killOnExit } from './lib/children.js';
+import { JsonLinesChild, killChildrenOnExit, killOnExit } from './lib/children.js';
 import { formatGiB as gib, printTable } from './lib/format.js';
 import { statsOfEveryWorker, type ClusterStatsLine } from './lib/cluster-stats.js';
 import { checkLimits, restoreSysctls } from './lib/limits.js';
 import { cpuMs, kernel, machineCpu, memAvailable, memoryOf } from './lib/proc.js';
+import {
+  askServer as ask,
+  MemoryGuard,
+  rampLoads,
+  rampTotals,
+  shutdownCluster,
+  startLoads,
+  type MillionLoad as Load,
+} from './lib/million-loads.js';
 import { appendRun, RESULTS_OPTIONS } from './lib/results.js';
 import { mean, stdev } from './lib/stats.js';
 import { bar, status, statusEvery } from './lib/status.js';
-import { sleep } from './lib/time.js';
 import { insideMemory, memLine, serverMemory, type InsideMemory, type ServerMemory } from './lib/worker-memory.js';
-import type { MillionCommand, MillionReport } from './load/million-clients.js';
+import type { MillionReport } from './load/million-clients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = benchArgs(import.meta.url, {
@@ -113,75 +121,16 @@ const log = (line: string): void => status(line, true);
 killChildrenOnExit();
 process.on('exit', restoreSysctls);
 
-/** A load process; its latest progress report is kept for the ramp's progress bar. */
-class Load extends IpcChild<MillionCommand, MillionReport> {
-  progress = { open: 0, failed: 0, inFlight: 0 };
-  constructor(index: number, port: number, count: number) {
-    super(`load ${index}`, join(here, 'load', 'million-clients.js'), [
-      '--port',
-      String(port),
-      '--count',
-      String(count),
-      '--index',
-      String(index),
-      '--salt',
-      String(SALT),
-    ]);
-    this.onEach('progress', (r) => void (this.progress = r));
-  }
-}
-
-/** The cluster's primary (servers/million-cluster.ts) answers each command with a line of that `type`. */
-type Line = Record<string, unknown>;
-function ask(server: JsonLinesChild, command: string | null, type: string, timeoutMs: number): Promise<Line> {
-  if (command !== null) server.write(command);
-  return server.nextWhere((line) => line['type'] === type, timeoutMs, `'${type}'`);
-}
 /** The cluster's stats summed over every worker, asked again while one is missing (lib/cluster-stats.ts). */
 const clusterStats = (server: JsonLinesChild): Promise<ClusterStatsLine> =>
   statsOfEveryWorker(() => ask(server, 'stats', 'stats', 60_000) as Promise<ClusterStatsLine>, WORKERS);
 
 // ---- memory guard -----------------------------------------------------------------------------
 
-let abortReason: string | null = null;
-let lowestAvailable = Infinity;
-let onAbort: () => void = () => {};
-const guard = setInterval(() => {
-  const available = memAvailable();
-  lowestAvailable = Math.min(lowestAvailable, available);
-  if (available < MIN_AVAILABLE && abortReason === null) {
-    abortReason = `MemAvailable fell to ${gib(available)}, below the safety margin of ${gib(MIN_AVAILABLE)} (--min-available): stopping early`;
-    log(`\n*** ${abortReason}`);
-    onAbort();
-  }
-}, 250);
-guard.unref();
-const aborted = (): boolean => abortReason !== null;
-function checkAbort(): void {
-  if (abortReason !== null) throw new Error(abortReason);
-}
-/** Waits `ms`, calling `tick` every second, and returns early if the memory guard stopped the run. */
-async function waitUnlessAborted(ms: number, tick?: () => void): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end && !aborted()) {
-    await sleep(Math.min(1000, end - Date.now()));
-    tick?.();
-  }
-}
-
-// ---- measuring --------------------------------------------------------------------------------
-
-/** Ramps every load process, ACTIVE at a time; resolves with their reports. */
-async function ramp(loads: readonly Load[]): Promise<Extract<MillionReport, { type: 'ramped' }>[]> {
-  const reports: Extract<MillionReport, { type: 'ramped' }>[] = [];
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < loads.length && !aborted())
-      reports.push(await loads[next++]!.ask({ type: 'ramp', inFlight: IN_FLIGHT }, 'ramped', 3_600_000));
-  };
-  await Promise.all(Array.from({ length: ACTIVE }, lane));
-  return reports;
-}
+const guard = new MemoryGuard(MIN_AVAILABLE);
+const aborted = (): boolean => guard.tripped;
+const checkAbort = (): void => guard.check();
+const waitUnlessAborted = (ms: number, tick?: () => void): Promise<void> => guard.wait(ms, tick);
 
 // ---- the run ----------------------------------------------------------------------------------
 
@@ -259,13 +208,7 @@ async function main(): Promise<void> {
     // Load processes up.
     t = performance.now();
     phase = 'spawn';
-    for (let i = 0; i < LOADS; i++) {
-      checkAbort();
-      const load = new Load(i, port, Math.min(PER, N - i * PER));
-      loads.push(load);
-      await load.next('ready', 60_000);
-      status(`load processes ${bar(i + 1, LOADS, 20)} ${i + 1}/${LOADS}, MemAvailable ${gib(memAvailable())}`);
-    }
+    await startLoads(loads, N, PER, port, SALT, checkAbort);
     status(`load processes up: ${LOADS} in ${((performance.now() - t) / 1000).toFixed(1)} s`, true);
     const loadPids = loads.map((l) => l.pid);
     const primaryPid = server.pid;
@@ -289,41 +232,17 @@ async function main(): Promise<void> {
 
     // Ramp.
     phase = 'ramp';
-    onAbort = () => {
+    guard.onLow = () => {
       for (const l of loads) l.send({ type: 'stopRamp' });
     };
     const rampT0 = performance.now();
     const cpuRamp0 = { server: cpuMs(workerPids), load: cpuMs(loadPids), machine: machineCpu() };
-    let prevOpen = 0,
-      prevT = rampT0;
-    const ticker = setInterval(() => {
-      const open = loads.reduce((s, l) => s + l.progress.open, 0);
-      const failed = loads.reduce((s, l) => s + l.progress.failed, 0);
-      const inFlight = loads.reduce((s, l) => s + l.progress.inFlight, 0);
-      const now = performance.now();
-      const rate = ((open - prevOpen) * 1000) / (now - prevT);
-      prevOpen = open;
-      prevT = now;
-      const elapsed = (now - rampT0) / 1000;
-      status(
-        `ramp ${bar(open, N, 30)} ${open.toLocaleString('en')}/${N.toLocaleString('en')} open ${((100 * open) / N).toFixed(1)}%, ` +
-          `${rate.toFixed(0)}/s now, ${(open / elapsed).toFixed(0)}/s avg, ${inFlight} in flight, ${failed} failed, ` +
-          `MemAvailable ${gib(memAvailable())}, ${elapsed.toFixed(0)} s`,
-      );
-    }, 500);
-    let ramped: Extract<MillionReport, { type: 'ramped' }>[];
-    try {
-      ramped = await ramp(loads);
-    } finally {
-      clearInterval(ticker);
-    }
+    const ramped = await rampLoads(loads, N, ACTIVE, IN_FLIGHT, aborted);
     const rampMs = performance.now() - rampT0;
     const cpuRamp1 = { server: cpuMs(workerPids), load: cpuMs(loadPids), machine: machineCpu() };
-    opened = ramped.reduce((s, r) => s + r.open, 0);
-    const failed = ramped.reduce((s, r) => s + r.failed, 0);
-    const retried = ramped.reduce((s, r) => s + r.retried, 0);
-    const errors: Record<string, number> = {};
-    for (const r of ramped) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    const totals = rampTotals(ramped);
+    opened = totals.opened;
+    const { failed, retried, errors } = totals;
     const us = (ms: number): number => (ms * 1000) / Math.max(1, opened);
     status(
       `ramp ${bar(opened, N, 30)} ${opened.toLocaleString('en')}/${N.toLocaleString('en')} open in ${(rampMs / 1000).toFixed(1)} s ` +
@@ -500,71 +419,15 @@ async function main(): Promise<void> {
     run.error = `${phase}: ${(error as Error).message}`;
     log(`\nstopped in phase '${phase}': ${(error as Error).message}`);
   } finally {
-    onAbort = () => {};
-    run.shutdown = await shutdown(server, loads, workerPids, opened);
+    guard.onLow = () => {};
+    run.shutdown = await shutdownCluster(server, loads, workerPids, opened, CLOSE_MS);
   }
-  run.stoppedEarly = abortReason;
-  run.lowestMemAvailable = lowestAvailable;
+  run.stoppedEarly = guard.reason;
+  run.lowestMemAvailable = guard.lowest;
   run.finished = new Date().toISOString();
   report(run);
   restoreSysctls();
-  if (abortReason !== null) process.exitCode = 2;
-}
-
-/**
- * The cluster closes every connection (1001) and waits for the closing handshakes; then each
- * load process reports the Close frames it received and closes whatever is left.
- */
-async function shutdown(
-  server: JsonLinesChild,
-  loads: readonly Load[],
-  workerPids: readonly number[],
-  opened: number,
-): Promise<Record<string, unknown>> {
-  const t = performance.now();
-  status(`shutdown: the cluster closes ${opened.toLocaleString('en')} connections (1001)...`, true);
-  const closed = await ask(server, `close ${Math.round(CLOSE_MS)}`, 'closed', CLOSE_MS + 30_000).catch(() => null);
-  const serverMs = performance.now() - t;
-  const quits = await Promise.all(
-    loads.map((l) => l.ask({ type: 'quit', waitMs: 10_000 }, 'quitted', 60_000).catch(() => null)),
-  );
-  await Promise.all(loads.map((l) => l.stop(5000)));
-  server.endInput();
-  await server.stop(10_000);
-  // Workers exit on their own when the primary goes; make sure.
-  await sleep(500);
-  for (const pid of workerPids)
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  const closeCodes: Record<string, number> = {};
-  for (const q of quits)
-    for (const [k, n] of Object.entries(q?.closeCodes ?? {})) closeCodes[k] = (closeCodes[k] ?? 0) + n;
-  const goingAway = quits.map((q) => q?.closeCodes['1001'] ?? 0);
-  const received1001 = goingAway.reduce((s, n) => s + n, 0);
-  const closedHere = quits.reduce((s, q) => s + (q?.closedHere ?? 0), 0);
-  const result = {
-    ms: performance.now() - t,
-    serverMs,
-    server: closed,
-    closeCodes,
-    received1001,
-    received1001PerProcess: goingAway,
-    closedByServer: quits.reduce((s, q) => s + (q?.closedByPeer ?? 0), 0),
-    closedHere,
-    quitFailures: quits.filter((q) => q === null).length,
-    graceful:
-      opened > 0 && closed !== null && Number(closed.terminated) === 0 && received1001 === opened && closedHere === 0,
-  };
-  status(
-    `shutdown in ${(result.ms / 1000).toFixed(1)} s (the cluster's part ${(serverMs / 1000).toFixed(1)} s): ${received1001.toLocaleString('en')} of ` +
-      `${opened.toLocaleString('en')} connections received 1001 ${JSON.stringify(closeCodes)}, server terminated ${closed === null ? '?' : Number(closed.terminated)}, ` +
-      `${closedHere} left for the clients to close -> ${result.graceful ? 'graceful' : 'NOT graceful'}`,
-    true,
-  );
-  return result;
+  if (guard.tripped) process.exitCode = 2;
 }
 
 function report(run: Record<string, unknown>): void {

@@ -61,6 +61,14 @@ export function killOnExit(pid: number): void {
 }
 
 /**
+ * `pid` (given to killOnExit) is known to have exited: it is not killed at our exit, when its
+ * number may be another process's (pid_max can be as low as 32768).
+ */
+export function forgetPid(pid: number): void {
+  adopted.delete(pid);
+}
+
+/**
  * Ctrl+C does not end this process: for an orchestrator whose children get the same SIGINT (the
  * terminal sends it to the whole process group) and finish their work on it (a profiler writing
  * its report), which this process then waits for. Exiting still kills them.

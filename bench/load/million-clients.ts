@@ -16,6 +16,15 @@
  *            server closed), pings received (each answered by a pong).
  *   echo   → sends a message on `sample` connections spread over the range
  *            and waits for every echo (byte-exact).
+ *   stream → (bench:reload) `sample` connections spread over the range each keep one
+ *            sequence-numbered message in flight, the next sent `intervalMs` after the echo of
+ *            the last; 'streamStop' ends it and reports 'streamed': echoes, wrong ones (a number
+ *            other than the one in flight, or an echo when none was: lost, duplicated or
+ *            reordered), those still unanswered, and each one's longest send → echo wait.
+ *            Beside it, the publish stream: `subscribers` other connections subscribe to the
+ *            server's topic ('S'), and with `publishEveryMs` > 0 one connection publishes
+ *            'P1', 'P2', ... to it; each subscriber counts the numbers it missed (a gap), and
+ *            those that came again or out of order; the report has each one's last.
  *   quit   → waits up to `waitMs` for the server to have closed every
  *            connection, closes what is left, reports the Close frames
  *            received by code, and exits.
@@ -34,6 +43,8 @@ export type MillionCommand =
   | { type: 'stopRamp' }
   | { type: 'verify' }
   | { type: 'echo'; sample: number; timeoutMs: number }
+  | { type: 'stream'; sample: number; intervalMs: number; subscribers: number; publishEveryMs: number }
+  | { type: 'streamStop' }
   | { type: 'quit'; waitMs: number };
 
 export type MillionReport =
@@ -52,6 +63,24 @@ export type MillionReport =
       heapUsed: number;
     }
   | { type: 'echoed'; sent: number; ok: number; mismatched: number; timedOut: number; ms: number }
+  /** unanswered: streaming connections whose last message never came back (lost, or its connection closed). */
+  | {
+      type: 'streamed';
+      echoers: number;
+      echoes: number;
+      wrong: number;
+      unanswered: number;
+      longestWaitsMs: number[];
+      /** The publish stream: how many this process published, its subscribers, what they got, missed, got again or out of order, and each one's last number. */
+      published: number;
+      subscribers: number;
+      received: number;
+      gaps: number;
+      outOfOrder: number;
+      lastSeen: number[];
+      /** Subscribers that missed at least one in between. */
+      missing: number;
+    }
   /** closeCodes: Close frames received, by code; closedByPeer: connections the server ended; closedHere: what was left to us. */
   | { type: 'quitted'; closeCodes: Record<string, number>; closedByPeer: number; closedHere: number; ms: number };
 
@@ -107,6 +136,10 @@ function frame(conn: RawConnection, opcode: number, buf: Buffer, start: number, 
     closeCodes[code] = (closeCodes[code] ?? 0) + 1;
     // Echo the code (none for 1005, which is never sent: §7.4.1); the server then ends TCP.
     pool.write(conn, maskedFrame(0x8, code === 1005 ? new Uint8Array(0) : buf.subarray(start, start + 2)));
+  } else if (opcode === 0x1 && buf[start] === 0x50 /* 'P' */ && subscribers.has(conn)) {
+    heard(subscribers.get(conn)!, Number(buf.toString('latin1', start + 1, end)));
+  } else if (opcode === 0x1 && streamers.has(conn)) {
+    streamed(streamers.get(conn)!, Number(buf.toString('latin1', start, end)));
   } else if (opcode === 0x1 || opcode === 0x2) {
     const waiter = echoWaiters.get(conn);
     if (waiter === undefined) unexpected++;
@@ -162,6 +195,7 @@ const pool = new RawClientPool({
   onClose: (conn) => {
     partial.delete(conn);
     echoWaiters.delete(conn);
+    subscribers.delete(conn);
   },
 });
 
@@ -187,13 +221,120 @@ async function ramp(inFlight: number): Promise<void> {
   });
 }
 
+/** `sample` of the open connections, spread evenly over them (`offset`: a fraction of the step further). */
+function pick(sample: number, offset = 0): RawConnection[] {
+  const open = pool.open;
+  return Array.from(
+    { length: Math.min(sample, open.length) },
+    (_, k) => open[Math.floor(((k + offset) * open.length) / Math.max(1, sample))]!,
+  );
+}
+
+// ---- the sequence-numbered stream (bench:reload) ----------------------------------------------
+
+interface Streamer {
+  conn: RawConnection;
+  seq: number;
+  sentAt: number;
+  waiting: boolean;
+  longest: number;
+}
+const streamers = new Map<RawConnection, Streamer>();
+let streaming = false,
+  streamInterval = 50,
+  streamEchoes = 0,
+  streamWrong = 0;
+
+function streamSend(s: Streamer): void {
+  if (!streaming || s.conn.index < 0) return;
+  s.seq++;
+  s.waiting = true;
+  s.sentAt = performance.now();
+  pool.write(s.conn, maskedFrame(0x1, Buffer.from(String(s.seq), 'latin1')));
+}
+
+function streamed(s: Streamer, seq: number): void {
+  streamEchoes++;
+  if (!s.waiting || seq !== s.seq) {
+    streamWrong++;
+    return;
+  }
+  s.waiting = false;
+  s.longest = Math.max(s.longest, performance.now() - s.sentAt);
+  setTimeout(() => streamSend(s), streamInterval);
+}
+
+/** A subscriber of the publish stream: the last number it got (0: none yet). */
+interface Subscriber {
+  last: number;
+  missed: number;
+}
+const subscribers = new Map<RawConnection, Subscriber>();
+let published = 0,
+  received = 0,
+  gaps = 0,
+  outOfOrder = 0;
+let publisher: NodeJS.Timeout | undefined;
+
+function heard(s: Subscriber, seq: number): void {
+  received++;
+  if (s.last !== 0 && seq <= s.last) {
+    outOfOrder++; // again, or after a later one
+    return;
+  }
+  if (s.last !== 0) {
+    gaps += seq - s.last - 1;
+    s.missed += seq - s.last - 1;
+  }
+  s.last = seq;
+}
+
+function stream(sample: number, intervalMs: number, subscribing: number, publishEveryMs: number): void {
+  streaming = true;
+  streamInterval = intervalMs;
+  for (const conn of pick(sample)) {
+    const s: Streamer = { conn, seq: 0, sentAt: 0, waiting: false, longest: 0 };
+    streamers.set(conn, s);
+    streamSend(s);
+  }
+  // Half a step from the echoing ones: other connections, where there are enough.
+  for (const conn of pick(subscribing, 0.5)) {
+    if (streamers.has(conn)) continue;
+    subscribers.set(conn, { last: 0, missed: 0 });
+    pool.write(conn, maskedFrame(0x1, Buffer.from('S')));
+  }
+  const from = pool.open[0];
+  if (publishEveryMs > 0 && from !== undefined)
+    publisher = setInterval(() => {
+      if (from.index >= 0) pool.write(from, maskedFrame(0x1, Buffer.from(`P${++published}`, 'latin1')));
+    }, publishEveryMs);
+}
+
+async function streamStop(): Promise<void> {
+  streaming = false;
+  clearInterval(publisher);
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // the last echoes and publishes in flight come
+  const all = [...streamers.values()];
+  send({
+    type: 'streamed',
+    echoers: all.length,
+    echoes: streamEchoes,
+    wrong: streamWrong,
+    unanswered: all.filter((s) => s.waiting).length,
+    longestWaitsMs: all.map((s) => s.longest),
+    published,
+    subscribers: subscribers.size,
+    received,
+    gaps,
+    outOfOrder,
+    lastSeen: [...subscribers.values()].map((s) => s.last),
+    missing: [...subscribers.values()].filter((s) => s.missed > 0).length,
+  });
+}
+
 async function echo(sample: number, timeoutMs: number): Promise<void> {
   const t0 = performance.now();
-  const open = pool.open;
-  const picked = Array.from(
-    { length: Math.min(sample, open.length) },
-    (_, k) => open[Math.floor((k * open.length) / Math.max(1, sample))]!,
-  );
+  const picked = pick(sample);
   let ok = 0,
     mismatched = 0,
     timedOut = 0;
@@ -262,6 +403,10 @@ process.on('message', (cmd: MillionCommand) => {
       }
       case 'echo':
         return echo(cmd.sample, cmd.timeoutMs);
+      case 'stream':
+        return stream(cmd.sample, cmd.intervalMs, cmd.subscribers, cmd.publishEveryMs);
+      case 'streamStop':
+        return streamStop();
       case 'quit':
         return quit(cmd.waitMs);
     }

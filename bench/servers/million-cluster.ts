@@ -4,7 +4,9 @@
  * {"type":"ready","port","pids","mode","workerFlags"} and answers stdin lines with JSON lines:
  * 'stats' → {"type":"stats", ...ClusterStats}, 'pids' → {"type":"pids","pids"},
  * 'close <ms>' → {"type":"closed","closed","terminated","ms"} (then exits): every
- * connection gets 1001 and up to <ms> to finish its closing handshake. A worker sent
+ * connection gets 1001 and up to <ms> to finish its closing handshake; 'reload <ms>' →
+ * {"type":"reloaded",...ReloadResult,"errors","pids"}: primary.reload({ timeoutMs: ms }), every worker
+ * replaced by a successor that adopts its connections (bench:reload), and the new workers' pids. A worker sent
  * SIGUSR2 prints {"type":"heap",...} after a forced GC (heap-on-signal.ts).
  * Re-executed by startCluster, the same script is each worker.
  *
@@ -18,6 +20,11 @@
  * answering 503 and still winning the accept races); with SO_REUSEPORT it
  * spreads them by hash, evenly, and this is only a guard. 0 = never stop.
  * The workers' capacity (workers × fill) must cover N.
+ *
+ * --relay-topics (bench:reload's publish stream): the workers share topics through the primary
+ * (startCluster's relayTopics); a text message 'S' subscribes its connection to the topic 'seq', one
+ * starting with 'P' is published there as it is (to every subscriber but its sender); anything else
+ * is echoed.
  *
  * --worker-flags: Node flags for the workers (default: startCluster's, the
  * primary's plus --max-semi-space-size=1; none for ws).
@@ -42,6 +49,7 @@ const { values } = parseArgs({
     kind: { type: 'string', default: 'lightws' },
     'reuse-port': { type: 'string', default: 'auto' },
     'worker-flags': { type: 'string' },
+    'relay-topics': { type: 'boolean', default: false },
   },
 });
 const workerFlags =
@@ -69,6 +77,7 @@ async function runLightws(): Promise<void> {
       // seconds to answer (a full GC, a batch of heartbeats), and a sum without it would be wrong.
       scrapeTimeoutMs: STATS_TIMEOUT_MS,
       onWorkerExit: (info) => void exits.push(info),
+      relayTopics: values['relay-topics'],
       ...(reusePort === undefined ? {} : { reusePort }),
       ...(workerFlags === undefined ? {} : { execArgv: workerFlags }),
     },
@@ -81,7 +90,12 @@ async function runLightws(): Promise<void> {
         pingIntervalMs: ping,
         idleTimeoutMs: idle,
         closeTimeoutMs: 600_000,
-        message: (conn, data, isBinary) => void conn.send(data, isBinary),
+        message: (conn, data, isBinary) => {
+          if (isBinary || (data[0] !== 0x53 && data[0] !== 0x50)) conn.send(data, isBinary);
+          else if (data[0] === 0x53)
+            conn.subscribe('seq'); // 'S'
+          else conn.publish('seq', Buffer.from(data), false); // 'P…'
+        },
         open: () => {
           if (fill > 0 && !full && server.connections >= fill) {
             full = true;
@@ -115,6 +129,17 @@ async function runLightws(): Promise<void> {
       .on('line', (line) => {
         if (line === 'stats') void node.stats().then((stats) => reply({ type: 'stats', ...stats, exits }));
         else if (line === 'pids') reply({ type: 'pids', pids: node.pids() });
+        else if (line.startsWith('reload'))
+          void node.reload({ timeoutMs: Number(line.split(' ')[1] ?? 10_000) }).then(
+            ({ workers, ...result }) =>
+              reply({
+                type: 'reloaded',
+                ...result,
+                errors: workers.flatMap((w, i) => (w.error === undefined ? [] : [`worker ${i}: ${w.error}`])),
+                pids: node.pids(),
+              }),
+            (error: Error) => reply({ type: 'reloaded', error: error.message, pids: node.pids() }),
+          );
         else if (line.startsWith('close')) close(Number(line.split(' ')[1] ?? 5000));
       })
       .on('close', () => close()); // the orchestrator went away

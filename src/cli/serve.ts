@@ -1,4 +1,4 @@
-import { startCluster, type ListenAddress, type Server } from '../index.js';
+import { startCluster, type ListenAddress, type ReloadResult, type Server } from '../index.js';
 
 /** What the CLI runs: a server made by `make`, its start-up line, what to close after it. */
 export interface Served {
@@ -107,9 +107,19 @@ export async function serveCluster(
     () => 'all workers',
     () => node.close(),
   );
-  onReload(async () => {
-    const result = await node.reload();
-    const failed = result.workers.filter((worker) => worker.error !== undefined).length;
-    return `reloaded: moved ${result.moved}, closed 1012 ${result.refused}, kept ${result.kept}${failed > 0 ? ` (${failed} workers failed to hand over)` : ''} in ${result.durationMs} ms`;
-  });
+  onReload(async () => reloadLine(await node.reload()));
+}
+
+/**
+ * The line SIGHUP prints for a cluster reload. A slot that failed says why: that is the operator's first
+ * question, and its worker kept every connection it had not handed over (counted in `kept` only when the
+ * handover had started).
+ */
+export function reloadLine(result: ReloadResult): string {
+  const failed = result.workers.flatMap((worker, index) =>
+    worker.error === undefined ? [] : [`worker ${index}: ${worker.error}`],
+  );
+  const why =
+    failed.length > 0 ? ` (${failed.length} failed to hand over and kept their connections: ${failed.join('; ')})` : '';
+  return `reloaded: moved ${result.moved}, closed 1012 ${result.refused}, kept ${result.kept}${why} in ${result.durationMs} ms`;
 }

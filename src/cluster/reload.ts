@@ -109,15 +109,17 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
     const freshGone = (): void => {
       if (old.connected) old.send({ lightws: 'reload-failed' } satisfies ReloadMessage);
     };
+    // On the channel's end, not the process's: `exit` can come before the last messages it wrote (its
+    // `reload-done` among them) are read, and would count a finished handover as a failed one.
     const oldGone = (): void => {
       done();
       resolve({ moved: 0, refused: 0, kept: 0, durationMs: 0, error: 'the old worker exited during the handover' });
     };
     const done = (): void => {
-      old.off('message', fromOld).off('exit', oldGone);
+      old.off('message', fromOld).off('disconnect', oldGone);
       fresh.off('message', fromFresh).off('exit', freshGone);
     };
-    old.on('message', fromOld).on('exit', oldGone);
+    old.on('message', fromOld).on('disconnect', oldGone);
     fresh.on('message', fromFresh).on('exit', freshGone);
     old.send({ lightws: 'reload-handover', timeoutMs } satisfies ReloadMessage);
   });

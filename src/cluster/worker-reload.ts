@@ -83,8 +83,12 @@ export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unk
           // Behind every connection and forwarded publish; the pipe closes once it is written.
           if (ours?.connected === true) ours.send({ lightws: 'handover-done' }, undefined, () => ours.close());
           else ours?.close();
-          process.send!({ lightws: 'reload-done', result } satisfies ReloadMessage);
+          // Written before this process exits (process.exit drops an IPC write still queued).
+          const reported = new Promise<void>((resolve) =>
+            process.send!({ lightws: 'reload-done', result } satisfies ReloadMessage, undefined, {}, () => resolve()),
+          );
           if (result.error !== undefined) return; // kept: the primary gives this worker its socket again
+          await reported;
           await close();
           process.exit(0);
         });

@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { until } from '../support/servers.js';
+import { reloadWorkers } from '../../src/cluster/reload.js';
 
 const script = fileURLToPath(new URL('../support/reload-server.js', import.meta.url));
 const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
@@ -134,4 +136,44 @@ test('primary.reload(): a new worker that dies halfway leaves its predecessor wi
   } finally {
     primary.child.kill();
   }
+});
+
+/** A worker as the primary sees it: messages and channel events, emitted by the test. */
+class FakeWorker extends EventEmitter {
+  connected = true;
+  readonly sent: unknown[] = [];
+  send(message: unknown, _handle?: unknown, done?: () => void): boolean {
+    this.sent.push(message);
+    done?.();
+    return true;
+  }
+  kill(): boolean {
+    return true;
+  }
+}
+
+test("reloadWorkers: the old worker's process exiting before its last message is read is not a failed handover (the count comes from reload-done)", async () => {
+  const old = new FakeWorker();
+  const fresh = new FakeWorker();
+  const workers: (FakeWorker | undefined)[] = [old];
+  const host = {
+    workers: workers as never,
+    retiring: new Set<never>(),
+    reloading: new Set<number>(),
+    spawn: async (index: number) => void (workers[index] = fresh),
+    relisten: async () => {},
+  };
+  const reloading = reloadWorkers(host, 10_000);
+  await until(() => old.sent.length > 0, 5000, 'the pipe asked for');
+  old.emit('message', { lightws: 'reload-pipe' }, undefined); // no pipe: through the primary
+  await until(() => old.sent.some((m) => (m as { lightws: string }).lightws === 'reload-handover'), 5000, 'handover');
+  // What a busy primary sees: the process's exit first, then the message written before it, then the channel's end.
+  old.connected = false;
+  old.emit('exit', 0, null);
+  old.emit('message', { lightws: 'reload-done', result: { moved: 7, refused: 1, kept: 0, durationMs: 3 } });
+  old.emit('disconnect');
+  const result = await reloading;
+  assert.equal(result.workers[0]!.error, undefined);
+  assert.equal(result.moved, 7);
+  assert.equal(result.refused, 1);
 });
