@@ -46,8 +46,13 @@ const { values: args } = benchArgs(import.meta.url, {
 });
 const NAMES = PARTS.map((p) => p.name);
 const listed = (list: string): string[] => list.split(',').filter((name) => name !== '');
+/** A mistake in the arguments: one line and exit 2, as benchArgs does for an unknown option. */
+function usage(message: string): never {
+  process.stderr.write(`sitting: ${message} (--help for the usage)\n`);
+  process.exit(2);
+}
 for (const name of [...listed(args.only), ...listed(args.skip)])
-  if (!NAMES.includes(name)) throw new RangeError(`unknown part ${name}: ${NAMES.join(', ')}`);
+  if (!NAMES.includes(name)) usage(`unknown part ${name}; the parts: ${NAMES.join(', ')}`);
 const chosen = PARTS.filter(
   (p) => (args.only === '' || listed(args.only).includes(p.name)) && !listed(args.skip).includes(p.name),
 );
@@ -56,7 +61,8 @@ const DIR = resolve(
   args.out ?? join(ROOT, 'bench', args.quick ? 'out' : 'results', `sitting-${MAJOR}${args.quick ? '-quick' : ''}`),
 );
 const RUNS = Number(args.runs);
-if (!(Number.isInteger(RUNS) && RUNS >= 1)) throw new RangeError('--runs must be a whole number ≥ 1');
+if (!(Number.isInteger(RUNS) && RUNS >= 1)) usage('--runs must be a whole number ≥ 1');
+if (chosen.length === 0) usage('--only and --skip leave no part to run');
 
 interface Ran {
   part: Part;
