@@ -1,6 +1,7 @@
 /**
- * permessage-deflate (RFC 7692): lightws `shared` and `window` against ws (perMessageDeflate on)
- * and uWebSockets.js (SHARED_COMPRESSOR), in the same run, on what a browser offers
+ * permessage-deflate (RFC 7692): lightws `shared` and `window` against ws (perMessageDeflate on),
+ * uWebSockets.js (SHARED_COMPRESSOR) and Bun (`Bun.serve` with its shared compressor, when Bun is
+ * found: lib/bun.ts), in the same run, on what a browser offers
  * (`permessage-deflate; client_max_window_bits`).
  *
  *   npm run bench:deflate -- [--parts threshold,window,idle,echo,broadcast,churn] [--runs 3]
@@ -26,16 +27,16 @@
  * Results: bench/out/deflate.json (--publish: bench/results/), with each part's own results
  * (idle.json, broadcast.json of those runs) kept under bench/out/deflate-parts/.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.js';
+import { findBun } from './lib/bun.js';
 import { DeflateEngine } from '../src/compression/deflate-engine.js';
 import type { DeflateSession } from '../src/compression/deflate-session.js';
 import { CodecOutput } from '../src/compression/message-codec.js';
 import { BufferPool } from '../src/pool/buffer-pool.js';
-import { IpcChild } from './lib/children.js';
+import { IpcChild, runScript } from './lib/children.js';
 import { jsonPayload } from './lib/json-payload.js';
 import { formatRatio, printTable } from './lib/format.js';
 import { packageVersion, resultsDir, RESULTS_OPTIONS, writeResults } from './lib/results.js';
@@ -68,21 +69,29 @@ const { values: args } = benchArgs(import.meta.url, {
 });
 const PARTS = args.parts.split(',');
 const RUNS = Number(args.runs);
-const DEFLATE_KINDS = ['handle-shared', 'handle-window', 'ws-deflate', 'uws-shared'];
+const BUN = findBun() !== undefined;
+if (!BUN) process.stderr.write('Bun SKIPPED: not found ($BUN, or the cache lib/bun.ts names)\n');
+const DEFLATE_KINDS = ['handle-shared', 'handle-window', 'ws-deflate', 'uws-shared', ...(BUN ? ['bun-deflate'] : [])];
 const partsDir = join(resultsDir({ out: undefined }), 'deflate-parts');
 
 /** Runs another benchmark of this folder as a child (its own orchestration), its results into partsDir. */
 async function runBench(script: string, argv: string[], nodeArgs: string[] = []): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [...nodeArgs, join(here, `${script}.js`), ...argv, '--out', partsDir], {
-    stdio: 'inherit',
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const code = await runScript(join(here, `${script}.js`), [...argv, '--out', partsDir], nodeArgs);
   if (code !== 0) throw new Error(`${script} exited ${code}`);
   return JSON.parse(readFileSync(join(partsDir, `${script}.json`), 'utf8')) as Record<string, unknown>;
 }
 
 async function idlePart(): Promise<unknown> {
-  const kinds = ['handle', 'handle-shared', 'handle-window', 'ws', 'ws-deflate', 'uws', 'uws-shared'];
+  const kinds = [
+    'handle',
+    'handle-shared',
+    'handle-window',
+    'ws',
+    'ws-deflate',
+    'uws',
+    'uws-shared',
+    ...(BUN ? ['bun', 'bun-deflate'] : []),
+  ];
   const result = await runBench(
     'idle',
     ['--offer-deflate', '--kinds', kinds.join(','), '--connections', args['idle-connections'], '--runs', String(RUNS)],
@@ -100,6 +109,7 @@ async function idlePart(): Promise<unknown> {
     ['handle', 'handle-window'],
     ['ws', 'ws-deflate'],
     ['uws', 'uws-shared'],
+    ['bun', 'bun-deflate'],
   ];
   printTable(
     [
@@ -217,6 +227,7 @@ async function echoPart(kinds: string[]): Promise<unknown> {
         wireBytesPerMsg: median(k.map((r) => r.wireBytesPerMsg)),
         vsWs: pairedRatio(mine, kind, 'ws-deflate', (r) => r.msgsPerServerCpuSec),
         vsUws: pairedRatio(mine, kind, 'uws-shared', (r) => r.msgsPerServerCpuSec),
+        vsBun: pairedRatio(mine, kind, 'bun-deflate', (r) => r.msgsPerServerCpuSec),
         ok: k.every((r) => r.ok),
       };
       (summary[size] ??= {})[kind] = s;
@@ -227,13 +238,17 @@ async function echoPart(kinds: string[]): Promise<unknown> {
         s.msgsPerServerCpuSec.toFixed(0),
         formatRatio(s.vsWs),
         formatRatio(s.vsUws),
+        formatRatio(s.vsBun),
         s.wireBytesPerMsg.toFixed(0),
         `${((100 * s.wireBytesPerMsg) / size).toFixed(0)} %`,
         s.ok ? 'ok' : 'FAILED',
       ]);
     }
   }
-  printTable(['JSON B', 'server', 'msgs/s', 'msgs/CPU-s', '×ws', '×uWS', 'wire B/msg', 'of size', 'verified'], rows);
+  printTable(
+    ['JSON B', 'server', 'msgs/s', 'msgs/CPU-s', '×ws', '×uWS', '×Bun', 'wire B/msg', 'of size', 'verified'],
+    rows,
+  );
   return { summary, rounds };
 }
 

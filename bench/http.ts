@@ -1,10 +1,11 @@
 /**
  * Plain HTTP on a WebSocket server's port: `GET /healthz` requests per second and server CPU per
  * request while the server holds --idle idle WebSocket connections, lightws (raw handles, net
- * sockets) against ws behind `http.createServer` (and uWS.js, if asked), in the same run.
+ * sockets) against ws behind `http.createServer` (and uWS.js's `app.get`, Bun's `fetch` handler: kinds
+ * `uws`, `bun`, if asked), in the same run.
  *
  *   npm run bench:http -- [--runs 3] [--seconds 5] [--warmup 2] [--idle 19000] [--connections 64]
- *                         [--load 1] [--kinds handle,socket,ws] [--path /healthz]
+ *                         [--load 1] [--kinds handle,socket,ws,uws,bun] [--path /healthz]
  *
  * Each round is a fresh server (servers/<kind>.js --mode idle: every server answers /healthz,
  * see servers/protocol.ts), then one process (load/idle-clients.ts) opens --idle WebSocket

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { benchArgs } from './lib/args.js';
 import { IpcChild } from './lib/children.js';
 import { formatRatio, printTable } from './lib/format.js';
-import { BUN_CACHE, findBun } from './lib/bun.js';
+import { BUN_CACHE, findBun, isBunKind } from './lib/bun.js';
 import { kernel, type Kernel } from './lib/proc.js';
 import { packageVersion, RESULTS_OPTIONS, writeResults } from './lib/results.js';
 import { medians, slope } from './lib/stats.js';
@@ -57,14 +57,14 @@ const { values: args } = benchArgs(import.meta.url, {
 const N = Number(args.connections);
 const RUNS = Number(args.runs);
 const BUN = findBun(args.bun);
-if (BUN === undefined && args.kinds.split(',').includes('bun'))
+if (BUN === undefined && args.kinds.split(',').some(isBunKind))
   process.stderr.write(`Bun SKIPPED: not found (--bun, $BUN, or ${BUN_CACHE})\n`);
 // uWS's native build loads on Node 20 only; elsewhere its row is left out rather than measuring its JS fallback.
 const UWS = !args.kinds.split(',').some((k) => k.startsWith('uws')) || loadUws().native;
 if (!UWS) process.stderr.write('uWS SKIPPED: its native binary did not load on this Node\n');
 const KINDS = args.kinds
   .split(',')
-  .filter((k) => (k !== 'bun' || BUN !== undefined) && (!k.startsWith('uws') || UWS)) as ServerKind[];
+  .filter((k) => (!isBunKind(k) || BUN !== undefined) && (!k.startsWith('uws') || UWS)) as ServerKind[];
 // One process cannot hold more: 20,000 open files each, minus Node's own and the IPC channel.
 if (!(N > 0 && N <= 19_900)) throw new RangeError('--connections must be 1..19900 (20,000 open files per process)');
 const STEPS = [
@@ -135,7 +135,7 @@ async function round(kind: ServerKind, run: number, index: number, snapshot: boo
     join(here, 'servers', 'idle-server.js'),
     ['--kind', kind],
     // Bun runs its own kind (idle-server.ts serves it with Bun.serve and collects with Bun.gc).
-    kind === 'bun' ? { execPath: BUN! } : { execArgv: ['--expose-gc'] },
+    isBunKind(kind) ? { execPath: BUN! } : { execArgv: ['--expose-gc'] },
   );
   let clients: IpcChild<ClientCommand, ClientReport> | undefined;
   const points: Point[] = [];

@@ -13,3 +13,8 @@ export const BUN_CACHE = join(homedir(), '.cache/lightws-bench/bun/node_modules/
 export function findBun(explicit?: string): string | undefined {
   return [explicit, process.env['BUN'], BUN_CACHE].find((p) => p !== undefined && p !== '' && existsSync(p));
 }
+
+/** bench:idle's kinds that Bun serves (servers/idle-server.ts), run with Bun itself: `bun`, and `bun-deflate` (bench:deflate). */
+export function isBunKind(kind: string): boolean {
+  return kind === 'bun' || kind === 'bun-deflate';
+}

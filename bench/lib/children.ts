@@ -86,6 +86,26 @@ export function track<P extends ChildProcess>(proc: P): P {
   return proc;
 }
 
+/**
+ * Runs another benchmark script as a child of this Node (`node [nodeArgs] script argv`), its own
+ * orchestration and processes; its output passes through, and is also appended to `log` if given.
+ * Resolves with its exit code (null if a signal ended it).
+ */
+export async function runScript(
+  script: string,
+  argv: readonly string[],
+  nodeArgs: readonly string[] = [],
+  log?: { write(chunk: Buffer): unknown },
+): Promise<number | null> {
+  const out = log === undefined ? 'inherit' : 'pipe';
+  const proc = track(spawn(process.execPath, [...nodeArgs, script, ...argv], { stdio: ['ignore', out, out] }));
+  if (log !== undefined) {
+    proc.stdout!.on('data', (chunk: Buffer) => (process.stdout.write(chunk), log.write(chunk)));
+    proc.stderr!.on('data', (chunk: Buffer) => (process.stderr.write(chunk), log.write(chunk)));
+  }
+  return new Promise((resolve) => proc.once('close', (code) => resolve(code)));
+}
+
 interface Waiter<M> {
   match: (m: M) => boolean;
   resolve: (m: M) => void;

@@ -2,11 +2,14 @@
  * Bun 1.4 (`Bun.serve`, which embeds uWebSockets) as a benchmark server process speaking
  * protocol.ts, run by Bun itself (launch.ts spawns `bun` for this kind; lib/bun.ts finds it):
  *
- *   bun dist/bench/servers/bun.js --port 0 --mode echo|broadcast|idle
+ *   bun dist/bench/servers/bun.js --port 0 --mode echo|broadcast|idle [--deflate on]
  *
  * echo sends each message back; broadcast publishes it to every connection (one topic every
  * connection joins, the sender included), as uws.ts does; `GET /healthz` answers 200 `ok`, other plain requests 426. Bun's own
  * limits are lifted to match the others: no idle timeout, 16 MiB messages, no backpressure limit.
+ * `--deflate on` (bench:deflate's `bun-deflate` kind) negotiates permessage-deflate with Bun's shared
+ * compressor and decompressor, and compresses every send and publish, as uws.ts does with uWS's
+ * SHARED_COMPRESSOR.
  * `gc` runs Bun.gc(true). Compiled by tsc like the rest of bench/, with Bun's API declared below.
  */
 import { type BenchServer, isMain, runServerProcess, type ServerArgs } from './protocol.js';
@@ -18,7 +21,7 @@ interface BunSocket {
 interface BunServer {
   port: number;
   upgrade(request: Request): boolean;
-  publish(topic: string, data: string | Uint8Array): number;
+  publish(topic: string, data: string | Uint8Array, compress?: boolean): number;
   stop(closeActive?: boolean): void;
 }
 declare const Bun: {
@@ -30,7 +33,7 @@ declare const Bun: {
       idleTimeout: number;
       maxPayloadLength: number;
       backpressureLimit: number;
-      perMessageDeflate: boolean;
+      perMessageDeflate: boolean | { compress: 'shared'; decompress: 'shared' };
       open(ws: BunSocket): void;
       close(ws: BunSocket): void;
       message(ws: BunSocket, message: string | Uint8Array): void;
@@ -42,7 +45,13 @@ declare const Bun: {
 const ALL = 'all';
 
 /** Bun's server in `mode` on host:port, as a BenchServer (also bench:idle's `bun` kind, servers/idle-server.ts). */
-export function startBun({ port, host, mode }: Pick<ServerArgs, 'port' | 'host' | 'mode'>): BenchServer {
+export function startBun({
+  port,
+  host,
+  mode,
+  deflate = 'off',
+}: Pick<ServerArgs, 'port' | 'host' | 'mode'> & { deflate?: ServerArgs['deflate'] }): BenchServer {
+  const compress = deflate !== 'off';
   let connections = 0;
   const server = Bun.serve({
     hostname: host,
@@ -56,7 +65,7 @@ export function startBun({ port, host, mode }: Pick<ServerArgs, 'port' | 'host' 
       idleTimeout: 0,
       maxPayloadLength: 16 * 1024 * 1024,
       backpressureLimit: 64 * 1024 * 1024,
-      perMessageDeflate: false,
+      perMessageDeflate: compress ? { compress: 'shared', decompress: 'shared' } : false,
       open(ws) {
         connections++;
         ws.subscribe(ALL); // the `broadcast` command reaches every connection in any mode
@@ -65,8 +74,8 @@ export function startBun({ port, host, mode }: Pick<ServerArgs, 'port' | 'host' 
         connections--;
       },
       message(ws, message) {
-        if (mode === 'echo') ws.send(message);
-        else if (mode === 'broadcast') server.publish(ALL, message);
+        if (mode === 'echo') ws.send(message, compress);
+        else if (mode === 'broadcast') server.publish(ALL, message, compress);
       },
     },
   });
@@ -77,11 +86,11 @@ export function startBun({ port, host, mode }: Pick<ServerArgs, 'port' | 'host' 
     native: true,
     connections: () => connections,
     broadcast: (data, isBinary) => {
-      server.publish(ALL, isBinary ? data : data.toString());
+      server.publish(ALL, isBinary ? data : data.toString(), compress);
       return connections;
     },
     close: () => server.stop(true),
-    info: { runtime: 'bun' },
+    info: { runtime: 'bun', deflate: compress ? 'shared' : 'off' },
   };
 }
 

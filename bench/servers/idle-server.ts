@@ -17,6 +17,7 @@ import { WebSocketServer } from 'ws';
 import { createServer, limitYoungGeneration, type TransportName } from '../../src/index.js';
 import { startBun } from './bun.js';
 import { startUws } from './uws.js';
+import { isBunKind } from '../lib/bun.js';
 import { exitWithParent, toParent } from '../lib/ipc.js';
 import { median } from '../lib/stats.js';
 import { die } from '../lib/status.js';
@@ -25,7 +26,8 @@ import { sleep } from '../lib/time.js';
 /**
  * handle-young1 is `handle` with limitYoungGeneration(), what `lightws echo` and `lightws chat` run.
  * The *-deflate and uws kinds are bench:deflate's: each library with permessage-deflate on (lightws
- * `shared` and `window`, ws's perMessageDeflate, uWS's SHARED_COMPRESSOR), and uWS without it.
+ * `shared` and `window`, ws's perMessageDeflate, uWS's SHARED_COMPRESSOR, Bun's shared compressor
+ * as `bun-deflate`), and uWS without it.
  */
 export type ServerKind =
   | TransportName
@@ -36,7 +38,8 @@ export type ServerKind =
   | 'ws-deflate'
   | 'uws'
   | 'uws-shared'
-  | 'bun';
+  | 'bun'
+  | 'bun-deflate';
 const KINDS: readonly ServerKind[] = [
   'handle',
   'handle-young1',
@@ -48,6 +51,7 @@ const KINDS: readonly ServerKind[] = [
   'uws',
   'uws-shared',
   'bun',
+  'bun-deflate',
 ];
 
 /** Orchestrator → server. */
@@ -109,9 +113,9 @@ export type ServerReport =
 const { values } = parseArgs({ options: { kind: { type: 'string', default: 'handle' } } });
 const kind = values.kind as ServerKind;
 if (!KINDS.includes(kind)) throw new RangeError(`--kind must be one of ${KINDS.join(', ')}, not ${kind}`);
-// Under Bun (the `bun` kind, which bench/idle.ts runs with Bun itself) startBun puts Bun.gc(true) there.
-if (kind === 'bun' ? process.versions['bun'] === undefined : globalThis.gc === undefined)
-  throw new Error(kind === 'bun' ? 'the bun kind runs under Bun' : 'run with --expose-gc');
+// Under Bun (the Bun kinds, which bench/idle.ts runs with Bun itself) startBun puts Bun.gc(true) there.
+if (isBunKind(kind) ? process.versions['bun'] === undefined : globalThis.gc === undefined)
+  throw new Error(isBunKind(kind) ? `the ${kind} kind runs under Bun` : 'run with --expose-gc');
 const gc = (): void => void globalThis.gc!();
 
 interface Subject {
@@ -123,8 +127,8 @@ interface Subject {
 
 /** The same echo server in each kind; the connections stay idle, so only what a connection holds is measured. */
 async function start(): Promise<Subject> {
-  if (kind === 'bun') {
-    const bun = startBun({ port: 0, host: '127.0.0.1', mode: 'echo' });
+  if (isBunKind(kind)) {
+    const bun = startBun({ port: 0, host: '127.0.0.1', mode: 'echo', deflate: kind === 'bun-deflate' ? 'on' : 'off' });
     return {
       port: bun.port,
       count: () => bun.connections(),

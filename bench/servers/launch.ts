@@ -42,6 +42,7 @@ export const SERVERS: Record<string, { script: string; argv: string[]; label: st
   },
   'ws-deflate': { script: 'ws.js', argv: ['--deflate', 'on'], label: 'ws deflate' },
   'uws-shared': { script: 'uws.js', argv: ['--deflate', 'on'], label: 'uWS.js shared' },
+  'bun-deflate': { script: 'bun.js', argv: ['--deflate', 'on'], label: 'Bun shared', runtime: 'bun' },
 };
 
 /** The kinds named in a --kinds list, checked. */
@@ -49,9 +50,9 @@ export function parseKinds(list: string): string[] {
   const kinds = list.split(',').filter((k) => k !== '');
   for (const k of kinds)
     if (SERVERS[k] === undefined) throw new RangeError(`unknown kind ${k}: ${Object.keys(SERVERS).join(', ')}`);
-  if (kinds.includes('bun') && findBun() === undefined) {
+  if (kinds.some((k) => SERVERS[k]!.runtime === 'bun') && findBun() === undefined) {
     process.stderr.write(`Bun SKIPPED: not found (--bun, $BUN, or ${BUN_CACHE})\n`);
-    return kinds.filter((k) => k !== 'bun');
+    return kinds.filter((k) => SERVERS[k]!.runtime !== 'bun');
   }
   return kinds;
 }
