@@ -277,6 +277,10 @@ class Primary implements ClusterPrimary {
       given?.destroy();
     }
     this.workers[index] = worker;
+    // A write to a worker that has just died fails with EPIPE, emitted as 'error' on its ChildProcess
+    // (`connected` stays true until the channel's end is read). Its exit is handled below; unheard, the
+    // error would be thrown into the primary.
+    worker.on('error', () => {});
     worker.on('message', (message: Message) => {
       const retiring = this.retiring.has(worker);
       // A retiring worker's topics close as its connections leave, while its successor holds them open.

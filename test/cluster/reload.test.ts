@@ -20,6 +20,7 @@ interface Line {
   refused?: number;
   kept?: number;
   workers?: { error?: string; moved: number; kept: number }[];
+  alive?: boolean;
 }
 
 function startPrimary(workers: number, options: object, env: NodeJS.ProcessEnv = {}, serverOptions: object = {}) {
@@ -223,4 +224,16 @@ test("reloadWorkers: the old worker's process exiting before its last message is
   assert.equal(result.workers[0]!.error, undefined);
   assert.equal(result.moved, 7);
   assert.equal(result.refused, 1);
+});
+
+test('the primary survives writes to a worker that died under them (EPIPE on its channel, twice and more): nothing thrown into the primary', async () => {
+  const { child, next, send } = startPrimary(2, {});
+  try {
+    await next('started');
+    send('kill-and-scrape');
+    assert.equal((await next('alive', 15000)).alive, true);
+    assert.equal(child.exitCode, null);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });

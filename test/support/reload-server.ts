@@ -6,7 +6,8 @@
  * 'channel' is answered 'channel pipe' by a worker that a reload started
  * with its predecessor's pipe, else 'channel node' (not counted).
  * The primary prints {"port","pids"} and answers stdin lines: 'reload' →
- * the ReloadResult and {"pids"} after; 'close' → CloseResult, then exits.
+ * the ReloadResult and {"pids"} after; 'close' → CloseResult, then exits;
+ * 'kill-and-scrape' → {"alive"} a second after a worker was killed under the primary's writes.
  * CRASH_AFTER=k: a worker started by a reload exits as it adopts its k-th connection.
  */
 import { createInterface } from 'node:readline';
@@ -51,6 +52,13 @@ if (node.role === 'primary') {
         reply(result);
         reply({ pids: node.pids() });
       });
+    } else if (line === 'kill-and-scrape') {
+      // A worker dies while the primary still writes to it: the kernel has closed its end, the primary
+      // has not yet read the channel's end, so each write fails with EPIPE (an 'error' on the ChildProcess).
+      process.kill(node.pids()[0]!, 'SIGKILL');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+      for (let i = 0; i < 3; i++) void node.stats();
+      setTimeout(() => reply({ alive: true }), 1000);
     } else if (line === 'close')
       void node.close({ timeoutMs: 5000 }).then((result) => {
         reply(result);
