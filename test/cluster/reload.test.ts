@@ -177,3 +177,50 @@ test("reloadWorkers: the old worker's process exiting before its last message is
   assert.equal(result.moved, 7);
   assert.equal(result.refused, 1);
 });
+
+test('primary.reload() with relayTopics: a numbered publish stream through the reload reaches every subscriber, on every worker, each number exactly once and in order', async () => {
+  const relay = fileURLToPath(new URL('../support/relay-reload-server.js', import.meta.url));
+  const child = spawn(process.execPath, [relay, '2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const seen: Line[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
+  const next = async (what: string): Promise<Line> => {
+    await until(() => seen.length > 0, 30000, what);
+    return seen.shift()!;
+  };
+  try {
+    const { port } = await next('the primary');
+    const subscribers = await connect(port!, 300);
+    for (const peer of subscribers) peer.ws.send('sub');
+    await until(() => subscribers.every((peer) => peer.replies.length === 1), 10000, 'subscribed');
+    for (const peer of subscribers) peer.replies.length = 0;
+    // Two publishers: whichever worker each lands on, publishes are relayed between the workers.
+    const publishers = await connect(port!, 2);
+    let n = 0;
+    let flowing = true;
+    const stream = (async () => {
+      while (flowing) {
+        n++;
+        publishers[n % 2]!.ws.send(`pub ${n}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    child.stdin.write('reload\n');
+    const result = await next('the reload');
+    assert.equal(result.moved, 302, JSON.stringify(result));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    flowing = false;
+    await stream;
+    // Published in turn by two connections: each one's own are in order, so every subscriber's must be 1..n.
+    const expected = Array.from({ length: n }, (_, i) => String(i + 1));
+    const done = (peer: Peer): boolean => peer.replies.length >= n;
+    await until(() => subscribers.every(done), 10000, 'every publish').catch(() => {});
+    const wrong = subscribers.filter((peer) => peer.replies.join(',') !== expected.join(','));
+    const lost = wrong.reduce((s, peer) => s + expected.filter((x) => !peer.replies.includes(x)).length, 0);
+    assert.equal(wrong.length, 0, `${wrong.length} of 300 subscribers got a wrong stream (${lost} numbers lost)`);
+    assert.ok(subscribers.every((peer) => peer.closes.length === 0));
+    for (const peer of [...subscribers, ...publishers]) peer.ws.terminate();
+  } finally {
+    child.kill();
+  }
+});
