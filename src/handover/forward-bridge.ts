@@ -46,5 +46,6 @@ export class ForwardBridge implements TopicBridge {
 export function deliverForwarded(endpoint: HandoverEndpoint, message: HandoverMessage): void {
   if (message.lightws !== 'handover-publish') return;
   const data = message.base64 !== undefined ? Buffer.from(message.base64, 'base64') : (message.text ?? '');
-  endpoint.reactor.publish(message.topic, data, message.isBinary);
+  if (message.topic === null) endpoint.reactor.broadcast(data, message.isBinary);
+  else endpoint.reactor.publish(message.topic, data, message.isBinary);
 }
