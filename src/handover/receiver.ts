@@ -30,7 +30,8 @@ export function receiveConnections(
     if (message?.lightws !== 'handover-conn') return;
     try {
       if (handle == null) throw new Error('a connection arrived without its handle');
-      relay?.adopted(endpoint.adopt(handle, message.wire));
+      const conn = endpoint.adopt(handle, message.wire);
+      relay?.adopted(conn);
     } catch (error) {
       endpoint.reactor.reporter.report(error, undefined);
       (handle as { close?: () => void } | null)?.close?.();

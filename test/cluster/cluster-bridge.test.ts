@@ -36,7 +36,7 @@ function recordingHost(topics: string[] = []): BridgeHost & { got: string[] } {
   };
 }
 
-test('a worker tells the primary of its topics and sends every publish; text as text, binary as base64, copied from the caller', () => {
+test('a worker tells the primary of its topics and sends every publish, numbered; text as text, binary as base64, copied from the caller', () => {
   const channel = new FakeChannel();
   const bridge = new ClusterTopicBridge(channel as unknown as NodeJS.Process);
   bridge.attached(recordingHost());
@@ -49,9 +49,9 @@ test('a worker tells the primary of its topics and sends every publish; text as 
   bridge.topicClosed('room:a');
   assert.deepEqual(channel.sent, [
     { lightws: 'topic', topic: 'room:a', subscribed: true },
-    { lightws: 'relay', topic: 'room:a', base64: Buffer.from([2, 3]).toString('base64') },
-    { lightws: 'relay', topic: 'room:a', text: 'héllo' },
-    { lightws: 'relay', topic: null, text: 'to all' },
+    { lightws: 'relay', topic: 'room:a', base64: Buffer.from([2, 3]).toString('base64'), id: 1 },
+    { lightws: 'relay', topic: 'room:a', text: 'héllo', id: 2 },
+    { lightws: 'relay', topic: null, text: 'to all', id: 3 },
     { lightws: 'topic', topic: 'room:a', subscribed: false },
   ]);
   const stats = bridge.stats();
