@@ -35,13 +35,15 @@ export type RelayMessage =
       topic: string | null;
       text?: string;
       base64?: string;
-      /** Worker → primary: this worker's count of its publishes, this one included (see `own`). */
+      /** Worker → primary: this worker's count of its publishes, this one included. */
       id?: number;
       /** Primary → the old worker of a slot being reloaded: the primary's number for this slot (reload-relay.ts). */
       seq?: number;
       /**
-       * Primary → a slot being reloaded: the publish came from the slot's successor, whose `id` this is. Its
-       * subscribers there had it when it was made; those adopted since (in flight then) had not.
+       * A slot's successor's publish (its `id`), which its adopted connections did not have: successor →
+       * primary, send it back to me (it held it back from them); primary → the old worker while the slot
+       * reloads (every successor's publish: those in flight did not have it either), and on down the
+       * handover channel; primary → successor once it has the slot (cluster-bridge.ts `adoptedSet`).
        */
       own?: number;
     };
@@ -74,10 +76,21 @@ export class ClusterTopicBridge implements TopicBridge {
   private lastForwarded = 0;
   /** A successor, until its predecessor's pipe ends: the primary's relays wait behind everything on the pipe. */
   private held: Extract<RelayMessage, { lightws: 'relay' }>[] | null = null;
-  /** A successor: each adopted connection's `made` when it was adopted (a publish of ours it missed is later). */
-  private readonly adoptedAt = new WeakMap<object, number>();
-  /** A successor: delivers a publish to the subscribers `adoptedAt` says missed it (worker-reload.ts). */
-  deliverOwn: ((topic: string | null, data: SendData, isBinary: boolean, since: (conn: object) => boolean) => void) | null =
+  /**
+   * A successor, from its first adoption until its publishes are back in step: the connections it adopted.
+   * Its own publishes skip them (`localOnly`) and come back to them from the old worker in order with
+   * everything else it forwards (or, past the switch, from the primary): the one made while one was in
+   * flight included, and none ahead of one still on its way round.
+   */
+  private adoptedSet: WeakSet<object> | null = null;
+  /** The `id` of the last publish held back from them, and of the last come back; the end of the pipe seen. */
+  private lastHeld = 0;
+  private lastBack = 0;
+  private pipeEnded = false;
+  /** A successor: who its own publishes reach here (set by worker-reload.ts to the reactor's `localOnly`). */
+  localFilter: ((keep: ((conn: object) => boolean) | null) => void) | null = null;
+  /** A successor: delivers a publish to the connections `keep` accepts (worker-reload.ts). */
+  deliverSome: ((topic: string | null, data: SendData, isBinary: boolean, keep: (conn: object) => boolean) => void) | null =
     null;
 
   constructor(private readonly channel: Pick<NodeJS.Process, 'send' | 'connected' | 'on' | 'off'> = process) {}
@@ -128,12 +141,18 @@ export class ClusterTopicBridge implements TopicBridge {
   release(): void {
     const held = this.held;
     this.held = null;
+    this.pipeEnded = true;
     for (const message of held ?? []) this.received(message);
+    this.settle();
   }
 
-  /** A successor adopted `conn`: the publishes it made before are the ones `conn` had (it was elsewhere). */
+  /** A successor adopted `conn`: from now its own publishes skip it until they are back in step. */
   adopted(conn: object): void {
-    this.adoptedAt.set(conn, this.made);
+    if (this.adoptedSet === null) {
+      const adopted = (this.adoptedSet = new WeakSet());
+      this.localFilter?.((c) => !adopted.has(c));
+    }
+    this.adoptedSet.add(conn);
   }
 
   /** A successor: a publish its predecessor sent down the handover channel. */
@@ -143,12 +162,22 @@ export class ClusterTopicBridge implements TopicBridge {
     this.deliver(message.topic, data, message.isBinary, message.own);
   }
 
-  /** Here: to every subscriber, or with `own` (a publish of ours back from the old worker) to those adopted after it. */
+  /** Here: to every subscriber; with `own` (a publish of ours come back) to the adopted ones only. */
   private deliver(topic: string | null, data: SendData, isBinary: boolean, own: number | undefined): void {
     if (own !== undefined) {
-      this.deliverOwn?.(topic, data, isBinary, (conn) => (this.adoptedAt.get(conn) ?? -1) >= own);
+      const adopted = this.adoptedSet;
+      if (adopted !== null) this.deliverSome?.(topic, data, isBinary, (conn) => adopted.has(conn));
+      this.lastBack = own;
+      this.settle();
     } else if (topic !== null) this.host!.deliver(topic, data, isBinary);
     else this.host!.deliverToAll(data, isBinary);
+  }
+
+  /** Every publish held back from the adopted connections is back, and nothing more comes down the pipe: in step. */
+  private settle(): void {
+    if (this.adoptedSet === null || !this.pipeEnded || this.lastBack < this.lastHeld) return;
+    this.adoptedSet = null;
+    this.localFilter?.(null);
   }
 
   /** An old worker: `payload` down the handover channel, to its successor's subscribers. */
@@ -175,7 +204,10 @@ export class ClusterTopicBridge implements TopicBridge {
         };
     // An old worker's own publishes reach its successor's subscribers only this way: in order with the connections.
     this.forwardPayload(topic, payload, isBinary);
-    if (this.send({ lightws: 'relay', topic, ...payload, id: ++this.made })) {
+    // Held back from the adopted connections (localOnly): `own` asks the primary to send it back here.
+    const id = ++this.made;
+    const held = this.adoptedSet !== null ? (this.lastHeld = id) : undefined;
+    if (this.send({ lightws: 'relay', topic, ...payload, id, ...(held === undefined ? {} : { own: held }) })) {
       this.counts.sent++;
       this.counts.sentBytes += bytes.byteLength;
     } else {
@@ -267,19 +299,26 @@ export class TopicRelay {
     if (m?.lightws !== 'relay') return false;
     const to = typeof m.topic === 'string' ? (this.subscribed.get(m.topic) ?? []) : this.workers.keys();
     const size = relaySize(m);
+    // `own` is for the sender's slot only: every other has not had the publish at all.
+    const plain = m.own === undefined ? m : { ...m, own: undefined };
     for (const index of to) {
       const worker = this.workers[index];
       const reload = this.reloading.get(index);
       if (reload !== undefined) {
         // Its old worker forwards its own publishes itself; its successor's go there too, for the connections
         // that were in flight when it made them (cluster-bridge.ts `own`).
-        if (index !== from) this.pass(index, reload.old, reload.number(m, size), size);
+        if (index !== from) this.pass(index, reload.old, reload.number(plain, size), size);
         else if (sender === worker && sender !== undefined) this.pass(index, reload.old, reload.number({ ...m, own: m.id }, size), size);
+        continue;
+      }
+      // Its successor's, held back from the connections it adopted: back to it, in order with the rest.
+      if (index === from && sender === worker && typeof m.own === 'number') {
+        if (worker?.connected === true) this.pass(index, worker, m, size);
         continue;
       }
       // The sender's own slot has it, unless the sender is an old worker whose successor has the slot now.
       if ((index !== from || sender !== worker) && worker !== sender && worker?.connected === true)
-        this.pass(index, worker, m, size);
+        this.pass(index, worker, plain, size);
     }
     return true;
   }

@@ -59,10 +59,10 @@ export function serveReload(
   } as Channel;
   const relay = bridge === null ? undefined : bridge;
   if (bridge !== null) {
-    // A publish of ours forwarded back: to the subscribers adopted after it was made (in flight then).
-    bridge.deliverOwn = (topic, data, isBinary, since) => {
+    bridge.localFilter = (keep) => void (endpoint.reactor.localOnly = keep);
+    bridge.deliverSome = (topic, data, isBinary, keep) => {
       const receivers = topic === null ? endpoint.connections() : (endpoint.reactor.topics.get(topic) ?? []);
-      for (const conn of receivers) if (since(conn)) endpoint.reactor.send(conn, data, isBinary);
+      for (const conn of receivers) if (keep(conn)) endpoint.reactor.send(conn, data, isBinary);
     };
   }
   receiveConnections(endpoint, channel, relay);
