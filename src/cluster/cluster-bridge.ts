@@ -90,8 +90,8 @@ export class ClusterTopicBridge implements TopicBridge {
   /** A successor: who its own publishes reach here (set by worker-reload.ts to the reactor's `localOnly`). */
   localFilter: ((keep: ((conn: object) => boolean) | null) => void) | null = null;
   /** A successor: delivers a publish to the connections `keep` accepts (worker-reload.ts). */
-  deliverSome: ((topic: string | null, data: SendData, isBinary: boolean, keep: (conn: object) => boolean) => void) | null =
-    null;
+  deliverSome:
+    ((topic: string | null, data: SendData, isBinary: boolean, keep: (conn: object) => boolean) => void) | null = null;
 
   constructor(private readonly channel: Pick<NodeJS.Process, 'send' | 'connected' | 'on' | 'off'> = process) {}
 
@@ -183,7 +183,13 @@ export class ClusterTopicBridge implements TopicBridge {
   /** An old worker: `payload` down the handover channel, to its successor's subscribers. */
   private forwardPayload(topic: string | null, payload: Payload, isBinary: boolean, own?: number): boolean {
     if (this.forward?.connected !== true) return false;
-    this.forward.send({ lightws: 'handover-publish', topic, ...payload, isBinary, ...(own === undefined ? {} : { own }) });
+    this.forward.send({
+      lightws: 'handover-publish',
+      topic,
+      ...payload,
+      isBinary,
+      ...(own === undefined ? {} : { own }),
+    });
     return true;
   }
 
@@ -308,7 +314,8 @@ export class TopicRelay {
         // Its old worker forwards its own publishes itself; its successor's go there too, for the connections
         // that were in flight when it made them (cluster-bridge.ts `own`).
         if (index !== from) this.pass(index, reload.old, reload.number(plain, size), size);
-        else if (sender === worker && sender !== undefined) this.pass(index, reload.old, reload.number({ ...m, own: m.id }, size), size);
+        else if (sender === worker && sender !== undefined)
+          this.pass(index, reload.old, reload.number({ ...m, own: m.id }, size), size);
         continue;
       }
       // Its successor's, held back from the connections it adopted: back to it, in order with the rest.

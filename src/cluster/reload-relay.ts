@@ -45,7 +45,11 @@ export class ReloadRelay {
     this.log.push({ seq: numbered.seq, message, size });
     this.bytes += size;
     while (this.bytes > this.maxBytes && this.head < this.log.length) this.bytes -= this.log[this.head++]!.size;
-    if (this.head > 1024 && this.head * 2 > this.log.length) this.log.splice(0, this.head), (this.head = 0);
+    // The gone ones leave the array now and then, not one by one (a shift is a copy).
+    if (this.head > 1024 && this.head * 2 > this.log.length) {
+      this.log.splice(0, this.head);
+      this.head = 0;
+    }
     return numbered;
   }
 

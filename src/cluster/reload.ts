@@ -11,7 +11,10 @@ export interface ReloadHost {
   /** Slots being reloaded: a worker of theirs that exits is not restarted (the reload decides). */
   readonly reloading: Set<number>;
   /** The topic relay: while a slot reloads, its relays go through the old worker (reload-relay.ts). */
-  readonly relay?: { reloadBegins(index: number, old: ChildProcess): void; reloaded(index: number, forwarded?: number): void };
+  readonly relay?: {
+    reloadBegins(index: number, old: ChildProcess): void;
+    reloaded(index: number, forwarded?: number): void;
+  };
   /**
    * Starts the worker for slot `index` (put in `workers` at once) and resolves once it listens; `pipe`:
    * a handover pipe's end to give it (handover/pipe-pair.ts), closed here once it has its copy.

@@ -147,3 +147,61 @@ test('a worker that unsubscribes, exits or is not connected gets no more of a to
   relay.handle(0, { lightws: 'relay', topic: 't', text: 'c' });
   assert.deepEqual(inbox[2], [{ lightws: 'relay', topic: 't', text: 'c' }]);
 });
+
+test('while a slot reloads its relays go to the old worker only, numbered (its successor’s own publishes too); at the switch the successor gets those after the last the old one forwarded, then the live ones', () => {
+  const { list, inbox } = workers(2);
+  const oldBox: unknown[] = [];
+  const old = { connected: true, send: (m: unknown) => void oldBox.push(m) } as unknown as ChildProcess;
+  const relay = new TopicRelay(list);
+  for (const w of [0, 1]) relay.handle(w, { lightws: 'topic', topic: 't', subscribed: true });
+  relay.reloadBegins(0, old);
+  relay.handle(1, { lightws: 'relay', topic: 't', text: 'a', id: 1 });
+  relay.handle(0, { lightws: 'relay', topic: 't', text: 'b', id: 1 }); // the successor's (workers[0])
+  relay.handle(0, { lightws: 'relay', topic: 't', text: 'c', id: 7 }, old); // the old worker's: it forwards them itself
+  relay.handle(1, { lightws: 'relay', topic: 't', text: 'd', id: 2 });
+  assert.deepEqual(inbox[0], [], 'nothing straight to the successor');
+  assert.deepEqual(oldBox, [
+    { lightws: 'relay', topic: 't', text: 'a', id: 1, seq: 1 },
+    { lightws: 'relay', topic: 't', text: 'b', id: 1, own: 1, seq: 2 },
+    { lightws: 'relay', topic: 't', text: 'd', id: 2, seq: 3 },
+  ]);
+  assert.deepEqual(
+    inbox[1]!.map((m) => (m as { text: string }).text),
+    ['b', 'c'],
+    'the other slot has both workers’ publishes',
+  );
+  relay.reloaded(0, 1); // the old worker forwarded up to 1
+  relay.handle(1, { lightws: 'relay', topic: 't', text: 'e', id: 3 });
+  relay.handle(0, { lightws: 'relay', topic: 't', text: 'f', id: 2, own: 2 }); // held back from its adopted ones
+  relay.handle(0, { lightws: 'relay', topic: 't', text: 'g', id: 3 });
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(inbox[0])) as unknown, // as a worker reads it: what is undefined is left out
+    [
+      { lightws: 'relay', topic: 't', text: 'b', id: 1, own: 1 },
+      { lightws: 'relay', topic: 't', text: 'd', id: 2 },
+      { lightws: 'relay', topic: 't', text: 'e', id: 3 },
+      { lightws: 'relay', topic: 't', text: 'f', id: 2, own: 2 },
+    ],
+    'the log after 1, the live one, its own marked one back to it (`seq` and the other slots’ `own` left out)',
+  );
+  assert.deepEqual(JSON.parse(JSON.stringify(inbox[1]!.at(-2))), { lightws: 'relay', topic: 't', text: 'f', id: 2 });
+  assert.equal(oldBox.length, 3);
+});
+
+test('a reloading slot’s log is bounded: past relayMaxBufferedBytes the oldest go, and one the successor needed that went is counted as dropped', () => {
+  const { list, inbox } = workers(2);
+  const old = { connected: true, send: (_: unknown, written: () => void) => written() } as unknown as ChildProcess;
+  const relay = new TopicRelay(list, 250); // each relay below costs 40 + 1 + 60 bytes: the log holds 2
+  relay.handle(0, { lightws: 'topic', topic: 't', subscribed: true });
+  relay.reloadBegins(0, old);
+  for (let i = 1; i <= 5; i++) relay.handle(1, { lightws: 'relay', topic: 't', text: String(i).repeat(60) });
+  relay.reloaded(0, 2); // it forwarded 1 and 2; 3 went from the log
+  assert.deepEqual(
+    inbox[0]!.map((m) => (m as { text: string }).text[0]),
+    ['4', '5'],
+  );
+  assert.match(relay.metrics(), /lightws_relay_dropped_messages_total\{worker="0"\} 1/);
+  relay.reloadBegins(1, old);
+  relay.reloaded(1); // a failed reload: nothing resent
+  assert.deepEqual(inbox[1], []);
+});
