@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 export interface LoggedRelay {
   seq: number;
   message: object;
-  /** What it costs while held (relaySize in cluster-bridge.ts). */
+  /** What it costs while held (relaySize in relay-message.ts). */
   size: number;
 }
 
