@@ -55,10 +55,11 @@ export class ClusterTopicBridge implements TopicBridge {
    * flight included, and none ahead of one still on its way round.
    */
   private adoptedSet: WeakSet<object> | null = null;
-  /** The `id` of the last publish held back from them, and of the last come back; the end of the pipe seen. */
+  /** The `id` of the last publish held back from them, and of the last come back. */
   private lastHeld = 0;
   private lastBack = 0;
-  private pipeEnded = false;
+  /** False while a predecessor's pipe may still bring publishes (`hold`); a successor without one has none. */
+  private pipeEnded = true;
   /** A successor: who its own publishes reach here (set by worker-reload.ts to the reactor's `localOnly`). */
   localFilter: ((keep: ((conn: object) => boolean) | null) => void) | null = null;
   /** A successor: delivers a publish to the connections `keep` accepts (worker-reload.ts). */
@@ -108,6 +109,7 @@ export class ClusterTopicBridge implements TopicBridge {
   /** A successor with its predecessor's pipe: the primary's relays wait until `release` (the pipe's end). */
   hold(): void {
     this.held ??= [];
+    this.pipeEnded = false;
   }
 
   release(): void {

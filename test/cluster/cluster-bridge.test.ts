@@ -205,3 +205,56 @@ test('a reloading slot’s log is bounded: past relayMaxBufferedBytes the oldest
   relay.reloaded(1); // a failed reload: nothing resent
   assert.deepEqual(inbox[1], []);
 });
+
+test('a reloading old worker delivers each numbered relay here and forwards it, and its own publishes, down the handover channel; it reports the last number it forwarded', () => {
+  const channel = new FakeChannel();
+  const handover = new FakeChannel();
+  const bridge = new ClusterTopicBridge(channel as unknown as NodeJS.Process);
+  const host = recordingHost();
+  bridge.attached(host);
+  bridge.forwardTo(handover as never);
+  channel.emit('message', { lightws: 'relay', topic: 't', text: 'a', seq: 4 });
+  channel.emit('message', { lightws: 'relay', topic: 't', text: 'b', seq: 5, own: 2 }); // its successor's
+  bridge.published('t', 'c', false);
+  assert.deepEqual(host.got, ['t|a', 't|b'], 'every subscriber here has them');
+  assert.deepEqual(handover.sent, [
+    { lightws: 'handover-publish', topic: 't', text: 'a', isBinary: false },
+    { lightws: 'handover-publish', topic: 't', text: 'b', isBinary: false, own: 2 },
+    { lightws: 'handover-publish', topic: 't', text: 'c', isBinary: false },
+  ]);
+  assert.equal(bridge.forwardTo(null), 5);
+  channel.emit('message', { lightws: 'relay', topic: 't', text: 'late', seq: 6 });
+  assert.equal(handover.sent.length, 3, 'nothing forwarded once done: the primary sends it to the successor');
+});
+
+test("a successor holds the primary's relays until its predecessor's pipe ends; its own publishes skip the connections it adopted and reach them when they come back, until all are back", () => {
+  const channel = new FakeChannel();
+  const bridge = new ClusterTopicBridge(channel as unknown as NodeJS.Process);
+  const host = recordingHost();
+  bridge.attached(host);
+  const filters: (((conn: object) => boolean) | null)[] = [];
+  bridge.localFilter = (keep) => void filters.push(keep);
+  const some: string[] = [];
+  const moved = { name: 'moved' };
+  const fresh = { name: 'fresh' };
+  bridge.deliverSome = (topic, data, _isBinary, keep) =>
+    void some.push(...[moved, fresh].filter(keep).map((conn) => `${topic}|${String(data)}|${conn.name}`));
+  bridge.hold();
+  bridge.adopted(moved);
+  assert.equal(filters.length, 1);
+  assert.deepEqual([filters[0]!(moved), filters[0]!(fresh)], [false, true], 'local publishes skip the adopted');
+  bridge.published('t', 'mine', false);
+  assert.deepEqual(channel.sent.at(-1), { lightws: 'relay', topic: 't', text: 'mine', id: 1, own: 1 });
+  channel.emit('message', { lightws: 'relay', topic: 't', text: 'after the switch' });
+  assert.deepEqual(host.got, [], 'held behind the pipe');
+  bridge.forwarded({ lightws: 'handover-publish', topic: 't', text: 'forwarded', isBinary: false });
+  bridge.forwarded({ lightws: 'handover-publish', topic: 't', text: 'mine', isBinary: false, own: 1 });
+  assert.deepEqual(host.got, ['t|forwarded']);
+  assert.deepEqual(some, ['t|mine|moved'], 'its own, back: to the adopted only');
+  assert.equal(filters.length, 1, 'still held back until the pipe ends');
+  bridge.release();
+  assert.deepEqual(host.got, ['t|forwarded', 't|after the switch']);
+  assert.deepEqual(filters.at(-1), null, 'every own publish back and the pipe ended: local publishes reach all again');
+  bridge.published('t', 'later', false);
+  assert.equal((channel.sent.at(-1) as { own?: number }).own, undefined);
+});
