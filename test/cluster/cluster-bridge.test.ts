@@ -212,7 +212,7 @@ test('a reloading old worker delivers each numbered relay here and forwards it, 
   const bridge = new ClusterTopicBridge(channel as unknown as NodeJS.Process);
   const host = recordingHost();
   bridge.attached(host);
-  bridge.forwardTo(handover as never);
+  bridge.forwardTo(handover);
   channel.emit('message', { lightws: 'relay', topic: 't', text: 'a', seq: 4 });
   channel.emit('message', { lightws: 'relay', topic: 't', text: 'b', seq: 5, own: 2 }); // its successor's
   bridge.published('t', 'c', false);
