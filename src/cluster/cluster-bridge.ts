@@ -2,6 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { bytesOf, type SendData } from '../api/send-result.js';
 import { formatFamily } from '../protocol/prometheus-text.js';
 import { NO_REMOTE_STATS, type BridgeHost, type RemoteStats, type TopicBridge } from '../api/topic-bridge.js';
+import type { Channel, HandoverMessage } from '../handover/channel.js';
+import { ReloadRelay } from './reload-relay.js';
+import { relaySize, type Payload, type RelayMessage } from './relay-message.js';
 
 /**
  * Topics across a cluster's workers through its primary, over the IPC
@@ -18,17 +21,7 @@ import { NO_REMOTE_STATS, type BridgeHost, type RemoteStats, type TopicBridge } 
  * the IPC hop, not the bytes, is the cost).
  */
 
-/** About what a relay message costs the primary while queued: its payload and topic (JSON adds little). */
-function relaySize(m: Partial<Extract<RelayMessage, { lightws: 'relay' }>>): number {
-  const payload =
-    typeof m.text === 'string' ? Buffer.byteLength(m.text) : typeof m.base64 === 'string' ? m.base64.length : 0;
-  return payload + (typeof m.topic === 'string' ? Buffer.byteLength(m.topic) : 0) + 40;
-}
-
-/** What travels between a worker and the primary (both ways for 'relay'). */
-export type RelayMessage =
-  | { lightws: 'topic'; topic: string; subscribed: boolean }
-  | { lightws: 'relay'; topic: string | null; text?: string; base64?: string };
+export type { RelayMessage } from './relay-message.js';
 
 /** The worker's side: a TopicBridge whose other servers are its sibling workers. */
 export class ClusterTopicBridge implements TopicBridge {
@@ -44,6 +37,34 @@ export class ClusterTopicBridge implements TopicBridge {
   };
   private channels = 0;
   private readonly onMessage = (message: unknown): void => this.received(message);
+  /** Publishes made here, numbered in every relay (`id`): a successor tells its own apart by it. */
+  private made = 0;
+  /**
+   * An old worker whose slot reloads: the handover channel to its successor, down which every relayed and
+   * local publish goes behind the connections sent before it (as ForwardBridge does without a relay), and
+   * the primary's number of the last relayed one sent down it (reported in reload-done).
+   */
+  private forward: Channel | null = null;
+  private lastForwarded = 0;
+  /** A successor, until its predecessor's pipe ends: the primary's relays wait behind everything on the pipe. */
+  private held: Extract<RelayMessage, { lightws: 'relay' }>[] | null = null;
+  /**
+   * A successor, from its first adoption until its publishes are back in step: the connections it adopted.
+   * Its own publishes skip them (`localOnly`) and come back to them from the old worker in order with
+   * everything else it forwards (or, past the switch, from the primary): the one made while one was in
+   * flight included, and none ahead of one still on its way round.
+   */
+  private adoptedSet: WeakSet<object> | null = null;
+  /** The `id` of the last publish held back from them, and of the last come back. */
+  private lastHeld = 0;
+  private lastBack = 0;
+  /** False while a predecessor's pipe may still bring publishes (`hold`); a successor without one has none. */
+  private pipeEnded = true;
+  /** A successor: who its own publishes reach here (set by worker-reload.ts to the reactor's `localOnly`). */
+  localFilter: ((keep: ((conn: object) => boolean) | null) => void) | null = null;
+  /** A successor: delivers a publish to the connections `keep` accepts (worker-reload.ts). */
+  deliverSome:
+    ((topic: string | null, data: SendData, isBinary: boolean, keep: (conn: object) => boolean) => void) | null = null;
 
   constructor(private readonly channel: Pick<NodeJS.Process, 'send' | 'connected' | 'on' | 'off'> = process) {}
 
@@ -76,6 +97,76 @@ export class ClusterTopicBridge implements TopicBridge {
     this.relay(null, data, isBinary);
   }
 
+  /**
+   * An old worker: forward every publish down `channel` from now (null: stop). Returns the primary's number
+   * of the last relay forwarded: the primary sends the successor those after it (reload-relay.ts).
+   */
+  forwardTo(channel: Channel | null): number {
+    this.forward = channel;
+    return this.lastForwarded;
+  }
+
+  /** A successor with its predecessor's pipe: the primary's relays wait until `release` (the pipe's end). */
+  hold(): void {
+    this.held ??= [];
+    this.pipeEnded = false;
+  }
+
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    this.pipeEnded = true;
+    for (const message of held ?? []) this.received(message);
+    this.settle();
+  }
+
+  /** A successor adopted `conn`: from now its own publishes skip it until they are back in step. */
+  adopted(conn: object): void {
+    if (this.adoptedSet === null) {
+      const adopted = (this.adoptedSet = new WeakSet());
+      this.localFilter?.((c) => !adopted.has(c));
+    }
+    this.adoptedSet.add(conn);
+  }
+
+  /** A successor: a publish its predecessor sent down the handover channel. */
+  forwarded(message: HandoverMessage): void {
+    if (message.lightws !== 'handover-publish' || this.host === null) return;
+    const data = message.base64 !== undefined ? Buffer.from(message.base64, 'base64') : (message.text ?? '');
+    this.deliver(message.topic, data, message.isBinary, message.own);
+  }
+
+  /** Here: to every subscriber; with `own` (a publish of ours come back) to the adopted ones only. */
+  private deliver(topic: string | null, data: SendData, isBinary: boolean, own: number | undefined): void {
+    if (own !== undefined) {
+      const adopted = this.adoptedSet;
+      if (adopted !== null) this.deliverSome?.(topic, data, isBinary, (conn) => adopted.has(conn));
+      this.lastBack = own;
+      this.settle();
+    } else if (topic !== null) this.host!.deliver(topic, data, isBinary);
+    else this.host!.deliverToAll(data, isBinary);
+  }
+
+  /** Every publish held back from the adopted connections is back, and nothing more comes down the pipe: in step. */
+  private settle(): void {
+    if (this.adoptedSet === null || !this.pipeEnded || this.lastBack < this.lastHeld) return;
+    this.adoptedSet = null;
+    this.localFilter?.(null);
+  }
+
+  /** An old worker: `payload` down the handover channel, to its successor's subscribers. */
+  private forwardPayload(topic: string | null, payload: Payload, isBinary: boolean, own?: number): boolean {
+    if (this.forward?.connected !== true) return false;
+    this.forward.send({
+      lightws: 'handover-publish',
+      topic,
+      ...payload,
+      isBinary,
+      ...(own === undefined ? {} : { own }),
+    });
+    return true;
+  }
+
   stats(): RemoteStats {
     return { ...NO_REMOTE_STATS, ...this.counts, connected: this.channel.connected ? 1 : 0, channels: this.channels };
   }
@@ -83,21 +174,20 @@ export class ClusterTopicBridge implements TopicBridge {
   private relay(topic: string | null, data: SendData, isBinary: boolean): void {
     // Encoded (so copied) here: `data` may be a view into the read slab.
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : bytesOf(data);
-    const message: RelayMessage = isBinary
-      ? {
-          lightws: 'relay',
-          topic,
-          base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
-        }
+    const payload: Payload = isBinary
+      ? { base64: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') }
       : {
-          lightws: 'relay',
-          topic,
           text:
             typeof data === 'string'
               ? data
               : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
         };
-    if (this.send(message)) {
+    // An old worker's own publishes reach its successor's subscribers only this way: in order with the connections.
+    this.forwardPayload(topic, payload, isBinary);
+    // Held back from the adopted connections (localOnly): `own` asks the primary to send it back here.
+    const id = ++this.made;
+    const held = this.adoptedSet !== null ? (this.lastHeld = id) : undefined;
+    if (this.send({ lightws: 'relay', topic, ...payload, id, ...(held === undefined ? {} : { own: held }) })) {
       this.counts.sent++;
       this.counts.sentBytes += bytes.byteLength;
     } else {
@@ -114,11 +204,25 @@ export class ClusterTopicBridge implements TopicBridge {
       this.counts.malformed++;
       return;
     }
+    if (this.held !== null && relayed.seq === undefined) {
+      this.held.push(relayed as Extract<RelayMessage, { lightws: 'relay' }>);
+      return;
+    }
     const data = binary ? Buffer.from(relayed.base64!, 'base64') : relayed.text!;
     this.counts.received++;
     this.counts.receivedBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (typeof relayed.topic === 'string') this.host.deliver(relayed.topic, data, binary);
-    else this.host.deliverToAll(data, binary);
+    const topic = typeof relayed.topic === 'string' ? relayed.topic : null;
+    if (typeof relayed.seq === 'number') {
+      // The old worker of a slot reloading: the primary sends the slot's relays here only. Every subscriber
+      // here has not had it (not the successor's own either: it was made there), and down the channel it
+      // reaches the successor's behind every connection sent before it: each subscriber has it exactly once.
+      if (topic !== null) this.host.deliver(topic, data, binary);
+      else this.host.deliverToAll(data, binary);
+      const payload: Payload = binary ? { base64: relayed.base64! } : { text: relayed.text! };
+      if (this.forwardPayload(topic, payload, binary, relayed.own)) this.lastForwarded = relayed.seq;
+      return;
+    }
+    this.deliver(topic, data, binary, typeof relayed.own === 'number' ? relayed.own : undefined);
   }
 
   /** False when the channel to the primary is gone (the primary exited): the publish stays local. */
@@ -149,6 +253,8 @@ export class TopicRelay {
   /** Per worker process (a restarted one starts at 0): bytes relayed, not yet written to its channel. */
   private readonly buffered = new WeakMap<ChildProcess, { bytes: number }>();
   private readonly dropped: { messages: number; bytes: number }[];
+  /** Slots being reloaded: their relays go to their old worker only, numbered (reload-relay.ts). */
+  private readonly reloading = new Map<number, ReloadRelay>();
 
   constructor(
     private readonly workers: readonly (ChildProcess | undefined)[],
@@ -157,8 +263,8 @@ export class TopicRelay {
     this.dropped = workers.map(() => ({ messages: 0, bytes: 0 }));
   }
 
-  /** A worker's message; false when it was not the relay's. */
-  handle(from: number, message: unknown): boolean {
+  /** A worker's message (`sender`: the process, when it is not the slot's worker: an old one); false when it was not the relay's. */
+  handle(from: number, message: unknown, sender = this.workers[from]): boolean {
     const m = message as Partial<RelayMessage> | null;
     if (m?.lightws === 'topic') {
       if (typeof m.topic !== 'string') return true;
@@ -173,11 +279,49 @@ export class TopicRelay {
     if (m?.lightws !== 'relay') return false;
     const to = typeof m.topic === 'string' ? (this.subscribed.get(m.topic) ?? []) : this.workers.keys();
     const size = relaySize(m);
+    // `own` is for the sender's slot only: every other has not had the publish at all.
+    const plain = m.own === undefined ? m : { ...m, own: undefined };
     for (const index of to) {
       const worker = this.workers[index];
-      if (index !== from && worker?.connected === true) this.pass(index, worker, m, size);
+      const reload = this.reloading.get(index);
+      if (reload !== undefined) {
+        // Its old worker forwards its own publishes itself; its successor's go there too, for the connections
+        // that were in flight when it made them (cluster-bridge.ts `own`).
+        if (index !== from) this.pass(index, reload.old, reload.number(plain, size), size);
+        else if (sender === worker && sender !== undefined)
+          this.pass(index, reload.old, reload.number({ ...m, own: m.id }, size), size);
+        continue;
+      }
+      // Its successor's, held back from the connections it adopted: back to it, in order with the rest.
+      if (index === from && sender === worker && typeof m.own === 'number') {
+        if (worker?.connected === true) this.pass(index, worker, m, size);
+        continue;
+      }
+      // The sender's own slot has it, unless the sender is an old worker whose successor has the slot now.
+      if ((index !== from || sender !== worker) && worker !== sender && worker?.connected === true)
+        this.pass(index, worker, plain, size);
     }
     return true;
+  }
+
+  /** Slot `index` reloads: its relays go to `old` only, numbered and logged, until `reloaded`. */
+  reloadBegins(index: number, old: ChildProcess): void {
+    this.reloading.set(index, new ReloadRelay(old, this.maxBufferedBytes));
+  }
+
+  /**
+   * The slot's reload ended: its relays go to its worker again. `forwarded`: the number of the last one the
+   * old worker forwarded to its successor, now the slot's worker, which is sent those after it first; none
+   * when the reload failed (the old worker, the slot's worker again, had them all).
+   */
+  reloaded(index: number, forwarded?: number): void {
+    const reload = this.reloading.get(index);
+    this.reloading.delete(index);
+    const worker = this.workers[index];
+    if (reload === undefined || forwarded === undefined || worker === undefined) return;
+    const { relays, lost } = reload.after(forwarded);
+    this.dropped[index]!.messages += lost;
+    for (const { message, size } of relays) if (worker.connected) this.pass(index, worker, message, size);
   }
 
   /** Relays `m` to one worker, or drops it (counted) when that worker's backlog is full. */

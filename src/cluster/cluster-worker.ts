@@ -41,9 +41,10 @@ export function startWorker<UserData>(
   options: { relayTopics?: boolean | undefined; scrapeTimeoutMs?: number | undefined },
 ): Promise<{ readonly role: 'worker'; readonly index: number; readonly server: Server<UserData> }> {
   const server = createWorkerServer();
+  let bridge: ClusterTopicBridge | null = null;
   if (options.relayTopics === true) {
     try {
-      server.attachBridge(new ClusterTopicBridge());
+      server.attachBridge((bridge = new ClusterTopicBridge()));
     } catch (error) {
       throw new Error(
         `relayTopics: ${(error as Error).message} (the server factory attached one: use relayTopics or your own bridge, not both)`,
@@ -75,7 +76,7 @@ export function startWorker<UserData>(
   // Ctrl+C reaches the whole process group: the primary coordinates the shutdown, not us.
   process.on('SIGINT', () => {});
   process.on('disconnect', () => void server.close().then(() => process.exit(0)));
-  serveReload(endpointOf(server), () => server.close());
+  serveReload(endpointOf(server), () => server.close(), bridge);
   process.on('message', (message: ClusterMessage, handle: unknown) => {
     if (message?.lightws === 'listen') {
       const bind = message.bind;

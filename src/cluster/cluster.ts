@@ -228,6 +228,7 @@ class Primary implements ClusterPrimary {
         workers: this.workers,
         retiring: this.retiring,
         reloading: this.reloading,
+        relay: this.relay,
         spawn: (index, pipe) => this.spawn(index, pipe),
         relisten: (index) => this.listen(this.workers[index]!, index),
       },
@@ -285,12 +286,7 @@ class Primary implements ClusterPrimary {
       const retiring = this.retiring.has(worker);
       // A retiring worker's topics close as its connections leave, while its successor holds them open.
       if (retiring && (message as { lightws?: string })?.lightws === 'topic') return;
-      if (this.relay.handle(retiring ? -1 : index, message)) {
-        // The relay sends a slot's topics to its new worker: the retiring one still serves connections too.
-        if ((message as { lightws?: string }).lightws === 'relay')
-          for (const old of this.retiring) if (old !== worker && old.connected) old.send(message);
-        return;
-      }
+      if (this.relay.handle(index, message, worker)) return;
       if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id))
         this.replies.get(message.id)!.settle(message);
       else if (message?.lightws === 'metrics') {

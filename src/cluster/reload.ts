@@ -10,6 +10,11 @@ export interface ReloadHost {
   readonly retiring: Set<ChildProcess>;
   /** Slots being reloaded: a worker of theirs that exits is not restarted (the reload decides). */
   readonly reloading: Set<number>;
+  /** The topic relay: while a slot reloads, its relays go through the old worker (reload-relay.ts). */
+  readonly relay?: {
+    reloadBegins(index: number, old: ChildProcess): void;
+    reloaded(index: number, forwarded?: number): void;
+  };
   /**
    * Starts the worker for slot `index` (put in `workers` at once) and resolves once it listens; `pipe`:
    * a handover pipe's end to give it (handover/pipe-pair.ts), closed here once it has its copy.
@@ -63,8 +68,14 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
   }
   host.retiring.add(old);
   try {
-    await host.spawn(index, await pipeFrom(old, timeoutMs));
+    const pipe = await pipeFrom(old, timeoutMs);
+    // From before the successor exists: it never has a subscriber the old worker's forwarding does not reach.
+    host.relay?.reloadBegins(index, old);
+    await host.spawn(index, pipe);
   } catch (error) {
+    host.relay?.reloaded(index);
+    // It stops forwarding publishes (and closes its pipe): it keeps its slot.
+    if (old.connected) old.send({ lightws: 'reload-failed' } satisfies ReloadMessage);
     const fresh = host.workers[index];
     if (fresh !== undefined && fresh !== old) {
       host.retiring.add(fresh);
@@ -91,7 +102,12 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
         if (fresh.connected) fresh.send(message);
       } else if (message?.lightws === 'reload-done') {
         done();
-        if (message.result.error === undefined) return resolve(message.result);
+        if (message.result.error === undefined) {
+          // The successor's now: the relays the old worker did not forward first, then the new ones.
+          host.relay?.reloaded(index, message.relayed ?? 0);
+          return resolve(message.result);
+        }
+        host.relay?.reloaded(index);
         // The old worker kept what it had: it is this slot's worker again, and the new one (stuck, or gone) goes.
         host.retiring.add(fresh);
         fresh.kill('SIGKILL');
@@ -113,6 +129,8 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
     // `reload-done` among them) are read, and would count a finished handover as a failed one.
     const oldGone = (): void => {
       done();
+      // What it forwarded is unknown: the successor is sent the new relays only.
+      host.relay?.reloaded(index);
       resolve({ moved: 0, refused: 0, kept: 0, durationMs: 0, error: 'the old worker exited during the handover' });
     };
     const done = (): void => {

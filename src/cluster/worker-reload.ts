@@ -5,6 +5,7 @@ import type { PipeChannel } from '../handover/pipe-channel.js';
 import { makePipePair, openInheritedChannel } from '../handover/pipe-pair.js';
 import { receiveConnections } from '../handover/receiver.js';
 import type { HandoverResult } from '../api/handover-options.js';
+import type { ClusterTopicBridge } from './cluster-bridge.js';
 
 /** Primary ↔ worker messages of a reload (cluster/reload.ts), beside the handover's own (handover/channel.ts). */
 export type ReloadMessage =
@@ -17,8 +18,11 @@ export type ReloadMessage =
   | { lightws: 'reload-handover'; timeoutMs: number }
   /** Primary → old worker: the successor died; keep what you have (a 'listen' follows). */
   | { lightws: 'reload-failed' }
-  /** Old worker → primary: done, with what happened; this worker ends once what stayed has closed. */
-  | { lightws: 'reload-done'; result: HandoverResult };
+  /**
+   * Old worker → primary: done, with what happened; this worker ends once what stayed has closed. `relayed`:
+   * the primary's number of the last relayed publish it forwarded to its successor (reload-relay.ts).
+   */
+  | { lightws: 'reload-done'; result: HandoverResult; relayed?: number };
 
 /**
  * A worker's part in `primary.reload()`. Every worker adopts the connections
@@ -29,8 +33,17 @@ export type ReloadMessage =
  * which forwards each to the successor, one at a time. Either counts as gone
  * for the handover (every unacknowledged connection kept) when the primary
  * says the successor died, or the pipe closes.
+ *
+ * With the cluster's topic relay (`bridge`), the old worker forwards every
+ * publish, relayed or its own, down the same way as the connections while
+ * its slot reloads, and the successor delivers them (reload-relay.ts says
+ * why, and what the primary does).
  */
-export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unknown>): void {
+export function serveReload(
+  endpoint: HandoverEndpoint,
+  close: () => Promise<unknown>,
+  bridge: ClusterTopicBridge | null = null,
+): void {
   const failed = new EventEmitter();
   type Listener = (...args: unknown[]) => void;
   const channel = {
@@ -44,10 +57,32 @@ export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unk
       return process.connected;
     },
   } as Channel;
-  receiveConnections(endpoint, channel);
+  const relay = bridge === null ? undefined : bridge;
+  if (bridge !== null) {
+    bridge.localFilter = (keep) => void (endpoint.reactor.localOnly = keep);
+    bridge.deliverSome = (topic, data, isBinary, keep) => {
+      const receivers = topic === null ? endpoint.connections() : (endpoint.reactor.topics.get(topic) ?? []);
+      for (const conn of receivers) if (keep(conn)) endpoint.reactor.send(conn, data, isBinary);
+    };
+  }
+  receiveConnections(endpoint, channel, relay);
   // A successor: its predecessor's pipe, when the primary passed one on at our start.
   const inherited = openInheritedChannel();
-  if (inherited !== null) receiveConnections(endpoint, inherited);
+  if (inherited !== null) {
+    receiveConnections(endpoint, inherited, relay);
+    if (bridge !== null) {
+      // The primary's relays to us come after what the old worker forwarded down the pipe: they wait for its end.
+      bridge.hold();
+      const ended = (message?: HandoverMessage): void => {
+        if (message !== undefined && message?.lightws !== 'handover-done') return;
+        inherited.off('message', ended);
+        inherited.off('disconnect', ended);
+        bridge.release();
+      };
+      inherited.on('message', ended);
+      inherited.on('disconnect', ended);
+    }
+  }
   /** An old worker: our end of the pipe to the successor, made when the primary asked. */
   let pipe: PipeChannel | null = null;
   process.on('message', (message: ReloadMessage | HandoverMessage) => {
@@ -58,16 +93,19 @@ export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unk
         .catch(() => null)
         .then((pair) => {
           if (pair === null) {
+            bridge?.forwardTo(channel); // the primary passes them on to the successor
             process.send!({ lightws: 'reload-pipe' } satisfies ReloadMessage);
             return;
           }
           pipe = pair.channel;
+          bridge?.forwardTo(pipe);
           // Our copy of the other end closes once it is on its way to the primary.
           process.send!({ lightws: 'reload-pipe' } satisfies ReloadMessage, pair.give as never, () =>
             pair.give.close(),
           );
         });
     } else if (message?.lightws === 'reload-failed') {
+      bridge?.forwardTo(null);
       failed.emit('disconnect');
       pipe?.close();
     } else if (message?.lightws === 'reload-handover') {
@@ -80,12 +118,16 @@ export function serveReload(endpoint: HandoverEndpoint, close: () => Promise<unk
         .then(async (result) => {
           const ours = pipe;
           pipe = null;
+          // Nothing forwarded after handover-done: the primary sends the successor the relays after this one.
+          const relayed = bridge?.forwardTo(null);
           // Behind every connection and forwarded publish; the pipe closes once it is written.
           if (ours?.connected === true) ours.send({ lightws: 'handover-done' }, undefined, () => ours.close());
           else ours?.close();
           // Written before this process exits (process.exit drops an IPC write still queued).
           const reported = new Promise<void>((resolve) =>
-            process.send!({ lightws: 'reload-done', result } satisfies ReloadMessage, undefined, {}, () => resolve()),
+            process.send!({ lightws: 'reload-done', result, relayed } satisfies ReloadMessage, undefined, {}, () =>
+              resolve(),
+            ),
           );
           if (result.error !== undefined) return; // kept: the primary gives this worker its socket again
           await reported;

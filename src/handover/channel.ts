@@ -28,7 +28,16 @@ export type HandoverMessage =
   /** Old → new: one connection, its handle with the message. */
   | { lightws: 'handover-conn'; id: number; wire: string }
   /** Old → new: a publish made in the old process during the handover, for the subscribers that moved (forward-bridge.ts). */
-  | { lightws: 'handover-publish'; topic: string; text?: string; base64?: string; isBinary: boolean }
+  | {
+      lightws: 'handover-publish';
+      /** null: a broadcast (from a cluster's relay). */
+      topic: string | null;
+      text?: string;
+      base64?: string;
+      isBinary: boolean;
+      /** A cluster relay's: a publish the new process made itself, its number there (cluster-bridge.ts). */
+      own?: number;
+    }
   /** New → old: connections `ids` are the new process's now (those adopted in one turn of its event loop). */
   | { lightws: 'handover-ack'; ids: number[] }
   /** Old → new: every connection that could move has. */

@@ -11,8 +11,11 @@ import type { HandoverEndpoint } from './endpoint.js';
  * order with the connections (a subscriber receives it from exactly one
  * side: from the old process while it is still there, from the new one once
  * adopted, since the publish travels behind every connection sent before it).
- * A server with a bridge of its own (Redis, the cluster's relay) needs none:
- * that bridge reaches the new process already.
+ * It attaches only to a server without a bridge of its own. A cluster's relay
+ * does the same itself (cluster/cluster-bridge.ts, cluster/reload-relay.ts):
+ * two independent deliveries, to the old process and to the new, would lose,
+ * repeat and reorder publishes for the connections in flight. Redis does not
+ * (docs/guides/deploy-and-reload.md says what holds then).
  */
 export class ForwardBridge implements TopicBridge {
   private sent = 0;
@@ -46,5 +49,6 @@ export class ForwardBridge implements TopicBridge {
 export function deliverForwarded(endpoint: HandoverEndpoint, message: HandoverMessage): void {
   if (message.lightws !== 'handover-publish') return;
   const data = message.base64 !== undefined ? Buffer.from(message.base64, 'base64') : (message.text ?? '');
-  endpoint.reactor.publish(message.topic, data, message.isBinary);
+  if (message.topic === null) endpoint.reactor.broadcast(data, message.isBinary);
+  else endpoint.reactor.publish(message.topic, data, message.isBinary);
 }

@@ -27,7 +27,7 @@ import { resolveOptions, type ResolvedOptions } from './options.js';
 import { Inbound } from './read/inbound.js';
 import { Topics, type TopicEvents } from './topics/topics.js';
 import { FlowControl } from './write/flow-control.js';
-import { Writer, type Receivers, type WriterEvents } from './write/writer.js';
+import { keeping, Writer, type Receivers, type WriterEvents } from './write/writer.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Frames a connection can be sent from the public API: open, and no Close sent or received. */
@@ -77,15 +77,16 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   };
   /** Carries publishes to and from other servers; null (one check per publish) when there are none. */
   private bridge: TopicBridge | null = null;
+  /** A reloading cluster worker's: who this server's own publishes reach here (cluster/cluster-bridge.ts). */
+  localOnly: ((conn: ConnectionRecord) => boolean) | null = null;
   /** The extension the options enable (permessage-deflate), offered or accepted per connection; null when none. */
   readonly extension: Extension | null;
   /** The whole HTTP response for a connection over maxConnections. */
   readonly refusal = buildErrorResponse(503, 'server at its connection limit', { 'Retry-After': '1' });
 
   /**
-   * Builds every part once, in the order they depend on each other: the
-   * context, the writer, the lifecycle, deflate, timeouts, flow control,
-   * inbound; the role's subclass then adds its handshake (and HTTP).
+   * Builds every part once, in the order they depend on each other: the context, the writer, the
+   * lifecycle, deflate, timeouts, flow control, inbound; the role's subclass then adds its handshake (and HTTP).
    */
   constructor(
     options: EndpointOptions,
@@ -143,10 +144,7 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
 
   // ——— called by transports ———
 
-  /**
-   * May one more connection be accepted? When not, the transport writes
-   * `refusal` (a 503) and closes the socket before reading anything.
-   */
+  /** May one more connection be accepted? When not, the transport writes `refusal` (a 503) and closes the socket before reading anything. */
   admit(): boolean {
     // Near the memory budget, a new connection would only take from the ones already served.
     if (this.registry.size < this.options.maxConnections && this.pool.lentBytes < 0.9 * this.options.maxMemoryBytes)
@@ -257,14 +255,15 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
   publish(topic: string, data: SendData, isBinary: boolean, except: ConnectionRecord | null = null): number {
     if (typeof topic !== 'string') throw new TypeError('topic must be a string');
     const subscribers = this.topics.get(topic);
-    const count = subscribers === undefined ? 0 : this.writeToAll(subscribers, data, isBinary, except);
+    const count =
+      subscribers === undefined ? 0 : this.writeToAll(keeping(subscribers, this.localOnly), data, isBinary, except);
     this.bridge?.published(topic, data, isBinary);
     return count;
   }
 
   /** A broadcast to every open connection here, then through the bridge to every other server's. */
   broadcastEverywhere(data: SendData, isBinary: boolean): number {
-    const count = this.broadcast(data, isBinary);
+    const count = this.writeToAll(keeping(this.registry, this.localOnly), data, isBinary);
     this.bridge?.broadcast(data, isBinary);
     return count;
   }

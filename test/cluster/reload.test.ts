@@ -237,3 +237,63 @@ test('the primary survives writes to a worker that died under them (EPIPE on its
     child.kill('SIGKILL');
   }
 });
+
+test('primary.reload() with relayTopics: a numbered publish stream through the reload reaches every subscriber, on every worker, each number exactly once and in order', async () => {
+  const relay = fileURLToPath(new URL('../support/relay-reload-server.js', import.meta.url));
+  const child = spawn(process.execPath, [relay, '2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const seen: Line[] = [];
+  createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
+  const next = async (what: string): Promise<Line> => {
+    await until(() => seen.length > 0, 30000, what);
+    return seen.shift()!;
+  };
+  try {
+    const { port } = await next('the primary');
+    const subscribers = await connect(port!, 300);
+    for (const peer of subscribers) peer.ws.send('sub');
+    await until(() => subscribers.every((peer) => peer.replies.length === 1), 10000, 'subscribed');
+    for (const peer of subscribers) peer.replies.length = 0;
+    // Two publishers (on either worker, or both): the publishes are relayed between the workers.
+    const publishers = await connect(port!, 2);
+    let n = 0;
+    let flowing = true;
+    const stream = (async () => {
+      while (flowing) {
+        n++;
+        publishers[n % 2]!.ws.send(`pub ${n}`);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    child.stdin.write('reload\n');
+    const result = await next('the reload');
+    assert.equal(result.moved, 302, JSON.stringify(result));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    flowing = false;
+    await stream;
+    // Published in turn by two connections: the order holds per publisher (odd numbers, even numbers).
+    const done = (peer: Peer): boolean => peer.replies.length >= n;
+    await until(() => subscribers.every(done), 10000, 'every publish').catch(() => {});
+    let lost = 0;
+    let extra = 0;
+    let example = '';
+    const wrong = subscribers.filter((peer) => {
+      const got = peer.replies.map(Number);
+      lost += Array.from({ length: n }, (_, i) => i + 1).filter((x) => !got.includes(x)).length;
+      extra += got.length - new Set(got).size;
+      const streams = [1, 0].map((parity) => got.filter((x) => x % 2 === parity));
+      const ok = streams.every((stream, p) => stream.every((x, i) => x === 2 * i + 1 + p)) && got.length === n;
+      if (!ok && example === '') example = streams.map((stream) => stream.join(',')).join(' | ');
+      return !ok;
+    });
+    assert.equal(
+      wrong.length,
+      0,
+      `${wrong.length} of 300 subscribers got a wrong stream of ${n}: ${lost} numbers lost, ${extra} more than once; the first: ${example}`,
+    );
+    assert.ok(subscribers.every((peer) => peer.closes.length === 0));
+    for (const peer of [...subscribers, ...publishers]) peer.ws.terminate();
+  } finally {
+    child.kill();
+  }
+});

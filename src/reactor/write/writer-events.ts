@@ -20,6 +20,11 @@ export interface Receivers {
   forEach(visit: (conn: ConnectionRecord) => void): void;
 }
 
+/** `receivers` but those `keep` refuses; as they are when `keep` is null. */
+export function keeping(receivers: Receivers, keep: ((conn: ConnectionRecord) => boolean) | null): Receivers {
+  return keep === null ? receivers : { forEach: (visit) => receivers.forEach((conn) => keep(conn) && visit(conn)) };
+}
+
 /** Limits the writer enforces per connection. */
 export interface WriterLimits {
   readonly maxBufferedBytes: number;

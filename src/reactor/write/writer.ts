@@ -15,6 +15,7 @@ import type { ReactorContext } from '../context.js';
 const NO_PAYLOAD = Buffer.alloc(0);
 
 export type { Receivers, WriterEvents, WriterLimits } from './writer-events.js';
+export { keeping } from './writer-events.js';
 export { DIRECT_WRITE_MIN } from './encode-frame.js';
 
 /**
