@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { until } from '../support/servers.js';
+import { startFlow } from '../support/message-flow.js';
 import { reloadWorkers } from '../../src/cluster/reload.js';
 
 const script = fileURLToPath(new URL('../support/reload-server.js', import.meta.url));
@@ -74,15 +75,7 @@ for (const reusePort of [true, false]) {
       const first = await primary.next('the primary');
       try {
         const peers = await connect(first.port!, 200);
-        let sent = 1;
-        let flowing = true;
-        const sends = (async () => {
-          while (flowing) {
-            for (const peer of peers) peer.ws.send(`m${sent}`);
-            sent++;
-            await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-        })();
+        const flow = startFlow(peers, 5);
         await new Promise((resolve) => setTimeout(resolve, 100));
         primary.send('reload');
         const result = await primary.next('the reload');
@@ -92,9 +85,7 @@ for (const reusePort of [true, false]) {
         assert.equal(result.kept, 0);
         for (const pid of after.pids!) assert.ok(!first.pids!.includes(pid), 'every worker replaced');
         await new Promise((resolve) => setTimeout(resolve, 200));
-        flowing = false;
-        await sends;
-        const total = sent - 1;
+        const total = await flow.stop();
         await until(() => peers.every((peer) => peer.replies.length === total), 10000, 'every reply');
         for (const peer of peers) {
           peer.replies.forEach((reply, i) => {

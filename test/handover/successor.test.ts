@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { TRANSPORTS, until } from '../support/servers.js';
+import { startFlow } from '../support/message-flow.js';
 import { createClient } from '../../src/index.js';
 import { randomBytes } from 'node:crypto';
 
@@ -97,15 +98,7 @@ for (const transport of TRANSPORTS)
         peers[0]!.ws.send('sub:news');
         await until(() => peers[0]!.replies.length === 1, 5000, 'subscribed');
         // Messages flow from every peer through the handover: one every 2 ms each.
-        let sent = 1;
-        let flowing = true;
-        const sends = (async () => {
-          while (flowing) {
-            for (const peer of peers) peer.ws.send(`m${sent}`);
-            sent++;
-            await new Promise((resolve) => setTimeout(resolve, 2));
-          }
-        })();
+        const flow = startFlow(peers, 2);
         await new Promise((resolve) => setTimeout(resolve, 100));
         server.send('handover');
         const result = await server.wait((l) => l.moved !== undefined || l.error !== undefined, 'the handover result');
@@ -119,9 +112,7 @@ for (const transport of TRANSPORTS)
         assert.equal(result.kept, 0);
         assert.equal(result.movedHook, 50);
         await new Promise((resolve) => setTimeout(resolve, 200));
-        flowing = false;
-        await sends;
-        const total = sent - 1;
+        const total = await flow.stop();
         for (const peer of peers) {
           const expected = peer === peers[0] ? total + 1 : total;
           await until(() => peer.replies.length === expected, 10000, 'every reply');
