@@ -26,7 +26,7 @@
  * everything) if MemAvailable falls below --min-available GiB.
  *
  *   npm run bench:reload -- [--connections 10000] [--workers ceil(N/19000)] [--sample 1000] [--interval 50]
- *        [--reload-timeout 120] [--tune-sysctls] [--label L] [--publish]
+ *        [--reload-timeout 120] [--concurrency cores] [--tune-sysctls] [--label L] [--publish]
  *   1M: node dist/bench/reload.js --connections 1000000 --workers 53 --tune-sysctls --label L --publish
  *   npm run bench:reload -- --drain [--connections 10000] [--clients 2] [--workers 1] [--echo 10]
  */
@@ -79,6 +79,7 @@ const { values } = benchArgs(import.meta.url, {
     'publish-interval': { type: 'string', default: '50' },
     /** primary.reload()'s deadline, seconds (for connections not ready to move, and a successor that acknowledges nothing). */
     'reload-timeout': { type: 'string', default: '120' },
+    concurrency: { type: 'string', default: '' },
     'ping-interval': { type: 'string', default: '30' },
     'min-available': { type: 'string', default: '3' },
     'tune-sysctls': { type: 'boolean', default: false },
@@ -179,6 +180,7 @@ async function reload(): Promise<void> {
     sample: SAMPLE,
     intervalMs: INTERVAL,
     reloadTimeoutMs: RELOAD_TIMEOUT_MS,
+    concurrency: values.concurrency === '' ? 'default (the cores)' : Number(values.concurrency),
   };
   const server = new JsonLinesChild('server', join(here, 'servers', 'million-cluster.js'), [
     '--workers',
@@ -257,7 +259,12 @@ async function reload(): Promise<void> {
     // The reload: the server's processes sampled every 250 ms, its tree scanned every second (successors).
     phase = 'reload';
     log(`reloading ${workers} workers (${opened} connections, ${perLoad * LOADS} echoing)...`);
-    const reloaded = askServer(server, `reload ${RELOAD_TIMEOUT_MS}`, 'reloaded', 3_600_000);
+    const reloaded = askServer(
+      server,
+      `reload ${RELOAD_TIMEOUT_MS} ${values.concurrency}`.trimEnd(),
+      'reloaded',
+      3_600_000,
+    );
     let known = before;
     let ticks = 0;
     const sampler = setInterval(() => {
@@ -322,6 +329,9 @@ async function reload(): Promise<void> {
       lostAtTheEnd: tail,
       outOfOrder: sum(streamed, (s) => s.outOfOrder),
       silentSubscribers: lasts.filter((last) => last === 0).length,
+      // Lost at the end: a few subscribers far behind (their stream stopped), or all of them a little.
+      subscribersBehindAtTheEnd: lasts.filter((last) => last > 0 && last < published).length,
+      furthestBehind: lasts.reduce((most, last) => Math.max(most, last > 0 ? published - last : 0), 0),
     };
     const longestWaitMs = { p50: percentile(waits, 50), p99: percentile(waits, 99), max: waits.at(-1) ?? 0 };
     Object.assign(run, {

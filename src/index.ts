@@ -30,7 +30,13 @@ export {
   type ConnectSettings,
 } from './client.js';
 export type { ClientRequest, ClientResponse } from './api/client-request.js';
-export type { HandoverOptions, HandoverResult, ReloadResult, SuccessorOptions } from './api/handover-options.js';
+export type {
+  HandoverOptions,
+  HandoverResult,
+  ReloadOptions,
+  ReloadResult,
+  SuccessorOptions,
+} from './api/handover-options.js';
 export type { Connection } from './api/connection.js';
 export type { Clients } from './api/clients.js';
 export type { HttpRequest, HttpResponse, RequestHandler } from './api/request-handler.js';

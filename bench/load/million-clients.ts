@@ -313,7 +313,13 @@ function stream(sample: number, intervalMs: number, subscribing: number, publish
 async function streamStop(): Promise<void> {
   streaming = false;
   clearInterval(publisher);
-  await new Promise((resolve) => setTimeout(resolve, 1000)); // the last echoes and publishes in flight come
+  // The last echoes and publishes in flight come: until nothing has come for a second (a loaded machine
+  // can hold them longer than that; a second after the last is not a loss), at most 15 s.
+  const until = performance.now() + 15_000;
+  for (let seen = -1; seen !== received + streamEchoes && performance.now() < until;) {
+    seen = received + streamEchoes;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
   const all = [...streamers.values()];
   send({
     type: 'streamed',

@@ -4,8 +4,8 @@
  * {"type":"ready","port","pids","mode","workerFlags"} and answers stdin lines with JSON lines:
  * 'stats' → {"type":"stats", ...ClusterStats}, 'pids' → {"type":"pids","pids"},
  * 'close <ms>' → {"type":"closed","closed","terminated","ms"} (then exits): every
- * connection gets 1001 and up to <ms> to finish its closing handshake; 'reload <ms>' →
- * {"type":"reloaded",...ReloadResult,"errors","pids"}: primary.reload({ timeoutMs: ms }), every worker
+ * connection gets 1001 and up to <ms> to finish its closing handshake; 'reload <ms> [<concurrency>]' →
+ * {"type":"reloaded",...ReloadResult,"errors","pids"}: primary.reload({ timeoutMs: ms, concurrency }), every worker
  * replaced by a successor that adopts its connections (bench:reload), and the new workers' pids. A worker sent
  * SIGUSR2 prints {"type":"heap",...} after a forced GC (heap-on-signal.ts).
  * Re-executed by startCluster, the same script is each worker.
@@ -130,16 +130,21 @@ async function runLightws(): Promise<void> {
         if (line === 'stats') void node.stats().then((stats) => reply({ type: 'stats', ...stats, exits }));
         else if (line === 'pids') reply({ type: 'pids', pids: node.pids() });
         else if (line.startsWith('reload'))
-          void node.reload({ timeoutMs: Number(line.split(' ')[1] ?? 10_000) }).then(
-            ({ workers, ...result }) =>
-              reply({
-                type: 'reloaded',
-                ...result,
-                errors: workers.flatMap((w, i) => (w.error === undefined ? [] : [`worker ${i}: ${w.error}`])),
-                pids: node.pids(),
-              }),
-            (error: Error) => reply({ type: 'reloaded', error: error.message, pids: node.pids() }),
-          );
+          void node
+            .reload({
+              timeoutMs: Number(line.split(' ')[1] ?? 10_000),
+              concurrency: Number(line.split(' ')[2]) || undefined,
+            })
+            .then(
+              ({ workers, ...result }) =>
+                reply({
+                  type: 'reloaded',
+                  ...result,
+                  errors: workers.flatMap((w, i) => (w.error === undefined ? [] : [`worker ${i}: ${w.error}`])),
+                  pids: node.pids(),
+                }),
+              (error: Error) => reply({ type: 'reloaded', error: error.message, pids: node.pids() }),
+            );
         else if (line.startsWith('close')) close(Number(line.split(' ')[1] ?? 5000));
       })
       .on('close', () => close()); // the orchestrator went away

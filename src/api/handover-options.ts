@@ -62,6 +62,20 @@ export interface SuccessorOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** How `primary.reload()` goes about it. */
+export interface ReloadOptions {
+  /** A slot's handover deadline (each slot its own), as HandoverOptions' `timeoutMs`. Default 10,000. */
+  timeoutMs?: number;
+  /**
+   * Slots reloaded at once. Default: the cores (`os.availableParallelism()`). A handover is CPU work on
+   * both its processes, so more slots than cores only queue for them, and the connections in flight
+   * wait as long as their successor's turn. With many more workers than cores on a busy machine, more
+   * at once win a larger share of it (docs/benchmarks.md, "Reload without a disconnect": at 1M on 53
+   * workers and 2 cores, every slot at once took 161 s, 8 at a time 798 s).
+   */
+  concurrency?: number;
+}
+
 /** What `primary.reload()` did, per worker and in all. */
 export interface ReloadResult {
   /** Each worker slot's handover, in order (a failed one has `error`). */

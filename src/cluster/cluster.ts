@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { DEFAULT_RELAY_MAX_BUFFERED_BYTES, TopicRelay } from './cluster-bridge.js';
 import {
   DEFAULT_SCRAPE_TIMEOUT_MS,
@@ -13,7 +14,7 @@ import type { CloseResult, Server } from '../server.js';
 import type { ListenAddress } from '../transport/listen-address.js';
 import { requireRawBindings, type RawTcpHandle } from '../transport/raw-bindings.js';
 import { bindServerHandle, boundAddress, reusePortSupported } from '../transport/server-handle.js';
-import type { ReloadResult } from '../api/handover-options.js';
+import type { ReloadOptions, ReloadResult } from '../api/handover-options.js';
 import { reloadWorkers } from './reload.js';
 import { sizesYoungGeneration } from '../young-generation.js';
 import type { RawPipe } from '../handover/pipe-channel.js';
@@ -108,8 +109,11 @@ export interface ClusterPrimary {
    * worker the scrape lands on.
    */
   metrics(): Promise<string>;
-  /** Replaces each worker by a fresh one, passing it every connection (docs/guides/deploy-and-reload.md, reload.ts). */
-  reload(options?: { timeoutMs?: number }): Promise<ReloadResult>;
+  /**
+   * Replaces each worker by a fresh one, passing it every connection (docs/guides/deploy-and-reload.md,
+   * reload.ts); `concurrency` slots at a time (default: the cores, `os.availableParallelism()`).
+   */
+  reload(options?: ReloadOptions): Promise<ReloadResult>;
 }
 
 export interface ClusterWorker<UserData> {
@@ -222,7 +226,7 @@ class Primary implements ClusterPrimary {
     });
   }
 
-  reload(options: { timeoutMs?: number } = {}): Promise<ReloadResult> {
+  reload(options: ReloadOptions = {}): Promise<ReloadResult> {
     return reloadWorkers(
       {
         workers: this.workers,
@@ -233,6 +237,7 @@ class Primary implements ClusterPrimary {
         relisten: (index) => this.listen(this.workers[index]!, index),
       },
       options.timeoutMs ?? 10_000,
+      options.concurrency ?? availableParallelism(),
     );
   }
 

@@ -25,29 +25,36 @@ export interface ReloadHost {
 }
 
 /**
- * Each worker replaced, every slot at once, by a fresh process running the
- * code on disk now: the successor listens first, then the old worker stops
- * accepting and passes every connection, each forwarded here from the old
- * worker to the new (handles go only between parent and child) and each
- * acknowledgement back. If the successor fails to start, the old worker
- * stays as it was; if it dies halfway, the old worker keeps what it had not
- * handed over and listens again. Either way the other slots go on.
+ * Each worker replaced by a fresh process running the code on disk now,
+ * `concurrency` slots at a time: the successor listens first, then the old
+ * worker stops accepting and passes every connection (down a pipe of their
+ * own, or forwarded here), each acknowledgement back. If the successor fails
+ * to start, the old worker stays as it was; if it dies halfway, the old
+ * worker keeps what it had not handed over and listens again. Either way the
+ * other slots go on.
  */
-export async function reloadWorkers(host: ReloadHost, timeoutMs: number): Promise<ReloadResult> {
+export async function reloadWorkers(host: ReloadHost, timeoutMs: number, concurrency: number): Promise<ReloadResult> {
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new RangeError(`reload concurrency must be a whole number from 1, not ${concurrency}`);
   const started = Date.now();
-  // Every slot at once: each old worker, its successor and the primary's forwarding between them use
-  // their own two IPC channels, and Node passes one handle at a time per channel, so slots one after
-  // another would make the reload as long as the sum of theirs.
-  const results = await Promise.all(
-    host.workers.map(async (_, index) => {
+  // A few slots at a time, not all: a slot's handover is CPU work on both its processes (each connection
+  // taken, sent, adopted and read again), so slots beyond the cores only queue for them, and every
+  // connection in flight waits as long as its successor's turn on a core (the stall). On a machine busy
+  // with other work, more at once win a larger share of it (docs/benchmarks.md): `concurrency` says.
+  const results: HandoverResult[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < host.workers.length) {
+      const index = next++;
       host.reloading.add(index);
       try {
-        return await reloadSlot(host, index, timeoutMs);
+        results[index] = await reloadSlot(host, index, timeoutMs);
       } finally {
         host.reloading.delete(index);
       }
-    }),
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, host.workers.length) }, lane));
   const total = (key: 'moved' | 'refused' | 'kept'): number => results.reduce((n, r) => n + r[key], 0);
   return {
     workers: results,
@@ -67,8 +74,10 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
     return failedEarly('no live worker in this slot');
   }
   host.retiring.add(old);
+  let viaPipe = false;
   try {
     const pipe = await pipeFrom(old, timeoutMs);
+    viaPipe = pipe !== undefined;
     // From before the successor exists: it never has a subscriber the old worker's forwarding does not reach.
     host.relay?.reloadBegins(index, old);
     await host.spawn(index, pipe);
@@ -139,7 +148,7 @@ async function reloadSlot(host: ReloadHost, index: number, timeoutMs: number): P
     };
     old.on('message', fromOld).on('disconnect', oldGone);
     fresh.on('message', fromFresh).on('exit', freshGone);
-    old.send({ lightws: 'reload-handover', timeoutMs } satisfies ReloadMessage);
+    old.send({ lightws: 'reload-handover', timeoutMs, viaPipe } satisfies ReloadMessage);
   });
 }
 
@@ -165,13 +174,12 @@ function pipeFrom(old: ChildProcess, timeoutMs: number): Promise<unknown> {
       old.off('message', onLate);
       (handle as { close?: () => void } | null)?.close?.();
     };
-    const timer = setTimeout(
-      () => {
-        done(undefined);
-        old.on('message', onLate);
-      },
-      Math.min(timeoutMs, 5000),
-    );
+    // The slot's whole deadline, not a few seconds: a worker starved of CPU (a million connections'
+    // heartbeats on two cores) takes seconds to make a pipe, and the way through us is the slower one.
+    const timer = setTimeout(() => {
+      done(undefined);
+      old.on('message', onLate);
+    }, timeoutMs);
     old.on('message', onMessage).on('exit', onExit);
     old.send({ lightws: 'reload-pipe' } satisfies ReloadMessage);
   });

@@ -6,6 +6,7 @@ import { makePipePair, openInheritedChannel } from '../handover/pipe-pair.js';
 import { receiveConnections } from '../handover/receiver.js';
 import type { HandoverResult } from '../api/handover-options.js';
 import type { ClusterTopicBridge } from './cluster-bridge.js';
+import { keeping } from '../reactor/write/writer-events.js';
 
 /** Primary ↔ worker messages of a reload (cluster/reload.ts), beside the handover's own (handover/channel.ts). */
 export type ReloadMessage =
@@ -14,8 +15,11 @@ export type ReloadMessage =
    * message (none when it could not: the connections then go through the primary).
    */
   | { lightws: 'reload-pipe' }
-  /** Primary → old worker: your successor listens; pass it every connection (down the pipe, or through me) within timeoutMs. */
-  | { lightws: 'reload-handover'; timeoutMs: number }
+  /**
+   * Primary → old worker: your successor listens; pass it every connection within timeoutMs, down the pipe
+   * (`viaPipe`: the successor has its other end), or through me.
+   */
+  | { lightws: 'reload-handover'; timeoutMs: number; viaPipe?: boolean }
   /** Primary → old worker: the successor died; keep what you have (a 'listen' follows). */
   | { lightws: 'reload-failed' }
   /**
@@ -61,8 +65,10 @@ export function serveReload(
   if (bridge !== null) {
     bridge.localFilter = (keep) => void (endpoint.reactor.localOnly = keep);
     bridge.deliverSome = (topic, data, isBinary, keep) => {
-      const receivers = topic === null ? endpoint.connections() : (endpoint.reactor.topics.get(topic) ?? []);
-      for (const conn of receivers) if (keep(conn)) endpoint.reactor.send(conn, data, isBinary);
+      const { reactor } = endpoint;
+      const receivers = topic === null ? reactor.ctx.registry : reactor.topics.get(topic);
+      // Framed once for all of them, as any publish.
+      if (receivers !== undefined) reactor.writeToAll(keeping(receivers, keep), data, isBinary);
     };
   }
   receiveConnections(endpoint, channel, relay);
@@ -112,7 +118,15 @@ export function serveReload(
       endpoint.stopAccepting();
       // The pipe, if the successor has it still; else through the primary. The sending side is
       // loaded on a reload only: a worker that is never reloaded never runs it.
-      const via = pipe?.connected === true ? pipe : channel;
+      // (A primary from before `viaPipe` does not say: the pipe then, if we have one.)
+      const via = message.viaPipe !== false && pipe?.connected === true ? pipe : channel;
+      if (via === channel && pipe !== null) {
+        // A pipe the primary did not pass on (it gave up waiting for it): the publishes follow the connections
+        // through the primary too. Those forwarded down the pipe before were for no connection of ours yet.
+        bridge?.forwardTo(channel);
+        pipe.close();
+        pipe = null;
+      }
       void import('../handover/sender.js')
         .then(({ sendConnections }) => sendConnections(endpoint, via, message.timeoutMs))
         .then(async (result) => {

@@ -17,7 +17,7 @@ export class SendWindow {
   constructor(
     private readonly max: number,
     private readonly min = Math.min(64, max),
-    private readonly targetMs = 50,
+    private readonly targetMs = 20,
     now = Date.now(),
   ) {
     this.lastAt = now;

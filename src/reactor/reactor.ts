@@ -375,12 +375,8 @@ export abstract class Reactor<OpenInfo extends HandshakeRequest | ClientResponse
     );
   }
 
-  private writeToAll(
-    receivers: Receivers,
-    data: SendData,
-    isBinary: boolean,
-    except: ConnectionRecord | null = null,
-  ): number {
+  /** Frames once, writes to each of `receivers` but `except`; nothing to the bridge. Returns how many. */
+  writeToAll(receivers: Receivers, data: SendData, isBinary: boolean, except: ConnectionRecord | null = null): number {
     const opcode = isBinary ? Opcode.Binary : Opcode.Text;
     const extension = this.extension;
     const count =

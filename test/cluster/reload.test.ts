@@ -202,7 +202,7 @@ test("reloadWorkers: the old worker's process exiting before its last message is
     spawn: async (index: number) => void (workers[index] = fresh),
     relisten: async () => {},
   };
-  const reloading = reloadWorkers(host, 10_000);
+  const reloading = reloadWorkers(host, 10_000, 1);
   await until(() => old.sent.length > 0, 5000, 'the pipe asked for');
   old.emit('message', { lightws: 'reload-pipe' }, undefined); // no pipe: through the primary
   await until(() => old.sent.some((m) => (m as { lightws: string }).lightws === 'reload-handover'), 5000, 'handover');
@@ -217,6 +217,75 @@ test("reloadWorkers: the old worker's process exiting before its last message is
   assert.equal(result.refused, 1);
 });
 
+test("reloadWorkers: an old worker's pipe that comes after the slot's deadline is closed, and the handover is told to go through the primary (viaPipe false)", async () => {
+  const old = new FakeWorker();
+  const fresh = new FakeWorker();
+  const workers: (FakeWorker | undefined)[] = [old];
+  const host = {
+    workers: workers as never,
+    retiring: new Set<never>(),
+    reloading: new Set<number>(),
+    spawn: async (index: number) => void (workers[index] = fresh),
+    relisten: async () => {},
+  };
+  const reloading = reloadWorkers(host, 300, 1);
+  const handover = (): { viaPipe?: boolean } | undefined =>
+    old.sent.find((m) => (m as { lightws: string }).lightws === 'reload-handover') as { viaPipe?: boolean };
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.equal(handover(), undefined, 'it waited less than the deadline for the pipe');
+  await until(() => handover() !== undefined, 5000, 'the handover, without the pipe');
+  assert.equal(handover()!.viaPipe, false);
+  let closed = false;
+  old.emit('message', { lightws: 'reload-pipe' }, { close: () => void (closed = true) }); // too late
+  assert.equal(closed, true, 'the late pipe end is closed, not leaked');
+  old.emit('message', { lightws: 'reload-done', result: { moved: 3, refused: 0, kept: 0, durationMs: 1 } });
+  assert.equal((await reloading).moved, 3);
+});
+
+test('reloadWorkers: `concurrency` slots at a time, each next one as soon as one finishes, every slot reloaded once', async () => {
+  const olds = [0, 1, 2, 3, 4].map(() => new FakeWorker());
+  const workers: (FakeWorker | undefined)[] = [...olds];
+  const reloading = new Set<number>();
+  let most = 0;
+  const host = {
+    workers: workers as never,
+    retiring: new Set<never>(),
+    reloading,
+    spawn: async (index: number) => {
+      most = Math.max(most, reloading.size);
+      workers[index] = new FakeWorker();
+    },
+    relisten: async () => {},
+  };
+  const asked = (w: FakeWorker, what: string): boolean =>
+    w.sent.some((m) => (m as { lightws: string }).lightws === what);
+  const all = reloadWorkers(host, 10_000, 2);
+  const finish = async (index: number): Promise<void> => {
+    const old = olds[index]!;
+    await until(() => asked(old, 'reload-pipe'), 5000, `slot ${index} begun`);
+    old.emit('message', { lightws: 'reload-pipe' }, undefined);
+    await until(() => asked(old, 'reload-handover'), 5000, `slot ${index} handing over`);
+    old.emit('message', { lightws: 'reload-done', result: { moved: index, refused: 0, kept: 0, durationMs: 1 } });
+  };
+  await until(() => asked(olds[0]!, 'reload-pipe') && asked(olds[1]!, 'reload-pipe'), 5000, 'two slots begun');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(asked(olds[2]!, 'reload-pipe'), false, 'a third slot began before one of the first two finished');
+  await finish(1);
+  await until(() => asked(olds[2]!, 'reload-pipe'), 5000, 'the third slot begun once one finished');
+  assert.equal(asked(olds[3]!, 'reload-pipe'), false);
+  for (const index of [0, 2, 3, 4]) await finish(index);
+  const result = await all;
+  assert.equal(most, 2);
+  assert.equal(result.moved, 0 + 1 + 2 + 3 + 4);
+  assert.deepEqual(
+    result.workers.map((w) => w.moved),
+    [0, 1, 2, 3, 4],
+  );
+  assert.ok(workers.every((w, i) => w !== olds[i]));
+  for (const bad of [0, 1.5, Number.NaN, -1])
+    await assert.rejects(reloadWorkers(host, 10_000, bad), RangeError, `concurrency ${bad}`);
+});
+
 test('the primary survives writes to a worker that died under them (EPIPE on its channel, twice and more): nothing thrown into the primary', async () => {
   const { child, next, send } = startPrimary(2, {});
   try {
@@ -229,62 +298,68 @@ test('the primary survives writes to a worker that died under them (EPIPE on its
   }
 });
 
-test('primary.reload() with relayTopics: a numbered publish stream through the reload reaches every subscriber, on every worker, each number exactly once and in order', async () => {
-  const relay = fileURLToPath(new URL('../support/relay-reload-server.js', import.meta.url));
-  const child = spawn(process.execPath, [relay, '2'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const seen: Line[] = [];
-  createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
-  const next = async (what: string): Promise<Line> => {
-    await until(() => seen.length > 0, 30000, what);
-    return seen.shift()!;
-  };
-  try {
-    const { port } = await next('the primary');
-    const subscribers = await connect(port!, 300);
-    for (const peer of subscribers) peer.ws.send('sub');
-    await until(() => subscribers.every((peer) => peer.replies.length === 1), 10000, 'subscribed');
-    for (const peer of subscribers) peer.replies.length = 0;
-    // Two publishers (on either worker, or both): the publishes are relayed between the workers.
-    const publishers = await connect(port!, 2);
-    let n = 0;
-    let flowing = true;
-    const stream = (async () => {
-      while (flowing) {
-        n++;
-        publishers[n % 2]!.ws.send(`pub ${n}`);
-        await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-    })();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    child.stdin.write('reload\n');
-    const result = await next('the reload');
-    assert.equal(result.moved, 302, JSON.stringify(result));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    flowing = false;
-    await stream;
-    // Published in turn by two connections: the order holds per publisher (odd numbers, even numbers).
-    const done = (peer: Peer): boolean => peer.replies.length >= n;
-    await until(() => subscribers.every(done), 10000, 'every publish').catch(() => {});
-    let lost = 0;
-    let extra = 0;
-    let example = '';
-    const wrong = subscribers.filter((peer) => {
-      const got = peer.replies.map(Number);
-      lost += Array.from({ length: n }, (_, i) => i + 1).filter((x) => !got.includes(x)).length;
-      extra += got.length - new Set(got).size;
-      const streams = [1, 0].map((parity) => got.filter((x) => x % 2 === parity));
-      const ok = streams.every((stream, p) => stream.every((x, i) => x === 2 * i + 1 + p)) && got.length === n;
-      if (!ok && example === '') example = streams.map((stream) => stream.join(',')).join(' | ');
-      return !ok;
+for (const [workers, concurrency] of [
+  [2, 2],
+  [3, 1],
+] as const)
+  test(`primary.reload() with relayTopics, ${workers} workers ${concurrency} at a time: a numbered publish stream through the reload reaches every subscriber, on every worker, each number exactly once and in order`, async () => {
+    const relay = fileURLToPath(new URL('../support/relay-reload-server.js', import.meta.url));
+    const child = spawn(process.execPath, [relay, String(workers), String(concurrency)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
-    assert.equal(
-      wrong.length,
-      0,
-      `${wrong.length} of 300 subscribers got a wrong stream of ${n}: ${lost} numbers lost, ${extra} more than once; the first: ${example}`,
-    );
-    assert.ok(subscribers.every((peer) => peer.closes.length === 0));
-    for (const peer of [...subscribers, ...publishers]) peer.ws.terminate();
-  } finally {
-    child.kill();
-  }
-});
+    const seen: Line[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
+    const next = async (what: string): Promise<Line> => {
+      await until(() => seen.length > 0, 30000, what);
+      return seen.shift()!;
+    };
+    try {
+      const { port } = await next('the primary');
+      const subscribers = await connect(port!, 300);
+      for (const peer of subscribers) peer.ws.send('sub');
+      await until(() => subscribers.every((peer) => peer.replies.length === 1), 10000, 'subscribed');
+      for (const peer of subscribers) peer.replies.length = 0;
+      // Two publishers (on either worker, or both): the publishes are relayed between the workers.
+      const publishers = await connect(port!, 2);
+      let n = 0;
+      let flowing = true;
+      const stream = (async () => {
+        while (flowing) {
+          n++;
+          publishers[n % 2]!.ws.send(`pub ${n}`);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      child.stdin.write('reload\n');
+      const result = await next('the reload');
+      assert.equal(result.moved, 302, JSON.stringify(result));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      flowing = false;
+      await stream;
+      // Published in turn by two connections: the order holds per publisher (odd numbers, even numbers).
+      const done = (peer: Peer): boolean => peer.replies.length >= n;
+      await until(() => subscribers.every(done), 10000, 'every publish').catch(() => {});
+      let lost = 0;
+      let extra = 0;
+      let example = '';
+      const wrong = subscribers.filter((peer) => {
+        const got = peer.replies.map(Number);
+        lost += Array.from({ length: n }, (_, i) => i + 1).filter((x) => !got.includes(x)).length;
+        extra += got.length - new Set(got).size;
+        const streams = [1, 0].map((parity) => got.filter((x) => x % 2 === parity));
+        const ok = streams.every((stream, p) => stream.every((x, i) => x === 2 * i + 1 + p)) && got.length === n;
+        if (!ok && example === '') example = streams.map((stream) => stream.join(',')).join(' | ');
+        return !ok;
+      });
+      assert.equal(
+        wrong.length,
+        0,
+        `${wrong.length} of 300 subscribers got a wrong stream of ${n}: ${lost} numbers lost, ${extra} more than once; the first: ${example}`,
+      );
+      assert.ok(subscribers.every((peer) => peer.closes.length === 0));
+      for (const peer of [...subscribers, ...publishers]) peer.ws.terminate();
+    } finally {
+      child.kill();
+    }
+  });

@@ -33,3 +33,9 @@ test("Node's channel: one handle per round trip, the window fixed", () => {
   for (let t = 1; t <= 50; t++) window.acknowledged(1, t);
   assert.equal(window.size, 64);
 });
+
+test('by default the window holds what the new process acknowledges in 20 ms', () => {
+  const window = new SendWindow(512, 64, undefined, 0);
+  for (let t = 10; t <= 400; t += 10) window.acknowledged(100, t); // 10 per ms
+  assert.equal(window.size, 200);
+});

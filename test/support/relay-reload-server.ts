@@ -1,5 +1,6 @@
 /**
- * A cluster for the reload's publish tests (test/cluster/reload.test.ts): relayTopics on, argv = workers.
+ * A cluster for the reload's publish tests (test/cluster/reload.test.ts): relayTopics on, argv = workers
+ * [reload concurrency].
  * A connection's 'sub' subscribes it to topic 't' (answered 'subscribed'); 'pub N' publishes 'N' to it
  * (the publisher is not a subscriber). The primary prints {"port","pids"} and answers stdin lines:
  * 'reload' → the ReloadResult; 'close' → CloseResult, then exits.
@@ -26,7 +27,7 @@ if (node.role === 'primary') {
   const reply = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
   reply({ port: node.address.port, pids: node.pids() });
   createInterface({ input: process.stdin }).on('line', (line) => {
-    if (line === 'reload') void node.reload().then(reply);
+    if (line === 'reload') void node.reload({ concurrency: Number(process.argv[3] ?? 2) }).then(reply);
     else if (line === 'close')
       void node.close({ timeoutMs: 5000 }).then((result) => {
         reply(result);
