@@ -298,6 +298,7 @@ async function reload(): Promise<void> {
     phase = 'verify';
     const streamed = await Promise.all(loads.map((l) => l.ask({ type: 'streamStop' }, 'streamed', 60_000)));
     const verified = await Promise.all(loads.map((l) => l.ask({ type: 'verify' }, 'verified', 60_000)));
+    const relay = await askServer(server, 'relay', 'relay', 60_000);
     const stats = await statsOfEveryWorker(
       () => askServer(server, 'stats', 'stats', 60_000) as Promise<ClusterStatsLine>,
       workerPids.length,
@@ -330,6 +331,8 @@ async function reload(): Promise<void> {
       outOfOrder: sum(streamed, (s) => s.outOfOrder),
       silentSubscribers: lasts.filter((last) => last === 0).length,
       // Lost at the end: a few subscribers far behind (their stream stopped), or all of them a little.
+      relayDropped: Number(relay.dropped ?? 0),
+      relayBufferedBytes: Number(relay.buffered ?? 0),
       subscribersBehindAtTheEnd: lasts.filter((last) => last > 0 && last < published).length,
       furthestBehind: lasts.reduce((most, last) => Math.max(most, last > 0 ? published - last : 0), 0),
     };

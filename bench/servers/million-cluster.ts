@@ -2,7 +2,7 @@
  * The server side of bench/million.ts: a lightws cluster (handle transport,
  * echo, heartbeats on). Run as the primary it prints one JSON line
  * {"type":"ready","port","pids","mode","workerFlags"} and answers stdin lines with JSON lines:
- * 'stats' → {"type":"stats", ...ClusterStats}, 'pids' → {"type":"pids","pids"},
+ * 'stats' → {"type":"stats", ...ClusterStats}, 'pids' → {"type":"pids","pids"}, 'relay' → {"type":"relay","dropped","buffered"} (the topic relay's drops and backlog, summed over the workers),
  * 'close <ms>' → {"type":"closed","closed","terminated","ms"} (then exits): every
  * connection gets 1001 and up to <ms> to finish its closing handshake; 'reload <ms> [<concurrency>]' →
  * {"type":"reloaded",...ReloadResult,"errors","pids"}: primary.reload({ timeoutMs: ms, concurrency }), every worker
@@ -129,6 +129,20 @@ async function runLightws(): Promise<void> {
       .on('line', (line) => {
         if (line === 'stats') void node.stats().then((stats) => reply({ type: 'stats', ...stats, exits }));
         else if (line === 'pids') reply({ type: 'pids', pids: node.pids() });
+        else if (line === 'relay')
+          // The topic relay's own series (the primary's): publishes it dropped, bytes it holds, per worker.
+          void node.metrics().then((text) => {
+            const sum = (name: string): number =>
+              text
+                .split('\n')
+                .filter((l) => l.startsWith(`${name}{`))
+                .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+            reply({
+              type: 'relay',
+              dropped: sum('lightws_relay_dropped_messages_total'),
+              buffered: sum('lightws_relay_buffered_bytes'),
+            });
+          });
         else if (line.startsWith('reload'))
           void node
             .reload({

@@ -288,9 +288,11 @@ class Primary implements ClusterPrimary {
     // error would be thrown into the primary.
     worker.on('error', () => {});
     worker.on('message', (message: Message) => {
-      const retiring = this.retiring.has(worker);
-      // A retiring worker's topics close as its connections leave, while its successor holds them open.
-      if (retiring && (message as { lightws?: string })?.lightws === 'topic') return;
+      // Only the slot's worker speaks for the slot's topics. A retiring one's close as its connections leave,
+      // while its successor holds them open; and its last messages can be read after its exit (when it is no
+      // longer `retiring`): counted then, its topics' last close took the slot off them, and its successor's
+      // subscribers got nothing more (seen at 1M). A dead worker's late ones would put a slot back on them.
+      if (this.workers[index] !== worker && (message as { lightws?: string })?.lightws === 'topic') return;
       if (this.relay.handle(index, message, worker)) return;
       if ((message?.lightws === 'stats' || message?.lightws === 'close') && this.replies.has(message.id))
         this.replies.get(message.id)!.settle(message);
