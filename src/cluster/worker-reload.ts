@@ -60,10 +60,7 @@ export function serveReload(
   const relay = bridge === null ? undefined : bridge;
   if (bridge !== null) {
     bridge.localFilter = (keep) => void (endpoint.reactor.localOnly = keep);
-    bridge.deliverSome = (topic, data, isBinary, keep) => {
-      const receivers = topic === null ? endpoint.connections() : (endpoint.reactor.topics.get(topic) ?? []);
-      for (const conn of receivers) if (keep(conn)) endpoint.reactor.send(conn, data, isBinary);
-    };
+    bridge.deliverSome = (topic, data, isBinary, keep) => endpoint.deliverSome(topic, data, isBinary, keep);
   }
   receiveConnections(endpoint, channel, relay);
   // A successor: its predecessor's pipe, when the primary passed one on at our start.
