@@ -200,3 +200,39 @@ for (const [i, transport] of TRANSPORTS.entries()) {
     }
   });
 }
+
+test('server.handover() with lightws/redis: the new process dies halfway; the old one keeps its Redis subscriptions (none of the handover is left) and its subscribers get every publish after, once, in order', async () => {
+  const server = startServer('handle', 'ioredis', { CRASH_AFTER: '20' });
+  const first = await server.wait((l) => l.successor === false, 'the server listening');
+  const other = createServer({ logLevel: 'silent' });
+  const otherClient = redisClient('ioredis', redis.url);
+  const topics = redisTopics(other, { publisher: otherClient.client });
+  const look = inspector(redis.url);
+  try {
+    await topics.ready();
+    const subscribers = await connect(first.port!, 60, 'news');
+    await settle(async () => (await look.numsub('lightws:t:news')) === 1, 'the server subscribed');
+    const during = stream('d', 5, (text) => other.publish('news', text));
+    server.send('handover');
+    const result = await server.wait((l) => l.moved !== undefined || l.error !== undefined, 'the handover result');
+    await during.stop();
+    assert.match(String(result.error), /exited|closed the channel/);
+    const kept = subscribers.filter((peer) => peer.closes.length === 0);
+    await until(() => subscribers.filter((peer) => peer.closes.length > 0).length === result.moved, 5000, 'the lost ones');
+    assert.equal(kept.length, result.kept);
+    await settle(async () => (await look.numsub('lightws:t:news')) === 1, 'only the old process subscribed');
+    await settle(async () => (await look.channels('lightws:f')).length === 0, 'no fence channel');
+    const after = stream('s', 2, (text) => other.publish('news', text));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const total = await after.stop();
+    await until(() => kept.every((peer) => peer.got.includes(`s${total}`)), 10000, 'the last one');
+    assert.deepEqual(sum(kept, 's', total, true), { missed: 0, repeated: 0, reordered: 0, subscribersWrong: 0 });
+    for (const peer of subscribers) peer.ws.terminate();
+  } finally {
+    kill(server.child.pid);
+    await topics.close();
+    await otherClient.quit();
+    await other.close({ timeoutMs: 500 });
+    await look.close();
+  }
+});
