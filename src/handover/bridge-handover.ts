@@ -13,13 +13,18 @@ import type { HandoverEndpoint } from './endpoint.js';
  * behind the connections, until both agree on a cut point in the bus's own
  * order, and the new process delivers only what is forwarded until then.
  *
- * The two bridges agree first: the new process's `hello` goes up with
- * 'handover-ready', and the old one takes part only when its `handoverKey`
- * is the same (the same bus and channel names); its own hello then comes
- * down with 'handover-listener', before any connection can reach the new
- * process. Without that agreement (another bridge, an older version on
- * either side) the handover is as before: ForwardBridge is not attached
- * either (a server has one bridge), and the guide says what holds.
+ * The two bridges agree first. In `server.handover()` the new process's
+ * `hello` goes up with 'handover-ready', and the old one takes part only when
+ * its `handoverKey` is the same (the same bus and channel names); its own
+ * hello then comes down with 'handover-listener', before any connection can
+ * reach the new process. In a cluster's reload the successor starts later
+ * than the old worker's pipe to it: the old worker makes up the successor's
+ * hello (`successorHello`) and writes its own, with that, first on the pipe
+ * ('handover-bridge-hello'); the successor's bridge holds its own stream from
+ * its start (`awaitingHandover`) until the pipe's first message says whether
+ * the old worker takes part. Without that agreement (another bridge, an older
+ * version on either side) the handover is as before: ForwardBridge is not
+ * attached either (a server has one bridge), and the guide says what holds.
  */
 export interface HandsOverTopics extends TopicBridge {
   /** Equal on both sides when the two bridges can take part together (kind, bus, channel names). */
@@ -28,8 +33,14 @@ export interface HandsOverTopics extends TopicBridge {
   handoverHello(): object;
   /** The old process: connections are about to move down `link`; `hello` is the new process's. Null: not taking part. */
   handingOver(link: BridgeLink, hello: object): BridgeHandover | null;
-  /** The new process: its old one takes part (`hello` is the old process's); called before anything is served. */
+  /** The new process: its old one takes part (`hello` is the old process's); called before anything moves. */
   takingOver(link: BridgeLink, hello: object): BridgeHandover | null;
+  /** The old process, for a successor not started yet: the hello it will have (it takes it from ours). */
+  successorHello(): object;
+  /** A successor, from its start: hold what the bus brings until `takingOver` or `noHandover`. */
+  awaitingHandover(): void;
+  /** A successor whose old process does not take part: deliver what was held, and go on as without a handover. */
+  noHandover(): void;
 }
 
 /** What the handover gives a bridge taking part. */
@@ -116,6 +127,56 @@ export function joinBridge(
       reporter.report(error, undefined); // never into the process from a channel event
     }
   };
+  // The other process gone: nothing more comes (the bridge falls back, bounded), or nobody takes what we send.
+  const onGone = (): void => joined.ended(side === 'old');
   channel.on('message', onMessage);
-  return { part, hello: bridge.handoverHello(), leave: () => void channel.off('message', onMessage) };
+  channel.on('disconnect', onGone);
+  return {
+    part,
+    hello: bridge.handoverHello(),
+    leave: () => {
+      channel.off('message', onMessage);
+      channel.off('disconnect', onGone);
+    },
+  };
+}
+
+/**
+ * A cluster's old worker, its pipe to the successor just made: our hello
+ * (with the one the successor will take) goes first on the pipe, and our
+ * bridge takes part from now, before the successor exists.
+ */
+export function announceBridge(endpoint: HandoverEndpoint, pipe: Channel): Joined | null {
+  const bridge = endpoint.bridge;
+  if (!handsOver(bridge)) return null;
+  const successor = bridge.successorHello();
+  pipe.send({
+    lightws: 'handover-bridge-hello',
+    key: bridge.handoverKey,
+    hello: { ...bridge.handoverHello(), yours: successor },
+  });
+  return joinBridge(endpoint, pipe, 'old', { key: bridge.handoverKey, hello: successor });
+}
+
+/**
+ * A cluster's successor with its old worker's pipe, from its start: our
+ * bridge holds its stream until the pipe's first message, which is the old
+ * worker's hello when it takes part (then ours follows it), or anything else
+ * when it does not (then what was held is delivered). `joined()`: ours, once.
+ */
+export function awaitBridge(endpoint: HandoverEndpoint, pipe: Channel): { joined(): Joined | null } | null {
+  const bridge = endpoint.bridge;
+  if (!handsOver(bridge)) return null;
+  let joined: Joined | null = null;
+  bridge.awaitingHandover();
+  const first = (message?: HandoverMessage): void => {
+    pipe.off('message', first);
+    pipe.off('disconnect', first);
+    if (message?.lightws === 'handover-bridge-hello' && message.key === bridge.handoverKey)
+      joined = joinBridge(endpoint, pipe, 'new', message.hello);
+    if (joined === null) bridge.noHandover();
+  };
+  pipe.on('message', first);
+  pipe.on('disconnect', first);
+  return { joined: () => joined };
 }

@@ -40,6 +40,8 @@ export type HandoverMessage =
     }
   /** New → old: connections `ids` are the new process's now (those adopted in one turn of its event loop). */
   | { lightws: 'handover-ack'; ids: number[] }
+  /** Old → new, first on a cluster reload's pipe: the old worker's bridge takes part (bridge-handover.ts). */
+  | { lightws: 'handover-bridge-hello'; key: string; hello: object }
   /** Either way: between the two processes' topic bridges (bridge-handover.ts); `body` is theirs to read. */
   | { lightws: 'handover-bridge'; body: object }
   /** Old → new: every connection that could move has. */

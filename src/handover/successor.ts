@@ -77,13 +77,8 @@ export async function handOverToSuccessor(
   const result = await sendConnections(endpoint, channel, Math.max(1000, timeoutMs - (Date.now() - started)));
   if (joined !== null) {
     // Every connection has passed: the bridges agree on their fence (or give up, bounded), then the channel may go.
-    const gone = (): void => joined!.part.ended(result.error !== undefined);
-    channel.on('disconnect', gone);
-    channel.on('exit', gone);
     if (result.error === undefined) await joined.part.finish();
     else joined.part.ended(true);
-    channel.off('disconnect', gone);
-    channel.off('exit', gone);
     joined.leave();
   }
   if (result.error !== undefined) {

@@ -30,6 +30,8 @@ export interface FenceHost {
   /** The side is done: the bridge forgets it. */
   done(): void;
   log(level: 'warn' | 'debug', message: string): void;
+  /** Whether an envelope is one of this server's own publishes (under any id it had). */
+  ours(message: Buffer): boolean;
 }
 
 /** A body between the two bridges (handover-bridge messages), envelopes in base64. */

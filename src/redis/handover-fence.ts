@@ -123,9 +123,12 @@ export class HandoverFence implements BridgeHandover {
     switch (body.s) {
       case 'local':
         return this.host.dispatch(body.c, unwire(body.m));
-      case 'stream':
-        if (this.late.has(body.c)) return;
-        return this.host.dispatch(body.c, unwire(body.m));
+      case 'stream': {
+        const message = unwire(body.m);
+        // A topic subscribed late starts after the fence; ours (made before we took part) we delivered ourselves.
+        if (this.late.has(body.c) || (message.length >= HEADER_BYTES && this.host.ours(message))) return;
+        return this.host.dispatch(body.c, message);
+      }
       case 'back': {
         this.back = Math.max(this.back, body.n ?? 0);
         const adopted = this.adoptedSet;

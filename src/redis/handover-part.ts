@@ -37,6 +37,9 @@ export class HandoverPart {
   private forward: HandoverForward | null = null;
   private follow: HandoverFence | null = null;
   private link: BridgeLink | null = null;
+  /** A cluster's successor until its old worker's hello (or word that none comes): what our subscriber brought. */
+  private awaiting: { channel: string; message: Buffer }[] | null = null;
+  private awaitingBytes = 0;
   /** Handovers whose fence did not come in time, or whose other process went first. */
   fallbacks = 0;
   private readonly fence: FenceHost;
@@ -72,6 +75,7 @@ export class HandoverPart {
         this.follow = null;
       },
       log: (level, message) => host.log(level, `lightws/redis: handover: ${message}`),
+      ours: (message) => this.ours(message),
     };
   }
 
@@ -86,14 +90,45 @@ export class HandoverPart {
     return (this.forward = new HandoverForward(this.fence, link, successor));
   }
 
-  /** The new process: `hello` is the old one's. */
+  /** The new process: `hello` is the old one's (with `yours`, the id the old one knows us by: a cluster's successor). */
   takingOver(link: BridgeLink, hello: object): BridgeHandover | null {
-    const predecessor = originOf((hello as { origin?: unknown }).origin);
-    if (predecessor === null || this.busy) return null;
+    const said = hello as { origin?: unknown; yours?: { origin?: unknown } };
+    const predecessor = originOf(said.origin);
+    const yours = said.yours === undefined ? this.origin : originOf(said.yours?.origin);
+    if (predecessor === null || yours === null || this.busy) return null;
     this.predecessors.push(predecessor);
+    if (yours !== this.origin) {
+      this.former.push(this.origin);
+      this.origin = yours;
+    }
+    // Held since our start: the old process forwards all of it (it took part before we existed).
+    this.awaiting = null;
     this.link = link;
     const drop = (bytes: number): void => this.host.drop(bytes);
-    return (this.follow = new HandoverFence(this.fence, link, this.host.maxBufferedBytes, drop));
+    const follow = (this.follow = new HandoverFence(this.fence, link, this.host.maxBufferedBytes, drop));
+    for (const channel of this.open) follow.opened(channel); // subscribed while we waited: the old process too
+    return follow;
+  }
+
+  /** The old process, for a cluster's successor not started yet: the id it will take. */
+  successorHello(): object {
+    return { origin: randomBytes(8).toString('hex') };
+  }
+
+  awaitingHandover(): void {
+    if (!this.busy) this.awaiting ??= [];
+  }
+
+  noHandover(): void {
+    const held = this.awaiting ?? [];
+    this.awaiting = null;
+    this.awaitingBytes = 0;
+    for (const { channel, message } of held) this.host.dispatch(channel, message);
+  }
+
+  /** Whether `message` is one of ours (under any id we had). */
+  private ours(message: Buffer): boolean {
+    return this.origin.isIn(message) || this.former.some((id) => id.isIn(message));
   }
 
   private get busy(): boolean {
@@ -114,8 +149,17 @@ export class HandoverPart {
       this.follow?.stream(channel, message);
       return true;
     }
-    if (this.origin.isIn(message) || this.former.some((id) => id.isIn(message))) return true;
-    if (this.predecessors.some((id) => id.isIn(message))) return true;
+    if (this.ours(message) || this.predecessors.some((id) => id.isIn(message))) return true;
+    if (this.awaiting !== null) {
+      this.awaiting.push({ channel, message });
+      this.awaitingBytes += message.length;
+      while (this.awaitingBytes > this.host.maxBufferedBytes && this.awaiting.length > 0) {
+        const oldest = this.awaiting.shift()!;
+        this.awaitingBytes -= oldest.message.length;
+        this.host.drop(oldest.message.length - HEADER_BYTES);
+      }
+      return true;
+    }
     if (this.forward !== null && !this.forward.stream(channel, message)) return true;
     if (this.follow === null) return false;
     this.follow.stream(channel, message);

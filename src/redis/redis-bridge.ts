@@ -171,6 +171,18 @@ export class RedisBridge implements HandsOverTopics {
     return this.host === null ? null : this.part.takingOver(link, hello);
   }
 
+  successorHello(): object {
+    return this.part.successorHello();
+  }
+
+  awaitingHandover(): void {
+    this.part.awaitingHandover();
+  }
+
+  noHandover(): void {
+    this.part.noHandover();
+  }
+
   /** Resolves once both connections are ready and every subscription made so far is acknowledged. */
   async ready(): Promise<void> {
     if (!(this.up.publisher && this.up.subscriber))

@@ -61,6 +61,7 @@ export function fakeSide(origin: OriginId) {
     fellBack: (why) => void rec.fellBack.push(why),
     done: () => void rec.done++,
     log: () => {},
+    ours: (message) => rec.origin.isIn(message),
   };
   const link: BridgeLink = {
     send: (body) => void rec.sent.push(body as FenceBody),
