@@ -95,7 +95,12 @@ export class HandoverEndpoint {
   }
 
   /** Sends a publish (null topic: a broadcast) to the connections here that `keep` accepts (framed for each). */
-  deliverSome(topic: string | null, data: SendData, isBinary: boolean, keep: (conn: ConnectionRecord) => boolean): void {
+  deliverSome(
+    topic: string | null,
+    data: SendData,
+    isBinary: boolean,
+    keep: (conn: ConnectionRecord) => boolean,
+  ): void {
     const receivers = topic === null ? this.connections() : (this.reactor.topics.get(topic) ?? []);
     for (const conn of receivers) if (keep(conn)) this.reactor.send(conn, data, isBinary);
   }

@@ -157,7 +157,7 @@ export class HandoverFence implements BridgeHandover {
   private async publishFence(): Promise<void> {
     // Every subscription of ours acknowledged, those made meanwhile too: our stream is whole from the fence on.
     // (Checked and published in one turn: a topic opened after is `late`.)
-    for (let last = this.host.lastSubscription(); ; ) {
+    for (let last = this.host.lastSubscription(); ;) {
       await last;
       if (last === (last = this.host.lastSubscription())) break;
     }

@@ -315,7 +315,11 @@ export class RedisBridge implements HandsOverTopics {
       return;
     }
     const topic =
-      name === this.broadcastChannel ? null : name.startsWith(this.topicPrefix) ? name.slice(this.topicPrefix.length) : undefined;
+      name === this.broadcastChannel
+        ? null
+        : name.startsWith(this.topicPrefix)
+          ? name.slice(this.topicPrefix.length)
+          : undefined;
     if (topic === undefined) return;
     if (keep !== undefined) return this.part.deliverSome(topic, opened.payload, opened.isBinary, keep);
     if (topic === null) host.deliverToAll(opened.payload, opened.isBinary);

@@ -45,7 +45,7 @@ test('new process: until the fence only what the old process forwards is deliver
   assert.equal(side.rec.delivered.length, 4);
 });
 
-test("new process: fence-seen before our own subscriber has the fence: our stream waits for it, and what is before it is dropped", async () => {
+test('new process: fence-seen before our own subscriber has the fence: our stream waits for it, and what is before it is dropped', async () => {
   const side = fakeSide(NEW);
   const fence = new HandoverFence(side.host, side.link, 1 << 20, () => {});
   const id = await fenced(side, fence);
@@ -72,7 +72,7 @@ test('new process: the fence waits until every SUBSCRIBE is acknowledged, one ma
   assert.equal(side.rec.published[0]!.channel, FENCE);
 });
 
-test("new process: its own publishes go up numbered (and skip the adopted connections), then wait after the fence; at fence-seen they reach the adopted ones, and everyone again", async () => {
+test('new process: its own publishes go up numbered (and skip the adopted connections), then wait after the fence; at fence-seen they reach the adopted ones, and everyone again', async () => {
   const side = fakeSide(NEW);
   const fence = new HandoverFence(side.host, side.link, 1 << 20, () => {});
   const adopted = {};
@@ -95,7 +95,7 @@ test("new process: its own publishes go up numbered (and skip the adopted connec
   assert.equal(side.rec.localOnly, null);
 });
 
-test('new process: a topic first subscribed after the fence is published drops what the old process forwards of it (its stream starts after the fence), not the old process\'s own publishes', async () => {
+test("new process: a topic first subscribed after the fence is published drops what the old process forwards of it (its stream starts after the fence), not the old process's own publishes", async () => {
   const side = fakeSide(NEW);
   const fence = new HandoverFence(side.host, side.link, 1 << 20, () => {});
   fence.opened('p:t:early');

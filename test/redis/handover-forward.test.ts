@@ -8,7 +8,7 @@ const OLD = originId(1);
 const NEW = originId(2);
 const REMOTE = originId(3);
 
-test('old process: its publishes and its Redis stream go down until the fence; the new process\'s own come up and go back down, not from Redis; at the fence and its word, fence-seen, and the end', async () => {
+test("old process: its publishes and its Redis stream go down until the fence; the new process's own come up and go back down, not from Redis; at the fence and its word, fence-seen, and the end", async () => {
   const side = fakeSide(OLD);
   const forward = new HandoverForward(side.host, side.link, NEW);
   assert.deepEqual(side.rec.subscribed, [FENCE]);

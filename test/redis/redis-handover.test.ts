@@ -100,7 +100,9 @@ function stream(name: string, everyMs: number, send: (text: string) => void): { 
 
 /** One subscriber's view of stream `name` (1..total): how many it missed, had twice, or had out of order. */
 function faults(got: readonly string[], name: string, total: number, whole: boolean) {
-  const numbers = got.filter((m) => m.startsWith(name) && /^\d+$/.test(m.slice(name.length))).map((m) => Number(m.slice(name.length)));
+  const numbers = got
+    .filter((m) => m.startsWith(name) && /^\d+$/.test(m.slice(name.length)))
+    .map((m) => Number(m.slice(name.length)));
   const first = whole ? 1 : (numbers[0] ?? total + 1);
   const unique = new Set(numbers);
   let reordered = 0;
@@ -124,7 +126,7 @@ function sum(peers: readonly Peer[], name: string, total: number, whole: boolean
 
 /** Polls an asynchronous check (Redis's answer) until it holds, or fails after 5 s. */
 async function settle(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (const deadline = Date.now() + 5000; !(await check()); ) {
+  for (const deadline = Date.now() + 5000; !(await check());) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -181,9 +183,14 @@ for (const [i, transport] of TRANSPORTS.entries()) {
         lateRemote: sum(late, 'r', rTotal, false),
         lateMoving: sum(late, 'p', pTotal, false),
       };
-      if (process.env.REPORT_FAULTS === '1') console.log(JSON.stringify({ transport, library, rTotal, pTotal, late: late.length, report }));
+      if (process.env.REPORT_FAULTS === '1')
+        console.log(JSON.stringify({ transport, library, rTotal, pTotal, late: late.length, report }));
       const clean = { missed: 0, repeated: 0, reordered: 0, subscribersWrong: 0 };
-      assert.deepEqual(report, { remote: clean, moving: clean, lateRemote: clean, lateMoving: clean }, JSON.stringify({ rTotal, pTotal, report }));
+      assert.deepEqual(
+        report,
+        { remote: clean, moving: clean, lateRemote: clean, lateMoving: clean },
+        JSON.stringify({ rTotal, pTotal, report }),
+      );
       for (const peer of [...subscribers, ...late]) assert.deepEqual(peer.closes, []);
       const stats = (await (await fetch(`http://127.0.0.1:${first.port}/`)).json()) as Line & { pid: number };
       assert.equal(stats.pid, successorPid);
@@ -218,7 +225,11 @@ test('server.handover() with lightws/redis: the new process dies halfway; the ol
     await during.stop();
     assert.match(String(result.error), /exited|closed the channel/);
     const kept = subscribers.filter((peer) => peer.closes.length === 0);
-    await until(() => subscribers.filter((peer) => peer.closes.length > 0).length === result.moved, 5000, 'the lost ones');
+    await until(
+      () => subscribers.filter((peer) => peer.closes.length > 0).length === result.moved,
+      5000,
+      'the lost ones',
+    );
     assert.equal(kept.length, result.kept);
     await settle(async () => (await look.numsub('lightws:t:news')) === 1, 'only the old process subscribed');
     await settle(async () => (await look.channels('lightws:f')).length === 0, 'no fence channel');

@@ -65,8 +65,9 @@ function faults(peers: readonly Peer[], name: string, total: number, whole: bool
 for (const library of LIBRARIES) {
   test(`primary.reload() with lightws/redis in each worker (${library}): while another server publishes a numbered stream through Redis and a client on a moving worker publishes one too, every subscriber on every worker (and those arriving during the reload) gets every number exactly once, in order`, async () => {
     const child = spawn(process.execPath, [script, '2', redis.url, library], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const seen: { port?: number; moved?: number; workers?: { error?: string }[] }[] = [];
-    createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line)));
+    type Line = { port?: number; moved?: number; workers?: { error?: string }[] };
+    const seen: Line[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
     const next = async (what: string) => {
       await until(() => seen.length > 0, 60000, what);
       return seen.shift()!;
@@ -80,7 +81,8 @@ for (const library of LIBRARIES) {
       await topics.ready();
       const subscribers = await connect(port!, 200, true);
       const [publisher] = await connect(port!, 1, false);
-      for (let i = 0; i < 250 && (await look.numsub('lightws:t:t')) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && (await look.numsub('lightws:t:t')) < 2; i++)
+        await new Promise((r) => setTimeout(r, 20));
       assert.equal(await look.numsub('lightws:t:t'), 2, 'both workers subscribed');
       let n = 0;
       let going = true;
@@ -106,11 +108,16 @@ for (const library of LIBRARIES) {
       await new Promise((resolve) => setTimeout(resolve, 300));
       going = false;
       await streams;
-      assert.ok(result.workers?.every((w) => w.error === undefined), JSON.stringify(result));
-      const everyone = [...subscribers, ...late];
-      await until(() => everyone.every((p) => p.got.includes(`r${n}`) && p.got.includes(`p${n}`)), 15000, 'the last').catch(
-        () => {},
+      assert.ok(
+        result.workers?.every((w) => w.error === undefined),
+        JSON.stringify(result),
       );
+      const everyone = [...subscribers, ...late];
+      await until(
+        () => everyone.every((p) => p.got.includes(`r${n}`) && p.got.includes(`p${n}`)),
+        15000,
+        'the last',
+      ).catch(() => {});
       await new Promise((resolve) => setTimeout(resolve, 200));
       const report = {
         remote: faults(subscribers, 'r', n, true),
@@ -120,9 +127,14 @@ for (const library of LIBRARIES) {
       };
       if (process.env.REPORT_FAULTS === '1') console.log(JSON.stringify({ library, n, moved: result.moved, report }));
       const clean = { missed: 0, repeated: 0, reordered: 0, subscribersWrong: 0 };
-      assert.deepEqual(report, { remote: clean, moving: clean, lateRemote: clean, lateMoving: clean }, JSON.stringify({ n, report }));
+      assert.deepEqual(
+        report,
+        { remote: clean, moving: clean, lateRemote: clean, lateMoving: clean },
+        JSON.stringify({ n, report }),
+      );
       assert.ok(everyone.every((peer) => peer.closes.length === 0));
-      for (let i = 0; i < 250 && (await look.channels('lightws:f')).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && (await look.channels('lightws:f')).length > 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
       assert.deepEqual(await look.channels('lightws:f'), [], 'no fence channel left');
       for (const peer of [...everyone, publisher!]) peer.ws.terminate();
     } finally {

@@ -60,7 +60,9 @@ const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
       };
     const inflated = server.stats().deflate.messagesInflated;
     const fallbacks = server.stats().remote.handoverFallbacks;
-    return { body: JSON.stringify({ connections: server.clients.size, pid: process.pid, adopted, inflated, fallbacks }) };
+    return {
+      body: JSON.stringify({ connections: server.clients.size, pid: process.pid, adopted, inflated, fallbacks }),
+    };
   },
   ...extra,
 });
