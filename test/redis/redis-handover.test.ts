@@ -35,12 +35,12 @@ interface Line {
 function startServer(transport: string, library: string, env: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [script, transport, '{}'], {
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, REDIS_URL: redis.url, REDIS_LIBRARY: library, ...env },
+    env: { ...process.env, REDIS_URL: redis.url, REDIS_LIBRARY: library, HANDOVER_TIMEOUT_MS: '30000', ...env },
   });
   const seen: Line[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => void seen.push(JSON.parse(line) as Line));
   const wait = async (match: (line: Line) => boolean, what: string): Promise<Line> => {
-    await until(() => seen.some(match), 20000, what);
+    await until(() => seen.some(match), 60000, what); // a loaded machine: the successor loads two Redis libraries
     return seen.splice(seen.findIndex(match), 1)[0]!;
   };
   return { child, wait, send: (line: string) => void child.stdin.write(`${line}\n`) };

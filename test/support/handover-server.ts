@@ -5,7 +5,7 @@
  * messages in conn.data (which must survive a move); 'sub:T' subscribes to
  * T; 'pub:T:X' publishes X to T's other subscribers (conn.publish); REDIS_URL (and REDIS_LIBRARY) in
  * the environment: the server's topics go through Redis (lightws/redis), both the old process's and
- * its successor's; CRASH_AFTER=k in the environment: the successor exits as it adopts its
+ * its successor's; HANDOVER_TIMEOUT_MS: the handover's timeout (10 s by default); CRASH_AFTER=k in the environment: the successor exits as it adopts its
  * k-th connection. Prints {"port","pid"} when listening (the successor prints it too, with
  * "successor": true and "pipe": whether its connections came down a pipe of the old process's
  * own, not Node's channel). stdin line 'handover' → the HandoverResult, then this
@@ -81,7 +81,7 @@ lines.on('line', (line) => {
   if (line === 'handover') {
     lines.close();
     process.stdin.destroy(); // the successor reads stdin from now on: this one must not take its lines
-    void server.handover({ timeoutMs: 10000 }).then(
+    void server.handover({ timeoutMs: Number(process.env.HANDOVER_TIMEOUT_MS ?? 10000) }).then(
       async (result) => {
         reply({ ...result, movedHook: moved });
         if (result.error !== undefined) return; // it failed: this process carries on
