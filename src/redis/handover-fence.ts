@@ -31,10 +31,10 @@ interface Kept {
  * not those it adopted (`localOnly`): those get them from the old process,
  * sent up and back (`own`, `back`), in their place among what it forwards;
  * one made after the fence waits here until everything sent up is back.
- * A topic first subscribed here after the fence was published is not in our
- * stream from the fence on, so what the old process forwards of it is
- * dropped too: that subscription starts after the fence, nothing is missed
- * in between.
+ * A topic first subscribed here after the fence was published may reach
+ * Redis after the fence (its SUBSCRIBE and the fence's PUBLISH go on two
+ * connections), so what the old process forwards of it is dropped too: that
+ * subscription starts after the fence, with nothing missed in between.
  *
  * Without the fence in time (FENCE_WAIT_MS after publishing it), or when the
  * old process goes first, this side switches to its own stream anyway,
@@ -57,8 +57,9 @@ export class HandoverFence implements BridgeHandover {
   private keptBytes = 0;
   /** Our publishes after the fence, for the adopted connections once everything sent up is back. */
   private queued: Kept[] = [];
-  private held_ = 0;
-  private back = 0;
+  /** Our publishes sent up (numbered), and the number of the last one back. */
+  private sentUp = 0;
+  private cameBack = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -85,7 +86,7 @@ export class HandoverFence implements BridgeHandover {
   /** A publish made here (delivered to the connections made here): for the adopted ones, through the old process. */
   published(channel: string, message: Buffer): void {
     if (this.fenceThere || this.switched) return; // they are in step already
-    if (this.fenceId === null) this.link.send({ s: 'own', c: channel, m: wire(message), n: ++this.held_ });
+    if (this.fenceId === null) this.link.send({ s: 'own', c: channel, m: wire(message), n: ++this.sentUp });
     else this.queued.push({ channel, message });
   }
 
@@ -130,7 +131,7 @@ export class HandoverFence implements BridgeHandover {
         return this.host.dispatch(body.c, message);
       }
       case 'back': {
-        this.back = Math.max(this.back, body.n ?? 0);
+        this.cameBack = Math.max(this.cameBack, body.n ?? 0);
         const adopted = this.adoptedSet;
         return this.host.dispatch(body.c, unwire(body.m), (conn) => adopted.has(conn));
       }
@@ -186,7 +187,7 @@ export class HandoverFence implements BridgeHandover {
 
   private fallBack(why: string): void {
     if (this.switched) return;
-    const lost = this.held_ - this.back;
+    const lost = this.sentUp - this.cameBack;
     this.host.fellBack(lost > 0 ? `${why} (${lost} own publishes did not come back for the adopted connections)` : why);
     if (!this.fenceThere) this.inStep();
     this.switchOver();
