@@ -248,13 +248,10 @@ export class Server<UserData = unknown> {
    */
   attachBridge(bridge: TopicBridge): void {
     this.reactor.attachBridge(bridge);
-    endpoints.get(this)!.bridge = bridge;
   }
 
   detachBridge(bridge: TopicBridge): void {
     this.reactor.detachBridge(bridge);
-    const endpoint = endpoints.get(this)!;
-    if (endpoint.bridge === bridge) endpoint.bridge = null;
   }
 
   /** How many connections subscribe to `topic`. */

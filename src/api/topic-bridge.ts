@@ -25,12 +25,6 @@ export interface RemoteStats {
   channels: number;
   /** Errors the bridge's connections reported (handled, never thrown). */
   errors: number;
-  /**
-   * Handovers in which this bridge went on without the fence that makes a moving subscriber's stream
-   * exactly once (lightws/redis: docs/guides/deploy-and-reload.md): a publish around then may have been
-   * missed or repeated. Absent for bridges that do not take part in handovers.
-   */
-  handoverFallbacks?: number;
 }
 
 export const NO_REMOTE_STATS: Readonly<RemoteStats> = Object.freeze({

@@ -4,10 +4,9 @@ import type { HandoverEndpoint } from '../handover/endpoint.js';
 import type { PipeChannel } from '../handover/pipe-channel.js';
 import { makePipePair, openInheritedChannel } from '../handover/pipe-pair.js';
 import { receiveConnections } from '../handover/receiver.js';
-import { deliverForwarded } from '../handover/forward-bridge.js';
-import { announceBridge, awaitBridge, type Joined } from '../handover/bridge-handover.js';
 import type { HandoverResult } from '../api/handover-options.js';
 import type { ClusterTopicBridge } from './cluster-bridge.js';
+import { keeping } from '../reactor/write/writer-events.js';
 
 /** Primary ↔ worker messages of a reload (cluster/reload.ts), beside the handover's own (handover/channel.ts). */
 export type ReloadMessage =
@@ -42,9 +41,7 @@ export type ReloadMessage =
  * With the cluster's topic relay (`bridge`), the old worker forwards every
  * publish, relayed or its own, down the same way as the connections while
  * its slot reloads, and the successor delivers them (reload-relay.ts says
- * why, and what the primary does). A server's own bridge that takes part in
- * handovers (lightws/redis) does the same down the pipe, with its own fence
- * (handover/bridge-handover.ts); through the primary, it does not.
+ * why, and what the primary does).
  */
 export function serveReload(
   endpoint: HandoverEndpoint,
@@ -67,34 +64,18 @@ export function serveReload(
   const relay = bridge === null ? undefined : bridge;
   if (bridge !== null) {
     bridge.localFilter = (keep) => void (endpoint.reactor.localOnly = keep);
-    bridge.deliverSome = (topic, data, isBinary, keep) => endpoint.deliverSome(topic, data, isBinary, keep);
+    bridge.deliverSome = (topic, data, isBinary, keep) => {
+      const { reactor } = endpoint;
+      const receivers = topic === null ? reactor.ctx.registry : reactor.topics.get(topic);
+      // Framed once for all of them, as any publish.
+      if (receivers !== undefined) reactor.writeToAll(keeping(receivers, keep), data, isBinary);
+    };
   }
   receiveConnections(endpoint, channel, relay);
   // A successor: its predecessor's pipe, when the primary passed one on at our start.
   const inherited = openInheritedChannel();
   if (inherited !== null) {
-    // A bridge of the server's own (lightws/redis): it holds its stream until the pipe says whether the old worker's takes part.
-    const awaiting = relay === undefined ? awaitBridge(endpoint, inherited) : null;
-    const joined = (): Joined | null => awaiting?.joined() ?? null;
-    receiveConnections(
-      endpoint,
-      inherited,
-      relay ?? {
-        adopted: (conn) => joined()?.part.adopted(conn),
-        forwarded: (message) => deliverForwarded(endpoint, message),
-      },
-    );
-    if (awaiting !== null) {
-      const over = (message?: HandoverMessage): void => {
-        if (message !== undefined && message?.lightws !== 'handover-done') return;
-        inherited.off('message', over);
-        inherited.off('disconnect', over);
-        joined()?.part.ended(false);
-        joined()?.leave();
-      };
-      inherited.on('message', over);
-      inherited.on('disconnect', over);
-    }
+    receiveConnections(endpoint, inherited, relay);
     if (bridge !== null) {
       // The primary's relays to us come after what the old worker forwarded down the pipe: they wait for its end.
       bridge.hold();
@@ -110,8 +91,6 @@ export function serveReload(
   }
   /** An old worker: our end of the pipe to the successor, made when the primary asked. */
   let pipe: PipeChannel | null = null;
-  /** An old worker: the server's own bridge taking part in the reload, down the pipe. */
-  let own: Joined | null = null;
   process.on('message', (message: ReloadMessage | HandoverMessage) => {
     if (message?.lightws === 'reload-pipe') {
       pipe?.close();
@@ -126,8 +105,6 @@ export function serveReload(
           }
           pipe = pair.channel;
           bridge?.forwardTo(pipe);
-          // First on the pipe, before the successor exists: it never has a subscriber our forwarding does not reach.
-          if (bridge === null) own = announceBridge(endpoint, pipe);
           // Our copy of the other end closes once it is on its way to the primary.
           process.send!({ lightws: 'reload-pipe' } satisfies ReloadMessage, pair.give as never, () =>
             pair.give.close(),
@@ -135,9 +112,6 @@ export function serveReload(
         });
     } else if (message?.lightws === 'reload-failed') {
       bridge?.forwardTo(null);
-      own?.part.ended(true);
-      own?.leave();
-      own = null;
       failed.emit('disconnect');
       pipe?.close();
     } else if (message?.lightws === 'reload-handover') {
@@ -156,13 +130,6 @@ export function serveReload(
       void import('../handover/sender.js')
         .then(({ sendConnections }) => sendConnections(endpoint, via, message.timeoutMs))
         .then(async (result) => {
-          if (own !== null) {
-            // Every connection has passed: the bridges agree on their fence (or give up, bounded) before the pipe goes.
-            if (result.error === undefined && via === pipe) await own.part.finish();
-            else own.part.ended(true);
-            own.leave();
-            own = null;
-          }
           const ours = pipe;
           pipe = null;
           // Nothing forwarded after handover-done: the primary sends the successor the relays after this one.

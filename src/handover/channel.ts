@@ -19,10 +19,10 @@ export interface Channel {
 
 /** The messages of a handover, tagged like the cluster's (`lightws`). */
 export type HandoverMessage =
-  /** New → old: started, listening will be taken from you; `bridge`: its topic bridge takes part (bridge-handover.ts). */
-  | { lightws: 'handover-ready'; bridge?: { key: string; hello: object } }
-  /** Old → new: a listening handle (with the message); `index` of `count`; `bridge`: the old bridge's hello. */
-  | { lightws: 'handover-listener'; transport: TransportName; index: number; count: number; bridge?: object }
+  /** New → old: started, listening will be taken from you. */
+  | { lightws: 'handover-ready' }
+  /** Old → new: a listening handle (with the message); `index` of `count`. */
+  | { lightws: 'handover-listener'; transport: TransportName; index: number; count: number }
   /** New → old: serving every listener (or what failed). */
   | { lightws: 'handover-listening'; error?: string }
   /** Old → new: one connection, its handle with the message. */
@@ -40,10 +40,6 @@ export type HandoverMessage =
     }
   /** New → old: connections `ids` are the new process's now (those adopted in one turn of its event loop). */
   | { lightws: 'handover-ack'; ids: number[] }
-  /** Old → new, first on a cluster reload's pipe: the old worker's bridge takes part (bridge-handover.ts). */
-  | { lightws: 'handover-bridge-hello'; key: string; hello: object }
-  /** Either way: between the two processes' topic bridges (bridge-handover.ts); `body` is theirs to read. */
-  | { lightws: 'handover-bridge'; body: object }
   /** Old → new: every connection that could move has. */
   | { lightws: 'handover-done' };
 

@@ -6,9 +6,6 @@ import type { ConnectionHandover, Readiness } from '../reactor/handover/connecti
 import type { ConnectionSnapshot } from '../reactor/handover/connection-snapshot.js';
 import type { Reactor } from '../reactor/reactor.js';
 import type { ListenAddress } from '../transport/listen-address.js';
-import type { TopicBridge } from '../api/topic-bridge.js';
-import type { SendData } from '../api/send-result.js';
-import { keeping } from '../reactor/write/writer-events.js';
 
 /** What both transports do for a handover (handle-transport.ts, socket-transport.ts). */
 export interface MovableTransport {
@@ -38,9 +35,6 @@ export interface Departure {
  * by the server over its reactor and transports.
  */
 export class HandoverEndpoint {
-  /** The server's topic bridge (set by the server as it attaches one): it may take part (bridge-handover.ts). */
-  bridge: TopicBridge | null = null;
-
   constructor(
     readonly reactor: Reactor,
     readonly handover: ConnectionHandover,
@@ -93,18 +87,6 @@ export class HandoverEndpoint {
     const transport = this.linkOf(conn);
     transport.adoptHandle(handle, conn);
     if (this.handover.restore(conn, snapshot, false) && (conn.flags & State.Paused) === 0) transport.startReading(conn);
-  }
-
-  /** Sends a publish (null topic: a broadcast) to the connections here that `keep` accepts, framed once. */
-  deliverSome(
-    topic: string | null,
-    data: SendData,
-    isBinary: boolean,
-    keep: (conn: ConnectionRecord) => boolean,
-  ): void {
-    const receivers = topic === null ? this.reactor.ctx.registry : this.reactor.topics.get(topic);
-    // Framed once for all of them, as any publish.
-    if (receivers !== undefined) this.reactor.writeToAll(keeping(receivers, keep), data, isBinary);
   }
 
   refuse(conn: ConnectionRecord): void {

@@ -5,8 +5,6 @@ import type { Channel, HandoverMessage } from './channel.js';
 import type { HandoverEndpoint } from './endpoint.js';
 import { HANDOVER_FD, HANDOVER_FD_ENV, makePipePair, openInheritedChannel, stdioOf } from './pipe-pair.js';
 import { receiveConnections } from './receiver.js';
-import { deliverForwarded } from './forward-bridge.js';
-import { bridgeHello, joinBridge, type Joined } from './bridge-handover.js';
 import { sendConnections } from './sender.js';
 import { HANDOVER_ENV } from './handover-env.js';
 
@@ -49,25 +47,18 @@ export async function handOverToSuccessor(
   }
   const control = child as unknown as Channel;
   const channel = pair?.channel ?? control;
-  /** Our topic bridge, when the new process's can take part with it (bridge-handover.ts). */
-  let joined: Joined | null = null;
   try {
-    const ready = await reply(child, 'handover-ready', timeoutMs);
-    // From before the new process serves anything: it never has a subscriber our forwarding does not reach.
-    if (ready.lightws === 'handover-ready') joined = joinBridge(endpoint, channel, 'old', ready.bridge);
-    const bridge = joined === null ? {} : { bridge: joined.hello };
+    await reply(child, 'handover-ready', timeoutMs);
     const listeners = endpoint.listeners();
     listeners.forEach(({ handle, transport }, index) =>
-      control.send({ lightws: 'handover-listener', transport, index, count: listeners.length, ...bridge }, handle),
+      control.send({ lightws: 'handover-listener', transport, index, count: listeners.length }, handle),
     );
     if (listeners.length === 0)
-      control.send({ lightws: 'handover-listener', transport: 'handle', index: -1, count: 0, ...bridge });
+      control.send({ lightws: 'handover-listener', transport: 'handle', index: -1, count: 0 });
     const listening = await reply(child, 'handover-listening', timeoutMs - (Date.now() - started));
     if (listening.lightws === 'handover-listening' && listening.error !== undefined)
       throw new Error(`the new process could not listen: ${listening.error}`);
   } catch (error) {
-    joined?.part.ended(true);
-    joined?.leave();
     child.kill();
     pair?.channel.close();
     throw error;
@@ -75,12 +66,6 @@ export async function handOverToSuccessor(
   // Both serve the same listening sockets now: ours can go (the kernel's queue of new connections is shared).
   endpoint.stopAccepting();
   const result = await sendConnections(endpoint, channel, Math.max(1000, timeoutMs - (Date.now() - started)));
-  if (joined !== null) {
-    // Every connection has passed: the bridges agree on their fence (or give up, bounded), then the channel may go.
-    if (result.error === undefined) await joined.part.finish();
-    else joined.part.ended(true);
-    joined.leave();
-  }
   if (result.error !== undefined) {
     // Its copies of the listening sockets must be gone before ours can be bound again.
     if (child.exitCode === null && child.signalCode === null) {
@@ -141,31 +126,19 @@ export function takeOver(endpoint: HandoverEndpoint): Promise<ListenAddress | un
   // The connections come down the old process's pipe when it gave us one, else down Node's channel.
   const pipe = openInheritedChannel();
   const connections = pipe ?? channel;
-  /** Our topic bridge, when the old process's takes part with it (bridge-handover.ts). */
-  let joined: Joined | null = null;
-  const receiving = receiveConnections(endpoint, connections, {
-    adopted: (conn) => joined?.part.adopted(conn),
-    forwarded: (message) => deliverForwarded(endpoint, message),
-  });
-  const onDone = (message?: HandoverMessage): void => {
-    if (message !== undefined && message?.lightws !== 'handover-done') return;
+  const receiving = receiveConnections(endpoint, connections);
+  const onDone = (message: HandoverMessage): void => {
+    if (message?.lightws !== 'handover-done') return;
     connections.off('message', onDone);
-    connections.off('disconnect', onDone);
     connections.off('message', receiving);
-    joined?.part.ended(false);
-    joined?.leave();
     pipe?.close();
   };
   connections.on('message', onDone);
-  connections.on('disconnect', onDone);
   return new Promise((resolve) => {
     const addresses: ListenAddress[] = [];
     let served = 0;
     const onMessage = (message: HandoverMessage, handle: unknown): void => {
       if (message?.lightws !== 'handover-listener') return;
-      // Before anything is served here: until the fence, our bridge delivers what the old process forwards.
-      if (message.bridge !== undefined && joined === null)
-        joined = joinBridge(endpoint, connections, 'new', message.bridge);
       if (message.count === 0) {
         channel.off('message', onMessage);
         channel.send({ lightws: 'handover-listening' });
@@ -184,7 +157,6 @@ export function takeOver(endpoint: HandoverEndpoint): Promise<ListenAddress | un
       );
     };
     channel.on('message', onMessage);
-    const hello = bridgeHello(endpoint);
-    channel.send(hello === undefined ? { lightws: 'handover-ready' } : { lightws: 'handover-ready', bridge: hello });
+    channel.send({ lightws: 'handover-ready' });
   });
 }

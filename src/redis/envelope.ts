@@ -13,11 +13,6 @@ import { bytesOf, type SendData } from '../api/send-result.js';
  * so that a future format (or a stranger on the channel) is counted and
  * dropped rather than delivered wrong; a text payload must be UTF-8, as a
  * WebSocket text frame must.
- *
- * A handover's fence (handover-fence.ts) is an ordinary envelope on a channel
- * of its own, `<prefix>f`, its payload a random id as text: only the two
- * processes of a handover subscribe to it, so other servers (older versions
- * included) never see one.
  */
 export const ENVELOPE_VERSION = 1;
 export const HEADER_BYTES = 10;

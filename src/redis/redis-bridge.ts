@@ -1,10 +1,8 @@
-import type { BridgeHost, RemoteStats } from '../api/topic-bridge.js';
+import type { BridgeHost, RemoteStats, TopicBridge } from '../api/topic-bridge.js';
 import type { SendData } from '../api/send-result.js';
-import type { BridgeHandover, BridgeLink, HandsOverTopics } from '../handover/bridge-handover.js';
 import type { RedisLink } from './clients.js';
 import { encodeEnvelope, HEADER_BYTES as HEADER, openEnvelope, type OriginId } from './envelope.js';
 import { Outbox, type Pending } from './outbox.js';
-import { HandoverPart } from './handover-part.js';
 
 /** How often the subscriber counts are asked while kept publishes wait for the other servers. */
 const RESUBSCRIBE_POLL_MS = 50;
@@ -12,7 +10,7 @@ const RESUBSCRIBE_POLL_MS = 50;
 const REACH_CHANNELS = 4096;
 
 export interface RedisBridgeConfig {
-  /** Every channel name starts with it: `<prefix>t:<topic>` for topics, `<prefix>b` for broadcasts, `<prefix>f` for a handover's fence. */
+  /** Every channel name starts with it: `<prefix>t:<topic>` for topics, `<prefix>b` for broadcasts. */
   prefix: string;
   /** Publishes not yet acknowledged by Redis (in flight, or waiting for a reconnect) are kept up to this many bytes. */
   maxBufferedBytes: number;
@@ -38,20 +36,14 @@ export interface RedisBridgeConfig {
  * resubscribeWaitMs (a server that never comes back must not hold the rest).
  * Publishes made meanwhile queue behind them, in order.
  *
- * In a handover (`server.handover()`) the old and the new process's bridges
- * take part together (handover-part.ts), so that each subscriber, moving or
- * not, gets every publish exactly once, in order.
- *
  * Nothing here throws into the server: client errors are counted and logged
  * once per outage, failed commands are counted, and a message that is not a
  * valid envelope is counted as malformed and dropped.
  */
-export class RedisBridge implements HandsOverTopics {
+export class RedisBridge implements TopicBridge {
   private host: BridgeHost | null = null;
   private readonly topicPrefix: string;
   private readonly broadcastChannel: string;
-  readonly handoverKey: string;
-  private readonly part: HandoverPart;
   private readonly outbox = new Outbox();
   private inFlightBytes = 0;
   /** Subscribers the last acknowledged publish on each channel reached (PUBLISH's reply), oldest channel first. */
@@ -82,21 +74,6 @@ export class RedisBridge implements HandsOverTopics {
   ) {
     this.topicPrefix = `${config.prefix}t:`;
     this.broadcastChannel = `${config.prefix}b`;
-    this.handoverKey = `redis ${config.prefix}`;
-    this.part = new HandoverPart(
-      {
-        prefix: config.prefix,
-        maxBufferedBytes: config.maxBufferedBytes,
-        subscribe: (channel) => this.subscribe(channel),
-        unsubscribe: (channel) => this.unsubscribe(channel),
-        lastSubscription: () => this.lastSubscription,
-        publishEnvelope: (channel, message) => this.publishEnvelope(channel, message),
-        dispatch: (channel, message, keep) => this.dispatch(channel, message, keep),
-        drop: (bytes) => this.drop(bytes),
-        log: (level, message) => this.host?.log(level, message),
-      },
-      config.origin,
-    );
   }
 
   // ——— TopicBridge ———
@@ -122,7 +99,6 @@ export class RedisBridge implements HandsOverTopics {
   }
 
   detached(): void {
-    this.part.ended();
     for (const topic of this.host?.topics() ?? []) this.topicClosed(topic);
     this.unsubscribe(this.broadcastChannel);
     this.publisher.dispose();
@@ -132,12 +108,12 @@ export class RedisBridge implements HandsOverTopics {
 
   topicOpened(topic: string): void {
     this.channels++;
-    if (this.part.opened(this.topicPrefix + topic)) this.subscribe(this.topicPrefix + topic);
+    this.subscribe(this.topicPrefix + topic);
   }
 
   topicClosed(topic: string): void {
     this.channels--;
-    if (this.part.closed(this.topicPrefix + topic)) this.unsubscribe(this.topicPrefix + topic);
+    this.unsubscribe(this.topicPrefix + topic);
   }
 
   published(topic: string, data: SendData, isBinary: boolean): void {
@@ -155,32 +131,7 @@ export class RedisBridge implements HandsOverTopics {
       buffered: this.outbox.length,
       bufferedBytes: this.outbox.bytes + this.inFlightBytes,
       channels: this.channels,
-      handoverFallbacks: this.part.fallbacks,
     };
-  }
-
-  handoverHello(): object {
-    return this.part.hello();
-  }
-
-  handingOver(link: BridgeLink, hello: object): BridgeHandover | null {
-    return this.host === null ? null : this.part.handingOver(link, hello);
-  }
-
-  takingOver(link: BridgeLink, hello: object): BridgeHandover | null {
-    return this.host === null ? null : this.part.takingOver(link, hello);
-  }
-
-  successorHello(): object {
-    return this.part.successorHello();
-  }
-
-  awaitingHandover(): void {
-    this.part.awaitingHandover();
-  }
-
-  noHandover(): void {
-    this.part.noHandover();
   }
 
   /** Resolves once both connections are ready and every subscription made so far is acknowledged. */
@@ -193,13 +144,7 @@ export class RedisBridge implements HandsOverTopics {
   // ——— out ———
 
   private send(channel: string, data: SendData, isBinary: boolean): void {
-    const message = encodeEnvelope(this.part.origin, data, isBinary); // a copy: `data` may be borrowed
-    this.part.published(channel, message);
-    this.publishEnvelope(channel, message);
-  }
-
-  /** Publishes an envelope, in order behind every one before it. */
-  private publishEnvelope(channel: string, message: Buffer): void {
+    const message = encodeEnvelope(this.config.origin, data, isBinary); // a copy: `data` may be borrowed
     if (this.publisher.ready() && !this.resending && this.outbox.length === 0) {
       if (message.length > this.config.maxBufferedBytes - this.inFlightBytes) this.drop(message.length - HEADER);
       else this.publish(channel, message);
@@ -292,9 +237,20 @@ export class RedisBridge implements HandsOverTopics {
     const host = this.host;
     if (host === null) return;
     try {
+      const opened = openEnvelope(message, this.config.origin);
+      if (!opened.ok) {
+        this.counts.malformed++;
+        host.log('debug', `lightws/redis: malformed message on ${String(channel)}: ${opened.why}`);
+        return;
+      }
+      if (opened.fromSelf) return; // our own publish, echoed: the local subscribers have it already
       const name = channel.toString();
-      // Our own publish, echoed (the local subscribers have it already), or one a handover takes.
-      if (!this.part.taken(name, message)) this.dispatch(name, message);
+      if (name === this.broadcastChannel) host.deliverToAll(opened.payload, opened.isBinary);
+      else if (name.startsWith(this.topicPrefix))
+        host.deliver(name.slice(this.topicPrefix.length), opened.payload, opened.isBinary);
+      else return;
+      this.counts.received++;
+      this.counts.receivedBytes += opened.payload.length;
     } catch (error) {
       this.counts.errors++;
       host.log(
@@ -302,30 +258,6 @@ export class RedisBridge implements HandsOverTopics {
         `lightws/redis: delivering a message from ${String(channel)} failed: ${(error as Error)?.stack ?? String(error)}`,
       );
     }
-  }
-
-  /** Delivers an envelope here (to the connections `keep` accepts: a handover's); a bad one is counted. */
-  private dispatch(name: string, message: Buffer, keep?: (conn: object) => boolean): void {
-    const host = this.host;
-    if (host === null) return;
-    const opened = openEnvelope(message, this.part.origin);
-    if (!opened.ok) {
-      this.counts.malformed++;
-      host.log('debug', `lightws/redis: malformed message on ${name}: ${opened.why}`);
-      return;
-    }
-    const topic =
-      name === this.broadcastChannel
-        ? null
-        : name.startsWith(this.topicPrefix)
-          ? name.slice(this.topicPrefix.length)
-          : undefined;
-    if (topic === undefined) return;
-    if (keep !== undefined) return this.part.deliverSome(topic, opened.payload, opened.isBinary, keep);
-    if (topic === null) host.deliverToAll(opened.payload, opened.isBinary);
-    else host.deliver(topic, opened.payload, opened.isBinary);
-    this.counts.received++;
-    this.counts.receivedBytes += opened.payload.length;
   }
 
   // ——— subscriptions ———
@@ -364,7 +296,6 @@ export class RedisBridge implements HandsOverTopics {
       if (this.subscriberWasUp && !this.subscriber.resubscribes && this.host !== null) {
         this.subscribe(this.broadcastChannel);
         for (const topic of this.host.topics()) this.subscribe(this.topicPrefix + topic);
-        for (const channel of this.part.kept()) this.subscribe(channel);
       }
       this.subscriberWasUp = true;
     }

@@ -304,8 +304,7 @@ for (const [workers, concurrency] of [
 ] as const)
   test(`primary.reload() with relayTopics, ${workers} workers ${concurrency} at a time: a numbered publish stream through the reload reaches every subscriber, on every worker, each number exactly once and in order`, async () => {
     const relay = fileURLToPath(new URL('../support/relay-reload-server.js', import.meta.url));
-    const child = spawn(process.execPath, [relay, String(workers)], {
-      env: { ...process.env, RELOAD_CONCURRENCY: String(concurrency) },
+    const child = spawn(process.execPath, [relay, String(workers), String(concurrency)], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const seen: Line[] = [];

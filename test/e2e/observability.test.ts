@@ -77,7 +77,6 @@ const FAMILIES: readonly (readonly [string, 'counter' | 'gauge'])[] = [
   ['lightws_remote_dropped_bytes_total', 'counter'],
   ['lightws_remote_malformed_total', 'counter'],
   ['lightws_remote_errors_total', 'counter'],
-  ['lightws_remote_handover_fallbacks_total', 'counter'],
 ];
 
 /** Traffic that touches most counters: messages, a refused upgrade, a protocol error, closes by code, a plain request. */

@@ -3,15 +3,13 @@
  * JSON object of server options to add (perMessageDeflate, ...). Each
  * upgrade to '/slow' takes 400 ms. Each message `m` is answered (after 'flood:N': N messages of 16 KiB first) `${pid} ${n} ${m}`, n counting the connection's
  * messages in conn.data (which must survive a move); 'sub:T' subscribes to
- * T; 'pub:T:X' publishes X to T's other subscribers (conn.publish); REDIS_URL (and REDIS_LIBRARY) in
- * the environment: the server's topics go through Redis (lightws/redis), both the old process's and
- * its successor's; HANDOVER_TIMEOUT_MS: the handover's timeout (10 s by default); CRASH_AFTER=k in the environment: the successor exits as it adopts its
+ * T; CRASH_AFTER=k in the environment: the successor exits as it adopts its
  * k-th connection. Prints {"port","pid"} when listening (the successor prints it too, with
  * "successor": true and "pipe": whether its connections came down a pipe of the old process's
  * own, not Node's channel). stdin line 'handover' → the HandoverResult, then this
  * process closes and exits. HTTP, answered by whichever process serves the
- * port: /publish?t=T&x=X → {"published"}; anything else → {"connections","pid","adopted","inflated","fallbacks"}
- * (inflated: compressed messages this process inflated; fallbacks: the Redis bridge's handoverFallbacks).
+ * port: /publish?t=T&x=X → {"published"}; anything else → {"connections","pid","adopted","inflated"}
+ * (inflated: compressed messages this process inflated).
  */
 import { createInterface } from 'node:readline';
 import { createServer, type Server, type ServerOptions, type TransportName } from '../../src/index.js';
@@ -33,10 +31,6 @@ const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
   message(conn, data) {
     const text = data.toString();
     if (text.startsWith('sub:')) conn.subscribe(text.slice(4));
-    if (text.startsWith('pub:')) {
-      const [, topic, payload] = text.split(':');
-      conn.publish(topic!, payload!);
-    }
     // 'flood:N': N messages of 16 KiB, more than the kernel takes of a peer not reading.
     if (text.startsWith('flood:'))
       for (let i = 1; i <= Number(text.slice(6)); i++) conn.send(`flood ${i} ${'x'.repeat(16 * 1024)}`);
@@ -59,21 +53,11 @@ const server: Server<{ n: number } | undefined> = createServer<{ n: number }>({
         body: JSON.stringify({ published: server.publish(url.searchParams.get('t')!, url.searchParams.get('x')!) }),
       };
     const inflated = server.stats().deflate.messagesInflated;
-    const fallbacks = server.stats().remote.handoverFallbacks;
-    return {
-      body: JSON.stringify({ connections: server.clients.size, pid: process.pid, adopted, inflated, fallbacks }),
-    };
+    return { body: JSON.stringify({ connections: server.clients.size, pid: process.pid, adopted, inflated }) };
   },
   ...extra,
 });
 const reply = (value: unknown): void => void process.stdout.write(`${JSON.stringify(value)}\n`);
-if (process.env.REDIS_URL !== undefined) {
-  // Loaded only here: the other handover tests run without Redis's client libraries.
-  const { redisTopics } = await import('../../src/redis/index.js');
-  const { redisClient } = await import('./redis-clients.js');
-  const library = (process.env.REDIS_LIBRARY ?? 'ioredis') as 'ioredis' | 'node-redis';
-  await redisTopics(server, { publisher: redisClient(library, process.env.REDIS_URL).client }).ready();
-}
 const address = await server.listen(0, '127.0.0.1');
 reply({ port: address.port, pid: process.pid, successor, pipe });
 const lines = createInterface({ input: process.stdin });
@@ -81,7 +65,7 @@ lines.on('line', (line) => {
   if (line === 'handover') {
     lines.close();
     process.stdin.destroy(); // the successor reads stdin from now on: this one must not take its lines
-    void server.handover({ timeoutMs: Number(process.env.HANDOVER_TIMEOUT_MS ?? 10000) }).then(
+    void server.handover({ timeoutMs: 10000 }).then(
       async (result) => {
         reply({ ...result, movedHook: moved });
         if (result.error !== undefined) return; // it failed: this process carries on

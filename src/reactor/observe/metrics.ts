@@ -372,12 +372,6 @@ const FAMILIES: readonly Family[] = [
     'Topic bridge: errors its connections reported (handled).',
     (s) => one(s.remote.errors),
   ],
-  [
-    'lightws_remote_handover_fallbacks_total',
-    'counter',
-    'Topic bridge: handovers that went on without their fence (a publish then may have been missed or repeated).',
-    (s) => one(s.remote.handoverFallbacks ?? 0),
-  ],
 ];
 
 /**
