@@ -191,17 +191,22 @@ class FakeWorker extends EventEmitter {
   }
 }
 
-test("reloadWorkers: the old worker's process exiting before its last message is read is not a failed handover (the count comes from reload-done)", async () => {
+/** A primary's host with one slot: its old worker, and a successor that starts at once. */
+function oneSlot() {
   const old = new FakeWorker();
-  const fresh = new FakeWorker();
   const workers: (FakeWorker | undefined)[] = [old];
   const host = {
     workers: workers as never,
     retiring: new Set<never>(),
     reloading: new Set<number>(),
-    spawn: async (index: number) => void (workers[index] = fresh),
+    spawn: async (index: number) => void (workers[index] = new FakeWorker()),
     relisten: async () => {},
   };
+  return { old, host };
+}
+
+test("reloadWorkers: the old worker's process exiting before its last message is read is not a failed handover (the count comes from reload-done)", async () => {
+  const { old, host } = oneSlot();
   const reloading = reloadWorkers(host, 10_000, 1);
   await until(() => old.sent.length > 0, 5000, 'the pipe asked for');
   old.emit('message', { lightws: 'reload-pipe' }, undefined); // no pipe: through the primary
@@ -218,16 +223,7 @@ test("reloadWorkers: the old worker's process exiting before its last message is
 });
 
 test("reloadWorkers: an old worker's pipe that comes after the slot's deadline is closed, and the handover is told to go through the primary (viaPipe false)", async () => {
-  const old = new FakeWorker();
-  const fresh = new FakeWorker();
-  const workers: (FakeWorker | undefined)[] = [old];
-  const host = {
-    workers: workers as never,
-    retiring: new Set<never>(),
-    reloading: new Set<number>(),
-    spawn: async (index: number) => void (workers[index] = fresh),
-    relisten: async () => {},
-  };
+  const { old, host } = oneSlot();
   const reloading = reloadWorkers(host, 300, 1);
   const handover = (): { viaPipe?: boolean } | undefined =>
     old.sent.find((m) => (m as { lightws: string }).lightws === 'reload-handover') as { viaPipe?: boolean };
